@@ -1,0 +1,94 @@
+package fsm
+
+import (
+	"strings"
+
+	"github.com/statecraft/statecraft/states"
+)
+
+// Graph is what a diagram shows of a definition, free of the definition's
+// type parameters, so that machines of different types can be drawn
+// together (a workflow's per-call machine beside the shared breaker it
+// uses). Definition.Graph makes one; the exporters read it.
+type Graph struct {
+	// Name is the machine's name.
+	Name string
+	// States are in declaration order.
+	States []GraphState
+	// Edges are in declaration order, so Edges[i] is transition i of
+	// Definition.Transitions.
+	Edges []GraphEdge
+}
+
+// GraphState is one state of a Graph.
+type GraphState struct {
+	Label string
+	Kind  states.Kind
+	// Entry and Exit are the names of the state's entry and exit actions.
+	Entry, Exit []string
+	// Choice names a choice state's choice function.
+	Choice string
+}
+
+// GraphEdge is one transition of a Graph.
+type GraphEdge struct {
+	// From and To index Graph.States.
+	From, To int
+	// Trigger is the event's label, or "after d" for a delayed transition.
+	Trigger string
+	Delayed bool
+	// Guard is the guard's printed form, "" when unguarded.
+	Guard string
+	// Actions are the names of the transition's actions.
+	Actions  []string
+	Internal bool
+}
+
+// Label returns the edge's label as diagrams print it:
+// "trigger [guard] / action1, action2", omitting the parts that are empty.
+func (e GraphEdge) Label() string {
+	var b strings.Builder
+	b.WriteString(e.Trigger)
+	if e.Guard != "" {
+		b.WriteString(" [")
+		b.WriteString(e.Guard)
+		b.WriteByte(']')
+	}
+	if len(e.Actions) > 0 {
+		b.WriteString(" / ")
+		b.WriteString(strings.Join(e.Actions, ", "))
+	}
+	return b.String()
+}
+
+// Graph returns the definition's drawing data.
+func (d *Definition[S, E, D]) Graph() Graph {
+	g := Graph{Name: d.name, States: make([]GraphState, len(d.states)), Edges: make([]GraphEdge, len(d.transSpecs))}
+	for i := range d.states {
+		s := &d.states[i]
+		g.States[i] = GraphState{Label: s.Label, Kind: s.Kind, Entry: actionNames(s.Entry), Exit: actionNames(s.Exit), Choice: s.ChooseName}
+	}
+	for decl := range d.transSpecs {
+		e := d.DeclEdge(decl)
+		ge := GraphEdge{From: e.From, To: e.To, Guard: e.GuardName, Actions: actionNames(e.Actions), Internal: e.Internal}
+		if e.Event >= 0 {
+			ge.Trigger = d.evLabels[e.Event]
+		} else {
+			ge.Delayed = true
+			ge.Trigger = d.transitionDelay(e)
+		}
+		g.Edges[decl] = ge
+	}
+	return g
+}
+
+func actionNames[S, E comparable, D any](as []states.Action[S, E, D]) []string {
+	if len(as) == 0 {
+		return nil
+	}
+	out := make([]string, len(as))
+	for i, a := range as {
+		out[i] = a.Name
+	}
+	return out
+}
