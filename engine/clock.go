@@ -1,0 +1,56 @@
+package engine
+
+import (
+	"context"
+	"time"
+)
+
+// Clock tells time and runs timers for the drivers. The real clock is the
+// default; enginetest.Clock is a manual one for deterministic tests.
+//
+// Implementations must be safe for concurrent use, start no goroutines of
+// their own except to run AfterFunc callbacks, and wait only on channels, so
+// that the engine also works inside testing/synctest bubbles.
+type Clock interface {
+	// Now reports the current time.
+	Now() time.Time
+	// AfterFunc arranges for f to be called, once, when d has passed.
+	// A d <= 0 makes f due at once. The returned Timer's Stop prevents the
+	// call if it has not started.
+	AfterFunc(d time.Duration, f func()) Timer
+	// Sleep blocks until d has passed or ctx is done, and then returns
+	// ctx's error (nil when d passed first). A d <= 0 returns at once,
+	// with ctx's error if it is already done.
+	Sleep(ctx context.Context, d time.Duration) error
+}
+
+// Timer is a pending AfterFunc call.
+type Timer interface {
+	// Stop prevents the call if it has not started, and reports whether it
+	// did so. It does not wait for a call already started.
+	Stop() bool
+}
+
+// RealClock is the Clock of the time package.
+type RealClock struct{}
+
+// Now returns time.Now().
+func (RealClock) Now() time.Time { return time.Now() }
+
+// AfterFunc is time.AfterFunc.
+func (RealClock) AfterFunc(d time.Duration, f func()) Timer { return time.AfterFunc(d, f) }
+
+// Sleep waits on a time.Timer or ctx.Done, whichever comes first.
+func (RealClock) Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
