@@ -66,6 +66,8 @@ type Edge[S, E comparable, D any] struct {
 	From, To int
 	// Event is the interned event index, or -1 for a delayed transition.
 	Event int
+	// Trigger is the event's label, or "after d" for a delayed transition.
+	Trigger string
 	// Guard is the compiled guard, nil when the transition is unguarded.
 	Guard     transitions.GuardFunc[S, E, D]
 	GuardName string
@@ -74,10 +76,12 @@ type Edge[S, E comparable, D any] struct {
 	// After and AfterFn give a delayed transition's delay.
 	After   time.Duration
 	AfterFn transitions.DelayFunc[S, E, D]
-	// Plain reports that taking the transition runs no user code at all: no
-	// guard, no actions, no exit actions on the source, no entry actions,
-	// choice function or timers on the target. Drivers use it for a fast
-	// path with no panic recovery.
+	// Plain reports that taking the transition runs no user code and
+	// touches no timer: no guard, no actions, no exit actions or delayed
+	// transitions on the source, no entry actions, choice function or
+	// delayed transitions on the target. Drivers take such a transition on a
+	// fast path with no panic recovery (Instance: with one atomic
+	// compare-and-swap and no lock).
 	Plain bool
 }
 
@@ -323,6 +327,7 @@ func (d *Definition[S, E, D]) layout(specs []*transitions.Spec[S, E, D], seen ma
 			Actions: t.Actions, Internal: t.Internal,
 			After: t.After, AfterFn: t.AfterFn,
 		}
+		e.Trigger = d.eventLabel(t)
 		if t.Delayed {
 			d.states[from].Delayed = append(d.states[from].Delayed, int32(slot))
 		} else {
@@ -340,7 +345,8 @@ func (d *Definition[S, E, D]) layout(specs []*transitions.Spec[S, E, D], seen ma
 		e := &d.edges[i]
 		src, dst := &d.states[e.From], &d.states[e.To]
 		e.Plain = e.Guard == nil && len(e.Actions) == 0 && !e.Internal &&
-			len(src.Exit) == 0 && len(dst.Entry) == 0 && dst.Choose == nil && len(dst.Delayed) == 0
+			len(src.Exit) == 0 && len(src.Delayed) == 0 &&
+			len(dst.Entry) == 0 && dst.Choose == nil && len(dst.Delayed) == 0
 	}
 }
 

@@ -124,6 +124,10 @@ func (d *Definition[S, E, D]) Edge(i int) *Edge[S, E, D] { return &d.edges[i] }
 // DeclEdge returns the edge of the transition declared at position decl.
 func (d *Definition[S, E, D]) DeclEdge(decl int) *Edge[S, E, D] { return &d.edges[d.byDecl[decl]] }
 
+// Slot returns the index in the driver's table (see Edge) of the
+// transition declared at position decl.
+func (d *Definition[S, E, D]) Slot(decl int) int { return int(d.byDecl[decl]) }
+
 // Candidates returns the transitions out of state index s on event index e,
 // in declaration order; the first whose guard holds is to be taken. The
 // result must not be modified.

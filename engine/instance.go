@@ -1,0 +1,271 @@
+package engine
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/statecraft/statecraft/fsm"
+)
+
+// Instance runs a definition as a shared, long-lived machine, such as a
+// circuit breaker that every request consults.
+//
+// An Instance is safe for concurrent use and must not be copied. Events are
+// processed one at a time, each to completion (run-to-completion): events
+// raised by actions go to an internal queue that is emptied before the next
+// Fire is processed. Observers are called after the lock is released, in
+// transition order. State and Generation read one atomic word and take no
+// lock.
+type Instance[S, E comparable, D any] struct {
+	// word holds the current state index (bits 0-30), the locked bit (31)
+	// and the generation (bits 32-63). A plain transition (fsm.Edge.Plain)
+	// commits by one compare-and-swap of the word while the locked bit is
+	// clear; every other access sets the bit while it holds mu, so the two
+	// paths exclude each other. State and Generation read it with no lock.
+	word atomic.Uint64
+
+	mu   sync.Mutex // guards the fields below and all of core
+	core core[S, E, D]
+	// epoch counts entries into states; timers armed on an entry carry it
+	// and are ignored once it has moved on.
+	epoch  uint64
+	armed  []armedTimer
+	closed bool
+
+	cfgCodec Codec // set at construction, read-only after
+
+	obsMu sync.Mutex // held while records are delivered, so they arrive in order
+}
+
+const (
+	lockedBit = 1 << 31
+	stateMask = lockedBit - 1
+)
+
+type armedTimer struct {
+	slot     int
+	deadline time.Time
+	t        Timer
+}
+
+// NewInstance returns an Instance of def in its initial state with the
+// given data. It runs the initial state's entry actions and choice
+// function, and arms its delayed transitions; an error from those is
+// returned with the Instance, which is usable (the initial state is
+// committed, as for any entry error).
+func NewInstance[S, E comparable, D any](def *fsm.Definition[S, E, D], data D, opts ...Option) (*Instance[S, E, D], error) {
+	cfg := newConfig(opts)
+	i := &Instance[S, E, D]{cfgCodec: cfg.codec}
+	i.core = core[S, E, D]{def: def, host: (*instanceHost[S, E, D])(i), data: data,
+		clock: cfg.clock, obs: cfg.observer(), maxSteps: cfg.maxSteps}
+	i.word.Store(uint64(def.InitialIndex()))
+	i.lock()
+	err := i.enter(context.Background(), def.InitialIndex())
+	return i, i.unlock(err)
+}
+
+// enter starts the machine in state s (at construction or restore): entry
+// actions, timers, choice. mu must be held.
+func (i *Instance[S, E, D]) enter(ctx context.Context, s int) error {
+	c := &i.core
+	c.cur = s
+	c.steps = 0
+	st := c.def.StateAt(s)
+	var err error
+	for _, a := range st.Entry {
+		if err = c.call(ctx, a); err != nil {
+			err = &ActionError{Machine: c.def.Name(), Phase: PhaseEntry, State: st.Label, Action: a.Name, Err: err}
+			break
+		}
+	}
+	if len(st.Delayed) > 0 {
+		i.arm(s)
+	}
+	if err == nil && st.Choose != nil {
+		next, cerr := c.choose(ctx, st.Choose)
+		if cerr != nil {
+			return &ActionError{Machine: c.def.Name(), Phase: PhaseChoice, State: st.Label, Action: st.ChooseName, Err: cerr}
+		}
+		_, err = c.event(ctx, next, false)
+	}
+	if derr := c.drain(ctx); err == nil {
+		err = derr
+	}
+	return err
+}
+
+// Fire processes event e to completion and returns what it did for this
+// caller, with the events its actions raised processed too.
+//
+// A transition runs in this order: guards (in declaration order, the first
+// that holds wins) → the transition's actions → the source's exit actions
+// → a check of ctx → commit → the target's entry actions → arming the
+// target's delayed transitions → the target's choice function, if it is a
+// choice state. What an error leaves behind depends on where it happened:
+//
+//   - *UnhandledError (errors.Is ErrUnhandled): no transition for e, or no
+//     guard held. Nothing changed.
+//   - *ActionError in PhaseGuard, PhaseAction or PhaseExit, and
+//     *NotTransitionedError (ctx was done): nothing was committed; the
+//     machine is in the source state and events raised by the failed step
+//     are dropped. Actions that already ran are not undone.
+//   - *ActionError in PhaseEntry or PhaseChoice: the target is committed.
+//   - *StepLimitError: raised events or choice states ran past the bound;
+//     the machine is wherever the last step left it and the queue is empty.
+//
+// A panic in user code is returned as an *ActionError wrapping a
+// *PanicError; the Instance keeps working. When e is handled but an event
+// raised meanwhile fails, Fire returns e's Result with that error.
+//
+// Fire must not be called from the Instance's own actions, guards or
+// observers (use states.Machine.Raise); that deadlocks.
+func (i *Instance[S, E, D]) Fire(ctx context.Context, e E) (Result[S], error) {
+	c := &i.core
+	if ev := c.def.EventIndex(e); ev >= 0 && c.obs == nil {
+		w := i.word.Load()
+		if w&lockedBit == 0 {
+			if cands := c.def.Candidates(int(uint32(w)), ev); len(cands) > 0 && cands[0].Plain && ctx.Err() == nil {
+				edge := &cands[0]
+				if i.word.CompareAndSwap(w, (w>>32+1)<<32|uint64(edge.To)) {
+					return Result[S]{From: c.def.StateAt(edge.From).ID, To: c.def.StateAt(edge.To).ID, Transition: edge.Decl}, nil
+				}
+			}
+		}
+	}
+	i.lock()
+	res, err := c.fire(ctx, e)
+	return res, i.unlock(err)
+}
+
+// lock takes mu and sets the locked bit, which stops the lock-free path,
+// then reads the current state, which only this holder may now change.
+func (i *Instance[S, E, D]) lock() {
+	i.mu.Lock()
+	w := i.word.Or(lockedBit)
+	i.core.cur = int(uint32(w) & stateMask)
+}
+
+// unlock releases mu and delivers the records of the steps just taken, in
+// order with those of other callers.
+func (i *Instance[S, E, D]) unlock(err error) error {
+	i.word.And(^uint64(lockedBit))
+	if i.core.obs == nil || len(i.core.records) == 0 {
+		i.mu.Unlock()
+		return err
+	}
+	recs := i.core.records
+	i.core.records = nil
+	i.obsMu.Lock()
+	i.mu.Unlock()
+	for _, r := range recs {
+		i.core.obs.Observe(r)
+	}
+	i.obsMu.Unlock()
+	return err
+}
+
+// State reports the current state. It takes no lock.
+func (i *Instance[S, E, D]) State() S {
+	return i.core.def.StateAt(int(uint32(i.word.Load()) & stateMask)).ID
+}
+
+// Generation reports how many external transitions the Instance has taken,
+// modulo 2^32. Work admitted in one generation can tell, when it ends,
+// whether the machine has moved on meanwhile. It takes no lock.
+func (i *Instance[S, E, D]) Generation() uint32 { return uint32(i.word.Load() >> 32) }
+
+// StateGeneration reports the current state and generation, read together
+// in one atomic load.
+func (i *Instance[S, E, D]) StateGeneration() (S, uint32) {
+	w := i.word.Load()
+	return i.core.def.StateAt(int(uint32(w) & stateMask)).ID, uint32(w >> 32)
+}
+
+// Definition returns the definition the Instance runs.
+func (i *Instance[S, E, D]) Definition() *fsm.Definition[S, E, D] { return i.core.def }
+
+// Do calls fn with the Instance's data under its lock, so fn sees and may
+// change the data without racing with transitions. fn must not call Fire.
+func (i *Instance[S, E, D]) Do(fn func(state S, data *D)) {
+	i.lock()
+	defer i.unlock(nil)
+	fn(i.core.State(), &i.core.data)
+}
+
+// Close stops the Instance's pending timers; timers that fire later are
+// ignored. Fire keeps working, but no timer is armed again.
+func (i *Instance[S, E, D]) Close() {
+	i.lock()
+	defer i.unlock(nil)
+	i.closed = true
+	i.stopTimers()
+}
+
+// commit publishes a state change and a new generation. The lock must be
+// held (the locked bit stays set).
+func (i *Instance[S, E, D]) commit(from, to int) {
+	i.epoch++
+	if len(i.armed) > 0 {
+		i.stopTimers()
+	}
+	w := i.word.Load()
+	i.word.Store((w>>32+1)<<32 | lockedBit | uint64(to))
+}
+
+func (i *Instance[S, E, D]) stopTimers() {
+	for k := range i.armed {
+		i.armed[k].t.Stop()
+		i.armed[k] = armedTimer{}
+	}
+	i.armed = i.armed[:0]
+}
+
+// arm starts the timers of state s's delayed transitions. mu must be held.
+func (i *Instance[S, E, D]) arm(s int) {
+	if i.closed {
+		return
+	}
+	c := &i.core
+	now := c.clock.Now()
+	epoch := i.epoch
+	for _, slot := range c.def.StateAt(s).Delayed {
+		d := c.delay(c.def.Edge(int(slot)))
+		i.armAt(int(slot), now.Add(d), d, epoch)
+	}
+}
+
+func (i *Instance[S, E, D]) armAt(slot int, deadline time.Time, d time.Duration, epoch uint64) {
+	t := i.core.clock.AfterFunc(d, func() { i.onTimer(slot, epoch) })
+	i.armed = append(i.armed, armedTimer{slot: slot, deadline: deadline, t: t})
+}
+
+// onTimer takes a delayed transition whose timer fell due, unless its
+// state was left since it was armed.
+func (i *Instance[S, E, D]) onTimer(slot int, epoch uint64) {
+	i.lock()
+	if i.closed || epoch != i.epoch {
+		i.unlock(nil)
+		return
+	}
+	for k := range i.armed {
+		if i.armed[k].slot == slot {
+			i.armed = append(i.armed[:k], i.armed[k+1:]...)
+			break
+		}
+	}
+	c := &i.core
+	c.steps = 0
+	_, err := c.timer(context.Background(), slot)
+	if derr := c.drain(context.Background()); err == nil {
+		err = derr
+	}
+	_ = i.unlock(err) // timer errors reach observers through Record.Err
+}
+
+// instanceHost adapts *Instance to host without exporting the methods.
+type instanceHost[S, E comparable, D any] Instance[S, E, D]
+
+func (h *instanceHost[S, E, D]) commit(from, to int) { (*Instance[S, E, D])(h).commit(from, to) }
+func (h *instanceHost[S, E, D]) arm(s int)           { (*Instance[S, E, D])(h).arm(s) }

@@ -1,0 +1,209 @@
+package engine
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/statecraft/statecraft/fsm"
+	"github.com/statecraft/statecraft/states"
+)
+
+// Runner starts short-lived, single-owner executions (Runs) of one
+// definition, such as one call through a retry policy. It holds what the
+// runs share (definition, clock, observers) and recycles their state, so
+// that a run allocates nothing once the Runner is warm.
+//
+// A Runner is safe for concurrent use; each Run it starts is not.
+type Runner[S, E comparable, D any] struct {
+	def  *fsm.Definition[S, E, D]
+	cfg  config
+	obs  Observer
+	pool sync.Pool // of *runState; holds no channels or timers
+}
+
+// NewRunner returns a Runner of def.
+func NewRunner[S, E comparable, D any](def *fsm.Definition[S, E, D], opts ...Option) *Runner[S, E, D] {
+	r := &Runner[S, E, D]{def: def, cfg: newConfig(opts)}
+	r.obs = r.cfg.observer()
+	return r
+}
+
+// Definition returns the definition the Runner runs.
+func (r *Runner[S, E, D]) Definition() *fsm.Definition[S, E, D] { return r.def }
+
+// Run is one execution of a definition, owned by one goroutine: it has no
+// lock, keeps raised events in a buffer it reuses, and waits for its
+// delayed transitions in its owner's goroutine (Wait). A Run is a small
+// handle; copies of it refer to the same execution. After Release it must
+// not be used.
+type Run[S, E comparable, D any] struct {
+	s *runState[S, E, D]
+}
+
+// runState is a Run's state. It is what user code sees as states.Machine,
+// so it lives on the heap and is recycled through the Runner's pool.
+type runState[S, E comparable, D any] struct {
+	core    core[S, E, D]
+	pending []pendingTimer // delayed transitions of the current visit
+	runner  *Runner[S, E, D]
+}
+
+type pendingTimer struct {
+	slot int
+	at   time.Time // zero when due at once
+}
+
+// Start begins a run in the definition's initial state with the given
+// data: it runs the initial state's entry actions and choice function and
+// arms its delayed transitions. An error from those is returned with the
+// Run, which must still be released.
+func (r *Runner[S, E, D]) Start(ctx context.Context, data D) (Run[S, E, D], error) {
+	s, _ := r.pool.Get().(*runState[S, E, D])
+	if s == nil {
+		s = &runState[S, E, D]{runner: r}
+		s.core = core[S, E, D]{def: r.def, host: (*runHost[S, E, D])(s), clock: r.cfg.clock, obs: r.obs, maxSteps: r.cfg.maxSteps}
+	}
+	c := &s.core
+	c.data = data
+	c.cur = r.def.InitialIndex()
+	st := r.def.StateAt(c.cur)
+	if len(st.Entry) == 0 && len(st.Delayed) == 0 && st.Choose == nil {
+		return Run[S, E, D]{s}, nil
+	}
+	c.steps = 0
+	var err error
+	for _, a := range st.Entry {
+		if err = c.call(ctx, a); err != nil {
+			err = &ActionError{Machine: r.def.Name(), Phase: PhaseEntry, State: st.Label, Action: a.Name, Err: err}
+			break
+		}
+	}
+	if len(st.Delayed) > 0 {
+		s.arm(c.cur)
+	}
+	if err == nil && st.Choose != nil {
+		next, cerr := c.choose(ctx, st.Choose)
+		if cerr != nil {
+			err = &ActionError{Machine: r.def.Name(), Phase: PhaseChoice, State: st.Label, Action: st.ChooseName, Err: cerr}
+		} else {
+			_, err = c.event(ctx, next, false)
+		}
+	}
+	if derr := c.drain(ctx); err == nil {
+		err = derr
+	}
+	s.flush()
+	return Run[S, E, D]{s}, err
+}
+
+// Fire processes event e to completion, as Instance.Fire does and with the
+// same phases and errors, and returns what it did. In a final state it
+// returns an *UnhandledError that also matches ErrFinished.
+func (r Run[S, E, D]) Fire(ctx context.Context, e E) (Result[S], error) {
+	c := &r.s.core
+	ev := c.def.EventIndex(e)
+	if ev >= 0 && c.obs == nil {
+		if cands := c.def.Candidates(c.cur, ev); len(cands) > 0 && cands[0].Plain && ctx.Err() == nil {
+			edge := &cands[0]
+			c.cur = edge.To
+			r.s.pending = r.s.pending[:0]
+			return Result[S]{From: c.def.StateAt(edge.From).ID, To: c.def.StateAt(edge.To).ID, Transition: edge.Decl}, nil
+		}
+	}
+	res, err := c.fire(ctx, e)
+	r.s.flush()
+	return res, err
+}
+
+// Wait takes the run's delayed transitions as they fall due, sleeping on
+// the clock in the caller's goroutine, until the run is in a state with no
+// pending delayed transition (a final state, or one that waits for an
+// event). If ctx ends first, Wait returns a *NotTransitionedError matching
+// ctx's error and the run stays where it is, its timers still pending. A
+// delayed transition whose guard fails is dropped and Wait goes on with the
+// others.
+func (r Run[S, E, D]) Wait(ctx context.Context) error {
+	s := r.s
+	c := &s.core
+	for len(s.pending) > 0 {
+		k := 0
+		for j := 1; j < len(s.pending); j++ {
+			if s.pending[j].at.Before(s.pending[k].at) {
+				k = j
+			}
+		}
+		p := s.pending[k]
+		if !p.at.IsZero() {
+			if err := c.clock.Sleep(ctx, p.at.Sub(c.clock.Now())); err != nil {
+				return &NotTransitionedError{Machine: c.def.Name(), State: c.label(c.cur), Event: c.def.Edge(p.slot).Trigger, Err: err}
+			}
+		}
+		s.pending = append(s.pending[:k], s.pending[k+1:]...)
+		c.steps = 0
+		_, err := c.timer(ctx, p.slot)
+		if derr := c.drain(ctx); err == nil {
+			err = derr
+		}
+		s.flush()
+		if err != nil {
+			if u, ok := err.(*UnhandledError); ok && u.Guarded {
+				continue
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// State reports the run's current state.
+func (r Run[S, E, D]) State() S { return r.s.core.State() }
+
+// Done reports whether the run is in a final state.
+func (r Run[S, E, D]) Done() bool {
+	return r.s.core.def.StateAt(r.s.core.cur).Kind == states.Final
+}
+
+// Data returns the run's data. The pointer is valid until Release.
+func (r Run[S, E, D]) Data() *D { return &r.s.core.data }
+
+// Pending reports how many delayed transitions are armed in the current
+// state.
+func (r Run[S, E, D]) Pending() int { return len(r.s.pending) }
+
+// Release ends the run and recycles its state. The Run, its Data pointer
+// and any copy of either must not be used afterwards.
+func (r Run[S, E, D]) Release() {
+	s := r.s
+	var zero D
+	s.core.data = zero
+	s.core.queue, s.core.qhead = s.core.queue[:0], 0
+	s.pending = s.pending[:0]
+	s.runner.pool.Put(s)
+}
+
+func (s *runState[S, E, D]) flush() {
+	if s.core.obs != nil && len(s.core.records) > 0 {
+		s.core.flush()
+	}
+}
+
+func (s *runState[S, E, D]) arm(st int) {
+	c := &s.core
+	var now time.Time
+	for _, slot := range c.def.StateAt(st).Delayed {
+		p := pendingTimer{slot: int(slot)}
+		if d := c.delay(c.def.Edge(int(slot))); d > 0 {
+			if now.IsZero() {
+				now = c.clock.Now()
+			}
+			p.at = now.Add(d)
+		}
+		s.pending = append(s.pending, p)
+	}
+}
+
+type runHost[S, E comparable, D any] runState[S, E, D]
+
+func (h *runHost[S, E, D]) commit(from, to int) { h.pending = h.pending[:0] }
+func (h *runHost[S, E, D]) arm(st int)          { (*runState[S, E, D])(h).arm(st) }
