@@ -74,7 +74,9 @@ type BuildError struct {
 	Machine string
 	// Problems are the defects, in a deterministic order: state problems in
 	// declaration order, then transition problems in declaration order, then
-	// graph problems (reachability, dead ends) in state order.
+	// guard-order problems in order of each (state, event)'s first
+	// transition, then graph problems (reachability, dead ends) in state
+	// order.
 	Problems []*ValidationError
 }
 

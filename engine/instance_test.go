@@ -1,0 +1,518 @@
+package engine_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+
+	"github.com/statecraft/statecraft/engine"
+	"github.com/statecraft/statecraft/fsm"
+	"github.com/statecraft/statecraft/states"
+	"github.com/statecraft/statecraft/transitions"
+)
+
+// A small vocabulary for test machines: string states and events keep the
+// failure messages readable.
+type (
+	mach = states.Machine[string, string, []string]
+	bld  = fsm.Builder[string, string, []string]
+)
+
+func newB(name string) *bld { return fsm.New[string, string, []string](name) }
+
+// note returns an action that appends its name to the machine's data.
+func note(name string) states.Action[string, string, []string] {
+	return states.Do(name, func(ctx context.Context, m mach) error {
+		*m.Data() = append(*m.Data(), name)
+		return nil
+	})
+}
+
+func failing(name string, err error) states.Action[string, string, []string] {
+	return states.Do(name, func(ctx context.Context, m mach) error { return err })
+}
+
+func panicking(name string) states.Action[string, string, []string] {
+	return states.Do(name, func(ctx context.Context, m mach) error { panic("boom in " + name) })
+}
+
+func mustInstance(t *testing.T, b *bld, opts ...engine.Option) *engine.Instance[string, string, []string] {
+	t.Helper()
+	d, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	i, err := engine.NewInstance(d, nil, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return i
+}
+
+func data(i *engine.Instance[string, string, []string]) []string {
+	var out []string
+	i.Do(func(_ string, d *[]string) { out = append(out, *d...) })
+	return out
+}
+
+func TestFireReturnsTheCallersTransition(t *testing.T) {
+	b := newB("door")
+	b.State("closed", states.Initial)
+	b.State("open", states.Normal)
+	b.On("closed", "open", "open")
+	b.On("open", "close", "closed")
+	i := mustInstance(t, b)
+
+	res, err := i.Fire(context.Background(), "open")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.From != "closed" || res.To != "open" || res.Transition != 0 {
+		t.Errorf("got %+v, want closed→open by transition 0", res)
+	}
+	if got := i.State(); got != "open" {
+		t.Errorf("State() = %q, want open", got)
+	}
+	if got := i.Generation(); got != 1 {
+		t.Errorf("Generation() = %d, want 1", got)
+	}
+}
+
+func TestFireUnhandledLeavesStateAlone(t *testing.T) {
+	b := newB("door")
+	b.State("closed", states.Initial)
+	b.State("open", states.Normal)
+	b.On("closed", "open", "open").When(transitions.If("never", func(mach) bool { return false }))
+	b.On("open", "close", "closed")
+	i := mustInstance(t, b)
+
+	for _, tc := range []struct {
+		event   string
+		guarded bool
+	}{{"close", false}, {"open", true}, {"no such event", false}} {
+		_, err := i.Fire(context.Background(), tc.event)
+		var ue *engine.UnhandledError
+		if !errors.As(err, &ue) || !errors.Is(err, engine.ErrUnhandled) {
+			t.Fatalf("Fire(%q) error = %v, want *UnhandledError", tc.event, err)
+		}
+		if ue.State != "closed" || ue.Event != tc.event || ue.Guarded != tc.guarded {
+			t.Errorf("Fire(%q): got %+v, want state closed, guarded %v", tc.event, ue, tc.guarded)
+		}
+	}
+	if i.State() != "closed" || i.Generation() != 0 {
+		t.Errorf("state %q gen %d after unhandled events, want closed gen 0", i.State(), i.Generation())
+	}
+}
+
+func TestGuardsFirstMatchInDeclarationOrderWithElseLast(t *testing.T) {
+	level := 0
+	b := newB("grade")
+	b.State("start", states.Initial)
+	for _, s := range []string{"high", "mid", "low"} {
+		b.State(s, states.Normal)
+		b.On(s, "reset", "start")
+	}
+	b.On("start", "grade", "high").When(transitions.If("level>=2", func(mach) bool { return level >= 2 }))
+	b.On("start", "grade", "mid").When(transitions.If("level>=1", func(mach) bool { return level >= 1 }))
+	b.On("start", "grade", "low")
+	i := mustInstance(t, b)
+	for lvl, want := range []string{"low", "mid", "high"} {
+		level = lvl
+		res, err := i.Fire(context.Background(), "grade")
+		if err != nil || res.To != want {
+			t.Errorf("level %d: got %v, %v; want %s", lvl, res.To, err, want)
+		}
+		i.Fire(context.Background(), "reset")
+	}
+}
+
+func TestPhaseOrderIsGuardActionExitCommitEntry(t *testing.T) {
+	b := newB("order")
+	var seen []string
+	b.State("a", states.Initial).OnExit(states.Do("exit a", func(ctx context.Context, m mach) error {
+		seen = append(seen, "exit a in "+m.State())
+		return nil
+	}))
+	b.State("b", states.Normal).OnEntry(states.Do("enter b", func(ctx context.Context, m mach) error {
+		seen = append(seen, "enter b in "+m.State())
+		return nil
+	}))
+	b.On("b", "back", "a")
+	b.On("a", "go", "b").
+		When(transitions.If("guard", func(m mach) bool { seen = append(seen, "guard in "+m.State()); return true })).
+		Do(states.Do("act", func(ctx context.Context, m mach) error {
+			ev, ok := m.Event()
+			seen = append(seen, fmt.Sprintf("action on %s %v in %s", ev, ok, m.State()))
+			return nil
+		}))
+	i := mustInstance(t, b)
+	if _, err := i.Fire(context.Background(), "go"); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"guard in a", "action on go true in a", "exit a in a", "enter b in b"}
+	if fmt.Sprint(seen) != fmt.Sprint(want) {
+		t.Errorf("order = %q, want %q", seen, want)
+	}
+}
+
+// TestErrorInEachPhase shows, for each phase, the error returned and the
+// state the instance is left in, and that the instance keeps working.
+func TestErrorInEachPhase(t *testing.T) {
+	errBoom := errors.New("boom")
+	cases := []struct {
+		name      string
+		build     func(b *hookBuilder)
+		phase     engine.Phase
+		wantState string
+		panics    bool
+	}{
+		{"guard panics", func(b *hookBuilder) {
+			b.On("a", "go", "b").When(transitions.If("bad guard", func(mach) bool { panic("guard boom") }))
+		}, engine.PhaseGuard, "a", true},
+		{"action fails", func(b *hookBuilder) { b.On("a", "go", "b").Do(failing("act", errBoom)) }, engine.PhaseAction, "a", false},
+		{"action panics", func(b *hookBuilder) { b.On("a", "go", "b").Do(panicking("act")) }, engine.PhaseAction, "a", true},
+		{"exit fails", func(b *hookBuilder) {
+			b.On("a", "go", "b")
+			b.StateSpecsHook("a", func(s *states.Spec[string, string, []string]) { s.OnExit(failing("leave", errBoom)) })
+		}, engine.PhaseExit, "a", false},
+		{"entry fails", func(b *hookBuilder) {
+			b.On("a", "go", "b")
+			b.StateSpecsHook("b", func(s *states.Spec[string, string, []string]) { s.OnEntry(failing("arrive", errBoom)) })
+		}, engine.PhaseEntry, "b", false},
+		{"entry panics", func(b *hookBuilder) {
+			b.On("a", "go", "b")
+			b.StateSpecsHook("b", func(s *states.Spec[string, string, []string]) { s.OnEntry(panicking("arrive")) })
+		}, engine.PhaseEntry, "b", true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			b := newHookBuilder()
+			tc.build(b)
+			i := mustInstance(t, b.bld)
+			_, err := i.Fire(context.Background(), "go")
+			var ae *engine.ActionError
+			if !errors.As(err, &ae) {
+				t.Fatalf("error = %v, want *ActionError", err)
+			}
+			if ae.Phase != tc.phase || ae.State != tc.wantState || ae.Event != "go" {
+				t.Errorf("got phase %v state %q event %q, want %v %q go", ae.Phase, ae.State, ae.Event, tc.phase, tc.wantState)
+			}
+			var pe *engine.PanicError
+			if got := errors.As(err, &pe); got != tc.panics {
+				t.Errorf("errors.As(*PanicError) = %v, want %v", got, tc.panics)
+			}
+			if pe != nil && len(pe.Stack) == 0 {
+				t.Error("PanicError has no stack")
+			}
+			if !tc.panics && !errors.Is(err, errBoom) {
+				t.Errorf("error %v does not wrap the action's error", err)
+			}
+			if got := i.State(); got != tc.wantState {
+				t.Errorf("State() = %q, want %q", got, tc.wantState)
+			}
+			// Not wedged: the escape hatch still works from either state.
+			if _, err := i.Fire(context.Background(), "reset"); err != nil {
+				t.Errorf("Fire after failure: %v", err)
+			}
+			if got := i.State(); got != "a" {
+				t.Errorf("after reset State() = %q, want a", got)
+			}
+		})
+	}
+}
+
+// hookBuilder declares states a and b (with a "reset" back to a) and lets a
+// case decorate either state's spec after the fact.
+type hookBuilder struct {
+	bld   *bld
+	specs map[string]*states.Spec[string, string, []string]
+}
+
+func newHookBuilder() *hookBuilder {
+	h := &hookBuilder{bld: newB("phases"), specs: map[string]*states.Spec[string, string, []string]{}}
+	h.specs["a"] = h.bld.State("a", states.Initial)
+	h.specs["b"] = h.bld.State("b", states.Normal)
+	h.bld.On("b", "reset", "a")
+	h.bld.Internal("a", "reset")
+	return h
+}
+
+func (h *hookBuilder) On(from, ev, to string) *transitions.Spec[string, string, []string] {
+	return h.bld.On(from, ev, to)
+}
+
+func (h *hookBuilder) StateSpecsHook(s string, f func(*states.Spec[string, string, []string])) {
+	f(h.specs[s])
+}
+
+func TestCancelledContextIsCheckedBeforeCommit(t *testing.T) {
+	for _, plain := range []bool{true, false} {
+		b := newB("ctx")
+		b.State("a", states.Initial)
+		b.State("b", states.Normal)
+		tr := b.On("a", "go", "b")
+		if !plain {
+			tr.Do(note("act"))
+		}
+		b.On("b", "back", "a")
+		i := mustInstance(t, b)
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		_, err := i.Fire(ctx, "go")
+		var nt *engine.NotTransitionedError
+		if !errors.As(err, &nt) || !errors.Is(err, engine.ErrNotTransitioned) || !errors.Is(err, context.Canceled) {
+			t.Fatalf("plain=%v: error = %v, want *NotTransitionedError matching context.Canceled", plain, err)
+		}
+		if i.State() != "a" || i.Generation() != 0 {
+			t.Errorf("plain=%v: state %q gen %d, want a 0", plain, i.State(), i.Generation())
+		}
+		if _, err := i.Fire(context.Background(), "go"); err != nil || i.State() != "b" {
+			t.Errorf("plain=%v: instance wedged after cancelled Fire: %v", plain, err)
+		}
+	}
+}
+
+func TestRaisedEventsRunInOrderAfterTheCurrentStep(t *testing.T) {
+	b := newB("raise")
+	b.State("idle", states.Initial)
+	b.State("one", states.Normal).OnEntry(note("enter one"))
+	b.State("two", states.Normal).OnEntry(note("enter two"))
+	b.State("three", states.Normal).OnEntry(note("enter three"))
+	b.On("idle", "start", "one").Do(states.Do("raise both", func(ctx context.Context, m mach) error {
+		m.Raise("next")
+		m.Raise("last")
+		*m.Data() = append(*m.Data(), "raised")
+		return nil
+	}))
+	b.On("one", "next", "two")
+	b.On("two", "last", "three")
+	b.On("three", "start", "idle")
+	i := mustInstance(t, b)
+	res, err := i.Fire(context.Background(), "start")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.To != "one" {
+		t.Errorf("caller's result To = %q, want one (its own transition)", res.To)
+	}
+	if i.State() != "three" {
+		t.Errorf("State = %q, want three", i.State())
+	}
+	want := "[raised enter one enter two enter three]"
+	if got := fmt.Sprint(data(i)); got != want {
+		t.Errorf("order %s, want %s", got, want)
+	}
+}
+
+func TestRaiseLoopHitsTheStepLimit(t *testing.T) {
+	b := newB("loop")
+	b.State("a", states.Initial)
+	b.Internal("a", "ping").Do(states.Do("ping again", func(ctx context.Context, m mach) error {
+		m.Raise("ping")
+		return nil
+	}))
+	i := mustInstance(t, b, engine.WithMaxSteps(10))
+	_, err := i.Fire(context.Background(), "ping")
+	var sl *engine.StepLimitError
+	if !errors.As(err, &sl) || !errors.Is(err, engine.ErrStepLimit) || sl.Limit != 10 {
+		t.Fatalf("error = %v, want *StepLimitError with limit 10", err)
+	}
+	// The queue was emptied: the next Fire is a single step again.
+	if _, err := i.Fire(context.Background(), "unknown"); !errors.Is(err, engine.ErrUnhandled) {
+		t.Errorf("after the loop: %v", err)
+	}
+}
+
+func TestEventsRaisedByAFailedStepAreDropped(t *testing.T) {
+	b := newB("drop")
+	b.State("a", states.Initial)
+	b.State("b", states.Normal)
+	b.On("a", "go", "b").Do(states.Do("raise then fail", func(ctx context.Context, m mach) error {
+		m.Raise("go")
+		return errors.New("no")
+	}))
+	b.On("b", "go", "a")
+	i := mustInstance(t, b)
+	i.Fire(context.Background(), "go")
+	if i.State() != "a" {
+		t.Errorf("State = %q, want a: the raised event must not run", i.State())
+	}
+}
+
+func TestChoiceStateLeavesAtOnceByTheReturnedEvent(t *testing.T) {
+	b := newB("choice")
+	b.State("idle", states.Initial)
+	b.Choice("check", states.Chooser("even?", func(ctx context.Context, m mach) (string, error) {
+		*m.Data() = append(*m.Data(), "checked in "+m.State())
+		if len(*m.Data())%2 == 1 {
+			return "odd", nil
+		}
+		return "even", nil
+	}))
+	b.State("odd", states.Normal)
+	b.State("even", states.Normal)
+	b.On("idle", "go", "check")
+	b.On("check", "odd", "odd")
+	b.On("check", "even", "even")
+	b.On("odd", "go", "check")
+	b.On("even", "go", "check")
+	i := mustInstance(t, b)
+	for _, want := range []string{"odd", "even", "odd"} {
+		res, err := i.Fire(context.Background(), "go")
+		if err != nil || res.To != want || i.State() != want {
+			t.Fatalf("got %+v %v (state %s), want %s", res, err, i.State(), want)
+		}
+	}
+}
+
+func TestChoiceErrorCommitsTheChoiceState(t *testing.T) {
+	b := newB("choice")
+	b.State("idle", states.Initial)
+	b.Choice("check", states.Chooser("fails", func(ctx context.Context, m mach) (string, error) {
+		return "", errors.New("cannot decide")
+	}))
+	b.On("idle", "go", "check")
+	b.On("check", "retry", "idle")
+	i := mustInstance(t, b)
+	_, err := i.Fire(context.Background(), "go")
+	var ae *engine.ActionError
+	if !errors.As(err, &ae) || ae.Phase != engine.PhaseChoice || ae.State != "check" {
+		t.Fatalf("error = %v, want choice-phase *ActionError in check", err)
+	}
+	if _, err := i.Fire(context.Background(), "retry"); err != nil || i.State() != "idle" {
+		t.Errorf("cannot leave the choice state after its error: %v", err)
+	}
+}
+
+func TestConcurrentFiresEachGetTheirOwnResult(t *testing.T) {
+	const goroutines, per = 8, 500
+	b := fsm.New[int, string, int]("counter")
+	b.State(0, states.Initial)
+	b.State(1, states.Normal)
+	b.On(0, "flip", 1)
+	b.On(1, "flip", 0)
+	b.Internal(0, "count").Do(states.Do("inc", func(ctx context.Context, m states.Machine[int, string, int]) error {
+		*m.Data()++
+		return nil
+	}))
+	b.Internal(1, "count").Do(states.Do("inc", func(ctx context.Context, m states.Machine[int, string, int]) error {
+		*m.Data()++
+		return nil
+	}))
+	i, err := engine.NewInstance(b.MustBuild(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	flipsTo := map[int]int{}
+	for g := range goroutines {
+		wg.Go(func() {
+			for k := range per {
+				ev := "flip"
+				if (g+k)%2 == 0 {
+					ev = "count"
+				}
+				res, err := i.Fire(context.Background(), ev)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if ev == "flip" {
+					if res.From == res.To {
+						t.Errorf("flip result %+v did not change state", res)
+					}
+					mu.Lock()
+					flipsTo[res.To]++
+					mu.Unlock()
+				} else if res.From != res.To {
+					t.Errorf("internal result %+v changed state", res)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	flips := flipsTo[0] + flipsTo[1]
+	if flips != goroutines*per/2 {
+		t.Errorf("%d flips seen, want %d", flips, goroutines*per/2)
+	}
+	// Flips alternate 0→1, 1→0, so the counts differ by at most one.
+	if d := flipsTo[1] - flipsTo[0]; d != 0 && d != 1 {
+		t.Errorf("flips to 1: %d, to 0: %d; each caller must see its own step", flipsTo[1], flipsTo[0])
+	}
+	if got := int(i.Generation()); got != flips {
+		t.Errorf("Generation = %d, want %d", got, flips)
+	}
+	var counted int
+	i.Do(func(_ int, d *int) { counted = *d })
+	if counted != goroutines*per/2 {
+		t.Errorf("counted %d internal events, want %d", counted, goroutines*per/2)
+	}
+}
+
+// TestDefinitionDrivesBehaviour edits one guard and one edge of an
+// otherwise identical definition and shows the engine follows.
+func TestDefinitionDrivesBehaviour(t *testing.T) {
+	build := func(threshold int, target string) *engine.Instance[string, string, []string] {
+		b := newB("gate")
+		b.State("closed", states.Initial)
+		b.State("open", states.Normal)
+		b.State("jammed", states.Normal)
+		b.On("closed", "push", target).When(transitions.If(fmt.Sprintf("pushes>=%d", threshold), func(m mach) bool {
+			*m.Data() = append(*m.Data(), "push")
+			return len(*m.Data()) >= threshold
+		}))
+		b.On("closed", "key", "open")
+		b.On("closed", "kick", "jammed")
+		b.On("open", "reset", "closed")
+		b.On("jammed", "reset", "closed")
+		return mustInstance(t, b)
+	}
+	push := func(i *engine.Instance[string, string, []string], n int) string {
+		for range n {
+			i.Fire(context.Background(), "push")
+		}
+		return i.State()
+	}
+	if got := push(build(2, "open"), 1); got != "closed" {
+		t.Errorf("threshold 2, one push: %s, want closed", got)
+	}
+	if got := push(build(1, "open"), 1); got != "open" {
+		t.Errorf("threshold 1, one push: %s, want open", got)
+	}
+	if got := push(build(1, "jammed"), 1); got != "jammed" {
+		t.Errorf("edge to jammed: %s, want jammed", got)
+	}
+}
+
+func TestObserverSeesEveryStepInOrder(t *testing.T) {
+	var recs []engine.Record
+	b := newB("obs")
+	b.State("a", states.Initial)
+	b.State("b", states.Normal)
+	b.On("a", "go", "b").When(transitions.If("ok", func(mach) bool { return true })).Do(states.Do("raise", func(ctx context.Context, m mach) error {
+		m.Raise("back")
+		return nil
+	}))
+	b.On("b", "back", "a")
+	i := mustInstance(t, b, engine.WithObserver(engine.ObserverFunc(func(r engine.Record) { recs = append(recs, r) })))
+	i.Fire(context.Background(), "go")
+	i.Fire(context.Background(), "nope")
+	if len(recs) != 3 {
+		t.Fatalf("got %d records, want 3: %+v", len(recs), recs)
+	}
+	r := recs[0]
+	if r.From != "a" || r.To != "b" || r.Event != "go" || r.Transition != 0 || r.Raised || len(r.Guards) != 1 || !r.Guards[0].Held || r.Guards[0].Guard != "ok" {
+		t.Errorf("record 0 = %+v", r)
+	}
+	if r := recs[1]; r.From != "b" || r.To != "a" || !r.Raised || r.Transition != 1 {
+		t.Errorf("record 1 = %+v", r)
+	}
+	if r := recs[2]; r.Transition != -1 || !errors.Is(r.Err, engine.ErrUnhandled) {
+		t.Errorf("record 2 = %+v", r)
+	}
+}
+
+var alwaysGuard = transitions.If("always", func(mach) bool { return true })

@@ -1,0 +1,141 @@
+package engine_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/statecraft/statecraft/engine"
+	"github.com/statecraft/statecraft/fsm"
+	"github.com/statecraft/statecraft/internal/testutil"
+	"github.com/statecraft/statecraft/states"
+)
+
+// attemptData is a retry-like run's data: a function that fails a given
+// number of times.
+type attemptData struct {
+	failures int
+	attempts int
+}
+
+type rm = states.Machine[string, string, attemptData]
+
+// retryLike is the shape of a retry policy: Attempt is a choice state that
+// calls the function and branches on the outcome; Backoff waits (here zero)
+// and goes back.
+func retryLike(tb testing.TB) *fsm.Definition[string, string, attemptData] {
+	b := fsm.New[string, string, attemptData]("retry-like")
+	b.State("start", states.Initial)
+	b.Choice("attempt", states.Chooser("call", func(ctx context.Context, m rm) (string, error) {
+		d := m.Data()
+		d.attempts++
+		if d.attempts <= d.failures {
+			return "failed", nil
+		}
+		return "succeeded", nil
+	}))
+	b.State("backoff", states.Normal)
+	b.State("done", states.Final)
+	b.State("exhausted", states.Final)
+	b.On("start", "begin", "attempt")
+	b.On("attempt", "succeeded", "done")
+	b.On("attempt", "failed", "backoff")
+	b.After("backoff", 0, "attempt")
+	b.On("backoff", "give up", "exhausted")
+	d, err := b.Build()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return d
+}
+
+func TestRunWaitsForDelayedTransitionsUntilFinal(t *testing.T) {
+	r := engine.NewRunner(retryLike(t))
+	ctx := context.Background()
+	run, err := r.Start(ctx, attemptData{failures: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer run.Release()
+	res, err := run.Fire(ctx, "begin")
+	if err != nil || res.To != "backoff" {
+		t.Fatalf("Fire(begin) = %+v, %v; want to rest in backoff", res, err)
+	}
+	if run.Pending() != 1 {
+		t.Errorf("Pending = %d, want 1", run.Pending())
+	}
+	if err := run.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if !run.Done() || run.State() != "done" || run.Data().attempts != 3 {
+		t.Errorf("state %s done %v attempts %d, want done after 3 attempts", run.State(), run.Done(), run.Data().attempts)
+	}
+	_, err = run.Fire(ctx, "begin")
+	if !errors.Is(err, engine.ErrFinished) || !errors.Is(err, engine.ErrUnhandled) {
+		t.Errorf("Fire in a final state: %v, want ErrFinished", err)
+	}
+}
+
+func TestRunLeavingAStateDropsItsTimers(t *testing.T) {
+	r := engine.NewRunner(retryLike(t))
+	ctx := context.Background()
+	run, _ := r.Start(ctx, attemptData{failures: 5})
+	defer run.Release()
+	run.Fire(ctx, "begin")
+	if _, err := run.Fire(ctx, "give up"); err != nil {
+		t.Fatal(err)
+	}
+	if run.Pending() != 0 {
+		t.Errorf("Pending = %d after leaving backoff, want 0", run.Pending())
+	}
+	if err := run.Wait(ctx); err != nil || run.State() != "exhausted" || run.Data().attempts != 1 {
+		t.Errorf("Wait = %v in %s after %d attempts; the dropped timer must not fire", err, run.State(), run.Data().attempts)
+	}
+}
+
+func TestRunReleaseRecyclesWithoutLeakingData(t *testing.T) {
+	r := engine.NewRunner(retryLike(t))
+	ctx := context.Background()
+	for k := range 3 {
+		run, _ := r.Start(ctx, attemptData{failures: k})
+		if run.Data().attempts != 0 || run.State() != "start" {
+			t.Fatalf("run %d starts with %+v in %s", k, *run.Data(), run.State())
+		}
+		run.Fire(ctx, "begin")
+		run.Wait(ctx)
+		if run.Data().attempts != k+1 {
+			t.Errorf("run %d: %d attempts, want %d", k, run.Data().attempts, k+1)
+		}
+		run.Release()
+	}
+}
+
+func TestRunAllocatesNothingPerExecution(t *testing.T) {
+	ctx := context.Background()
+	toggle := engine.NewRunner(toggleDef(t))
+	testutil.WantAllocs(t, 0, "toggle run", func() {
+		run, _ := toggle.Start(ctx, 0)
+		run.Fire(ctx, 0)
+		run.Fire(ctx, 0)
+		run.Release()
+	})
+	retry := engine.NewRunner(retryLike(t))
+	testutil.WantAllocs(t, 0, "retry-like run with choice, raise-free backoff and Wait", func() {
+		run, _ := retry.Start(ctx, attemptData{failures: 2})
+		run.Fire(ctx, "begin")
+		run.Wait(ctx)
+		run.Release()
+	})
+}
+
+func TestInstanceFireAllocatesNothing(t *testing.T) {
+	ctx := context.Background()
+	i, _ := engine.NewInstance(toggleDef(t), 0)
+	testutil.WantAllocs(t, 0, "plain toggle", func() { i.Fire(ctx, 0) })
+
+	b := fsm.New[string, string, []string]("guarded")
+	b.State("a", states.Initial)
+	b.Internal("a", "tick").When(alwaysGuard).Do(states.Do("noop", func(context.Context, mach) error { return nil }))
+	gi, _ := engine.NewInstance(b.MustBuild(), nil)
+	testutil.WantAllocs(t, 0, "guard and action", func() { gi.Fire(ctx, "tick") })
+}

@@ -1,0 +1,324 @@
+package looplab_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+
+	lfsm "github.com/looplab/fsm"
+
+	"github.com/statecraft/statecraft/fsm"
+	"github.com/statecraft/statecraft/fsm/looplab"
+	"github.com/statecraft/statecraft/states"
+)
+
+// door is looplab's README machine.
+var door = lfsm.Events{
+	{Name: "open", Src: []string{"closed"}, Dst: "open"},
+	{Name: "close", Src: []string{"open"}, Dst: "closed"},
+}
+
+// order is a machine with several sources per event, a self-loop and two
+// states with no way out.
+var order = lfsm.Events{
+	{Name: "pay", Src: []string{"new"}, Dst: "paid"},
+	{Name: "ship", Src: []string{"paid"}, Dst: "shipped"},
+	{Name: "cancel", Src: []string{"new", "paid"}, Dst: "cancelled"},
+	{Name: "remind", Src: []string{"new"}, Dst: "new"},
+	{Name: "deliver", Src: []string{"shipped"}, Dst: "delivered"},
+}
+
+func mustImport(t *testing.T, name, initial string, events lfsm.Events, opts ...looplab.Option) (*looplab.Definition, []*fsm.ValidationError) {
+	t.Helper()
+	def, warnings, err := looplab.Import(name, initial, events, opts...)
+	if err != nil {
+		t.Fatalf("Import: %v", err)
+	}
+	return def, warnings
+}
+
+func TestImportDoor(t *testing.T) {
+	def, warnings := mustImport(t, "door", "closed", door)
+	if len(warnings) != 0 {
+		t.Errorf("warnings = %v, want none", warnings)
+	}
+	if def.Name() != "door" || def.Initial() != "closed" {
+		t.Errorf("Name() = %q, Initial() = %q", def.Name(), def.Initial())
+	}
+	if got, want := def.States(), []string{"closed", "open"}; !slices.Equal(got, want) {
+		t.Errorf("States() = %v, want %v", got, want)
+	}
+	if got := def.Finals(); len(got) != 0 {
+		t.Errorf("Finals() = %v, want none: the door always opens or closes", got)
+	}
+	if got := len(def.Transitions()); got != 2 {
+		t.Errorf("%d transitions, want 2", got)
+	}
+	for state, want := range map[string][]string{"closed": {"open"}, "open": {"close"}, "ajar": nil} {
+		if got := def.Accepts(state); !slices.Equal(got, want) {
+			t.Errorf("Accepts(%q) = %v, want %v", state, got, want)
+		}
+	}
+}
+
+func TestImportOneTransitionPerSourceAndInfersFinals(t *testing.T) {
+	def, warnings := mustImport(t, "order", "new", order)
+	if len(warnings) != 0 {
+		t.Errorf("warnings = %v, want none", warnings)
+	}
+	if got, want := def.States(), []string{"new", "paid", "shipped", "cancelled", "delivered"}; !slices.Equal(got, want) {
+		t.Errorf("States() = %v, want %v", got, want)
+	}
+	if got, want := def.Finals(), []string{"cancelled", "delivered"}; !slices.Equal(got, want) {
+		t.Errorf("Finals() = %v, want %v", got, want)
+	}
+	type tr struct{ from, event, to string }
+	var got []tr
+	for _, s := range def.Transitions() {
+		got = append(got, tr{s.From, s.Event, s.To})
+	}
+	want := []tr{
+		{"new", "pay", "paid"},
+		{"paid", "ship", "shipped"},
+		{"new", "cancel", "cancelled"},
+		{"paid", "cancel", "cancelled"},
+		{"new", "remind", "new"},
+		{"shipped", "deliver", "delivered"},
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("Transitions() = %v, want %v", got, want)
+	}
+	if !def.Transitions()[4].Internal {
+		t.Error("the self-loop remind is not internal")
+	}
+	if got, want := def.Accepts("new"), []string{"pay", "cancel", "remind"}; !slices.Equal(got, want) {
+		t.Errorf("Accepts(new) = %v, want %v", got, want)
+	}
+}
+
+func TestImportKeepsNamesWithQuotesAndSpaces(t *testing.T) {
+	const (
+		quoted = `"quoted" state`
+		back   = `back\slash`
+		event  = "open the door"
+	)
+	events := lfsm.Events{
+		{Name: event, Src: []string{quoted}, Dst: "wide open"},
+		{Name: `say "bye"`, Src: []string{"wide open"}, Dst: back},
+	}
+	def, _ := mustImport(t, "odd names", quoted, events)
+	if got, want := def.Finals(), []string{back}; !slices.Equal(got, want) {
+		t.Errorf("Finals() = %v, want %v", got, want)
+	}
+	if got, ok := def.Label(quoted); got != quoted || !ok {
+		t.Errorf("Label(%q) = %q, %v", quoted, got, ok)
+	}
+	g := def.Graph()
+	var labels []string
+	for _, s := range g.States {
+		labels = append(labels, s.Label)
+	}
+	if want := []string{quoted, "wide open", back}; !slices.Equal(labels, want) {
+		t.Errorf("graph states %q, want %q", labels, want)
+	}
+	if len(g.Edges) != 2 || g.Edges[0].Label() != event || g.Edges[1].Label() != `say "bye"` {
+		t.Errorf("graph edges %+v", g.Edges)
+	}
+	if g.States[g.Edges[0].From].Label != quoted || g.States[g.Edges[0].To].Label != "wide open" {
+		t.Errorf("edge 0 joins %q and %q", g.States[g.Edges[0].From].Label, g.States[g.Edges[0].To].Label)
+	}
+}
+
+func TestImportWarnsOfUnreachableState(t *testing.T) {
+	events := append(lfsm.Events{
+		{Name: "wake", Src: []string{"limbo"}, Dst: "closed"},
+	}, door...)
+	def, warnings := mustImport(t, "door", "closed", events)
+	if len(warnings) != 1 || !errors.Is(warnings[0], fsm.ErrUnreachable) || warnings[0].State != "limbo" {
+		t.Fatalf("warnings = %v, want limbo unreachable", warnings)
+	}
+	if dw := def.Warnings(); len(dw) != 1 || dw[0] != warnings[0] {
+		t.Errorf("Definition.Warnings() = %v, want the same warning", dw)
+	}
+	if got := def.Accepts("limbo"); !slices.Equal(got, []string{"wake"}) {
+		t.Errorf("Accepts(limbo) = %v, want [wake]", got)
+	}
+
+	_, _, err := looplab.Import("door", "closed", events, looplab.Strict())
+	var ve *fsm.ValidationError
+	if !errors.As(err, &ve) || !errors.Is(ve, fsm.ErrUnreachable) || ve.State != "limbo" {
+		t.Errorf("Strict: error = %v, want limbo unreachable", err)
+	}
+}
+
+func TestImportRedeclaredEventLaterWins(t *testing.T) {
+	events := lfsm.Events{
+		{Name: "open", Src: []string{"closed"}, Dst: "open"},
+		{Name: "close", Src: []string{"open"}, Dst: "closed"},
+		{Name: "open", Src: []string{"closed", "open"}, Dst: "wide open"},
+		{Name: "close", Src: []string{"wide open"}, Dst: "closed"},
+	}
+	def, warnings := mustImport(t, "door", "closed", events)
+	// Dropping closed --open--> open leaves open unreachable, as it is in
+	// looplab.
+	if len(warnings) != 2 {
+		t.Fatalf("warnings = %v, want two", warnings)
+	}
+	if w := warnings[0]; !errors.Is(w, looplab.ErrRedeclared) || w.State != "closed" || w.Event != "open" {
+		t.Errorf("warning 0 = %v, want open redeclared from closed", w)
+	}
+	if w := warnings[1]; !errors.Is(w, fsm.ErrUnreachable) || w.State != "open" {
+		t.Errorf("warning 1 = %v, want open unreachable", w)
+	}
+	s, e := def.StateIndex("closed"), def.EventIndex("open")
+	if c := def.Candidates(s, e); len(c) != 1 || def.StateAt(c[0].To).ID != "wide open" {
+		t.Errorf("closed --open--> %v, want wide open only", c)
+	}
+	if got := len(def.Transitions()); got != 4 {
+		t.Errorf("%d transitions, want 4 (the earlier open from closed dropped)", got)
+	}
+	agreesWithLooplab(t, "closed", events, def)
+
+	_, _, err := looplab.Import("door", "closed", events, looplab.Strict())
+	if !errors.Is(err, looplab.ErrRedeclared) {
+		t.Errorf("Strict: error = %v, want ErrRedeclared", err)
+	}
+}
+
+func TestImportRefuses(t *testing.T) {
+	tests := []struct {
+		name    string
+		initial string
+		events  lfsm.Events
+		want    error
+	}{
+		{"empty event name", "a", lfsm.Events{{Name: "", Src: []string{"a"}, Dst: "b"}}, looplab.ErrEmptyName},
+		{"empty state name", "a", lfsm.Events{{Name: "go", Src: []string{"a"}, Dst: ""}}, looplab.ErrEmptyName},
+		{"empty initial", "", door, looplab.ErrEmptyName},
+		{"initial with no way out", "idle", nil, fsm.ErrDeadEnd},
+		{"initial left by no event", "closed", lfsm.Events{{Name: "go", Src: []string{"open"}, Dst: "closed"}}, fsm.ErrDeadEnd},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			def, warnings, err := looplab.Import("m", tt.initial, tt.events)
+			if !errors.Is(err, tt.want) {
+				t.Errorf("error = %v, want %v", err, tt.want)
+			}
+			var be *fsm.BuildError
+			if !errors.As(err, &be) || be.Machine != "m" {
+				t.Errorf("error %T is not a *fsm.BuildError for m", err)
+			}
+			if def != nil || warnings != nil {
+				t.Error("a definition or warnings came back with the error")
+			}
+		})
+	}
+}
+
+// TestImportAgreesWithLooplab checks every (state, event) pair against a
+// real looplab machine: looplab's Can agrees with Accepts, and firing the
+// event reaches the state the definition's transition names.
+func TestImportAgreesWithLooplab(t *testing.T) {
+	machines := []struct {
+		name, initial string
+		events        lfsm.Events
+	}{
+		{"door", "closed", door},
+		{"order", "new", order},
+		{"unreachable", "closed", append(lfsm.Events{{Name: "wake", Src: []string{"limbo"}, Dst: "open"}}, door...)},
+		{"spaces", `"quoted" state`, lfsm.Events{
+			{Name: "open the door", Src: []string{`"quoted" state`}, Dst: "open door"},
+			{Name: "close it", Src: []string{"open door", `"quoted" state`}, Dst: `"quoted" state`},
+		}},
+	}
+	for _, m := range machines {
+		t.Run(m.name, func(t *testing.T) {
+			def, _ := mustImport(t, m.name, m.initial, m.events)
+			agreesWithLooplab(t, m.initial, m.events, def)
+		})
+	}
+}
+
+func agreesWithLooplab(t *testing.T, initial string, events lfsm.Events, def *looplab.Definition) {
+	t.Helper()
+	names := append(def.Events(), "no such event")
+	for _, s := range def.States() {
+		accepts := def.Accepts(s)
+		for _, e := range names {
+			f := lfsm.NewFSM(initial, events, nil)
+			f.SetState(s)
+			can := f.Can(e)
+			if want := slices.Contains(accepts, e); can != want {
+				t.Errorf("state %q, event %q: looplab Can = %v, Accepts contains it = %v", s, e, can, want)
+			}
+			if !can {
+				continue
+			}
+			c := def.Candidates(def.StateIndex(s), def.EventIndex(e))
+			if len(c) != 1 {
+				t.Errorf("state %q, event %q: %d candidates, want 1", s, e, len(c))
+				continue
+			}
+			err := f.Event(context.Background(), e)
+			var none lfsm.NoTransitionError
+			if err != nil && !errors.As(err, &none) {
+				t.Errorf("state %q, event %q: looplab Event: %v", s, e, err)
+			}
+			if to := def.StateAt(c[0].To).ID; f.Current() != to {
+				t.Errorf("state %q, event %q: looplab went to %q, definition to %q", s, e, f.Current(), to)
+			}
+			if (err != nil) != c[0].Internal {
+				t.Errorf("state %q, event %q: looplab NoTransitionError %v, internal %v", s, e, err != nil, c[0].Internal)
+			}
+		}
+	}
+	// Every state looplab knows is declared, and no other.
+	known := map[string]bool{initial: true}
+	for _, e := range events {
+		for _, src := range e.Src {
+			known[src] = true
+		}
+		known[e.Dst] = true
+	}
+	if len(def.States()) != len(known) {
+		t.Errorf("%d states declared, looplab knows %d", len(def.States()), len(known))
+	}
+	for s := range known {
+		if def.StateIndex(s) < 0 {
+			t.Errorf("state %q is not declared", s)
+		}
+	}
+	for _, s := range def.Finals() {
+		if len(def.Accepts(s)) != 0 {
+			t.Errorf("final %q accepts %v", s, def.Accepts(s))
+		}
+		if def.StateAt(def.StateIndex(s)).Kind != states.Final {
+			t.Errorf("final %q has kind %v", s, def.StateAt(def.StateIndex(s)).Kind)
+		}
+	}
+}
+
+func ExampleImport() {
+	def, warnings, err := looplab.Import("door", "closed", lfsm.Events{
+		{Name: "open", Src: []string{"closed"}, Dst: "open"},
+		{Name: "close", Src: []string{"open"}, Dst: "closed"},
+		{Name: "break", Src: []string{"closed", "open"}, Dst: "broken"},
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("warnings:", len(warnings))
+	for _, s := range def.States() {
+		fmt.Println(s, def.Accepts(s))
+	}
+	fmt.Println("finals:", def.Finals())
+	// Output:
+	// warnings: 0
+	// closed [open break]
+	// open [close break]
+	// broken []
+	// finals: [broken]
+}
