@@ -126,11 +126,9 @@ func (i *Instance[S, E, D]) Fire(ctx context.Context, e E) (Result[S], error) {
 	if ev := c.def.EventIndex(e); ev >= 0 && c.obs == nil {
 		w := i.word.Load()
 		if w&lockedBit == 0 {
-			if cands := c.def.Candidates(int(uint32(w)), ev); len(cands) > 0 && cands[0].Plain && ctx.Err() == nil {
-				edge := &cands[0]
-				if i.word.CompareAndSwap(w, (w>>32+1)<<32|uint64(edge.To)) {
-					return Result[S]{From: c.def.StateAt(edge.From).ID, To: c.def.StateAt(edge.To).ID, Transition: edge.Decl}, nil
-				}
+			if edge := c.def.PlainEdge(int(uint32(w)), ev); edge != nil && ctx.Err() == nil &&
+				i.word.CompareAndSwap(w, (w>>32+1)<<32|uint64(edge.To)) {
+				return Result[S]{From: c.def.ID(edge.From), To: c.def.ID(edge.To), Transition: edge.Decl}, nil
 			}
 		}
 	}
@@ -168,7 +166,7 @@ func (i *Instance[S, E, D]) unlock(err error) error {
 
 // State reports the current state. It takes no lock.
 func (i *Instance[S, E, D]) State() S {
-	return i.core.def.StateAt(int(uint32(i.word.Load()) & stateMask)).ID
+	return i.core.def.ID(int(uint32(i.word.Load()) & stateMask))
 }
 
 // Generation reports how many external transitions the Instance has taken,
@@ -180,7 +178,7 @@ func (i *Instance[S, E, D]) Generation() uint32 { return uint32(i.word.Load() >>
 // in one atomic load.
 func (i *Instance[S, E, D]) StateGeneration() (S, uint32) {
 	w := i.word.Load()
-	return i.core.def.StateAt(int(uint32(w) & stateMask)).ID, uint32(w >> 32)
+	return i.core.def.ID(int(uint32(w) & stateMask)), uint32(w >> 32)
 }
 
 // Definition returns the definition the Instance runs.

@@ -101,18 +101,16 @@ func (r *Runner[S, E, D]) Start(ctx context.Context, data D) (Run[S, E, D], erro
 // same phases and errors, and returns what it did. In a final state it
 // returns an *UnhandledError that also matches ErrFinished.
 func (r Run[S, E, D]) Fire(ctx context.Context, e E) (Result[S], error) {
-	c := &r.s.core
-	ev := c.def.EventIndex(e)
-	if ev >= 0 && c.obs == nil {
-		if cands := c.def.Candidates(c.cur, ev); len(cands) > 0 && cands[0].Plain && ctx.Err() == nil {
-			edge := &cands[0]
+	s := r.s
+	c := &s.core
+	if ev := c.def.EventIndex(e); ev >= 0 && c.obs == nil {
+		if edge := c.def.PlainEdge(c.cur, ev); edge != nil && ctx.Err() == nil {
 			c.cur = edge.To
-			r.s.pending = r.s.pending[:0]
-			return Result[S]{From: c.def.StateAt(edge.From).ID, To: c.def.StateAt(edge.To).ID, Transition: edge.Decl}, nil
+			return Result[S]{From: c.def.ID(edge.From), To: c.def.ID(edge.To), Transition: edge.Decl}, nil
 		}
 	}
 	res, err := c.fire(ctx, e)
-	r.s.flush()
+	s.flush()
 	return res, err
 }
 

@@ -32,6 +32,10 @@ type Definition[S, E comparable, D any] struct {
 	// order, followed by delayed transitions; spans indexes the groups.
 	edges   []Edge[S, E, D]
 	spans   []span
+	// plain[s*NumEvents+e] is the slot of the transition (s, e) takes when
+	// that is a Plain one (then it is the only candidate), else -1.
+	plain   []int32
+	ids     []S // ids[i] == states[i].ID, compact for hot reads
 	byDecl  []int32
 	initial int
 
@@ -347,6 +351,17 @@ func (d *Definition[S, E, D]) layout(specs []*transitions.Spec[S, E, D], seen ma
 		e.Plain = e.Guard == nil && len(e.Actions) == 0 && !e.Internal &&
 			len(src.Exit) == 0 && len(src.Delayed) == 0 &&
 			len(dst.Entry) == 0 && dst.Choose == nil && len(dst.Delayed) == 0
+	}
+	d.plain = make([]int32, len(d.spans))
+	for k, sp := range d.spans {
+		d.plain[k] = -1
+		if sp.n > 0 && d.edges[sp.start].Plain {
+			d.plain[k] = sp.start
+		}
+	}
+	d.ids = make([]S, len(d.states))
+	for i := range d.states {
+		d.ids[i] = d.states[i].ID
 	}
 }
 

@@ -96,15 +96,20 @@ func (x *indexer[K]) intOf(k *K) int64 {
 	}
 }
 
-// index returns k's dense index, or -1 when k was not interned.
+// index returns k's dense index, or -1 when k was not interned. The
+// direct-table case is kept small enough to inline into callers; the
+// others are outlined.
 func (x *indexer[K]) index(k K) int {
 	if x.table != nil {
-		v := uint64(x.intOf(&k) - x.min)
-		if v < uint64(len(x.table)) {
+		if v := uint64(x.intOf(&k) - x.min); v < uint64(len(x.table)) {
 			return int(x.table[v])
 		}
 		return -1
 	}
+	return x.lookup(k)
+}
+
+func (x *indexer[K]) lookup(k K) int {
 	if x.m != nil {
 		if i, ok := x.m[k]; ok {
 			return int(i)

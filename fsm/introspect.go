@@ -128,6 +128,20 @@ func (d *Definition[S, E, D]) DeclEdge(decl int) *Edge[S, E, D] { return &d.edge
 // transition declared at position decl.
 func (d *Definition[S, E, D]) Slot(decl int) int { return int(d.byDecl[decl]) }
 
+// ID returns the state at interned index i; it is StateAt(i).ID from a
+// compact table.
+func (d *Definition[S, E, D]) ID(i int) S { return d.ids[i] }
+
+// PlainEdge returns the transition out of state index s on event index e
+// when it is a Plain one (and so the only candidate), or nil. Drivers call
+// it first: it is one table read.
+func (d *Definition[S, E, D]) PlainEdge(s, e int) *Edge[S, E, D] {
+	if k := d.plain[s*len(d.events)+e]; k >= 0 {
+		return &d.edges[k]
+	}
+	return nil
+}
+
 // Candidates returns the transitions out of state index s on event index e,
 // in declaration order; the first whose guard holds is to be taken. The
 // result must not be modified.

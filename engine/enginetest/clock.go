@@ -1,0 +1,334 @@
+package enginetest
+
+import (
+	"container/heap"
+	"context"
+	"sync"
+	"time"
+
+	"github.com/statecraft/statecraft/engine"
+)
+
+// defaultStart is where NewClock(time.Time{}) starts: the instant a
+// testing/synctest bubble starts at.
+var defaultStart = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// Clock is a manual engine.Clock. Its time moves only when Advance or
+// AdvanceToNext is called, and they run the AfterFunc callbacks and wake the
+// goroutines in Sleep that come due, one at a time, in order of deadline and,
+// for equal deadlines, of registration.
+//
+// A Clock is safe for concurrent use and must not be copied. It starts no
+// goroutines: AfterFunc callbacks run in the goroutine that calls Advance,
+// after the clock's lock is released, so a callback may call any method of
+// the clock (scheduling more timers, stopping others) but Advance and
+// AdvanceToNext. Everything waits on channels only, so a Clock made inside a
+// testing/synctest bubble works there.
+//
+// The package comment lists what counts as waiting on a Clock.
+type Clock struct {
+	mu sync.Mutex // guards the fields below
+
+	// now never moves backwards.
+	now time.Time
+	// seq numbers entries in order of registration.
+	seq uint64
+	// queue holds the pending AfterFunc timers and sleepers, earliest
+	// (deadline, seq) first.
+	queue queue
+	// changed is made by BlockUntilWaiters when it has to wait, and closed
+	// and set to nil when a goroutine starts sleeping.
+	changed chan struct{}
+}
+
+// NewClock returns a Clock whose time is start. A zero start means
+// 2000-01-01 00:00:00 UTC, the instant a testing/synctest bubble starts at,
+// so that times in traces do not depend on when a test runs.
+func NewClock(start time.Time) *Clock {
+	if start.IsZero() {
+		start = defaultStart
+	}
+	return &Clock{now: start}
+}
+
+// Now reports the clock's time. Inside an AfterFunc callback, it is that
+// timer's deadline.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// AfterFunc arranges for f to be called once the clock has advanced by d.
+// f is called by Advance (or AdvanceToNext), in the goroutine calling it.
+// A d <= 0 makes f due now: it is called by the next Advance, even
+// Advance(0), never by AfterFunc itself, whose caller may hold a lock that f
+// takes.
+func (c *Clock) AfterFunc(d time.Duration, f func()) engine.Timer {
+	if f == nil {
+		panic("enginetest: AfterFunc with nil func")
+	}
+	e := &entry{c: c, f: f}
+	c.mu.Lock()
+	c.pushLocked(e, d)
+	c.mu.Unlock()
+	return e
+}
+
+// Sleep blocks until Advance reaches now+d or ctx is done, and then returns
+// nil or ctx's error. When both have happened by the time the sleeping
+// goroutine runs again, the one that happened first wins: if ctx was
+// already done when Advance reached the deadline (cancelled, say, by a
+// callback that Advance ran just before), Sleep returns ctx's error.
+//
+// A d <= 0 returns at once, with ctx's error if it is already done; so does
+// a ctx already done.
+func (c *Clock) Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	done := ctx.Done()
+	if isClosed(done) {
+		return ctx.Err()
+	}
+	e := &entry{c: c, wake: make(chan struct{}), done: done}
+	c.mu.Lock()
+	c.pushLocked(e, d)
+	if c.changed != nil {
+		close(c.changed)
+		c.changed = nil
+	}
+	c.mu.Unlock()
+
+	select {
+	case <-e.wake:
+	case <-done:
+	}
+
+	c.mu.Lock()
+	reached := e.index < 0 && !e.ctxFirst
+	if e.index >= 0 {
+		heap.Remove(&c.queue, e.index)
+	}
+	c.mu.Unlock()
+	if reached {
+		return nil
+	}
+	return ctx.Err()
+}
+
+// Advance moves the clock forward by d. It goes through the deadlines due
+// on the way one at a time, earliest first: it sets the time to the
+// deadline, then calls the callback or wakes the sleeper. A timer that a
+// callback schedules within the window (with d <= 0 too) is called in its
+// turn by the same Advance, so a callback that always reschedules itself
+// with d <= 0 keeps Advance from returning. When no more are due, the time
+// is set to the old time plus d.
+//
+// Advance panics if d is negative: the clock never moves backwards. Callbacks
+// run by two concurrent calls of Advance may interleave; a test normally
+// advances from one goroutine.
+func (c *Clock) Advance(d time.Duration) {
+	if d < 0 {
+		panic("enginetest: Advance with negative duration")
+	}
+	c.mu.Lock()
+	target := c.now.Add(d)
+	c.mu.Unlock()
+	c.advanceTo(target)
+}
+
+// AdvanceToNext moves the clock to the earliest deadline of a pending timer or
+// waiting goroutine and runs everything due then, as Advance does. It
+// reports how far the clock moved (zero when something was already due), or
+// false, without moving, when nothing is pending.
+func (c *Clock) AdvanceToNext() (time.Duration, bool) {
+	c.mu.Lock()
+	// A sleeper whose context is done is not waiting any more; leave it out.
+	for len(c.queue) > 0 && c.queue[0].f == nil && isClosed(c.queue[0].done) {
+		e := heap.Pop(&c.queue).(*entry)
+		e.ctxFirst = true
+		close(e.wake)
+	}
+	if len(c.queue) == 0 {
+		c.mu.Unlock()
+		return 0, false
+	}
+	next := c.queue[0].when
+	d := max(next.Sub(c.now), 0)
+	c.mu.Unlock()
+	c.advanceTo(next)
+	return d, true
+}
+
+// Pending reports how many AfterFunc timers are neither called nor stopped,
+// plus Waiters.
+func (c *Clock) Pending() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for _, e := range c.queue {
+		if e.f != nil || !isClosed(e.done) {
+			n++
+		}
+	}
+	return n
+}
+
+// Waiters reports how many goroutines are waiting on the clock in Sleep, as
+// the package comment defines it.
+func (c *Clock) Waiters() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.waitersLocked()
+}
+
+// BlockUntilWaiters blocks until at least n goroutines are waiting on the
+// clock in Sleep, or ctx is done; it returns nil or ctx's error. It blocks on
+// a channel that each new sleeper closes, never by polling.
+func (c *Clock) BlockUntilWaiters(ctx context.Context, n int) error {
+	for {
+		c.mu.Lock()
+		if c.waitersLocked() >= n {
+			c.mu.Unlock()
+			return nil
+		}
+		if c.changed == nil {
+			c.changed = make(chan struct{})
+		}
+		changed := c.changed
+		c.mu.Unlock()
+
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// advanceTo runs the entries due by target one at a time, each with the
+// clock's lock released, and then sets the time to target.
+func (c *Clock) advanceTo(target time.Time) {
+	for {
+		c.mu.Lock()
+		if len(c.queue) == 0 || c.queue[0].when.After(target) {
+			if target.After(c.now) {
+				c.now = target
+			}
+			c.mu.Unlock()
+			return
+		}
+		e := heap.Pop(&c.queue).(*entry)
+		if e.when.After(c.now) {
+			c.now = e.when
+		}
+		if e.f == nil {
+			e.ctxFirst = isClosed(e.done)
+			close(e.wake)
+		}
+		c.mu.Unlock()
+
+		if e.f != nil {
+			e.f()
+		}
+	}
+}
+
+// pushLocked registers e as due d from now. c.mu must be held.
+func (c *Clock) pushLocked(e *entry, d time.Duration) {
+	e.when = c.now.Add(max(d, 0))
+	c.seq++
+	e.seq = c.seq
+	heap.Push(&c.queue, e)
+}
+
+// waitersLocked counts the sleepers whose context is not done. c.mu must be
+// held.
+func (c *Clock) waitersLocked() int {
+	n := 0
+	for _, e := range c.queue {
+		if e.f == nil && !isClosed(e.done) {
+			n++
+		}
+	}
+	return n
+}
+
+// entry is a pending AfterFunc call (f set) or a goroutine in Sleep (wake
+// set). As an engine.Timer, it stops the call.
+type entry struct {
+	c    *Clock
+	when time.Time
+	seq  uint64
+	// index is the entry's position in c.queue, or -1 once it has been
+	// run, stopped or removed. Under c.mu.
+	index int
+
+	f func()
+
+	// wake is closed when the clock reaches when (or drops the sleeper,
+	// its context being done).
+	wake chan struct{}
+	// done is the sleeper's ctx.Done(); nil when it is never done.
+	done <-chan struct{}
+	// ctxFirst reports that done was already closed when wake was closed.
+	// Under c.mu.
+	ctxFirst bool
+}
+
+// Stop prevents the call if it is still pending, and reports whether it did
+// so. It does not wait for a call already started.
+func (e *entry) Stop() bool {
+	e.c.mu.Lock()
+	defer e.c.mu.Unlock()
+	if e.index < 0 {
+		return false
+	}
+	heap.Remove(&e.c.queue, e.index)
+	return true
+}
+
+// queue is a container/heap of entries ordered by (when, seq).
+type queue []*entry
+
+func (q queue) Len() int { return len(q) }
+
+func (q queue) Less(i, j int) bool {
+	if !q[i].when.Equal(q[j].when) {
+		return q[i].when.Before(q[j].when)
+	}
+	return q[i].seq < q[j].seq
+}
+
+func (q queue) Swap(i, j int) {
+	q[i], q[j] = q[j], q[i]
+	q[i].index = i
+	q[j].index = j
+}
+
+func (q *queue) Push(x any) {
+	e := x.(*entry)
+	e.index = len(*q)
+	*q = append(*q, e)
+}
+
+func (q *queue) Pop() any {
+	old := *q
+	n := len(old) - 1
+	e := old[n]
+	old[n] = nil
+	e.index = -1
+	*q = old[:n]
+	return e
+}
+
+// isClosed reports whether ch is closed; a nil ch never is.
+func isClosed(ch <-chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
+	}
+}

@@ -1,0 +1,411 @@
+package enginetest_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/statecraft/statecraft/engine"
+	"github.com/statecraft/statecraft/engine/enginetest"
+)
+
+var start = time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
+
+func TestClockConformance(t *testing.T) {
+	enginetest.TestClock(t, func(t *testing.T) (engine.Clock, func(time.Duration)) {
+		c := enginetest.NewClock(start)
+		return c, c.Advance
+	})
+}
+
+func TestNewClockWithZeroStartsWhereSynctestBubblesStart(t *testing.T) {
+	got := enginetest.NewClock(time.Time{}).Now()
+	want := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	if !got.Equal(want) {
+		t.Errorf("NewClock(time.Time{}).Now() = %v, want %v", got, want)
+	}
+}
+
+// firing logs the callbacks a test schedules, with the clock's time at each.
+type firing struct {
+	c   *enginetest.Clock
+	mu  sync.Mutex
+	log []string
+}
+
+// at returns a callback that logs name and the offset of Now from start.
+func (f *firing) at(name string) func() {
+	return func() {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		f.log = append(f.log, fmt.Sprintf("%s@%v", name, f.c.Now().Sub(start)))
+	}
+}
+
+func (f *firing) check(t *testing.T, want ...string) {
+	t.Helper()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if !slices.Equal(f.log, want) {
+		t.Errorf("callbacks:\n\tgot  %v\n\twant %v", f.log, want)
+	}
+}
+
+func TestAdvanceRunsCallbacksInDeadlineThenRegistrationOrder(t *testing.T) {
+	c := enginetest.NewClock(start)
+	f := &firing{c: c}
+	c.AfterFunc(3*time.Second, f.at("c"))
+	c.AfterFunc(time.Second, f.at("a1"))
+	c.AfterFunc(2*time.Second, f.at("b"))
+	c.AfterFunc(time.Second, f.at("a2"))
+	c.AfterFunc(time.Second, f.at("a3"))
+
+	c.Advance(2 * time.Second)
+	f.check(t, "a1@1s", "a2@1s", "a3@1s", "b@2s")
+	if got := c.Now().Sub(start); got != 2*time.Second {
+		t.Errorf("after Advance(2s), Now is start+%v", got)
+	}
+	if got := c.Pending(); got != 1 {
+		t.Errorf("Pending() = %d, want 1 (c)", got)
+	}
+	c.Advance(time.Second)
+	f.check(t, "a1@1s", "a2@1s", "a3@1s", "b@2s", "c@3s")
+}
+
+func TestAdvanceRunsTimersScheduledByCallbacksInTheirTurn(t *testing.T) {
+	c := enginetest.NewClock(start)
+	f := &firing{c: c}
+	c.AfterFunc(time.Second, func() {
+		f.at("a")()
+		c.AfterFunc(time.Second, f.at("a+1s"))    // at 2s, before c
+		c.AfterFunc(0, f.at("a+0"))               // at 1s, after a1
+		c.AfterFunc(10*time.Second, f.at("late")) // beyond the window
+	})
+	c.AfterFunc(time.Second, f.at("a1"))
+	c.AfterFunc(3*time.Second, f.at("c"))
+
+	c.Advance(5 * time.Second)
+	f.check(t, "a@1s", "a1@1s", "a+0@1s", "a+1s@2s", "c@3s")
+	if got := c.Now().Sub(start); got != 5*time.Second {
+		t.Errorf("after Advance(5s), Now is start+%v", got)
+	}
+	if got := c.Pending(); got != 1 {
+		t.Errorf("Pending() = %d, want 1 (late)", got)
+	}
+}
+
+func TestAfterFuncWithNonPositiveDurationWaitsForAdvance(t *testing.T) {
+	c := enginetest.NewClock(start)
+	f := &firing{c: c}
+	c.AfterFunc(0, f.at("zero"))
+	c.AfterFunc(-time.Second, f.at("negative"))
+	f.check(t) // not called by AfterFunc itself
+
+	c.Advance(0)
+	f.check(t, "zero@0s", "negative@0s")
+}
+
+func TestStopPreventsTheCall(t *testing.T) {
+	c := enginetest.NewClock(start)
+	f := &firing{c: c}
+	a := c.AfterFunc(time.Second, f.at("a"))
+	b := c.AfterFunc(time.Second, f.at("b"))
+	if !a.Stop() {
+		t.Error("Stop of a pending timer reported false")
+	}
+	if a.Stop() {
+		t.Error("second Stop reported true")
+	}
+	if got := c.Pending(); got != 1 {
+		t.Errorf("Pending() = %d after one Stop, want 1", got)
+	}
+	c.Advance(time.Second)
+	f.check(t, "b@1s")
+	if b.Stop() {
+		t.Error("Stop after the call reported true")
+	}
+}
+
+func TestCallbackCanStopALaterTimer(t *testing.T) {
+	c := enginetest.NewClock(start)
+	f := &firing{c: c}
+	var later engine.Timer
+	c.AfterFunc(time.Second, func() {
+		f.at("a")()
+		if !later.Stop() {
+			t.Error("Stop from a callback reported false")
+		}
+	})
+	later = c.AfterFunc(2*time.Second, f.at("later"))
+	c.Advance(3 * time.Second)
+	f.check(t, "a@1s")
+}
+
+// sleep runs c.Sleep(ctx, d) in a goroutine and returns a channel that
+// receives its result.
+func sleep(c *enginetest.Clock, ctx context.Context, d time.Duration) <-chan error {
+	result := make(chan error, 1)
+	go func() { result <- c.Sleep(ctx, d) }()
+	return result
+}
+
+func blockUntilWaiters(t *testing.T, c *enginetest.Clock, n int) {
+	t.Helper()
+	if err := c.BlockUntilWaiters(t.Context(), n); err != nil {
+		t.Fatalf("BlockUntilWaiters(%d): %v", n, err)
+	}
+}
+
+func TestSleepReturnsWhenAdvanceReachesItsDeadline(t *testing.T) {
+	c := enginetest.NewClock(start)
+	result := sleep(c, t.Context(), time.Second)
+	blockUntilWaiters(t, c, 1)
+
+	c.Advance(time.Second - time.Nanosecond)
+	if got := c.Waiters(); got != 1 {
+		t.Fatalf("Waiters() = %d before the deadline, want 1", got)
+	}
+	c.Advance(time.Nanosecond)
+	if got := c.Waiters(); got != 0 {
+		t.Errorf("Waiters() = %d once Advance reached the deadline, want 0", got)
+	}
+	if err := <-result; err != nil {
+		t.Errorf("Sleep = %v, want nil", err)
+	}
+}
+
+func TestSleepReturnsCtxErrWhenCancelled(t *testing.T) {
+	c := enginetest.NewClock(start)
+	ctx, cancel := context.WithCancelCause(t.Context())
+	result := sleep(c, ctx, time.Second)
+	blockUntilWaiters(t, c, 1)
+
+	cancel(errors.New("gave up"))
+	if got := c.Waiters(); got != 0 {
+		t.Errorf("Waiters() = %d once the context is done, want 0", got)
+	}
+	if err := <-result; err != context.Canceled {
+		t.Errorf("Sleep = %v, want %v", err, context.Canceled)
+	}
+	if got := c.Pending(); got != 0 {
+		t.Errorf("Pending() = %d after the sleeper left, want 0", got)
+	}
+}
+
+func TestSleepReturnsAtOnceWithNonPositiveDurationOrDoneContext(t *testing.T) {
+	c := enginetest.NewClock(start)
+	done, cancel := context.WithCancel(t.Context())
+	cancel()
+	for _, tc := range []struct {
+		ctx  context.Context
+		d    time.Duration
+		want error
+	}{
+		{t.Context(), 0, nil},
+		{t.Context(), -time.Second, nil},
+		{done, 0, context.Canceled},
+		{done, time.Second, context.Canceled},
+	} {
+		if got := c.Sleep(tc.ctx, tc.d); got != tc.want {
+			t.Errorf("Sleep(ctx, %v) with ctx.Err() = %v: got %v, want %v", tc.d, tc.ctx.Err(), got, tc.want)
+		}
+	}
+	if got := c.Pending(); got != 0 {
+		t.Errorf("Pending() = %d, want 0", got)
+	}
+}
+
+// A deadline context and a Sleep due at the same instant: whichever was
+// registered first on the clock happens first, and Sleep says which.
+func TestSleepReportsWhetherItsDeadlineOrTheContextCameFirst(t *testing.T) {
+	t.Run("ContextFirst", func(t *testing.T) {
+		c := enginetest.NewClock(start)
+		ctx, cancel := engine.WithTimeout(t.Context(), c, time.Second)
+		defer cancel()
+		result := sleep(c, ctx, time.Second)
+		blockUntilWaiters(t, c, 1)
+		c.Advance(time.Second)
+		if err := <-result; err != context.DeadlineExceeded {
+			t.Errorf("Sleep = %v, want %v", err, context.DeadlineExceeded)
+		}
+	})
+	t.Run("SleepFirst", func(t *testing.T) {
+		c := enginetest.NewClock(start)
+		ctx, cancel := context.WithCancel(t.Context())
+		defer cancel()
+		result := sleep(c, ctx, time.Second)
+		blockUntilWaiters(t, c, 1)
+		c.AfterFunc(time.Second, cancel)
+		c.Advance(time.Second)
+		if err := <-result; err != nil {
+			t.Errorf("Sleep = %v, want nil", err)
+		}
+	})
+}
+
+func TestBlockUntilWaitersThenAdvanceToNextWakesSleepersInOrder(t *testing.T) {
+	c := enginetest.NewClock(start)
+	woke := make(chan time.Duration, 3)
+	var wg sync.WaitGroup
+	for _, d := range []time.Duration{3 * time.Second, time.Second, 2 * time.Second} {
+		wg.Go(func() {
+			if err := c.Sleep(t.Context(), d); err != nil {
+				t.Errorf("Sleep(ctx, %v) = %v", d, err)
+			}
+			woke <- d
+		})
+	}
+	defer wg.Wait()
+
+	blockUntilWaiters(t, c, 3)
+	if got := c.Waiters(); got != 3 {
+		t.Errorf("Waiters() = %d, want 3", got)
+	}
+	c.AfterFunc(time.Hour, func() {})
+	if got := c.Pending(); got != 4 {
+		t.Errorf("Pending() = %d, want 4 (3 sleepers, 1 timer)", got)
+	}
+	for _, want := range []time.Duration{time.Second, 2 * time.Second, 3 * time.Second} {
+		moved, ok := c.AdvanceToNext()
+		if !ok || moved != time.Second {
+			t.Errorf("AdvanceToNext() = %v, %t, want 1s, true", moved, ok)
+		}
+		if got := <-woke; got != want {
+			t.Errorf("woke the sleeper of %v, want %v", got, want)
+		}
+		if got := c.Now().Sub(start); got != want {
+			t.Errorf("Now is start+%v, want start+%v", got, want)
+		}
+	}
+	if got := c.Waiters(); got != 0 {
+		t.Errorf("Waiters() = %d, want 0", got)
+	}
+}
+
+func TestBlockUntilWaitersReturnsCtxErr(t *testing.T) {
+	c := enginetest.NewClock(start)
+	ctx, cancel := context.WithCancel(t.Context())
+	result := sleep(c, t.Context(), time.Second)
+	blockUntilWaiters(t, c, 1)
+
+	errs := make(chan error, 1)
+	go func() { errs <- c.BlockUntilWaiters(ctx, 2) }()
+	cancel()
+	if err := <-errs; err != context.Canceled {
+		t.Errorf("BlockUntilWaiters(ctx, 2) = %v, want %v", err, context.Canceled)
+	}
+	c.Advance(time.Second)
+	<-result
+}
+
+func TestBlockUntilWaitersDoesNotCountSleepersWhoseContextIsDone(t *testing.T) {
+	c := enginetest.NewClock(start)
+	ctx, cancel := context.WithCancel(t.Context())
+	gone := sleep(c, ctx, time.Second)
+	blockUntilWaiters(t, c, 1)
+	cancel()
+
+	errs := make(chan error, 1)
+	go func() { errs <- c.BlockUntilWaiters(t.Context(), 1) }()
+	stays := sleep(c, t.Context(), 2*time.Second)
+	if err := <-errs; err != nil {
+		t.Fatalf("BlockUntilWaiters(ctx, 1) = %v", err)
+	}
+	if moved, ok := c.AdvanceToNext(); !ok || moved != 2*time.Second {
+		t.Errorf("AdvanceToNext() = %v, %t, want 2s, true (the cancelled sleeper skipped)", moved, ok)
+	}
+	if err := <-gone; err != context.Canceled {
+		t.Errorf("cancelled Sleep = %v, want %v", err, context.Canceled)
+	}
+	if err := <-stays; err != nil {
+		t.Errorf("Sleep = %v, want nil", err)
+	}
+}
+
+func TestAdvanceToNextWithNothingPendingDoesNotMove(t *testing.T) {
+	c := enginetest.NewClock(start)
+	if moved, ok := c.AdvanceToNext(); ok || moved != 0 {
+		t.Errorf("AdvanceToNext() = %v, %t, want 0, false", moved, ok)
+	}
+	if !c.Now().Equal(start) {
+		t.Errorf("Now moved to %v", c.Now())
+	}
+}
+
+func TestAdvanceToNextRunsEverythingDueAtThatInstant(t *testing.T) {
+	c := enginetest.NewClock(start)
+	f := &firing{c: c}
+	c.AfterFunc(time.Second, f.at("a"))
+	c.AfterFunc(time.Second, f.at("b"))
+	c.AfterFunc(2*time.Second, f.at("c"))
+	if moved, ok := c.AdvanceToNext(); !ok || moved != time.Second {
+		t.Errorf("AdvanceToNext() = %v, %t, want 1s, true", moved, ok)
+	}
+	f.check(t, "a@1s", "b@1s")
+
+	c.AfterFunc(0, f.at("now"))
+	if moved, ok := c.AdvanceToNext(); !ok || moved != 0 {
+		t.Errorf("AdvanceToNext() with a timer due now = %v, %t, want 0, true", moved, ok)
+	}
+	f.check(t, "a@1s", "b@1s", "now@1s")
+}
+
+func TestAdvanceWithNegativeDurationPanics(t *testing.T) {
+	defer func() {
+		if recover() == nil {
+			t.Error("Advance(-1) did not panic")
+		}
+	}()
+	enginetest.NewClock(start).Advance(-1)
+}
+
+// Run with -race: timers, stops and sleepers from many goroutines while the
+// test goroutine advances.
+func TestClockIsSafeForConcurrentUse(t *testing.T) {
+	c := enginetest.NewClock(start)
+	const n = 8
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	called := 0
+	for i := range n {
+		wg.Go(func() {
+			d := time.Duration(i+1) * time.Millisecond
+			c.AfterFunc(d, func() { mu.Lock(); called++; mu.Unlock() })
+			c.AfterFunc(d, func() {}).Stop()
+			if err := c.Sleep(t.Context(), d); err != nil {
+				t.Errorf("Sleep: %v", err)
+			}
+			_ = c.Now()
+			_ = c.Pending()
+		})
+	}
+	blockUntilWaiters(t, c, n)
+	c.Advance(n * time.Millisecond)
+	wg.Wait()
+	if called != n {
+		t.Errorf("%d callbacks called, want %d", called, n)
+	}
+	if got := c.Pending(); got != 0 {
+		t.Errorf("Pending() = %d, want 0", got)
+	}
+}
+
+func ExampleClock() {
+	c := enginetest.NewClock(time.Time{})
+	c.AfterFunc(2*time.Second, func() { fmt.Println("b at", c.Now().Format(time.TimeOnly)) })
+	c.AfterFunc(time.Second, func() {
+		fmt.Println("a at", c.Now().Format(time.TimeOnly))
+		c.AfterFunc(500*time.Millisecond, func() { fmt.Println("a's follow-up at", c.Now().Format(time.StampMilli)) })
+	})
+	c.Advance(5 * time.Second)
+	fmt.Println("now", c.Now().Format(time.TimeOnly), "pending", c.Pending())
+	// Output:
+	// a at 00:00:01
+	// a's follow-up at Jan  1 00:00:01.500
+	// b at 00:00:02
+	// now 00:00:05 pending 0
+}

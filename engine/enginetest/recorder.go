@@ -1,0 +1,99 @@
+package enginetest
+
+import (
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/statecraft/statecraft/engine"
+)
+
+// Recorder is an engine.Observer that keeps the records it receives for
+// later inspection in tests. The zero Recorder is ready to use; attach a
+// pointer to it. A Recorder is safe for concurrent use and must not be
+// copied.
+type Recorder struct {
+	mu sync.Mutex // guards Records while Observe may be called
+
+	// Records are the records received, in the order received. Each keeps
+	// its own copy of Guards, so a driver may reuse its buffers. Read the
+	// field directly only when nothing can call Observe any more (the
+	// machine has stopped, or the test's own goroutine drives it);
+	// otherwise use Snapshot.
+	Records []engine.Record
+}
+
+// Observe appends a copy of r to Records.
+func (r *Recorder) Observe(rec engine.Record) {
+	rec.Guards = slices.Clone(rec.Guards)
+	r.mu.Lock()
+	r.Records = append(r.Records, rec)
+	r.mu.Unlock()
+}
+
+// Snapshot returns a copy of Records, safe to read while the machine runs.
+func (r *Recorder) Snapshot() []engine.Record {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return slices.Clone(r.Records)
+}
+
+// Path returns the labels of the states the machine went through: the From
+// of the first record, then the To of each record whose Transition is not -1
+// (the steps that took a transition, internal ones included). It returns nil
+// when there are no records.
+func (r *Recorder) Path() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.Records) == 0 {
+		return nil
+	}
+	path := []string{r.Records[0].From}
+	for _, rec := range r.Records {
+		if rec.Transition >= 0 {
+			path = append(path, rec.To)
+		}
+	}
+	return path
+}
+
+// Reset discards the records.
+func (r *Recorder) Reset() {
+	r.mu.Lock()
+	r.Records = nil
+	r.mu.Unlock()
+}
+
+// AssertPath reports an error through t.Errorf unless r's Path is exactly
+// want. The message gives the first step where they differ and both paths
+// in full.
+func AssertPath(t testing.TB, r *Recorder, want ...string) {
+	t.Helper()
+	got := r.Path()
+	if slices.Equal(got, want) {
+		return
+	}
+	i := 0
+	for i < len(got) && i < len(want) && got[i] == want[i] {
+		i++
+	}
+	t.Errorf("path differs at step %d: got %s, want %s\n\tgot:  %s\n\twant: %s",
+		i, stepAt(got, i), stepAt(want, i), joinPath(got), joinPath(want))
+}
+
+// stepAt returns path[i] quoted, or says that the path ended.
+func stepAt(path []string, i int) string {
+	if i < len(path) {
+		return strconv.Quote(path[i])
+	}
+	return "end of path"
+}
+
+func joinPath(path []string) string {
+	if len(path) == 0 {
+		return "(empty)"
+	}
+	return strings.Join(path, " -> ")
+}
