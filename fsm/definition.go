@@ -30,8 +30,8 @@ type Definition[S, E comparable, D any] struct {
 
 	// edges holds event transitions grouped by (from, event) in declaration
 	// order, followed by delayed transitions; spans indexes the groups.
-	edges   []Edge[S, E, D]
-	spans   []span
+	edges []Edge[S, E, D]
+	spans []span
 	// plain[s*NumEvents+e] is the slot of the transition (s, e) takes when
 	// that is a Plain one (then it is the only candidate), else -1.
 	plain   []int32
