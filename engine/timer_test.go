@@ -1,0 +1,326 @@
+package engine_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/statecraft/statecraft/engine"
+	"github.com/statecraft/statecraft/engine/enginetest"
+	"github.com/statecraft/statecraft/fsm"
+	"github.com/statecraft/statecraft/states"
+)
+
+// lightDef is a traffic light: green --5s--> yellow --2s--> red, and red
+// waits for "go". "stop" from green leaves early; "ping" is internal.
+func lightDef(tb testing.TB) *fsm.Definition[string, string, []string] {
+	b := newB("light")
+	b.State("green", states.Initial).OnEntry(note("enter green"))
+	b.State("yellow", states.Normal)
+	b.State("red", states.Normal).OnEntry(note("enter red"))
+	b.After("green", 5*time.Second, "yellow")
+	b.After("yellow", 2*time.Second, "red")
+	b.On("green", "stop", "red")
+	b.Internal("green", "ping").Do(note("ping"))
+	b.On("red", "go", "green")
+	d, err := b.Build()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return d
+}
+
+func TestInstanceTimersArmOnEntryAndFireOnTheClock(t *testing.T) {
+	clk := enginetest.NewClock(time.Time{})
+	rec := &enginetest.Recorder{}
+	i, err := engine.NewInstance(lightDef(t), nil, engine.WithClock(clk), engine.WithObserver(rec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer i.Close()
+	clk.Advance(4999 * time.Millisecond)
+	if i.State() != "green" {
+		t.Fatalf("state %s before the 5s timer fell due", i.State())
+	}
+	clk.Advance(time.Millisecond)
+	if i.State() != "yellow" {
+		t.Fatalf("state %s at 5s, want yellow", i.State())
+	}
+	clk.Advance(2 * time.Second)
+	enginetest.AssertPath(t, rec, "green", "yellow", "red")
+	if r := rec.Snapshot()[0]; !r.Delayed || r.Event != "after 5s" {
+		t.Errorf("first record %+v, want a delayed step labelled after 5s", r)
+	}
+}
+
+func TestInstanceLeavingAStateDropsItsTimers(t *testing.T) {
+	clk := enginetest.NewClock(time.Time{})
+	i, _ := engine.NewInstance(lightDef(t), nil, engine.WithClock(clk))
+	defer i.Close()
+	if _, err := i.Fire(context.Background(), "stop"); err != nil {
+		t.Fatal(err)
+	}
+	if n := clk.Pending(); n != 0 {
+		t.Errorf("%d timers pending after leaving green, want 0", n)
+	}
+	clk.Advance(time.Minute)
+	if i.State() != "red" {
+		t.Errorf("state %s, want red: green's timer must not fire", i.State())
+	}
+}
+
+func TestInstanceInternalTransitionKeepsTimers(t *testing.T) {
+	clk := enginetest.NewClock(time.Time{})
+	i, _ := engine.NewInstance(lightDef(t), nil, engine.WithClock(clk))
+	defer i.Close()
+	clk.Advance(3 * time.Second)
+	i.Fire(context.Background(), "ping")
+	clk.Advance(2 * time.Second)
+	if i.State() != "yellow" {
+		t.Errorf("state %s at 5s after an internal transition at 3s, want yellow", i.State())
+	}
+}
+
+// staleClock lets a test hold a timer's callback and run it after the state
+// it was armed for has been left and re-entered.
+type staleClock struct {
+	*enginetest.Clock
+	held []func()
+}
+
+func (c *staleClock) AfterFunc(d time.Duration, f func()) engine.Timer {
+	c.held = append(c.held, f)
+	return c.Clock.AfterFunc(d, func() {})
+}
+
+func TestInstanceStaleTimerIsIgnoredAfterReentry(t *testing.T) {
+	clk := &staleClock{Clock: enginetest.NewClock(time.Time{})}
+	i, _ := engine.NewInstance(lightDef(t), nil, engine.WithClock(clk))
+	defer i.Close()
+	first := clk.held[0] // green's 5s timer, first visit
+	i.Fire(context.Background(), "stop")
+	i.Fire(context.Background(), "go") // green again: a new visit, a new timer
+	if len(clk.held) != 2 {
+		t.Fatalf("%d timers armed, want 2", len(clk.held))
+	}
+	first() // the old visit's timer fires late: a Stop that lost the race
+	if i.State() != "green" {
+		t.Errorf("state %s: a timer from an earlier visit moved the machine", i.State())
+	}
+	clk.held[1]()
+	if i.State() != "yellow" {
+		t.Errorf("state %s: the current visit's timer must still work", i.State())
+	}
+}
+
+func TestRunWaitSleepsOnTheClockInTheCallersGoroutine(t *testing.T) {
+	clk := enginetest.NewClock(time.Time{})
+	r := engine.NewRunner(lightDef(t), engine.WithClock(clk))
+	ctx := context.Background()
+	run, _ := r.Start(ctx, nil)
+	defer run.Release()
+	done := make(chan error)
+	go func() { done <- run.Wait(ctx) }()
+	if err := clk.BlockUntilWaiters(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(5 * time.Second)
+	if err := clk.BlockUntilWaiters(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(2 * time.Second)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if run.State() != "red" || clk.Now().Sub(time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)) != 7*time.Second {
+		t.Errorf("state %s at %v, want red at 7s", run.State(), clk.Now())
+	}
+}
+
+func TestRunWaitStopsWhenTheContextEnds(t *testing.T) {
+	clk := enginetest.NewClock(time.Time{})
+	r := engine.NewRunner(lightDef(t), engine.WithClock(clk))
+	run, _ := r.Start(context.Background(), nil)
+	defer run.Release()
+	ctx, cancel := engine.WithTimeout(context.Background(), clk, time.Second)
+	defer cancel()
+	done := make(chan error)
+	go func() { done <- run.Wait(ctx) }()
+	clk.BlockUntilWaiters(context.Background(), 1)
+	clk.Advance(time.Second)
+	err := <-done
+	if !errors.Is(err, engine.ErrNotTransitioned) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Wait = %v, want not transitioned by deadline", err)
+	}
+	if run.State() != "green" || run.Pending() != 1 {
+		t.Errorf("state %s pending %d, want green with its timer still pending", run.State(), run.Pending())
+	}
+}
+
+func TestEngineRunsInsideSynctestBubbles(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		// The real clock inside a bubble uses the bubble's fake time.
+		i, err := engine.NewInstance(lightDef(t), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(5 * time.Second)
+		synctest.Wait()
+		if i.State() != "yellow" {
+			t.Errorf("state %s after 5s of bubble time, want yellow", i.State())
+		}
+		i.Close()
+
+		r := engine.NewRunner(lightDef(t))
+		run, _ := r.Start(context.Background(), nil)
+		start := time.Now()
+		if err := run.Wait(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if run.State() != "red" || time.Since(start) != 7*time.Second {
+			t.Errorf("run ended in %s after %v, want red after 7s", run.State(), time.Since(start))
+		}
+		run.Release()
+	})
+}
+
+func TestSnapshotRoundTripWithPendingTimer(t *testing.T) {
+	clk := enginetest.NewClock(time.Time{})
+	def := lightDef(t)
+	i, _ := engine.NewInstance(def, nil, engine.WithClock(clk))
+	clk.Advance(3 * time.Second)
+	snap, err := i.Snapshot()
+	i.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wire, _ := json.Marshal(snap)
+	back, err := engine.DecodeSnapshot(wire)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(back.Timers) != 1 || back.State != "green" || back.Fingerprint == "" {
+		t.Fatalf("snapshot %+v", back)
+	}
+
+	r, err := engine.Restore(def, back, engine.WithClock(clk))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if got := data2(r); len(got) != 1 || got[0] != "enter green" {
+		t.Errorf("restored data %q, want the snapshot's, and no second entry", got)
+	}
+	clk.Advance(1999 * time.Millisecond)
+	if r.State() != "green" {
+		t.Fatalf("restored timer fired early: %s", r.State())
+	}
+	clk.Advance(time.Millisecond)
+	if r.State() != "yellow" {
+		t.Errorf("restored timer did not fire at its absolute deadline: %s", r.State())
+	}
+}
+
+func TestRestoreFiresPastDueTimersInOrder(t *testing.T) {
+	clk := enginetest.NewClock(time.Time{})
+	def := lightDef(t)
+	i, _ := engine.NewInstance(def, nil, engine.WithClock(clk))
+	snap, _ := i.Snapshot()
+	i.Close()
+	clk.Advance(time.Hour) // the process was down past the deadline
+	rec := &enginetest.Recorder{}
+	r, err := engine.Restore(def, snap, engine.WithClock(clk), engine.WithObserver(rec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	if r.State() != "yellow" {
+		t.Fatalf("state %s, want yellow: the due timer fires on restore", r.State())
+	}
+	// yellow's own timer is armed from now, not from the old deadline.
+	clk.Advance(2 * time.Second)
+	enginetest.AssertPath(t, rec, "green", "yellow", "red")
+}
+
+func TestRestoreRefusesBadSnapshots(t *testing.T) {
+	def := lightDef(t)
+	clk := enginetest.NewClock(time.Time{})
+	i, _ := engine.NewInstance(def, nil, engine.WithClock(clk))
+	good, _ := i.Snapshot()
+	i.Close()
+	other := newB("light")
+	other.State("green", states.Initial)
+	other.Internal("green", "x")
+	cases := []struct {
+		name string
+		edit func(s *engine.Snapshot)
+		def  *fsm.Definition[string, string, []string]
+		want error
+	}{
+		{"version", func(s *engine.Snapshot) { s.Version = 99 }, def, engine.ErrSnapshotVersion},
+		{"fingerprint", func(s *engine.Snapshot) {}, other.MustBuild(), engine.ErrSnapshotMismatch},
+		{"machine", func(s *engine.Snapshot) { s.Machine = "door" }, def, engine.ErrSnapshotMismatch},
+		{"state", func(s *engine.Snapshot) { s.State = "blue" }, def, engine.ErrSnapshotState},
+		{"timer index", func(s *engine.Snapshot) { s.Timers[0].Transition = 42 }, def, engine.ErrSnapshotTimer},
+		{"timer of another state", func(s *engine.Snapshot) { s.Timers[0].Transition = 1 }, def, engine.ErrSnapshotTimer},
+		{"timer that is an event", func(s *engine.Snapshot) { s.Timers[0].Transition = 2 }, def, engine.ErrSnapshotTimer},
+		{"data", func(s *engine.Snapshot) { s.Data = []byte(`{"not":"a list"}`) }, def, engine.ErrSnapshotData},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			s := *good
+			s.Timers = append([]engine.SnapshotTimer(nil), good.Timers...)
+			tc.edit(&s)
+			_, err := engine.Restore(tc.def, &s, engine.WithClock(clk))
+			var se *engine.SnapshotError
+			if !errors.Is(err, tc.want) || !errors.As(err, &se) {
+				t.Errorf("Restore = %v, want %v", err, tc.want)
+			}
+		})
+	}
+	for _, wire := range []string{``, `{`, `[]`, `{"version":1}x`, `{"version":2}`, `{"version":1,"bogus":1}`} {
+		if _, err := engine.DecodeSnapshot([]byte(wire)); err == nil {
+			t.Errorf("DecodeSnapshot(%q) accepted", wire)
+		}
+	}
+}
+
+func data2(i *engine.Instance[string, string, []string]) []string { return data(i) }
+
+func FuzzDecodeSnapshot(f *testing.F) {
+	def := lightDef(f)
+	clk := enginetest.NewClock(time.Time{})
+	i, _ := engine.NewInstance(def, nil, engine.WithClock(clk))
+	snap, _ := i.Snapshot()
+	i.Close()
+	wire, _ := json.Marshal(snap)
+	f.Add(wire)
+	f.Add([]byte(`{"version":1,"machine":"light","state":"red"}`))
+	f.Add([]byte(`{"version":1,"timers":[{"transition":-1,"deadline":"2000-01-01T00:00:00Z"}]}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		s, err := engine.DecodeSnapshot(b)
+		if err != nil {
+			var se *engine.SnapshotError
+			if !errors.As(err, &se) {
+				t.Fatalf("error %v is not a *SnapshotError", err)
+			}
+			return
+		}
+		r, err := engine.Restore(def, s, engine.WithClock(clk))
+		if err != nil {
+			var se *engine.SnapshotError
+			if !errors.As(err, &se) {
+				var ae *engine.ActionError
+				if !errors.As(err, &ae) {
+					t.Fatalf("Restore error %v is neither a *SnapshotError nor from user code", err)
+				}
+			}
+		}
+		if r != nil {
+			r.Close()
+		}
+	})
+}
