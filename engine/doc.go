@@ -1,0 +1,60 @@
+// Package engine runs the machines that package fsm defines.
+//
+// # Instance and Run
+//
+// Two drivers run a definition. An [Instance] is shared and long-lived (a
+// circuit breaker, a bulkhead): safe from many goroutines, each event
+// processed to completion before the next, its state and generation
+// published in one atomic word that State reads without a lock. A [Run] is
+// single-owner and short-lived (one call through a retry policy): no lock,
+// a reused buffer for raised events, delayed transitions waited on in the
+// owner's goroutine by [Run.Wait], and no allocation per execution once its
+// [Runner] is warm.
+//
+// Fire returns the caller's own [Result]: the transition its event took,
+// or a typed error saying why none was. Events that actions raise through
+// states.Machine.Raise are processed after the current step and before the
+// next external event, within a bound on steps per Fire ([WithMaxSteps]),
+// so a raise loop is an error, not a hang.
+//
+// # Order inside a transition
+//
+// Guards are tried in declaration order and the first that holds wins. Then
+// the transition's actions run, then the source's exit actions, then the
+// caller's context is checked, then the new state is committed, then the
+// target's entry actions run, its delayed transitions are armed, and if it
+// is a choice state its choice function runs and the machine leaves by the
+// event it returns. An error before the commit leaves the machine where it
+// was; an error after it is reported with the target committed. A panic in
+// user code becomes a [*PanicError] inside an [*ActionError]; the machine
+// keeps working. Instance.Fire documents each case.
+//
+// # Time and timers
+//
+// Time comes from a [Clock]: the real one by default, enginetest.Clock in
+// tests, which moves only when told to. A delayed transition's timer is
+// armed when its state is entered and dropped when the state is left; each
+// carries the entry it was armed for, so a timer that fires after its state
+// was left (and perhaps entered again) is ignored. [WithDeadline] and
+// [WithTimeout] make contexts whose deadline runs on a Clock. The drivers
+// start no goroutines of their own and wait only on channels, so they work
+// inside testing/synctest bubbles.
+//
+// # Observation and snapshots
+//
+// An [Observer] receives a [Record] per step, after the driver's lock is
+// released and in step order. Records, timestamps and guard outcomes are
+// made only when an observer is attached. [Instance.Snapshot] captures a
+// machine between steps, with its pending timers as absolute deadlines;
+// [Restore] refuses snapshots of other definitions or versions and fires
+// timers that fell due while the machine was down.
+//
+// # Performance
+//
+// States and events are interned when a definition is built, so firing
+// reads tables indexed by small integers, never maps keyed by the user's
+// types (integer-kind events need no hashing at all). A transition that
+// runs no user code and touches no timer (fsm.Edge.Plain) commits on an
+// Instance with a single compare-and-swap of the state word and no lock;
+// every other step takes the mutex. docs/performance.md has the figures.
+package engine
