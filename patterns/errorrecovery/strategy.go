@@ -1,0 +1,149 @@
+package errorrecovery
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Strategy names a recovery strategy, as configs and the command line
+// spell them.
+type Strategy uint8
+
+// The strategies. The zero Strategy is invalid, so an unset field is never
+// mistaken for a choice.
+const (
+	Retry          Strategy = iota + 1 // RETRY: retry with backoff
+	CircuitBreaker                     // CIRCUIT_BREAKER: stop calling a failing dependency for a while
+	Fallback                           // FALLBACK: answer from a fallback value, function or service
+	Compensate                         // COMPENSATE: undo completed steps of a saga
+	Deadline                           // DEADLINE: bound the time an execution may take
+	Bulkhead                           // BULKHEAD: bound the calls in flight
+	Cache                              // CACHE: serve a cached result
+)
+
+var strategyNames = [...]string{"", "RETRY", "CIRCUIT_BREAKER", "FALLBACK", "COMPENSATE", "DEADLINE", "BULKHEAD", "CACHE"}
+
+// String returns the strategy's name, such as "CIRCUIT_BREAKER".
+func (s Strategy) String() string {
+	if s > 0 && int(s) < len(strategyNames) {
+		return strategyNames[s]
+	}
+	return fmt.Sprintf("Strategy(%d)", uint8(s))
+}
+
+// MarshalText returns the strategy's name; an invalid Strategy is an error.
+func (s Strategy) MarshalText() ([]byte, error) {
+	if s == 0 || int(s) >= len(strategyNames) {
+		return nil, &UnknownNameError{Kind: "strategy", Name: s.String()}
+	}
+	return []byte(strategyNames[s]), nil
+}
+
+// UnmarshalText parses a strategy name, ignoring case; an unknown name is
+// an *UnknownNameError, never a silent default.
+func (s *Strategy) UnmarshalText(b []byte) error {
+	v, err := parseName(string(b), strategyNames[:], "strategy")
+	*s = Strategy(v)
+	return err
+}
+
+// ParseStrategy parses a strategy name, ignoring case.
+func ParseStrategy(name string) (Strategy, error) {
+	var s Strategy
+	err := s.UnmarshalText([]byte(name))
+	return s, err
+}
+
+// Backoff names how a retry's delay grows from one attempt to the next.
+type Backoff uint8
+
+// The backoff strategies; n is the 1-based number of the attempt that just
+// failed and d the initial delay. The zero Backoff is invalid.
+const (
+	Fixed        Backoff = iota + 1 // FIXED: d
+	Linear                          // LINEAR: d*n
+	Exponential                     // EXPONENTIAL: d*m^(n-1)
+	Jitter                          // JITTER: the exponential delay times 1+U(-j,+j)
+	Decorrelated                    // DECORRELATED: min(cap, U(d, 3*prev)), prev starting at d
+)
+
+var backoffNames = [...]string{"", "FIXED", "LINEAR", "EXPONENTIAL", "JITTER", "DECORRELATED"}
+
+// String returns the backoff's name, such as "EXPONENTIAL".
+func (b Backoff) String() string {
+	if b > 0 && int(b) < len(backoffNames) {
+		return backoffNames[b]
+	}
+	return fmt.Sprintf("Backoff(%d)", uint8(b))
+}
+
+// MarshalText returns the backoff's name; an invalid Backoff is an error.
+func (b Backoff) MarshalText() ([]byte, error) {
+	if b == 0 || int(b) >= len(backoffNames) {
+		return nil, &UnknownNameError{Kind: "backoff", Name: b.String()}
+	}
+	return []byte(backoffNames[b]), nil
+}
+
+// UnmarshalText parses a backoff name, ignoring case; an unknown name is an
+// *UnknownNameError.
+func (b *Backoff) UnmarshalText(text []byte) error {
+	v, err := parseName(string(text), backoffNames[:], "backoff")
+	*b = Backoff(v)
+	return err
+}
+
+// ParseBackoff parses a backoff name, ignoring case.
+func ParseBackoff(name string) (Backoff, error) {
+	var b Backoff
+	err := b.UnmarshalText([]byte(name))
+	return b, err
+}
+
+// UnknownNameError reports a strategy or backoff name that is not one of
+// the known ones.
+type UnknownNameError struct {
+	// Kind is "strategy" or "backoff".
+	Kind string
+	// Name is the name given.
+	Name string
+}
+
+// Error names the unknown value and lists the known ones.
+func (e *UnknownNameError) Error() string {
+	known := strategyNames[1:]
+	if e.Kind == "backoff" {
+		known = backoffNames[1:]
+	}
+	return fmt.Sprintf("errorrecovery: unknown %s %q (want one of %s)", e.Kind, e.Name, strings.Join(known, ", "))
+}
+
+func parseName(s string, names []string, kind string) (uint8, error) {
+	for i := 1; i < len(names); i++ {
+		if strings.EqualFold(s, names[i]) {
+			return uint8(i), nil
+		}
+	}
+	return 0, &UnknownNameError{Kind: kind, Name: s}
+}
+
+// ConfigError reports a config field with an invalid value.
+type ConfigError struct {
+	// Config is the config type, such as "RetryConfig".
+	Config string
+	// Field is the field's Go name, such as "MaxAttempts".
+	Field string
+	// Value is the value found, printed.
+	Value string
+	// Reason says what is wrong.
+	Reason string
+}
+
+// Error names the config, field, value and reason.
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("errorrecovery: %s.%s = %s: %s", e.Config, e.Field, e.Value, e.Reason)
+}
+
+func configErr(config, field string, value any, reason string) *ConfigError {
+	return &ConfigError{Config: config, Field: field, Value: fmt.Sprint(value), Reason: reason}
+}
