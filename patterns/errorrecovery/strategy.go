@@ -119,8 +119,8 @@ func (e *UnknownNameError) Error() string {
 }
 
 func parseName(s string, names []string, kind string) (uint8, error) {
-	for i := 1; i < len(names); i++ {
-		if strings.EqualFold(s, names[i]) {
+	for i, name := range names {
+		if i > 0 && strings.EqualFold(s, name) {
 			return uint8(i), nil
 		}
 	}
