@@ -1,0 +1,99 @@
+package errorrecovery
+
+import (
+	"math"
+	"time"
+)
+
+// delay returns the backoff before the attempt after attempt n (1-based,
+// the one that just failed), given the previous delay for DECORRELATED and a
+// source of uniform numbers in [0, 1). The result is capped by MaxDelay
+// after jitter; formulas that overflow saturate at the cap (or at the
+// largest Duration when there is none).
+func (c *RetryConfig[T]) delay(n int, prev time.Duration, rnd func() float64) time.Duration {
+	d := float64(c.InitialDelay)
+	var v float64
+	switch c.Backoff {
+	case Fixed:
+		v = d
+	case Linear:
+		v = d * float64(n)
+	case Exponential, Jitter:
+		v = d * math.Pow(c.Multiplier, float64(n-1))
+		if c.Backoff == Jitter && c.JitterRange > 0 {
+			v *= 1 + c.JitterRange*(2*rnd()-1)
+		}
+	case Decorrelated:
+		lo, hi := d, 3*float64(prev)
+		if hi < lo {
+			hi = lo
+		}
+		v = lo + rnd()*(hi-lo)
+	}
+	return c.capDelay(v)
+}
+
+// capDelay converts a delay in nanoseconds to a Duration, saturating, and
+// applies MaxDelay.
+func (c *RetryConfig[T]) capDelay(v float64) time.Duration {
+	limit := float64(math.MaxInt64)
+	if c.MaxDelay > 0 {
+		limit = float64(c.MaxDelay)
+	}
+	if !(v < limit) { // also catches +Inf and NaN
+		if c.MaxDelay > 0 {
+			return c.MaxDelay
+		}
+		return time.Duration(math.MaxInt64)
+	}
+	if v <= 0 {
+		return 0
+	}
+	return time.Duration(v)
+}
+
+// RetryAfter wraps err with a delay the failed call asked for (an HTTP
+// Retry-After header, say). A retry waits that long instead of its backoff,
+// capped by MaxDelay. errors.Is and errors.As see err through it.
+func RetryAfter(err error, d time.Duration) error {
+	if err == nil {
+		return nil
+	}
+	return &retryAfterError{err: err, after: d}
+}
+
+type retryAfterError struct {
+	err   error
+	after time.Duration
+}
+
+func (e *retryAfterError) Error() string             { return e.err.Error() }
+func (e *retryAfterError) Unwrap() error             { return e.err }
+func (e *retryAfterError) RetryAfter() time.Duration { return e.after }
+
+// RetryAfterer is implemented by errors that carry the delay a retry
+// should wait (RetryAfter's errors, a circuit breaker's *OpenError).
+type RetryAfterer interface {
+	RetryAfter() time.Duration
+}
+
+// carriedDelay returns the delay err (or an error it wraps) carries, if
+// any. It walks the chain itself: errors.As with an interface target makes
+// the target escape, an allocation per failed attempt.
+func carriedDelay(err error) (time.Duration, bool) {
+	switch e := err.(type) {
+	case nil:
+		return 0, false
+	case RetryAfterer:
+		return max(e.RetryAfter(), 0), true
+	case interface{ Unwrap() error }:
+		return carriedDelay(e.Unwrap())
+	case interface{ Unwrap() []error }:
+		for _, inner := range e.Unwrap() {
+			if d, ok := carriedDelay(inner); ok {
+				return d, true
+			}
+		}
+	}
+	return 0, false
+}

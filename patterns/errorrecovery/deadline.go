@@ -1,0 +1,143 @@
+package errorrecovery
+
+import (
+	"context"
+	"time"
+
+	"github.com/statecraft/statecraft/fsm"
+	"github.com/statecraft/statecraft/states"
+)
+
+// DeadlineConfig configures the DEADLINE strategy. Zero means zero: no
+// limit for the timeouts, cooperative cancellation.
+type DeadlineConfig struct {
+	// Timeout bounds a whole execution, backoffs included. Zero means none.
+	Timeout time.Duration
+	// AttemptTimeout bounds each attempt; an attempt gets the smaller of it
+	// and the time left. An attempt that times out is retried like any
+	// transient error. Zero means none.
+	AttemptTimeout time.Duration
+	// WalkAway makes an execution return at its deadline even when the
+	// function ignores its context: the function runs in a goroutine of
+	// its own, and its late result is dropped. A walked-away execution's
+	// state is never reused. False (the default) is cooperative: the
+	// function is expected to return when its context is done.
+	WalkAway bool
+}
+
+// DefaultDeadlineConfig returns a 300 s overall timeout (the original
+// library's global_timeout), no attempt timeout, cooperative.
+func DefaultDeadlineConfig() DeadlineConfig {
+	return DeadlineConfig{Timeout: 300 * time.Second}
+}
+
+// Validate reports the first invalid field as a *ConfigError.
+func (c *DeadlineConfig) Validate() error {
+	const name = "DeadlineConfig"
+	switch {
+	case c.Timeout < 0:
+		return configErr(name, "Timeout", c.Timeout, "must not be negative (zero means none)")
+	case c.AttemptTimeout < 0:
+		return configErr(name, "AttemptTimeout", c.AttemptTimeout, "must not be negative (zero means none)")
+	case c.WalkAway && c.Timeout == 0 && c.AttemptTimeout == 0:
+		return configErr(name, "WalkAway", true, "needs Timeout or AttemptTimeout")
+	}
+	return nil
+}
+
+// DeadlineExecutor runs a function once under a deadline on the engine's
+// clock, as a Run of its deadline machine (Definition). It is safe for
+// concurrent use.
+type DeadlineExecutor[T any] struct {
+	x *executor[T]
+}
+
+// NewDeadlineExecutor returns a DeadlineExecutor for cfg, or the
+// *ConfigError of the first invalid field.
+func NewDeadlineExecutor[T any](cfg DeadlineConfig, opts ...ExecutorOption) (*DeadlineExecutor[T], error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	once := RetryConfig[T]{MaxAttempts: 1, Backoff: Fixed, Multiplier: 1}
+	x, err := newExecutor(once, append(opts[:len(opts):len(opts)], WithDeadline(cfg)), buildDeadlineDefinition[T])
+	if err != nil {
+		return nil, err
+	}
+	return &DeadlineExecutor[T]{x}, nil
+}
+
+// Definition returns the deadline machine the executor runs.
+func (e *DeadlineExecutor[T]) Definition() *fsm.Definition[RetryState, RetryEvent, RetryRun[T]] {
+	return e.x.def
+}
+
+// Execute calls fn once with a context that ends at the deadline and
+// returns its result and error, or a *TimeoutError (errors.Is
+// context.DeadlineExceeded) when the deadline passed first. In walk-away
+// mode it returns at the deadline whatever fn does.
+func (e *DeadlineExecutor[T]) Execute(ctx context.Context, fn func(context.Context) (T, error)) (T, error) {
+	return e.x.execute(ctx, fn, e.x.runner)
+}
+
+// Trace is like Execute but also returns the execution's steps.
+func (e *DeadlineExecutor[T]) Trace(ctx context.Context, fn func(context.Context) (T, error)) (T, []Step, error) {
+	return e.x.trace(ctx, fn)
+}
+
+// buildDeadlineDefinition declares the deadline machine: one attempt,
+// classified.
+func buildDeadlineDefinition[T any](x *executor[T]) *fsm.Definition[RetryState, RetryEvent, RetryRun[T]] {
+	b := fsm.New[RetryState, RetryEvent, RetryRun[T]]("deadline")
+	b.State(RetryStart, states.Initial)
+	b.Choice(RetryAttempt, states.Chooser("call function", x.call))
+	b.State(RetrySucceeded, states.Final)
+	fail := states.Do("on failure", x.fail)
+	b.State(RetryFailed, states.Final).OnEntry(fail)
+	b.State(RetryTimedOut, states.Final).OnEntry(fail)
+	b.On(RetryStart, RetryBegin, RetryAttempt)
+	b.On(RetryAttempt, RetrySuccess, RetrySucceeded)
+	b.On(RetryAttempt, RetryRetryable, RetryFailed)
+	b.On(RetryAttempt, RetryPermanent, RetryFailed)
+	b.On(RetryAttempt, RetryDeadline, RetryTimedOut)
+	return b.MustBuild()
+}
+
+// walkAway runs one attempt in a goroutine of its own and waits for its
+// result, its deadline on the clock, or the caller's context, whichever
+// comes first. An abandoned attempt keeps its own context, so nothing it
+// touches is ever reused; its late result goes into a buffered channel
+// nobody reads.
+func (x *executor[T]) walkAway(d *RetryRun[T], deadline time.Time) (T, error) {
+	cc := &callCtx{parent: d.ctx.parent, clock: x.clock}
+	cc.begin(d.attempt, deadline)
+	type outcome struct {
+		res      T
+		err      error
+		panicked bool
+		value    any
+	}
+	ch := make(chan outcome, 1)
+	fn := d.fn
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				ch <- outcome{panicked: true, value: r}
+			}
+		}()
+		res, err := fn(cc)
+		ch <- outcome{res: res, err: err}
+	}()
+	select {
+	case o := <-ch:
+		cc.reset()
+		if o.panicked {
+			panic(o.value)
+		}
+		return o.res, o.err
+	case <-cc.Done():
+		d.walked = true
+		cc.disarm()
+		var zero T
+		return zero, cc.Err()
+	}
+}

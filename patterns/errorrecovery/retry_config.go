@@ -1,0 +1,122 @@
+package errorrecovery
+
+import (
+	"errors"
+	"math"
+	"time"
+)
+
+// RetryConfig configures a retry. Start from DefaultRetryConfig and change
+// what differs: in a RetryConfig zero means zero (a zero InitialDelay
+// retries at once), except where a field says otherwise.
+type RetryConfig[T any] struct {
+	// MaxAttempts is the number of attempts in all, the first included.
+	// It must be at least 1; 1 means no retry.
+	MaxAttempts int
+	// InitialDelay is d in the backoff formulas. Zero retries at once.
+	InitialDelay time.Duration
+	// MaxDelay caps every delay, after jitter, and delays carried by
+	// errors (Retry-After). Zero means no cap.
+	MaxDelay time.Duration
+	// Backoff chooses the delay formula; the zero value is invalid.
+	Backoff Backoff
+	// Multiplier is m in the EXPONENTIAL and JITTER formulas; at least 1.
+	Multiplier float64
+	// JitterRange is j in the JITTER formula, in [0, 1): each delay is
+	// multiplied by a factor drawn uniformly from [1-j, 1+j]. Zero means no
+	// jitter.
+	JitterRange float64
+	// RetryOn lists which errors are retried. When it is empty every error
+	// is (apart from those stopped earlier in the classification); when it
+	// is given only errors matching one of its matchers are. See ErrorIs,
+	// ErrorType and ErrorFunc.
+	RetryOn []ErrorMatcher
+	// PermanentOn lists errors never retried, checked before RetryOn.
+	// Errors wrapped with Permanent are never retried either.
+	PermanentOn []ErrorMatcher
+	// RetryOnResult, when set, reports whether a result returned with a nil
+	// error is bad and should be retried (an HTTP status >= 500, say). When
+	// retries run out on a bad result, Execute returns it with an
+	// *ExhaustedError whose Last is ErrBadResult.
+	RetryOnResult func(result T) bool
+	// OnRetry, when set, is called before each backoff with the number of
+	// the attempt that failed (1-based), its error and the delay to come.
+	OnRetry func(attempt int, err error, delay time.Duration)
+	// OnFailure, when set, is called once when an execution fails for
+	// good (exhausted, permanent error, deadline), with the error returned.
+	OnFailure func(err error)
+}
+
+// DefaultRetryConfig returns the defaults of the library this package
+// reimplements: 3 attempts, 1 s initial delay, 60 s cap, exponential
+// backoff doubling each time, 10% jitter range (used by JITTER only).
+func DefaultRetryConfig[T any]() RetryConfig[T] {
+	return RetryConfig[T]{
+		MaxAttempts:  3,
+		InitialDelay: time.Second,
+		MaxDelay:     60 * time.Second,
+		Backoff:      Exponential,
+		Multiplier:   2,
+		JitterRange:  0.1,
+	}
+}
+
+// Validate reports the first invalid field as a *ConfigError.
+func (c *RetryConfig[T]) Validate() error {
+	const name = "RetryConfig"
+	switch {
+	case c.MaxAttempts < 1:
+		return configErr(name, "MaxAttempts", c.MaxAttempts, "must be at least 1 (it counts the first attempt)")
+	case c.InitialDelay < 0:
+		return configErr(name, "InitialDelay", c.InitialDelay, "must not be negative")
+	case c.MaxDelay < 0:
+		return configErr(name, "MaxDelay", c.MaxDelay, "must not be negative (zero means no cap)")
+	case c.Backoff < Fixed || c.Backoff > Decorrelated:
+		return configErr(name, "Backoff", c.Backoff, "must be FIXED, LINEAR, EXPONENTIAL, JITTER or DECORRELATED")
+	case (c.Backoff == Exponential || c.Backoff == Jitter) && !(c.Multiplier >= 1) || math.IsInf(c.Multiplier, 0):
+		return configErr(name, "Multiplier", c.Multiplier, "must be a finite number >= 1")
+	case !(c.JitterRange >= 0 && c.JitterRange < 1):
+		return configErr(name, "JitterRange", c.JitterRange, "must be in [0, 1)")
+	}
+	for _, m := range c.RetryOn {
+		if m == nil {
+			return configErr(name, "RetryOn", "nil", "a matcher is nil")
+		}
+	}
+	for _, m := range c.PermanentOn {
+		if m == nil {
+			return configErr(name, "PermanentOn", "nil", "a matcher is nil")
+		}
+	}
+	return nil
+}
+
+// An ErrorMatcher reports whether an error belongs to a class, for
+// RetryConfig.RetryOn and PermanentOn.
+type ErrorMatcher func(err error) bool
+
+// ErrorIs matches errors for which errors.Is(err, target) holds.
+func ErrorIs(target error) ErrorMatcher {
+	return func(err error) bool { return errors.Is(err, target) }
+}
+
+// ErrorType matches errors with an error of type E in their chain
+// (errors.As), such as ErrorType[*net.OpError]().
+func ErrorType[E error]() ErrorMatcher {
+	return func(err error) bool {
+		_, ok := errors.AsType[E](err)
+		return ok
+	}
+}
+
+// ErrorFunc makes a predicate a matcher.
+func ErrorFunc(f func(error) bool) ErrorMatcher { return f }
+
+func matchAny(ms []ErrorMatcher, err error) bool {
+	for _, m := range ms {
+		if m(err) {
+			return true
+		}
+	}
+	return false
+}
