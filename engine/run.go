@@ -101,16 +101,84 @@ func (r *Runner[S, E, D]) Start(ctx context.Context, data D) (Run[S, E, D], erro
 // same phases and errors, and returns what it did. In a final state it
 // returns an *UnhandledError that also matches ErrFinished.
 func (r Run[S, E, D]) Fire(ctx context.Context, e E) (Result[S], error) {
-	s := r.s
-	c := &s.core
+	c := &r.s.core
 	if ev := c.def.EventIndex(e); ev >= 0 && c.obs == nil {
 		if edge := c.def.PlainEdge(c.cur, ev); edge != nil && ctx.Err() == nil {
 			c.cur = edge.To
 			return Result[S]{From: c.def.ID(edge.From), To: c.def.ID(edge.To), Transition: edge.Decl}, nil
 		}
 	}
-	res, err := c.fire(ctx, e)
-	s.flush()
+	return r.fire(ctx, e)
+}
+
+// fire is Fire past the plain fast path.
+func (r Run[S, E, D]) fire(ctx context.Context, e E) (Result[S], error) {
+	s := r.s
+	c := &s.core
+	if c.obs != nil {
+		res, err := c.fire(ctx, e)
+		s.flush()
+		return res, err
+	}
+	c.steps = 0
+	res := Result[S]{From: c.State(), Transition: -1}
+	first := true
+	// Bare transitions (no user code but the target's choice function) are
+	// taken here, following choice states from one to the next; anything
+	// else goes to the general stepping core. The loop is bounded by the
+	// step limit.
+	for c.steps < c.maxSteps {
+		ev := c.def.EventIndex(e)
+		if ev < 0 {
+			break
+		}
+		edge := c.def.BareEdge(c.cur, ev)
+		if edge == nil || ctx.Err() != nil {
+			break
+		}
+		c.steps++
+		c.cur = edge.To
+		s.pending = s.pending[:0]
+		if first {
+			res.Transition, first = edge.Decl, false
+		}
+		dst := c.def.StateAt(edge.To)
+		if dst.Choose == nil {
+			res.To = dst.ID
+			return res, nil
+		}
+		c.ev, c.hasEv = e, true
+		next, err := c.choose(ctx, dst.Choose)
+		if err != nil {
+			res.To = dst.ID
+			return res, &ActionError{Machine: c.def.Name(), Phase: PhaseChoice, State: dst.Label, Event: edge.Trigger, Action: dst.ChooseName, Err: err}
+		}
+		if c.qhead < len(c.queue) {
+			// The choice raised events: let the core process them in order.
+			chained, err := c.event(ctx, next, false)
+			if derr := c.drain(ctx); err == nil {
+				err = derr
+			}
+			res.To = chained.To
+			return res, err
+		}
+		e = next
+	}
+	var chained Result[S]
+	var err error
+	if c.steps >= c.maxSteps {
+		err = &StepLimitError{Machine: c.def.Name(), State: c.label(c.cur), Limit: c.maxSteps}
+		chained.To = c.State()
+	} else {
+		chained, err = c.event(ctx, e, false)
+		if derr := c.drain(ctx); err == nil {
+			err = derr
+		}
+	}
+	if first {
+		return chained, err
+	}
+	res.To = chained.To
 	return res, err
 }
 

@@ -139,3 +139,46 @@ func TestInstanceFireAllocatesNothing(t *testing.T) {
 	gi, _ := engine.NewInstance(b.MustBuild(), nil)
 	testutil.WantAllocs(t, 0, "guard and action", func() { gi.Fire(ctx, "tick") })
 }
+
+func TestRunChoiceChainsAndTheirErrors(t *testing.T) {
+	ctx := context.Background()
+	b := fsm.New[string, string, int]("chain")
+	b.State("idle", states.Initial)
+	b.Choice("spin", states.Chooser("again", func(ctx context.Context, m states.Machine[string, string, int]) (string, error) {
+		*m.Data()++
+		switch *m.Data() {
+		case 1000:
+			return "", errors.New("tired")
+		case 2000:
+			m.Raise("stop")
+			return "rest", nil
+		}
+		return "spin", nil
+	}))
+	b.State("resting", states.Normal)
+	b.On("idle", "go", "spin")
+	b.On("spin", "spin", "spin")
+	b.On("spin", "rest", "resting")
+	b.On("resting", "stop", "idle")
+	r := engine.NewRunner(b.MustBuild(), engine.WithMaxSteps(50))
+	run, _ := r.Start(ctx, 0)
+	defer run.Release()
+
+	_, err := run.Fire(ctx, "go")
+	if !errors.Is(err, engine.ErrStepLimit) || *run.Data() != 50 {
+		t.Errorf("choice loop: %v after %d choices, want the step limit after 50", err, *run.Data())
+	}
+
+	*run.Data() = 990
+	res, err := run.Fire(ctx, "spin")
+	var ae *engine.ActionError
+	if !errors.As(err, &ae) || ae.Phase != engine.PhaseChoice || res.To != "spin" {
+		t.Errorf("choice error: %+v %v, want a choice-phase error in spin", res, err)
+	}
+
+	*run.Data() = 1990
+	res, err = run.Fire(ctx, "spin")
+	if err != nil || res.To != "resting" || run.State() != "idle" {
+		t.Errorf("raise from a choice: %+v %v, state %s; want the rest at resting, then the raised stop", res, err, run.State())
+	}
+}

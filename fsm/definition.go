@@ -33,8 +33,10 @@ type Definition[S, E comparable, D any] struct {
 	edges []Edge[S, E, D]
 	spans []span
 	// plain[s*NumEvents+e] is the slot of the transition (s, e) takes when
-	// that is a Plain one (then it is the only candidate), else -1.
+	// that is a Plain one (then it is the only candidate), else -1; bare
+	// likewise for Bare ones (a superset).
 	plain   []int32
+	bare    []int32
 	ids     []S // ids[i] == states[i].ID, compact for hot reads
 	byDecl  []int32
 	initial int
@@ -87,6 +89,10 @@ type Edge[S, E comparable, D any] struct {
 	// fast path with no panic recovery (Instance: with one atomic
 	// compare-and-swap and no lock).
 	Plain bool
+	// Bare reports a transition that is Plain but for its target being a
+	// choice state: the target's choice function is the only user code it
+	// runs. A single-owner driver takes such a transition on a fast path.
+	Bare bool
 }
 
 // Build checks the collected specs and returns the Definition, or a
@@ -348,15 +354,20 @@ func (d *Definition[S, E, D]) layout(specs []*transitions.Spec[S, E, D], seen ma
 	for i := range d.edges {
 		e := &d.edges[i]
 		src, dst := &d.states[e.From], &d.states[e.To]
-		e.Plain = e.Guard == nil && len(e.Actions) == 0 && !e.Internal &&
+		e.Bare = e.Guard == nil && len(e.Actions) == 0 && !e.Internal &&
 			len(src.Exit) == 0 && len(src.Delayed) == 0 &&
-			len(dst.Entry) == 0 && dst.Choose == nil && len(dst.Delayed) == 0
+			len(dst.Entry) == 0 && len(dst.Delayed) == 0
+		e.Plain = e.Bare && dst.Choose == nil
 	}
 	d.plain = make([]int32, len(d.spans))
+	d.bare = make([]int32, len(d.spans))
 	for k, sp := range d.spans {
-		d.plain[k] = -1
+		d.plain[k], d.bare[k] = -1, -1
 		if sp.n > 0 && d.edges[sp.start].Plain {
 			d.plain[k] = sp.start
+		}
+		if sp.n > 0 && d.edges[sp.start].Bare {
+			d.bare[k] = sp.start
 		}
 	}
 	d.ids = make([]S, len(d.states))

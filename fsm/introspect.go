@@ -142,6 +142,15 @@ func (d *Definition[S, E, D]) PlainEdge(s, e int) *Edge[S, E, D] {
 	return nil
 }
 
+// BareEdge is PlainEdge for Bare transitions: it also returns transitions
+// into a choice state whose choice function is their only user code.
+func (d *Definition[S, E, D]) BareEdge(s, e int) *Edge[S, E, D] {
+	if k := d.bare[s*len(d.events)+e]; k >= 0 {
+		return &d.edges[k]
+	}
+	return nil
+}
+
 // Candidates returns the transitions out of state index s on event index e,
 // in declaration order; the first whose guard holds is to be taken. The
 // result must not be modified.
