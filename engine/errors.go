@@ -19,6 +19,9 @@ var (
 	ErrStepLimit = errors.New("step limit reached")
 	// ErrFinished: the run is in a final state and takes no more events.
 	ErrFinished = errors.New("machine finished")
+	// ErrStale: Instance.FireIfGeneration was given a generation the
+	// machine has already left; the event was not processed.
+	ErrStale = errors.New("generation has passed")
 )
 
 // Phase names the part of a transition in which user code failed.

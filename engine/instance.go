@@ -137,6 +137,24 @@ func (i *Instance[S, E, D]) Fire(ctx context.Context, e E) (Result[S], error) {
 	return res, i.unlock(err)
 }
 
+// FireIfGeneration is Fire, done only if the Instance is still in
+// generation gen (see Generation) when its lock is taken. Work admitted in
+// one generation reports its outcome this way, so that an outcome arriving
+// after the machine has moved on is dropped instead of acting on a later
+// state: the check and the event are one step, with no transition in
+// between. When the generation has changed it does nothing and returns a
+// Result with Transition -1 and ErrStale, which it does not allocate. It
+// always takes the lock.
+func (i *Instance[S, E, D]) FireIfGeneration(ctx context.Context, gen uint32, e E) (Result[S], error) {
+	i.lock()
+	if uint32(i.word.Load()>>32) != gen {
+		s := i.core.State()
+		return Result[S]{From: s, To: s, Transition: -1}, i.unlock(ErrStale)
+	}
+	res, err := i.core.fire(ctx, e)
+	return res, i.unlock(err)
+}
+
 // lock takes mu and sets the locked bit, which stops the lock-free path,
 // then reads the current state, which only this holder may now change.
 func (i *Instance[S, E, D]) lock() {
@@ -157,10 +175,12 @@ func (i *Instance[S, E, D]) unlock(err error) error {
 	i.core.records = nil
 	i.obsMu.Lock()
 	i.mu.Unlock()
+	// An observer that panics must not leave obsMu held: the panic reaches
+	// the caller of Fire, and the Instance keeps working.
+	defer i.obsMu.Unlock()
 	for _, r := range recs {
 		i.core.obs.Observe(r)
 	}
-	i.obsMu.Unlock()
 	return err
 }
 

@@ -1,0 +1,584 @@
+package errorrecovery
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/statecraft/statecraft/engine"
+	"github.com/statecraft/statecraft/fsm"
+)
+
+// Breaker is a circuit breaker: a shared engine.Instance of
+// BreakerDefinition (Closed, Open, HalfOpen) that stops calls to a failing
+// dependency for a while, then lets a few trial calls decide whether it
+// has recovered. Every state change is a transition of that definition,
+// taken by the Instance; Definition returns it, for diagrams and traces.
+//
+// A Breaker is safe for concurrent use and must not be copied. One
+// Breaker may be shared by many callers and workflows.
+//
+// # Admission and outcomes
+//
+// Allow reads the Instance's state word (state and generation, one atomic
+// load, the same word State reads, so they always agree) and returns a
+// Permit carrying the generation, or an *OpenError. Permit.Done reports the
+// outcome: it is written into the window of the closed period the call was
+// admitted in, then fired as a success or failure event with that
+// generation (Instance.FireIfGeneration), so an outcome that arrives after
+// the breaker has changed state is ignored.
+//
+// # The lock-free success path
+//
+// With a count-only window and no slow-call rule, a success in Closed
+// fires nothing: with the default definition, whose Closed/success
+// transitions are an internal no-op and a slow-call guard, it could not
+// change anything. It is recorded in the window with a few atomic
+// operations and no lock and no clock. Invariants that make this safe:
+//
+//   - The window is replaced, never cleared: entering Closed publishes a
+//     new window stamped with the generation just committed, so a call
+//     from an earlier period cannot write into the current one.
+//   - Done records lock-free only if the window's stamp and the
+//     Instance's generation both equal the permit's: the call was admitted
+//     in this closed period and the breaker is still in it. Otherwise it
+//     takes the locked path, which waits out a transition in progress
+//     (the word is published before the entry action swaps the window)
+//     and drops a stale outcome.
+//   - Failures always go through the Instance: the window is written
+//     first, then the failure event is fired, so its guards see it. A
+//     concurrent success can only lower the counts the guards read.
+//
+// The lock-free path is used only when the definition's Closed/success
+// transitions are the default ones (see WithBreakerDefinition); any other
+// definition gets every outcome fired. docs/circuit-breaker.md has the
+// reasoning and the figures.
+type Breaker struct {
+	// Set at construction, read-only after; read by every call.
+	inst        *engine.Instance[BreakerState, BreakerEvent, *Breaker]
+	cfg         cbSettings
+	clock       engine.Clock
+	origin      time.Time // the clock's time at construction; permits time calls from it
+	fast        bool      // Done(nil) in Closed may take the lock-free path
+	skipSuccess bool      // a closed success that is not slow need not be fired
+	timed       bool      // the window has a duration: outcomes read the clock
+	timing      bool      // the slow-call rule is on: permits read the clock
+	trialErr    *OpenError
+	labels      []cbLabel // state labels of the definition, for the callbacks
+
+	_ [64]byte // keep the counters below off the read-mostly line above
+
+	// Published by the machine's actions, which run under the Instance's
+	// lock; atomics so that admission and Metrics read them without it.
+	count             atomic.Pointer[cbCountWindow] // the closed period's window (count-only)
+	timedWin          atomic.Pointer[cbTimeWindow]  // the closed period's window (with a duration)
+	openErr           atomic.Pointer[OpenError]     // the current (or last) open episode's rejection
+	openTimeout       atomic.Int64                  // that episode's timeout
+	halfOpenSuccesses atomic.Int32                  // successful trials in this half-open period
+	opens             atomic.Uint64
+	openStreak        int // opens since the breaker last closed; under the Instance's lock
+
+	_          [64]byte
+	pos        atomic.Uint64 // outcomes recorded in count-only windows (see cbCountWindow); written by every success
+	_          [64]byte
+	rejections atomic.Uint64 // written by every rejected call
+	_          [64]byte
+
+	// trialMu guards the trial count of the current half-open period. It
+	// is a leaf lock: nothing else is locked while it is held.
+	trialMu  sync.Mutex
+	trialGen uint32 // the generation the count belongs to
+	trials   int    // trial permits of that generation not yet done
+}
+
+type cbLabel struct {
+	label string
+	state BreakerState
+}
+
+// BreakerOption configures a Breaker.
+type BreakerOption func(*breakerOptions)
+
+type breakerOptions struct {
+	clock    engine.Clock
+	observer engine.Observer
+	def      *fsm.Definition[BreakerState, BreakerEvent, *Breaker]
+}
+
+// WithBreakerClock sets the clock the open timeout, the time window, slow
+// calls and RetryAfter use. Nil means the real clock; tests pass an
+// enginetest.Clock, on which the breaker goes half-open the moment Advance
+// passes the open timeout.
+func WithBreakerClock(c engine.Clock) BreakerOption {
+	return func(o *breakerOptions) { o.clock = c }
+}
+
+// WithBreakerObserver attaches an engine observer to the breaker's
+// Instance: it sees a record for every step of the machine (not for the
+// successes the lock-free path records without firing).
+func WithBreakerObserver(obs engine.Observer) BreakerOption {
+	return func(o *breakerOptions) { o.observer = obs }
+}
+
+// WithBreakerDefinition makes the breaker run def instead of
+// BreakerDefinition, such as a variant built from
+// BreakerDefinitionBuilder. The breaker's own code only admits calls by
+// state (Closed: admit; Open: reject; HalfOpen: admit up to
+// HalfOpenMaxCalls trials; any other state: reject), records outcomes in
+// the window and fires their events; everything else is up to def. A
+// success in Closed skips the machine only when def's Closed/success
+// transitions are, like the default's, internal transitions with no
+// actions and no guard, or guarded by the default's slow-call-rate guard
+// (by name). Nil means BreakerDefinition.
+func WithBreakerDefinition(def *fsm.Definition[BreakerState, BreakerEvent, *Breaker]) BreakerOption {
+	return func(o *breakerOptions) { o.def = def }
+}
+
+// NewCircuitBreaker returns a closed Breaker running cfg, or the
+// *ConfigError of the first invalid field. With a definition given by
+// WithBreakerDefinition whose initial entry actions fail, it returns their
+// error.
+func NewCircuitBreaker(cfg CircuitBreakerConfig, opts ...BreakerOption) (*Breaker, error) {
+	s, err := cfg.resolve()
+	if err != nil {
+		return nil, err
+	}
+	var o breakerOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.clock == nil {
+		o.clock = engine.RealClock{}
+	}
+	if o.def == nil {
+		o.def = BreakerDefinition()
+	}
+	b := &Breaker{cfg: s, clock: o.clock, origin: o.clock.Now(),
+		timed: s.windowDuration > 0, timing: s.slowCall > 0}
+	b.skipSuccess = cbSuccessSkippable(o.def)
+	b.fast = b.skipSuccess && !b.timed && !b.timing
+	b.trialErr = &OpenError{halfOpen: true, clock: o.clock}
+	b.openErr.Store(&OpenError{clock: o.clock, gen: ^uint32(0)}) // no episode yet
+	for _, st := range o.def.States() {
+		l, _ := o.def.Label(st)
+		b.labels = append(b.labels, cbLabel{l, st})
+	}
+	eopts := []engine.Option{engine.WithClock(o.clock), engine.WithObserver(o.observer)}
+	if s.onOpen != nil || s.onClose != nil || s.onHalfOpen != nil {
+		eopts = append(eopts, engine.WithObserver(cbCallbacks{b}))
+	}
+	inst, err := engine.NewInstance(o.def, b, eopts...)
+	if err != nil {
+		return nil, err
+	}
+	b.inst = inst
+	return b, nil
+}
+
+// cbSuccessSkippable reports whether, in def, a success in Closed that was
+// not slow can change nothing, so that it need not be fired.
+func cbSuccessSkippable(def *fsm.Definition[BreakerState, BreakerEvent, *Breaker]) bool {
+	si, ei := def.StateIndex(BreakerClosed), def.EventIndex(BreakerSuccess)
+	if si < 0 || ei < 0 {
+		return si >= 0 // no transition on success: firing it would do nothing
+	}
+	for _, e := range def.Candidates(si, ei) {
+		switch {
+		case len(e.Actions) > 0:
+			return false
+		case e.Guard == nil && e.Internal:
+		case e.GuardName == cbGuardSlowRate: // holds only after a slow call, which is always fired
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// State reports the breaker's state: one atomic load of the Instance's
+// state word, the same word admission reads. It takes no lock and never
+// changes the state; the open timeout is a timer on the clock, so State
+// reports HalfOpen from the moment it passes.
+func (b *Breaker) State() BreakerState { return b.inst.State() }
+
+// Definition returns the definition the breaker runs.
+func (b *Breaker) Definition() *fsm.Definition[BreakerState, BreakerEvent, *Breaker] {
+	return b.inst.Definition()
+}
+
+// Permit is the admission of one call. Report its outcome with Done,
+// exactly once; a Permit is a small value and Done allocates nothing. The
+// zero Permit (returned with a rejection) ignores Done.
+type Permit struct {
+	b     *Breaker
+	start time.Duration // since b.origin; set when the slow-call rule is on
+	gen   uint32        // the generation the call was admitted in
+	state BreakerState  // the state it was admitted in: Closed or HalfOpen
+}
+
+// Allow asks to make a call. In Closed it admits it; in Open it rejects
+// it with the open episode's *OpenError (allocated once per episode); in
+// HalfOpen it admits it as a trial while fewer than HalfOpenMaxCalls
+// trials are in flight, and otherwise rejects it with an *OpenError whose
+// HalfOpen reports true. The Permit must be finished with Done.
+//
+// In Closed and Open, Allow is one atomic load of the state word and takes
+// no lock (plus a clock read with the slow-call rule on); a rejection also
+// adds one to an atomic counter.
+func (b *Breaker) Allow() (Permit, error) {
+	s, g := b.inst.StateGeneration()
+	switch s {
+	case BreakerClosed:
+		if !b.timing {
+			return Permit{b: b, gen: g}, nil
+		}
+	case BreakerOpen:
+		if e := b.openErr.Load(); e.gen == g {
+			b.rejections.Add(1)
+			return Permit{}, e
+		}
+	}
+	return b.allowSlow(s, g)
+}
+
+func (b *Breaker) allowSlow(s BreakerState, g uint32) (Permit, error) {
+	switch s {
+	case BreakerClosed: // with the slow-call rule
+		return Permit{b: b, gen: g, start: b.since()}, nil
+	case BreakerOpen:
+		// The word is published before the Open entry action stores the
+		// episode's error: wait for that step to finish.
+		b.waitForStep()
+		b.rejections.Add(1)
+		return Permit{}, b.openErr.Load()
+	}
+	return b.allowTrial()
+}
+
+// allowTrial admits a trial call while HalfOpenMaxCalls are not in flight.
+// The trial count belongs to a generation: the first admission of a new
+// half-open period starts it from zero, and permits of an older period do
+// not decrement it. The state word is read again under trialMu, whose
+// holder only ever moves trialGen forward.
+func (b *Breaker) allowTrial() (Permit, error) {
+	b.trialMu.Lock()
+	s, g := b.inst.StateGeneration()
+	admitted := false
+	if s == BreakerHalfOpen {
+		if g != b.trialGen {
+			b.trialGen, b.trials = g, 0
+		}
+		if b.trials < b.cfg.halfOpenMax {
+			b.trials++
+			admitted = true
+		}
+	}
+	b.trialMu.Unlock()
+	switch {
+	case admitted:
+		p := Permit{b: b, gen: g, state: BreakerHalfOpen}
+		if b.timing {
+			p.start = b.since()
+		}
+		return p, nil
+	case s == BreakerClosed: // closed meanwhile
+		p := Permit{b: b, gen: g}
+		if b.timing {
+			p.start = b.since()
+		}
+		return p, nil
+	case s == BreakerHalfOpen:
+		b.rejections.Add(1)
+		return Permit{}, b.trialErr
+	}
+	b.rejections.Add(1)
+	return Permit{}, b.openErr.Load()
+}
+
+func (b *Breaker) releaseTrial(gen uint32) {
+	b.trialMu.Lock()
+	if b.trialGen == gen && b.trials > 0 {
+		b.trials--
+	}
+	b.trialMu.Unlock()
+}
+
+// Done reports the call's outcome: nil is a success; another error is
+// classified by CircuitBreakerConfig.Classify. An outcome from a call
+// admitted before the breaker last changed state is ignored. A half-open
+// trial's slot is released whatever the outcome.
+func (p Permit) Done(err error) {
+	if b := p.b; err == nil && b != nil && p.state == BreakerClosed && b.fast && b.inst.Generation() == p.gen {
+		b.pos.Add(1)
+		return
+	}
+	p.done(err, false)
+}
+
+// done is the general path of Done; a panicked call counts as a failure
+// whatever Classify says.
+func (p Permit) done(err error, panicked bool) {
+	b := p.b
+	if b == nil {
+		return
+	}
+	o := OutcomeSuccess
+	switch {
+	case panicked:
+		o = OutcomeFailure
+	case err != nil:
+		if o = b.cfg.classify(err); o != OutcomeSuccess && o != OutcomeIgnore {
+			o = OutcomeFailure
+		}
+	}
+	switch p.state {
+	case BreakerClosed:
+		b.doneClosed(p, o)
+	case BreakerHalfOpen:
+		b.doneTrial(p, o)
+	}
+}
+
+func (b *Breaker) doneClosed(p Permit, o Outcome) {
+	if o == OutcomeIgnore {
+		return
+	}
+	var now time.Time
+	if b.timed || b.timing {
+		now = b.clock.Now()
+	}
+	failure := o == OutcomeFailure
+	slow := b.timing && now.Sub(b.origin)-p.start > b.cfg.slowCall
+	if !b.record(p.gen, now, failure, slow) {
+		return
+	}
+	if !failure && !slow && b.skipSuccess {
+		return
+	}
+	ev := BreakerSuccess
+	if failure {
+		ev = BreakerFailure
+	}
+	_, _ = b.inst.FireIfGeneration(context.Background(), p.gen, ev)
+}
+
+func (b *Breaker) doneTrial(p Permit, o Outcome) {
+	b.releaseTrial(p.gen)
+	if o == OutcomeIgnore {
+		return
+	}
+	failure := o == OutcomeFailure || (b.timing && b.since()-p.start > b.cfg.slowCall)
+	ev := BreakerSuccess
+	if failure {
+		ev = BreakerFailure
+	}
+	_, _ = b.inst.FireIfGeneration(context.Background(), p.gen, ev)
+}
+
+// record writes an outcome into the window of generation gen and reports
+// whether it did: not when the breaker has left that closed period.
+func (b *Breaker) record(gen uint32, now time.Time, failure, slow bool) bool {
+	if b.inst.Generation() != gen {
+		return false
+	}
+	if b.timed {
+		w := b.timedWin.Load()
+		if w.gen != gen {
+			b.waitForStep()
+			if w = b.timedWin.Load(); w.gen != gen {
+				return false
+			}
+		}
+		w.add(now, failure, slow)
+		return true
+	}
+	if !failure && !slow {
+		b.pos.Add(1)
+		return true
+	}
+	w := b.count.Load()
+	if w.gen != gen {
+		b.waitForStep()
+		if w = b.count.Load(); w.gen != gen {
+			return false
+		}
+	}
+	w.add(b.pos.Add(1)-1, failure, slow)
+	return true
+}
+
+// cbNoStep is what waitForStep runs under the lock: nothing.
+var cbNoStep = func(BreakerState, **Breaker) {}
+
+// waitForStep returns once the step the Instance may be in the middle of
+// has finished: its state word is published at commit, before the entry
+// actions that publish the window and the open episode's error.
+func (b *Breaker) waitForStep() { b.inst.Do(cbNoStep) }
+
+func (b *Breaker) since() time.Duration { return b.clock.Now().Sub(b.origin) }
+
+// lockedGeneration is the Instance's generation, for actions (which run
+// under its lock, after the commit). During construction, before the
+// Instance is known, it is zero, the initial generation.
+func (b *Breaker) lockedGeneration() uint32 {
+	if b.inst == nil {
+		return 0
+	}
+	return b.inst.Generation()
+}
+
+// installWindow starts an empty window for the closed period of
+// generation gen.
+func (b *Breaker) installWindow(gen uint32) {
+	if b.timed {
+		b.timedWin.Store(newTimeWindow(gen, b.cfg.windowSize, b.cfg.windowDuration, b.origin))
+		return
+	}
+	b.count.Store(newCountWindow(gen, b.cfg.windowSize, b.pos.Load()))
+}
+
+// windowCounts reads the current window; c tells the time for a window
+// with a duration.
+func (b *Breaker) windowCounts(c interface{ Now() time.Time }) cbCounts {
+	if b.timed {
+		if w := b.timedWin.Load(); w != nil {
+			return w.counts(c.Now())
+		}
+		return cbCounts{}
+	}
+	if w := b.count.Load(); w != nil {
+		return w.counts(b.pos.Load())
+	}
+	return cbCounts{}
+}
+
+// Call runs fn if the breaker admits it, and records its outcome. A
+// rejected call returns the *OpenError and never runs fn. Otherwise Call
+// returns fn's error unchanged; ctx is passed to fn as it is.
+//
+// If fn panics, the call is recorded as a failure (whatever Classify
+// says), its half-open trial slot is released, and the panic goes on with
+// its original value.
+func (b *Breaker) Call(ctx context.Context, fn func(context.Context) error) error {
+	p, err := b.Allow()
+	if err != nil {
+		return err
+	}
+	finished := false
+	defer func() {
+		if !finished { // fn panicked (or called runtime.Goexit)
+			p.done(nil, true)
+		}
+	}()
+	err = fn(ctx)
+	finished = true
+	p.Done(err)
+	return err
+}
+
+// ForceOpen fires forceOpen: with the default definition the breaker
+// opens (from Open: opens again, restarting the timer) and rejects calls
+// until its open timeout passes, like any open episode.
+func (b *Breaker) ForceOpen() { _, _ = b.inst.Fire(context.Background(), BreakerForceOpen) }
+
+// ForceClosed fires forceClose: with the default definition an open or
+// half-open breaker closes, with a new window and no open-timeout growth;
+// a closed one is left as it is.
+func (b *Breaker) ForceClosed() { _, _ = b.inst.Fire(context.Background(), BreakerForceClose) }
+
+// Reset fires reset: with the default definition the breaker closes from
+// any state, with a new window, no open-timeout growth, and its rejection
+// and open counts at zero.
+func (b *Breaker) Reset() { _, _ = b.inst.Fire(context.Background(), BreakerReset) }
+
+// Close stops the breaker's pending open timer. Use it when discarding a
+// breaker on a real clock; afterwards an open breaker stays open until
+// ForceClosed or Reset.
+func (b *Breaker) Close() { b.inst.Close() }
+
+// BreakerMetrics is a breaker's state and counts at one moment. The fields
+// are read one after another, without stopping concurrent calls, so under
+// load they may be a few calls apart.
+type BreakerMetrics struct {
+	// State and Generation are read together from the state word.
+	State      BreakerState
+	Generation uint32
+	// Calls, Failures and SlowCalls count the outcomes in the window of
+	// the current (or, while open or half-open, the last) closed period.
+	Calls, Failures, SlowCalls int
+	// FailureRate and SlowCallRate are Failures/Calls and SlowCalls/Calls,
+	// zero when Calls is.
+	FailureRate, SlowCallRate float64
+	// Rejections counts calls rejected, open or half-open; Opens counts
+	// the times the breaker opened. Both since construction or Reset.
+	Rejections, Opens uint64
+	// OpenTimeout is the timeout of the current or last open episode.
+	OpenTimeout time.Duration
+	// HalfOpenSuccesses counts the successful trials of the current
+	// half-open period, and TrialsInFlight its trials not yet done; both
+	// are zero in other states.
+	HalfOpenSuccesses, TrialsInFlight int
+}
+
+// Metrics returns the breaker's state and counts. It takes no lock of the
+// Instance, so callbacks and observers may call it.
+func (b *Breaker) Metrics() BreakerMetrics {
+	s, g := b.inst.StateGeneration()
+	c := b.windowCounts(b.clock)
+	m := BreakerMetrics{
+		State: s, Generation: g,
+		Calls: c.calls, Failures: c.failures, SlowCalls: c.slows,
+		FailureRate: c.failureRate(), SlowCallRate: c.slowRate(),
+		Rejections: b.rejections.Load(), Opens: b.opens.Load(),
+		OpenTimeout: time.Duration(b.openTimeout.Load()),
+	}
+	if s == BreakerHalfOpen {
+		m.HalfOpenSuccesses = int(b.halfOpenSuccesses.Load())
+		b.trialMu.Lock()
+		if b.trialGen == g {
+			m.TrialsInFlight = b.trials
+		}
+		b.trialMu.Unlock()
+	}
+	return m
+}
+
+// cbCallbacks delivers OnOpen, OnClose and OnHalfOpen as an observer of
+// the Instance: records arrive after its lock is released, one at a time,
+// in transition order.
+type cbCallbacks struct{ b *Breaker }
+
+// Observe calls the callback of the state a record's transition entered,
+// when it changed the state.
+func (o cbCallbacks) Observe(r engine.Record) {
+	if r.Transition < 0 || r.From == r.To {
+		return
+	}
+	from, fok := o.b.stateOf(r.From)
+	to, tok := o.b.stateOf(r.To)
+	if !fok || !tok {
+		return
+	}
+	var fn func(from, to BreakerState)
+	switch to {
+	case BreakerOpen:
+		fn = o.b.cfg.onOpen
+	case BreakerClosed:
+		fn = o.b.cfg.onClose
+	case BreakerHalfOpen:
+		fn = o.b.cfg.onHalfOpen
+	}
+	if fn != nil {
+		fn(from, to)
+	}
+}
+
+func (b *Breaker) stateOf(label string) (BreakerState, bool) {
+	for _, l := range b.labels {
+		if l.label == label {
+			return l.state, true
+		}
+	}
+	return 0, false
+}

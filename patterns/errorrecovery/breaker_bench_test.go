@@ -1,0 +1,149 @@
+package errorrecovery_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/statecraft/statecraft/engine/enginetest"
+	er "github.com/statecraft/statecraft/patterns/errorrecovery"
+)
+
+// benchBreaker is a breaker with the count-only window, the configuration
+// of the performance targets, on a manual clock (no timer ever fires).
+func benchBreaker(b *testing.B) *er.Breaker {
+	b.Helper()
+	cfg := er.DefaultCircuitBreakerConfig()
+	cfg.WindowDuration = 0
+	br, err := er.NewCircuitBreaker(cfg, er.WithBreakerClock(enginetest.NewClock(benchStart)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return br
+}
+
+func benchOpenBreaker(b *testing.B) *er.Breaker {
+	br := benchBreaker(b)
+	br.ForceOpen()
+	if br.State() != er.BreakerOpen {
+		b.Fatal("not open")
+	}
+	return br
+}
+
+func BenchmarkBreakerClosedSuccess(b *testing.B) {
+	br := benchBreaker(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		p, err := br.Allow()
+		if err != nil {
+			b.Fatal(err)
+		}
+		p.Done(nil)
+	}
+}
+
+func BenchmarkBreakerClosedSuccessParallel(b *testing.B) {
+	br := benchBreaker(b)
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			p, err := br.Allow()
+			if err != nil {
+				panic(err)
+			}
+			p.Done(nil)
+		}
+	})
+}
+
+var benchErr error
+
+func BenchmarkBreakerOpenReject(b *testing.B) {
+	br := benchOpenBreaker(b)
+	b.ReportAllocs()
+	var err error
+	for b.Loop() {
+		_, err = br.Allow()
+	}
+	benchErr = err
+	if !errors.Is(err, er.ErrCircuitOpen) {
+		b.Fatal(err)
+	}
+}
+
+func BenchmarkBreakerOpenRejectParallel(b *testing.B) {
+	br := benchOpenBreaker(b)
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if _, err := br.Allow(); err == nil {
+				panic("admitted while open")
+			}
+		}
+	})
+}
+
+func BenchmarkBreakerCallSuccess(b *testing.B) {
+	br := benchBreaker(b)
+	ctx := context.Background()
+	fn := func(context.Context) error { return nil }
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := br.Call(ctx, fn); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkBreakerCallSuccessParallel(b *testing.B) {
+	br := benchBreaker(b)
+	ctx := context.Background()
+	fn := func(context.Context) error { return nil }
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := br.Call(ctx, fn); err != nil {
+				panic(err)
+			}
+		}
+	})
+}
+
+// BenchmarkBreakerClosedFailure is the locked path: each failure is
+// recorded and fired through the Instance (the window keeps one failure
+// below the threshold, so the breaker stays closed).
+func BenchmarkBreakerClosedFailure(b *testing.B) {
+	cfg := er.DefaultCircuitBreakerConfig()
+	cfg.WindowDuration = 0
+	cfg.FailureThreshold = 2
+	cfg.WindowSize = 2
+	br, err := er.NewCircuitBreaker(cfg, er.WithBreakerClock(enginetest.NewClock(benchStart)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	fail := errors.New("boom")
+	b.ReportAllocs()
+	for b.Loop() {
+		p, _ := br.Allow()
+		p.Done(fail)
+		p, _ = br.Allow()
+		p.Done(nil)
+	}
+}
+
+// BenchmarkBreakerTimeWindowSuccess is the default config's success path:
+// the 60-second window reads the clock (the real one here) and takes the
+// window's mutex, but not the Instance's.
+func BenchmarkBreakerTimeWindowSuccess(b *testing.B) {
+	br, err := er.NewCircuitBreaker(er.DefaultCircuitBreakerConfig())
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer br.Close()
+	b.ReportAllocs()
+	for b.Loop() {
+		p, _ := br.Allow()
+		p.Done(nil)
+	}
+}

@@ -1,0 +1,317 @@
+package errorrecovery
+
+import (
+	"context"
+	"errors"
+	"math"
+	"strconv"
+	"time"
+)
+
+// CircuitBreakerConfig configures a circuit breaker (NewCircuitBreaker).
+// Each field says what its zero value means; DefaultCircuitBreakerConfig
+// returns the defaults of the original library, which is the usual starting
+// point. A zero CircuitBreakerConfig is valid but differs from the defaults
+// in OpenTimeout (zero: half-open at once) and WindowDuration (zero: a
+// count-only window).
+//
+// The breaker opens when, in its window of recent outcomes, any rule that
+// is on reaches its threshold (thresholds are inclusive, >=): the failure
+// count, the failure rate, or the slow-call rate. docs/circuit-breaker.md
+// explains each rule and why it is so.
+type CircuitBreakerConfig struct {
+	// FailureThreshold is the number of failures in the window that opens
+	// the breaker. Zero means the default, 5; a negative value turns the
+	// count rule off (leaving the rate rules). It may not exceed WindowSize,
+	// which bounds the failures a window can hold.
+	FailureThreshold int
+
+	// SuccessThreshold is the number of consecutive successful trial
+	// calls in half-open that close the breaker. Zero means the default, 2.
+	SuccessThreshold int
+
+	// OpenTimeout is how long the breaker stays open before it lets trial
+	// calls through (half-open). Zero means zero: the breaker goes
+	// half-open as soon as its clock runs due timers.
+	OpenTimeout time.Duration
+
+	// OpenTimeoutMultiplier grows the open timeout on repeated opens: the
+	// n-th open since the breaker last closed lasts
+	// OpenTimeout * OpenTimeoutMultiplier^(n-1), capped by MaxOpenTimeout.
+	// Zero means 1 (no growth); otherwise it must be at least 1.
+	OpenTimeoutMultiplier float64
+
+	// MaxOpenTimeout caps the grown open timeout. Zero means no cap (the
+	// timeout saturates at the largest time.Duration); otherwise it must be
+	// at least OpenTimeout.
+	MaxOpenTimeout time.Duration
+
+	// WindowSize is the number of most recent outcomes the breaker judges
+	// by while closed. Zero means the default, 10. At most 1<<20.
+	WindowSize int
+
+	// WindowDuration, when set, also drops outcomes older than it from
+	// the window, in ten time buckets of WindowDuration/10: an outcome stops
+	// counting when the bucket it fell in is ten buckets old, so no outcome
+	// older than WindowDuration counts and none younger than 9/10 of it is
+	// dropped. Zero means zero: a count-only window, whose success path
+	// reads no clock.
+	WindowDuration time.Duration
+
+	// FailureRateThreshold, in (0, 1], opens the breaker when the share of
+	// failures among the outcomes in the window reaches it, once the window
+	// holds at least MinimumCalls outcomes. Zero means zero: the rule is
+	// off.
+	FailureRateThreshold float64
+
+	// MinimumCalls is the number of outcomes the window must hold before
+	// the rate rules (failure rate, slow-call rate) apply. Zero means the
+	// default, WindowSize (a full window); it may not exceed WindowSize.
+	MinimumCalls int
+
+	// SlowCallDuration is the duration above which a call is slow
+	// (strictly greater). Zero means zero: no call is slow, and the
+	// slow-call rule is off. With it set, a permit reads the clock when it
+	// is taken and when it is done.
+	SlowCallDuration time.Duration
+
+	// SlowCallRateThreshold, in (0, 1], opens the breaker when the share of
+	// slow calls (successful or not) among the outcomes in the window
+	// reaches it, once the window holds at least MinimumCalls outcomes. In
+	// half-open a slow trial counts as a failure. Zero means zero: the rule
+	// is off. It and SlowCallDuration are set together or not at all.
+	SlowCallRateThreshold float64
+
+	// HalfOpenMaxCalls bounds the trial calls in flight at once while
+	// half-open; further calls are rejected. Zero means the default,
+	// SuccessThreshold.
+	HalfOpenMaxCalls int
+
+	// Classify says whether a call's non-nil error counts as a failure, a
+	// success, or neither (ignored: no outcome is recorded). A nil error is
+	// always a success, and Classify is not called for it. Nil means
+	// DefaultClassify.
+	Classify func(error) Outcome
+
+	// OnOpen, OnClose and OnHalfOpen are called when the breaker enters the
+	// named state from another one, with the state it left and the state
+	// it entered. They run after the breaker's lock is released, one at a
+	// time, in transition order, in the goroutine whose call caused the
+	// transition (the clock's timer goroutine for open -> half-open). They
+	// may read the breaker (State, Metrics, Allow) but must not change its
+	// state (Done of a failure, ForceOpen, ForceClosed, Reset): that
+	// deadlocks. Nil means no callback.
+	OnOpen     func(from, to BreakerState)
+	OnClose    func(from, to BreakerState)
+	OnHalfOpen func(from, to BreakerState)
+}
+
+// DefaultCircuitBreakerConfig returns the defaults of the original
+// library: open after 5 failures among the last 10 outcomes of the last
+// 60 seconds, stay open 60 seconds, close after 2 successful trials. The
+// 60-second window makes every outcome read the clock; set WindowDuration
+// to zero for the count-only window and its lock-free, clock-free success
+// path.
+func DefaultCircuitBreakerConfig() CircuitBreakerConfig {
+	return CircuitBreakerConfig{
+		FailureThreshold: 5,
+		SuccessThreshold: 2,
+		OpenTimeout:      60 * time.Second,
+		WindowSize:       10,
+		WindowDuration:   60 * time.Second,
+	}
+}
+
+// Outcome is how a call's result counts for a circuit breaker.
+type Outcome uint8
+
+// The outcomes. The zero Outcome is not one of them; a Classify function
+// returning it (or any other unknown value) counts a failure.
+const (
+	OutcomeSuccess Outcome = iota + 1 // counts as a success
+	OutcomeFailure                    // counts as a failure
+	OutcomeIgnore                     // not recorded at all
+)
+
+var outcomeNames = [...]string{"Outcome(0)", "success", "failure", "ignore"}
+
+// String returns the outcome's lower-case name.
+func (o Outcome) String() string {
+	if int(o) < len(outcomeNames) {
+		return outcomeNames[o]
+	}
+	return "Outcome(" + strconv.Itoa(int(o)) + ")"
+}
+
+// DefaultClassify is the classification a breaker uses when
+// CircuitBreakerConfig.Classify is nil: context.Canceled (the caller gave
+// up, which says nothing about the dependency) is ignored, every other
+// error is a failure. A context.DeadlineExceeded is a failure: the
+// dependency was too slow.
+func DefaultClassify(err error) Outcome {
+	if errors.Is(err, context.Canceled) {
+		return OutcomeIgnore
+	}
+	return OutcomeFailure
+}
+
+// Validate reports the first invalid field as a *ConfigError naming it, or
+// nil. NewCircuitBreaker calls it.
+func (c *CircuitBreakerConfig) Validate() error {
+	_, err := c.resolve()
+	return err
+}
+
+// Bounds and resolved defaults.
+const (
+	cbMaxWindowSize       = 1 << 20
+	cbDefaultFailures     = 5
+	cbDefaultSuccesses    = 2
+	cbDefaultWindowSize   = 10
+	cbConfigName          = "CircuitBreakerConfig"
+	cbMaxDuration         = time.Duration(math.MaxInt64)
+	cbWindowBuckets       = 10
+	cbMinWindowBucketSize = time.Nanosecond
+)
+
+// cbSettings is a validated config with every default filled in. It is
+// read-only once the breaker is built.
+type cbSettings struct {
+	failureThreshold int // 0: the count rule is off
+	successThreshold int
+	openTimeout      time.Duration
+	multiplier       float64 // >= 1
+	maxOpenTimeout   time.Duration
+	windowSize       int
+	windowDuration   time.Duration // 0: count-only window
+	failureRate      float64       // 0: off
+	minimumCalls     int
+	slowCall         time.Duration // 0: off
+	slowRate         float64       // 0: off
+	halfOpenMax      int
+	classify         func(error) Outcome
+	onOpen           func(from, to BreakerState)
+	onClose          func(from, to BreakerState)
+	onHalfOpen       func(from, to BreakerState)
+}
+
+func cbFieldErr(field string, value any, reason string) error {
+	return configErr(cbConfigName, field, value, reason)
+}
+
+func cbBadRate(r float64) bool { return math.IsNaN(r) || r < 0 || r > 1 }
+
+// resolve checks c and fills in its defaults.
+func (c *CircuitBreakerConfig) resolve() (cbSettings, error) {
+	s := cbSettings{
+		failureThreshold: c.FailureThreshold,
+		successThreshold: c.SuccessThreshold,
+		openTimeout:      c.OpenTimeout,
+		multiplier:       c.OpenTimeoutMultiplier,
+		maxOpenTimeout:   c.MaxOpenTimeout,
+		windowSize:       c.WindowSize,
+		windowDuration:   c.WindowDuration,
+		failureRate:      c.FailureRateThreshold,
+		minimumCalls:     c.MinimumCalls,
+		slowCall:         c.SlowCallDuration,
+		slowRate:         c.SlowCallRateThreshold,
+		halfOpenMax:      c.HalfOpenMaxCalls,
+		classify:         c.Classify,
+		onOpen:           c.OnOpen,
+		onClose:          c.OnClose,
+		onHalfOpen:       c.OnHalfOpen,
+	}
+	switch {
+	case s.windowSize < 0 || s.windowSize > cbMaxWindowSize:
+		return s, cbFieldErr("WindowSize", c.WindowSize, "must be between 0 (default 10) and 1<<20")
+	case s.windowSize == 0:
+		s.windowSize = cbDefaultWindowSize
+	}
+	switch {
+	case s.failureThreshold == 0:
+		s.failureThreshold = cbDefaultFailures
+	case s.failureThreshold < 0:
+		s.failureThreshold = 0
+	}
+	if s.failureThreshold > s.windowSize {
+		return s, cbFieldErr("FailureThreshold", c.FailureThreshold,
+			"exceeds WindowSize ("+strconv.Itoa(s.windowSize)+"), so the window could never hold that many failures")
+	}
+	switch {
+	case s.successThreshold < 0:
+		return s, cbFieldErr("SuccessThreshold", c.SuccessThreshold, "must not be negative")
+	case s.successThreshold == 0:
+		s.successThreshold = cbDefaultSuccesses
+	}
+	if s.openTimeout < 0 {
+		return s, cbFieldErr("OpenTimeout", c.OpenTimeout, "must not be negative")
+	}
+	switch m := s.multiplier; {
+	case m == 0:
+		s.multiplier = 1
+	case math.IsNaN(m) || math.IsInf(m, 0) || m < 1:
+		return s, cbFieldErr("OpenTimeoutMultiplier", m, "must be 0 (no growth) or a finite number >= 1")
+	}
+	switch {
+	case s.maxOpenTimeout < 0:
+		return s, cbFieldErr("MaxOpenTimeout", c.MaxOpenTimeout, "must not be negative")
+	case s.maxOpenTimeout == 0:
+		s.maxOpenTimeout = cbMaxDuration
+	case s.maxOpenTimeout < s.openTimeout:
+		return s, cbFieldErr("MaxOpenTimeout", c.MaxOpenTimeout, "is less than OpenTimeout ("+s.openTimeout.String()+")")
+	}
+	if s.windowDuration < 0 {
+		return s, cbFieldErr("WindowDuration", c.WindowDuration, "must not be negative")
+	}
+	if cbBadRate(s.failureRate) {
+		return s, cbFieldErr("FailureRateThreshold", s.failureRate, "must be between 0 (off) and 1")
+	}
+	switch {
+	case s.minimumCalls < 0:
+		return s, cbFieldErr("MinimumCalls", c.MinimumCalls, "must not be negative")
+	case s.minimumCalls == 0:
+		s.minimumCalls = s.windowSize
+	case s.minimumCalls > s.windowSize:
+		return s, cbFieldErr("MinimumCalls", c.MinimumCalls,
+			"exceeds WindowSize ("+strconv.Itoa(s.windowSize)+"), so the rate rules could never apply")
+	}
+	if s.slowCall < 0 {
+		return s, cbFieldErr("SlowCallDuration", c.SlowCallDuration, "must not be negative")
+	}
+	if cbBadRate(s.slowRate) {
+		return s, cbFieldErr("SlowCallRateThreshold", s.slowRate, "must be between 0 (off) and 1")
+	}
+	if (s.slowCall == 0) != (s.slowRate == 0) {
+		if s.slowCall == 0 {
+			return s, cbFieldErr("SlowCallDuration", c.SlowCallDuration, "must be set when SlowCallRateThreshold is")
+		}
+		return s, cbFieldErr("SlowCallRateThreshold", s.slowRate, "must be set when SlowCallDuration is")
+	}
+	if s.failureThreshold == 0 && s.failureRate == 0 && s.slowRate == 0 {
+		return s, cbFieldErr("FailureThreshold", c.FailureThreshold,
+			"turns the count rule off, and no rate rule is on: the breaker could never open")
+	}
+	switch {
+	case s.halfOpenMax < 0:
+		return s, cbFieldErr("HalfOpenMaxCalls", c.HalfOpenMaxCalls, "must not be negative")
+	case s.halfOpenMax == 0:
+		s.halfOpenMax = s.successThreshold
+	}
+	if s.classify == nil {
+		s.classify = DefaultClassify
+	}
+	return s, nil
+}
+
+// grownTimeout is the open timeout of the n-th consecutive open (n >= 1):
+// OpenTimeout * multiplier^(n-1), capped.
+func (s *cbSettings) grownTimeout(n int) time.Duration {
+	if s.multiplier == 1 || n <= 1 {
+		return min(s.openTimeout, s.maxOpenTimeout)
+	}
+	f := float64(s.openTimeout) * math.Pow(s.multiplier, float64(n-1))
+	if f >= float64(s.maxOpenTimeout) {
+		return s.maxOpenTimeout
+	}
+	return time.Duration(f)
+}

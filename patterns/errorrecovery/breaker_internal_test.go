@@ -1,0 +1,204 @@
+package errorrecovery
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/statecraft/statecraft/engine/enginetest"
+)
+
+var errTest = errors.New("test failure")
+
+// TestCountWindowMatchesTheLastOutcomesUnderConcurrentRecords checks the
+// count window's invariant: once the records are done, its counts are
+// those of the outcomes at the last size positions, whatever order the
+// goroutines inserted them in.
+func TestCountWindowMatchesTheLastOutcomesUnderConcurrentRecords(t *testing.T) {
+	const size, goroutines, each = 37, 16, 500
+	var pos atomic.Uint64
+	w := newCountWindow(0, size, 0)
+	var mu sync.Mutex
+	outcomes := map[uint64][2]bool{} // position -> failure, slow
+	var wg sync.WaitGroup
+	for g := range goroutines {
+		wg.Go(func() {
+			r := rand.New(rand.NewPCG(uint64(g), 1))
+			mine := map[uint64][2]bool{}
+			for range each {
+				failure, slow := r.IntN(3) == 0, r.IntN(4) == 0
+				at := pos.Add(1) - 1
+				if failure || slow {
+					w.add(at, failure, slow)
+				}
+				mine[at] = [2]bool{failure, slow}
+			}
+			mu.Lock()
+			for k, v := range mine {
+				outcomes[k] = v
+			}
+			mu.Unlock()
+		})
+	}
+	wg.Wait()
+	total := pos.Load()
+	var want cbCounts
+	for p := total - size; p < total; p++ {
+		want.calls++
+		want.failures += cbInt(outcomes[p][0])
+		want.slows += cbInt(outcomes[p][1])
+	}
+	if got := w.counts(total); got != want {
+		t.Fatalf("counts = %+v, want %+v", got, want)
+	}
+}
+
+func TestCountWindowCountsFromItsStart(t *testing.T) {
+	w := newCountWindow(3, 10, 100)
+	w.add(99, true, false) // taken just before the period's entry action ran
+	w.add(100, true, true)
+	if got, want := w.counts(101), (cbCounts{calls: 1, failures: 1, slows: 1}); got != want {
+		t.Fatalf("counts = %+v, want %+v (clamped to calls)", got, want)
+	}
+	if got := w.counts(100); got != (cbCounts{}) {
+		t.Fatalf("counts of an empty window = %+v", got)
+	}
+}
+
+func TestTimeWindowDropsWholeBuckets(t *testing.T) {
+	origin := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+	w := newTimeWindow(0, 5, 10*time.Second, origin)
+	w.add(origin.Add(500*time.Millisecond), true, false) // bucket 0: [0s, 1s)
+	w.add(origin.Add(1500*time.Millisecond), true, true) // bucket 1
+	at := func(d time.Duration) cbCounts { return w.counts(origin.Add(d)) }
+	if got := at(9999 * time.Millisecond); got != (cbCounts{2, 2, 1}) {
+		t.Fatalf("at 9.999s: %+v", got)
+	}
+	if got := at(10 * time.Second); got != (cbCounts{1, 1, 1}) { // bucket 0 is ten buckets old
+		t.Fatalf("at 10s: %+v", got)
+	}
+	if got := at(11 * time.Second); got != (cbCounts{}) {
+		t.Fatalf("at 11s: %+v", got)
+	}
+	// Count pushes outcomes out too, from the bucket they are in.
+	for range 5 {
+		w.add(origin.Add(2*time.Second), false, false)
+	}
+	if got := at(2 * time.Second); got != (cbCounts{5, 0, 0}) {
+		t.Fatalf("after 5 more: %+v", got)
+	}
+}
+
+// TestBreakerUnderConcurrentCallsKeepsItsInvariants drives one breaker
+// from many goroutines while the clock moves and the breaker is forced
+// open and reset, under -race: half-open trials in flight never exceed
+// HalfOpenMaxCalls, every trial slot is given back, and the window's
+// counts stay within bounds.
+func TestBreakerUnderConcurrentCallsKeepsItsInvariants(t *testing.T) {
+	for _, window := range []time.Duration{0, time.Second} {
+		t.Run("window="+window.String(), func(t *testing.T) {
+			clk := enginetest.NewClock(time.Time{})
+			cfg := CircuitBreakerConfig{
+				FailureThreshold: 8, WindowSize: 16, WindowDuration: window,
+				FailureRateThreshold: 0.6, MinimumCalls: 8,
+				SlowCallDuration: time.Millisecond, SlowCallRateThreshold: 0.9,
+				SuccessThreshold: 3, HalfOpenMaxCalls: 2,
+				OpenTimeout: 10 * time.Millisecond, OpenTimeoutMultiplier: 1.5, MaxOpenTimeout: 50 * time.Millisecond,
+			}
+			var transitions atomic.Int64
+			count := func(from, to BreakerState) { transitions.Add(1) }
+			cfg.OnOpen, cfg.OnClose, cfg.OnHalfOpen = count, count, count
+			b, err := NewCircuitBreaker(cfg, WithBreakerClock(clk))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer b.Close()
+
+			var trials, maxTrials, admitted, rejected, trialsRun atomic.Int64
+			stop := make(chan struct{})
+			var drivers sync.WaitGroup
+			drivers.Go(func() { // the clock, and now and then a manual control
+				for i := 0; ; i++ {
+					select {
+					case <-stop:
+						return
+					default:
+					}
+					clk.Advance(time.Millisecond)
+					runtime.Gosched()
+					switch i % 1000 {
+					case 300:
+						b.ForceOpen()
+					case 600:
+						b.Reset()
+					case 900:
+						b.ForceClosed()
+					}
+				}
+			})
+			var wg sync.WaitGroup
+			for g := range 32 {
+				wg.Go(func() {
+					r := rand.New(rand.NewPCG(uint64(g), 2))
+					for range 300 {
+						p, err := b.Allow()
+						if err != nil {
+							if !errors.Is(err, ErrCircuitOpen) {
+								t.Errorf("rejection %v does not match ErrCircuitOpen", err)
+							}
+							rejected.Add(1)
+							_ = clk.Sleep(context.Background(), time.Millisecond) // back off on the clock
+							continue
+						}
+						admitted.Add(1)
+						trial := p.state == BreakerHalfOpen
+						if trial {
+							trialsRun.Add(1)
+							if n := trials.Add(1); n > int64(cfg.HalfOpenMaxCalls) {
+								maxTrials.Store(n)
+							}
+						}
+						if r.IntN(5) == 0 { // a call that takes a while, perhaps slow
+							_ = clk.Sleep(context.Background(), time.Duration(r.IntN(3))*time.Millisecond)
+						}
+						var outcome error
+						switch r.IntN(4) {
+						case 0:
+							outcome = errTest
+						case 1:
+							outcome = context.Canceled
+						}
+						if trial {
+							trials.Add(-1) // before Done gives the slot back
+						}
+						p.Done(outcome)
+					}
+				})
+			}
+			wg.Wait()
+			close(stop)
+			drivers.Wait()
+
+			if n := maxTrials.Load(); n != 0 {
+				t.Fatalf("%d trials were in flight at once, more than HalfOpenMaxCalls", n)
+			}
+			m := b.Metrics()
+			if m.TrialsInFlight != 0 {
+				t.Fatalf("%d trial slots were never given back", m.TrialsInFlight)
+			}
+			if m.Calls < 0 || m.Calls > cfg.WindowSize || m.Failures > m.Calls || m.SlowCalls > m.Calls {
+				t.Fatalf("window counts out of bounds: %+v", m)
+			}
+			if admitted.Load()+rejected.Load() != 32*300 {
+				t.Fatalf("calls unaccounted for: %d admitted, %d rejected", admitted.Load(), rejected.Load())
+			}
+			t.Logf("%d admitted (%d trials), %d rejected, %d state changes; %+v",
+				admitted.Load(), trialsRun.Load(), rejected.Load(), transitions.Load(), m)
+		})
+	}
+}

@@ -1,0 +1,233 @@
+package errorrecovery
+
+import (
+	"math"
+	"slices"
+	"sync"
+	"time"
+)
+
+// A window holds the outcomes of one closed period of a breaker: the
+// Closed state's entry action makes a new one, stamped with the
+// generation of that entry, and publishes it with one pointer store. So
+// closing resets the window, and a call admitted in an earlier closed
+// period, which finds a window of another generation, records nothing
+// there. An old window is never reused.
+//
+// cbCountWindow is the count-only window: the last size outcomes. Outcomes
+// are numbered by the breaker's position counter (Breaker.pos), which
+// every recorded outcome advances by one atomic add and which is never
+// reset. The window remembers where its period began and the positions of
+// its failures and slow calls; a success leaves nothing but the position
+// it took. So the success path is that one atomic add, with no lock, no
+// clock and no write to the window itself, and an outcome leaves the
+// window when size later positions have been taken. Invariants:
+//
+//   - start is the counter's value when the period began; positions only
+//     grow, so the window holds calls = min(pos - start, size) outcomes.
+//   - failures and slows hold positions of outcomes recorded into this
+//     window, sorted, under mu; those below pos - size have left the
+//     window and are trimmed as new ones arrive.
+//   - A failure takes its position before it is inserted, and is fired
+//     only after, so the guards it triggers count it. A position taken
+//     but not yet inserted is missing from the counts for that moment,
+//     as if the outcome had not happened yet.
+//   - The counts are clamped so that failures and slows never exceed calls
+//     (a failure whose position was taken in the instant between the
+//     period's commit and its entry action lies just below start).
+type cbCountWindow struct {
+	gen   uint32 // the generation of the closed period it belongs to
+	size  uint64
+	start uint64 // Breaker.pos when the period began
+
+	mu       sync.Mutex // guards failures and slows; a leaf lock
+	failures cbPositions
+	slows    cbPositions
+}
+
+func newCountWindow(gen uint32, size int, start uint64) *cbCountWindow {
+	return &cbCountWindow{gen: gen, size: uint64(size), start: start}
+}
+
+// add records a failure or slow call (or both) that took position at.
+func (w *cbCountWindow) add(at uint64, failure, slow bool) {
+	lo := w.low(at + 1)
+	w.mu.Lock()
+	if failure {
+		w.failures.insert(at, lo)
+	}
+	if slow {
+		w.slows.insert(at, lo)
+	}
+	w.mu.Unlock()
+}
+
+// low is the lowest position still in the window when pos positions have
+// been taken.
+func (w *cbCountWindow) low(pos uint64) uint64 {
+	if pos < w.size {
+		return 0
+	}
+	return pos - w.size
+}
+
+// counts reports the outcomes in the window when pos positions have been
+// taken, and the failures and slow calls among them.
+func (w *cbCountWindow) counts(pos uint64) cbCounts {
+	calls := int(min(pos-min(pos, w.start), w.size))
+	lo := w.low(pos)
+	w.mu.Lock()
+	f, s := w.failures.countFrom(lo), w.slows.countFrom(lo)
+	w.mu.Unlock()
+	return cbCounts{calls: calls, failures: min(f, calls), slows: min(s, calls)}
+}
+
+// cbPositions is a sorted set of outcome positions: s[head:] are live.
+// Positions mostly arrive in order, so an insert is usually an append.
+type cbPositions struct {
+	s    []uint64
+	head int
+}
+
+// insert adds p and drops the positions below lo.
+func (q *cbPositions) insert(p, lo uint64) {
+	if p < lo {
+		return
+	}
+	live := q.s[q.head:]
+	drop, _ := slices.BinarySearch(live, lo)
+	q.head += drop
+	if q.head > len(q.s)/2 { // compact, so the slice does not grow without bound
+		q.s = append(q.s[:0], q.s[q.head:]...)
+		q.head = 0
+	}
+	i, _ := slices.BinarySearch(q.s[q.head:], p)
+	q.s = slices.Insert(q.s, q.head+i, p)
+}
+
+// countFrom reports how many positions are at or above lo.
+func (q *cbPositions) countFrom(lo uint64) int {
+	live := q.s[q.head:]
+	i, _ := slices.BinarySearch(live, lo)
+	return len(live) - i
+}
+
+// cbCounts is what the window rules look at.
+type cbCounts struct{ calls, failures, slows int }
+
+func (c cbCounts) failureRate() float64 { return cbRate(c.failures, c.calls) }
+func (c cbCounts) slowRate() float64    { return cbRate(c.slows, c.calls) }
+
+func cbRate(n, of int) float64 {
+	if of <= 0 {
+		return 0
+	}
+	return math.Min(float64(n)/float64(of), 1)
+}
+
+// cbTimeWindow is the window when WindowDuration is set: the last size
+// outcomes that are also younger than the duration. Every outcome reads
+// the clock anyway, so it is kept under a mutex, a leaf lock: it may be
+// taken while the breaker's Instance lock is held (by guards), never the
+// other way round.
+//
+// Time is cut into buckets of width duration/10, numbered from the
+// window's origin. An outcome counts while its bucket is one of the ten
+// newest; each bucket keeps the counts of the outcomes in it that are
+// still among the last size. The ring remembers each outcome's bucket, so
+// that an outcome pushed out by count is taken out of its bucket, unless
+// that bucket has expired (and been reused) meanwhile.
+type cbTimeWindow struct {
+	gen    uint32
+	origin time.Time
+	width  time.Duration
+
+	mu      sync.Mutex // guards the fields below
+	ring    []cbTimedOutcome
+	next    int // the ring slot the next outcome goes in
+	n       int // outcomes in the ring
+	buckets [cbWindowBuckets]cbBucket
+}
+
+type cbTimedOutcome struct {
+	seq           int64 // its bucket
+	failure, slow bool
+}
+
+type cbBucket struct {
+	seq                    int64 // which bucket this slot holds
+	calls, failures, slows int
+}
+
+// cbNoBucket marks a bucket slot as holding no bucket: far enough below
+// any real sequence number that it is never live.
+const cbNoBucket = math.MinInt64 / 2
+
+func newTimeWindow(gen uint32, size int, d time.Duration, origin time.Time) *cbTimeWindow {
+	w := &cbTimeWindow{gen: gen, origin: origin, width: max(d/cbWindowBuckets, cbMinWindowBucketSize),
+		ring: make([]cbTimedOutcome, size)}
+	for i := range w.buckets {
+		w.buckets[i].seq = cbNoBucket
+	}
+	return w
+}
+
+func (w *cbTimeWindow) seq(now time.Time) int64 { return int64(now.Sub(w.origin) / w.width) }
+
+// add records an outcome at time now.
+func (w *cbTimeWindow) add(now time.Time, failure, slow bool) {
+	cur := w.seq(now)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.n == len(w.ring) { // push the oldest out by count
+		old := w.ring[w.next]
+		if b := &w.buckets[cbBucketIndex(old.seq)]; b.seq == old.seq {
+			b.calls--
+			b.failures -= cbInt(old.failure)
+			b.slows -= cbInt(old.slow)
+		}
+	} else {
+		w.n++
+	}
+	b := &w.buckets[cbBucketIndex(cur)]
+	if b.seq != cur {
+		*b = cbBucket{seq: cur}
+	}
+	b.calls++
+	b.failures += cbInt(failure)
+	b.slows += cbInt(slow)
+	w.ring[w.next] = cbTimedOutcome{seq: cur, failure: failure, slow: slow}
+	w.next = (w.next + 1) % len(w.ring)
+}
+
+// counts reports the outcomes that count at time now. It changes nothing,
+// so guards may call it.
+func (w *cbTimeWindow) counts(now time.Time) cbCounts {
+	cur := w.seq(now)
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	var c cbCounts
+	for _, b := range w.buckets {
+		if b.seq > cur-cbWindowBuckets && b.seq <= cur {
+			c.calls += b.calls
+			c.failures += b.failures
+			c.slows += b.slows
+		}
+	}
+	return c
+}
+
+func cbBucketIndex(seq int64) int {
+	i := seq % cbWindowBuckets
+	if i < 0 {
+		i += cbWindowBuckets
+	}
+	return int(i)
+}
+
+func cbInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
