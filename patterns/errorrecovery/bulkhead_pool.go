@@ -1,0 +1,121 @@
+package errorrecovery
+
+import (
+	"context"
+	"runtime"
+	"sync"
+	"sync/atomic"
+)
+
+// bhPool is the worker-pool mode of a BulkheadExecutor: MaxConcurrent
+// goroutines that run admitted calls. The bulkhead's slots bound the calls
+// handed to the pool, so there are never more jobs than workers and jobs,
+// buffered to MaxConcurrent, never blocks a sender.
+type bhPool struct {
+	b *BulkheadExecutor
+
+	mu     sync.RWMutex // held to read closed while sending on jobs, and to close jobs
+	closed bool         // set with jobs closed; under mu
+	jobs   chan *bhJob
+
+	live atomic.Int64  // workers running
+	done chan struct{} // closed by the last worker to exit
+}
+
+// bhJob is one call handed to a worker, and what became of it.
+type bhJob struct {
+	ctx  context.Context
+	fn   func(context.Context) error
+	done chan struct{} // closed by the worker when fn has ended and the slot is released
+
+	err      error
+	panicked bool
+	value    any  // the panic's value
+	goexit   bool // fn called runtime.Goexit
+}
+
+func newBulkheadPool(b *BulkheadExecutor, n int) *bhPool {
+	p := &bhPool{b: b, jobs: make(chan *bhJob, n), done: make(chan struct{})}
+	p.live.Store(int64(n))
+	for range n {
+		go p.work()
+	}
+	return p
+}
+
+// run hands fn to a worker and waits for it; the caller holds a slot,
+// which the worker releases. A panic or Goexit in fn goes on in the
+// caller's goroutine.
+func (p *bhPool) run(ctx context.Context, fn func(context.Context) error) error {
+	j := &bhJob{ctx: ctx, fn: fn, done: make(chan struct{})}
+	p.mu.RLock()
+	if p.closed {
+		p.mu.RUnlock()
+		p.b.release()
+		p.b.rejected.Add(1)
+		return p.b.errClosed
+	}
+	p.jobs <- j
+	p.mu.RUnlock()
+	<-j.done
+	switch {
+	case j.panicked:
+		panic(j.value)
+	case j.goexit:
+		runtime.Goexit()
+	}
+	return j.err
+}
+
+// work runs jobs until jobs is closed and drained.
+func (p *bhPool) work() {
+	defer p.exit()
+	for j := range p.jobs {
+		p.do(j)
+	}
+}
+
+func (p *bhPool) exit() {
+	if p.live.Add(-1) == 0 {
+		close(p.done)
+	}
+}
+
+// do runs one job. It releases the slot before telling the caller, so a
+// caller that calls again at once finds the slot free. A Goexit in fn ends
+// this worker; another takes its place.
+func (p *bhPool) do(j *bhJob) {
+	returned := false
+	defer func() {
+		if !returned {
+			if r := recover(); r != nil {
+				j.panicked, j.value = true, r
+			} else {
+				j.goexit = true
+				p.live.Add(1)
+				go p.work()
+			}
+		}
+		p.b.Release()
+		close(j.done)
+	}()
+	j.err = j.fn(j.ctx)
+	returned = true
+}
+
+// close stops the workers once they have run the jobs given to them, and
+// waits for them to exit or for ctx to end.
+func (p *bhPool) close(ctx context.Context) error {
+	p.mu.Lock()
+	if !p.closed {
+		p.closed = true
+		close(p.jobs)
+	}
+	p.mu.Unlock()
+	select {
+	case <-p.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

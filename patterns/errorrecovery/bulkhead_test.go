@@ -1,0 +1,764 @@
+package errorrecovery_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"runtime"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/statecraft/statecraft/engine"
+	"github.com/statecraft/statecraft/engine/enginetest"
+	"github.com/statecraft/statecraft/fsm"
+	"github.com/statecraft/statecraft/internal/testutil"
+	er "github.com/statecraft/statecraft/patterns/errorrecovery"
+	"github.com/statecraft/statecraft/states"
+	"github.com/statecraft/statecraft/transitions"
+)
+
+func bulkheadCfg(maxConcurrent, maxQueue int, timeout time.Duration) er.BulkheadConfig {
+	return er.BulkheadConfig{MaxConcurrent: maxConcurrent, MaxQueueSize: maxQueue, QueueTimeout: timeout}
+}
+
+func mustBulkhead(t *testing.T, cfg er.BulkheadConfig, opts ...er.BulkheadOption) *er.BulkheadExecutor {
+	t.Helper()
+	b, err := er.NewBulkheadExecutor(cfg, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := b.Close(context.Background()); err != nil {
+			t.Error(err)
+		}
+	})
+	return b
+}
+
+// goExecute runs b.Execute in a goroutine and delivers its error.
+func goExecute(b *er.BulkheadExecutor, ctx context.Context, fn func(context.Context) error) <-chan error {
+	ch := make(chan error, 1)
+	go func() { ch <- b.Execute(ctx, fn) }()
+	return ch
+}
+
+// holdSlot starts a call that holds a slot until the returned function is
+// called; that function returns the call's error.
+func holdSlot(t *testing.T, b *er.BulkheadExecutor) func() error {
+	t.Helper()
+	started, release := make(chan struct{}), make(chan struct{})
+	ch := goExecute(b, context.Background(), func(context.Context) error {
+		close(started)
+		<-release
+		return nil
+	})
+	<-started
+	return func() error {
+		close(release)
+		return <-ch
+	}
+}
+
+// mustNotRun is a function the bulkhead must not call.
+func mustNotRun(t *testing.T) func(context.Context) error {
+	return func(context.Context) error {
+		t.Error("the bulkhead ran a call it did not admit")
+		return nil
+	}
+}
+
+func nop(context.Context) error { return nil }
+
+var errBulkheadTest = errors.New("the function's own error")
+
+// waiters blocks until n callers sleep on clk: queued calls with a queue
+// timeout. The real-time limit only turns a hang into a failure.
+func waiters(t *testing.T, clk *enginetest.Clock, n int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := clk.BlockUntilWaiters(ctx, n); err != nil {
+		t.Fatalf("waiting for %d queued calls: %v", n, err)
+	}
+}
+
+// stillWaiting fails t if the call behind ch has returned.
+func stillWaiting(t *testing.T, ch <-chan error) {
+	t.Helper()
+	select {
+	case err := <-ch:
+		t.Fatalf("the call returned %v, want it still waiting", err)
+	default:
+	}
+}
+
+func wantMetrics(t *testing.T, b *er.BulkheadExecutor, want er.BulkheadMetrics) {
+	t.Helper()
+	if got := b.Metrics(); got != want {
+		t.Errorf("metrics: got %+v, want %+v", got, want)
+	}
+}
+
+func wantReason(t *testing.T, err error, sentinel error, reason er.BulkheadReason) {
+	t.Helper()
+	if sentinel != nil && !errors.Is(err, sentinel) {
+		t.Errorf("error %v: want errors.Is %v", err, sentinel)
+	}
+	be, ok := errors.AsType[*er.BulkheadError](err)
+	if !ok || be.Reason != reason {
+		t.Errorf("error %v: want a *BulkheadError with Reason %v", err, reason)
+	}
+}
+
+func TestBulkheadDefaults(t *testing.T) {
+	got := er.DefaultBulkheadConfig()
+	want := er.BulkheadConfig{MaxConcurrent: 10, MaxQueueSize: 100, QueueTimeout: 30 * time.Second}
+	if got != want {
+		t.Errorf("DefaultBulkheadConfig() = %+v, want %+v", got, want)
+	}
+	if err := got.Validate(); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestInvalidBulkheadConfigNamesTheField(t *testing.T) {
+	cases := []struct {
+		field string
+		edit  func(*er.BulkheadConfig)
+	}{
+		{"MaxConcurrent", func(c *er.BulkheadConfig) { c.MaxConcurrent = 0 }},
+		{"MaxConcurrent", func(c *er.BulkheadConfig) { c.MaxConcurrent = -3 }},
+		{"MaxQueueSize", func(c *er.BulkheadConfig) { c.MaxQueueSize = -1 }},
+		{"QueueTimeout", func(c *er.BulkheadConfig) { c.QueueTimeout = -time.Second }},
+	}
+	for _, tc := range cases {
+		cfg := er.DefaultBulkheadConfig()
+		tc.edit(&cfg)
+		_, err := er.NewBulkheadExecutor(cfg)
+		ce, ok := errors.AsType[*er.ConfigError](err)
+		if !ok || ce.Config != "BulkheadConfig" || ce.Field != tc.field {
+			t.Errorf("%+v: got %v, want a *ConfigError naming BulkheadConfig.%s", cfg, err, tc.field)
+		}
+	}
+	// Zero is a value, not "default": no queue and no timeout are valid.
+	if _, err := er.NewBulkheadExecutor(bulkheadCfg(1, 0, 0)); err != nil {
+		t.Errorf("zero queue and zero timeout: %v", err)
+	}
+}
+
+func TestBulkheadServesWaitersFirstInFirstOut(t *testing.T) {
+	clk := enginetest.NewClock(time.Time{})
+	b := mustBulkhead(t, bulkheadCfg(1, 10, time.Hour), er.WithBulkheadClock(clk))
+	release := holdSlot(t, b)
+
+	var mu sync.Mutex
+	var order []int
+	var results []<-chan error
+	for i := range 5 {
+		results = append(results, goExecute(b, context.Background(), func(context.Context) error {
+			mu.Lock()
+			order = append(order, i)
+			mu.Unlock()
+			return nil
+		}))
+		waiters(t, clk, i+1) // i+1 callers parked, in the order they came
+	}
+	if err := release(); err != nil {
+		t.Fatal(err)
+	}
+	for _, ch := range results {
+		if err := <-ch; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if want := []int{0, 1, 2, 3, 4}; !equalInts(order, want) {
+		t.Errorf("served in order %v, want %v", order, want)
+	}
+	wantMetrics(t, b, er.BulkheadMetrics{Completed: 6})
+}
+
+func equalInts(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestBulkheadRejectsAtOnceWhenTheQueueIsFull(t *testing.T) {
+	clk := enginetest.NewClock(time.Time{})
+	b := mustBulkhead(t, bulkheadCfg(1, 1, time.Minute), er.WithBulkheadClock(clk))
+	release := holdSlot(t, b)
+	queued := goExecute(b, context.Background(), nop)
+	waiters(t, clk, 1)
+
+	// In this goroutine, with nothing released and no time passing: the
+	// rejection does not wait.
+	err := b.Execute(context.Background(), mustNotRun(t))
+	wantReason(t, err, er.ErrBulkheadFull, er.BulkheadFull)
+	if errors.Is(err, er.ErrQueueTimeout) {
+		t.Errorf("a full queue's rejection %v matches ErrQueueTimeout", err)
+	}
+	if err := release(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-queued; err != nil {
+		t.Fatal(err)
+	}
+	wantMetrics(t, b, er.BulkheadMetrics{Completed: 2, Rejected: 1})
+}
+
+func TestBulkheadWithNoQueueRejectsWhenSaturated(t *testing.T) {
+	b := mustBulkhead(t, bulkheadCfg(2, 0, 0))
+	r1, r2 := holdSlot(t, b), holdSlot(t, b)
+	if s := b.State(); s != er.BulkheadSaturated {
+		t.Errorf("state %v, want Saturated", s)
+	}
+	err := b.Execute(context.Background(), mustNotRun(t))
+	wantReason(t, err, er.ErrBulkheadFull, er.BulkheadFull)
+	if s := b.State(); s != er.BulkheadSaturated {
+		t.Errorf("after a rejection: state %v, want Saturated (no queue to be full)", s)
+	}
+	for _, r := range []func() error{r1, r2} {
+		if err := r(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if s := b.State(); s != er.BulkheadAvailable {
+		t.Errorf("after the releases: state %v, want Available", s)
+	}
+}
+
+func TestBulkheadQueueTimeoutRunsOnTheClock(t *testing.T) {
+	clk := enginetest.NewClock(time.Time{})
+	b := mustBulkhead(t, bulkheadCfg(1, 2, 5*time.Second), er.WithBulkheadClock(clk))
+	release := holdSlot(t, b)
+	queued := goExecute(b, context.Background(), mustNotRun(t))
+	waiters(t, clk, 1)
+
+	clk.Advance(5*time.Second - 1)
+	stillWaiting(t, queued) // woken by nothing
+	if m := b.Metrics(); m.Queued != 1 {
+		t.Errorf("after 5s-1ns: %d queued, want 1", m.Queued)
+	}
+	clk.Advance(1)
+	err := <-queued
+	wantReason(t, err, er.ErrQueueTimeout, er.BulkheadTimedOut)
+	if errors.Is(err, er.ErrBulkheadFull) || errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("a queue timeout %v matches ErrBulkheadFull or context.DeadlineExceeded", err)
+	}
+	var te interface{ Timeout() bool }
+	if !errors.As(err, &te) || !te.Timeout() {
+		t.Errorf("a queue timeout %v does not report Timeout()", err)
+	}
+	if s := b.State(); s != er.BulkheadSaturated {
+		t.Errorf("after the timeout: state %v, want Saturated", s)
+	}
+	if err := release(); err != nil {
+		t.Fatal(err)
+	}
+	wantMetrics(t, b, er.BulkheadMetrics{Completed: 1, TimedOut: 1})
+}
+
+func TestBulkheadTimeoutAtTheMomentOfAHandOffPassesTheSlotOn(t *testing.T) {
+	// A's timeout falls due, and the holder releases, with no ordering
+	// between A's goroutine and the release: whichever the machine sees
+	// first, A times out and B gets the slot.
+	clk := enginetest.NewClock(time.Time{})
+	b := mustBulkhead(t, bulkheadCfg(1, 2, 5*time.Second), er.WithBulkheadClock(clk))
+	release := holdSlot(t, b)
+	a := goExecute(b, context.Background(), mustNotRun(t))
+	waiters(t, clk, 1)
+	clk.Advance(time.Second)
+	ran := make(chan struct{})
+	bc := goExecute(b, context.Background(), func(context.Context) error { close(ran); return nil })
+	waiters(t, clk, 2)
+	clk.Advance(4 * time.Second) // A's deadline
+	if err := release(); err != nil {
+		t.Fatal(err)
+	}
+	wantReason(t, <-a, er.ErrQueueTimeout, er.BulkheadTimedOut)
+	if err := <-bc; err != nil {
+		t.Fatalf("B: %v", err)
+	}
+	<-ran
+	wantMetrics(t, b, er.BulkheadMetrics{Completed: 2, TimedOut: 1})
+	if s := b.State(); s != er.BulkheadAvailable {
+		t.Errorf("state %v, want Available", s)
+	}
+}
+
+func TestBulkheadCallerContextEndsTheWait(t *testing.T) {
+	clk := enginetest.NewClock(time.Time{})
+	b := mustBulkhead(t, bulkheadCfg(1, 5, time.Minute), er.WithBulkheadClock(clk))
+	release := holdSlot(t, b)
+
+	cctx, cancel := context.WithCancel(context.Background())
+	cancelled := goExecute(b, cctx, mustNotRun(t))
+	waiters(t, clk, 1)
+	dctx, dcancel := engine.WithTimeout(context.Background(), clk, 2*time.Second)
+	defer dcancel()
+	expired := goExecute(b, dctx, mustNotRun(t))
+	waiters(t, clk, 2)
+	last := goExecute(b, context.Background(), nop)
+	waiters(t, clk, 3)
+
+	cancel()
+	err := <-cancelled
+	wantReason(t, err, context.Canceled, er.BulkheadCancelled)
+	if errors.Is(err, er.ErrQueueTimeout) || errors.Is(err, er.ErrBulkheadFull) {
+		t.Errorf("a cancelled wait %v matches a rejection sentinel", err)
+	}
+	clk.Advance(2 * time.Second) // dctx's deadline, on the clock
+	wantReason(t, <-expired, context.DeadlineExceeded, er.BulkheadCancelled)
+
+	// The queue kept its order without them.
+	if m := b.Metrics(); m.Queued != 1 {
+		t.Errorf("%d queued, want 1", m.Queued)
+	}
+	if err := release(); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-last; err != nil {
+		t.Fatal(err)
+	}
+	wantMetrics(t, b, er.BulkheadMetrics{Completed: 2, Cancelled: 2})
+
+	// A context already ended is not admitted, even with a slot free.
+	done, stop := context.WithCancel(context.Background())
+	stop()
+	wantReason(t, b.Execute(done, mustNotRun(t)), context.Canceled, er.BulkheadCancelled)
+}
+
+type bulkheadPanic struct{ n int }
+
+// executeRecover runs b.Execute and returns what it panicked with.
+func executeRecover(b *er.BulkheadExecutor, fn func(context.Context) error) (v any) {
+	defer func() { v = recover() }()
+	b.Execute(context.Background(), fn)
+	return nil
+}
+
+func TestBulkheadPanicReleasesTheSlot(t *testing.T) {
+	for _, pool := range []bool{false, true} {
+		t.Run("pool="+strconv.FormatBool(pool), func(t *testing.T) {
+			clk := enginetest.NewClock(time.Time{})
+			cfg := bulkheadCfg(1, 1, time.Minute)
+			cfg.UseWorkerPool = pool
+			b := mustBulkhead(t, cfg, er.WithBulkheadClock(clk))
+
+			want := &bulkheadPanic{1}
+			if got := executeRecover(b, func(context.Context) error { panic(want) }); got != want {
+				t.Fatalf("recovered %v, want the original value %v", got, want)
+			}
+			if m := b.Metrics(); m.Active != 0 || b.State() != er.BulkheadAvailable {
+				t.Fatalf("after a panic: %+v in %v, want the slot free", m, b.State())
+			}
+
+			// A panic while a call waits hands the slot to it.
+			started, boom := make(chan struct{}), make(chan struct{})
+			panicked := make(chan any, 1)
+			go func() {
+				panicked <- executeRecover(b, func(context.Context) error {
+					close(started)
+					<-boom
+					panic(want)
+				})
+			}()
+			<-started
+			queued := goExecute(b, context.Background(), nop)
+			waiters(t, clk, 1)
+			close(boom)
+			if got := <-panicked; got != want {
+				t.Errorf("recovered %v, want %v", got, want)
+			}
+			if err := <-queued; err != nil {
+				t.Errorf("the waiter: %v", err)
+			}
+			wantMetrics(t, b, er.BulkheadMetrics{Completed: 3})
+		})
+	}
+}
+
+// goroutineID returns the current goroutine's number, from its stack
+// header; tests use it to tell which goroutine ran a function.
+func goroutineID() string {
+	buf := make([]byte, 64)
+	buf = buf[:runtime.Stack(buf, false)]
+	buf = bytes.TrimPrefix(buf, []byte("goroutine "))
+	return string(buf[:bytes.IndexByte(buf, ' ')])
+}
+
+func TestBulkheadWorkerPoolRunsCallsOnItsOwnGoroutines(t *testing.T) {
+	cfg := bulkheadCfg(3, 10, 0)
+	cfg.UseWorkerPool = true
+	b := mustBulkhead(t, cfg)
+
+	caller := goroutineID()
+	var mu sync.Mutex
+	workers := map[string]bool{}
+	for range 50 {
+		err := b.Execute(context.Background(), func(context.Context) error {
+			mu.Lock()
+			workers[goroutineID()] = true
+			mu.Unlock()
+			return errBulkheadTest
+		})
+		if err != errBulkheadTest {
+			t.Fatalf("Execute returned %v, want fn's error", err)
+		}
+	}
+	if workers[caller] || len(workers) == 0 || len(workers) > 3 {
+		t.Errorf("calls ran on goroutines %v (caller %s), want 1 to 3 workers, not the caller", workers, caller)
+	}
+
+	// All three workers run at once.
+	var running sync.WaitGroup
+	running.Add(3)
+	gate := make(chan struct{})
+	var results []<-chan error
+	for range 3 {
+		results = append(results, goExecute(b, context.Background(), func(context.Context) error {
+			running.Done()
+			<-gate
+			return nil
+		}))
+	}
+	running.Wait()
+	if s := b.State(); s != er.BulkheadSaturated {
+		t.Errorf("three calls on three workers: state %v, want Saturated", s)
+	}
+	close(gate)
+	for _, ch := range results {
+		if err := <-ch; err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestBulkheadWorkerPoolSurvivesGoexit(t *testing.T) {
+	cfg := bulkheadCfg(1, 0, 0)
+	cfg.UseWorkerPool = true
+	b := mustBulkhead(t, cfg)
+	exited := make(chan bool, 1)
+	go func() {
+		returned := false
+		defer func() { exited <- returned }()
+		b.Execute(context.Background(), func(context.Context) error {
+			runtime.Goexit()
+			return nil
+		})
+		returned = true
+	}()
+	if returned := <-exited; returned {
+		t.Error("Execute returned after its function called runtime.Goexit; want the caller to exit too")
+	}
+	// The lone worker was replaced and the slot released.
+	if err := b.Execute(context.Background(), nop); err != nil {
+		t.Fatal(err)
+	}
+	wantMetrics(t, b, er.BulkheadMetrics{Completed: 2})
+}
+
+func TestBulkheadCloseStopsThePoolAndRejectsWhatHasNotRun(t *testing.T) {
+	clk := enginetest.NewClock(time.Time{})
+	cfg := bulkheadCfg(1, 1, time.Minute)
+	cfg.UseWorkerPool = true
+	b, err := er.NewBulkheadExecutor(cfg, er.WithBulkheadClock(clk))
+	if err != nil {
+		t.Fatal(err)
+	}
+	release := holdSlot(t, b)
+	queued := goExecute(b, context.Background(), mustNotRun(t))
+	waiters(t, clk, 1)
+
+	// The running call holds a worker: Close gives up when its ctx ends.
+	ended, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := b.Close(ended); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Close with an ended context while a call runs: %v, want context.Canceled", err)
+	}
+	wantReason(t, b.Execute(context.Background(), mustNotRun(t)), er.ErrBulkheadClosed, er.BulkheadClosed)
+
+	if err := release(); err != nil {
+		t.Fatalf("the call running at Close: %v, want it to finish", err)
+	}
+	wantReason(t, <-queued, er.ErrBulkheadClosed, er.BulkheadClosed)
+	if err := b.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	wantMetrics(t, b, er.BulkheadMetrics{Completed: 1, Rejected: 2})
+}
+
+func TestBulkheadCloseWithoutAPool(t *testing.T) {
+	b := mustBulkhead(t, bulkheadCfg(2, 2, 0))
+	if err := b.Close(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	wantReason(t, b.Execute(context.Background(), mustNotRun(t)), er.ErrBulkheadClosed, er.BulkheadClosed)
+}
+
+func TestBulkheadStatesFollowTheCounts(t *testing.T) {
+	clk := enginetest.NewClock(time.Time{})
+	var rec enginetest.Recorder
+	b := mustBulkhead(t, bulkheadCfg(2, 1, time.Minute), er.WithBulkheadClock(clk), er.WithBulkheadObserver(&rec))
+	ctx := context.Background()
+	state := func(want er.BulkheadState) {
+		t.Helper()
+		if got := b.State(); got != want {
+			t.Fatalf("state %v, want %v", got, want)
+		}
+	}
+	state(er.BulkheadAvailable)
+	if err := b.Acquire(ctx); err != nil {
+		t.Fatal(err)
+	}
+	state(er.BulkheadAvailable)
+	if err := b.Acquire(ctx); err != nil {
+		t.Fatal(err)
+	}
+	state(er.BulkheadSaturated)
+	queued := make(chan error, 1)
+	go func() { queued <- b.Acquire(ctx) }()
+	waiters(t, clk, 1)
+	state(er.BulkheadQueueFull)
+	wantReason(t, b.Acquire(ctx), er.ErrBulkheadFull, er.BulkheadFull)
+	state(er.BulkheadQueueFull)
+	b.Release() // handed to the waiter
+	if err := <-queued; err != nil {
+		t.Fatal(err)
+	}
+	state(er.BulkheadSaturated)
+	b.Release()
+	state(er.BulkheadAvailable)
+	b.Release()
+	state(er.BulkheadAvailable)
+	wantMetrics(t, b, er.BulkheadMetrics{Completed: 3, Rejected: 1})
+
+	enginetest.AssertPath(t, &rec,
+		"Available",
+		"Available", // acquire [spare slot] / take slot
+		"Saturated", // acquire / take slot
+		"QueueFull", // acquire [queue room] / enqueue
+		"QueueFull", // acquire / reject
+		"Saturated", // release / free slot: handed to the waiter
+		"Available", // release / free slot
+		"Available", // release / free slot
+	)
+}
+
+func TestBulkheadReleaseWithoutASlotPanics(t *testing.T) {
+	b := mustBulkhead(t, bulkheadCfg(1, 0, 0))
+	defer func() {
+		if recover() == nil {
+			t.Error("Release with no slot held did not panic")
+		}
+		wantMetrics(t, b, er.BulkheadMetrics{})
+	}()
+	b.Release()
+}
+
+// editBulkhead rebuilds BulkheadDefinition from its specs, as a user
+// would, passing each transition through edit; edit returns false to
+// drop it.
+func editBulkhead(t *testing.T, edit func(*transitions.Spec[er.BulkheadState, er.BulkheadEvent, er.BulkheadData]) bool) *fsm.Definition[er.BulkheadState, er.BulkheadEvent, er.BulkheadData] {
+	t.Helper()
+	std := er.BulkheadDefinition()
+	bd := fsm.New[er.BulkheadState, er.BulkheadEvent, er.BulkheadData](std.Name())
+	for _, s := range std.StateSpecs() {
+		bd.State(s.ID, s.Kind)
+	}
+	for _, tr := range std.Transitions() {
+		if !edit(&tr) {
+			continue
+		}
+		sp := bd.On(tr.From, tr.Event, tr.To).When(tr.Guard).Do(tr.Actions...)
+		if tr.Internal {
+			sp.AsInternal()
+		}
+	}
+	def, err := bd.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return def
+}
+
+func actionNamed(tr *transitions.Spec[er.BulkheadState, er.BulkheadEvent, er.BulkheadData], name string) bool {
+	return len(tr.Actions) > 0 && tr.Actions[0].Name == name
+}
+
+func TestBulkheadDefinitionDrivesBehaviour(t *testing.T) {
+	t.Run("without the spare-slot edge: one call at a time", func(t *testing.T) {
+		def := editBulkhead(t, func(tr *transitions.Spec[er.BulkheadState, er.BulkheadEvent, er.BulkheadData]) bool {
+			return tr.Guard.Name() != "spare slot"
+		})
+		clk := enginetest.NewClock(time.Time{})
+		b := mustBulkhead(t, bulkheadCfg(4, 10, time.Minute), er.WithBulkheadDefinition(def), er.WithBulkheadClock(clk))
+		if b.Definition() != def {
+			t.Error("Definition() is not the definition given")
+		}
+		release := holdSlot(t, b)
+		if s := b.State(); s != er.BulkheadSaturated {
+			t.Errorf("one call of four slots: state %v, want Saturated", s)
+		}
+		queued := goExecute(b, context.Background(), nop)
+		waiters(t, clk, 1) // queued, though the config leaves three slots free
+		if err := release(); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-queued; err != nil {
+			t.Fatal(err)
+		}
+		wantMetrics(t, b, er.BulkheadMetrics{Completed: 2})
+	})
+	t.Run("enqueue guards that never hold: a saturated bulkhead rejects at once", func(t *testing.T) {
+		never := transitions.If("never", func(states.Machine[er.BulkheadState, er.BulkheadEvent, er.BulkheadData]) bool { return false })
+		def := editBulkhead(t, func(tr *transitions.Spec[er.BulkheadState, er.BulkheadEvent, er.BulkheadData]) bool {
+			if actionNamed(tr, "enqueue") {
+				tr.Guard = never
+			}
+			return true
+		})
+		b := mustBulkhead(t, bulkheadCfg(1, 10, time.Minute), er.WithBulkheadDefinition(def))
+		release := holdSlot(t, b)
+		wantReason(t, b.Execute(context.Background(), mustNotRun(t)), er.ErrBulkheadFull, er.BulkheadFull)
+		if err := release(); err != nil {
+			t.Fatal(err)
+		}
+		wantMetrics(t, b, er.BulkheadMetrics{Completed: 1, Rejected: 1})
+	})
+}
+
+func TestBulkheadMetricsAccountForEveryCall(t *testing.T) {
+	clk := enginetest.NewClock(time.Time{})
+	b := mustBulkhead(t, bulkheadCfg(1, 2, 5*time.Second), er.WithBulkheadClock(clk))
+	wantMetrics(t, b, er.BulkheadMetrics{})
+	release := holdSlot(t, b)
+	wantMetrics(t, b, er.BulkheadMetrics{Active: 1})
+
+	ctx, cancel := context.WithCancel(context.Background())
+	a := goExecute(b, ctx, mustNotRun(t))
+	waiters(t, clk, 1)
+	clk.Advance(time.Second)
+	bc := goExecute(b, context.Background(), mustNotRun(t))
+	waiters(t, clk, 2)
+	wantMetrics(t, b, er.BulkheadMetrics{Active: 1, Queued: 2})
+
+	b.Execute(context.Background(), mustNotRun(t))
+	wantMetrics(t, b, er.BulkheadMetrics{Active: 1, Queued: 2, Rejected: 1})
+	cancel()
+	<-a
+	wantMetrics(t, b, er.BulkheadMetrics{Active: 1, Queued: 1, Rejected: 1, Cancelled: 1})
+	clk.Advance(5 * time.Second) // B's deadline, 5s after it queued
+	<-bc
+	wantMetrics(t, b, er.BulkheadMetrics{Active: 1, Rejected: 1, Cancelled: 1, TimedOut: 1})
+	if err := release(); err != nil {
+		t.Fatal(err)
+	}
+	wantMetrics(t, b, er.BulkheadMetrics{Completed: 1, Rejected: 1, Cancelled: 1, TimedOut: 1})
+}
+
+func TestBulkheadAdmissionAllocatesNothing(t *testing.T) {
+	ctx := context.Background()
+	b := mustBulkhead(t, er.DefaultBulkheadConfig())
+	testutil.WantAllocs(t, 0, "Execute with a slot free", func() { b.Execute(ctx, nop) })
+	testutil.WantAllocs(t, 0, "Acquire and Release", func() {
+		b.Acquire(ctx)
+		b.Release()
+	})
+	full := mustBulkhead(t, bulkheadCfg(1, 0, 0))
+	release := holdSlot(t, full)
+	testutil.WantAllocs(t, 0, "rejection", func() { full.Execute(ctx, nop) })
+	if err := release(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestBulkheadStress(t *testing.T) {
+	const calls, limit = 1000, 8
+	clk := enginetest.NewClock(time.Time{})
+	b := mustBulkhead(t, bulkheadCfg(limit, 128, time.Second), er.WithBulkheadClock(clk))
+
+	// Time moves with the work done, so the calls at the back of the
+	// queue time out.
+	progress := make(chan struct{}, 1)
+	stop := make(chan struct{})
+	ticking := make(chan struct{})
+	go func() {
+		defer close(ticking)
+		for {
+			select {
+			case <-progress:
+				clk.Advance(20 * time.Millisecond)
+			case <-stop:
+				return
+			}
+		}
+	}()
+
+	var inFlight, most atomic.Int64
+	fn := func(context.Context) error {
+		n := inFlight.Add(1)
+		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+		}
+		runtime.Gosched()
+		inFlight.Add(-1)
+		select {
+		case progress <- struct{}{}:
+		default:
+		}
+		return nil
+	}
+
+	var completed, rejected, timedOut atomic.Int64
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range calls {
+		wg.Go(func() {
+			<-start
+			for range i % 32 { // spread the arrivals a little
+				runtime.Gosched()
+			}
+			switch err := b.Execute(context.Background(), fn); {
+			case err == nil:
+				completed.Add(1)
+			case errors.Is(err, er.ErrBulkheadFull):
+				rejected.Add(1)
+			case errors.Is(err, er.ErrQueueTimeout):
+				timedOut.Add(1)
+			default:
+				t.Errorf("unexpected error %v", err)
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	close(stop)
+	<-ticking
+
+	if m := most.Load(); m > limit || m < 1 {
+		t.Errorf("at most %d calls ran at once, want 1 to %d", m, limit)
+	}
+	c, r, to := completed.Load(), rejected.Load(), timedOut.Load()
+	if c+r+to != calls {
+		t.Errorf("completed %d + rejected %d + timed out %d = %d, want %d", c, r, to, c+r+to, calls)
+	}
+	wantMetrics(t, b, er.BulkheadMetrics{Completed: uint64(c), Rejected: uint64(r), TimedOut: uint64(to)})
+	if s := b.State(); s != er.BulkheadAvailable {
+		t.Errorf("state %v after every call ended, want Available", s)
+	}
+	t.Logf("max concurrency %d; completed %d, rejected %d, timed out %d", most.Load(), c, r, to)
+}
+
+func TestBulkheadMachineDiagram(t *testing.T) {
+	def := er.BulkheadDefinition()
+	checkMachine(t, "bulkhead", def.Dot(), def.Mermaid())
+}
