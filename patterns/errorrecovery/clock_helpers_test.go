@@ -11,7 +11,7 @@ import (
 // time something waits on the clock, until f returns. It returns f's
 // results and the advances made, so a test reads the delays slept with no
 // real sleeping.
-func onClock[T any](clk *enginetest.Clock, f func() (T, error)) (T, error, []time.Duration) {
+func onClock[T any](clk *enginetest.Clock, f func() (T, error)) (T, []time.Duration, error) {
 	type result struct {
 		v   T
 		err error
@@ -30,7 +30,7 @@ func onClock[T any](clk *enginetest.Clock, f func() (T, error)) (T, error, []tim
 		case r := <-done:
 			cancel()
 			<-waiting
-			return r.v, r.err, advances
+			return r.v, advances, r.err
 		case err := <-waiting:
 			cancel()
 			if err == nil {

@@ -5,7 +5,6 @@ import (
 	"time"
 
 	"github.com/statecraft/statecraft/fsm"
-	"github.com/statecraft/statecraft/states"
 )
 
 // DeadlineConfig configures the DEADLINE strategy. Zero means zero: no
@@ -58,16 +57,18 @@ func NewDeadlineExecutor[T any](cfg DeadlineConfig, opts ...ExecutorOption) (*De
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	once := RetryConfig[T]{MaxAttempts: 1, Backoff: Fixed, Multiplier: 1}
-	x, err := newExecutor(once, append(opts[:len(opts):len(opts)], WithDeadline(cfg)), buildDeadlineDefinition[T])
-	if err != nil {
-		return nil, err
+	var o executorOptions
+	for _, opt := range opts {
+		opt(&o)
 	}
+	once := RetryConfig[T]{MaxAttempts: 1, Backoff: Fixed, Multiplier: 1}
+	x := &executor[T]{name: "deadline", retry: once, deadline: cfg, clock: o.clock, random: o.random}
+	x.init(o.observer)
 	return &DeadlineExecutor[T]{x}, nil
 }
 
 // Definition returns the deadline machine the executor runs.
-func (e *DeadlineExecutor[T]) Definition() *fsm.Definition[RetryState, RetryEvent, RetryRun[T]] {
+func (e *DeadlineExecutor[T]) Definition() *fsm.Definition[CallState, CallEvent, Execution[T]] {
 	return e.x.def
 }
 
@@ -76,7 +77,8 @@ func (e *DeadlineExecutor[T]) Definition() *fsm.Definition[RetryState, RetryEven
 // context.DeadlineExceeded) when the deadline passed first. In walk-away
 // mode it returns at the deadline whatever fn does.
 func (e *DeadlineExecutor[T]) Execute(ctx context.Context, fn func(context.Context) (T, error)) (T, error) {
-	return e.x.execute(ctx, fn, e.x.runner)
+	res, _, err := e.x.execute(ctx, fn, e.x.runner)
+	return res, err
 }
 
 // Trace is like Execute but also returns the execution's steps.
@@ -84,30 +86,12 @@ func (e *DeadlineExecutor[T]) Trace(ctx context.Context, fn func(context.Context
 	return e.x.trace(ctx, fn)
 }
 
-// buildDeadlineDefinition declares the deadline machine: one attempt,
-// classified.
-func buildDeadlineDefinition[T any](x *executor[T]) *fsm.Definition[RetryState, RetryEvent, RetryRun[T]] {
-	b := fsm.New[RetryState, RetryEvent, RetryRun[T]]("deadline")
-	b.State(RetryStart, states.Initial)
-	b.Choice(RetryAttempt, states.Chooser("call function", x.call))
-	b.State(RetrySucceeded, states.Final)
-	fail := states.Do("on failure", x.fail)
-	b.State(RetryFailed, states.Final).OnEntry(fail)
-	b.State(RetryTimedOut, states.Final).OnEntry(fail)
-	b.On(RetryStart, RetryBegin, RetryAttempt)
-	b.On(RetryAttempt, RetrySuccess, RetrySucceeded)
-	b.On(RetryAttempt, RetryRetryable, RetryFailed)
-	b.On(RetryAttempt, RetryPermanent, RetryFailed)
-	b.On(RetryAttempt, RetryDeadline, RetryTimedOut)
-	return b.MustBuild()
-}
-
 // walkAway runs one attempt in a goroutine of its own and waits for its
 // result, its deadline on the clock, or the caller's context, whichever
 // comes first. An abandoned attempt keeps its own context, so nothing it
 // touches is ever reused; its late result goes into a buffered channel
 // nobody reads.
-func (x *executor[T]) walkAway(d *RetryRun[T], deadline time.Time) (T, error) {
+func (x *executor[T]) walkAway(d *Execution[T], deadline time.Time) (T, error) {
 	cc := &callCtx{parent: d.ctx.parent, clock: x.clock}
 	cc.begin(d.attempt, deadline)
 	type outcome struct {

@@ -82,7 +82,7 @@ func TestBackoffDelaySequences(t *testing.T) {
 			}
 			x := mustRetry(t, cfg, opts...)
 			fn, calls := failing(4, errFlaky, 7)
-			v, err, slept := onClock(clk, func() (int, error) { return x.Execute(context.Background(), fn) })
+			v, slept, err := onClock(clk, func() (int, error) { return x.Execute(context.Background(), fn) })
 			if err != nil || v != 7 || *calls != 5 {
 				t.Fatalf("Execute = %v, %v after %d calls", v, err, *calls)
 			}
@@ -293,7 +293,7 @@ func TestRetryAfterIsHonouredAndCapped(t *testing.T) {
 	x := mustRetry(t, cfg, er.WithClock(clk))
 	afters := []time.Duration{7 * time.Second, time.Hour}
 	calls := 0
-	_, err, slept := onClock(clk, func() (int, error) {
+	_, slept, err := onClock(clk, func() (int, error) {
 		return x.Execute(context.Background(), func(context.Context) (int, error) {
 			calls++
 			if calls <= len(afters) {
@@ -312,7 +312,7 @@ func TestDeadlineCutsAttemptsAndRefusesALateBackoff(t *testing.T) {
 	cfg := retryCfg(10, er.Fixed, 4*time.Second)
 	x := mustRetry(t, cfg, er.WithClock(clk), er.WithDeadline(er.DeadlineConfig{Timeout: 10 * time.Second, AttemptTimeout: 3 * time.Second}))
 	var lefts []time.Duration
-	_, err, slept := onClock(clk, func() (int, error) {
+	_, slept, err := onClock(clk, func() (int, error) {
 		return x.Execute(context.Background(), func(ctx context.Context) (int, error) {
 			left, _ := er.TimeLeft(ctx)
 			lefts = append(lefts, left)
@@ -334,7 +334,7 @@ func TestAttemptTimeoutIsRetriedAndRunsOnTheClock(t *testing.T) {
 	clk := enginetest.NewClock(time.Time{})
 	x := mustRetry(t, retryCfg(3, er.Fixed, 0), er.WithClock(clk), er.WithDeadline(er.DeadlineConfig{AttemptTimeout: time.Second}))
 	calls := 0
-	v, err, _ := onClock(clk, func() (int, error) {
+	v, _, err := onClock(clk, func() (int, error) {
 		return x.Execute(context.Background(), func(ctx context.Context) (int, error) {
 			calls++
 			if calls == 1 {

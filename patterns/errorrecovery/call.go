@@ -1,0 +1,628 @@
+package errorrecovery
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"slices"
+	"time"
+
+	"github.com/statecraft/statecraft/engine"
+	"github.com/statecraft/statecraft/fsm"
+	"github.com/statecraft/statecraft/states"
+	"github.com/statecraft/statecraft/transitions"
+)
+
+// CallState is a state of a per-call machine: the machine one execution
+// runs through, whether of a RetryExecutor, a DeadlineExecutor or a
+// Workflow. A definition holds only the states of the layers that take
+// part.
+type CallState uint8
+
+// The states of one execution, outermost layer first. Lookup, Admit,
+// CheckCircuit, Attempt and Fallback are choice states: entering one does
+// its work (read the cache, take a bulkhead slot, ask the breaker, call the
+// function, fall back) and leaves by the outcome.
+const (
+	CallStart        CallState = iota // before anything
+	CallLookup                        // CACHE: read a fresh entry
+	CallAdmit                         // BULKHEAD: take a slot, perhaps after queueing
+	CallCheckCircuit                  // CIRCUIT_BREAKER: ask for a permit
+	CallAttempt                       // call the function
+	CallBackoff                       // RETRY: wait before the next attempt
+	CallFallback                      // FALLBACK: answer a failed call another way
+	CallSucceeded                     // final: the function (or a fresh cache entry) answered
+	CallRecovered                     // final: a fallback answered
+	CallExhausted                     // final: every attempt allowed failed
+	CallFailed                        // final: a permanent error, a rejection, or the caller gave up
+	CallTimedOut                      // final: the overall deadline passed
+)
+
+var callStateNames = [...]string{"Start", "Lookup", "Admit", "CheckCircuit", "Attempt", "Backoff", "Fallback",
+	"Succeeded", "Recovered", "Exhausted", "Failed", "TimedOut"}
+
+// String returns the state's name, as diagrams and traces print it.
+func (s CallState) String() string {
+	if int(s) < len(callStateNames) {
+		return callStateNames[s]
+	}
+	return "CallState(?)"
+}
+
+// CallEvent is an event of a per-call machine: the outcome of a layer's
+// work.
+type CallEvent uint8
+
+// The events.
+const (
+	EventBegin     CallEvent = iota // start the execution
+	EventHit                        // a fresh cache entry (or a coalesced call's result) answers
+	EventMiss                       // no fresh cache entry
+	EventAdmitted                   // a bulkhead slot was taken
+	EventRejected                   // the bulkhead refused
+	EventAllowed                    // the breaker gave a permit
+	EventOpen                       // the breaker refused
+	EventSuccess                    // the attempt succeeded
+	EventRetryable                  // the attempt failed in a way worth retrying
+	EventPermanent                  // the attempt failed for good, or the caller's context ended
+	EventDeadline                   // the overall deadline passed
+	EventServed                     // a fallback answered
+	EventUnserved                   // no fallback answered
+)
+
+var callEventNames = [...]string{"begin", "hit", "miss", "admitted", "rejected", "allowed", "open",
+	"success", "retryable", "permanent", "deadline", "served", "unserved"}
+
+// String returns the event's name.
+func (e CallEvent) String() string {
+	if int(e) < len(callEventNames) {
+		return callEventNames[e]
+	}
+	return "CallEvent(?)"
+}
+
+// Execution is the data of one execution, as the per-call machine's
+// actions and guards see it. Its fields are the executor's business; the
+// accessors let an observer or a test read them.
+type Execution[T any] struct {
+	x        *executor[T]
+	fn       func(context.Context) (T, error)
+	ctx      callCtx
+	attempt  int
+	result   T
+	err      error         // the last layer's error
+	delay    time.Duration // the next backoff
+	prev     time.Duration // the previous backoff, for DECORRELATED
+	deadline time.Time     // the overall deadline; zero when none
+	final    error         // the error the execution returns
+	source   Source
+	age      time.Duration // of a cached result
+	key      string        // the cache key
+	lead     *cacheCall[T] // the coalesced call this execution leads
+	permit   Permit
+	held     bool // a breaker permit is held
+	admitted bool // a bulkhead slot is held
+	walked   bool // a walk-away attempt was abandoned: never recycle
+	start    time.Time
+}
+
+// Attempt returns the number of attempts made so far.
+func (r *Execution[T]) Attempt() int { return r.attempt }
+
+// Err returns the last error met.
+func (r *Execution[T]) Err() error { return r.err }
+
+// Delay returns the backoff before the next attempt.
+func (r *Execution[T]) Delay() time.Duration { return r.delay }
+
+type callMachine[T any] = states.Machine[CallState, CallEvent, Execution[T]]
+
+// Step is one step of an execution through its machine.
+type Step = engine.Record
+
+// executor generates and runs a per-call machine. RetryExecutor,
+// DeadlineExecutor and Workflow are each one configuration of it: which
+// layers take part decides which states the definition has.
+type executor[T any] struct {
+	name     string
+	def      *fsm.Definition[CallState, CallEvent, Execution[T]]
+	runner   *engine.Runner[CallState, CallEvent, Execution[T]]
+	retry    RetryConfig[T] // MaxAttempts 1 when RETRY does not take part
+	retrying bool           // RETRY takes part
+	deadline DeadlineConfig
+	breaker  *Breaker
+	bulkhead *BulkheadExecutor
+	cache    *ResultCache[T] // CACHE: read-through
+	fbCache  *ResultCache[T] // FallbackConfig.UseCache: read on failure only
+	fallback *FallbackConfig[T]
+	stats    *workflowStats // nil for the plain executors
+	clock    engine.Clock
+	random   func() float64
+	opts     []engine.Option
+}
+
+// ExecutorOption configures a RetryExecutor or DeadlineExecutor.
+type ExecutorOption func(*executorOptions)
+
+type executorOptions struct {
+	clock    engine.Clock
+	random   func() float64
+	deadline DeadlineConfig
+	observer engine.Observer
+}
+
+// WithClock sets the clock that backoffs and deadlines run on; nil means
+// the real clock. Tests pass an enginetest.Clock.
+func WithClock(c engine.Clock) ExecutorOption {
+	return func(o *executorOptions) { o.clock = c }
+}
+
+// WithRandom sets the source of uniform numbers in [0, 1) that jitter
+// draws from; nil means math/rand/v2's Float64. It must be safe for
+// concurrent use if the executor is. With the same source, clock and
+// inputs, executions take the same path at the same times.
+func WithRandom(f func() float64) ExecutorOption {
+	return func(o *executorOptions) { o.random = f }
+}
+
+// WithDeadline adds a DEADLINE layer to a RetryExecutor: an overall timeout
+// and a per-attempt timeout.
+func WithDeadline(d DeadlineConfig) ExecutorOption {
+	return func(o *executorOptions) { o.deadline = d }
+}
+
+// WithObserver attaches an engine observer to every execution.
+func WithObserver(obs engine.Observer) ExecutorOption {
+	return func(o *executorOptions) { o.observer = obs }
+}
+
+// init completes x (clock, random source, definition, runner).
+func (x *executor[T]) init(observer engine.Observer) {
+	if x.clock == nil {
+		x.clock = engine.RealClock{}
+	}
+	if x.random == nil {
+		x.random = rand.Float64
+	}
+	x.opts = []engine.Option{engine.WithClock(x.clock)}
+	if observer != nil {
+		x.opts = append(x.opts, engine.WithObserver(observer))
+	}
+	x.def = x.build()
+	x.runner = engine.NewRunner(x.def, x.opts...)
+}
+
+func (x *executor[T]) hasFallback() bool {
+	return x.fallback != nil || x.fbCache != nil || (x.cache != nil && x.cache.cfg.StaleOnError)
+}
+
+// build declares the per-call machine of the layers taking part, outermost
+// first: cache → bulkhead → breaker → attempt (with deadline and retry) →
+// fallback.
+func (x *executor[T]) build() *fsm.Definition[CallState, CallEvent, Execution[T]] {
+	b := fsm.New[CallState, CallEvent, Execution[T]](x.name)
+	b.State(CallStart, states.Initial)
+	var chain []CallState
+	if x.cache != nil {
+		chain = append(chain, CallLookup)
+	}
+	if x.bulkhead != nil {
+		chain = append(chain, CallAdmit)
+	}
+	if x.breaker != nil {
+		chain = append(chain, CallCheckCircuit)
+	}
+	chain = append(chain, CallAttempt)
+	next := func(s CallState) CallState { return chain[slices.Index(chain, s)+1] }
+
+	fallback := x.hasFallback()
+	finals := map[CallState]bool{CallFailed: true}
+	to := func(final CallState) CallState {
+		if fallback {
+			return CallFallback
+		}
+		finals[final] = true
+		return final
+	}
+	exhausted := states.Do("exhausted", x.settle(CallExhausted))
+	timedOut := states.Do("timed out", x.settle(CallTimedOut))
+	failed := states.Do("failed", x.settle(CallFailed))
+
+	b.On(CallStart, EventBegin, chain[0])
+	if x.cache != nil {
+		b.Choice(CallLookup, states.Chooser("read cache", x.lookup))
+		b.On(CallLookup, EventHit, CallSucceeded)
+		b.On(CallLookup, EventMiss, next(CallLookup))
+	}
+	if x.bulkhead != nil {
+		b.Choice(CallAdmit, states.Chooser("take a slot", x.admit))
+		b.On(CallAdmit, EventAdmitted, next(CallAdmit))
+		b.On(CallAdmit, EventRejected, to(CallFailed)).Do(failed)
+		if x.deadline.Timeout > 0 {
+			b.On(CallAdmit, EventDeadline, to(CallTimedOut)).Do(timedOut)
+		}
+	}
+	if x.breaker != nil {
+		b.Choice(CallCheckCircuit, states.Chooser("ask breaker", x.checkCircuit))
+		b.On(CallCheckCircuit, EventAllowed, CallAttempt)
+		b.On(CallCheckCircuit, EventOpen, to(CallFailed)).Do(failed)
+	}
+	b.Choice(CallAttempt, states.Chooser("call function", x.call))
+	b.On(CallAttempt, EventSuccess, CallSucceeded)
+	if x.retrying {
+		attemptsLeft := transitions.If("attempts left", func(m callMachine[T]) bool {
+			return m.Data().attempt < x.retry.MaxAttempts
+		})
+		fits := transitions.If("backoff ends before deadline", func(m callMachine[T]) bool {
+			d := m.Data()
+			return d.deadline.IsZero() || m.Now().Add(d.delay).Before(d.deadline)
+		})
+		b.State(CallBackoff, states.Normal)
+		b.On(CallAttempt, EventRetryable, CallBackoff).When(transitions.And(attemptsLeft, fits)).Do(states.Do("on retry", x.onRetry))
+		if x.deadline.Timeout > 0 {
+			b.On(CallAttempt, EventRetryable, to(CallTimedOut)).When(attemptsLeft).Do(timedOut)
+		}
+		b.On(CallAttempt, EventRetryable, to(CallExhausted)).Do(exhausted)
+		again := CallAttempt // a retry asks the breaker again first
+		if x.breaker != nil {
+			again = CallCheckCircuit
+		}
+		b.AfterFunc(CallBackoff, "backoff", func(m callMachine[T]) time.Duration { return m.Data().delay }, again)
+		b.On(CallBackoff, EventPermanent, to(CallFailed)).Do(failed) // the caller's context ended while waiting
+	} else {
+		b.On(CallAttempt, EventRetryable, to(CallFailed)).Do(failed)
+	}
+	b.On(CallAttempt, EventPermanent, to(CallFailed)).Do(failed)
+	if x.deadline.Timeout > 0 {
+		b.On(CallAttempt, EventDeadline, to(CallTimedOut)).Do(timedOut)
+	}
+	finish := states.Do("finish", x.finish)
+	report := states.Do("on failure", x.fail)
+	b.State(CallSucceeded, states.Final).OnEntry(finish)
+	if fallback {
+		b.Choice(CallFallback, states.Chooser("fall back", x.fallBack))
+		b.State(CallRecovered, states.Final).OnEntry(finish)
+		b.On(CallFallback, EventServed, CallRecovered)
+		b.On(CallFallback, EventUnserved, CallFailed)
+	}
+	for _, s := range []CallState{CallExhausted, CallFailed, CallTimedOut} {
+		if finals[s] {
+			b.State(s, states.Final).OnEntry(report)
+		}
+	}
+	return b.MustBuild()
+}
+
+// execute is one execution: start a run, fire Begin, let the run wait out
+// its delayed transitions, and read the outcome from its final state.
+func (x *executor[T]) execute(ctx context.Context, fn func(context.Context) (T, error), runner *engine.Runner[CallState, CallEvent, Execution[T]]) (T, Source, error) {
+	run, _ := runner.Start(ctx, Execution[T]{})
+	d := run.Data()
+	d.x, d.fn = x, fn
+	d.ctx.parent, d.ctx.clock = ctx, x.clock
+	if x.deadline.Timeout > 0 || (x.stats != nil && x.stats.timing) {
+		d.start = x.clock.Now()
+		if x.deadline.Timeout > 0 {
+			d.deadline = d.start.Add(x.deadline.Timeout)
+		}
+	}
+	_, err := run.Fire(ctx, EventBegin)
+	if err == nil && !run.Done() {
+		if err = run.Wait(ctx); errors.Is(err, engine.ErrNotTransitioned) {
+			// The caller gave up during a backoff: the machine records it.
+			d.err = ctx.Err()
+			_, err = run.Fire(context.WithoutCancel(ctx), EventPermanent)
+		}
+	}
+	res, source, final, walked := d.result, d.source, d.final, d.walked
+	pe, panicked := errors.AsType[*engine.PanicError](err)
+	if panicked {
+		x.abandon(d)
+	} else if err != nil && final == nil {
+		final = err
+	}
+	if !walked {
+		d.ctx.reset()
+		run.Release()
+	}
+	if panicked {
+		panic(pe.Value)
+	}
+	return res, source, final
+}
+
+// abandon releases what an execution holds when user code panicked: the
+// breaker's permit (recorded as a failure), the bulkhead slot, a coalesced
+// call's followers.
+func (x *executor[T]) abandon(d *Execution[T]) {
+	if d.held {
+		d.held = false
+		d.permit.done(nil, true)
+	}
+	x.release(d, errPanicked)
+	if x.stats != nil {
+		x.stats.record(x, d.source, d.start, errPanicked)
+	}
+}
+
+var errPanicked = errors.New("errorrecovery: the function panicked")
+
+// lookup is the Lookup state: a fresh entry answers; otherwise, with
+// coalescing, wait for a call in flight for the same key, or lead one.
+func (x *executor[T]) lookup(ctx context.Context, m callMachine[T]) (CallEvent, error) {
+	d := m.Data()
+	c := x.cache
+	d.key = c.key(d.ctx.parent)
+	if v, age, fresh, ok := c.Get(d.key); ok && fresh {
+		d.result, d.source, d.age = v, SourceCache, age
+		return EventHit, nil
+	}
+	if !c.cfg.Coalesce {
+		return EventMiss, nil
+	}
+	call, leader := c.join(d.key)
+	if leader {
+		d.lead = call
+		return EventMiss, nil
+	}
+	select {
+	case <-call.done:
+		if call.err == nil {
+			d.result, d.source = call.value, SourceCache
+			return EventHit, nil
+		}
+	case <-d.ctx.parent.Done():
+	}
+	return EventMiss, nil // the leader failed (or we stop waiting): try ourselves
+}
+
+// admit is the Admit state: take a bulkhead slot. Time queued counts
+// against the overall deadline.
+func (x *executor[T]) admit(ctx context.Context, m callMachine[T]) (CallEvent, error) {
+	d := m.Data()
+	d.ctx.begin(0, d.deadline)
+	err := x.bulkhead.Acquire(&d.ctx)
+	d.ctx.reset()
+	if err == nil {
+		d.admitted = true
+		return EventAdmitted, nil
+	}
+	d.err = err
+	if cerr := d.ctx.parent.Err(); cerr != nil {
+		d.err = cerr
+		return EventRejected, nil
+	}
+	if !d.deadline.IsZero() && !x.clock.Now().Before(d.deadline) {
+		return EventDeadline, nil
+	}
+	return EventRejected, nil
+}
+
+// checkCircuit is the CheckCircuit state: ask the breaker for a permit.
+func (x *executor[T]) checkCircuit(ctx context.Context, m callMachine[T]) (CallEvent, error) {
+	d := m.Data()
+	p, err := x.breaker.Allow()
+	if err != nil {
+		d.err = err
+		return EventOpen, nil
+	}
+	d.permit, d.held = p, true
+	return EventAllowed, nil
+}
+
+// call is the Attempt state: one attempt, its outcome reported to the
+// breaker, then classified.
+func (x *executor[T]) call(ctx context.Context, m callMachine[T]) (CallEvent, error) {
+	d := m.Data()
+	d.attempt++
+	deadline := d.deadline
+	if t := x.deadline.AttemptTimeout; t > 0 {
+		if ad := x.clock.Now().Add(t); deadline.IsZero() || ad.Before(deadline) {
+			deadline = ad
+		}
+	}
+	if x.deadline.WalkAway && !deadline.IsZero() {
+		d.result, d.err = x.walkAway(d, deadline)
+	} else {
+		d.ctx.begin(d.attempt, deadline)
+		d.result, d.err = d.fn(&d.ctx)
+	}
+	ev := x.classify(d, deadline)
+	if d.held {
+		d.held = false
+		if ev == EventSuccess {
+			d.permit.Done(nil)
+		} else {
+			d.permit.Done(d.err)
+		}
+	}
+	if x.stats != nil {
+		x.stats.attempts.Add(1)
+	}
+	return ev, nil
+}
+
+// classify turns an attempt's outcome into the event the machine leaves
+// Attempt by, in the order RetryExecutor.Execute documents.
+func (x *executor[T]) classify(d *Execution[T], attemptDeadline time.Time) CallEvent {
+	err := d.err
+	if cerr := d.ctx.parent.Err(); cerr != nil {
+		d.err = cerr
+		return EventPermanent
+	}
+	if !d.deadline.IsZero() && (err != nil || d.walked) && !x.clock.Now().Before(d.deadline) {
+		return EventDeadline
+	}
+	if err == nil {
+		if x.retry.RetryOnResult != nil && x.retry.RetryOnResult(d.result) {
+			d.err = ErrBadResult
+			return x.retryable(d)
+		}
+		d.source = SourceFunction
+		return EventSuccess
+	}
+	if IsPermanent(err) || matchAny(x.retry.PermanentOn, err) {
+		return EventPermanent
+	}
+	if !attemptDeadline.IsZero() && errors.Is(err, context.DeadlineExceeded) && !x.clock.Now().Before(attemptDeadline) {
+		return x.retryable(d) // the attempt's own timeout: transient
+	}
+	if len(x.retry.RetryOn) > 0 && !matchAny(x.retry.RetryOn, err) {
+		return EventPermanent
+	}
+	return x.retryable(d)
+}
+
+// retryable computes the next backoff (when one may follow) and returns
+// EventRetryable.
+func (x *executor[T]) retryable(d *Execution[T]) CallEvent {
+	if x.retrying && d.attempt < x.retry.MaxAttempts {
+		prev := d.prev
+		if prev == 0 {
+			prev = x.retry.InitialDelay
+		}
+		if after, ok := carriedDelay(d.err); ok {
+			d.delay = x.retry.capDelay(float64(after))
+		} else {
+			d.delay = x.retry.delay(d.attempt, prev, x.random)
+		}
+	}
+	return EventRetryable
+}
+
+// onRetry is the action of Attempt → Backoff.
+func (x *executor[T]) onRetry(ctx context.Context, m callMachine[T]) error {
+	d := m.Data()
+	d.prev = d.delay
+	if x.stats != nil {
+		x.stats.retries.Add(1)
+	}
+	if x.retry.OnRetry != nil {
+		x.retry.OnRetry(d.attempt, d.err, d.delay)
+	}
+	return nil
+}
+
+// settle returns the action that fixes the error an execution fails with,
+// on the transitions into a failure state (or into Fallback, which may
+// still answer).
+func (x *executor[T]) settle(kind CallState) states.ActionFunc[CallState, CallEvent, Execution[T]] {
+	return func(ctx context.Context, m callMachine[T]) error {
+		d := m.Data()
+		switch kind {
+		case CallExhausted:
+			d.final = &ExhaustedError{Attempts: d.attempt, Last: d.err}
+		case CallTimedOut:
+			d.final = &TimeoutError{Timeout: x.deadline.Timeout, Attempts: d.attempt, Last: d.err}
+		default:
+			d.final = d.err
+		}
+		return nil
+	}
+}
+
+// fallBack is the Fallback state: the sources in precedence order.
+func (x *executor[T]) fallBack(ctx context.Context, m callMachine[T]) (CallEvent, error) {
+	d := m.Data()
+	if d.final == nil {
+		d.final = d.err
+	}
+	if x.cache != nil && x.cache.cfg.StaleOnError {
+		if v, age, _, ok := x.cache.Get(d.key); ok {
+			d.result, d.source, d.age = v, SourceStaleCache, age
+			return EventServed, nil
+		}
+	}
+	f := x.fallback
+	if f == nil || !f.triggers(d.final) {
+		return EventUnserved, nil
+	}
+	if x.fbCache != nil {
+		if v, age, fresh, ok := x.fbCache.Get(x.fbCache.key(d.ctx.parent)); ok && fresh {
+			d.result, d.source, d.age = v, SourceFallbackCache, age
+			return EventServed, nil
+		}
+	}
+	var errs []error
+	if f.Service != nil {
+		v, err := f.Service(d.ctx.parent)
+		if err == nil {
+			d.result, d.source = v, SourceFallbackService
+			return EventServed, nil
+		}
+		errs = append(errs, err)
+	}
+	if f.Func != nil {
+		v, err := f.Func(d.final)
+		if err == nil {
+			d.result, d.source = v, SourceFallbackFunc
+			return EventServed, nil
+		}
+		errs = append(errs, err)
+	}
+	if f.HasValue {
+		d.result, d.source = f.Value, SourceFallbackValue
+		return EventServed, nil
+	}
+	if len(errs) > 0 {
+		d.final = &FallbackError{Err: d.final, Fallbacks: errs}
+	}
+	return EventUnserved, nil
+}
+
+// finish is the entry action of Succeeded and Recovered.
+func (x *executor[T]) finish(ctx context.Context, m callMachine[T]) error {
+	d := m.Data()
+	d.final = nil
+	if d.source == SourceFunction {
+		if x.cache != nil {
+			x.cache.Put(d.key, d.result)
+		}
+		if x.fbCache != nil {
+			x.fbCache.Put(x.fbCache.key(d.ctx.parent), d.result)
+		}
+	}
+	x.release(d, nil)
+	if x.stats != nil {
+		x.stats.record(x, d.source, d.start, nil)
+	}
+	return nil
+}
+
+// fail is the entry action of the failure states.
+func (x *executor[T]) fail(ctx context.Context, m callMachine[T]) error {
+	d := m.Data()
+	if d.final == nil {
+		d.final = d.err
+	}
+	d.source = SourceNone
+	x.release(d, d.final)
+	if x.stats != nil {
+		x.stats.record(x, d.source, d.start, d.final)
+	}
+	if x.retry.OnFailure != nil {
+		x.retry.OnFailure(d.final)
+	}
+	return nil
+}
+
+// release gives back the bulkhead slot and lets coalesced followers go.
+func (x *executor[T]) release(d *Execution[T], err error) {
+	if d.admitted {
+		d.admitted = false
+		x.bulkhead.Release()
+	}
+	if d.lead != nil {
+		x.cache.publish(d.key, d.lead, d.result, err)
+		d.lead = nil
+	}
+}
+
+// trace runs one execution with an observer collecting its steps.
+func (x *executor[T]) trace(ctx context.Context, fn func(context.Context) (T, error)) (T, []Step, error) {
+	var recs []Step
+	obs := engine.ObserverFunc(func(rec engine.Record) { recs = append(recs, rec) })
+	runner := engine.NewRunner(x.def, append(x.opts[:len(x.opts):len(x.opts)], engine.WithObserver(obs))...)
+	res, _, err := x.execute(ctx, fn, runner)
+	return res, recs, err
+}

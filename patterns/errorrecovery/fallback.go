@@ -1,0 +1,119 @@
+package errorrecovery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// FallbackConfig configures the FALLBACK strategy: what answers a call
+// that failed for good. The sources are tried in this order, each only if
+// set, until one answers: a fresh-enough cached result (UseCache), the
+// fallback Service, the fallback Func, the fallback Value.
+type FallbackConfig[T any] struct {
+	// Value is the last resort. HasValue says it is set, since the zero T
+	// is a valid fallback.
+	Value    T
+	HasValue bool
+	// Func computes a fallback from the error.
+	Func func(err error) (T, error)
+	// Service is an alternate implementation called with the caller's
+	// context (not the expired one): the Go form of the original's
+	// fallback_service URL.
+	Service func(ctx context.Context) (T, error)
+	// On lists the errors that trigger fallback. Empty means every error
+	// (deadlines aside, see OnDeadline). Rejections by an open breaker or a
+	// full bulkhead are errors like any other here.
+	On []ErrorMatcher
+	// OnDeadline makes a passed deadline trigger fallback.
+	OnDeadline bool
+	// UseCache keeps successful results for CacheTTL and answers a failed
+	// call with one (the original's use_cache / cache_ttl). The cache is
+	// read only on failure; for read-through caching add the CACHE strategy.
+	UseCache bool
+	// CacheTTL is how long a result serves as a fallback; it must be
+	// positive when UseCache is set.
+	CacheTTL time.Duration
+}
+
+// DefaultFallbackConfig returns a config with no fallback source set (set
+// one), deadlines triggering fallback, and a 300 s cache TTL for UseCache.
+func DefaultFallbackConfig[T any]() FallbackConfig[T] {
+	return FallbackConfig[T]{OnDeadline: true, CacheTTL: 300 * time.Second}
+}
+
+// FallbackValue returns DefaultFallbackConfig with v as the fallback value.
+func FallbackValue[T any](v T) FallbackConfig[T] {
+	c := DefaultFallbackConfig[T]()
+	c.Value, c.HasValue = v, true
+	return c
+}
+
+// Validate reports the first invalid field as a *ConfigError.
+func (c *FallbackConfig[T]) Validate() error {
+	const name = "FallbackConfig"
+	switch {
+	case !c.HasValue && c.Func == nil && c.Service == nil && !c.UseCache:
+		return configErr(name, "Value", "unset", "no fallback source: set Value with HasValue, Func, Service or UseCache")
+	case c.UseCache && c.CacheTTL <= 0:
+		return configErr(name, "CacheTTL", c.CacheTTL, "must be positive when UseCache is set")
+	}
+	for _, m := range c.On {
+		if m == nil {
+			return configErr(name, "On", "nil", "a matcher is nil")
+		}
+	}
+	return nil
+}
+
+// triggers reports whether err calls for a fallback.
+func (c *FallbackConfig[T]) triggers(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return c.OnDeadline
+	}
+	return len(c.On) == 0 || matchAny(c.On, err)
+}
+
+// Source says where a workflow's result came from.
+type Source uint8
+
+// The sources of a result.
+const (
+	SourceFunction        Source = iota // the protected function
+	SourceCache                         // a fresh cache entry (read-through)
+	SourceStaleCache                    // an expired cache entry, served on failure
+	SourceFallbackCache                 // a cached result served as a fallback
+	SourceFallbackService               // FallbackConfig.Service
+	SourceFallbackFunc                  // FallbackConfig.Func
+	SourceFallbackValue                 // FallbackConfig.Value
+	SourceNone                          // no result: the call failed
+)
+
+var sourceNames = [...]string{"function", "cache", "stale cache", "fallback cache", "fallback service", "fallback function", "fallback value", "none"}
+
+// String returns the source's name.
+func (s Source) String() string {
+	if int(s) < len(sourceNames) {
+		return sourceNames[s]
+	}
+	return fmt.Sprintf("Source(%d)", uint8(s))
+}
+
+// FallbackError reports that a failed call's fallback sources failed too.
+// It unwraps to the call's error and each fallback error, so errors.Is
+// matches any of them.
+type FallbackError struct {
+	// Err is the error that triggered the fallback.
+	Err error
+	// Fallbacks are the errors of the sources tried, in order.
+	Fallbacks []error
+}
+
+// Error names the original error and the fallbacks' errors.
+func (e *FallbackError) Error() string {
+	return fmt.Sprintf("errorrecovery: %v; fallback failed too: %v", e.Err, errors.Join(e.Fallbacks...))
+}
+
+// Unwrap returns the original error and the fallback errors.
+func (e *FallbackError) Unwrap() []error { return append([]error{e.Err}, e.Fallbacks...) }

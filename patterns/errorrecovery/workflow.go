@@ -1,0 +1,336 @@
+package errorrecovery
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"slices"
+	"time"
+
+	"github.com/statecraft/statecraft/engine"
+	"github.com/statecraft/statecraft/fsm"
+)
+
+// ErrorRecoveryConfig composes strategies into one workflow. A strategy
+// takes part when it is named as Primary or in Secondary, or when its
+// sub-config (or a shared instance) is given; one named without a
+// sub-config uses its defaults. Primary and Secondary choose participation,
+// not order: the layers always nest the same way, outermost first,
+//
+//	cache → bulkhead → overall deadline → retry → circuit breaker → attempt timeout → fn
+//
+// with fallback answering whatever fails. COMPENSATE belongs to sagas, not
+// to a workflow around one function, and is refused.
+type ErrorRecoveryConfig[T any] struct {
+	// Primary and Secondary name the strategies that take part.
+	Primary   Strategy
+	Secondary []Strategy
+
+	// Retry configures RETRY.
+	Retry *RetryConfig[T]
+	// CircuitBreaker configures CIRCUIT_BREAKER; Breaker, when set, is an
+	// existing breaker to share (with other workflows, of any result type)
+	// and takes precedence.
+	CircuitBreaker *CircuitBreakerConfig
+	Breaker        *Breaker
+	// Fallback configures FALLBACK.
+	Fallback *FallbackConfig[T]
+	// Bulkhead configures BULKHEAD; BulkheadExecutor, when set, is an
+	// existing bulkhead to share and takes precedence.
+	Bulkhead         *BulkheadConfig
+	BulkheadExecutor *BulkheadExecutor
+	// Cache configures CACHE (read-through); ResultCache, when set, is an
+	// existing cache to share and takes precedence.
+	Cache       *CacheConfig
+	ResultCache *ResultCache[T]
+	// Deadline configures DEADLINE: the attempt timeout and walk-away.
+	// Its Timeout must be zero when GlobalTimeout is set.
+	Deadline *DeadlineConfig
+	// GlobalTimeout is the one overall timeout of an execution, time queued
+	// in the bulkhead and backoffs included. Zero means none (or
+	// Deadline.Timeout). Setting it makes DEADLINE take part.
+	GlobalTimeout time.Duration
+
+	// MaxTotalAttempts caps the calls of the function in one execution,
+	// across layers. Zero means no cap beyond Retry.MaxAttempts.
+	MaxTotalAttempts int
+	// TransientErrors are added to Retry.RetryOn and PermanentErrors to
+	// Retry.PermanentOn; permanent errors are checked first.
+	TransientErrors []ErrorMatcher
+	PermanentErrors []ErrorMatcher
+
+	// Logger, when set, logs each failed execution at error level (the
+	// original's log_errors).
+	Logger *slog.Logger
+	// MetricsDisabled turns the counters off (the original's
+	// metrics_enabled=False). Health and alerts keep working.
+	MetricsDisabled bool
+	// TimingMetrics adds execution times to the metrics; it reads the clock
+	// twice per execution, so it is off by default.
+	TimingMetrics bool
+	// HealthWindow is the number of recent executions Health and alerts
+	// look at. Zero means 100.
+	HealthWindow int
+	// AlertThreshold is the number of failures in the health window that
+	// fires OnAlert. Zero means no alerts.
+	AlertThreshold int
+	// OnError is called once per failed execution, with its error.
+	OnError func(err error)
+	// OnAlert is called when failures in the health window reach
+	// AlertThreshold, with their number; it fires again only after they
+	// have fallen below it.
+	OnAlert func(failures int)
+
+	// Clock, Random and Observer are as WithClock, WithRandom and
+	// WithObserver; they apply to the shared machines the workflow creates
+	// too.
+	Clock    engine.Clock
+	Random   func() float64
+	Observer engine.Observer
+}
+
+// DefaultErrorRecoveryConfig returns RETRY with its defaults, metrics on, a
+// health window of 100 and no alerts.
+func DefaultErrorRecoveryConfig[T any]() ErrorRecoveryConfig[T] {
+	r := DefaultRetryConfig[T]()
+	return ErrorRecoveryConfig[T]{Primary: Retry, Retry: &r}
+}
+
+// takesPart reports whether s is named as Primary or Secondary.
+func (c *ErrorRecoveryConfig[T]) names(s Strategy) bool {
+	return c.Primary == s || slices.Contains(c.Secondary, s)
+}
+
+// Workflow runs a function through the layers its ErrorRecoveryConfig
+// composes, as a Run of one generated per-call machine (Definition) that
+// takes and releases the shared breaker, bulkhead and cache through its
+// actions. It is safe for concurrent use.
+type Workflow[T any] struct {
+	x   *executor[T]
+	cfg ErrorRecoveryConfig[T]
+}
+
+// NewWorkflow builds the workflow a config describes, creating the shared
+// machines it names and does not pass in, or returns the *ConfigError of
+// the first invalid field.
+func NewWorkflow[T any](cfg ErrorRecoveryConfig[T]) (*Workflow[T], error) {
+	const name = "ErrorRecoveryConfig"
+	if cfg.names(Compensate) {
+		return nil, configErr(name, "Primary", Compensate, "COMPENSATE belongs to sagas (NewSaga), not to a workflow around one function")
+	}
+	for _, s := range append([]Strategy{cfg.Primary}, cfg.Secondary...) {
+		if s != 0 && (s < Retry || s > Cache) {
+			return nil, configErr(name, "Secondary", s, "unknown strategy")
+		}
+	}
+	switch {
+	case cfg.MaxTotalAttempts < 0:
+		return nil, configErr(name, "MaxTotalAttempts", cfg.MaxTotalAttempts, "must not be negative (zero means no cap)")
+	case cfg.GlobalTimeout < 0:
+		return nil, configErr(name, "GlobalTimeout", cfg.GlobalTimeout, "must not be negative (zero means none)")
+	case cfg.HealthWindow < 0:
+		return nil, configErr(name, "HealthWindow", cfg.HealthWindow, "must not be negative (zero means 100)")
+	case cfg.AlertThreshold < 0:
+		return nil, configErr(name, "AlertThreshold", cfg.AlertThreshold, "must not be negative (zero means no alerts)")
+	case cfg.Deadline != nil && cfg.GlobalTimeout > 0 && cfg.Deadline.Timeout != 0:
+		return nil, configErr(name, "Deadline", cfg.Deadline.Timeout, "Deadline.Timeout must be zero when GlobalTimeout is set: there is one overall timeout")
+	}
+	x := &executor[T]{name: "workflow", clock: cfg.Clock, random: cfg.Random}
+	if x.clock == nil {
+		x.clock = engine.RealClock{}
+	}
+
+	// RETRY, with the workflow's error lists merged in.
+	x.retry = RetryConfig[T]{MaxAttempts: 1, Backoff: Fixed, Multiplier: 1}
+	if cfg.names(Retry) || cfg.Retry != nil {
+		x.retrying = true
+		x.retry = DefaultRetryConfig[T]()
+		if cfg.Retry != nil {
+			x.retry = *cfg.Retry
+		}
+		if err := x.retry.Validate(); err != nil {
+			return nil, err
+		}
+	}
+	x.retry.RetryOn = append(slices.Clip(x.retry.RetryOn), cfg.TransientErrors...)
+	x.retry.PermanentOn = append(slices.Clip(x.retry.PermanentOn), cfg.PermanentErrors...)
+	if cfg.MaxTotalAttempts > 0 && cfg.MaxTotalAttempts < x.retry.MaxAttempts {
+		x.retry.MaxAttempts = cfg.MaxTotalAttempts
+	}
+	if err := x.retry.Validate(); err != nil {
+		return nil, err
+	}
+
+	// DEADLINE.
+	if cfg.names(Deadline) || cfg.Deadline != nil || cfg.GlobalTimeout > 0 {
+		x.deadline = DefaultDeadlineConfig()
+		if cfg.Deadline != nil {
+			x.deadline = *cfg.Deadline
+		}
+		if cfg.GlobalTimeout > 0 {
+			x.deadline.Timeout = cfg.GlobalTimeout
+		}
+		if err := x.deadline.Validate(); err != nil {
+			return nil, err
+		}
+	}
+
+	// The shared machines.
+	var err error
+	switch {
+	case cfg.Breaker != nil:
+		x.breaker = cfg.Breaker
+	case cfg.names(CircuitBreaker) || cfg.CircuitBreaker != nil:
+		bc := DefaultCircuitBreakerConfig()
+		if cfg.CircuitBreaker != nil {
+			bc = *cfg.CircuitBreaker
+		}
+		if x.breaker, err = NewCircuitBreaker(bc, WithBreakerClock(x.clock)); err != nil {
+			return nil, err
+		}
+	}
+	switch {
+	case cfg.BulkheadExecutor != nil:
+		x.bulkhead = cfg.BulkheadExecutor
+	case cfg.names(Bulkhead) || cfg.Bulkhead != nil:
+		bc := DefaultBulkheadConfig()
+		if cfg.Bulkhead != nil {
+			bc = *cfg.Bulkhead
+		}
+		if bc.UseWorkerPool {
+			return nil, configErr(name, "Bulkhead", "UseWorkerPool", "a workflow takes bulkhead slots in the caller's goroutine; share a pool-mode BulkheadExecutor by calling its Execute instead")
+		}
+		if x.bulkhead, err = NewBulkheadExecutor(bc, WithBulkheadClock(x.clock)); err != nil {
+			return nil, err
+		}
+	}
+	switch {
+	case cfg.ResultCache != nil:
+		x.cache = cfg.ResultCache
+	case cfg.names(Cache) || cfg.Cache != nil:
+		cc := DefaultCacheConfig()
+		if cfg.Cache != nil {
+			cc = *cfg.Cache
+		}
+		if x.cache, err = NewResultCache[T](cc, x.clock); err != nil {
+			return nil, err
+		}
+	}
+
+	// FALLBACK, and the original's use_cache / cache_ttl mapped onto a
+	// cache read only on failure.
+	if cfg.names(Fallback) || cfg.Fallback != nil {
+		if cfg.Fallback == nil {
+			return nil, configErr(name, "Fallback", "nil", "FALLBACK takes part but has no FallbackConfig: give it a value, function, service or cache")
+		}
+		fb := *cfg.Fallback
+		if err := fb.Validate(); err != nil {
+			return nil, err
+		}
+		x.fallback = &fb
+		if fb.UseCache {
+			cc := DefaultCacheConfig()
+			cc.TTL, cc.StaleOnError, cc.Coalesce = fb.CacheTTL, false, false
+			if x.cache != nil {
+				cc.Key = x.cache.cfg.Key
+			}
+			if x.fbCache, err = NewResultCache[T](cc, x.clock); err != nil {
+				return nil, err
+			}
+		}
+	}
+
+	x.stats = newWorkflowStats(&cfg, x.breaker)
+	x.init(cfg.Observer)
+	return &Workflow[T]{x: x, cfg: cfg}, nil
+}
+
+// Definition returns the workflow's per-call machine, holding exactly the
+// layers that take part.
+func (w *Workflow[T]) Definition() *fsm.Definition[CallState, CallEvent, Execution[T]] {
+	return w.x.def
+}
+
+// Execute runs fn through the workflow's layers and returns its result, or
+// a cached or fallback one, or the error of the layer that gave up (see
+// RetryExecutor.Execute for retry's errors; a breaker's *OpenError and a
+// bulkhead's *BulkheadError are returned as they are, or answered by the
+// fallback). Panics in fn are not retried and not fallen back: the breaker
+// records a failure, the bulkhead slot is released, and the panic goes on
+// with its original value.
+func (w *Workflow[T]) Execute(ctx context.Context, fn func(context.Context) (T, error)) (T, error) {
+	res, _, err := w.x.execute(ctx, fn, w.x.runner)
+	return res, err
+}
+
+// ExecuteSource is Execute, also reporting where the result came from.
+func (w *Workflow[T]) ExecuteSource(ctx context.Context, fn func(context.Context) (T, error)) (T, Source, error) {
+	return w.x.execute(ctx, fn, w.x.runner)
+}
+
+// Trace is like Execute but also returns the steps the execution took
+// through the workflow's machine.
+func (w *Workflow[T]) Trace(ctx context.Context, fn func(context.Context) (T, error)) (T, []Step, error) {
+	return w.x.trace(ctx, fn)
+}
+
+// Breaker returns the workflow's circuit breaker, or nil.
+func (w *Workflow[T]) Breaker() *Breaker { return w.x.breaker }
+
+// Bulkhead returns the workflow's bulkhead, or nil.
+func (w *Workflow[T]) Bulkhead() *BulkheadExecutor { return w.x.bulkhead }
+
+// Cache returns the workflow's read-through cache, or nil.
+func (w *Workflow[T]) Cache() *ResultCache[T] { return w.x.cache }
+
+// Diagram returns the workflow's per-call machine with the shared machines
+// it uses drawn as clusters, joined by dashed "uses" edges from the state
+// that uses them.
+func (w *Workflow[T]) Diagram(opts fsm.DiagramOptions) (fsm.Graph, fsm.DiagramOptions) {
+	x := w.x
+	if x.cache != nil {
+		opts.Clusters = append(opts.Clusters, fsm.Cluster{Graph: x.cache.Definition().Graph(),
+			Uses: []fsm.Use{{From: CallLookup.String(), To: CacheEmpty.String(), Label: "get / put"}}})
+	}
+	if x.bulkhead != nil {
+		g := x.bulkhead.Definition().Graph()
+		opts.Clusters = append(opts.Clusters, fsm.Cluster{Graph: g,
+			Uses: []fsm.Use{{From: CallAdmit.String(), To: g.States[0].Label, Label: "acquire / release"}}})
+	}
+	if x.breaker != nil {
+		g := x.breaker.Definition().Graph()
+		opts.Clusters = append(opts.Clusters, fsm.Cluster{Graph: g,
+			Uses: []fsm.Use{{From: CallCheckCircuit.String(), To: g.States[0].Label, Label: "allow / done"}}})
+	}
+	return x.def.Graph(), opts
+}
+
+// Dot returns the workflow's diagram (see Diagram) as Graphviz dot.
+func (w *Workflow[T]) Dot() string {
+	g, opts := w.Diagram(fsm.DiagramOptions{})
+	var b bytes.Buffer
+	if err := fsm.WriteDot(&b, g, opts); err != nil {
+		panic(err) // the workflow's own labels always fit its graphs
+	}
+	return b.String()
+}
+
+// NewRetryWorkflow returns a workflow that retries with the given number
+// of attempts, backoff and initial delay, and RetryConfig's other defaults
+// (the original's create_retry_workflow).
+func NewRetryWorkflow[T any](maxAttempts int, backoff Backoff, initialDelay time.Duration) (*Workflow[T], error) {
+	r := DefaultRetryConfig[T]()
+	r.MaxAttempts, r.Backoff, r.InitialDelay = maxAttempts, backoff, initialDelay
+	return NewWorkflow(ErrorRecoveryConfig[T]{Primary: Retry, Retry: &r})
+}
+
+// NewCircuitBreakerWorkflow returns a workflow with a circuit breaker
+// opening after failureThreshold failures for openTimeout, answered while
+// open by fallback (the original's create_circuit_breaker_workflow, whose
+// fallback_value raised a TypeError).
+func NewCircuitBreakerWorkflow[T any](failureThreshold int, openTimeout time.Duration, fallback T) (*Workflow[T], error) {
+	bc := DefaultCircuitBreakerConfig()
+	bc.FailureThreshold, bc.OpenTimeout = failureThreshold, openTimeout
+	fb := FallbackValue(fallback)
+	return NewWorkflow(ErrorRecoveryConfig[T]{Primary: CircuitBreaker, Secondary: []Strategy{Fallback}, CircuitBreaker: &bc, Fallback: &fb})
+}

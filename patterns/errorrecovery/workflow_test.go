@@ -1,0 +1,512 @@
+package errorrecovery_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/statecraft/statecraft/engine/enginetest"
+	"github.com/statecraft/statecraft/fsm"
+	er "github.com/statecraft/statecraft/patterns/errorrecovery"
+)
+
+func mustWorkflow[T any](t *testing.T, cfg er.ErrorRecoveryConfig[T]) *er.Workflow[T] {
+	t.Helper()
+	w, err := er.NewWorkflow(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := w.Breaker(); b != nil {
+		t.Cleanup(b.Close)
+	}
+	return w
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// fastRetry is a retry with no delay between attempts.
+func fastRetry[T any](attempts int) *er.RetryConfig[T] {
+	r := er.DefaultRetryConfig[T]()
+	r.MaxAttempts, r.InitialDelay = attempts, 0
+	return &r
+}
+
+// countBreaker opens after n failures in a count window and half-opens
+// after open.
+func countBreaker(n int, open time.Duration) *er.CircuitBreakerConfig {
+	c := er.DefaultCircuitBreakerConfig()
+	c.FailureThreshold, c.WindowDuration, c.OpenTimeout, c.SuccessThreshold = n, 0, open, 2
+	return &c
+}
+
+// pathOf reads a trace as the states it went through.
+func pathOf(steps []er.Step) string {
+	if len(steps) == 0 {
+		return ""
+	}
+	p := steps[0].From
+	for _, s := range steps {
+		if s.Transition >= 0 {
+			p += " → " + s.To
+		}
+	}
+	return p
+}
+
+func TestEachStrategyAlone(t *testing.T) {
+	clk := enginetest.NewClock(time.Time{})
+	ctx := context.Background()
+	t.Run("retry", func(t *testing.T) {
+		w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.Retry, Retry: fastRetry[int](3)})
+		fn, calls := failing(2, errFlaky, 5)
+		v, steps, err := w.Trace(ctx, fn)
+		if v != 5 || err != nil || *calls != 3 {
+			t.Errorf("%v %v after %d calls", v, err, *calls)
+		}
+		if got := pathOf(steps); got != "Start → Attempt → Backoff → Attempt → Backoff → Attempt → Succeeded" {
+			t.Errorf("path %s", got)
+		}
+	})
+	t.Run("circuit breaker", func(t *testing.T) {
+		w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.CircuitBreaker, CircuitBreaker: countBreaker(2, time.Minute), Clock: clk})
+		for range 2 {
+			w.Execute(ctx, func(context.Context) (int, error) { return 0, errFlaky })
+		}
+		calls := 0
+		_, err := w.Execute(ctx, func(context.Context) (int, error) { calls++; return 1, nil })
+		if !errors.Is(err, er.ErrCircuitOpen) || calls != 0 {
+			t.Errorf("open breaker: %v with %d calls", err, calls)
+		}
+	})
+	t.Run("fallback", func(t *testing.T) {
+		w := mustWorkflow(t, er.ErrorRecoveryConfig[string]{Primary: er.Fallback, Fallback: ptr(er.FallbackValue("default"))})
+		v, src, err := w.ExecuteSource(ctx, func(context.Context) (string, error) { return "", errFlaky })
+		if v != "default" || src != er.SourceFallbackValue || err != nil {
+			t.Errorf("%q %v %v", v, src, err)
+		}
+	})
+	t.Run("bulkhead", func(t *testing.T) {
+		bc := er.DefaultBulkheadConfig()
+		bc.MaxConcurrent, bc.MaxQueueSize = 1, 0
+		w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.Bulkhead, Bulkhead: &bc, Clock: clk})
+		inside, release := make(chan struct{}), make(chan struct{})
+		go w.Execute(ctx, func(context.Context) (int, error) { close(inside); <-release; return 1, nil })
+		<-inside
+		calls := 0
+		_, err := w.Execute(ctx, func(context.Context) (int, error) { calls++; return 1, nil })
+		close(release)
+		if !errors.Is(err, er.ErrBulkheadFull) || calls != 0 {
+			t.Errorf("full bulkhead: %v with %d calls", err, calls)
+		}
+	})
+	t.Run("deadline", func(t *testing.T) {
+		w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.Deadline, GlobalTimeout: time.Second, Clock: clk})
+		started := make(chan struct{})
+		done := make(chan error)
+		go func() {
+			_, err := w.Execute(ctx, func(ctx context.Context) (int, error) {
+				close(started)
+				<-ctx.Done() // a function that only stops when told
+				return 0, ctx.Err()
+			})
+			done <- err
+		}()
+		<-started
+		clk.Advance(time.Second) // the deadline's timer, armed by Done, fires
+		if err := <-done; !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("deadline: %v", err)
+		}
+	})
+	t.Run("cache", func(t *testing.T) {
+		w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.Cache, Cache: ptr(er.DefaultCacheConfig()), Clock: clk})
+		calls := 0
+		fn := func(context.Context) (int, error) { calls++; return 7, nil }
+		w.Execute(ctx, fn)
+		v, src, err := w.ExecuteSource(ctx, fn)
+		if v != 7 || src != er.SourceCache || err != nil || calls != 1 {
+			t.Errorf("read-through: %v %v %v after %d calls", v, src, err, calls)
+		}
+	})
+}
+
+// TestSeedLayeredFlow is the original documentation's layered example:
+// transient errors are retried, the breaker opens, the fallback answers,
+// and once the open timeout passes trial calls close the breaker again.
+func TestSeedLayeredFlow(t *testing.T) {
+	clk := enginetest.NewClock(time.Time{})
+	fb := er.FallbackValue("cached response")
+	w := mustWorkflow(t, er.ErrorRecoveryConfig[string]{
+		Primary: er.Retry, Secondary: []er.Strategy{er.CircuitBreaker, er.Fallback},
+		Retry: fastRetry[string](3), CircuitBreaker: countBreaker(5, 30*time.Second), Fallback: &fb,
+		TransientErrors: []er.ErrorMatcher{er.ErrorIs(errFlaky)}, Clock: clk,
+	})
+	ctx := context.Background()
+	healthy := false
+	calls := 0
+	fn := func(context.Context) (string, error) {
+		calls++
+		if healthy {
+			return "fresh", nil
+		}
+		return "", errFlaky
+	}
+	// 1: three attempts fail; the fallback answers.
+	v, src, err := w.ExecuteSource(ctx, fn)
+	if v != "cached response" || src != er.SourceFallbackValue || err != nil || calls != 3 {
+		t.Fatalf("first: %q %v %v after %d calls", v, src, err, calls)
+	}
+	// 2: two more failures reach the threshold of 5 and open the breaker;
+	// the third attempt is refused by it, and the fallback answers.
+	v, steps, err := w.Trace(ctx, fn)
+	if v != "cached response" || err != nil || calls != 5 || w.Breaker().State() != er.BreakerOpen {
+		t.Fatalf("second: %q %v after %d calls, breaker %v", v, err, calls, w.Breaker().State())
+	}
+	want := "Start → CheckCircuit → Attempt → Backoff → CheckCircuit → Attempt → Backoff → CheckCircuit → Fallback → Recovered"
+	if got := pathOf(steps); got != want {
+		t.Errorf("path\n%s\nwant\n%s", got, want)
+	}
+	// 3: while open, the function is never called.
+	w.Execute(ctx, fn)
+	if calls != 5 {
+		t.Errorf("the function was called past an open breaker (%d calls)", calls)
+	}
+	// 4: after the open timeout, two trial successes close the breaker.
+	clk.Advance(30 * time.Second)
+	if w.Breaker().State() != er.BreakerHalfOpen {
+		t.Fatalf("breaker %v after the open timeout", w.Breaker().State())
+	}
+	healthy = true
+	for range 2 {
+		if v, err := w.Execute(ctx, fn); v != "fresh" || err != nil {
+			t.Fatalf("trial: %q %v", v, err)
+		}
+	}
+	if w.Breaker().State() != er.BreakerClosed {
+		t.Errorf("breaker %v after two trial successes, want closed", w.Breaker().State())
+	}
+}
+
+func TestFallbackPrecedence(t *testing.T) {
+	ctx := context.Background()
+	fail := func(context.Context) (string, error) { return "", errFlaky }
+	errSvc, errFn := errors.New("service down"), errors.New("func failed")
+	cases := []struct {
+		name     string
+		edit     func(*er.FallbackConfig[string])
+		want     string
+		wantSrc  er.Source
+		wantErrs []error
+	}{
+		{"service first", func(f *er.FallbackConfig[string]) {
+			f.Service = func(context.Context) (string, error) { return "svc", nil }
+			f.Func = func(error) (string, error) { return "fn", nil }
+			f.Value, f.HasValue = "val", true
+		}, "svc", er.SourceFallbackService, nil},
+		{"then the function", func(f *er.FallbackConfig[string]) {
+			f.Service = func(context.Context) (string, error) { return "", errSvc }
+			f.Func = func(err error) (string, error) { return "fn of " + err.Error(), nil }
+			f.Value, f.HasValue = "val", true
+		}, "fn of flaky", er.SourceFallbackFunc, nil},
+		{"then the value", func(f *er.FallbackConfig[string]) {
+			f.Func = func(error) (string, error) { return "", errFn }
+			f.Value, f.HasValue = "", true // the zero value is a valid fallback
+		}, "", er.SourceFallbackValue, nil},
+		{"none answers", func(f *er.FallbackConfig[string]) {
+			f.Service = func(context.Context) (string, error) { return "", errSvc }
+			f.Func = func(error) (string, error) { return "", errFn }
+		}, "", er.SourceNone, []error{errFlaky, errSvc, errFn}},
+		{"not triggered", func(f *er.FallbackConfig[string]) {
+			f.Value, f.HasValue = "val", true
+			f.On = []er.ErrorMatcher{er.ErrorIs(errSvc)}
+		}, "", er.SourceNone, []error{errFlaky}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			fb := er.DefaultFallbackConfig[string]()
+			tc.edit(&fb)
+			w := mustWorkflow(t, er.ErrorRecoveryConfig[string]{Primary: er.Fallback, Fallback: &fb})
+			v, src, err := w.ExecuteSource(ctx, fail)
+			if v != tc.want || src != tc.wantSrc {
+				t.Errorf("got %q from %v, want %q from %v", v, src, tc.want, tc.wantSrc)
+			}
+			for _, e := range tc.wantErrs {
+				if !errors.Is(err, e) {
+					t.Errorf("error %v does not match %v", err, e)
+				}
+			}
+			if tc.wantErrs == nil && err != nil {
+				t.Errorf("error %v", err)
+			}
+		})
+	}
+}
+
+func TestFallbackCacheAnswersBeforeTheOtherSources(t *testing.T) {
+	clk := enginetest.NewClock(time.Time{})
+	fb := er.FallbackValue("value")
+	fb.UseCache, fb.CacheTTL = true, time.Minute
+	w := mustWorkflow(t, er.ErrorRecoveryConfig[string]{Primary: er.Fallback, Fallback: &fb, Clock: clk})
+	ctx := context.Background()
+	w.Execute(ctx, func(context.Context) (string, error) { return "remembered", nil })
+	fail := func(context.Context) (string, error) { return "", errFlaky }
+	clk.Advance(59 * time.Second)
+	if v, src, _ := w.ExecuteSource(ctx, fail); v != "remembered" || src != er.SourceFallbackCache {
+		t.Errorf("within the TTL: %q from %v", v, src)
+	}
+	clk.Advance(time.Second)
+	if v, src, _ := w.ExecuteSource(ctx, fail); v != "value" || src != er.SourceFallbackValue {
+		t.Errorf("past the TTL: %q from %v, want the value", v, src)
+	}
+}
+
+func TestCacheStaleOnErrorAndCoalescing(t *testing.T) {
+	clk := enginetest.NewClock(time.Time{})
+	cc := er.DefaultCacheConfig()
+	cc.TTL = time.Minute
+	w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.Cache, Cache: &cc, Clock: clk})
+	ctx := context.Background()
+	w.Execute(ctx, func(context.Context) (int, error) { return 1, nil })
+	clk.Advance(90 * time.Second)
+	v, src, err := w.ExecuteSource(ctx, func(context.Context) (int, error) { return 0, errFlaky })
+	if v != 1 || src != er.SourceStaleCache || err != nil {
+		t.Errorf("stale on error: %v %v %v", v, src, err)
+	}
+	if v, src, _ := w.ExecuteSource(ctx, func(context.Context) (int, error) { return 2, nil }); v != 2 || src != er.SourceFunction {
+		t.Errorf("a stale entry was served as fresh: %v %v", v, src)
+	}
+
+	// 100 concurrent identical calls: one call to the function.
+	w.Cache().Clear()
+	var calls atomic.Int32
+	gate := make(chan struct{})
+	var wg sync.WaitGroup
+	results := make([]int, 100)
+	for i := range results {
+		wg.Go(func() {
+			results[i], _ = w.Execute(ctx, func(context.Context) (int, error) {
+				calls.Add(1)
+				<-gate
+				return 42, nil
+			})
+		})
+	}
+	// Let the leader in, wait until every other caller has joined it.
+	for calls.Load() == 0 {
+		time.Sleep(0) //nolint: yield only; no real time passes in the test
+	}
+	close(gate)
+	wg.Wait()
+	if calls.Load() != 1 {
+		t.Errorf("%d calls of the function for 100 identical concurrent calls", calls.Load())
+	}
+	for i, r := range results {
+		if r != 42 {
+			t.Fatalf("caller %d got %d", i, r)
+		}
+	}
+}
+
+func TestMetricsHealthAndAlerts(t *testing.T) {
+	var alerts []int
+	var errs int
+	w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{
+		Primary: er.Retry, Retry: fastRetry[int](2), HealthWindow: 10, AlertThreshold: 3,
+		OnAlert: func(n int) { alerts = append(alerts, n) }, OnError: func(error) { errs++ },
+	})
+	ctx := context.Background()
+	ok := func(context.Context) (int, error) { return 1, nil }
+	bad := func(context.Context) (int, error) { return 0, errFlaky }
+	for range 8 {
+		w.Execute(ctx, ok)
+	}
+	if h := w.Health(); h.Status != er.Healthy || h.Samples != 8 {
+		t.Errorf("after 8 successes: %+v", h)
+	}
+	w.Execute(ctx, bad)
+	if h := w.Health(); h.Status != er.Degraded || h.Failures != 1 {
+		t.Errorf("1 failure in 9: %+v, want degraded", h)
+	}
+	w.Execute(ctx, bad)
+	w.Execute(ctx, bad) // third failure in the window: the alert fires
+	w.Execute(ctx, bad) // still above: no second alert
+	if fmt.Sprint(alerts) != "[3]" {
+		t.Errorf("alerts %v, want one at 3 failures", alerts)
+	}
+	for range 10 {
+		w.Execute(ctx, ok) // the failures leave the window: the alert re-arms
+	}
+	if h := w.Health(); h.Status != er.Healthy || h.Failures != 0 {
+		t.Errorf("after 10 successes: %+v", h)
+	}
+	for range 3 {
+		w.Execute(ctx, bad)
+	}
+	if fmt.Sprint(alerts) != "[3 3]" {
+		t.Errorf("alerts %v, want a second alert after re-arming", alerts)
+	}
+	for range 2 {
+		w.Execute(ctx, bad)
+	}
+	if h := w.Health(); h.Status != er.Unhealthy {
+		t.Errorf("5 failures in 10: %+v, want unhealthy", h)
+	}
+	m := w.Metrics()
+	if m.Executions != 27 || m.Failures != 9 || m.Successes != 18 || m.Calls != 18+9*2 || m.Retries != 9 || errs != 9 {
+		t.Errorf("metrics %+v, OnError %d", m, errs)
+	}
+	if mp := m.Map(); mp["attempts"] != int64(27) || mp["successes"] != int64(18) || mp["fallbacks"] != int64(0) {
+		t.Errorf("map form %v", mp)
+	}
+}
+
+func TestFactories(t *testing.T) {
+	ctx := context.Background()
+	rw, err := er.NewRetryWorkflow[int](4, er.Fixed, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn, calls := failing(3, errFlaky, 9)
+	if v, err := rw.Execute(ctx, fn); v != 9 || err != nil || *calls != 4 {
+		t.Errorf("retry workflow: %v %v after %d", v, err, *calls)
+	}
+	cw, err := er.NewCircuitBreakerWorkflow(2, time.Minute, "service_unavailable")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cw.Breaker().Close()
+	for range 3 {
+		v, err := cw.Execute(ctx, func(context.Context) (string, error) { return "", errFlaky })
+		if v != "service_unavailable" || err != nil {
+			t.Errorf("breaker workflow fallback: %q %v", v, err)
+		}
+	}
+	if cw.Breaker().State() != er.BreakerOpen {
+		t.Errorf("breaker %v", cw.Breaker().State())
+	}
+}
+
+func TestBadWorkflowConfigsNameTheField(t *testing.T) {
+	cases := map[string]er.ErrorRecoveryConfig[int]{
+		"Primary":          {Primary: er.Compensate},
+		"Fallback":         {Primary: er.Fallback},
+		"MaxTotalAttempts": {Primary: er.Retry, MaxTotalAttempts: -1},
+		"GlobalTimeout":    {Primary: er.Deadline, GlobalTimeout: -time.Second},
+		"MaxAttempts":      {Retry: &er.RetryConfig[int]{}},
+		"Deadline":         {GlobalTimeout: time.Second, Deadline: &er.DeadlineConfig{Timeout: time.Minute}},
+		"AlertThreshold":   {Primary: er.Retry, AlertThreshold: -1},
+	}
+	for field, cfg := range cases {
+		_, err := er.NewWorkflow(cfg)
+		var ce *er.ConfigError
+		if !errors.As(err, &ce) || ce.Field != field {
+			t.Errorf("%s: %v", field, err)
+		}
+	}
+}
+
+func TestOneBreakerSharedByWorkflowsOfDifferentTypes(t *testing.T) {
+	b, err := er.NewCircuitBreaker(*countBreaker(2, time.Minute), er.WithBreakerClock(enginetest.NewClock(time.Time{})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	ints := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Breaker: b})
+	strs := mustWorkflow(t, er.ErrorRecoveryConfig[string]{Breaker: b})
+	ctx := context.Background()
+	ints.Execute(ctx, func(context.Context) (int, error) { return 0, errFlaky })
+	strs.Execute(ctx, func(context.Context) (string, error) { return "", errFlaky })
+	if b.State() != er.BreakerOpen {
+		t.Fatalf("two failures through two workflows: breaker %v", b.State())
+	}
+	if _, err := ints.Execute(ctx, func(context.Context) (int, error) { return 1, nil }); !errors.Is(err, er.ErrCircuitOpen) {
+		t.Errorf("the int workflow does not see the shared breaker open: %v", err)
+	}
+}
+
+func TestWorkflowPanicReleasesPermitsAndRePanics(t *testing.T) {
+	clk := enginetest.NewClock(time.Time{})
+	bc := er.DefaultBulkheadConfig()
+	bc.MaxConcurrent = 1
+	w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{
+		Primary: er.Retry, Secondary: []er.Strategy{er.Bulkhead, er.CircuitBreaker, er.Fallback},
+		Retry: fastRetry[int](3), Bulkhead: &bc, CircuitBreaker: countBreaker(1, time.Minute),
+		Fallback: ptr(er.FallbackValue(0)), Clock: clk,
+	})
+	calls := 0
+	func() {
+		defer func() {
+			if r := recover(); r != "oops" {
+				t.Errorf("recovered %v", r)
+			}
+		}()
+		w.Execute(context.Background(), func(context.Context) (int, error) { calls++; panic("oops") })
+	}()
+	if calls != 1 {
+		t.Errorf("%d calls: a panic is neither retried nor fallen back", calls)
+	}
+	if w.Bulkhead().Metrics().Active != 0 {
+		t.Errorf("bulkhead slot held after the panic")
+	}
+	if w.Breaker().State() != er.BreakerOpen {
+		t.Errorf("the panic was not recorded as a failure: breaker %v", w.Breaker().State())
+	}
+}
+
+// TestTracesFollowOnlyTheirDefinitionsEdges runs a fully layered workflow
+// through many outcomes and checks every step against its definition.
+func TestTracesFollowOnlyTheirDefinitionsEdges(t *testing.T) {
+	w := fullWorkflow(t)
+	def := w.Definition()
+	edges := map[string]bool{}
+	g := def.Graph()
+	for _, e := range g.Edges {
+		edges[fmt.Sprint(g.States[e.From].Label, "|", e.Trigger, "|", g.States[e.To].Label)] = true
+	}
+	ctx := context.Background()
+	outcomes := []error{nil, errFlaky, er.Permanent(errFlaky), nil, errFlaky, errFlaky, errFlaky}
+	for i := range 40 {
+		n := 0
+		_, steps, _ := w.Trace(ctx, func(context.Context) (int, error) {
+			n++
+			if err := outcomes[(i+n)%len(outcomes)]; err != nil {
+				return 0, err
+			}
+			return i, nil
+		})
+		for _, s := range steps {
+			if s.Transition < 0 {
+				t.Fatalf("execution %d: a step took no transition: %+v", i, s)
+			}
+			if !edges[s.From+"|"+s.Event+"|"+s.To] {
+				t.Fatalf("execution %d: step %s -%s-> %s is not an edge of the definition", i, s.From, s.Event, s.To)
+			}
+		}
+	}
+}
+
+func fullWorkflow(t *testing.T) *er.Workflow[int] {
+	clk := enginetest.NewClock(time.Time{})
+	bc := er.DefaultBulkheadConfig()
+	cc := er.DefaultCacheConfig()
+	cc.TTL = time.Nanosecond // every call misses, so traces go through every layer
+	return mustWorkflow(t, er.ErrorRecoveryConfig[int]{
+		Primary: er.Retry, Secondary: []er.Strategy{er.CircuitBreaker, er.Fallback, er.Bulkhead, er.Deadline, er.Cache},
+		Retry: fastRetry[int](3), CircuitBreaker: countBreaker(10, time.Minute), Bulkhead: &bc, Cache: &cc,
+		Fallback: ptr(er.FallbackValue(-1)), GlobalTimeout: time.Minute, Deadline: &er.DeadlineConfig{AttemptTimeout: time.Second},
+		Clock: clk,
+	})
+}
+
+func TestFullyLayeredWorkflowDiagram(t *testing.T) {
+	w := fullWorkflow(t)
+	g, opts := w.Diagram(fsm.DiagramOptions{})
+	if len(opts.Clusters) != 3 {
+		t.Errorf("%d clusters, want cache, bulkhead and breaker", len(opts.Clusters))
+	}
+	_ = g
+	checkMachine(t, "workflow", w.Dot(), w.Definition().Mermaid())
+}
