@@ -276,12 +276,18 @@ func (x *executor[T]) build() *fsm.Definition[CallState, CallEvent, Execution[T]
 	if x.deadline.Timeout > 0 {
 		b.On(CallAttempt, EventDeadline, to(CallTimedOut)).Do(timedOut)
 	}
-	finish := states.Do("finish", x.finish)
+	// Succeeded and Recovered have work on entry only when a shared
+	// machine or a cache takes part; without it the last transition stays
+	// bare, which keeps a first-attempt success on the driver's fast path.
+	var finish []states.Action[CallState, CallEvent, Execution[T]]
+	if x.cache != nil || x.fbCache != nil || x.bulkhead != nil {
+		finish = append(finish, states.Do("finish", x.finish))
+	}
 	report := states.Do("on failure", x.fail)
-	b.State(CallSucceeded, states.Final).OnEntry(finish)
+	b.State(CallSucceeded, states.Final).OnEntry(finish...)
 	if fallback {
 		b.Choice(CallFallback, states.Chooser("fall back", x.fallBack))
-		b.State(CallRecovered, states.Final).OnEntry(finish)
+		b.State(CallRecovered, states.Final).OnEntry(finish...)
 		b.On(CallFallback, EventServed, CallRecovered)
 		b.On(CallFallback, EventUnserved, CallFailed)
 	}
@@ -315,11 +321,18 @@ func (x *executor[T]) execute(ctx context.Context, fn func(context.Context) (T, 
 		}
 	}
 	res, source, final, walked := d.result, d.source, d.final, d.walked
+	if s := run.State(); s == CallSucceeded || s == CallRecovered {
+		final = nil // a fallback answered the error met on the way
+	}
 	pe, panicked := errors.AsType[*engine.PanicError](err)
 	if panicked {
 		x.abandon(d)
+		final = errPanicked
 	} else if err != nil && final == nil {
 		final = err
+	}
+	if x.stats != nil {
+		x.stats.record(x, source, d.start, final)
 	}
 	if !walked {
 		d.ctx.reset()
@@ -340,9 +353,6 @@ func (x *executor[T]) abandon(d *Execution[T]) {
 		d.permit.done(nil, true)
 	}
 	x.release(d, errPanicked)
-	if x.stats != nil {
-		x.stats.record(x, d.source, d.start, errPanicked)
-	}
 }
 
 var errPanicked = errors.New("errorrecovery: the function panicked")
@@ -573,7 +583,6 @@ func (x *executor[T]) fallBack(ctx context.Context, m callMachine[T]) (CallEvent
 // finish is the entry action of Succeeded and Recovered.
 func (x *executor[T]) finish(ctx context.Context, m callMachine[T]) error {
 	d := m.Data()
-	d.final = nil
 	if d.source == SourceFunction {
 		if x.cache != nil {
 			x.cache.Put(d.key, d.result)
@@ -583,9 +592,6 @@ func (x *executor[T]) finish(ctx context.Context, m callMachine[T]) error {
 		}
 	}
 	x.release(d, nil)
-	if x.stats != nil {
-		x.stats.record(x, d.source, d.start, nil)
-	}
 	return nil
 }
 
@@ -597,9 +603,6 @@ func (x *executor[T]) fail(ctx context.Context, m callMachine[T]) error {
 	}
 	d.source = SourceNone
 	x.release(d, d.final)
-	if x.stats != nil {
-		x.stats.record(x, d.source, d.start, d.final)
-	}
 	if x.retry.OnFailure != nil {
 		x.retry.OnFailure(d.final)
 	}

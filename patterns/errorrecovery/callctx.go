@@ -141,11 +141,13 @@ func (c *callCtx) Err() error {
 	if c.deadline.IsZero() {
 		return c.parent.Err()
 	}
-	c.mu.Lock()
-	err := c.err
-	c.mu.Unlock()
-	if err != nil {
-		return err
+	if c.armed.Load() {
+		c.mu.Lock()
+		err := c.err
+		c.mu.Unlock()
+		if err != nil {
+			return err
+		}
 	}
 	if err := c.parent.Err(); err != nil {
 		return err
