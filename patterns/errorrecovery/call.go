@@ -301,7 +301,13 @@ func (x *executor[T]) build() *fsm.Definition[CallState, CallEvent, Execution[T]
 
 // execute is one execution: start a run, fire Begin, let the run wait out
 // its delayed transitions, and read the outcome from its final state.
-func (x *executor[T]) execute(ctx context.Context, fn func(context.Context) (T, error), runner *engine.Runner[CallState, CallEvent, Execution[T]]) (T, Source, error) {
+func (x *executor[T]) execute(ctx context.Context, fn func(context.Context) (T, error), runner *engine.Runner[CallState, CallEvent, Execution[T]]) (T, error) {
+	return x.executeInto(ctx, fn, runner, nil)
+}
+
+// executeInto is execute, filling out (when not nil) with where the result
+// came from.
+func (x *executor[T]) executeInto(ctx context.Context, fn func(context.Context) (T, error), runner *engine.Runner[CallState, CallEvent, Execution[T]], out *Result[T]) (T, error) {
 	run, _ := runner.Start(ctx, Execution[T]{})
 	d := run.Data()
 	d.x, d.fn = x, fn
@@ -334,6 +340,12 @@ func (x *executor[T]) execute(ctx context.Context, fn func(context.Context) (T, 
 	if x.stats != nil {
 		x.stats.record(x, source, d.start, final)
 	}
+	if out != nil {
+		out.Source, out.Attempts = source, d.attempt
+		if source == SourceCache || source == SourceStaleCache || source == SourceFallbackCache {
+			out.Age = d.age
+		}
+	}
 	if !walked {
 		d.ctx.reset()
 		run.Release()
@@ -341,7 +353,7 @@ func (x *executor[T]) execute(ctx context.Context, fn func(context.Context) (T, 
 	if panicked {
 		panic(pe.Value)
 	}
-	return res, source, final
+	return res, final
 }
 
 // abandon releases what an execution holds when user code panicked: the
@@ -626,6 +638,6 @@ func (x *executor[T]) trace(ctx context.Context, fn func(context.Context) (T, er
 	var recs []Step
 	obs := engine.ObserverFunc(func(rec engine.Record) { recs = append(recs, rec) })
 	runner := engine.NewRunner(x.def, append(x.opts[:len(x.opts):len(x.opts)], engine.WithObserver(obs))...)
-	res, _, err := x.execute(ctx, fn, runner)
+	res, err := x.execute(ctx, fn, runner)
 	return res, recs, err
 }

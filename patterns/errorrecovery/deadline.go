@@ -77,8 +77,7 @@ func (e *DeadlineExecutor[T]) Definition() *fsm.Definition[CallState, CallEvent,
 // context.DeadlineExceeded) when the deadline passed first. In walk-away
 // mode it returns at the deadline whatever fn does.
 func (e *DeadlineExecutor[T]) Execute(ctx context.Context, fn func(context.Context) (T, error)) (T, error) {
-	res, _, err := e.x.execute(ctx, fn, e.x.runner)
-	return res, err
+	return e.x.execute(ctx, fn, e.x.runner)
 }
 
 // Trace is like Execute but also returns the execution's steps.

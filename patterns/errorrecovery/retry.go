@@ -69,8 +69,7 @@ func (r *RetryExecutor[T]) Definition() *fsm.Definition[CallState, CallEvent, Ex
 // fn receives a context carrying the attempt number and the time left
 // (AttemptFromContext, TimeLeft); it must not use it after returning.
 func (r *RetryExecutor[T]) Execute(ctx context.Context, fn func(context.Context) (T, error)) (T, error) {
-	res, _, err := r.x.execute(ctx, fn, r.x.runner)
-	return res, err
+	return r.x.execute(ctx, fn, r.x.runner)
 }
 
 // Trace is like Execute but also returns the execution's steps through the

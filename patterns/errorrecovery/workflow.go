@@ -259,13 +259,29 @@ func (w *Workflow[T]) Definition() *fsm.Definition[CallState, CallEvent, Executi
 // records a failure, the bulkhead slot is released, and the panic goes on
 // with its original value.
 func (w *Workflow[T]) Execute(ctx context.Context, fn func(context.Context) (T, error)) (T, error) {
-	res, _, err := w.x.execute(ctx, fn, w.x.runner)
-	return res, err
+	return w.x.execute(ctx, fn, w.x.runner)
 }
 
-// ExecuteSource is Execute, also reporting where the result came from.
-func (w *Workflow[T]) ExecuteSource(ctx context.Context, fn func(context.Context) (T, error)) (T, Source, error) {
-	return w.x.execute(ctx, fn, w.x.runner)
+// Result is a workflow's result with where it came from.
+type Result[T any] struct {
+	// Value is the result.
+	Value T
+	// Source says where Value came from (SourceNone when the call failed).
+	Source Source
+	// Age is how old a cached Value is (SourceCache, SourceStaleCache,
+	// SourceFallbackCache); zero otherwise.
+	Age time.Duration
+	// Attempts is the number of calls of the function the execution made.
+	Attempts int
+}
+
+// ExecuteResult is Execute, also reporting where the result came from,
+// its age when it came from a cache, and the attempts made.
+func (w *Workflow[T]) ExecuteResult(ctx context.Context, fn func(context.Context) (T, error)) (Result[T], error) {
+	var o Result[T]
+	var err error
+	o.Value, err = w.x.executeInto(ctx, fn, w.x.runner, &o)
+	return o, err
 }
 
 // Trace is like Execute but also returns the steps the execution took

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -84,7 +85,7 @@ func TestEachStrategyAlone(t *testing.T) {
 	})
 	t.Run("fallback", func(t *testing.T) {
 		w := mustWorkflow(t, er.ErrorRecoveryConfig[string]{Primary: er.Fallback, Fallback: ptr(er.FallbackValue("default"))})
-		v, src, err := w.ExecuteSource(ctx, func(context.Context) (string, error) { return "", errFlaky })
+		v, src, err := execSource(w, ctx, func(context.Context) (string, error) { return "", errFlaky })
 		if v != "default" || src != er.SourceFallbackValue || err != nil {
 			t.Errorf("%q %v %v", v, src, err)
 		}
@@ -126,7 +127,7 @@ func TestEachStrategyAlone(t *testing.T) {
 		calls := 0
 		fn := func(context.Context) (int, error) { calls++; return 7, nil }
 		w.Execute(ctx, fn)
-		v, src, err := w.ExecuteSource(ctx, fn)
+		v, src, err := execSource(w, ctx, fn)
 		if v != 7 || src != er.SourceCache || err != nil || calls != 1 {
 			t.Errorf("read-through: %v %v %v after %d calls", v, src, err, calls)
 		}
@@ -155,7 +156,7 @@ func TestSeedLayeredFlow(t *testing.T) {
 		return "", errFlaky
 	}
 	// 1: three attempts fail; the fallback answers.
-	v, src, err := w.ExecuteSource(ctx, fn)
+	v, src, err := execSource(w, ctx, fn)
 	if v != "cached response" || src != er.SourceFallbackValue || err != nil || calls != 3 {
 		t.Fatalf("first: %q %v %v after %d calls", v, src, err, calls)
 	}
@@ -229,7 +230,7 @@ func TestFallbackPrecedence(t *testing.T) {
 			fb := er.DefaultFallbackConfig[string]()
 			tc.edit(&fb)
 			w := mustWorkflow(t, er.ErrorRecoveryConfig[string]{Primary: er.Fallback, Fallback: &fb})
-			v, src, err := w.ExecuteSource(ctx, fail)
+			v, src, err := execSource(w, ctx, fail)
 			if v != tc.want || src != tc.wantSrc {
 				t.Errorf("got %q from %v, want %q from %v", v, src, tc.want, tc.wantSrc)
 			}
@@ -254,11 +255,11 @@ func TestFallbackCacheAnswersBeforeTheOtherSources(t *testing.T) {
 	w.Execute(ctx, func(context.Context) (string, error) { return "remembered", nil })
 	fail := func(context.Context) (string, error) { return "", errFlaky }
 	clk.Advance(59 * time.Second)
-	if v, src, _ := w.ExecuteSource(ctx, fail); v != "remembered" || src != er.SourceFallbackCache {
+	if v, src, _ := execSource(w, ctx, fail); v != "remembered" || src != er.SourceFallbackCache {
 		t.Errorf("within the TTL: %q from %v", v, src)
 	}
 	clk.Advance(time.Second)
-	if v, src, _ := w.ExecuteSource(ctx, fail); v != "value" || src != er.SourceFallbackValue {
+	if v, src, _ := execSource(w, ctx, fail); v != "value" || src != er.SourceFallbackValue {
 		t.Errorf("past the TTL: %q from %v, want the value", v, src)
 	}
 }
@@ -271,11 +272,11 @@ func TestCacheStaleOnErrorAndCoalescing(t *testing.T) {
 	ctx := context.Background()
 	w.Execute(ctx, func(context.Context) (int, error) { return 1, nil })
 	clk.Advance(90 * time.Second)
-	v, src, err := w.ExecuteSource(ctx, func(context.Context) (int, error) { return 0, errFlaky })
+	v, src, err := execSource(w, ctx, func(context.Context) (int, error) { return 0, errFlaky })
 	if v != 1 || src != er.SourceStaleCache || err != nil {
 		t.Errorf("stale on error: %v %v %v", v, src, err)
 	}
-	if v, src, _ := w.ExecuteSource(ctx, func(context.Context) (int, error) { return 2, nil }); v != 2 || src != er.SourceFunction {
+	if v, src, _ := execSource(w, ctx, func(context.Context) (int, error) { return 2, nil }); v != 2 || src != er.SourceFunction {
 		t.Errorf("a stale entry was served as fresh: %v %v", v, src)
 	}
 
@@ -296,7 +297,7 @@ func TestCacheStaleOnErrorAndCoalescing(t *testing.T) {
 	}
 	// Let the leader in, wait until every other caller has joined it.
 	for calls.Load() == 0 {
-		time.Sleep(0) //nolint: yield only; no real time passes in the test
+		runtime.Gosched() // the leader is on its way in
 	}
 	close(gate)
 	wg.Wait()
@@ -509,4 +510,51 @@ func TestFullyLayeredWorkflowDiagram(t *testing.T) {
 	}
 	_ = g
 	checkMachine(t, "workflow", w.Dot(), w.Definition().Mermaid())
+}
+
+// execSource runs an execution and returns its value and source.
+func execSource[T any](w *er.Workflow[T], ctx context.Context, fn func(context.Context) (T, error)) (T, er.Source, error) {
+	r, err := w.ExecuteResult(ctx, fn)
+	return r.Value, r.Source, err
+}
+
+func TestResultsReportSourceAgeAndAttempts(t *testing.T) {
+	clk := enginetest.NewClock(time.Time{})
+	cc := er.DefaultCacheConfig()
+	cc.TTL = time.Minute
+	w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.Retry, Secondary: []er.Strategy{er.Cache},
+		Retry: fastRetry[int](2), Cache: &cc, Clock: clk, TimingMetrics: true})
+	ctx := context.Background()
+	fn, _ := failing(1, errFlaky, 5)
+	r, err := w.ExecuteResult(ctx, fn)
+	if err != nil || r.Value != 5 || r.Source != er.SourceFunction || r.Attempts != 2 || r.Age != 0 {
+		t.Errorf("from the function: %+v %v", r, err)
+	}
+	clk.Advance(20 * time.Second)
+	if r, _ := w.ExecuteResult(ctx, fn); r.Source != er.SourceCache || r.Age != 20*time.Second || r.Attempts != 0 {
+		t.Errorf("fresh hit: %+v", r)
+	}
+	clk.Advance(time.Hour)
+	r, err = w.ExecuteResult(ctx, func(context.Context) (int, error) { return 0, errFlaky })
+	if err != nil || r.Source != er.SourceStaleCache || r.Age != time.Hour+20*time.Second || r.Value != 5 {
+		t.Errorf("stale on error: %+v %v", r, err)
+	}
+}
+
+func TestTimingMetricsAreOptIn(t *testing.T) {
+	clk := enginetest.NewClock(time.Time{})
+	slow := func(context.Context) (int, error) { clk.Advance(3 * time.Second); return 1, nil }
+	for _, timing := range []bool{false, true} {
+		w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.Retry, Retry: fastRetry[int](1), Clock: clk, TimingMetrics: timing})
+		w.Execute(context.Background(), slow)
+		w.Execute(context.Background(), func(context.Context) (int, error) { clk.Advance(time.Second); return 1, nil })
+		m := w.Metrics()
+		want := time.Duration(0)
+		if timing {
+			want = 4 * time.Second
+		}
+		if m.TotalTime != want || (timing && m.MaxTime != 3*time.Second) {
+			t.Errorf("timing %v: total %v max %v", timing, m.TotalTime, m.MaxTime)
+		}
+	}
 }
