@@ -186,10 +186,15 @@ func (c *core[S, E, D]) take(ctx context.Context, edge *fsm.Edge[S, E, D], rec *
 			break
 		}
 	}
-	if len(dst.Delayed) > 0 {
+	if len(dst.Delayed) > 0 && entryErr == nil {
 		c.host.arm(to)
 	}
 	if entryErr != nil {
+		if c.toErrorState(ctx, to) {
+			res.To = c.State()
+		} else if len(dst.Delayed) > 0 {
+			c.host.arm(to)
+		}
 		return c.done(rec, res, entryErr)
 	}
 	if dst.Choose == nil {
@@ -197,6 +202,9 @@ func (c *core[S, E, D]) take(ctx context.Context, edge *fsm.Edge[S, E, D], rec *
 	}
 	next, err := c.choose(ctx, dst.Choose)
 	if err != nil {
+		if c.toErrorState(ctx, to) {
+			res.To = c.State()
+		}
 		return c.done(rec, res, c.actionErr(PhaseChoice, to, edge, dst.ChooseName, err))
 	}
 	c.done(rec, res, nil)
@@ -206,6 +214,30 @@ func (c *core[S, E, D]) take(ctx context.Context, edge *fsm.Edge[S, E, D], rec *
 	chained, err := c.event(ctx, next, false)
 	res.To = chained.To
 	return res, err
+}
+
+// toErrorState moves the machine from state from, whose entry failed, to
+// the definition's error state, if it declares one and from is not it. The
+// error state's entry actions run and its timers are armed; a failure of
+// its own entry actions is not routed anywhere else. It reports whether it
+// moved.
+func (c *core[S, E, D]) toErrorState(ctx context.Context, from int) bool {
+	e := c.def.ErrorStateIndex()
+	if e < 0 || e == from {
+		return false
+	}
+	c.cur = e
+	c.host.commit(from, e)
+	st := c.def.StateAt(e)
+	for _, a := range st.Entry {
+		if c.call(ctx, a) != nil {
+			break
+		}
+	}
+	if len(st.Delayed) > 0 {
+		c.host.arm(e)
+	}
+	return true
 }
 
 func (c *core[S, E, D]) fail(rec *Record, res Result[S], err error) (Result[S], error) {

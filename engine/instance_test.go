@@ -516,3 +516,48 @@ func TestObserverSeesEveryStepInOrder(t *testing.T) {
 }
 
 var alwaysGuard = transitions.If("always", func(mach) bool { return true })
+
+func TestEntryErrorsRouteToTheDeclaredErrorState(t *testing.T) {
+	for _, declared := range []bool{false, true} {
+		b := newB("errors")
+		b.State("idle", states.Initial)
+		b.State("working", states.Normal).OnEntry(failing("start work", errors.New("no power")))
+		b.Choice("deciding", states.Chooser("decide", func(ctx context.Context, m mach) (string, error) {
+			return "", errors.New("undecided")
+		}))
+		b.State("broken", states.Normal).OnEntry(note("enter broken"))
+		b.On("idle", "work", "working")
+		b.On("idle", "decide", "deciding")
+		b.On("working", "stop", "idle")
+		b.On("deciding", "stop", "idle")
+		b.On("broken", "repair", "idle")
+		if declared {
+			b.ErrorState("broken")
+		} else {
+			b.On("idle", "break", "broken")
+		}
+		i := mustInstance(t, b)
+		for ev, target := range map[string]string{"work": "working", "decide": "deciding"} {
+			res, err := i.Fire(context.Background(), ev)
+			var ae *engine.ActionError
+			if !errors.As(err, &ae) {
+				t.Fatalf("declared=%v %s: error %v", declared, ev, err)
+			}
+			want := target
+			if declared {
+				want = "broken"
+			}
+			if i.State() != want || res.To != want {
+				t.Errorf("declared=%v %s: state %s, result to %s; want %s", declared, ev, i.State(), res.To, want)
+			}
+			if declared {
+				i.Fire(context.Background(), "repair")
+			} else {
+				i.Fire(context.Background(), "stop")
+			}
+		}
+		if declared && fmt.Sprint(data(i)) != "[enter broken enter broken]" {
+			t.Errorf("the error state's entry actions ran %v", data(i))
+		}
+	}
+}

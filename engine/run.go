@@ -150,7 +150,8 @@ func (r Run[S, E, D]) fire(ctx context.Context, e E) (Result[S], error) {
 		c.ev, c.hasEv = e, true
 		next, err := c.choose(ctx, dst.Choose)
 		if err != nil {
-			res.To = dst.ID
+			c.toErrorState(ctx, edge.To)
+			res.To = c.State()
 			return res, &ActionError{Machine: c.def.Name(), Phase: PhaseChoice, State: dst.Label, Event: edge.Trigger, Action: dst.ChooseName, Err: err}
 		}
 		if c.qhead < len(c.queue) {

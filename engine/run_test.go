@@ -182,3 +182,32 @@ func TestRunChoiceChainsAndTheirErrors(t *testing.T) {
 		t.Errorf("raise from a choice: %+v %v, state %s; want the rest at resting, then the raised stop", res, err, run.State())
 	}
 }
+
+func TestRunChoiceErrorOnTheFastPathRoutesToTheErrorState(t *testing.T) {
+	b := fsm.New[string, string, int]("run-errors")
+	b.State("idle", states.Initial)
+	b.Choice("deciding", states.Chooser("decide", func(context.Context, states.Machine[string, string, int]) (string, error) {
+		return "", errors.New("undecided")
+	}))
+	b.State("broken", states.Final)
+	b.On("idle", "decide", "deciding")
+	b.On("deciding", "stop", "idle")
+	b.ErrorState("broken")
+	r := engine.NewRunner(b.MustBuild())
+	run, _ := r.Start(context.Background(), 0)
+	defer run.Release()
+	res, err := run.Fire(context.Background(), "decide")
+	if !errors.Is(err, err) || err == nil || res.To != "broken" || !run.Done() {
+		t.Errorf("got %+v %v in %s, want the error state", res, err, run.State())
+	}
+}
+
+func TestUndeclaredErrorStateIsRefused(t *testing.T) {
+	b := fsm.New[string, string, int]("bad")
+	b.State("idle", states.Initial)
+	b.Internal("idle", "x")
+	b.ErrorState("nowhere")
+	if _, err := b.Build(); !errors.Is(err, fsm.ErrUnknownState) {
+		t.Errorf("Build = %v, want ErrUnknownState", err)
+	}
+}

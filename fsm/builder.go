@@ -26,6 +26,7 @@ type Builder[S, E comparable, D any] struct {
 	states           []*states.Spec[S, E, D]
 	trans            []*transitions.Spec[S, E, D]
 	allowUnreachable bool
+	errorState       *S
 }
 
 // New returns an empty Builder for a machine with the given name, which
@@ -92,6 +93,15 @@ func (b *Builder[S, E, D]) Timeout(s S, d time.Duration, to S) *transitions.Spec
 // other libraries use it; hand-written machines should not need it.
 func (b *Builder[S, E, D]) AllowUnreachable() *Builder[S, E, D] {
 	b.allowUnreachable = true
+	return b
+}
+
+// ErrorState declares s the machine's error state: when an entry action
+// (or a choice function) fails, the driver moves the machine there instead
+// of leaving it in the state it was entering. s must be declared; it counts
+// as reachable from every state.
+func (b *Builder[S, E, D]) ErrorState(s S) *Builder[S, E, D] {
+	b.errorState = &s
 	return b
 }
 

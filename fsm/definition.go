@@ -40,6 +40,7 @@ type Definition[S, E comparable, D any] struct {
 	ids     []S // ids[i] == states[i].ID, compact for hot reads
 	byDecl  []int32
 	initial int
+	errState int // -1 when none is declared
 
 	warnings    []*ValidationError
 	fingerprint uint64
@@ -103,7 +104,7 @@ type Edge[S, E comparable, D any] struct {
 // the last for its state and event, misplaced choice functions, internal
 // transitions that change state, and negative delays.
 func (b *Builder[S, E, D]) Build() (*Definition[S, E, D], error) {
-	d := &Definition[S, E, D]{name: b.name, initial: -1}
+	d := &Definition[S, E, D]{name: b.name, initial: -1, errState: -1}
 	var problems []*ValidationError
 	bad := func(err error, state, event, detail string) {
 		problems = append(problems, &ValidationError{Err: err, State: state, Event: event, Detail: detail})
@@ -250,6 +251,15 @@ func (b *Builder[S, E, D]) Build() (*Definition[S, E, D], error) {
 		reached := make([]bool, len(d.states))
 		reached[d.initial] = true
 		queue := []int{d.initial}
+		if b.errorState != nil {
+			if e, ok := seen[*b.errorState]; ok {
+				d.errState = e
+				reached[e] = true
+				queue = append(queue, e)
+			} else {
+				bad(ErrUnknownState, fmt.Sprint(*b.errorState), "", "the error state is not declared")
+			}
+		}
 		for len(queue) > 0 {
 			s := queue[0]
 			queue = queue[1:]
@@ -391,6 +401,9 @@ func (d *Definition[S, E, D]) computeFingerprint() uint64 {
 	}
 	for _, l := range d.evLabels {
 		w("e", l)
+	}
+	if d.errState >= 0 {
+		w("error state", d.states[d.errState].Label)
 	}
 	for i := range d.transSpecs {
 		e := &d.edges[d.byDecl[i]]

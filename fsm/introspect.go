@@ -71,6 +71,19 @@ func (d *Definition[S, E, D]) Label(s S) (string, bool) {
 	return d.states[i].Label, true
 }
 
+// ErrorState returns the error state declared with Builder.ErrorState, and
+// false when there is none.
+func (d *Definition[S, E, D]) ErrorState() (S, bool) {
+	if d.errState < 0 {
+		var zero S
+		return zero, false
+	}
+	return d.states[d.errState].ID, true
+}
+
+// ErrorStateIndex returns the interned index of the error state, or -1.
+func (d *Definition[S, E, D]) ErrorStateIndex() int { return d.errState }
+
 // Warnings returns the defects Build tolerated (unreachable states, when
 // the builder allowed them).
 func (d *Definition[S, E, D]) Warnings() []*ValidationError {
