@@ -197,7 +197,7 @@ func TestRunChoiceErrorOnTheFastPathRoutesToTheErrorState(t *testing.T) {
 	run, _ := r.Start(context.Background(), 0)
 	defer run.Release()
 	res, err := run.Fire(context.Background(), "decide")
-	if !errors.Is(err, err) || err == nil || res.To != "broken" || !run.Done() {
+	if err == nil || res.To != "broken" || !run.Done() {
 		t.Errorf("got %+v %v in %s, want the error state", res, err, run.State())
 	}
 }
