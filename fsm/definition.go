@@ -35,11 +35,11 @@ type Definition[S, E comparable, D any] struct {
 	// plain[s*NumEvents+e] is the slot of the transition (s, e) takes when
 	// that is a Plain one (then it is the only candidate), else -1; bare
 	// likewise for Bare ones (a superset).
-	plain   []int32
-	bare    []int32
-	ids     []S // ids[i] == states[i].ID, compact for hot reads
-	byDecl  []int32
-	initial int
+	plain    []int32
+	bare     []int32
+	ids      []S // ids[i] == states[i].ID, compact for hot reads
+	byDecl   []int32
+	initial  int
 	errState int // -1 when none is declared
 
 	warnings    []*ValidationError
