@@ -1,0 +1,262 @@
+package errorrecovery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Sentinels of sagas and journals, matched with errors.Is.
+var (
+	// ErrSagaFailed: a saga run did not get to Done; matched by *SagaError.
+	ErrSagaFailed = errors.New("saga failed")
+	// ErrCompensationFailed: a compensation failed, so the saga ended in
+	// CompensationFailed; matched by a *SagaError in that state and by
+	// each compensation's *SagaStepError.
+	ErrCompensationFailed = errors.New("compensation failed")
+	// ErrSagaTimeout: the saga's timeout passed; matched by
+	// *SagaTimeoutError, which also matches context.DeadlineExceeded.
+	ErrSagaTimeout = errors.New("saga timed out")
+	// ErrSagaInterrupted is the cause Recover gives a saga it rolls back:
+	// the run that began it did not finish.
+	ErrSagaInterrupted = errors.New("saga run interrupted")
+	// ErrUnknownSaga: Recover found a saga that its registry does not
+	// hold, or whose steps differ from the journaled ones; matched by
+	// *UnknownSagaError.
+	ErrUnknownSaga = errors.New("saga not in the registry")
+	// ErrSagaExists: a run was started with an id the journal already
+	// holds.
+	ErrSagaExists = errors.New("saga id already in the journal")
+	// ErrNoSuchSaga: a record or completion names a saga id the journal
+	// does not hold.
+	ErrNoSuchSaga = errors.New("no such saga in the journal")
+	// ErrCorruptJournal: a journal's records are damaged or inconsistent
+	// (other than a torn last write); matched by *CorruptJournalError.
+	ErrCorruptJournal = errors.New("journal corrupt")
+)
+
+// SagaPhase says whether an action is a step's forward action or its
+// compensation.
+type SagaPhase uint8
+
+// The phases. The zero SagaPhase is invalid.
+const (
+	SagaPhaseForward    SagaPhase = iota + 1 // forward: the step's action
+	SagaPhaseCompensate                      // compensate: the step's compensation
+)
+
+// String returns "forward" or "compensate".
+func (p SagaPhase) String() string {
+	switch p {
+	case SagaPhaseForward:
+		return "forward"
+	case SagaPhaseCompensate:
+		return "compensate"
+	}
+	return fmt.Sprintf("SagaPhase(%d)", uint8(p))
+}
+
+// SagaStepError reports an action of a saga that failed: a step's
+// forward action or its compensation. It unwraps to the action's error;
+// in the compensate phase it also matches ErrCompensationFailed.
+type SagaStepError struct {
+	// Saga is the saga's name and ID the run's id.
+	Saga, ID string
+	// Step is the step's name.
+	Step string
+	// Phase says which of the step's actions failed.
+	Phase SagaPhase
+	// Key is the action's idempotency key.
+	Key string
+	// Err is the action's error.
+	Err error
+}
+
+// Error names the saga, run, step and phase.
+func (e *SagaStepError) Error() string {
+	return fmt.Sprintf("errorrecovery: saga %q (id %q): step %q, %s: %v", e.Saga, e.ID, e.Step, e.Phase, e.Err)
+}
+
+// Unwrap returns the action's error.
+func (e *SagaStepError) Unwrap() error { return e.Err }
+
+// Is matches ErrCompensationFailed in the compensate phase.
+func (e *SagaStepError) Is(target error) bool {
+	return target == ErrCompensationFailed && e.Phase == SagaPhaseCompensate
+}
+
+// SagaTimeoutError reports that a saga's timeout passed, before step Step
+// started or while it ran. It matches ErrSagaTimeout and
+// context.DeadlineExceeded, and unwraps to the step's error, if any.
+type SagaTimeoutError struct {
+	// Saga is the saga's name and ID the run's id.
+	Saga, ID string
+	// Step is the step that was running or about to start.
+	Step string
+	// Timeout is CompensationConfig.SagaTimeout.
+	Timeout time.Duration
+	// Err is the step's error when it was running, else nil.
+	Err error
+}
+
+// Error names the saga, run, step and timeout.
+func (e *SagaTimeoutError) Error() string {
+	s := fmt.Sprintf("errorrecovery: saga %q (id %q): timeout of %v passed at step %q, forward", e.Saga, e.ID, e.Timeout, e.Step)
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+// Unwrap returns the step's error.
+func (e *SagaTimeoutError) Unwrap() error { return e.Err }
+
+// Is matches ErrSagaTimeout and context.DeadlineExceeded.
+func (e *SagaTimeoutError) Is(target error) bool {
+	return target == ErrSagaTimeout || target == context.DeadlineExceeded
+}
+
+// SagaError reports a saga run (or recovery) that did not get to Done. It
+// matches ErrSagaFailed, and ErrCompensationFailed in state
+// CompensationFailed; errors.Is and errors.As also see its cause and each
+// compensation's error.
+type SagaError struct {
+	// Saga is the saga's name and ID the run's id.
+	Saga, ID string
+	// State is the final state: Compensated or CompensationFailed.
+	State SagaState
+	// Cause is why the saga compensated: a *SagaStepError in the forward
+	// phase, a *SagaTimeoutError, or ErrSagaInterrupted for a recovery.
+	Cause error
+	// Compensations are the compensations that failed, last step first.
+	Compensations []*SagaStepError
+	// Owed names the steps whose compensation is still owed, last step
+	// first; empty in state Compensated. The journal keeps the saga
+	// incomplete, so the next Recover tries them again with the same keys.
+	Owed []string
+	// Journal are the journal writes that failed while the saga went on
+	// compensating (the compensations ran anyway; Recover may run them
+	// again, with the same keys).
+	Journal []error
+}
+
+// Error names the saga, its final state, the cause and what is owed.
+func (e *SagaError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "errorrecovery: saga %q (id %q) ended %v: %v", e.Saga, e.ID, e.State, e.Cause)
+	for _, c := range e.Compensations {
+		fmt.Fprintf(&b, "; compensating %q: %v", c.Step, c.Err)
+	}
+	if len(e.Owed) > 0 {
+		fmt.Fprintf(&b, "; still owed: %s", strings.Join(e.Owed, ", "))
+	}
+	for _, j := range e.Journal {
+		fmt.Fprintf(&b, "; %v", j)
+	}
+	return b.String()
+}
+
+// Unwrap returns the cause, each compensation's error and each journal
+// error.
+func (e *SagaError) Unwrap() []error {
+	errs := make([]error, 0, 1+len(e.Compensations)+len(e.Journal))
+	if e.Cause != nil {
+		errs = append(errs, e.Cause)
+	}
+	for _, c := range e.Compensations {
+		errs = append(errs, c)
+	}
+	return append(errs, e.Journal...)
+}
+
+// Is matches ErrSagaFailed, and ErrCompensationFailed in state
+// CompensationFailed.
+func (e *SagaError) Is(target error) bool {
+	return target == ErrSagaFailed || (target == ErrCompensationFailed && e.State.Kind == SagaCompensationFailed)
+}
+
+// JournalError reports a journal write of a saga that failed. It unwraps
+// to the journal's error.
+type JournalError struct {
+	// Saga is the saga's name and ID the run's id.
+	Saga, ID string
+	// Step and Phase name the action the record was about; empty and zero
+	// for the saga's first record and its completion.
+	Step  string
+	Phase SagaPhase
+	// Op is what was written: a JournalKind's name, or "complete".
+	Op string
+	// Err is the journal's error.
+	Err error
+}
+
+// Error names the saga, the write and the step.
+func (e *JournalError) Error() string {
+	if e.Step == "" {
+		return fmt.Sprintf("errorrecovery: saga %q (id %q): journal %s: %v", e.Saga, e.ID, e.Op, e.Err)
+	}
+	return fmt.Sprintf("errorrecovery: saga %q (id %q): step %q, %s: journal %s: %v", e.Saga, e.ID, e.Step, e.Phase, e.Op, e.Err)
+}
+
+// Unwrap returns the journal's error.
+func (e *JournalError) Unwrap() error { return e.Err }
+
+// JournalStateError reports a journal refusing a record or completion
+// for the saga id it names. It unwraps to ErrSagaExists or ErrNoSuchSaga.
+type JournalStateError struct {
+	// SagaID is the id refused.
+	SagaID string
+	// Err is ErrSagaExists or ErrNoSuchSaga.
+	Err error
+}
+
+// Error names the id and the reason.
+func (e *JournalStateError) Error() string {
+	return fmt.Sprintf("errorrecovery: journal: saga id %q: %v", e.SagaID, e.Err)
+}
+
+// Unwrap returns the reason.
+func (e *JournalStateError) Unwrap() error { return e.Err }
+
+// CorruptJournalError reports journal records that are damaged or do not
+// make sense: a bad checksum other than on the last record written, a
+// record that does not decode, a gap in a saga's sequence, an order of
+// records no run produces. It matches ErrCorruptJournal. The journal is
+// refused, never silently truncated.
+type CorruptJournalError struct {
+	// SagaID is the saga whose record is bad, when known.
+	SagaID string
+	// Seq is the record's position in the saga's log, when known.
+	Seq int
+	// Reason says what is wrong.
+	Reason string
+}
+
+// Error names the saga, the record and the reason.
+func (e *CorruptJournalError) Error() string {
+	return fmt.Sprintf("errorrecovery: journal corrupt at saga %q record %d: %s", e.SagaID, e.Seq, e.Reason)
+}
+
+// Is matches ErrCorruptJournal.
+func (e *CorruptJournalError) Is(target error) bool { return target == ErrCorruptJournal }
+
+// UnknownSagaError reports a journaled saga that Recover cannot roll
+// back: its registry has no saga of that name, or that saga's steps are
+// not the journaled ones. It matches ErrUnknownSaga. The saga stays in the
+// journal.
+type UnknownSagaError struct {
+	// Saga is the journaled name and ID the run's id.
+	Saga, ID string
+	// Reason says what did not match.
+	Reason string
+}
+
+// Error names the saga and the reason.
+func (e *UnknownSagaError) Error() string {
+	return fmt.Sprintf("errorrecovery: recover saga %q (id %q): %s", e.Saga, e.ID, e.Reason)
+}
+
+// Is matches ErrUnknownSaga.
+func (e *UnknownSagaError) Is(target error) bool { return target == ErrUnknownSaga }

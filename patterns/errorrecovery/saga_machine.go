@@ -1,0 +1,180 @@
+package errorrecovery
+
+import (
+	"strconv"
+
+	"github.com/statecraft/statecraft/fsm"
+	"github.com/statecraft/statecraft/states"
+	"github.com/statecraft/statecraft/transitions"
+)
+
+// SagaKind says which part of a saga machine a SagaState belongs to.
+type SagaKind uint8
+
+// The kinds of saga state. Forward and Compensating states are choice
+// states, one per step: entering one runs the step's action (or its
+// compensation) and the outcome is the event it leaves by.
+const (
+	SagaStart              SagaKind = iota // Start: before the first step, or before a recovery
+	SagaForward                            // StepN: running step N's action
+	SagaCompensating                       // CompensatingN: running step N's compensation
+	SagaDone                               // final: every step succeeded
+	SagaCompensated                        // final: a step failed and every step that took effect was undone
+	SagaCompensationFailed                 // final: a compensation failed; what is still owed stays in the journal
+)
+
+// SagaState is a state of a saga machine. The zero SagaState is Start.
+type SagaState struct {
+	// Kind is the part of the machine.
+	Kind SagaKind
+	// Step is the 1-based step of a Forward or Compensating state, and
+	// zero for the others.
+	Step int
+}
+
+// String returns the state's label: "Start", "Step2", "Compensating1",
+// "Done", "Compensated" or "CompensationFailed".
+func (s SagaState) String() string {
+	switch s.Kind {
+	case SagaStart:
+		return "Start"
+	case SagaForward:
+		return "Step" + strconv.Itoa(s.Step)
+	case SagaCompensating:
+		return "Compensating" + strconv.Itoa(s.Step)
+	case SagaDone:
+		return "Done"
+	case SagaCompensated:
+		return "Compensated"
+	case SagaCompensationFailed:
+		return "CompensationFailed"
+	}
+	return "SagaState(" + strconv.Itoa(int(s.Kind)) + "," + strconv.Itoa(s.Step) + ")"
+}
+
+// SagaEvent is an event of a saga machine: how a step or a compensation
+// turned out, or how a run begins.
+type SagaEvent uint8
+
+// The events.
+const (
+	SagaBegin      SagaEvent = iota // begin: a new run starts at its first step
+	SagaRollBack                    // roll back: Recover undoes what an interrupted run left owed
+	SagaAllDone                     // all done: Recover found every step recorded done
+	SagaStepDone                    // done: the step succeeded and its outcome is recorded
+	SagaStepFailed                  // failed: the step failed, or the caller's context ended; it took no effect
+	SagaTimedOut                    // timed out: the saga's timeout passed before or during the step
+	SagaUnrecorded                  // unrecorded: the step took effect but its outcome could not be journaled
+	SagaUndone                      // undone: the compensation succeeded
+	SagaUndoFailed                  // undo failed: the compensation (or the resolve hook) failed; it stays owed
+	SagaNotOwed                     // not owed: the step took no effect, or was already undone
+)
+
+var sagaEventNames = [...]string{"begin", "roll back", "all done", "done", "failed", "timed out", "unrecorded", "undone", "undo failed", "not owed"}
+
+// String returns the event's name.
+func (e SagaEvent) String() string {
+	if int(e) < len(sagaEventNames) {
+		return sagaEventNames[e]
+	}
+	return "SagaEvent(" + strconv.Itoa(int(e)) + ")"
+}
+
+type sagaMachine[T any] = states.Machine[SagaState, SagaEvent, SagaRun[T]]
+
+func sagaFwd(i int) SagaState  { return SagaState{Kind: SagaForward, Step: i} }
+func sagaComp(i int) SagaState { return SagaState{Kind: SagaCompensating, Step: i} }
+
+// buildDefinition generates the saga's machine from its steps:
+//
+//	Start --begin--> Step1 --done--> Step2 … Stepn --done--> Done
+//	Stepi --failed, timed out--> the compensating state of the nearest step below i that has a compensation
+//	Stepi --unrecorded--> the same, but from step i itself (it took effect)
+//	Compensatingi --undone, undo failed, not owed--> the next compensating state below
+//	the lowest compensating state --…--> Compensated [none failed] | CompensationFailed
+//	Start --roll back--> the highest compensating state; Start --all done--> Done
+//
+// Steps without a compensation have no compensating state. Every state
+// change of a run, a recovery included, is one of these transitions.
+func (s *Saga[T]) buildDefinition() (*fsm.Definition[SagaState, SagaEvent, SagaRun[T]], error) {
+	n := len(s.steps)
+	b := fsm.New[SagaState, SagaEvent, SagaRun[T]](s.name)
+	start := SagaState{Kind: SagaStart}
+	done := SagaState{Kind: SagaDone}
+	compensated := SagaState{Kind: SagaCompensated}
+	failed := SagaState{Kind: SagaCompensationFailed}
+
+	// below[i] is where undoing goes after step i (1-based): the
+	// compensating state of the nearest lower step with a compensation,
+	// or Compensated. below[0] is Compensated.
+	below := make([]SagaState, n+1)
+	below[0] = compensated
+	anyComp := false
+	for i, st := range s.steps {
+		below[i+1] = below[i]
+		if st.hasUndo() {
+			below[i+1] = sagaComp(i + 1)
+			anyComp = true
+		}
+	}
+	// from(i) is where undoing starts when step i took effect itself.
+	from := func(i int) SagaState { return below[i] }
+	lower := func(i int) SagaState { return below[i-1] }
+
+	b.State(start, states.Initial)
+	for i, st := range s.steps {
+		b.Choice(sagaFwd(i+1), states.Chooser(st.name, s.forward))
+	}
+	for k := range n { // compensating states from the last step down
+		if st := s.steps[n-1-k]; st.hasUndo() {
+			b.Choice(sagaComp(n-k), states.Chooser("undo "+st.name, s.compensate))
+		}
+	}
+	// The journal writes are actions of the machine (no-ops without a
+	// journal), so the diagram shows where they happen.
+	settle := states.Do("settle", s.settle)
+	complete := states.Do("mark complete", s.markComplete)
+	b.State(done, states.Final).OnEntry(complete)
+	b.State(compensated, states.Final).OnEntry(settle, complete)
+	if anyComp {
+		b.State(failed, states.Final).OnEntry(settle)
+	}
+
+	startComp := states.Do("on compensation start", s.onCompensationStart)
+	b.On(start, SagaBegin, sagaFwd(1)).Do(states.Do("record saga", s.recordBegin))
+	b.On(start, SagaRollBack, below[n]).Do(startComp)
+	b.On(start, SagaAllDone, done)
+	for k := range n {
+		i := k + 1
+		next := done
+		if i < n {
+			next = sagaFwd(i + 1)
+		}
+		b.On(sagaFwd(i), SagaStepDone, next)
+		b.On(sagaFwd(i), SagaStepFailed, lower(i)).Do(startComp)
+		b.On(sagaFwd(i), SagaTimedOut, lower(i)).Do(startComp)
+		b.On(sagaFwd(i), SagaUnrecorded, from(i)).Do(startComp)
+	}
+	noneFailed := transitions.If("none failed", func(m sagaMachine[T]) bool {
+		return len(m.Data().undoErrs) == 0
+	})
+	for k := range n {
+		i := n - k
+		if !s.steps[i-1].hasUndo() {
+			continue
+		}
+		c := sagaComp(i)
+		if next := lower(i); next.Kind == SagaCompensating {
+			b.On(c, SagaUndone, next)
+			b.On(c, SagaUndoFailed, next)
+			b.On(c, SagaNotOwed, next)
+			continue
+		}
+		b.On(c, SagaUndone, compensated).When(noneFailed)
+		b.On(c, SagaUndone, failed)
+		b.On(c, SagaUndoFailed, failed)
+		b.On(c, SagaNotOwed, compensated).When(noneFailed)
+		b.On(c, SagaNotOwed, failed)
+	}
+	return b.Build()
+}

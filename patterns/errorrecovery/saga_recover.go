@@ -1,0 +1,208 @@
+package errorrecovery
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+)
+
+// RecoverableSaga is a saga that Recover can finish: *Saga[T] is one,
+// for any T.
+type RecoverableSaga interface {
+	// Name returns the saga's name, as its journal records carry it.
+	Name() string
+	recoverLog(ctx context.Context, j Journal, log SagaLog) RecoveredSaga
+}
+
+// SagaRegistry holds the sagas Recover may meet in a journal, by name:
+// each saga's steps, and so its compensations, are looked up by the names
+// the journal recorded.
+type SagaRegistry struct {
+	sagas map[string]RecoverableSaga
+}
+
+// NewSagaRegistry returns a registry of the given sagas, or a
+// *ConfigError if one is nil or two share a name.
+func NewSagaRegistry(sagas ...RecoverableSaga) (*SagaRegistry, error) {
+	r := &SagaRegistry{sagas: make(map[string]RecoverableSaga, len(sagas))}
+	for i, s := range sagas {
+		if s == nil {
+			return nil, configErr("SagaRegistry", fmt.Sprintf("sagas[%d]", i), "nil", "a saga is nil")
+		}
+		if _, dup := r.sagas[s.Name()]; dup {
+			return nil, configErr("SagaRegistry", fmt.Sprintf("sagas[%d]", i), s.Name(), "another saga has this name")
+		}
+		r.sagas[s.Name()] = s
+	}
+	return r, nil
+}
+
+// RecoveredSaga is what Recover did with one incomplete saga.
+type RecoveredSaga struct {
+	// ID is the saga's id and Saga its name.
+	ID, Saga string
+	// State is the final state its recovery reached: Done (every step
+	// had been recorded done), Compensated or CompensationFailed; Start
+	// when it could not be recovered at all.
+	State SagaState
+	// Err is nil when the saga reached Done or Compensated and the journal
+	// marked it complete; otherwise why not: a *SagaError in
+	// CompensationFailed, an *UnknownSagaError, a *CorruptJournalError, a
+	// *JournalError. The journal keeps such a saga for the next Recover.
+	Err error
+}
+
+// Recover finishes the sagas that j holds incomplete, typically those a
+// crashed process was running; call it at startup, before new runs,
+// since a saga still running in this process looks the same. Each saga is
+// found in reg by its journaled name and run as a recovery of its
+// machine, which by default rolls back:
+//
+//   - completed forward steps are never run again;
+//   - a saga whose every step was recorded done just reaches Done;
+//   - otherwise each compensation still owed runs, last step first, each at
+//     least once with its idempotency key (again, if a crash interrupted
+//     it), so each effect happens once per key;
+//   - a step whose action started but whose outcome was not recorded goes
+//     to its resolve hook (SagaStep.ResolvedBy), else is treated as done
+//     and compensated.
+//
+// It returns what it did with each saga, and the errors of those it could
+// not finish, joined (a nil reg finds no saga). Its error alone is returned when j cannot be read
+// (a *CorruptJournalError, say): nothing is then recovered. ctx is checked
+// between sagas; compensations run with its values but not its
+// cancellation.
+func Recover(ctx context.Context, j Journal, reg *SagaRegistry) ([]RecoveredSaga, error) {
+	logs, err := j.Incomplete(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if reg == nil {
+		reg = &SagaRegistry{}
+	}
+	var done []RecoveredSaga
+	var errs []error
+	for _, log := range logs {
+		if err := ctx.Err(); err != nil {
+			errs = append(errs, err)
+			break
+		}
+		var r RecoveredSaga
+		if s, ok := reg.sagas[log.Saga]; ok {
+			r = s.recoverLog(ctx, j, log)
+		} else {
+			r = RecoveredSaga{ID: log.ID, Saga: log.Saga, Err: &UnknownSagaError{Saga: log.Saga, ID: log.ID, Reason: "no saga of that name in the registry"}}
+		}
+		done = append(done, r)
+		if r.Err != nil {
+			errs = append(errs, r.Err)
+		}
+	}
+	return done, errors.Join(errs...)
+}
+
+// recoverLog rebuilds a run's data from its log and fires the event out
+// of Start that recovery takes: all done, or roll back.
+func (s *Saga[T]) recoverLog(ctx context.Context, j Journal, log SagaLog) RecoveredSaga {
+	res := RecoveredSaga{ID: log.ID, Saga: log.Saga}
+	steps, stateJSON, err := s.parseLog(log)
+	if err != nil {
+		res.Err = err
+		return res
+	}
+	var state T
+	if len(stateJSON) > 0 {
+		if err := json.Unmarshal(stateJSON, &state); err != nil {
+			res.Err = &CorruptJournalError{SagaID: log.ID, Reason: "the saga's state does not decode: " + err.Error()}
+			return res
+		}
+	}
+	ev := SagaRollBack
+	if !slices.ContainsFunc(steps, func(r sagaStepRun) bool { return r.fwd != sagaSucceeded }) {
+		ev = SagaAllDone
+	}
+	mctx := context.WithoutCancel(ctx)
+	run, err := s.runner.Start(mctx, SagaRun[T]{})
+	if err == nil {
+		*run.Data() = SagaRun[T]{
+			id: log.ID, state: state, journal: j,
+			stepCtx: mctx, undoCtx: mctx,
+			steps: steps, cause: ErrSagaInterrupted,
+		}
+		_, err = run.Fire(mctx, ev)
+	}
+	_, at, final, err := s.finish(run, err)
+	res.State = at
+	switch {
+	case final != nil && (err != nil || res.State.Kind == SagaCompensationFailed):
+		if err != nil {
+			final.Journal = append(final.Journal, err)
+		}
+		res.Err = final
+	case err != nil:
+		res.Err = err
+	}
+	return res
+}
+
+// parseLog replays a saga's records into what each step's actions did,
+// and the latest state recorded. A log that no run could have written is
+// a *CorruptJournalError; one whose steps are not this saga's is an
+// *UnknownSagaError.
+func (s *Saga[T]) parseLog(log SagaLog) ([]sagaStepRun, json.RawMessage, error) {
+	corrupt := func(seq int, reason string) error {
+		return &CorruptJournalError{SagaID: log.ID, Seq: seq, Reason: reason}
+	}
+	if len(log.Records) == 0 || log.Records[0].Kind != JournalSagaBegun {
+		return nil, nil, corrupt(1, "the log does not begin with "+JournalSagaBegun.String())
+	}
+	if names := s.stepNames(); !slices.Equal(log.Records[0].Steps, names) {
+		return nil, nil, &UnknownSagaError{Saga: log.Saga, ID: log.ID,
+			Reason: fmt.Sprintf("journaled steps %q differ from the registered saga's %q", log.Records[0].Steps, names)}
+	}
+	steps := make([]sagaStepRun, len(s.steps))
+	state := log.Records[0].State
+	for k, rec := range log.Records {
+		if rec.Seq != k+1 || rec.SagaID != log.ID {
+			return nil, nil, corrupt(rec.Seq, fmt.Sprintf("record %d of the log says saga %q, seq %d", k+1, rec.SagaID, rec.Seq))
+		}
+		if k == 0 {
+			continue
+		}
+		i := s.stepIndex(rec.Step)
+		if i < 0 {
+			return nil, nil, corrupt(rec.Seq, fmt.Sprintf("%v names no step of the saga: %q", rec.Kind, rec.Step))
+		}
+		r := &steps[i]
+		var ok bool
+		switch rec.Kind {
+		case JournalStepStarted:
+			ok = r.fwd == sagaNone && (i == 0 || steps[i-1].fwd == sagaSucceeded)
+			r.fwd = sagaStarted
+		case JournalStepDone:
+			ok = r.fwd == sagaStarted
+			r.fwd, r.out = sagaSucceeded, rec.Output
+			if len(rec.State) > 0 {
+				state = rec.State
+			}
+		case JournalStepFailed:
+			ok = r.fwd == sagaStarted
+			r.fwd = sagaFailed
+		case JournalCompensationStarted:
+			ok = (r.fwd == sagaSucceeded || r.fwd == sagaStarted) && r.comp != sagaSucceeded && s.steps[i].hasUndo()
+			r.comp = sagaStarted
+		case JournalCompensationDone:
+			ok = r.comp == sagaStarted
+			r.comp = sagaSucceeded
+		case JournalCompensationFailed:
+			ok = r.comp == sagaStarted
+			r.comp = sagaFailed
+		}
+		if !ok {
+			return nil, nil, corrupt(rec.Seq, fmt.Sprintf("%v of step %q does not follow from the records before it", rec.Kind, rec.Step))
+		}
+	}
+	return steps, state, nil
+}

@@ -1,0 +1,267 @@
+// Package sqlitejournal keeps sagas' journals (errorrecovery.Journal) in a
+// SQLite database, through database/sql and modernc.org/sqlite, a SQLite
+// written in Go (no cgo). It is a package of its own so that programs
+// that do not use it, the core and the command-line tool among them, do
+// not compile SQLite.
+//
+// Each record is written in a transaction of its own, with a CRC-32C
+// checksum. When a database is opened, a last record whose checksum fails
+// (a write torn by a crash) is set aside in the table saga_journal_torn
+// and counted by Torn; a bad record anywhere else, a gap in a saga's
+// records or a record that does not decode is corruption, reported as an
+// *errorrecovery.CorruptJournalError, and nothing is removed. A database
+// of another schema, another application or a newer version of this
+// package is refused with a *SchemaError.
+//
+// The SQL is plain (CREATE TABLE IF NOT EXISTS, INSERT, SELECT, UPDATE in
+// transactions) so that a PostgreSQL journal can reuse it; listing the
+// tables at Open is the one query that is SQLite's own.
+package sqlitejournal
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"slices"
+	"strconv"
+
+	er "github.com/statecraft/statecraft/patterns/errorrecovery"
+	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
+)
+
+// Journal is an errorrecovery.Journal in a SQLite database. It is safe
+// for concurrent use.
+type Journal struct {
+	db   *sql.DB
+	path string // for errors; empty for New
+	own  bool   // Close closes db
+	torn int    // records set aside by Open
+}
+
+var _ er.Journal = (*Journal)(nil)
+
+// Open opens (or creates) the journal in the SQLite file at path, which
+// must not contain '?'. The database runs in WAL mode with synchronous
+// FULL, so a record appended has reached the disk; it is used through one
+// connection at a time. Open refuses a database that holds other tables
+// and no journal, or a journal of another schema or a newer version, with
+// a *SchemaError, and sets aside a torn last record (see Torn).
+func Open(ctx context.Context, path string) (*Journal, error) {
+	db, err := sql.Open("sqlite", path+"?_busy_timeout=10000&_journal_mode=WAL&_synchronous=FULL&_txlock=immediate")
+	if err != nil {
+		return nil, err
+	}
+	db.SetMaxOpenConns(1)
+	j, err := newJournal(ctx, db, path)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	j.own = true
+	return j, nil
+}
+
+// New returns the journal in db, a database opened with the "sqlite"
+// driver (or another that takes the same SQL), creating its tables if
+// the database is empty. Close leaves db open. Like Open, it refuses a
+// foreign database and sets aside a torn last record.
+func New(ctx context.Context, db *sql.DB) (*Journal, error) {
+	return newJournal(ctx, db, "")
+}
+
+func newJournal(ctx context.Context, db *sql.DB, path string) (*Journal, error) {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, sagaOpenErr(path, err)
+	}
+	defer tx.Rollback()
+	if err := sagaPrepare(ctx, tx, path); err != nil {
+		return nil, err
+	}
+	torn, err := sagaSetAsideTorn(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, err
+	}
+	return &Journal{db: db, path: path, torn: torn}, nil
+}
+
+// Torn reports how many torn records Open (or New) set aside: 0, or 1
+// when the last write before a crash did not finish.
+func (j *Journal) Torn() int { return j.torn }
+
+// Close closes the database if Open opened it.
+func (j *Journal) Close() error {
+	if j.own {
+		return j.db.Close()
+	}
+	return nil
+}
+
+// Append writes rec, with its saga's next seq, in a transaction of its
+// own, and returns once it is committed.
+func (j *Journal) Append(ctx context.Context, rec er.JournalRecord) error {
+	tx, err := j.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var completed int
+	err = tx.QueryRowContext(ctx, `SELECT completed FROM saga_journal_sagas WHERE saga_id = ?`, rec.SagaID).Scan(&completed)
+	exists := err == nil
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	switch {
+	case rec.Kind == er.JournalSagaBegun && exists:
+		return &er.JournalStateError{SagaID: rec.SagaID, Err: er.ErrSagaExists}
+	case rec.Kind != er.JournalSagaBegun && !exists:
+		return &er.JournalStateError{SagaID: rec.SagaID, Err: er.ErrNoSuchSaga}
+	}
+	var id int64
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) + 1 FROM saga_journal_records`).Scan(&id); err != nil {
+		return err
+	}
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) + 1 FROM saga_journal_records WHERE saga_id = ?`, rec.SagaID).Scan(&rec.Seq); err != nil {
+		return err
+	}
+	kind, err := rec.Kind.MarshalText()
+	if err != nil {
+		return err
+	}
+	body, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	if rec.Kind == er.JournalSagaBegun {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO saga_journal_sagas (saga_id, saga, began, completed) VALUES (?, ?, ?, 0)`,
+			rec.SagaID, rec.Saga, id); err != nil {
+			return err
+		}
+	}
+	r := sagaRow{id: id, sagaID: rec.SagaID, seq: int64(rec.Seq), kind: string(kind), body: string(body)}
+	r.checksum = r.sum()
+	if _, err := tx.ExecContext(ctx, `INSERT INTO saga_journal_records (id, saga_id, seq, kind, body, checksum) VALUES (?, ?, ?, ?, ?, ?)`,
+		r.id, r.sagaID, r.seq, r.kind, r.body, r.checksum); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// Incomplete returns the logs of the sagas not marked complete, in the
+// order they began. A record that fails its checksum is skipped if it is
+// the last one written, and is corruption anywhere else.
+func (j *Journal) Incomplete(ctx context.Context) ([]er.SagaLog, error) {
+	tx, err := j.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	var last int64
+	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(id), 0) FROM saga_journal_records`).Scan(&last); err != nil {
+		return nil, err
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT s.saga_id, s.saga, r.id, r.seq, r.kind, r.body, r.checksum
+		FROM saga_journal_sagas s LEFT JOIN saga_journal_records r ON r.saga_id = s.saga_id
+		WHERE s.completed = 0 ORDER BY s.began, s.saga_id, r.seq`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var logs []er.SagaLog
+	for rows.Next() {
+		var saga string
+		var id, seq, checksum sql.NullInt64
+		var kind, body sql.NullString
+		var r sagaRow
+		if err := rows.Scan(&r.sagaID, &saga, &id, &seq, &kind, &body, &checksum); err != nil {
+			return nil, err
+		}
+		if n := len(logs); n == 0 || logs[n-1].ID != r.sagaID {
+			logs = append(logs, er.SagaLog{ID: r.sagaID, Saga: saga})
+		}
+		log := &logs[len(logs)-1]
+		if !id.Valid {
+			return nil, &er.CorruptJournalError{SagaID: r.sagaID, Seq: 1, Reason: "the saga has no records"}
+		}
+		r.id, r.seq, r.kind, r.body, r.checksum = id.Int64, seq.Int64, kind.String, body.String, checksum.Int64
+		if !r.valid() {
+			if r.id == last {
+				continue // a torn last write, set aside at the next Open
+			}
+			return nil, &er.CorruptJournalError{SagaID: r.sagaID, Seq: int(r.seq), Reason: "checksum mismatch"}
+		}
+		rec, err := r.decode()
+		if err != nil {
+			return nil, err
+		}
+		if rec.Seq != len(log.Records)+1 {
+			return nil, &er.CorruptJournalError{SagaID: r.sagaID, Seq: rec.Seq, Reason: fmt.Sprintf("expected record %d", len(log.Records)+1)}
+		}
+		if rec.Seq == 1 && (rec.Kind != er.JournalSagaBegun || rec.Saga != saga) {
+			return nil, &er.CorruptJournalError{SagaID: r.sagaID, Seq: 1, Reason: "the first record does not begin saga " + strconv.Quote(saga)}
+		}
+		log.Records = append(log.Records, rec)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	// A saga whose only record was the torn last one never began.
+	return slices.DeleteFunc(logs, func(l er.SagaLog) bool { return len(l.Records) == 0 }), nil
+}
+
+// Complete marks a saga complete; its records are kept.
+func (j *Journal) Complete(ctx context.Context, id string) error {
+	res, err := j.db.ExecContext(ctx, `UPDATE saga_journal_sagas SET completed = 1 WHERE saga_id = ?`, id)
+	if err != nil {
+		return err
+	}
+	if n, err := res.RowsAffected(); err != nil {
+		return err
+	} else if n == 0 {
+		return &er.JournalStateError{SagaID: id, Err: er.ErrNoSuchSaga}
+	}
+	return nil
+}
+
+// sagaRow is a row of saga_journal_records.
+type sagaRow struct {
+	id, seq  int64
+	sagaID   string
+	kind     string
+	body     string
+	checksum int64
+}
+
+var sagaCastagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// sum is the row's checksum: CRC-32C of saga_id, seq, kind and body, each
+// followed by a NUL.
+func (r *sagaRow) sum() int64 {
+	b := make([]byte, 0, len(r.sagaID)+len(r.kind)+len(r.body)+24)
+	b = append(append(b, r.sagaID...), 0)
+	b = append(strconv.AppendInt(b, r.seq, 10), 0)
+	b = append(append(b, r.kind...), 0)
+	b = append(append(b, r.body...), 0)
+	return int64(crc32.Checksum(b, sagaCastagnoli))
+}
+
+func (r *sagaRow) valid() bool { return r.sum() == r.checksum }
+
+// decode parses a row whose checksum holds, and checks that its body
+// agrees with its columns.
+func (r *sagaRow) decode() (er.JournalRecord, error) {
+	var rec er.JournalRecord
+	if err := json.Unmarshal([]byte(r.body), &rec); err != nil {
+		return rec, &er.CorruptJournalError{SagaID: r.sagaID, Seq: int(r.seq), Reason: "the record does not decode: " + err.Error()}
+	}
+	if rec.SagaID != r.sagaID || int64(rec.Seq) != r.seq || rec.Kind.String() != r.kind {
+		return rec, &er.CorruptJournalError{SagaID: r.sagaID, Seq: int(r.seq), Reason: "the record's body disagrees with its columns"}
+	}
+	return rec, nil
+}
