@@ -54,3 +54,35 @@ func (RealClock) Sleep(ctx context.Context, d time.Duration) error {
 		return ctx.Err()
 	}
 }
+
+// DeadlineClock is implemented by clocks that can arm timers at absolute
+// times. A caller that computes a deadline from Now and then arms a
+// relative timer arms it late if the clock moves in between: by microseconds
+// on the real clock, by whole Advance steps on a manual one. AfterFuncAt and
+// SleepUntil use these methods when the clock has them.
+type DeadlineClock interface {
+	Clock
+	// AfterFuncAt arranges for f to be called once when the clock reaches
+	// t (at once if it has).
+	AfterFuncAt(t time.Time, f func()) Timer
+	// SleepUntil blocks until the clock reaches t or ctx is done.
+	SleepUntil(ctx context.Context, t time.Time) error
+}
+
+// AfterFuncAt arranges for f to be called when c reaches t, exactly when c
+// is a DeadlineClock, else with c.AfterFunc for the time left.
+func AfterFuncAt(c Clock, t time.Time, f func()) Timer {
+	if dc, ok := c.(DeadlineClock); ok {
+		return dc.AfterFuncAt(t, f)
+	}
+	return c.AfterFunc(t.Sub(c.Now()), f)
+}
+
+// SleepUntil blocks until c reaches t or ctx is done, exactly when c is a
+// DeadlineClock, else with c.Sleep for the time left.
+func SleepUntil(c Clock, ctx context.Context, t time.Time) error {
+	if dc, ok := c.(DeadlineClock); ok {
+		return dc.SleepUntil(ctx, t)
+	}
+	return c.Sleep(ctx, t.Sub(c.Now()))
+}

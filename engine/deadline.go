@@ -39,12 +39,11 @@ func WithDeadline(parent context.Context, c Clock, d time.Time) (context.Context
 		ctx.deadline = pd
 		return ctx, stop
 	}
-	left := d.Sub(c.Now())
-	if left <= 0 {
+	if !d.After(c.Now()) {
 		cancel(context.DeadlineExceeded)
 		return ctx, stop
 	}
-	t := c.AfterFunc(left, func() { cancel(context.DeadlineExceeded) })
+	t := AfterFuncAt(c, d, func() { cancel(context.DeadlineExceeded) })
 	return ctx, func() {
 		t.Stop()
 		cancel(nil)

@@ -250,12 +250,12 @@ func (i *Instance[S, E, D]) arm(s int) {
 	epoch := i.epoch
 	for _, slot := range c.def.StateAt(s).Delayed {
 		d := c.delay(c.def.Edge(int(slot)))
-		i.armAt(int(slot), now.Add(d), d, epoch)
+		i.armAt(int(slot), now.Add(d), epoch)
 	}
 }
 
-func (i *Instance[S, E, D]) armAt(slot int, deadline time.Time, d time.Duration, epoch uint64) {
-	t := i.core.clock.AfterFunc(d, func() { i.onTimer(slot, epoch) })
+func (i *Instance[S, E, D]) armAt(slot int, deadline time.Time, epoch uint64) {
+	t := AfterFuncAt(i.core.clock, deadline, func() { i.onTimer(slot, epoch) })
 	i.armed = append(i.armed, armedTimer{slot: slot, deadline: deadline, t: t})
 }
 

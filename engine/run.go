@@ -202,7 +202,7 @@ func (r Run[S, E, D]) Wait(ctx context.Context) error {
 		}
 		p := s.pending[k]
 		if !p.at.IsZero() {
-			if err := c.clock.Sleep(ctx, p.at.Sub(c.clock.Now())); err != nil {
+			if err := SleepUntil(c.clock, ctx, p.at); err != nil {
 				return &NotTransitionedError{Machine: c.def.Name(), State: c.label(c.cur), Event: c.def.Edge(p.slot).Trigger, Err: err}
 			}
 		}

@@ -194,8 +194,8 @@ func Restore[S, E comparable, D any](def *fsm.Definition[S, E, D], s *Snapshot, 
 	var due []int
 	for _, t := range timers {
 		slot := def.Slot(t.Transition)
-		if left := t.Deadline.Sub(now); left > 0 {
-			i.armAt(slot, t.Deadline, left, i.epoch)
+		if t.Deadline.After(now) {
+			i.armAt(slot, t.Deadline, i.epoch)
 		} else {
 			due = append(due, slot)
 		}

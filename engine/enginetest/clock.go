@@ -75,6 +75,28 @@ func (c *Clock) AfterFunc(d time.Duration, f func()) engine.Timer {
 	return e
 }
 
+// AfterFuncAt is AfterFunc with an absolute deadline: f is due when the
+// clock reaches t (now, if t has passed), however the clock moves between
+// the caller reading the time and this call. It implements
+// engine.DeadlineClock.
+func (c *Clock) AfterFuncAt(t time.Time, f func()) engine.Timer {
+	if f == nil {
+		panic("enginetest: AfterFuncAt with nil func")
+	}
+	e := &entry{c: c, f: f}
+	c.mu.Lock()
+	c.pushLocked(e, t.Sub(c.now))
+	c.mu.Unlock()
+	return e
+}
+
+// SleepUntil is Sleep with an absolute deadline: it returns nil once the
+// clock has reached t (at once if it has). It implements
+// engine.DeadlineClock.
+func (c *Clock) SleepUntil(ctx context.Context, t time.Time) error {
+	return c.sleep(ctx, func(time.Time) time.Time { return t })
+}
+
 // Sleep blocks until Advance reaches now+d or ctx is done, and then returns
 // nil or ctx's error. When both have happened by the time the sleeping
 // goroutine runs again, the one that happened first wins: if ctx was
@@ -87,12 +109,24 @@ func (c *Clock) Sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return ctx.Err()
 	}
+	return c.sleep(ctx, func(now time.Time) time.Time { return now.Add(d) })
+}
+
+// sleep is Sleep until the deadline at computes from the clock's time,
+// read under the same lock that registers the sleeper, so the clock cannot
+// move in between.
+func (c *Clock) sleep(ctx context.Context, at func(now time.Time) time.Time) error {
 	done := ctx.Done()
 	if isClosed(done) {
 		return ctx.Err()
 	}
 	e := &entry{c: c, wake: make(chan struct{}), done: done}
 	c.mu.Lock()
+	d := at(c.now).Sub(c.now)
+	if d <= 0 {
+		c.mu.Unlock()
+		return ctx.Err()
+	}
 	c.pushLocked(e, d)
 	if c.changed != nil {
 		close(c.changed)

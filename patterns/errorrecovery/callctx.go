@@ -33,12 +33,13 @@ type callCtx struct {
 	// and skips the lock, which is most of an unarmed attempt's cost.
 	armed atomic.Bool
 
-	mu    sync.Mutex    // guards the fields below
-	gen   uint64        // bumped by reset, so a late timer cannot close a newer done
-	done  chan struct{} // made by the first Done, closed on expiry
-	err   error         // set when done is closed
-	timer engine.Timer  // our deadline's timer, once armed
-	stop  func() bool   // stops the parent's AfterFunc, once armed
+	mu    sync.Mutex           // guards the fields below
+	gen   uint64               // bumped by reset, so a late timer cannot close a newer done
+	done  chan struct{}        // made by the first Done, closed on expiry
+	err   error                // set when done is closed
+	timer engine.Timer         // our deadline's timer, once armed
+	stop  func() bool          // stops the parent's AfterFunc, once armed
+	after map[*func()]struct{} // AfterFunc callbacks still to run at done
 }
 
 type attemptKey struct{}
@@ -64,7 +65,7 @@ func (c *callCtx) reset() {
 		c.stop()
 	}
 	c.gen++
-	c.done, c.err, c.timer, c.stop = nil, nil, nil, nil
+	c.done, c.err, c.timer, c.stop, c.after = nil, nil, nil, nil, nil
 	c.mu.Unlock()
 }
 
@@ -109,13 +110,12 @@ func (c *callCtx) Done() <-chan struct{} {
 		c.closeLocked(err)
 		return c.done
 	}
-	left := c.deadline.Sub(c.clock.Now())
-	if left <= 0 {
+	if !c.deadline.After(c.clock.Now()) {
 		c.closeLocked(context.DeadlineExceeded)
 		return c.done
 	}
 	gen := c.gen
-	c.timer = c.clock.AfterFunc(left, func() { c.expire(gen, context.DeadlineExceeded) })
+	c.timer = engine.AfterFuncAt(c.clock, c.deadline, func() { c.expire(gen, context.DeadlineExceeded) })
 	if c.parent.Done() != nil {
 		c.stop = context.AfterFunc(c.parent, func() { c.expire(gen, c.parent.Err()) })
 	}
@@ -133,6 +133,45 @@ func (c *callCtx) expire(gen uint64, err error) {
 func (c *callCtx) closeLocked(err error) {
 	c.err = err
 	close(c.done)
+	for f := range c.after {
+		go (*f)()
+	}
+	c.after = nil
+}
+
+// AfterFunc arranges for f to run in its own goroutine once c is done, and
+// returns a function that stops that if it has not happened. Package
+// context looks for this method: a context derived from c (the bulkhead
+// derives one while a call waits in its queue) registers here instead of
+// starting a goroutine that watches c, which could outlive the execution
+// whose pooled state c is part of.
+func (c *callCtx) AfterFunc(f func()) (stop func() bool) {
+	if c.deadline.IsZero() {
+		return context.AfterFunc(c.parent, f)
+	}
+	c.Done() // arm the deadline, so that it is what runs f
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err != nil {
+		go f()
+		return func() bool { return false }
+	}
+	if c.after == nil {
+		c.after = map[*func()]struct{}{}
+	}
+	key := &f
+	c.after[key] = struct{}{}
+	gen := c.gen
+	return func() bool {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if c.gen != gen {
+			return false
+		}
+		_, pending := c.after[key]
+		delete(c.after, key)
+		return pending
+	}
 }
 
 // Err reports the parent's error, or context.DeadlineExceeded once our

@@ -155,6 +155,10 @@ type zeroSleepClock struct{ *enginetest.Clock }
 
 func (zeroSleepClock) Sleep(ctx context.Context, d time.Duration) error { return ctx.Err() }
 
+// SleepUntil returns at once too, so this clock is not used as an
+// engine.DeadlineClock through the embedded manual clock's method.
+func (zeroSleepClock) SleepUntil(ctx context.Context, t time.Time) error { return ctx.Err() }
+
 func TestHooksAndTheirOrder(t *testing.T) {
 	var log []string
 	cfg := retryCfg(3, er.Fixed, 0)

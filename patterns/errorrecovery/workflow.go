@@ -82,8 +82,8 @@ type ErrorRecoveryConfig[T any] struct {
 	OnAlert func(failures int)
 
 	// Clock, Random and Observer are as WithClock, WithRandom and
-	// WithObserver; they apply to the shared machines the workflow creates
-	// too.
+	// WithObserver. Clock and Observer apply to the shared machines the
+	// workflow creates too (not to ones passed in, which keep their own).
 	Clock    engine.Clock
 	Random   func() float64
 	Observer engine.Observer
@@ -185,7 +185,7 @@ func NewWorkflow[T any](cfg ErrorRecoveryConfig[T]) (*Workflow[T], error) {
 		if cfg.CircuitBreaker != nil {
 			bc = *cfg.CircuitBreaker
 		}
-		if x.breaker, err = NewCircuitBreaker(bc, WithBreakerClock(x.clock)); err != nil {
+		if x.breaker, err = NewCircuitBreaker(bc, WithBreakerClock(x.clock), WithBreakerObserver(cfg.Observer)); err != nil {
 			return nil, err
 		}
 	}
@@ -200,7 +200,7 @@ func NewWorkflow[T any](cfg ErrorRecoveryConfig[T]) (*Workflow[T], error) {
 		if bc.UseWorkerPool {
 			return nil, configErr(name, "Bulkhead", "UseWorkerPool", "a workflow takes bulkhead slots in the caller's goroutine; share a pool-mode BulkheadExecutor by calling its Execute instead")
 		}
-		if x.bulkhead, err = NewBulkheadExecutor(bc, WithBulkheadClock(x.clock)); err != nil {
+		if x.bulkhead, err = NewBulkheadExecutor(bc, WithBulkheadClock(x.clock), WithBulkheadObserver(cfg.Observer)); err != nil {
 			return nil, err
 		}
 	}

@@ -558,3 +558,46 @@ func TestTimingMetricsAreOptIn(t *testing.T) {
 		}
 	}
 }
+
+// TestQueuedExecutionsCountAgainstTheDeadline queues executions behind a
+// held bulkhead slot under an overall deadline: the wait ends at the
+// deadline on the manual clock, and the contexts the bulkhead derives from
+// the executions' pooled contexts leave no goroutine behind (goleak).
+func TestQueuedExecutionsCountAgainstTheDeadline(t *testing.T) {
+	clk := enginetest.NewClock(time.Time{})
+	bc := er.DefaultBulkheadConfig()
+	bc.MaxConcurrent, bc.MaxQueueSize, bc.QueueTimeout = 1, 10, 0
+	w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.Bulkhead, Bulkhead: &bc, GlobalTimeout: 5 * time.Second, Clock: clk})
+	ctx := context.Background()
+	inside, release := make(chan struct{}), make(chan struct{})
+	holder := make(chan error)
+	go func() {
+		_, err := w.Execute(ctx, func(context.Context) (int, error) { close(inside); <-release; return 1, nil })
+		holder <- err
+	}()
+	<-inside
+	const queued = 4
+	errs := make(chan error, queued)
+	for range queued {
+		go func() {
+			_, err := w.Execute(ctx, func(context.Context) (int, error) { return 2, nil })
+			errs <- err
+		}()
+	}
+	for w.Bulkhead().Metrics().Queued < queued {
+		runtime.Gosched()
+	}
+	clk.Advance(5 * time.Second)
+	for range queued {
+		if err := <-errs; !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("queued past the deadline: %v", err)
+		}
+	}
+	close(release)
+	if err := <-holder; err != nil {
+		t.Errorf("holder: %v", err)
+	}
+	if m := w.Metrics(); m.Timeouts != queued {
+		t.Errorf("metrics %+v, want %d timeouts", m, queued)
+	}
+}
