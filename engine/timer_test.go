@@ -96,6 +96,11 @@ func (c *staleClock) AfterFunc(d time.Duration, f func()) engine.Timer {
 	return c.Clock.AfterFunc(d, func() {})
 }
 
+func (c *staleClock) AfterFuncAt(t time.Time, f func()) engine.Timer {
+	c.held = append(c.held, f)
+	return c.Clock.AfterFuncAt(t, func() {})
+}
+
 func TestInstanceStaleTimerIsIgnoredAfterReentry(t *testing.T) {
 	clk := &staleClock{Clock: enginetest.NewClock(time.Time{})}
 	i, _ := engine.NewInstance(lightDef(t), nil, engine.WithClock(clk))
