@@ -1,0 +1,117 @@
+package cli
+
+import (
+	"context"
+	_ "embed"
+	"fmt"
+	"strings"
+
+	"github.com/statecraft/statecraft/fsm"
+	"github.com/statecraft/statecraft/patterns/errorrecovery"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/config"
+)
+
+// demoConfig is the layered workflow the demo simulates and "render
+// workflow" draws. testdata/configs/layered.yaml is the same file, so that
+// it can be simulated and edited from the shell; a test keeps them equal.
+//
+//go:embed demo.yaml
+var demoConfig []byte
+
+// demoConfigName is the name demo.yaml goes by in messages and output.
+const demoConfigName = "layered.yaml (built in)"
+
+// A machine is a diagram render can draw by name.
+type machine struct {
+	name  string
+	about string
+	draw  func() (fsm.Graph, fsm.DiagramOptions, error)
+}
+
+// machines returns the built-in machines in the order the usage lists
+// them.
+func machines() []machine {
+	return []machine{
+		{"workflow", "the demo's layered workflow (bulkhead, deadline, retry, circuit breaker, fallback), with its shared machines", func() (fsm.Graph, fsm.DiagramOptions, error) {
+			return workflowDiagram(demoConfigName, demoConfig)
+		}},
+		{"retry", "a retry executor's per-call machine (DefaultRetryConfig)", func() (fsm.Graph, fsm.DiagramOptions, error) {
+			r, err := errorrecovery.NewRetryExecutor(errorrecovery.DefaultRetryConfig[any]())
+			if err != nil {
+				return fsm.Graph{}, fsm.DiagramOptions{}, err
+			}
+			return r.Definition().Graph(), fsm.DiagramOptions{}, nil
+		}},
+		{"deadline", "a deadline executor's per-call machine (DefaultDeadlineConfig)", func() (fsm.Graph, fsm.DiagramOptions, error) {
+			d, err := errorrecovery.NewDeadlineExecutor[any](errorrecovery.DefaultDeadlineConfig())
+			if err != nil {
+				return fsm.Graph{}, fsm.DiagramOptions{}, err
+			}
+			return d.Definition().Graph(), fsm.DiagramOptions{}, nil
+		}},
+		{"breaker", "the circuit breaker (BreakerDefinition)", func() (fsm.Graph, fsm.DiagramOptions, error) {
+			return errorrecovery.BreakerDefinition().Graph(), fsm.DiagramOptions{}, nil
+		}},
+		{"bulkhead", "the bulkhead (BulkheadDefinition)", func() (fsm.Graph, fsm.DiagramOptions, error) {
+			return errorrecovery.BulkheadDefinition().Graph(), fsm.DiagramOptions{}, nil
+		}},
+		{"cache", "the result cache (CacheDefinition)", func() (fsm.Graph, fsm.DiagramOptions, error) {
+			return errorrecovery.CacheDefinition().Graph(), fsm.DiagramOptions{}, nil
+		}},
+		{"saga", "a three-step order saga: reserve inventory, charge payment, create shipment", sagaDiagram},
+		{"door", "a sample door: initial and final states, a guard, actions, a delayed transition", func() (fsm.Graph, fsm.DiagramOptions, error) {
+			return sampleDoor().Graph(), fsm.DiagramOptions{}, nil
+		}},
+	}
+}
+
+func lookupMachine(name string) (machine, bool) {
+	for _, m := range machines() {
+		if m.name == name {
+			return m, true
+		}
+	}
+	return machine{}, false
+}
+
+func machineNames() string {
+	var names []string
+	for _, m := range machines() {
+		names = append(names, m.name)
+	}
+	return strings.Join(names, ", ")
+}
+
+// workflowDiagram builds the workflow a config file describes and returns
+// its diagram, with its shared machines as clusters.
+func workflowDiagram(name string, data []byte) (fsm.Graph, fsm.DiagramOptions, error) {
+	cfg, err := config.Parse[any](name, data)
+	if err != nil {
+		return fsm.Graph{}, fsm.DiagramOptions{}, err
+	}
+	w, err := errorrecovery.NewWorkflow(cfg)
+	if err != nil {
+		return fsm.Graph{}, fsm.DiagramOptions{}, err
+	}
+	if b := w.Breaker(); b != nil {
+		defer b.Close()
+	}
+	g, opts := w.Diagram(fsm.DiagramOptions{})
+	return g, opts, nil
+}
+
+// sagaDiagram returns the machine of a sample saga whose steps do nothing.
+func sagaDiagram() (fsm.Graph, fsm.DiagramOptions, error) {
+	type order struct{}
+	noop := func(context.Context, errorrecovery.SagaCall[order]) (struct{}, error) { return struct{}{}, nil }
+	undo := func(context.Context, errorrecovery.SagaCall[order], struct{}) error { return nil }
+	var steps []errorrecovery.SagaStep[order]
+	for _, name := range []string{"reserve inventory", "charge payment", "create shipment"} {
+		steps = append(steps, errorrecovery.NewSagaStep(name, noop, undo))
+	}
+	s, err := errorrecovery.NewSaga("order", errorrecovery.DefaultCompensationConfig(), steps)
+	if err != nil {
+		return fsm.Graph{}, fsm.DiagramOptions{}, fmt.Errorf("sample saga: %w", err)
+	}
+	return s.Definition().Graph(), fsm.DiagramOptions{}, nil
+}

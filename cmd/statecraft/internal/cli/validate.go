@@ -1,0 +1,107 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/statecraft/statecraft/patterns/errorrecovery"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/config"
+)
+
+const validateAbout = `validate checks a workflow config file (YAML or JSON) against the schema
+in docs/cli.md and builds the workflow it describes, as NewWorkflow would.
+It prints "FILE: ok" and the strategies that take part when the file is
+valid (exit status 0); otherwise it prints each problem to standard error
+as FILE:LINE:COLUMN: KEY: PROBLEM (exit status 1).`
+
+// runValidate implements "statecraft validate".
+func runValidate(args []string, env *Env) int {
+	fs := newFlagSet("validate -f CONFIG", validateAbout)
+	file := fs.String("f", "", "the config `file` to check (required)")
+	if code, ok := parse(fs, args, env); !ok {
+		return code
+	}
+	if code, ok := noArgs(fs, env); !ok {
+		return code
+	}
+	if *file == "" {
+		return usageError(fs, env, "-f CONFIG is required")
+	}
+	cfg, err := config.ReadFile[any](*file)
+	if err != nil {
+		if es, ok := errors.AsType[config.Errors](err); ok {
+			fmt.Fprintln(env.Stderr, es.Error())
+			fmt.Fprintf(env.Stderr, "statecraft validate: %s: %s\n", *file, plural(len(es), "problem"))
+			return ExitFail
+		}
+		return fail(env, "validate", err)
+	}
+	return write(env, fmt.Sprintf("%s: ok (%s)\n", *file, strings.Join(strategyNames(cfg), ", ")))
+}
+
+// strategyNames lists the strategies that take part in cfg, in layer
+// order, outermost first.
+func strategyNames(cfg errorrecovery.ErrorRecoveryConfig[any]) []string {
+	names := func(s errorrecovery.Strategy) bool {
+		if cfg.Primary == s {
+			return true
+		}
+		for _, t := range cfg.Secondary {
+			if t == s {
+				return true
+			}
+		}
+		return false
+	}
+	var out []string
+	for _, s := range []struct {
+		s     errorrecovery.Strategy
+		given bool
+	}{
+		{errorrecovery.Cache, cfg.Cache != nil},
+		{errorrecovery.Bulkhead, cfg.Bulkhead != nil},
+		{errorrecovery.Deadline, cfg.Deadline != nil || cfg.GlobalTimeout > 0},
+		{errorrecovery.Retry, cfg.Retry != nil},
+		{errorrecovery.CircuitBreaker, cfg.CircuitBreaker != nil},
+		{errorrecovery.Fallback, cfg.Fallback != nil},
+	} {
+		if s.given || names(s.s) {
+			out = append(out, s.s.String())
+		}
+	}
+	return out
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}
+
+// readConfig reads a config file for simulate, reporting its problems as
+// validate does.
+func readConfig(env *Env, cmd, file string) (errorrecovery.ErrorRecoveryConfig[any], bool) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		fail(env, cmd, err)
+		return errorrecovery.ErrorRecoveryConfig[any]{}, false
+	}
+	return parseConfig(env, cmd, file, data)
+}
+
+func parseConfig(env *Env, cmd, name string, data []byte) (errorrecovery.ErrorRecoveryConfig[any], bool) {
+	cfg, err := config.Parse[any](name, data)
+	if err != nil {
+		if es, ok := errors.AsType[config.Errors](err); ok {
+			fmt.Fprintln(env.Stderr, es.Error())
+			fmt.Fprintf(env.Stderr, "statecraft %s: %s: %s\n", cmd, name, plural(len(es), "problem"))
+		} else {
+			fail(env, cmd, err)
+		}
+		return cfg, false
+	}
+	return cfg, true
+}

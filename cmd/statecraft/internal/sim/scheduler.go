@@ -1,0 +1,223 @@
+package sim
+
+import (
+	"context"
+	"errors"
+	"iter"
+	"runtime"
+	"time"
+
+	"github.com/statecraft/statecraft/engine"
+	"github.com/statecraft/statecraft/engine/enginetest"
+)
+
+// scheduler runs executions in lockstep on a manual clock, and is the
+// engine.Clock the simulated workflow runs on.
+//
+// Each execution is a coroutine (iter.Pull): it runs only when the
+// scheduler resumes it, until it sleeps on the clock or finishes, and
+// meanwhile nothing else runs. An execution sleeps by arming a timer on the
+// manual clock that puts it back in the ready queue, and yielding. When no
+// execution is ready, the scheduler advances the manual clock to its next
+// timer (AdvanceToNext), which runs that timer's callbacks in (deadline,
+// registration) order: arrivals, wake-ups, the breaker's open timeout, the
+// deadlines of attempt contexts. So the order in which executions run, and
+// the draws each makes from the random sources, depend on the seed alone,
+// never on the Go scheduler: the same seed gives the same run.
+//
+// A sleeping execution is also woken when its context is done before its
+// timer fires; the scheduler checks after each step of an execution, since
+// only a step can cancel a context (a bulkhead handing a slot to a queued
+// call, say).
+//
+// What an execution must not do is block on anything but the clock's
+// Sleep: a channel another execution would close can never be closed,
+// since that execution cannot run meanwhile. Run switches off the two
+// features that wait so (cache coalescing, walk-away deadlines) and gives
+// a bulkhead queue without a timeout a very long one, so that queued calls
+// sleep on the clock.
+type scheduler struct {
+	clk   *enginetest.Clock
+	start time.Time
+	cur   *proc   // the execution running, nil between steps
+	ready []*proc // executions to resume, in order
+	// sleeping are the executions asleep in Sleep, in the order they went
+	// to sleep, for the check of their contexts.
+	sleeping []*proc
+	live     int // executions started and not finished
+}
+
+// proc is one execution.
+type proc struct {
+	id    int
+	next  func() (struct{}, bool)
+	stop  func()
+	yield func(struct{}) bool
+
+	// While asleep: the context slept on and the wake-up timer.
+	asleep bool
+	ctx    context.Context
+	timer  engine.Timer
+
+	stopped bool // the simulation gave up on it: Sleep returns at once
+
+	arrival time.Time
+	calls   int
+}
+
+var errStopped = errors.New("sim: simulation stopped")
+
+// Now reports the manual clock's time.
+func (s *scheduler) Now() time.Time { return s.clk.Now() }
+
+// AfterFunc is the manual clock's AfterFunc: f runs in the scheduler's
+// goroutine, between steps of executions.
+func (s *scheduler) AfterFunc(d time.Duration, f func()) engine.Timer { return s.clk.AfterFunc(d, f) }
+
+// Sleep suspends the running execution until the clock has advanced by d,
+// or ctx's deadline on the clock has passed, or ctx is done, and returns
+// nil or ctx's error (context.DeadlineExceeded at the deadline). It may be
+// called only by an execution.
+func (s *scheduler) Sleep(ctx context.Context, d time.Duration) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if d <= 0 {
+		return nil
+	}
+	p := s.cur
+	if p == nil {
+		panic("sim: Sleep called outside an execution")
+	}
+	if p.stopped {
+		return errStopped
+	}
+	now := s.clk.Now()
+	wake := d
+	if dl, ok := ctx.Deadline(); ok {
+		left := dl.Sub(now)
+		if left <= 0 {
+			return context.DeadlineExceeded
+		}
+		wake = min(wake, left)
+	}
+	if ctx != context.Background() {
+		// Let a goroutine this step started run first. Package context
+		// starts one to watch the parent of a context derived from one
+		// of the workflow's own (a bulkhead's wait for a slot derives
+		// from the attempt's context), and it must have read its parent
+		// before the execution owning that parent ends and recycles it.
+		// With one P (see Run), a new goroutine runs at the next
+		// Gosched unless the scheduler's fairness check picks the
+		// global queue first, which it does on one tick in 61, never on
+		// two in a row.
+		runtime.Gosched()
+		runtime.Gosched()
+	}
+	p.asleep, p.ctx = true, ctx
+	p.timer = s.clk.AfterFunc(wake, func() { s.wake(p) })
+	s.sleeping = append(s.sleeping, p)
+	if !p.yield(struct{}{}) {
+		return errStopped
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if dl, ok := ctx.Deadline(); ok && !s.clk.Now().Before(dl) {
+		// The deadline passed on the clock and ctx does not know yet:
+		// it is derived (by package context) from a context of the
+		// workflow whose deadline runs on this clock, and learns of it
+		// from a goroutine of package context, which the clock's timer
+		// has just woken. Wait for it, so that it is done with the
+		// parent before this execution goes on (and its context is
+		// recycled), and so that ctx reports its own error.
+		<-ctx.Done()
+		return ctx.Err()
+	}
+	return nil
+}
+
+// wake makes a sleeping execution ready.
+func (s *scheduler) wake(p *proc) {
+	if !p.asleep {
+		return
+	}
+	p.asleep, p.ctx = false, nil
+	for i, q := range s.sleeping {
+		if q == p {
+			s.sleeping = append(s.sleeping[:i], s.sleeping[i+1:]...)
+			break
+		}
+	}
+	s.ready = append(s.ready, p)
+}
+
+// spawn starts an execution that runs body, ready to take its first step.
+func (s *scheduler) spawn(p *proc, body func(*proc)) {
+	p.next, p.stop = iter.Pull(func(yield func(struct{}) bool) {
+		p.yield = yield
+		body(p)
+	})
+	s.live++
+	s.ready = append(s.ready, p)
+}
+
+// step runs p until it sleeps or finishes.
+func (s *scheduler) step(p *proc) {
+	s.cur = p
+	_, more := p.next()
+	s.cur = nil
+	if !more {
+		s.live--
+		p.stop()
+	}
+}
+
+// checkContexts wakes the sleeping executions whose context is done.
+func (s *scheduler) checkContexts() {
+	for i := 0; i < len(s.sleeping); {
+		p := s.sleeping[i]
+		if p.ctx != context.Background() && p.ctx.Err() != nil {
+			p.timer.Stop()
+			s.wake(p) // removes p from s.sleeping
+			continue
+		}
+		i++
+	}
+}
+
+// errStalled reports executions waiting on something other than the
+// clock, which a simulation cannot advance.
+var errStalled = errors.New("sim: executions are waiting on something other than the clock")
+
+// run steps the executions and advances the clock until done reports true
+// with no execution left.
+func (s *scheduler) run(done func() bool) error {
+	for {
+		for len(s.ready) > 0 {
+			p := s.ready[0]
+			s.ready = s.ready[1:]
+			s.step(p)
+			s.checkContexts()
+		}
+		if s.live == 0 && done() {
+			return nil
+		}
+		if _, ok := s.clk.AdvanceToNext(); !ok {
+			s.abandon()
+			return errStalled
+		}
+	}
+}
+
+// abandon stops every unfinished execution.
+func (s *scheduler) abandon() {
+	for _, p := range s.sleeping {
+		p.timer.Stop()
+		p.stopped = true
+		s.cur = p
+		p.stop()
+		s.cur = nil
+	}
+	s.sleeping = nil
+}

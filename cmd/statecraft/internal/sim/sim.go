@@ -1,0 +1,570 @@
+// Package sim runs a workflow of package errorrecovery against a simulated
+// dependency, as a discrete-event simulation on a manual clock: many
+// executions, arriving over a span of virtual time, each taking the path
+// its outcomes lead it through the workflow's machine. A simulated hour
+// takes a fraction of a second, and the same seed gives the same run, to
+// the byte, on any machine.
+//
+// The scheduler type's comment says how the executions take turns.
+package sim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"time"
+
+	"github.com/statecraft/statecraft/engine"
+	"github.com/statecraft/statecraft/engine/enginetest"
+	"github.com/statecraft/statecraft/fsm"
+	"github.com/statecraft/statecraft/patterns/errorrecovery"
+)
+
+// Arrivals says how executions are spread over Options.Duration.
+type Arrivals uint8
+
+// The arrival processes.
+const (
+	Poisson Arrivals = iota // exponential gaps with mean Duration/Executions
+	Even                    // one every Duration/Executions, from time zero
+)
+
+// String returns "poisson" or "even".
+func (a Arrivals) String() string {
+	if a == Even {
+		return "even"
+	}
+	return "poisson"
+}
+
+// Options configure a simulation.
+type Options struct {
+	// Executions is the number of executions; at least 1, at most
+	// MaxExecutions.
+	Executions int
+	// Duration is the span of virtual time over which executions arrive;
+	// it must be positive. The run itself lasts until the last execution
+	// finishes.
+	Duration time.Duration
+	// Arrivals spreads the arrivals; the zero value is Poisson.
+	Arrivals Arrivals
+	// Seed seeds the random sources: arrivals, the dependency's draws and
+	// the workflow's jitter each get a PCG stream of their own, so that a
+	// change to one (more retries, say) leaves the others as they were.
+	Seed uint64
+	// Dependency is the simulated service.
+	Dependency Dependency
+	// Buckets is the number of rows of Result.Timeline; zero means no
+	// timeline.
+	Buckets int
+	// Progress, when set, is called after each execution finishes with
+	// the number finished so far.
+	Progress func(finished int)
+}
+
+// MaxExecutions bounds Options.Executions.
+const MaxExecutions = 10_000_000
+
+// foreverQueue stands in for a bulkhead QueueTimeout of zero (no timeout),
+// so that a queued call sleeps on the clock; see scheduler.
+const foreverQueue = 1000 * time.Hour
+
+// Run simulates opts.Executions executions of the workflow cfg describes.
+// The workflow runs on the simulation's clock and random source, with an
+// observer of its own; cfg's Clock, Random, Observer, Logger, OnError and
+// OnAlert are replaced, and so are its shared machines, which the
+// simulation builds from their configs so as to watch them (a Breaker,
+// BulkheadExecutor or ResultCache given in cfg is an error). Features that
+// wait other than on the clock are changed as Result.Notes says.
+//
+// Run sets GOMAXPROCS to 1 while it runs (the executions take turns
+// anyway; see scheduler.Sleep for why), so it is meant for a program such
+// as the statecraft command, not for a server. Runs must not overlap.
+func Run(cfg errorrecovery.ErrorRecoveryConfig[any], opts Options) (*Result, error) {
+	switch {
+	case opts.Executions < 1 || opts.Executions > MaxExecutions:
+		return nil, fmt.Errorf("sim: executions %d: want 1 to %d", opts.Executions, MaxExecutions)
+	case opts.Duration <= 0:
+		return nil, fmt.Errorf("sim: duration %v: want a positive duration", opts.Duration)
+	case !(opts.Dependency.FailureRate >= 0 && opts.Dependency.FailureRate <= 1):
+		return nil, fmt.Errorf("sim: failure rate %v: want a number in [0, 1]", opts.Dependency.FailureRate)
+	case cfg.Breaker != nil || cfg.BulkheadExecutor != nil || cfg.ResultCache != nil:
+		return nil, errors.New("sim: the config passes shared machines; the simulation builds its own from their configs")
+	}
+	if opts.Buckets < 0 {
+		return nil, fmt.Errorf("sim: buckets %d: want 0 or more", opts.Buckets)
+	}
+	s := &sim{
+		opts:     opts,
+		arrivals: rand.New(rand.NewPCG(opts.Seed, 1)),
+		draws:    rand.New(rand.NewPCG(opts.Seed, 2)),
+		res:      &Result{Executions: opts.Executions},
+	}
+	s.sched.clk = enginetest.NewClock(time.Time{})
+	s.sched.start = s.sched.clk.Now()
+	jitter := rand.New(rand.NewPCG(opts.Seed, 3))
+	if err := s.prepare(&cfg, jitter.Float64); err != nil {
+		return nil, err
+	}
+	wf, err := errorrecovery.NewWorkflow(cfg)
+	if err != nil {
+		return nil, err
+	}
+	s.wf = wf
+	s.res.wf = wf
+	s.res.Timeline = make([]Bucket, opts.Buckets)
+	for i := range s.res.Timeline {
+		s.res.Timeline[i].Start = time.Duration(i) * s.bucketWidth()
+	}
+
+	// The executions take turns anyway; one P makes a goroutine that
+	// package context starts run at the step's next Gosched (see
+	// scheduler.Sleep).
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	s.sched.clk.AfterFunc(s.gap(0), s.arrive)
+	if err := s.sched.run(func() bool { return s.arrived == opts.Executions }); err != nil {
+		return nil, err
+	}
+	s.finish()
+	return s.res, nil
+}
+
+// sim is one simulation in progress.
+type sim struct {
+	opts     Options
+	sched    scheduler
+	arrivals *rand.Rand // gaps between arrivals
+	draws    *rand.Rand // the dependency's latencies and failures
+	wf       *errorrecovery.Workflow[any]
+	arrived  int
+	finished int
+	inFlight int
+	res      *Result
+	calls    callWatch
+	breaker  *breakerWatch
+	bulkhead *bulkheadWatch
+}
+
+// prepare points cfg at the simulation's clock, random source and
+// observers, and builds the shared machines it names.
+func (s *sim) prepare(cfg *errorrecovery.ErrorRecoveryConfig[any], random func() float64) error {
+	clock := &s.sched
+	cfg.Clock, cfg.Random = clock, random
+	cfg.Logger, cfg.OnError, cfg.OnAlert = nil, nil, nil
+	s.calls.visits = map[int]int{}
+	s.calls.states = map[string]int{}
+	cfg.Observer = &s.calls
+
+	names := func(st errorrecovery.Strategy) bool {
+		return cfg.Primary == st || slices.Contains(cfg.Secondary, st)
+	}
+	if names(errorrecovery.CircuitBreaker) || cfg.CircuitBreaker != nil {
+		bc := errorrecovery.DefaultCircuitBreakerConfig()
+		if cfg.CircuitBreaker != nil {
+			bc = *cfg.CircuitBreaker
+		}
+		s.breaker = &breakerWatch{visits: map[int]int{}, spent: map[string]time.Duration{}, start: s.sched.start, last: s.sched.start}
+		b, err := errorrecovery.NewCircuitBreaker(bc, errorrecovery.WithBreakerClock(clock), errorrecovery.WithBreakerObserver(s.breaker))
+		if err != nil {
+			return err
+		}
+		s.breaker.state = b.State().String()
+		cfg.Breaker = b
+	}
+	if names(errorrecovery.Bulkhead) || cfg.Bulkhead != nil {
+		bc := errorrecovery.DefaultBulkheadConfig()
+		if cfg.Bulkhead != nil {
+			bc = *cfg.Bulkhead
+		}
+		if bc.UseWorkerPool {
+			return errors.New("sim: a workflow's bulkhead cannot use a worker pool")
+		}
+		if bc.QueueTimeout == 0 && bc.MaxQueueSize > 0 {
+			bc.QueueTimeout = foreverQueue
+			s.note("bulkhead: a queue with no timeout waits at most %v here, so that queued calls sleep on the clock", foreverQueue)
+		}
+		s.bulkhead = &bulkheadWatch{visits: map[int]int{}}
+		b, err := errorrecovery.NewBulkheadExecutor(bc, errorrecovery.WithBulkheadClock(clock), errorrecovery.WithBulkheadObserver(s.bulkhead))
+		if err != nil {
+			return err
+		}
+		s.bulkhead.b = b
+		cfg.BulkheadExecutor = b
+	}
+	if names(errorrecovery.Cache) || cfg.Cache != nil {
+		cc := errorrecovery.DefaultCacheConfig()
+		if cfg.Cache != nil {
+			cc = *cfg.Cache
+		}
+		if cc.Coalesce {
+			cc.Coalesce = false
+			s.note("cache: coalescing is off, since a coalesced call waits on a channel, not on the clock")
+		}
+		cfg.Cache = &cc
+	}
+	if cfg.Deadline != nil && cfg.Deadline.WalkAway {
+		d := *cfg.Deadline
+		d.WalkAway = false
+		cfg.Deadline = &d
+		s.note("deadline: walk-away is off (the simulated dependency honours its context, so the outcome is the same)")
+	}
+	return nil
+}
+
+func (s *sim) note(format string, args ...any) {
+	s.res.Notes = append(s.res.Notes, fmt.Sprintf(format, args...))
+}
+
+// gap returns the time from arrival i-1 (or the start) to arrival i.
+func (s *sim) gap(i int) time.Duration {
+	mean := float64(s.opts.Duration) / float64(s.opts.Executions)
+	if s.opts.Arrivals == Even {
+		if i == 0 {
+			return 0
+		}
+		return time.Duration(float64(i)*mean) - time.Duration(float64(i-1)*mean)
+	}
+	return time.Duration(s.arrivals.ExpFloat64() * mean)
+}
+
+// arrive starts the next execution and schedules the one after it. It
+// runs as a timer callback, between steps.
+func (s *sim) arrive() {
+	p := &proc{id: s.arrived, arrival: s.sched.clk.Now()}
+	s.arrived++
+	s.inFlight++
+	s.res.MaxInFlight = max(s.res.MaxInFlight, s.inFlight)
+	s.sched.spawn(p, s.execute)
+	if s.arrived < s.opts.Executions {
+		s.sched.clk.AfterFunc(s.gap(s.arrived), s.arrive)
+	}
+}
+
+// execute is the body of one execution.
+func (s *sim) execute(p *proc) {
+	res, err := s.wf.ExecuteResult(context.Background(), func(ctx context.Context) (any, error) {
+		return s.call(ctx, p)
+	})
+	s.record(p, res.Source, err)
+}
+
+// call is one call of the simulated dependency.
+func (s *sim) call(ctx context.Context, p *proc) (any, error) {
+	p.calls++
+	latency := s.opts.Dependency.Latency.sample(s.draws)
+	failed := s.draws.Float64() < s.opts.Dependency.FailureRate
+	if s.opts.Dependency.inOutage(s.elapsed()) {
+		return nil, errOutage
+	}
+	if err := s.sched.Sleep(ctx, latency); err != nil {
+		return nil, err
+	}
+	if failed {
+		return nil, UnavailableError{}
+	}
+	return "ok", nil
+}
+
+// bucketWidth is the span of arrival time of one row of the timeline.
+func (s *sim) bucketWidth() time.Duration {
+	return max(s.opts.Duration/time.Duration(max(s.opts.Buckets, 1)), 1)
+}
+
+func (s *sim) elapsed() time.Duration { return s.sched.clk.Now().Sub(s.sched.start) }
+
+// record accounts for a finished execution.
+func (s *sim) record(p *proc, src errorrecovery.Source, err error) {
+	r := s.res
+	s.inFlight--
+	s.finished++
+	now := s.sched.clk.Now()
+	r.Elapsed = now.Sub(s.sched.start)
+	r.Latencies = append(r.Latencies, now.Sub(p.arrival))
+	r.Calls += p.calls
+	for len(r.Attempts) <= p.calls {
+		r.Attempts = append(r.Attempts, 0)
+	}
+	r.Attempts[p.calls]++
+	var b Bucket // a scratch one when there is no timeline
+	bp := &b
+	if len(r.Timeline) > 0 {
+		i := int(p.arrival.Sub(s.sched.start) / s.bucketWidth())
+		bp = &r.Timeline[min(i, len(r.Timeline)-1)]
+	}
+	bp.Executions++
+	switch {
+	case err != nil:
+		r.Failed++
+		bp.Failed++
+		r.Failures.add(err)
+	case src == errorrecovery.SourceFunction:
+		r.Succeeded++
+		bp.Succeeded++
+	case src == errorrecovery.SourceCache:
+		r.FromCache++
+		bp.Succeeded++
+	case src == errorrecovery.SourceStaleCache:
+		r.Stale++
+		bp.Fallbacks++
+	default:
+		r.Fallbacks++
+		bp.Fallbacks++
+	}
+	if s.opts.Progress != nil {
+		s.opts.Progress(s.finished)
+	}
+}
+
+// finish completes the result once every execution has finished.
+func (s *sim) finish() {
+	r := s.res
+	slices.Sort(r.Latencies)
+	g := s.wf.Definition().Graph()
+	for i, st := range g.States {
+		n := s.calls.states[st.Label]
+		if i == 0 {
+			n = r.Executions // the initial state is entered by starting
+		}
+		r.Visits = append(r.Visits, StateCount{State: st.Label, Count: n})
+	}
+	r.visits = s.calls.visits
+	if w := s.breaker; w != nil {
+		end := s.sched.clk.Now()
+		w.spent[w.state] += end.Sub(w.last)
+		bs := &BreakerStats{Opens: w.opens, Changes: w.changes, visits: w.visits}
+		for _, st := range s.wf.Breaker().Definition().Graph().States {
+			bs.Time = append(bs.Time, StateTime{State: st.Label, Time: w.spent[st.Label]})
+		}
+		width := s.bucketWidth()
+		state := bs.initial()
+		k := 0
+		for i := range r.Timeline {
+			b := &r.Timeline[i]
+			bucketEnd := b.Start + width
+			if i == len(r.Timeline)-1 {
+				bucketEnd = max(bucketEnd, r.Elapsed+1)
+			}
+			for ; k < len(bs.Changes) && bs.Changes[k].At < bucketEnd; k++ {
+				if bs.Changes[k].To == errorrecovery.BreakerOpen.String() {
+					b.BreakerOpens++
+				}
+				state = bs.Changes[k].To
+			}
+			b.Breaker = state
+		}
+		r.Breaker = bs
+	}
+	if w := s.bulkhead; w != nil {
+		m := w.b.Metrics()
+		hs := &BulkheadStats{Completed: m.Completed, Rejected: m.Rejected, TimedOut: m.TimedOut, visits: w.visits}
+		for i, e := range w.b.Definition().Graph().Edges {
+			if slices.Contains(e.Actions, "enqueue") {
+				hs.Queued += w.visits[i]
+			}
+		}
+		r.Bulkhead = hs
+	}
+}
+
+// Result is what a simulation found.
+type Result struct {
+	// Executions is the number of executions, all finished.
+	Executions int
+	// Succeeded counts executions answered by the dependency, FromCache
+	// those answered by a fresh cache entry, Stale by a stale one,
+	// Fallbacks by a fallback, and Failed those that returned an error.
+	Succeeded, FromCache, Stale, Fallbacks, Failed int
+	// Failures splits Failed by cause.
+	Failures Failures
+	// Calls counts calls of the dependency; Attempts[k] is the number of
+	// executions that called it k times.
+	Calls    int
+	Attempts []int
+	// Latencies are the executions' durations in virtual time, sorted.
+	Latencies []time.Duration
+	// Elapsed is the virtual time from the start to the last execution's
+	// end.
+	Elapsed time.Duration
+	// MaxInFlight is the largest number of executions in progress at once.
+	MaxInFlight int
+	// Visits counts, for each state of the per-call machine in declaration
+	// order, the times executions entered it.
+	Visits []StateCount
+	// Breaker and Bulkhead describe the shared machines; nil when the
+	// workflow has none.
+	Breaker  *BreakerStats
+	Bulkhead *BulkheadStats
+	// Timeline splits the executions by arrival time into equal buckets.
+	Timeline []Bucket
+	// Notes say what the simulation changed in the config, and why.
+	Notes []string
+
+	wf     *errorrecovery.Workflow[any]
+	visits map[int]int // per-call machine, by transition
+}
+
+// Failures splits failed executions by cause.
+type Failures struct {
+	Exhausted        int // every attempt allowed failed
+	TimedOut         int // the overall deadline passed
+	BreakerRejected  int // the circuit breaker refused the call
+	BulkheadRejected int // the bulkhead was full, or the wait for a slot timed out
+	Other            int // a permanent error, such as one retry_on does not list
+}
+
+func (f *Failures) add(err error) {
+	_, timedOut := errors.AsType[*errorrecovery.TimeoutError](err)
+	switch {
+	case errors.Is(err, errorrecovery.ErrExhausted):
+		f.Exhausted++
+	case timedOut:
+		f.TimedOut++
+	case errors.Is(err, errorrecovery.ErrCircuitOpen), errors.Is(err, errorrecovery.ErrTooManyTrials):
+		f.BreakerRejected++
+	case errors.Is(err, errorrecovery.ErrBulkheadFull), errors.Is(err, errorrecovery.ErrQueueTimeout):
+		f.BulkheadRejected++
+	default:
+		f.Other++
+	}
+}
+
+// StateCount is a state's label and a count.
+type StateCount struct {
+	State string
+	Count int
+}
+
+// StateTime is a state's label and the time spent in it.
+type StateTime struct {
+	State string
+	Time  time.Duration
+}
+
+// Change is a change of a shared machine's state.
+type Change struct {
+	At       time.Duration // from the start
+	From, To string
+}
+
+// BreakerStats describe the circuit breaker over the run.
+type BreakerStats struct {
+	// Opens counts the times it opened.
+	Opens int
+	// Time is the time spent in each state, in declaration order, up to
+	// the last execution's end.
+	Time []StateTime
+	// Changes are its state changes, in order.
+	Changes []Change
+
+	visits map[int]int
+}
+
+func (b *BreakerStats) initial() string { return errorrecovery.BreakerClosed.String() }
+
+// BulkheadStats describe the bulkhead over the run.
+type BulkheadStats struct {
+	// Queued counts calls that waited for a slot; Completed those that
+	// ran; Rejected those refused at once; TimedOut those whose wait
+	// timed out.
+	Queued                        int
+	Completed, Rejected, TimedOut uint64
+
+	visits map[int]int
+}
+
+// Bucket is one row of the timeline: the executions that arrived in
+// [Start, Start + Duration/Buckets).
+type Bucket struct {
+	Start                                    time.Duration
+	Executions, Succeeded, Fallbacks, Failed int
+	// BreakerOpens counts the breaker's opens in the bucket, and Breaker
+	// is its state at the bucket's end ("" without a breaker).
+	BreakerOpens int
+	Breaker      string
+}
+
+// Percentile returns the latency at or below which q of the executions
+// finished (nearest rank), for q in [0, 1].
+func (r *Result) Percentile(q float64) time.Duration {
+	n := len(r.Latencies)
+	if n == 0 {
+		return 0
+	}
+	i := int(q*float64(n)+0.999999999) - 1
+	return r.Latencies[min(max(i, 0), n-1)]
+}
+
+// Diagram returns the workflow's diagram (Workflow.Diagram) with the run's
+// visit counts overlaid on the per-call machine and on the breaker and
+// bulkhead clusters.
+func (r *Result) Diagram() (fsm.Graph, fsm.DiagramOptions) {
+	g, opts := r.wf.Diagram(fsm.DiagramOptions{Visits: r.visits})
+	for i := range opts.Clusters {
+		c := &opts.Clusters[i]
+		switch {
+		case r.Breaker != nil && c.Graph.Name == r.wf.Breaker().Definition().Name():
+			c.Visits = r.Breaker.visits
+		case r.Bulkhead != nil && c.Graph.Name == r.wf.Bulkhead().Definition().Name():
+			c.Visits = r.Bulkhead.visits
+		}
+	}
+	return g, opts
+}
+
+// callWatch counts the per-call machine's steps.
+type callWatch struct {
+	visits map[int]int    // by transition
+	states map[string]int // entries, by state label
+}
+
+// Observe counts a step.
+func (w *callWatch) Observe(r engine.Record) {
+	if r.Transition >= 0 {
+		w.visits[r.Transition]++
+		w.states[r.To]++
+	}
+}
+
+// breakerWatch follows the breaker's states.
+type breakerWatch struct {
+	visits  map[int]int
+	spent   map[string]time.Duration
+	start   time.Time
+	last    time.Time // of the last change
+	state   string
+	opens   int
+	changes []Change
+}
+
+// Observe counts a step and times state changes.
+func (w *breakerWatch) Observe(r engine.Record) {
+	if r.Transition < 0 {
+		return
+	}
+	w.visits[r.Transition]++
+	if r.From == r.To {
+		return
+	}
+	w.spent[r.From] += r.Time.Sub(w.last)
+	w.last, w.state = r.Time, r.To
+	w.changes = append(w.changes, Change{At: r.Time.Sub(w.start), From: r.From, To: r.To})
+	if r.To == errorrecovery.BreakerOpen.String() {
+		w.opens++
+	}
+}
+
+// bulkheadWatch counts the bulkhead's steps.
+type bulkheadWatch struct {
+	b      *errorrecovery.BulkheadExecutor
+	visits map[int]int
+}
+
+// Observe counts a step.
+func (w *bulkheadWatch) Observe(r engine.Record) {
+	if r.Transition >= 0 {
+		w.visits[r.Transition]++
+	}
+}
