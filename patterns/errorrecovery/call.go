@@ -458,7 +458,7 @@ func (x *executor[T]) call(ctx context.Context, m callMachine[T]) (CallEvent, er
 			d.permit.Done(d.err)
 		}
 	}
-	if x.stats != nil {
+	if x.stats != nil && x.stats.enabled {
 		x.stats.attempts.Add(1)
 	}
 	return ev, nil

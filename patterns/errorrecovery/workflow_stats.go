@@ -121,34 +121,24 @@ func (s *workflowStats) record(x interface{ now() time.Time }, src Source, start
 	if err != nil {
 		failed = 1
 	}
+	slot := &s.window[(s.next.Add(1)-1)%int64(len(s.window))]
+	if slot.Load() != failed {
+		if old := slot.Swap(failed); old != failed {
+			s.windowFailures.Add(int64(failed - old))
+		}
+	}
 	if s.enabled {
-		s.executions.Add(1)
-		switch src {
-		case SourceCache:
-			s.cacheHits.Add(1)
-		case SourceStaleCache:
-			s.stale.Add(1)
-		case SourceFallbackCache, SourceFallbackService, SourceFallbackFunc, SourceFallbackValue:
-			s.fallbacks.Add(1)
+		if src != SourceFunction {
+			s.countSource(src)
 		}
 		if failed == 1 {
-			s.failures.Add(1)
-			switch {
-			case errors.Is(err, ErrCircuitOpen), errors.Is(err, ErrTooManyTrials), errors.Is(err, ErrBulkheadFull), errors.Is(err, ErrQueueTimeout):
-				s.rejections.Add(1)
-			case errors.Is(err, context.DeadlineExceeded):
-				s.timeouts.Add(1)
-			}
+			s.countFailure(err)
 		}
 		if s.timing && !start.IsZero() {
 			d := int64(x.now().Sub(start))
 			s.totalTime.Add(d)
 			storeMax(&s.maxTime, d)
 		}
-	}
-	slot := &s.window[(s.next.Add(1)-1)%int64(len(s.window))]
-	if old := slot.Swap(failed); old != failed {
-		s.windowFailures.Add(int64(failed - old))
 	}
 	if failed == 1 {
 		if s.logger != nil {
@@ -163,9 +153,30 @@ func (s *workflowStats) record(x interface{ now() time.Time }, src Source, start
 			if s.onAlert != nil && s.alerted.CompareAndSwap(false, true) {
 				s.onAlert(int(f))
 			}
-		} else {
+		} else if s.alerted.Load() {
 			s.alerted.Store(false)
 		}
+	}
+}
+
+func (s *workflowStats) countSource(src Source) {
+	switch src {
+	case SourceCache:
+		s.cacheHits.Add(1)
+	case SourceStaleCache:
+		s.stale.Add(1)
+	case SourceFallbackCache, SourceFallbackService, SourceFallbackFunc, SourceFallbackValue:
+		s.fallbacks.Add(1)
+	}
+}
+
+func (s *workflowStats) countFailure(err error) {
+	s.failures.Add(1)
+	switch {
+	case errors.Is(err, ErrCircuitOpen), errors.Is(err, ErrTooManyTrials), errors.Is(err, ErrBulkheadFull), errors.Is(err, ErrQueueTimeout):
+		s.rejections.Add(1)
+	case errors.Is(err, context.DeadlineExceeded):
+		s.timeouts.Add(1)
 	}
 }
 
@@ -178,8 +189,11 @@ func storeMax(a *atomic.Int64, d int64) {
 }
 
 func (s *workflowStats) metrics() WorkflowMetrics {
+	if !s.enabled {
+		return WorkflowMetrics{}
+	}
 	m := WorkflowMetrics{
-		Executions: s.executions.Load(), Failures: s.failures.Load(), Calls: s.attempts.Load(),
+		Executions: s.next.Load(), Failures: s.failures.Load(), Calls: s.attempts.Load(),
 		Retries: s.retries.Load(), Fallbacks: s.fallbacks.Load(), CacheHits: s.cacheHits.Load(),
 		StaleServed: s.stale.Load(), Rejections: s.rejections.Load(), Timeouts: s.timeouts.Load(),
 		TotalTime: time.Duration(s.totalTime.Load()), MaxTime: time.Duration(s.maxTime.Load()),
