@@ -119,7 +119,9 @@ func TestBreakerUnderConcurrentCallsKeepsItsInvariants(t *testing.T) {
 			}
 			defer b.Close()
 
-			var trials, maxTrials, admitted, rejected, trialsRun atomic.Int64
+			var maxTrials, admitted, rejected, trialsRun atomic.Int64
+			var trialsMu sync.Mutex
+			trialsByGen := map[uint32]int{}
 			stop := make(chan struct{})
 			var drivers sync.WaitGroup
 			drivers.Go(func() { // the clock, and now and then a manual control
@@ -156,12 +158,17 @@ func TestBreakerUnderConcurrentCallsKeepsItsInvariants(t *testing.T) {
 							continue
 						}
 						admitted.Add(1)
+						// Trial slots are counted per half-open period (generation):
+						// a trial admitted in an earlier period may still be running.
 						trial := p.state == BreakerHalfOpen
 						if trial {
 							trialsRun.Add(1)
-							if n := trials.Add(1); n > int64(cfg.HalfOpenMaxCalls) {
-								maxTrials.Store(n)
+							trialsMu.Lock()
+							trialsByGen[p.gen]++
+							if n := trialsByGen[p.gen]; n > cfg.HalfOpenMaxCalls {
+								maxTrials.Store(int64(n))
 							}
+							trialsMu.Unlock()
 						}
 						if r.IntN(5) == 0 { // a call that takes a while, perhaps slow
 							_ = clk.Sleep(context.Background(), time.Duration(r.IntN(3))*time.Millisecond)
@@ -174,7 +181,9 @@ func TestBreakerUnderConcurrentCallsKeepsItsInvariants(t *testing.T) {
 							outcome = context.Canceled
 						}
 						if trial {
-							trials.Add(-1) // before Done gives the slot back
+							trialsMu.Lock()
+							trialsByGen[p.gen]-- // before Done gives the slot back
+							trialsMu.Unlock()
 						}
 						p.Done(outcome)
 					}
@@ -185,7 +194,7 @@ func TestBreakerUnderConcurrentCallsKeepsItsInvariants(t *testing.T) {
 			drivers.Wait()
 
 			if n := maxTrials.Load(); n != 0 {
-				t.Fatalf("%d trials were in flight at once, more than HalfOpenMaxCalls", n)
+				t.Fatalf("%d trials of one half-open period were in flight at once, more than HalfOpenMaxCalls", n)
 			}
 			m := b.Metrics()
 			if m.TrialsInFlight != 0 {
