@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -240,8 +241,14 @@ func TestBuiltInErrorClasses(t *testing.T) {
 	}
 }
 
-func TestRegisterErrorClass(t *testing.T) {
+// registerTeapot registers the test's class once per test binary, so the
+// test can run more than once (-count) in one process.
+var registerTeapot = sync.OnceFunc(func() {
 	config.RegisterErrorClass("test_teapot", errorrecovery.ErrorFunc(func(err error) bool { return err.Error() == "teapot" }))
+})
+
+func TestRegisterErrorClass(t *testing.T) {
+	registerTeapot()
 	cfg, err := config.Parse[any]("x.yaml", []byte("primary: RETRY\nretry: {retry_on: [Test_Teapot]}\n"))
 	if err != nil {
 		t.Fatal(err)
