@@ -263,18 +263,27 @@ func (c *ResultCache[T]) fire(e CacheEvent) {
 	c.inst.Fire(context.Background(), e)
 }
 
-// join registers interest in the call in flight for key: the first
-// caller becomes its leader (and must publish), later callers follow and
-// wait on its done channel.
-func (c *ResultCache[T]) join(key string) (call *cacheCall[T], leader bool) {
+// getOrJoin is Get for a fresh entry, and otherwise registers interest in
+// the call in flight for key, under one lock: the first caller becomes the
+// call's leader (and must publish), later callers follow and wait on its
+// done channel. Checking and joining together means a caller cannot miss
+// the entry a leader is about to store and then miss the leader too.
+func (c *ResultCache[T]) getOrJoin(key string) (value T, age time.Duration, call *cacheCall[T], leader bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if el, found := c.entries[key]; found {
+		e := el.Value.(*cacheEntry[T])
+		if age = c.clock.Now().Sub(e.stored); age < c.cfg.TTL {
+			c.lru.MoveToFront(el)
+			return e.value, age, nil, false
+		}
+	}
 	if f, ok := c.inflight[key]; ok {
-		return f, false
+		return value, 0, f, false
 	}
 	f := &cacheCall[T]{done: make(chan struct{})}
 	c.inflight[key] = f
-	return f, true
+	return value, 0, f, true
 }
 
 // publish ends the call a leader led, handing its result to its followers.

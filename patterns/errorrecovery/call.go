@@ -382,8 +382,12 @@ func (x *executor[T]) lookup(ctx context.Context, m callMachine[T]) (CallEvent, 
 	if !c.cfg.Coalesce {
 		return EventMiss, nil
 	}
-	call, leader := c.join(d.key)
-	if leader {
+	v, age, call, leader := c.getOrJoin(d.key)
+	switch {
+	case call == nil: // stored since the first look
+		d.result, d.source, d.age = v, SourceCache, age
+		return EventHit, nil
+	case leader:
 		d.lead = call
 		return EventMiss, nil
 	}

@@ -89,13 +89,16 @@ type workflowStats struct {
 	onError func(error)
 	onAlert func(int)
 
-	executions, failures, attempts, retries, fallbacks, cacheHits, stale, rejections, timeouts atomic.Int64
-	totalTime, maxTime                                                                         atomic.Int64
+	failures, attempts, retries, fallbacks, cacheHits, stale, rejections, timeouts atomic.Int64
+	totalTime, maxTime                                                             atomic.Int64
 
 	// The health window: a ring of the last len(window) outcomes (1 for a
-	// failure); next counts executions recorded, windowFailures the 1s in
-	// the ring. An execution swaps its slot and adjusts the count by the
-	// difference, so the two agree once concurrent recorders are done.
+	// failure); next counts executions recorded (it is the Executions
+	// metric too), windowFailures the 1s in the ring. An execution whose
+	// slot holds a different outcome swaps it and adjusts the count by the
+	// difference, so the two agree once concurrent recorders are done; one
+	// whose slot already holds its outcome (a success after a success, the
+	// common case) writes nothing, saving an atomic exchange.
 	window         []atomic.Int32
 	next           atomic.Int64
 	windowFailures atomic.Int64
