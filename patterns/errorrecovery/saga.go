@@ -230,7 +230,11 @@ func (s *Saga[T]) Definition() *fsm.Definition[SagaState, SagaEvent, SagaRun[T]]
 //     ErrCompensationFailed when one failed (state CompensationFailed,
 //     with Owed listing what the journal still holds owed);
 //   - a *JournalError when the journal refused the saga's first record
-//     (ErrSagaExists for an id it holds): no step ran.
+//     (ErrSagaExists for an id it holds): no step ran;
+//   - a *JournalError matching ErrLeaseLost when the journal is a
+//     LeasedJournal that no longer leases the saga to this process: the
+//     run stopped before its next side effect, and the replica that
+//     claimed the saga finishes it.
 //
 // Compensations run with ctx's values but not its cancellation: a saga
 // whose caller gave up is still rolled back. A panic in an action ends the
@@ -268,19 +272,33 @@ func (s *Saga[T]) Run(ctx context.Context, id string, state T) (T, error) {
 	return state, err
 }
 
-// finish reads a run's outcome, releases it, and re-raises a panic from
+// finish reads a run's outcome, releases it (and the saga's lease, if the
+// run held one and did not complete the saga), and re-raises a panic from
 // an action. err is Fire's: an action error from the journal writes of the
-// transitions out of Start or into a final state is unwrapped to its
-// *JournalError.
+// transitions out of Start or into a final state, or from a journal write
+// that found the lease lost, is unwrapped to its *JournalError.
 func (s *Saga[T]) finish(run engine.Run[SagaState, SagaEvent, SagaRun[T]], err error) (T, SagaState, *SagaError, error) {
 	d := run.Data()
 	state, final, at := d.state, d.final, run.State()
+	var relErr error
+	if d.held && !d.completed {
+		if rerr := sagaRelease(d.undoCtx, d.journal, d.id); rerr != nil {
+			relErr = &JournalError{Saga: s.name, ID: d.id, Op: "release", Err: rerr}
+		}
+	}
 	run.Release()
 	if pe, ok := errors.AsType[*engine.PanicError](err); ok {
 		panic(pe.Value)
 	}
 	if ae, ok := errors.AsType[*engine.ActionError](err); ok {
 		err = ae.Err
+	}
+	if relErr != nil {
+		if final != nil {
+			final.Journal = append(final.Journal, relErr)
+		} else {
+			err = errors.Join(err, relErr)
+		}
 	}
 	return state, at, final, err
 }
@@ -307,6 +325,9 @@ type SagaRun[T any] struct {
 	stepCtx  context.Context // forward actions: the caller's, bounded by the saga timeout
 	undoCtx  context.Context // compensations and journal writes: never cancelled
 	deadline time.Time       // the saga timeout's deadline; zero when none
+
+	held      bool // the journal holds the saga for this run: its first record was written, or Recover claimed it
+	completed bool // the journal marked the saga complete
 
 	steps       []sagaStepRun
 	cause       error            // why the saga compensates
@@ -385,11 +406,16 @@ func (s *Saga[T]) recordBegin(_ context.Context, m sagaMachine[T]) error {
 	if err != nil {
 		return &JournalError{Saga: s.name, ID: d.id, Op: "encode state", Err: err}
 	}
-	return s.record(d, JournalRecord{Kind: JournalSagaBegun, Saga: s.name, Steps: s.stepNames(), State: state}, 0)
+	if err := s.record(d, JournalRecord{Kind: JournalSagaBegun, Saga: s.name, Steps: s.stepNames(), State: state}, 0); err != nil {
+		return err
+	}
+	d.held = true
+	return nil
 }
 
 // forward is the choice function of Stepi: journal, run the step's
-// action, journal its outcome, and leave by it.
+// action, journal its outcome, and leave by it. A journal write that finds
+// the saga's lease lost is its error: the run stops here.
 func (s *Saga[T]) forward(_ context.Context, m sagaMachine[T]) (SagaEvent, error) {
 	d := m.Data()
 	i := m.State().Step
@@ -407,6 +433,9 @@ func (s *Saga[T]) forward(_ context.Context, m sagaMachine[T]) (SagaEvent, error
 		return SagaStepFailed, nil
 	}
 	if err := s.record(d, JournalRecord{Kind: JournalStepStarted, Step: st.name, Key: call.Key}, SagaPhaseForward); err != nil {
+		if leaseLost(err) {
+			return 0, err
+		}
 		d.cause = stepErr(err)
 		return SagaStepFailed, nil
 	}
@@ -425,7 +454,9 @@ func (s *Saga[T]) forward(_ context.Context, m sagaMachine[T]) (SagaEvent, error
 	}
 	if err != nil {
 		r.fwd = sagaFailed
-		if jerr := s.record(d, JournalRecord{Kind: JournalStepFailed, Step: st.name, Err: err.Error()}, SagaPhaseForward); jerr != nil {
+		if jerr := s.record(d, JournalRecord{Kind: JournalStepFailed, Step: st.name, Err: err.Error()}, SagaPhaseForward); leaseLost(jerr) {
+			return 0, jerr
+		} else if jerr != nil {
 			d.journalErrs = append(d.journalErrs, jerr)
 		}
 		if s.timedOut(d) {
@@ -449,6 +480,9 @@ func (s *Saga[T]) forward(_ context.Context, m sagaMachine[T]) (SagaEvent, error
 		} else {
 			err = s.record(d, JournalRecord{Kind: JournalStepDone, Step: st.name, Output: raw, State: state}, SagaPhaseForward)
 		}
+		if leaseLost(err) {
+			return 0, err
+		}
 		if err != nil {
 			d.cause = stepErr(err)
 			return SagaUnrecorded, nil
@@ -468,14 +502,18 @@ func (s *Saga[T]) onCompensationStart(_ context.Context, m sagaMachine[T]) error
 }
 
 // compensate is the choice function of Compensatingi: undo step i if that
-// is owed, journaling before and after.
+// is owed, journaling before and after. Journal errors are collected and
+// the compensation runs anyway, except with a LeasedJournal: there a write
+// that finds the lease lost, or a failed write before the compensation
+// (the lease could not be confirmed), is its error, and the run stops
+// here, before the compensation if it had not started.
 func (s *Saga[T]) compensate(_ context.Context, m sagaMachine[T]) (SagaEvent, error) {
 	d := m.Data()
 	i := m.State().Step
 	st, r := &s.steps[i-1], &d.steps[i-1]
 	if r.fwd == sagaStarted && st.resolve != nil {
-		if ev, settled := s.resolve(d, st, r); settled {
-			return ev, nil
+		if ev, settled, err := s.resolve(d, st, r); err != nil || settled {
+			return ev, err
 		}
 	}
 	if !r.owed() {
@@ -483,6 +521,9 @@ func (s *Saga[T]) compensate(_ context.Context, m sagaMachine[T]) (SagaEvent, er
 	}
 	call := s.call(d, st.name, SagaPhaseCompensate)
 	if err := s.record(d, JournalRecord{Kind: JournalCompensationStarted, Step: st.name, Key: call.Key}, SagaPhaseCompensate); err != nil {
+		if _, leased := d.journal.(LeasedJournal); leased || leaseLost(err) {
+			return 0, err
+		}
 		d.journalErrs = append(d.journalErrs, err)
 	}
 	r.comp = sagaStarted
@@ -495,14 +536,18 @@ func (s *Saga[T]) compensate(_ context.Context, m sagaMachine[T]) (SagaEvent, er
 	}
 	if err != nil {
 		r.comp = sagaFailed
-		if jerr := s.record(d, JournalRecord{Kind: JournalCompensationFailed, Step: st.name, Err: err.Error()}, SagaPhaseCompensate); jerr != nil {
+		if jerr := s.record(d, JournalRecord{Kind: JournalCompensationFailed, Step: st.name, Err: err.Error()}, SagaPhaseCompensate); leaseLost(jerr) {
+			return 0, jerr
+		} else if jerr != nil {
 			d.journalErrs = append(d.journalErrs, jerr)
 		}
 		d.undoErrs = append(d.undoErrs, &SagaStepError{Saga: s.name, ID: d.id, Step: st.name, Phase: SagaPhaseCompensate, Key: call.Key, Err: err})
 		return SagaUndoFailed, nil
 	}
 	r.comp = sagaSucceeded
-	if err := s.record(d, JournalRecord{Kind: JournalCompensationDone, Step: st.name}, SagaPhaseCompensate); err != nil {
+	if err := s.record(d, JournalRecord{Kind: JournalCompensationDone, Step: st.name}, SagaPhaseCompensate); leaseLost(err) {
+		return 0, err
+	} else if err != nil {
 		d.journalErrs = append(d.journalErrs, err)
 	}
 	return SagaUndone, nil
@@ -512,8 +557,9 @@ func (s *Saga[T]) compensate(_ context.Context, m sagaMachine[T]) (SagaEvent, er
 // outcome is unknown, and journals the answer. It reports the event to
 // leave by when that is settled here: not owed (no effect), or undo
 // failed (the hook failed). Otherwise the step is now known done and its
-// compensation is owed.
-func (s *Saga[T]) resolve(d *SagaRun[T], st *SagaStep[T], r *sagaStepRun) (SagaEvent, bool) {
+// compensation is owed. Its error is a journal write that found the
+// saga's lease lost.
+func (s *Saga[T]) resolve(d *SagaRun[T], st *SagaStep[T], r *sagaStepRun) (SagaEvent, bool, error) {
 	call := s.call(d, st.name, SagaPhaseForward)
 	applied, out, err := st.resolve(d.undoCtx, call)
 	var raw json.RawMessage
@@ -525,7 +571,7 @@ func (s *Saga[T]) resolve(d *SagaRun[T], st *SagaStep[T], r *sagaStepRun) (SagaE
 	if err != nil {
 		d.undoErrs = append(d.undoErrs, &SagaStepError{Saga: s.name, ID: d.id, Step: st.name, Phase: SagaPhaseCompensate,
 			Key: IdempotencyKey(d.id, st.name, SagaPhaseCompensate), Err: fmt.Errorf("errorrecovery: resolving the outcome of step %q: %w", st.name, err)})
-		return SagaUndoFailed, true
+		return SagaUndoFailed, true, nil
 	}
 	rec := JournalRecord{Kind: JournalStepFailed, Step: st.name, Err: "resolved: took no effect"}
 	if applied {
@@ -534,13 +580,15 @@ func (s *Saga[T]) resolve(d *SagaRun[T], st *SagaStep[T], r *sagaStepRun) (SagaE
 	} else {
 		r.fwd = sagaFailed
 	}
-	if jerr := s.record(d, rec, SagaPhaseForward); jerr != nil {
+	if jerr := s.record(d, rec, SagaPhaseForward); leaseLost(jerr) {
+		return 0, false, jerr
+	} else if jerr != nil {
 		d.journalErrs = append(d.journalErrs, jerr)
 	}
 	if !applied {
-		return SagaNotOwed, true
+		return SagaNotOwed, true, nil
 	}
-	return 0, false
+	return 0, false, nil
 }
 
 // settle is the entry action of Compensated and CompensationFailed: it
@@ -571,5 +619,6 @@ func (s *Saga[T]) markComplete(_ context.Context, m sagaMachine[T]) error {
 	if err := d.journal.Complete(d.undoCtx, d.id); err != nil {
 		return &JournalError{Saga: s.name, ID: d.id, Op: "complete", Err: err}
 	}
+	d.completed = true
 	return nil
 }

@@ -16,7 +16,9 @@ import (
 //
 // Implementations must be safe for concurrent use. This package has an
 // in-memory one (MemoryJournal, for tests); package sqlitejournal keeps one
-// in a SQLite file.
+// in a SQLite file, and package pgjournal one in PostgreSQL, shared by
+// replicas that lease each saga (LeasedJournal). Package journaltest checks
+// an implementation against this contract.
 type Journal interface {
 	// Append records rec durably before returning; the journal sets its
 	// Seq. A JournalSagaBegun record starts a saga and must come first; a
@@ -25,8 +27,9 @@ type Journal interface {
 	// refused with an error matching ErrNoSuchSaga.
 	Append(ctx context.Context, rec JournalRecord) error
 	// Incomplete returns the log of every saga not marked complete, in the
-	// order the sagas began. A journal that finds its records damaged
-	// returns an error matching ErrCorruptJournal rather than guess.
+	// order the sagas began (a LeasedJournal: of those it could claim). A
+	// journal that finds its records damaged returns an error matching
+	// ErrCorruptJournal rather than guess.
 	Incomplete(ctx context.Context) ([]SagaLog, error)
 	// Complete marks a saga complete, so that Incomplete leaves it out.
 	// An unknown id is refused with an error matching ErrNoSuchSaga.

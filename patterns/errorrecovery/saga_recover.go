@@ -44,8 +44,10 @@ type RecoveredSaga struct {
 	// ID is the saga's id and Saga its name.
 	ID, Saga string
 	// State is the final state its recovery reached: Done (every step
-	// had been recorded done), Compensated or CompensationFailed; Start
-	// when it could not be recovered at all.
+	// had been recorded done, none compensated), Compensated or
+	// CompensationFailed; Start
+	// when it could not be recovered at all; the state it stopped in when
+	// its LeasedJournal found the lease lost (Err matches ErrLeaseLost).
 	State SagaState
 	// Err is nil when the saga reached Done or Compensated and the journal
 	// marked it complete; otherwise why not: a *SagaError in
@@ -56,12 +58,17 @@ type RecoveredSaga struct {
 
 // Recover finishes the sagas that j holds incomplete, typically those a
 // crashed process was running; call it at startup, before new runs,
-// since a saga still running in this process looks the same. Each saga is
+// since a saga still running in this process looks the same. A
+// LeasedJournal (one database shared by replicas) returns only the sagas
+// whose lease expired or was released, and claims them: there Recover may
+// be called at any time, on any replica, and two replicas never recover
+// the same saga at once. Each saga is
 // found in reg by its journaled name and run as a recovery of its
 // machine, which by default rolls back:
 //
 //   - completed forward steps are never run again;
-//   - a saga whose every step was recorded done just reaches Done;
+//   - a saga whose every step was recorded done, and none compensated,
+//     just reaches Done;
 //   - otherwise each compensation still owed runs, last step first, each at
 //     least once with its idempotency key (again, if a crash interrupted
 //     it), so each effect happens once per key;
@@ -73,7 +80,8 @@ type RecoveredSaga struct {
 // not finish, joined (a nil reg finds no saga). Its error alone is returned when j cannot be read
 // (a *CorruptJournalError, say): nothing is then recovered. ctx is checked
 // between sagas; compensations run with its values but not its
-// cancellation.
+// cancellation. The lease of every saga claimed but not completed is
+// released, so the next Recover can try it again at once.
 func Recover(ctx context.Context, j Journal, reg *SagaRegistry) ([]RecoveredSaga, error) {
 	logs, err := j.Incomplete(ctx)
 	if err != nil {
@@ -84,9 +92,14 @@ func Recover(ctx context.Context, j Journal, reg *SagaRegistry) ([]RecoveredSaga
 	}
 	var done []RecoveredSaga
 	var errs []error
-	for _, log := range logs {
+	for k, log := range logs {
 		if err := ctx.Err(); err != nil {
 			errs = append(errs, err)
+			for _, l := range logs[k:] {
+				if rerr := sagaRelease(context.WithoutCancel(ctx), j, l.ID); rerr != nil {
+					errs = append(errs, rerr)
+				}
+			}
 			break
 		}
 		var r RecoveredSaga
@@ -94,6 +107,9 @@ func Recover(ctx context.Context, j Journal, reg *SagaRegistry) ([]RecoveredSaga
 			r = s.recoverLog(ctx, j, log)
 		} else {
 			r = RecoveredSaga{ID: log.ID, Saga: log.Saga, Err: &UnknownSagaError{Saga: log.Saga, ID: log.ID, Reason: "no saga of that name in the registry"}}
+			if rerr := sagaRelease(context.WithoutCancel(ctx), j, log.ID); rerr != nil {
+				r.Err = errors.Join(r.Err, rerr)
+			}
 		}
 		done = append(done, r)
 		if r.Err != nil {
@@ -104,23 +120,32 @@ func Recover(ctx context.Context, j Journal, reg *SagaRegistry) ([]RecoveredSaga
 }
 
 // recoverLog rebuilds a run's data from its log and fires the event out
-// of Start that recovery takes: all done, or roll back.
+// of Start that recovery takes: all done, or roll back. A saga it cannot
+// run has its lease (if any) released here; one it runs, by finish.
 func (s *Saga[T]) recoverLog(ctx context.Context, j Journal, log SagaLog) RecoveredSaga {
 	res := RecoveredSaga{ID: log.ID, Saga: log.Saga}
+	notRun := func(err error) RecoveredSaga {
+		res.Err = err
+		if rerr := sagaRelease(context.WithoutCancel(ctx), j, log.ID); rerr != nil {
+			res.Err = errors.Join(err, &JournalError{Saga: s.name, ID: log.ID, Op: "release", Err: rerr})
+		}
+		return res
+	}
 	steps, stateJSON, err := s.parseLog(log)
 	if err != nil {
-		res.Err = err
-		return res
+		return notRun(err)
 	}
 	var state T
 	if len(stateJSON) > 0 {
 		if err := json.Unmarshal(stateJSON, &state); err != nil {
-			res.Err = &CorruptJournalError{SagaID: log.ID, Reason: "the saga's state does not decode: " + err.Error()}
-			return res
+			return notRun(&CorruptJournalError{SagaID: log.ID, Reason: "the saga's state does not decode: " + err.Error()})
 		}
 	}
+	// All done only if no roll-back had begun: a recovery that resolved
+	// the last step as done journals it done, then compensates; if it is
+	// interrupted, the next one must go on rolling back.
 	ev := SagaRollBack
-	if !slices.ContainsFunc(steps, func(r sagaStepRun) bool { return r.fwd != sagaSucceeded }) {
+	if !slices.ContainsFunc(steps, func(r sagaStepRun) bool { return r.fwd != sagaSucceeded || r.comp != sagaNone }) {
 		ev = SagaAllDone
 	}
 	mctx := context.WithoutCancel(ctx)
@@ -128,7 +153,7 @@ func (s *Saga[T]) recoverLog(ctx context.Context, j Journal, log SagaLog) Recove
 	if err == nil {
 		*run.Data() = SagaRun[T]{
 			id: log.ID, state: state, journal: j,
-			stepCtx: mctx, undoCtx: mctx,
+			stepCtx: mctx, undoCtx: mctx, held: true,
 			steps: steps, cause: ErrSagaInterrupted,
 		}
 		_, err = run.Fire(mctx, ev)

@@ -217,6 +217,22 @@ func TestRecoverSkipsCompensationsAlreadyDone(t *testing.T) {
 	wantCalls(t, &c, "undo a(A)")
 }
 
+// A recovery that resolved c's unknown outcome as done journaled c done,
+// then undid it, and was interrupted: every step now reads done, but the
+// roll-back has begun and must go on.
+func TestRecoverGoesOnRollingBackARollBackThatWasInterrupted(t *testing.T) {
+	j := er.NewMemoryJournal()
+	journalOf(t, j, "t8", "step-started a", "step-done a=A", "step-started b", "step-done b=B", "step-started c",
+		"step-done c=C", "compensation-started c", "compensation-done c")
+	var c tripCalls
+	res := mustRecover(t, j, tripSaga(t, j, &c, nil, nil))
+	wantCalls(t, &c, "undo b(B)", "undo a(A)")
+	if len(res) != 1 || res[0].State.Kind != er.SagaCompensated {
+		t.Errorf("result %+v, want Compensated", res)
+	}
+	wantComplete(t, j, "t8")
+}
+
 func TestRecoverOfASagaWhoseStepsAllCompletedReachesDone(t *testing.T) {
 	j := er.NewMemoryJournal()
 	journalOf(t, j, "t7", "step-started a", "step-done a=A", "step-started b", "step-done b=B", "step-started c", "step-done c=C")
