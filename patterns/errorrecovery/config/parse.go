@@ -262,19 +262,26 @@ func renameFields(config, reason string) string {
 // mention returns the path of the primary or secondary entry naming s, or
 // "".
 func (p *parsing) mention(s errorrecovery.Strategy) string {
-	for i := 0; ; i++ {
-		path := fmt.Sprintf("secondary[%d]", i)
-		if !p.ix.has(path) {
-			break
-		}
-		if p.strategies[path] == s {
-			return path
-		}
+	if path := p.secondaryNaming(s, 0); path != "" {
+		return path
 	}
 	if p.strategies["primary"] == s {
 		return "primary"
 	}
 	return ""
+}
+
+// secondaryNaming returns the path of the first secondary entry from
+// index i on that names s, or "".
+func (p *parsing) secondaryNaming(s errorrecovery.Strategy, i int) string {
+	path := fmt.Sprintf("secondary[%d]", i)
+	switch {
+	case !p.ix.has(path):
+		return ""
+	case p.strategies[path] == s:
+		return path
+	}
+	return p.secondaryNaming(s, i+1)
 }
 
 // duration parses the Go duration at path, recording a problem if it is

@@ -82,21 +82,19 @@ func (ix index) has(path string) bool {
 // at returns the line and column of path's value (or key), or of the
 // nearest enclosing setting the file has; zeros when there is none.
 func (ix index) at(path string) (line, col int) {
-	for {
-		if pl, ok := ix[path]; ok {
-			pos := pl.value
-			if pos == nil || pos.Line == 0 {
-				pos = pl.key
-			}
-			if pos != nil {
-				return pos.Line, pos.Column
-			}
+	if pl, ok := ix[path]; ok {
+		pos := pl.value
+		if pos == nil || pos.Line == 0 {
+			pos = pl.key
 		}
-		if path == "" {
-			return 0, 0
+		if pos != nil {
+			return pos.Line, pos.Column
 		}
-		path = parent(path)
 	}
+	if path == "" {
+		return 0, 0
+	}
+	return ix.at(parent(path))
 }
 
 // pathAt returns the path of the setting whose key or value starts at
