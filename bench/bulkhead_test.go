@@ -1,0 +1,107 @@
+package bench
+
+import (
+	"context"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/failsafe-go/failsafe-go"
+	"github.com/failsafe-go/failsafe-go/bulkhead"
+
+	er "github.com/statecraft/statecraft/patterns/errorrecovery"
+)
+
+// The bulkheads compared: 10 slots, a wait of at most 30 s for one.
+// statecraft: DefaultBulkheadConfig (also a queue of at most 100 waiters,
+// served first in first out, in the caller's goroutine); failsafe-go:
+// bulkhead.NewBuilder(10).WithMaxWaitTime(30 * time.Second), a buffered
+// channel used as a semaphore, whose waiters are not ordered.
+
+func scBulkhead(tb testing.TB) *er.BulkheadExecutor {
+	tb.Helper()
+	bh, err := er.NewBulkheadExecutor(er.DefaultBulkheadConfig())
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = bh.Close(context.Background()) })
+	return bh
+}
+
+func fsBulkhead() bulkhead.Bulkhead[int] {
+	return bulkhead.NewBuilder[int](10).WithMaxWaitTime(30 * time.Second).Build()
+}
+
+// BenchmarkSharedBulkhead is admission to one bulkhead shared by 1, 2, 8
+// and 64 goroutines, b.N calls in all. With more goroutines than slots
+// (64 > 10) a call may find every slot taken and wait: the cost then
+// includes queueing and handing the slot over. The -Execute and -Executor
+// rows run a function that returns nil; the -AcquireRelease rows take and
+// give back a slot around nothing.
+func BenchmarkSharedBulkhead(b *testing.B) {
+	ctx := context.Background()
+	for _, g := range goroutineCounts {
+		b.Run("goroutines="+strconv.Itoa(g), func(b *testing.B) {
+			b.Run("statecraft-Execute", func(b *testing.B) {
+				bh := scBulkhead(b)
+				inGoroutines(b, g, func(n int) {
+					for range n {
+						if err := bh.Execute(ctx, okCtx); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+				wantBulkheadIdle(b, bh)
+			})
+			b.Run("statecraft-AcquireRelease", func(b *testing.B) {
+				bh := scBulkhead(b)
+				inGoroutines(b, g, func(n int) {
+					for range n {
+						if err := bh.Acquire(ctx); err != nil {
+							b.Error(err)
+							return
+						}
+						bh.Release()
+					}
+				})
+				wantBulkheadIdle(b, bh)
+			})
+			b.Run("failsafe-Executor", func(b *testing.B) {
+				x := failsafe.With[int](fsBulkhead())
+				inGoroutines(b, g, func(n int) {
+					for range n {
+						if err := x.Run(okErr); err != nil {
+							b.Error(err)
+							return
+						}
+					}
+				})
+			})
+			b.Run("failsafe-AcquireRelease", func(b *testing.B) {
+				bh := fsBulkhead()
+				inGoroutines(b, g, func(n int) {
+					for range n {
+						if err := bh.AcquirePermitWithMaxWait(ctx, 30*time.Second); err != nil {
+							b.Error(err)
+							return
+						}
+						bh.ReleasePermit()
+					}
+				})
+				if !bh.TryAcquirePermit() {
+					b.Fatal("failsafe bulkhead still full after the run")
+				}
+			})
+		})
+	}
+}
+
+// wantBulkheadIdle checks that every call got a slot and gave it back.
+func wantBulkheadIdle(b *testing.B, bh *er.BulkheadExecutor) {
+	b.Helper()
+	m := bh.Metrics()
+	if m.Active != 0 || m.Queued != 0 || m.Rejected != 0 || m.TimedOut != 0 || m.Completed != uint64(b.N) {
+		b.Fatalf("after %d calls: %+v", b.N, m)
+	}
+}

@@ -1,0 +1,180 @@
+package main
+
+import (
+	"bytes"
+	"io/fs"
+	"math"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// sampleCSV is benchstat -format=csv output for two rows, cut short.
+const sampleCSV = `,bench.txt,
+,sec/op,CI
+Toggle/statecraft-Instance-2,2.0e-08,3%
+Toggle/looplab-Event-2,6.0e-07,5%
+Toggle/stateless-Fire-2,2.4e-07,∞
+RetryFirstSuccess/statecraft-RetryExecutor-2,1.3e-07,2%
+RetryFirstSuccess/backoff-Retry-2,1.9e-07,4%
+RetryFirstSuccess/retrygo5-RetrierDo-2,1.0e-08,1%
+geomean,1e-07,
+
+,bench.txt,
+,allocs/op,CI
+Toggle/statecraft-Instance-2,0,0%
+Toggle/looplab-Event-2,5,0%
+Toggle/stateless-Fire-2,0,0%
+RetryFirstSuccess/statecraft-RetryExecutor-2,0,0%
+RetryFirstSuccess/backoff-Retry-2,3,0%
+RetryFirstSuccess/retrygo5-RetrierDo-2,0,0%
+geomean,,
+`
+
+func TestParseBenchstatCSV(t *testing.T) {
+	res, procs, err := parseBenchstatCSV(strings.NewReader(sampleCSV))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if procs != "2" {
+		t.Errorf("procs %q, want 2", procs)
+	}
+	e := res.get("Toggle/statecraft-Instance")
+	if e == nil || e.ns.value != 20 || e.ns.ci != 0.03 || e.allocs.value != 0 || !e.allocs.ok {
+		t.Fatalf("Toggle/statecraft-Instance: %+v", e)
+	}
+	if s := res.get("Toggle/stateless-Fire"); !math.IsNaN(s.ns.ci) {
+		t.Errorf("an infinite interval parsed as %v", s.ns.ci)
+	}
+	if best := res.index["Toggle"].bestPeer(nil); best.name != "stateless-Fire" {
+		t.Errorf("best peer %s, want stateless-Fire", best.name)
+	}
+	if got := res.sections(); strings.Join(got, ",") != "Toggle,RetryFirstSuccess" {
+		t.Errorf("sections %v", got)
+	}
+}
+
+func TestSplitName(t *testing.T) {
+	for _, c := range []struct{ in, row, entry, procs string }{
+		{"Toggle/statecraft-Instance-string-2", "Toggle", "statecraft-Instance-string", "2"},
+		{"SharedBreaker/goroutines=64/statecraft-Call-8", "SharedBreaker/goroutines=64", "statecraft-Call", "8"},
+		{"Toggle/statecraft-Run", "Toggle", "statecraft-Run", ""},
+	} {
+		row, entry, procs := splitName(c.in)
+		if row != c.row || entry != c.entry || procs != c.procs {
+			t.Errorf("splitName(%q) = %q, %q, %q; want %q, %q, %q", c.in, row, entry, procs, c.row, c.entry, c.procs)
+		}
+	}
+}
+
+func TestBenchRegexp(t *testing.T) {
+	got := target{bench: "Toggle/statecraft-Instance"}.benchRegexp()
+	if want := "^BenchmarkToggle$/^statecraft-Instance$"; got != want {
+		t.Errorf("benchRegexp = %q, want %q", got, want)
+	}
+}
+
+func TestNotSlower(t *testing.T) {
+	m := func(v, ci float64) measure { return measure{value: v, ci: ci, ok: true} }
+	for _, c := range []struct {
+		a, b measure
+		want bool
+	}{
+		{m(10, 0.01), m(12, 0.01), true},        // faster
+		{m(10.5, 0.05), m(10, 0.05), true},      // slower, within noise
+		{m(20, 0.01), m(10, 0.01), false},       // slower
+		{m(11, math.NaN()), m(10, 0.01), false}, // no interval: medians only
+	} {
+		if got := notSlower(c.a, c.b); got != c.want {
+			t.Errorf("notSlower(%v, %v) = %v", c.a, c.b, got)
+		}
+	}
+}
+
+// TestWrite renders a report and checks its landmarks: the verdicts,
+// a missed target's section with its note, the speed-up columns.
+func TestWrite(t *testing.T) {
+	res, procs, err := parseBenchstatCSV(strings.NewReader(sampleCSV))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &report{res: res, procs: procs, machine: machine{cpu: "test CPU", cores: 2, goVersion: "go1.26", platform: "linux/amd64"},
+		run: runInfo{count: 10, benchtime: "100ms", profileTime: "1s", date: "today", elapsed: "1m"}, benchstat: "table"}
+	r.verdicts = check(res)
+	for i := range r.verdicts {
+		if r.verdicts[i].id == "retry" {
+			r.verdicts[i].note, r.verdicts[i].profile = "the note", "the profile"
+		}
+	}
+	var b bytes.Buffer
+	r.write(&b)
+	out := b.String()
+	for _, want := range []string{
+		"| CPU | test CPU |",
+		"| `Instance.Fire`, 2-state toggle | `Toggle/statecraft-Instance` | ≤ 20.0 ns, 0 allocs | 20.0 ns ±3%, 0 allocs | met | met |",
+		"### retry, first attempt succeeds: 130 ns against ≤ 20.0 ns",
+		"the note",
+		"the profile",
+		"| Toggle | Instance | 20.0 | 0 | stateless-Fire: 240 ns, 0 allocs | 12× | yes | – | – |",
+		"| RetryFirstSuccess | RetryExecutor | 130 | 0 | backoff-Retry: 190 ns, 3 allocs | 1.5× | **no** | retrygo5-RetrierDo: 10.0 ns | **no** |",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("the report lacks %q", want)
+		}
+	}
+	if t.Failed() {
+		t.Log(out)
+	}
+}
+
+func TestExpand(t *testing.T) {
+	res, _, err := parseBenchstatCSV(strings.NewReader(sampleCSV))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := expand("{{ns Toggle/statecraft-Instance}} ns, then {{ns Floor/go-TimeNow}}", res)
+	if want := "20.0 ns, then (Floor/go-TimeNow not run)"; got != want {
+		t.Errorf("expand = %q, want %q", got, want)
+	}
+}
+
+// TestNotes checks that every target has its explanation, ready for the
+// run in which it is missed, and that each figure a note quotes names a
+// row in the Row/entry form.
+func TestNotes(t *testing.T) {
+	for _, tg := range targets {
+		if _, err := notes.ReadFile("notes/" + tg.id + ".md"); err != nil {
+			t.Errorf("target %s has no note: %v", tg.id, err)
+		}
+	}
+	files, err := fs.Glob(notes, "notes/*.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, file := range files {
+		name := strings.TrimSuffix(strings.TrimPrefix(file, "notes/"), ".md")
+		if rest, ok := strings.CutPrefix(name, "ratio-"); ok && !slices.Contains(sectionOrder, rest) {
+			t.Errorf("%s explains a benchmark that does not exist", file)
+		}
+		b, err := notes.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, m := range measured.FindAllStringSubmatch(string(b), -1) {
+			row, entry, _ := splitName(m[1])
+			section, _, _ := strings.Cut(row, "/")
+			if row == "" || !strings.Contains(entry, "-") || !slices.Contains(sectionOrder, section) {
+				t.Errorf("notes/%s.md: %q is not Benchmark/library-API of a known benchmark", name, m[1])
+			}
+		}
+	}
+}
+
+func TestTidyProfile(t *testing.T) {
+	in := "File: bench.test\nBuild ID: 123\nType: cpu\nTime: today\n" +
+		"     140ms 11.67% 11.67%      490ms 40.83%  github.com/statecraft/statecraft/engine.Run[go.shape.uint8,go.shape.uint8,go.shape.ada913a4].fire\n"
+	want := "Type: cpu\n     140ms 11.67% 11.67%      490ms 40.83%  engine.Run[…].fire\n"
+	if got := tidyProfile(in); got != want {
+		t.Errorf("tidyProfile = %q, want %q", got, want)
+	}
+}

@@ -1,0 +1,108 @@
+package main
+
+// target is a row of DESIGN.md's "Performance targets": the statecraft
+// benchmark entry that measures it and the time and allocations it may
+// take. Allocation counts are requirements; times are goals, and a missed
+// one is explained with a profile (notes/<id>.md).
+type target struct {
+	id        string  // names the note and the profile
+	path      string  // as DESIGN.md words it
+	bench     string  // Row/entry in the results
+	maxNs     float64 // the time goal
+	maxAllocs float64 // the allocation requirement
+}
+
+var targets = []target{
+	{"instance", "`Instance.Fire`, 2-state toggle", "Toggle/statecraft-Instance", 20, 0},
+	{"instance-string", "`Instance.Fire`, 2-state toggle, string-typed", "Toggle/statecraft-Instance-string", 30, 0},
+	{"run", "`Run` transition", "Toggle/statecraft-Run", 5, 0},
+	{"breaker-success", "breaker, closed, success (count window)", "BreakerClosedSuccess/statecraft-AllowDone", 25, 0},
+	{"breaker-reject", "breaker, open, reject", "BreakerOpenReject/statecraft-Allow", 10, 0},
+	{"retry", "retry, first attempt succeeds", "RetryFirstSuccess/statecraft-RetryExecutor", 20, 0},
+	{"three-layers", "fallback+retry+breaker, success", "FallbackRetryBreaker/statecraft-Workflow", 60, 0},
+	{"five-layers", "five layers with bulkhead and deadline", "FiveLayers/statecraft-Workflow", 300, 2},
+}
+
+// benchRegexp is the -bench pattern that runs only t's entry.
+func (t target) benchRegexp() string {
+	rowName, entryName, _ := splitName(t.bench)
+	pattern := ""
+	for i, part := range append(splitPath(rowName), entryName) {
+		if i == 0 {
+			part = "Benchmark" + part
+		}
+		if i > 0 {
+			pattern += "/"
+		}
+		pattern += "^" + regexpQuote(part) + "$"
+	}
+	return pattern
+}
+
+// minimalPeers are the single-purpose APIs issue 9 sets apart: against
+// them statecraft must not be slower within noise, where against
+// feature-equivalent peers it must be at least 3x faster.
+var minimalPeers = map[string]bool{
+	"failsafe-TryAcquireRecord": true, // the breaker's bare permit, no execution
+	"failsafe-TryAcquirePermit": true,
+	"failsafe-AcquireRelease":   true, // the bulkhead's bare semaphore
+	"retrygo5-RetrierDo":        true, // a reused Retrier: a loop around the call
+}
+
+const requiredSpeedup = 3
+
+// growthSections are the cost-growth benchmarks, shown as one table per
+// benchmark with a line per parameter.
+var growthSections = map[string]bool{
+	"States": true, "SharedBreaker": true, "SharedBulkhead": true,
+	"BreakerTimeWindow": true, "BreakerMixedOutcomes": true,
+}
+
+// sectionNotes say in one line what a benchmark measures; the bench
+// package's comments say it in full.
+var sectionNotes = map[string]string{
+	"Toggle":                       "One transition of a two-state machine, nothing attached. statecraft-Instance-string uses string states and events, as looplab/fsm must.",
+	"ToggleGuardAction":            "One transition whose guard reads the machine's data and whose action increments it.",
+	"BreakerClosedSuccess":         "A success through a closed breaker. -AllowDone, -TwoStepAllowDone and -TryAcquireRecord take a permit and report a success; -Call, -Execute and -Executor call a function returning nil.",
+	"BreakerOpenReject":            "A call refused by an open breaker (tripped by failures); the function never runs.",
+	"BreakerClosedSuccessParallel": "BreakerClosedSuccess from GOMAXPROCS goroutines (b.RunParallel) sharing the breaker.",
+	"BreakerOpenRejectParallel":    "BreakerOpenReject from GOMAXPROCS goroutines sharing the breaker.",
+	"RetryFirstSuccess":            "A retry (3 attempts, zero delay) whose first attempt succeeds.",
+	"RetryFailTwice":               "A retry whose first two attempts fail and whose third succeeds, zero delays.",
+	"FallbackRetryBreaker":         "A success through fallback, retry and a circuit breaker.",
+	"FiveLayers":                   "A success through fallback, bulkhead, overall timeout, retry, breaker and attempt timeout; the function ignores its context.",
+	"FiveLayersCtxDone":            "FiveLayers with a function that selects on ctx.Done(), so statecraft arms its deadline timer too.",
+	"States":                       "One transition of a ring of n states: the cost must not grow with n.",
+	"SharedBreaker":                "A closed breaker's success path from g goroutines sharing it; b.N calls in all.",
+	"SharedBulkhead":               "Admission to a 10-slot bulkhead shared by g goroutines; beyond 10 a call may wait for a slot.",
+	"BreakerTimeWindow":            "The success path with a windowed breaker (10 time buckets) of 10 µs, 10 ms and 1 min.",
+	"BreakerMixedOutcomes":         "One failure in four calls, with count windows of 10, 100 and 1000 outcomes (never opening).",
+	floorSection:                   "Go's own primitives on this machine (DESIGN.md's floors): what a transition or permit using them cannot undercut.",
+}
+
+// floorSection holds the Go primitives measured on the machine, which
+// the other rows are read against; it has no statecraft entry and no
+// peers.
+const floorSection = "Floor"
+
+// sectionOrder is the order of the benchmarks in the document: the
+// comparisons of issue 9, then the cost-growth benchmarks, then the
+// floors.
+var sectionOrder = []string{
+	"Toggle", "ToggleGuardAction",
+	"BreakerClosedSuccess", "BreakerOpenReject", "BreakerClosedSuccessParallel", "BreakerOpenRejectParallel",
+	"RetryFirstSuccess", "RetryFailTwice",
+	"FallbackRetryBreaker", "FiveLayers", "FiveLayersCtxDone",
+	"States", "SharedBreaker", "SharedBulkhead", "BreakerTimeWindow", "BreakerMixedOutcomes",
+	floorSection,
+}
+
+// paramNames names the parameter of each benchmark that has one, as
+// the heading of its column.
+var paramNames = map[string]string{
+	"States":               "states",
+	"SharedBreaker":        "goroutines",
+	"SharedBulkhead":       "goroutines",
+	"BreakerTimeWindow":    "window",
+	"BreakerMixedOutcomes": "window size",
+}

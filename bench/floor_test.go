@@ -1,0 +1,79 @@
+package bench
+
+import (
+	"context"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// BenchmarkFloor measures, on the machine at hand, the primitives
+// DESIGN.md's "floors" list: what a transition or a permit cannot be
+// cheaper than once it uses them. Its rows are not a library's; the
+// report shows them apart, to read the other rows against.
+func BenchmarkFloor(b *testing.B) {
+	b.Run("go-AtomicLoad", func(b *testing.B) {
+		var w atomic.Uint64
+		var sum uint64
+		for b.Loop() {
+			sum += w.Load()
+		}
+		sink = sum
+	})
+	b.Run("go-AtomicAdd", func(b *testing.B) {
+		var w atomic.Uint64
+		for b.Loop() {
+			w.Add(1)
+		}
+	})
+	b.Run("go-AtomicCompareAndSwap", func(b *testing.B) {
+		var w atomic.Uint64
+		for b.Loop() {
+			v := w.Load()
+			w.CompareAndSwap(v, v+1)
+		}
+	})
+	b.Run("go-MutexLockUnlock", func(b *testing.B) {
+		var mu sync.Mutex
+		n := 0
+		for b.Loop() {
+			mu.Lock()
+			n++
+			mu.Unlock()
+		}
+		sink = uint64(n)
+	})
+	b.Run("go-PoolGetPut", func(b *testing.B) {
+		p := sync.Pool{New: func() any { return new([64]byte) }}
+		for b.Loop() {
+			p.Put(p.Get())
+		}
+	})
+	b.Run("go-TimeNow", func(b *testing.B) {
+		var t time.Time
+		for b.Loop() {
+			t = time.Now()
+		}
+		sinkTime = t
+	})
+	b.Run("go-ContextWithCancel", func(b *testing.B) {
+		ctx := context.Background()
+		for b.Loop() {
+			_, cancel := context.WithCancel(ctx)
+			cancel()
+		}
+	})
+	b.Run("go-ContextWithTimeout", func(b *testing.B) {
+		ctx := context.Background()
+		for b.Loop() {
+			_, cancel := context.WithTimeout(ctx, time.Minute)
+			cancel()
+		}
+	})
+}
+
+var (
+	sink     uint64
+	sinkTime time.Time
+)
