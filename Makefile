@@ -11,7 +11,7 @@ STATICCHECK_VERSION := v0.8.2
 .PHONY: help demo test fuzz bench lint
 
 help: ## list the targets
-	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-6s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
 demo: ## simulate a layered workflow through an outage (an hour of traffic, in under a second)
 	@$(GO) run -tags nosvg ./cmd/statecraft demo
