@@ -74,6 +74,38 @@ func (c *core[S, E, D]) fire(ctx context.Context, e E) (Result[S], error) {
 	return res, err
 }
 
+// start puts the machine in state s without a transition (a driver
+// starting or a snapshot restoring): s's entry actions run, its delayed
+// transitions are armed, and a choice state's function chooses the first
+// event; events raised meanwhile are processed.
+func (c *core[S, E, D]) start(ctx context.Context, s int) error {
+	c.cur = s
+	c.steps = 0
+	st := c.def.StateAt(s)
+	var err error
+	for _, a := range st.Entry {
+		if err = c.call(ctx, a); err != nil {
+			err = &ActionError{Machine: c.def.Name(), Phase: PhaseEntry, State: st.Label, Action: a.Name, Err: err}
+			break
+		}
+	}
+	if len(st.Delayed) > 0 {
+		c.host.arm(s)
+	}
+	if err == nil && st.Choose != nil {
+		next, cerr := c.choose(ctx, st.Choose)
+		if cerr != nil {
+			err = &ActionError{Machine: c.def.Name(), Phase: PhaseChoice, State: st.Label, Action: st.ChooseName, Err: cerr}
+		} else {
+			_, err = c.event(ctx, next, false)
+		}
+	}
+	if derr := c.drain(ctx); err == nil {
+		err = derr
+	}
+	return err
+}
+
 // drain processes raised events in order until none is left.
 func (c *core[S, E, D]) drain(ctx context.Context) error {
 	var first error

@@ -62,38 +62,8 @@ func NewInstance[S, E comparable, D any](def *fsm.Definition[S, E, D], data D, o
 		clock: cfg.clock, obs: cfg.observer(), maxSteps: cfg.maxSteps}
 	i.word.Store(uint64(def.InitialIndex()))
 	i.lock()
-	err := i.enter(context.Background(), def.InitialIndex())
+	err := i.core.start(context.Background(), def.InitialIndex())
 	return i, i.unlock(err)
-}
-
-// enter starts the machine in state s (at construction or restore): entry
-// actions, timers, choice. mu must be held.
-func (i *Instance[S, E, D]) enter(ctx context.Context, s int) error {
-	c := &i.core
-	c.cur = s
-	c.steps = 0
-	st := c.def.StateAt(s)
-	var err error
-	for _, a := range st.Entry {
-		if err = c.call(ctx, a); err != nil {
-			err = &ActionError{Machine: c.def.Name(), Phase: PhaseEntry, State: st.Label, Action: a.Name, Err: err}
-			break
-		}
-	}
-	if len(st.Delayed) > 0 {
-		i.arm(s)
-	}
-	if err == nil && st.Choose != nil {
-		next, cerr := c.choose(ctx, st.Choose)
-		if cerr != nil {
-			return &ActionError{Machine: c.def.Name(), Phase: PhaseChoice, State: st.Label, Action: st.ChooseName, Err: cerr}
-		}
-		_, err = c.event(ctx, next, false)
-	}
-	if derr := c.drain(ctx); err == nil {
-		err = derr
-	}
-	return err
 }
 
 // Fire processes event e to completion and returns what it did for this

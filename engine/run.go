@@ -71,28 +71,7 @@ func (r *Runner[S, E, D]) Start(ctx context.Context, data D) (Run[S, E, D], erro
 	if len(st.Entry) == 0 && len(st.Delayed) == 0 && st.Choose == nil {
 		return Run[S, E, D]{s}, nil
 	}
-	c.steps = 0
-	var err error
-	for _, a := range st.Entry {
-		if err = c.call(ctx, a); err != nil {
-			err = &ActionError{Machine: r.def.Name(), Phase: PhaseEntry, State: st.Label, Action: a.Name, Err: err}
-			break
-		}
-	}
-	if len(st.Delayed) > 0 {
-		s.arm(c.cur)
-	}
-	if err == nil && st.Choose != nil {
-		next, cerr := c.choose(ctx, st.Choose)
-		if cerr != nil {
-			err = &ActionError{Machine: r.def.Name(), Phase: PhaseChoice, State: st.Label, Action: st.ChooseName, Err: cerr}
-		} else {
-			_, err = c.event(ctx, next, false)
-		}
-	}
-	if derr := c.drain(ctx); err == nil {
-		err = derr
-	}
+	err := c.start(ctx, c.cur)
 	s.flush()
 	return Run[S, E, D]{s}, err
 }
