@@ -201,14 +201,11 @@ func (c *ResultCache[T]) key(ctx context.Context) string {
 func (c *ResultCache[T]) Get(key string) (value T, age time.Duration, fresh, ok bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	el, found := c.entries[key]
-	if !found {
+	el, e, age, fresh := c.lookupLocked(key)
+	if el == nil {
 		return value, 0, false, false
 	}
-	e := el.Value.(*cacheEntry[T])
-	age = c.clock.Now().Sub(e.stored)
-	if age < c.cfg.TTL {
-		c.lru.MoveToFront(el)
+	if fresh {
 		return e.value, age, true, true
 	}
 	if c.cfg.StaleOnError && (c.cfg.MaxStale == 0 || age < c.cfg.TTL+c.cfg.MaxStale) {
@@ -216,6 +213,21 @@ func (c *ResultCache[T]) Get(key string) (value T, age time.Duration, fresh, ok 
 	}
 	c.removeLocked(el)
 	return value, 0, false, false
+}
+
+// lookupLocked finds key's entry and its age; a fresh one becomes the most
+// recently used. c.mu must be held.
+func (c *ResultCache[T]) lookupLocked(key string) (el *list.Element, e *cacheEntry[T], age time.Duration, fresh bool) {
+	el, found := c.entries[key]
+	if !found {
+		return nil, nil, 0, false
+	}
+	e = el.Value.(*cacheEntry[T])
+	age = c.clock.Now().Sub(e.stored)
+	if fresh = age < c.cfg.TTL; fresh {
+		c.lru.MoveToFront(el)
+	}
+	return el, e, age, fresh
 }
 
 // Put stores value under key, evicting the least recently used entry when
@@ -271,12 +283,8 @@ func (c *ResultCache[T]) fire(e CacheEvent) {
 func (c *ResultCache[T]) getOrJoin(key string) (value T, age time.Duration, call *cacheCall[T], leader bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if el, found := c.entries[key]; found {
-		e := el.Value.(*cacheEntry[T])
-		if age = c.clock.Now().Sub(e.stored); age < c.cfg.TTL {
-			c.lru.MoveToFront(el)
-			return e.value, age, nil, false
-		}
+	if _, e, age, fresh := c.lookupLocked(key); fresh {
+		return e.value, age, nil, false
 	}
 	if f, ok := c.inflight[key]; ok {
 		return value, 0, f, false

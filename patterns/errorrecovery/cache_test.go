@@ -1,10 +1,7 @@
 package errorrecovery_test
 
 import (
-	"context"
 	"errors"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -110,7 +107,3 @@ func TestInvalidCacheConfigNamesTheField(t *testing.T) {
 		}
 	}
 }
-
-var _ = sync.WaitGroup{}
-var _ = atomic.Int32{}
-var _ = context.Background

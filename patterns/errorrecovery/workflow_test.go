@@ -504,11 +504,10 @@ func fullWorkflow(t *testing.T) *er.Workflow[int] {
 
 func TestFullyLayeredWorkflowDiagram(t *testing.T) {
 	w := fullWorkflow(t)
-	g, opts := w.Diagram(fsm.DiagramOptions{})
+	_, opts := w.Diagram(fsm.DiagramOptions{})
 	if len(opts.Clusters) != 3 {
 		t.Errorf("%d clusters, want cache, bulkhead and breaker", len(opts.Clusters))
 	}
-	_ = g
 	checkMachine(t, "workflow", w.Dot(), w.Definition().Mermaid())
 }
 
