@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"iter"
-	"runtime"
 	"time"
 
 	"github.com/statecraft/statecraft/engine"
@@ -100,19 +99,6 @@ func (s *scheduler) Sleep(ctx context.Context, d time.Duration) error {
 			return context.DeadlineExceeded
 		}
 		wake = min(wake, left)
-	}
-	if ctx != context.Background() {
-		// Let a goroutine this step started run first. Package context
-		// starts one to watch the parent of a context derived from one
-		// of the workflow's own (a bulkhead's wait for a slot derives
-		// from the attempt's context), and it must have read its parent
-		// before the execution owning that parent ends and recycles it.
-		// With one P (see Run), a new goroutine runs at the next
-		// Gosched unless the scheduler's fairness check picks the
-		// global queue first, which it does on one tick in 61, never on
-		// two in a row.
-		runtime.Gosched()
-		runtime.Gosched()
 	}
 	p.asleep, p.ctx = true, ctx
 	p.timer = s.clk.AfterFunc(wake, func() { s.wake(p) })

@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"runtime"
 	"slices"
 	"time"
 
@@ -79,10 +78,6 @@ const foreverQueue = 1000 * time.Hour
 // simulation builds from their configs so as to watch them (a Breaker,
 // BulkheadExecutor or ResultCache given in cfg is an error). Features that
 // wait other than on the clock are changed as Result.Notes says.
-//
-// Run sets GOMAXPROCS to 1 while it runs (the executions take turns
-// anyway; see scheduler.Sleep for why), so it is meant for a program such
-// as the statecraft command, not for a server. Runs must not overlap.
 func Run(cfg errorrecovery.ErrorRecoveryConfig[any], opts Options) (*Result, error) {
 	switch {
 	case opts.Executions < 1 || opts.Executions > MaxExecutions:
@@ -120,10 +115,6 @@ func Run(cfg errorrecovery.ErrorRecoveryConfig[any], opts Options) (*Result, err
 		s.res.Timeline[i].Start = time.Duration(i) * s.bucketWidth()
 	}
 
-	// The executions take turns anyway; one P makes a goroutine that
-	// package context starts run at the step's next Gosched (see
-	// scheduler.Sleep).
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	s.sched.clk.AfterFunc(s.gap(0), s.arrive)
 	if err := s.sched.run(func() bool { return s.arrived == opts.Executions }); err != nil {
 		return nil, err
