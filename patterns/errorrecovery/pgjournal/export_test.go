@@ -4,6 +4,8 @@ import (
 	"context"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/statecraft/statecraft/patterns/errorrecovery/internal/journalrow"
 )
 
 // MigrateTo runs the migrations up to version only, for tests that make
@@ -15,6 +17,6 @@ func MigrateTo(ctx context.Context, pool *pgxpool.Pool, version int) error {
 // Checksum computes a record's checksum as the journal does, for tests
 // that store records by hand.
 func Checksum(sagaID string, seq int, kind, body string) int64 {
-	r := row{sagaID: sagaID, seq: int64(seq), kind: kind, body: body}
-	return r.sum()
+	r := journalrow.Row{SagaID: sagaID, Seq: int64(seq), Kind: kind, Body: body}
+	return r.Sum()
 }

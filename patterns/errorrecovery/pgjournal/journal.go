@@ -82,6 +82,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/statecraft/statecraft/engine"
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/internal/journalrow"
 )
 
 // Journal is an errorrecovery.LeasedJournal in a PostgreSQL database. It
@@ -211,12 +212,12 @@ func (j *Journal) Append(ctx context.Context, rec er.JournalRecord) error {
 			return err
 		}
 	}
-	r, err := newRow(id, rec)
+	r, err := journalrow.New(id, rec)
 	if err != nil {
 		return err
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO saga_journal_records (id, saga_id, seq, kind, body, checksum) VALUES ($1, $2, $3, $4, $5, $6)`,
-		r.id, r.sagaID, r.seq, r.kind, r.body, r.checksum); err != nil {
+		r.ID, r.SagaID, r.Seq, r.Kind, r.Body, r.Checksum); err != nil {
 		return err
 	}
 	if err := tx.Commit(ctx); err != nil {
@@ -310,8 +311,13 @@ func readLogs(ctx context.Context, tx pgx.Tx, ids []string) ([]er.SagaLog, error
 		if id == nil {
 			return &er.CorruptJournalError{SagaID: sagaID, Seq: 1, Reason: "the saga has no records"}
 		}
-		r := row{id: *id, sagaID: sagaID, seq: *seq, kind: *kind, body: *body, checksum: *checksum}
-		rec, err := r.decode()
+		// PostgreSQL commits a transaction whole, so there is no torn
+		// last write to forgive: any mismatch is corruption.
+		r := journalrow.Row{ID: *id, SagaID: sagaID, Seq: *seq, Kind: *kind, Body: *body, Checksum: *checksum}
+		if !r.Valid() {
+			return &er.CorruptJournalError{SagaID: sagaID, Seq: int(r.Seq), Reason: "checksum mismatch"}
+		}
+		rec, err := r.Decode()
 		if err != nil {
 			return err
 		}

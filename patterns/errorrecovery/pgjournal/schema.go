@@ -8,6 +8,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/statecraft/statecraft/patterns/errorrecovery/internal/journalrow"
 )
 
 // SchemaName and SchemaVersion identify the journal's tables: they are
@@ -30,28 +32,9 @@ type migration struct {
 
 // migrations, in order. Never edit one that has shipped: add the next.
 var migrations = []migration{
-	{1, "the SQLite journal's tables, in the same plain SQL (its saga_journal_torn is not needed: PostgreSQL commits a transaction whole)", []string{
-		`CREATE TABLE IF NOT EXISTS saga_journal_meta (
-	name  TEXT PRIMARY KEY,
-	value TEXT NOT NULL
-)`,
-		`CREATE TABLE IF NOT EXISTS saga_journal_sagas (
-	saga_id   TEXT PRIMARY KEY,
-	saga      TEXT NOT NULL,
-	began     BIGINT NOT NULL,
-	completed INTEGER NOT NULL DEFAULT 0
-)`,
-		`CREATE TABLE IF NOT EXISTS saga_journal_records (
-	id       BIGINT PRIMARY KEY,
-	saga_id  TEXT NOT NULL,
-	seq      INTEGER NOT NULL,
-	kind     TEXT NOT NULL,
-	body     TEXT NOT NULL,
-	checksum BIGINT NOT NULL,
-	UNIQUE (saga_id, seq)
-)`,
-		`INSERT INTO saga_journal_meta (name, value) VALUES ('schema', '` + SchemaName + `'), ('version', '0')`,
-	}},
+	{1, "the SQLite journal's tables, in the same plain SQL (its saga_journal_torn is not needed: PostgreSQL commits a transaction whole)", append(slices.Clip(journalrow.Tables),
+		`INSERT INTO saga_journal_meta (name, value) VALUES ('schema', '`+SchemaName+`'), ('version', '0')`,
+	)},
 	{2, "leases, and numbering that concurrent writers share: a sequence for record ids; each saga's lease holder, its expiry and its last seq", []string{
 		`CREATE SEQUENCE saga_journal_ids`,
 		`SELECT setval('saga_journal_ids', COALESCE((SELECT MAX(id) FROM saga_journal_records), 0) + 1, false)`,

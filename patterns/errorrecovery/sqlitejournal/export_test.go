@@ -1,8 +1,10 @@
 package sqlitejournal
 
+import "github.com/statecraft/statecraft/patterns/errorrecovery/internal/journalrow"
+
 // Checksum computes a record's checksum as the journal does, for tests
 // that store a well-summed record with a damaged body.
 func Checksum(sagaID string, seq int, kind, body string) int64 {
-	r := sagaRow{sagaID: sagaID, seq: int64(seq), kind: kind, body: body}
-	return r.sum()
+	r := journalrow.Row{SagaID: sagaID, Seq: int64(seq), Kind: kind, Body: body}
+	return r.Sum()
 }

@@ -21,14 +21,13 @@ package sqlitejournal
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"slices"
 	"strconv"
 
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/internal/journalrow"
 	_ "modernc.org/sqlite" // the "sqlite" database/sql driver
 )
 
@@ -130,11 +129,7 @@ func (j *Journal) Append(ctx context.Context, rec er.JournalRecord) error {
 	if err := tx.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) + 1 FROM saga_journal_records WHERE saga_id = ?`, rec.SagaID).Scan(&rec.Seq); err != nil {
 		return err
 	}
-	kind, err := rec.Kind.MarshalText()
-	if err != nil {
-		return err
-	}
-	body, err := json.Marshal(rec)
+	r, err := journalrow.New(id, rec)
 	if err != nil {
 		return err
 	}
@@ -144,10 +139,8 @@ func (j *Journal) Append(ctx context.Context, rec er.JournalRecord) error {
 			return err
 		}
 	}
-	r := sagaRow{id: id, sagaID: rec.SagaID, seq: int64(rec.Seq), kind: string(kind), body: string(body)}
-	r.checksum = r.sum()
 	if _, err := tx.ExecContext(ctx, `INSERT INTO saga_journal_records (id, saga_id, seq, kind, body, checksum) VALUES (?, ?, ?, ?, ?, ?)`,
-		r.id, r.sagaID, r.seq, r.kind, r.body, r.checksum); err != nil {
+		r.ID, r.SagaID, r.Seq, r.Kind, r.Body, r.Checksum); err != nil {
 		return err
 	}
 	return tx.Commit()
@@ -178,33 +171,33 @@ func (j *Journal) Incomplete(ctx context.Context) ([]er.SagaLog, error) {
 		var saga string
 		var id, seq, checksum sql.NullInt64
 		var kind, body sql.NullString
-		var r sagaRow
-		if err := rows.Scan(&r.sagaID, &saga, &id, &seq, &kind, &body, &checksum); err != nil {
+		var r journalrow.Row
+		if err := rows.Scan(&r.SagaID, &saga, &id, &seq, &kind, &body, &checksum); err != nil {
 			return nil, err
 		}
-		if n := len(logs); n == 0 || logs[n-1].ID != r.sagaID {
-			logs = append(logs, er.SagaLog{ID: r.sagaID, Saga: saga})
+		if n := len(logs); n == 0 || logs[n-1].ID != r.SagaID {
+			logs = append(logs, er.SagaLog{ID: r.SagaID, Saga: saga})
 		}
 		log := &logs[len(logs)-1]
 		if !id.Valid {
-			return nil, &er.CorruptJournalError{SagaID: r.sagaID, Seq: 1, Reason: "the saga has no records"}
+			return nil, &er.CorruptJournalError{SagaID: r.SagaID, Seq: 1, Reason: "the saga has no records"}
 		}
-		r.id, r.seq, r.kind, r.body, r.checksum = id.Int64, seq.Int64, kind.String, body.String, checksum.Int64
-		if !r.valid() {
-			if r.id == last {
+		r.ID, r.Seq, r.Kind, r.Body, r.Checksum = id.Int64, seq.Int64, kind.String, body.String, checksum.Int64
+		if !r.Valid() {
+			if r.ID == last {
 				continue // a torn last write, set aside at the next Open
 			}
-			return nil, &er.CorruptJournalError{SagaID: r.sagaID, Seq: int(r.seq), Reason: "checksum mismatch"}
+			return nil, &er.CorruptJournalError{SagaID: r.SagaID, Seq: int(r.Seq), Reason: "checksum mismatch"}
 		}
-		rec, err := r.decode()
+		rec, err := r.Decode()
 		if err != nil {
 			return nil, err
 		}
 		if rec.Seq != len(log.Records)+1 {
-			return nil, &er.CorruptJournalError{SagaID: r.sagaID, Seq: rec.Seq, Reason: fmt.Sprintf("expected record %d", len(log.Records)+1)}
+			return nil, &er.CorruptJournalError{SagaID: r.SagaID, Seq: rec.Seq, Reason: fmt.Sprintf("expected record %d", len(log.Records)+1)}
 		}
 		if rec.Seq == 1 && (rec.Kind != er.JournalSagaBegun || rec.Saga != saga) {
-			return nil, &er.CorruptJournalError{SagaID: r.sagaID, Seq: 1, Reason: "the first record does not begin saga " + strconv.Quote(saga)}
+			return nil, &er.CorruptJournalError{SagaID: r.SagaID, Seq: 1, Reason: "the first record does not begin saga " + strconv.Quote(saga)}
 		}
 		log.Records = append(log.Records, rec)
 	}
@@ -227,41 +220,4 @@ func (j *Journal) Complete(ctx context.Context, id string) error {
 		return &er.JournalStateError{SagaID: id, Err: er.ErrNoSuchSaga}
 	}
 	return nil
-}
-
-// sagaRow is a row of saga_journal_records.
-type sagaRow struct {
-	id, seq  int64
-	sagaID   string
-	kind     string
-	body     string
-	checksum int64
-}
-
-var sagaCastagnoli = crc32.MakeTable(crc32.Castagnoli)
-
-// sum is the row's checksum: CRC-32C of saga_id, seq, kind and body, each
-// followed by a NUL.
-func (r *sagaRow) sum() int64 {
-	b := make([]byte, 0, len(r.sagaID)+len(r.kind)+len(r.body)+24)
-	b = append(append(b, r.sagaID...), 0)
-	b = append(strconv.AppendInt(b, r.seq, 10), 0)
-	b = append(append(b, r.kind...), 0)
-	b = append(append(b, r.body...), 0)
-	return int64(crc32.Checksum(b, sagaCastagnoli))
-}
-
-func (r *sagaRow) valid() bool { return r.sum() == r.checksum }
-
-// decode parses a row whose checksum holds, and checks that its body
-// agrees with its columns.
-func (r *sagaRow) decode() (er.JournalRecord, error) {
-	var rec er.JournalRecord
-	if err := json.Unmarshal([]byte(r.body), &rec); err != nil {
-		return rec, &er.CorruptJournalError{SagaID: r.sagaID, Seq: int(r.seq), Reason: "the record does not decode: " + err.Error()}
-	}
-	if rec.SagaID != r.sagaID || int64(rec.Seq) != r.seq || rec.Kind.String() != r.kind {
-		return rec, &er.CorruptJournalError{SagaID: r.sagaID, Seq: int(r.seq), Reason: "the record's body disagrees with its columns"}
-	}
-	return rec, nil
 }

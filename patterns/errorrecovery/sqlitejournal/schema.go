@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/statecraft/statecraft/patterns/errorrecovery/internal/journalrow"
 )
 
 // SchemaName and SchemaVersion identify the journal's tables: they are
@@ -17,41 +19,19 @@ const (
 	SchemaVersion = 1
 )
 
-// The tables, in plain SQL that PostgreSQL also takes. Records are
-// numbered by id in the order written, across sagas (the last record
-// written is the one a crash may have torn), and by seq within their
-// saga. checksum is the CRC-32C of (saga_id, seq, kind, body); body is
-// the record as JSON. Torn records keep their id, which a later record
-// may reuse, so in saga_journal_torn it is not a key.
-var sagaSchema = []string{
-	`CREATE TABLE IF NOT EXISTS saga_journal_meta (
-	name  TEXT PRIMARY KEY,
-	value TEXT NOT NULL
-)`,
-	`CREATE TABLE IF NOT EXISTS saga_journal_sagas (
-	saga_id   TEXT PRIMARY KEY,
-	saga      TEXT NOT NULL,
-	began     BIGINT NOT NULL,
-	completed INTEGER NOT NULL DEFAULT 0
-)`,
-	`CREATE TABLE IF NOT EXISTS saga_journal_records (
-	id       BIGINT PRIMARY KEY,
-	saga_id  TEXT NOT NULL,
-	seq      INTEGER NOT NULL,
-	kind     TEXT NOT NULL,
-	body     TEXT NOT NULL,
-	checksum BIGINT NOT NULL,
-	UNIQUE (saga_id, seq)
-)`,
-	`CREATE TABLE IF NOT EXISTS saga_journal_torn (
+// The tables: the first version's, which the PostgreSQL journal shares
+// (journalrow.Tables), and saga_journal_torn, where Open sets aside the
+// last record written when a crash tore it. Torn records keep their id,
+// which a later record may reuse, so in saga_journal_torn it is not a
+// key.
+var sagaSchema = append(slices.Clip(journalrow.Tables), `CREATE TABLE IF NOT EXISTS saga_journal_torn (
 	id       BIGINT NOT NULL,
 	saga_id  TEXT NOT NULL,
 	seq      INTEGER NOT NULL,
 	kind     TEXT NOT NULL,
 	body     TEXT NOT NULL,
 	checksum BIGINT NOT NULL
-)`,
-}
+)`)
 
 // sagaTables lists the database's tables. It is the one query here that
 // is SQLite's own.
@@ -130,25 +110,25 @@ func sagaPrepare(ctx context.Context, tx *sql.Tx, path string) error {
 // if its checksum fails: a write the crash tore. It reports how many it
 // moved (0 or 1).
 func sagaSetAsideTorn(ctx context.Context, tx *sql.Tx) (int, error) {
-	var r sagaRow
+	var r journalrow.Row
 	err := tx.QueryRowContext(ctx, `SELECT id, saga_id, seq, kind, body, checksum FROM saga_journal_records
-		WHERE id = (SELECT MAX(id) FROM saga_journal_records)`).Scan(&r.id, &r.sagaID, &r.seq, &r.kind, &r.body, &r.checksum)
-	if errors.Is(err, sql.ErrNoRows) || (err == nil && r.valid()) {
+		WHERE id = (SELECT MAX(id) FROM saga_journal_records)`).Scan(&r.ID, &r.SagaID, &r.Seq, &r.Kind, &r.Body, &r.Checksum)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && r.Valid()) {
 		return 0, nil
 	}
 	if err != nil {
 		return 0, err
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO saga_journal_torn (id, saga_id, seq, kind, body, checksum) VALUES (?, ?, ?, ?, ?, ?)`,
-		r.id, r.sagaID, r.seq, r.kind, r.body, r.checksum); err != nil {
+		r.ID, r.SagaID, r.Seq, r.Kind, r.Body, r.Checksum); err != nil {
 		return 0, err
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM saga_journal_records WHERE id = ?`, r.id); err != nil {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM saga_journal_records WHERE id = ?`, r.ID); err != nil {
 		return 0, err
 	}
-	if r.seq == 1 {
+	if r.Seq == 1 {
 		// The saga's first record was torn: the saga never began.
-		if _, err := tx.ExecContext(ctx, `DELETE FROM saga_journal_sagas WHERE saga_id = ? AND began = ?`, r.sagaID, r.id); err != nil {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM saga_journal_sagas WHERE saga_id = ? AND began = ?`, r.SagaID, r.ID); err != nil {
 			return 0, err
 		}
 	}
