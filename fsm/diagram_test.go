@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -94,6 +95,68 @@ func dgRetry(t testing.TB) fsm.Graph {
 	return dgBuild(t, b)
 }
 
+// dgFailing has an error state, so its diagram draws the moves the driver
+// makes when an entry action or a choice function fails.
+func dgFailing(t testing.TB) fsm.Graph {
+	b := fsm.New[string, string, struct{}]("order")
+	b.State("Idle", states.Initial)
+	b.Choice("Checking", dgChooser("in stock?"))
+	b.State("Accepted", states.Normal).OnEntry(dgAction("reserve"))
+	b.State("Shipped", states.Final).OnEntry(dgAction("notify"))
+	b.State("Refused", states.Final)
+	b.State("Broken", states.Normal).OnEntry(dgAction("page on-call"))
+	b.ErrorState("Broken")
+	b.On("Idle", "submit", "Checking")
+	b.On("Checking", "yes", "Accepted")
+	b.On("Checking", "no", "Refused")
+	b.On("Accepted", "ship", "Shipped")
+	b.On("Broken", "reset", "Idle")
+	return dgBuild(t, b)
+}
+
+// wantFailureEdges lists the edges (from, to, label) a diagram draws into
+// m's error state: one from each other state with an entry action ("entry
+// failed") or a choice function ("choice failed"), in state order.
+func wantFailureEdges(m fsm.Graph, pre string) [][3]string {
+	errState := slices.IndexFunc(m.States, func(s fsm.GraphState) bool { return s.Error })
+	if errState < 0 {
+		return nil
+	}
+	var out [][3]string
+	for i, s := range m.States {
+		label := ""
+		switch {
+		case i == errState:
+		case s.Kind == states.Choice:
+			label = "choice failed"
+		case len(s.Entry) > 0:
+			label = "entry failed"
+		}
+		if label != "" {
+			out = append(out, [3]string{pre + "s" + strconv.Itoa(i), pre + "s" + strconv.Itoa(errState), label})
+		}
+	}
+	return out
+}
+
+func TestGraphMarksTheErrorStateOnly(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		g    fsm.Graph
+		want []string
+	}{{"failing", dgFailing(t), []string{"Broken"}}, {"door", dgDoor(t), nil}} {
+		var marked []string
+		for _, s := range c.g.States {
+			if s.Error {
+				marked = append(marked, s.Label)
+			}
+		}
+		if !slices.Equal(marked, c.want) {
+			t.Errorf("%s: error states %q, want %q", c.name, marked, c.want)
+		}
+	}
+}
+
 // dgAwkward has labels that need escaping in dot, in Mermaid or in both.
 func dgAwkward(t testing.TB) fsm.Graph {
 	b := fsm.New[string, string, struct{}](`awkward "labels" \ #1`)
@@ -172,6 +235,7 @@ func diagramCases(t testing.TB) []diagramCase {
 		{name: "door", g: dgDoor(t)},
 		{name: "retry", g: dgRetry(t)},
 		{name: "awkward", g: dgAwkward(t)},
+		{name: "failing", g: dgFailing(t), opts: fsm.DiagramOptions{Highlight: "Broken"}},
 		{name: "overlay", g: dgDoor(t), opts: fsm.DiagramOptions{
 			Highlight: "Opened",
 			Visits:    map[int]int{0: 3, 1: 2, 2: 1, 4: 0},
@@ -333,6 +397,7 @@ func TestDotMarksKindsAndTransitions(t *testing.T) {
 	clustered := parseDotOrFail(t, renderDot(t, dgCall(t), fsm.DiagramOptions{Clusters: []fsm.Cluster{
 		{Graph: dgBreaker(t), Uses: []fsm.Use{{From: "Admitting", To: "Closed"}}},
 	}}))
+	failing := parseDotOrFail(t, renderDot(t, dgFailing(t), fsm.DiagramOptions{}))
 	tests := []struct {
 		name      string
 		attrs     map[string]string
@@ -364,6 +429,10 @@ func TestDotMarksKindsAndTransitions(t *testing.T) {
 		{"cluster states are prefixed", clustered.nodes["c0_s2"], "label", "Half-open"},
 		{"uses edge is dashed", clustered.edge(t, "s1", "c0_s0"), "style", "dashed"},
 		{"uses edge is labelled uses by default", clustered.edge(t, "s1", "c0_s0"), "label", "uses"},
+		{"error state is red", failing.nodes["s5"], "color", "#c62828"},
+		{"other states keep the default colour", failing.nodes["s2"], "color", ""},
+		{"failure edge is dashed", failing.edge(t, "s2", "s5"), "style", "dashed"},
+		{"failure edge is red", failing.edge(t, "s1", "s5"), "color", "#c62828"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -416,6 +485,9 @@ func TestDiagramOptionsThatDoNotFitAreErrors(t *testing.T) {
 	broken := dgDoor(t)
 	broken.Edges = append([]fsm.GraphEdge(nil), broken.Edges...)
 	broken.Edges[1].To = 9
+	twoErrors := dgFailing(t)
+	twoErrors.States = append([]fsm.GraphState(nil), twoErrors.States...)
+	twoErrors.States[4].Error = true // Refused, before Broken
 	tests := []struct {
 		name      string
 		g         fsm.Graph
@@ -427,6 +499,7 @@ func TestDiagramOptionsThatDoNotFitAreErrors(t *testing.T) {
 		{"visits for a negative transition", door, fsm.DiagramOptions{Visits: map[int]int{-1: 1}}, ""},
 		{"negative visit count", door, fsm.DiagramOptions{Visits: map[int]int{0: -2}}, ""},
 		{"edge to a state out of range", broken, fsm.DiagramOptions{}, ""},
+		{"two error states", twoErrors, fsm.DiagramOptions{}, "Broken"},
 		{"unknown cluster highlight", door, fsm.DiagramOptions{Clusters: []fsm.Cluster{{Graph: breaker, Highlight: "Ajar"}}}, "Ajar"},
 		{"cluster visits out of range", door, fsm.DiagramOptions{Clusters: []fsm.Cluster{{Graph: breaker, Visits: map[int]int{99: 1}}}}, ""},
 		{"use from an unknown state", door, fsm.DiagramOptions{Clusters: []fsm.Cluster{{Graph: breaker, Uses: []fsm.Use{{From: "Ajar", To: "Open"}}}}}, "Ajar"},
@@ -809,6 +882,9 @@ func checkDot(t testing.TB, src string, g fsm.Graph, opts fsm.DiagramOptions) {
 			from, to := pre+"s"+strconv.Itoa(e.From), pre+"s"+strconv.Itoa(e.To)
 			want = append(want, wantEdge{from, to, wantEdgeText(e, false, visits[k][i])})
 		}
+		for _, f := range wantFailureEdges(m, pre) {
+			want = append(want, wantEdge{f[0], f[1], f[2]})
+		}
 	}
 	for k, c := range opts.Clusters {
 		for _, u := range c.Uses {
@@ -1091,6 +1167,9 @@ func checkMermaid(t testing.TB, src string, g fsm.Graph, opts fsm.DiagramOptions
 		for i, e := range m.Edges {
 			from, to := pre+"s"+strconv.Itoa(e.From), pre+"s"+strconv.Itoa(e.To)
 			want = append(want, mmdEdge{from, to, wantEdgeText(e, true, visits[k][i])})
+		}
+		for _, f := range wantFailureEdges(m, pre) {
+			want = append(want, mmdEdge{f[0], f[1], f[2]})
 		}
 		want = append(want, finals...)
 	}

@@ -60,7 +60,8 @@ type Use struct {
 
 // ErrDiagram is the kind of error WriteDot and WriteMermaid return, inside
 // a *ValidationError, when the graph or the options do not fit together:
-// an edge whose From or To is not an index of Graph.States, a highlight or
+// an edge whose From or To is not an index of Graph.States, more than one
+// error state, a highlight or
 // a Use naming a state the graph does not have, a visit count for a
 // transition the graph does not have, or a negative count.
 var ErrDiagram = errors.New("diagram names something the graph does not have")
@@ -81,7 +82,10 @@ var ErrDiagram = errors.New("diagram names something the graph does not have")
 // action"; an internal transition is dashed, a delayed one ("after 30s")
 // dotted. Clusters are boxes titled with their Graph.Name, joined to the
 // main machine by dashed grey "uses" edges with an open arrowhead. A
-// highlighted state is filled yellow.
+// highlighted state is filled yellow. The error state (GraphState.Error)
+// is drawn in red, with a dashed red edge into it from each state whose
+// entry action or choice function can fail, labelled "entry failed" or
+// "choice failed": the moves the driver makes when one does.
 //
 // Labels go through Graphviz's escString rules (a backslash is doubled, a
 // quote escaped, a newline written as \n), and an "&" that could start an
@@ -140,6 +144,7 @@ func (d *Definition[S, E, D]) Dot() string {
 const (
 	highlightColor = "#ffd54f"
 	visitColor     = "#1565c0"
+	errorColor     = "#c62828"
 )
 
 func writeDotMachine(b *strings.Builder, indent, prefix string, m *diagramMachine) {
@@ -154,6 +159,9 @@ func writeDotMachine(b *strings.Builder, indent, prefix string, m *diagramMachin
 			b.WriteString(", shape=doublecircle")
 		case states.Choice:
 			b.WriteString(", shape=diamond")
+		}
+		if i == m.errState {
+			fmt.Fprintf(b, ", color=%q, fontcolor=%q", errorColor, errorColor)
 		}
 		if i == m.highlight {
 			fmt.Fprintf(b, ", style=\"rounded,filled\", fillcolor=%q, penwidth=2", highlightColor)
@@ -192,6 +200,18 @@ func writeDotMachine(b *strings.Builder, indent, prefix string, m *diagramMachin
 		}
 		b.WriteString(";\n")
 	}
+	for _, i := range m.failing {
+		fmt.Fprintf(b, "%s%ss%d -> %ss%d [label=%q, style=dashed, arrowhead=empty, color=%q, fontcolor=%q];\n",
+			indent, prefix, i, prefix, m.errState, failureLabel(m.g.States[i]), errorColor, errorColor)
+	}
+}
+
+// failureLabel is the text of the edge from s into the error state.
+func failureLabel(s GraphState) string {
+	if s.Kind == states.Choice {
+		return "choice failed"
+	}
+	return "entry failed"
 }
 
 // writeDotString writes s as a quoted dot string holding a Graphviz
@@ -289,6 +309,10 @@ type diagramMachine struct {
 	g         Graph
 	initials  []int
 	highlight int // state index, or -1
+	errState  int // state index, or -1
+	// failing are the states whose entry action or choice function can
+	// fail, each drawn with an edge into errState.
+	failing   []int
 	visits    []int
 	maxVisits int
 }
@@ -338,10 +362,23 @@ func prepareDiagram(g Graph, opts DiagramOptions) (*diagram, error) {
 }
 
 func prepareMachine(g Graph, highlight string, visits map[int]int) (diagramMachine, error) {
-	m := diagramMachine{g: g, highlight: -1, visits: make([]int, len(g.Edges))}
+	m := diagramMachine{g: g, highlight: -1, errState: -1, visits: make([]int, len(g.Edges))}
 	for i, s := range g.States {
 		if s.Kind == states.Initial {
 			m.initials = append(m.initials, i)
+		}
+		if s.Error {
+			if m.errState >= 0 {
+				return m, diagramError(g.Name, s.Label, "a second error state (the first is "+quote(g.States[m.errState].Label)+")")
+			}
+			m.errState = i
+		}
+	}
+	if m.errState >= 0 {
+		for i, s := range g.States {
+			if i != m.errState && (len(s.Entry) > 0 || s.Kind == states.Choice) {
+				m.failing = append(m.failing, i)
+			}
 		}
 	}
 	for i, e := range g.Edges {

@@ -28,6 +28,10 @@ type GraphState struct {
 	Entry, Exit []string
 	// Choice names a choice state's choice function.
 	Choice string
+	// Error marks the machine's error state (Builder.ErrorState), where the
+	// driver moves the machine when an entry action or a choice function
+	// fails. At most one state of a graph is marked.
+	Error bool
 }
 
 // GraphEdge is one transition of a Graph.
@@ -66,7 +70,7 @@ func (d *Definition[S, E, D]) Graph() Graph {
 	g := Graph{Name: d.name, States: make([]GraphState, len(d.states)), Edges: make([]GraphEdge, len(d.transSpecs))}
 	for i := range d.states {
 		s := &d.states[i]
-		g.States[i] = GraphState{Label: s.Label, Kind: s.Kind, Entry: actionNames(s.Entry), Exit: actionNames(s.Exit), Choice: s.ChooseName}
+		g.States[i] = GraphState{Label: s.Label, Kind: s.Kind, Entry: actionNames(s.Entry), Exit: actionNames(s.Exit), Choice: s.ChooseName, Error: i == d.errState}
 	}
 	for decl := range d.transSpecs {
 		e := d.DeclEdge(decl)

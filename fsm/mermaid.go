@@ -28,7 +28,10 @@ import (
 // told by its "after 30s" trigger. Visit counts are appended as " ×3".
 // Clusters are composite states titled with their Graph.Name, joined to the
 // main machine by edges labelled "uses" (or Use.Label). A highlighted state
-// gets the class "current", filled yellow.
+// gets the class "current", filled yellow. The error state gets the class
+// "error", outlined in red, with an edge into it from each state whose
+// entry action or choice function can fail, labelled "entry failed" or
+// "choice failed".
 //
 // Mermaid has no backslash escapes, so labels are escaped with its entity
 // codes: #quot; for a quote and #N; (decimal) for # : ; < > { } % \ `,
@@ -58,6 +61,19 @@ func WriteMermaid(w io.Writer, g Graph, opts DiagramOptions) error {
 	}
 	for _, u := range p.uses {
 		fmt.Fprintf(&b, "    s%d --> %ss%d : %s\n", u.from, clusterPrefix(u.cluster), u.to, mermaidText(u.label, true))
+	}
+	var failed []string
+	if p.main.errState >= 0 {
+		failed = append(failed, fmt.Sprintf("s%d", p.main.errState))
+	}
+	for i := range p.clusters {
+		if e := p.clusters[i].errState; e >= 0 {
+			failed = append(failed, fmt.Sprintf("%ss%d", clusterPrefix(i), e))
+		}
+	}
+	if len(failed) > 0 {
+		fmt.Fprintf(&b, "    classDef error stroke:%s,stroke-width:2px,color:%s\n", errorColor, errorColor)
+		fmt.Fprintf(&b, "    class %s error\n", strings.Join(failed, ","))
 	}
 	var current []string
 	if p.main.highlight >= 0 {
@@ -108,6 +124,9 @@ func writeMermaidMachine(b *strings.Builder, indent, prefix string, m *diagramMa
 			b.WriteString(mermaidText(label, false))
 		}
 		b.WriteByte('\n')
+	}
+	for _, i := range m.failing {
+		fmt.Fprintf(b, "%s%ss%d --> %ss%d : %s\n", indent, prefix, i, prefix, m.errState, failureLabel(m.g.States[i]))
 	}
 	for i, s := range m.g.States {
 		if s.Kind == states.Final {
