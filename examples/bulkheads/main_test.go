@@ -1,0 +1,169 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	er "github.com/statecraft/statecraft/patterns/errorrecovery"
+)
+
+// The example starts a server, its connections and 60 clients; all of
+// them are gone when run returns.
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+
+// runExample runs the example and returns its output and summaries. The
+// timeout only turns a hang into a failure: the run waits on conditions.
+func runExample(t *testing.T) (string, map[string]Summary) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	var out bytes.Buffer
+	sums, err := run(ctx, &out)
+	if err != nil {
+		t.Fatalf("run: %v\n%s", err, out.String())
+	}
+	return out.String(), sums
+}
+
+// TestBurstIsSortedExactlyByEachBulkhead checks each bulkhead's metrics
+// once the burst is sorted: MaxConcurrent running, MaxQueueSize queued,
+// the rest rejected.
+func TestBurstIsSortedExactlyByEachBulkhead(t *testing.T) {
+	_, sums := runExample(t)
+	// Of 20 requests each: MaxConcurrent run, MaxQueueSize wait, and the
+	// rest are rejected at once. Nothing has finished yet.
+	want := map[string]er.BulkheadMetrics{
+		"compute":  {Active: 4, Queued: 4, Rejected: 12},
+		"io":       {Active: 8, Queued: 8, Rejected: 4},
+		"database": {Active: 2, Queued: 4, Rejected: 14},
+	}
+	for name, w := range want {
+		if got := sums[name].Burst; got != w {
+			t.Errorf("%s after the burst: got %+v, want %+v", name, got, w)
+		}
+	}
+}
+
+// TestEveryRequestIsAnsweredOrRejectedWith503 checks the end state: what
+// the clients got, what the bulkheads counted, and that no dependency ever
+// ran more calls than its slots.
+func TestEveryRequestIsAnsweredOrRejectedWith503(t *testing.T) {
+	_, sums := runExample(t)
+	// The burst's 20 per endpoint, plus one more to compute and one to
+	// the database while the database was stuck: compute admitted it, the
+	// database rejected it.
+	want := map[string]struct {
+		final    er.BulkheadMetrics
+		statuses map[int]int
+		peak     int
+	}{
+		"compute":  {er.BulkheadMetrics{Completed: 9, Rejected: 12}, map[int]int{200: 9, 503: 12}, 4},
+		"io":       {er.BulkheadMetrics{Completed: 16, Rejected: 4}, map[int]int{200: 16, 503: 4}, 8},
+		"database": {er.BulkheadMetrics{Completed: 6, Rejected: 15}, map[int]int{200: 6, 503: 15}, 2},
+	}
+	for name, w := range want {
+		s := sums[name]
+		if s.Final != w.final {
+			t.Errorf("%s at the end: got %+v, want %+v", name, s.Final, w.final)
+		}
+		if !maps.Equal(s.Statuses, w.statuses) {
+			t.Errorf("%s statuses: got %v, want %v", name, s.Statuses, w.statuses)
+		}
+		if s.Peak != w.peak {
+			t.Errorf("%s ran %d calls at once, want %d (its slots)", name, s.Peak, w.peak)
+		}
+	}
+}
+
+// TestOutputShowsTheCountsAndThatTheDatabaseDoesNotStarveTheOthers pins
+// the printed tables and the lines showing that compute and io finish
+// while the database is saturated.
+func TestOutputShowsTheCountsAndThatTheDatabaseDoesNotStarveTheOthers(t *testing.T) {
+	out, _ := runExample(t)
+	// In this order, each on a line of its own (spacing aside).
+	want := []string{
+		"compute 4 4 5s",
+		"io 8 8 10s",
+		"database 2 4 30s",
+		"compute 4 4 12 QueueFull",
+		"io 8 8 4 QueueFull",
+		"database 2 4 14 QueueFull",
+		"/compute all 20 answered: 8 × 200 OK, 12 × 503 Service Unavailable",
+		"/io all 20 answered: 16 × 200 OK, 4 × 503 Service Unavailable",
+		"/database meanwhile still 2 running and 4 queued (QueueFull): its slowness stays in its own bulkhead",
+		"GET /compute 200 OK: compute: done",
+		"GET /database 503 Service Unavailable, Retry-After: 1: database is at capacity: every slot (2) is busy and the queue (4) is full; try again later",
+		"/compute 21 9 12 9 12 4 (of 4 slots)",
+		"/io 20 16 4 16 4 8 (of 8 slots)",
+		"/database 21 6 15 6 15 2 (of 2 slots)",
+	}
+	var lines []string
+	for line := range strings.Lines(out) {
+		lines = append(lines, strings.Join(strings.Fields(line), " "))
+	}
+	at := 0
+	for _, w := range want {
+		i := slices.Index(lines[at:], w)
+		if i < 0 {
+			t.Fatalf("after line %d, the output lacks the line %q:\n%s", at, w, out)
+		}
+		at += i + 1
+	}
+}
+
+// TestHandlerAnswers503WithRetryAfterAndAReasonWhenFull checks the handler
+// on its own: a full bulkhead gives 503, Retry-After and a body that says
+// why; a free one gives 200.
+func TestHandlerAnswers503WithRetryAfterAndAReasonWhenFull(t *testing.T) {
+	d, err := newDependency("database", er.BulkheadConfig{MaxConcurrent: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.bulkhead.Close(context.Background())
+	// One call holds the only slot; there is no queue.
+	held := make(chan error, 1)
+	go func() { held <- d.bulkhead.Execute(t.Context(), d.call) }()
+	if err := d.sorted(t.Context(), 1); err != nil {
+		t.Fatal(err)
+	}
+
+	rec := httptest.NewRecorder()
+	d.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/database", nil))
+	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") != "1" {
+		t.Errorf("got %d, Retry-After %q; want 503 and 1", rec.Code, rec.Header().Get("Retry-After"))
+	}
+	if got, want := strings.TrimSpace(rec.Body.String()), "database is at capacity: every slot (1) is busy and the queue (0) is full; try again later"; got != want {
+		t.Errorf("body %q, want %q", got, want)
+	}
+
+	d.answer()
+	if err := <-held; err != nil {
+		t.Errorf("the held call: %v", err)
+	}
+	rec = httptest.NewRecorder()
+	d.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/database", nil))
+	if rec.Code != http.StatusOK {
+		t.Errorf("with the slot free: got %d, want 200", rec.Code)
+	}
+}
+
+// TestRunStopsCleanlyWhenItsContextEnds checks that a run whose context
+// ends returns the context's error and leaves nothing running.
+func TestRunStopsCleanlyWhenItsContextEnds(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel() // no request gets through, so the burst is never sorted
+	if _, err := run(ctx, &bytes.Buffer{}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("run with an ended context: got %v, want context.Canceled", err)
+	}
+	// TestMain checks that nothing was left running.
+}
