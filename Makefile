@@ -8,7 +8,7 @@ STATICCHECK ?= $(shell gobin="$$($(GO) env GOPATH)/bin/staticcheck"; \
 STATICCHECK_VERSION := v0.8.2
 
 .DEFAULT_GOAL := help
-.PHONY: help demo test fuzz bench lint
+.PHONY: help demo test fuzz bench lint docs
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -36,6 +36,13 @@ fuzz: ## each fuzz target, one run per target, for FUZZTIME (default 10s)
 		done; \
 	done; \
 	echo "fuzz: $$n targets, $(FUZZTIME) each"
+
+# docs regenerates what docs/ draws from the code (see docs/README.md):
+# each strategy's diagram in docs/diagrams (dot, Mermaid, SVG), and the
+# diagram and snippet regions of the guides. A second run changes nothing;
+# TestDocsAreUpToDate fails when the committed docs are out of date.
+docs: ## diagrams (dot, Mermaid, SVG) and snippets of the guides in docs/, from the real definitions
+	$(GO) run ./cmd/statecraft/internal/docgen/run
 
 bench: ## benchmarks of this module, then of the bench/ module (peers)
 	$(GO) test -run=NONE -bench=. -benchmem ./...

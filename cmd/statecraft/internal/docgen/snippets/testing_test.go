@@ -1,0 +1,97 @@
+package snippets
+
+import (
+	"context"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/statecraft/statecraft/engine/enginetest"
+	"github.com/statecraft/statecraft/patterns/errorrecovery"
+)
+
+// snippet:testing-manual-clock begin
+// flaky returns a function that fails n times with ErrUnavailable, then
+// returns "ok".
+func flaky(n int) func(context.Context) (string, error) {
+	calls := 0
+	return func(context.Context) (string, error) {
+		if calls++; calls <= n {
+			return "", ErrUnavailable
+		}
+		return "ok", nil
+	}
+}
+
+func TestRetryBacksOffOnTheManualClock(t *testing.T) {
+	clk := enginetest.NewClock(time.Time{}) // 2000-01-01 UTC; moves only when told
+	rec := &enginetest.Recorder{}
+	r, err := errorrecovery.NewRetryExecutor(errorrecovery.DefaultRetryConfig[string](), // 1s, then 2s
+		errorrecovery.WithClock(clk), errorrecovery.WithObserver(rec))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	done := make(chan error, 1)
+	go func() {
+		_, err := r.Execute(t.Context(), flaky(2))
+		done <- err
+	}()
+	for _, want := range []time.Duration{time.Second, 2 * time.Second} {
+		// Wait until the execution sleeps in its backoff, then wake it.
+		if err := clk.BlockUntilWaiters(t.Context(), 1); err != nil {
+			t.Fatal(err)
+		}
+		if moved, _ := clk.AdvanceToNext(); moved != want {
+			t.Errorf("backoff of %v, want %v", moved, want)
+		}
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	enginetest.AssertPath(t, rec, "Start", "Attempt", "Backoff", "Attempt", "Backoff", "Attempt", "Succeeded")
+}
+
+// snippet:testing-manual-clock end
+
+// snippet:testing-advance begin
+func TestBreakerHalfOpensTheInstantItsTimeoutPasses(t *testing.T) {
+	clk := enginetest.NewClock(time.Time{})
+	cfg := errorrecovery.DefaultCircuitBreakerConfig() // open for 60s
+	b, err := errorrecovery.NewCircuitBreaker(cfg, errorrecovery.WithBreakerClock(clk))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.ForceOpen()
+	clk.Advance(cfg.OpenTimeout - time.Nanosecond)
+	if got := b.State(); got != errorrecovery.BreakerOpen {
+		t.Fatalf("after 60s-1ns: %v, want Open", got)
+	}
+	clk.Advance(time.Nanosecond) // runs the open timer, in this goroutine
+	if got := b.State(); got != errorrecovery.BreakerHalfOpen {
+		t.Fatalf("after 60s: %v, want HalfOpen", got)
+	}
+}
+
+// snippet:testing-advance end
+
+// snippet:testing-synctest begin
+func TestRetryOnTheRealClockInASynctestBubble(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		// No WithClock: the real clock, which inside the bubble is fake time
+		// that jumps whenever every goroutine in the bubble is blocked.
+		r, err := errorrecovery.NewRetryExecutor(errorrecovery.DefaultRetryConfig[string]())
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		if _, err := r.Execute(t.Context(), flaky(2)); err != nil {
+			t.Fatal(err)
+		}
+		if took := time.Since(start); took != 3*time.Second { // 1s + 2s of backoff, exactly
+			t.Errorf("took %v, want 3s", took)
+		}
+	})
+}
+
+// snippet:testing-synctest end

@@ -1,0 +1,38 @@
+package snippets
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/statecraft/statecraft/patterns/errorrecovery"
+)
+
+// Workflow is the snippet of docs/workflow.md.
+func Workflow(ctx context.Context) (Quote, error) {
+	// snippet:workflow begin
+	retry := errorrecovery.DefaultRetryConfig[Quote]()
+	retry.InitialDelay, retry.MaxDelay = 100*time.Millisecond, time.Second
+	breaker := errorrecovery.DefaultCircuitBreakerConfig()
+	breaker.WindowDuration = 0
+	fb := errorrecovery.FallbackValue(Quote{Stale: true})
+
+	w, err := errorrecovery.NewWorkflow(errorrecovery.ErrorRecoveryConfig[Quote]{
+		Primary:        errorrecovery.Retry,
+		Secondary:      []errorrecovery.Strategy{errorrecovery.CircuitBreaker, errorrecovery.Bulkhead, errorrecovery.Fallback},
+		Retry:          &retry,
+		CircuitBreaker: &breaker,
+		Fallback:       &fb,
+		Deadline:       &errorrecovery.DeadlineConfig{AttemptTimeout: 250 * time.Millisecond},
+		GlobalTimeout:  2 * time.Second, // one overall timeout, bulkhead queueing included
+	})
+	if err != nil {
+		return Quote{}, err // a *ConfigError naming the field
+	}
+	fmt.Print(w.Dot()) // the per-call machine this config runs, breaker and bulkhead as clusters
+
+	res, err := w.ExecuteResult(ctx, getQuote)
+	fmt.Println(res.Source, res.Attempts, w.Health().Status)
+	// snippet:workflow end
+	return res.Value, err
+}
