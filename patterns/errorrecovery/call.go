@@ -87,7 +87,8 @@ func (e CallEvent) String() string {
 type Execution[T any] struct {
 	x        *executor[T]
 	fn       func(context.Context) (T, error)
-	ctx      callCtx
+	ctx      callCtx  // the first context, in the pooled state
+	cc       *callCtx // the context in use: &ctx until ctx was seen (see callCtx)
 	attempt  int
 	result   T
 	err      error         // the last layer's error
@@ -305,25 +306,43 @@ func (x *executor[T]) execute(ctx context.Context, fn func(context.Context) (T, 
 	return x.executeInto(ctx, fn, runner, nil)
 }
 
+// machineCtx is the context the per-call machine runs on (see executeInto).
+var machineCtx = context.Background()
+
 // executeInto is execute, filling out (when not nil) with where the result
 // came from.
+//
+// The machine itself runs on a context that never ends: the caller's
+// context (d.ctx.parent) is what the states consult, so that a caller who
+// gives up mid-step still has the machine take its way out, through the
+// states that give back the bulkhead slot and the breaker permit, instead
+// of being refused by the engine halfway. A caller whose context has
+// already ended gets its error at once, with nothing run or counted.
 func (x *executor[T]) executeInto(ctx context.Context, fn func(context.Context) (T, error), runner *engine.Runner[CallState, CallEvent, Execution[T]], out *Result[T]) (T, error) {
-	run, _ := runner.Start(ctx, Execution[T]{})
+	if err := ctx.Err(); err != nil {
+		var zero T
+		if out != nil {
+			*out = Result[T]{}
+		}
+		return zero, err
+	}
+	run, _ := runner.Start(machineCtx, Execution[T]{})
 	d := run.Data()
 	d.x, d.fn = x, fn
 	d.ctx.parent, d.ctx.clock = ctx, x.clock
+	d.cc = &d.ctx
 	if x.deadline.Timeout > 0 || (x.stats != nil && x.stats.timing) {
 		d.start = x.clock.Now()
 		if x.deadline.Timeout > 0 {
 			d.deadline = d.start.Add(x.deadline.Timeout)
 		}
 	}
-	_, err := run.Fire(ctx, EventBegin)
+	_, err := run.Fire(machineCtx, EventBegin)
 	if err == nil && !run.Done() {
 		if err = run.Wait(ctx); errors.Is(err, engine.ErrNotTransitioned) {
 			// The caller gave up during a backoff: the machine records it.
 			d.err = ctx.Err()
-			_, err = run.Fire(context.WithoutCancel(ctx), EventPermanent)
+			_, err = run.Fire(machineCtx, EventPermanent)
 		}
 	}
 	res, source, final, walked := d.result, d.source, d.final, d.walked
@@ -346,8 +365,8 @@ func (x *executor[T]) executeInto(ctx context.Context, fn func(context.Context) 
 			out.Age = d.age
 		}
 	}
-	if !walked {
-		d.ctx.reset()
+	if !walked && !d.ctx.seen.Load() {
+		// Nothing outside can hold the pooled context: recycle.
 		run.Release()
 	}
 	if panicked {
@@ -406,9 +425,10 @@ func (x *executor[T]) lookup(ctx context.Context, m callMachine[T]) (CallEvent, 
 // against the overall deadline.
 func (x *executor[T]) admit(ctx context.Context, m callMachine[T]) (CallEvent, error) {
 	d := m.Data()
-	d.ctx.begin(0, d.deadline)
-	err := x.bulkhead.Acquire(&d.ctx)
-	d.ctx.reset()
+	cc := d.cc.begin(0, d.deadline)
+	d.cc = cc
+	err := x.bulkhead.Acquire(cc)
+	cc.end()
 	if err == nil {
 		d.admitted = true
 		return EventAdmitted, nil
@@ -450,8 +470,10 @@ func (x *executor[T]) call(ctx context.Context, m callMachine[T]) (CallEvent, er
 	if x.deadline.WalkAway && !deadline.IsZero() {
 		d.result, d.err = x.walkAway(d, deadline)
 	} else {
-		d.ctx.begin(d.attempt, deadline)
-		d.result, d.err = d.fn(&d.ctx)
+		cc := d.cc.begin(d.attempt, deadline)
+		d.cc = cc
+		d.result, d.err = d.fn(cc)
+		cc.end()
 	}
 	ev := x.classify(d, deadline)
 	if d.held {

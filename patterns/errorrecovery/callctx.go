@@ -19,22 +19,31 @@ import (
 // context.WithTimeout costs about 350 ns and 4 allocations here). Err
 // compares the clock with the deadline instead.
 //
-// A callCtx is reset between attempts and recycled after the execution:
-// the function must not use it after returning (except in walk-away mode,
-// where each attempt has its own and the execution is never recycled).
+// A callCtx is recycled (for the next attempt, and with the execution's
+// pooled state) only while nothing outside the executor can still hold
+// it. Anything that keeps a context asks it for Done, AfterFunc or a
+// Value first: package context does to derive one (and net/http derives
+// one per request, which its goroutines touch after the function has
+// returned). Such a call marks the context seen; a seen context is ended
+// when its attempt ends (cancelled, if it has a deadline of ours, as
+// context.WithTimeout with a deferred cancel would be) and left to its
+// holders, never written again, and the next attempt gets a new one.
+// So a function that ignores its context allocates nothing for it, and
+// one that passes it on costs one allocation per execution.
 type callCtx struct {
 	parent   context.Context
 	clock    engine.Clock
 	deadline time.Time // this attempt's deadline; zero when we set none
 	attempt  int
 
-	// armed is set (under mu) when Done first makes the channel; while it
-	// is clear no timer or AfterFunc exists, so reset has nothing to undo
-	// and skips the lock, which is most of an unarmed attempt's cost.
+	// seen is set by Done, AfterFunc and Value (of a key other than
+	// ours): from then on, something outside may hold c. An unseen c has
+	// no timer, channel or AfterFunc, so reusing it needs no lock.
+	seen atomic.Bool
+	// armed is set (under mu) when Done first makes the channel.
 	armed atomic.Bool
 
 	mu    sync.Mutex           // guards the fields below
-	gen   uint64               // bumped by reset, so a late timer cannot close a newer done
 	done  chan struct{}        // made by the first Done, closed on expiry
 	err   error                // set when done is closed
 	timer engine.Timer         // our deadline's timer, once armed
@@ -44,29 +53,44 @@ type callCtx struct {
 
 type attemptKey struct{}
 
-// begin prepares the context for an attempt.
-func (c *callCtx) begin(attempt int, deadline time.Time) {
-	c.reset()
+// begin prepares the context for an attempt: c itself when it can be
+// reused, or a new context with c's parent and clock when c was seen. It
+// returns the context to use.
+func (c *callCtx) begin(attempt int, deadline time.Time) *callCtx {
+	if c.seen.Load() {
+		c = &callCtx{parent: c.parent, clock: c.clock}
+	}
 	c.attempt = attempt
 	c.deadline = deadline
+	return c
 }
 
-// reset disarms the lazy parts so the context can serve another attempt.
-func (c *callCtx) reset() {
+// end ends an attempt's use of c. A context that was seen is cancelled
+// (if it has a deadline of ours and is not done yet), its timer and its
+// AfterFunc on the parent are stopped, and it is never written again; an
+// unseen one has nothing to undo.
+func (c *callCtx) end() {
 	if !c.armed.Load() {
 		return
 	}
 	c.mu.Lock()
-	c.armed.Store(false)
+	defer c.mu.Unlock()
 	if c.timer != nil {
 		c.timer.Stop()
 	}
 	if c.stop != nil {
 		c.stop()
 	}
-	c.gen++
-	c.done, c.err, c.timer, c.stop, c.after = nil, nil, nil, nil, nil
-	c.mu.Unlock()
+	if c.err == nil {
+		c.closeLocked(context.Canceled)
+	}
+}
+
+// see marks c as possibly held outside the executor.
+func (c *callCtx) see() {
+	if !c.seen.Load() {
+		c.seen.Store(true)
+	}
 }
 
 // disarm stops the timer and the parent's AfterFunc but keeps Done and Err
@@ -96,6 +120,7 @@ func (c *callCtx) Deadline() (time.Time, bool) {
 // channel of ours, armed on first use, closed at our deadline on the clock
 // or when the parent is done.
 func (c *callCtx) Done() <-chan struct{} {
+	c.see()
 	if c.deadline.IsZero() {
 		return c.parent.Done()
 	}
@@ -114,17 +139,16 @@ func (c *callCtx) Done() <-chan struct{} {
 		c.closeLocked(context.DeadlineExceeded)
 		return c.done
 	}
-	gen := c.gen
-	c.timer = engine.AfterFuncAt(c.clock, c.deadline, func() { c.expire(gen, context.DeadlineExceeded) })
+	c.timer = engine.AfterFuncAt(c.clock, c.deadline, func() { c.expire(context.DeadlineExceeded) })
 	if c.parent.Done() != nil {
-		c.stop = context.AfterFunc(c.parent, func() { c.expire(gen, c.parent.Err()) })
+		c.stop = context.AfterFunc(c.parent, func() { c.expire(c.parent.Err()) })
 	}
 	return c.done
 }
 
-func (c *callCtx) expire(gen uint64, err error) {
+func (c *callCtx) expire(err error) {
 	c.mu.Lock()
-	if c.gen == gen && c.err == nil {
+	if c.err == nil {
 		c.closeLocked(err)
 	}
 	c.mu.Unlock()
@@ -143,9 +167,9 @@ func (c *callCtx) closeLocked(err error) {
 // returns a function that stops that if it has not happened. Package
 // context looks for this method: a context derived from c (the bulkhead
 // derives one while a call waits in its queue) registers here instead of
-// starting a goroutine that watches c, which could outlive the execution
-// whose pooled state c is part of.
+// starting a goroutine that watches c.
 func (c *callCtx) AfterFunc(f func()) (stop func() bool) {
+	c.see()
 	if c.deadline.IsZero() {
 		return context.AfterFunc(c.parent, f)
 	}
@@ -161,13 +185,9 @@ func (c *callCtx) AfterFunc(f func()) (stop func() bool) {
 	}
 	key := &f
 	c.after[key] = struct{}{}
-	gen := c.gen
 	return func() bool {
 		c.mu.Lock()
 		defer c.mu.Unlock()
-		if c.gen != gen {
-			return false
-		}
 		_, pending := c.after[key]
 		delete(c.after, key)
 		return pending
@@ -203,6 +223,7 @@ func (c *callCtx) Value(key any) any {
 	if key == (attemptKey{}) {
 		return c
 	}
+	c.see()
 	return c.parent.Value(key)
 }
 

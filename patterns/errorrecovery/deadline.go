@@ -91,8 +91,7 @@ func (e *DeadlineExecutor[T]) Trace(ctx context.Context, fn func(context.Context
 // touches is ever reused; its late result goes into a buffered channel
 // nobody reads.
 func (x *executor[T]) walkAway(d *Execution[T], deadline time.Time) (T, error) {
-	cc := &callCtx{parent: d.ctx.parent, clock: x.clock}
-	cc.begin(d.attempt, deadline)
+	cc := (&callCtx{parent: d.ctx.parent, clock: x.clock}).begin(d.attempt, deadline)
 	type outcome struct {
 		res      T
 		err      error
@@ -112,7 +111,7 @@ func (x *executor[T]) walkAway(d *Execution[T], deadline time.Time) (T, error) {
 	}()
 	select {
 	case o := <-ch:
-		cc.reset()
+		cc.end()
 		if o.panicked {
 			panic(o.value)
 		}

@@ -78,19 +78,20 @@ func (c *FallbackConfig[T]) triggers(err error) bool {
 // Source says where a workflow's result came from.
 type Source uint8
 
-// The sources of a result.
+// The sources of a result. The zero Source is SourceNone, so a Result
+// that was never filled says no result.
 const (
-	SourceFunction        Source = iota // the protected function
+	SourceNone            Source = iota // no result: the call failed
+	SourceFunction                      // the protected function
 	SourceCache                         // a fresh cache entry (read-through)
 	SourceStaleCache                    // an expired cache entry, served on failure
 	SourceFallbackCache                 // a cached result served as a fallback
 	SourceFallbackService               // FallbackConfig.Service
 	SourceFallbackFunc                  // FallbackConfig.Func
 	SourceFallbackValue                 // FallbackConfig.Value
-	SourceNone                          // no result: the call failed
 )
 
-var sourceNames = [...]string{"function", "cache", "stale cache", "fallback cache", "fallback service", "fallback function", "fallback value", "none"}
+var sourceNames = [...]string{"none", "function", "cache", "stale cache", "fallback cache", "fallback service", "fallback function", "fallback value"}
 
 // String returns the source's name.
 func (s Source) String() string {

@@ -67,7 +67,12 @@ func (r *RetryExecutor[T]) Definition() *fsm.Definition[CallState, CallEvent, Ex
 // the panic goes on in the caller's goroutine with the original value.
 //
 // fn receives a context carrying the attempt number and the time left
-// (AttemptFromContext, TimeLeft); it must not use it after returning.
+// (AttemptFromContext, TimeLeft). When the attempt has a deadline of the
+// executor's, that context is cancelled as the attempt ends, as one from
+// context.WithTimeout with a deferred cancel would be; contexts derived
+// from it may be kept past the attempt (net/http's goroutines do). A
+// caller whose context has already ended gets its error at once, and fn
+// is not called.
 func (r *RetryExecutor[T]) Execute(ctx context.Context, fn func(context.Context) (T, error)) (T, error) {
 	return r.x.execute(ctx, fn, r.x.runner)
 }
