@@ -1,0 +1,927 @@
+package httptransport_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/statecraft/statecraft/engine/enginetest"
+	er "github.com/statecraft/statecraft/patterns/errorrecovery"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/httptransport"
+)
+
+type config = er.ErrorRecoveryConfig[*http.Response]
+
+// server is a loopback server that numbers the requests it gets (from 1),
+// records their bodies and counts the connections it accepts.
+type server struct {
+	*httptest.Server
+	conns  atomic.Int32
+	mu     sync.Mutex
+	bodies []string
+}
+
+func newServer(t *testing.T, h func(n int, w http.ResponseWriter, r *http.Request)) *server {
+	t.Helper()
+	s := &server{}
+	s.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		s.mu.Lock()
+		s.bodies = append(s.bodies, string(body))
+		n := len(s.bodies)
+		s.mu.Unlock()
+		h(n, w, r)
+	}))
+	s.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			s.conns.Add(1)
+		}
+	}
+	s.Start()
+	t.Cleanup(s.Close)
+	return s
+}
+
+// received returns the bodies of the requests the server got, in order.
+func (s *server) received() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.bodies...)
+}
+
+func (s *server) hits() int { return len(s.received()) }
+
+// failFirst answers the first n requests with 503 and a body, then 200 "ok".
+func failFirst(n int) func(int, http.ResponseWriter, *http.Request) {
+	return func(i int, w http.ResponseWriter, r *http.Request) {
+		if i <= n {
+			http.Error(w, fmt.Sprintf("busy %d", i), http.StatusServiceUnavailable)
+			return
+		}
+		io.WriteString(w, "ok")
+	}
+}
+
+// tracker is a base RoundTripper that counts the response bodies it hands
+// out and those closed; when the test ends it checks that every one was
+// closed, and closes its idle connections.
+type tracker struct {
+	base           *http.Transport
+	opened, closed atomic.Int32
+}
+
+func newTracker(t *testing.T) *tracker {
+	tr := &tracker{base: &http.Transport{}}
+	t.Cleanup(func() {
+		tr.base.CloseIdleConnections()
+		if o, c := tr.opened.Load(), tr.closed.Load(); o != c {
+			t.Errorf("%d response bodies opened, %d closed", o, c)
+		}
+	})
+	return tr
+}
+
+func (tr *tracker) RoundTrip(req *http.Request) (*http.Response, error) {
+	resp, err := tr.base.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	tr.opened.Add(1)
+	resp.Body = &trackedBody{ReadCloser: resp.Body, closed: &tr.closed}
+	return resp, nil
+}
+
+// trackedBody counts its first Close.
+type trackedBody struct {
+	io.ReadCloser
+	closed *atomic.Int32
+	once   sync.Once
+}
+
+func (b *trackedBody) Close() error {
+	b.once.Do(func() { b.closed.Add(1) })
+	return b.ReadCloser.Close()
+}
+
+func newWorkflow(t *testing.T, cfg config) *er.Workflow[*http.Response] {
+	t.Helper()
+	wf, err := er.NewWorkflow(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b := wf.Breaker(); b != nil {
+		t.Cleanup(b.Close)
+	}
+	return wf
+}
+
+// retrying is a retry of n attempts with no delay between them.
+func retrying(n int) *er.RetryConfig[*http.Response] {
+	r := er.DefaultRetryConfig[*http.Response]()
+	r.MaxAttempts, r.InitialDelay = n, 0
+	return &r
+}
+
+// breaking opens after n failures in a count window, for an hour.
+func breaking(n int) *er.CircuitBreakerConfig {
+	c := er.DefaultCircuitBreakerConfig()
+	c.FailureThreshold, c.WindowDuration, c.OpenTimeout = n, 0, time.Hour
+	return &c
+}
+
+// roundTrip calls rt and checks the RoundTripper contract: a response or
+// an error, never both.
+func roundTrip(t *testing.T, rt http.RoundTripper, req *http.Request) (*http.Response, error) {
+	t.Helper()
+	resp, err := rt.RoundTrip(req)
+	if (resp == nil) == (err == nil) {
+		t.Fatalf("RoundTrip returned response %v and error %v: want exactly one", resp, err)
+	}
+	return resp, err
+}
+
+func newRequest(t *testing.T, method, url string, body io.Reader) *http.Request {
+	t.Helper()
+	req, err := http.NewRequest(method, url, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return req
+}
+
+// readBody reads and closes a response's body.
+func readBody(t *testing.T, resp *http.Response) string {
+	t.Helper()
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("reading the body: %v", err)
+	}
+	return string(b)
+}
+
+func recv[T any](t *testing.T, ch <-chan T) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(5 * time.Second):
+		t.Fatal("timed out waiting")
+		panic("unreachable")
+	}
+}
+
+type outcome struct {
+	resp *http.Response
+	err  error
+}
+
+func TestGetIsRetriedOn503UntilSuccess(t *testing.T) {
+	srv := newServer(t, failFirst(2))
+	tr := newTracker(t)
+	rt := httptransport.New(newWorkflow(t, config{Retry: retrying(5)}), httptransport.WithBase(tr))
+
+	resp, err := roundTrip(t, rt, newRequest(t, http.MethodGet, srv.URL, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := tr.closed.Load(); got != 2 {
+		t.Errorf("closed %d bodies before the caller's, want the 2 failed ones", got)
+	}
+	if got := readBody(t, resp); resp.StatusCode != http.StatusOK || got != "ok" {
+		t.Errorf("got %d %q, want 200 %q", resp.StatusCode, got, "ok")
+	}
+	if got := srv.hits(); got != 3 {
+		t.Errorf("server got %d requests, want 3", got)
+	}
+	if got := srv.conns.Load(); got != 1 {
+		t.Errorf("server accepted %d connections, want 1: drained bodies let it be reused", got)
+	}
+}
+
+func TestOnlyIdempotentRequestsAreRetried(t *testing.T) {
+	always := httptransport.WithRetryable(func(*http.Request) bool { return true })
+	for _, tc := range []struct {
+		name   string
+		method string
+		header string
+		opts   []httptransport.Option
+		hits   int
+		status int
+	}{
+		{"GET", http.MethodGet, "", nil, 3, 200},
+		{"PUT", http.MethodPut, "", nil, 3, 200},
+		{"DELETE", http.MethodDelete, "", nil, 3, 200},
+		{"POST", http.MethodPost, "", nil, 1, 503},
+		{"PATCH", http.MethodPatch, "", nil, 1, 503},
+		{"POST with Idempotency-Key", http.MethodPost, "Idempotency-Key", nil, 3, 200},
+		{"POST with X-Idempotency-Key", http.MethodPost, "X-Idempotency-Key", nil, 3, 200},
+		{"POST with WithRetryable", http.MethodPost, "", []httptransport.Option{always}, 3, 200},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := newServer(t, failFirst(2))
+			tr := newTracker(t)
+			rt := httptransport.New(newWorkflow(t, config{Retry: retrying(5)}), append(tc.opts, httptransport.WithBase(tr))...)
+			req := newRequest(t, tc.method, srv.URL, strings.NewReader("order 42"))
+			if tc.header != "" {
+				req.Header.Set(tc.header, "k-42")
+			}
+			resp, err := roundTrip(t, rt, req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body := readBody(t, resp)
+			if resp.StatusCode != tc.status {
+				t.Errorf("status %d (%q), want %d", resp.StatusCode, body, tc.status)
+			}
+			if got := srv.hits(); got != tc.hits {
+				t.Errorf("server got %d requests, want %d", got, tc.hits)
+			}
+			for i, b := range srv.received() {
+				if b != "order 42" {
+					t.Errorf("request %d carried %q, want %q", i+1, b, "order 42")
+				}
+			}
+		})
+	}
+}
+
+func TestNonIdempotentFailuresStillCountForTheBreaker(t *testing.T) {
+	srv := newServer(t, failFirst(100))
+	tr := newTracker(t)
+	rt := httptransport.New(newWorkflow(t, config{Retry: retrying(3), CircuitBreaker: breaking(2)}), httptransport.WithBase(tr))
+
+	for range 2 {
+		resp, err := roundTrip(t, rt, newRequest(t, http.MethodPost, srv.URL, strings.NewReader("x")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		readBody(t, resp)
+	}
+	body := &closeCounter{Reader: strings.NewReader("x")}
+	req := newRequest(t, http.MethodPost, srv.URL, body)
+	_, err := roundTrip(t, rt, req)
+	if !errors.Is(err, er.ErrCircuitOpen) {
+		t.Fatalf("third POST: got %v, want an error matching ErrCircuitOpen", err)
+	}
+	if got := srv.hits(); got != 2 {
+		t.Errorf("server got %d requests, want 2 (one per POST, none once open)", got)
+	}
+	if body.closes.Load() == 0 {
+		t.Error("the rejected request's body was not closed")
+	}
+}
+
+// closeCounter is a request body that counts its Close calls.
+type closeCounter struct {
+	io.Reader
+	closes atomic.Int32
+}
+
+func (c *closeCounter) Close() error {
+	c.closes.Add(1)
+	return nil
+}
+
+func TestRetryAfterIsHonouredOn429And503(t *testing.T) {
+	start := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
+	for _, tc := range []struct {
+		name   string
+		status int
+		header func(now time.Time) string
+		want   time.Duration
+	}{
+		{"503 delay-seconds", 503, func(time.Time) string { return "7" }, 7 * time.Second},
+		{"429 HTTP-date", 429, func(now time.Time) string { return now.Add(30 * time.Second).Format(http.TimeFormat) }, 30 * time.Second},
+		{"503 HTTP-date in the past", 503, func(now time.Time) string { return now.Add(-time.Hour).Format(http.TimeFormat) }, 0},
+		{"capped by MaxDelay", 503, func(time.Time) string { return "3600" }, time.Minute},
+		{"beyond any Duration, capped", 503, func(time.Time) string { return "99999999999999999999999" }, time.Minute},
+		{"malformed: backoff", 503, func(time.Time) string { return "soon" }, time.Second},
+		{"500: backoff", 500, func(time.Time) string { return "7" }, time.Second},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clock := enginetest.NewClock(start)
+			srv := newServer(t, func(n int, w http.ResponseWriter, r *http.Request) {
+				if n == 1 {
+					w.Header().Set("Retry-After", tc.header(clock.Now()))
+					w.WriteHeader(tc.status)
+					return
+				}
+				io.WriteString(w, "ok")
+			})
+			delays := make(chan time.Duration, 1)
+			rc := er.DefaultRetryConfig[*http.Response]()
+			rc.MaxAttempts, rc.Backoff, rc.InitialDelay, rc.MaxDelay = 2, er.Fixed, time.Second, time.Minute
+			rc.OnRetry = func(_ int, _ error, d time.Duration) { delays <- d }
+			wf := newWorkflow(t, config{Retry: &rc, Clock: clock})
+			rt := httptransport.New(wf, httptransport.WithBase(newTracker(t)), httptransport.WithClock(clock))
+
+			done := make(chan outcome, 1)
+			go func() {
+				resp, err := rt.RoundTrip(newRequest(t, http.MethodGet, srv.URL, nil))
+				done <- outcome{resp, err}
+			}()
+			if got := recv(t, delays); got != tc.want {
+				t.Errorf("the retry was to wait %v, want %v", got, tc.want)
+			}
+			if tc.want > 0 {
+				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				if err := clock.BlockUntilWaiters(ctx, 1); err != nil {
+					t.Fatal(err)
+				}
+				if moved, _ := clock.AdvanceToNext(); moved != tc.want {
+					t.Errorf("the backoff waited %v on the clock, want %v", moved, tc.want)
+				}
+			}
+			o := recv(t, done)
+			if o.err != nil {
+				t.Fatal(o.err)
+			}
+			if got := readBody(t, o.resp); got != "ok" {
+				t.Errorf("got %q, want the second response", got)
+			}
+		})
+	}
+}
+
+func TestRequestBodyIsReplayedOnEveryAttempt(t *testing.T) {
+	const data = "the same bytes every time"
+	for _, tc := range []struct {
+		name    string
+		getBody bool
+		opts    []httptransport.Option
+	}{
+		{"with GetBody", true, nil},
+		{"buffered", false, nil},
+		{"buffered at the limit", false, []httptransport.Option{httptransport.WithMaxBufferedBody(int64(len(data)))}},
+		{"GetBody over the limit", true, []httptransport.Option{httptransport.WithMaxBufferedBody(1)}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := newServer(t, failFirst(2))
+			rt := httptransport.New(newWorkflow(t, config{Retry: retrying(3)}), append(tc.opts, httptransport.WithBase(newTracker(t)))...)
+			req := newRequest(t, http.MethodPut, srv.URL, strings.NewReader(data))
+			body := &closeCounter{Reader: strings.NewReader(data)}
+			if !tc.getBody {
+				req.Body, req.GetBody = body, nil
+			}
+			resp, err := roundTrip(t, rt, req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := readBody(t, resp); got != "ok" {
+				t.Errorf("got %q, want %q", got, "ok")
+			}
+			got := srv.received()
+			if len(got) != 3 {
+				t.Fatalf("server got %d requests, want 3", len(got))
+			}
+			for i, b := range got {
+				if b != data {
+					t.Errorf("attempt %d sent %q, want %q", i+1, b, data)
+				}
+			}
+			if !tc.getBody && body.closes.Load() == 0 {
+				t.Error("the caller's body was not closed")
+			}
+		})
+	}
+}
+
+func TestBodyOverTheLimitIsSentOnceAndNotRetried(t *testing.T) {
+	const data = "a body one byte too long"
+	srv := newServer(t, failFirst(2))
+	rt := httptransport.New(newWorkflow(t, config{Retry: retrying(3)}),
+		httptransport.WithBase(newTracker(t)), httptransport.WithMaxBufferedBody(int64(len(data)-1)))
+	req := newRequest(t, http.MethodPut, srv.URL, nil)
+	body := &closeCounter{Reader: strings.NewReader(data)}
+	req.Body, req.ContentLength = body, int64(len(data))
+
+	resp, err := roundTrip(t, rt, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := readBody(t, resp); resp.StatusCode != 503 || got != "busy 1\n" {
+		t.Errorf("got %d %q, want the first 503", resp.StatusCode, got)
+	}
+	if got := srv.received(); len(got) != 1 || got[0] != data {
+		t.Errorf("server got %q, want one request with the whole body", got)
+	}
+	if body.closes.Load() == 0 {
+		t.Error("the caller's body was not closed")
+	}
+}
+
+func TestDiscardedResponsesAreClosed(t *testing.T) {
+	big := strings.Repeat("x", 100<<10) // beyond what is drained
+	for _, tc := range []struct {
+		name  string
+		body  string
+		conns int32 // 0: not checked
+	}{
+		{"small bodies drained, connection reused", "busy", 1},
+		{"large bodies closed", big, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := newServer(t, func(n int, w http.ResponseWriter, r *http.Request) {
+				if n <= 2 {
+					w.WriteHeader(http.StatusBadGateway)
+					io.WriteString(w, tc.body)
+					return
+				}
+				io.WriteString(w, "ok")
+			})
+			tr := newTracker(t)
+			rt := httptransport.New(newWorkflow(t, config{Retry: retrying(3)}), httptransport.WithBase(tr))
+			resp, err := roundTrip(t, rt, newRequest(t, http.MethodGet, srv.URL, nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o, c := tr.opened.Load(), tr.closed.Load(); o != 3 || c != 2 {
+				t.Errorf("%d bodies opened, %d closed before the caller's; want 3 and 2", o, c)
+			}
+			readBody(t, resp)
+			if tc.conns > 0 {
+				if got := srv.conns.Load(); got != tc.conns {
+					t.Errorf("server accepted %d connections, want %d", got, tc.conns)
+				}
+			}
+		})
+	}
+}
+
+func TestLastFailureResponseIsReturnedWithItsBody(t *testing.T) {
+	big := strings.Repeat("y", 100<<10)
+	for _, tc := range []struct {
+		name   string
+		body   func(n int) string
+		closed int32 // network bodies closed before the caller closes its own
+	}{
+		// A small failure body is read into memory and its connection
+		// released when it arrives, the last one included.
+		{"small", func(n int) string { return fmt.Sprintf("down %d", n) }, 3},
+		{"beyond the drain bound", func(n int) string { return fmt.Sprint(n) + big }, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := newServer(t, func(n int, w http.ResponseWriter, r *http.Request) {
+				w.WriteHeader(http.StatusServiceUnavailable)
+				io.WriteString(w, tc.body(n))
+			})
+			tr := newTracker(t)
+			client := &http.Client{Transport: httptransport.New(newWorkflow(t, config{Retry: retrying(3)}), httptransport.WithBase(tr))}
+			resp, err := client.Get(srv.URL)
+			if err != nil {
+				t.Fatalf("got error %v, want the last response", err)
+			}
+			if got := tr.closed.Load(); got != tc.closed {
+				t.Errorf("closed %d bodies before the caller's, want %d", got, tc.closed)
+			}
+			if got := readBody(t, resp); resp.StatusCode != 503 || got != tc.body(3) {
+				t.Errorf("got %d and a %d-byte body, want 503 and the third response's", resp.StatusCode, len(got))
+			}
+			if got := srv.hits(); got != 3 {
+				t.Errorf("server got %d requests, want 3", got)
+			}
+		})
+	}
+}
+
+func TestOpenBreakerFailsFastWithErrCircuitOpen(t *testing.T) {
+	srv := newServer(t, failFirst(100))
+	wf := newWorkflow(t, config{Retry: retrying(2), CircuitBreaker: breaking(2)})
+	client := &http.Client{Transport: httptransport.New(wf, httptransport.WithBase(newTracker(t)))}
+
+	resp, err := client.Get(srv.URL) // two failures: the breaker opens
+	if err != nil {
+		t.Fatal(err)
+	}
+	readBody(t, resp)
+	if got := wf.Breaker().State(); got != er.BreakerOpen {
+		t.Fatalf("breaker %v, want open", got)
+	}
+	_, err = client.Get(srv.URL)
+	if !errors.Is(err, er.ErrCircuitOpen) {
+		t.Fatalf("got %v, want an error matching ErrCircuitOpen", err)
+	}
+	if _, ok := errors.AsType[*er.OpenError](err); !ok {
+		t.Errorf("got %T, want one wrapping *errorrecovery.OpenError", err)
+	}
+	if got := srv.hits(); got != 2 {
+		t.Errorf("server got %d requests, want 2", got)
+	}
+}
+
+func TestBreakerRejectionAfterAFailureClosesIt(t *testing.T) {
+	srv := newServer(t, failFirst(100))
+	tr := newTracker(t)
+	rt := httptransport.New(newWorkflow(t, config{Retry: retrying(3), CircuitBreaker: breaking(1)}), httptransport.WithBase(tr))
+
+	_, err := roundTrip(t, rt, newRequest(t, http.MethodGet, srv.URL, nil))
+	if !errors.Is(err, er.ErrCircuitOpen) {
+		t.Fatalf("got %v, want the breaker's rejection of the retry", err)
+	}
+	if o, c := tr.opened.Load(), tr.closed.Load(); o != 1 || c != 1 {
+		t.Errorf("%d bodies opened, %d closed; want the one 503 closed", o, c)
+	}
+}
+
+func TestNoRequestWhileOpenAndItsBodyIsClosed(t *testing.T) {
+	srv := newServer(t, failFirst(0))
+	wf := newWorkflow(t, config{CircuitBreaker: breaking(1)})
+	wf.Breaker().ForceOpen()
+	rt := httptransport.New(wf, httptransport.WithBase(newTracker(t)))
+	for _, getBody := range []bool{false, true} {
+		req := newRequest(t, http.MethodPut, srv.URL, nil)
+		body := &closeCounter{Reader: strings.NewReader("x")}
+		req.Body = body
+		if getBody {
+			req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader("x")), nil }
+		}
+		if _, err := roundTrip(t, rt, req); !errors.Is(err, er.ErrCircuitOpen) {
+			t.Fatalf("got %v, want ErrCircuitOpen", err)
+		}
+		if body.closes.Load() == 0 {
+			t.Errorf("GetBody %v: the request's body was not closed", getBody)
+		}
+	}
+	if got := srv.hits(); got != 0 {
+		t.Errorf("server got %d requests, want none", got)
+	}
+}
+
+func TestWithFailureClassifiesResponses(t *testing.T) {
+	notFound := httptransport.WithFailure(func(r *http.Response) bool { return r.StatusCode == http.StatusNotFound })
+	for _, tc := range []struct {
+		name   string
+		first  int
+		hits   int
+		status int
+	}{
+		{"404 is a failure", 404, 2, 200},
+		{"503 is not", 503, 1, 503},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := newServer(t, func(n int, w http.ResponseWriter, r *http.Request) {
+				if n == 1 {
+					w.WriteHeader(tc.first)
+				}
+			})
+			rt := httptransport.New(newWorkflow(t, config{Retry: retrying(3)}), notFound, httptransport.WithBase(newTracker(t)))
+			resp, err := roundTrip(t, rt, newRequest(t, http.MethodGet, srv.URL, nil))
+			if err != nil {
+				t.Fatal(err)
+			}
+			readBody(t, resp)
+			if resp.StatusCode != tc.status || srv.hits() != tc.hits {
+				t.Errorf("got %d after %d requests, want %d after %d", resp.StatusCode, srv.hits(), tc.status, tc.hits)
+			}
+		})
+	}
+}
+
+func TestDroppedConnectionsExhaustRetries(t *testing.T) {
+	srv := newServer(t, func(n int, w http.ResponseWriter, r *http.Request) {
+		conn, _, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		conn.Close()
+	})
+	rt := httptransport.New(newWorkflow(t, config{Retry: retrying(3)}), httptransport.WithBase(newTracker(t)))
+	_, err := roundTrip(t, rt, newRequest(t, http.MethodGet, srv.URL, nil))
+	ex, ok := errors.AsType[*er.ExhaustedError](err)
+	if !ok || ex.Attempts != 3 {
+		t.Fatalf("got %v, want an *ExhaustedError after 3 attempts", err)
+	}
+	if !errors.Is(err, er.ErrExhausted) {
+		t.Errorf("%v does not match ErrExhausted", err)
+	}
+	if got := srv.hits(); got != 3 {
+		t.Errorf("server got %d requests, want 3", got)
+	}
+}
+
+func TestFullBulkheadRejects(t *testing.T) {
+	entered, release := make(chan struct{}), make(chan struct{})
+	srv := newServer(t, func(n int, w http.ResponseWriter, r *http.Request) {
+		close(entered)
+		<-release
+	})
+	wf := newWorkflow(t, config{Bulkhead: &er.BulkheadConfig{MaxConcurrent: 1}})
+	rt := httptransport.New(wf, httptransport.WithBase(newTracker(t)))
+
+	done := make(chan outcome, 1)
+	go func() {
+		resp, err := rt.RoundTrip(newRequest(t, http.MethodGet, srv.URL, nil))
+		done <- outcome{resp, err}
+	}()
+	recv(t, entered)
+	_, err := roundTrip(t, rt, newRequest(t, http.MethodGet, srv.URL, nil))
+	close(release)
+	if !errors.Is(err, er.ErrBulkheadFull) {
+		t.Errorf("got %v, want ErrBulkheadFull", err)
+	}
+	if o := recv(t, done); o.err != nil {
+		t.Error(o.err)
+	} else {
+		readBody(t, o.resp)
+	}
+	if got := srv.hits(); got != 1 {
+		t.Errorf("server got %d requests, want 1", got)
+	}
+}
+
+func TestCallerCancellationIsNotRetried(t *testing.T) {
+	entered := make(chan struct{})
+	srv := newServer(t, func(n int, w http.ResponseWriter, r *http.Request) {
+		close(entered)
+		<-r.Context().Done()
+	})
+	rt := httptransport.New(newWorkflow(t, config{Retry: retrying(3)}), httptransport.WithBase(newTracker(t)))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		<-entered
+		cancel()
+	}()
+	req := newRequest(t, http.MethodGet, srv.URL, nil).WithContext(ctx)
+	if _, err := roundTrip(t, rt, req); !errors.Is(err, context.Canceled) {
+		t.Errorf("got %v, want context.Canceled", err)
+	}
+	if got := srv.hits(); got != 1 {
+		t.Errorf("server got %d requests, want 1", got)
+	}
+}
+
+func TestAttemptTimeoutIsRetriedAndTheBodyOutlivesTheAttempt(t *testing.T) {
+	clock := enginetest.NewClock(time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC))
+	entered, release := make(chan struct{}), make(chan struct{})
+	srv := newServer(t, func(n int, w http.ResponseWriter, r *http.Request) {
+		if n == 1 {
+			close(entered)
+			<-r.Context().Done() // until the attempt times out
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+		http.NewResponseController(w).Flush()
+		<-release // the body comes after RoundTrip has returned
+		io.WriteString(w, "second")
+	})
+	var errs []error
+	rc := retrying(2)
+	rc.OnRetry = func(_ int, err error, _ time.Duration) { errs = append(errs, err) }
+	wf := newWorkflow(t, config{Retry: rc, Deadline: &er.DeadlineConfig{AttemptTimeout: time.Second}, Clock: clock})
+	rt := httptransport.New(wf, httptransport.WithBase(newTracker(t)))
+
+	done := make(chan outcome, 1)
+	go func() {
+		resp, err := rt.RoundTrip(newRequest(t, http.MethodGet, srv.URL, nil))
+		done <- outcome{resp, err}
+	}()
+	recv(t, entered)
+	clock.Advance(time.Second)
+	o := recv(t, done)
+	if o.err != nil {
+		t.Fatal(o.err)
+	}
+	if len(errs) != 1 || !errors.Is(errs[0], context.DeadlineExceeded) {
+		t.Errorf("retried after %v, want one context.DeadlineExceeded", errs)
+	}
+	clock.Advance(time.Hour) // well past the second attempt's timeout
+	close(release)
+	if got := readBody(t, o.resp); got != "second" {
+		t.Errorf("got %q, want %q", got, "second")
+	}
+}
+
+func TestFallbackResponseReplacesTheLastFailure(t *testing.T) {
+	srv := newServer(t, failFirst(100))
+	tr := newTracker(t)
+	fb := er.DefaultFallbackConfig[*http.Response]()
+	fb.Func = func(err error) (*http.Response, error) {
+		if _, ok := errors.AsType[*httptransport.StatusError](err); !ok {
+			return nil, err
+		}
+		return &http.Response{StatusCode: 200, Header: http.Header{}, Body: io.NopCloser(strings.NewReader("stand-in"))}, nil
+	}
+	rt := httptransport.New(newWorkflow(t, config{Retry: retrying(2), Fallback: &fb}), httptransport.WithBase(tr))
+	resp, err := roundTrip(t, rt, newRequest(t, http.MethodGet, srv.URL, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := readBody(t, resp); got != "stand-in" {
+		t.Errorf("got %q, want the fallback's response", got)
+	}
+	if o, c := tr.opened.Load(), tr.closed.Load(); o != 2 || c != 2 {
+		t.Errorf("%d bodies opened, %d closed; want both 503s closed", o, c)
+	}
+}
+
+func TestNilFallbackResponseIsAnError(t *testing.T) {
+	srv := newServer(t, failFirst(100))
+	fb := er.DefaultFallbackConfig[*http.Response]()
+	fb.Func = func(error) (*http.Response, error) { return nil, nil }
+	rt := httptransport.New(newWorkflow(t, config{Fallback: &fb}), httptransport.WithBase(newTracker(t)))
+	if _, err := roundTrip(t, rt, newRequest(t, http.MethodGet, srv.URL, nil)); !errors.Is(err, httptransport.ErrNilResponse) {
+		t.Errorf("got %v, want ErrNilResponse", err)
+	}
+}
+
+func TestNewRefusesACachingWorkflow(t *testing.T) {
+	cc := er.DefaultCacheConfig()
+	wf := newWorkflow(t, config{Cache: &cc})
+	defer func() {
+		if recover() == nil {
+			t.Error("New accepted a workflow with a response cache")
+		}
+	}()
+	httptransport.New(wf)
+}
+
+func TestIsIdempotent(t *testing.T) {
+	for _, tc := range []struct {
+		method string
+		header http.Header
+		want   bool
+	}{
+		{"", nil, true},
+		{"GET", nil, true},
+		{"HEAD", nil, true},
+		{"OPTIONS", nil, true},
+		{"TRACE", nil, true},
+		{"PUT", nil, true},
+		{"DELETE", nil, true},
+		{"POST", nil, false},
+		{"PATCH", nil, false},
+		{"CONNECT", nil, false},
+		{"POST", http.Header{"Idempotency-Key": {"k"}}, true},
+		{"POST", http.Header{"X-Idempotency-Key": {"k"}}, true},
+		{"POST", http.Header{"Idempotency-Key": nil}, true},
+	} {
+		req := &http.Request{Method: tc.method, Header: tc.header}
+		if got := httptransport.IsIdempotent(req); got != tc.want {
+			t.Errorf("IsIdempotent(%q, %v) = %v, want %v", tc.method, tc.header, got, tc.want)
+		}
+	}
+}
+
+func TestIsFailure(t *testing.T) {
+	for code, want := range map[int]bool{200: false, 304: false, 404: false, 428: false, 429: true, 500: true, 503: true, 599: true, 600: false} {
+		if got := httptransport.IsFailure(&http.Response{StatusCode: code}); got != want {
+			t.Errorf("IsFailure(%d) = %v, want %v", code, got, want)
+		}
+	}
+}
+
+func TestRetryOnResultRejectionsAreClosedOrReturned(t *testing.T) {
+	srv := newServer(t, func(n int, w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-N", fmt.Sprint(n))
+		io.WriteString(w, "stale")
+	})
+	rc := retrying(3)
+	rc.RetryOnResult = func(*http.Response) bool { return true } // every response is rejected
+	for _, tc := range []struct {
+		method string
+		hits   int
+		err    error
+	}{
+		{http.MethodGet, 3, nil},                            // the last one rejected is returned
+		{http.MethodPost, 1, httptransport.ErrNotRetryable}, // never sent twice
+	} {
+		t.Run(tc.method, func(t *testing.T) {
+			before := srv.hits()
+			tr := newTracker(t)
+			rt := httptransport.New(newWorkflow(t, config{Retry: rc}), httptransport.WithBase(tr))
+			resp, err := roundTrip(t, rt, newRequest(t, tc.method, srv.URL, nil))
+			if tc.err != nil {
+				if !errors.Is(err, tc.err) {
+					t.Errorf("got %v, want %v", err, tc.err)
+				}
+			} else if err != nil {
+				t.Fatal(err)
+			} else if got := readBody(t, resp); got != "stale" || resp.Header.Get("X-N") != fmt.Sprint(before+3) {
+				t.Errorf("got %q from request %s, want the last one", got, resp.Header.Get("X-N"))
+			}
+			if got := srv.hits() - before; got != tc.hits {
+				t.Errorf("server got %d requests, want %d", got, tc.hits)
+			}
+		})
+	}
+}
+
+func TestBrokenFailureBodyIsKeptWithItsError(t *testing.T) {
+	srv := newServer(t, func(n int, w http.ResponseWriter, r *http.Request) {
+		conn, buf, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer conn.Close()
+		buf.WriteString("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 100\r\n\r\npartial")
+		buf.Flush()
+	})
+	var retried []error
+	rc := retrying(2)
+	rc.OnRetry = func(_ int, err error, _ time.Duration) { retried = append(retried, err) }
+	rt := httptransport.New(newWorkflow(t, config{Retry: rc}), httptransport.WithBase(newTracker(t)))
+	resp, err := roundTrip(t, rt, newRequest(t, http.MethodGet, srv.URL, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if string(b) != "partial" || !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("read %q, %v; want %q and io.ErrUnexpectedEOF", b, err, "partial")
+	}
+	if len(retried) != 1 {
+		t.Fatalf("retried %d times, want 1", len(retried))
+	}
+	se, ok := errors.AsType[*httptransport.StatusError](retried[0])
+	if !ok || se.StatusCode != 503 || !strings.Contains(se.Error(), "503") {
+		t.Errorf("retried after %v, want a *StatusError for 503", retried[0])
+	}
+}
+
+func TestUnreadableRequestBodyFailsBeforeAnyAttempt(t *testing.T) {
+	srv := newServer(t, failFirst(0))
+	rt := httptransport.New(newWorkflow(t, config{Retry: retrying(3)}), httptransport.WithBase(newTracker(t)))
+	broken := errors.New("disk on fire")
+	req := newRequest(t, http.MethodPut, srv.URL, nil)
+	body := &closeCounter{Reader: io.MultiReader(strings.NewReader("half"), errorReader{broken})}
+	req.Body = body
+	if _, err := roundTrip(t, rt, req); !errors.Is(err, broken) {
+		t.Errorf("got %v, want the body's error", err)
+	}
+	if body.closes.Load() == 0 {
+		t.Error("the request's body was not closed")
+	}
+	if got := srv.hits(); got != 0 {
+		t.Errorf("server got %d requests, want none", got)
+	}
+}
+
+type errorReader struct{ err error }
+
+func (r errorReader) Read([]byte) (int, error) { return 0, r.err }
+
+// idleCloser is a base RoundTripper that only counts CloseIdleConnections.
+type idleCloser struct {
+	http.RoundTripper
+	calls int
+}
+
+func (c *idleCloser) CloseIdleConnections() { c.calls++ }
+
+func TestCloseIdleConnectionsReachesTheBase(t *testing.T) {
+	base := &idleCloser{}
+	rt := httptransport.New(newWorkflow(t, config{}), httptransport.WithBase(base))
+	(&http.Client{Transport: rt}).CloseIdleConnections()
+	if base.calls != 1 {
+		t.Errorf("base got %d calls, want 1", base.calls)
+	}
+	if rt.Workflow() == nil {
+		t.Error("Workflow returned nil")
+	}
+}
+
+// TestInsideAnOuterWorkflow pins the layering the package recommends: a
+// client using the Transport, called inside another workflow's function
+// with that function's context. net/http cancels the contexts it derives
+// in its own goroutines, sometimes after the function has returned; the
+// race detector sees it if the outer workflow reuses that context for
+// another execution.
+func TestInsideAnOuterWorkflow(t *testing.T) {
+	srv := newServer(t, failFirst(0))
+	client := &http.Client{Transport: httptransport.New(newWorkflow(t, config{Retry: retrying(2)}), httptransport.WithBase(newTracker(t)))}
+	outer, err := er.NewWorkflow(er.ErrorRecoveryConfig[[]byte]{Retry: &er.RetryConfig[[]byte]{MaxAttempts: 1, Backoff: er.Fixed}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 100 {
+		body, err := outer.Execute(context.Background(), func(ctx context.Context) ([]byte, error) {
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
+			if err != nil {
+				return nil, err
+			}
+			resp, err := client.Do(req)
+			if err != nil {
+				return nil, err
+			}
+			defer resp.Body.Close()
+			return io.ReadAll(resp.Body)
+		})
+		if err != nil || string(body) != "ok" {
+			t.Fatalf("got %q, %v; want %q", body, err, "ok")
+		}
+	}
+}
