@@ -1,0 +1,298 @@
+package errorrecovery_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/statecraft/statecraft/engine/enginetest"
+	"github.com/statecraft/statecraft/fsm"
+	er "github.com/statecraft/statecraft/patterns/errorrecovery"
+)
+
+// A workflow layers strategies around one function: here retries behind a
+// circuit breaker, with a fallback price answering whatever still fails.
+// Result says where each answer came from and how many calls it took.
+func ExampleNewWorkflow() {
+	clock := enginetest.NewClock(time.Time{})
+
+	retry := er.DefaultRetryConfig[float64]()
+	retry.MaxAttempts = 3
+	retry.InitialDelay = 100 * time.Millisecond
+	retry.Backoff = er.Fixed
+	breaker := er.DefaultCircuitBreakerConfig()
+	breaker.FailureThreshold = 4
+	breaker.WindowDuration = 0
+	breaker.OpenTimeout = time.Minute
+	fallback := er.FallbackValue(9.99) // the list price
+
+	w, err := er.NewWorkflow(er.ErrorRecoveryConfig[float64]{
+		Primary:        er.Retry,
+		Secondary:      []er.Strategy{er.CircuitBreaker, er.Fallback},
+		Retry:          &retry,
+		CircuitBreaker: &breaker,
+		Fallback:       &fallback,
+		Clock:          clock,
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer w.Breaker().Close()
+
+	down := false
+	fetchPrice := func(context.Context) (float64, error) {
+		if down {
+			return 0, errors.New("503 service unavailable")
+		}
+		return 12.50, nil
+	}
+	// execute runs one call, advancing the clock whenever a backoff waits on it.
+	execute := func() {
+		ctx, cancel := context.WithCancel(context.Background())
+		var r er.Result[float64]
+		go func() {
+			defer cancel()
+			r, err = w.ExecuteResult(ctx, fetchPrice)
+		}()
+		for clock.BlockUntilWaiters(ctx, 1) == nil {
+			clock.AdvanceToNext()
+		}
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Printf("%.2f from %v, attempts %d, breaker %v\n", r.Value, r.Source, r.Attempts, w.Breaker().State())
+	}
+
+	execute()
+	down = true
+	execute() // three failures: retries run out, the fallback answers
+	execute() // the fourth failure opens the breaker, which stops the retries
+	execute() // the open breaker rejects the call before it is made
+	// Output:
+	// 12.50 from function, attempts 1, breaker Closed
+	// 9.99 from fallback value, attempts 3, breaker Closed
+	// 9.99 from fallback value, attempts 1, breaker Open
+	// 9.99 from fallback value, attempts 0, breaker Open
+}
+
+// With a read-through cache, Result tells a fresh answer from a cached one
+// and gives the cached one's age; a stale entry answers only when the
+// function fails.
+func ExampleWorkflow_ExecuteResult() {
+	clock := enginetest.NewClock(time.Time{})
+	cache := er.DefaultCacheConfig()
+	cache.TTL = time.Minute
+	cache.StaleOnError = true
+	w, err := er.NewWorkflow(er.ErrorRecoveryConfig[string]{Primary: er.Cache, Cache: &cache, Clock: clock})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	forecast := "sunny"
+	var fetchErr error
+	fetchForecast := func(context.Context) (string, error) { return forecast, fetchErr }
+	ctx := context.Background()
+	for _, wait := range []time.Duration{0, 30 * time.Second, time.Minute} {
+		clock.Advance(wait)
+		if wait == time.Minute {
+			fetchErr = errors.New("weather service down")
+		}
+		r, err := w.ExecuteResult(ctx, fetchForecast)
+		fmt.Printf("%s from %v, age %v, attempts %d, err %v\n", r.Value, r.Source, r.Age, r.Attempts, err)
+	}
+	// Output:
+	// sunny from function, age 0s, attempts 1, err <nil>
+	// sunny from cache, age 30s, attempts 0, err <nil>
+	// sunny from stale cache, age 1m30s, attempts 1, err <nil>
+}
+
+// NewRetryWorkflow is shorthand for a workflow that only retries. Its
+// machine holds only the states retrying needs.
+func ExampleNewRetryWorkflow() {
+	w, err := er.NewRetryWorkflow[string](5, er.Exponential, 200*time.Millisecond)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(w.Definition().States())
+
+	r, err := w.ExecuteResult(context.Background(), func(context.Context) (string, error) {
+		return "order #1042 confirmed", nil
+	})
+	fmt.Println(r.Value, r.Source, r.Attempts, err)
+	// Output:
+	// [Start Attempt Backoff Succeeded Exhausted Failed]
+	// order #1042 confirmed function 1 <nil>
+}
+
+// NewCircuitBreakerWorkflow is shorthand for a breaker with a fallback
+// value that answers failed and rejected calls alike.
+func ExampleNewCircuitBreakerWorkflow() {
+	w, err := er.NewCircuitBreakerWorkflow(3, time.Minute, "quote unavailable")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer w.Breaker().Close() // stops the open timer: the workflow runs on the real clock
+
+	calls := 0
+	fetchQuote := func(context.Context) (string, error) {
+		calls++
+		return "", errors.New("connection refused")
+	}
+	for range 5 {
+		r, err := w.ExecuteResult(context.Background(), fetchQuote)
+		fmt.Println(r.Value, "from", r.Source, err, w.Breaker().State())
+	}
+	fmt.Println("calls made:", calls)
+	// Output:
+	// quote unavailable from fallback value <nil> Closed
+	// quote unavailable from fallback value <nil> Closed
+	// quote unavailable from fallback value <nil> Open
+	// quote unavailable from fallback value <nil> Open
+	// quote unavailable from fallback value <nil> Open
+	// calls made: 3
+}
+
+// Dot draws the workflow's per-call machine; only the layers that take part
+// appear in it.
+func ExampleWorkflow_Dot() {
+	retry := er.DefaultRetryConfig[int]()
+	fallback := er.FallbackValue(0)
+	w, err := er.NewWorkflow(er.ErrorRecoveryConfig[int]{Retry: &retry, Fallback: &fallback})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Print(w.Dot())
+	// Output:
+	// digraph "workflow" {
+	// 	rankdir=LR;
+	// 	node [shape=box, style=rounded, fontname="Helvetica", fontsize=12];
+	// 	edge [fontname="Helvetica", fontsize=10];
+	// 	init [shape=point, width=0.15];
+	// 	s0 [label="Start"];
+	// 	s1 [label="Attempt\nchoose / call function", shape=diamond];
+	// 	s2 [label="Backoff"];
+	// 	s3 [label="Succeeded", shape=doublecircle];
+	// 	s4 [label="Fallback\nchoose / fall back", shape=diamond];
+	// 	s5 [label="Recovered", shape=doublecircle];
+	// 	s6 [label="Failed\nentry / on failure", shape=doublecircle];
+	// 	init -> s0;
+	// 	s0 -> s1 [label="begin"];
+	// 	s1 -> s3 [label="success"];
+	// 	s1 -> s2 [label="retryable [attempts left && backoff ends before deadline] / on retry"];
+	// 	s1 -> s4 [label="retryable / exhausted"];
+	// 	s2 -> s1 [label="after backoff", style=dotted];
+	// 	s2 -> s4 [label="permanent / failed"];
+	// 	s1 -> s4 [label="permanent / failed"];
+	// 	s4 -> s5 [label="served"];
+	// 	s4 -> s6 [label="unserved"];
+	// }
+}
+
+// Diagram returns the per-call machine together with the shared machines
+// it uses, as clusters, for fsm.WriteDot or fsm.WriteMermaid to draw.
+func ExampleWorkflow_Diagram() {
+	// A breaker and a bulkhead made apart can be shared by several workflows.
+	breaker, err := er.NewCircuitBreaker(er.DefaultCircuitBreakerConfig())
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer breaker.Close()
+	bulkhead, err := er.NewBulkheadExecutor(er.DefaultBulkheadConfig())
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	w, err := er.NewWorkflow(er.ErrorRecoveryConfig[string]{
+		Primary:          er.Retry,
+		Breaker:          breaker,
+		BulkheadExecutor: bulkhead,
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	g, opts := w.Diagram(fsm.DiagramOptions{})
+	var labels []string
+	for _, st := range g.States {
+		labels = append(labels, st.Label)
+	}
+	fmt.Println(labels)
+	for _, c := range opts.Clusters {
+		fmt.Printf("%s: %d states, used by %+v\n", c.Graph.Name, len(c.Graph.States), c.Uses)
+	}
+	// Output:
+	// [Start Admit CheckCircuit Attempt Backoff Succeeded Exhausted Failed]
+	// bulkhead: 3 states, used by [{From:Admit To:Available Label:acquire / release}]
+	// circuit breaker: 3 states, used by [{From:CheckCircuit To:Closed Label:allow / done}]
+}
+
+// Health judges a workflow on its recent executions, and OnAlert says when
+// failures among them reach a threshold.
+func ExampleWorkflow_Health() {
+	retry := er.DefaultRetryConfig[string]()
+	retry.MaxAttempts = 1
+	w, err := er.NewWorkflow(er.ErrorRecoveryConfig[string]{
+		Retry:          &retry,
+		HealthWindow:   10,
+		AlertThreshold: 3,
+		OnAlert:        func(failures int) { fmt.Println("alert:", failures, "recent failures") },
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	errDown := errors.New("inventory service down")
+	for i := range 10 {
+		w.Execute(context.Background(), func(context.Context) (string, error) {
+			if i >= 6 {
+				return "", errDown
+			}
+			return "in stock", nil
+		})
+	}
+	h := w.Health()
+	fmt.Printf("%v: %d of %d failed (%.0f%%)\n", h.Status, h.Failures, h.Samples, 100*h.ErrorRate)
+	// Output:
+	// alert: 3 recent failures
+	// degraded: 4 of 10 failed (40%)
+}
+
+// Metrics counts executions, calls, retries and the answers of each layer;
+// Map gives them under the original library's keys.
+func ExampleWorkflow_Metrics() {
+	retry := er.DefaultRetryConfig[string]()
+	retry.InitialDelay = 0 // retry at once
+	fallback := er.FallbackValue("try again later")
+	w, err := er.NewWorkflow(er.ErrorRecoveryConfig[string]{Retry: &retry, Fallback: &fallback})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	calls := 0
+	lookupUser := func(context.Context) (string, error) {
+		if calls++; calls <= 3 {
+			return "", errors.New("timeout")
+		}
+		return "ada", nil
+	}
+	for range 3 {
+		w.Execute(context.Background(), lookupUser)
+	}
+	m := w.Metrics()
+	fmt.Printf("%d executions, %d calls, %d retries, %d fallbacks\n", m.Executions, m.Calls, m.Retries, m.Fallbacks)
+	fmt.Println(m.Map())
+	// Output:
+	// 3 executions, 5 calls, 2 retries, 1 fallbacks
+	// map[attempts:3 cache_hits:0 calls:5 compensations:0 failures:0 fallbacks:1 max_time:0s rejections:0 retries:2 stale_served:0 successes:3 timeouts:0 total_time:0s]
+}
