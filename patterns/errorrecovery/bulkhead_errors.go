@@ -11,12 +11,12 @@ import (
 var (
 	// ErrBulkheadFull: every slot was taken and the queue was full (or
 	// there is no queue), so the call was rejected at once.
-	ErrBulkheadFull = errors.New("errorrecovery: bulkhead full")
+	ErrBulkheadFull = errors.New("bulkhead full")
 	// ErrQueueTimeout: the call waited QueueTimeout in the queue without
 	// getting a slot.
-	ErrQueueTimeout = errors.New("errorrecovery: bulkhead queue timeout")
+	ErrQueueTimeout = errors.New("bulkhead queue timeout")
 	// ErrBulkheadClosed: the executor was closed.
-	ErrBulkheadClosed = errors.New("errorrecovery: bulkhead closed")
+	ErrBulkheadClosed = errors.New("bulkhead closed")
 )
 
 // BulkheadReason says why a bulkhead did not run a call.

@@ -43,5 +43,5 @@ func ExampleNewDeadlineExecutor() {
 	// Output:
 	// time left: 2s
 	// true true
-	// errorrecovery: deadline of 2s passed after 1 attempts, last: context deadline exceeded
+	// errorrecovery: deadline of 2s passed after 1 attempt, last: context deadline exceeded
 }

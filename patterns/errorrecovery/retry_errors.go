@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -27,7 +28,7 @@ type ExhaustedError struct {
 
 // Error names the attempts and the last error.
 func (e *ExhaustedError) Error() string {
-	return fmt.Sprintf("errorrecovery: %d attempts failed, last: %v", e.Attempts, e.Last)
+	return fmt.Sprintf("errorrecovery: %s failed, last: %v", attempts(e.Attempts), e.Last)
 }
 
 // Unwrap returns the last error.
@@ -51,7 +52,7 @@ type TimeoutError struct {
 
 // Error names the timeout, the attempts and the last error.
 func (e *TimeoutError) Error() string {
-	return fmt.Sprintf("errorrecovery: deadline of %v passed after %d attempts, last: %v", e.Timeout, e.Attempts, e.Last)
+	return fmt.Sprintf("errorrecovery: deadline of %v passed after %s, last: %v", e.Timeout, attempts(e.Attempts), e.Last)
 }
 
 // Unwrap returns the last error.
@@ -80,4 +81,12 @@ func (e *permanentError) Unwrap() error { return e.err }
 func IsPermanent(err error) bool {
 	_, ok := errors.AsType[*permanentError](err)
 	return ok
+}
+
+// attempts says "1 attempt" or "n attempts".
+func attempts(n int) string {
+	if n == 1 {
+		return "1 attempt"
+	}
+	return strconv.Itoa(n) + " attempts"
 }

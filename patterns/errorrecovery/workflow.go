@@ -333,20 +333,37 @@ func (w *Workflow[T]) Dot() string {
 
 // NewRetryWorkflow returns a workflow that retries with the given number
 // of attempts, backoff and initial delay, and RetryConfig's other defaults
-// (the original's create_retry_workflow).
-func NewRetryWorkflow[T any](maxAttempts int, backoff Backoff, initialDelay time.Duration) (*Workflow[T], error) {
+// (the original's create_retry_workflow). Of the options, WithClock,
+// WithRandom and WithObserver are as in ErrorRecoveryConfig, and
+// WithDeadline adds its timeouts.
+func NewRetryWorkflow[T any](maxAttempts int, backoff Backoff, initialDelay time.Duration, opts ...ExecutorOption) (*Workflow[T], error) {
 	r := DefaultRetryConfig[T]()
 	r.MaxAttempts, r.Backoff, r.InitialDelay = maxAttempts, backoff, initialDelay
-	return NewWorkflow(ErrorRecoveryConfig[T]{Primary: Retry, Retry: &r})
+	return NewWorkflow(withOptions(ErrorRecoveryConfig[T]{Primary: Retry, Retry: &r}, opts))
 }
 
 // NewCircuitBreakerWorkflow returns a workflow with a circuit breaker
 // opening after failureThreshold failures for openTimeout, answered while
 // open by fallback (the original's create_circuit_breaker_workflow, whose
-// fallback_value raised a TypeError).
-func NewCircuitBreakerWorkflow[T any](failureThreshold int, openTimeout time.Duration, fallback T) (*Workflow[T], error) {
+// fallback_value raised a TypeError). The options are as for
+// NewRetryWorkflow. The breaker's open timeout runs on a timer of the
+// clock: call w.Breaker().Close() when discarding the workflow.
+func NewCircuitBreakerWorkflow[T any](failureThreshold int, openTimeout time.Duration, fallback T, opts ...ExecutorOption) (*Workflow[T], error) {
 	bc := DefaultCircuitBreakerConfig()
 	bc.FailureThreshold, bc.OpenTimeout = failureThreshold, openTimeout
 	fb := FallbackValue(fallback)
-	return NewWorkflow(ErrorRecoveryConfig[T]{Primary: CircuitBreaker, Secondary: []Strategy{Fallback}, CircuitBreaker: &bc, Fallback: &fb})
+	return NewWorkflow(withOptions(ErrorRecoveryConfig[T]{Primary: CircuitBreaker, Secondary: []Strategy{Fallback}, CircuitBreaker: &bc, Fallback: &fb}, opts))
+}
+
+// withOptions applies executor options to a workflow config.
+func withOptions[T any](cfg ErrorRecoveryConfig[T], opts []ExecutorOption) ErrorRecoveryConfig[T] {
+	var o executorOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
+	cfg.Clock, cfg.Random, cfg.Observer = o.clock, o.random, o.observer
+	if o.deadline != (DeadlineConfig{}) {
+		cfg.Deadline = &o.deadline
+	}
+	return cfg
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/engine/enginetest"
 	"github.com/statecraft/statecraft/fsm"
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
@@ -387,6 +388,55 @@ func TestFactories(t *testing.T) {
 	}
 	if cw.Breaker().State() != er.BreakerOpen {
 		t.Errorf("breaker %v", cw.Breaker().State())
+	}
+}
+
+func TestFactoriesTakeClockObserverAndDeadline(t *testing.T) {
+	clock := enginetest.NewClock(time.Unix(0, 0))
+	var steps int
+	obs := engine.ObserverFunc(func(engine.Record) { steps++ })
+	rw, err := er.NewRetryWorkflow[int](3, er.Fixed, time.Second,
+		er.WithClock(clock), er.WithObserver(obs), er.WithDeadline(er.DeadlineConfig{Timeout: 90 * time.Second}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn, calls := failing(2, errFlaky, 9)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan struct{})
+	var v int
+	go func() {
+		defer close(done)
+		v, err = rw.Execute(ctx, fn)
+	}()
+	for range 2 { // two backoffs of one second each, on the manual clock
+		if err := clock.BlockUntilWaiters(ctx, 1); err != nil {
+			t.Fatal(err)
+		}
+		clock.Advance(time.Second)
+	}
+	<-done
+	if v != 9 || err != nil || *calls != 3 {
+		t.Errorf("retry workflow on the manual clock: %v %v after %d calls", v, err, *calls)
+	}
+	if steps == 0 {
+		t.Error("the observer saw no step")
+	}
+
+	cw, err := er.NewCircuitBreakerWorkflow(1, time.Minute, "fallback", er.WithClock(clock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cw.Breaker().Close()
+	if v, err := cw.Execute(context.Background(), func(context.Context) (string, error) { return "", errFlaky }); v != "fallback" || err != nil {
+		t.Fatalf("breaker workflow: %q %v", v, err)
+	}
+	if cw.Breaker().State() != er.BreakerOpen {
+		t.Fatalf("breaker %v after one failure, want Open", cw.Breaker().State())
+	}
+	clock.Advance(time.Minute) // the open timeout runs on the manual clock
+	if s := cw.Breaker().State(); s != er.BreakerHalfOpen {
+		t.Errorf("breaker %v a minute later on the manual clock, want HalfOpen", s)
 	}
 }
 

@@ -1,0 +1,31 @@
+// Package fsm builds statecraft machine definitions and draws them.
+//
+// A definition is declared with a Builder, typed by its states S, its
+// events E and the data D its actions see:
+//
+//	b := fsm.New[State, Event, *Door]("door")
+//	b.State(Closed, states.Initial)
+//	b.State(Opened, states.Normal).OnEntry(chime)
+//	b.On(Closed, Open, Opened).When(hasKey)
+//	b.After(Opened, 30*time.Second, Closed)
+//	def, err := b.Build()
+//
+// Build checks the machine as a whole and reports every defect at once as
+// a *BuildError of *ValidationErrors, each naming the state and event and
+// matching one of the sentinels (ErrNoInitial, ErrUnreachable, …) with
+// errors.Is. A built Definition is immutable and safe to share: package
+// engine runs any number of machines from it.
+//
+// States and events are interned to dense indices when the definition is
+// built, so the engine looks a transition up in a table: an integer-kind
+// event type costs no hashing at all.
+//
+// Dot and Mermaid print a definition as Graphviz dot or a Mermaid state
+// diagram; WriteDot and WriteMermaid take DiagramOptions to add a
+// highlighted state, visit counts from a trace, and shared machines drawn
+// as clusters. The output is deterministic and every label is escaped.
+//
+// Besides the builder and the diagrams, Definition offers introspection
+// (States, Transitions, Accepts, Graph) and a lower-level view meant for
+// drivers such as package engine (StateAt, Candidates, PlainEdge, …).
+package fsm
