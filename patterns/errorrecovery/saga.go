@@ -125,6 +125,8 @@ func (st SagaStep[T]) ProtectedBy(p Protector) SagaStep[T] {
 // ResolvedBy returns a copy of the step that asks fn, during Recover,
 // whether the step took effect when its outcome is unknown. Without it
 // such a step is treated as done and compensated, with the zero output.
+// A step with no compensation is never asked: whether it took effect or
+// not, there is nothing to undo.
 func (st SagaStep[T]) ResolvedBy(fn SagaResolveFunc[T]) SagaStep[T] {
 	st.resolve = fn
 	return st

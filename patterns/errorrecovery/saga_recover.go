@@ -74,7 +74,8 @@ type RecoveredSaga struct {
 //     it), so each effect happens once per key;
 //   - a step whose action started but whose outcome was not recorded goes
 //     to its resolve hook (SagaStep.ResolvedBy), else is treated as done
-//     and compensated.
+//     and compensated; a step with no compensation is not asked, as
+//     there is nothing to undo either way.
 //
 // It returns what it did with each saga, and the errors of those it could
 // not finish, joined (a nil reg finds no saga). Its error alone is returned when j cannot be read

@@ -43,7 +43,8 @@ func ReadFile[T any](path string) (errorrecovery.ErrorRecoveryConfig[T], error) 
 // Otherwise Parse returns Errors: every problem it could find, each with
 // its line and the dotted path of its key. Decoding stops at the first
 // problem of form (a syntax error, an unknown key, a value of the wrong
-// type); problems of value are all reported.
+// type); problems of value are reported for every section at once, the
+// first of each section (as that section's Validate finds it).
 //
 // The package comment describes the schema.
 func Parse[T any](name string, data []byte) (errorrecovery.ErrorRecoveryConfig[T], error) {
