@@ -242,6 +242,20 @@ func (b *Breaker) Allow() (Permit, error) {
 	return b.allowSlow(s, g)
 }
 
+// openFor reports how long the breaker stays open, when it is open with
+// its episode's error published; false otherwise.
+func (b *Breaker) openFor() (time.Duration, bool) {
+	s, g := b.inst.StateGeneration()
+	if s != BreakerOpen {
+		return 0, false
+	}
+	e := b.openErr.Load()
+	if e.gen != g {
+		return 0, false
+	}
+	return e.RetryAfter(), true
+}
+
 func (b *Breaker) allowSlow(s BreakerState, g uint32) (Permit, error) {
 	switch s {
 	case BreakerClosed: // with the slow-call rule

@@ -440,6 +440,61 @@ func TestFactoriesTakeClockObserverAndDeadline(t *testing.T) {
 	}
 }
 
+// TestNoBackoffBeforeACertainRejection: when a failure opens the breaker
+// and the breaker will still be open when the backoff ends, the retry
+// does not wait only to be rejected.
+func TestNoBackoffBeforeACertainRejection(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		open     time.Duration
+		wantWait time.Duration
+		wantVal  string
+	}{
+		{"open longer than the backoff", time.Minute, 0, "fallback"},
+		{"open shorter than the backoff", 50 * time.Millisecond, 100 * time.Millisecond, "ok"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			clock := enginetest.NewClock(time.Unix(0, 0))
+			retry := er.DefaultRetryConfig[string]()
+			retry.MaxAttempts, retry.Backoff, retry.InitialDelay = 3, er.Fixed, 100*time.Millisecond
+			breaker := er.DefaultCircuitBreakerConfig()
+			breaker.FailureThreshold, breaker.OpenTimeout, breaker.WindowDuration = 1, c.open, 0
+			fb := er.FallbackValue("fallback")
+			w := mustWorkflow(t, er.ErrorRecoveryConfig[string]{
+				Retry: &retry, CircuitBreaker: &breaker, Fallback: &fb, Clock: clock,
+			})
+			calls := 0
+			fn := func(context.Context) (string, error) {
+				calls++
+				if calls == 1 {
+					return "", errFlaky
+				}
+				return "ok", nil
+			}
+			// running ends when Execute has returned; until then, each
+			// time Execute sleeps on the clock, the clock moves to the
+			// next timer.
+			running, stop := context.WithCancel(context.Background())
+			var v string
+			var err error
+			go func() {
+				defer stop()
+				v, err = w.Execute(context.Background(), fn)
+			}()
+			start := clock.Now()
+			for clock.BlockUntilWaiters(running, 1) == nil {
+				clock.AdvanceToNext()
+			}
+			if v != c.wantVal || err != nil {
+				t.Errorf("got %q, %v; want %q", v, err, c.wantVal)
+			}
+			if waited := clock.Now().Sub(start); waited != c.wantWait {
+				t.Errorf("waited %v on the clock, want %v", waited, c.wantWait)
+			}
+		})
+	}
+}
+
 func TestBadWorkflowConfigsNameTheField(t *testing.T) {
 	cases := map[string]er.ErrorRecoveryConfig[int]{
 		"Primary":          {Primary: er.Compensate},
