@@ -22,6 +22,10 @@ import (
 // with fallback answering whatever fails. COMPENSATE belongs to sagas, not
 // to a workflow around one function, and is refused.
 type ErrorRecoveryConfig[T any] struct {
+	// Name names the workflow's per-call machine, as its diagrams and
+	// traces (engine.Record.Machine) show it. Empty means "workflow".
+	Name string
+
 	// Primary and Secondary name the strategies that take part.
 	Primary   Strategy
 	Secondary []Strategy
@@ -135,7 +139,11 @@ func NewWorkflow[T any](cfg ErrorRecoveryConfig[T]) (*Workflow[T], error) {
 	case cfg.Deadline != nil && cfg.GlobalTimeout > 0 && cfg.Deadline.Timeout != 0:
 		return nil, configErr(name, "Deadline", cfg.Deadline.Timeout, "Deadline.Timeout must be zero when GlobalTimeout is set: there is one overall timeout")
 	}
-	x := &executor[T]{name: "workflow", clock: cfg.Clock, random: cfg.Random}
+	machine := cfg.Name
+	if machine == "" {
+		machine = "workflow"
+	}
+	x := &executor[T]{name: machine, clock: cfg.Clock, random: cfg.Random}
 	if x.clock == nil {
 		x.clock = engine.RealClock{}
 	}

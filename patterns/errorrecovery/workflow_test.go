@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -564,6 +565,22 @@ func TestWorkflowPanicReleasesPermitsAndRePanics(t *testing.T) {
 
 // TestTracesFollowOnlyTheirDefinitionsEdges runs a fully layered workflow
 // through many outcomes and checks every step against its definition.
+func TestNameNamesTheMachineInDiagramsAndTraces(t *testing.T) {
+	for _, c := range []struct{ name, want string }{{"", "workflow"}, {"quotes", "quotes"}} {
+		w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Name: c.name, Primary: er.Retry})
+		if got := w.Definition().Name(); got != c.want {
+			t.Errorf("Name %q: machine %q, want %q", c.name, got, c.want)
+		}
+		_, steps, err := w.Trace(context.Background(), func(context.Context) (int, error) { return 1, nil })
+		if err != nil || len(steps) == 0 || steps[0].Machine != c.want {
+			t.Errorf("Name %q: trace %v, %v; want steps of machine %q", c.name, steps, err, c.want)
+		}
+		if dot := w.Dot(); !strings.Contains(dot, "digraph \""+c.want+"\"") {
+			t.Errorf("Name %q: dot does not name the graph %q:\n%s", c.name, c.want, dot)
+		}
+	}
+}
+
 func TestTracesFollowOnlyTheirDefinitionsEdges(t *testing.T) {
 	w := fullWorkflow(t)
 	def := w.Definition()

@@ -143,6 +143,20 @@ metrics_enabled: false
 	}
 }
 
+func TestNameNamesTheMachine(t *testing.T) {
+	cfg, err := config.Parse[any]("x.yaml", []byte("name: quotes\nprimary: RETRY\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	w, err := errorrecovery.NewWorkflow(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := w.Definition().Name(); got != "quotes" {
+		t.Errorf("machine name %q, want quotes", got)
+	}
+}
+
 func TestGlobalTimeoutReplacesTheDeadlineDefault(t *testing.T) {
 	cfg, err := config.Parse[any]("x.yaml", []byte("primary: DEADLINE\nglobal_timeout: 3s\ndeadline: {attempt_timeout: 1s}\n"))
 	if err != nil {

@@ -19,6 +19,7 @@
 // flow style), with the same keys.
 //
 //	version: 1                 # optional; this package reads version 1
+//	name: quotes               # optional: the machine's name in diagrams and traces
 //	primary: RETRY             # a strategy name, any case
 //	secondary: [CIRCUIT_BREAKER, FALLBACK]
 //	retry:                     # errorrecovery.RetryConfig

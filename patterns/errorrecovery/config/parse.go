@@ -351,6 +351,9 @@ func build[T any](p *parsing, fc *fileConfig) errorrecovery.ErrorRecoveryConfig[
 		p.strategies[path] = s
 		return s
 	}
+	if fc.Name != nil {
+		cfg.Name = *fc.Name
+	}
 	if fc.Primary != nil {
 		cfg.Primary = strategy("primary", *fc.Primary)
 	}

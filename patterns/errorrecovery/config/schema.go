@@ -10,6 +10,7 @@ import "github.com/goccy/go-yaml/ast"
 
 type fileConfig struct {
 	Version          *int          `yaml:"version"`
+	Name             *string       `yaml:"name"`
 	Primary          *string       `yaml:"primary"`
 	Secondary        []string      `yaml:"secondary"`
 	Retry            *retryFile    `yaml:"retry"`
