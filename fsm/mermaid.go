@@ -62,32 +62,10 @@ func WriteMermaid(w io.Writer, g Graph, opts DiagramOptions) error {
 	for _, u := range p.uses {
 		fmt.Fprintf(&b, "    s%d --> %ss%d : %s\n", u.from, clusterPrefix(u.cluster), u.to, mermaidText(u.label, true))
 	}
-	var failed []string
-	if p.main.errState >= 0 {
-		failed = append(failed, fmt.Sprintf("s%d", p.main.errState))
-	}
-	for i := range p.clusters {
-		if e := p.clusters[i].errState; e >= 0 {
-			failed = append(failed, fmt.Sprintf("%ss%d", clusterPrefix(i), e))
-		}
-	}
-	if len(failed) > 0 {
-		fmt.Fprintf(&b, "    classDef error stroke:%s,stroke-width:2px,color:%s\n", errorColor, errorColor)
-		fmt.Fprintf(&b, "    class %s error\n", strings.Join(failed, ","))
-	}
-	var current []string
-	if p.main.highlight >= 0 {
-		current = append(current, fmt.Sprintf("s%d", p.main.highlight))
-	}
-	for i := range p.clusters {
-		if h := p.clusters[i].highlight; h >= 0 {
-			current = append(current, fmt.Sprintf("%ss%d", clusterPrefix(i), h))
-		}
-	}
-	if len(current) > 0 {
-		fmt.Fprintf(&b, "    classDef current fill:%s,stroke:#333,stroke-width:2px\n", highlightColor)
-		fmt.Fprintf(&b, "    class %s current\n", strings.Join(current, ","))
-	}
+	writeMermaidClass(&b, p, "error", fmt.Sprintf("stroke:%s,stroke-width:2px,color:%s", errorColor, errorColor),
+		func(m *diagramMachine) int { return m.errState })
+	writeMermaidClass(&b, p, "current", fmt.Sprintf("fill:%s,stroke:#333,stroke-width:2px", highlightColor),
+		func(m *diagramMachine) int { return m.highlight })
 	_, err = io.WriteString(w, b.String())
 	return err
 }
@@ -102,6 +80,25 @@ func (d *Definition[S, E, D]) Mermaid() string {
 		panic("fsm: " + err.Error())
 	}
 	return b.String()
+}
+
+// writeMermaidClass defines a class with the given style and gives it to
+// the state pick chooses in the main machine and in each cluster (pick
+// returns -1 for none); it writes nothing when no machine has one.
+func writeMermaidClass(b *strings.Builder, p *diagram, class, style string, pick func(*diagramMachine) int) {
+	var ids []string
+	if i := pick(&p.main); i >= 0 {
+		ids = append(ids, fmt.Sprintf("s%d", i))
+	}
+	for c := range p.clusters {
+		if i := pick(&p.clusters[c]); i >= 0 {
+			ids = append(ids, fmt.Sprintf("%ss%d", clusterPrefix(c), i))
+		}
+	}
+	if len(ids) > 0 {
+		fmt.Fprintf(b, "    classDef %s %s\n", class, style)
+		fmt.Fprintf(b, "    class %s %s\n", strings.Join(ids, ","), class)
+	}
 }
 
 func writeMermaidMachine(b *strings.Builder, indent, prefix string, m *diagramMachine) {
