@@ -365,6 +365,7 @@ func (x *executor[T]) executeInto(ctx context.Context, fn func(context.Context) 
 			out.Age = d.age
 		}
 	}
+	d.cc.end() // already ended, unless the function panicked
 	if !walked && !d.ctx.seen.Load() {
 		// Nothing outside can hold the pooled context: recycle.
 		run.Release()

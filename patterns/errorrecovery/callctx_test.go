@@ -163,3 +163,35 @@ func TestAnAttemptsContextIsCancelledWhenTheAttemptEnds(t *testing.T) {
 	}
 	cancel()
 }
+
+func TestAPanickingAttemptsContextIsEndedToo(t *testing.T) {
+	clock := enginetest.NewClock(time.Unix(0, 0))
+	cfg := er.DefaultErrorRecoveryConfig[int]()
+	cfg.Primary = er.Retry
+	cfg.Clock = clock
+	cfg.Deadline = &er.DeadlineConfig{AttemptTimeout: time.Hour}
+	w := mustWorkflow(t, cfg)
+	var kept context.Context
+	func() {
+		defer func() {
+			if r := recover(); r != "boom" {
+				t.Fatalf("recovered %v, want the function's panic", r)
+			}
+		}()
+		_, _ = w.Execute(context.Background(), func(ctx context.Context) (int, error) {
+			kept = ctx
+			_ = ctx.Done() // arms the attempt's deadline timer
+			panic("boom")
+		})
+	}()
+	// Done was called before the panic, so the channel exists; it must
+	// be closed and its timer gone.
+	select {
+	case <-kept.Done():
+	default:
+		t.Error("the panicking attempt's context was not ended")
+	}
+	if n := clock.Pending(); n != 0 {
+		t.Errorf("%d timers still pending on the clock, want none", n)
+	}
+}
