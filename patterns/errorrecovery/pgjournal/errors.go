@@ -6,6 +6,7 @@ import (
 	"time"
 
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/internal/journalrow"
 )
 
 // Sentinels matched by *SchemaError with errors.Is.
@@ -36,18 +37,7 @@ type SchemaError struct {
 
 // Error names the reason and the schema found.
 func (e *SchemaError) Error() string {
-	s := "pgjournal: refused: " + e.Reason
-	if e.Schema != "" {
-		s += " (schema " + strconv.Quote(e.Schema)
-		if e.Version > 0 {
-			s += " version " + strconv.Itoa(e.Version)
-		}
-		s += ")"
-	}
-	if e.Err != nil {
-		s += ": " + e.Err.Error()
-	}
-	return s
+	return "pgjournal: " + journalrow.RefusalText(e.Reason, e.Schema, e.Version, e.Err)
 }
 
 // Unwrap returns the driver's error.

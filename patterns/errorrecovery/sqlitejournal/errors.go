@@ -4,6 +4,7 @@ import (
 	"errors"
 	"strconv"
 
+	"github.com/statecraft/statecraft/patterns/errorrecovery/internal/journalrow"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -41,18 +42,7 @@ func (e *SchemaError) Error() string {
 	if e.Path != "" {
 		s += strconv.Quote(e.Path) + ": "
 	}
-	s += "refused: " + e.Reason
-	if e.Schema != "" {
-		s += " (schema " + strconv.Quote(e.Schema)
-		if e.Version > 0 {
-			s += " version " + strconv.Itoa(e.Version)
-		}
-		s += ")"
-	}
-	if e.Err != nil {
-		s += ": " + e.Err.Error()
-	}
-	return s
+	return s + journalrow.RefusalText(e.Reason, e.Schema, e.Version, e.Err)
 }
 
 // Unwrap returns the driver's error.
