@@ -157,10 +157,26 @@ func parse(fs *flag.FlagSet, args []string, env *Env) (code int, ok bool) {
 	}
 }
 
-// noArgs reports a usage error if fs was left with arguments.
-func noArgs(fs *flag.FlagSet, env *Env) (code int, ok bool) {
+// parseNoArgs is parse for a command that takes flags only: arguments
+// left over are a usage error.
+func parseNoArgs(fs *flag.FlagSet, args []string, env *Env) (code int, ok bool) {
+	if code, ok := parse(fs, args, env); !ok {
+		return code, false
+	}
 	if fs.NArg() > 0 {
 		return usageError(fs, env, fmt.Sprintf("unexpected argument %q", fs.Arg(0))), false
+	}
+	return ExitOK, true
+}
+
+// parseWithConfig is parseNoArgs for a command whose -f CONFIG flag
+// (file) is required.
+func parseWithConfig(fs *flag.FlagSet, args []string, env *Env, file *string) (code int, ok bool) {
+	if code, ok := parseNoArgs(fs, args, env); !ok {
+		return code, false
+	}
+	if *file == "" {
+		return usageError(fs, env, "-f CONFIG is required"), false
 	}
 	return ExitOK, true
 }

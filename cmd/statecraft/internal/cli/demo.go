@@ -36,10 +36,7 @@ func runDemo(args []string, env *Env) int {
 		dot:   fs.String("dot", "", "write the workflow's diagram with the run's visit counts to `file`, as Graphviz dot"),
 		svg:   fs.String("svg", "", "write that diagram to `file` as SVG"),
 	}
-	if code, ok := parse(fs, args, env); !ok {
-		return code
-	}
-	if code, ok := noArgs(fs, env); !ok {
+	if code, ok := parseNoArgs(fs, args, env); !ok {
 		return code
 	}
 	cfg, ok := parseConfig(env, "demo", demoConfigName, demoConfig)

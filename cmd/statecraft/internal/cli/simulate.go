@@ -44,14 +44,8 @@ func runSimulate(args []string, env *Env) int {
 	fs := newFlagSet("simulate -f CONFIG [flags]", simulateAbout)
 	file := fs.String("f", "", "the workflow config `file` (YAML or JSON; required)")
 	sf := addSimFlags(fs, defaultSimOptions())
-	if code, ok := parse(fs, args, env); !ok {
+	if code, ok := parseWithConfig(fs, args, env, file); !ok {
 		return code
-	}
-	if code, ok := noArgs(fs, env); !ok {
-		return code
-	}
-	if *file == "" {
-		return usageError(fs, env, "-f CONFIG is required")
 	}
 	opts, err := sf.options()
 	if err != nil {

@@ -20,14 +20,8 @@ as FILE:LINE:COLUMN: KEY: PROBLEM (exit status 1).`
 func runValidate(args []string, env *Env) int {
 	fs := newFlagSet("validate -f CONFIG", validateAbout)
 	file := fs.String("f", "", "the config `file` to check (required)")
-	if code, ok := parse(fs, args, env); !ok {
+	if code, ok := parseWithConfig(fs, args, env, file); !ok {
 		return code
-	}
-	if code, ok := noArgs(fs, env); !ok {
-		return code
-	}
-	if *file == "" {
-		return usageError(fs, env, "-f CONFIG is required")
 	}
 	cfg, err := config.ReadFile[any](*file)
 	if err != nil {
