@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -401,7 +402,16 @@ func TestFactoriesTakeClockObserverAndDeadline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fn, calls := failing(2, errFlaky, 9)
+	failing2, calls := failing(2, errFlaky, 9)
+	var left []time.Duration // the time left on each attempt, from WithDeadline's timeout
+	fn := func(ctx context.Context) (int, error) {
+		d, ok := er.TimeLeft(ctx)
+		if !ok {
+			t.Error("no deadline on the attempt's context: WithDeadline was ignored")
+		}
+		left = append(left, d)
+		return failing2(ctx)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan struct{})
@@ -422,6 +432,10 @@ func TestFactoriesTakeClockObserverAndDeadline(t *testing.T) {
 	}
 	if steps == 0 {
 		t.Error("the observer saw no step")
+	}
+	// 90s overall, less the two one-second backoffs on the manual clock.
+	if want := []time.Duration{90 * time.Second, 89 * time.Second, 88 * time.Second}; !slices.Equal(left, want) {
+		t.Errorf("time left per attempt %v, want %v", left, want)
 	}
 
 	cw, err := er.NewCircuitBreakerWorkflow(1, time.Minute, "fallback", er.WithClock(clock))
