@@ -301,6 +301,10 @@ func (w *Workflow[T]) Trace(ctx context.Context, fn func(context.Context) (T, er
 // Breaker returns the workflow's circuit breaker, or nil.
 func (w *Workflow[T]) Breaker() *Breaker { return w.x.breaker }
 
+// Clock returns the clock the workflow's backoffs and deadlines run on:
+// ErrorRecoveryConfig.Clock, or the real clock.
+func (w *Workflow[T]) Clock() engine.Clock { return w.x.clock }
+
 // Bulkhead returns the workflow's bulkhead, or nil.
 func (w *Workflow[T]) Bulkhead() *BulkheadExecutor { return w.x.bulkhead }
 

@@ -579,6 +579,16 @@ func TestWorkflowPanicReleasesPermitsAndRePanics(t *testing.T) {
 
 // TestTracesFollowOnlyTheirDefinitionsEdges runs a fully layered workflow
 // through many outcomes and checks every step against its definition.
+func TestClockIsTheOneBackoffsRunOn(t *testing.T) {
+	clock := enginetest.NewClock(time.Unix(0, 0))
+	if got := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.Retry, Clock: clock}).Clock(); got != clock {
+		t.Errorf("Clock() = %v, want the configured clock", got)
+	}
+	if _, ok := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.Retry}).Clock().(engine.RealClock); !ok {
+		t.Error("Clock() of a workflow without one is not the real clock")
+	}
+}
+
 func TestNameNamesTheMachineInDiagramsAndTraces(t *testing.T) {
 	for _, c := range []struct{ name, want string }{{"", "workflow"}, {"quotes", "quotes"}} {
 		w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Name: c.name, Primary: er.Retry})

@@ -53,8 +53,8 @@
 // retries for them) and OnRetry, OnError and fallback functions receive.
 // On 429 and 503 a Retry-After header, in delay-seconds or HTTP-date form,
 // becomes the delay the retry waits (errorrecovery.RetryAfter), capped by
-// RetryConfig.MaxDelay; an HTTP date is read against the clock WithClock
-// gives, which should be the workflow's.
+// RetryConfig.MaxDelay; an HTTP date is read against the workflow's clock
+// (Workflow.Clock), the one the backoff runs on.
 //
 // Leave RetryConfig.RetryOnResult unset: the Transport decides what a
 // failed response is (WithFailure), so that the breaker counts the same

@@ -323,7 +323,7 @@ func TestRetryAfterIsHonouredOn429And503(t *testing.T) {
 			rc.MaxAttempts, rc.Backoff, rc.InitialDelay, rc.MaxDelay = 2, er.Fixed, time.Second, time.Minute
 			rc.OnRetry = func(_ int, _ error, d time.Duration) { delays <- d }
 			wf := newWorkflow(t, config{Retry: &rc, Clock: clock})
-			rt := httptransport.New(wf, httptransport.WithBase(newTracker(t)), httptransport.WithClock(clock))
+			rt := httptransport.New(wf, httptransport.WithBase(newTracker(t)))
 
 			done := make(chan outcome, 1)
 			go func() {

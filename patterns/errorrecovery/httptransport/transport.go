@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"sync"
-	"time"
 
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/patterns/errorrecovery"
@@ -43,7 +42,7 @@ type Transport struct {
 	retryable func(*http.Request) bool
 	failure   func(*http.Response) bool
 	maxBody   int64
-	now       func() time.Time
+	clock     engine.Clock // the workflow's, which an HTTP-date Retry-After is read against
 }
 
 // An Option configures a Transport.
@@ -93,19 +92,6 @@ func WithMaxBufferedBody(n int64) Option {
 	return func(t *Transport) { t.maxBody = max(n, 0) }
 }
 
-// WithClock sets the clock an HTTP-date Retry-After is read against. Give
-// it the workflow's clock (ErrorRecoveryConfig.Clock), so that the delay
-// agrees with the clock the backoff runs on. Nil means the real clock.
-func WithClock(c engine.Clock) Option {
-	return func(t *Transport) {
-		if c == nil {
-			t.now = time.Now
-			return
-		}
-		t.now = c.Now
-	}
-}
-
 // New returns a Transport that sends requests through wf with the base
 // RoundTripper http.DefaultTransport, unless options say otherwise.
 //
@@ -125,7 +111,7 @@ func New(wf *errorrecovery.Workflow[*http.Response], opts ...Option) *Transport 
 		retryable: IsIdempotent,
 		failure:   IsFailure,
 		maxBody:   DefaultMaxBufferedBody,
-		now:       time.Now,
+		clock:     wf.Clock(),
 	}
 	for _, opt := range opts {
 		opt(t)
@@ -287,7 +273,7 @@ func (c *call) attempt(actx context.Context) (*http.Response, error) {
 		resp.Body = l.bind(resp.Body)
 	}
 	c.keep(resp)
-	if d, ok := retryAfter(resp, c.t.now()); ok {
+	if d, ok := retryAfter(resp, c.t.clock.Now()); ok {
 		ferr = errorrecovery.RetryAfter(ferr, d)
 	}
 	return nil, c.mark(ferr)
