@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 )
 
 // The tests in this file run the statecraft binary itself, built once
@@ -137,14 +136,13 @@ func TestBinaryOutputMatchesGoldens(t *testing.T) {
 	}
 }
 
-func TestBinaryDemoIsFastAndDeterministic(t *testing.T) {
+// TestBinaryDemoIsDeterministic runs the README's first command twice:
+// the same seed must print the same report, the committed golden one. How
+// fast it runs is BenchmarkDemo's business, not a wall-clock bound here.
+func TestBinaryDemoIsDeterministic(t *testing.T) {
 	var outs []string
 	for range 2 {
-		start := time.Now()
 		code, stdout, stderr := exe(t, nil, "demo")
-		if took := time.Since(start); took > 5*time.Second {
-			t.Errorf("demo took %v, want well under 5s", took)
-		}
 		if code != 0 || stderr != "" {
 			t.Fatalf("exit %d, stderr %q", code, stderr)
 		}
@@ -154,7 +152,10 @@ func TestBinaryDemoIsFastAndDeterministic(t *testing.T) {
 		t.Error("two runs of the demo printed different reports")
 	}
 	want, err := os.ReadFile(filepath.Join(goldenDir, "demo.txt"))
-	if err == nil && outs[0] != string(want) {
+	if err != nil {
+		t.Fatal(err)
+	}
+	if outs[0] != string(want) {
 		t.Error("the binary's demo differs from testdata/demo.txt")
 	}
 }

@@ -382,3 +382,17 @@ func TestSampleDoorUsesEachKindOfDeclaration(t *testing.T) {
 		t.Errorf("sample lacks a declaration kind: guarded %v, with action %v, delayed %v", guarded, withAction, delayed)
 	}
 }
+
+// BenchmarkDemo measures the README's first command in-process: an hour
+// of simulated traffic (3600 executions) through the demo's layered
+// workflow, report included.
+func BenchmarkDemo(b *testing.B) {
+	b.Chdir(repoRoot)
+	b.ReportAllocs()
+	for b.Loop() {
+		var out, errOut bytes.Buffer
+		if code := Main([]string{"demo"}, Env{Stdout: &out, Stderr: &errOut, SVG: fakeSVG}); code != ExitOK {
+			b.Fatalf("exit %d: %s", code, errOut.String())
+		}
+	}
+}
