@@ -117,12 +117,12 @@ func dgFailing(t testing.TB) fsm.Graph {
 // wantFailureEdges lists the edges (from, to, label) a diagram draws into
 // m's error state: one from each other state with an entry action ("entry
 // failed") or a choice function ("choice failed"), in state order.
-func wantFailureEdges(m fsm.Graph, pre string) [][3]string {
+func wantFailureEdges(m fsm.Graph, pre string) []wantEdge {
 	errState := slices.IndexFunc(m.States, func(s fsm.GraphState) bool { return s.Error })
 	if errState < 0 {
 		return nil
 	}
-	var out [][3]string
+	var out []wantEdge
 	for i, s := range m.States {
 		label := ""
 		switch {
@@ -133,7 +133,7 @@ func wantFailureEdges(m fsm.Graph, pre string) [][3]string {
 			label = "entry failed"
 		}
 		if label != "" {
-			out = append(out, [3]string{pre + "s" + strconv.Itoa(i), pre + "s" + strconv.Itoa(errState), label})
+			out = append(out, wantEdge{pre + "s" + strconv.Itoa(i), pre + "s" + strconv.Itoa(errState), label})
 		}
 	}
 	return out
@@ -602,8 +602,34 @@ func useLabel(u fsm.Use) string {
 	return displayed(u.Label)
 }
 
-// wantEdge is an edge as a diagram should list it, by node IDs.
+// wantEdge is an edge of a diagram by node IDs, as parsed or as wanted.
 type wantEdge struct{ from, to, label string }
+
+// wantTransitionEdges lists the edges a diagram draws for machine m's
+// transitions (node ID prefix pre, visit counts visits), then its edges
+// into the error state, in order; mermaid picks Mermaid's label text.
+func wantTransitionEdges(m fsm.Graph, pre string, visits map[int]int, mermaid bool) []wantEdge {
+	var out []wantEdge
+	for i, e := range m.Edges {
+		from, to := pre+"s"+strconv.Itoa(e.From), pre+"s"+strconv.Itoa(e.To)
+		out = append(out, wantEdge{from, to, wantEdgeText(e, mermaid, visits[i])})
+	}
+	return append(out, wantFailureEdges(m, pre)...)
+}
+
+// wantUseEdges lists the edges a diagram draws from the main machine's
+// states into the clusters they use, in order.
+func wantUseEdges(g fsm.Graph, opts fsm.DiagramOptions) []wantEdge {
+	var out []wantEdge
+	for k, c := range opts.Clusters {
+		for _, u := range c.Uses {
+			from := "s" + strconv.Itoa(stateIndex(g, u.From))
+			to := fmt.Sprintf("c%d_s%d", k, stateIndex(c.Graph, u.To))
+			out = append(out, wantEdge{from, to, useLabel(u)})
+		}
+	}
+	return out
+}
 
 // diagramMachines lists the main machine and the clusters with the node ID
 // prefix of each.
@@ -878,21 +904,9 @@ func checkDot(t testing.TB, src string, g fsm.Graph, opts fsm.DiagramOptions) {
 		if hasInitial {
 			wantNodes++
 		}
-		for i, e := range m.Edges {
-			from, to := pre+"s"+strconv.Itoa(e.From), pre+"s"+strconv.Itoa(e.To)
-			want = append(want, wantEdge{from, to, wantEdgeText(e, false, visits[k][i])})
-		}
-		for _, f := range wantFailureEdges(m, pre) {
-			want = append(want, wantEdge{f[0], f[1], f[2]})
-		}
+		want = append(want, wantTransitionEdges(m, pre, visits[k], false)...)
 	}
-	for k, c := range opts.Clusters {
-		for _, u := range c.Uses {
-			from := "s" + strconv.Itoa(stateIndex(g, u.From))
-			to := fmt.Sprintf("c%d_s%d", k, stateIndex(c.Graph, u.To))
-			want = append(want, wantEdge{from, to, useLabel(u)})
-		}
-	}
+	want = append(want, wantUseEdges(g, opts)...)
 	if len(p.nodes) != wantNodes {
 		t.Errorf("got %d nodes, want %d", len(p.nodes), wantNodes)
 	}
@@ -922,12 +936,10 @@ type mmdState struct {
 	parent string // composite state ID, "" at top level
 }
 
-type mmdEdge struct{ from, to, label string }
-
 type mmdParsed struct {
 	states     map[string]*mmdState
 	order      []string
-	edges      []mmdEdge
+	edges      []wantEdge
 	composites map[string]string // ID -> decoded title
 	classes    map[string]string // state ID -> class
 }
@@ -1053,7 +1065,7 @@ func parseMermaid(src string) (*mmdParsed, error) {
 					return fail("%v", err)
 				}
 			}
-			p.edges = append(p.edges, mmdEdge{m[1], m[2], label})
+			p.edges = append(p.edges, wantEdge{m[1], m[2], label})
 		case mmdClassDefRE.MatchString(body) && parent == "":
 		case mmdClassRE.MatchString(body) && parent == "":
 			m := mmdClassRE.FindStringSubmatch(body)
@@ -1128,7 +1140,7 @@ func checkMermaid(t testing.TB, src string, g fsm.Graph, opts fsm.DiagramOptions
 	}
 	gs, prefixes, visits := diagramMachines(g, opts)
 	nStates := 0
-	var want []mmdEdge
+	var want []wantEdge
 	for k, m := range gs {
 		pre, parent := prefixes[k], ""
 		if k > 0 {
@@ -1141,7 +1153,7 @@ func checkMermaid(t testing.TB, src string, g fsm.Graph, opts fsm.DiagramOptions
 				t.Errorf("composite %s title: got %q, want %q", parent, got, want)
 			}
 		}
-		var finals []mmdEdge
+		var finals []wantEdge
 		for i, s := range m.States {
 			id := pre + "s" + strconv.Itoa(i)
 			ps := p.states[id]
@@ -1158,28 +1170,16 @@ func checkMermaid(t testing.TB, src string, g fsm.Graph, opts fsm.DiagramOptions
 			}
 			switch s.Kind {
 			case states.Initial:
-				want = append(want, mmdEdge{"[*]", id, ""})
+				want = append(want, wantEdge{"[*]", id, ""})
 			case states.Final:
-				finals = append(finals, mmdEdge{id, "[*]", ""})
+				finals = append(finals, wantEdge{id, "[*]", ""})
 			}
 		}
 		nStates += len(m.States)
-		for i, e := range m.Edges {
-			from, to := pre+"s"+strconv.Itoa(e.From), pre+"s"+strconv.Itoa(e.To)
-			want = append(want, mmdEdge{from, to, wantEdgeText(e, true, visits[k][i])})
-		}
-		for _, f := range wantFailureEdges(m, pre) {
-			want = append(want, mmdEdge{f[0], f[1], f[2]})
-		}
+		want = append(want, wantTransitionEdges(m, pre, visits[k], true)...)
 		want = append(want, finals...)
 	}
-	for k, c := range opts.Clusters {
-		for _, u := range c.Uses {
-			from := "s" + strconv.Itoa(stateIndex(g, u.From))
-			to := fmt.Sprintf("c%d_s%d", k, stateIndex(c.Graph, u.To))
-			want = append(want, mmdEdge{from, to, useLabel(u)})
-		}
-	}
+	want = append(want, wantUseEdges(g, opts)...)
 	if len(p.states) != nStates {
 		t.Errorf("got %d states, want %d", len(p.states), nStates)
 	}
