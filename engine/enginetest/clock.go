@@ -18,11 +18,14 @@ var defaultStart = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 // goroutines in Sleep that come due, one at a time, in order of deadline and,
 // for equal deadlines, of registration.
 //
-// A Clock is safe for concurrent use and must not be copied. It starts no
-// goroutines: AfterFunc callbacks run in the goroutine that calls Advance,
-// after the clock's lock is released, so a callback may call any method of
-// the clock (scheduling more timers, stopping others) but Advance and
-// AdvanceToNext. Everything waits on channels only, so a Clock made inside a
+// A Clock is safe for concurrent use and must not be copied. AfterFunc
+// callbacks that come due during Advance run in the goroutine that calls
+// Advance, after the clock's lock is released, so a callback may call any
+// method of the clock (scheduling more timers, stopping others) but Advance
+// and AdvanceToNext. A timer armed at a time the clock has already reached,
+// while no Advance is running, runs at once in a goroutine of its own, as
+// time.AfterFunc does with a non-positive duration: nothing else would ever
+// run it. Everything waits on channels only, so a Clock made inside a
 // testing/synctest bubble works there.
 //
 // The package comment lists what counts as waiting on a Clock.
@@ -39,6 +42,10 @@ type Clock struct {
 	// changed is made by BlockUntilWaiters when it has to wait, and closed
 	// and set to nil when a goroutine starts sleeping.
 	changed chan struct{}
+	// advancing counts the calls of Advance and AdvanceToNext running. While
+	// one runs, a timer armed at or before now is queued for it, which runs
+	// it in its turn; otherwise the timer runs at once in a new goroutine.
+	advancing int
 }
 
 // NewClock returns a Clock whose time is start. A zero start means
@@ -61,33 +68,49 @@ func (c *Clock) Now() time.Time {
 
 // AfterFunc arranges for f to be called once the clock has advanced by d.
 // f is called by Advance (or AdvanceToNext), in the goroutine calling it.
-// A d <= 0 makes f due now: it is called by the next Advance, even
-// Advance(0), never by AfterFunc itself, whose caller may hold a lock that f
-// takes.
+// A d <= 0 makes f due now: it is called at once in a goroutine of its own
+// (never by AfterFunc itself, whose caller may hold a lock that f takes), or,
+// when an Advance is running, by that Advance in its turn. Either way it is
+// called without a further Advance.
 func (c *Clock) AfterFunc(d time.Duration, f func()) engine.Timer {
 	if f == nil {
 		panic("enginetest: AfterFunc with nil func")
 	}
 	e := &entry{c: c, f: f}
 	c.mu.Lock()
-	c.pushLocked(e, d)
-	c.mu.Unlock()
+	c.armLocked(e, d)
 	return e
 }
 
-// AfterFuncAt is AfterFunc with an absolute deadline: f is due when the
-// clock reaches t (now, if t has passed), however the clock moves between
-// the caller reading the time and this call. It implements
-// engine.DeadlineClock.
+// AfterFuncAt is AfterFunc with an absolute deadline: f is called when the
+// clock reaches t, and at once, as AfterFunc with d <= 0, if the clock has
+// reached t already, however the clock moved between the caller reading the
+// time and this call. It implements engine.DeadlineClock.
 func (c *Clock) AfterFuncAt(t time.Time, f func()) engine.Timer {
 	if f == nil {
 		panic("enginetest: AfterFuncAt with nil func")
 	}
 	e := &entry{c: c, f: f}
 	c.mu.Lock()
-	c.pushLocked(e, t.Sub(c.now))
-	c.mu.Unlock()
+	c.armLocked(e, t.Sub(c.now))
 	return e
+}
+
+// armLocked registers the callback entry e as due d from now and unlocks
+// c.mu. An entry already due while no Advance runs would wait for the next
+// Advance, which may never come (the test has already advanced past it);
+// so it runs at once, in its own goroutine, as time.AfterFunc runs f for
+// d <= 0. c.mu must be held; armLocked releases it.
+func (c *Clock) armLocked(e *entry, d time.Duration) {
+	if d > 0 || c.advancing > 0 {
+		c.pushLocked(e, d)
+		c.mu.Unlock()
+		return
+	}
+	e.when = c.now
+	e.index = -1 // run: Stop reports false
+	c.mu.Unlock()
+	go e.f()
 }
 
 // SleepUntil is Sleep with an absolute deadline: it returns nil once the
@@ -168,6 +191,7 @@ func (c *Clock) Advance(d time.Duration) {
 	}
 	c.mu.Lock()
 	target := c.now.Add(d)
+	c.advancing++
 	c.mu.Unlock()
 	c.advanceTo(target)
 }
@@ -190,6 +214,7 @@ func (c *Clock) AdvanceToNext() (time.Duration, bool) {
 	}
 	next := c.queue[0].when
 	d := max(next.Sub(c.now), 0)
+	c.advancing++
 	c.mu.Unlock()
 	c.advanceTo(next)
 	return d, true
@@ -242,7 +267,10 @@ func (c *Clock) BlockUntilWaiters(ctx context.Context, n int) error {
 }
 
 // advanceTo runs the entries due by target one at a time, each with the
-// clock's lock released, and then sets the time to target.
+// clock's lock released, and then sets the time to target. The caller has
+// counted itself in c.advancing; advanceTo counts it out, under the same
+// lock that finds nothing more due, so no timer armed meanwhile is left
+// waiting for an Advance.
 func (c *Clock) advanceTo(target time.Time) {
 	for {
 		c.mu.Lock()
@@ -250,6 +278,7 @@ func (c *Clock) advanceTo(target time.Time) {
 			if target.After(c.now) {
 				c.now = target
 			}
+			c.advancing--
 			c.mu.Unlock()
 			return
 		}

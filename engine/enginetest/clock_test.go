@@ -98,15 +98,68 @@ func TestAdvanceRunsTimersScheduledByCallbacksInTheirTurn(t *testing.T) {
 	}
 }
 
-func TestAfterFuncWithNonPositiveDurationWaitsForAdvance(t *testing.T) {
+// TestTimerArmedAtTheCurrentTimeRunsWithoutAdvance pins issue 24: a timer
+// armed at a time the clock has reached used to wait for the next Advance,
+// and a test that had already advanced hung for ever.
+func TestTimerArmedAtTheCurrentTimeRunsWithoutAdvance(t *testing.T) {
+	c := enginetest.NewClock(start)
+	ran := make(chan string, 4)
+	arm := map[string]func(f func()) engine.Timer{
+		"AfterFunc(0)":      func(f func()) engine.Timer { return c.AfterFunc(0, f) },
+		"AfterFunc(-1s)":    func(f func()) engine.Timer { return c.AfterFunc(-time.Second, f) },
+		"AfterFuncAt(now)":  func(f func()) engine.Timer { return c.AfterFuncAt(c.Now(), f) },
+		"AfterFuncAt(past)": func(f func()) engine.Timer { return c.AfterFuncAt(start.Add(-time.Hour), f) },
+	}
+	for name, arm := range arm {
+		tm := arm(func() { ran <- name })
+		select {
+		case got := <-ran:
+			if got != name {
+				t.Errorf("%s: ran %s", name, got)
+			}
+		case <-time.After(2 * time.Second):
+			t.Fatalf("%s: f not called without an Advance", name)
+		}
+		if tm.Stop() {
+			t.Errorf("%s: Stop after the call reported true", name)
+		}
+	}
+	if got := c.Pending(); got != 0 {
+		t.Errorf("Pending() = %d, want 0", got)
+	}
+}
+
+// TestTimerArmedAfterAdvancePassedItsDeadlineRuns is the interleaving of
+// issue 24: a deadline read from the clock, an Advance that reaches it
+// before the timer is armed, then the timer.
+func TestTimerArmedAfterAdvancePassedItsDeadlineRuns(t *testing.T) {
+	c := enginetest.NewClock(start)
+	deadline := c.Now().Add(time.Second)
+	c.Advance(time.Second)
+	ran := make(chan time.Time, 1)
+	c.AfterFuncAt(deadline, func() { ran <- c.Now() })
+	select {
+	case at := <-ran:
+		if !at.Equal(deadline) {
+			t.Errorf("f saw Now() = %v, want %v", at, deadline)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("a timer armed at a deadline the clock had reached was never called")
+	}
+}
+
+func TestTimerDueNowArmedByACallbackRunsInAdvancesTurn(t *testing.T) {
 	c := enginetest.NewClock(start)
 	f := &firing{c: c}
-	c.AfterFunc(0, f.at("zero"))
-	c.AfterFunc(-time.Second, f.at("negative"))
-	f.check(t) // not called by AfterFunc itself
-
-	c.Advance(0)
-	f.check(t, "zero@0s", "negative@0s")
+	c.AfterFunc(time.Second, func() {
+		f.at("a")()
+		c.AfterFunc(0, f.at("a+0"))
+	})
+	c.AfterFunc(time.Second, f.at("b"))
+	c.Advance(time.Second)
+	// Run by Advance in (deadline, registration) order, not in a goroutine
+	// of their own: the log is complete when Advance returns.
+	f.check(t, "a@1s", "b@1s", "a+0@1s")
 }
 
 func TestStopPreventsTheCall(t *testing.T) {
@@ -347,11 +400,6 @@ func TestAdvanceToNextRunsEverythingDueAtThatInstant(t *testing.T) {
 	}
 	f.check(t, "a@1s", "b@1s")
 
-	c.AfterFunc(0, f.at("now"))
-	if moved, ok := c.AdvanceToNext(); !ok || moved != 0 {
-		t.Errorf("AdvanceToNext() with a timer due now = %v, %t, want 0, true", moved, ok)
-	}
-	f.check(t, "a@1s", "b@1s", "now@1s")
 }
 
 func TestAdvanceWithNegativeDurationPanics(t *testing.T) {

@@ -28,8 +28,10 @@ type blocker interface {
 // check runs in its own subtest, with a fresh clock from newClock:
 //
 //   - Now never goes backwards, and moves by at least d when d passes;
-//   - AfterFunc calls f once, not before d has passed on the clock, and a
-//     d <= 0 makes f due at once; Stop then reports false;
+//   - AfterFunc calls f once, not before d has passed on the clock; Stop
+//     then reports false;
+//   - AfterFunc with d <= 0, and engine.AfterFuncAt with a time the clock
+//     has reached, call f at once, without the clock being advanced;
 //   - Stop before the call prevents it and reports true, and a second Stop
 //     reports false;
 //   - Sleep returns nil once d has passed, not before;
@@ -89,14 +91,24 @@ func TestClock(t *testing.T, newClock func(t *testing.T) (c engine.Clock, advanc
 		}
 	})
 
-	run("AfterFuncNonPositiveIsDueAtOnce", func(t *testing.T, c engine.Clock, advance func(time.Duration)) {
-		calls := make(chan time.Time, 2)
-		c.AfterFunc(0, func() { calls <- c.Now() })
-		c.AfterFunc(-d, func() { calls <- c.Now() })
-		advance(0)
-		for range 2 {
+	run("AfterFuncNonPositiveRunsAtOnce", func(t *testing.T, c engine.Clock, advance func(time.Duration)) {
+		calls := make(chan string, 4)
+		timers := []engine.Timer{
+			c.AfterFunc(0, func() { calls <- "AfterFunc(0)" }),
+			c.AfterFunc(-d, func() { calls <- "AfterFunc(-d)" }),
+			engine.AfterFuncAt(c, c.Now(), func() { calls <- "AfterFuncAt(now)" }),
+			engine.AfterFuncAt(c, c.Now().Add(-d), func() { calls <- "AfterFuncAt(past)" }),
+		}
+		// No advance: a timer due when armed must not wait for one, or a
+		// test that has already advanced past it hangs.
+		for range timers {
 			if _, ok := receive(calls); !ok {
-				t.Fatal("AfterFunc with d <= 0: f not called after advancing 0")
+				t.Fatal("a timer armed at or before the clock's time was not called without advancing")
+			}
+		}
+		for i, tm := range timers {
+			if tm.Stop() {
+				t.Errorf("timer %d: Stop after the call reported true", i)
 			}
 		}
 	})

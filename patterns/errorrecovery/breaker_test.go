@@ -623,14 +623,18 @@ func TestCircuitBreakerConfigZeroValuesAndDefaults(t *testing.T) {
 	if err := zero.Validate(); err != nil {
 		t.Fatalf("the zero config: %v", err)
 	}
-	// Zero thresholds mean the defaults; a zero open timeout means zero.
-	b, clk := newBreaker(t, zero)
-	record(t, b, 5, errBoom)
-	wantState(t, b, er.BreakerOpen)
-	clk.Advance(0)
-	wantState(t, b, er.BreakerHalfOpen)
-	record(t, b, 2, nil) // HalfOpenMaxCalls 0 means SuccessThreshold (2)
-	wantState(t, b, er.BreakerClosed)
+	// Zero thresholds mean the defaults; a zero open timeout means zero:
+	// the half-open timer is due as the breaker opens, so the manual clock
+	// runs it at once in a goroutine of its own, which synctest.Wait waits
+	// for.
+	synctest.Test(t, func(t *testing.T) {
+		b, _ := newBreaker(t, zero)
+		record(t, b, 5, errBoom)
+		synctest.Wait()
+		wantState(t, b, er.BreakerHalfOpen)
+		record(t, b, 2, nil) // HalfOpenMaxCalls 0 means SuccessThreshold (2)
+		wantState(t, b, er.BreakerClosed)
+	})
 	// Rate rules only, with the count rule off.
 	rateOnly := er.CircuitBreakerConfig{FailureThreshold: -1, FailureRateThreshold: 1}
 	if err := rateOnly.Validate(); err != nil {

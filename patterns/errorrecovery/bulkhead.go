@@ -95,6 +95,10 @@ type bhWaiter struct {
 	grant      context.CancelCauseFunc
 	prev, next *bhWaiter
 	queued     bool
+	// since is when the call joined the queue, on the machine's clock: its
+	// QueueTimeout runs from there, not from whenever its goroutine gets
+	// to sleep, so a clock advanced in between cannot strand it.
+	since time.Time
 }
 
 // errBulkheadGranted is the cause with which a waiter's context ends when
@@ -209,7 +213,7 @@ var (
 		if !ok || c.parent == nil {
 			return errBulkheadMisuse
 		}
-		w := new(bhWaiter)
+		w := &bhWaiter{since: m.Now()}
 		w.ctx, w.grant = context.WithCancelCause(c.parent)
 		m.Data().push(w)
 		c.w, c.outcome = w, bhQueued

@@ -159,7 +159,7 @@ func (b *BulkheadExecutor) Acquire(ctx context.Context) error {
 func (b *BulkheadExecutor) wait(ctx context.Context, w *bhWaiter) error {
 	var err error
 	if b.timeout > 0 {
-		err = b.clock.Sleep(w.ctx, b.timeout)
+		err = engine.SleepUntil(b.clock, w.ctx, w.since.Add(b.timeout))
 	} else {
 		<-w.ctx.Done()
 		err = w.ctx.Err()

@@ -267,6 +267,35 @@ func TestBulkheadQueueTimeoutRunsOnTheClock(t *testing.T) {
 	wantMetrics(t, b, er.BulkheadMetrics{Completed: 1, TimedOut: 1})
 }
 
+// TestBulkheadQueueTimeoutRunsFromTheEnqueue pins issue 24's window in the
+// bulkhead: the clock advances past the queue timeout after the call joined
+// the queue but before its goroutine sleeps. The timeout runs from the
+// enqueue, so the call times out without a further Advance.
+func TestBulkheadQueueTimeoutRunsFromTheEnqueue(t *testing.T) {
+	clk := enginetest.NewClock(time.Time{})
+	var advanced atomic.Bool
+	advance := engine.ObserverFunc(func(r engine.Record) {
+		if r.Event == er.BulkheadAcquire.String() && r.To == er.BulkheadQueueFull.String() && advanced.CompareAndSwap(false, true) {
+			clk.Advance(5 * time.Second) // in the enqueuing goroutine, before it sleeps
+		}
+	})
+	b := mustBulkhead(t, bulkheadCfg(1, 1, 5*time.Second), er.WithBulkheadClock(clk), er.WithBulkheadObserver(advance))
+	release := holdSlot(t, b)
+	queued := goExecute(b, context.Background(), mustNotRun(t))
+	select {
+	case err := <-queued:
+		wantReason(t, err, er.ErrQueueTimeout, er.BulkheadTimedOut)
+	case <-time.After(5 * time.Second):
+		t.Fatal("a call whose queue timeout passed before it slept is still waiting")
+	}
+	if !advanced.Load() {
+		t.Fatal("the observer never saw the call join the queue")
+	}
+	if err := release(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestBulkheadTimeoutAtTheMomentOfAHandOffPassesTheSlotOn(t *testing.T) {
 	// A's timeout falls due, and the holder releases, with no ordering
 	// between A's goroutine and the release: whichever the machine sees

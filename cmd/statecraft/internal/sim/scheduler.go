@@ -44,6 +44,8 @@ type scheduler struct {
 	// to sleep, for the check of their contexts.
 	sleeping []*proc
 	live     int // executions started and not finished
+	// due are the timers armed with d <= 0, in the order armed.
+	due []*dueTimer
 }
 
 // proc is one execution.
@@ -70,8 +72,52 @@ var errStopped = errors.New("sim: simulation stopped")
 func (s *scheduler) Now() time.Time { return s.clk.Now() }
 
 // AfterFunc is the manual clock's AfterFunc: f runs in the scheduler's
-// goroutine, between steps of executions.
-func (s *scheduler) AfterFunc(d time.Duration, f func()) engine.Timer { return s.clk.AfterFunc(d, f) }
+// goroutine, between steps of executions. A timer due at once (d <= 0),
+// which the manual clock would run in a goroutine of its own, is queued
+// for the scheduler instead: it runs once no execution is ready, before
+// the clock moves, in the order such timers were armed, so the run stays
+// the same for the same seed.
+func (s *scheduler) AfterFunc(d time.Duration, f func()) engine.Timer {
+	if d > 0 {
+		return s.clk.AfterFunc(d, f)
+	}
+	t := &dueTimer{f: f}
+	s.due = append(s.due, t)
+	return t
+}
+
+// dueTimer is a timer that was due when armed, waiting in scheduler.due.
+// Only the scheduler's goroutine and the executions it resumes, one at a
+// time, touch it.
+type dueTimer struct {
+	f    func()
+	done bool // run or stopped
+}
+
+// Stop prevents the call if it has not happened, and reports whether it
+// did so.
+func (t *dueTimer) Stop() bool {
+	if t.done {
+		return false
+	}
+	t.done = true
+	return true
+}
+
+// runDue runs the timers that were due when armed, including any that
+// they arm, and reports whether there were any.
+func (s *scheduler) runDue() bool {
+	ran := len(s.due) > 0
+	for len(s.due) > 0 {
+		t := s.due[0]
+		s.due = s.due[1:]
+		if !t.done {
+			t.done = true
+			t.f()
+		}
+	}
+	return ran
+}
 
 // Sleep suspends the running execution until the clock has advanced by d,
 // or ctx's deadline on the clock has passed, or ctx is done, and returns
@@ -185,6 +231,10 @@ func (s *scheduler) run(done func() bool) error {
 			s.ready = s.ready[1:]
 			s.step(p)
 			s.checkContexts()
+		}
+		if s.runDue() {
+			s.checkContexts()
+			continue
 		}
 		if s.live == 0 && done() {
 			return nil

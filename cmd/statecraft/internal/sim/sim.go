@@ -115,7 +115,7 @@ func Run(cfg errorrecovery.ErrorRecoveryConfig[any], opts Options) (*Result, err
 		s.res.Timeline[i].Start = time.Duration(i) * s.bucketWidth()
 	}
 
-	s.sched.clk.AfterFunc(s.gap(0), s.arrive)
+	s.sched.AfterFunc(s.gap(0), s.arrive)
 	if err := s.sched.run(func() bool { return s.arrived == opts.Executions }); err != nil {
 		return nil, err
 	}
@@ -230,7 +230,7 @@ func (s *sim) arrive() {
 	s.res.MaxInFlight = max(s.res.MaxInFlight, s.inFlight)
 	s.sched.spawn(p, s.execute)
 	if s.arrived < s.opts.Executions {
-		s.sched.clk.AfterFunc(s.gap(s.arrived), s.arrive)
+		s.sched.AfterFunc(s.gap(s.arrived), s.arrive)
 	}
 }
 
