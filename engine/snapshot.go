@@ -10,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/statecraft/statecraft/fsm"
 )
@@ -70,24 +71,34 @@ var (
 	ErrSnapshotData      = errors.New("snapshot data does not decode")
 )
 
-// SnapshotError reports a snapshot that cannot be restored.
+// SnapshotError reports a snapshot that cannot be restored. Its message
+// is bounded in size however large the snapshot: it quotes at most
+// maxQuoted bytes of any field and cuts Detail and the Cause's message to
+// maxErrorPart bytes each.
 type SnapshotError struct {
 	// Err is one of the ErrSnapshot sentinels.
 	Err error
 	// Detail says what was found.
 	Detail string
-	// Cause is an underlying error (from the JSON decoder or Codec), or nil.
+	// Cause is an underlying error (from the JSON decoder or Codec), or
+	// nil. Its own message may quote the snapshot at any length.
 	Cause error
 }
+
+// Bounds on what a *SnapshotError's message holds of the snapshot.
+const (
+	maxQuoted    = 64  // bytes of a field quoted in Detail
+	maxErrorPart = 256 // bytes of Detail, and of the Cause's message
+)
 
 // Error describes the problem.
 func (e *SnapshotError) Error() string {
 	s := "engine: " + e.Err.Error()
 	if e.Detail != "" {
-		s += ": " + e.Detail
+		s += ": " + cutText(e.Detail, maxErrorPart)
 	}
 	if e.Cause != nil {
-		s += ": " + e.Cause.Error()
+		s += ": " + cutText(e.Cause.Error(), maxErrorPart)
 	}
 	return s
 }
@@ -98,6 +109,33 @@ func (e *SnapshotError) Unwrap() []error {
 		return []error{e.Err}
 	}
 	return []error{e.Err, e.Cause}
+}
+
+// cutText returns s, or when it is longer than max bytes its first max
+// bytes (at a rune boundary) followed by "…(N bytes)".
+func cutText(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	return prefix(s, max) + "…(" + strconv.Itoa(len(s)) + " bytes)"
+}
+
+// quoteInput quotes a field of the snapshot, cut like cutText to
+// maxQuoted bytes.
+func quoteInput(s string) string {
+	if len(s) <= maxQuoted {
+		return strconv.Quote(s)
+	}
+	return strconv.Quote(prefix(s, maxQuoted)) + "…(" + strconv.Itoa(len(s)) + " bytes)"
+}
+
+// prefix returns at most the first max bytes of s, not splitting a rune.
+func prefix(s string, max int) string {
+	n := min(max, len(s))
+	for n > 0 && n < len(s) && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // DecodeSnapshot parses the JSON form of a Snapshot, refusing trailing data,
@@ -158,7 +196,7 @@ func Restore[S, E comparable, D any](def *fsm.Definition[S, E, D], s *Snapshot, 
 		return nil, &SnapshotError{Err: ErrSnapshotVersion, Detail: "version " + strconv.Itoa(s.Version)}
 	}
 	if s.Machine != def.Name() || s.Fingerprint != strconv.FormatUint(def.Fingerprint(), 16) {
-		return nil, &SnapshotError{Err: ErrSnapshotMismatch, Detail: fmt.Sprintf("snapshot of %q (%s), definition %q (%x)", s.Machine, s.Fingerprint, def.Name(), def.Fingerprint())}
+		return nil, &SnapshotError{Err: ErrSnapshotMismatch, Detail: fmt.Sprintf("snapshot of %s (%s), definition %q (%x)", quoteInput(s.Machine), quoteInput(s.Fingerprint), def.Name(), def.Fingerprint())}
 	}
 	cur := -1
 	for k := range def.NumStates() {
@@ -168,7 +206,7 @@ func Restore[S, E comparable, D any](def *fsm.Definition[S, E, D], s *Snapshot, 
 		}
 	}
 	if cur < 0 {
-		return nil, &SnapshotError{Err: ErrSnapshotState, Detail: strconv.Quote(s.State)}
+		return nil, &SnapshotError{Err: ErrSnapshotState, Detail: quoteInput(s.State)}
 	}
 	timers := append([]SnapshotTimer(nil), s.Timers...)
 	for _, t := range timers {
@@ -176,7 +214,7 @@ func Restore[S, E comparable, D any](def *fsm.Definition[S, E, D], s *Snapshot, 
 			return nil, &SnapshotError{Err: ErrSnapshotTimer, Detail: "transition " + strconv.Itoa(t.Transition)}
 		}
 		if e := def.DeclEdge(t.Transition); e.Event >= 0 || e.From != cur {
-			return nil, &SnapshotError{Err: ErrSnapshotTimer, Detail: "transition " + strconv.Itoa(t.Transition) + " is not a delayed transition out of " + strconv.Quote(s.State)}
+			return nil, &SnapshotError{Err: ErrSnapshotTimer, Detail: "transition " + strconv.Itoa(t.Transition) + " is not a delayed transition out of " + quoteInput(s.State)}
 		}
 	}
 	cfg := newConfig(opts)
