@@ -11,7 +11,8 @@
 // records or a record that does not decode is corruption, reported as an
 // *errorrecovery.CorruptJournalError, and nothing is removed. A database
 // of another schema, another application or a newer version of this
-// package is refused with a *SchemaError.
+// package is refused with a *SchemaError, and a file that SQLite finds
+// damaged with a *CorruptFileError.
 //
 // The SQL is plain (CREATE TABLE IF NOT EXISTS, INSERT, SELECT, UPDATE in
 // transactions) so that a PostgreSQL journal can reuse it; listing the
@@ -25,6 +26,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/internal/journalrow"
@@ -47,8 +49,12 @@ var _ er.Journal = (*Journal)(nil)
 // FULL, so a record appended has reached the disk; it is used through one
 // connection at a time. Open refuses a database that holds other tables
 // and no journal, or a journal of another schema or a newer version, with
-// a *SchemaError, and sets aside a torn last record (see Torn).
+// a *SchemaError, and sets aside a torn last record (see Torn). It
+// refuses a path containing '?' with a *PathError, creating nothing.
 func Open(ctx context.Context, path string) (*Journal, error) {
+	if strings.Contains(path, "?") {
+		return nil, &PathError{Path: path, Reason: "the path contains '?', which would start the driver's options"}
+	}
 	db, err := sql.Open("sqlite", path+"?_busy_timeout=10000&_journal_mode=WAL&_synchronous=FULL&_txlock=immediate")
 	if err != nil {
 		return nil, err
@@ -71,10 +77,11 @@ func New(ctx context.Context, db *sql.DB) (*Journal, error) {
 	return newJournal(ctx, db, "")
 }
 
-func newJournal(ctx context.Context, db *sql.DB, path string) (*Journal, error) {
+func newJournal(ctx context.Context, db *sql.DB, path string) (_ *Journal, err error) {
+	defer func() { err = sagaErr(path, err) }()
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, sagaOpenErr(path, err)
+		return nil, err
 	}
 	defer tx.Rollback()
 	if err := sagaPrepare(ctx, tx, path); err != nil {
@@ -104,7 +111,8 @@ func (j *Journal) Close() error {
 
 // Append writes rec, with its saga's next seq, in a transaction of its
 // own, and returns once it is committed.
-func (j *Journal) Append(ctx context.Context, rec er.JournalRecord) error {
+func (j *Journal) Append(ctx context.Context, rec er.JournalRecord) (err error) {
+	defer func() { err = sagaErr(j.path, err) }()
 	tx, err := j.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -149,7 +157,8 @@ func (j *Journal) Append(ctx context.Context, rec er.JournalRecord) error {
 // Incomplete returns the logs of the sagas not marked complete, in the
 // order they began. A record that fails its checksum is skipped if it is
 // the last one written, and is corruption anywhere else.
-func (j *Journal) Incomplete(ctx context.Context) ([]er.SagaLog, error) {
+func (j *Journal) Incomplete(ctx context.Context) (_ []er.SagaLog, err error) {
+	defer func() { err = sagaErr(j.path, err) }()
 	tx, err := j.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return nil, err
@@ -209,7 +218,8 @@ func (j *Journal) Incomplete(ctx context.Context) ([]er.SagaLog, error) {
 }
 
 // Complete marks a saga complete; its records are kept.
-func (j *Journal) Complete(ctx context.Context, id string) error {
+func (j *Journal) Complete(ctx context.Context, id string) (err error) {
+	defer func() { err = sagaErr(j.path, err) }()
 	res, err := j.db.ExecContext(ctx, `UPDATE saga_journal_sagas SET completed = 1 WHERE saga_id = ?`, id)
 	if err != nil {
 		return err

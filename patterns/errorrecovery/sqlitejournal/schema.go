@@ -57,7 +57,7 @@ func sagaTables(ctx context.Context, tx *sql.Tx) ([]string, error) {
 func sagaPrepare(ctx context.Context, tx *sql.Tx, path string) error {
 	tables, err := sagaTables(ctx, tx)
 	if err != nil {
-		return sagaOpenErr(path, err)
+		return err
 	}
 	if !slices.Contains(tables, "saga_journal_meta") {
 		if len(tables) > 0 {
@@ -75,13 +75,13 @@ func sagaPrepare(ctx context.Context, tx *sql.Tx, path string) error {
 	meta := map[string]string{}
 	rows, err := tx.QueryContext(ctx, `SELECT name, value FROM saga_journal_meta`)
 	if err != nil {
-		return &SchemaError{Path: path, Reason: "saga_journal_meta cannot be read", Err: err}
+		return sagaMetaErr(path, err)
 	}
 	for rows.Next() {
 		var name, value string
 		if err := rows.Scan(&name, &value); err != nil {
 			rows.Close()
-			return &SchemaError{Path: path, Reason: "saga_journal_meta cannot be read", Err: err}
+			return sagaMetaErr(path, err)
 		}
 		meta[name] = value
 	}
@@ -104,6 +104,14 @@ func sagaPrepare(ctx context.Context, tx *sql.Tx, path string) error {
 		}
 	}
 	return nil
+}
+
+// sagaMetaErr reports saga_journal_meta unreadable, or the file damaged.
+func sagaMetaErr(path string, err error) error {
+	if e := sagaErr(path, err); e != err {
+		return e
+	}
+	return &SchemaError{Path: path, Reason: "saga_journal_meta cannot be read", Err: err}
 }
 
 // sagaSetAsideTorn moves the last record written into saga_journal_torn
