@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Sentinels of sagas and journals, matched with errors.Is.
@@ -224,7 +226,8 @@ func (e *JournalStateError) Unwrap() error { return e.Err }
 // make sense: a bad checksum other than on the last record written, a
 // record that does not decode, a gap in a saga's sequence, an order of
 // records no run produces. It matches ErrCorruptJournal. The journal is
-// refused, never silently truncated.
+// refused, never silently truncated. Its message cuts Reason, which may
+// quote a damaged record, to maxReason bytes.
 type CorruptJournalError struct {
 	// SagaID is the saga whose record is bad, when known.
 	SagaID string
@@ -236,7 +239,25 @@ type CorruptJournalError struct {
 
 // Error names the saga, the record and the reason.
 func (e *CorruptJournalError) Error() string {
-	return fmt.Sprintf("errorrecovery: journal corrupt at saga %q record %d: %s", e.SagaID, e.Seq, e.Reason)
+	return fmt.Sprintf("errorrecovery: journal corrupt at saga %q record %d: %s", e.SagaID, e.Seq, cutReason(e.Reason))
+}
+
+// maxReason bounds how much of a CorruptJournalError's Reason its message
+// holds: a record that does not decode can be megabytes long, and the
+// decoder's error may quote it whole.
+const maxReason = 256
+
+// cutReason returns s, or when it is longer than maxReason bytes its
+// first maxReason bytes (at a rune boundary) followed by "…(N bytes)".
+func cutReason(s string) string {
+	if len(s) <= maxReason {
+		return s
+	}
+	n := maxReason
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…(" + strconv.Itoa(len(s)) + " bytes)"
 }
 
 // Is matches ErrCorruptJournal.

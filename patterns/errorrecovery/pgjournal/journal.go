@@ -109,8 +109,9 @@ var _ er.LeasedJournal = (*Journal)(nil)
 // Open connects to the database at connString (a PostgreSQL URL or
 // key=value string, as pgx takes) with a pool of its own, creates or
 // migrates the journal's tables, and returns the journal. It refuses a
-// journal it cannot use with a *SchemaError, and an invalid cfg with an
-// *errorrecovery.ConfigError.
+// journal it cannot use with a *SchemaError, an invalid cfg with an
+// *errorrecovery.ConfigError, and a connString pgx cannot parse with
+// pgx's *pgconn.ParseConfigError (whose message masks the password).
 func Open(ctx context.Context, connString string, cfg Config) (*Journal, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err

@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/statecraft/statecraft/engine/enginetest"
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/pgjournal"
@@ -267,5 +269,39 @@ func TestConcurrentClaimsAreDisjoint(t *testing.T) {
 	slices.Sort(all)
 	if !slices.Equal(all, want) {
 		t.Errorf("claimed %q, want each of %q once", all, want)
+	}
+}
+
+// A record that does not decode is reported without quoting all of it.
+func TestCorruptRecordErrorIsBoundedInSize(t *testing.T) {
+	conn := cluster.NewSchema(t)
+	w := openJournal(t, conn, pgjournal.Config{})
+	appendAll(t, w, sampleSaga("s1")...)
+	w.Release(context.Background(), "s1")
+	db := rawPool(t, conn)
+	body := `{"saga_id":"s1","seq":3,"kind":"step-done","step":"a","time":"` + strings.Repeat("9", 10<<20) + `"}`
+	execSQL(t, db, `UPDATE saga_journal_records SET body = $1, checksum = $2 WHERE saga_id = 's1' AND seq = 3`,
+		body, pgjournal.Checksum("s1", 3, "step-done", body))
+
+	j := openJournal(t, conn, pgjournal.Config{})
+	_, err := j.Incomplete(context.Background())
+	if ce, ok := errors.AsType[*er.CorruptJournalError](err); !ok || ce.SagaID != "s1" {
+		t.Fatalf("Incomplete: %T, want a *CorruptJournalError for s1", err)
+	}
+	if n := len(err.Error()); n > 1024 {
+		t.Errorf("the error's message is %d bytes, want at most 1024", n)
+	}
+}
+
+// A connection string pgx cannot parse is pgx's typed error, and its
+// message does not show the password.
+func TestOpenRefusesABadConnectionString(t *testing.T) {
+	for _, conn := range []string{"postgres://app:s3cret@db:99999999/orders", "postgres://app:s3cr%zzet@db/orders", "host=db password=s3cret port=x"} {
+		_, err := pgjournal.Open(context.Background(), conn, pgjournal.Config{})
+		if _, ok := errors.AsType[*pgconn.ParseConfigError](err); !ok {
+			t.Errorf("Open(%q): %T, want a *pgconn.ParseConfigError", conn, err)
+		} else if strings.Contains(err.Error(), "s3cr") {
+			t.Errorf("Open(%q): the message shows the password", conn)
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -333,5 +334,28 @@ func TestRecoverAgainstSQLite(t *testing.T) {
 	}
 	if logs, _ := j.Incomplete(context.Background()); len(logs) != 0 {
 		t.Errorf("still incomplete: %+v", logs)
+	}
+}
+
+// A record that does not decode is reported without quoting all of it.
+func TestJournalCorruptionErrorIsBoundedInSize(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "j.db")
+	j := openJournal(t, path)
+	appendAll(t, j, sampleSaga("s1")...)
+	appendAll(t, j, sampleSaga("s2")...)
+	j.Close()
+	db := rawDB(t, path)
+	huge := strings.Repeat("9", 10<<20)
+	execSQL(t, db, `UPDATE saga_journal_records SET body = ? WHERE saga_id = 's1' AND seq = 3`,
+		`{"saga_id":"s1","seq":3,"kind":"step-done","step":"a","time":"`+huge+`"}`)
+	resum(t, db, "s1", 3)
+
+	j = openJournal(t, path)
+	_, err := j.Incomplete(context.Background())
+	if ce, ok := errors.AsType[*er.CorruptJournalError](err); !ok || ce.SagaID != "s1" {
+		t.Fatalf("Incomplete: %T, want a *CorruptJournalError for s1", err)
+	}
+	if n := len(err.Error()); n > 1024 {
+		t.Errorf("the error's message is %d bytes, want at most 1024", n)
 	}
 }
