@@ -62,6 +62,15 @@ func (c *core[S, E, D]) Raise(e E)          { c.queue = append(c.queue, e) }
 func (c *core[S, E, D]) Now() time.Time     { return c.clock.Now() }
 func (c *core[S, E, D]) label(s int) string { return c.def.StateAt(s).Label }
 
+// ctxErr is ctx's error as the check before a commit sees it: nil for a
+// definition whose steps commit regardless (fsm.Builder.CommitRegardless).
+func (c *core[S, E, D]) ctxErr(ctx context.Context) error {
+	if c.def.CommitsRegardless() {
+		return nil
+	}
+	return ctx.Err()
+}
+
 // fire processes the caller's event, then the events raised while doing
 // so, within the step bound. The Result is the caller's own; an error from
 // a raised event is returned beside it.
@@ -202,7 +211,7 @@ func (c *core[S, E, D]) take(ctx context.Context, edge *fsm.Edge[S, E, D], rec *
 			return c.fail(rec, res, c.actionErr(PhaseExit, from, edge, a.Name, err))
 		}
 	}
-	if err := ctx.Err(); err != nil {
+	if err := c.ctxErr(ctx); err != nil {
 		c.queue = c.queue[:mark]
 		return c.fail(rec, res, &NotTransitionedError{Machine: c.def.Name(), State: src.Label, Event: c.edgeLabel(edge), Err: err})
 	}

@@ -29,6 +29,12 @@
 // user code becomes a [*PanicError] inside an [*ActionError]; the machine
 // keeps working. Instance.Fire documents each case.
 //
+// A definition built with fsm.Builder.CommitRegardless skips the check of
+// the caller's context: a step once begun commits, with the chain of choice
+// states it leads to, whatever the context does. Machines whose steps are
+// bookkeeping (a bulkhead's counts, one call's permits) use it so that a
+// caller who gives up cannot strand them halfway.
+//
 // # Time and timers
 //
 // Time comes from a [Clock]: the real one by default, enginetest.Clock in

@@ -78,7 +78,8 @@ func NewInstance[S, E comparable, D any](def *fsm.Definition[S, E, D], data D, o
 //   - *UnhandledError (errors.Is ErrUnhandled): no transition for e, or no
 //     guard held. Nothing changed.
 //   - *ActionError in PhaseGuard, PhaseAction or PhaseExit, and
-//     *NotTransitionedError (ctx was done): nothing was committed; the
+//     *NotTransitionedError (ctx was done, and the definition does not
+//     commit regardless): nothing was committed; the
 //     machine is in the source state and events raised by the failed step
 //     are dropped. Actions that already ran are not undone.
 //   - *ActionError in PhaseEntry or PhaseChoice: the target is committed.
@@ -96,7 +97,7 @@ func (i *Instance[S, E, D]) Fire(ctx context.Context, e E) (Result[S], error) {
 	if ev := c.def.EventIndex(e); ev >= 0 && c.obs == nil {
 		w := i.word.Load()
 		if w&lockedBit == 0 {
-			if edge := c.def.PlainEdge(int(uint32(w)), ev); edge != nil && ctx.Err() == nil &&
+			if edge := c.def.PlainEdge(int(uint32(w)), ev); edge != nil && c.ctxErr(ctx) == nil &&
 				i.word.CompareAndSwap(w, (w>>32+1)<<32|uint64(edge.To)) {
 				return Result[S]{From: c.def.ID(edge.From), To: c.def.ID(edge.To), Transition: edge.Decl}, nil
 			}

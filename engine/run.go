@@ -82,7 +82,7 @@ func (r *Runner[S, E, D]) Start(ctx context.Context, data D) (Run[S, E, D], erro
 func (r Run[S, E, D]) Fire(ctx context.Context, e E) (Result[S], error) {
 	c := &r.s.core
 	if ev := c.def.EventIndex(e); ev >= 0 && c.obs == nil {
-		if edge := c.def.PlainEdge(c.cur, ev); edge != nil && ctx.Err() == nil {
+		if edge := c.def.PlainEdge(c.cur, ev); edge != nil && c.ctxErr(ctx) == nil {
 			c.cur = edge.To
 			return Result[S]{From: c.def.ID(edge.From), To: c.def.ID(edge.To), Transition: edge.Decl}, nil
 		}
@@ -112,7 +112,7 @@ func (r Run[S, E, D]) fire(ctx context.Context, e E) (Result[S], error) {
 			break
 		}
 		edge := c.def.BareEdge(c.cur, ev)
-		if edge == nil || ctx.Err() != nil {
+		if edge == nil || c.ctxErr(ctx) != nil {
 			break
 		}
 		c.steps++
@@ -166,9 +166,11 @@ func (r Run[S, E, D]) fire(ctx context.Context, e E) (Result[S], error) {
 // the clock in the caller's goroutine, until the run is in a state with no
 // pending delayed transition (a final state, or one that waits for an
 // event). If ctx ends first, Wait returns a *NotTransitionedError matching
-// ctx's error and the run stays where it is, its timers still pending. A
-// delayed transition whose guard fails is dropped and Wait goes on with the
-// others.
+// ctx's error and the run stays where it is, its timers still pending. For
+// a definition that commits regardless (fsm.Builder.CommitRegardless), ctx
+// ends only the sleeping: a delayed transition that has fallen due is taken
+// with the chain it leads to. A delayed transition whose guard fails is
+// dropped and Wait goes on with the others.
 func (r Run[S, E, D]) Wait(ctx context.Context) error {
 	s := r.s
 	c := &s.core
@@ -184,6 +186,10 @@ func (r Run[S, E, D]) Wait(ctx context.Context) error {
 			if err := SleepUntil(c.clock, ctx, p.at); err != nil {
 				return &NotTransitionedError{Machine: c.def.Name(), State: c.label(c.cur), Event: c.def.Edge(p.slot).Trigger, Err: err}
 			}
+		}
+		if err := c.ctxErr(ctx); err != nil {
+			// Leave the timer pending, as when ctx ends during the sleep.
+			return &NotTransitionedError{Machine: c.def.Name(), State: c.label(c.cur), Event: c.def.Edge(p.slot).Trigger, Err: err}
 		}
 		s.pending = append(s.pending[:k], s.pending[k+1:]...)
 		c.steps = 0

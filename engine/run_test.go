@@ -211,3 +211,66 @@ func TestUndeclaredErrorStateIsRefused(t *testing.T) {
 		t.Errorf("Build = %v, want ErrUnknownState", err)
 	}
 }
+
+// cancelInChoice is a machine whose choice state cancels the caller's
+// context and moves on: the chain start → check → done, with check's
+// choice function calling *cancel mid-chain.
+func cancelInChoice(tb testing.TB, regardless bool, cancel *context.CancelFunc) *fsm.Definition[string, string, attemptData] {
+	b := fsm.New[string, string, attemptData]("cancel mid-chain")
+	b.State("start", states.Initial)
+	b.Choice("check", states.Chooser("cancel", func(context.Context, rm) (string, error) {
+		(*cancel)()
+		return "ok", nil
+	}))
+	b.State("done", states.Final)
+	b.On("start", "begin", "check")
+	b.On("check", "ok", "done").Do(states.Do("bookkeeping", func(context.Context, rm) error { return nil }))
+	if regardless {
+		b.CommitRegardless()
+	}
+	d, err := b.Build()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return d
+}
+
+func TestCommitRegardlessFinishesAChainWhoseContextEnds(t *testing.T) {
+	for _, regardless := range []bool{false, true} {
+		var cancel context.CancelFunc
+		def := cancelInChoice(t, regardless, &cancel)
+		if def.CommitsRegardless() != regardless {
+			t.Fatalf("CommitsRegardless() = %v, want %v", def.CommitsRegardless(), regardless)
+		}
+		for name, fire := range map[string]func(ctx context.Context) (string, error){
+			"Run": func(ctx context.Context) (string, error) {
+				run, _ := engine.NewRunner(def).Start(ctx, attemptData{})
+				defer run.Release()
+				_, err := run.Fire(ctx, "begin")
+				return run.State(), err
+			},
+			"Instance": func(ctx context.Context) (string, error) {
+				inst, err := engine.NewInstance(def, attemptData{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				_, err = inst.Fire(ctx, "begin")
+				return inst.State(), err
+			},
+		} {
+			var ctx context.Context
+			ctx, cancel = context.WithCancel(context.Background())
+			got, err := fire(ctx)
+			cancel()
+			if regardless {
+				if err != nil || got != "done" {
+					t.Errorf("%s, commit regardless: state %q, err %v; want done, nil", name, got, err)
+				}
+				continue
+			}
+			if !errors.Is(err, engine.ErrNotTransitioned) || got != "check" {
+				t.Errorf("%s: state %q, err %v; want check and ErrNotTransitioned", name, got, err)
+			}
+		}
+	}
+}

@@ -26,6 +26,7 @@ type Builder[S, E comparable, D any] struct {
 	states           []*states.Spec[S, E, D]
 	trans            []*transitions.Spec[S, E, D]
 	allowUnreachable bool
+	commitRegardless bool
 	errorState       *S
 }
 
@@ -93,6 +94,19 @@ func (b *Builder[S, E, D]) Timeout(s S, d time.Duration, to S) *transitions.Spec
 // other libraries use it; hand-written machines should not need it.
 func (b *Builder[S, E, D]) AllowUnreachable() *Builder[S, E, D] {
 	b.allowUnreachable = true
+	return b
+}
+
+// CommitRegardless declares that a step of the machine, once begun,
+// commits whatever the caller's context does: the drivers do not check
+// ctx before committing a transition, so a context that ends mid-chain
+// cannot leave the machine halfway (in a choice state, say) with its work
+// half done. It is for machines whose steps are bookkeeping (counts,
+// permits, journals) that must finish once started; their actions see ctx
+// and decide for themselves what its end means. A Run's Wait still stops
+// sleeping when ctx ends; only the steps are unaffected.
+func (b *Builder[S, E, D]) CommitRegardless() *Builder[S, E, D] {
+	b.commitRegardless = true
 	return b
 }
 

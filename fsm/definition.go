@@ -41,6 +41,8 @@ type Definition[S, E comparable, D any] struct {
 	byDecl   []int32
 	initial  int
 	errState int // -1 when none is declared
+	// commitRegardless: see Builder.CommitRegardless.
+	commitRegardless bool
 
 	warnings    []*ValidationError
 	fingerprint uint64
@@ -104,7 +106,7 @@ type Edge[S, E comparable, D any] struct {
 // the last for its state and event, misplaced choice functions, internal
 // transitions that change state, and negative delays.
 func (b *Builder[S, E, D]) Build() (*Definition[S, E, D], error) {
-	d := &Definition[S, E, D]{name: b.name, initial: -1, errState: -1}
+	d := &Definition[S, E, D]{name: b.name, initial: -1, errState: -1, commitRegardless: b.commitRegardless}
 	var problems []*ValidationError
 	bad := func(err error, state, event, detail string) {
 		problems = append(problems, &ValidationError{Err: err, State: state, Event: event, Detail: detail})

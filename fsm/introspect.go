@@ -90,6 +90,10 @@ func (d *Definition[S, E, D]) Warnings() []*ValidationError {
 	return append([]*ValidationError(nil), d.warnings...)
 }
 
+// CommitsRegardless reports whether the machine's steps commit whatever
+// the caller's context does (Builder.CommitRegardless).
+func (d *Definition[S, E, D]) CommitsRegardless() bool { return d.commitRegardless }
+
 // Fingerprint returns a hash of the machine's structure: its name, state
 // labels and kinds, event labels, and each transition's source, target,
 // event, guard name, internal flag and delay. Snapshots carry it so that a
