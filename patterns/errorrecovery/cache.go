@@ -140,9 +140,11 @@ type cacheEntry[T any] struct {
 
 // cacheCall is a call in flight that coalesced callers wait for.
 type cacheCall[T any] struct {
-	done  chan struct{}
-	value T
-	err   error
+	done   chan struct{}
+	value  T
+	source Source        // where the leader's answer came from
+	age    time.Duration // of the leader's answer, when it came from a cache
+	err    error
 }
 
 // CacheDefinition returns the cache machine every ResultCache runs.
@@ -295,12 +297,12 @@ func (c *ResultCache[T]) getOrJoin(key string) (value T, age time.Duration, call
 }
 
 // publish ends the call a leader led, handing its result to its followers.
-func (c *ResultCache[T]) publish(key string, call *cacheCall[T], value T, err error) {
+func (c *ResultCache[T]) publish(key string, call *cacheCall[T], value T, source Source, age time.Duration, err error) {
 	c.mu.Lock()
 	if c.inflight[key] == call {
 		delete(c.inflight, key)
 	}
 	c.mu.Unlock()
-	call.value, call.err = value, err
+	call.value, call.source, call.age, call.err = value, source, age, err
 	close(call.done)
 }

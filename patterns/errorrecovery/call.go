@@ -1,8 +1,10 @@
 package errorrecovery
 
 import (
+	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"time"
@@ -202,6 +204,10 @@ func (x *executor[T]) hasFallback() bool {
 // fallback.
 func (x *executor[T]) build() *fsm.Definition[CallState, CallEvent, Execution[T]] {
 	b := fsm.New[CallState, CallEvent, Execution[T]](x.name)
+	// The steps give back slots and permits: a caller who gives up must
+	// not strand the run halfway. The states consult the caller's context
+	// themselves.
+	b.CommitRegardless()
 	b.State(CallStart, states.Initial)
 	var chain []CallState
 	if x.cache != nil {
@@ -234,6 +240,11 @@ func (x *executor[T]) build() *fsm.Definition[CallState, CallEvent, Execution[T]
 		b.Choice(CallLookup, states.Chooser("read cache", x.lookup))
 		b.On(CallLookup, EventHit, CallSucceeded)
 		b.On(CallLookup, EventMiss, next(CallLookup))
+		if x.cache.cfg.Coalesce && fallback {
+			// A coalesced call whose leader was answered by a fallback
+			// or a stale entry gets that answer, as what it is.
+			b.On(CallLookup, EventServed, CallRecovered)
+		}
 	}
 	if x.bulkhead != nil {
 		b.Choice(CallAdmit, states.Chooser("take a slot", x.admit))
@@ -267,6 +278,11 @@ func (x *executor[T]) build() *fsm.Definition[CallState, CallEvent, Execution[T]
 		again := CallAttempt // a retry asks the breaker again first
 		if x.breaker != nil {
 			again = CallCheckCircuit
+		}
+		if x.bulkhead != nil && x.deadline.WalkAway {
+			// An abandoned attempt keeps its slot until its function
+			// returns, so each attempt takes a slot of its own.
+			again = CallAdmit
 		}
 		b.AfterFunc(CallBackoff, "backoff", func(m callMachine[T]) time.Duration { return m.Data().delay }, again)
 		b.On(CallBackoff, EventPermanent, to(CallFailed)).Do(failed) // the caller's context ended while waiting
@@ -306,18 +322,17 @@ func (x *executor[T]) execute(ctx context.Context, fn func(context.Context) (T, 
 	return x.executeInto(ctx, fn, runner, nil)
 }
 
-// machineCtx is the context the per-call machine runs on (see executeInto).
-var machineCtx = context.Background()
-
 // executeInto is execute, filling out (when not nil) with where the result
 // came from.
 //
-// The machine itself runs on a context that never ends: the caller's
-// context (d.ctx.parent) is what the states consult, so that a caller who
+// The machine commits regardless of the caller's context (see build): the
+// states consult the context themselves (d.ctx.parent), so a caller who
 // gives up mid-step still has the machine take its way out, through the
 // states that give back the bulkhead slot and the breaker permit, instead
-// of being refused by the engine halfway. A caller whose context has
-// already ended gets its error at once, with nothing run or counted.
+// of being refused by the engine halfway. Only a backoff's sleep ends with
+// the context, and the Backoff state then leaves by EventPermanent. A
+// caller whose context has already ended gets its error at once, with
+// nothing run or counted.
 func (x *executor[T]) executeInto(ctx context.Context, fn func(context.Context) (T, error), runner *engine.Runner[CallState, CallEvent, Execution[T]], out *Result[T]) (T, error) {
 	if err := ctx.Err(); err != nil {
 		var zero T
@@ -326,7 +341,7 @@ func (x *executor[T]) executeInto(ctx context.Context, fn func(context.Context) 
 		}
 		return zero, err
 	}
-	run, _ := runner.Start(machineCtx, Execution[T]{})
+	run, _ := runner.Start(ctx, Execution[T]{})
 	d := run.Data()
 	d.x, d.fn = x, fn
 	d.ctx.parent, d.ctx.clock = ctx, x.clock
@@ -337,24 +352,36 @@ func (x *executor[T]) executeInto(ctx context.Context, fn func(context.Context) 
 			d.deadline = d.start.Add(x.deadline.Timeout)
 		}
 	}
-	_, err := run.Fire(machineCtx, EventBegin)
+	_, err := run.Fire(ctx, EventBegin)
 	if err == nil && !run.Done() {
 		if err = run.Wait(ctx); errors.Is(err, engine.ErrNotTransitioned) {
 			// The caller gave up during a backoff: the machine records it.
 			d.err = ctx.Err()
-			_, err = run.Fire(machineCtx, EventPermanent)
+			_, err = run.Fire(ctx, EventPermanent)
 		}
 	}
 	res, source, final, walked := d.result, d.source, d.final, d.walked
-	if s := run.State(); s == CallSucceeded || s == CallRecovered {
-		final = nil // a fallback answered the error met on the way
-	}
 	pe, panicked := errors.AsType[*engine.PanicError](err)
-	if panicked {
+	switch s := run.State(); {
+	case panicked:
 		x.abandon(d)
 		final = errPanicked
-	} else if err != nil && final == nil {
-		final = err
+	case !run.Done():
+		// Unreachable while the machine accepts every outcome its states
+		// can meet; should it not, nothing stays held.
+		x.abandon(d)
+		final = fmt.Errorf("errorrecovery: %s stopped in state %v: %w", x.name, s, cmp.Or(err, final, d.err, errNoOutcome))
+	case s == CallSucceeded || s == CallRecovered:
+		final = nil // a fallback answered the error met on the way
+	case final == nil:
+		final = cmp.Or(err, d.err, errNoOutcome)
+	}
+	if _, exhausted := errors.AsType[*ExhaustedError](final); final != nil && !exhausted {
+		// A value or an error: only the last result of retries that ran
+		// out comes back with its *ExhaustedError.
+		var zero T
+		res = zero
+		source = SourceNone
 	}
 	if x.stats != nil {
 		x.stats.record(x, source, d.start, final)
@@ -376,9 +403,9 @@ func (x *executor[T]) executeInto(ctx context.Context, fn func(context.Context) 
 	return res, final
 }
 
-// abandon releases what an execution holds when user code panicked: the
-// breaker's permit (recorded as a failure), the bulkhead slot, a coalesced
-// call's followers.
+// abandon releases what an execution holds when user code panicked (or
+// the run was stranded): the breaker's permit (recorded as a failure), the
+// bulkhead slot, a coalesced call's followers.
 func (x *executor[T]) abandon(d *Execution[T]) {
 	if d.held {
 		d.held = false
@@ -388,6 +415,10 @@ func (x *executor[T]) abandon(d *Execution[T]) {
 }
 
 var errPanicked = errors.New("errorrecovery: the function panicked")
+
+// errNoOutcome is what an execution that failed without an error of its
+// own returns; the machine's states always set one.
+var errNoOutcome = errors.New("errorrecovery: the execution ended without an outcome")
 
 // lookup is the Lookup state: a fresh entry answers; otherwise, with
 // coalescing, wait for a call in flight for the same key, or lead one.
@@ -414,8 +445,14 @@ func (x *executor[T]) lookup(ctx context.Context, m callMachine[T]) (CallEvent, 
 	select {
 	case <-call.done:
 		if call.err == nil {
-			d.result, d.source = call.value, SourceCache
-			return EventHit, nil
+			// What the leader got, as what it is: only a fresh answer of
+			// the function is a cache hit.
+			d.result, d.source, d.age = call.value, call.source, call.age
+			if call.source == SourceFunction {
+				d.source = SourceCache
+				return EventHit, nil
+			}
+			return EventServed, nil
 		}
 	case <-d.ctx.parent.Done():
 	}
@@ -426,6 +463,9 @@ func (x *executor[T]) lookup(ctx context.Context, m callMachine[T]) (CallEvent, 
 // against the overall deadline.
 func (x *executor[T]) admit(ctx context.Context, m callMachine[T]) (CallEvent, error) {
 	d := m.Data()
+	if d.admitted {
+		return EventAdmitted, nil // a walk-away retry whose last attempt returned: the slot is still held
+	}
 	cc := d.cc.begin(0, d.deadline)
 	d.cc = cc
 	err := x.bulkhead.Acquire(cc)
@@ -462,6 +502,9 @@ func (x *executor[T]) checkCircuit(ctx context.Context, m callMachine[T]) (CallE
 func (x *executor[T]) call(ctx context.Context, m callMachine[T]) (CallEvent, error) {
 	d := m.Data()
 	d.attempt++
+	if x.stats != nil && x.stats.enabled {
+		x.stats.attempts.Add(1) // before the call, so a panicking one counts
+	}
 	deadline := d.deadline
 	if t := x.deadline.AttemptTimeout; t > 0 {
 		if ad := x.clock.Now().Add(t); deadline.IsZero() || ad.Before(deadline) {
@@ -490,9 +533,6 @@ func (x *executor[T]) call(ctx context.Context, m callMachine[T]) (CallEvent, er
 				d.delay = 0
 			}
 		}
-	}
-	if x.stats != nil && x.stats.enabled {
-		x.stats.attempts.Add(1)
 	}
 	return ev, nil
 }
@@ -661,7 +701,7 @@ func (x *executor[T]) release(d *Execution[T], err error) {
 		x.bulkhead.Release()
 	}
 	if d.lead != nil {
-		x.cache.publish(d.key, d.lead, d.result, err)
+		x.cache.publish(d.key, d.lead, d.result, d.source, d.age, err)
 		d.lead = nil
 	}
 }

@@ -33,10 +33,10 @@ func TestCallerCancellingDuringTheCallReleasesEverything(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
-	// The function's last result comes back with the error, as documented,
-	// but not as a result of the function's: the call failed.
-	if res.Value != 7 || res.Source != er.SourceNone || res.Attempts != 1 {
-		t.Errorf("result = %+v, want the last value (7), SourceNone, 1 attempt", res)
+	// A value or an error: only an *ExhaustedError comes with the last
+	// result (issue 14).
+	if res.Value != 0 || res.Source != er.SourceNone || res.Attempts != 1 {
+		t.Errorf("result = %+v, want the zero value, SourceNone, 1 attempt", res)
 	}
 	if m := w.Bulkhead().Metrics(); m.Active != 0 || m.Queued != 0 {
 		t.Errorf("bulkhead after the cancelled call: %+v, want no slot held", m)

@@ -2,6 +2,7 @@ package errorrecovery
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 
 	"github.com/statecraft/statecraft/fsm"
@@ -89,7 +90,10 @@ func (e *DeadlineExecutor[T]) Trace(ctx context.Context, fn func(context.Context
 // result, its deadline on the clock, or the caller's context, whichever
 // comes first. An abandoned attempt keeps its own context, so nothing it
 // touches is ever reused; its late result goes into a buffered channel
-// nobody reads.
+// nobody reads. It also keeps the execution's bulkhead slot, if one is
+// held, until its function returns: the bulkhead limits the calls running
+// against the dependency, and an abandoned call still runs. A retry then
+// takes a slot of its own (see build).
 func (x *executor[T]) walkAway(d *Execution[T], deadline time.Time) (T, error) {
 	cc := (&callCtx{parent: d.ctx.parent, clock: x.clock}).begin(d.attempt, deadline)
 	type outcome struct {
@@ -100,10 +104,18 @@ func (x *executor[T]) walkAway(d *Execution[T], deadline time.Time) (T, error) {
 	}
 	ch := make(chan outcome, 1)
 	fn := d.fn
+	// owner says who gives back the slot: the execution while the
+	// function runs (walkRunning) or after it returned (walkReturned),
+	// the attempt's goroutine once it was abandoned (walkAbandoned).
+	var owner atomic.Int32
+	bulkhead := x.bulkhead
 	go func() {
 		defer func() {
 			if r := recover(); r != nil {
 				ch <- outcome{panicked: true, value: r}
+			}
+			if !owner.CompareAndSwap(walkRunning, walkReturned) {
+				bulkhead.Release() // abandoned with the slot
 			}
 		}()
 		res, err := fn(cc)
@@ -119,7 +131,17 @@ func (x *executor[T]) walkAway(d *Execution[T], deadline time.Time) (T, error) {
 	case <-cc.Done():
 		d.walked = true
 		cc.disarm()
+		if d.admitted && owner.CompareAndSwap(walkRunning, walkAbandoned) {
+			d.admitted = false
+		}
 		var zero T
 		return zero, cc.Err()
 	}
 }
+
+// The owners of a walk-away attempt's bulkhead slot.
+const (
+	walkRunning int32 = iota
+	walkReturned
+	walkAbandoned
+)

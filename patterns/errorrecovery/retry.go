@@ -47,18 +47,20 @@ func (r *RetryExecutor[T]) Definition() *fsm.Definition[CallState, CallEvent, Ex
 }
 
 // Execute calls fn until it succeeds, fails for good, or runs out of
-// attempts or time, and returns its last result with:
+// attempts or time, and returns:
 //
-//   - nil when an attempt succeeded;
-//   - an *ExhaustedError (errors.Is ErrExhausted) when every attempt
-//     allowed failed, unwrapping to the last error (ErrBadResult when the
-//     last result was rejected by RetryOnResult);
-//   - the function's error when it is permanent (Permanent, PermanentOn,
-//     or not in RetryOn when that is given), or the caller's context error
-//     when ctx ended;
-//   - a *TimeoutError (errors.Is context.DeadlineExceeded) when the overall
-//     deadline passed, during an attempt or before a backoff that would
-//     have ended after it.
+//   - the result and nil when an attempt succeeded;
+//   - the last result with an *ExhaustedError (errors.Is ErrExhausted)
+//     when every attempt allowed failed, unwrapping to the last error
+//     (ErrBadResult when the last result was rejected by RetryOnResult);
+//   - the zero value with the function's error when it is permanent
+//     (Permanent, PermanentOn, or not in RetryOn when that is given), or
+//     with the caller's context error when ctx ended;
+//   - the zero value with a *TimeoutError (errors.Is
+//     context.DeadlineExceeded) when the overall deadline passed, during
+//     an attempt or before a backoff that would have ended after it.
+//
+// A result comes with an error only in the *ExhaustedError case.
 //
 // Classification follows this order: the caller's context ended → stop;
 // the overall deadline passed → stop; the result predicate; the error is
