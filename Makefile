@@ -11,8 +11,13 @@ STATICCHECK ?= $(shell gobin="$$($(GO) env GOPATH)/bin/staticcheck"; \
 	if [ -x "$$gobin" ]; then echo "$$gobin"; else command -v staticcheck || echo staticcheck; fi)
 STATICCHECK_VERSION := v0.8.2
 
+# SOAK_TIME is how long make soak runs the chaos test, in seconds;
+# SOAK_ROUNDS the executions per goroutine in each run (25 in make test).
+SOAK_TIME   ?= 300
+SOAK_ROUNDS ?= 250
+
 .DEFAULT_GOAL := help
-.PHONY: help demo test fuzz bench lint docs
+.PHONY: help demo test fuzz bench lint docs soak
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -24,6 +29,22 @@ test: ## the whole suite: every test with -race, allocation counts without it, t
 	$(GO) test -race -count=1 ./...
 	$(GO) test -count=1 -run 'Alloc' ./...
 	@$(MAKE) --no-print-directory fuzz
+
+# soak builds the errorrecovery tests once with -race, then runs the chaos
+# test (200 goroutines through a full workflow on the manual clock) again
+# and again, each run with a fresh seed it logs, until SOAK_TIME seconds
+# have passed; it stops at the first failure.
+soak: ## the chaos test of the full workflow under -race, again and again for SOAK_TIME seconds (default 300)
+	@set -e; bin="$$(mktemp -d "$${TMPDIR:-/tmp}/soak.XXXXXX")/errorrecovery.test"; \
+	$(GO) test -race -c -o "$$bin" ./patterns/errorrecovery/; \
+	cd patterns/errorrecovery; start=$$(date +%s); end=$$((start + $(SOAK_TIME))); n=0; \
+	while [ "$$(date +%s)" -lt "$$end" ]; do \
+		"$$bin" -test.run '^TestChaosOfTheFullWorkflow$$' -test.count=1 -test.v -chaos.rounds=$(SOAK_ROUNDS) > "$$bin.log" 2>&1 \
+			|| { cat "$$bin.log"; echo "soak: run $$((n+1)) failed after $$(( $$(date +%s) - start ))s"; exit 1; }; \
+		n=$$((n+1)); \
+	done; \
+	grep -h 'seed\|after .* on the clock' "$$bin.log" | tail -2; \
+	echo "soak: $$n runs of TestChaosOfTheFullWorkflow ($(SOAK_ROUNDS) rounds x 200 goroutines) clean in $$(( $$(date +%s) - start ))s"
 
 # Each "func FuzzX" in a *_test.go file of a package of this module runs on
 # its own (go test fuzzes one target per run), without -race, so a new
