@@ -51,6 +51,9 @@ type core[S, E comparable, D any] struct {
 	queue   []E // raised events; queue[qhead:] are pending
 	qhead   int
 	records []Record // made for obs during a step, delivered by the host
+	// arg is the argument of the step in progress (FireWith): a pointer
+	// of the caller's, nil when there is none. Read through ArgOf.
+	arg any
 }
 
 var _ states.Machine[int, int, int] = (*core[int, int, int])(nil)

@@ -3,12 +3,14 @@ package engine_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"testing"
 
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/fsm"
 	"github.com/statecraft/statecraft/internal/testutil"
 	"github.com/statecraft/statecraft/states"
+	"github.com/statecraft/statecraft/transitions"
 )
 
 // attemptData is a retry-like run's data: a function that fails a given
@@ -272,5 +274,68 @@ func TestCommitRegardlessFinishesAChainWhoseContextEnds(t *testing.T) {
 				t.Errorf("%s: state %q, err %v; want check and ErrNotTransitioned", name, got, err)
 			}
 		}
+	}
+}
+
+// stepArg is the argument TestFireWithHandsTheStepItsArgument passes.
+type stepArg struct {
+	in  int
+	out string
+}
+
+func TestFireWithHandsTheStepItsArgument(t *testing.T) {
+	b := fsm.New[string, string, attemptData]("with argument")
+	b.State("idle", states.Initial)
+	b.State("busy", states.Normal)
+	big := func(m rm) bool { a, ok := engine.ArgOf[stepArg](m); return ok && a.in > 10 }
+	b.On("idle", "go", "busy").When(transitions.If("big", big)).Do(states.Do("answer", func(_ context.Context, m rm) error {
+		a, _ := engine.ArgOf[stepArg](m)
+		a.out = fmt.Sprint("got ", a.in)
+		return nil
+	}))
+	b.Internal("idle", "go").Do(states.Do("no argument", func(_ context.Context, m rm) error {
+		if a, ok := engine.ArgOf[stepArg](m); ok {
+			a.out = "small"
+		} else if _, ok := engine.ArgOf[int](m); ok {
+			t.Error("ArgOf of another type reported an argument")
+		}
+		return nil
+	}))
+	b.On("busy", "done", "idle")
+	inst, err := engine.NewInstance(b.MustBuild(), attemptData{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	small := stepArg{in: 1}
+	if _, err := engine.FireWith(ctx, inst, "go", &small); err != nil || small.out != "small" || inst.State() != "idle" {
+		t.Errorf("small argument: state %q, out %q, err %v", inst.State(), small.out, err)
+	}
+	if _, err := engine.FireWith[stepArg](ctx, inst, "go", nil); err != nil || inst.State() != "idle" {
+		t.Errorf("no argument: state %q, err %v", inst.State(), err)
+	}
+	large := stepArg{in: 42}
+	if _, err := engine.FireWith(ctx, inst, "go", &large); err != nil || large.out != "got 42" || inst.State() != "busy" {
+		t.Errorf("large argument: state %q, out %q, err %v", inst.State(), large.out, err)
+	}
+}
+
+func TestFireWithAllocatesNothing(t *testing.T) {
+	b := fsm.New[string, string, attemptData]("with argument")
+	b.State("idle", states.Initial)
+	b.Internal("idle", "go").Do(states.Do("read", func(_ context.Context, m rm) error {
+		if a, ok := engine.ArgOf[stepArg](m); ok {
+			a.out = "read"
+		}
+		return nil
+	}))
+	inst, err := engine.NewInstance(b.MustBuild(), attemptData{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	arg := &stepArg{}
+	testutil.WantAllocs(t, 0, "FireWith", func() { engine.FireWith(context.Background(), inst, "go", arg) })
+	if arg.out != "read" {
+		t.Errorf("the action did not see the argument: %+v", arg)
 	}
 }

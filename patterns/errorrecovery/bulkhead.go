@@ -6,6 +6,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/fsm"
 	"github.com/statecraft/statecraft/states"
 	"github.com/statecraft/statecraft/transitions"
@@ -169,15 +170,15 @@ const (
 	bhRejected                  // the reject action ran
 )
 
-// bhCall is the context a BulkheadExecutor passes to Fire. It carries what
-// the step's actions need from the caller (its context, the waiter that
-// withdraws) and what they hand back (the outcome, the waiter enqueued),
-// so each caller learns the result of its own step. It never ends: once
-// a step has begun changing the counts it must not be stopped by the
-// caller's context, which the engine checks before commit.
+// bhCall is the argument a BulkheadExecutor fires each step with
+// (engine.FireWith). It carries what the step's actions need from the
+// caller (its context, the waiter that withdraws) and what they hand back
+// (the outcome, the waiter enqueued), so each caller learns the result of
+// its own step. The machine commits regardless of the caller's context: a
+// step that has begun changing the counts is never stopped halfway.
 //
-// bhCalls are recycled through a pool, and hold no context or waiter
-// while in it.
+// bhCalls are recycled through a pool (an argument escapes to the heap),
+// and hold no context or waiter while in it.
 type bhCall struct {
 	parent  context.Context
 	w       *bhWaiter
@@ -186,21 +187,14 @@ type bhCall struct {
 
 var bhCallPool = sync.Pool{New: func() any { return new(bhCall) }}
 
-// A bhCall, as a context, never ends: no deadline, no Done channel, no
-// error, no values.
-func (*bhCall) Deadline() (time.Time, bool) { return time.Time{}, false }
-func (*bhCall) Done() <-chan struct{}       { return nil }
-func (*bhCall) Err() error                  { return nil }
-func (*bhCall) Value(any) any               { return nil }
-
 type bulkheadMachine = states.Machine[BulkheadState, BulkheadEvent, BulkheadData]
 
 // The actions of the bulkhead machine. Each checks that it can do its
 // work before changing anything, and otherwise returns an error, which
 // leaves the machine as it was.
 var (
-	bhTakeSlot = states.Do("take slot", func(ctx context.Context, m bulkheadMachine) error {
-		c, ok := ctx.(*bhCall)
+	bhTakeSlot = states.Do("take slot", func(_ context.Context, m bulkheadMachine) error {
+		c, ok := engine.ArgOf[bhCall](m)
 		if !ok {
 			return errBulkheadMisuse
 		}
@@ -208,8 +202,8 @@ var (
 		c.outcome = bhAdmitted
 		return nil
 	})
-	bhEnqueue = states.Do("enqueue", func(ctx context.Context, m bulkheadMachine) error {
-		c, ok := ctx.(*bhCall)
+	bhEnqueue = states.Do("enqueue", func(_ context.Context, m bulkheadMachine) error {
+		c, ok := engine.ArgOf[bhCall](m)
 		if !ok || c.parent == nil {
 			return errBulkheadMisuse
 		}
@@ -219,8 +213,8 @@ var (
 		c.w, c.outcome = w, bhQueued
 		return nil
 	})
-	bhReject = states.Do("reject", func(ctx context.Context, m bulkheadMachine) error {
-		if c, ok := ctx.(*bhCall); ok {
+	bhReject = states.Do("reject", func(_ context.Context, m bulkheadMachine) error {
+		if c, ok := engine.ArgOf[bhCall](m); ok {
 			c.outcome = bhRejected
 		}
 		return nil
@@ -231,8 +225,8 @@ var (
 		}
 		return nil
 	})
-	bhWithdraw = states.Do("withdraw", func(ctx context.Context, m bulkheadMachine) error {
-		c, ok := ctx.(*bhCall)
+	bhWithdraw = states.Do("withdraw", func(_ context.Context, m bulkheadMachine) error {
+		c, ok := engine.ArgOf[bhCall](m)
 		if !ok || c.w == nil || !m.Data().free(c.w) {
 			return errBulkheadMisuse
 		}
@@ -279,6 +273,7 @@ func BulkheadDefinition() *fsm.Definition[BulkheadState, BulkheadEvent, Bulkhead
 
 func buildBulkheadDefinition() *fsm.Definition[BulkheadState, BulkheadEvent, BulkheadData] {
 	b := fsm.New[BulkheadState, BulkheadEvent, BulkheadData]("bulkhead")
+	b.CommitRegardless() // its steps move slots: never stopped halfway
 	b.State(BulkheadAvailable, states.Initial)
 	b.State(BulkheadSaturated, states.Normal)
 	b.State(BulkheadQueueFull, states.Normal)

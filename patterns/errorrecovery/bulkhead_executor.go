@@ -72,6 +72,9 @@ func NewBulkheadExecutor(cfg BulkheadConfig, opts ...BulkheadOption) (*BulkheadE
 	if o.def == nil {
 		o.def = BulkheadDefinition()
 	}
+	if !o.def.CommitsRegardless() {
+		return nil, fmt.Errorf("errorrecovery: bulkhead definition %q does not commit regardless of the caller's context (fsm.Builder.CommitRegardless): its steps move slots and must not stop halfway", o.def.Name())
+	}
 	eopts := []engine.Option{engine.WithClock(o.clock)}
 	if o.observer != nil {
 		eopts = append(eopts, engine.WithObserver(o.observer))
@@ -137,7 +140,7 @@ func (b *BulkheadExecutor) Acquire(ctx context.Context) error {
 	}
 	c := bhCallPool.Get().(*bhCall)
 	c.parent = ctx
-	_, err := b.inst.Fire(c, BulkheadAcquire)
+	_, err := engine.FireWith(ctx, b.inst, BulkheadAcquire, c)
 	outcome, w := c.outcome, c.w
 	*c = bhCall{}
 	bhCallPool.Put(c)
@@ -180,7 +183,7 @@ func (b *BulkheadExecutor) wait(ctx context.Context, w *bhWaiter) error {
 	}
 	c := bhCallPool.Get().(*bhCall)
 	c.w = w
-	_, ferr := b.inst.Fire(c, ev)
+	_, ferr := engine.FireWith(ctx, b.inst, ev, c)
 	*c = bhCall{}
 	bhCallPool.Put(c)
 	w.grant(nil) // detach w's context from ctx

@@ -601,6 +601,7 @@ func editBulkhead(t *testing.T, edit func(*transitions.Spec[er.BulkheadState, er
 	t.Helper()
 	std := er.BulkheadDefinition()
 	bd := fsm.New[er.BulkheadState, er.BulkheadEvent, er.BulkheadData](std.Name())
+	bd.CommitRegardless()
 	for _, s := range std.StateSpecs() {
 		bd.State(s.ID, s.Kind)
 	}
@@ -622,6 +623,26 @@ func editBulkhead(t *testing.T, edit func(*transitions.Spec[er.BulkheadState, er
 
 func actionNamed(tr *transitions.Spec[er.BulkheadState, er.BulkheadEvent, er.BulkheadData], name string) bool {
 	return len(tr.Actions) > 0 && tr.Actions[0].Name == name
+}
+
+func TestBulkheadRefusesADefinitionThatDoesNotCommitRegardless(t *testing.T) {
+	std := er.BulkheadDefinition()
+	if !std.CommitsRegardless() {
+		t.Fatal("BulkheadDefinition does not commit regardless of the caller's context")
+	}
+	bd := fsm.New[er.BulkheadState, er.BulkheadEvent, er.BulkheadData](std.Name())
+	for _, s := range std.StateSpecs() {
+		bd.State(s.ID, s.Kind)
+	}
+	for _, tr := range std.Transitions() {
+		sp := bd.On(tr.From, tr.Event, tr.To).When(tr.Guard).Do(tr.Actions...)
+		if tr.Internal {
+			sp.AsInternal()
+		}
+	}
+	if _, err := er.NewBulkheadExecutor(bulkheadCfg(1, 1, 0), er.WithBulkheadDefinition(bd.MustBuild())); err == nil {
+		t.Error("a bulkhead definition whose steps a caller's context can stop halfway was accepted")
+	}
 }
 
 func TestBulkheadDefinitionDrivesBehaviour(t *testing.T) {

@@ -246,7 +246,9 @@ func (s *Saga[T]) Run(ctx context.Context, id string, state T) (T, error) {
 	if id == "" {
 		return state, configErr("Saga.Run", "id", `""`, "must not be empty")
 	}
-	mctx := context.WithoutCancel(ctx)
+	// Compensations and the journal's bookkeeping run with ctx's values
+	// but not its cancellation; the machine itself commits regardless.
+	undoCtx := context.WithoutCancel(ctx)
 	stepCtx, cancel := ctx, context.CancelFunc(func() {})
 	var deadline time.Time
 	if s.cfg.SagaTimeout > 0 {
@@ -254,14 +256,14 @@ func (s *Saga[T]) Run(ctx context.Context, id string, state T) (T, error) {
 		stepCtx, cancel = engine.WithDeadline(ctx, s.clock, deadline)
 	}
 	defer cancel()
-	run, err := s.runner.Start(mctx, SagaRun[T]{})
+	run, err := s.runner.Start(ctx, SagaRun[T]{})
 	if err == nil {
 		*run.Data() = SagaRun[T]{
 			id: id, state: state, journal: s.cfg.Journal,
-			stepCtx: stepCtx, undoCtx: mctx, deadline: deadline,
+			stepCtx: stepCtx, undoCtx: undoCtx, deadline: deadline,
 			steps: make([]sagaStepRun, len(s.steps)),
 		}
-		_, err = run.Fire(mctx, SagaBegin)
+		_, err = run.Fire(ctx, SagaBegin)
 	}
 	state, _, final, err := s.finish(run, err)
 	switch {

@@ -99,6 +99,9 @@ func sagaComp(i int) SagaState { return SagaState{Kind: SagaCompensating, Step: 
 func (s *Saga[T]) buildDefinition() (*fsm.Definition[SagaState, SagaEvent, SagaRun[T]], error) {
 	n := len(s.steps)
 	b := fsm.New[SagaState, SagaEvent, SagaRun[T]](s.name)
+	// Each step journals what it did: a caller's context that ends must
+	// not leave the journal and the machine disagreeing halfway.
+	b.CommitRegardless()
 	start := SagaState{Kind: SagaStart}
 	done := SagaState{Kind: SagaDone}
 	compensated := SagaState{Kind: SagaCompensated}

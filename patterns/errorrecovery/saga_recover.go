@@ -149,15 +149,17 @@ func (s *Saga[T]) recoverLog(ctx context.Context, j Journal, log SagaLog) Recove
 	if !slices.ContainsFunc(steps, func(r sagaStepRun) bool { return r.fwd != sagaSucceeded || r.comp != sagaNone }) {
 		ev = SagaAllDone
 	}
-	mctx := context.WithoutCancel(ctx)
-	run, err := s.runner.Start(mctx, SagaRun[T]{})
+	// A recovery finishes what it starts: its steps and compensations run
+	// with ctx's values but not its cancellation.
+	undoCtx := context.WithoutCancel(ctx)
+	run, err := s.runner.Start(ctx, SagaRun[T]{})
 	if err == nil {
 		*run.Data() = SagaRun[T]{
 			id: log.ID, state: state, journal: j,
-			stepCtx: mctx, undoCtx: mctx, held: true,
+			stepCtx: undoCtx, undoCtx: undoCtx, held: true,
 			steps: steps, cause: ErrSagaInterrupted,
 		}
-		_, err = run.Fire(mctx, ev)
+		_, err = run.Fire(ctx, ev)
 	}
 	_, at, final, err := s.finish(run, err)
 	res.State = at
