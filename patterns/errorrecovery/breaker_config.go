@@ -28,22 +28,24 @@ type CircuitBreakerConfig struct {
 
 	// SuccessThreshold is the number of consecutive successful trial
 	// calls in half-open that close the breaker. Zero means the default, 2.
+	// At most 1<<20.
 	SuccessThreshold int
 
 	// OpenTimeout is how long the breaker stays open before it lets trial
 	// calls through (half-open). Zero means zero: the breaker goes
-	// half-open as soon as its clock runs due timers.
+	// half-open as soon as its clock runs due timers. At most 24h.
 	OpenTimeout time.Duration
 
 	// OpenTimeoutMultiplier grows the open timeout on repeated opens: the
 	// n-th open since the breaker last closed lasts
 	// OpenTimeout * OpenTimeoutMultiplier^(n-1), capped by MaxOpenTimeout.
-	// Zero means 1 (no growth); otherwise it must be at least 1.
+	// Zero means 1 (no growth); otherwise it must be at least 1, and at
+	// most 100.
 	OpenTimeoutMultiplier float64
 
 	// MaxOpenTimeout caps the grown open timeout. Zero means no cap (the
 	// timeout saturates at the largest time.Duration); otherwise it must be
-	// at least OpenTimeout.
+	// at least OpenTimeout, and at most 24h.
 	MaxOpenTimeout time.Duration
 
 	// WindowSize is the number of most recent outcomes the breaker judges
@@ -55,7 +57,7 @@ type CircuitBreakerConfig struct {
 	// counting when the bucket it fell in is ten buckets old, so no outcome
 	// older than WindowDuration counts and none younger than 9/10 of it is
 	// dropped. Zero means zero: a count-only window, whose success path
-	// reads no clock.
+	// reads no clock. At most 24h.
 	WindowDuration time.Duration
 
 	// FailureRateThreshold, in (0, 1], opens the breaker when the share of
@@ -72,7 +74,7 @@ type CircuitBreakerConfig struct {
 	// SlowCallDuration is the duration above which a call is slow
 	// (strictly greater). Zero means zero: no call is slow, and the
 	// slow-call rule is off. With it set, a permit reads the clock when it
-	// is taken and when it is done.
+	// is taken and when it is done. At most 24h.
 	SlowCallDuration time.Duration
 
 	// SlowCallRateThreshold, in (0, 1], opens the breaker when the share of
@@ -84,7 +86,7 @@ type CircuitBreakerConfig struct {
 
 	// HalfOpenMaxCalls bounds the trial calls in flight at once while
 	// half-open; further calls are rejected. Zero means the default,
-	// SuccessThreshold.
+	// SuccessThreshold. At most 1<<20.
 	HalfOpenMaxCalls int
 
 	// Classify says whether a call's non-nil error counts as a failure, a
@@ -165,6 +167,7 @@ func (c *CircuitBreakerConfig) Validate() error {
 // Bounds and resolved defaults.
 const (
 	cbMaxWindowSize       = 1 << 20
+	cbMaxCount            = 1 << 20 // SuccessThreshold, HalfOpenMaxCalls
 	cbDefaultFailures     = 5
 	cbDefaultSuccesses    = 2
 	cbDefaultWindowSize   = 10
@@ -240,28 +243,38 @@ func (c *CircuitBreakerConfig) resolve() (cbSettings, error) {
 	switch {
 	case s.successThreshold < 0:
 		return s, cbFieldErr("SuccessThreshold", c.SuccessThreshold, "must not be negative")
+	case s.successThreshold > cbMaxCount:
+		return s, cbFieldErr("SuccessThreshold", c.SuccessThreshold, "must be at most 1<<20")
 	case s.successThreshold == 0:
 		s.successThreshold = cbDefaultSuccesses
 	}
-	if s.openTimeout < 0 {
+	switch {
+	case s.openTimeout < 0:
 		return s, cbFieldErr("OpenTimeout", c.OpenTimeout, "must not be negative")
+	case s.openTimeout > maxConfigDuration:
+		return s, cbFieldErr("OpenTimeout", c.OpenTimeout, "must be at most 24h")
 	}
 	switch m := s.multiplier; {
 	case m == 0:
 		s.multiplier = 1
-	case math.IsNaN(m) || math.IsInf(m, 0) || m < 1:
-		return s, cbFieldErr("OpenTimeoutMultiplier", m, "must be 0 (no growth) or a finite number >= 1")
+	case math.IsNaN(m) || math.IsInf(m, 0) || m < 1 || m > maxMultiplier:
+		return s, cbFieldErr("OpenTimeoutMultiplier", m, "must be 0 (no growth) or a number from 1 to 100")
 	}
 	switch {
 	case s.maxOpenTimeout < 0:
 		return s, cbFieldErr("MaxOpenTimeout", c.MaxOpenTimeout, "must not be negative")
+	case s.maxOpenTimeout > maxConfigDuration:
+		return s, cbFieldErr("MaxOpenTimeout", c.MaxOpenTimeout, "must be at most 24h (zero means no cap)")
 	case s.maxOpenTimeout == 0:
 		s.maxOpenTimeout = cbMaxDuration
 	case s.maxOpenTimeout < s.openTimeout:
 		return s, cbFieldErr("MaxOpenTimeout", c.MaxOpenTimeout, "is less than OpenTimeout ("+s.openTimeout.String()+")")
 	}
-	if s.windowDuration < 0 {
+	switch {
+	case s.windowDuration < 0:
 		return s, cbFieldErr("WindowDuration", c.WindowDuration, "must not be negative")
+	case s.windowDuration > maxConfigDuration:
+		return s, cbFieldErr("WindowDuration", c.WindowDuration, "must be at most 24h")
 	}
 	if cbBadRate(s.failureRate) {
 		return s, cbFieldErr("FailureRateThreshold", s.failureRate, "must be between 0 (off) and 1")
@@ -275,8 +288,11 @@ func (c *CircuitBreakerConfig) resolve() (cbSettings, error) {
 		return s, cbFieldErr("MinimumCalls", c.MinimumCalls,
 			"exceeds WindowSize ("+strconv.Itoa(s.windowSize)+"), so the rate rules could never apply")
 	}
-	if s.slowCall < 0 {
+	switch {
+	case s.slowCall < 0:
 		return s, cbFieldErr("SlowCallDuration", c.SlowCallDuration, "must not be negative")
+	case s.slowCall > maxConfigDuration:
+		return s, cbFieldErr("SlowCallDuration", c.SlowCallDuration, "must be at most 24h")
 	}
 	if cbBadRate(s.slowRate) {
 		return s, cbFieldErr("SlowCallRateThreshold", s.slowRate, "must be between 0 (off) and 1")
@@ -294,6 +310,8 @@ func (c *CircuitBreakerConfig) resolve() (cbSettings, error) {
 	switch {
 	case s.halfOpenMax < 0:
 		return s, cbFieldErr("HalfOpenMaxCalls", c.HalfOpenMaxCalls, "must not be negative")
+	case s.halfOpenMax > cbMaxCount:
+		return s, cbFieldErr("HalfOpenMaxCalls", c.HalfOpenMaxCalls, "must be at most 1<<20")
 	case s.halfOpenMax == 0:
 		s.halfOpenMax = s.successThreshold
 	}

@@ -19,17 +19,18 @@ import (
 type BulkheadConfig struct {
 	// MaxConcurrent is the number of calls that may run at once (the
 	// slots), and the number of goroutines of the worker pool. It must be
-	// at least 1.
+	// at least 1, and at most 1<<20 (1<<16 with UseWorkerPool, which
+	// starts that many goroutines).
 	MaxConcurrent int
 	// MaxQueueSize is the number of calls that may wait for a slot, served
 	// first in, first out; a call that finds the queue full is rejected at
 	// once. Zero means no queue: a call that finds every slot taken is
-	// rejected at once. It must not be negative.
+	// rejected at once. It must not be negative, and at most 1<<20.
 	MaxQueueSize int
 	// QueueTimeout bounds the time a call waits in the queue; a call that
 	// reaches it is rejected with ErrQueueTimeout. Zero means no timeout:
 	// a call waits until it gets a slot or its context ends. It runs on the
-	// executor's clock and must not be negative.
+	// executor's clock and must not be negative, and at most 24h.
 	QueueTimeout time.Duration
 	// UseWorkerPool runs each admitted call on one of MaxConcurrent
 	// goroutines started by NewBulkheadExecutor, instead of in the
@@ -49,16 +50,30 @@ func DefaultBulkheadConfig() BulkheadConfig {
 	}
 }
 
+// Bounds of a BulkheadConfig.
+const (
+	bhMaxSize    = 1 << 20 // MaxConcurrent, MaxQueueSize
+	bhMaxWorkers = 1 << 16 // MaxConcurrent with UseWorkerPool
+)
+
 // Validate reports the first invalid field as a *ConfigError.
 func (c *BulkheadConfig) Validate() error {
 	const name = "BulkheadConfig"
 	switch {
 	case c.MaxConcurrent < 1:
 		return configErr(name, "MaxConcurrent", c.MaxConcurrent, "must be at least 1")
+	case c.MaxConcurrent > bhMaxSize:
+		return configErr(name, "MaxConcurrent", c.MaxConcurrent, "must be at most 1<<20")
+	case c.UseWorkerPool && c.MaxConcurrent > bhMaxWorkers:
+		return configErr(name, "MaxConcurrent", c.MaxConcurrent, "must be at most 1<<16 with UseWorkerPool (one goroutine each)")
 	case c.MaxQueueSize < 0:
 		return configErr(name, "MaxQueueSize", c.MaxQueueSize, "must not be negative (zero means no queue)")
+	case c.MaxQueueSize > bhMaxSize:
+		return configErr(name, "MaxQueueSize", c.MaxQueueSize, "must be at most 1<<20")
 	case c.QueueTimeout < 0:
 		return configErr(name, "QueueTimeout", c.QueueTimeout, "must not be negative (zero means no timeout)")
+	case c.QueueTimeout > maxConfigDuration:
+		return configErr(name, "QueueTimeout", c.QueueTimeout, "must be at most 24h (zero means no timeout)")
 	}
 	return nil
 }

@@ -37,8 +37,12 @@ func (c *DeadlineConfig) Validate() error {
 	switch {
 	case c.Timeout < 0:
 		return configErr(name, "Timeout", c.Timeout, "must not be negative (zero means none)")
+	case c.Timeout > maxConfigDuration:
+		return configErr(name, "Timeout", c.Timeout, "must be at most 24h (zero means none)")
 	case c.AttemptTimeout < 0:
 		return configErr(name, "AttemptTimeout", c.AttemptTimeout, "must not be negative (zero means none)")
+	case c.AttemptTimeout > maxConfigDuration:
+		return configErr(name, "AttemptTimeout", c.AttemptTimeout, "must be at most 24h (zero means none)")
 	case c.WalkAway && c.Timeout == 0 && c.AttemptTimeout == 0:
 		return configErr(name, "WalkAway", true, "needs Timeout or AttemptTimeout")
 	}

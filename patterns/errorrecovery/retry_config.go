@@ -11,16 +11,18 @@ import (
 // retries at once), except where a field says otherwise.
 type RetryConfig[T any] struct {
 	// MaxAttempts is the number of attempts in all, the first included.
-	// It must be at least 1; 1 means no retry.
+	// It must be at least 1; 1 means no retry. At most 100000.
 	MaxAttempts int
 	// InitialDelay is d in the backoff formulas. Zero retries at once.
+	// At most 24h.
 	InitialDelay time.Duration
 	// MaxDelay caps every delay, after jitter, and delays carried by
-	// errors (Retry-After). Zero means no cap.
+	// errors (Retry-After). Zero means no cap. At most 24h.
 	MaxDelay time.Duration
 	// Backoff chooses the delay formula; the zero value is invalid.
 	Backoff Backoff
-	// Multiplier is m in the EXPONENTIAL and JITTER formulas; at least 1.
+	// Multiplier is m in the EXPONENTIAL and JITTER formulas; at least 1
+	// there, and at most 100 for every backoff.
 	Multiplier float64
 	// JitterRange is j in the JITTER formula, in [0, 1): each delay is
 	// multiplied by a factor drawn uniformly from [1-j, 1+j]. Zero means no
@@ -61,20 +63,49 @@ func DefaultRetryConfig[T any]() RetryConfig[T] {
 	}
 }
 
+// The upper bounds of the configs' numbers. They are far above any real
+// setting, and low enough that nothing a config sizes (a window, the
+// health ring, a simulation of it) runs out of memory, and that sums of
+// bounded durations cannot overflow a time.Duration: 100000 delays of
+// 24h each are under 274 years, the largest Duration 292.
+const (
+	// maxAttempts bounds RetryConfig.MaxAttempts and
+	// ErrorRecoveryConfig.MaxTotalAttempts. Nothing is kept per attempt;
+	// it allows a week of retries every 6s.
+	maxAttempts = 100_000
+	// maxConfigDuration bounds every duration of a config but a saga's:
+	// delays, timeouts, windows.
+	maxConfigDuration = 24 * time.Hour
+	// maxMultiplier bounds the factors by which delays and open timeouts
+	// grow.
+	maxMultiplier = 100
+	// maxHealthWindow bounds ErrorRecoveryConfig.HealthWindow (a ring of
+	// one slot per execution) and AlertThreshold.
+	maxHealthWindow = 100_000
+)
+
 // Validate reports the first invalid field as a *ConfigError.
 func (c *RetryConfig[T]) Validate() error {
 	const name = "RetryConfig"
 	switch {
 	case c.MaxAttempts < 1:
 		return configErr(name, "MaxAttempts", c.MaxAttempts, "must be at least 1 (it counts the first attempt)")
+	case c.MaxAttempts > maxAttempts:
+		return configErr(name, "MaxAttempts", c.MaxAttempts, "must be at most 100000")
 	case c.InitialDelay < 0:
 		return configErr(name, "InitialDelay", c.InitialDelay, "must not be negative")
+	case c.InitialDelay > maxConfigDuration:
+		return configErr(name, "InitialDelay", c.InitialDelay, "must be at most 24h")
 	case c.MaxDelay < 0:
 		return configErr(name, "MaxDelay", c.MaxDelay, "must not be negative (zero means no cap)")
+	case c.MaxDelay > maxConfigDuration:
+		return configErr(name, "MaxDelay", c.MaxDelay, "must be at most 24h (zero means no cap)")
 	case c.Backoff < Fixed || c.Backoff > Decorrelated:
 		return configErr(name, "Backoff", c.Backoff, "must be FIXED, LINEAR, EXPONENTIAL, JITTER or DECORRELATED")
 	case (c.Backoff == Exponential || c.Backoff == Jitter) && !(c.Multiplier >= 1) || math.IsInf(c.Multiplier, 0):
 		return configErr(name, "Multiplier", c.Multiplier, "must be a finite number >= 1")
+	case c.Multiplier > maxMultiplier:
+		return configErr(name, "Multiplier", c.Multiplier, "must be at most 100")
 	case !(c.JitterRange >= 0 && c.JitterRange < 1):
 		return configErr(name, "JitterRange", c.JitterRange, "must be in [0, 1)")
 	}

@@ -35,6 +35,8 @@ type CompensationConfig struct {
 	// clock: a step that is running when it passes sees its context end,
 	// no step starts after it, and the steps that took effect are
 	// compensated. Compensations are not bounded by it. Zero means none.
+	// At most 7 days (168h): a saga's steps may wait on people or on
+	// batch jobs, so its bound is longer than a workflow's 24h.
 	SagaTimeout time.Duration
 	// CompensationRetry protects each compensation, typically a
 	// *RetryExecutor (each attempt gets the same idempotency key). Nil
@@ -56,12 +58,17 @@ func DefaultCompensationConfig() CompensationConfig {
 	return CompensationConfig{SagaTimeout: 300 * time.Second}
 }
 
+// maxSagaTimeout bounds CompensationConfig.SagaTimeout.
+const maxSagaTimeout = 7 * 24 * time.Hour
+
 // Validate reports the first invalid field as a *ConfigError.
 func (c *CompensationConfig) Validate() error {
 	const name = "CompensationConfig"
 	switch {
 	case c.SagaTimeout < 0:
 		return configErr(name, "SagaTimeout", c.SagaTimeout, "must not be negative (zero means none)")
+	case c.SagaTimeout > maxSagaTimeout:
+		return configErr(name, "SagaTimeout", c.SagaTimeout, "must be at most 168h (7 days; zero means none)")
 	case c.SaveState && c.Journal == nil:
 		return configErr(name, "Journal", "nil", "SaveState needs a Journal")
 	case !c.SaveState && c.Journal != nil:

@@ -130,12 +130,21 @@ func NewWorkflow[T any](cfg ErrorRecoveryConfig[T]) (*Workflow[T], error) {
 	switch {
 	case cfg.MaxTotalAttempts < 0:
 		return nil, configErr(name, "MaxTotalAttempts", cfg.MaxTotalAttempts, "must not be negative (zero means no cap)")
+	case cfg.MaxTotalAttempts > maxAttempts:
+		return nil, configErr(name, "MaxTotalAttempts", cfg.MaxTotalAttempts, "must be at most 100000 (zero means no cap)")
 	case cfg.GlobalTimeout < 0:
 		return nil, configErr(name, "GlobalTimeout", cfg.GlobalTimeout, "must not be negative (zero means none)")
+	case cfg.GlobalTimeout > maxConfigDuration:
+		return nil, configErr(name, "GlobalTimeout", cfg.GlobalTimeout, "must be at most 24h (zero means none)")
 	case cfg.HealthWindow < 0:
 		return nil, configErr(name, "HealthWindow", cfg.HealthWindow, "must not be negative (zero means 100)")
+	case cfg.HealthWindow > maxHealthWindow:
+		// The window is a ring of one slot per execution, made here.
+		return nil, configErr(name, "HealthWindow", cfg.HealthWindow, "must be at most 100000 (zero means 100)")
 	case cfg.AlertThreshold < 0:
 		return nil, configErr(name, "AlertThreshold", cfg.AlertThreshold, "must not be negative (zero means no alerts)")
+	case cfg.AlertThreshold > maxHealthWindow:
+		return nil, configErr(name, "AlertThreshold", cfg.AlertThreshold, "must be at most 100000, the largest health window (zero means no alerts)")
 	case cfg.Deadline != nil && cfg.GlobalTimeout > 0 && cfg.Deadline.Timeout != 0:
 		return nil, configErr(name, "Deadline", cfg.Deadline.Timeout, "Deadline.Timeout must be zero when GlobalTimeout is set: there is one overall timeout")
 	}

@@ -105,6 +105,59 @@
 //	bulkhead_rejected  a bulkhead's rejection (ErrBulkheadFull, ErrQueueTimeout)
 //	exhausted          retries ran out (ErrExhausted)
 //
+// # Limits
+//
+// A file is checked against limits before the YAML parser builds anything
+// from it, since the parser's memory grows with the square of the nesting
+// depth and its time with the square of a block mapping's width or of the
+// number of documents: a file 100,000 levels deep took it more than
+// 21 GB. Each limit is far above any real config (the samples in
+// testdata/configs are 300 bytes to 1 KB, three levels deep, 20 keys
+// wide) and low enough that any file is refused or accepted in well under
+// a second and 100 MB:
+//
+//	MaxFileSize  256 KiB   the parser spends up to 2 µs and 200 bytes a byte
+//	MaxDepth     64        levels of mappings and sequences, block or flow
+//	MaxWidth     1000      keys or items in one mapping or sequence
+//	MaxEntries   10,000    keys, items, tags, anchors and aliases in the file
+//
+// and a file holds one YAML document. The limits are checked on the
+// tokens of the parser's own lexer (linear in the file), so quoted
+// strings, comments and block scalars do not count; where the parser
+// nests an entry at the column of the one before it (after a tag or an
+// anchor that ends its line, say) the check counts it nested, and a chain
+// of tags and anchors counts as deep as it is long. A file beyond a limit
+// is refused with a *LimitError, at the line where it was passed.
+// ReadFile reads at most MaxFileSize+1 bytes, and only regular files and
+// pipes (ErrNotRegular for the rest, such as /dev/zero). A panic of the
+// YAML library on malformed input is returned as ErrParser.
+//
+// A setting that takes an integer refuses a number with a fraction
+// ("retry.max_attempts: 2.9 is not an integer") and one beyond an int
+// (1e19), with an *IntegerError; an integer written as a float (3.0,
+// 1e3) is an integer. The numbers are bounded by the Validate methods of
+// their Go configs, so that a file and a Go literal agree:
+//
+//	retry.max_attempts, max_total_attempts                  at most 100000
+//	retry.initial_delay, retry.max_delay                    at most 24h
+//	retry.multiplier, circuit_breaker.open_timeout_multiplier  at most 100
+//	circuit_breaker.window_size, success_threshold,
+//	  half_open_max_calls                                   at most 1048576 (1<<20)
+//	circuit_breaker.failure_threshold, minimum_calls        at most window_size
+//	circuit_breaker.open_timeout, max_open_timeout,
+//	  window_duration, slow_call_duration                   at most 24h
+//	bulkhead.max_concurrent, max_queue_size                 at most 1048576 (1<<20)
+//	bulkhead.queue_timeout, deadline.timeout,
+//	  deadline.attempt_timeout, global_timeout              at most 24h
+//	health_window, alert_threshold                          at most 100000
+//
+// Durations are bounded so that no sum of them overflows a time.Duration
+// (100000 delays of 24h are 274 years, the largest Duration 292); the
+// counts, so that nothing sized by them (the health window's ring, a
+// breaker's window) runs out of memory. The cache's numbers (cache.ttl,
+// max_entries, max_stale) and fallback.cache_ttl have no upper bound yet;
+// nothing is sized by them up front.
+//
 // # Errors
 //
 // Parse checks a file as NewWorkflow would and returns Errors, every

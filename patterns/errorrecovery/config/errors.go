@@ -101,3 +101,23 @@ func describe(err error) string {
 	}
 	return err.Error()
 }
+
+// IntegerError reports a number given to a setting that takes an integer
+// but that is not one: it has a fraction (2.9), or it is beyond an int
+// (1e19, .inf). A number with no fraction written as a float (3.0, 1e3)
+// is an integer.
+type IntegerError struct {
+	// Value is the number as the file writes it.
+	Value string
+	// OutOfRange reports a number beyond an int, rather than one with a
+	// fraction.
+	OutOfRange bool
+}
+
+// Error says what is wrong with the number.
+func (e *IntegerError) Error() string {
+	if e.OutOfRange {
+		return e.Value + " is out of range for an integer"
+	}
+	return e.Value + " is not an integer"
+}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"reflect"
 	"regexp"
 	"slices"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/lexer"
 	"github.com/goccy/go-yaml/parser"
 	"github.com/goccy/go-yaml/token"
 
@@ -24,9 +24,14 @@ import (
 // with "version: 1".
 const Version = 1
 
-// ReadFile reads and parses the config file at path; see Parse.
+// ReadFile reads and parses the config file at path; see Parse. It reads
+// a regular file or a pipe, and at most one byte past MaxFileSize: a
+// larger file is refused with a *LimitError, and anything else (a
+// directory, a device such as /dev/zero) with ErrNotRegular, each in an
+// *Error naming the file, before it is read. An error opening or reading
+// the file is returned as os.Open or the read returned it.
 func ReadFile[T any](path string) (errorrecovery.ErrorRecoveryConfig[T], error) {
-	data, err := os.ReadFile(path)
+	data, err := readLimited(path)
 	if err != nil {
 		return errorrecovery.ErrorRecoveryConfig[T]{}, err
 	}
@@ -46,11 +51,34 @@ func ReadFile[T any](path string) (errorrecovery.ErrorRecoveryConfig[T], error) 
 // type); problems of value are reported for every section at once, the
 // first of each section (as that section's Validate finds it).
 //
-// The package comment describes the schema.
+// A file beyond one of the limits (MaxFileSize, MaxDepth, MaxWidth,
+// MaxEntries, one document) is refused with a *LimitError before it is
+// parsed, and a
+// panic of the YAML library is returned as ErrParser; a number with a
+// fraction, or beyond an int, for a setting that takes an integer is an
+// *IntegerError.
+//
+// The package comment describes the schema and the limits.
 func Parse[T any](name string, data []byte) (errorrecovery.ErrorRecoveryConfig[T], error) {
 	var zero errorrecovery.ErrorRecoveryConfig[T]
 	p := &parsing{file: name}
-	f, err := parser.ParseBytes(data, 0)
+	if len(data) > MaxFileSize {
+		return zero, tooLarge(name)
+	}
+	var tks token.Tokens
+	if err := guard(func() error { tks = lexer.Tokenize(string(data)); return nil }); err != nil {
+		p.decodeErr(err)
+		return zero, p.errs
+	}
+	if tk, err := shape(tks); err != nil {
+		p.addAt(tk.Position, "", err)
+		return zero, p.errs
+	}
+	var f *ast.File
+	err := guard(func() (err error) {
+		f, err = parser.Parse(tks, 0)
+		return err
+	})
 	if err != nil {
 		p.decodeErr(err)
 		return zero, p.errs
@@ -71,8 +99,11 @@ func Parse[T any](name string, data []byte) (errorrecovery.ErrorRecoveryConfig[T
 	}
 	body := docs[0].Body
 	p.ix = newIndex(body)
+	if p.integers(); len(p.errs) > 0 {
+		return zero, p.errs
+	}
 	var fc fileConfig
-	if err := yaml.NodeToValue(body, &fc, yaml.DisallowUnknownField()); err != nil {
+	if err := guard(func() error { return yaml.NodeToValue(body, &fc, yaml.DisallowUnknownField()) }); err != nil {
 		p.decodeErr(err)
 		return zero, p.errs
 	}
@@ -95,7 +126,7 @@ func Parse[T any](name string, data []byte) (errorrecovery.ErrorRecoveryConfig[T
 // parsing collects the problems of one file.
 type parsing struct {
 	file string
-	ix   index
+	ix   *index
 	errs Errors
 	// strategies are the strategies named, by path ("primary",
 	// "secondary[0]").
@@ -130,6 +161,18 @@ func (p *parsing) addAt(pos *token.Position, path string, err error) {
 		e.Line, e.Column = pos.Line, pos.Column
 	}
 	p.errs = append(p.errs, e)
+}
+
+// guard calls f, a call of the YAML library, and returns its error, or
+// ErrParser if it panics: the library panics on some malformed input
+// instead of returning an error.
+func guard(f func() error) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%w (%v)", ErrParser, r)
+		}
+	}()
+	return f()
 }
 
 // decodeErr records an error of the YAML parser or decoder, at its token,
@@ -421,7 +464,7 @@ func build[T any](p *parsing, fc *fileConfig) errorrecovery.ErrorRecoveryConfig[
 			if p.ix.has("fallback.value") {
 				fb.HasValue = true
 				if f.Value != nil {
-					if err := yaml.NodeToValue(f.Value, &fb.Value); err != nil {
+					if err := guard(func() error { return yaml.NodeToValue(f.Value, &fb.Value) }); err != nil {
 						p.add("fallback.value", fmt.Errorf("does not fit the workflow's result type %T: %v", fb.Value, err))
 					}
 				}

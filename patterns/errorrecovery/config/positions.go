@@ -16,44 +16,68 @@ type place struct {
 
 // index maps each setting's dotted path ("retry.max_attempts",
 // "secondary[1]") to its place, so that a problem found after decoding can
-// be reported at its line.
-type index map[string]place
+// be reported at its line. Its size is linear in the file's: each key and
+// item is kept once, under its parent, and a path is looked up one segment
+// at a time; a path's text is built only when a problem is reported.
+type index struct {
+	nodes    []node
+	children map[edge]int // by parent and key or item: the node's index
+}
 
-func newIndex(body ast.Node) index {
-	ix := index{}
-	ix.walk("", body)
+// node is one key or sequence item of the file.
+type node struct {
+	edge  edge
+	place place
+	value ast.Node
+}
+
+// edge names a node from its parent: by key in a mapping, by position
+// (item >= 0) in a sequence. parent is -1 at the top.
+type edge struct {
+	parent int
+	key    string
+	item   int
+}
+
+func newIndex(body ast.Node) *index {
+	ix := &index{children: map[edge]int{}}
+	ix.walk(-1, body)
 	return ix
 }
 
-func (ix index) walk(path string, n ast.Node) {
+func (ix *index) add(e edge, pl place, value ast.Node) int {
+	i := len(ix.nodes)
+	ix.nodes = append(ix.nodes, node{edge: e, place: pl, value: value})
+	ix.children[e] = i
+	return i
+}
+
+func (ix *index) walk(parent int, n ast.Node) {
 	switch n := n.(type) {
 	case *ast.MappingNode:
 		for _, mv := range n.Values {
-			ix.pair(path, mv)
+			ix.pair(parent, mv)
 		}
 	case *ast.MappingValueNode:
-		ix.pair(path, n)
+		ix.pair(parent, n)
 	case *ast.SequenceNode:
 		for i, v := range n.Values {
-			p := path + "[" + strconv.Itoa(i) + "]"
-			ix[p] = place{value: position(v)}
-			ix.walk(p, v)
+			ix.walk(ix.add(edge{parent: parent, item: i}, place{value: position(v)}, v), v)
 		}
 	case *ast.AnchorNode:
-		ix.walk(path, n.Value)
+		ix.walk(parent, n.Value)
 	case *ast.TagNode:
-		ix.walk(path, n.Value)
+		ix.walk(parent, n.Value)
 	}
 }
 
-func (ix index) pair(path string, mv *ast.MappingValueNode) {
+func (ix *index) pair(parent int, mv *ast.MappingValueNode) {
 	tk := mv.Key.GetToken()
 	if tk == nil {
 		return
 	}
-	p := join(path, tk.Value)
-	ix[p] = place{key: tk.Position, value: position(mv.Value)}
-	ix.walk(p, mv.Value)
+	i := ix.add(edge{parent: parent, key: tk.Value, item: -1}, place{key: tk.Position, value: position(mv.Value)}, mv.Value)
+	ix.walk(i, mv.Value)
 }
 
 func position(n ast.Node) *token.Position {
@@ -73,16 +97,57 @@ func join(path, key string) string {
 	return path + "." + key
 }
 
+// find returns the node at path, or false when the file does not set it.
+func (ix *index) find(path string) (int, bool) {
+	if ix == nil || path == "" {
+		return 0, false
+	}
+	at := -1
+	for path != "" {
+		e := edge{parent: at, item: -1}
+		if path[0] == '[' {
+			end := strings.IndexByte(path, ']')
+			n, err := strconv.Atoi(path[1:max(end, 1)])
+			if end < 0 || err != nil {
+				return 0, false
+			}
+			e.item, path = n, path[end+1:]
+		} else {
+			end := strings.IndexAny(path, ".[")
+			if end < 0 {
+				end = len(path)
+			}
+			e.key, path = path[:end], path[end:]
+		}
+		path = strings.TrimPrefix(path, ".")
+		i, ok := ix.children[e]
+		if !ok {
+			return 0, false
+		}
+		at = i
+	}
+	return at, true
+}
+
 // has reports whether the file sets path.
-func (ix index) has(path string) bool {
-	_, ok := ix[path]
+func (ix *index) has(path string) bool {
+	_, ok := ix.find(path)
 	return ok
+}
+
+// node returns the value the file sets at path, or nil.
+func (ix *index) node(path string) ast.Node {
+	if i, ok := ix.find(path); ok {
+		return ix.nodes[i].value
+	}
+	return nil
 }
 
 // at returns the line and column of path's value (or key), or of the
 // nearest enclosing setting the file has; zeros when there is none.
-func (ix index) at(path string) (line, col int) {
-	if pl, ok := ix[path]; ok {
+func (ix *index) at(path string) (line, col int) {
+	if i, ok := ix.find(path); ok {
+		pl := ix.nodes[i].place
 		pos := pl.value
 		if pos == nil || pos.Line == 0 {
 			pos = pl.key
@@ -99,21 +164,54 @@ func (ix index) at(path string) (line, col int) {
 
 // pathAt returns the path of the setting whose key or value starts at
 // pos, or "".
-func (ix index) pathAt(pos *token.Position) string {
-	if pos == nil {
+func (ix *index) pathAt(pos *token.Position) string {
+	if ix == nil || pos == nil {
 		return ""
 	}
-	best := ""
-	for p, pl := range ix {
-		for _, q := range []*token.Position{pl.key, pl.value} {
-			// Prefer the longest path: a value that is itself a mapping
-			// starts where its first key does.
-			if q != nil && q.Line == pos.Line && q.Column == pos.Column && len(p) > len(best) {
-				best = p
+	best, bestDepth := -1, 0
+	for i, n := range ix.nodes {
+		for _, q := range []*token.Position{n.place.key, n.place.value} {
+			// Prefer the deepest: a value that is itself a mapping starts
+			// where its first key does.
+			if q != nil && q.Line == pos.Line && q.Column == pos.Column {
+				if d := ix.depth(i); d > bestDepth {
+					best, bestDepth = i, d
+				}
 			}
 		}
 	}
-	return best
+	if best < 0 {
+		return ""
+	}
+	return ix.path(best)
+}
+
+func (ix *index) depth(i int) int {
+	d := 0
+	for ; i >= 0; i = ix.nodes[i].edge.parent {
+		d++
+	}
+	return d
+}
+
+// path returns the dotted path of node i.
+func (ix *index) path(i int) string {
+	var edges []edge
+	for ; i >= 0; i = ix.nodes[i].edge.parent {
+		edges = append(edges, ix.nodes[i].edge)
+	}
+	var b strings.Builder
+	for j := len(edges) - 1; j >= 0; j-- {
+		switch e := edges[j]; {
+		case e.item >= 0:
+			b.WriteString("[" + strconv.Itoa(e.item) + "]")
+		case j < len(edges)-1:
+			b.WriteString("." + e.key)
+		default:
+			b.WriteString(e.key)
+		}
+	}
+	return b.String()
 }
 
 // parent returns the path enclosing path: "retry" for

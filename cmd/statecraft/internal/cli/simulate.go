@@ -90,14 +90,14 @@ type simFlags struct {
 // addSimFlags defines the simulation flags on fs, with defaults from def.
 func addSimFlags(fs *flag.FlagSet, def sim.Options) *simFlags {
 	sf := &simFlags{
-		executions:  fs.Int("executions", def.Executions, "the `number` of executions"),
+		executions:  fs.Int("executions", def.Executions, "the `number` of executions (at most 10000000)"),
 		duration:    fs.Duration("duration", def.Duration, "the virtual `time` over which executions arrive"),
 		arrivals:    fs.String("arrivals", def.Arrivals.String(), "how arrivals are spread: poisson or even"),
 		seed:        fs.Uint64("seed", def.Seed, "the `seed` of the random sources; the same seed prints the same report"),
 		failureRate: fs.Float64("failure-rate", def.Dependency.FailureRate, "the `probability` that a call outside an outage fails with a 503"),
 		latency:     &latencyFlag{def.Dependency.Latency},
 		outages:     &outageFlag{},
-		timeline:    fs.Int("timeline", 12, "the `number` of rows of the timeline by arrival time (0: none)"),
+		timeline:    fs.Int("timeline", 12, "the `number` of rows of the timeline by arrival time (0: none, at most 1000)"),
 		quiet:       fs.Bool("quiet", false, "draw no progress bar"),
 		dot:         fs.String("dot", "", "write the workflow's diagram with the run's visit counts to `file`, as Graphviz dot"),
 		svg:         fs.String("svg", "", "write that diagram to `file` as SVG"),
@@ -133,8 +133,8 @@ func (sf *simFlags) options() (sim.Options, error) {
 		return o, fmt.Errorf("--duration %v: want a positive duration", o.Duration)
 	case !(o.Dependency.FailureRate >= 0 && o.Dependency.FailureRate <= 1):
 		return o, fmt.Errorf("--failure-rate %v: want a probability in [0, 1]", o.Dependency.FailureRate)
-	case o.Buckets < 0:
-		return o, fmt.Errorf("--timeline %d: want 0 or more rows", o.Buckets)
+	case o.Buckets < 0 || o.Buckets > sim.MaxBuckets:
+		return o, fmt.Errorf("--timeline %d: want 0 to %d rows", o.Buckets, sim.MaxBuckets)
 	}
 	return o, nil
 }

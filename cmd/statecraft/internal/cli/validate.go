@@ -3,7 +3,6 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/statecraft/statecraft/patterns/errorrecovery"
@@ -76,18 +75,20 @@ func plural(n int, what string) string {
 }
 
 // readConfig reads a config file for simulate, reporting its problems as
-// validate does.
+// validate does. config.ReadFile keeps the limits of config files.
 func readConfig(env *Env, cmd, file string) (errorrecovery.ErrorRecoveryConfig[any], bool) {
-	data, err := os.ReadFile(file)
-	if err != nil {
-		fail(env, cmd, err)
-		return errorrecovery.ErrorRecoveryConfig[any]{}, false
-	}
-	return parseConfig(env, cmd, file, data)
+	cfg, err := config.ReadFile[any](file)
+	return cfg, configOK(env, cmd, file, err)
 }
 
 func parseConfig(env *Env, cmd, name string, data []byte) (errorrecovery.ErrorRecoveryConfig[any], bool) {
 	cfg, err := config.Parse[any](name, data)
+	return cfg, configOK(env, cmd, name, err)
+}
+
+// configOK reports err, an error of config.ReadFile or Parse, and
+// whether there was none.
+func configOK(env *Env, cmd, name string, err error) bool {
 	if err != nil {
 		if es, ok := errors.AsType[config.Errors](err); ok {
 			fmt.Fprintln(env.Stderr, es.Error())
@@ -95,7 +96,7 @@ func parseConfig(env *Env, cmd, name string, data []byte) (errorrecovery.ErrorRe
 		} else {
 			fail(env, cmd, err)
 		}
-		return cfg, false
+		return false
 	}
-	return cfg, true
+	return true
 }

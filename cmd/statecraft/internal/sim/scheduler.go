@@ -223,8 +223,11 @@ func (s *scheduler) checkContexts() {
 var errStalled = errors.New("sim: executions are waiting on something other than the clock")
 
 // run steps the executions and advances the clock until done reports true
-// with no execution left.
-func (s *scheduler) run(done func() bool) error {
+// with no execution left. It stops early, abandoning the executions in
+// progress, when check returns an error (a bound of the run was met); it
+// calls check each time the clock has moved and each time timers have
+// run.
+func (s *scheduler) run(done func() bool, check func() error) error {
 	for {
 		for len(s.ready) > 0 {
 			p := s.ready[0]
@@ -234,6 +237,10 @@ func (s *scheduler) run(done func() bool) error {
 		}
 		if s.runDue() {
 			s.checkContexts()
+			if err := check(); err != nil {
+				s.abandon()
+				return err
+			}
 			continue
 		}
 		if s.live == 0 && done() {
@@ -243,17 +250,26 @@ func (s *scheduler) run(done func() bool) error {
 			s.abandon()
 			return errStalled
 		}
+		if err := check(); err != nil {
+			s.abandon()
+			return err
+		}
 	}
 }
 
-// abandon stops every unfinished execution.
+// abandon stops every unfinished execution, asleep or ready to run. A
+// stopped execution runs to its end at once: each Sleep it calls returns
+// errStopped.
 func (s *scheduler) abandon() {
-	for _, p := range s.sleeping {
-		p.timer.Stop()
+	stopped := append(s.sleeping, s.ready...)
+	s.sleeping, s.ready = nil, nil
+	for _, p := range stopped {
+		if p.timer != nil {
+			p.timer.Stop()
+		}
 		p.stopped = true
 		s.cur = p
 		p.stop()
 		s.cur = nil
 	}
-	s.sleeping = nil
 }

@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"time"
@@ -57,19 +58,65 @@ type Options struct {
 	// Dependency is the simulated service.
 	Dependency Dependency
 	// Buckets is the number of rows of Result.Timeline; zero means no
-	// timeline.
+	// timeline. At most MaxBuckets.
 	Buckets int
 	// Progress, when set, is called after each execution finishes with
 	// the number finished so far.
 	Progress func(finished int)
 }
 
-// MaxExecutions bounds Options.Executions.
-const MaxExecutions = 10_000_000
+// The bounds of a simulation, which keep its memory and its virtual time
+// finite whatever the config and the options say.
+const (
+	// MaxExecutions bounds Options.Executions.
+	MaxExecutions = 10_000_000
+	// MaxBuckets bounds Options.Buckets: a timeline has a row per bucket.
+	MaxBuckets = 1000
+	// MaxInFlight bounds the executions in progress at once: each is a
+	// coroutine with a stack of its own (about 10 KB), and the scheduler
+	// looks at each sleeping one after every step, so a run's time grows
+	// with their square (100,000 at once took minutes and a gigabyte). A
+	// run that would pass it stops with a *LimitError. The sample
+	// configs' runs have fewer than 10 in flight.
+	MaxInFlight = 1000
+	// MaxOverrun bounds how long a run may go on after Options.Duration,
+	// in virtual time: a run whose clock passes Duration + MaxOverrun
+	// stops with a *LimitError. No timeout or delay of a workflow is
+	// longer, so only a run whose executions would go on for days (a
+	// retry that never gives up on a dependency that always fails) meets
+	// it.
+	MaxOverrun = 24 * time.Hour
+)
 
 // foreverQueue stands in for a bulkhead QueueTimeout of zero (no timeout),
-// so that a queued call sleeps on the clock; see scheduler.
-const foreverQueue = 1000 * time.Hour
+// so that a queued call sleeps on the clock; see scheduler. It is the
+// longest QueueTimeout a config may set.
+const foreverQueue = 24 * time.Hour
+
+// LimitError reports a run stopped at one of the bounds MaxInFlight and
+// MaxOverrun; the executions still in progress are abandoned.
+type LimitError struct {
+	// Limit names the bound: "in flight" (MaxInFlight) or "overrun"
+	// (MaxOverrun).
+	Limit string
+	// At is the virtual time, from the start, at which the run stopped.
+	At time.Duration
+	// Unfinished is the number of executions that had not finished,
+	// those that had not arrived included.
+	Unfinished int
+}
+
+// Error says which bound the run met, when, and what was left.
+func (e *LimitError) Error() string {
+	if e.Limit == "in flight" {
+		return fmt.Sprintf("sim: more than %d executions in flight at once at %v (%d unfinished): "+
+			"fewer executions, a longer duration or a faster dependency would keep them under it",
+			MaxInFlight, e.At, e.Unfinished)
+	}
+	return fmt.Sprintf("sim: the run went on past %v of virtual time after its duration, with %d executions unfinished at %v: "+
+		"do retries or queues wait without end (max_attempts, delays, a dependency that always fails)?",
+		MaxOverrun, e.Unfinished, e.At)
+}
 
 // Run simulates opts.Executions executions of the workflow cfg describes.
 // The workflow runs on the simulation's clock and random source, with an
@@ -89,8 +136,8 @@ func Run(cfg errorrecovery.ErrorRecoveryConfig[any], opts Options) (*Result, err
 	case cfg.Breaker != nil || cfg.BulkheadExecutor != nil || cfg.ResultCache != nil:
 		return nil, errors.New("sim: the config passes shared machines; the simulation builds its own from their configs")
 	}
-	if opts.Buckets < 0 {
-		return nil, fmt.Errorf("sim: buckets %d: want 0 or more", opts.Buckets)
+	if opts.Buckets < 0 || opts.Buckets > MaxBuckets {
+		return nil, fmt.Errorf("sim: buckets %d: want 0 to %d", opts.Buckets, MaxBuckets)
 	}
 	s := &sim{
 		opts:     opts,
@@ -116,7 +163,17 @@ func Run(cfg errorrecovery.ErrorRecoveryConfig[any], opts Options) (*Result, err
 	}
 
 	s.sched.AfterFunc(s.gap(0), s.arrive)
-	if err := s.sched.run(func() bool { return s.arrived == opts.Executions }); err != nil {
+	end := opts.Duration + MaxOverrun
+	if end < opts.Duration {
+		end = time.Duration(math.MaxInt64)
+	}
+	check := func() error {
+		if s.err == nil && s.elapsed() > end {
+			s.err = &LimitError{Limit: "overrun", At: s.elapsed(), Unfinished: opts.Executions - s.finished}
+		}
+		return s.err
+	}
+	if err := s.sched.run(func() bool { return s.arrived == opts.Executions }, check); err != nil {
 		return nil, err
 	}
 	s.finish()
@@ -137,6 +194,7 @@ type sim struct {
 	calls    callWatch
 	breaker  *breakerWatch
 	bulkhead *bulkheadWatch
+	err      error // a bound met: the run stops
 }
 
 // prepare points cfg at the simulation's clock, random source and
@@ -224,6 +282,11 @@ func (s *sim) gap(i int) time.Duration {
 // arrive starts the next execution and schedules the one after it. It
 // runs as a timer callback, between steps.
 func (s *sim) arrive() {
+	if s.inFlight >= MaxInFlight {
+		// No more arrivals: the run stops with the error.
+		s.err = &LimitError{Limit: "in flight", At: s.elapsed(), Unfinished: s.opts.Executions - s.finished}
+		return
+	}
 	p := &proc{id: s.arrived, arrival: s.sched.clk.Now()}
 	s.arrived++
 	s.inFlight++
@@ -244,6 +307,10 @@ func (s *sim) execute(p *proc) {
 
 // call is one call of the simulated dependency.
 func (s *sim) call(ctx context.Context, p *proc) (any, error) {
+	if p.stopped {
+		// The run was abandoned: end the execution, not just the call.
+		return nil, errorrecovery.Permanent(errStopped)
+	}
 	p.calls++
 	latency := s.opts.Dependency.Latency.sample(s.draws)
 	failed := s.draws.Float64() < s.opts.Dependency.FailureRate
