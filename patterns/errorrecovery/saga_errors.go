@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/statecraft/statecraft/internal/enum"
 )
 
 // Sentinels of sagas and journals, matched with errors.Is.
@@ -49,16 +51,10 @@ const (
 	SagaPhaseCompensate                      // compensate: the step's compensation
 )
 
+var sagaPhaseNames = []string{"", "forward", "compensate"}
+
 // String returns "forward" or "compensate".
-func (p SagaPhase) String() string {
-	switch p {
-	case SagaPhaseForward:
-		return "forward"
-	case SagaPhaseCompensate:
-		return "compensate"
-	}
-	return fmt.Sprintf("SagaPhase(%d)", uint8(p))
-}
+func (p SagaPhase) String() string { return enum.String(sagaPhaseNames, p, "SagaPhase") }
 
 // SagaStepError reports an action of a saga that failed: a step's
 // forward action or its compensation. It unwraps to the action's error;

@@ -4,9 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
-	"strconv"
 	"sync"
 	"time"
+
+	"github.com/statecraft/statecraft/internal/enum"
 )
 
 // Journal is where sagas record their progress, so that Recover can finish
@@ -50,34 +51,24 @@ const (
 	JournalCompensationFailed                         // the compensation failed; it is still owed
 )
 
-var journalKindNames = [...]string{"", "saga-begun", "step-started", "step-done", "step-failed", "compensation-started", "compensation-done", "compensation-failed"}
+var journalKindNames = []string{"", "saga-begun", "step-started", "step-done", "step-failed", "compensation-started", "compensation-done", "compensation-failed"}
 
 // String returns the kind's name, such as "step-started".
-func (k JournalKind) String() string {
-	if k > 0 && int(k) < len(journalKindNames) {
-		return journalKindNames[k]
-	}
-	return "JournalKind(" + strconv.Itoa(int(k)) + ")"
-}
+func (k JournalKind) String() string { return enum.String(journalKindNames, k, "JournalKind") }
 
 // MarshalText returns the kind's name; an invalid kind is an error.
 func (k JournalKind) MarshalText() ([]byte, error) {
-	if k == 0 || int(k) >= len(journalKindNames) {
-		return nil, &UnknownNameError{Kind: "journal record kind", Name: k.String()}
-	}
-	return []byte(journalKindNames[k]), nil
+	return enum.Marshal(journalKindNames, k, "JournalKind", unknownJournalKind)
 }
 
-// UnmarshalText parses a kind's name; an unknown name is an
-// *UnknownNameError.
+// UnmarshalText parses a kind's name, in the case it is written in; an
+// unknown name is an *UnknownNameError and leaves k as it was.
 func (k *JournalKind) UnmarshalText(b []byte) error {
-	for i, name := range journalKindNames {
-		if i > 0 && name == string(b) {
-			*k = JournalKind(i)
-			return nil
-		}
-	}
-	return &UnknownNameError{Kind: "journal record kind", Name: string(b)}
+	return enum.Unmarshal(journalKindNames, enum.MatchCase, k, b, unknownJournalKind)
+}
+
+func unknownJournalKind(name string) error {
+	return &UnknownNameError{Kind: "journal record kind", Name: name}
 }
 
 // JournalRecord is one entry of a saga's log. Its JSON form is what
