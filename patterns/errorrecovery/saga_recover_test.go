@@ -419,3 +419,34 @@ func TestJournalKindText(t *testing.T) {
 		t.Error("an unknown name parses")
 	}
 }
+
+func TestJournalSchemaErrorNamesWhatTheDatabaseSays(t *testing.T) {
+	driver := errors.New("file is not a database")
+	for _, c := range []struct {
+		err  *er.JournalSchemaError
+		want string
+	}{
+		{&er.JournalSchemaError{Journal: "sqlitejournal", Path: "j.db", Reason: "not a SQLite database", Err: driver},
+			`sqlitejournal: "j.db": refused: not a SQLite database: file is not a database`},
+		{&er.JournalSchemaError{Journal: "pgjournal", Schema: "acme", Reason: "another schema"},
+			`pgjournal: refused: another schema (schema "acme")`},
+		{&er.JournalSchemaError{Journal: "sqlitejournal", Schema: "statecraft.saga-journal", Version: 3, Newer: true, Reason: "written by a newer version of statecraft"},
+			`sqlitejournal: refused: written by a newer version of statecraft (schema "statecraft.saga-journal" version 3)`},
+	} {
+		if got := c.err.Error(); got != c.want {
+			t.Errorf("Error() = %q, want %q", got, c.want)
+		}
+	}
+}
+
+func TestJournalSchemaErrorMatchesForeignOrNewer(t *testing.T) {
+	driver := errors.New("file is not a database")
+	foreign := error(&er.JournalSchemaError{Journal: "sqlitejournal", Reason: "not a SQLite database", Err: driver})
+	if !errors.Is(foreign, er.ErrForeignJournal) || errors.Is(foreign, er.ErrNewerJournal) || !errors.Is(foreign, driver) {
+		t.Errorf("%v: want it to match ErrForeignJournal and the driver's error, not ErrNewerJournal", foreign)
+	}
+	newer := error(&er.JournalSchemaError{Journal: "pgjournal", Version: 3, Newer: true, Reason: "migrated by a newer version of statecraft"})
+	if !errors.Is(newer, er.ErrNewerJournal) || errors.Is(newer, er.ErrForeignJournal) {
+		t.Errorf("%v: want it to match ErrNewerJournal, not ErrForeignJournal", newer)
+	}
+}
