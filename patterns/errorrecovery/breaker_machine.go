@@ -2,11 +2,11 @@ package errorrecovery
 
 import (
 	"context"
-	"strconv"
 	"sync"
 	"time"
 
 	"github.com/statecraft/statecraft/fsm"
+	"github.com/statecraft/statecraft/internal/enum"
 	"github.com/statecraft/statecraft/states"
 	"github.com/statecraft/statecraft/transitions"
 )
@@ -21,15 +21,10 @@ const (
 	BreakerHalfOpen                     // a bounded number of trial calls go through
 )
 
-var breakerStateNames = [...]string{"Closed", "Open", "HalfOpen"}
+var breakerStateNames = []string{"Closed", "Open", "HalfOpen"}
 
 // String returns the state's name, as diagrams and traces print it.
-func (s BreakerState) String() string {
-	if int(s) < len(breakerStateNames) {
-		return breakerStateNames[s]
-	}
-	return "BreakerState(" + strconv.Itoa(int(s)) + ")"
-}
+func (s BreakerState) String() string { return enum.String(breakerStateNames, s, "BreakerState") }
 
 // BreakerEvent is an event of the circuit breaker machine.
 type BreakerEvent uint8
@@ -45,15 +40,10 @@ const (
 	BreakerReset                          // Breaker.Reset
 )
 
-var breakerEventNames = [...]string{"success", "failure", "forceOpen", "forceClose", "reset"}
+var breakerEventNames = []string{"success", "failure", "forceOpen", "forceClose", "reset"}
 
 // String returns the event's name.
-func (e BreakerEvent) String() string {
-	if int(e) < len(breakerEventNames) {
-		return breakerEventNames[e]
-	}
-	return "BreakerEvent(" + strconv.Itoa(int(e)) + ")"
-}
+func (e BreakerEvent) String() string { return enum.String(breakerEventNames, e, "BreakerEvent") }
 
 // BreakerMachine is the running breaker machine as the guards and actions
 // of the breaker definition see it.

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/statecraft/statecraft/internal/enum"
 )
 
 // Sentinels of sagas and journals, matched with errors.Is.
@@ -37,6 +39,14 @@ var (
 	// ErrCorruptJournal: a journal's records are damaged or inconsistent
 	// (other than a torn last write); matched by *CorruptJournalError.
 	ErrCorruptJournal = errors.New("journal corrupt")
+	// ErrForeignJournal: a durable journal was opened on a database that
+	// is not a saga journal of its schema; matched by
+	// *SchemaError.
+	ErrForeignJournal = errors.New("not a statecraft saga journal")
+	// ErrNewerJournal: a durable journal was opened on a journal written
+	// by a newer version of its package, whose records it may misread;
+	// matched by *SchemaError.
+	ErrNewerJournal = errors.New("saga journal of a newer version")
 )
 
 // Phase says whether an action is a step's forward action or its
@@ -49,16 +59,10 @@ const (
 	PhaseCompensate                  // compensate: the step's compensation
 )
 
+var sagaPhaseNames = []string{"", "forward", "compensate"}
+
 // String returns "forward" or "compensate".
-func (p Phase) String() string {
-	switch p {
-	case PhaseForward:
-		return "forward"
-	case PhaseCompensate:
-		return "compensate"
-	}
-	return fmt.Sprintf("Phase(%d)", uint8(p))
-}
+func (p Phase) String() string { return enum.String(sagaPhaseNames, p, "Phase") }
 
 // StepError reports an action of a saga that failed: a step's
 // forward action or its compensation. It unwraps to the action's error;
@@ -262,6 +266,67 @@ func cutReason(s string) string {
 
 // Is matches ErrCorruptJournal.
 func (e *CorruptJournalError) Is(target error) bool { return target == ErrCorruptJournal }
+
+// SchemaError reports a database that a durable journal refuses
+// when it is opened: one that is not a saga journal, or a journal of
+// another schema, or of a version that is not one (each matching
+// ErrForeignJournal), or a journal written by a newer version of the
+// journal's package (Newer, matching ErrNewerJournal). Packages
+// sqlitejournal and pgjournal return it as their SchemaError and list the
+// databases each refuses. Nothing in the database is changed.
+type SchemaError struct {
+	// Journal is the package that refused, such as "sqlitejournal"; the
+	// message starts with it.
+	Journal string
+	// Path is the file the journal was opened on; empty when there is
+	// none.
+	Path string
+	// Schema and Version are what the database's saga_journal_meta says,
+	// when it has one.
+	Schema  string
+	Version int
+	// Newer reports that saga_journal_meta names the journal's own schema
+	// at a version newer than its package knows.
+	Newer bool
+	// Reason says what is wrong.
+	Reason string
+	// Err is the driver's error, when there is one.
+	Err error
+}
+
+// Error names the journal, the file and the reason, then the schema and
+// version the database names (when it names one) and the driver's error
+// (when there is one).
+func (e *SchemaError) Error() string {
+	s := ""
+	if e.Journal != "" {
+		s = e.Journal + ": "
+	}
+	if e.Path != "" {
+		s += strconv.Quote(e.Path) + ": "
+	}
+	s += "refused: " + e.Reason
+	if e.Schema != "" {
+		s += " (schema " + strconv.Quote(e.Schema)
+		if e.Version > 0 {
+			s += " version " + strconv.Itoa(e.Version)
+		}
+		s += ")"
+	}
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+// Unwrap returns the driver's error.
+func (e *SchemaError) Unwrap() error { return e.Err }
+
+// Is matches ErrNewerJournal for a newer version and ErrForeignJournal
+// otherwise.
+func (e *SchemaError) Is(target error) bool {
+	return (target == ErrNewerJournal && e.Newer) || (target == ErrForeignJournal && !e.Newer)
+}
 
 // UnregisteredError reports a journaled saga that Recover cannot roll
 // back: its registry has no saga of that name, or that saga's steps are

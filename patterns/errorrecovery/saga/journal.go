@@ -4,10 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"slices"
-	"strconv"
 	"sync"
 	"time"
 
+	"github.com/statecraft/statecraft/internal/enum"
 	"github.com/statecraft/statecraft/patterns/errorrecovery"
 )
 
@@ -52,34 +52,24 @@ const (
 	RecordCompensationFailed                        // the compensation failed; it is still owed
 )
 
-var journalKindNames = [...]string{"", "saga-begun", "step-started", "step-done", "step-failed", "compensation-started", "compensation-done", "compensation-failed"}
+var journalKindNames = []string{"", "saga-begun", "step-started", "step-done", "step-failed", "compensation-started", "compensation-done", "compensation-failed"}
 
 // String returns the kind's name, such as "step-started".
-func (k RecordKind) String() string {
-	if k > 0 && int(k) < len(journalKindNames) {
-		return journalKindNames[k]
-	}
-	return "RecordKind(" + strconv.Itoa(int(k)) + ")"
-}
+func (k RecordKind) String() string { return enum.String(journalKindNames, k, "RecordKind") }
 
 // MarshalText returns the kind's name; an invalid kind is an error.
 func (k RecordKind) MarshalText() ([]byte, error) {
-	if k == 0 || int(k) >= len(journalKindNames) {
-		return nil, &errorrecovery.UnknownNameError{Kind: "journal record kind", Name: k.String()}
-	}
-	return []byte(journalKindNames[k]), nil
+	return enum.Marshal(journalKindNames, k, "RecordKind", unknownRecordKind)
 }
 
-// UnmarshalText parses a kind's name; an unknown name is an
-// *errorrecovery.UnknownNameError.
+// UnmarshalText parses a kind's name, in the case it is written in; an
+// unknown name is an *UnknownNameError and leaves k as it was.
 func (k *RecordKind) UnmarshalText(b []byte) error {
-	for i, name := range journalKindNames {
-		if i > 0 && name == string(b) {
-			*k = RecordKind(i)
-			return nil
-		}
-	}
-	return &errorrecovery.UnknownNameError{Kind: "journal record kind", Name: string(b)}
+	return enum.Unmarshal(journalKindNames, enum.MatchCase, k, b, unknownRecordKind)
+}
+
+func unknownRecordKind(name string) error {
+	return &errorrecovery.UnknownNameError{Kind: "journal record kind", Name: name}
 }
 
 // Record is one entry of a saga's log. Its JSON form is what

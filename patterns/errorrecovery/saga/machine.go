@@ -4,6 +4,7 @@ import (
 	"strconv"
 
 	"github.com/statecraft/statecraft/fsm"
+	"github.com/statecraft/statecraft/internal/enum"
 	"github.com/statecraft/statecraft/states"
 	"github.com/statecraft/statecraft/transitions"
 )
@@ -70,15 +71,10 @@ const (
 	EventNotOwed                 // not owed: the step took no effect, or was already undone
 )
 
-var sagaEventNames = [...]string{"begin", "roll back", "all done", "done", "failed", "timed out", "unrecorded", "undone", "undo failed", "not owed"}
+var sagaEventNames = []string{"begin", "roll back", "all done", "done", "failed", "timed out", "unrecorded", "undone", "undo failed", "not owed"}
 
 // String returns the event's name.
-func (e Event) String() string {
-	if int(e) < len(sagaEventNames) {
-		return sagaEventNames[e]
-	}
-	return "Event(" + strconv.Itoa(int(e)) + ")"
-}
+func (e Event) String() string { return enum.String(sagaEventNames, e, "Event") }
 
 type sagaMachine[T any] = states.Machine[State, Event, RunData[T]]
 

@@ -422,3 +422,34 @@ func TestJournalKindText(t *testing.T) {
 		t.Error("an unknown name parses")
 	}
 }
+
+func TestSchemaErrorNamesWhatTheDatabaseSays(t *testing.T) {
+	driver := errors.New("file is not a database")
+	for _, c := range []struct {
+		err  *saga.SchemaError
+		want string
+	}{
+		{&saga.SchemaError{Journal: "sqlitejournal", Path: "j.db", Reason: "not a SQLite database", Err: driver},
+			`sqlitejournal: "j.db": refused: not a SQLite database: file is not a database`},
+		{&saga.SchemaError{Journal: "pgjournal", Schema: "acme", Reason: "another schema"},
+			`pgjournal: refused: another schema (schema "acme")`},
+		{&saga.SchemaError{Journal: "sqlitejournal", Schema: "statecraft.saga-journal", Version: 3, Newer: true, Reason: "written by a newer version of statecraft"},
+			`sqlitejournal: refused: written by a newer version of statecraft (schema "statecraft.saga-journal" version 3)`},
+	} {
+		if got := c.err.Error(); got != c.want {
+			t.Errorf("Error() = %q, want %q", got, c.want)
+		}
+	}
+}
+
+func TestSchemaErrorMatchesForeignOrNewer(t *testing.T) {
+	driver := errors.New("file is not a database")
+	foreign := error(&saga.SchemaError{Journal: "sqlitejournal", Reason: "not a SQLite database", Err: driver})
+	if !errors.Is(foreign, saga.ErrForeignJournal) || errors.Is(foreign, saga.ErrNewerJournal) || !errors.Is(foreign, driver) {
+		t.Errorf("%v: want it to match ErrForeignJournal and the driver's error, not ErrNewerJournal", foreign)
+	}
+	newer := error(&saga.SchemaError{Journal: "pgjournal", Version: 3, Newer: true, Reason: "migrated by a newer version of statecraft"})
+	if !errors.Is(newer, saga.ErrNewerJournal) || errors.Is(newer, saga.ErrForeignJournal) {
+		t.Errorf("%v: want it to match ErrNewerJournal, not ErrForeignJournal", newer)
+	}
+}

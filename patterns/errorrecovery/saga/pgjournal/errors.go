@@ -1,53 +1,35 @@
 package pgjournal
 
 import (
-	"errors"
 	"strconv"
 	"time"
 
 	"github.com/statecraft/statecraft/patterns/errorrecovery/saga"
-	"github.com/statecraft/statecraft/patterns/errorrecovery/saga/internal/journalrow"
 )
 
-// Sentinels matched by *SchemaError with errors.Is.
+// Sentinels matched by *SchemaError with errors.Is. They are
+// package saga's ErrForeignJournal and ErrNewerJournal, which package
+// sqlitejournal's SchemaError matches too.
 var (
 	// ErrForeign: the database's saga_journal tables are not a journal of
 	// this schema.
-	ErrForeign = errors.New("not a statecraft PostgreSQL saga journal")
+	ErrForeign = saga.ErrForeignJournal
 	// ErrNewerSchema: the journal was migrated by a newer version of this
 	// package, whose records or leases this one may misread.
-	ErrNewerSchema = errors.New("PostgreSQL saga journal of a newer version")
+	ErrNewerSchema = saga.ErrNewerJournal
 )
 
 // SchemaError reports a database that Open or New refuses: its current
 // schema holds some of the journal's tables but no saga_journal_meta, or
 // a saga_journal_meta of another schema, or a version that is not one
 // (each matching ErrForeign), or a version newer than SchemaVersion
-// (matching ErrNewerSchema). Nothing in the database is changed.
-type SchemaError struct {
-	// Schema and Version are what the database's saga_journal_meta says,
-	// when it has one.
-	Schema  string
-	Version int
-	// Reason says what is wrong.
-	Reason string
-	// Err is the driver's error, when there is one.
-	Err error
-}
+// (Newer, matching ErrNewerSchema); a migration that fails is reported
+// the same way, matching ErrForeign. Its Journal is "pgjournal" and its
+// Path empty. Nothing in the database is changed.
+type SchemaError = saga.SchemaError
 
-// Error names the reason and the schema found.
-func (e *SchemaError) Error() string {
-	return "pgjournal: " + journalrow.RefusalText(e.Reason, e.Schema, e.Version, e.Err)
-}
-
-// Unwrap returns the driver's error.
-func (e *SchemaError) Unwrap() error { return e.Err }
-
-// Is matches ErrNewerSchema for a newer version and ErrForeign otherwise.
-func (e *SchemaError) Is(target error) bool {
-	newer := e.Schema == SchemaName && e.Version > SchemaVersion
-	return (target == ErrNewerSchema && newer) || (target == ErrForeign && !newer)
-}
+// journalName is the Journal of the package's *SchemaErrors.
+const journalName = "pgjournal"
 
 // LeaseError reports a write (Append or Complete) refused because the
 // journal does not hold the saga's lease: it expired, was released, or

@@ -72,7 +72,7 @@ func migrate(ctx context.Context, pool *pgxpool.Pool, upTo int) error {
 	for _, m := range migrations[version:upTo] {
 		for _, stmt := range m.sql {
 			if _, err := tx.Exec(ctx, stmt); err != nil {
-				return &SchemaError{Schema: SchemaName, Version: version, Reason: "migration " + strconv.Itoa(m.version) + " (" + m.what + ") failed", Err: err}
+				return &SchemaError{Journal: journalName, Schema: SchemaName, Version: version, Reason: "migration " + strconv.Itoa(m.version) + " (" + m.what + ") failed", Err: err}
 			}
 		}
 		if _, err := tx.Exec(ctx, `UPDATE saga_journal_meta SET value = $1 WHERE name = 'version'`, strconv.Itoa(m.version)); err != nil {
@@ -97,13 +97,13 @@ func schemaVersion(ctx context.Context, tx pgx.Tx) (int, error) {
 	if !slices.Contains(tables, "saga_journal_meta") {
 		if len(tables) > 0 {
 			slices.Sort(tables)
-			return 0, &SchemaError{Reason: "the schema holds " + strings.Join(tables, ", ") + " but no saga_journal_meta"}
+			return 0, &SchemaError{Journal: journalName, Reason: "the schema holds " + strings.Join(tables, ", ") + " but no saga_journal_meta"}
 		}
 		return 0, nil
 	}
 	rows, err = tx.Query(ctx, `SELECT name, value FROM saga_journal_meta`)
 	if err != nil {
-		return 0, &SchemaError{Reason: "saga_journal_meta cannot be read", Err: err}
+		return 0, &SchemaError{Journal: journalName, Reason: "saga_journal_meta cannot be read", Err: err}
 	}
 	meta := map[string]string{}
 	var name, value string
@@ -111,16 +111,16 @@ func schemaVersion(ctx context.Context, tx pgx.Tx) (int, error) {
 		meta[name] = value
 		return nil
 	}); err != nil {
-		return 0, &SchemaError{Reason: "saga_journal_meta cannot be read", Err: err}
+		return 0, &SchemaError{Journal: journalName, Reason: "saga_journal_meta cannot be read", Err: err}
 	}
 	version, verr := strconv.Atoi(meta["version"])
 	switch {
 	case meta["schema"] != SchemaName:
-		return 0, &SchemaError{Schema: meta["schema"], Reason: "another schema"}
+		return 0, &SchemaError{Journal: journalName, Schema: meta["schema"], Reason: "another schema"}
 	case verr != nil || version < 1:
-		return 0, &SchemaError{Schema: meta["schema"], Reason: "version " + strconv.Quote(meta["version"]) + " is not a version"}
+		return 0, &SchemaError{Journal: journalName, Schema: meta["schema"], Reason: "version " + strconv.Quote(meta["version"]) + " is not a version"}
 	case version > SchemaVersion:
-		return 0, &SchemaError{Schema: meta["schema"], Version: version, Reason: "migrated by a newer version of statecraft"}
+		return 0, &SchemaError{Journal: journalName, Schema: meta["schema"], Version: version, Newer: true, Reason: "migrated by a newer version of statecraft"}
 	}
 	return version, nil
 }

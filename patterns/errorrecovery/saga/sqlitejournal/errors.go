@@ -5,55 +5,31 @@ import (
 	"strconv"
 
 	"github.com/statecraft/statecraft/patterns/errorrecovery/saga"
-	"github.com/statecraft/statecraft/patterns/errorrecovery/saga/internal/journalrow"
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
-// Sentinels matched by *SchemaError with errors.Is.
+// Sentinels matched by *SchemaError with errors.Is. They are
+// package saga's ErrForeignJournal and ErrNewerJournal, which package
+// pgjournal's SchemaError matches too.
 var (
 	// ErrForeign: the database is not a saga journal of this schema.
-	ErrForeign = errors.New("not a statecraft saga journal")
+	ErrForeign = saga.ErrForeignJournal
 	// ErrNewerSchema: the journal was written by a newer version of this
 	// package, whose records this one may misread.
-	ErrNewerSchema = errors.New("saga journal of a newer version")
+	ErrNewerSchema = saga.ErrNewerJournal
 )
 
 // SchemaError reports a database that Open or New refuses: not a SQLite
 // database, one that holds other tables and no journal, a journal of
 // another schema, or one of a newer version. It matches ErrNewerSchema
-// for the last and ErrForeign for the others. Nothing in the database is
-// changed.
-type SchemaError struct {
-	// Path is the file given to Open; empty for New.
-	Path string
-	// Schema and Version are what the database's saga_journal_meta says,
-	// when it has one.
-	Schema  string
-	Version int
-	// Reason says what is wrong.
-	Reason string
-	// Err is the driver's error, when there is one.
-	Err error
-}
+// for the last (Newer) and ErrForeign for the others. Its Journal is
+// "sqlitejournal" and its Path the file given to Open (empty for New).
+// Nothing in the database is changed.
+type SchemaError = saga.SchemaError
 
-// Error names the file and the reason.
-func (e *SchemaError) Error() string {
-	s := "sqlitejournal: "
-	if e.Path != "" {
-		s += strconv.Quote(e.Path) + ": "
-	}
-	return s + journalrow.RefusalText(e.Reason, e.Schema, e.Version, e.Err)
-}
-
-// Unwrap returns the driver's error.
-func (e *SchemaError) Unwrap() error { return e.Err }
-
-// Is matches ErrNewerSchema for a newer version and ErrForeign otherwise.
-func (e *SchemaError) Is(target error) bool {
-	newer := e.Schema == SchemaName && e.Version > SchemaVersion
-	return (target == ErrNewerSchema && newer) || (target == ErrForeign && !newer)
-}
+// journalName is the Journal of the package's *SchemaErrors.
+const journalName = "sqlitejournal"
 
 // ErrPath is matched by *PathError with errors.Is.
 var ErrPath = errors.New("not a journal path")
@@ -119,7 +95,7 @@ func sagaErr(path string, err error) error {
 	case !ok:
 		return err
 	case se.Code()&0xff == sqlite3.SQLITE_NOTADB:
-		return &SchemaError{Path: path, Reason: "not a SQLite database", Err: err}
+		return &SchemaError{Journal: journalName, Path: path, Reason: "not a SQLite database", Err: err}
 	case se.Code()&0xff == sqlite3.SQLITE_CORRUPT:
 		return &CorruptFileError{Path: path, Err: err}
 	}

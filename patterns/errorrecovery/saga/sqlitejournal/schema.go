@@ -61,7 +61,7 @@ func sagaPrepare(ctx context.Context, tx *sql.Tx, path string) error {
 	}
 	if !slices.Contains(tables, "saga_journal_meta") {
 		if len(tables) > 0 {
-			return &SchemaError{Path: path, Reason: "the database holds other tables (" + strings.Join(tables, ", ") + ") and no journal"}
+			return &SchemaError{Journal: journalName, Path: path, Reason: "the database holds other tables (" + strings.Join(tables, ", ") + ") and no journal"}
 		}
 		for _, ddl := range sagaSchema {
 			if _, err := tx.ExecContext(ctx, ddl); err != nil {
@@ -92,11 +92,11 @@ func sagaPrepare(ctx context.Context, tx *sql.Tx, path string) error {
 	version, verr := strconv.Atoi(meta["version"])
 	switch {
 	case meta["schema"] != SchemaName:
-		return &SchemaError{Path: path, Schema: meta["schema"], Reason: "another schema"}
+		return &SchemaError{Journal: journalName, Path: path, Schema: meta["schema"], Reason: "another schema"}
 	case verr != nil || version < 1:
-		return &SchemaError{Path: path, Schema: meta["schema"], Reason: "version " + strconv.Quote(meta["version"]) + " is not a version"}
+		return &SchemaError{Journal: journalName, Path: path, Schema: meta["schema"], Reason: "version " + strconv.Quote(meta["version"]) + " is not a version"}
 	case version > SchemaVersion:
-		return &SchemaError{Path: path, Schema: meta["schema"], Version: version, Reason: "written by a newer version of statecraft"}
+		return &SchemaError{Journal: journalName, Path: path, Schema: meta["schema"], Version: version, Newer: true, Reason: "written by a newer version of statecraft"}
 	}
 	for _, ddl := range sagaSchema {
 		if _, err := tx.ExecContext(ctx, ddl); err != nil {
@@ -111,7 +111,7 @@ func sagaMetaErr(path string, err error) error {
 	if e := sagaErr(path, err); e != err {
 		return e
 	}
-	return &SchemaError{Path: path, Reason: "saga_journal_meta cannot be read", Err: err}
+	return &SchemaError{Journal: journalName, Path: path, Reason: "saga_journal_meta cannot be read", Err: err}
 }
 
 // sagaSetAsideTorn moves the last record written into saga_journal_torn

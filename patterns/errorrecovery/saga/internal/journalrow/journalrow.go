@@ -96,22 +96,3 @@ func (r *Row) Decode() (saga.Record, error) {
 	}
 	return rec, nil
 }
-
-// RefusalText says why a journal refuses a database, as both journals'
-// SchemaError.Error put it after their own prefix: "refused: reason",
-// then the schema and version the database's saga_journal_meta names
-// (when it names one), then the driver's error (when there is one).
-func RefusalText(reason, schema string, version int, err error) string {
-	s := "refused: " + reason
-	if schema != "" {
-		s += " (schema " + strconv.Quote(schema)
-		if version > 0 {
-			s += " version " + strconv.Itoa(version)
-		}
-		s += ")"
-	}
-	if err != nil {
-		s += ": " + err.Error()
-	}
-	return s
-}

@@ -56,20 +56,3 @@ func TestDecodeRefusesABodyThatDisagreesWithItsColumns(t *testing.T) {
 		t.Fatal("Valid after the body changed: want false")
 	}
 }
-
-func TestRefusalTextNamesWhatTheDatabaseSays(t *testing.T) {
-	for _, c := range []struct {
-		reason, schema string
-		version        int
-		err            error
-		want           string
-	}{
-		{"not a SQLite database", "", 0, errors.New("file is not a database"), "refused: not a SQLite database: file is not a database"},
-		{"another schema", "acme", 0, nil, `refused: another schema (schema "acme")`},
-		{"written by a newer version of statecraft", "statecraft.saga-journal", 3, nil, `refused: written by a newer version of statecraft (schema "statecraft.saga-journal" version 3)`},
-	} {
-		if got := RefusalText(c.reason, c.schema, c.version, c.err); got != c.want {
-			t.Errorf("RefusalText = %q, want %q", got, c.want)
-		}
-	}
-}
