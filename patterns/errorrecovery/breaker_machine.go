@@ -58,6 +58,12 @@ const (
 	cbDelayName      = "openTimeout"
 )
 
+// cbSlowRate is the slow-call-rate guard, declared once so that the
+// breaker can recognise it in a definition by identity
+// (cbSuccessSkippable): copies of BreakerDefinitionBuilder's specs carry
+// this very guard, where another guard might carry its name.
+var cbSlowRate = transitions.If(cbGuardSlowRate, cbSlowRateReached)
+
 var breakerDefinition = sync.OnceValue(func() *fsm.Definition[BreakerState, BreakerEvent, *Breaker] {
 	return BreakerDefinitionBuilder().MustBuild()
 })
@@ -104,9 +110,9 @@ func BreakerDefinitionBuilder() *fsm.Builder[BreakerState, BreakerEvent, *Breake
 
 	b.On(BreakerClosed, BreakerFailure, BreakerOpen).When(transitions.If(cbGuardFailures, cbFailuresReached))
 	b.On(BreakerClosed, BreakerFailure, BreakerOpen).When(transitions.If(cbGuardRate, cbRateReached))
-	b.On(BreakerClosed, BreakerFailure, BreakerOpen).When(transitions.If(cbGuardSlowRate, cbSlowRateReached))
+	b.On(BreakerClosed, BreakerFailure, BreakerOpen).When(cbSlowRate)
 	b.Internal(BreakerClosed, BreakerFailure)
-	b.On(BreakerClosed, BreakerSuccess, BreakerOpen).When(transitions.If(cbGuardSlowRate, cbSlowRateReached))
+	b.On(BreakerClosed, BreakerSuccess, BreakerOpen).When(cbSlowRate)
 	b.Internal(BreakerClosed, BreakerSuccess)
 
 	b.AfterFunc(BreakerOpen, cbDelayName, cbOpenTimeout, BreakerHalfOpen)

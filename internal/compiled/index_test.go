@@ -1,11 +1,9 @@
-package fsm
+package compiled
 
 import (
 	"math"
 	"strconv"
 	"testing"
-
-	"github.com/statecraft/statecraft/states"
 )
 
 // idxEvent is an integer-kind event type with a String method, as users
@@ -136,6 +134,20 @@ func TestIndexerChoosesLookupByTypeAndSpread(t *testing.T) {
 		}
 		checkIndexer(t, keys, modeMap, idxKey{}, idxKey{"k", 12}, idxKey{"K", 0})
 	})
+	t.Run("int a thousand, spread", func(t *testing.T) {
+		keys := make([]int, 1000)
+		for i := range keys {
+			keys[i] = i * 3 // spread, still dense enough for a table
+		}
+		checkIndexer(t, keys, modeTable, 1, 3000, -3)
+	})
+	t.Run("string a thousand", func(t *testing.T) {
+		keys := make([]string, 1000)
+		for i := range keys {
+			keys[i] = "s" + strconv.Itoa(i)
+		}
+		checkIndexer(t, keys, modeMap, "s1000", "")
+	})
 	t.Run("bool", func(t *testing.T) {
 		checkIndexer(t, []bool{true}, modeLinear, false)
 	})
@@ -143,99 +155,4 @@ func TestIndexerChoosesLookupByTypeAndSpread(t *testing.T) {
 		checkIndexer(t, []int(nil), modeLinear, 0, 1)
 		checkIndexer(t, []string(nil), modeLinear, "")
 	})
-}
-
-// idxChain builds a machine of n states in a line, 0 --next--> 1 --next-->
-// … --> n-1, with the last final and every state also able to reset to 0.
-func idxChain[S comparable](t *testing.T, ids []S) *Definition[S, idxEvent, struct{}] {
-	t.Helper()
-	b := New[S, idxEvent, struct{}]("chain")
-	for i, id := range ids {
-		kind := states.Normal
-		switch i {
-		case 0:
-			kind = states.Initial
-		case len(ids) - 1:
-			kind = states.Final
-		}
-		b.State(id, kind)
-	}
-	for i := range len(ids) - 1 {
-		b.On(ids[i], 0, ids[i+1])
-		b.On(ids[i], -5, ids[0])
-	}
-	def, err := b.Build()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return def
-}
-
-func TestDefinitionWithThousandStates(t *testing.T) {
-	const n = 1000
-	ints := make([]int, n)
-	strs := make([]string, n)
-	for i := range n {
-		ints[i] = i * 3 // spread, still dense enough for a table
-		strs[i] = "s" + strconv.Itoa(i)
-	}
-
-	t.Run("int states", func(t *testing.T) {
-		def := idxChain(t, ints)
-		if got := modeOf(&def.stateIdx); got != modeTable {
-			t.Errorf("states looked up by %v, want table", got)
-		}
-		if got := modeOf(&def.eventIdx); got != modeTable {
-			t.Errorf("events looked up by %v, want table", got)
-		}
-		idxWalk(t, def, ints)
-		if def.StateIndex(1) != -1 || def.StateIndex(n*3) != -1 {
-			t.Error("a state not declared has an index")
-		}
-	})
-	t.Run("string states", func(t *testing.T) {
-		def := idxChain(t, strs)
-		if got := modeOf(&def.stateIdx); got != modeMap {
-			t.Errorf("states looked up by %v, want map", got)
-		}
-		idxWalk(t, def, strs)
-		if def.StateIndex("s1000") != -1 {
-			t.Error("a state not declared has an index")
-		}
-	})
-}
-
-// idxWalk follows the chain through the driver view, as a driver would.
-func idxWalk[S comparable](t *testing.T, def *Definition[S, idxEvent, struct{}], ids []S) {
-	t.Helper()
-	if def.NumStates() != len(ids) || def.NumEvents() != 2 || def.NumEdges() != 2*(len(ids)-1) {
-		t.Fatalf("NumStates %d, NumEvents %d, NumEdges %d", def.NumStates(), def.NumEvents(), def.NumEdges())
-	}
-	next, reset := def.EventIndex(0), def.EventIndex(-5)
-	if next != 0 || reset != 1 || def.EventIndex(1) != -1 {
-		t.Fatalf("EventIndex(0) = %d, EventIndex(-5) = %d, EventIndex(1) = %d", next, reset, def.EventIndex(1))
-	}
-	if def.EventLabel(reset) != "ev-5" {
-		t.Errorf("EventLabel(reset) = %q, want ev-5 (the event's String)", def.EventLabel(reset))
-	}
-	s := def.InitialIndex()
-	for i, id := range ids {
-		if got := def.StateIndex(id); got != i || s != i {
-			t.Fatalf("step %d: StateIndex(%v) = %d, at %d", i, id, got, s)
-		}
-		if i == len(ids)-1 {
-			if def.StateAt(s).Kind != states.Final || len(def.Candidates(s, next)) != 0 {
-				t.Fatalf("last state %v is not a final with no way out", id)
-			}
-			break
-		}
-		if r := def.Candidates(s, reset); len(r) != 1 || r[0].To != 0 {
-			t.Fatalf("state %v: reset candidates %v", id, r)
-		}
-		c := def.Candidates(s, next)
-		if len(c) != 1 || c[0].From != s || !c[0].Plain {
-			t.Fatalf("state %v: next candidates %v", id, c)
-		}
-		s = c[0].To
-	}
 }
