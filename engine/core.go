@@ -5,7 +5,7 @@ import (
 	"runtime/debug"
 	"time"
 
-	"github.com/statecraft/statecraft/fsm"
+	"github.com/statecraft/statecraft/internal/compiled"
 	"github.com/statecraft/statecraft/states"
 )
 
@@ -35,7 +35,7 @@ type host interface {
 // Run has a single owner. core is also the states.Machine that user code
 // sees.
 type core[S, E comparable, D any] struct {
-	def      *fsm.Definition[S, E, D]
+	m        *compiled.Machine[S, E, D] // the definition's tables (compiled.Of)
 	host     host
 	data     D
 	clock    Clock
@@ -58,17 +58,17 @@ type core[S, E comparable, D any] struct {
 
 var _ states.Machine[int, int, int] = (*core[int, int, int])(nil)
 
-func (c *core[S, E, D]) State() S           { return c.def.StateAt(c.cur).ID }
+func (c *core[S, E, D]) State() S           { return c.m.State(c.cur).ID }
 func (c *core[S, E, D]) Event() (E, bool)   { return c.ev, c.hasEv }
 func (c *core[S, E, D]) Data() *D           { return &c.data }
 func (c *core[S, E, D]) Raise(e E)          { c.queue = append(c.queue, e) }
 func (c *core[S, E, D]) Now() time.Time     { return c.clock.Now() }
-func (c *core[S, E, D]) label(s int) string { return c.def.StateAt(s).Label }
+func (c *core[S, E, D]) label(s int) string { return c.m.State(s).Label }
 
 // ctxErr is ctx's error as the check before a commit sees it: nil for a
 // definition whose steps commit regardless (fsm.Builder.CommitRegardless).
 func (c *core[S, E, D]) ctxErr(ctx context.Context) error {
-	if c.def.CommitsRegardless() {
+	if c.m.CommitRegardless {
 		return nil
 	}
 	return ctx.Err()
@@ -93,11 +93,11 @@ func (c *core[S, E, D]) fire(ctx context.Context, e E) (Result[S], error) {
 func (c *core[S, E, D]) start(ctx context.Context, s int) error {
 	c.cur = s
 	c.steps = 0
-	st := c.def.StateAt(s)
+	st := c.m.State(s)
 	var err error
 	for _, a := range st.Entry {
 		if err = c.call(ctx, a); err != nil {
-			err = &ActionError{Machine: c.def.Name(), Phase: PhaseEntry, State: st.Label, Action: a.Name, Err: err}
+			err = &ActionError{Machine: c.m.Name, Phase: PhaseEntry, State: st.Label, Action: a.Name, Err: err}
 			break
 		}
 	}
@@ -107,7 +107,7 @@ func (c *core[S, E, D]) start(ctx context.Context, s int) error {
 	if err == nil && st.Choose != nil {
 		next, cerr := c.choose(ctx, st.Choose)
 		if cerr != nil {
-			err = &ActionError{Machine: c.def.Name(), Phase: PhaseChoice, State: st.Label, Action: st.ChooseName, Err: cerr}
+			err = &ActionError{Machine: c.m.Name, Phase: PhaseChoice, State: st.Label, Action: st.ChooseName, Err: cerr}
 		} else {
 			_, err = c.event(ctx, next, false)
 		}
@@ -124,7 +124,7 @@ func (c *core[S, E, D]) drain(ctx context.Context) error {
 	for c.qhead < len(c.queue) {
 		if c.steps >= c.maxSteps {
 			c.queue, c.qhead = c.queue[:0], 0
-			return &StepLimitError{Machine: c.def.Name(), State: c.label(c.cur), Limit: c.maxSteps}
+			return &StepLimitError{Machine: c.m.Name, State: c.label(c.cur), Limit: c.maxSteps}
 		}
 		e := c.queue[c.qhead]
 		c.qhead++
@@ -141,10 +141,10 @@ func (c *core[S, E, D]) event(ctx context.Context, e E, raised bool) (Result[S],
 	from := c.cur
 	c.ev, c.hasEv = e, true
 	c.steps++
-	ev := c.def.EventIndex(e)
-	var cands []fsm.Edge[S, E, D]
+	ev := c.m.EventIndex(e)
+	var cands []compiled.Edge[S, E, D]
 	if ev >= 0 {
-		cands = c.def.Candidates(from, ev)
+		cands = c.m.Candidates(from, ev)
 	}
 	var rec *Record
 	if c.obs != nil {
@@ -163,14 +163,14 @@ func (c *core[S, E, D]) event(ctx context.Context, e E, raised bool) (Result[S],
 		}
 		return c.take(ctx, edge, rec)
 	}
-	st := c.def.StateAt(from)
-	err := &UnhandledError{Machine: c.def.Name(), State: st.Label, Event: c.evLabel(e, ev), Guarded: len(cands) > 0, Final: st.Kind == states.Final}
+	st := c.m.State(from)
+	err := &UnhandledError{Machine: c.m.Name, State: st.Label, Event: c.evLabel(e, ev), Guarded: len(cands) > 0, Final: st.Kind == states.Final}
 	return c.fail(rec, Result[S]{From: st.ID, To: st.ID, Transition: -1}, err)
 }
 
 // timer processes the delayed transition at edge slot, whose timer fell due.
 func (c *core[S, E, D]) timer(ctx context.Context, slot int) (Result[S], error) {
-	edge := c.def.Edge(slot)
+	edge := c.m.Edge(slot)
 	var zero E
 	c.ev, c.hasEv = zero, false
 	c.steps++
@@ -181,7 +181,7 @@ func (c *core[S, E, D]) timer(ctx context.Context, slot int) (Result[S], error) 
 	if edge.Guard != nil {
 		held, err := c.guard(edge, rec)
 		if err == nil && !held {
-			err = &UnhandledError{Machine: c.def.Name(), State: c.label(c.cur), Event: edge.Trigger, Guarded: true}
+			err = &UnhandledError{Machine: c.m.Name, State: c.label(c.cur), Event: edge.Trigger, Guarded: true}
 		}
 		if err != nil {
 			id := c.State()
@@ -193,9 +193,9 @@ func (c *core[S, E, D]) timer(ctx context.Context, slot int) (Result[S], error) 
 
 // take runs a chosen transition: actions, exit, context check, commit,
 // entry, timers, then a choice state's function.
-func (c *core[S, E, D]) take(ctx context.Context, edge *fsm.Edge[S, E, D], rec *Record) (Result[S], error) {
+func (c *core[S, E, D]) take(ctx context.Context, edge *compiled.Edge[S, E, D], rec *Record) (Result[S], error) {
 	from := edge.From
-	src := c.def.StateAt(from)
+	src := c.m.State(from)
 	res := Result[S]{From: src.ID, To: src.ID, Transition: -1}
 	mark := len(c.queue)
 	for _, a := range edge.Actions {
@@ -216,12 +216,12 @@ func (c *core[S, E, D]) take(ctx context.Context, edge *fsm.Edge[S, E, D], rec *
 	}
 	if err := c.ctxErr(ctx); err != nil {
 		c.queue = c.queue[:mark]
-		return c.fail(rec, res, &NotTransitionedError{Machine: c.def.Name(), State: src.Label, Event: c.edgeLabel(edge), Err: err})
+		return c.fail(rec, res, &NotTransitionedError{Machine: c.m.Name, State: src.Label, Event: c.edgeLabel(edge), Err: err})
 	}
 	to := edge.To
 	c.cur = to
 	c.host.commit(from, to)
-	dst := c.def.StateAt(to)
+	dst := c.m.State(to)
 	res.To, res.Transition = dst.ID, edge.Decl
 	var entryErr error
 	for _, a := range dst.Entry {
@@ -253,7 +253,7 @@ func (c *core[S, E, D]) take(ctx context.Context, edge *fsm.Edge[S, E, D], rec *
 	}
 	c.done(rec, res, nil)
 	if c.steps >= c.maxSteps {
-		return res, &StepLimitError{Machine: c.def.Name(), State: dst.Label, Limit: c.maxSteps}
+		return res, &StepLimitError{Machine: c.m.Name, State: dst.Label, Limit: c.maxSteps}
 	}
 	chained, err := c.event(ctx, next, false)
 	res.To = chained.To
@@ -266,13 +266,13 @@ func (c *core[S, E, D]) take(ctx context.Context, edge *fsm.Edge[S, E, D], rec *
 // its own entry actions is not routed anywhere else. It reports whether it
 // moved.
 func (c *core[S, E, D]) toErrorState(ctx context.Context, from int) bool {
-	e := c.def.ErrorStateIndex()
+	e := c.m.ErrorState
 	if e < 0 || e == from {
 		return false
 	}
 	c.cur = e
 	c.host.commit(from, e)
-	st := c.def.StateAt(e)
+	st := c.m.State(e)
 	for _, a := range st.Entry {
 		if c.call(ctx, a) != nil {
 			break
@@ -300,7 +300,7 @@ func (c *core[S, E, D]) done(rec *Record, res Result[S], err error) (Result[S], 
 // record starts an observer record; only called when an observer is set.
 func (c *core[S, E, D]) record(from int, event string, delayed, raised bool) *Record {
 	c.records = append(c.records, Record{
-		Machine: c.def.Name(), Time: c.clock.Now(), From: c.label(from),
+		Machine: c.m.Name, Time: c.clock.Now(), From: c.label(from),
 		Event: event, Delayed: delayed, Raised: raised, Transition: -1,
 	})
 	return &c.records[len(c.records)-1]
@@ -317,19 +317,19 @@ func (c *core[S, E, D]) flush() {
 
 func (c *core[S, E, D]) evLabel(e E, ev int) string {
 	if ev >= 0 {
-		return c.def.EventLabel(ev)
+		return c.m.EventLabels[ev]
 	}
 	return labelOf(e)
 }
 
-func (c *core[S, E, D]) edgeLabel(edge *fsm.Edge[S, E, D]) string { return edge.Trigger }
+func (c *core[S, E, D]) edgeLabel(edge *compiled.Edge[S, E, D]) string { return edge.Trigger }
 
-func (c *core[S, E, D]) actionErr(p Phase, state int, edge *fsm.Edge[S, E, D], name string, err error) error {
-	return &ActionError{Machine: c.def.Name(), Phase: p, State: c.label(state), Event: c.edgeLabel(edge), Action: name, Err: err}
+func (c *core[S, E, D]) actionErr(p Phase, state int, edge *compiled.Edge[S, E, D], name string, err error) error {
+	return &ActionError{Machine: c.m.Name, Phase: p, State: c.label(state), Event: c.edgeLabel(edge), Action: name, Err: err}
 }
 
 // guard evaluates a guard, turning a panic into an *ActionError.
-func (c *core[S, E, D]) guard(edge *fsm.Edge[S, E, D], rec *Record) (held bool, err error) {
+func (c *core[S, E, D]) guard(edge *compiled.Edge[S, E, D], rec *Record) (held bool, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = c.actionErr(PhaseGuard, edge.From, edge, edge.GuardName, &PanicError{Value: r, Stack: debug.Stack()})
@@ -363,7 +363,7 @@ func (c *core[S, E, D]) choose(ctx context.Context, fn states.ChoiceFunc[S, E, D
 }
 
 // delay computes the delay of a delayed transition as its state is entered.
-func (c *core[S, E, D]) delay(edge *fsm.Edge[S, E, D]) time.Duration {
+func (c *core[S, E, D]) delay(edge *compiled.Edge[S, E, D]) time.Duration {
 	d := edge.After
 	if edge.AfterFn != nil {
 		d = edge.AfterFn(c)

@@ -60,7 +60,9 @@
 // States and events are interned when a definition is built, so firing
 // reads tables indexed by small integers, never maps keyed by the user's
 // types (integer-kind events need no hashing at all). A transition that
-// runs no user code and touches no timer (fsm.Edge.Plain) commits on an
-// Instance with a single compare-and-swap of the state word and no lock;
-// every other step takes the mutex. docs/performance.md has the figures.
+// runs no user code and touches no timer (no guard, no actions, no exit
+// actions or timers on its source, no entry actions, choice function or
+// timers on its target) commits on an Instance with a single
+// compare-and-swap of the state word and no lock; every other step takes
+// the mutex. docs/performance.md has the figures.
 package engine

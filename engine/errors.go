@@ -3,7 +3,8 @@ package engine
 import (
 	"errors"
 	"fmt"
-	"strconv"
+
+	"github.com/statecraft/statecraft/internal/enum"
 )
 
 // Sentinels the driver's typed errors match with errors.Is.
@@ -36,15 +37,10 @@ const (
 	PhaseChoice                  // a choice state's function failed (the choice state is committed)
 )
 
-var phaseNames = [...]string{"", "guard", "action", "exit", "entry", "choice"}
+var phaseNames = []string{"", "guard", "action", "exit", "entry", "choice"}
 
 // String returns the phase's lower-case name.
-func (p Phase) String() string {
-	if int(p) < len(phaseNames) && p > 0 {
-		return phaseNames[p]
-	}
-	return "Phase(" + strconv.Itoa(int(p)) + ")"
-}
+func (p Phase) String() string { return enum.String(phaseNames, p, "Phase") }
 
 // UnhandledError reports an event that no transition took.
 type UnhandledError struct {

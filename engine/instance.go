@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/statecraft/statecraft/fsm"
+	"github.com/statecraft/statecraft/internal/compiled"
 )
 
 // Instance runs a definition as a shared, long-lived machine, such as a
@@ -20,7 +21,7 @@ import (
 // lock.
 type Instance[S, E comparable, D any] struct {
 	// word holds the current state index (bits 0-30), the locked bit (31)
-	// and the generation (bits 32-63). A plain transition (fsm.Edge.Plain)
+	// and the generation (bits 32-63). A plain transition (compiled.Edge.Plain)
 	// commits by one compare-and-swap of the word while the locked bit is
 	// clear; every other access sets the bit while it holds mu, so the two
 	// paths exclude each other. State and Generation read it with no lock.
@@ -34,7 +35,8 @@ type Instance[S, E comparable, D any] struct {
 	armed  []armedTimer
 	closed bool
 
-	cfgCodec Codec // set at construction, read-only after
+	cfgCodec Codec                    // set at construction, read-only after
+	def      *fsm.Definition[S, E, D] // likewise; core reads its tables
 
 	obsMu sync.Mutex // held while records are delivered, so they arrive in order
 }
@@ -57,12 +59,13 @@ type armedTimer struct {
 // committed, as for any entry error).
 func NewInstance[S, E comparable, D any](def *fsm.Definition[S, E, D], data D, opts ...Option) (*Instance[S, E, D], error) {
 	cfg := newConfig(opts)
-	i := &Instance[S, E, D]{cfgCodec: cfg.codec}
-	i.core = core[S, E, D]{def: def, host: (*instanceHost[S, E, D])(i), data: data,
+	m := compiled.Of[S, E, D](def)
+	i := &Instance[S, E, D]{cfgCodec: cfg.codec, def: def}
+	i.core = core[S, E, D]{m: m, host: (*instanceHost[S, E, D])(i), data: data,
 		clock: cfg.clock, obs: cfg.observer(), maxSteps: cfg.maxSteps}
-	i.word.Store(uint64(def.InitialIndex()))
+	i.word.Store(uint64(m.Initial))
 	i.lock()
-	err := i.core.start(context.Background(), def.InitialIndex())
+	err := i.core.start(context.Background(), m.Initial)
 	return i, i.unlock(err)
 }
 
@@ -94,12 +97,12 @@ func NewInstance[S, E comparable, D any](def *fsm.Definition[S, E, D], data D, o
 // observers (use states.Machine.Raise); that deadlocks.
 func (i *Instance[S, E, D]) Fire(ctx context.Context, e E) (Result[S], error) {
 	c := &i.core
-	if ev := c.def.EventIndex(e); ev >= 0 && c.obs == nil {
+	if ev := c.m.EventIndex(e); ev >= 0 && c.obs == nil {
 		w := i.word.Load()
 		if w&lockedBit == 0 {
-			if edge := c.def.PlainEdge(int(uint32(w)), ev); edge != nil && c.ctxErr(ctx) == nil &&
+			if edge := c.m.PlainEdge(int(uint32(w)), ev); edge != nil && c.ctxErr(ctx) == nil &&
 				i.word.CompareAndSwap(w, (w>>32+1)<<32|uint64(edge.To)) {
-				return Result[S]{From: c.def.ID(edge.From), To: c.def.ID(edge.To), Transition: edge.Decl}, nil
+				return Result[S]{From: c.m.ID(edge.From), To: c.m.ID(edge.To), Transition: edge.Decl}, nil
 			}
 		}
 	}
@@ -157,7 +160,7 @@ func (i *Instance[S, E, D]) unlock(err error) error {
 
 // State reports the current state. It takes no lock.
 func (i *Instance[S, E, D]) State() S {
-	return i.core.def.ID(int(uint32(i.word.Load()) & stateMask))
+	return i.core.m.ID(int(uint32(i.word.Load()) & stateMask))
 }
 
 // Generation reports how many external transitions the Instance has taken,
@@ -169,11 +172,11 @@ func (i *Instance[S, E, D]) Generation() uint32 { return uint32(i.word.Load() >>
 // in one atomic load.
 func (i *Instance[S, E, D]) StateGeneration() (S, uint32) {
 	w := i.word.Load()
-	return i.core.def.ID(int(uint32(w) & stateMask)), uint32(w >> 32)
+	return i.core.m.ID(int(uint32(w) & stateMask)), uint32(w >> 32)
 }
 
 // Definition returns the definition the Instance runs.
-func (i *Instance[S, E, D]) Definition() *fsm.Definition[S, E, D] { return i.core.def }
+func (i *Instance[S, E, D]) Definition() *fsm.Definition[S, E, D] { return i.def }
 
 // Do calls fn with the Instance's data under its lock, so fn sees and may
 // change the data without racing with transitions. fn must not call Fire.
@@ -219,8 +222,8 @@ func (i *Instance[S, E, D]) arm(s int) {
 	c := &i.core
 	now := c.clock.Now()
 	epoch := i.epoch
-	for _, slot := range c.def.StateAt(s).Delayed {
-		d := c.delay(c.def.Edge(int(slot)))
+	for _, slot := range c.m.State(s).Delayed {
+		d := c.delay(c.m.Edge(int(slot)))
 		i.armAt(int(slot), now.Add(d), epoch)
 	}
 }

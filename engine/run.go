@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/statecraft/statecraft/fsm"
+	"github.com/statecraft/statecraft/internal/compiled"
 	"github.com/statecraft/statecraft/states"
 )
 
@@ -17,6 +18,7 @@ import (
 // A Runner is safe for concurrent use; each Run it starts is not.
 type Runner[S, E comparable, D any] struct {
 	def  *fsm.Definition[S, E, D]
+	m    *compiled.Machine[S, E, D] // def's tables
 	cfg  config
 	obs  Observer
 	pool sync.Pool // of *runState; holds no channels or timers
@@ -24,7 +26,7 @@ type Runner[S, E comparable, D any] struct {
 
 // NewRunner returns a Runner of def.
 func NewRunner[S, E comparable, D any](def *fsm.Definition[S, E, D], opts ...Option) *Runner[S, E, D] {
-	r := &Runner[S, E, D]{def: def, cfg: newConfig(opts)}
+	r := &Runner[S, E, D]{def: def, m: compiled.Of[S, E, D](def), cfg: newConfig(opts)}
 	r.obs = r.cfg.observer()
 	return r
 }
@@ -62,12 +64,12 @@ func (r *Runner[S, E, D]) Start(ctx context.Context, data D) (Run[S, E, D], erro
 	s, _ := r.pool.Get().(*runState[S, E, D])
 	if s == nil {
 		s = &runState[S, E, D]{runner: r}
-		s.core = core[S, E, D]{def: r.def, host: (*runHost[S, E, D])(s), clock: r.cfg.clock, obs: r.obs, maxSteps: r.cfg.maxSteps}
+		s.core = core[S, E, D]{m: r.m, host: (*runHost[S, E, D])(s), clock: r.cfg.clock, obs: r.obs, maxSteps: r.cfg.maxSteps}
 	}
 	c := &s.core
 	c.data = data
-	c.cur = r.def.InitialIndex()
-	st := r.def.StateAt(c.cur)
+	c.cur = r.m.Initial
+	st := r.m.State(c.cur)
 	if len(st.Entry) == 0 && len(st.Delayed) == 0 && st.Choose == nil {
 		return Run[S, E, D]{s}, nil
 	}
@@ -81,10 +83,10 @@ func (r *Runner[S, E, D]) Start(ctx context.Context, data D) (Run[S, E, D], erro
 // returns an *UnhandledError that also matches ErrFinished.
 func (r Run[S, E, D]) Fire(ctx context.Context, e E) (Result[S], error) {
 	c := &r.s.core
-	if ev := c.def.EventIndex(e); ev >= 0 && c.obs == nil {
-		if edge := c.def.PlainEdge(c.cur, ev); edge != nil && c.ctxErr(ctx) == nil {
+	if ev := c.m.EventIndex(e); ev >= 0 && c.obs == nil {
+		if edge := c.m.PlainEdge(c.cur, ev); edge != nil && c.ctxErr(ctx) == nil {
 			c.cur = edge.To
-			return Result[S]{From: c.def.ID(edge.From), To: c.def.ID(edge.To), Transition: edge.Decl}, nil
+			return Result[S]{From: c.m.ID(edge.From), To: c.m.ID(edge.To), Transition: edge.Decl}, nil
 		}
 	}
 	return r.fire(ctx, e)
@@ -107,11 +109,11 @@ func (r Run[S, E, D]) fire(ctx context.Context, e E) (Result[S], error) {
 	// else goes to the general stepping core. The loop is bounded by the
 	// step limit.
 	for c.steps < c.maxSteps {
-		ev := c.def.EventIndex(e)
+		ev := c.m.EventIndex(e)
 		if ev < 0 {
 			break
 		}
-		edge := c.def.BareEdge(c.cur, ev)
+		edge := c.m.BareEdge(c.cur, ev)
 		if edge == nil || c.ctxErr(ctx) != nil {
 			break
 		}
@@ -121,7 +123,7 @@ func (r Run[S, E, D]) fire(ctx context.Context, e E) (Result[S], error) {
 		if first {
 			res.Transition, first = edge.Decl, false
 		}
-		dst := c.def.StateAt(edge.To)
+		dst := c.m.State(edge.To)
 		if dst.Choose == nil {
 			res.To = dst.ID
 			return res, nil
@@ -131,7 +133,7 @@ func (r Run[S, E, D]) fire(ctx context.Context, e E) (Result[S], error) {
 		if err != nil {
 			c.toErrorState(ctx, edge.To)
 			res.To = c.State()
-			return res, &ActionError{Machine: c.def.Name(), Phase: PhaseChoice, State: dst.Label, Event: edge.Trigger, Action: dst.ChooseName, Err: err}
+			return res, &ActionError{Machine: c.m.Name, Phase: PhaseChoice, State: dst.Label, Event: edge.Trigger, Action: dst.ChooseName, Err: err}
 		}
 		if c.qhead < len(c.queue) {
 			// The choice raised events: let the core process them in order.
@@ -147,7 +149,7 @@ func (r Run[S, E, D]) fire(ctx context.Context, e E) (Result[S], error) {
 	var chained Result[S]
 	var err error
 	if c.steps >= c.maxSteps {
-		err = &StepLimitError{Machine: c.def.Name(), State: c.label(c.cur), Limit: c.maxSteps}
+		err = &StepLimitError{Machine: c.m.Name, State: c.label(c.cur), Limit: c.maxSteps}
 		chained.To = c.State()
 	} else {
 		chained, err = c.event(ctx, e, false)
@@ -184,12 +186,12 @@ func (r Run[S, E, D]) Wait(ctx context.Context) error {
 		p := s.pending[k]
 		if !p.at.IsZero() {
 			if err := SleepUntil(c.clock, ctx, p.at); err != nil {
-				return &NotTransitionedError{Machine: c.def.Name(), State: c.label(c.cur), Event: c.def.Edge(p.slot).Trigger, Err: err}
+				return &NotTransitionedError{Machine: c.m.Name, State: c.label(c.cur), Event: c.m.Edge(p.slot).Trigger, Err: err}
 			}
 		}
 		if err := c.ctxErr(ctx); err != nil {
 			// Leave the timer pending, as when ctx ends during the sleep.
-			return &NotTransitionedError{Machine: c.def.Name(), State: c.label(c.cur), Event: c.def.Edge(p.slot).Trigger, Err: err}
+			return &NotTransitionedError{Machine: c.m.Name, State: c.label(c.cur), Event: c.m.Edge(p.slot).Trigger, Err: err}
 		}
 		s.pending = append(s.pending[:k], s.pending[k+1:]...)
 		c.steps = 0
@@ -213,7 +215,7 @@ func (r Run[S, E, D]) State() S { return r.s.core.State() }
 
 // Done reports whether the run is in a final state.
 func (r Run[S, E, D]) Done() bool {
-	return r.s.core.def.StateAt(r.s.core.cur).Kind == states.Final
+	return r.s.core.m.State(r.s.core.cur).Kind == states.Final
 }
 
 // Data returns the run's data. The pointer is valid until Release.
@@ -243,9 +245,9 @@ func (s *runState[S, E, D]) flush() {
 func (s *runState[S, E, D]) arm(st int) {
 	c := &s.core
 	var now time.Time
-	for _, slot := range c.def.StateAt(st).Delayed {
+	for _, slot := range c.m.State(st).Delayed {
 		p := pendingTimer{slot: int(slot)}
-		if d := c.delay(c.def.Edge(int(slot))); d > 0 {
+		if d := c.delay(c.m.Edge(int(slot))); d > 0 {
 			if now.IsZero() {
 				now = c.clock.Now()
 			}

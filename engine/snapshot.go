@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/statecraft/statecraft/fsm"
+	"github.com/statecraft/statecraft/internal/compiled"
 )
 
 // SnapshotVersion is the format version written into snapshots. Restore
@@ -164,15 +165,15 @@ func (i *Instance[S, E, D]) Snapshot() (*Snapshot, error) {
 	c := &i.core
 	data, err := i.codec().Marshal(c.data)
 	if err != nil {
-		return nil, fmt.Errorf("engine: snapshot of %s: encoding data: %w", c.def.Name(), err)
+		return nil, fmt.Errorf("engine: snapshot of %s: encoding data: %w", c.m.Name, err)
 	}
 	s := &Snapshot{
-		Version: SnapshotVersion, Machine: c.def.Name(),
-		Fingerprint: strconv.FormatUint(c.def.Fingerprint(), 16),
+		Version: SnapshotVersion, Machine: c.m.Name,
+		Fingerprint: strconv.FormatUint(i.def.Fingerprint(), 16),
 		State:       c.label(c.cur), Generation: uint32(i.word.Load() >> 32), Data: data,
 	}
 	for _, a := range i.armed {
-		s.Timers = append(s.Timers, SnapshotTimer{Transition: c.def.Edge(a.slot).Decl, Deadline: a.deadline})
+		s.Timers = append(s.Timers, SnapshotTimer{Transition: c.m.Edge(a.slot).Decl, Deadline: a.deadline})
 	}
 	sort.SliceStable(s.Timers, func(a, b int) bool { return s.Timers[a].Deadline.Before(s.Timers[b].Deadline) })
 	return s, nil
@@ -198,9 +199,10 @@ func Restore[S, E comparable, D any](def *fsm.Definition[S, E, D], s *Snapshot, 
 	if s.Machine != def.Name() || s.Fingerprint != strconv.FormatUint(def.Fingerprint(), 16) {
 		return nil, &SnapshotError{Err: ErrSnapshotMismatch, Detail: fmt.Sprintf("snapshot of %s (%s), definition %q (%x)", quoteInput(s.Machine), quoteInput(s.Fingerprint), def.Name(), def.Fingerprint())}
 	}
+	m := compiled.Of[S, E, D](def)
 	cur := -1
-	for k := range def.NumStates() {
-		if def.StateAt(k).Label == s.State {
+	for k := range m.States {
+		if m.States[k].Label == s.State {
 			cur = k
 			break
 		}
@@ -210,10 +212,10 @@ func Restore[S, E comparable, D any](def *fsm.Definition[S, E, D], s *Snapshot, 
 	}
 	timers := append([]SnapshotTimer(nil), s.Timers...)
 	for _, t := range timers {
-		if t.Transition < 0 || t.Transition >= def.NumEdges() {
+		if t.Transition < 0 || t.Transition >= len(m.Edges) {
 			return nil, &SnapshotError{Err: ErrSnapshotTimer, Detail: "transition " + strconv.Itoa(t.Transition)}
 		}
-		if e := def.DeclEdge(t.Transition); e.Event >= 0 || e.From != cur {
+		if e := m.DeclEdge(t.Transition); e.Event >= 0 || e.From != cur {
 			return nil, &SnapshotError{Err: ErrSnapshotTimer, Detail: "transition " + strconv.Itoa(t.Transition) + " is not a delayed transition out of " + quoteInput(s.State)}
 		}
 	}
@@ -222,8 +224,8 @@ func Restore[S, E comparable, D any](def *fsm.Definition[S, E, D], s *Snapshot, 
 	if err := cfg.codec.Unmarshal(s.Data, &data); err != nil {
 		return nil, &SnapshotError{Err: ErrSnapshotData, Cause: err}
 	}
-	i := &Instance[S, E, D]{cfgCodec: cfg.codec}
-	i.core = core[S, E, D]{def: def, host: (*instanceHost[S, E, D])(i), data: data,
+	i := &Instance[S, E, D]{cfgCodec: cfg.codec, def: def}
+	i.core = core[S, E, D]{m: m, host: (*instanceHost[S, E, D])(i), data: data,
 		clock: cfg.clock, obs: cfg.observer(), maxSteps: cfg.maxSteps, cur: cur}
 	i.word.Store(uint64(s.Generation)<<32 | uint64(cur))
 	i.lock()
@@ -231,7 +233,7 @@ func Restore[S, E comparable, D any](def *fsm.Definition[S, E, D], s *Snapshot, 
 	now := cfg.clock.Now()
 	var due []int
 	for _, t := range timers {
-		slot := def.Slot(t.Transition)
+		slot := m.Slot(t.Transition)
 		if t.Deadline.After(now) {
 			i.armAt(slot, t.Deadline, i.epoch)
 		} else {

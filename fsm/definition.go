@@ -3,10 +3,9 @@ package fsm
 import (
 	"fmt"
 	"hash/fnv"
-	"sort"
 	"strconv"
-	"time"
 
+	"github.com/statecraft/statecraft/internal/compiled"
 	"github.com/statecraft/statecraft/states"
 	"github.com/statecraft/statecraft/transitions"
 )
@@ -18,85 +17,31 @@ import (
 // A Definition is immutable and safe for concurrent use; many running
 // machines (package engine) may share one.
 type Definition[S, E comparable, D any] struct {
-	name       string
+	// m holds the tables the drivers read. Package engine reaches it
+	// through compiled.Of (see machineOf), not through a method.
+	m          compiled.Machine[S, E, D]
 	stateSpecs []states.Spec[S, E, D]
 	transSpecs []transitions.Spec[S, E, D]
-
-	states   []StateInfo[S, E, D]
-	events   []E
-	evLabels []string
-	stateIdx indexer[S]
-	eventIdx indexer[E]
-
-	// edges holds event transitions grouped by (from, event) in declaration
-	// order, followed by delayed transitions; spans indexes the groups.
-	edges []Edge[S, E, D]
-	spans []span
-	// plain[s*NumEvents+e] is the slot of the transition (s, e) takes when
-	// that is a Plain one (then it is the only candidate), else -1; bare
-	// likewise for Bare ones (a superset).
-	plain    []int32
-	bare     []int32
-	ids      []S // ids[i] == states[i].ID, compact for hot reads
-	byDecl   []int32
-	initial  int
-	errState int // -1 when none is declared
-	// commitRegardless: see Builder.CommitRegardless.
-	commitRegardless bool
 
 	warnings    []*ValidationError
 	fingerprint uint64
 }
 
-type span struct{ start, n int32 }
+// The door to the tables. A Definition's compiled.Machine is engine
+// plumbing, so it has no exported method: package compiled asks machineOf
+// for it, and machineOf reaches it through an unexported method that only
+// *Definition has. Go has no generic function values, hence the any on
+// both sides; compiled.Of asserts the result back to its typed pointer.
 
-// StateInfo is a state as a driver sees it, at its interned index.
-type StateInfo[S, E comparable, D any] struct {
-	ID    S
-	Label string
-	Kind  states.Kind
-	Entry []states.Action[S, E, D]
-	Exit  []states.Action[S, E, D]
-	// Choose is the choice function of a Choice state, nil otherwise.
-	Choose     states.ChoiceFunc[S, E, D]
-	ChooseName string
-	// Delayed lists the edge indices (see Definition.Edge) of the delayed
-	// transitions armed when the state is entered.
-	Delayed []int32
-}
+func init() { compiled.Register(machineOf) }
 
-// Edge is a transition as a driver sees it: source, target and event by
-// interned index, the guard compiled to one function.
-type Edge[S, E comparable, D any] struct {
-	// Decl is the transition's index in declaration order, as Transitions
-	// lists it and as traces and diagram overlays refer to it.
-	Decl int
-	// From and To are interned state indices.
-	From, To int
-	// Event is the interned event index, or -1 for a delayed transition.
-	Event int
-	// Trigger is the event's label, or "after d" for a delayed transition.
-	Trigger string
-	// Guard is the compiled guard, nil when the transition is unguarded.
-	Guard     transitions.GuardFunc[S, E, D]
-	GuardName string
-	Actions   []states.Action[S, E, D]
-	Internal  bool
-	// After and AfterFn give a delayed transition's delay.
-	After   time.Duration
-	AfterFn transitions.DelayFunc[S, E, D]
-	// Plain reports that taking the transition runs no user code and
-	// touches no timer: no guard, no actions, no exit actions or delayed
-	// transitions on the source, no entry actions, choice function or
-	// delayed transitions on the target. Drivers take such a transition on a
-	// fast path with no panic recovery (Instance: with one atomic
-	// compare-and-swap and no lock).
-	Plain bool
-	// Bare reports a transition that is Plain but for its target being a
-	// choice state: the target's choice function is the only user code it
-	// runs. A single-owner driver takes such a transition on a fast path.
-	Bare bool
-}
+// machineOf returns the *compiled.Machine[S, E, D] of def, a
+// *Definition[S, E, D].
+func machineOf(def any) any { return def.(hasMachine).machine() }
+
+type hasMachine interface{ machine() any }
+
+func (d *Definition[S, E, D]) machine() any { return &d.m }
 
 // Build checks the collected specs and returns the Definition, or a
 // *BuildError listing every defect found: no initial state or more than
@@ -106,7 +51,10 @@ type Edge[S, E comparable, D any] struct {
 // the last for its state and event, misplaced choice functions, internal
 // transitions that change state, and negative delays.
 func (b *Builder[S, E, D]) Build() (*Definition[S, E, D], error) {
-	d := &Definition[S, E, D]{name: b.name, initial: -1, errState: -1, commitRegardless: b.commitRegardless}
+	d := &Definition[S, E, D]{m: compiled.Machine[S, E, D]{
+		Name: b.name, Initial: -1, ErrorState: -1, CommitRegardless: b.commitRegardless,
+	}}
+	m := &d.m
 	var problems []*ValidationError
 	bad := func(err error, state, event, detail string) {
 		problems = append(problems, &ValidationError{Err: err, State: state, Event: event, Detail: detail})
@@ -115,7 +63,6 @@ func (b *Builder[S, E, D]) Build() (*Definition[S, E, D], error) {
 	// States: unique IDs and labels, one initial, choice functions.
 	seen := make(map[S]int, len(b.states))
 	labels := make(map[string]S, len(b.states))
-	var ids []S
 	for _, sp := range b.states {
 		label := sp.Label
 		if label == "" {
@@ -129,8 +76,7 @@ func (b *Builder[S, E, D]) Build() (*Definition[S, E, D], error) {
 			bad(ErrDuplicateLabel, label, "", fmt.Sprintf("states %#v and %#v", other, sp.ID))
 		}
 		labels[label] = sp.ID
-		seen[sp.ID] = len(ids)
-		ids = append(ids, sp.ID)
+		seen[sp.ID] = len(m.States)
 		switch {
 		case sp.Kind > states.Choice:
 			bad(ErrChoice, label, "", "unknown kind "+sp.Kind.String())
@@ -139,10 +85,10 @@ func (b *Builder[S, E, D]) Build() (*Definition[S, E, D], error) {
 		case sp.Kind != states.Choice && sp.Choose.Fn != nil:
 			bad(ErrChoice, label, "", "a "+sp.Kind.String()+" state cannot have a choice function")
 		case sp.Kind == states.Initial:
-			if d.initial >= 0 {
-				bad(ErrMultipleInitial, label, "", "also "+d.states[d.initial].Label)
+			if m.Initial >= 0 {
+				bad(ErrMultipleInitial, label, "", "also "+m.States[m.Initial].Label)
 			} else {
-				d.initial = len(d.states)
+				m.Initial = len(m.States)
 			}
 		}
 		for _, a := range append(append([]states.Action[S, E, D](nil), sp.Entry...), sp.Exit...) {
@@ -151,16 +97,15 @@ func (b *Builder[S, E, D]) Build() (*Definition[S, E, D], error) {
 			}
 		}
 		d.stateSpecs = append(d.stateSpecs, *sp)
-		d.states = append(d.states, StateInfo[S, E, D]{
+		m.States = append(m.States, compiled.State[S, E, D]{
 			ID: sp.ID, Label: label, Kind: sp.Kind,
 			Entry: sp.Entry, Exit: sp.Exit,
 			Choose: sp.Choose.Fn, ChooseName: sp.Choose.Name,
 		})
 	}
-	if d.initial < 0 {
+	if m.Initial < 0 {
 		bad(ErrNoInitial, "", "", "declare one state with kind states.Initial")
 	}
-	d.stateIdx = newIndexer(ids)
 
 	// Transitions: known states, well-formed guards and actions, guard order.
 	evSeen := make(map[E]int)
@@ -175,7 +120,7 @@ func (b *Builder[S, E, D]) Build() (*Definition[S, E, D], error) {
 		evLabel := d.eventLabel(t)
 		stLabel := fmt.Sprint(t.From)
 		if fok {
-			stLabel = d.states[from].Label
+			stLabel = m.States[from].Label
 		}
 		if !fok {
 			bad(ErrUnknownState, stLabel, evLabel, "source is not declared")
@@ -205,7 +150,7 @@ func (b *Builder[S, E, D]) Build() (*Definition[S, E, D], error) {
 		if t.Delayed && t.AfterFn != nil && t.AfterName == "" {
 			bad(ErrBadDelay, stLabel, evLabel, "delay function has no name")
 		}
-		if fok && d.states[from].Kind == states.Final {
+		if fok && m.States[from].Kind == states.Final {
 			bad(ErrFinalHasTransition, stLabel, evLabel, "")
 		}
 		if !fok || !tok {
@@ -217,10 +162,10 @@ func (b *Builder[S, E, D]) Build() (*Definition[S, E, D], error) {
 		}
 		ev, ok := evSeen[t.Event]
 		if !ok {
-			ev = len(d.events)
+			ev = len(m.Events)
 			evSeen[t.Event] = ev
-			d.events = append(d.events, t.Event)
-			d.evLabels = append(d.evLabels, fmt.Sprint(t.Event))
+			m.Events = append(m.Events, t.Event)
+			m.EventLabels = append(m.EventLabels, fmt.Sprint(t.Event))
 		}
 		k := key{from, ev}
 		if groups[k] == nil {
@@ -232,30 +177,29 @@ func (b *Builder[S, E, D]) Build() (*Definition[S, E, D], error) {
 		g := groups[k]
 		for j, i := range g {
 			if b.trans[i].Guard.IsZero() && j != len(g)-1 {
-				bad(ErrGuardOrder, d.states[k.from].Label, d.evLabels[k.event],
+				bad(ErrGuardOrder, m.States[k.from].Label, m.EventLabels[k.event],
 					fmt.Sprintf("transition %d is unguarded but %d more follow it", i, len(g)-1-j))
 				break
 			}
 		}
 	}
-	d.eventIdx = newIndexer(d.events)
 
 	// Graph checks: reachability from the initial state, a way out of every
 	// non-final state.
-	out := make([][]int, len(d.states))
+	out := make([][]int, len(m.States))
 	for i, t := range b.trans {
 		if known[i] {
 			f := seen[t.From]
 			out[f] = append(out[f], seen[t.To])
 		}
 	}
-	if d.initial >= 0 {
-		reached := make([]bool, len(d.states))
-		reached[d.initial] = true
-		queue := []int{d.initial}
+	if m.Initial >= 0 {
+		reached := make([]bool, len(m.States))
+		reached[m.Initial] = true
+		queue := []int{m.Initial}
 		if b.errorState != nil {
 			if e, ok := seen[*b.errorState]; ok {
-				d.errState = e
+				m.ErrorState = e
 				reached[e] = true
 				queue = append(queue, e)
 			} else {
@@ -276,7 +220,7 @@ func (b *Builder[S, E, D]) Build() (*Definition[S, E, D], error) {
 			if r {
 				continue
 			}
-			p := &ValidationError{Err: ErrUnreachable, State: d.states[i].Label}
+			p := &ValidationError{Err: ErrUnreachable, State: m.States[i].Label}
 			if b.allowUnreachable {
 				d.warnings = append(d.warnings, p)
 			} else {
@@ -284,7 +228,7 @@ func (b *Builder[S, E, D]) Build() (*Definition[S, E, D], error) {
 			}
 		}
 	}
-	for i, st := range d.states {
+	for i, st := range m.States {
 		if st.Kind != states.Final && len(out[i]) == 0 {
 			bad(ErrDeadEnd, st.Label, "", "declare a transition out of it or make it final")
 		}
@@ -293,99 +237,16 @@ func (b *Builder[S, E, D]) Build() (*Definition[S, E, D], error) {
 		return nil, &BuildError{Machine: b.name, Problems: problems}
 	}
 
-	d.layout(b.trans, seen, evSeen)
+	m.Layout(b.trans)
 	d.fingerprint = d.computeFingerprint()
 	return d, nil
 }
 
 func (d *Definition[S, E, D]) eventLabel(t *transitions.Spec[S, E, D]) string {
 	if t.Delayed {
-		return delayLabel(t.After, t.AfterFn != nil, t.AfterName)
+		return compiled.DelayLabel(t.After, t.AfterFn != nil, t.AfterName)
 	}
 	return fmt.Sprint(t.Event)
-}
-
-func delayLabel(after time.Duration, fn bool, name string) string {
-	if fn {
-		return "after " + name
-	}
-	return "after " + after.String()
-}
-
-// layout builds the edge table of a valid definition.
-func (d *Definition[S, E, D]) layout(specs []*transitions.Spec[S, E, D], seen map[S]int, evSeen map[E]int) {
-	nE := len(d.events)
-	order := make([]int, len(specs))
-	for i := range order {
-		order[i] = i
-	}
-	rank := func(i int) (int, int, bool) {
-		t := specs[i]
-		if t.Delayed {
-			return seen[t.From], -1, true
-		}
-		return seen[t.From], evSeen[t.Event], false
-	}
-	sort.SliceStable(order, func(a, b int) bool {
-		fa, ea, da := rank(order[a])
-		fb, eb, db := rank(order[b])
-		if da != db {
-			return !da
-		}
-		if fa != fb {
-			return fa < fb
-		}
-		return ea < eb
-	})
-	d.spans = make([]span, len(d.states)*nE)
-	d.byDecl = make([]int32, len(specs))
-	d.edges = make([]Edge[S, E, D], len(specs))
-	for slot, i := range order {
-		t := specs[i]
-		from, to := seen[t.From], seen[t.To]
-		e := Edge[S, E, D]{
-			Decl: i, From: from, To: to, Event: -1,
-			Guard: t.Guard.Compile(), GuardName: t.Guard.Name(),
-			Actions: t.Actions, Internal: t.Internal,
-			After: t.After, AfterFn: t.AfterFn,
-		}
-		e.Trigger = d.eventLabel(t)
-		if t.Delayed {
-			d.states[from].Delayed = append(d.states[from].Delayed, int32(slot))
-		} else {
-			e.Event = evSeen[t.Event]
-			sp := &d.spans[from*nE+e.Event]
-			if sp.n == 0 {
-				sp.start = int32(slot)
-			}
-			sp.n++
-		}
-		d.edges[slot] = e
-		d.byDecl[i] = int32(slot)
-	}
-	for i := range d.edges {
-		e := &d.edges[i]
-		src, dst := &d.states[e.From], &d.states[e.To]
-		e.Bare = e.Guard == nil && len(e.Actions) == 0 && !e.Internal &&
-			len(src.Exit) == 0 && len(src.Delayed) == 0 &&
-			len(dst.Entry) == 0 && len(dst.Delayed) == 0
-		e.Plain = e.Bare && dst.Choose == nil
-	}
-	d.plain = make([]int32, len(d.spans))
-	d.bare = make([]int32, len(d.spans))
-	for k, sp := range d.spans {
-		d.plain[k], d.bare[k] = -1, -1
-		if sp.n > 0 && d.edges[sp.start].Plain {
-			d.plain[k] = sp.start
-		}
-		if sp.n > 0 && d.edges[sp.start].Bare {
-			d.bare[k] = sp.start
-		}
-	}
-	d.ids = make([]S, len(d.states))
-	for i := range d.states {
-		d.ids[i] = d.states[i].ID
-	}
 }
 
 func (d *Definition[S, E, D]) computeFingerprint() uint64 {
@@ -397,32 +258,33 @@ func (d *Definition[S, E, D]) computeFingerprint() uint64 {
 		}
 		h.Write([]byte{1})
 	}
-	w("statecraft/fsm", d.name)
-	for _, s := range d.states {
+	m := &d.m
+	w("statecraft/fsm", m.Name)
+	for _, s := range m.States {
 		w("s", s.Label, s.Kind.String(), s.ChooseName)
 	}
-	for _, l := range d.evLabels {
+	for _, l := range m.EventLabels {
 		w("e", l)
 	}
-	if d.errState >= 0 {
-		w("error state", d.states[d.errState].Label)
+	if m.ErrorState >= 0 {
+		w("error state", m.States[m.ErrorState].Label)
 	}
 	for i := range d.transSpecs {
-		e := &d.edges[d.byDecl[i]]
+		e := m.DeclEdge(i)
 		ev := ""
 		if e.Event >= 0 {
-			ev = d.evLabels[e.Event]
+			ev = m.EventLabels[e.Event]
 		}
-		w("t", d.states[e.From].Label, d.states[e.To].Label, ev, e.GuardName,
+		w("t", m.States[e.From].Label, m.States[e.To].Label, ev, e.GuardName,
 			strconv.FormatBool(e.Internal), d.transitionDelay(e))
 	}
 	return h.Sum64()
 }
 
-func (d *Definition[S, E, D]) transitionDelay(e *Edge[S, E, D]) string {
+func (d *Definition[S, E, D]) transitionDelay(e *compiled.Edge[S, E, D]) string {
 	if e.Event >= 0 {
 		return ""
 	}
 	t := &d.transSpecs[e.Decl]
-	return delayLabel(t.After, t.AfterFn != nil, t.AfterName)
+	return compiled.DelayLabel(t.After, t.AfterFn != nil, t.AfterName)
 }

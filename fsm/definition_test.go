@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/statecraft/statecraft/fsm"
+	"github.com/statecraft/statecraft/internal/compiled"
 	"github.com/statecraft/statecraft/states"
 	"github.com/statecraft/statecraft/transitions"
 )
@@ -410,11 +411,12 @@ func TestCandidatesKeepDeclarationOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, e := def.StateIndex("a"), def.EventIndex("go")
+	m := compiled.Of[string, string, struct{}](def)
+	s, e := m.StateIndex("a"), m.EventIndex("go")
 	if s < 0 || e < 0 {
 		t.Fatalf("StateIndex(a) = %d, EventIndex(go) = %d", s, e)
 	}
-	cands := def.Candidates(s, e)
+	cands := m.Candidates(s, e)
 	type cand struct {
 		decl  int
 		to    string
@@ -422,7 +424,7 @@ func TestCandidatesKeepDeclarationOrder(t *testing.T) {
 	}
 	var got []cand
 	for _, c := range cands {
-		got = append(got, cand{c.Decl, def.StateAt(c.To).ID, c.GuardName})
+		got = append(got, cand{c.Decl, m.State(c.To).ID, c.GuardName})
 		if c.From != s || c.Event != e {
 			t.Errorf("candidate %d: From %d Event %d, want %d %d", c.Decl, c.From, c.Event, s, e)
 		}
@@ -434,22 +436,22 @@ func TestCandidatesKeepDeclarationOrder(t *testing.T) {
 	if cands[2].Guard != nil {
 		t.Error("the else has a compiled guard")
 	}
-	if got := def.Candidates(s, def.EventIndex("stop")); len(got) != 1 || got[0].Decl != 1 {
+	if got := m.Candidates(s, m.EventIndex("stop")); len(got) != 1 || got[0].Decl != 1 {
 		t.Errorf("Candidates(a, stop) = %v, want decl 1 only", got)
 	}
-	if got := def.Candidates(def.StateIndex("b"), e); len(got) != 0 {
+	if got := m.Candidates(m.StateIndex("b"), e); len(got) != 0 {
 		t.Errorf("Candidates(b, go) = %d edges, want none", len(got))
 	}
 	// The delayed transition is no event's candidate; its state lists it.
-	delayed := def.StateAt(s).Delayed
-	if len(delayed) != 1 || def.Edge(int(delayed[0])).Decl != 2 || def.Edge(int(delayed[0])).Event != -1 {
+	delayed := m.State(s).Delayed
+	if len(delayed) != 1 || m.Edge(int(delayed[0])).Decl != 2 || m.Edge(int(delayed[0])).Event != -1 {
 		t.Errorf("Delayed of a = %v, want the edge of decl 2 with event -1", delayed)
 	}
-	if d := def.DeclEdge(2); d.After != time.Second {
+	if d := m.DeclEdge(2); d.After != time.Second {
 		t.Errorf("DeclEdge(2).After = %v, want 1s", d.After)
 	}
 	for decl := range def.Transitions() {
-		if got := def.DeclEdge(decl).Decl; got != decl {
+		if got := m.DeclEdge(decl).Decl; got != decl {
 			t.Errorf("DeclEdge(%d).Decl = %d", decl, got)
 		}
 	}
@@ -531,6 +533,7 @@ func defTurnstile() *defBuilder {
 
 func TestDefinitionIntrospection(t *testing.T) {
 	def := defTurnstile().MustBuild()
+	m := compiled.Of[string, string, struct{}](def) // the tables the drivers read
 	if got := def.Name(); got != "turnstile" {
 		t.Errorf("Name() = %q", got)
 	}
@@ -547,8 +550,8 @@ func TestDefinitionIntrospection(t *testing.T) {
 		t.Errorf("Events() = %v, want %v", got, want)
 	}
 	ts := def.Transitions()
-	if len(ts) != 7 || def.NumEdges() != 7 {
-		t.Fatalf("Transitions() has %d, NumEdges() = %d, want 7", len(ts), def.NumEdges())
+	if len(ts) != 7 || len(m.Edges) != 7 {
+		t.Fatalf("Transitions() has %d, the edge table %d, want 7", len(ts), len(m.Edges))
 	}
 	if ts[0].Guard.Name() != "valid coin" || ts[3].Actions[0].Name != "count" || !ts[4].Internal || !ts[5].Delayed || ts[6].To != "gone" {
 		t.Errorf("Transitions() not in declaration order: %+v", ts)
@@ -592,20 +595,20 @@ func TestDefinitionIntrospection(t *testing.T) {
 		}
 	}
 
-	if def.NumStates() != 4 || def.NumEvents() != 4 || def.InitialIndex() != def.StateIndex("locked") {
-		t.Errorf("NumStates %d, NumEvents %d, InitialIndex %d", def.NumStates(), def.NumEvents(), def.InitialIndex())
+	if len(m.States) != 4 || len(m.Events) != 4 || m.Initial != m.StateIndex("locked") {
+		t.Errorf("%d states, %d events, initial %d", len(m.States), len(m.Events), m.Initial)
 	}
-	for i := range def.NumEvents() {
-		if def.EventLabel(i) != def.EventAt(i) || def.EventIndex(def.EventAt(i)) != i {
-			t.Errorf("event %d: label %q, value %q", i, def.EventLabel(i), def.EventAt(i))
+	for i := range len(m.Events) {
+		if m.EventLabels[i] != m.Events[i] || m.EventIndex(m.Events[i]) != i {
+			t.Errorf("event %d: label %q, value %q", i, m.EventLabels[i], m.Events[i])
 		}
 	}
-	for i := range def.NumStates() {
-		if def.StateIndex(def.StateAt(i).ID) != i {
+	for i := range len(m.States) {
+		if m.StateIndex(m.State(i).ID) != i {
 			t.Errorf("state %d does not round-trip", i)
 		}
 	}
-	if def.StateIndex("unknown") != -1 || def.EventIndex("unknown") != -1 {
+	if m.StateIndex("unknown") != -1 || m.EventIndex("unknown") != -1 {
 		t.Error("unknown state or event has an index")
 	}
 }
@@ -636,8 +639,9 @@ func TestEdgePlainOnlyWhenNoUserCodeRuns(t *testing.T) {
 	b.On("timed", "back", "a")                        // 14
 	want := []bool{true, false, false, false, true, false, false, true, false, true, true, false, false, true, false}
 	def := b.MustBuild()
+	m := compiled.Of[string, string, struct{}](def)
 	for decl, w := range want {
-		if got := def.DeclEdge(decl).Plain; got != w {
+		if got := m.DeclEdge(decl).Plain; got != w {
 			t.Errorf("transition %d (%s --%s--> %s): Plain = %v, want %v", decl,
 				def.Transitions()[decl].From, def.Graph().Edges[decl].Trigger, def.Transitions()[decl].To, got, w)
 		}

@@ -26,6 +26,7 @@
 // as clusters. The output is deterministic and every label is escaped.
 //
 // Besides the builder and the diagrams, Definition offers introspection
-// (States, Transitions, Accepts, Graph) and a lower-level view meant for
-// drivers such as package engine (StateAt, Candidates, PlainEdge, …).
+// (States, Transitions, Accepts, Graph). The tables the engine fires from
+// (states, events and transitions by index) are not part of the API: they
+// live in an internal package that only this module's drivers read.
 package fsm

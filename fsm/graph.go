@@ -67,16 +67,17 @@ func (e GraphEdge) Label() string {
 
 // Graph returns the definition's drawing data.
 func (d *Definition[S, E, D]) Graph() Graph {
-	g := Graph{Name: d.name, States: make([]GraphState, len(d.states)), Edges: make([]GraphEdge, len(d.transSpecs))}
-	for i := range d.states {
-		s := &d.states[i]
-		g.States[i] = GraphState{Label: s.Label, Kind: s.Kind, Entry: actionNames(s.Entry), Exit: actionNames(s.Exit), Choice: s.ChooseName, Error: i == d.errState}
+	m := &d.m
+	g := Graph{Name: m.Name, States: make([]GraphState, len(m.States)), Edges: make([]GraphEdge, len(d.transSpecs))}
+	for i := range m.States {
+		s := &m.States[i]
+		g.States[i] = GraphState{Label: s.Label, Kind: s.Kind, Entry: actionNames(s.Entry), Exit: actionNames(s.Exit), Choice: s.ChooseName, Error: i == m.ErrorState}
 	}
 	for decl := range d.transSpecs {
-		e := d.DeclEdge(decl)
+		e := m.DeclEdge(decl)
 		ge := GraphEdge{From: e.From, To: e.To, Guard: e.GuardName, Actions: actionNames(e.Actions), Internal: e.Internal}
 		if e.Event >= 0 {
-			ge.Trigger = d.evLabels[e.Event]
+			ge.Trigger = m.EventLabels[e.Event]
 		} else {
 			ge.Delayed = true
 			ge.Trigger = d.transitionDelay(e)

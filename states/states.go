@@ -11,8 +11,9 @@ package states
 
 import (
 	"context"
-	"strconv"
 	"time"
+
+	"github.com/statecraft/statecraft/internal/enum"
 )
 
 // Kind says what role a state plays in its machine.
@@ -26,15 +27,10 @@ const (
 	Choice              // a state that runs its choice function on entry and leaves at once by the event it returns
 )
 
-var kindNames = [...]string{"normal", "initial", "final", "choice"}
+var kindNames = []string{"normal", "initial", "final", "choice"}
 
 // String returns the kind's lower-case name, or "Kind(n)" for an unknown value.
-func (k Kind) String() string {
-	if int(k) < len(kindNames) {
-		return kindNames[k]
-	}
-	return "Kind(" + strconv.Itoa(int(k)) + ")"
-}
+func (k Kind) String() string { return enum.String(kindNames, k, "Kind") }
 
 // Machine is the running machine as user code (actions, guards, choice
 // functions) sees it. Each driver in package engine implements it; a value

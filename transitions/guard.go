@@ -22,18 +22,27 @@ const (
 // Guard is a named condition on a transition, or a combination of such
 // conditions built with And, Or and Not. The zero Guard is "no guard": it
 // always holds and has no name.
+//
+// A Guard is a small value that refers to what If made; its copies are the
+// same guard (see Same).
 type Guard[S, E comparable, D any] struct {
 	op   guardOp
+	leaf *leaf[S, E, D] // set when op is opLeaf; its address is the guard's identity
+	args []Guard[S, E, D]
+}
+
+// leaf is what one call to If made.
+type leaf[S, E comparable, D any] struct {
 	name string
 	fn   GuardFunc[S, E, D]
-	args []Guard[S, E, D]
 }
 
 // If returns a guard with the given name and condition. The name appears in
 // diagrams as "[name]" and must not be empty; fsm refuses an unnamed guard
-// when the definition is built.
+// when the definition is built. Each call makes a new guard: two calls with
+// the same name and function are not the Same.
 func If[S, E comparable, D any](name string, fn GuardFunc[S, E, D]) Guard[S, E, D] {
-	return Guard[S, E, D]{op: opLeaf, name: name, fn: fn}
+	return Guard[S, E, D]{op: opLeaf, leaf: &leaf[S, E, D]{name: name, fn: fn}}
 }
 
 // And returns a guard that holds when every one of gs holds, evaluated left
@@ -56,6 +65,27 @@ func Not[S, E comparable, D any](g Guard[S, E, D]) Guard[S, E, D] {
 // IsZero reports whether g is the zero Guard, which always holds.
 func (g Guard[S, E, D]) IsZero() bool { return g.op == 0 }
 
+// Same reports whether g and h are the same guard: copies of what one call
+// to If returned, or the same combination (the same And, Or or Not of the
+// Same operands, in the same order) of such guards. Two zero Guards are
+// the Same. Names do not count: guards made by separate calls to If differ
+// even when their names and functions are equal.
+//
+// Same lets code that declared a guard recognise it in a definition built
+// from copies of its specs (fsm.Definition.Transitions), where another
+// guard might carry the same name.
+func (g Guard[S, E, D]) Same(h Guard[S, E, D]) bool {
+	if g.op != h.op || g.leaf != h.leaf || len(g.args) != len(h.args) {
+		return false
+	}
+	for i := range g.args {
+		if !g.args[i].Same(h.args[i]) {
+			return false
+		}
+	}
+	return true
+}
+
 // Name returns the guard's printed form: the leaf's name, or the combination
 // written with "&&", "||", "!" and parentheses where needed. The zero Guard's
 // name is empty.
@@ -68,7 +98,7 @@ func (g Guard[S, E, D]) Name() string {
 func (g Guard[S, E, D]) write(b *strings.Builder, nested bool) {
 	switch g.op {
 	case opLeaf:
-		b.WriteString(g.name)
+		b.WriteString(g.leaf.name)
 	case opNot:
 		b.WriteByte('!')
 		g.args[0].write(b, true)
@@ -98,11 +128,11 @@ func (g Guard[S, E, D]) write(b *strings.Builder, nested bool) {
 func (g Guard[S, E, D]) Unnamed() string {
 	switch g.op {
 	case opLeaf:
-		if strings.TrimSpace(g.name) == "" {
+		if strings.TrimSpace(g.leaf.name) == "" {
 			return "guard with an empty name"
 		}
-		if g.fn == nil {
-			return "guard " + g.name + " has no function"
+		if g.leaf.fn == nil {
+			return "guard " + g.leaf.name + " has no function"
 		}
 	case opAnd, opOr:
 		if len(g.args) == 0 {
@@ -130,7 +160,7 @@ func (g Guard[S, E, D]) Unnamed() string {
 func (g Guard[S, E, D]) Compile() GuardFunc[S, E, D] {
 	switch g.op {
 	case opLeaf:
-		return g.fn
+		return g.leaf.fn
 	case opNot:
 		inner := g.args[0].Compile()
 		return func(m states.Machine[S, E, D]) bool { return !inner(m) }

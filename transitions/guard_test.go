@@ -168,3 +168,43 @@ func TestGuardUnnamedReportsFirstDefect(t *testing.T) {
 		})
 	}
 }
+
+func TestGuardSameIsIdentityNotName(t *testing.T) {
+	fn := func(states.Machine[string, string, struct{}]) bool { return true }
+	a := transitions.If("a", fn)
+	twin := transitions.If("a", fn) // same name and function, another guard
+	b := leaf("b")
+	copied := a
+	var spec transitions.Spec[string, string, struct{}]
+	spec.When(a)
+	copiedSpec := spec
+	tests := []struct {
+		name string
+		g, h guard
+		want bool
+	}{
+		{"a guard and itself", a, a, true},
+		{"a guard and its copy", a, copied, true},
+		{"a guard and a copied spec's", a, copiedSpec.Guard, true},
+		{"two Ifs with the same name and function", a, twin, false},
+		{"two leaves", a, b, false},
+		{"zero and zero", guard{}, guard{}, true},
+		{"zero and a leaf", guard{}, a, false},
+		{"the same combination", transitions.And(a, transitions.Not(b)), transitions.And(copied, transitions.Not(b)), true},
+		{"a combination of a twin", transitions.And(a, b), transitions.And(twin, b), false},
+		{"operands in another order", transitions.Or(a, b), transitions.Or(b, a), false},
+		{"And and Or of the same operands", transitions.And(a, b), transitions.Or(a, b), false},
+		{"more operands", transitions.And(a, b), transitions.And(a, b, b), false},
+		{"Not and its operand", transitions.Not(a), a, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.g.Same(tt.h); got != tt.want {
+				t.Errorf("Same = %v, want %v", got, tt.want)
+			}
+			if got := tt.h.Same(tt.g); got != tt.want {
+				t.Errorf("Same, swapped = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}

@@ -123,7 +123,7 @@ func run(w io.Writer) error {
 // writeListing lists the machine's states and transitions, each line a dot
 // comment.
 func writeListing(b *strings.Builder, def *fsm.Definition[State, Event, Door]) {
-	fmt.Fprintf(b, "// machine %q: %d states, %d transitions\n", def.Name(), def.NumStates(), len(def.Transitions()))
+	fmt.Fprintf(b, "// machine %q: %d states, %d transitions\n", def.Name(), len(def.States()), len(def.Transitions()))
 	b.WriteString("// states:\n")
 	for _, s := range def.StateSpecs() {
 		label, _ := def.Label(s.ID)

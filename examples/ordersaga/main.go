@@ -5,11 +5,11 @@
 //
 //   - Part 1: the shipment fails, and the saga compensates the steps that
 //     took effect, last first: refund, then release. Run returns a
-//     *errorrecovery.SagaError saying why.
+//     *saga.Error saying why.
 //   - Part 2: the process dies in the middle of an order. The saga
 //     journals every step before and after its effect in a SQLite file
 //     (package sqlitejournal), so a restarted process finds the order
-//     unfinished and errorrecovery.Recover rolls it back. Every action
+//     unfinished and saga.Recover rolls it back. Every action
 //     carries an idempotency key, which the payment provider uses to
 //     refuse to charge the customer twice.
 //
@@ -37,7 +37,8 @@ import (
 
 	"github.com/statecraft/statecraft/engine"
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
-	"github.com/statecraft/statecraft/patterns/errorrecovery/sqlitejournal"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/saga"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/saga/sqlitejournal"
 )
 
 // Order is the saga's state: every action is given it, and the journal
@@ -70,7 +71,7 @@ var (
 // company has created order-2's shipment, but the saga has not yet
 // journaled it. After a restart, the journal says the shipment was
 // started and no more, the most delicate case for recovery.
-var defaultCrash = crashPoint{id: order2.ID, kind: er.JournalStepDone, step: stepShip}
+var defaultCrash = crashPoint{id: order2.ID, kind: saga.RecordStepDone, step: stepShip}
 
 // main runs the demo, on the journal file -db names or on one in a
 // temporary folder.
@@ -180,11 +181,11 @@ func restartedProcess(ctx context.Context, w io.Writer, path string, svc *Servic
 
 	// Recover at startup, before new runs: a saga that is still running in
 	// this process would look just like a crashed one.
-	reg, err := er.NewSagaRegistry(p.saga)
+	reg, err := saga.NewRegistry(p.saga)
 	if err != nil {
 		return err
 	}
-	results, err := er.Recover(ctx, j, reg)
+	results, err := saga.Recover(ctx, j, reg)
 	if err != nil {
 		return fmt.Errorf("recover: %w", err)
 	}
@@ -193,7 +194,7 @@ func restartedProcess(ctx context.Context, w io.Writer, path string, svc *Servic
 		p.printPath()
 	}
 
-	again, err := er.Recover(ctx, j, reg)
+	again, err := saga.Recover(ctx, j, reg)
 	if err != nil {
 		return fmt.Errorf("recover again: %w", err)
 	}
@@ -214,12 +215,12 @@ func restartedProcess(ctx context.Context, w io.Writer, path string, svc *Servic
 type process struct {
 	w    io.Writer
 	svc  *Services
-	saga *er.Saga[Order]
+	saga *saga.Saga[Order]
 	path []string // the states the saga's machine has gone through since the last printPath
 }
 
 // newProcess builds the order saga over journal j.
-func newProcess(w io.Writer, svc *Services, j er.Journal) (*process, error) {
+func newProcess(w io.Writer, svc *Services, j saga.Journal) (*process, error) {
 	p := &process{w: w, svc: svc}
 	// The charge goes through a retry: a request whose reply was lost is
 	// sent again, at once, with the same idempotency key.
@@ -230,12 +231,12 @@ func newProcess(w io.Writer, svc *Services, j er.Journal) (*process, error) {
 	if err != nil {
 		return nil, err
 	}
-	steps := []er.SagaStep[Order]{
-		er.NewSagaStep(stepReserve, p.reserve, p.release).ResolvedBy(p.askInventory),
-		er.NewSagaStep(stepCharge, p.charge, p.refund).ProtectedBy(retry).ResolvedBy(p.askPayments),
-		er.NewSagaStep(stepShip, p.ship, p.cancelShipment).ResolvedBy(p.askShipping),
+	steps := []saga.Step[Order]{
+		saga.NewStep(stepReserve, p.reserve, p.release).ResolvedBy(p.askInventory),
+		saga.NewStep(stepCharge, p.charge, p.refund).ProtectedBy(retry).ResolvedBy(p.askPayments),
+		saga.NewStep(stepShip, p.ship, p.cancelShipment).ResolvedBy(p.askShipping),
 	}
-	cfg := er.DefaultCompensationConfig()
+	cfg := saga.DefaultConfig()
 	cfg.SaveState, cfg.Journal = true, j
 	// The observer sees every transition of the saga's machine: one per
 	// step, compensation and end.
@@ -248,7 +249,7 @@ func newProcess(w io.Writer, svc *Services, j er.Journal) (*process, error) {
 		}
 		p.path = append(p.path, r.To)
 	})
-	p.saga, err = er.NewSaga(sagaName, cfg, steps, er.WithObserver(watch))
+	p.saga, err = saga.New(sagaName, cfg, steps, saga.WithObserver(watch))
 	return p, err
 }
 
@@ -287,7 +288,7 @@ func (p *process) printPath() {
 // say prints one action of the saga: do (a step's action), undo (its
 // compensation) or ask (a question to a service during recovery), the
 // step, the action's idempotency key and what came of it.
-func (p *process) say(verb string, c er.SagaCall[Order], format string, args ...any) {
+func (p *process) say(verb string, c saga.Call[Order], format string, args ...any) {
 	fmt.Fprintf(p.w, "  %-4s %-17s [key %s]  %s\n", verb, c.Step, short(c.Key), fmt.Sprintf(format, args...))
 }
 
@@ -302,7 +303,7 @@ func replayed(r Reply, what string) string {
 
 // reserve is the action of "reserve inventory". Its output, the
 // reservation id, is journaled and given to release.
-func (p *process) reserve(ctx context.Context, c er.SagaCall[Order]) (string, error) {
+func (p *process) reserve(ctx context.Context, c saga.Call[Order]) (string, error) {
 	r, err := p.svc.Inventory.Reserve(ctx, c.Key, c.State.Item, c.State.Quantity)
 	if err != nil {
 		p.say("do", c, "%v", err)
@@ -313,7 +314,7 @@ func (p *process) reserve(ctx context.Context, c er.SagaCall[Order]) (string, er
 }
 
 // release is the compensation of "reserve inventory".
-func (p *process) release(ctx context.Context, c er.SagaCall[Order], reservation string) error {
+func (p *process) release(ctx context.Context, c saga.Call[Order], reservation string) error {
 	r, err := p.svc.Inventory.Release(ctx, c.Key, reservation)
 	if err != nil {
 		p.say("undo", c, "%v", err)
@@ -325,7 +326,7 @@ func (p *process) release(ctx context.Context, c er.SagaCall[Order], reservation
 
 // charge is the action of "charge payment", run through the retry. Its
 // output is the charge's id.
-func (p *process) charge(ctx context.Context, c er.SagaCall[Order]) (string, error) {
+func (p *process) charge(ctx context.Context, c saga.Call[Order]) (string, error) {
 	r, err := p.svc.Payments.Charge(ctx, c.Key, c.State.ID, c.State.Cents)
 	if err != nil {
 		p.say("do", c, "%v: charged or not? the retry asks again with the same key", err)
@@ -336,7 +337,7 @@ func (p *process) charge(ctx context.Context, c er.SagaCall[Order]) (string, err
 }
 
 // refund is the compensation of "charge payment".
-func (p *process) refund(ctx context.Context, c er.SagaCall[Order], charge string) error {
+func (p *process) refund(ctx context.Context, c saga.Call[Order], charge string) error {
 	r, err := p.svc.Payments.Refund(ctx, c.Key, charge)
 	if err != nil {
 		p.say("undo", c, "%v", err)
@@ -348,7 +349,7 @@ func (p *process) refund(ctx context.Context, c er.SagaCall[Order], charge strin
 
 // ship is the action of "create shipment". Its output is the shipment's
 // id.
-func (p *process) ship(ctx context.Context, c er.SagaCall[Order]) (string, error) {
+func (p *process) ship(ctx context.Context, c saga.Call[Order]) (string, error) {
 	r, err := p.svc.Shipping.Create(ctx, c.Key, c.State.ID, c.State.Address)
 	if err != nil {
 		p.say("do", c, "%v", err)
@@ -359,7 +360,7 @@ func (p *process) ship(ctx context.Context, c er.SagaCall[Order]) (string, error
 }
 
 // cancelShipment is the compensation of "create shipment".
-func (p *process) cancelShipment(ctx context.Context, c er.SagaCall[Order], shipment string) error {
+func (p *process) cancelShipment(ctx context.Context, c saga.Call[Order], shipment string) error {
 	r, err := p.svc.Shipping.Cancel(ctx, c.Key, shipment)
 	if err != nil {
 		p.say("undo", c, "%v", err)
@@ -374,25 +375,25 @@ func (p *process) cancelShipment(ctx context.Context, c er.SagaCall[Order], ship
 // acted on the step's key, and if so for the output to compensate.
 
 // askInventory resolves "reserve inventory".
-func (p *process) askInventory(ctx context.Context, c er.SagaCall[Order]) (bool, any, error) {
+func (p *process) askInventory(ctx context.Context, c saga.Call[Order]) (bool, any, error) {
 	id, ok := p.svc.Inventory.Lookup(ctx, c.Key)
 	return p.resolved(c, "inventory", id, ok)
 }
 
 // askPayments resolves "charge payment".
-func (p *process) askPayments(ctx context.Context, c er.SagaCall[Order]) (bool, any, error) {
+func (p *process) askPayments(ctx context.Context, c saga.Call[Order]) (bool, any, error) {
 	id, ok := p.svc.Payments.Lookup(ctx, c.Key)
 	return p.resolved(c, "payments", id, ok)
 }
 
 // askShipping resolves "create shipment".
-func (p *process) askShipping(ctx context.Context, c er.SagaCall[Order]) (bool, any, error) {
+func (p *process) askShipping(ctx context.Context, c saga.Call[Order]) (bool, any, error) {
 	id, ok := p.svc.Shipping.Lookup(ctx, c.Key)
 	return p.resolved(c, "shipping", id, ok)
 }
 
 // resolved prints and returns a service's answer to a resolve hook.
-func (p *process) resolved(c er.SagaCall[Order], service, id string, ok bool) (bool, any, error) {
+func (p *process) resolved(c saga.Call[Order], service, id string, ok bool) (bool, any, error) {
 	if ok {
 		p.say("ask", c, "%s made %s with this key: the step took effect", service, id)
 		return true, id, nil
@@ -409,7 +410,7 @@ func explain(w io.Writer, err error) error {
 		fmt.Fprintln(w, "  Run returned nil: the order went through")
 		return nil
 	}
-	var se *er.SagaError
+	var se *saga.Error
 	if !errors.As(err, &se) {
 		return err
 	}
@@ -417,46 +418,46 @@ func explain(w io.Writer, err error) error {
 	if len(se.Owed) > 0 {
 		owed = "still owed: " + strings.Join(se.Owed, ", ")
 	}
-	fmt.Fprintf(w, "  Run returned a *SagaError: the saga ended %v and %s\n", se.State, owed)
-	var step *er.SagaStepError
+	fmt.Fprintf(w, "  Run returned a *saga.Error: the saga ended %v and %s\n", se.State, owed)
+	var step *saga.StepError
 	if errors.As(se.Cause, &step) {
-		fmt.Fprintf(w, "    its Cause, a *SagaStepError: step %q (%v, key %s) failed: %v\n", step.Step, step.Phase, short(step.Key), step.Err)
+		fmt.Fprintf(w, "    its Cause, a *saga.StepError: step %q (%v, key %s) failed: %v\n", step.Step, step.Phase, short(step.Key), step.Err)
 	}
-	fmt.Fprintf(w, "    errors.Is(err, ErrSagaFailed) = %v, errors.Is(err, ErrCompensationFailed) = %v\n",
-		errors.Is(err, er.ErrSagaFailed), errors.Is(err, er.ErrCompensationFailed))
+	fmt.Fprintf(w, "    errors.Is(err, saga.ErrFailed) = %v, errors.Is(err, saga.ErrCompensationFailed) = %v\n",
+		errors.Is(err, saga.ErrFailed), errors.Is(err, saga.ErrCompensationFailed))
 	return nil
 }
 
 // describe prints an unfinished saga's journal and what Recover will make
 // of it.
-func describe(w io.Writer, log er.SagaLog) {
+func describe(w io.Writer, log saga.Log) {
 	fmt.Fprintf(w, "  it finds saga %q, run %s, unfinished, with %d records:\n", log.Saga, log.ID, len(log.Records))
-	status := map[string]er.JournalKind{} // each step's last forward record
+	status := map[string]saga.RecordKind{} // each step's last forward record
 	var names []string
 	for _, rec := range log.Records {
 		var detail string
 		switch rec.Kind {
-		case er.JournalSagaBegun:
+		case saga.RecordBegun:
 			names = rec.Steps
 			detail = strings.Join(rec.Steps, ", ")
-		case er.JournalStepStarted, er.JournalCompensationStarted:
+		case saga.RecordStepStarted, saga.RecordCompensationStarted:
 			detail = fmt.Sprintf("%s [key %s]", rec.Step, short(rec.Key))
-		case er.JournalStepDone:
+		case saga.RecordStepDone:
 			detail = fmt.Sprintf("%s → %s", rec.Step, rec.Output)
 		default:
 			detail = rec.Step
 		}
 		fmt.Fprintf(w, "    %2d  %-20s  %s\n", rec.Seq, rec.Kind, detail)
-		if rec.Kind == er.JournalStepStarted || rec.Kind == er.JournalStepDone || rec.Kind == er.JournalStepFailed {
+		if rec.Kind == saga.RecordStepStarted || rec.Kind == saga.RecordStepDone || rec.Kind == saga.RecordStepFailed {
 			status[rec.Step] = rec.Kind
 		}
 	}
 	var done, unknown, none []string
 	for _, name := range names {
 		switch status[name] {
-		case er.JournalStepDone:
+		case saga.RecordStepDone:
 			done = append(done, name)
-		case er.JournalStepStarted:
+		case saga.RecordStepStarted:
 			unknown = append(unknown, name)
 		default: // failed, or never started
 			none = append(none, name)
@@ -504,7 +505,7 @@ func money(cents int) string { return fmt.Sprintf("%d.%02d EUR", cents/100, cent
 // step step, or, when kind is zero, the saga's completion.
 type crashPoint struct {
 	id   string
-	kind er.JournalKind
+	kind saga.RecordKind
 	step string
 }
 
@@ -523,12 +524,12 @@ type crash struct{ at crashPoint }
 // panics instead of writing. The saga lets the panic go on, as it would
 // a crash (nothing else is written), and runUntilCrash stops it there.
 type crashingJournal struct {
-	er.Journal
+	saga.Journal
 	at crashPoint
 }
 
 // Append writes rec, unless the process dies first.
-func (j crashingJournal) Append(ctx context.Context, rec er.JournalRecord) error {
+func (j crashingJournal) Append(ctx context.Context, rec saga.Record) error {
 	if rec.SagaID == j.at.id && rec.Kind == j.at.kind && rec.Step == j.at.step {
 		panic(crash{j.at})
 	}

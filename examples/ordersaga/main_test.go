@@ -16,7 +16,7 @@ import (
 
 	"go.uber.org/goleak"
 
-	er "github.com/statecraft/statecraft/patterns/errorrecovery"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/saga"
 )
 
 // Every journal and database the example opens is closed again:
@@ -25,13 +25,13 @@ func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // key returns the short form of the idempotency key the saga gives an
 // action, as the example prints it.
-func key(order, step string, phase er.SagaPhase) string {
-	return short(er.IdempotencyKey(order, step, phase))
+func key(order, step string, phase saga.Phase) string {
+	return short(saga.IdempotencyKey(order, step, phase))
 }
 
 const (
-	fwd  = er.SagaPhaseForward
-	comp = er.SagaPhaseCompensate
+	fwd  = saga.PhaseForward
+	comp = saga.PhaseCompensate
 )
 
 // runDefault runs the example as main does, on a journal in a test
@@ -87,7 +87,7 @@ func TestRunPrintsEveryActionInTheOrderItHappens(t *testing.T) {
 }
 
 // TestRunExplainsTheSagaErrorThePathsAndTheRecovery pins the lines that
-// explain the run: the machine's paths, the *SagaError taken apart, the
+// explain the run: the machine's paths, the *saga.Error taken apart, the
 // journal the restart finds and what Recover makes of it, and the payment
 // provider's books.
 func TestRunExplainsTheSagaErrorThePathsAndTheRecovery(t *testing.T) {
@@ -95,9 +95,9 @@ func TestRunExplainsTheSagaErrorThePathsAndTheRecovery(t *testing.T) {
 	// In this order, each on a line of its own.
 	want := []string{
 		"machine: Start → Step1 → Step2 → Step3 → Compensating2 → Compensating1 → Compensated",
-		"Run returned a *SagaError: the saga ended Compensated and nothing is owed",
-		fmt.Sprintf(`its Cause, a *SagaStepError: step "create shipment" (forward, key %s) failed: shipping: no courier serves "Atlantis"`, key("order-1", stepShip, fwd)),
-		"errors.Is(err, ErrSagaFailed) = true, errors.Is(err, ErrCompensationFailed) = false",
+		"Run returned a *saga.Error: the saga ended Compensated and nothing is owed",
+		fmt.Sprintf(`its Cause, a *saga.StepError: step "create shipment" (forward, key %s) failed: shipping: no courier serves "Atlantis"`, key("order-1", stepShip, fwd)),
+		"errors.Is(err, saga.ErrFailed) = true, errors.Is(err, saga.ErrCompensationFailed) = false",
 		"*** the process dies before the journal records step-done create shipment ***",
 		`it finds saga "order", run order-2, unfinished, with 6 records:`,
 		"1 saga-begun reserve inventory, charge payment, create shipment",
@@ -130,7 +130,7 @@ func TestRunExplainsTheSagaErrorThePathsAndTheRecovery(t *testing.T) {
 // replay, the lookup by the shipment's key, the compensations.
 func TestServicesReceiveTheCallsInOrderWithTheirKeys(t *testing.T) {
 	_, svc, _ := runDefault(t)
-	k := func(order, step string, phase er.SagaPhase) string { return er.IdempotencyKey(order, step, phase) }
+	k := func(order, step string, phase saga.Phase) string { return saga.IdempotencyKey(order, step, phase) }
 	want := []Call{
 		{"inventory", "reserve", k("order-1", stepReserve, fwd), "res-1"},
 		{"payments", "charge", k("order-1", stepCharge, fwd), "ch-1"},
@@ -188,7 +188,7 @@ func journalRecords(t *testing.T, path string) (completed map[string]bool, recor
 		if err := rows.Scan(&id, &body); err != nil {
 			t.Fatal(err)
 		}
-		var rec er.JournalRecord
+		var rec saga.Record
 		if err := json.Unmarshal([]byte(body), &rec); err != nil {
 			t.Fatal(err)
 		}
@@ -262,13 +262,13 @@ func TestRecoveryAfterACrashAtAnyPointRollsBackOnceOrCompletes(t *testing.T) {
 	// done; otherwise it rolls back, and every effect of order-2 is undone
 	// exactly once.
 	points := []crashPoint{
-		{id: "order-2", kind: er.JournalSagaBegun},
-		{id: "order-2", kind: er.JournalStepStarted, step: stepReserve},
-		{id: "order-2", kind: er.JournalStepDone, step: stepReserve},
-		{id: "order-2", kind: er.JournalStepStarted, step: stepCharge},
-		{id: "order-2", kind: er.JournalStepDone, step: stepCharge},
-		{id: "order-2", kind: er.JournalStepStarted, step: stepShip},
-		{id: "order-2", kind: er.JournalStepDone, step: stepShip},
+		{id: "order-2", kind: saga.RecordBegun},
+		{id: "order-2", kind: saga.RecordStepStarted, step: stepReserve},
+		{id: "order-2", kind: saga.RecordStepDone, step: stepReserve},
+		{id: "order-2", kind: saga.RecordStepStarted, step: stepCharge},
+		{id: "order-2", kind: saga.RecordStepDone, step: stepCharge},
+		{id: "order-2", kind: saga.RecordStepStarted, step: stepShip},
+		{id: "order-2", kind: saga.RecordStepDone, step: stepShip},
 		{id: "order-2"}, // before the completion
 	}
 	for i, p := range points {
@@ -324,7 +324,7 @@ func TestRecoveryAfterACrashAtAnyPointRollsBackOnceOrCompletes(t *testing.T) {
 
 			completed, _ := journalRecords(t, path)
 			wantComplete := map[string]bool{"order-1": true, "order-2": true}
-			if p.kind == er.JournalSagaBegun {
+			if p.kind == saga.RecordBegun {
 				delete(wantComplete, "order-2") // it never reached the journal
 			}
 			if !maps.Equal(completed, wantComplete) {
@@ -334,7 +334,7 @@ func TestRecoveryAfterACrashAtAnyPointRollsBackOnceOrCompletes(t *testing.T) {
 			switch {
 			case completes:
 				wantLine = "recovered order-2: Done"
-			case p.kind == er.JournalSagaBegun:
+			case p.kind == saga.RecordBegun:
 				wantLine = "the journal holds no unfinished saga: the order never began"
 			}
 			if !strings.Contains(out.String(), wantLine+"\n") {
@@ -368,12 +368,12 @@ func TestRunReportsAJournalItCannotOpen(t *testing.T) {
 // TestRunUntilCrashPassesOtherPanicsOn checks that runUntilCrash stops
 // only the simulated crash.
 func TestRunUntilCrashPassesOtherPanicsOn(t *testing.T) {
-	p, err := newProcess(&bytes.Buffer{}, NewServices(), er.NewMemoryJournal())
+	p, err := newProcess(&bytes.Buffer{}, NewServices(), saga.NewMemoryJournal())
 	if err != nil {
 		t.Fatal(err)
 	}
-	p.saga, err = er.NewSaga(sagaName, er.CompensationConfig{}, []er.SagaStep[Order]{
-		er.NewSagaStep("explode", func(context.Context, er.SagaCall[Order]) (string, error) { panic("boom") }, nil),
+	p.saga, err = saga.New(sagaName, saga.Config{}, []saga.Step[Order]{
+		saga.NewStep("explode", func(context.Context, saga.Call[Order]) (string, error) { panic("boom") }, nil),
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -12,7 +12,7 @@ import (
 // Each is idempotent by key, as real payment APIs are: a request that
 // carries an idempotency key already seen does not act again, it replays
 // the first answer and says so (Stripe calls this Idempotent-Replayed).
-// The saga gives every action such a key (errorrecovery.IdempotencyKey), so
+// The saga gives every action such a key (saga.IdempotencyKey), so
 // a retry, or a recovery after a crash, cannot make an effect happen twice.
 //
 // The services outlive a crash of the order process, as remote services

@@ -12,6 +12,7 @@ import (
 	"github.com/statecraft/statecraft/fsm"
 	"github.com/statecraft/statecraft/fsm/looplab"
 	"github.com/statecraft/statecraft/states"
+	"github.com/statecraft/statecraft/transitions"
 )
 
 // door is looplab's README machine.
@@ -172,8 +173,7 @@ func TestImportRedeclaredEventLaterWins(t *testing.T) {
 	if w := warnings[1]; !errors.Is(w, fsm.ErrUnreachable) || w.State != "open" {
 		t.Errorf("warning 1 = %v, want open unreachable", w)
 	}
-	s, e := def.StateIndex("closed"), def.EventIndex("open")
-	if c := def.Candidates(s, e); len(c) != 1 || def.StateAt(c[0].To).ID != "wide open" {
+	if c := outOf(def, "closed", "open"); len(c) != 1 || c[0].To != "wide open" {
 		t.Errorf("closed --open--> %v, want wide open only", c)
 	}
 	if got := len(def.Transitions()); got != 4 {
@@ -241,6 +241,18 @@ func TestImportAgreesWithLooplab(t *testing.T) {
 	}
 }
 
+// outOf returns the transitions out of state s on event e, in declaration
+// order.
+func outOf(def *looplab.Definition, s, e string) []transitions.Spec[string, string, struct{}] {
+	var out []transitions.Spec[string, string, struct{}]
+	for _, t := range def.Transitions() {
+		if t.From == s && t.Event == e && !t.Delayed {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
 func agreesWithLooplab(t *testing.T, initial string, events lfsm.Events, def *looplab.Definition) {
 	t.Helper()
 	names := append(def.Events(), "no such event")
@@ -256,7 +268,7 @@ func agreesWithLooplab(t *testing.T, initial string, events lfsm.Events, def *lo
 			if !can {
 				continue
 			}
-			c := def.Candidates(def.StateIndex(s), def.EventIndex(e))
+			c := outOf(def, s, e)
 			if len(c) != 1 {
 				t.Errorf("state %q, event %q: %d candidates, want 1", s, e, len(c))
 				continue
@@ -266,7 +278,7 @@ func agreesWithLooplab(t *testing.T, initial string, events lfsm.Events, def *lo
 			if err != nil && !errors.As(err, &none) {
 				t.Errorf("state %q, event %q: looplab Event: %v", s, e, err)
 			}
-			if to := def.StateAt(c[0].To).ID; f.Current() != to {
+			if to := c[0].To; f.Current() != to {
 				t.Errorf("state %q, event %q: looplab went to %q, definition to %q", s, e, f.Current(), to)
 			}
 			if (err != nil) != c[0].Internal {
@@ -286,7 +298,7 @@ func agreesWithLooplab(t *testing.T, initial string, events lfsm.Events, def *lo
 		t.Errorf("%d states declared, looplab knows %d", len(def.States()), len(known))
 	}
 	for s := range known {
-		if def.StateIndex(s) < 0 {
+		if _, ok := def.Label(s); !ok {
 			t.Errorf("state %q is not declared", s)
 		}
 	}
@@ -294,8 +306,10 @@ func agreesWithLooplab(t *testing.T, initial string, events lfsm.Events, def *lo
 		if len(def.Accepts(s)) != 0 {
 			t.Errorf("final %q accepts %v", s, def.Accepts(s))
 		}
-		if def.StateAt(def.StateIndex(s)).Kind != states.Final {
-			t.Errorf("final %q has kind %v", s, def.StateAt(def.StateIndex(s)).Kind)
+		for _, sp := range def.StateSpecs() {
+			if sp.ID == s && sp.Kind != states.Final {
+				t.Errorf("final %q has kind %v", s, sp.Kind)
+			}
 		}
 	}
 }

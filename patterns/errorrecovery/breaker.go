@@ -129,8 +129,11 @@ func WithBreakerObserver(obs engine.Observer) BreakerOption {
 // the window and fires their events; everything else is up to def. A
 // success in Closed skips the machine only when def's Closed/success
 // transitions are, like the default's, internal transitions with no
-// actions and no guard, or guarded by the default's slow-call-rate guard
-// (by name). Nil means BreakerDefinition.
+// actions and no guard, or transitions with no actions guarded by the
+// default's slow-call-rate guard itself: the guard value
+// BreakerDefinitionBuilder declares, which copies of its specs keep
+// (transitions.Guard.Same), not another guard of the same name. Nil means
+// BreakerDefinition.
 func WithBreakerDefinition(def *fsm.Definition[BreakerState, BreakerEvent, *Breaker]) BreakerOption {
 	return func(o *breakerOptions) { o.def = def }
 }
@@ -177,18 +180,23 @@ func NewCircuitBreaker(cfg CircuitBreakerConfig, opts ...BreakerOption) (*Breake
 }
 
 // cbSuccessSkippable reports whether, in def, a success in Closed that was
-// not slow can change nothing, so that it need not be fired.
+// not slow can change nothing, so that it need not be fired: each of
+// Closed's success transitions (none at all will do) is internal with no
+// guard and no actions, or has no actions and is guarded by cbSlowRate,
+// which holds only after a slow call, and slow calls are always fired.
 func cbSuccessSkippable(def *fsm.Definition[BreakerState, BreakerEvent, *Breaker]) bool {
-	si, ei := def.StateIndex(BreakerClosed), def.EventIndex(BreakerSuccess)
-	if si < 0 || ei < 0 {
-		return si >= 0 // no transition on success: firing it would do nothing
+	if _, ok := def.Label(BreakerClosed); !ok {
+		return false
 	}
-	for _, e := range def.Candidates(si, ei) {
+	for _, t := range def.Transitions() {
+		if t.From != BreakerClosed || t.Event != BreakerSuccess || t.Delayed {
+			continue
+		}
 		switch {
-		case len(e.Actions) > 0:
+		case len(t.Actions) > 0:
 			return false
-		case e.Guard == nil && e.Internal:
-		case e.GuardName == cbGuardSlowRate: // holds only after a slow call, which is always fired
+		case t.Guard.IsZero() && t.Internal:
+		case t.Guard.Same(cbSlowRate):
 		default:
 			return false
 		}

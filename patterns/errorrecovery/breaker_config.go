@@ -6,6 +6,8 @@ import (
 	"math"
 	"strconv"
 	"time"
+
+	"github.com/statecraft/statecraft/internal/enum"
 )
 
 // CircuitBreakerConfig configures a circuit breaker (NewCircuitBreaker).
@@ -135,15 +137,10 @@ const (
 	OutcomeIgnore                     // not recorded at all
 )
 
-var outcomeNames = [...]string{"Outcome(0)", "success", "failure", "ignore"}
+var outcomeNames = []string{"", "success", "failure", "ignore"}
 
 // String returns the outcome's lower-case name.
-func (o Outcome) String() string {
-	if int(o) < len(outcomeNames) {
-		return outcomeNames[o]
-	}
-	return "Outcome(" + strconv.Itoa(int(o)) + ")"
-}
+func (o Outcome) String() string { return enum.String(outcomeNames, o, "Outcome") }
 
 // DefaultClassify is the classification a breaker uses when
 // CircuitBreakerConfig.Classify is nil: context.Canceled (the caller gave

@@ -2,11 +2,11 @@ package errorrecovery
 
 import (
 	"context"
-	"strconv"
 	"sync"
 	"time"
 
 	"github.com/statecraft/statecraft/fsm"
+	"github.com/statecraft/statecraft/internal/enum"
 	"github.com/statecraft/statecraft/states"
 	"github.com/statecraft/statecraft/transitions"
 )
@@ -21,15 +21,10 @@ const (
 	BreakerHalfOpen                     // a bounded number of trial calls go through
 )
 
-var breakerStateNames = [...]string{"Closed", "Open", "HalfOpen"}
+var breakerStateNames = []string{"Closed", "Open", "HalfOpen"}
 
 // String returns the state's name, as diagrams and traces print it.
-func (s BreakerState) String() string {
-	if int(s) < len(breakerStateNames) {
-		return breakerStateNames[s]
-	}
-	return "BreakerState(" + strconv.Itoa(int(s)) + ")"
-}
+func (s BreakerState) String() string { return enum.String(breakerStateNames, s, "BreakerState") }
 
 // BreakerEvent is an event of the circuit breaker machine.
 type BreakerEvent uint8
@@ -45,15 +40,10 @@ const (
 	BreakerReset                          // Breaker.Reset
 )
 
-var breakerEventNames = [...]string{"success", "failure", "forceOpen", "forceClose", "reset"}
+var breakerEventNames = []string{"success", "failure", "forceOpen", "forceClose", "reset"}
 
 // String returns the event's name.
-func (e BreakerEvent) String() string {
-	if int(e) < len(breakerEventNames) {
-		return breakerEventNames[e]
-	}
-	return "BreakerEvent(" + strconv.Itoa(int(e)) + ")"
-}
+func (e BreakerEvent) String() string { return enum.String(breakerEventNames, e, "BreakerEvent") }
 
 // BreakerMachine is the running breaker machine as the guards and actions
 // of the breaker definition see it.
@@ -67,6 +57,12 @@ const (
 	cbGuardSuccesses = "successes >= successThreshold"
 	cbDelayName      = "openTimeout"
 )
+
+// cbSlowRate is the slow-call-rate guard, declared once so that the
+// breaker can recognise it in a definition by identity
+// (cbSuccessSkippable): copies of BreakerDefinitionBuilder's specs carry
+// this very guard, where another guard might carry its name.
+var cbSlowRate = transitions.If(cbGuardSlowRate, cbSlowRateReached)
 
 var breakerDefinition = sync.OnceValue(func() *fsm.Definition[BreakerState, BreakerEvent, *Breaker] {
 	return BreakerDefinitionBuilder().MustBuild()
@@ -114,9 +110,9 @@ func BreakerDefinitionBuilder() *fsm.Builder[BreakerState, BreakerEvent, *Breake
 
 	b.On(BreakerClosed, BreakerFailure, BreakerOpen).When(transitions.If(cbGuardFailures, cbFailuresReached))
 	b.On(BreakerClosed, BreakerFailure, BreakerOpen).When(transitions.If(cbGuardRate, cbRateReached))
-	b.On(BreakerClosed, BreakerFailure, BreakerOpen).When(transitions.If(cbGuardSlowRate, cbSlowRateReached))
+	b.On(BreakerClosed, BreakerFailure, BreakerOpen).When(cbSlowRate)
 	b.Internal(BreakerClosed, BreakerFailure)
-	b.On(BreakerClosed, BreakerSuccess, BreakerOpen).When(transitions.If(cbGuardSlowRate, cbSlowRateReached))
+	b.On(BreakerClosed, BreakerSuccess, BreakerOpen).When(cbSlowRate)
 	b.Internal(BreakerClosed, BreakerSuccess)
 
 	b.AfterFunc(BreakerOpen, cbDelayName, cbOpenTimeout, BreakerHalfOpen)

@@ -14,6 +14,7 @@ import (
 	"github.com/statecraft/statecraft/engine/enginetest"
 	"github.com/statecraft/statecraft/internal/testutil"
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
+	"github.com/statecraft/statecraft/transitions"
 )
 
 func TestBreakerOpensWhenFailuresInWindowReachThreshold(t *testing.T) {
@@ -525,6 +526,46 @@ func TestBreakerBehaviourFollowsItsDefinition(t *testing.T) {
 		b, _ := newBreaker(t, countConfig(), er.WithBreakerDefinition(def))
 		record(t, b, 1, nil) // the lock-free path is off for this definition
 		wantState(t, b, er.BreakerOpen)
+	})
+}
+
+func TestBreakerRecognisesItsSlowCallGuardByIdentity(t *testing.T) {
+	// A success in Closed that the definition would ignore is not fired,
+	// and so leaves no record; a success that is fired leaves one.
+	closedSuccessRecords := func(t *testing.T, def *breakerDef) int {
+		t.Helper()
+		rec := &enginetest.Recorder{}
+		b, _ := newBreaker(t, countConfig(), er.WithBreakerDefinition(def), er.WithBreakerObserver(rec))
+		record(t, b, 3, nil)
+		wantState(t, b, er.BreakerClosed)
+		return len(rec.Records)
+	}
+	t.Run("a variant rebuilt from the default's specs skips the machine", func(t *testing.T) {
+		def := rebuild(t, func(*breakerTransition) bool { return true })
+		if n := closedSuccessRecords(t, def); n != 0 {
+			t.Errorf("%d records for 3 successes in Closed, want 0", n)
+		}
+	})
+	t.Run("a variant built from BreakerDefinitionBuilder skips the machine", func(t *testing.T) {
+		if n := closedSuccessRecords(t, er.BreakerDefinitionBuilder().MustBuild()); n != 0 {
+			t.Errorf("%d records for 3 successes in Closed, want 0", n)
+		}
+	})
+	t.Run("another guard under the slow-call guard's name is fired", func(t *testing.T) {
+		renamed := 0
+		def := rebuild(t, func(tr *breakerTransition) bool {
+			if tr.From == er.BreakerClosed && tr.Event == er.BreakerSuccess && !tr.Guard.IsZero() {
+				tr.Guard = transitions.If(tr.Guard.Name(), func(er.BreakerMachine) bool { return false })
+				renamed++
+			}
+			return true
+		})
+		if renamed != 1 {
+			t.Fatalf("replaced %d guards on Closed/success, want 1", renamed)
+		}
+		if n := closedSuccessRecords(t, def); n != 3 {
+			t.Errorf("%d records for 3 successes in Closed, want 3: the guard is not the breaker's", n)
+		}
 	})
 }
 

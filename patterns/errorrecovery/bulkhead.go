@@ -8,6 +8,7 @@ import (
 
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/fsm"
+	"github.com/statecraft/statecraft/internal/enum"
 	"github.com/statecraft/statecraft/states"
 	"github.com/statecraft/statecraft/transitions"
 )
@@ -26,14 +27,11 @@ const (
 	BulkheadQueueFull                      // every slot is taken and the queue is at capacity: a call is rejected at once
 )
 
-var bulkheadStateNames = [...]string{"Available", "Saturated", "QueueFull"}
+var bulkheadStateNames = []string{"Available", "Saturated", "QueueFull"}
 
 // String returns the state's name, as diagrams and traces print it.
 func (s BulkheadState) String() string {
-	if int(s) < len(bulkheadStateNames) {
-		return bulkheadStateNames[s]
-	}
-	return "BulkheadState(?)"
+	return enum.StringOr(bulkheadStateNames, s, "BulkheadState(?)")
 }
 
 // BulkheadEvent is an event of the bulkhead machine.
@@ -49,14 +47,11 @@ const (
 	BulkheadCancel                       // a queued call's context ended
 )
 
-var bulkheadEventNames = [...]string{"acquire", "release", "timeout", "cancel"}
+var bulkheadEventNames = []string{"acquire", "release", "timeout", "cancel"}
 
 // String returns the event's name.
 func (e BulkheadEvent) String() string {
-	if int(e) < len(bulkheadEventNames) {
-		return bulkheadEventNames[e]
-	}
-	return "BulkheadEvent(?)"
+	return enum.StringOr(bulkheadEventNames, e, "BulkheadEvent(?)")
 }
 
 // BulkheadData is the bulkhead machine's data: its limits, its counts and

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/statecraft/statecraft/internal/enum"
 )
 
 // Sentinels a *BulkheadError matches with errors.Is, one per reason a call
@@ -30,15 +32,10 @@ const (
 	BulkheadClosed                              // the executor was closed
 )
 
-var bulkheadReasonNames = [...]string{"", "queue full", "queue timeout", "cancelled", "closed"}
+var bulkheadReasonNames = []string{"", "queue full", "queue timeout", "cancelled", "closed"}
 
 // String describes the reason in a few words.
-func (r BulkheadReason) String() string {
-	if r > 0 && int(r) < len(bulkheadReasonNames) {
-		return bulkheadReasonNames[r]
-	}
-	return fmt.Sprintf("BulkheadReason(%d)", uint8(r))
-}
+func (r BulkheadReason) String() string { return enum.String(bulkheadReasonNames, r, "BulkheadReason") }
 
 // BulkheadError reports a call that a bulkhead did not run. It matches
 // ErrBulkheadFull, ErrQueueTimeout or ErrBulkheadClosed by its Reason; a

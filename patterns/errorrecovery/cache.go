@@ -8,6 +8,7 @@ import (
 
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/fsm"
+	"github.com/statecraft/statecraft/internal/enum"
 	"github.com/statecraft/statecraft/states"
 	"github.com/statecraft/statecraft/transitions"
 )
@@ -64,13 +65,10 @@ const (
 	CacheFilled                   // at least one entry
 )
 
+var cacheStateNames = []string{"Empty", "Filled"}
+
 // String returns the state's name.
-func (s CacheState) String() string {
-	if s == CacheFilled {
-		return "Filled"
-	}
-	return "Empty"
-}
+func (s CacheState) String() string { return enum.StringOr(cacheStateNames, s, "Empty") }
 
 // CacheEvent is an event of the cache machine.
 type CacheEvent uint8
@@ -83,15 +81,10 @@ const (
 	CacheCleared                   // every entry was dropped
 )
 
-var cacheEventNames = [...]string{"stored", "removed", "cleared"}
+var cacheEventNames = []string{"stored", "removed", "cleared"}
 
 // String returns the event's name.
-func (e CacheEvent) String() string {
-	if int(e) < len(cacheEventNames) {
-		return cacheEventNames[e]
-	}
-	return "CacheEvent(?)"
-}
+func (e CacheEvent) String() string { return enum.StringOr(cacheEventNames, e, "CacheEvent(?)") }
 
 // cacheEntries is the cache machine's data: where to read how many entries
 // there are. The entries live in the ResultCache, under its lock, which is

@@ -11,6 +11,7 @@ import (
 
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/fsm"
+	"github.com/statecraft/statecraft/internal/enum"
 	"github.com/statecraft/statecraft/states"
 	"github.com/statecraft/statecraft/transitions"
 )
@@ -40,16 +41,11 @@ const (
 	CallTimedOut                      // final: the overall deadline passed
 )
 
-var callStateNames = [...]string{"Start", "Lookup", "Admit", "CheckCircuit", "Attempt", "Backoff", "Fallback",
+var callStateNames = []string{"Start", "Lookup", "Admit", "CheckCircuit", "Attempt", "Backoff", "Fallback",
 	"Succeeded", "Recovered", "Exhausted", "Failed", "TimedOut"}
 
 // String returns the state's name, as diagrams and traces print it.
-func (s CallState) String() string {
-	if int(s) < len(callStateNames) {
-		return callStateNames[s]
-	}
-	return "CallState(?)"
-}
+func (s CallState) String() string { return enum.StringOr(callStateNames, s, "CallState(?)") }
 
 // CallEvent is an event of a per-call machine: the outcome of a layer's
 // work.
@@ -72,16 +68,11 @@ const (
 	EventUnserved                   // no fallback answered
 )
 
-var callEventNames = [...]string{"begin", "hit", "miss", "admitted", "rejected", "allowed", "open",
+var callEventNames = []string{"begin", "hit", "miss", "admitted", "rejected", "allowed", "open",
 	"success", "retryable", "permanent", "deadline", "served", "unserved"}
 
 // String returns the event's name.
-func (e CallEvent) String() string {
-	if int(e) < len(callEventNames) {
-		return callEventNames[e]
-	}
-	return "CallEvent(?)"
-}
+func (e CallEvent) String() string { return enum.StringOr(callEventNames, e, "CallEvent(?)") }
 
 // Execution is the data of one execution, as the per-call machine's
 // actions and guards see it. Its fields are the executor's business; the

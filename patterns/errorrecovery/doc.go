@@ -1,7 +1,10 @@
 // Package errorrecovery holds statecraft's prewired resilience machines:
 // retry (with five backoff strategies), deadline, circuit breaker and
-// bulkhead, with fallback, cache, compensation (sagas) and the workflow
-// that layers them to follow.
+// bulkhead, with fallback and cache, and the workflow that layers them.
+// Sagas, their journals and recovery are package saga, beneath this one;
+// a saga's step is protected by any Protector here (a Workflow, a
+// RetryExecutor, a DeadlineExecutor), and its compensations run as a
+// CompensationConfig says.
 //
 // Every strategy is a machine definition that package engine runs, not a
 // loop beside it: a retry is a Run of RetryDefinition (Attempt is a choice

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/statecraft/statecraft/internal/enum"
 )
 
 // FallbackConfig configures the FALLBACK strategy: what answers a call
@@ -91,15 +93,10 @@ const (
 	SourceFallbackValue                 // FallbackConfig.Value
 )
 
-var sourceNames = [...]string{"none", "function", "cache", "stale cache", "fallback cache", "fallback service", "fallback function", "fallback value"}
+var sourceNames = []string{"none", "function", "cache", "stale cache", "fallback cache", "fallback service", "fallback function", "fallback value"}
 
 // String returns the source's name.
-func (s Source) String() string {
-	if int(s) < len(sourceNames) {
-		return sourceNames[s]
-	}
-	return fmt.Sprintf("Source(%d)", uint8(s))
-}
+func (s Source) String() string { return enum.String(sourceNames, s, "Source") }
 
 // FallbackError reports that a failed call's fallback sources failed too.
 // It unwraps to the call's error and each fallback error, so errors.Is

@@ -3,6 +3,8 @@ package errorrecovery
 import (
 	"fmt"
 	"strings"
+
+	"github.com/statecraft/statecraft/internal/enum"
 )
 
 // Strategy names a recovery strategy, as configs and the command line
@@ -21,31 +23,25 @@ const (
 	Cache                              // CACHE: serve a cached result
 )
 
-var strategyNames = [...]string{"", "RETRY", "CIRCUIT_BREAKER", "FALLBACK", "COMPENSATE", "DEADLINE", "BULKHEAD", "CACHE"}
+var strategyNames = []string{"", "RETRY", "CIRCUIT_BREAKER", "FALLBACK", "COMPENSATE", "DEADLINE", "BULKHEAD", "CACHE"}
 
 // String returns the strategy's name, such as "CIRCUIT_BREAKER".
-func (s Strategy) String() string {
-	if s > 0 && int(s) < len(strategyNames) {
-		return strategyNames[s]
-	}
-	return fmt.Sprintf("Strategy(%d)", uint8(s))
-}
+func (s Strategy) String() string { return enum.String(strategyNames, s, "Strategy") }
 
 // MarshalText returns the strategy's name; an invalid Strategy is an error.
 func (s Strategy) MarshalText() ([]byte, error) {
-	if s == 0 || int(s) >= len(strategyNames) {
-		return nil, &UnknownNameError{Kind: "strategy", Name: s.String()}
-	}
-	return []byte(strategyNames[s]), nil
+	return enum.Marshal(strategyNames, s, "Strategy", unknownStrategy)
 }
 
 // UnmarshalText parses a strategy name, ignoring case; an unknown name is
-// an *UnknownNameError, never a silent default.
+// an *UnknownNameError, never a silent default, and leaves the zero
+// (invalid) Strategy.
 func (s *Strategy) UnmarshalText(b []byte) error {
-	v, err := parseName(string(b), strategyNames[:], "strategy")
-	*s = Strategy(v)
-	return err
+	*s = 0
+	return enum.Unmarshal(strategyNames, enum.IgnoreCase, s, b, unknownStrategy)
 }
+
+func unknownStrategy(name string) error { return &UnknownNameError{Kind: "strategy", Name: name} }
 
 // ParseStrategy parses a strategy name, ignoring case.
 func ParseStrategy(name string) (Strategy, error) {
@@ -67,31 +63,24 @@ const (
 	Decorrelated                    // DECORRELATED: min(cap, U(d, 3*prev)), prev starting at d
 )
 
-var backoffNames = [...]string{"", "FIXED", "LINEAR", "EXPONENTIAL", "JITTER", "DECORRELATED"}
+var backoffNames = []string{"", "FIXED", "LINEAR", "EXPONENTIAL", "JITTER", "DECORRELATED"}
 
 // String returns the backoff's name, such as "EXPONENTIAL".
-func (b Backoff) String() string {
-	if b > 0 && int(b) < len(backoffNames) {
-		return backoffNames[b]
-	}
-	return fmt.Sprintf("Backoff(%d)", uint8(b))
-}
+func (b Backoff) String() string { return enum.String(backoffNames, b, "Backoff") }
 
 // MarshalText returns the backoff's name; an invalid Backoff is an error.
 func (b Backoff) MarshalText() ([]byte, error) {
-	if b == 0 || int(b) >= len(backoffNames) {
-		return nil, &UnknownNameError{Kind: "backoff", Name: b.String()}
-	}
-	return []byte(backoffNames[b]), nil
+	return enum.Marshal(backoffNames, b, "Backoff", unknownBackoff)
 }
 
 // UnmarshalText parses a backoff name, ignoring case; an unknown name is an
-// *UnknownNameError.
+// *UnknownNameError and leaves the zero (invalid) Backoff.
 func (b *Backoff) UnmarshalText(text []byte) error {
-	v, err := parseName(string(text), backoffNames[:], "backoff")
-	*b = Backoff(v)
-	return err
+	*b = 0
+	return enum.Unmarshal(backoffNames, enum.IgnoreCase, b, text, unknownBackoff)
 }
+
+func unknownBackoff(name string) error { return &UnknownNameError{Kind: "backoff", Name: name} }
 
 // ParseBackoff parses a backoff name, ignoring case.
 func ParseBackoff(name string) (Backoff, error) {
@@ -116,15 +105,6 @@ func (e *UnknownNameError) Error() string {
 		known = backoffNames[1:]
 	}
 	return fmt.Sprintf("errorrecovery: unknown %s %q (want one of %s)", e.Kind, e.Name, strings.Join(known, ", "))
-}
-
-func parseName(s string, names []string, kind string) (uint8, error) {
-	for i, name := range names {
-		if i > 0 && strings.EqualFold(s, name) {
-			return uint8(i), nil
-		}
-	}
-	return 0, &UnknownNameError{Kind: kind, Name: s}
 }
 
 // ConfigError reports a config field with an invalid value.

@@ -120,7 +120,7 @@ type Workflow[T any] struct {
 func NewWorkflow[T any](cfg ErrorRecoveryConfig[T]) (*Workflow[T], error) {
 	const name = "ErrorRecoveryConfig"
 	if cfg.names(Compensate) {
-		return nil, configErr(name, "Primary", Compensate, "COMPENSATE belongs to sagas (NewSaga), not to a workflow around one function")
+		return nil, configErr(name, "Primary", Compensate, "COMPENSATE belongs to sagas (saga.New), not to a workflow around one function")
 	}
 	for _, s := range append([]Strategy{cfg.Primary}, cfg.Secondary...) {
 		if s != 0 && (s < Retry || s > Cache) {

@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"sync/atomic"
 	"time"
+
+	"github.com/statecraft/statecraft/internal/enum"
 )
 
 // WorkflowMetrics are a workflow's counters since it was made.
@@ -56,15 +58,10 @@ const (
 	Unhealthy               // 50% errors or more, or the breaker open
 )
 
-var healthNames = [...]string{"healthy", "degraded", "unhealthy"}
+var healthNames = []string{"healthy", "degraded", "unhealthy"}
 
 // String returns the level's name.
-func (h Health) String() string {
-	if int(h) < len(healthNames) {
-		return healthNames[h]
-	}
-	return "Health(?)"
-}
+func (h Health) String() string { return enum.StringOr(healthNames, h, "Health(?)") }
 
 // HealthStatus is Health with the figures it was judged on.
 type HealthStatus struct {

@@ -9,6 +9,7 @@ import (
 	"github.com/statecraft/statecraft/fsm"
 	"github.com/statecraft/statecraft/patterns/errorrecovery"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/config"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/saga"
 )
 
 // demoConfig is the layered workflow the demo simulates and "render
@@ -103,13 +104,13 @@ func workflowDiagram(name string, data []byte) (fsm.Graph, fsm.DiagramOptions, e
 // sagaDiagram returns the machine of a sample saga whose steps do nothing.
 func sagaDiagram() (fsm.Graph, fsm.DiagramOptions, error) {
 	type order struct{}
-	noop := func(context.Context, errorrecovery.SagaCall[order]) (struct{}, error) { return struct{}{}, nil }
-	undo := func(context.Context, errorrecovery.SagaCall[order], struct{}) error { return nil }
-	var steps []errorrecovery.SagaStep[order]
+	noop := func(context.Context, saga.Call[order]) (struct{}, error) { return struct{}{}, nil }
+	undo := func(context.Context, saga.Call[order], struct{}) error { return nil }
+	var steps []saga.Step[order]
 	for _, name := range []string{"reserve inventory", "charge payment", "create shipment"} {
-		steps = append(steps, errorrecovery.NewSagaStep(name, noop, undo))
+		steps = append(steps, saga.NewStep(name, noop, undo))
 	}
-	s, err := errorrecovery.NewSaga("order", errorrecovery.DefaultCompensationConfig(), steps)
+	s, err := saga.New("order", saga.DefaultConfig(), steps)
 	if err != nil {
 		return fsm.Graph{}, fsm.DiagramOptions{}, fmt.Errorf("sample saga: %w", err)
 	}

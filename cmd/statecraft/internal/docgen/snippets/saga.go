@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/statecraft/statecraft/patterns/errorrecovery"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/saga"
 )
 
 // Order is the state of the order saga of docs/sagas.md.
@@ -18,17 +19,17 @@ type Order struct {
 // The order saga's actions: each forward action returns its output (any
 // JSON-encodable type), which its compensation receives.
 var (
-	reserve = func(ctx context.Context, c errorrecovery.SagaCall[Order]) (string, error) {
+	reserve = func(ctx context.Context, c saga.Call[Order]) (string, error) {
 		c.State.Reserved = "r-" + c.State.ID // forward actions may change the state
 		return c.State.Reserved, nil
 	}
-	release = func(ctx context.Context, c errorrecovery.SagaCall[Order], reservation string) error { return nil }
-	charge  = func(ctx context.Context, c errorrecovery.SagaCall[Order]) (string, error) {
+	release = func(ctx context.Context, c saga.Call[Order], reservation string) error { return nil }
+	charge  = func(ctx context.Context, c saga.Call[Order]) (string, error) {
 		return "pay-" + c.Key[:8], nil // c.Key: the same on every attempt and after a crash
 	}
-	refund         = func(ctx context.Context, c errorrecovery.SagaCall[Order], paymentID string) error { return nil }
-	ship           = func(ctx context.Context, c errorrecovery.SagaCall[Order]) (string, error) { return "ship-1", nil }
-	cancelShipment = func(ctx context.Context, c errorrecovery.SagaCall[Order], shipment string) error { return nil }
+	refund         = func(ctx context.Context, c saga.Call[Order], paymentID string) error { return nil }
+	ship           = func(ctx context.Context, c saga.Call[Order]) (string, error) { return "ship-1", nil }
+	cancelShipment = func(ctx context.Context, c saga.Call[Order], shipment string) error { return nil }
 )
 
 // Saga is the snippet of docs/sagas.md.
@@ -38,18 +39,18 @@ func Saga(ctx context.Context) (Order, error) {
 	if err != nil {
 		return Order{}, err
 	}
-	cfg := errorrecovery.DefaultCompensationConfig() // 300s saga timeout, no journal
-	saga, err := errorrecovery.NewSaga("order", cfg, []errorrecovery.SagaStep[Order]{
-		errorrecovery.NewSagaStep("reserve inventory", reserve, release),
-		errorrecovery.NewSagaStep("charge payment", charge, refund).ProtectedBy(retry),
-		errorrecovery.NewSagaStep("create shipment", ship, cancelShipment),
+	cfg := saga.DefaultConfig() // 300s saga timeout, no journal
+	orders, err := saga.New("order", cfg, []saga.Step[Order]{
+		saga.NewStep("reserve inventory", reserve, release),
+		saga.NewStep("charge payment", charge, refund).ProtectedBy(retry),
+		saga.NewStep("create shipment", ship, cancelShipment),
 	})
 	if err != nil {
-		return Order{}, err // a *ConfigError
+		return Order{}, err // an *errorrecovery.ConfigError
 	}
 
-	order, err := saga.Run(ctx, "order-42", Order{ID: "42", Amount: 1999})
-	if se, ok := errors.AsType[*errorrecovery.SagaError](err); ok {
+	order, err := orders.Run(ctx, "order-42", Order{ID: "42", Amount: 1999})
+	if se, ok := errors.AsType[*saga.Error](err); ok {
 		// undone, last step first; se.State is Compensated or CompensationFailed
 		return order, fmt.Errorf("order 42 rolled back (%v): %w", se.State, se.Cause)
 	}

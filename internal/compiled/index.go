@@ -1,0 +1,125 @@
+package compiled
+
+import (
+	"reflect"
+	"unsafe"
+)
+
+// indexer maps values of a comparable type to the dense indices they were
+// interned to when the definition was built. Integer kinds whose values are
+// close together use a direct table (no hashing, no map); other types with
+// few values use a linear scan, which beats hashing for the handful of
+// events a machine usually has; only large non-integer sets use a map.
+type indexer[K comparable] struct {
+	keys []K
+
+	// direct table for integer kinds
+	table  []int32
+	min    int64
+	size   uintptr
+	signed bool
+
+	m map[K]int32
+}
+
+const linearMax = 8
+
+func newIndexer[K comparable](keys []K) indexer[K] {
+	x := indexer[K]{keys: keys}
+	t := reflect.TypeFor[K]()
+	switch t.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		x.signed = true
+		fallthrough
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		x.size = t.Size()
+		if x.buildTable() {
+			return x
+		}
+		x.size = 0
+	}
+	if len(keys) > linearMax {
+		x.m = make(map[K]int32, len(keys))
+		for i, k := range keys {
+			x.m[k] = int32(i)
+		}
+	}
+	return x
+}
+
+func (x *indexer[K]) buildTable() bool {
+	if len(x.keys) == 0 {
+		return false
+	}
+	lo, hi := x.intOf(&x.keys[0]), x.intOf(&x.keys[0])
+	for i := range x.keys {
+		v := x.intOf(&x.keys[i])
+		lo, hi = min(lo, v), max(hi, v)
+	}
+	span := uint64(hi - lo)
+	if span >= uint64(max(64, 4*len(x.keys))) {
+		return false
+	}
+	x.min = lo
+	x.table = make([]int32, span+1)
+	for i := range x.table {
+		x.table[i] = -1
+	}
+	for i := range x.keys {
+		x.table[x.intOf(&x.keys[i])-lo] = int32(i)
+	}
+	return true
+}
+
+// intOf reads an integer-kind K as int64. Unsigned 64-bit values above
+// MaxInt64 wrap, which only widens the span and is checked by the caller.
+func (x *indexer[K]) intOf(k *K) int64 {
+	p := unsafe.Pointer(k)
+	switch x.size {
+	case 1:
+		if x.signed {
+			return int64(*(*int8)(p))
+		}
+		return int64(*(*uint8)(p))
+	case 2:
+		if x.signed {
+			return int64(*(*int16)(p))
+		}
+		return int64(*(*uint16)(p))
+	case 4:
+		if x.signed {
+			return int64(*(*int32)(p))
+		}
+		return int64(*(*uint32)(p))
+	default:
+		return *(*int64)(p)
+	}
+}
+
+// index returns k's dense index, or -1 when k was not interned. The
+// direct-table case is kept small enough to inline into callers; the
+// others are outlined.
+func (x *indexer[K]) index(k K) int {
+	if x.table != nil {
+		if v := uint64(x.intOf(&k) - x.min); v < uint64(len(x.table)) {
+			return int(x.table[v])
+		}
+		return -1
+	}
+	return x.lookup(k)
+}
+
+func (x *indexer[K]) lookup(k K) int {
+	if x.m != nil {
+		if i, ok := x.m[k]; ok {
+			return int(i)
+		}
+		return -1
+	}
+	for i := range x.keys {
+		if x.keys[i] == k {
+			return i
+		}
+	}
+	return -1
+}

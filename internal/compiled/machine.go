@@ -1,0 +1,257 @@
+// Package compiled holds a machine definition as its drivers read it:
+// states and events interned to dense indices, transitions laid out in a
+// table indexed by (state, event), and the lookups the drivers make when
+// they fire.
+//
+// Package fsm fills a Machine when it builds a Definition and keeps it
+// inside; package engine reaches it through Of. Nothing here is part of
+// statecraft's API: users read a definition through fsm.Definition's
+// methods (States, Transitions, Graph, …), and this layout may change with
+// any release.
+//
+// Indices are dense: states are 0..len(States)-1 in declaration order,
+// events 0..len(Events)-1 in order of first use. Transitions are known by
+// two numbers. An edge's slot is its index in Edges, the driver's table,
+// which groups the event transitions by (source, event) in declaration
+// order and puts the delayed transitions last. An edge's Decl is its
+// position in declaration order (fsm.Definition.Transitions), the number
+// traces, diagram overlays and snapshots use.
+package compiled
+
+import (
+	"sort"
+	"time"
+
+	"github.com/statecraft/statecraft/states"
+	"github.com/statecraft/statecraft/transitions"
+)
+
+// Machine is a built definition's tables. Package fsm sets the exported
+// fields while it validates the specs, then calls Layout; after that a
+// Machine is read-only and safe for concurrent use.
+type Machine[S, E comparable, D any] struct {
+	// Name is the machine's name.
+	Name string
+	// States are the states in declaration order.
+	States []State[S, E, D]
+	// Events are the events in order of first use, and EventLabels their
+	// printed labels.
+	Events      []E
+	EventLabels []string
+	// Edges is the driver's table of transitions, indexed by slot.
+	Edges []Edge[S, E, D]
+	// Initial is the index of the initial state.
+	Initial int
+	// ErrorState is the index of the error state, or -1 when none is
+	// declared (fsm.Builder.ErrorState).
+	ErrorState int
+	// CommitRegardless: see fsm.Builder.CommitRegardless.
+	CommitRegardless bool
+
+	stateIdx indexer[S]
+	eventIdx indexer[E]
+	// spans[s*len(Events)+e] is the run of Edges holding the candidates of
+	// state s on event e.
+	spans []span
+	// plain[s*len(Events)+e] is the slot of the transition (s, e) takes
+	// when that is a Plain one (then it is the only candidate), else -1;
+	// bare likewise for Bare ones (a superset).
+	plain []int32
+	bare  []int32
+	ids   []S // ids[i] == States[i].ID, compact for hot reads
+	// byDecl[decl] is the slot of the transition declared at decl.
+	byDecl []int32
+}
+
+type span struct{ start, n int32 }
+
+// State is a state as a driver sees it, at its interned index.
+type State[S, E comparable, D any] struct {
+	ID    S
+	Label string
+	Kind  states.Kind
+	Entry []states.Action[S, E, D]
+	Exit  []states.Action[S, E, D]
+	// Choose is the choice function of a Choice state, nil otherwise.
+	Choose     states.ChoiceFunc[S, E, D]
+	ChooseName string
+	// Delayed lists the slots of the delayed transitions armed when the
+	// state is entered.
+	Delayed []int32
+}
+
+// Edge is a transition as a driver sees it: source, target and event by
+// interned index, the guard compiled to one function.
+type Edge[S, E comparable, D any] struct {
+	// Decl is the transition's position in declaration order.
+	Decl int
+	// From and To are interned state indices.
+	From, To int
+	// Event is the interned event index, or -1 for a delayed transition.
+	Event int
+	// Trigger is the event's label, or "after d" for a delayed transition.
+	Trigger string
+	// Guard is the compiled guard, nil when the transition is unguarded.
+	Guard     transitions.GuardFunc[S, E, D]
+	GuardName string
+	Actions   []states.Action[S, E, D]
+	Internal  bool
+	// After and AfterFn give a delayed transition's delay.
+	After   time.Duration
+	AfterFn transitions.DelayFunc[S, E, D]
+	// Plain reports that taking the transition runs no user code and
+	// touches no timer: no guard, no actions, no exit actions or delayed
+	// transitions on the source, no entry actions, choice function or
+	// delayed transitions on the target. Drivers take such a transition on a
+	// fast path with no panic recovery (Instance: with one atomic
+	// compare-and-swap and no lock).
+	Plain bool
+	// Bare reports a transition that is Plain but for its target being a
+	// choice state: the target's choice function is the only user code it
+	// runs. A single-owner driver takes such a transition on a fast path.
+	Bare bool
+}
+
+// DelayLabel is how a delayed transition is printed: "after " and its
+// fixed delay, or the name of its delay function when it has one (fn).
+func DelayLabel(after time.Duration, fn bool, name string) string {
+	if fn {
+		return "after " + name
+	}
+	return "after " + after.String()
+}
+
+// Layout builds the lookup tables and the edge table from the transition
+// specs, in declaration order. States and Events must be set, and specs
+// must be those of a valid definition: every source and target is one of
+// States and every event of a transition that is not delayed is one of
+// Events.
+func (m *Machine[S, E, D]) Layout(specs []*transitions.Spec[S, E, D]) {
+	m.ids = make([]S, len(m.States))
+	for i := range m.States {
+		m.ids[i] = m.States[i].ID
+	}
+	m.stateIdx = newIndexer(m.ids)
+	m.eventIdx = newIndexer(m.Events)
+
+	nE := len(m.Events)
+	order := make([]int, len(specs))
+	for i := range order {
+		order[i] = i
+	}
+	rank := func(i int) (int, int, bool) {
+		t := specs[i]
+		if t.Delayed {
+			return m.StateIndex(t.From), -1, true
+		}
+		return m.StateIndex(t.From), m.EventIndex(t.Event), false
+	}
+	sort.SliceStable(order, func(a, b int) bool {
+		fa, ea, da := rank(order[a])
+		fb, eb, db := rank(order[b])
+		if da != db {
+			return !da
+		}
+		if fa != fb {
+			return fa < fb
+		}
+		return ea < eb
+	})
+	m.spans = make([]span, len(m.States)*nE)
+	m.byDecl = make([]int32, len(specs))
+	m.Edges = make([]Edge[S, E, D], len(specs))
+	for slot, i := range order {
+		t := specs[i]
+		from, to := m.StateIndex(t.From), m.StateIndex(t.To)
+		e := Edge[S, E, D]{
+			Decl: i, From: from, To: to, Event: -1,
+			Guard: t.Guard.Compile(), GuardName: t.Guard.Name(),
+			Actions: t.Actions, Internal: t.Internal,
+			After: t.After, AfterFn: t.AfterFn,
+		}
+		if t.Delayed {
+			e.Trigger = DelayLabel(t.After, t.AfterFn != nil, t.AfterName)
+			m.States[from].Delayed = append(m.States[from].Delayed, int32(slot))
+		} else {
+			e.Event = m.EventIndex(t.Event)
+			e.Trigger = m.EventLabels[e.Event]
+			sp := &m.spans[from*nE+e.Event]
+			if sp.n == 0 {
+				sp.start = int32(slot)
+			}
+			sp.n++
+		}
+		m.Edges[slot] = e
+		m.byDecl[i] = int32(slot)
+	}
+	for i := range m.Edges {
+		e := &m.Edges[i]
+		src, dst := &m.States[e.From], &m.States[e.To]
+		e.Bare = e.Guard == nil && len(e.Actions) == 0 && !e.Internal &&
+			len(src.Exit) == 0 && len(src.Delayed) == 0 &&
+			len(dst.Entry) == 0 && len(dst.Delayed) == 0
+		e.Plain = e.Bare && dst.Choose == nil
+	}
+	m.plain = make([]int32, len(m.spans))
+	m.bare = make([]int32, len(m.spans))
+	for k, sp := range m.spans {
+		m.plain[k], m.bare[k] = -1, -1
+		if sp.n > 0 && m.Edges[sp.start].Plain {
+			m.plain[k] = sp.start
+		}
+		if sp.n > 0 && m.Edges[sp.start].Bare {
+			m.bare[k] = sp.start
+		}
+	}
+}
+
+// StateIndex returns the interned index of s, or -1 for an unknown state.
+func (m *Machine[S, E, D]) StateIndex(s S) int { return m.stateIdx.index(s) }
+
+// EventIndex returns the interned index of e, or -1 for an unknown event.
+// For integer-kind events it reads a direct table, with no hashing.
+func (m *Machine[S, E, D]) EventIndex(e E) int { return m.eventIdx.index(e) }
+
+// State returns the state at interned index i. The result must not be
+// modified.
+func (m *Machine[S, E, D]) State(i int) *State[S, E, D] { return &m.States[i] }
+
+// ID returns the state at interned index i; it is State(i).ID from a
+// compact table.
+func (m *Machine[S, E, D]) ID(i int) S { return m.ids[i] }
+
+// Edge returns the edge at slot i. The result must not be modified.
+func (m *Machine[S, E, D]) Edge(slot int) *Edge[S, E, D] { return &m.Edges[slot] }
+
+// DeclEdge returns the edge of the transition declared at position decl.
+func (m *Machine[S, E, D]) DeclEdge(decl int) *Edge[S, E, D] { return &m.Edges[m.byDecl[decl]] }
+
+// Slot returns the slot of the transition declared at position decl.
+func (m *Machine[S, E, D]) Slot(decl int) int { return int(m.byDecl[decl]) }
+
+// PlainEdge returns the transition out of state index s on event index e
+// when it is a Plain one (and so the only candidate), or nil. Drivers call
+// it first: it is one table read.
+func (m *Machine[S, E, D]) PlainEdge(s, e int) *Edge[S, E, D] {
+	if k := m.plain[s*len(m.Events)+e]; k >= 0 {
+		return &m.Edges[k]
+	}
+	return nil
+}
+
+// BareEdge is PlainEdge for Bare transitions: it also returns transitions
+// into a choice state whose choice function is their only user code.
+func (m *Machine[S, E, D]) BareEdge(s, e int) *Edge[S, E, D] {
+	if k := m.bare[s*len(m.Events)+e]; k >= 0 {
+		return &m.Edges[k]
+	}
+	return nil
+}
+
+// Candidates returns the transitions out of state index s on event index e,
+// in declaration order; the first whose guard holds is to be taken. The
+// result must not be modified.
+func (m *Machine[S, E, D]) Candidates(s, e int) []Edge[S, E, D] {
+	sp := m.spans[s*len(m.Events)+e]
+	return m.Edges[sp.start : sp.start+sp.n]
+}

@@ -1,0 +1,86 @@
+package saga
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/statecraft/statecraft/engine"
+	"github.com/statecraft/statecraft/patterns/errorrecovery"
+)
+
+// Config configures a saga: how it records its progress, how long its
+// forward steps may take, and how its compensations run. Start from
+// DefaultConfig. Zero means zero or none, as each field says.
+type Config struct {
+	// SaveState makes the saga durable: before each side effect (a step's
+	// action or a compensation) it appends to Journal what it is about to
+	// do, and after it what happened, so that Recover can finish the saga
+	// after a crash. It requires Journal. False (the default, since there
+	// is no journal to default to) records nothing.
+	SaveState bool
+	// Journal is where a saga with SaveState records its progress: a
+	// MemoryJournal in tests, a sqlitejournal.Journal for durability
+	// across processes, a pgjournal.Journal for replicas sharing one
+	// database. It must be set if and only if SaveState is.
+	Journal Journal
+	// Timeout bounds the forward steps of one run on the saga's clock: a
+	// step that is running when it passes sees its context end, no step
+	// starts after it, and the steps that took effect are compensated.
+	// Compensations are not bounded by it. Zero means none. At most 7 days
+	// (168h): a saga's steps may wait on people or on batch jobs, so its
+	// bound is longer than a workflow's 24h.
+	Timeout time.Duration
+	// Compensation says how the compensations run: their retry, the
+	// hooks around them, and untyped compensations by step name.
+	Compensation errorrecovery.CompensationConfig
+}
+
+// DefaultConfig returns the original library's defaults that apply here:
+// a 300 s saga timeout, no journal, no compensation retry.
+func DefaultConfig() Config {
+	return Config{Timeout: 300 * time.Second, Compensation: errorrecovery.DefaultCompensationConfig()}
+}
+
+// maxTimeout bounds Config.Timeout.
+const maxTimeout = 7 * 24 * time.Hour
+
+// Validate reports the first invalid field as an
+// *errorrecovery.ConfigError.
+func (c *Config) Validate() error {
+	const name = "saga.Config"
+	switch {
+	case c.Timeout < 0:
+		return configErr(name, "Timeout", c.Timeout, "must not be negative (zero means none)")
+	case c.Timeout > maxTimeout:
+		return configErr(name, "Timeout", c.Timeout, "must be at most 168h (7 days; zero means none)")
+	case c.SaveState && c.Journal == nil:
+		return configErr(name, "Journal", "nil", "SaveState needs a Journal")
+	case !c.SaveState && c.Journal != nil:
+		return configErr(name, "SaveState", false, "a Journal is set: set SaveState to use it")
+	}
+	return c.Compensation.Validate()
+}
+
+// An Option configures a saga made by New.
+type Option func(*options)
+
+type options struct {
+	clock    engine.Clock
+	observer engine.Observer
+}
+
+// WithClock sets the clock the saga's timeout and its journal records'
+// times run on; nil means the real clock. Tests pass an enginetest.Clock.
+func WithClock(c engine.Clock) Option {
+	return func(o *options) { o.clock = c }
+}
+
+// WithObserver attaches an engine observer to every run and recovery.
+func WithObserver(obs engine.Observer) Option {
+	return func(o *options) { o.observer = obs }
+}
+
+// configErr makes the *errorrecovery.ConfigError for an invalid value.
+func configErr(config, field string, value any, reason string) *errorrecovery.ConfigError {
+	return &errorrecovery.ConfigError{Config: config, Field: field, Value: fmt.Sprint(value), Reason: reason}
+}
