@@ -634,6 +634,7 @@ func TestInvalidSagaConfigNamesTheField(t *testing.T) {
 		field  string
 	}{
 		{"negative timeout", "s", saga.Config{Timeout: -1}, []saga.Step[int]{step}, nil, "saga.Config", "Timeout"},
+		{"timeout past its bound", "s", saga.Config{Timeout: 169 * time.Hour}, []saga.Step[int]{step}, nil, "saga.Config", "Timeout"},
 		{"save state without journal", "s", saga.Config{SaveState: true}, []saga.Step[int]{step}, nil, "saga.Config", "Journal"},
 		{"journal without save state", "s", saga.Config{Journal: saga.NewMemoryJournal()}, []saga.Step[int]{step}, nil, "saga.Config", "SaveState"},
 		{"nil untyped compensation", "s", saga.Config{Compensation: er.CompensationConfig{CompensationActions: map[string]er.CompensationFunc{"a": nil}}}, []saga.Step[int]{step}, nil, "CompensationConfig", "CompensationActions"},
