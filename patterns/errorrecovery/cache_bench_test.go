@@ -117,10 +117,44 @@ func TestCacheAllocations(t *testing.T) {
 	ctx := context.Background()
 	c := freshCache(t)
 	testutil.WantAllocs(t, 0, "Get of a fresh entry", func() { c.Get("k") })
+	testutil.WantAllocs(t, 0, "Get of an absent key", func() { c.Get("absent") })
 	testutil.WantAllocs(t, 0, "Put of a key present", func() { c.Put("k", 2) })
+
+	small := er.DefaultCacheConfig()
+	small.MaxEntries, small.TTL = 2, time.Nanosecond
+	sc, err := er.NewResultCache[int](small, &tickClock{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys := []string{"a", "b", "c"}
+	var i int
+	testutil.WantAllocs(t, 0, "Put of a new key, evicting the least recently used", func() {
+		sc.Put(keys[i%len(keys)], i)
+		i++
+	})
+	testutil.WantAllocs(t, 0, "Get of a stale entry", func() { sc.Get(keys[(i+1)%len(keys)]) })
+
 	hit := cacheWorkflow(t, time.Hour, nil)
 	testutil.WantAllocs(t, 0, "workflow, cache hit", func() { hit.Execute(ctx, succeed) })
+	// The call a miss leads: its record and the channel those who join
+	// it wait on.
 	miss := cacheWorkflow(t, time.Nanosecond, nil)
-	// The load a miss leads: its record and the channel its followers wait on.
 	testutil.WantAllocs(t, 2, "workflow, cache miss", func() { miss.Execute(ctx, succeed) })
+	fails := func(context.Context) (int, error) { return 0, errFlaky }
+	testutil.WantAllocs(t, 2, "workflow, a failure answered by a stale entry", func() { miss.Execute(ctx, fails) })
+	alone := er.DefaultCacheConfig()
+	alone.Coalesce = false
+	w, err := er.NewWorkflow(er.ErrorRecoveryConfig[int]{Primary: er.Cache, Cache: &alone})
+	if err != nil {
+		t.Fatal(err)
+	}
+	testutil.WantAllocs(t, 0, "workflow, cache miss without coalescing", func() { w.Execute(ctx, fails) })
+	fb := er.DefaultCacheConfig()
+	fb.StaleOnError = false
+	w, err = er.NewWorkflow(er.ErrorRecoveryConfig[int]{Primary: er.Cache, Secondary: []er.Strategy{er.Fallback},
+		Cache: &fb, Fallback: ptr(er.FallbackValue(3))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	testutil.WantAllocs(t, 2, "workflow, a failure with no entry, answered by the fallback", func() { w.Execute(ctx, fails) })
 }
