@@ -1,16 +1,13 @@
 package errorrecovery
 
 import (
-	"container/list"
 	"context"
+	"errors"
 	"sync"
 	"time"
 
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/fsm"
-	"github.com/statecraft/statecraft/internal/enum"
-	"github.com/statecraft/statecraft/states"
-	"github.com/statecraft/statecraft/transitions"
 )
 
 // CacheConfig configures the CACHE strategy, and the cache a fallback uses
@@ -56,82 +53,74 @@ func (c *CacheConfig) Validate() error {
 	return nil
 }
 
-// CacheState is a state of the cache machine.
-type CacheState uint8
+// CacheOption configures a ResultCache.
+type CacheOption func(*cacheOptions)
 
-// The cache's states.
-const (
-	CacheEmpty  CacheState = iota // no entry
-	CacheFilled                   // at least one entry
-)
+type cacheOptions struct {
+	def      *fsm.Definition[CacheEntryState, CacheEntryEvent, CacheEntryData]
+	observer engine.Observer
+}
 
-var cacheStateNames = []string{"Empty", "Filled"}
+// WithCacheDefinition makes the cache run def instead of
+// CacheEntryDefinition, such as a copy of it with an edge removed or a
+// guard changed. The cache carries out what def's actions decide: which
+// value is served, as fresh or stale, which call leads the load of a
+// value and which join it, what is stored, dropped and released. Only the
+// actions of CacheEntryDefinition can decide (CacheEntryData keeps its
+// decision fields to them), so def reuses them, from its Transitions.
+// Whatever def decides, the cache serves only a value it holds, and a
+// call in flight has one leader. Nil means CacheEntryDefinition.
+func WithCacheDefinition(def *fsm.Definition[CacheEntryState, CacheEntryEvent, CacheEntryData]) CacheOption {
+	return func(o *cacheOptions) { o.def = def }
+}
 
-// String returns the state's name.
-func (s CacheState) String() string { return enum.StringOr(cacheStateNames, s, "Empty") }
+// WithCacheObserver attaches an observer to every run of the cache's
+// machine: two steps or more for each lookup, store, release and
+// eviction. Nil means none.
+func WithCacheObserver(obs engine.Observer) CacheOption {
+	return func(o *cacheOptions) { o.observer = obs }
+}
 
-// CacheEvent is an event of the cache machine.
-type CacheEvent uint8
-
-// The cache's events, fired while the cache's lock is held, after the
-// entries changed.
-const (
-	CacheStored  CacheEvent = iota // an entry was stored
-	CacheRemoved                   // an entry expired, was evicted or dropped
-	CacheCleared                   // every entry was dropped
-)
-
-var cacheEventNames = []string{"stored", "removed", "cleared"}
-
-// String returns the event's name.
-func (e CacheEvent) String() string { return enum.StringOr(cacheEventNames, e, "CacheEvent(?)") }
-
-// cacheEntries is the cache machine's data: where to read how many entries
-// there are. The entries live in the ResultCache, under its lock, which is
-// held whenever the machine fires.
-type cacheEntries struct{ n *int }
-
-type cacheMachine = states.Machine[CacheState, CacheEvent, cacheEntries]
-
-var cacheDefinition = func() *fsm.Definition[CacheState, CacheEvent, cacheEntries] {
-	b := fsm.New[CacheState, CacheEvent, cacheEntries]("cache")
-	b.State(CacheEmpty, states.Initial)
-	b.State(CacheFilled, states.Normal)
-	empty := transitions.If("no entries left", func(m cacheMachine) bool { return *m.Data().n == 0 })
-	b.On(CacheEmpty, CacheStored, CacheFilled)
-	b.Internal(CacheFilled, CacheStored)
-	b.On(CacheFilled, CacheRemoved, CacheEmpty).When(empty)
-	b.Internal(CacheFilled, CacheRemoved)
-	b.On(CacheFilled, CacheCleared, CacheEmpty)
-	return b.MustBuild()
-}()
-
-// ResultCache is the CACHE strategy's shared machine: an LRU of results with a
-// time to live, whose Empty/Filled state is an engine Instance of
-// CacheDefinition. Every change to the entries fires the matching event
-// while the cache's lock is held, so the machine's state always agrees
-// with the entries when the lock is free. Lookups that change nothing but
-// recency fire no event. A Cache is safe for concurrent use and may be
-// shared by workflows of the same result type.
+// ResultCache is the CACHE strategy's shared cache: an LRU of results
+// with a time to live. What a key's entry answers, and what becomes of it,
+// the cache entry machine decides (Definition, CacheEntryDefinition by
+// default): each lookup, store, release of a coalesced call and eviction
+// is one engine Run of that machine over the entry's record, taken under
+// the cache's lock, and the cache carries out what the run decided. A hit
+// allocates nothing.
+//
+// A ResultCache is safe for concurrent use and may be shared by workflows
+// of the same result type.
 type ResultCache[T any] struct {
-	cfg   CacheConfig
-	clock engine.Clock
-	inst  *engine.Instance[CacheState, CacheEvent, cacheEntries]
+	cfg    CacheConfig
+	clock  engine.Clock
+	runner *engine.Runner[CacheEntryState, CacheEntryEvent, CacheEntryData]
 
-	mu       sync.Mutex // guards the fields below; taken before the Instance's lock
-	n        int        // len(entries), read by the machine's guard
-	entries  map[string]*list.Element
-	lru      list.List // of *cacheEntry, most recent first
-	inflight map[string]*cacheCall[T]
+	mu sync.Mutex // guards the fields below; every run of the machine is taken under it
+	// entries holds every key with a value or a call in flight.
+	entries map[string]*cacheEntry[T]
+	// head and tail are the entries holding a value, most recently used
+	// first; n counts them.
+	head, tail *cacheEntry[T]
+	n          int
+	// spare is the record of the last key dropped from entries, reused
+	// by the next key added, so that a key evicted for another, or a call
+	// led and released for a key with no value, allocates no record.
+	spare *cacheEntry[T]
 }
 
+// cacheEntry is one key's record.
 type cacheEntry[T any] struct {
-	key    string
-	value  T
-	stored time.Time
+	key        string
+	value      T
+	stored     time.Time      // when value was stored; zero when there is none
+	call       *cacheCall[T]  // the call in flight for the key, or nil
+	linked     bool           // in the LRU list: stored is set
+	prev, next *cacheEntry[T] // in the LRU list
 }
 
-// cacheCall is a call in flight that coalesced callers wait for.
+// cacheCall is a call in flight that coalesced callers wait for. Its
+// fields are written once, by its leader, before done is closed.
 type cacheCall[T any] struct {
 	done   chan struct{}
 	value  T
@@ -140,45 +129,61 @@ type cacheCall[T any] struct {
 	err    error
 }
 
-// CacheDefinition returns the cache machine every ResultCache runs.
-func CacheDefinition() *fsm.Definition[CacheState, CacheEvent, cacheEntries] {
-	return cacheDefinition
+// cacheAnswer is what one run of the entry machine answers its caller.
+type cacheAnswer[T any] struct {
+	verdict cacheVerdict
+	value   T             // cacheServeFresh, cacheServeStale
+	age     time.Duration // of value
+	call    *cacheCall[T] // cacheJoin, cacheLead
 }
 
-// NewResultCache returns an empty ResultCache, or the *ConfigError of the first
-// invalid field. A nil clock means the real one.
-func NewResultCache[T any](cfg CacheConfig, clock engine.Clock) (*ResultCache[T], error) {
+// NewResultCache returns an empty ResultCache, or the *ConfigError of the
+// first invalid field. A nil clock means the real one.
+func NewResultCache[T any](cfg CacheConfig, clock engine.Clock, opts ...CacheOption) (*ResultCache[T], error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	var o cacheOptions
+	for _, opt := range opts {
+		opt(&o)
 	}
 	if clock == nil {
 		clock = engine.RealClock{}
 	}
-	c := &ResultCache[T]{cfg: cfg, clock: clock, entries: map[string]*list.Element{}, inflight: map[string]*cacheCall[T]{}}
-	inst, err := engine.NewInstance(cacheDefinition, cacheEntries{n: &c.n}, engine.WithClock(clock))
-	if err != nil {
-		return nil, err
+	if o.def == nil {
+		o.def = CacheEntryDefinition()
 	}
-	c.inst = inst
+	eopts := []engine.Option{engine.WithClock(clock)}
+	if o.observer != nil {
+		eopts = append(eopts, engine.WithObserver(o.observer))
+	}
+	c := &ResultCache[T]{cfg: cfg, clock: clock, entries: map[string]*cacheEntry[T]{}}
+	c.runner = engine.NewRunner(o.def, eopts...)
 	return c, nil
 }
 
-// Definition returns the machine the cache runs.
-func (c *ResultCache[T]) Definition() *fsm.Definition[CacheState, CacheEvent, cacheEntries] {
-	return cacheDefinition
+// Definition returns the cache entry machine the cache runs.
+func (c *ResultCache[T]) Definition() *fsm.Definition[CacheEntryState, CacheEntryEvent, CacheEntryData] {
+	return c.runner.Definition()
 }
-
-// State reports whether the cache is Empty or Filled, with no lock.
-func (c *ResultCache[T]) State() CacheState { return c.inst.State() }
 
 // Config returns the cache's configuration.
 func (c *ResultCache[T]) Config() CacheConfig { return c.cfg }
 
-// Len reports the number of entries, stale ones included.
+// Len reports the number of entries holding a value, stale ones included.
 func (c *ResultCache[T]) Len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return len(c.entries)
+	return c.n
+}
+
+// EntryState reports where key's entry stands now: the state a run of
+// the machine places it in. Like every lookup, it drops a value past use.
+func (c *ResultCache[T]) EntryState(key string) CacheEntryState {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, _ := c.stepLocked(key, CacheEntryRecall, nil)
+	return s
 }
 
 // key returns the entry key of a call.
@@ -189,113 +194,209 @@ func (c *ResultCache[T]) key(ctx context.Context) string {
 	return c.cfg.Key(ctx)
 }
 
-// Get returns the entry for key and its age. fresh reports an entry within
-// its TTL; a stale entry (past its TTL, kept because StaleOnError is set
-// and within MaxStale) is returned with fresh false; ok is false when there
-// is neither. An entry past all use is dropped.
+// Get returns the value for key and its age, as a failed call would read
+// it (the read event): fresh reports a value within its TTL; a stale one
+// (past its TTL, kept because StaleOnError is set, within MaxStale) comes
+// with fresh false; ok is false when there is neither. A value past all
+// use is dropped.
 func (c *ResultCache[T]) Get(key string) (value T, age time.Duration, fresh, ok bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	el, e, age, fresh := c.lookupLocked(key)
-	if el == nil {
-		return value, 0, false, false
+	a := c.read(key)
+	switch a.verdict {
+	case cacheServeFresh:
+		return a.value, a.age, true, true
+	case cacheServeStale:
+		return a.value, a.age, false, true
 	}
-	if fresh {
-		return e.value, age, true, true
-	}
-	if c.cfg.StaleOnError && (c.cfg.MaxStale == 0 || age < c.cfg.TTL+c.cfg.MaxStale) {
-		return e.value, age, false, true
-	}
-	c.removeLocked(el)
 	return value, 0, false, false
 }
 
-// lookupLocked finds key's entry and its age; a fresh one becomes the most
-// recently used. c.mu must be held.
-func (c *ResultCache[T]) lookupLocked(key string) (el *list.Element, e *cacheEntry[T], age time.Duration, fresh bool) {
-	el, found := c.entries[key]
-	if !found {
-		return nil, nil, 0, false
-	}
-	e = el.Value.(*cacheEntry[T])
-	age = c.clock.Now().Sub(e.stored)
-	if fresh = age < c.cfg.TTL; fresh {
-		c.lru.MoveToFront(el)
-	}
-	return el, e, age, fresh
-}
-
-// Put stores value under key, evicting the least recently used entry when
-// the cache is full.
+// Put stores value under key (the store event), then evicts the least
+// recently used value when there are more than MaxEntries.
 func (c *ResultCache[T]) Put(key string, value T) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	now := c.clock.Now()
-	if el, found := c.entries[key]; found {
-		e := el.Value.(*cacheEntry[T])
-		e.value, e.stored = value, now
-		c.lru.MoveToFront(el)
-		c.fire(CacheStored)
-		return
+	c.stepLocked(key, CacheEntryStore, &value)
+	if c.n > c.cfg.MaxEntries {
+		c.stepLocked(c.tail.key, CacheEntryEvict, nil)
 	}
-	if len(c.entries) >= c.cfg.MaxEntries {
-		c.removeLocked(c.lru.Back())
-	}
-	c.entries[key] = c.lru.PushFront(&cacheEntry[T]{key: key, value: value, stored: now})
-	c.fire(CacheStored)
 }
 
-// Clear drops every entry.
+// Clear evicts every value. Calls in flight go on, and are released as
+// usual.
 func (c *ResultCache[T]) Clear() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if len(c.entries) == 0 {
-		return
+	for e := c.head; e != nil; {
+		next := e.next
+		c.stepLocked(e.key, CacheEntryEvict, nil)
+		e = next
 	}
-	clear(c.entries)
-	c.lru.Init()
-	c.fire(CacheCleared)
 }
 
-func (c *ResultCache[T]) removeLocked(el *list.Element) {
-	delete(c.entries, el.Value.(*cacheEntry[T]).key)
-	c.lru.Remove(el)
-	c.fire(CacheRemoved)
-}
-
-// fire records a change of the entries in the cache machine. c.mu must be
-// held. The machine's actions cannot fail, so neither can fire.
-func (c *ResultCache[T]) fire(e CacheEvent) {
-	c.n = len(c.entries)
-	c.inst.Fire(context.Background(), e)
-}
-
-// getOrJoin is Get for a fresh entry, and otherwise registers interest in
-// the call in flight for key, under one lock: the first caller becomes the
-// call's leader (and must publish), later callers follow and wait on its
-// done channel. Checking and joining together means a caller cannot miss
-// the entry a leader is about to store and then miss the leader too.
-func (c *ResultCache[T]) getOrJoin(key string) (value T, age time.Duration, call *cacheCall[T], leader bool) {
+// lookup is the lookup event, for the Lookup state of a call: a fresh
+// value, the call in flight to join, or the call to lead.
+func (c *ResultCache[T]) lookup(key string) cacheAnswer[T] {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, e, age, fresh := c.lookupLocked(key); fresh {
-		return e.value, age, nil, false
-	}
-	if f, ok := c.inflight[key]; ok {
-		return value, 0, f, false
-	}
-	f := &cacheCall[T]{done: make(chan struct{})}
-	c.inflight[key] = f
-	return value, 0, f, true
+	_, a := c.stepLocked(key, CacheEntryLookup, nil)
+	return a
 }
 
-// publish ends the call a leader led, handing its result to its followers.
+// read is the read event, for Get and the Fallback state of a call.
+func (c *ResultCache[T]) read(key string) cacheAnswer[T] {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, a := c.stepLocked(key, CacheEntryRead, nil)
+	return a
+}
+
+// publish ends the call a leader led (the release event), and hands its
+// result to those who joined it. They are let go whatever the machine
+// decides; while the machine keeps the call in flight, later lookups that
+// join it get the same result at once.
 func (c *ResultCache[T]) publish(key string, call *cacheCall[T], value T, source Source, age time.Duration, err error) {
 	c.mu.Lock()
-	if c.inflight[key] == call {
-		delete(c.inflight, key)
+	if e := c.entries[key]; e != nil && e.call == call {
+		c.stepLocked(key, CacheEntryRelease, nil)
 	}
 	c.mu.Unlock()
 	call.value, call.source, call.age, call.err = value, source, age, err
 	close(call.done)
+}
+
+// stepLocked runs the entry machine for key: recall, then ev (unless ev is
+// the recall itself), and carries out what the run decided; value is what
+// a store stores. It returns the state the run ended in and its answer.
+// c.mu must be held.
+func (c *ResultCache[T]) stepLocked(key string, ev CacheEntryEvent, value *T) (CacheEntryState, cacheAnswer[T]) {
+	now := c.clock.Now()
+	e := c.entries[key]
+	data := CacheEntryData{cfg: &c.cfg}
+	if e != nil {
+		data.loading = e.call != nil
+		if e.linked {
+			data.held, data.age = true, now.Sub(e.stored)
+		}
+	}
+	s, d := c.run(data, ev)
+	var a cacheAnswer[T]
+	if e == nil {
+		if d.effects&cacheStored == 0 && d.verdict != cacheLead {
+			return s, a // nothing to keep, nothing to serve
+		}
+		if e = c.spare; e != nil {
+			c.spare = nil
+		} else {
+			e = new(cacheEntry[T])
+		}
+		e.key = key
+		c.entries[key] = e
+	}
+	if d.effects&cacheDropped != 0 && e.linked {
+		var zero T
+		c.unlink(e)
+		e.value, e.stored = zero, time.Time{}
+	}
+	if d.effects&cacheStored != 0 && value != nil {
+		e.value, e.stored = *value, now
+		c.toFront(e)
+	}
+	switch a.verdict = d.verdict; a.verdict {
+	case cacheServeFresh, cacheServeStale:
+		if !e.linked {
+			a.verdict = cacheNothing // no value to serve
+			break
+		}
+		if a.verdict == cacheServeFresh {
+			c.toFront(e)
+		}
+		a.value, a.age = e.value, data.age
+		if d.effects&cacheStored != 0 {
+			a.age = 0
+		}
+	case cacheLead:
+		if e.call != nil {
+			a.verdict = cacheJoin // one leader per call
+		} else {
+			e.call = &cacheCall[T]{done: make(chan struct{})}
+		}
+		a.call = e.call
+	case cacheJoin:
+		if a.call = e.call; a.call == nil {
+			a.verdict = cacheNothing // no call to join
+		}
+	}
+	if d.effects&cacheReleased != 0 {
+		e.call = nil
+	}
+	if !e.linked && e.call == nil {
+		delete(c.entries, key)
+		*e = cacheEntry[T]{}
+		c.spare = e
+	}
+	return s, a
+}
+
+// run takes one run of the machine from data: recall, then ev unless ev
+// is the recall itself. It returns the state the run ended in and what it
+// decided. An event the machine does not handle changes nothing further;
+// a panic in a guard or action goes on, with its original value.
+func (c *ResultCache[T]) run(data CacheEntryData, ev CacheEntryEvent) (CacheEntryState, runDecision) {
+	ctx := context.Background()
+	r, err := c.runner.Start(ctx, data)
+	if err == nil {
+		_, err = r.Fire(ctx, CacheEntryRecall)
+	}
+	if err == nil && ev != CacheEntryRecall {
+		_, err = r.Fire(ctx, ev)
+	}
+	d := r.Data()
+	s, dec := r.State(), runDecision{verdict: d.verdict, effects: d.effects}
+	r.Release()
+	if err != nil {
+		if pe, ok := errors.AsType[*engine.PanicError](err); ok {
+			panic(pe.Value)
+		}
+	}
+	return s, dec
+}
+
+// runDecision is what a run of the entry machine decided.
+type runDecision struct {
+	verdict cacheVerdict
+	effects cacheEffect
+}
+
+// toFront makes e, which holds a value, the most recently used.
+func (c *ResultCache[T]) toFront(e *cacheEntry[T]) {
+	if c.head == e {
+		return
+	}
+	if e.linked {
+		c.unlink(e)
+	}
+	e.linked, e.prev, e.next = true, nil, c.head
+	if c.head != nil {
+		c.head.prev = e
+	} else {
+		c.tail = e
+	}
+	c.head = e
+	c.n++
+}
+
+// unlink takes e out of the LRU list.
+func (c *ResultCache[T]) unlink(e *cacheEntry[T]) {
+	if e.prev != nil {
+		e.prev.next = e.next
+	} else {
+		c.head = e.next
+	}
+	if e.next != nil {
+		e.next.prev = e.prev
+	} else {
+		c.tail = e.prev
+	}
+	e.linked, e.prev, e.next = false, nil, nil
+	c.n--
 }

@@ -411,28 +411,28 @@ var errPanicked = errors.New("errorrecovery: the function panicked")
 // own returns; the machine's states always set one.
 var errNoOutcome = errors.New("errorrecovery: the execution ended without an outcome")
 
-// lookup is the Lookup state: a fresh entry answers; otherwise, with
-// coalescing, wait for a call in flight for the same key, or lead one.
+// lookup is the Lookup state: the cache's entry machine answers the
+// lookup with a fresh value, or (with coalescing) with the call in flight
+// to join or the call to lead; anything else is a miss. Only a fresh
+// value answers here: a stale one answers only a failure, in Fallback.
 func (x *executor[T]) lookup(ctx context.Context, m callMachine[T]) (CallEvent, error) {
 	d := m.Data()
-	c := x.cache
-	d.key = c.key(d.ctx.parent)
-	if v, age, fresh, ok := c.Get(d.key); ok && fresh {
-		d.result, d.source, d.age = v, SourceCache, age
+	d.key = x.cache.key(d.ctx.parent)
+	switch a := x.cache.lookup(d.key); a.verdict {
+	case cacheServeFresh:
+		d.result, d.source, d.age = a.value, SourceCache, a.age
 		return EventHit, nil
+	case cacheLead:
+		d.lead = a.call
+	case cacheJoin:
+		return x.join(d, a.call), nil
 	}
-	if !c.cfg.Coalesce {
-		return EventMiss, nil
-	}
-	v, age, call, leader := c.getOrJoin(d.key)
-	switch {
-	case call == nil: // stored since the first look
-		d.result, d.source, d.age = v, SourceCache, age
-		return EventHit, nil
-	case leader:
-		d.lead = call
-		return EventMiss, nil
-	}
+	return EventMiss, nil
+}
+
+// join waits for the call in flight that the lookup joined, and takes its
+// leader's answer.
+func (x *executor[T]) join(d *Execution[T], call *cacheCall[T]) CallEvent {
 	select {
 	case <-call.done:
 		if call.err == nil {
@@ -441,13 +441,13 @@ func (x *executor[T]) lookup(ctx context.Context, m callMachine[T]) (CallEvent, 
 			d.result, d.source, d.age = call.value, call.source, call.age
 			if call.source == SourceFunction {
 				d.source = SourceCache
-				return EventHit, nil
+				return EventHit
 			}
-			return EventServed, nil
+			return EventServed
 		}
 	case <-d.ctx.parent.Done():
 	}
-	return EventMiss, nil // the leader failed (or we stop waiting): try ourselves
+	return EventMiss // the leader failed (or we stop waiting): try ourselves
 }
 
 // admit is the Admit state: take a bulkhead slot. Time queued counts
@@ -614,8 +614,10 @@ func (x *executor[T]) fallBack(ctx context.Context, m callMachine[T]) (CallEvent
 		d.final = d.err
 	}
 	if x.cache != nil && x.cache.cfg.StaleOnError {
-		if v, age, _, ok := x.cache.Get(d.key); ok {
-			d.result, d.source, d.age = v, SourceStaleCache, age
+		// A failed call reads the entry: whatever value the entry machine
+		// serves answers it, as stale.
+		if a := x.cache.read(d.key); a.verdict == cacheServeFresh || a.verdict == cacheServeStale {
+			d.result, d.source, d.age = a.value, SourceStaleCache, a.age
 			return EventServed, nil
 		}
 	}
@@ -624,8 +626,8 @@ func (x *executor[T]) fallBack(ctx context.Context, m callMachine[T]) (CallEvent
 		return EventUnserved, nil
 	}
 	if x.fbCache != nil {
-		if v, age, fresh, ok := x.fbCache.Get(x.fbCache.key(d.ctx.parent)); ok && fresh {
-			d.result, d.source, d.age = v, SourceFallbackCache, age
+		if a := x.fbCache.read(x.fbCache.key(d.ctx.parent)); a.verdict == cacheServeFresh {
+			d.result, d.source, d.age = a.value, SourceFallbackCache, a.age
 			return EventServed, nil
 		}
 	}

@@ -229,7 +229,7 @@ func NewWorkflow[T any](cfg ErrorRecoveryConfig[T]) (*Workflow[T], error) {
 		if cfg.Cache != nil {
 			cc = *cfg.Cache
 		}
-		if x.cache, err = NewResultCache[T](cc, x.clock); err != nil {
+		if x.cache, err = NewResultCache[T](cc, x.clock, WithCacheObserver(cfg.Observer)); err != nil {
 			return nil, err
 		}
 	}
@@ -326,8 +326,14 @@ func (w *Workflow[T]) Cache() *ResultCache[T] { return w.x.cache }
 func (w *Workflow[T]) Diagram(opts fsm.DiagramOptions) (fsm.Graph, fsm.DiagramOptions) {
 	x := w.x
 	if x.cache != nil {
-		opts.Clusters = append(opts.Clusters, fsm.Cluster{Graph: x.cache.Definition().Graph(),
-			Uses: []fsm.Use{{From: CallLookup.String(), To: CacheEmpty.String(), Label: "get / put"}}})
+		// Every run of the cache entry machine starts in its initial state.
+		def := x.cache.Definition()
+		start, _ := def.Label(def.Initial())
+		uses := []fsm.Use{{From: CallLookup.String(), To: start, Label: "lookup / store, release"}}
+		if x.cache.cfg.StaleOnError {
+			uses = append(uses, fsm.Use{From: CallFallback.String(), To: start, Label: "read"})
+		}
+		opts.Clusters = append(opts.Clusters, fsm.Cluster{Graph: def.Graph(), Uses: uses})
 	}
 	if x.bulkhead != nil {
 		g := x.bulkhead.Definition().Graph()

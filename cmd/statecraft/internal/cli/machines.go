@@ -56,8 +56,8 @@ func machines() []machine {
 		{"bulkhead", "the bulkhead (BulkheadDefinition)", func() (fsm.Graph, fsm.DiagramOptions, error) {
 			return errorrecovery.BulkheadDefinition().Graph(), fsm.DiagramOptions{}, nil
 		}},
-		{"cache", "the result cache (CacheDefinition)", func() (fsm.Graph, fsm.DiagramOptions, error) {
-			return errorrecovery.CacheDefinition().Graph(), fsm.DiagramOptions{}, nil
+		{"cache", "a result cache's entry: what it answers and what becomes of it (CacheEntryDefinition)", func() (fsm.Graph, fsm.DiagramOptions, error) {
+			return errorrecovery.CacheEntryDefinition().Graph(), fsm.DiagramOptions{}, nil
 		}},
 		{"saga", "a three-step order saga: reserve inventory, charge payment, create shipment", sagaDiagram},
 		{"door", "a sample door: initial and final states, a guard, actions, a delayed transition", func() (fsm.Graph, fsm.DiagramOptions, error) {
