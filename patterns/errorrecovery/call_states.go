@@ -1,0 +1,302 @@
+package errorrecovery
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/statecraft/statecraft/states"
+)
+
+// The states of the per-call machine that do work, in the order a call
+// meets them (call.go declares the machine and runs it): each choice
+// state's function does its layer's work and returns the event the
+// machine leaves by, as lex.go's state functions return the next state.
+
+// lookup is the Lookup state: the cache's entry machine answers the
+// lookup with a fresh value, or (with coalescing) with the call in flight
+// to join or the call to lead; anything else is a miss. Only a fresh
+// value answers here: a stale one answers only a failure, in Fallback.
+func (x *executor[T]) lookup(ctx context.Context, m callMachine[T]) (CallEvent, error) {
+	d := m.Data()
+	d.key = x.cache.key(d.ctx.parent)
+	switch a := x.cache.lookup(d.key); a.verdict {
+	case cacheServeFresh:
+		d.result, d.source, d.age = a.value, SourceCache, a.age
+		return EventHit, nil
+	case cacheLead:
+		d.lead = a.call
+	case cacheJoin:
+		return x.join(d, a.call), nil
+	}
+	return EventMiss, nil
+}
+
+// join waits for the call in flight that the lookup joined, and takes its
+// leader's answer.
+func (x *executor[T]) join(d *Execution[T], call *cacheCall[T]) CallEvent {
+	select {
+	case <-call.done:
+		if call.err == nil {
+			// What the leader got, as what it is: only a fresh answer of
+			// the function is a cache hit.
+			d.result, d.source, d.age = call.value, call.source, call.age
+			if call.source == SourceFunction {
+				d.source = SourceCache
+				return EventHit
+			}
+			return EventServed
+		}
+	case <-d.ctx.parent.Done():
+	}
+	return EventMiss // the leader failed (or we stop waiting): try ourselves
+}
+
+// admit is the Admit state: take a bulkhead slot. Time queued counts
+// against the overall deadline.
+func (x *executor[T]) admit(ctx context.Context, m callMachine[T]) (CallEvent, error) {
+	d := m.Data()
+	if d.admitted {
+		return EventAdmitted, nil // a walk-away retry whose last attempt returned: the slot is still held
+	}
+	cc := d.cc.begin(0, d.deadline)
+	d.cc = cc
+	err := x.bulkhead.Acquire(cc)
+	cc.end()
+	if err == nil {
+		d.admitted = true
+		return EventAdmitted, nil
+	}
+	d.err = err
+	if cerr := d.ctx.parent.Err(); cerr != nil {
+		d.err = cerr
+		return EventRejected, nil
+	}
+	if !d.deadline.IsZero() && !x.clock.Now().Before(d.deadline) {
+		return EventDeadline, nil
+	}
+	return EventRejected, nil
+}
+
+// checkCircuit is the CheckCircuit state: ask the breaker for a permit.
+func (x *executor[T]) checkCircuit(ctx context.Context, m callMachine[T]) (CallEvent, error) {
+	d := m.Data()
+	p, err := x.breaker.Allow()
+	if err != nil {
+		d.err = err
+		return EventOpen, nil
+	}
+	d.permit, d.held = p, true
+	return EventAllowed, nil
+}
+
+// call is the Attempt state: one attempt, its outcome reported to the
+// breaker, then classified.
+func (x *executor[T]) call(ctx context.Context, m callMachine[T]) (CallEvent, error) {
+	d := m.Data()
+	d.attempt++
+	if x.stats != nil && x.stats.enabled {
+		x.stats.attempts.Add(1) // before the call, so a panicking one counts
+	}
+	deadline := d.deadline
+	if t := x.deadline.AttemptTimeout; t > 0 {
+		if ad := x.clock.Now().Add(t); deadline.IsZero() || ad.Before(deadline) {
+			deadline = ad
+		}
+	}
+	if x.deadline.WalkAway && !deadline.IsZero() {
+		d.result, d.err = x.walkAway(d, deadline)
+	} else {
+		cc := d.cc.begin(d.attempt, deadline)
+		d.cc = cc
+		d.result, d.err = d.fn(cc)
+		cc.end()
+	}
+	ev := x.classify(d, deadline)
+	if d.held {
+		d.held = false
+		if ev == EventSuccess {
+			d.permit.Done(nil)
+		} else {
+			d.permit.Done(d.err)
+			if left, open := x.breaker.openFor(); open && ev == EventRetryable && left > d.delay {
+				// This failure opened the breaker, which will still be
+				// open when the backoff ends: waiting would only lead to
+				// its rejection. Meet it now.
+				d.delay = 0
+			}
+		}
+	}
+	return ev, nil
+}
+
+// classify turns an attempt's outcome into the event the machine leaves
+// Attempt by, in the order RetryExecutor.Execute documents.
+func (x *executor[T]) classify(d *Execution[T], attemptDeadline time.Time) CallEvent {
+	err := d.err
+	if cerr := d.ctx.parent.Err(); cerr != nil {
+		d.err = cerr
+		return EventPermanent
+	}
+	if !d.deadline.IsZero() && (err != nil || d.walked) && !x.clock.Now().Before(d.deadline) {
+		return EventDeadline
+	}
+	if err == nil {
+		if x.retry.RetryOnResult != nil && x.retry.RetryOnResult(d.result) {
+			d.err = ErrBadResult
+			return x.retryable(d)
+		}
+		d.source = SourceFunction
+		return EventSuccess
+	}
+	if IsPermanent(err) || matchAny(x.retry.PermanentOn, err) {
+		return EventPermanent
+	}
+	if !attemptDeadline.IsZero() && errors.Is(err, context.DeadlineExceeded) && !x.clock.Now().Before(attemptDeadline) {
+		return x.retryable(d) // the attempt's own timeout: transient
+	}
+	if len(x.retry.RetryOn) > 0 && !matchAny(x.retry.RetryOn, err) {
+		return EventPermanent
+	}
+	return x.retryable(d)
+}
+
+// retryable computes the next backoff (when one may follow) and returns
+// EventRetryable.
+func (x *executor[T]) retryable(d *Execution[T]) CallEvent {
+	if x.retrying && d.attempt < x.retry.MaxAttempts {
+		prev := d.prev
+		if prev == 0 {
+			prev = x.retry.InitialDelay
+		}
+		if after, ok := carriedDelay(d.err); ok {
+			d.delay = x.retry.capDelay(float64(after))
+		} else {
+			d.delay = x.retry.delay(d.attempt, prev, x.random)
+		}
+	}
+	return EventRetryable
+}
+
+// onRetry is the action of Attempt → Backoff.
+func (x *executor[T]) onRetry(ctx context.Context, m callMachine[T]) error {
+	d := m.Data()
+	d.prev = d.delay
+	if x.stats != nil {
+		x.stats.retries.Add(1)
+	}
+	if x.retry.OnRetry != nil {
+		x.retry.OnRetry(d.attempt, d.err, d.delay)
+	}
+	return nil
+}
+
+// settle returns the action that fixes the error an execution fails with,
+// on the transitions into a failure state (or into Fallback, which may
+// still answer).
+func (x *executor[T]) settle(kind CallState) states.ActionFunc[CallState, CallEvent, Execution[T]] {
+	return func(ctx context.Context, m callMachine[T]) error {
+		d := m.Data()
+		switch kind {
+		case CallExhausted:
+			d.final = &ExhaustedError{Attempts: d.attempt, Last: d.err}
+		case CallTimedOut:
+			d.final = &TimeoutError{Timeout: x.deadline.Timeout, Attempts: d.attempt, Last: d.err}
+		default:
+			d.final = d.err
+		}
+		return nil
+	}
+}
+
+// fallBack is the Fallback state: the sources in precedence order.
+func (x *executor[T]) fallBack(ctx context.Context, m callMachine[T]) (CallEvent, error) {
+	d := m.Data()
+	if d.final == nil {
+		d.final = d.err
+	}
+	if x.cache != nil && x.cache.cfg.StaleOnError {
+		// A failed call reads the entry: whatever value the entry machine
+		// serves answers it, as stale.
+		if a := x.cache.read(d.key); a.verdict == cacheServeFresh || a.verdict == cacheServeStale {
+			d.result, d.source, d.age = a.value, SourceStaleCache, a.age
+			return EventServed, nil
+		}
+	}
+	f := x.fallback
+	if f == nil || !f.triggers(d.final) {
+		return EventUnserved, nil
+	}
+	if x.fbCache != nil {
+		if a := x.fbCache.read(x.fbCache.key(d.ctx.parent)); a.verdict == cacheServeFresh {
+			d.result, d.source, d.age = a.value, SourceFallbackCache, a.age
+			return EventServed, nil
+		}
+	}
+	var errs []error
+	if f.Service != nil {
+		v, err := f.Service(d.ctx.parent)
+		if err == nil {
+			d.result, d.source = v, SourceFallbackService
+			return EventServed, nil
+		}
+		errs = append(errs, err)
+	}
+	if f.Func != nil {
+		v, err := f.Func(d.final)
+		if err == nil {
+			d.result, d.source = v, SourceFallbackFunc
+			return EventServed, nil
+		}
+		errs = append(errs, err)
+	}
+	if f.HasValue {
+		d.result, d.source = f.Value, SourceFallbackValue
+		return EventServed, nil
+	}
+	if len(errs) > 0 {
+		d.final = &FallbackError{Err: d.final, Fallbacks: errs}
+	}
+	return EventUnserved, nil
+}
+
+// finish is the entry action of Succeeded and Recovered.
+func (x *executor[T]) finish(ctx context.Context, m callMachine[T]) error {
+	d := m.Data()
+	if d.source == SourceFunction {
+		if x.cache != nil {
+			x.cache.Put(d.key, d.result)
+		}
+		if x.fbCache != nil {
+			x.fbCache.Put(x.fbCache.key(d.ctx.parent), d.result)
+		}
+	}
+	x.release(d, nil)
+	return nil
+}
+
+// fail is the entry action of the failure states.
+func (x *executor[T]) fail(ctx context.Context, m callMachine[T]) error {
+	d := m.Data()
+	if d.final == nil {
+		d.final = d.err
+	}
+	d.source = SourceNone
+	x.release(d, d.final)
+	if x.retry.OnFailure != nil {
+		x.retry.OnFailure(d.final)
+	}
+	return nil
+}
+
+// release gives back the bulkhead slot and lets coalesced followers go.
+func (x *executor[T]) release(d *Execution[T], err error) {
+	if d.admitted {
+		d.admitted = false
+		x.bulkhead.Release()
+	}
+	if d.lead != nil {
+		x.cache.publish(d.key, d.lead, d.result, d.source, d.age, err)
+		d.lead = nil
+	}
+}
