@@ -1,0 +1,225 @@
+package errorrecovery
+
+import (
+	"context"
+	"time"
+)
+
+// The permit API: admission (Allow) and outcomes (Permit.Done), the lock-
+// free path in Closed and Open, and trials in HalfOpen. Call and the
+// per-call machine use the same core.
+
+// Permit is the admission of one call. Report its outcome with Done,
+// exactly once; a Permit is a small value and Done allocates nothing. The
+// zero Permit (returned with a rejection) ignores Done.
+type Permit struct {
+	b     *Breaker
+	start time.Duration // since b.origin; set when the slow-call rule is on
+	gen   uint32        // the generation the call was admitted in
+	state BreakerState  // the state it was admitted in: Closed or HalfOpen
+}
+
+// Allow asks to make a call. In Closed it admits it; in Open it rejects
+// it with the open episode's *OpenError (allocated once per episode); in
+// HalfOpen it admits it as a trial while fewer than HalfOpenMaxCalls
+// trials are in flight, and otherwise rejects it with an *OpenError whose
+// HalfOpen reports true. The Permit must be finished with Done.
+//
+// In Closed and Open, Allow is one atomic load of the state word and takes
+// no lock (plus a clock read with the slow-call rule on); a rejection also
+// adds one to an atomic counter.
+func (b *Breaker) Allow() (Permit, error) {
+	s, g := b.inst.StateGeneration()
+	switch s {
+	case BreakerClosed:
+		if !b.timing {
+			return Permit{b: b, gen: g}, nil
+		}
+	case BreakerOpen:
+		if e := b.openErr.Load(); e.gen == g {
+			b.rejections.Add(1)
+			return Permit{}, e
+		}
+	}
+	return b.allowSlow(s, g)
+}
+
+// openFor reports how long the breaker stays open, when it is open with
+// its episode's error published; false otherwise.
+func (b *Breaker) openFor() (time.Duration, bool) {
+	s, g := b.inst.StateGeneration()
+	if s != BreakerOpen {
+		return 0, false
+	}
+	e := b.openErr.Load()
+	if e.gen != g {
+		return 0, false
+	}
+	return e.RetryAfter(), true
+}
+
+func (b *Breaker) allowSlow(s BreakerState, g uint32) (Permit, error) {
+	switch s {
+	case BreakerClosed: // with the slow-call rule
+		return Permit{b: b, gen: g, start: b.since()}, nil
+	case BreakerOpen:
+		// The word is published before the Open entry action stores the
+		// episode's error: wait for that step to finish.
+		b.waitForStep()
+		b.rejections.Add(1)
+		return Permit{}, b.openErr.Load()
+	}
+	return b.allowTrial()
+}
+
+// allowTrial admits a trial call while HalfOpenMaxCalls are not in flight.
+// The trial count belongs to a generation: the first admission of a new
+// half-open period starts it from zero, and permits of an older period do
+// not decrement it. The state word is read again under trialMu, whose
+// holder only ever moves trialGen forward.
+func (b *Breaker) allowTrial() (Permit, error) {
+	b.trialMu.Lock()
+	s, g := b.inst.StateGeneration()
+	admitted := false
+	if s == BreakerHalfOpen {
+		if g != b.trialGen {
+			b.trialGen, b.trials = g, 0
+		}
+		if b.trials < b.cfg.halfOpenMax {
+			b.trials++
+			admitted = true
+		}
+	}
+	b.trialMu.Unlock()
+	switch {
+	case admitted:
+		p := Permit{b: b, gen: g, state: BreakerHalfOpen}
+		if b.timing {
+			p.start = b.since()
+		}
+		return p, nil
+	case s == BreakerClosed: // closed meanwhile
+		p := Permit{b: b, gen: g}
+		if b.timing {
+			p.start = b.since()
+		}
+		return p, nil
+	case s == BreakerHalfOpen:
+		b.rejections.Add(1)
+		return Permit{}, b.trialErr
+	}
+	b.rejections.Add(1)
+	return Permit{}, b.openErr.Load()
+}
+
+func (b *Breaker) releaseTrial(gen uint32) {
+	b.trialMu.Lock()
+	if b.trialGen == gen && b.trials > 0 {
+		b.trials--
+	}
+	b.trialMu.Unlock()
+}
+
+// Done reports the call's outcome: nil is a success; another error is
+// classified by CircuitBreakerConfig.Classify. An outcome from a call
+// admitted before the breaker last changed state is ignored. A half-open
+// trial's slot is released whatever the outcome.
+func (p Permit) Done(err error) {
+	if b := p.b; err == nil && b != nil && p.state == BreakerClosed && b.fast && b.inst.Generation() == p.gen {
+		b.pos.Add(1)
+		return
+	}
+	p.done(err, false)
+}
+
+// done is the general path of Done; a panicked call counts as a failure
+// whatever Classify says.
+func (p Permit) done(err error, panicked bool) {
+	b := p.b
+	if b == nil {
+		return
+	}
+	o := OutcomeSuccess
+	switch {
+	case panicked:
+		o = OutcomeFailure
+	case err != nil:
+		if o = b.cfg.classify(err); o != OutcomeSuccess && o != OutcomeIgnore {
+			o = OutcomeFailure
+		}
+	}
+	switch p.state {
+	case BreakerClosed:
+		b.doneClosed(p, o)
+	case BreakerHalfOpen:
+		b.doneTrial(p, o)
+	}
+}
+
+func (b *Breaker) doneClosed(p Permit, o Outcome) {
+	if o == OutcomeIgnore {
+		return
+	}
+	var now time.Time
+	if b.timed || b.timing {
+		now = b.clock.Now()
+	}
+	failure := o == OutcomeFailure
+	slow := b.timing && now.Sub(b.origin)-p.start > b.cfg.slowCall
+	if !b.record(p.gen, now, failure, slow) {
+		return
+	}
+	if !failure && !slow && b.skipSuccess {
+		return
+	}
+	ev := BreakerSuccess
+	if failure {
+		ev = BreakerFailure
+	}
+	_, _ = b.inst.FireIfGeneration(context.Background(), p.gen, ev)
+}
+
+func (b *Breaker) doneTrial(p Permit, o Outcome) {
+	b.releaseTrial(p.gen)
+	if o == OutcomeIgnore {
+		return
+	}
+	failure := o == OutcomeFailure || (b.timing && b.since()-p.start > b.cfg.slowCall)
+	ev := BreakerSuccess
+	if failure {
+		ev = BreakerFailure
+	}
+	_, _ = b.inst.FireIfGeneration(context.Background(), p.gen, ev)
+}
+
+// record writes an outcome into the window of generation gen and reports
+// whether it did: not when the breaker has left that closed period.
+func (b *Breaker) record(gen uint32, now time.Time, failure, slow bool) bool {
+	if b.inst.Generation() != gen {
+		return false
+	}
+	if b.timed {
+		w := b.timedWin.Load()
+		if w.gen != gen {
+			b.waitForStep()
+			if w = b.timedWin.Load(); w.gen != gen {
+				return false
+			}
+		}
+		w.add(now, failure, slow)
+		return true
+	}
+	if !failure && !slow {
+		b.pos.Add(1)
+		return true
+	}
+	w := b.count.Load()
+	if w.gen != gen {
+		b.waitForStep()
+		if w = b.count.Load(); w.gen != gen {
+			return false
+		}
+	}
+	w.add(b.pos.Add(1)-1, failure, slow)
+	return true
+}
