@@ -1,6 +1,11 @@
 package engine
 
-// Option configures a driver (NewInstance, NewRunner).
+import "github.com/statecraft/statecraft/fsm"
+
+// Option configures a driver (NewInstance, NewRunner), and every machine
+// built on the engine: the shared machines and executors of
+// patterns/errorrecovery take the same Options, so a clock, an observer or
+// a source of randomness is passed one way everywhere.
 type Option func(*config)
 
 type config struct {
@@ -8,6 +13,8 @@ type config struct {
 	obs      []Observer
 	maxSteps int
 	codec    Codec
+	random   func() float64
+	def      any
 }
 
 func newConfig(opts []Option) config {
@@ -62,6 +69,52 @@ func WithCodec(c Codec) Option {
 		}
 		cfg.codec = c
 	}
+}
+
+// WithRandom sets the source of uniform numbers in [0, 1) that a
+// machine's actions draw from, such as a retry's jitter; a test passes a
+// fixed sequence to make them repeatable. The engine itself draws none.
+// Nil means math/rand/v2's Float64.
+func WithRandom(f func() float64) Option {
+	return func(cfg *config) { cfg.random = f }
+}
+
+// WithDefinition makes a constructor that builds a machine of its own
+// (breaker.New, bulkhead.New, cache.New, saga.New) run def instead, such
+// as a copy of its definition with an edge removed or a guard changed.
+// def must have the constructor's state, event and data types, or the
+// constructor refuses it. NewInstance and NewRunner take their definition
+// as an argument and ignore this option. Nil means the constructor's own.
+func WithDefinition[S, E comparable, D any](def *fsm.Definition[S, E, D]) Option {
+	return func(cfg *config) {
+		if def == nil {
+			cfg.def = nil
+			return
+		}
+		cfg.def = def
+	}
+}
+
+// Settings is what a list of Options sets, for packages that build
+// machines on the engine and need the same clock, observer and source of
+// randomness as the drivers they start (SettingsOf).
+type Settings struct {
+	// Clock is the clock set by WithClock, or RealClock.
+	Clock Clock
+	// Observer is the observers attached by WithObserver, as one, or nil.
+	Observer Observer
+	// Random is the source set by WithRandom, or nil (the package's
+	// default).
+	Random func() float64
+	// Definition is the definition set by WithDefinition, or nil; its
+	// dynamic type is a *fsm.Definition.
+	Definition any
+}
+
+// SettingsOf returns what opts set, applied in order.
+func SettingsOf(opts ...Option) Settings {
+	c := newConfig(opts)
+	return Settings{Clock: c.clock, Observer: c.observer(), Random: c.random, Definition: c.def}
 }
 
 // observer returns the attached observers as one, or nil when none is.

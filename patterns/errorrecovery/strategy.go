@@ -2,6 +2,7 @@ package errorrecovery
 
 import (
 	"fmt"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/internal/setup"
 	"strings"
 
 	"github.com/statecraft/statecraft/internal/enum"
@@ -107,23 +108,13 @@ func (e *UnknownNameError) Error() string {
 	return fmt.Sprintf("errorrecovery: unknown %s %q (want one of %s)", e.Kind, e.Name, strings.Join(known, ", "))
 }
 
-// ConfigError reports a config field with an invalid value.
-type ConfigError struct {
-	// Config is the config type, such as "RetryConfig".
-	Config string
-	// Field is the field's Go name, such as "MaxAttempts".
-	Field string
-	// Value is the value found, printed.
-	Value string
-	// Reason says what is wrong.
-	Reason string
-}
-
-// Error names the config, field, value and reason.
-func (e *ConfigError) Error() string {
-	return fmt.Sprintf("errorrecovery: %s.%s = %s: %s", e.Config, e.Field, e.Value, e.Reason)
-}
+// ConfigError reports a config field with an invalid value: its Config
+// (the config type, such as "RetryConfig" or "breaker.Config"), Field (the
+// field's Go name), Value (the value found, printed) and Reason. Every
+// package of patterns/errorrecovery returns this one type, so one
+// errors.As target matches them all.
+type ConfigError = setup.ConfigError
 
 func configErr(config, field string, value any, reason string) *ConfigError {
-	return &ConfigError{Config: config, Field: field, Value: fmt.Sprint(value), Reason: reason}
+	return setup.Err(config, field, value, reason)
 }
