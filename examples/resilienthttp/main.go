@@ -171,7 +171,7 @@ func newClient(url string) (*client, error) {
 	}
 	var err error
 	c.transport, err = errorrecovery.NewWorkflow(errorrecovery.ErrorRecoveryConfig[*http.Response]{
-		Primary:        errorrecovery.Retry,
+		Primary:        errorrecovery.StrategyRetry,
 		Retry:          &rc,
 		CircuitBreaker: &bc,
 		Deadline:       &errorrecovery.DeadlineConfig{AttemptTimeout: attemptTimeout},
@@ -191,7 +191,7 @@ func newClient(url string) (*client, error) {
 	fb.UseCache, fb.CacheTTL = true, time.Minute
 	fb.Value, fb.HasValue = []byte("no quote yet"), true
 	c.quotes, err = errorrecovery.NewWorkflow(errorrecovery.ErrorRecoveryConfig[[]byte]{
-		Primary:  errorrecovery.Fallback,
+		Primary:  errorrecovery.StrategyFallback,
 		Fallback: &fb,
 	})
 	if err != nil {

@@ -14,16 +14,16 @@ func (c *RetryConfig[T]) delay(n int, prev time.Duration, rnd func() float64) ti
 	d := float64(c.InitialDelay)
 	var v float64
 	switch c.Backoff {
-	case Fixed:
+	case BackoffFixed:
 		v = d
-	case Linear:
+	case BackoffLinear:
 		v = d * float64(n)
-	case Exponential, Jitter:
+	case BackoffExponential, BackoffJitter:
 		v = d * math.Pow(c.Multiplier, float64(n-1))
-		if c.Backoff == Jitter && c.JitterRange > 0 {
+		if c.Backoff == BackoffJitter && c.JitterRange > 0 {
 			v *= 1 + c.JitterRange*(2*rnd()-1)
 		}
-	case Decorrelated:
+	case BackoffDecorrelated:
 		lo, hi := d, 3*float64(prev)
 		if hi < lo {
 			hi = lo

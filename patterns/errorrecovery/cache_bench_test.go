@@ -35,7 +35,7 @@ func (c *tickClock) Sleep(ctx context.Context, d time.Duration) error {
 func cacheWorkflow(tb testing.TB, ttl time.Duration, clk engine.Clock) *er.Workflow[int] {
 	cc := er.DefaultCacheConfig()
 	cc.TTL = ttl
-	w, err := er.NewWorkflow(er.ErrorRecoveryConfig[int]{Primary: er.Cache, Cache: &cc, Clock: clk})
+	w, err := er.NewWorkflow(er.ErrorRecoveryConfig[int]{Primary: er.StrategyCache, Cache: &cc, Clock: clk})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -144,14 +144,14 @@ func TestCacheAllocations(t *testing.T) {
 	testutil.WantAllocs(t, 2, "workflow, a failure answered by a stale entry", func() { miss.Execute(ctx, fails) })
 	alone := er.DefaultCacheConfig()
 	alone.Coalesce = false
-	w, err := er.NewWorkflow(er.ErrorRecoveryConfig[int]{Primary: er.Cache, Cache: &alone})
+	w, err := er.NewWorkflow(er.ErrorRecoveryConfig[int]{Primary: er.StrategyCache, Cache: &alone})
 	if err != nil {
 		t.Fatal(err)
 	}
 	testutil.WantAllocs(t, 0, "workflow, cache miss without coalescing", func() { w.Execute(ctx, fails) })
 	fb := er.DefaultCacheConfig()
 	fb.StaleOnError = false
-	w, err = er.NewWorkflow(er.ErrorRecoveryConfig[int]{Primary: er.Cache, Secondary: []er.Strategy{er.Fallback},
+	w, err = er.NewWorkflow(er.ErrorRecoveryConfig[int]{Primary: er.StrategyCache, Secondary: []er.Strategy{er.StrategyFallback},
 		Cache: &fb, Fallback: ptr(er.FallbackValue(3))})
 	if err != nil {
 		t.Fatal(err)

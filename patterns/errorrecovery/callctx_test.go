@@ -18,8 +18,8 @@ import (
 func layeredForCancel(t *testing.T) *er.Workflow[int] {
 	t.Helper()
 	cfg := er.DefaultErrorRecoveryConfig[int]()
-	cfg.Primary = er.Retry
-	cfg.Secondary = []er.Strategy{er.Bulkhead, er.CircuitBreaker}
+	cfg.Primary = er.StrategyRetry
+	cfg.Secondary = []er.Strategy{er.StrategyBulkhead, er.StrategyCircuitBreaker}
 	return mustWorkflow(t, cfg)
 }
 
@@ -80,7 +80,7 @@ func TestContextsKeptPastTheAttemptStayTheirs(t *testing.T) {
 	for _, timeout := range []time.Duration{0, time.Hour} {
 		t.Run("attempt timeout "+timeout.String(), func(t *testing.T) {
 			cfg := er.DefaultErrorRecoveryConfig[int]()
-			cfg.Primary = er.Retry
+			cfg.Primary = er.StrategyRetry
 			cfg.Clock = enginetest.NewClock(time.Unix(0, 0))
 			if timeout > 0 {
 				cfg.Deadline = &er.DeadlineConfig{AttemptTimeout: timeout}
@@ -131,7 +131,7 @@ func TestContextsKeptPastTheAttemptStayTheirs(t *testing.T) {
 
 func TestAnAttemptsContextIsCancelledWhenTheAttemptEnds(t *testing.T) {
 	cfg := er.DefaultErrorRecoveryConfig[int]()
-	cfg.Primary = er.Retry
+	cfg.Primary = er.StrategyRetry
 	cfg.Clock = enginetest.NewClock(time.Unix(0, 0))
 	cfg.Deadline = &er.DeadlineConfig{AttemptTimeout: time.Hour}
 	w := mustWorkflow(t, cfg)
@@ -160,7 +160,7 @@ func TestAnAttemptsContextIsCancelledWhenTheAttemptEnds(t *testing.T) {
 func TestAPanickingAttemptsContextIsEndedToo(t *testing.T) {
 	clock := enginetest.NewClock(time.Unix(0, 0))
 	cfg := er.DefaultErrorRecoveryConfig[int]()
-	cfg.Primary = er.Retry
+	cfg.Primary = er.StrategyRetry
 	cfg.Clock = clock
 	cfg.Deadline = &er.DeadlineConfig{AttemptTimeout: time.Hour}
 	w := mustWorkflow(t, cfg)

@@ -93,13 +93,13 @@ func TestChaosOfTheFullWorkflow(t *testing.T) {
 		}}
 		cache := er.CacheConfig{TTL: chaosTTL, MaxEntries: 64, StaleOnError: true, Coalesce: true,
 			Key: func(ctx context.Context) string { k, _ := ctx.Value(chaosKey{}).(string); return k }}
-		all := []er.Strategy{er.Bulkhead, er.Deadline, er.CircuitBreaker, er.Fallback}
+		all := []er.Strategy{er.StrategyBulkhead, er.StrategyDeadline, er.StrategyCircuitBreaker, er.StrategyFallback}
 		cooperative := mustWorkflow(t, er.ErrorRecoveryConfig[int64]{Name: "cooperative",
-			Primary: er.Retry, Secondary: append(all, er.Cache), Retry: &retry, Breaker: breaker, BulkheadExecutor: bulkhead,
+			Primary: er.StrategyRetry, Secondary: append(all, er.StrategyCache), Retry: &retry, Breaker: breaker, BulkheadExecutor: bulkhead,
 			Cache: &cache, Fallback: fallback, GlobalTimeout: chaosGlobal,
 			Deadline: &er.DeadlineConfig{AttemptTimeout: 40 * time.Millisecond}, Clock: clk, Random: rand.Float64})
 		walkAway := mustWorkflow(t, er.ErrorRecoveryConfig[int64]{Name: "walk-away",
-			Primary: er.Retry, Secondary: all, Retry: &retry, Breaker: breaker, BulkheadExecutor: bulkhead,
+			Primary: er.StrategyRetry, Secondary: all, Retry: &retry, Breaker: breaker, BulkheadExecutor: bulkhead,
 			Fallback: fallback, GlobalTimeout: chaosGlobal,
 			Deadline: &er.DeadlineConfig{AttemptTimeout: 40 * time.Millisecond, WalkAway: true}, Clock: clk, Random: rand.Float64})
 		workflows := []*er.Workflow[int64]{cooperative, walkAway}

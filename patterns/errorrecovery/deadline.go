@@ -66,7 +66,7 @@ func NewDeadlineExecutor[T any](cfg DeadlineConfig, opts ...ExecutorOption) (*De
 	for _, opt := range opts {
 		opt(&o)
 	}
-	once := RetryConfig[T]{MaxAttempts: 1, Backoff: Fixed, Multiplier: 1}
+	once := RetryConfig[T]{MaxAttempts: 1, Backoff: BackoffFixed, Multiplier: 1}
 	x := &executor[T]{name: "deadline", retry: once, deadline: cfg, clock: o.clock, random: o.random}
 	x.init(o.observer)
 	return &DeadlineExecutor[T]{x}, nil

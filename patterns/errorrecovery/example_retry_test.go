@@ -20,7 +20,7 @@ func ExampleNewRetryExecutor() {
 	cfg := er.DefaultRetryConfig[float64]()
 	cfg.MaxAttempts = 4
 	cfg.InitialDelay = 100 * time.Millisecond
-	cfg.Backoff = er.Exponential // 100ms, 200ms, 400ms, …
+	cfg.Backoff = er.BackoffExponential // 100ms, 200ms, 400ms, …
 	cfg.OnRetry = func(attempt int, err error, delay time.Duration) {
 		fmt.Printf("attempt %d failed (%v), retrying in %v\n", attempt, err, delay)
 	}
@@ -65,7 +65,7 @@ func ExampleWithRandom() {
 	cfg := er.DefaultRetryConfig[string]()
 	cfg.MaxAttempts = 3
 	cfg.InitialDelay = time.Second
-	cfg.Backoff = er.Jitter // exponential, times 1 + JitterRange*(2r-1)
+	cfg.Backoff = er.BackoffJitter // exponential, times 1 + JitterRange*(2r-1)
 	cfg.JitterRange = 0.2
 	cfg.OnRetry = func(attempt int, err error, delay time.Duration) {
 		fmt.Printf("attempt %d: retrying in %v\n", attempt, delay)
@@ -125,7 +125,7 @@ func ExampleRetryExecutor_Trace() {
 	clock := enginetest.NewClock(time.Time{})
 	cfg := er.DefaultRetryConfig[int]()
 	cfg.InitialDelay = time.Second
-	cfg.Backoff = er.Fixed
+	cfg.Backoff = er.BackoffFixed
 	retry, err := er.NewRetryExecutor(cfg, er.WithClock(clock))
 	if err != nil {
 		fmt.Println(err)

@@ -20,7 +20,7 @@ func ExampleNewWorkflow() {
 	retry := er.DefaultRetryConfig[float64]()
 	retry.MaxAttempts = 3
 	retry.InitialDelay = 100 * time.Millisecond
-	retry.Backoff = er.Fixed
+	retry.Backoff = er.BackoffFixed
 	breaker := er.DefaultCircuitBreakerConfig()
 	breaker.FailureThreshold = 4
 	breaker.WindowDuration = 0
@@ -28,8 +28,8 @@ func ExampleNewWorkflow() {
 	fallback := er.FallbackValue(9.99) // the list price
 
 	w, err := er.NewWorkflow(er.ErrorRecoveryConfig[float64]{
-		Primary:        er.Retry,
-		Secondary:      []er.Strategy{er.CircuitBreaker, er.Fallback},
+		Primary:        er.StrategyRetry,
+		Secondary:      []er.Strategy{er.StrategyCircuitBreaker, er.StrategyFallback},
 		Retry:          &retry,
 		CircuitBreaker: &breaker,
 		Fallback:       &fallback,
@@ -86,7 +86,7 @@ func ExampleWorkflow_ExecuteResult() {
 	cache := er.DefaultCacheConfig()
 	cache.TTL = time.Minute
 	cache.StaleOnError = true
-	w, err := er.NewWorkflow(er.ErrorRecoveryConfig[string]{Primary: er.Cache, Cache: &cache, Clock: clock})
+	w, err := er.NewWorkflow(er.ErrorRecoveryConfig[string]{Primary: er.StrategyCache, Cache: &cache, Clock: clock})
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -113,7 +113,7 @@ func ExampleWorkflow_ExecuteResult() {
 // NewRetryWorkflow is shorthand for a workflow that only retries. Its
 // machine holds only the states retrying needs.
 func ExampleNewRetryWorkflow() {
-	w, err := er.NewRetryWorkflow[string](5, er.Exponential, 200*time.Millisecond)
+	w, err := er.NewRetryWorkflow[string](5, er.BackoffExponential, 200*time.Millisecond)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -211,7 +211,7 @@ func ExampleWorkflow_Diagram() {
 		return
 	}
 	w, err := er.NewWorkflow(er.ErrorRecoveryConfig[string]{
-		Primary:          er.Retry,
+		Primary:          er.StrategyRetry,
 		Breaker:          breaker,
 		BulkheadExecutor: bulkhead,
 	})

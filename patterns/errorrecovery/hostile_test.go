@@ -21,11 +21,11 @@ import (
 // caller's deadline passes (here: the service ends the caller's context).
 func strandingConfig(clk *enginetest.Clock, cancel *context.CancelFunc) er.ErrorRecoveryConfig[string] {
 	retry := er.DefaultRetryConfig[string]()
-	retry.MaxAttempts, retry.InitialDelay, retry.Backoff = 2, time.Millisecond, er.Fixed
+	retry.MaxAttempts, retry.InitialDelay, retry.Backoff = 2, time.Millisecond, er.BackoffFixed
 	bulkhead := er.DefaultBulkheadConfig()
 	bulkhead.MaxConcurrent, bulkhead.MaxQueueSize = 1, 0
 	return er.ErrorRecoveryConfig[string]{
-		Primary: er.Retry, Secondary: []er.Strategy{er.Bulkhead, er.Fallback},
+		Primary: er.StrategyRetry, Secondary: []er.Strategy{er.StrategyBulkhead, er.StrategyFallback},
 		Retry: &retry, Bulkhead: &bulkhead, Clock: clk,
 		Fallback: &er.FallbackConfig[string]{Service: func(context.Context) (string, error) {
 			(*cancel)() // the caller gives up while the fallback answers
@@ -77,7 +77,7 @@ func TestACoalescingLeaderWhoseCallerGivesUpLetsTheNextCallerIn(t *testing.T) {
 	clk := enginetest.NewClock(time.Time{})
 	var cancel context.CancelFunc
 	cfg := strandingConfig(clk, &cancel)
-	cfg.Secondary = []er.Strategy{er.Cache, er.Fallback}
+	cfg.Secondary = []er.Strategy{er.StrategyCache, er.StrategyFallback}
 	cache := er.DefaultCacheConfig()
 	cache.StaleOnError = false
 	cfg.Bulkhead, cfg.Cache = nil, &cache
@@ -145,7 +145,7 @@ func coalesced(t *testing.T, w *er.Workflow[string], fn func(context.Context) (s
 func TestCoalescedFollowersGetWhatTheLeaderGotAsWhatItIs(t *testing.T) {
 	t.Run("fallback", func(t *testing.T) {
 		cache := er.DefaultCacheConfig()
-		w := mustWorkflow(t, er.ErrorRecoveryConfig[string]{Primary: er.Cache, Secondary: []er.Strategy{er.Fallback},
+		w := mustWorkflow(t, er.ErrorRecoveryConfig[string]{Primary: er.StrategyCache, Secondary: []er.Strategy{er.StrategyFallback},
 			Cache: &cache, Fallback: ptr(er.FallbackValue("default"))})
 		r := coalesced(t, w, func(context.Context) (string, error) { return "", errFlaky })
 		if r.Value != "default" || r.Source != er.SourceFallbackValue {
@@ -159,7 +159,7 @@ func TestCoalescedFollowersGetWhatTheLeaderGotAsWhatItIs(t *testing.T) {
 		clk := enginetest.NewClock(time.Time{})
 		cache := er.DefaultCacheConfig()
 		cache.TTL = time.Minute
-		w := mustWorkflow(t, er.ErrorRecoveryConfig[string]{Primary: er.Cache, Cache: &cache, Clock: clk})
+		w := mustWorkflow(t, er.ErrorRecoveryConfig[string]{Primary: er.StrategyCache, Cache: &cache, Clock: clk})
 		if _, err := w.Execute(context.Background(), func(context.Context) (string, error) { return "old", nil }); err != nil {
 			t.Fatal(err)
 		}
@@ -174,7 +174,7 @@ func TestCoalescedFollowersGetWhatTheLeaderGotAsWhatItIs(t *testing.T) {
 	})
 	t.Run("fresh", func(t *testing.T) {
 		cache := er.DefaultCacheConfig()
-		w := mustWorkflow(t, er.ErrorRecoveryConfig[string]{Primary: er.Cache, Cache: &cache})
+		w := mustWorkflow(t, er.ErrorRecoveryConfig[string]{Primary: er.StrategyCache, Cache: &cache})
 		r := coalesced(t, w, func(context.Context) (string, error) { return "new", nil })
 		if r.Value != "new" || r.Source != er.SourceCache {
 			t.Errorf("follower got %+v, want the leader's fresh answer as a cache hit", r)
@@ -190,7 +190,7 @@ func TestAWalkAwayAttemptHoldsItsBulkheadSlotUntilItsFunctionReturns(t *testing.
 		clk := enginetest.NewClock(time.Time{})
 		bulkhead := er.DefaultBulkheadConfig()
 		bulkhead.MaxConcurrent, bulkhead.MaxQueueSize = 2, 0
-		w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.Bulkhead, Secondary: []er.Strategy{er.Deadline},
+		w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.StrategyBulkhead, Secondary: []er.Strategy{er.StrategyDeadline},
 			Bulkhead: &bulkhead, Deadline: &er.DeadlineConfig{AttemptTimeout: 5 * time.Millisecond, WalkAway: true}, Clock: clk})
 		release := make(chan struct{})
 		var running, most atomic.Int32
@@ -233,7 +233,7 @@ func TestAWalkAwayAttemptHoldsItsBulkheadSlotUntilItsFunctionReturns(t *testing.
 }
 
 func TestCallsCountsACallThatPanicked(t *testing.T) {
-	w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.Retry, Retry: fastRetry[int](3)})
+	w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.StrategyRetry, Retry: fastRetry[int](3)})
 	func() {
 		defer func() { recover() }()
 		w.Execute(context.Background(), func(context.Context) (int, error) { panic("boom") })

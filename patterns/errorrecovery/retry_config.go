@@ -57,7 +57,7 @@ func DefaultRetryConfig[T any]() RetryConfig[T] {
 		MaxAttempts:  3,
 		InitialDelay: time.Second,
 		MaxDelay:     60 * time.Second,
-		Backoff:      Exponential,
+		Backoff:      BackoffExponential,
 		Multiplier:   2,
 		JitterRange:  0.1,
 	}
@@ -100,9 +100,9 @@ func (c *RetryConfig[T]) Validate() error {
 		return configErr(name, "MaxDelay", c.MaxDelay, "must not be negative (zero means no cap)")
 	case c.MaxDelay > maxConfigDuration:
 		return configErr(name, "MaxDelay", c.MaxDelay, "must be at most 24h (zero means no cap)")
-	case c.Backoff < Fixed || c.Backoff > Decorrelated:
+	case c.Backoff < BackoffFixed || c.Backoff > BackoffDecorrelated:
 		return configErr(name, "Backoff", c.Backoff, "must be FIXED, LINEAR, EXPONENTIAL, JITTER or DECORRELATED")
-	case (c.Backoff == Exponential || c.Backoff == Jitter) && !(c.Multiplier >= 1) || math.IsInf(c.Multiplier, 0):
+	case (c.Backoff == BackoffExponential || c.Backoff == BackoffJitter) && !(c.Multiplier >= 1) || math.IsInf(c.Multiplier, 0):
 		return configErr(name, "Multiplier", c.Multiplier, "must be a finite number >= 1")
 	case c.Multiplier > maxMultiplier:
 		return configErr(name, "Multiplier", c.Multiplier, "must be at most 100")

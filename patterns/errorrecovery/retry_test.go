@@ -54,24 +54,24 @@ func TestBackoffDelaySequences(t *testing.T) {
 		random func() float64
 		want   []time.Duration
 	}{
-		{"fixed", func(c *er.RetryConfig[int]) { c.Backoff = er.Fixed }, nil, []time.Duration{s, s, s, s}},
-		{"linear", func(c *er.RetryConfig[int]) { c.Backoff = er.Linear }, nil, []time.Duration{s, 2 * s, 3 * s, 4 * s}},
+		{"fixed", func(c *er.RetryConfig[int]) { c.Backoff = er.BackoffFixed }, nil, []time.Duration{s, s, s, s}},
+		{"linear", func(c *er.RetryConfig[int]) { c.Backoff = er.BackoffLinear }, nil, []time.Duration{s, 2 * s, 3 * s, 4 * s}},
 		{"exponential x2", func(c *er.RetryConfig[int]) {}, nil, []time.Duration{s, 2 * s, 4 * s, 8 * s}},
 		{"exponential x3 capped at 10s", func(c *er.RetryConfig[int]) { c.Multiplier, c.MaxDelay = 3, 10*s }, nil,
 			[]time.Duration{s, 3 * s, 9 * s, 10 * s}},
-		{"jitter 10%: factors 0.9, 1.0, 1.1 then 0.9", func(c *er.RetryConfig[int]) { c.Backoff = er.Jitter },
+		{"jitter 10%: factors 0.9, 1.0, 1.1 then 0.9", func(c *er.RetryConfig[int]) { c.Backoff = er.BackoffJitter },
 			seq(0, 0.5, 1, 0), []time.Duration{900 * time.Millisecond, 2 * s, 4400 * time.Millisecond, 7200 * time.Millisecond}},
-		{"jitter capped after jitter", func(c *er.RetryConfig[int]) { c.Backoff, c.MaxDelay = er.Jitter, 2*s },
+		{"jitter capped after jitter", func(c *er.RetryConfig[int]) { c.Backoff, c.MaxDelay = er.BackoffJitter, 2*s },
 			seq(1), []time.Duration{1100 * time.Millisecond, 2 * s, 2 * s, 2 * s}},
-		{"decorrelated: U(d, 3*prev), prev starts at d", func(c *er.RetryConfig[int]) { c.Backoff = er.Decorrelated },
+		{"decorrelated: U(d, 3*prev), prev starts at d", func(c *er.RetryConfig[int]) { c.Backoff = er.BackoffDecorrelated },
 			seq(1, 1, 0, 0.5), []time.Duration{3 * s, 9 * s, s, 2 * s}},
-		{"decorrelated capped", func(c *er.RetryConfig[int]) { c.Backoff, c.MaxDelay = er.Decorrelated, 5*s },
+		{"decorrelated capped", func(c *er.RetryConfig[int]) { c.Backoff, c.MaxDelay = er.BackoffDecorrelated, 5*s },
 			seq(1), []time.Duration{3 * s, 5 * s, 5 * s, 5 * s}},
 		{"zero delay", func(c *er.RetryConfig[int]) { c.InitialDelay = 0 }, nil, []time.Duration{0, 0, 0, 0}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg := retryCfg(5, er.Exponential, s)
+			cfg := retryCfg(5, er.BackoffExponential, s)
 			tc.edit(&cfg)
 			var got []time.Duration
 			cfg.OnRetry = func(_ int, _ error, d time.Duration) { got = append(got, d) }
@@ -108,7 +108,7 @@ func TestBackoffDelaySequences(t *testing.T) {
 func TestBackoffFormulasStayInBounds(t *testing.T) {
 	const d, capD = 100 * time.Millisecond, 30 * time.Second
 	r := rand.New(rand.NewPCG(1, 2))
-	for b := er.Fixed; b <= er.Decorrelated; b++ {
+	for b := er.BackoffFixed; b <= er.BackoffDecorrelated; b++ {
 		cfg := retryCfg(10_001, b, d)
 		cfg.MaxDelay, cfg.Multiplier, cfg.JitterRange = capD, 1.5, 0.25
 		cfg.RetryOnResult = func(int) bool { return true }
@@ -122,17 +122,17 @@ func TestBackoffFormulasStayInBounds(t *testing.T) {
 			k := float64(attempt)
 			var lo, hi float64
 			switch b {
-			case er.Fixed:
+			case er.BackoffFixed:
 				lo, hi = float64(d), float64(d)
-			case er.Linear:
+			case er.BackoffLinear:
 				lo, hi = float64(d)*k, float64(d)*k
-			case er.Exponential:
+			case er.BackoffExponential:
 				lo = float64(d) * math.Pow(1.5, k-1)
 				hi = lo
-			case er.Jitter:
+			case er.BackoffJitter:
 				e := float64(d) * math.Pow(1.5, k-1)
 				lo, hi = e*0.75, e*1.25
-			case er.Decorrelated:
+			case er.BackoffDecorrelated:
 				lo, hi = float64(d), math.Max(float64(d), 3*float64(prev))
 			}
 			lo, hi = math.Min(lo, float64(capD)), math.Min(hi, float64(capD))
@@ -161,7 +161,7 @@ func (zeroSleepClock) SleepUntil(ctx context.Context, t time.Time) error { retur
 
 func TestHooksAndTheirOrder(t *testing.T) {
 	var log []string
-	cfg := retryCfg(3, er.Fixed, 0)
+	cfg := retryCfg(3, er.BackoffFixed, 0)
 	cfg.OnRetry = func(n int, err error, d time.Duration) { log = append(log, fmt.Sprintf("retry %d %v %v", n, err, d)) }
 	cfg.OnFailure = func(err error) { log = append(log, fmt.Sprintf("failure %v", errors.Is(err, er.ErrExhausted))) }
 	x := mustRetry(t, cfg)
@@ -211,7 +211,7 @@ func TestClassification(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg := retryCfg(3, er.Fixed, 0)
+			cfg := retryCfg(3, er.BackoffFixed, 0)
 			if tc.edit != nil {
 				tc.edit(&cfg)
 			}
@@ -230,7 +230,7 @@ func TestClassification(t *testing.T) {
 
 func TestCallerContextStopsRetries(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	x := mustRetry(t, retryCfg(5, er.Fixed, 0))
+	x := mustRetry(t, retryCfg(5, er.BackoffFixed, 0))
 	calls := 0
 	_, err := x.Execute(ctx, func(context.Context) (int, error) {
 		calls++
@@ -245,7 +245,7 @@ func TestCallerContextStopsRetries(t *testing.T) {
 func TestCallerContextEndingDuringBackoff(t *testing.T) {
 	clk := enginetest.NewClock(time.Time{})
 	failures := 0
-	cfg := retryCfg(5, er.Fixed, time.Minute)
+	cfg := retryCfg(5, er.BackoffFixed, time.Minute)
 	cfg.OnFailure = func(error) { failures++ }
 	x := mustRetry(t, cfg, er.WithClock(clk))
 	ctx, cancel := context.WithCancel(context.Background())
@@ -292,7 +292,7 @@ func TestResultPredicateExhaustionReturnsTheLastResult(t *testing.T) {
 
 func TestRetryAfterIsHonouredAndCapped(t *testing.T) {
 	clk := enginetest.NewClock(time.Time{})
-	cfg := retryCfg(3, er.Fixed, time.Second)
+	cfg := retryCfg(3, er.BackoffFixed, time.Second)
 	cfg.MaxDelay = 10 * time.Second
 	x := mustRetry(t, cfg, er.WithClock(clk))
 	afters := []time.Duration{7 * time.Second, time.Hour}
@@ -313,7 +313,7 @@ func TestRetryAfterIsHonouredAndCapped(t *testing.T) {
 
 func TestDeadlineCutsAttemptsAndRefusesALateBackoff(t *testing.T) {
 	clk := enginetest.NewClock(time.Time{})
-	cfg := retryCfg(10, er.Fixed, 4*time.Second)
+	cfg := retryCfg(10, er.BackoffFixed, 4*time.Second)
 	x := mustRetry(t, cfg, er.WithClock(clk), er.WithDeadline(er.DeadlineConfig{Timeout: 10 * time.Second, AttemptTimeout: 3 * time.Second}))
 	var lefts []time.Duration
 	_, slept, err := onClock(clk, func() (int, error) {
@@ -336,7 +336,7 @@ func TestDeadlineCutsAttemptsAndRefusesALateBackoff(t *testing.T) {
 
 func TestAttemptTimeoutIsRetriedAndRunsOnTheClock(t *testing.T) {
 	clk := enginetest.NewClock(time.Time{})
-	x := mustRetry(t, retryCfg(3, er.Fixed, 0), er.WithClock(clk), er.WithDeadline(er.DeadlineConfig{AttemptTimeout: time.Second}))
+	x := mustRetry(t, retryCfg(3, er.BackoffFixed, 0), er.WithClock(clk), er.WithDeadline(er.DeadlineConfig{AttemptTimeout: time.Second}))
 	calls := 0
 	v, _, err := onClock(clk, func() (int, error) {
 		return x.Execute(context.Background(), func(ctx context.Context) (int, error) {
@@ -391,7 +391,7 @@ func TestWalkAwayReturnsAtTheDeadline(t *testing.T) {
 
 func TestAttemptInfoFromContextAllocatesNothing(t *testing.T) {
 	clk := enginetest.NewClock(time.Time{})
-	x := mustRetry(t, retryCfg(3, er.Fixed, 0), er.WithClock(clk), er.WithDeadline(er.DeadlineConfig{Timeout: time.Minute}))
+	x := mustRetry(t, retryCfg(3, er.BackoffFixed, 0), er.WithClock(clk), er.WithDeadline(er.DeadlineConfig{Timeout: time.Minute}))
 	var seen []string
 	fn := func(ctx context.Context) (int, error) {
 		n, ok := er.AttemptFromContext(ctx)
@@ -411,7 +411,7 @@ func TestAttemptInfoFromContextAllocatesNothing(t *testing.T) {
 	if _, ok := er.AttemptFromContext(context.Background()); ok {
 		t.Error("AttemptFromContext on a plain context reports an attempt")
 	}
-	x2 := mustRetry(t, retryCfg(1, er.Fixed, 0))
+	x2 := mustRetry(t, retryCfg(1, er.BackoffFixed, 0))
 	testutil.WantAllocs(t, 0, "AttemptFromContext and TimeLeft", func() {
 		x2.Execute(context.Background(), func(ctx context.Context) (int, error) {
 			er.AttemptFromContext(ctx)
@@ -423,7 +423,7 @@ func TestAttemptInfoFromContextAllocatesNothing(t *testing.T) {
 
 func TestPanicIsReRaisedAndNotRetried(t *testing.T) {
 	failures := 0
-	cfg := retryCfg(3, er.Fixed, 0)
+	cfg := retryCfg(3, er.BackoffFixed, 0)
 	cfg.OnFailure = func(error) { failures++ }
 	x := mustRetry(t, cfg)
 	calls := 0
@@ -447,7 +447,7 @@ func TestPanicIsReRaisedAndNotRetried(t *testing.T) {
 }
 
 func TestTraceOfAThreeAttemptSuccess(t *testing.T) {
-	x := mustRetry(t, retryCfg(5, er.Fixed, 0))
+	x := mustRetry(t, retryCfg(5, er.BackoffFixed, 0))
 	fn, _ := failing(2, errFlaky, 3)
 	v, steps, err := x.Trace(context.Background(), fn)
 	if err != nil || v != 3 {
@@ -497,7 +497,7 @@ func TestRetryFirstAttemptSuccessAllocatesNothing(t *testing.T) {
 	ctx := context.Background()
 	fn := func(context.Context) (int, error) { return 1, nil }
 	testutil.WantAllocs(t, 0, "first-attempt success", func() { x.Execute(ctx, fn) })
-	y := mustRetry(t, retryCfg(3, er.Fixed, 0))
+	y := mustRetry(t, retryCfg(3, er.BackoffFixed, 0))
 	testutil.WantAllocs(t, 0, "success on the third attempt", func() {
 		thirdTimeCalls = 0
 		y.Execute(ctx, thirdTime)

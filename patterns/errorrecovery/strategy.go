@@ -15,13 +15,13 @@ type Strategy uint8
 // The strategies. The zero Strategy is invalid, so an unset field is never
 // mistaken for a choice.
 const (
-	Retry          Strategy = iota + 1 // RETRY: retry with backoff
-	CircuitBreaker                     // CIRCUIT_BREAKER: stop calling a failing dependency for a while
-	Fallback                           // FALLBACK: answer from a fallback value, function or service
-	Compensate                         // COMPENSATE: undo completed steps of a saga
-	Deadline                           // DEADLINE: bound the time an execution may take
-	Bulkhead                           // BULKHEAD: bound the calls in flight
-	Cache                              // CACHE: serve a cached result
+	StrategyRetry          Strategy = iota + 1 // RETRY: retry with backoff
+	StrategyCircuitBreaker                     // CIRCUIT_BREAKER: stop calling a failing dependency for a while
+	StrategyFallback                           // FALLBACK: answer from a fallback value, function or service
+	StrategyCompensate                         // COMPENSATE: undo completed steps of a saga
+	StrategyDeadline                           // DEADLINE: bound the time an execution may take
+	StrategyBulkhead                           // BULKHEAD: bound the calls in flight
+	StrategyCache                              // CACHE: serve a cached result
 )
 
 var strategyNames = []string{"", "RETRY", "CIRCUIT_BREAKER", "FALLBACK", "COMPENSATE", "DEADLINE", "BULKHEAD", "CACHE"}
@@ -57,11 +57,11 @@ type Backoff uint8
 // The backoff strategies; n is the 1-based number of the attempt that just
 // failed and d the initial delay. The zero Backoff is invalid.
 const (
-	Fixed        Backoff = iota + 1 // FIXED: d
-	Linear                          // LINEAR: d*n
-	Exponential                     // EXPONENTIAL: d*m^(n-1)
-	Jitter                          // JITTER: the exponential delay times 1+U(-j,+j)
-	Decorrelated                    // DECORRELATED: min(cap, U(d, 3*prev)), prev starting at d
+	BackoffFixed        Backoff = iota + 1 // FIXED: d
+	BackoffLinear                          // LINEAR: d*n
+	BackoffExponential                     // EXPONENTIAL: d*m^(n-1)
+	BackoffJitter                          // JITTER: the exponential delay times 1+U(-j,+j)
+	BackoffDecorrelated                    // DECORRELATED: min(cap, U(d, 3*prev)), prev starting at d
 )
 
 var backoffNames = []string{"", "FIXED", "LINEAR", "EXPONENTIAL", "JITTER", "DECORRELATED"}

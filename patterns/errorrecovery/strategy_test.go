@@ -9,7 +9,7 @@ import (
 )
 
 func TestStrategyAndBackoffNamesRoundTrip(t *testing.T) {
-	for s := er.Retry; s <= er.Cache; s++ {
+	for s := er.StrategyRetry; s <= er.StrategyCache; s++ {
 		b, err := json.Marshal(s)
 		if err != nil {
 			t.Fatalf("%v: %v", s, err)
@@ -19,14 +19,14 @@ func TestStrategyAndBackoffNamesRoundTrip(t *testing.T) {
 			t.Errorf("%s round-trips to %v, %v", b, back, err)
 		}
 	}
-	for b := er.Fixed; b <= er.Decorrelated; b++ {
+	for b := er.BackoffFixed; b <= er.BackoffDecorrelated; b++ {
 		text, _ := b.MarshalText()
 		got, err := er.ParseBackoff(string(text))
 		if err != nil || got != b {
 			t.Errorf("%s parses to %v, %v", text, got, err)
 		}
 	}
-	if s, err := er.ParseStrategy("circuit_breaker"); err != nil || s != er.CircuitBreaker {
+	if s, err := er.ParseStrategy("circuit_breaker"); err != nil || s != er.StrategyCircuitBreaker {
 		t.Errorf("case-insensitive parse: %v, %v", s, err)
 	}
 }

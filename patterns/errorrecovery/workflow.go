@@ -97,7 +97,7 @@ type ErrorRecoveryConfig[T any] struct {
 // health window of 100 and no alerts.
 func DefaultErrorRecoveryConfig[T any]() ErrorRecoveryConfig[T] {
 	r := DefaultRetryConfig[T]()
-	return ErrorRecoveryConfig[T]{Primary: Retry, Retry: &r}
+	return ErrorRecoveryConfig[T]{Primary: StrategyRetry, Retry: &r}
 }
 
 // takesPart reports whether s is named as Primary or Secondary.
@@ -119,11 +119,11 @@ type Workflow[T any] struct {
 // the first invalid field.
 func NewWorkflow[T any](cfg ErrorRecoveryConfig[T]) (*Workflow[T], error) {
 	const name = "ErrorRecoveryConfig"
-	if cfg.names(Compensate) {
-		return nil, configErr(name, "Primary", Compensate, "COMPENSATE belongs to sagas (saga.New), not to a workflow around one function")
+	if cfg.names(StrategyCompensate) {
+		return nil, configErr(name, "Primary", StrategyCompensate, "COMPENSATE belongs to sagas (saga.New), not to a workflow around one function")
 	}
 	for _, s := range append([]Strategy{cfg.Primary}, cfg.Secondary...) {
-		if s != 0 && (s < Retry || s > Cache) {
+		if s != 0 && (s < StrategyRetry || s > StrategyCache) {
 			return nil, configErr(name, "Secondary", s, "unknown strategy")
 		}
 	}
@@ -158,8 +158,8 @@ func NewWorkflow[T any](cfg ErrorRecoveryConfig[T]) (*Workflow[T], error) {
 	}
 
 	// RETRY, with the workflow's error lists merged in.
-	x.retry = RetryConfig[T]{MaxAttempts: 1, Backoff: Fixed, Multiplier: 1}
-	if cfg.names(Retry) || cfg.Retry != nil {
+	x.retry = RetryConfig[T]{MaxAttempts: 1, Backoff: BackoffFixed, Multiplier: 1}
+	if cfg.names(StrategyRetry) || cfg.Retry != nil {
 		x.retrying = true
 		x.retry = DefaultRetryConfig[T]()
 		if cfg.Retry != nil {
@@ -179,7 +179,7 @@ func NewWorkflow[T any](cfg ErrorRecoveryConfig[T]) (*Workflow[T], error) {
 	}
 
 	// DEADLINE.
-	if cfg.names(Deadline) || cfg.Deadline != nil || cfg.GlobalTimeout > 0 {
+	if cfg.names(StrategyDeadline) || cfg.Deadline != nil || cfg.GlobalTimeout > 0 {
 		x.deadline = DefaultDeadlineConfig()
 		if cfg.Deadline != nil {
 			x.deadline = *cfg.Deadline
@@ -197,7 +197,7 @@ func NewWorkflow[T any](cfg ErrorRecoveryConfig[T]) (*Workflow[T], error) {
 	switch {
 	case cfg.Breaker != nil:
 		x.breaker = cfg.Breaker
-	case cfg.names(CircuitBreaker) || cfg.CircuitBreaker != nil:
+	case cfg.names(StrategyCircuitBreaker) || cfg.CircuitBreaker != nil:
 		bc := DefaultCircuitBreakerConfig()
 		if cfg.CircuitBreaker != nil {
 			bc = *cfg.CircuitBreaker
@@ -209,7 +209,7 @@ func NewWorkflow[T any](cfg ErrorRecoveryConfig[T]) (*Workflow[T], error) {
 	switch {
 	case cfg.BulkheadExecutor != nil:
 		x.bulkhead = cfg.BulkheadExecutor
-	case cfg.names(Bulkhead) || cfg.Bulkhead != nil:
+	case cfg.names(StrategyBulkhead) || cfg.Bulkhead != nil:
 		bc := DefaultBulkheadConfig()
 		if cfg.Bulkhead != nil {
 			bc = *cfg.Bulkhead
@@ -224,7 +224,7 @@ func NewWorkflow[T any](cfg ErrorRecoveryConfig[T]) (*Workflow[T], error) {
 	switch {
 	case cfg.ResultCache != nil:
 		x.cache = cfg.ResultCache
-	case cfg.names(Cache) || cfg.Cache != nil:
+	case cfg.names(StrategyCache) || cfg.Cache != nil:
 		cc := DefaultCacheConfig()
 		if cfg.Cache != nil {
 			cc = *cfg.Cache
@@ -236,7 +236,7 @@ func NewWorkflow[T any](cfg ErrorRecoveryConfig[T]) (*Workflow[T], error) {
 
 	// FALLBACK, and the original's use_cache / cache_ttl mapped onto a
 	// cache read only on failure.
-	if cfg.names(Fallback) || cfg.Fallback != nil {
+	if cfg.names(StrategyFallback) || cfg.Fallback != nil {
 		if cfg.Fallback == nil {
 			return nil, configErr(name, "Fallback", "nil", "FALLBACK takes part but has no FallbackConfig: give it a value, function, service or cache")
 		}
@@ -366,7 +366,7 @@ func (w *Workflow[T]) Dot() string {
 func NewRetryWorkflow[T any](maxAttempts int, backoff Backoff, initialDelay time.Duration, opts ...ExecutorOption) (*Workflow[T], error) {
 	r := DefaultRetryConfig[T]()
 	r.MaxAttempts, r.Backoff, r.InitialDelay = maxAttempts, backoff, initialDelay
-	return NewWorkflow(withOptions(ErrorRecoveryConfig[T]{Primary: Retry, Retry: &r}, opts))
+	return NewWorkflow(withOptions(ErrorRecoveryConfig[T]{Primary: StrategyRetry, Retry: &r}, opts))
 }
 
 // NewCircuitBreakerWorkflow returns a workflow with a circuit breaker
@@ -379,7 +379,7 @@ func NewCircuitBreakerWorkflow[T any](failureThreshold int, openTimeout time.Dur
 	bc := DefaultCircuitBreakerConfig()
 	bc.FailureThreshold, bc.OpenTimeout = failureThreshold, openTimeout
 	fb := FallbackValue(fallback)
-	return NewWorkflow(withOptions(ErrorRecoveryConfig[T]{Primary: CircuitBreaker, Secondary: []Strategy{Fallback}, CircuitBreaker: &bc, Fallback: &fb}, opts))
+	return NewWorkflow(withOptions(ErrorRecoveryConfig[T]{Primary: StrategyCircuitBreaker, Secondary: []Strategy{StrategyFallback}, CircuitBreaker: &bc, Fallback: &fb}, opts))
 }
 
 // withOptions applies executor options to a workflow config.

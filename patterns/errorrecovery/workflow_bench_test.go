@@ -13,7 +13,7 @@ import (
 // failsafe-go's Fallback(RetryPolicy(CircuitBreaker(fn))) is compared with.
 func threeLayers(tb testing.TB) *er.Workflow[int] {
 	w, err := er.NewWorkflow(er.ErrorRecoveryConfig[int]{
-		Primary: er.Retry, Secondary: []er.Strategy{er.CircuitBreaker, er.Fallback},
+		Primary: er.StrategyRetry, Secondary: []er.Strategy{er.StrategyCircuitBreaker, er.StrategyFallback},
 		Retry: fastRetry[int](3), CircuitBreaker: countBreaker(5, time.Minute), Fallback: ptr(er.FallbackValue(0)),
 	})
 	if err != nil {
@@ -27,7 +27,7 @@ func threeLayers(tb testing.TB) *er.Workflow[int] {
 func fiveLayers(tb testing.TB) *er.Workflow[int] {
 	bc := er.DefaultBulkheadConfig()
 	w, err := er.NewWorkflow(er.ErrorRecoveryConfig[int]{
-		Primary: er.Retry, Secondary: []er.Strategy{er.CircuitBreaker, er.Fallback, er.Bulkhead, er.Deadline},
+		Primary: er.StrategyRetry, Secondary: []er.Strategy{er.StrategyCircuitBreaker, er.StrategyFallback, er.StrategyBulkhead, er.StrategyDeadline},
 		Retry: fastRetry[int](3), CircuitBreaker: countBreaker(5, time.Minute), Fallback: ptr(er.FallbackValue(0)),
 		Bulkhead: &bc, GlobalTimeout: time.Minute, Deadline: &er.DeadlineConfig{AttemptTimeout: time.Second},
 	})

@@ -53,9 +53,9 @@ type Health uint8
 
 // The health levels.
 const (
-	Healthy   Health = iota // under 10% errors, breaker closed (or none)
-	Degraded                // between, or the breaker half-open
-	Unhealthy               // 50% errors or more, or the breaker open
+	HealthOK   Health = iota // under 10% errors, breaker closed (or none)
+	HealthDegraded                // between, or the breaker half-open
+	HealthUnhealthy               // 50% errors or more, or the breaker open
 )
 
 var healthNames = []string{"healthy", "degraded", "unhealthy"}
@@ -214,9 +214,9 @@ func (s *workflowStats) health() HealthStatus {
 	}
 	switch {
 	case h.ErrorRate >= 0.5 || (h.HasBreaker && h.Breaker == BreakerOpen):
-		h.Status = Unhealthy
+		h.Status = HealthUnhealthy
 	case h.ErrorRate >= 0.1 || (h.HasBreaker && h.Breaker == BreakerHalfOpen):
-		h.Status = Degraded
+		h.Status = HealthDegraded
 	}
 	return h
 }

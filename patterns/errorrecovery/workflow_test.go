@@ -65,7 +65,7 @@ func TestEachStrategyAlone(t *testing.T) {
 	clk := enginetest.NewClock(time.Time{})
 	ctx := context.Background()
 	t.Run("retry", func(t *testing.T) {
-		w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.Retry, Retry: fastRetry[int](3)})
+		w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.StrategyRetry, Retry: fastRetry[int](3)})
 		fn, calls := failing(2, errFlaky, 5)
 		v, steps, err := w.Trace(ctx, fn)
 		if v != 5 || err != nil || *calls != 3 {
@@ -76,7 +76,7 @@ func TestEachStrategyAlone(t *testing.T) {
 		}
 	})
 	t.Run("circuit breaker", func(t *testing.T) {
-		w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.CircuitBreaker, CircuitBreaker: countBreaker(2, time.Minute), Clock: clk})
+		w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.StrategyCircuitBreaker, CircuitBreaker: countBreaker(2, time.Minute), Clock: clk})
 		for range 2 {
 			w.Execute(ctx, func(context.Context) (int, error) { return 0, errFlaky })
 		}
@@ -87,7 +87,7 @@ func TestEachStrategyAlone(t *testing.T) {
 		}
 	})
 	t.Run("fallback", func(t *testing.T) {
-		w := mustWorkflow(t, er.ErrorRecoveryConfig[string]{Primary: er.Fallback, Fallback: ptr(er.FallbackValue("default"))})
+		w := mustWorkflow(t, er.ErrorRecoveryConfig[string]{Primary: er.StrategyFallback, Fallback: ptr(er.FallbackValue("default"))})
 		v, src, err := execSource(w, ctx, func(context.Context) (string, error) { return "", errFlaky })
 		if v != "default" || src != er.SourceFallbackValue || err != nil {
 			t.Errorf("%q %v %v", v, src, err)
@@ -96,7 +96,7 @@ func TestEachStrategyAlone(t *testing.T) {
 	t.Run("bulkhead", func(t *testing.T) {
 		bc := er.DefaultBulkheadConfig()
 		bc.MaxConcurrent, bc.MaxQueueSize = 1, 0
-		w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.Bulkhead, Bulkhead: &bc, Clock: clk})
+		w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.StrategyBulkhead, Bulkhead: &bc, Clock: clk})
 		inside, release := make(chan struct{}), make(chan struct{})
 		go w.Execute(ctx, func(context.Context) (int, error) { close(inside); <-release; return 1, nil })
 		<-inside
@@ -108,7 +108,7 @@ func TestEachStrategyAlone(t *testing.T) {
 		}
 	})
 	t.Run("deadline", func(t *testing.T) {
-		w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.Deadline, GlobalTimeout: time.Second, Clock: clk})
+		w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.StrategyDeadline, GlobalTimeout: time.Second, Clock: clk})
 		started := make(chan struct{})
 		done := make(chan error)
 		go func() {
@@ -126,7 +126,7 @@ func TestEachStrategyAlone(t *testing.T) {
 		}
 	})
 	t.Run("cache", func(t *testing.T) {
-		w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.Cache, Cache: ptr(er.DefaultCacheConfig()), Clock: clk})
+		w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.StrategyCache, Cache: ptr(er.DefaultCacheConfig()), Clock: clk})
 		calls := 0
 		fn := func(context.Context) (int, error) { calls++; return 7, nil }
 		w.Execute(ctx, fn)
@@ -144,7 +144,7 @@ func TestSeedLayeredFlow(t *testing.T) {
 	clk := enginetest.NewClock(time.Time{})
 	fb := er.FallbackValue("cached response")
 	w := mustWorkflow(t, er.ErrorRecoveryConfig[string]{
-		Primary: er.Retry, Secondary: []er.Strategy{er.CircuitBreaker, er.Fallback},
+		Primary: er.StrategyRetry, Secondary: []er.Strategy{er.StrategyCircuitBreaker, er.StrategyFallback},
 		Retry: fastRetry[string](3), CircuitBreaker: countBreaker(5, 30*time.Second), Fallback: &fb,
 		TransientErrors: []er.ErrorMatcher{er.ErrorIs(errFlaky)}, Clock: clk,
 	})
@@ -232,7 +232,7 @@ func TestFallbackPrecedence(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			fb := er.DefaultFallbackConfig[string]()
 			tc.edit(&fb)
-			w := mustWorkflow(t, er.ErrorRecoveryConfig[string]{Primary: er.Fallback, Fallback: &fb})
+			w := mustWorkflow(t, er.ErrorRecoveryConfig[string]{Primary: er.StrategyFallback, Fallback: &fb})
 			v, src, err := execSource(w, ctx, fail)
 			if v != tc.want || src != tc.wantSrc {
 				t.Errorf("got %q from %v, want %q from %v", v, src, tc.want, tc.wantSrc)
@@ -253,7 +253,7 @@ func TestFallbackCacheAnswersBeforeTheOtherSources(t *testing.T) {
 	clk := enginetest.NewClock(time.Time{})
 	fb := er.FallbackValue("value")
 	fb.UseCache, fb.CacheTTL = true, time.Minute
-	w := mustWorkflow(t, er.ErrorRecoveryConfig[string]{Primary: er.Fallback, Fallback: &fb, Clock: clk})
+	w := mustWorkflow(t, er.ErrorRecoveryConfig[string]{Primary: er.StrategyFallback, Fallback: &fb, Clock: clk})
 	ctx := context.Background()
 	w.Execute(ctx, func(context.Context) (string, error) { return "remembered", nil })
 	fail := func(context.Context) (string, error) { return "", errFlaky }
@@ -271,7 +271,7 @@ func TestCacheStaleOnErrorAndCoalescing(t *testing.T) {
 	clk := enginetest.NewClock(time.Time{})
 	cc := er.DefaultCacheConfig()
 	cc.TTL = time.Minute
-	w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.Cache, Cache: &cc, Clock: clk})
+	w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.StrategyCache, Cache: &cc, Clock: clk})
 	ctx := context.Background()
 	w.Execute(ctx, func(context.Context) (int, error) { return 1, nil })
 	clk.Advance(90 * time.Second)
@@ -318,7 +318,7 @@ func TestMetricsHealthAndAlerts(t *testing.T) {
 	var alerts []int
 	var errs int
 	w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{
-		Primary: er.Retry, Retry: fastRetry[int](2), HealthWindow: 10, AlertThreshold: 3,
+		Primary: er.StrategyRetry, Retry: fastRetry[int](2), HealthWindow: 10, AlertThreshold: 3,
 		OnAlert: func(n int) { alerts = append(alerts, n) }, OnError: func(error) { errs++ },
 	})
 	ctx := context.Background()
@@ -327,11 +327,11 @@ func TestMetricsHealthAndAlerts(t *testing.T) {
 	for range 8 {
 		w.Execute(ctx, ok)
 	}
-	if h := w.Health(); h.Status != er.Healthy || h.Samples != 8 {
+	if h := w.Health(); h.Status != er.HealthOK || h.Samples != 8 {
 		t.Errorf("after 8 successes: %+v", h)
 	}
 	w.Execute(ctx, bad)
-	if h := w.Health(); h.Status != er.Degraded || h.Failures != 1 {
+	if h := w.Health(); h.Status != er.HealthDegraded || h.Failures != 1 {
 		t.Errorf("1 failure in 9: %+v, want degraded", h)
 	}
 	w.Execute(ctx, bad)
@@ -343,7 +343,7 @@ func TestMetricsHealthAndAlerts(t *testing.T) {
 	for range 10 {
 		w.Execute(ctx, ok) // the failures leave the window: the alert re-arms
 	}
-	if h := w.Health(); h.Status != er.Healthy || h.Failures != 0 {
+	if h := w.Health(); h.Status != er.HealthOK || h.Failures != 0 {
 		t.Errorf("after 10 successes: %+v", h)
 	}
 	for range 3 {
@@ -355,7 +355,7 @@ func TestMetricsHealthAndAlerts(t *testing.T) {
 	for range 2 {
 		w.Execute(ctx, bad)
 	}
-	if h := w.Health(); h.Status != er.Unhealthy {
+	if h := w.Health(); h.Status != er.HealthUnhealthy {
 		t.Errorf("5 failures in 10: %+v, want unhealthy", h)
 	}
 	m := w.Metrics()
@@ -369,7 +369,7 @@ func TestMetricsHealthAndAlerts(t *testing.T) {
 
 func TestFactories(t *testing.T) {
 	ctx := context.Background()
-	rw, err := er.NewRetryWorkflow[int](4, er.Fixed, 0)
+	rw, err := er.NewRetryWorkflow[int](4, er.BackoffFixed, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -397,7 +397,7 @@ func TestFactoriesTakeClockObserverAndDeadline(t *testing.T) {
 	clock := enginetest.NewClock(time.Unix(0, 0))
 	var steps int
 	obs := engine.ObserverFunc(func(engine.Record) { steps++ })
-	rw, err := er.NewRetryWorkflow[int](3, er.Fixed, time.Second,
+	rw, err := er.NewRetryWorkflow[int](3, er.BackoffFixed, time.Second,
 		er.WithClock(clock), er.WithObserver(obs), er.WithDeadline(er.DeadlineConfig{Timeout: 90 * time.Second}))
 	if err != nil {
 		t.Fatal(err)
@@ -471,7 +471,7 @@ func TestNoBackoffBeforeACertainRejection(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			clock := enginetest.NewClock(time.Unix(0, 0))
 			retry := er.DefaultRetryConfig[string]()
-			retry.MaxAttempts, retry.Backoff, retry.InitialDelay = 3, er.Fixed, 100*time.Millisecond
+			retry.MaxAttempts, retry.Backoff, retry.InitialDelay = 3, er.BackoffFixed, 100*time.Millisecond
 			breaker := er.DefaultCircuitBreakerConfig()
 			breaker.FailureThreshold, breaker.OpenTimeout, breaker.WindowDuration = 1, c.open, 0
 			fb := er.FallbackValue("fallback")
@@ -512,13 +512,13 @@ func TestNoBackoffBeforeACertainRejection(t *testing.T) {
 
 func TestBadWorkflowConfigsNameTheField(t *testing.T) {
 	cases := map[string]er.ErrorRecoveryConfig[int]{
-		"Primary":          {Primary: er.Compensate},
-		"Fallback":         {Primary: er.Fallback},
-		"MaxTotalAttempts": {Primary: er.Retry, MaxTotalAttempts: -1},
-		"GlobalTimeout":    {Primary: er.Deadline, GlobalTimeout: -time.Second},
+		"Primary":          {Primary: er.StrategyCompensate},
+		"Fallback":         {Primary: er.StrategyFallback},
+		"MaxTotalAttempts": {Primary: er.StrategyRetry, MaxTotalAttempts: -1},
+		"GlobalTimeout":    {Primary: er.StrategyDeadline, GlobalTimeout: -time.Second},
 		"MaxAttempts":      {Retry: &er.RetryConfig[int]{}},
 		"Deadline":         {GlobalTimeout: time.Second, Deadline: &er.DeadlineConfig{Timeout: time.Minute}},
-		"AlertThreshold":   {Primary: er.Retry, AlertThreshold: -1},
+		"AlertThreshold":   {Primary: er.StrategyRetry, AlertThreshold: -1},
 	}
 	for field, cfg := range cases {
 		_, err := er.NewWorkflow(cfg)
@@ -553,7 +553,7 @@ func TestWorkflowPanicReleasesPermitsAndRePanics(t *testing.T) {
 	bc := er.DefaultBulkheadConfig()
 	bc.MaxConcurrent = 1
 	w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{
-		Primary: er.Retry, Secondary: []er.Strategy{er.Bulkhead, er.CircuitBreaker, er.Fallback},
+		Primary: er.StrategyRetry, Secondary: []er.Strategy{er.StrategyBulkhead, er.StrategyCircuitBreaker, er.StrategyFallback},
 		Retry: fastRetry[int](3), Bulkhead: &bc, CircuitBreaker: countBreaker(1, time.Minute),
 		Fallback: ptr(er.FallbackValue(0)), Clock: clk,
 	})
@@ -581,17 +581,17 @@ func TestWorkflowPanicReleasesPermitsAndRePanics(t *testing.T) {
 // through many outcomes and checks every step against its definition.
 func TestClockIsTheOneBackoffsRunOn(t *testing.T) {
 	clock := enginetest.NewClock(time.Unix(0, 0))
-	if got := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.Retry, Clock: clock}).Clock(); got != clock {
+	if got := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.StrategyRetry, Clock: clock}).Clock(); got != clock {
 		t.Errorf("Clock() = %v, want the configured clock", got)
 	}
-	if _, ok := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.Retry}).Clock().(engine.RealClock); !ok {
+	if _, ok := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.StrategyRetry}).Clock().(engine.RealClock); !ok {
 		t.Error("Clock() of a workflow without one is not the real clock")
 	}
 }
 
 func TestNameNamesTheMachineInDiagramsAndTraces(t *testing.T) {
 	for _, c := range []struct{ name, want string }{{"", "workflow"}, {"quotes", "quotes"}} {
-		w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Name: c.name, Primary: er.Retry})
+		w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Name: c.name, Primary: er.StrategyRetry})
 		if got := w.Definition().Name(); got != c.want {
 			t.Errorf("Name %q: machine %q, want %q", c.name, got, c.want)
 		}
@@ -641,7 +641,7 @@ func fullWorkflow(t *testing.T) *er.Workflow[int] {
 	cc := er.DefaultCacheConfig()
 	cc.TTL = time.Nanosecond // every call misses, so traces go through every layer
 	return mustWorkflow(t, er.ErrorRecoveryConfig[int]{
-		Primary: er.Retry, Secondary: []er.Strategy{er.CircuitBreaker, er.Fallback, er.Bulkhead, er.Deadline, er.Cache},
+		Primary: er.StrategyRetry, Secondary: []er.Strategy{er.StrategyCircuitBreaker, er.StrategyFallback, er.StrategyBulkhead, er.StrategyDeadline, er.StrategyCache},
 		Retry: fastRetry[int](3), CircuitBreaker: countBreaker(10, time.Minute), Bulkhead: &bc, Cache: &cc,
 		Fallback: ptr(er.FallbackValue(-1)), GlobalTimeout: time.Minute, Deadline: &er.DeadlineConfig{AttemptTimeout: time.Second},
 		Clock: clk,
@@ -667,7 +667,7 @@ func TestResultsReportSourceAgeAndAttempts(t *testing.T) {
 	clk := enginetest.NewClock(time.Time{})
 	cc := er.DefaultCacheConfig()
 	cc.TTL = time.Minute
-	w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.Retry, Secondary: []er.Strategy{er.Cache},
+	w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.StrategyRetry, Secondary: []er.Strategy{er.StrategyCache},
 		Retry: fastRetry[int](2), Cache: &cc, Clock: clk, TimingMetrics: true})
 	ctx := context.Background()
 	fn, _ := failing(1, errFlaky, 5)
@@ -690,7 +690,7 @@ func TestTimingMetricsAreOptIn(t *testing.T) {
 	clk := enginetest.NewClock(time.Time{})
 	slow := func(context.Context) (int, error) { clk.Advance(3 * time.Second); return 1, nil }
 	for _, timing := range []bool{false, true} {
-		w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.Retry, Retry: fastRetry[int](1), Clock: clk, TimingMetrics: timing})
+		w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.StrategyRetry, Retry: fastRetry[int](1), Clock: clk, TimingMetrics: timing})
 		w.Execute(context.Background(), slow)
 		w.Execute(context.Background(), func(context.Context) (int, error) { clk.Advance(time.Second); return 1, nil })
 		m := w.Metrics()
@@ -712,7 +712,7 @@ func TestQueuedExecutionsCountAgainstTheDeadline(t *testing.T) {
 	clk := enginetest.NewClock(time.Time{})
 	bc := er.DefaultBulkheadConfig()
 	bc.MaxConcurrent, bc.MaxQueueSize, bc.QueueTimeout = 1, 10, 0
-	w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.Bulkhead, Bulkhead: &bc, GlobalTimeout: 5 * time.Second, Clock: clk})
+	w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.StrategyBulkhead, Bulkhead: &bc, GlobalTimeout: 5 * time.Second, Clock: clk})
 	ctx := context.Background()
 	inside, release := make(chan struct{}), make(chan struct{})
 	holder := make(chan error)

@@ -177,7 +177,7 @@ func build[T any](p *parsing, fc *fileConfig) errorrecovery.ErrorRecoveryConfig[
 			p.add(path, err)
 			return 0
 		}
-		if s == errorrecovery.Compensate {
+		if s == errorrecovery.StrategyCompensate {
 			p.add(path, errors.New("COMPENSATE belongs to sagas, not to a workflow around one function"))
 			return 0
 		}

@@ -146,7 +146,7 @@ func (p *parsing) configErr(err error) {
 	case ce.Config == "ErrorRecoveryConfig" && ce.Field == "Deadline":
 		path = "deadline.timeout"
 	case ce.Config == "ErrorRecoveryConfig" && ce.Field == "Fallback":
-		p.addMsg(p.mention(errorrecovery.Fallback), err,
+		p.addMsg(p.mention(errorrecovery.StrategyFallback), err,
 			"FALLBACK takes part but the file has no fallback section: give it a value (fallback.value) or use_cache")
 		return
 	default:

@@ -8,7 +8,7 @@
 //	rc := errorrecovery.DefaultRetryConfig[*http.Response]()
 //	rc.InitialDelay = 100 * time.Millisecond
 //	wf, err := errorrecovery.NewWorkflow(errorrecovery.ErrorRecoveryConfig[*http.Response]{
-//		Primary:        errorrecovery.Retry,
+//		Primary:        errorrecovery.StrategyRetry,
 //		Retry:          &rc,
 //		CircuitBreaker: &bc,
 //		Deadline:       &errorrecovery.DeadlineConfig{AttemptTimeout: 2 * time.Second},

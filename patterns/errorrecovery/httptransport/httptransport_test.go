@@ -320,7 +320,7 @@ func TestRetryAfterIsHonouredOn429And503(t *testing.T) {
 			})
 			delays := make(chan time.Duration, 1)
 			rc := er.DefaultRetryConfig[*http.Response]()
-			rc.MaxAttempts, rc.Backoff, rc.InitialDelay, rc.MaxDelay = 2, er.Fixed, time.Second, time.Minute
+			rc.MaxAttempts, rc.Backoff, rc.InitialDelay, rc.MaxDelay = 2, er.BackoffFixed, time.Second, time.Minute
 			rc.OnRetry = func(_ int, _ error, d time.Duration) { delays <- d }
 			wf := newWorkflow(t, config{Retry: &rc, Clock: clock})
 			rt := httptransport.New(wf, httptransport.WithBase(newTracker(t)))
@@ -903,7 +903,7 @@ func TestCloseIdleConnectionsReachesTheBase(t *testing.T) {
 func TestInsideAnOuterWorkflow(t *testing.T) {
 	srv := newServer(t, failFirst(0))
 	client := &http.Client{Transport: httptransport.New(newWorkflow(t, config{Retry: retrying(2)}), httptransport.WithBase(newTracker(t)))}
-	outer, err := er.NewWorkflow(er.ErrorRecoveryConfig[[]byte]{Retry: &er.RetryConfig[[]byte]{MaxAttempts: 1, Backoff: er.Fixed}})
+	outer, err := er.NewWorkflow(er.ErrorRecoveryConfig[[]byte]{Retry: &er.RetryConfig[[]byte]{MaxAttempts: 1, Backoff: er.BackoffFixed}})
 	if err != nil {
 		t.Fatal(err)
 	}

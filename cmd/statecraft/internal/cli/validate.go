@@ -53,12 +53,12 @@ func strategyNames(cfg errorrecovery.ErrorRecoveryConfig[any]) []string {
 		s     errorrecovery.Strategy
 		given bool
 	}{
-		{errorrecovery.Cache, cfg.Cache != nil},
-		{errorrecovery.Bulkhead, cfg.Bulkhead != nil},
-		{errorrecovery.Deadline, cfg.Deadline != nil || cfg.GlobalTimeout > 0},
-		{errorrecovery.Retry, cfg.Retry != nil},
-		{errorrecovery.CircuitBreaker, cfg.CircuitBreaker != nil},
-		{errorrecovery.Fallback, cfg.Fallback != nil},
+		{errorrecovery.StrategyCache, cfg.Cache != nil},
+		{errorrecovery.StrategyBulkhead, cfg.Bulkhead != nil},
+		{errorrecovery.StrategyDeadline, cfg.Deadline != nil || cfg.GlobalTimeout > 0},
+		{errorrecovery.StrategyRetry, cfg.Retry != nil},
+		{errorrecovery.StrategyCircuitBreaker, cfg.CircuitBreaker != nil},
+		{errorrecovery.StrategyFallback, cfg.Fallback != nil},
 	} {
 		if s.given || names(s.s) {
 			out = append(out, s.s.String())

@@ -210,7 +210,7 @@ func (s *sim) prepare(cfg *errorrecovery.ErrorRecoveryConfig[any], random func()
 	names := func(st errorrecovery.Strategy) bool {
 		return cfg.Primary == st || slices.Contains(cfg.Secondary, st)
 	}
-	if names(errorrecovery.CircuitBreaker) || cfg.CircuitBreaker != nil {
+	if names(errorrecovery.StrategyCircuitBreaker) || cfg.CircuitBreaker != nil {
 		bc := errorrecovery.DefaultCircuitBreakerConfig()
 		if cfg.CircuitBreaker != nil {
 			bc = *cfg.CircuitBreaker
@@ -223,7 +223,7 @@ func (s *sim) prepare(cfg *errorrecovery.ErrorRecoveryConfig[any], random func()
 		s.breaker.state = b.State().String()
 		cfg.Breaker = b
 	}
-	if names(errorrecovery.Bulkhead) || cfg.Bulkhead != nil {
+	if names(errorrecovery.StrategyBulkhead) || cfg.Bulkhead != nil {
 		bc := errorrecovery.DefaultBulkheadConfig()
 		if cfg.Bulkhead != nil {
 			bc = *cfg.Bulkhead
@@ -243,7 +243,7 @@ func (s *sim) prepare(cfg *errorrecovery.ErrorRecoveryConfig[any], random func()
 		s.bulkhead.b = b
 		cfg.BulkheadExecutor = b
 	}
-	if names(errorrecovery.Cache) || cfg.Cache != nil {
+	if names(errorrecovery.StrategyCache) || cfg.Cache != nil {
 		cc := errorrecovery.DefaultCacheConfig()
 		if cfg.Cache != nil {
 			cc = *cfg.Cache

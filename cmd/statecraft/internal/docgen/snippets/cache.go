@@ -21,8 +21,8 @@ func Cache(ctx context.Context) (User, error) {
 		return id
 	}
 	w, err := errorrecovery.NewWorkflow(errorrecovery.ErrorRecoveryConfig[User]{
-		Primary:   errorrecovery.Cache,
-		Secondary: []errorrecovery.Strategy{errorrecovery.Retry},
+		Primary:   errorrecovery.StrategyCache,
+		Secondary: []errorrecovery.Strategy{errorrecovery.StrategyRetry},
 		Cache:     &cc,
 	})
 	if err != nil {

@@ -13,8 +13,8 @@ func Fallback(ctx context.Context) (Quote, error) {
 	fb := errorrecovery.FallbackValue(Quote{Stale: true}) // the last resort; OnDeadline on
 	fb.Service = backupAPI                                // tried first, with the caller's context
 	w, err := errorrecovery.NewWorkflow(errorrecovery.ErrorRecoveryConfig[Quote]{
-		Primary:   errorrecovery.Retry,
-		Secondary: []errorrecovery.Strategy{errorrecovery.Fallback},
+		Primary:   errorrecovery.StrategyRetry,
+		Secondary: []errorrecovery.Strategy{errorrecovery.StrategyFallback},
 		Fallback:  &fb,
 	})
 	if err != nil {

@@ -82,7 +82,7 @@ func Failsafe(ctx context.Context) (Quote, error) {
 	retry := errorrecovery.DefaultRetryConfig[Quote]()
 	retry.MaxAttempts = 3                                                  // WithMaxRetries(2)
 	retry.InitialDelay, retry.MaxDelay = 100*time.Millisecond, time.Second // WithBackoff(100ms, 1s)
-	retry.Backoff, retry.Multiplier = errorrecovery.Exponential, 2
+	retry.Backoff, retry.Multiplier = errorrecovery.BackoffExponential, 2
 
 	breaker := errorrecovery.DefaultCircuitBreakerConfig()
 	breaker.FailureThreshold, breaker.WindowSize = 5, 5 // WithFailureThreshold(5): 5 in a row

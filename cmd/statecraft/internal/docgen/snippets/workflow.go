@@ -18,8 +18,8 @@ func Workflow(ctx context.Context) (Quote, error) {
 	fb := errorrecovery.FallbackValue(Quote{Stale: true})
 
 	w, err := errorrecovery.NewWorkflow(errorrecovery.ErrorRecoveryConfig[Quote]{
-		Primary:        errorrecovery.Retry,
-		Secondary:      []errorrecovery.Strategy{errorrecovery.CircuitBreaker, errorrecovery.Bulkhead, errorrecovery.Fallback},
+		Primary:        errorrecovery.StrategyRetry,
+		Secondary:      []errorrecovery.Strategy{errorrecovery.StrategyCircuitBreaker, errorrecovery.StrategyBulkhead, errorrecovery.StrategyFallback},
 		Retry:          &retry,
 		CircuitBreaker: &breaker,
 		Fallback:       &fb,
