@@ -16,63 +16,63 @@ import (
 	"github.com/statecraft/statecraft/transitions"
 )
 
-// CallState is a state of a per-call machine: the machine one execution
+// State is a state of a per-call machine: the machine one execution
 // runs through, whether of a RetryExecutor, a DeadlineExecutor or a
 // Workflow. A definition holds only the states of the layers that take
 // part.
-type CallState uint8
+type State uint8
 
 // The states of one execution, outermost layer first. Lookup, Admit,
 // CheckCircuit, Attempt and Fallback are choice states: entering one does
 // its work (read the cache, take a bulkhead slot, ask the breaker, call the
 // function, fall back) and leaves by the outcome.
 const (
-	CallStart        CallState = iota // before anything
-	CallLookup                        // CACHE: read a fresh entry
-	CallAdmit                         // BULKHEAD: take a slot, perhaps after queueing
-	CallCheckCircuit                  // CIRCUIT_BREAKER: ask for a permit
-	CallAttempt                       // call the function
-	CallBackoff                       // RETRY: wait before the next attempt
-	CallFallback                      // FALLBACK: answer a failed call another way
-	CallSucceeded                     // final: the function (or a fresh cache entry) answered
-	CallRecovered                     // final: a fallback answered
-	CallExhausted                     // final: every attempt allowed failed
-	CallFailed                        // final: a permanent error, a rejection, or the caller gave up
-	CallTimedOut                      // final: the overall deadline passed
+	StateStart        State = iota // before anything
+	StateLookup                    // CACHE: read a fresh entry
+	StateAdmit                     // BULKHEAD: take a slot, perhaps after queueing
+	StateCheckCircuit              // CIRCUIT_BREAKER: ask for a permit
+	StateAttempt                   // call the function
+	StateBackoff                   // RETRY: wait before the next attempt
+	StateFallback                  // FALLBACK: answer a failed call another way
+	StateSucceeded                 // final: the function (or a fresh cache entry) answered
+	StateRecovered                 // final: a fallback answered
+	StateExhausted                 // final: every attempt allowed failed
+	StateFailed                    // final: a permanent error, a rejection, or the caller gave up
+	StateTimedOut                  // final: the overall deadline passed
 )
 
 var callStateNames = []string{"Start", "Lookup", "Admit", "CheckCircuit", "Attempt", "Backoff", "Fallback",
 	"Succeeded", "Recovered", "Exhausted", "Failed", "TimedOut"}
 
 // String returns the state's name, as diagrams and traces print it.
-func (s CallState) String() string { return enum.StringOr(callStateNames, s, "CallState(?)") }
+func (s State) String() string { return enum.StringOr(callStateNames, s, "State(?)") }
 
-// CallEvent is an event of a per-call machine: the outcome of a layer's
+// Event is an event of a per-call machine: the outcome of a layer's
 // work.
-type CallEvent uint8
+type Event uint8
 
 // The events.
 const (
-	EventBegin     CallEvent = iota // start the execution
-	EventHit                        // a fresh cache entry (or a coalesced call's result) answers
-	EventMiss                       // no fresh cache entry
-	EventAdmitted                   // a bulkhead slot was taken
-	EventRejected                   // the bulkhead refused
-	EventAllowed                    // the breaker gave a permit
-	EventOpen                       // the breaker refused
-	EventSuccess                    // the attempt succeeded
-	EventRetryable                  // the attempt failed in a way worth retrying
-	EventPermanent                  // the attempt failed for good, or the caller's context ended
-	EventDeadline                   // the overall deadline passed
-	EventServed                     // a fallback answered
-	EventUnserved                   // no fallback answered
+	EventBegin     Event = iota // start the execution
+	EventHit                    // a fresh cache entry (or a coalesced call's result) answers
+	EventMiss                   // no fresh cache entry
+	EventAdmitted               // a bulkhead slot was taken
+	EventRejected               // the bulkhead refused
+	EventAllowed                // the breaker gave a permit
+	EventOpen                   // the breaker refused
+	EventSuccess                // the attempt succeeded
+	EventRetryable              // the attempt failed in a way worth retrying
+	EventPermanent              // the attempt failed for good, or the caller's context ended
+	EventDeadline               // the overall deadline passed
+	EventServed                 // a fallback answered
+	EventUnserved               // no fallback answered
 )
 
 var callEventNames = []string{"begin", "hit", "miss", "admitted", "rejected", "allowed", "open",
 	"success", "retryable", "permanent", "deadline", "served", "unserved"}
 
 // String returns the event's name.
-func (e CallEvent) String() string { return enum.StringOr(callEventNames, e, "CallEvent(?)") }
+func (e Event) String() string { return enum.StringOr(callEventNames, e, "Event(?)") }
 
 // Execution is the data of one execution, as the per-call machine's
 // actions and guards see it. Its fields are the executor's business; the
@@ -109,7 +109,7 @@ func (r *Execution[T]) Err() error { return r.err }
 // Delay returns the backoff before the next attempt.
 func (r *Execution[T]) Delay() time.Duration { return r.delay }
 
-type callMachine[T any] = states.Machine[CallState, CallEvent, Execution[T]]
+type callMachine[T any] = states.Machine[State, Event, Execution[T]]
 
 // Step is one step of an execution through its machine.
 type Step = engine.Record
@@ -119,8 +119,8 @@ type Step = engine.Record
 // layers take part decides which states the definition has.
 type executor[T any] struct {
 	name     string
-	def      *fsm.Definition[CallState, CallEvent, Execution[T]]
-	runner   *engine.Runner[CallState, CallEvent, Execution[T]]
+	def      *fsm.Definition[State, Event, Execution[T]]
+	runner   *engine.Runner[State, Event, Execution[T]]
 	retry    RetryConfig[T] // MaxAttempts 1 when RETRY does not take part
 	retrying bool           // RETRY takes part
 	deadline DeadlineConfig
@@ -193,65 +193,65 @@ func (x *executor[T]) hasFallback() bool {
 // build declares the per-call machine of the layers taking part, outermost
 // first: cache → bulkhead → breaker → attempt (with deadline and retry) →
 // fallback.
-func (x *executor[T]) build() *fsm.Definition[CallState, CallEvent, Execution[T]] {
-	b := fsm.New[CallState, CallEvent, Execution[T]](x.name)
+func (x *executor[T]) build() *fsm.Definition[State, Event, Execution[T]] {
+	b := fsm.New[State, Event, Execution[T]](x.name)
 	// The steps give back slots and permits: a caller who gives up must
 	// not strand the run halfway. The states consult the caller's context
 	// themselves.
 	b.CommitRegardless()
-	b.State(CallStart, states.Initial)
-	var chain []CallState
+	b.State(StateStart, states.Initial)
+	var chain []State
 	if x.cache != nil {
-		chain = append(chain, CallLookup)
+		chain = append(chain, StateLookup)
 	}
 	if x.bulkhead != nil {
-		chain = append(chain, CallAdmit)
+		chain = append(chain, StateAdmit)
 	}
 	if x.breaker != nil {
-		chain = append(chain, CallCheckCircuit)
+		chain = append(chain, StateCheckCircuit)
 	}
-	chain = append(chain, CallAttempt)
-	next := func(s CallState) CallState { return chain[slices.Index(chain, s)+1] }
+	chain = append(chain, StateAttempt)
+	next := func(s State) State { return chain[slices.Index(chain, s)+1] }
 
 	fallback := x.hasFallback()
-	finals := map[CallState]bool{CallFailed: true}
-	to := func(final CallState) CallState {
+	finals := map[State]bool{StateFailed: true}
+	to := func(final State) State {
 		if fallback {
-			return CallFallback
+			return StateFallback
 		}
 		finals[final] = true
 		return final
 	}
-	exhausted := states.Do("exhausted", x.settle(CallExhausted))
-	timedOut := states.Do("timed out", x.settle(CallTimedOut))
-	failed := states.Do("failed", x.settle(CallFailed))
+	exhausted := states.Do("exhausted", x.settle(StateExhausted))
+	timedOut := states.Do("timed out", x.settle(StateTimedOut))
+	failed := states.Do("failed", x.settle(StateFailed))
 
-	b.On(CallStart, EventBegin, chain[0])
+	b.On(StateStart, EventBegin, chain[0])
 	if x.cache != nil {
-		b.Choice(CallLookup, states.Chooser("read cache", x.lookup))
-		b.On(CallLookup, EventHit, CallSucceeded)
-		b.On(CallLookup, EventMiss, next(CallLookup))
+		b.Choice(StateLookup, states.Chooser("read cache", x.lookup))
+		b.On(StateLookup, EventHit, StateSucceeded)
+		b.On(StateLookup, EventMiss, next(StateLookup))
 		if x.cache.cfg.Coalesce && fallback {
 			// A coalesced call whose leader was answered by a fallback
 			// or a stale entry gets that answer, as what it is.
-			b.On(CallLookup, EventServed, CallRecovered)
+			b.On(StateLookup, EventServed, StateRecovered)
 		}
 	}
 	if x.bulkhead != nil {
-		b.Choice(CallAdmit, states.Chooser("take a slot", x.admit))
-		b.On(CallAdmit, EventAdmitted, next(CallAdmit))
-		b.On(CallAdmit, EventRejected, to(CallFailed)).Do(failed)
+		b.Choice(StateAdmit, states.Chooser("take a slot", x.admit))
+		b.On(StateAdmit, EventAdmitted, next(StateAdmit))
+		b.On(StateAdmit, EventRejected, to(StateFailed)).Do(failed)
 		if x.deadline.Timeout > 0 {
-			b.On(CallAdmit, EventDeadline, to(CallTimedOut)).Do(timedOut)
+			b.On(StateAdmit, EventDeadline, to(StateTimedOut)).Do(timedOut)
 		}
 	}
 	if x.breaker != nil {
-		b.Choice(CallCheckCircuit, states.Chooser("ask breaker", x.checkCircuit))
-		b.On(CallCheckCircuit, EventAllowed, CallAttempt)
-		b.On(CallCheckCircuit, EventOpen, to(CallFailed)).Do(failed)
+		b.Choice(StateCheckCircuit, states.Chooser("ask breaker", x.checkCircuit))
+		b.On(StateCheckCircuit, EventAllowed, StateAttempt)
+		b.On(StateCheckCircuit, EventOpen, to(StateFailed)).Do(failed)
 	}
-	b.Choice(CallAttempt, states.Chooser("call function", x.call))
-	b.On(CallAttempt, EventSuccess, CallSucceeded)
+	b.Choice(StateAttempt, states.Chooser("call function", x.call))
+	b.On(StateAttempt, EventSuccess, StateSucceeded)
 	if x.retrying {
 		attemptsLeft := transitions.If("attempts left", func(m callMachine[T]) bool {
 			return m.Data().attempt < x.retry.MaxAttempts
@@ -260,46 +260,46 @@ func (x *executor[T]) build() *fsm.Definition[CallState, CallEvent, Execution[T]
 			d := m.Data()
 			return d.deadline.IsZero() || m.Now().Add(d.delay).Before(d.deadline)
 		})
-		b.State(CallBackoff, states.Normal)
-		b.On(CallAttempt, EventRetryable, CallBackoff).When(transitions.And(attemptsLeft, fits)).Do(states.Do("on retry", x.onRetry))
+		b.State(StateBackoff, states.Normal)
+		b.On(StateAttempt, EventRetryable, StateBackoff).When(transitions.And(attemptsLeft, fits)).Do(states.Do("on retry", x.onRetry))
 		if x.deadline.Timeout > 0 {
-			b.On(CallAttempt, EventRetryable, to(CallTimedOut)).When(attemptsLeft).Do(timedOut)
+			b.On(StateAttempt, EventRetryable, to(StateTimedOut)).When(attemptsLeft).Do(timedOut)
 		}
-		b.On(CallAttempt, EventRetryable, to(CallExhausted)).Do(exhausted)
-		again := CallAttempt // a retry asks the breaker again first
+		b.On(StateAttempt, EventRetryable, to(StateExhausted)).Do(exhausted)
+		again := StateAttempt // a retry asks the breaker again first
 		if x.breaker != nil {
-			again = CallCheckCircuit
+			again = StateCheckCircuit
 		}
 		if x.bulkhead != nil && x.deadline.WalkAway {
 			// An abandoned attempt keeps its slot until its function
 			// returns, so each attempt takes a slot of its own.
-			again = CallAdmit
+			again = StateAdmit
 		}
-		b.AfterFunc(CallBackoff, "backoff", func(m callMachine[T]) time.Duration { return m.Data().delay }, again)
-		b.On(CallBackoff, EventPermanent, to(CallFailed)).Do(failed) // the caller's context ended while waiting
+		b.AfterFunc(StateBackoff, "backoff", func(m callMachine[T]) time.Duration { return m.Data().delay }, again)
+		b.On(StateBackoff, EventPermanent, to(StateFailed)).Do(failed) // the caller's context ended while waiting
 	} else {
-		b.On(CallAttempt, EventRetryable, to(CallFailed)).Do(failed)
+		b.On(StateAttempt, EventRetryable, to(StateFailed)).Do(failed)
 	}
-	b.On(CallAttempt, EventPermanent, to(CallFailed)).Do(failed)
+	b.On(StateAttempt, EventPermanent, to(StateFailed)).Do(failed)
 	if x.deadline.Timeout > 0 {
-		b.On(CallAttempt, EventDeadline, to(CallTimedOut)).Do(timedOut)
+		b.On(StateAttempt, EventDeadline, to(StateTimedOut)).Do(timedOut)
 	}
 	// Succeeded and Recovered have work on entry only when a shared
 	// machine or a cache takes part; without it the last transition stays
 	// bare, which keeps a first-attempt success on the driver's fast path.
-	var finish []states.Action[CallState, CallEvent, Execution[T]]
+	var finish []states.Action[State, Event, Execution[T]]
 	if x.cache != nil || x.fbCache != nil || x.bulkhead != nil {
 		finish = append(finish, states.Do("finish", x.finish))
 	}
 	report := states.Do("on failure", x.fail)
-	b.State(CallSucceeded, states.Final).OnEntry(finish...)
+	b.State(StateSucceeded, states.Final).OnEntry(finish...)
 	if fallback {
-		b.Choice(CallFallback, states.Chooser("fall back", x.fallBack))
-		b.State(CallRecovered, states.Final).OnEntry(finish...)
-		b.On(CallFallback, EventServed, CallRecovered)
-		b.On(CallFallback, EventUnserved, CallFailed)
+		b.Choice(StateFallback, states.Chooser("fall back", x.fallBack))
+		b.State(StateRecovered, states.Final).OnEntry(finish...)
+		b.On(StateFallback, EventServed, StateRecovered)
+		b.On(StateFallback, EventUnserved, StateFailed)
 	}
-	for _, s := range []CallState{CallExhausted, CallFailed, CallTimedOut} {
+	for _, s := range []State{StateExhausted, StateFailed, StateTimedOut} {
 		if finals[s] {
 			b.State(s, states.Final).OnEntry(report)
 		}
@@ -309,7 +309,7 @@ func (x *executor[T]) build() *fsm.Definition[CallState, CallEvent, Execution[T]
 
 // execute is one execution: start a run, fire Begin, let the run wait out
 // its delayed transitions, and read the outcome from its final state.
-func (x *executor[T]) execute(ctx context.Context, fn func(context.Context) (T, error), runner *engine.Runner[CallState, CallEvent, Execution[T]]) (T, error) {
+func (x *executor[T]) execute(ctx context.Context, fn func(context.Context) (T, error), runner *engine.Runner[State, Event, Execution[T]]) (T, error) {
 	return x.executeInto(ctx, fn, runner, nil)
 }
 
@@ -324,7 +324,7 @@ func (x *executor[T]) execute(ctx context.Context, fn func(context.Context) (T, 
 // the context, and the Backoff state then leaves by EventPermanent. A
 // caller whose context has already ended gets its error at once, with
 // nothing run or counted.
-func (x *executor[T]) executeInto(ctx context.Context, fn func(context.Context) (T, error), runner *engine.Runner[CallState, CallEvent, Execution[T]], out *Result[T]) (T, error) {
+func (x *executor[T]) executeInto(ctx context.Context, fn func(context.Context) (T, error), runner *engine.Runner[State, Event, Execution[T]], out *Result[T]) (T, error) {
 	if err := ctx.Err(); err != nil {
 		var zero T
 		if out != nil {
@@ -362,7 +362,7 @@ func (x *executor[T]) executeInto(ctx context.Context, fn func(context.Context) 
 		// can meet; should it not, nothing stays held.
 		x.abandon(d)
 		final = fmt.Errorf("errorrecovery: %s stopped in state %v: %w", x.name, s, cmp.Or(err, final, d.err, errNoOutcome))
-	case s == CallSucceeded || s == CallRecovered:
+	case s == StateSucceeded || s == StateRecovered:
 		final = nil // a fallback answered the error met on the way
 	case final == nil:
 		final = cmp.Or(err, d.err, errNoOutcome)

@@ -17,7 +17,7 @@ import (
 // lookup with a fresh value, or (with coalescing) with the call in flight
 // to join or the call to lead; anything else is a miss. Only a fresh
 // value answers here: a stale one answers only a failure, in Fallback.
-func (x *executor[T]) lookup(ctx context.Context, m callMachine[T]) (CallEvent, error) {
+func (x *executor[T]) lookup(ctx context.Context, m callMachine[T]) (Event, error) {
 	d := m.Data()
 	d.key = x.cache.key(d.ctx.parent)
 	switch a := x.cache.lookup(d.key); a.verdict {
@@ -34,7 +34,7 @@ func (x *executor[T]) lookup(ctx context.Context, m callMachine[T]) (CallEvent, 
 
 // join waits for the call in flight that the lookup joined, and takes its
 // leader's answer.
-func (x *executor[T]) join(d *Execution[T], call *cacheCall[T]) CallEvent {
+func (x *executor[T]) join(d *Execution[T], call *cacheCall[T]) Event {
 	select {
 	case <-call.done:
 		if call.err == nil {
@@ -54,7 +54,7 @@ func (x *executor[T]) join(d *Execution[T], call *cacheCall[T]) CallEvent {
 
 // admit is the Admit state: take a bulkhead slot. Time queued counts
 // against the overall deadline.
-func (x *executor[T]) admit(ctx context.Context, m callMachine[T]) (CallEvent, error) {
+func (x *executor[T]) admit(ctx context.Context, m callMachine[T]) (Event, error) {
 	d := m.Data()
 	if d.admitted {
 		return EventAdmitted, nil // a walk-away retry whose last attempt returned: the slot is still held
@@ -79,7 +79,7 @@ func (x *executor[T]) admit(ctx context.Context, m callMachine[T]) (CallEvent, e
 }
 
 // checkCircuit is the CheckCircuit state: ask the breaker for a permit.
-func (x *executor[T]) checkCircuit(ctx context.Context, m callMachine[T]) (CallEvent, error) {
+func (x *executor[T]) checkCircuit(ctx context.Context, m callMachine[T]) (Event, error) {
 	d := m.Data()
 	p, err := x.breaker.Allow()
 	if err != nil {
@@ -92,7 +92,7 @@ func (x *executor[T]) checkCircuit(ctx context.Context, m callMachine[T]) (CallE
 
 // call is the Attempt state: one attempt, its outcome reported to the
 // breaker, then classified.
-func (x *executor[T]) call(ctx context.Context, m callMachine[T]) (CallEvent, error) {
+func (x *executor[T]) call(ctx context.Context, m callMachine[T]) (Event, error) {
 	d := m.Data()
 	d.attempt++
 	if x.stats != nil && x.stats.enabled {
@@ -132,7 +132,7 @@ func (x *executor[T]) call(ctx context.Context, m callMachine[T]) (CallEvent, er
 
 // classify turns an attempt's outcome into the event the machine leaves
 // Attempt by, in the order RetryExecutor.Execute documents.
-func (x *executor[T]) classify(d *Execution[T], attemptDeadline time.Time) CallEvent {
+func (x *executor[T]) classify(d *Execution[T], attemptDeadline time.Time) Event {
 	err := d.err
 	if cerr := d.ctx.parent.Err(); cerr != nil {
 		d.err = cerr
@@ -163,7 +163,7 @@ func (x *executor[T]) classify(d *Execution[T], attemptDeadline time.Time) CallE
 
 // retryable computes the next backoff (when one may follow) and returns
 // EventRetryable.
-func (x *executor[T]) retryable(d *Execution[T]) CallEvent {
+func (x *executor[T]) retryable(d *Execution[T]) Event {
 	if x.retrying && d.attempt < x.retry.MaxAttempts {
 		prev := d.prev
 		if prev == 0 {
@@ -194,13 +194,13 @@ func (x *executor[T]) onRetry(ctx context.Context, m callMachine[T]) error {
 // settle returns the action that fixes the error an execution fails with,
 // on the transitions into a failure state (or into Fallback, which may
 // still answer).
-func (x *executor[T]) settle(kind CallState) states.ActionFunc[CallState, CallEvent, Execution[T]] {
+func (x *executor[T]) settle(kind State) states.ActionFunc[State, Event, Execution[T]] {
 	return func(ctx context.Context, m callMachine[T]) error {
 		d := m.Data()
 		switch kind {
-		case CallExhausted:
+		case StateExhausted:
 			d.final = &ExhaustedError{Attempts: d.attempt, Last: d.err}
-		case CallTimedOut:
+		case StateTimedOut:
 			d.final = &TimeoutError{Timeout: x.deadline.Timeout, Attempts: d.attempt, Last: d.err}
 		default:
 			d.final = d.err
@@ -210,7 +210,7 @@ func (x *executor[T]) settle(kind CallState) states.ActionFunc[CallState, CallEv
 }
 
 // fallBack is the Fallback state: the sources in precedence order.
-func (x *executor[T]) fallBack(ctx context.Context, m callMachine[T]) (CallEvent, error) {
+func (x *executor[T]) fallBack(ctx context.Context, m callMachine[T]) (Event, error) {
 	d := m.Data()
 	if d.final == nil {
 		d.final = d.err

@@ -73,7 +73,7 @@ func NewDeadlineExecutor[T any](cfg DeadlineConfig, opts ...ExecutorOption) (*De
 }
 
 // Definition returns the deadline machine the executor runs.
-func (e *DeadlineExecutor[T]) Definition() *fsm.Definition[CallState, CallEvent, Execution[T]] {
+func (e *DeadlineExecutor[T]) Definition() *fsm.Definition[State, Event, Execution[T]] {
 	return e.x.def
 }
 

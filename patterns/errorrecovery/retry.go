@@ -42,7 +42,7 @@ func NewRetryExecutor[T any](cfg RetryConfig[T], opts ...ExecutorOption) (*Retry
 }
 
 // Definition returns the machine the executor runs.
-func (r *RetryExecutor[T]) Definition() *fsm.Definition[CallState, CallEvent, Execution[T]] {
+func (r *RetryExecutor[T]) Definition() *fsm.Definition[State, Event, Execution[T]] {
 	return r.x.def
 }
 

@@ -264,7 +264,7 @@ func NewWorkflow[T any](cfg ErrorRecoveryConfig[T]) (*Workflow[T], error) {
 
 // Definition returns the workflow's per-call machine, holding exactly the
 // layers that take part.
-func (w *Workflow[T]) Definition() *fsm.Definition[CallState, CallEvent, Execution[T]] {
+func (w *Workflow[T]) Definition() *fsm.Definition[State, Event, Execution[T]] {
 	return w.x.def
 }
 
@@ -329,21 +329,21 @@ func (w *Workflow[T]) Diagram(opts fsm.DiagramOptions) (fsm.Graph, fsm.DiagramOp
 		// Every run of the cache entry machine starts in its initial state.
 		def := x.cache.Definition()
 		start, _ := def.Label(def.Initial())
-		uses := []fsm.Use{{From: CallLookup.String(), To: start, Label: "lookup / store, release"}}
+		uses := []fsm.Use{{From: StateLookup.String(), To: start, Label: "lookup / store, release"}}
 		if x.cache.cfg.StaleOnError {
-			uses = append(uses, fsm.Use{From: CallFallback.String(), To: start, Label: "read"})
+			uses = append(uses, fsm.Use{From: StateFallback.String(), To: start, Label: "read"})
 		}
 		opts.Clusters = append(opts.Clusters, fsm.Cluster{Graph: def.Graph(), Uses: uses})
 	}
 	if x.bulkhead != nil {
 		g := x.bulkhead.Definition().Graph()
 		opts.Clusters = append(opts.Clusters, fsm.Cluster{Graph: g,
-			Uses: []fsm.Use{{From: CallAdmit.String(), To: g.States[0].Label, Label: "acquire / release"}}})
+			Uses: []fsm.Use{{From: StateAdmit.String(), To: g.States[0].Label, Label: "acquire / release"}}})
 	}
 	if x.breaker != nil {
 		g := x.breaker.Definition().Graph()
 		opts.Clusters = append(opts.Clusters, fsm.Cluster{Graph: g,
-			Uses: []fsm.Use{{From: CallCheckCircuit.String(), To: g.States[0].Label, Label: "allow / done"}}})
+			Uses: []fsm.Use{{From: StateCheckCircuit.String(), To: g.States[0].Label, Label: "allow / done"}}})
 	}
 	return x.def.Graph(), opts
 }

@@ -53,7 +53,7 @@ type Health uint8
 
 // The health levels.
 const (
-	HealthOK   Health = iota // under 10% errors, breaker closed (or none)
+	HealthOK        Health = iota // under 10% errors, breaker closed (or none)
 	HealthDegraded                // between, or the breaker half-open
 	HealthUnhealthy               // 50% errors or more, or the breaker open
 )

@@ -17,7 +17,7 @@ func Retry(ctx context.Context, url string) (string, error) {
 	cfg.MaxAttempts = 4
 	cfg.InitialDelay = 200 * time.Millisecond
 	cfg.MaxDelay = 5 * time.Second
-	cfg.Backoff = errorrecovery.BackoffJitter          // each delay times 1±10%
+	cfg.Backoff = errorrecovery.BackoffJitter   // each delay times 1±10%
 	cfg.RetryOn = []errorrecovery.ErrorMatcher{ // only these are retried
 		errorrecovery.ErrorType[*net.OpError](),
 		errorrecovery.ErrorIs(ErrUnavailable),
