@@ -33,11 +33,11 @@ import (
 //
 // The options of backoff and retry-go are built once, outside the loop.
 
-func scRetry(tb testing.TB) *er.RetryExecutor[int] {
+func scRetry(tb testing.TB) *er.Workflow[int] {
 	tb.Helper()
 	cfg := er.DefaultRetryConfig[int]()
 	cfg.InitialDelay = 0
-	x, err := er.NewRetryExecutor(cfg)
+	x, err := er.NewRetry(cfg)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -56,12 +56,12 @@ func scWorkflow(tb testing.TB, five, noMetrics bool) *er.Workflow[int] {
 	cb.WindowDuration = 0
 	fb := er.FallbackValue(0)
 	cfg := er.ErrorRecoveryConfig[int]{
-		Primary: er.Retry, Secondary: []er.Strategy{er.CircuitBreaker, er.Fallback},
+		Primary: er.StrategyRetry, Secondary: []er.Strategy{er.StrategyCircuitBreaker, er.StrategyFallback},
 		Retry: &r, CircuitBreaker: &cb, Fallback: &fb, MetricsDisabled: noMetrics,
 	}
 	if five {
 		bh := er.DefaultBulkheadConfig()
-		cfg.Secondary = append(cfg.Secondary, er.Bulkhead, er.Deadline)
+		cfg.Secondary = append(cfg.Secondary, er.StrategyBulkhead, er.StrategyDeadline)
 		cfg.Bulkhead, cfg.GlobalTimeout = &bh, time.Minute
 		cfg.Deadline = &er.DeadlineConfig{AttemptTimeout: time.Second}
 	}

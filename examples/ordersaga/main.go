@@ -227,7 +227,7 @@ func newProcess(w io.Writer, svc *Services, j saga.Journal) (*process, error) {
 	retryCfg := er.DefaultRetryConfig[struct{}]()
 	retryCfg.MaxAttempts, retryCfg.Backoff, retryCfg.InitialDelay, retryCfg.JitterRange = 3, er.BackoffFixed, 0, 0
 	retryCfg.RetryOn = []er.ErrorMatcher{er.ErrorIs(ErrNoReply)}
-	retry, err := er.NewRetryExecutor(retryCfg)
+	retry, err := er.NewRetry(retryCfg)
 	if err != nil {
 		return nil, err
 	}

@@ -35,7 +35,7 @@ func (c *tickClock) Sleep(ctx context.Context, d time.Duration) error {
 func cacheWorkflow(tb testing.TB, ttl time.Duration, clk engine.Clock) *er.Workflow[int] {
 	cc := er.DefaultCacheConfig()
 	cc.TTL = ttl
-	w, err := er.NewWorkflow(er.ErrorRecoveryConfig[int]{Primary: er.StrategyCache, Cache: &cc, Clock: clk})
+	w, err := er.NewWorkflow(er.ErrorRecoveryConfig[int]{Primary: er.StrategyCache, Cache: &cc}, engine.WithClock(clk))
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -37,7 +37,7 @@ func minuteCache(t *testing.T, clk *enginetest.Clock, opts ...er.CacheOption) *e
 // cacheOnly is a workflow with CACHE alone, over c.
 func cacheOnly(t *testing.T, c *er.ResultCache[string], clk *enginetest.Clock) *er.Workflow[string] {
 	t.Helper()
-	return mustWorkflow(t, er.ErrorRecoveryConfig[string]{Primary: er.StrategyCache, ResultCache: c, Clock: clk})
+	return mustWorkflow(t, er.ErrorRecoveryConfig[string]{Primary: er.StrategyCache, ResultCache: c}, engine.WithClock(clk))
 }
 
 func answer(v string) func(context.Context) (string, error) {

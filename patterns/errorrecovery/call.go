@@ -114,8 +114,8 @@ type callMachine[T any] = states.Machine[State, Event, Execution[T]]
 // Step is one step of an execution through its machine.
 type Step = engine.Record
 
-// executor generates and runs a per-call machine. RetryExecutor,
-// DeadlineExecutor and Workflow are each one configuration of it: which
+// executor generates and runs a per-call machine. A Workflow is one
+// configuration of it: which
 // layers take part decides which states the definition has.
 type executor[T any] struct {
 	name     string
@@ -135,52 +135,16 @@ type executor[T any] struct {
 	opts     []engine.Option
 }
 
-// ExecutorOption configures a RetryExecutor or DeadlineExecutor.
-type ExecutorOption func(*executorOptions)
-
-type executorOptions struct {
-	clock    engine.Clock
-	random   func() float64
-	deadline DeadlineConfig
-	observer engine.Observer
-}
-
-// WithClock sets the clock that backoffs and deadlines run on; nil means
-// the real clock. Tests pass an enginetest.Clock.
-func WithClock(c engine.Clock) ExecutorOption {
-	return func(o *executorOptions) { o.clock = c }
-}
-
-// WithRandom sets the source of uniform numbers in [0, 1) that jitter
-// draws from; nil means math/rand/v2's Float64. It must be safe for
-// concurrent use if the executor is. With the same source, clock and
-// inputs, executions take the same path at the same times.
-func WithRandom(f func() float64) ExecutorOption {
-	return func(o *executorOptions) { o.random = f }
-}
-
-// WithDeadline adds a DEADLINE layer to a RetryExecutor: an overall timeout
-// and a per-attempt timeout.
-func WithDeadline(d DeadlineConfig) ExecutorOption {
-	return func(o *executorOptions) { o.deadline = d }
-}
-
-// WithObserver attaches an engine observer to every execution.
-func WithObserver(obs engine.Observer) ExecutorOption {
-	return func(o *executorOptions) { o.observer = obs }
-}
-
-// init completes x (clock, random source, definition, runner).
-func (x *executor[T]) init(observer engine.Observer) {
-	if x.clock == nil {
-		x.clock = engine.RealClock{}
-	}
+// init completes x (definition, runner) for the clock, observer and
+// random source s sets.
+func (x *executor[T]) init(s engine.Settings) {
+	x.clock, x.random = s.Clock, s.Random
 	if x.random == nil {
 		x.random = rand.Float64
 	}
 	x.opts = []engine.Option{engine.WithClock(x.clock)}
-	if observer != nil {
-		x.opts = append(x.opts, engine.WithObserver(observer))
+	if s.Observer != nil {
+		x.opts = append(x.opts, engine.WithObserver(s.Observer))
 	}
 	x.def = x.build()
 	x.runner = engine.NewRunner(x.def, x.opts...)

@@ -81,11 +81,10 @@ func TestContextsKeptPastTheAttemptStayTheirs(t *testing.T) {
 		t.Run("attempt timeout "+timeout.String(), func(t *testing.T) {
 			cfg := er.DefaultErrorRecoveryConfig[int]()
 			cfg.Primary = er.StrategyRetry
-			cfg.Clock = enginetest.NewClock(time.Unix(0, 0))
 			if timeout > 0 {
 				cfg.Deadline = &er.DeadlineConfig{AttemptTimeout: timeout}
 			}
-			w := mustWorkflow(t, cfg)
+			w := mustWorkflow(t, cfg, engine.WithClock(enginetest.NewClock(time.Unix(0, 0))))
 			type kept struct {
 				tenant int
 				ctx    context.Context
@@ -132,9 +131,8 @@ func TestContextsKeptPastTheAttemptStayTheirs(t *testing.T) {
 func TestAnAttemptsContextIsCancelledWhenTheAttemptEnds(t *testing.T) {
 	cfg := er.DefaultErrorRecoveryConfig[int]()
 	cfg.Primary = er.StrategyRetry
-	cfg.Clock = enginetest.NewClock(time.Unix(0, 0))
 	cfg.Deadline = &er.DeadlineConfig{AttemptTimeout: time.Hour}
-	w := mustWorkflow(t, cfg)
+	w := mustWorkflow(t, cfg, engine.WithClock(enginetest.NewClock(time.Unix(0, 0))))
 	var child context.Context
 	var cancel context.CancelFunc
 	if _, err := w.Execute(context.Background(), func(ctx context.Context) (int, error) {
@@ -161,9 +159,8 @@ func TestAPanickingAttemptsContextIsEndedToo(t *testing.T) {
 	clock := enginetest.NewClock(time.Unix(0, 0))
 	cfg := er.DefaultErrorRecoveryConfig[int]()
 	cfg.Primary = er.StrategyRetry
-	cfg.Clock = clock
 	cfg.Deadline = &er.DeadlineConfig{AttemptTimeout: time.Hour}
-	w := mustWorkflow(t, cfg)
+	w := mustWorkflow(t, cfg, engine.WithClock(clock))
 	var kept context.Context
 	func() {
 		defer func() {

@@ -12,6 +12,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/engine/enginetest"
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
 )
@@ -97,11 +98,11 @@ func TestChaosOfTheFullWorkflow(t *testing.T) {
 		cooperative := mustWorkflow(t, er.ErrorRecoveryConfig[int64]{Name: "cooperative",
 			Primary: er.StrategyRetry, Secondary: append(all, er.StrategyCache), Retry: &retry, Breaker: breaker, BulkheadExecutor: bulkhead,
 			Cache: &cache, Fallback: fallback, GlobalTimeout: chaosGlobal,
-			Deadline: &er.DeadlineConfig{AttemptTimeout: 40 * time.Millisecond}, Clock: clk, Random: rand.Float64})
+			Deadline: &er.DeadlineConfig{AttemptTimeout: 40 * time.Millisecond}}, engine.WithClock(clk), engine.WithRandom(rand.Float64))
 		walkAway := mustWorkflow(t, er.ErrorRecoveryConfig[int64]{Name: "walk-away",
 			Primary: er.StrategyRetry, Secondary: all, Retry: &retry, Breaker: breaker, BulkheadExecutor: bulkhead,
 			Fallback: fallback, GlobalTimeout: chaosGlobal,
-			Deadline: &er.DeadlineConfig{AttemptTimeout: 40 * time.Millisecond, WalkAway: true}, Clock: clk, Random: rand.Float64})
+			Deadline: &er.DeadlineConfig{AttemptTimeout: 40 * time.Millisecond, WalkAway: true}}, engine.WithClock(clk), engine.WithRandom(rand.Float64))
 		workflows := []*er.Workflow[int64]{cooperative, walkAway}
 		tallies := make([]chaosTally, len(workflows))
 

@@ -1,11 +1,10 @@
 package errorrecovery
 
 import (
-	"context"
 	"sync/atomic"
 	"time"
 
-	"github.com/statecraft/statecraft/fsm"
+	"github.com/statecraft/statecraft/engine"
 )
 
 // DeadlineConfig configures the DEADLINE strategy. Zero means zero: no
@@ -49,45 +48,14 @@ func (c *DeadlineConfig) Validate() error {
 	return nil
 }
 
-// DeadlineExecutor runs a function once under a deadline on the engine's
-// clock, as a Run of its deadline machine (Definition). It is safe for
-// concurrent use.
-type DeadlineExecutor[T any] struct {
-	x *executor[T]
-}
-
-// NewDeadlineExecutor returns a DeadlineExecutor for cfg, or the
-// *ConfigError of the first invalid field.
-func NewDeadlineExecutor[T any](cfg DeadlineConfig, opts ...ExecutorOption) (*DeadlineExecutor[T], error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
-	var o executorOptions
-	for _, opt := range opts {
-		opt(&o)
-	}
-	once := RetryConfig[T]{MaxAttempts: 1, Backoff: BackoffFixed, Multiplier: 1}
-	x := &executor[T]{name: "deadline", retry: once, deadline: cfg, clock: o.clock, random: o.random}
-	x.init(o.observer)
-	return &DeadlineExecutor[T]{x}, nil
-}
-
-// Definition returns the deadline machine the executor runs.
-func (e *DeadlineExecutor[T]) Definition() *fsm.Definition[State, Event, Execution[T]] {
-	return e.x.def
-}
-
-// Execute calls fn once with a context that ends at the deadline and
-// returns its result and error, or a *TimeoutError (errors.Is
-// context.DeadlineExceeded) when the deadline passed first. In walk-away
-// mode it returns at the deadline whatever fn does.
-func (e *DeadlineExecutor[T]) Execute(ctx context.Context, fn func(context.Context) (T, error)) (T, error) {
-	return e.x.execute(ctx, fn, e.x.runner)
-}
-
-// Trace is like Execute but also returns the execution's steps.
-func (e *DeadlineExecutor[T]) Trace(ctx context.Context, fn func(context.Context) (T, error)) (T, []Step, error) {
-	return e.x.trace(ctx, fn)
+// NewDeadline returns a workflow that calls a function once under the
+// deadlines cfg sets, on the engine's clock, and keeps no metrics or
+// health (see NewRetry). Execute returns fn's result and error, or a
+// *TimeoutError (errors.Is context.DeadlineExceeded) when the deadline
+// passed first; in walk-away mode it returns at the deadline whatever fn
+// does. It returns the *ConfigError of the first invalid field of cfg.
+func NewDeadline[T any](cfg DeadlineConfig, opts ...engine.Option) (*Workflow[T], error) {
+	return newWorkflow(ErrorRecoveryConfig[T]{Name: "deadline", Primary: StrategyDeadline, Deadline: &cfg}, opts, false)
 }
 
 // walkAway runs one attempt in a goroutine of its own and waits for its

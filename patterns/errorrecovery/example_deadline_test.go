@@ -6,15 +6,16 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/engine/enginetest"
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
 )
 
 // The deadline runs on the executor's clock, so on the manual clock a slow
 // call times out when the example advances the clock, not after real time.
-func ExampleNewDeadlineExecutor() {
+func ExampleNewDeadline() {
 	clock := enginetest.NewClock(time.Time{})
-	deadline, err := er.NewDeadlineExecutor[string](er.DeadlineConfig{Timeout: 2 * time.Second}, er.WithClock(clock))
+	deadline, err := er.NewDeadline[string](er.DeadlineConfig{Timeout: 2 * time.Second}, engine.WithClock(clock))
 	if err != nil {
 		fmt.Println(err)
 		return

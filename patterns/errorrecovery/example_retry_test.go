@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/engine/enginetest"
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
 )
@@ -13,7 +14,7 @@ import (
 // A retry waits out its backoff on its clock. On enginetest's manual clock
 // nothing sleeps: the example advances the clock each time the execution
 // waits on it, so the delays are exact and the output is always the same.
-func ExampleNewRetryExecutor() {
+func ExampleNewRetry() {
 	clock := enginetest.NewClock(time.Time{})
 	start := clock.Now()
 
@@ -24,7 +25,7 @@ func ExampleNewRetryExecutor() {
 	cfg.OnRetry = func(attempt int, err error, delay time.Duration) {
 		fmt.Printf("attempt %d failed (%v), retrying in %v\n", attempt, err, delay)
 	}
-	retry, err := er.NewRetryExecutor(cfg, er.WithClock(clock))
+	retry, err := er.NewRetry(cfg, engine.WithClock(clock))
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -71,7 +72,7 @@ func ExampleWithRandom() {
 		fmt.Printf("attempt %d: retrying in %v\n", attempt, delay)
 	}
 	// r = 0.75 scales every delay by 1 + 0.2*(2*0.75-1) = 1.1.
-	retry, err := er.NewRetryExecutor(cfg, er.WithClock(clock), er.WithRandom(func() float64 { return 0.75 }))
+	retry, err := er.NewRetry(cfg, engine.WithClock(clock), engine.WithRandom(func() float64 { return 0.75 }))
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -100,7 +101,7 @@ func ExampleWithRandom() {
 // Permanent marks an error that no retry can fix: the execution stops at
 // once and returns it.
 func ExamplePermanent() {
-	retry, err := er.NewRetryExecutor(er.DefaultRetryConfig[string]())
+	retry, err := er.NewRetry(er.DefaultRetryConfig[string]())
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -121,12 +122,12 @@ func ExamplePermanent() {
 // Trace returns the steps an execution took through the retry's machine:
 // Attempt is a choice state that calls the function, Backoff a delayed
 // transition back to it.
-func ExampleRetryExecutor_Trace() {
+func ExampleWorkflow_Trace() {
 	clock := enginetest.NewClock(time.Time{})
 	cfg := er.DefaultRetryConfig[int]()
 	cfg.InitialDelay = time.Second
 	cfg.Backoff = er.BackoffFixed
-	retry, err := er.NewRetryExecutor(cfg, er.WithClock(clock))
+	retry, err := er.NewRetry(cfg, engine.WithClock(clock))
 	if err != nil {
 		fmt.Println(err)
 		return

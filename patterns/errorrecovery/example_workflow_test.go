@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/engine/enginetest"
 	"github.com/statecraft/statecraft/fsm"
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
@@ -33,8 +34,7 @@ func ExampleNewWorkflow() {
 		Retry:          &retry,
 		CircuitBreaker: &breaker,
 		Fallback:       &fallback,
-		Clock:          clock,
-	})
+	}, engine.WithClock(clock))
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -86,7 +86,7 @@ func ExampleWorkflow_ExecuteResult() {
 	cache := er.DefaultCacheConfig()
 	cache.TTL = time.Minute
 	cache.StaleOnError = true
-	w, err := er.NewWorkflow(er.ErrorRecoveryConfig[string]{Primary: er.StrategyCache, Cache: &cache, Clock: clock})
+	w, err := er.NewWorkflow(er.ErrorRecoveryConfig[string]{Primary: er.StrategyCache, Cache: &cache}, engine.WithClock(clock))
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -110,10 +110,10 @@ func ExampleWorkflow_ExecuteResult() {
 	// sunny from stale cache, age 1m30s, attempts 1, err <nil>
 }
 
-// NewRetryWorkflow is shorthand for a workflow that only retries. Its
-// machine holds only the states retrying needs.
-func ExampleNewRetryWorkflow() {
-	w, err := er.NewRetryWorkflow[string](5, er.BackoffExponential, 200*time.Millisecond)
+// NewRetry is shorthand for a workflow that only retries (the original's
+// create_retry_workflow). Its machine holds only the states retrying needs.
+func ExampleNewRetry_statesItNeeds() {
+	w, err := er.NewRetry(er.RetryConfig[string]{MaxAttempts: 5, Backoff: er.BackoffExponential, InitialDelay: 200 * time.Millisecond})
 	if err != nil {
 		fmt.Println(err)
 		return

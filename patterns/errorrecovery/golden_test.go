@@ -22,7 +22,7 @@ func checkMachine(t *testing.T, name, dot, mermaid string) {
 func TestRetryAndDeadlineMachinesDiagrams(t *testing.T) {
 	r := mustRetry(t, er.DefaultRetryConfig[int]())
 	checkMachine(t, "retry", r.Definition().Dot(), r.Definition().Mermaid())
-	d, err := er.NewDeadlineExecutor[int](er.DefaultDeadlineConfig())
+	d, err := er.NewDeadline[int](er.DefaultDeadlineConfig())
 	if err != nil {
 		t.Fatal(err)
 	}

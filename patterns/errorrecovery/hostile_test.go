@@ -8,6 +8,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/engine/enginetest"
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
 )
@@ -19,14 +20,14 @@ import (
 // strandingConfig is issue 14's reproduction: two attempts 1 ms apart, one
 // bulkhead slot and no queue, and a slow fallback service during which the
 // caller's deadline passes (here: the service ends the caller's context).
-func strandingConfig(clk *enginetest.Clock, cancel *context.CancelFunc) er.ErrorRecoveryConfig[string] {
+func strandingConfig(cancel *context.CancelFunc) er.ErrorRecoveryConfig[string] {
 	retry := er.DefaultRetryConfig[string]()
 	retry.MaxAttempts, retry.InitialDelay, retry.Backoff = 2, time.Millisecond, er.BackoffFixed
 	bulkhead := er.DefaultBulkheadConfig()
 	bulkhead.MaxConcurrent, bulkhead.MaxQueueSize = 1, 0
 	return er.ErrorRecoveryConfig[string]{
 		Primary: er.StrategyRetry, Secondary: []er.Strategy{er.StrategyBulkhead, er.StrategyFallback},
-		Retry: &retry, Bulkhead: &bulkhead, Clock: clk,
+		Retry: &retry, Bulkhead: &bulkhead,
 		Fallback: &er.FallbackConfig[string]{Service: func(context.Context) (string, error) {
 			(*cancel)() // the caller gives up while the fallback answers
 			return "fallback", nil
@@ -37,7 +38,7 @@ func strandingConfig(clk *enginetest.Clock, cancel *context.CancelFunc) er.Error
 func TestACallerGivingUpMidChainCannotStrandTheExecution(t *testing.T) {
 	clk := enginetest.NewClock(time.Time{})
 	var cancel context.CancelFunc
-	w := mustWorkflow(t, strandingConfig(clk, &cancel))
+	w := mustWorkflow(t, strandingConfig(&cancel), engine.WithClock(clk))
 	for i := range 3 { // a leaked slot would refuse the second execution
 		ctx, c := context.WithCancel(context.Background())
 		cancel = c
@@ -76,12 +77,12 @@ func TestACallerGivingUpMidChainCannotStrandTheExecution(t *testing.T) {
 func TestACoalescingLeaderWhoseCallerGivesUpLetsTheNextCallerIn(t *testing.T) {
 	clk := enginetest.NewClock(time.Time{})
 	var cancel context.CancelFunc
-	cfg := strandingConfig(clk, &cancel)
+	cfg := strandingConfig(&cancel)
 	cfg.Secondary = []er.Strategy{er.StrategyCache, er.StrategyFallback}
 	cache := er.DefaultCacheConfig()
 	cache.StaleOnError = false
 	cfg.Bulkhead, cfg.Cache = nil, &cache
-	w := mustWorkflow(t, cfg)
+	w := mustWorkflow(t, cfg, engine.WithClock(clk))
 
 	ctx, c := context.WithCancel(context.Background())
 	cancel = c
@@ -159,7 +160,7 @@ func TestCoalescedFollowersGetWhatTheLeaderGotAsWhatItIs(t *testing.T) {
 		clk := enginetest.NewClock(time.Time{})
 		cache := er.DefaultCacheConfig()
 		cache.TTL = time.Minute
-		w := mustWorkflow(t, er.ErrorRecoveryConfig[string]{Primary: er.StrategyCache, Cache: &cache, Clock: clk})
+		w := mustWorkflow(t, er.ErrorRecoveryConfig[string]{Primary: er.StrategyCache, Cache: &cache}, engine.WithClock(clk))
 		if _, err := w.Execute(context.Background(), func(context.Context) (string, error) { return "old", nil }); err != nil {
 			t.Fatal(err)
 		}
@@ -191,7 +192,7 @@ func TestAWalkAwayAttemptHoldsItsBulkheadSlotUntilItsFunctionReturns(t *testing.
 		bulkhead := er.DefaultBulkheadConfig()
 		bulkhead.MaxConcurrent, bulkhead.MaxQueueSize = 2, 0
 		w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.StrategyBulkhead, Secondary: []er.Strategy{er.StrategyDeadline},
-			Bulkhead: &bulkhead, Deadline: &er.DeadlineConfig{AttemptTimeout: 5 * time.Millisecond, WalkAway: true}, Clock: clk})
+			Bulkhead: &bulkhead, Deadline: &er.DeadlineConfig{AttemptTimeout: 5 * time.Millisecond, WalkAway: true}}, engine.WithClock(clk))
 		release := make(chan struct{})
 		var running, most atomic.Int32
 		ignoresCtx := func(context.Context) (int, error) {

@@ -2,8 +2,8 @@ package errorrecovery
 
 import "context"
 
-// Protector runs a function under a resilience strategy. A Workflow, a
-// RetryExecutor or a DeadlineExecutor protects a saga's step
+// Protector runs a function under a resilience strategy. A Workflow (of
+// NewWorkflow, NewRetry or NewDeadline) protects a saga's step
 // (saga.Step.ProtectedBy) or its compensations
 // (CompensationConfig.CompensationRetry); every attempt of one action gets
 // the same idempotency key.
@@ -11,27 +11,6 @@ type Protector interface {
 	// Protect runs fn, perhaps more than once, and returns the outcome
 	// its strategy settles on.
 	Protect(ctx context.Context, fn func(context.Context) error) error
-}
-
-// Protect runs fn through Execute, retrying it as the config says, and
-// returns Execute's error. Results are not involved: RetryOnResult sees
-// the zero T.
-func (r *RetryExecutor[T]) Protect(ctx context.Context, fn func(context.Context) error) error {
-	_, err := r.Execute(ctx, func(ctx context.Context) (T, error) {
-		var zero T
-		return zero, fn(ctx)
-	})
-	return err
-}
-
-// Protect runs fn once through Execute, under the deadline, and returns
-// Execute's error.
-func (e *DeadlineExecutor[T]) Protect(ctx context.Context, fn func(context.Context) error) error {
-	_, err := e.Execute(ctx, func(ctx context.Context) (T, error) {
-		var zero T
-		return zero, fn(ctx)
-	})
-	return err
 }
 
 // Protect runs fn through the workflow's layers and returns Execute's
@@ -46,7 +25,5 @@ func (w *Workflow[T]) Protect(ctx context.Context, fn func(context.Context) erro
 }
 
 var (
-	_ Protector = (*RetryExecutor[struct{}])(nil)
-	_ Protector = (*DeadlineExecutor[struct{}])(nil)
 	_ Protector = (*Workflow[struct{}])(nil)
 )

@@ -1,13 +1,11 @@
 package errorrecovery
 
 import (
-	"context"
-
-	"github.com/statecraft/statecraft/fsm"
+	"github.com/statecraft/statecraft/engine"
 )
 
-// RetryExecutor runs a function with retries, as a Run of its per-call
-// machine (Definition):
+// NewRetry returns a workflow that only retries, as cfg says: its per-call
+// machine (Definition) is
 //
 //	Start --begin--> Attempt (choice: call the function, classify)
 //	Attempt --success--> Succeeded
@@ -16,37 +14,12 @@ import (
 //	Attempt --permanent / failed--> Failed
 //	Backoff --after backoff--> Attempt
 //
-// with TimedOut and its transitions when a deadline is set (WithDeadline).
-// There is no loop beside the machine. A RetryExecutor is safe for
-// concurrent use.
-type RetryExecutor[T any] struct {
-	x *executor[T]
-}
-
-// NewRetryExecutor returns a RetryExecutor for cfg, or the *ConfigError of
-// the first invalid field.
-func NewRetryExecutor[T any](cfg RetryConfig[T], opts ...ExecutorOption) (*RetryExecutor[T], error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
-	var o executorOptions
-	for _, opt := range opts {
-		opt(&o)
-	}
-	if err := o.deadline.Validate(); err != nil {
-		return nil, err
-	}
-	x := &executor[T]{name: "retry", retry: cfg, retrying: true, deadline: o.deadline, clock: o.clock, random: o.random}
-	x.init(o.observer)
-	return &RetryExecutor[T]{x}, nil
-}
-
-// Definition returns the machine the executor runs.
-func (r *RetryExecutor[T]) Definition() *fsm.Definition[State, Event, Execution[T]] {
-	return r.x.def
-}
-
-// Execute calls fn until it succeeds, fails for good, or runs out of
+// and nothing runs beside the machine. It keeps no metrics and no health
+// (Metrics and Health report zeros), so that a call costs what a retry
+// loop costs; NewWorkflow with StrategyRetry keeps both. It returns the
+// *ConfigError of the first invalid field of cfg.
+//
+// Execute then calls fn until it succeeds, fails for good, or runs out of
 // attempts or time, and returns:
 //
 //   - the result and nil when an attempt succeeded;
@@ -57,8 +30,9 @@ func (r *RetryExecutor[T]) Definition() *fsm.Definition[State, Event, Execution[
 //     (Permanent, PermanentOn, or not in RetryOn when that is given), or
 //     with the caller's context error when ctx ended;
 //   - the zero value with a *TimeoutError (errors.Is
-//     context.DeadlineExceeded) when the overall deadline passed, during
-//     an attempt or before a backoff that would have ended after it.
+//     context.DeadlineExceeded) when an overall deadline passed (a
+//     workflow with StrategyDeadline), during an attempt or before a
+//     backoff that would have ended after it.
 //
 // A result comes with an error only in the *ExhaustedError case.
 //
@@ -70,17 +44,11 @@ func (r *RetryExecutor[T]) Definition() *fsm.Definition[State, Event, Execution[
 //
 // fn receives a context carrying the attempt number and the time left
 // (AttemptFromContext, TimeLeft). When the attempt has a deadline of the
-// executor's, that context is cancelled as the attempt ends, as one from
+// workflow's, that context is cancelled as the attempt ends, as one from
 // context.WithTimeout with a deferred cancel would be; contexts derived
 // from it may be kept past the attempt (net/http's goroutines do). A
 // caller whose context has already ended gets its error at once, and fn
 // is not called.
-func (r *RetryExecutor[T]) Execute(ctx context.Context, fn func(context.Context) (T, error)) (T, error) {
-	return r.x.execute(ctx, fn, r.x.runner)
-}
-
-// Trace is like Execute but also returns the execution's steps through the
-// machine, in order. It costs allocations Execute does not.
-func (r *RetryExecutor[T]) Trace(ctx context.Context, fn func(context.Context) (T, error)) (T, []Step, error) {
-	return r.x.trace(ctx, fn)
+func NewRetry[T any](cfg RetryConfig[T], opts ...engine.Option) (*Workflow[T], error) {
+	return newWorkflow(ErrorRecoveryConfig[T]{Name: "retry", Primary: StrategyRetry, Retry: &cfg}, opts, false)
 }

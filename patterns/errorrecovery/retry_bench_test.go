@@ -25,7 +25,7 @@ func BenchmarkDirectCall(b *testing.B) {
 }
 
 func BenchmarkRetryFirstAttemptSuccess(b *testing.B) {
-	x, err := er.NewRetryExecutor(er.DefaultRetryConfig[int]())
+	x, err := er.NewRetry(er.DefaultRetryConfig[int]())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -37,7 +37,7 @@ func BenchmarkRetryFirstAttemptSuccess(b *testing.B) {
 }
 
 func BenchmarkRetryFirstAttemptSuccessParallel(b *testing.B) {
-	x, _ := er.NewRetryExecutor(er.DefaultRetryConfig[int]())
+	x, _ := er.NewRetry(er.DefaultRetryConfig[int]())
 	ctx := context.Background()
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
@@ -51,7 +51,7 @@ func BenchmarkRetryFirstAttemptSuccessParallel(b *testing.B) {
 // attempt timeout: two clock reads, no timer (nothing waits on the
 // context).
 func BenchmarkRetryWithDeadlineFirstAttemptSuccess(b *testing.B) {
-	x, _ := er.NewRetryExecutor(er.DefaultRetryConfig[int](), er.WithDeadline(er.DeadlineConfig{Timeout: time.Minute, AttemptTimeout: time.Second}))
+	x, _ := er.NewWorkflow(er.ErrorRecoveryConfig[int]{Retry: ptr(er.DefaultRetryConfig[int]()), Deadline: &er.DeadlineConfig{Timeout: time.Minute, AttemptTimeout: time.Second}, MetricsDisabled: true})
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -62,7 +62,7 @@ func BenchmarkRetryWithDeadlineFirstAttemptSuccess(b *testing.B) {
 func BenchmarkRetryThreeAttemptsZeroDelay(b *testing.B) {
 	cfg := er.DefaultRetryConfig[int]()
 	cfg.InitialDelay = 0
-	x, _ := er.NewRetryExecutor(cfg)
+	x, _ := er.NewRetry(cfg)
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {

@@ -15,7 +15,7 @@ import (
 func TestRetryWithRealTimeInASynctestBubble(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		cfg := er.DefaultRetryConfig[string]()
-		x, err := er.NewRetryExecutor(cfg, er.WithDeadline(er.DeadlineConfig{Timeout: time.Minute, AttemptTimeout: 10 * time.Second}))
+		x, err := er.NewWorkflow(er.ErrorRecoveryConfig[string]{Retry: &cfg, Deadline: &er.DeadlineConfig{Timeout: time.Minute, AttemptTimeout: 10 * time.Second}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -31,7 +31,7 @@ func TestRetryWithRealTimeInASynctestBubble(t *testing.T) {
 
 		// A cooperative function that waits on its context is stopped by
 		// the attempt timeout, on the real (bubble) clock.
-		x1, _ := er.NewDeadlineExecutor[string](er.DeadlineConfig{Timeout: 5 * time.Second})
+		x1, _ := er.NewDeadline[string](er.DeadlineConfig{Timeout: 5 * time.Second})
 		start = time.Now()
 		_, err = x1.Execute(context.Background(), func(ctx context.Context) (string, error) {
 			<-ctx.Done()

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/engine/enginetest"
 	"github.com/statecraft/statecraft/internal/testutil"
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
@@ -37,9 +38,20 @@ func retryCfg(attempts int, b er.Backoff, d time.Duration) er.RetryConfig[int] {
 	return c
 }
 
-func mustRetry[T any](t *testing.T, cfg er.RetryConfig[T], opts ...er.ExecutorOption) *er.RetryExecutor[T] {
+func mustRetry[T any](t *testing.T, cfg er.RetryConfig[T], opts ...engine.Option) *er.Workflow[T] {
 	t.Helper()
-	x, err := er.NewRetryExecutor(cfg, opts...)
+	x, err := er.NewRetry(cfg, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return x
+}
+
+// mustRetryWithin is a retry under dl's timeouts: a workflow of RETRY and
+// DEADLINE, named "retry" like NewRetry's.
+func mustRetryWithin[T any](t *testing.T, cfg er.RetryConfig[T], dl er.DeadlineConfig, opts ...engine.Option) *er.Workflow[T] {
+	t.Helper()
+	x, err := er.NewWorkflow(er.ErrorRecoveryConfig[T]{Name: "retry", Retry: &cfg, Deadline: &dl, MetricsDisabled: true}, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,9 +88,9 @@ func TestBackoffDelaySequences(t *testing.T) {
 			var got []time.Duration
 			cfg.OnRetry = func(_ int, _ error, d time.Duration) { got = append(got, d) }
 			clk := enginetest.NewClock(time.Time{})
-			opts := []er.ExecutorOption{er.WithClock(clk)}
+			opts := []engine.Option{engine.WithClock(clk)}
 			if tc.random != nil {
-				opts = append(opts, er.WithRandom(tc.random))
+				opts = append(opts, engine.WithRandom(tc.random))
 			}
 			x := mustRetry(t, cfg, opts...)
 			fn, calls := failing(4, errFlaky, 7)
@@ -141,7 +153,7 @@ func TestBackoffFormulasStayInBounds(t *testing.T) {
 			}
 			prev = got
 		}
-		x := mustRetry(t, cfg, er.WithClock(zeroSleepClock{enginetest.NewClock(time.Time{})}), er.WithRandom(r.Float64))
+		x := mustRetry(t, cfg, engine.WithClock(zeroSleepClock{enginetest.NewClock(time.Time{})}), engine.WithRandom(r.Float64))
 		x.Execute(context.Background(), func(context.Context) (int, error) { return 0, nil })
 		if n != 10_000 {
 			t.Errorf("%v: %d draws, want 10000", b, n)
@@ -247,7 +259,7 @@ func TestCallerContextEndingDuringBackoff(t *testing.T) {
 	failures := 0
 	cfg := retryCfg(5, er.BackoffFixed, time.Minute)
 	cfg.OnFailure = func(error) { failures++ }
-	x := mustRetry(t, cfg, er.WithClock(clk))
+	x := mustRetry(t, cfg, engine.WithClock(clk))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() {
@@ -294,7 +306,7 @@ func TestRetryAfterIsHonouredAndCapped(t *testing.T) {
 	clk := enginetest.NewClock(time.Time{})
 	cfg := retryCfg(3, er.BackoffFixed, time.Second)
 	cfg.MaxDelay = 10 * time.Second
-	x := mustRetry(t, cfg, er.WithClock(clk))
+	x := mustRetry(t, cfg, engine.WithClock(clk))
 	afters := []time.Duration{7 * time.Second, time.Hour}
 	calls := 0
 	_, slept, err := onClock(clk, func() (int, error) {
@@ -314,7 +326,7 @@ func TestRetryAfterIsHonouredAndCapped(t *testing.T) {
 func TestDeadlineCutsAttemptsAndRefusesALateBackoff(t *testing.T) {
 	clk := enginetest.NewClock(time.Time{})
 	cfg := retryCfg(10, er.BackoffFixed, 4*time.Second)
-	x := mustRetry(t, cfg, er.WithClock(clk), er.WithDeadline(er.DeadlineConfig{Timeout: 10 * time.Second, AttemptTimeout: 3 * time.Second}))
+	x := mustRetryWithin(t, cfg, er.DeadlineConfig{Timeout: 10 * time.Second, AttemptTimeout: 3 * time.Second}, engine.WithClock(clk))
 	var lefts []time.Duration
 	_, slept, err := onClock(clk, func() (int, error) {
 		return x.Execute(context.Background(), func(ctx context.Context) (int, error) {
@@ -336,7 +348,7 @@ func TestDeadlineCutsAttemptsAndRefusesALateBackoff(t *testing.T) {
 
 func TestAttemptTimeoutIsRetriedAndRunsOnTheClock(t *testing.T) {
 	clk := enginetest.NewClock(time.Time{})
-	x := mustRetry(t, retryCfg(3, er.BackoffFixed, 0), er.WithClock(clk), er.WithDeadline(er.DeadlineConfig{AttemptTimeout: time.Second}))
+	x := mustRetryWithin(t, retryCfg(3, er.BackoffFixed, 0), er.DeadlineConfig{AttemptTimeout: time.Second}, engine.WithClock(clk))
 	calls := 0
 	v, _, err := onClock(clk, func() (int, error) {
 		return x.Execute(context.Background(), func(ctx context.Context) (int, error) {
@@ -359,7 +371,7 @@ func TestAttemptTimeoutIsRetriedAndRunsOnTheClock(t *testing.T) {
 
 func TestWalkAwayReturnsAtTheDeadline(t *testing.T) {
 	clk := enginetest.NewClock(time.Time{})
-	x, err := er.NewDeadlineExecutor[int](er.DeadlineConfig{Timeout: 5 * time.Second, WalkAway: true}, er.WithClock(clk))
+	x, err := er.NewDeadline[int](er.DeadlineConfig{Timeout: 5 * time.Second, WalkAway: true}, engine.WithClock(clk))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -391,7 +403,7 @@ func TestWalkAwayReturnsAtTheDeadline(t *testing.T) {
 
 func TestAttemptInfoFromContextAllocatesNothing(t *testing.T) {
 	clk := enginetest.NewClock(time.Time{})
-	x := mustRetry(t, retryCfg(3, er.BackoffFixed, 0), er.WithClock(clk), er.WithDeadline(er.DeadlineConfig{Timeout: time.Minute}))
+	x := mustRetryWithin(t, retryCfg(3, er.BackoffFixed, 0), er.DeadlineConfig{Timeout: time.Minute}, engine.WithClock(clk))
 	var seen []string
 	fn := func(ctx context.Context) (int, error) {
 		n, ok := er.AttemptFromContext(ctx)
@@ -479,13 +491,13 @@ func TestInvalidRetryConfigNamesTheField(t *testing.T) {
 	for field, edit := range cases {
 		cfg := er.DefaultRetryConfig[int]()
 		edit(&cfg)
-		_, err := er.NewRetryExecutor(cfg)
+		_, err := er.NewRetry(cfg)
 		var ce *er.ConfigError
 		if !errors.As(err, &ce) || ce.Field != field || ce.Config != "RetryConfig" {
 			t.Errorf("%s: error %v", field, err)
 		}
 	}
-	_, err := er.NewDeadlineExecutor[int](er.DeadlineConfig{WalkAway: true})
+	_, err := er.NewDeadline[int](er.DeadlineConfig{WalkAway: true})
 	var ce *er.ConfigError
 	if !errors.As(err, &ce) || ce.Field != "WalkAway" {
 		t.Errorf("walk-away with no timeout: %v", err)

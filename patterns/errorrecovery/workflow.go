@@ -84,13 +84,6 @@ type ErrorRecoveryConfig[T any] struct {
 	// AlertThreshold, with their number; it fires again only after they
 	// have fallen below it.
 	OnAlert func(failures int)
-
-	// Clock, Random and Observer are as WithClock, WithRandom and
-	// WithObserver. Clock and Observer apply to the shared machines the
-	// workflow creates too (not to ones passed in, which keep their own).
-	Clock    engine.Clock
-	Random   func() float64
-	Observer engine.Observer
 }
 
 // DefaultErrorRecoveryConfig returns RETRY with its defaults, metrics on, a
@@ -116,8 +109,21 @@ type Workflow[T any] struct {
 
 // NewWorkflow builds the workflow a config describes, creating the shared
 // machines it names and does not pass in, or returns the *ConfigError of
-// the first invalid field.
-func NewWorkflow[T any](cfg ErrorRecoveryConfig[T]) (*Workflow[T], error) {
+// the first invalid field. Of opts, engine.WithClock sets the clock its
+// backoffs and deadlines run on, engine.WithRandom the source its jitter
+// draws from (it must be safe for concurrent use), and
+// engine.WithObserver an observer of every execution; the clock and the
+// observer apply to the shared machines it creates too (not to ones passed
+// in, which keep their own). With the same random source, clock and
+// inputs, executions take the same path at the same times.
+func NewWorkflow[T any](cfg ErrorRecoveryConfig[T], opts ...engine.Option) (*Workflow[T], error) {
+	return newWorkflow(cfg, opts, true)
+}
+
+// newWorkflow is NewWorkflow, keeping metrics and health when stats is
+// set.
+func newWorkflow[T any](cfg ErrorRecoveryConfig[T], opts []engine.Option, stats bool) (*Workflow[T], error) {
+	set := engine.SettingsOf(opts...)
 	const name = "ErrorRecoveryConfig"
 	if cfg.names(StrategyCompensate) {
 		return nil, configErr(name, "Primary", StrategyCompensate, "COMPENSATE belongs to sagas (saga.New), not to a workflow around one function")
@@ -152,10 +158,7 @@ func NewWorkflow[T any](cfg ErrorRecoveryConfig[T]) (*Workflow[T], error) {
 	if machine == "" {
 		machine = "workflow"
 	}
-	x := &executor[T]{name: machine, clock: cfg.Clock, random: cfg.Random}
-	if x.clock == nil {
-		x.clock = engine.RealClock{}
-	}
+	x := &executor[T]{name: machine, clock: set.Clock}
 
 	// RETRY, with the workflow's error lists merged in.
 	x.retry = RetryConfig[T]{MaxAttempts: 1, Backoff: BackoffFixed, Multiplier: 1}
@@ -202,7 +205,7 @@ func NewWorkflow[T any](cfg ErrorRecoveryConfig[T]) (*Workflow[T], error) {
 		if cfg.CircuitBreaker != nil {
 			bc = *cfg.CircuitBreaker
 		}
-		if x.breaker, err = NewCircuitBreaker(bc, WithBreakerClock(x.clock), WithBreakerObserver(cfg.Observer)); err != nil {
+		if x.breaker, err = NewCircuitBreaker(bc, WithBreakerClock(x.clock), WithBreakerObserver(set.Observer)); err != nil {
 			return nil, err
 		}
 	}
@@ -217,7 +220,7 @@ func NewWorkflow[T any](cfg ErrorRecoveryConfig[T]) (*Workflow[T], error) {
 		if bc.UseWorkerPool {
 			return nil, configErr(name, "Bulkhead", "UseWorkerPool", "a workflow takes bulkhead slots in the caller's goroutine; share a pool-mode BulkheadExecutor by calling its Execute instead")
 		}
-		if x.bulkhead, err = NewBulkheadExecutor(bc, WithBulkheadClock(x.clock), WithBulkheadObserver(cfg.Observer)); err != nil {
+		if x.bulkhead, err = NewBulkheadExecutor(bc, WithBulkheadClock(x.clock), WithBulkheadObserver(set.Observer)); err != nil {
 			return nil, err
 		}
 	}
@@ -229,7 +232,7 @@ func NewWorkflow[T any](cfg ErrorRecoveryConfig[T]) (*Workflow[T], error) {
 		if cfg.Cache != nil {
 			cc = *cfg.Cache
 		}
-		if x.cache, err = NewResultCache[T](cc, x.clock, WithCacheObserver(cfg.Observer)); err != nil {
+		if x.cache, err = NewResultCache[T](cc, x.clock, WithCacheObserver(set.Observer)); err != nil {
 			return nil, err
 		}
 	}
@@ -257,8 +260,10 @@ func NewWorkflow[T any](cfg ErrorRecoveryConfig[T]) (*Workflow[T], error) {
 		}
 	}
 
-	x.stats = newWorkflowStats(&cfg, x.breaker)
-	x.init(cfg.Observer)
+	if stats {
+		x.stats = newWorkflowStats(&cfg, x.breaker)
+	}
+	x.init(set)
 	return &Workflow[T]{x: x, cfg: cfg}, nil
 }
 
@@ -311,7 +316,7 @@ func (w *Workflow[T]) Trace(ctx context.Context, fn func(context.Context) (T, er
 func (w *Workflow[T]) Breaker() *Breaker { return w.x.breaker }
 
 // Clock returns the clock the workflow's backoffs and deadlines run on:
-// ErrorRecoveryConfig.Clock, or the real clock.
+// the one engine.WithClock gave, or the real clock.
 func (w *Workflow[T]) Clock() engine.Clock { return w.x.clock }
 
 // Bulkhead returns the workflow's bulkhead, or nil.
@@ -358,39 +363,15 @@ func (w *Workflow[T]) Dot() string {
 	return b.String()
 }
 
-// NewRetryWorkflow returns a workflow that retries with the given number
-// of attempts, backoff and initial delay, and RetryConfig's other defaults
-// (the original's create_retry_workflow). Of the options, WithClock,
-// WithRandom and WithObserver are as in ErrorRecoveryConfig, and
-// WithDeadline adds its timeouts.
-func NewRetryWorkflow[T any](maxAttempts int, backoff Backoff, initialDelay time.Duration, opts ...ExecutorOption) (*Workflow[T], error) {
-	r := DefaultRetryConfig[T]()
-	r.MaxAttempts, r.Backoff, r.InitialDelay = maxAttempts, backoff, initialDelay
-	return NewWorkflow(withOptions(ErrorRecoveryConfig[T]{Primary: StrategyRetry, Retry: &r}, opts))
-}
-
 // NewCircuitBreakerWorkflow returns a workflow with a circuit breaker
 // opening after failureThreshold failures for openTimeout, answered while
 // open by fallback (the original's create_circuit_breaker_workflow, whose
 // fallback_value raised a TypeError). The options are as for
-// NewRetryWorkflow. The breaker's open timeout runs on a timer of the
+// NewWorkflow. The breaker's open timeout runs on a timer of the
 // clock: call w.Breaker().Close() when discarding the workflow.
-func NewCircuitBreakerWorkflow[T any](failureThreshold int, openTimeout time.Duration, fallback T, opts ...ExecutorOption) (*Workflow[T], error) {
+func NewCircuitBreakerWorkflow[T any](failureThreshold int, openTimeout time.Duration, fallback T, opts ...engine.Option) (*Workflow[T], error) {
 	bc := DefaultCircuitBreakerConfig()
 	bc.FailureThreshold, bc.OpenTimeout = failureThreshold, openTimeout
 	fb := FallbackValue(fallback)
-	return NewWorkflow(withOptions(ErrorRecoveryConfig[T]{Primary: StrategyCircuitBreaker, Secondary: []Strategy{StrategyFallback}, CircuitBreaker: &bc, Fallback: &fb}, opts))
-}
-
-// withOptions applies executor options to a workflow config.
-func withOptions[T any](cfg ErrorRecoveryConfig[T], opts []ExecutorOption) ErrorRecoveryConfig[T] {
-	var o executorOptions
-	for _, opt := range opts {
-		opt(&o)
-	}
-	cfg.Clock, cfg.Random, cfg.Observer = o.clock, o.random, o.observer
-	if o.deadline != (DeadlineConfig{}) {
-		cfg.Deadline = &o.deadline
-	}
-	return cfg
+	return NewWorkflow(ErrorRecoveryConfig[T]{Primary: StrategyCircuitBreaker, Secondary: []Strategy{StrategyFallback}, CircuitBreaker: &bc, Fallback: &fb}, opts...)
 }

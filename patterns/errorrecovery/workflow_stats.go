@@ -189,7 +189,7 @@ func storeMax(a *atomic.Int64, d int64) {
 }
 
 func (s *workflowStats) metrics() WorkflowMetrics {
-	if !s.enabled {
+	if s == nil || !s.enabled {
 		return WorkflowMetrics{}
 	}
 	m := WorkflowMetrics{
@@ -204,6 +204,9 @@ func (s *workflowStats) metrics() WorkflowMetrics {
 
 func (s *workflowStats) health() HealthStatus {
 	var h HealthStatus
+	if s == nil {
+		return h // NewRetry, NewDeadline: no health kept
+	}
 	h.Samples = int(min(s.next.Load(), int64(len(s.window))))
 	h.Failures = int(s.windowFailures.Load())
 	if h.Samples > 0 {
@@ -221,13 +224,15 @@ func (s *workflowStats) health() HealthStatus {
 	return h
 }
 
-// Metrics returns the workflow's counters (zero when MetricsDisabled).
+// Metrics returns the workflow's counters (zero when MetricsDisabled,
+// and for the workflows of NewRetry and NewDeadline).
 func (w *Workflow[T]) Metrics() WorkflowMetrics { return w.x.stats.metrics() }
 
 // Health judges the workflow on its last HealthWindow executions and its
 // breaker: healthy under 10% errors with the breaker closed, unhealthy at
 // 50% errors or with the breaker open, degraded in between or while the
-// breaker is half-open.
+// breaker is half-open. The workflows of NewRetry and NewDeadline keep no
+// health: theirs is the zero HealthStatus.
 func (w *Workflow[T]) Health() HealthStatus { return w.x.stats.health() }
 
 func (x *executor[T]) now() time.Time { return x.clock.Now() }

@@ -18,9 +18,9 @@ import (
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
 )
 
-func mustWorkflow[T any](t *testing.T, cfg er.ErrorRecoveryConfig[T]) *er.Workflow[T] {
+func mustWorkflow[T any](t *testing.T, cfg er.ErrorRecoveryConfig[T], opts ...engine.Option) *er.Workflow[T] {
 	t.Helper()
-	w, err := er.NewWorkflow(cfg)
+	w, err := er.NewWorkflow(cfg, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func TestEachStrategyAlone(t *testing.T) {
 		}
 	})
 	t.Run("circuit breaker", func(t *testing.T) {
-		w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.StrategyCircuitBreaker, CircuitBreaker: countBreaker(2, time.Minute), Clock: clk})
+		w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.StrategyCircuitBreaker, CircuitBreaker: countBreaker(2, time.Minute)}, engine.WithClock(clk))
 		for range 2 {
 			w.Execute(ctx, func(context.Context) (int, error) { return 0, errFlaky })
 		}
@@ -96,7 +96,7 @@ func TestEachStrategyAlone(t *testing.T) {
 	t.Run("bulkhead", func(t *testing.T) {
 		bc := er.DefaultBulkheadConfig()
 		bc.MaxConcurrent, bc.MaxQueueSize = 1, 0
-		w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.StrategyBulkhead, Bulkhead: &bc, Clock: clk})
+		w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.StrategyBulkhead, Bulkhead: &bc}, engine.WithClock(clk))
 		inside, release := make(chan struct{}), make(chan struct{})
 		go w.Execute(ctx, func(context.Context) (int, error) { close(inside); <-release; return 1, nil })
 		<-inside
@@ -108,7 +108,7 @@ func TestEachStrategyAlone(t *testing.T) {
 		}
 	})
 	t.Run("deadline", func(t *testing.T) {
-		w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.StrategyDeadline, GlobalTimeout: time.Second, Clock: clk})
+		w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.StrategyDeadline, GlobalTimeout: time.Second}, engine.WithClock(clk))
 		started := make(chan struct{})
 		done := make(chan error)
 		go func() {
@@ -126,7 +126,7 @@ func TestEachStrategyAlone(t *testing.T) {
 		}
 	})
 	t.Run("cache", func(t *testing.T) {
-		w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.StrategyCache, Cache: ptr(er.DefaultCacheConfig()), Clock: clk})
+		w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.StrategyCache, Cache: ptr(er.DefaultCacheConfig())}, engine.WithClock(clk))
 		calls := 0
 		fn := func(context.Context) (int, error) { calls++; return 7, nil }
 		w.Execute(ctx, fn)
@@ -146,8 +146,8 @@ func TestSeedLayeredFlow(t *testing.T) {
 	w := mustWorkflow(t, er.ErrorRecoveryConfig[string]{
 		Primary: er.StrategyRetry, Secondary: []er.Strategy{er.StrategyCircuitBreaker, er.StrategyFallback},
 		Retry: fastRetry[string](3), CircuitBreaker: countBreaker(5, 30*time.Second), Fallback: &fb,
-		TransientErrors: []er.ErrorMatcher{er.ErrorIs(errFlaky)}, Clock: clk,
-	})
+		TransientErrors: []er.ErrorMatcher{er.ErrorIs(errFlaky)},
+	}, engine.WithClock(clk))
 	ctx := context.Background()
 	healthy := false
 	calls := 0
@@ -253,7 +253,7 @@ func TestFallbackCacheAnswersBeforeTheOtherSources(t *testing.T) {
 	clk := enginetest.NewClock(time.Time{})
 	fb := er.FallbackValue("value")
 	fb.UseCache, fb.CacheTTL = true, time.Minute
-	w := mustWorkflow(t, er.ErrorRecoveryConfig[string]{Primary: er.StrategyFallback, Fallback: &fb, Clock: clk})
+	w := mustWorkflow(t, er.ErrorRecoveryConfig[string]{Primary: er.StrategyFallback, Fallback: &fb}, engine.WithClock(clk))
 	ctx := context.Background()
 	w.Execute(ctx, func(context.Context) (string, error) { return "remembered", nil })
 	fail := func(context.Context) (string, error) { return "", errFlaky }
@@ -271,7 +271,7 @@ func TestCacheStaleOnErrorAndCoalescing(t *testing.T) {
 	clk := enginetest.NewClock(time.Time{})
 	cc := er.DefaultCacheConfig()
 	cc.TTL = time.Minute
-	w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.StrategyCache, Cache: &cc, Clock: clk})
+	w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.StrategyCache, Cache: &cc}, engine.WithClock(clk))
 	ctx := context.Background()
 	w.Execute(ctx, func(context.Context) (int, error) { return 1, nil })
 	clk.Advance(90 * time.Second)
@@ -369,7 +369,7 @@ func TestMetricsHealthAndAlerts(t *testing.T) {
 
 func TestFactories(t *testing.T) {
 	ctx := context.Background()
-	rw, err := er.NewRetryWorkflow[int](4, er.BackoffFixed, 0)
+	rw, err := er.NewRetry(er.RetryConfig[int]{MaxAttempts: 4, Backoff: er.BackoffFixed})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -397,8 +397,10 @@ func TestFactoriesTakeClockObserverAndDeadline(t *testing.T) {
 	clock := enginetest.NewClock(time.Unix(0, 0))
 	var steps int
 	obs := engine.ObserverFunc(func(engine.Record) { steps++ })
-	rw, err := er.NewRetryWorkflow[int](3, er.BackoffFixed, time.Second,
-		er.WithClock(clock), er.WithObserver(obs), er.WithDeadline(er.DeadlineConfig{Timeout: 90 * time.Second}))
+	rw, err := er.NewWorkflow(er.ErrorRecoveryConfig[int]{
+		Retry:    &er.RetryConfig[int]{MaxAttempts: 3, Backoff: er.BackoffFixed, InitialDelay: time.Second},
+		Deadline: &er.DeadlineConfig{Timeout: 90 * time.Second},
+	}, engine.WithClock(clock), engine.WithObserver(obs))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -438,7 +440,7 @@ func TestFactoriesTakeClockObserverAndDeadline(t *testing.T) {
 		t.Errorf("time left per attempt %v, want %v", left, want)
 	}
 
-	cw, err := er.NewCircuitBreakerWorkflow(1, time.Minute, "fallback", er.WithClock(clock))
+	cw, err := er.NewCircuitBreakerWorkflow(1, time.Minute, "fallback", engine.WithClock(clock))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -476,8 +478,8 @@ func TestNoBackoffBeforeACertainRejection(t *testing.T) {
 			breaker.FailureThreshold, breaker.OpenTimeout, breaker.WindowDuration = 1, c.open, 0
 			fb := er.FallbackValue("fallback")
 			w := mustWorkflow(t, er.ErrorRecoveryConfig[string]{
-				Retry: &retry, CircuitBreaker: &breaker, Fallback: &fb, Clock: clock,
-			})
+				Retry: &retry, CircuitBreaker: &breaker, Fallback: &fb,
+			}, engine.WithClock(clock))
 			calls := 0
 			fn := func(context.Context) (string, error) {
 				calls++
@@ -555,8 +557,8 @@ func TestWorkflowPanicReleasesPermitsAndRePanics(t *testing.T) {
 	w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{
 		Primary: er.StrategyRetry, Secondary: []er.Strategy{er.StrategyBulkhead, er.StrategyCircuitBreaker, er.StrategyFallback},
 		Retry: fastRetry[int](3), Bulkhead: &bc, CircuitBreaker: countBreaker(1, time.Minute),
-		Fallback: ptr(er.FallbackValue(0)), Clock: clk,
-	})
+		Fallback: ptr(er.FallbackValue(0)),
+	}, engine.WithClock(clk))
 	calls := 0
 	func() {
 		defer func() {
@@ -581,7 +583,7 @@ func TestWorkflowPanicReleasesPermitsAndRePanics(t *testing.T) {
 // through many outcomes and checks every step against its definition.
 func TestClockIsTheOneBackoffsRunOn(t *testing.T) {
 	clock := enginetest.NewClock(time.Unix(0, 0))
-	if got := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.StrategyRetry, Clock: clock}).Clock(); got != clock {
+	if got := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.StrategyRetry}, engine.WithClock(clock)).Clock(); got != clock {
 		t.Errorf("Clock() = %v, want the configured clock", got)
 	}
 	if _, ok := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.StrategyRetry}).Clock().(engine.RealClock); !ok {
@@ -644,8 +646,7 @@ func fullWorkflow(t *testing.T) *er.Workflow[int] {
 		Primary: er.StrategyRetry, Secondary: []er.Strategy{er.StrategyCircuitBreaker, er.StrategyFallback, er.StrategyBulkhead, er.StrategyDeadline, er.StrategyCache},
 		Retry: fastRetry[int](3), CircuitBreaker: countBreaker(10, time.Minute), Bulkhead: &bc, Cache: &cc,
 		Fallback: ptr(er.FallbackValue(-1)), GlobalTimeout: time.Minute, Deadline: &er.DeadlineConfig{AttemptTimeout: time.Second},
-		Clock: clk,
-	})
+	}, engine.WithClock(clk))
 }
 
 func TestFullyLayeredWorkflowDiagram(t *testing.T) {
@@ -668,7 +669,7 @@ func TestResultsReportSourceAgeAndAttempts(t *testing.T) {
 	cc := er.DefaultCacheConfig()
 	cc.TTL = time.Minute
 	w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.StrategyRetry, Secondary: []er.Strategy{er.StrategyCache},
-		Retry: fastRetry[int](2), Cache: &cc, Clock: clk, TimingMetrics: true})
+		Retry: fastRetry[int](2), Cache: &cc, TimingMetrics: true}, engine.WithClock(clk))
 	ctx := context.Background()
 	fn, _ := failing(1, errFlaky, 5)
 	r, err := w.ExecuteResult(ctx, fn)
@@ -690,7 +691,7 @@ func TestTimingMetricsAreOptIn(t *testing.T) {
 	clk := enginetest.NewClock(time.Time{})
 	slow := func(context.Context) (int, error) { clk.Advance(3 * time.Second); return 1, nil }
 	for _, timing := range []bool{false, true} {
-		w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.StrategyRetry, Retry: fastRetry[int](1), Clock: clk, TimingMetrics: timing})
+		w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.StrategyRetry, Retry: fastRetry[int](1), TimingMetrics: timing}, engine.WithClock(clk))
 		w.Execute(context.Background(), slow)
 		w.Execute(context.Background(), func(context.Context) (int, error) { clk.Advance(time.Second); return 1, nil })
 		m := w.Metrics()
@@ -712,7 +713,7 @@ func TestQueuedExecutionsCountAgainstTheDeadline(t *testing.T) {
 	clk := enginetest.NewClock(time.Time{})
 	bc := er.DefaultBulkheadConfig()
 	bc.MaxConcurrent, bc.MaxQueueSize, bc.QueueTimeout = 1, 10, 0
-	w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.StrategyBulkhead, Bulkhead: &bc, GlobalTimeout: 5 * time.Second, Clock: clk})
+	w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.StrategyBulkhead, Bulkhead: &bc, GlobalTimeout: 5 * time.Second}, engine.WithClock(clk))
 	ctx := context.Background()
 	inside, release := make(chan struct{}), make(chan struct{})
 	holder := make(chan error)

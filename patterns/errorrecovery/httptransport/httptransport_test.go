@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/engine/enginetest"
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/httptransport"
@@ -112,9 +113,9 @@ func (b *trackedBody) Close() error {
 	return b.ReadCloser.Close()
 }
 
-func newWorkflow(t *testing.T, cfg config) *er.Workflow[*http.Response] {
+func newWorkflow(t *testing.T, cfg config, opts ...engine.Option) *er.Workflow[*http.Response] {
 	t.Helper()
-	wf, err := er.NewWorkflow(cfg)
+	wf, err := er.NewWorkflow(cfg, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -322,7 +323,7 @@ func TestRetryAfterIsHonouredOn429And503(t *testing.T) {
 			rc := er.DefaultRetryConfig[*http.Response]()
 			rc.MaxAttempts, rc.Backoff, rc.InitialDelay, rc.MaxDelay = 2, er.BackoffFixed, time.Second, time.Minute
 			rc.OnRetry = func(_ int, _ error, d time.Duration) { delays <- d }
-			wf := newWorkflow(t, config{Retry: &rc, Clock: clock})
+			wf := newWorkflow(t, config{Retry: &rc}, engine.WithClock(clock))
 			rt := httptransport.New(wf, httptransport.WithBase(newTracker(t)))
 
 			done := make(chan outcome, 1)
@@ -680,7 +681,7 @@ func TestAttemptTimeoutIsRetriedAndTheBodyOutlivesTheAttempt(t *testing.T) {
 	var errs []error
 	rc := retrying(2)
 	rc.OnRetry = func(_ int, err error, _ time.Duration) { errs = append(errs, err) }
-	wf := newWorkflow(t, config{Retry: rc, Deadline: &er.DeadlineConfig{AttemptTimeout: time.Second}, Clock: clock})
+	wf := newWorkflow(t, config{Retry: rc, Deadline: &er.DeadlineConfig{AttemptTimeout: time.Second}}, engine.WithClock(clock))
 	rt := httptransport.New(wf, httptransport.WithBase(newTracker(t)))
 
 	done := make(chan outcome, 1)

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/internal/testutil"
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
 )
@@ -29,9 +30,9 @@ func retryCfg(attempts int, b er.Backoff, d time.Duration) er.RetryConfig[int] {
 	return c
 }
 
-func mustRetry[T any](t *testing.T, cfg er.RetryConfig[T], opts ...er.ExecutorOption) *er.RetryExecutor[T] {
+func mustRetry[T any](t *testing.T, cfg er.RetryConfig[T], opts ...engine.Option) *er.Workflow[T] {
 	t.Helper()
-	x, err := er.NewRetryExecutor(cfg, opts...)
+	x, err := er.NewRetry(cfg, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/engine/enginetest"
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/saga"
@@ -419,7 +420,7 @@ func TestSagaCompensationRetryRetriesAFailingCompensation(t *testing.T) {
 
 func TestSagaDeadlineExecutorProtectsAStep(t *testing.T) {
 	clk := enginetest.NewClock(time.Time{})
-	dl, err := er.NewDeadlineExecutor[struct{}](er.DeadlineConfig{Timeout: time.Second}, er.WithClock(clk))
+	dl, err := er.NewDeadline[struct{}](er.DeadlineConfig{Timeout: time.Second}, engine.WithClock(clk))
 	if err != nil {
 		t.Fatal(err)
 	}

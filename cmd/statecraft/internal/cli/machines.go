@@ -37,14 +37,14 @@ func machines() []machine {
 			return workflowDiagram(demoConfigName, demoConfig)
 		}},
 		{"retry", "a retry executor's per-call machine (DefaultRetryConfig)", func() (fsm.Graph, fsm.DiagramOptions, error) {
-			r, err := errorrecovery.NewRetryExecutor(errorrecovery.DefaultRetryConfig[any]())
+			r, err := errorrecovery.NewRetry(errorrecovery.DefaultRetryConfig[any]())
 			if err != nil {
 				return fsm.Graph{}, fsm.DiagramOptions{}, err
 			}
 			return r.Definition().Graph(), fsm.DiagramOptions{}, nil
 		}},
 		{"deadline", "a deadline executor's per-call machine (DefaultDeadlineConfig)", func() (fsm.Graph, fsm.DiagramOptions, error) {
-			d, err := errorrecovery.NewDeadlineExecutor[any](errorrecovery.DefaultDeadlineConfig())
+			d, err := errorrecovery.NewDeadline[any](errorrecovery.DefaultDeadlineConfig())
 			if err != nil {
 				return fsm.Graph{}, fsm.DiagramOptions{}, err
 			}

@@ -148,10 +148,10 @@ func Run(cfg errorrecovery.ErrorRecoveryConfig[any], opts Options) (*Result, err
 	s.sched.clk = enginetest.NewClock(time.Time{})
 	s.sched.start = s.sched.clk.Now()
 	jitter := rand.New(rand.NewPCG(opts.Seed, 3))
-	if err := s.prepare(&cfg, jitter.Float64); err != nil {
+	if err := s.prepare(&cfg); err != nil {
 		return nil, err
 	}
-	wf, err := errorrecovery.NewWorkflow(cfg)
+	wf, err := errorrecovery.NewWorkflow(cfg, engine.WithClock(&s.sched), engine.WithRandom(jitter.Float64), engine.WithObserver(&s.calls))
 	if err != nil {
 		return nil, err
 	}
@@ -197,15 +197,14 @@ type sim struct {
 	err      error // a bound met: the run stops
 }
 
-// prepare points cfg at the simulation's clock, random source and
-// observers, and builds the shared machines it names.
-func (s *sim) prepare(cfg *errorrecovery.ErrorRecoveryConfig[any], random func() float64) error {
+// prepare readies the simulation's observers and builds the shared
+// machines cfg names on the simulation's clock; the workflow itself gets
+// the clock, random source and observer as options.
+func (s *sim) prepare(cfg *errorrecovery.ErrorRecoveryConfig[any]) error {
 	clock := &s.sched
-	cfg.Clock, cfg.Random = clock, random
 	cfg.Logger, cfg.OnError, cfg.OnAlert = nil, nil, nil
 	s.calls.visits = map[int]int{}
 	s.calls.states = map[string]int{}
-	cfg.Observer = &s.calls
 
 	names := func(st errorrecovery.Strategy) bool {
 		return cfg.Primary == st || slices.Contains(cfg.Secondary, st)

@@ -22,7 +22,7 @@ func Retry(ctx context.Context, url string) (string, error) {
 		errorrecovery.ErrorType[*net.OpError](),
 		errorrecovery.ErrorIs(ErrUnavailable),
 	}
-	r, err := errorrecovery.NewRetryExecutor(cfg)
+	r, err := errorrecovery.NewRetry(cfg)
 	if err != nil {
 		return "", err // a *ConfigError naming the field
 	}
@@ -41,7 +41,7 @@ func Retry(ctx context.Context, url string) (string, error) {
 func Deadline(ctx context.Context, url string) (string, error) {
 	// snippet:deadline begin
 	// One call, bounded by 2s on the executor's clock.
-	d, err := errorrecovery.NewDeadlineExecutor[string](errorrecovery.DeadlineConfig{Timeout: 2 * time.Second})
+	d, err := errorrecovery.NewDeadline[string](errorrecovery.DeadlineConfig{Timeout: 2 * time.Second})
 	if err != nil {
 		return "", err
 	}
@@ -59,11 +59,13 @@ func Deadline(ctx context.Context, url string) (string, error) {
 func DeadlineRetry(ctx context.Context, url string) (string, error) {
 	// snippet:deadline-retry begin
 	// Retries under one overall deadline, each attempt with its own.
-	r, err := errorrecovery.NewRetryExecutor(errorrecovery.DefaultRetryConfig[string](),
-		errorrecovery.WithDeadline(errorrecovery.DeadlineConfig{
+	r, err := errorrecovery.NewWorkflow(errorrecovery.ErrorRecoveryConfig[string]{
+		Retry: &errorrecovery.RetryConfig[string]{}, // the defaults
+		Deadline: &errorrecovery.DeadlineConfig{
 			Timeout:        10 * time.Second,
 			AttemptTimeout: 2 * time.Second,
-		}))
+		},
+	})
 	if err != nil {
 		return "", err
 	}

@@ -35,7 +35,7 @@ var (
 // Saga is the snippet of docs/sagas.md.
 func Saga(ctx context.Context) (Order, error) {
 	// snippet:saga begin
-	retry, err := errorrecovery.NewRetryExecutor(errorrecovery.DefaultRetryConfig[struct{}]())
+	retry, err := errorrecovery.NewRetry(errorrecovery.DefaultRetryConfig[struct{}]())
 	if err != nil {
 		return Order{}, err
 	}

@@ -6,6 +6,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/engine/enginetest"
 	"github.com/statecraft/statecraft/patterns/errorrecovery"
 )
@@ -26,8 +27,8 @@ func flaky(n int) func(context.Context) (string, error) {
 func TestRetryBacksOffOnTheManualClock(t *testing.T) {
 	clk := enginetest.NewClock(time.Time{}) // 2000-01-01 UTC; moves only when told
 	rec := &enginetest.Recorder{}
-	r, err := errorrecovery.NewRetryExecutor(errorrecovery.DefaultRetryConfig[string](), // 1s, then 2s
-		errorrecovery.WithClock(clk), errorrecovery.WithObserver(rec))
+	r, err := errorrecovery.NewRetry(errorrecovery.DefaultRetryConfig[string](), // 1s, then 2s
+		engine.WithClock(clk), engine.WithObserver(rec))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +81,7 @@ func TestRetryOnTheRealClockInASynctestBubble(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		// No WithClock: the real clock, which inside the bubble is fake time
 		// that jumps whenever every goroutine in the bubble is blocked.
-		r, err := errorrecovery.NewRetryExecutor(errorrecovery.DefaultRetryConfig[string]())
+		r, err := errorrecovery.NewRetry(errorrecovery.DefaultRetryConfig[string]())
 		if err != nil {
 			t.Fatal(err)
 		}
