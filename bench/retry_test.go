@@ -36,7 +36,7 @@ import (
 func scRetry(tb testing.TB) *er.Workflow[int] {
 	tb.Helper()
 	cfg := er.DefaultRetryConfig[int]()
-	cfg.InitialDelay = 0
+	cfg.InitialDelay = er.None
 	x, err := er.NewRetry(cfg)
 	if err != nil {
 		tb.Fatal(err)

@@ -51,7 +51,7 @@ func scFiveLayers(tb testing.TB) *er.Workflow[int] {
 func scWorkflow(tb testing.TB, five, noMetrics bool) *er.Workflow[int] {
 	tb.Helper()
 	r := er.DefaultRetryConfig[int]()
-	r.InitialDelay = 0
+	r.InitialDelay = er.None
 	cb := er.DefaultCircuitBreakerConfig()
 	cb.WindowDuration = 0
 	fb := er.FallbackValue(0)

@@ -225,7 +225,7 @@ func newProcess(w io.Writer, svc *Services, j saga.Journal) (*process, error) {
 	// The charge goes through a retry: a request whose reply was lost is
 	// sent again, at once, with the same idempotency key.
 	retryCfg := er.DefaultRetryConfig[struct{}]()
-	retryCfg.MaxAttempts, retryCfg.Backoff, retryCfg.InitialDelay, retryCfg.JitterRange = 3, er.BackoffFixed, 0, 0
+	retryCfg.MaxAttempts, retryCfg.Backoff, retryCfg.InitialDelay, retryCfg.JitterRange = 3, er.BackoffFixed, er.None, er.None
 	retryCfg.RetryOn = []er.ErrorMatcher{er.ErrorIs(ErrNoReply)}
 	retry, err := er.NewRetry(retryCfg)
 	if err != nil {

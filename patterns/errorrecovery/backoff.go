@@ -9,8 +9,12 @@ import (
 // the one that just failed), given the previous delay for DECORRELATED and a
 // source of uniform numbers in [0, 1). The result is capped by MaxDelay
 // after jitter; formulas that overflow saturate at the cap (or at the
-// largest Duration when there is none).
+// largest Duration when there is none). c is resolved: MaxDelay zero
+// means no cap.
 func (c *RetryConfig[T]) delay(n int, prev time.Duration, rnd func() float64) time.Duration {
+	if c.InitialDelay <= 0 {
+		return 0 // no delay, whatever the formula: 0 * m^n is NaN once m^n overflows
+	}
 	d := float64(c.InitialDelay)
 	var v float64
 	switch c.Backoff {

@@ -7,14 +7,17 @@ import (
 	"github.com/statecraft/statecraft/engine"
 )
 
-// DeadlineConfig configures the DEADLINE strategy. Zero means zero: no
-// limit for the timeouts, cooperative cancellation.
+// DeadlineConfig configures the DEADLINE strategy. Every field's zero
+// value means its default (DefaultDeadlineConfig's); "none" is a negative
+// duration.
 type DeadlineConfig struct {
-	// Timeout bounds a whole execution, backoffs included. Zero means none.
+	// Timeout bounds a whole execution, backoffs included. Zero means the
+	// default, 300s; a negative value means none. At most 24h.
 	Timeout time.Duration
 	// AttemptTimeout bounds each attempt; an attempt gets the smaller of it
 	// and the time left. An attempt that times out is retried like any
-	// transient error. Zero means none.
+	// transient error. Zero (or a negative value) means none, the default.
+	// At most 24h.
 	AttemptTimeout time.Duration
 	// WalkAway makes an execution return at its deadline even when the
 	// function ignores its context: the function runs in a goroutine of
@@ -25,7 +28,8 @@ type DeadlineConfig struct {
 }
 
 // DefaultDeadlineConfig returns a 300 s overall timeout (the original
-// library's global_timeout), no attempt timeout, cooperative.
+// library's global_timeout), no attempt timeout, cooperative: what a zero
+// DeadlineConfig means.
 func DefaultDeadlineConfig() DeadlineConfig {
 	return DeadlineConfig{Timeout: 300 * time.Second}
 }
@@ -33,19 +37,29 @@ func DefaultDeadlineConfig() DeadlineConfig {
 // Validate reports the first invalid field as a *ConfigError.
 func (c *DeadlineConfig) Validate() error {
 	const name = "DeadlineConfig"
+	r := c.resolved()
 	switch {
-	case c.Timeout < 0:
-		return configErr(name, "Timeout", c.Timeout, "must not be negative (zero means none)")
 	case c.Timeout > maxConfigDuration:
-		return configErr(name, "Timeout", c.Timeout, "must be at most 24h (zero means none)")
-	case c.AttemptTimeout < 0:
-		return configErr(name, "AttemptTimeout", c.AttemptTimeout, "must not be negative (zero means none)")
+		return configErr(name, "Timeout", c.Timeout, "must be at most 24h (zero means 300s, a negative value none)")
 	case c.AttemptTimeout > maxConfigDuration:
 		return configErr(name, "AttemptTimeout", c.AttemptTimeout, "must be at most 24h (zero means none)")
-	case c.WalkAway && c.Timeout == 0 && c.AttemptTimeout == 0:
-		return configErr(name, "WalkAway", true, "needs Timeout or AttemptTimeout")
+	case c.WalkAway && r.Timeout == 0 && r.AttemptTimeout == 0:
+		return configErr(name, "WalkAway", true, "needs a Timeout or an AttemptTimeout")
 	}
 	return nil
+}
+
+// resolved returns c with a zero Timeout replaced by its default and each
+// "none" by the zero the executor reads as none.
+func (c DeadlineConfig) resolved() DeadlineConfig {
+	switch {
+	case c.Timeout == 0:
+		c.Timeout = DefaultDeadlineConfig().Timeout
+	case c.Timeout < 0:
+		c.Timeout = 0
+	}
+	c.AttemptTimeout = max(c.AttemptTimeout, 0)
+	return c
 }
 
 // NewDeadline returns a workflow that calls a function once under the

@@ -271,7 +271,7 @@ func ExampleWorkflow_Health() {
 // Map gives them under the original library's keys.
 func ExampleWorkflow_Metrics() {
 	retry := er.DefaultRetryConfig[string]()
-	retry.InitialDelay = 0 // retry at once
+	retry.InitialDelay = er.None // retry at once
 	fallback := er.FallbackValue("try again later")
 	w, err := er.NewWorkflow(er.ErrorRecoveryConfig[string]{Retry: &retry, Fallback: &fallback})
 	if err != nil {

@@ -25,24 +25,27 @@ type FallbackConfig[T any] struct {
 	// fallback_service URL.
 	Service func(ctx context.Context) (T, error)
 	// On lists the errors that trigger fallback. Empty means every error
-	// (deadlines aside, see OnDeadline). Rejections by an open breaker or a
-	// full bulkhead are errors like any other here.
+	// (deadlines aside, see IgnoreDeadline). Rejections by an open breaker
+	// or a full bulkhead are errors like any other here.
 	On []ErrorMatcher
-	// OnDeadline makes a passed deadline trigger fallback.
-	OnDeadline bool
+	// IgnoreDeadline keeps a passed deadline from triggering fallback:
+	// the caller gets the *TimeoutError. False (the default): a passed
+	// deadline triggers fallback like any error On admits.
+	IgnoreDeadline bool
 	// UseCache keeps successful results for CacheTTL and answers a failed
 	// call with one (the original's use_cache / cache_ttl). The cache is
 	// read only on failure; for read-through caching add the CACHE strategy.
 	UseCache bool
-	// CacheTTL is how long a result serves as a fallback; it must be
-	// positive when UseCache is set.
+	// CacheTTL is how long a result serves as a fallback. Zero means the
+	// default, 300s. At most 24h.
 	CacheTTL time.Duration
 }
 
 // DefaultFallbackConfig returns a config with no fallback source set (set
-// one), deadlines triggering fallback, and a 300 s cache TTL for UseCache.
+// one), deadlines triggering fallback, and a 300 s cache TTL for UseCache:
+// what a zero FallbackConfig means.
 func DefaultFallbackConfig[T any]() FallbackConfig[T] {
-	return FallbackConfig[T]{OnDeadline: true, CacheTTL: 300 * time.Second}
+	return FallbackConfig[T]{CacheTTL: 300 * time.Second}
 }
 
 // FallbackValue returns DefaultFallbackConfig with v as the fallback value.
@@ -58,8 +61,10 @@ func (c *FallbackConfig[T]) Validate() error {
 	switch {
 	case !c.HasValue && c.Func == nil && c.Service == nil && !c.UseCache:
 		return configErr(name, "Value", "unset", "no fallback source: set Value with HasValue, Func, Service or UseCache")
-	case c.UseCache && c.CacheTTL <= 0:
-		return configErr(name, "CacheTTL", c.CacheTTL, "must be positive when UseCache is set")
+	case c.CacheTTL < 0:
+		return configErr(name, "CacheTTL", c.CacheTTL, "must not be negative (zero means 300s)")
+	case c.CacheTTL > maxConfigDuration:
+		return configErr(name, "CacheTTL", c.CacheTTL, "must be at most 24h (zero means 300s)")
 	}
 	for _, m := range c.On {
 		if m == nil {
@@ -72,7 +77,7 @@ func (c *FallbackConfig[T]) Validate() error {
 // triggers reports whether err calls for a fallback.
 func (c *FallbackConfig[T]) triggers(err error) bool {
 	if errors.Is(err, context.DeadlineExceeded) {
-		return c.OnDeadline
+		return !c.IgnoreDeadline
 	}
 	return len(c.On) == 0 || matchAny(c.On, err)
 }

@@ -61,7 +61,7 @@ func BenchmarkRetryWithDeadlineFirstAttemptSuccess(b *testing.B) {
 
 func BenchmarkRetryThreeAttemptsZeroDelay(b *testing.B) {
 	cfg := er.DefaultRetryConfig[int]()
-	cfg.InitialDelay = 0
+	cfg.InitialDelay = er.None
 	x, _ := er.NewRetry(cfg)
 	ctx := context.Background()
 	b.ReportAllocs()

@@ -6,27 +6,32 @@ import (
 	"time"
 )
 
-// RetryConfig configures a retry. Start from DefaultRetryConfig and change
-// what differs: in a RetryConfig zero means zero (a zero InitialDelay
-// retries at once), except where a field says otherwise.
+// RetryConfig configures a retry. Every field's zero value means its
+// default (DefaultRetryConfig's), so a literal names only what differs:
+// RetryConfig[T]{MaxAttempts: 5} is five attempts with the default
+// exponential backoff. "None" is a negative value: no delay, no cap, no
+// jitter.
 type RetryConfig[T any] struct {
-	// MaxAttempts is the number of attempts in all, the first included.
-	// It must be at least 1; 1 means no retry. At most 100000.
+	// MaxAttempts is the number of attempts in all, the first included;
+	// 1 means no retry. Zero means the default, 3. At most 100000.
 	MaxAttempts int
-	// InitialDelay is d in the backoff formulas. Zero retries at once.
-	// At most 24h.
+	// InitialDelay is d in the backoff formulas. Zero means the default,
+	// 1s; a negative value means no delay (retry at once). At most 24h.
 	InitialDelay time.Duration
 	// MaxDelay caps every delay, after jitter, and delays carried by
-	// errors (Retry-After). Zero means no cap. At most 24h.
+	// errors (Retry-After). Zero means the default, 60s; a negative value
+	// means no cap. At most 24h.
 	MaxDelay time.Duration
-	// Backoff chooses the delay formula; the zero value is invalid.
+	// Backoff chooses the delay formula. Zero means the default,
+	// BackoffExponential.
 	Backoff Backoff
-	// Multiplier is m in the EXPONENTIAL and JITTER formulas; at least 1
-	// there, and at most 100 for every backoff.
+	// Multiplier is m in the EXPONENTIAL and JITTER formulas. Zero means
+	// the default, 2; otherwise at least 1 there, and at most 100 for
+	// every backoff.
 	Multiplier float64
 	// JitterRange is j in the JITTER formula, in [0, 1): each delay is
-	// multiplied by a factor drawn uniformly from [1-j, 1+j]. Zero means no
-	// jitter.
+	// multiplied by a factor drawn uniformly from [1-j, 1+j]. Zero means
+	// the default, 0.1; a negative value means no jitter.
 	JitterRange float64
 	// RetryOn lists which errors are retried. When it is empty every error
 	// is (apart from those stopped earlier in the classification); when it
@@ -49,9 +54,16 @@ type RetryConfig[T any] struct {
 	OnFailure func(err error)
 }
 
-// DefaultRetryConfig returns the defaults of the library this package
-// reimplements: 3 attempts, 1 s initial delay, 60 s cap, exponential
-// backoff doubling each time, 10% jitter range (used by JITTER only).
+// None, given to a duration or number of a config whose zero means a
+// default, turns the setting off: RetryConfig{InitialDelay: None} retries
+// at once, DeadlineConfig{Timeout: None} has no overall timeout. Any
+// negative value means the same; the field's doc says where it is allowed.
+const None = -1
+
+// DefaultRetryConfig returns the defaults, those of the library this
+// package reimplements and what a zero RetryConfig means: 3 attempts, 1 s
+// initial delay, 60 s cap, exponential backoff doubling each time, 10%
+// jitter range (used by JITTER only).
 func DefaultRetryConfig[T any]() RetryConfig[T] {
 	return RetryConfig[T]{
 		MaxAttempts:  3,
@@ -87,27 +99,26 @@ const (
 // Validate reports the first invalid field as a *ConfigError.
 func (c *RetryConfig[T]) Validate() error {
 	const name = "RetryConfig"
+	r := c.resolved()
 	switch {
-	case c.MaxAttempts < 1:
-		return configErr(name, "MaxAttempts", c.MaxAttempts, "must be at least 1 (it counts the first attempt)")
+	case c.MaxAttempts < 0:
+		return configErr(name, "MaxAttempts", c.MaxAttempts, "must not be negative (it counts the first attempt; zero means 3)")
 	case c.MaxAttempts > maxAttempts:
 		return configErr(name, "MaxAttempts", c.MaxAttempts, "must be at most 100000")
-	case c.InitialDelay < 0:
-		return configErr(name, "InitialDelay", c.InitialDelay, "must not be negative")
 	case c.InitialDelay > maxConfigDuration:
 		return configErr(name, "InitialDelay", c.InitialDelay, "must be at most 24h")
-	case c.MaxDelay < 0:
-		return configErr(name, "MaxDelay", c.MaxDelay, "must not be negative (zero means no cap)")
 	case c.MaxDelay > maxConfigDuration:
-		return configErr(name, "MaxDelay", c.MaxDelay, "must be at most 24h (zero means no cap)")
-	case c.Backoff < BackoffFixed || c.Backoff > BackoffDecorrelated:
+		return configErr(name, "MaxDelay", c.MaxDelay, "must be at most 24h")
+	case c.Backoff > BackoffDecorrelated:
 		return configErr(name, "Backoff", c.Backoff, "must be FIXED, LINEAR, EXPONENTIAL, JITTER or DECORRELATED")
-	case (c.Backoff == BackoffExponential || c.Backoff == BackoffJitter) && !(c.Multiplier >= 1) || math.IsInf(c.Multiplier, 0):
-		return configErr(name, "Multiplier", c.Multiplier, "must be a finite number >= 1")
+	case math.IsNaN(c.Multiplier) || c.Multiplier < 0 || math.IsInf(c.Multiplier, 0):
+		return configErr(name, "Multiplier", c.Multiplier, "must be a finite number >= 1 (zero means 2)")
+	case (r.Backoff == BackoffExponential || r.Backoff == BackoffJitter) && r.Multiplier < 1:
+		return configErr(name, "Multiplier", c.Multiplier, "must be at least 1 for EXPONENTIAL and JITTER (zero means 2)")
 	case c.Multiplier > maxMultiplier:
 		return configErr(name, "Multiplier", c.Multiplier, "must be at most 100")
-	case !(c.JitterRange >= 0 && c.JitterRange < 1):
-		return configErr(name, "JitterRange", c.JitterRange, "must be in [0, 1)")
+	case math.IsNaN(c.JitterRange) || c.JitterRange >= 1:
+		return configErr(name, "JitterRange", c.JitterRange, "must be below 1 (zero means 0.1, a negative value no jitter)")
 	}
 	for _, m := range c.RetryOn {
 		if m == nil {
@@ -120,6 +131,41 @@ func (c *RetryConfig[T]) Validate() error {
 		}
 	}
 	return nil
+}
+
+// resolved returns c with each zero field replaced by its default and
+// each "none" by the zero the executor reads as none: no delay, no cap
+// (MaxDelay 0), no jitter.
+func (c RetryConfig[T]) resolved() RetryConfig[T] {
+	d := DefaultRetryConfig[T]()
+	if c.MaxAttempts == 0 {
+		c.MaxAttempts = d.MaxAttempts
+	}
+	switch {
+	case c.InitialDelay == 0:
+		c.InitialDelay = d.InitialDelay
+	case c.InitialDelay < 0:
+		c.InitialDelay = 0
+	}
+	switch {
+	case c.MaxDelay == 0:
+		c.MaxDelay = d.MaxDelay
+	case c.MaxDelay < 0:
+		c.MaxDelay = 0
+	}
+	if c.Backoff == 0 {
+		c.Backoff = d.Backoff
+	}
+	if c.Multiplier == 0 {
+		c.Multiplier = d.Multiplier
+	}
+	switch {
+	case c.JitterRange == 0:
+		c.JitterRange = d.JitterRange
+	case c.JitterRange < 0:
+		c.JitterRange = 0
+	}
+	return c
 }
 
 // An ErrorMatcher reports whether an error belongs to a class, for

@@ -79,7 +79,10 @@ func TestBackoffDelaySequences(t *testing.T) {
 			seq(1, 1, 0, 0.5), []time.Duration{3 * s, 9 * s, s, 2 * s}},
 		{"decorrelated capped", func(c *er.RetryConfig[int]) { c.Backoff, c.MaxDelay = er.BackoffDecorrelated, 5*s },
 			seq(1), []time.Duration{3 * s, 5 * s, 5 * s, 5 * s}},
-		{"zero delay", func(c *er.RetryConfig[int]) { c.InitialDelay = 0 }, nil, []time.Duration{0, 0, 0, 0}},
+		{"no delay", func(c *er.RetryConfig[int]) { c.InitialDelay = er.None }, nil, []time.Duration{0, 0, 0, 0}},
+		{"a literal naming only MaxAttempts has the default backoff", func(c *er.RetryConfig[int]) {
+			*c = er.RetryConfig[int]{MaxAttempts: 5}
+		}, nil, []time.Duration{s, 2 * s, 4 * s, 8 * s}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -173,7 +176,7 @@ func (zeroSleepClock) SleepUntil(ctx context.Context, t time.Time) error { retur
 
 func TestHooksAndTheirOrder(t *testing.T) {
 	var log []string
-	cfg := retryCfg(3, er.BackoffFixed, 0)
+	cfg := retryCfg(3, er.BackoffFixed, er.None)
 	cfg.OnRetry = func(n int, err error, d time.Duration) { log = append(log, fmt.Sprintf("retry %d %v %v", n, err, d)) }
 	cfg.OnFailure = func(err error) { log = append(log, fmt.Sprintf("failure %v", errors.Is(err, er.ErrExhausted))) }
 	x := mustRetry(t, cfg)
@@ -223,7 +226,7 @@ func TestClassification(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			cfg := retryCfg(3, er.BackoffFixed, 0)
+			cfg := retryCfg(3, er.BackoffFixed, er.None)
 			if tc.edit != nil {
 				tc.edit(&cfg)
 			}
@@ -242,7 +245,7 @@ func TestClassification(t *testing.T) {
 
 func TestCallerContextStopsRetries(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
-	x := mustRetry(t, retryCfg(5, er.BackoffFixed, 0))
+	x := mustRetry(t, retryCfg(5, er.BackoffFixed, er.None))
 	calls := 0
 	_, err := x.Execute(ctx, func(context.Context) (int, error) {
 		calls++
@@ -275,7 +278,7 @@ func TestCallerContextEndingDuringBackoff(t *testing.T) {
 
 func TestResultPredicateExhaustionReturnsTheLastResult(t *testing.T) {
 	cfg := er.DefaultRetryConfig[*statusError]()
-	cfg.InitialDelay = 0
+	cfg.InitialDelay = er.None
 	cfg.RetryOnResult = func(r *statusError) bool { return r.code >= 500 }
 	x := mustRetry(t, cfg)
 	codes := []int{500, 502, 503}
@@ -348,7 +351,7 @@ func TestDeadlineCutsAttemptsAndRefusesALateBackoff(t *testing.T) {
 
 func TestAttemptTimeoutIsRetriedAndRunsOnTheClock(t *testing.T) {
 	clk := enginetest.NewClock(time.Time{})
-	x := mustRetryWithin(t, retryCfg(3, er.BackoffFixed, 0), er.DeadlineConfig{AttemptTimeout: time.Second}, engine.WithClock(clk))
+	x := mustRetryWithin(t, retryCfg(3, er.BackoffFixed, er.None), er.DeadlineConfig{AttemptTimeout: time.Second}, engine.WithClock(clk))
 	calls := 0
 	v, _, err := onClock(clk, func() (int, error) {
 		return x.Execute(context.Background(), func(ctx context.Context) (int, error) {
@@ -403,7 +406,7 @@ func TestWalkAwayReturnsAtTheDeadline(t *testing.T) {
 
 func TestAttemptInfoFromContextAllocatesNothing(t *testing.T) {
 	clk := enginetest.NewClock(time.Time{})
-	x := mustRetryWithin(t, retryCfg(3, er.BackoffFixed, 0), er.DeadlineConfig{Timeout: time.Minute}, engine.WithClock(clk))
+	x := mustRetryWithin(t, retryCfg(3, er.BackoffFixed, er.None), er.DeadlineConfig{Timeout: time.Minute}, engine.WithClock(clk))
 	var seen []string
 	fn := func(ctx context.Context) (int, error) {
 		n, ok := er.AttemptFromContext(ctx)
@@ -423,7 +426,7 @@ func TestAttemptInfoFromContextAllocatesNothing(t *testing.T) {
 	if _, ok := er.AttemptFromContext(context.Background()); ok {
 		t.Error("AttemptFromContext on a plain context reports an attempt")
 	}
-	x2 := mustRetry(t, retryCfg(1, er.BackoffFixed, 0))
+	x2 := mustRetry(t, retryCfg(1, er.BackoffFixed, er.None))
 	testutil.WantAllocs(t, 0, "AttemptFromContext and TimeLeft", func() {
 		x2.Execute(context.Background(), func(ctx context.Context) (int, error) {
 			er.AttemptFromContext(ctx)
@@ -435,7 +438,7 @@ func TestAttemptInfoFromContextAllocatesNothing(t *testing.T) {
 
 func TestPanicIsReRaisedAndNotRetried(t *testing.T) {
 	failures := 0
-	cfg := retryCfg(3, er.BackoffFixed, 0)
+	cfg := retryCfg(3, er.BackoffFixed, er.None)
 	cfg.OnFailure = func(error) { failures++ }
 	x := mustRetry(t, cfg)
 	calls := 0
@@ -459,7 +462,7 @@ func TestPanicIsReRaisedAndNotRetried(t *testing.T) {
 }
 
 func TestTraceOfAThreeAttemptSuccess(t *testing.T) {
-	x := mustRetry(t, retryCfg(5, er.BackoffFixed, 0))
+	x := mustRetry(t, retryCfg(5, er.BackoffFixed, er.None))
 	fn, _ := failing(2, errFlaky, 3)
 	v, steps, err := x.Trace(context.Background(), fn)
 	if err != nil || v != 3 {
@@ -478,12 +481,55 @@ func TestTraceOfAThreeAttemptSuccess(t *testing.T) {
 	}
 }
 
+// With no delay and no cap, the exponential formula's m^(n-1) overflows
+// after about 1025 attempts; the delay must stay zero, not become NaN and
+// then the largest Duration.
+func TestNoDelayStaysZeroPastTheOverflowOfTheFormula(t *testing.T) {
+	cfg := er.RetryConfig[int]{MaxAttempts: 1100, InitialDelay: er.None, MaxDelay: er.None}
+	var nonzero []time.Duration
+	cfg.OnRetry = func(_ int, _ error, d time.Duration) {
+		if d != 0 {
+			nonzero = append(nonzero, d)
+		}
+	}
+	x := mustRetry(t, cfg)
+	fn, calls := failing(1100, errFlaky, 0)
+	_, err := x.Execute(context.Background(), fn)
+	if !errors.Is(err, er.ErrExhausted) || *calls != 1100 {
+		t.Fatalf("Execute: %v after %d calls, want exhausted after 1100", err, *calls)
+	}
+	if len(nonzero) > 0 {
+		t.Errorf("%d delays were not zero, the first %v", len(nonzero), nonzero[0])
+	}
+}
+
+// A zero RetryConfig means DefaultRetryConfig, field by field.
+func TestZeroRetryConfigMeansTheDefaults(t *testing.T) {
+	clk := enginetest.NewClock(time.Time{})
+	var zero, def []time.Duration
+	for _, c := range []struct {
+		cfg er.RetryConfig[int]
+		got *[]time.Duration
+	}{{er.RetryConfig[int]{}, &zero}, {er.DefaultRetryConfig[int](), &def}} {
+		c.cfg.OnRetry = func(_ int, _ error, d time.Duration) { *c.got = append(*c.got, d) }
+		x := mustRetry(t, c.cfg, engine.WithClock(clk), engine.WithRandom(func() float64 { return 0.25 }))
+		fn, calls := failing(10, errFlaky, 0)
+		_, _, err := onClock(clk, func() (int, error) { return x.Execute(context.Background(), fn) })
+		if !errors.Is(err, er.ErrExhausted) || *calls != 3 {
+			t.Fatalf("%+v: %v after %d calls, want exhausted after 3", c.cfg, err, *calls)
+		}
+	}
+	if fmt.Sprint(zero) != fmt.Sprint(def) || fmt.Sprint(def) != fmt.Sprint([]time.Duration{time.Second, 2 * time.Second}) {
+		t.Errorf("zero config delays %v, default %v, want [1s 2s] for both", zero, def)
+	}
+}
+
 func TestInvalidRetryConfigNamesTheField(t *testing.T) {
 	cases := map[string]func(*er.RetryConfig[int]){
-		"MaxAttempts":  func(c *er.RetryConfig[int]) { c.MaxAttempts = 0 },
-		"InitialDelay": func(c *er.RetryConfig[int]) { c.InitialDelay = -1 },
-		"MaxDelay":     func(c *er.RetryConfig[int]) { c.MaxDelay = -1 },
-		"Backoff":      func(c *er.RetryConfig[int]) { c.Backoff = 0 },
+		"MaxAttempts":  func(c *er.RetryConfig[int]) { c.MaxAttempts = -1 },
+		"InitialDelay": func(c *er.RetryConfig[int]) { c.InitialDelay = 25 * time.Hour },
+		"MaxDelay":     func(c *er.RetryConfig[int]) { c.MaxDelay = 25 * time.Hour },
+		"Backoff":      func(c *er.RetryConfig[int]) { c.Backoff = 9 },
 		"Multiplier":   func(c *er.RetryConfig[int]) { c.Multiplier = 0.5 },
 		"JitterRange":  func(c *er.RetryConfig[int]) { c.JitterRange = 1 },
 		"RetryOn":      func(c *er.RetryConfig[int]) { c.RetryOn = []er.ErrorMatcher{nil} },
@@ -497,7 +543,7 @@ func TestInvalidRetryConfigNamesTheField(t *testing.T) {
 			t.Errorf("%s: error %v", field, err)
 		}
 	}
-	_, err := er.NewDeadline[int](er.DeadlineConfig{WalkAway: true})
+	_, err := er.NewDeadline[int](er.DeadlineConfig{WalkAway: true, Timeout: er.None})
 	var ce *er.ConfigError
 	if !errors.As(err, &ce) || ce.Field != "WalkAway" {
 		t.Errorf("walk-away with no timeout: %v", err)
@@ -509,7 +555,7 @@ func TestRetryFirstAttemptSuccessAllocatesNothing(t *testing.T) {
 	ctx := context.Background()
 	fn := func(context.Context) (int, error) { return 1, nil }
 	testutil.WantAllocs(t, 0, "first-attempt success", func() { x.Execute(ctx, fn) })
-	y := mustRetry(t, retryCfg(3, er.BackoffFixed, 0))
+	y := mustRetry(t, retryCfg(3, er.BackoffFixed, er.None))
 	testutil.WantAllocs(t, 0, "success on the third attempt", func() {
 		thirdTimeCalls = 0
 		y.Execute(ctx, thirdTime)

@@ -2,6 +2,7 @@ package errorrecovery
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"log/slog"
 	"slices"
@@ -87,13 +88,21 @@ type ErrorRecoveryConfig[T any] struct {
 }
 
 // DefaultErrorRecoveryConfig returns RETRY with its defaults, metrics on, a
-// health window of 100 and no alerts.
+// health window of 100 and no alerts: what a zero ErrorRecoveryConfig
+// means.
 func DefaultErrorRecoveryConfig[T any]() ErrorRecoveryConfig[T] {
 	r := DefaultRetryConfig[T]()
 	return ErrorRecoveryConfig[T]{Primary: StrategyRetry, Retry: &r}
 }
 
-// takesPart reports whether s is named as Primary or Secondary.
+// empty reports whether c names no strategy and configures none.
+func (c *ErrorRecoveryConfig[T]) empty() bool {
+	return c.Primary == 0 && len(c.Secondary) == 0 && c.Retry == nil && c.CircuitBreaker == nil &&
+		c.Breaker == nil && c.Fallback == nil && c.Bulkhead == nil && c.BulkheadExecutor == nil &&
+		c.Cache == nil && c.ResultCache == nil && c.Deadline == nil && c.GlobalTimeout == 0
+}
+
+// names reports whether s is named as Primary or Secondary.
 func (c *ErrorRecoveryConfig[T]) names(s Strategy) bool {
 	return c.Primary == s || slices.Contains(c.Secondary, s)
 }
@@ -154,6 +163,9 @@ func newWorkflow[T any](cfg ErrorRecoveryConfig[T], opts []engine.Option, stats 
 	case cfg.Deadline != nil && cfg.GlobalTimeout > 0 && cfg.Deadline.Timeout != 0:
 		return nil, configErr(name, "Deadline", cfg.Deadline.Timeout, "Deadline.Timeout must be zero when GlobalTimeout is set: there is one overall timeout")
 	}
+	if cfg.empty() {
+		cfg.Primary = StrategyRetry // the zero config means the default one
+	}
 	machine := cfg.Name
 	if machine == "" {
 		machine = "workflow"
@@ -172,6 +184,7 @@ func newWorkflow[T any](cfg ErrorRecoveryConfig[T], opts []engine.Option, stats 
 			return nil, err
 		}
 	}
+	x.retry = x.retry.resolved()
 	x.retry.RetryOn = append(slices.Clip(x.retry.RetryOn), cfg.TransientErrors...)
 	x.retry.PermanentOn = append(slices.Clip(x.retry.PermanentOn), cfg.PermanentErrors...)
 	if cfg.MaxTotalAttempts > 0 && cfg.MaxTotalAttempts < x.retry.MaxAttempts {
@@ -193,6 +206,7 @@ func newWorkflow[T any](cfg ErrorRecoveryConfig[T], opts []engine.Option, stats 
 		if err := x.deadline.Validate(); err != nil {
 			return nil, err
 		}
+		x.deadline = x.deadline.resolved()
 	}
 
 	// The shared machines.
@@ -250,7 +264,7 @@ func newWorkflow[T any](cfg ErrorRecoveryConfig[T], opts []engine.Option, stats 
 		x.fallback = &fb
 		if fb.UseCache {
 			cc := DefaultCacheConfig()
-			cc.TTL, cc.StaleOnError, cc.Coalesce = fb.CacheTTL, false, false
+			cc.TTL, cc.StaleOnError, cc.Coalesce = cmp.Or(fb.CacheTTL, DefaultFallbackConfig[T]().CacheTTL), false, false
 			if x.cache != nil {
 				cc.Key = x.cache.cfg.Key
 			}

@@ -35,7 +35,7 @@ func ptr[T any](v T) *T { return &v }
 // fastRetry is a retry with no delay between attempts.
 func fastRetry[T any](attempts int) *er.RetryConfig[T] {
 	r := er.DefaultRetryConfig[T]()
-	r.MaxAttempts, r.InitialDelay = attempts, 0
+	r.MaxAttempts, r.InitialDelay = attempts, er.None
 	return &r
 }
 
@@ -518,7 +518,7 @@ func TestBadWorkflowConfigsNameTheField(t *testing.T) {
 		"Fallback":         {Primary: er.StrategyFallback},
 		"MaxTotalAttempts": {Primary: er.StrategyRetry, MaxTotalAttempts: -1},
 		"GlobalTimeout":    {Primary: er.StrategyDeadline, GlobalTimeout: -time.Second},
-		"MaxAttempts":      {Retry: &er.RetryConfig[int]{}},
+		"MaxAttempts":      {Retry: &er.RetryConfig[int]{MaxAttempts: -1}},
 		"Deadline":         {GlobalTimeout: time.Second, Deadline: &er.DeadlineConfig{Timeout: time.Minute}},
 		"AlertThreshold":   {Primary: er.StrategyRetry, AlertThreshold: -1},
 	}

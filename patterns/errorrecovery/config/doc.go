@@ -48,7 +48,7 @@
 //	fallback:                  # errorrecovery.FallbackConfig
 //	  value: "a default"       # any YAML value, decoded into the result type
 //	  on: [circuit_open]       # classes that trigger it; empty means every error
-//	  on_deadline: true
+//	  ignore_deadline: false
 //	  use_cache: false
 //	  cache_ttl: 300s
 //	bulkhead:                  # errorrecovery.BulkheadConfig

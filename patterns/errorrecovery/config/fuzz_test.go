@@ -37,7 +37,7 @@ var fuzzSeeds = []string{
 	nested(config.MaxDepth + 1),
 	"primary: FALLBACK\nfallback:\n  value:\n" + wideBlock(50),
 	"secondary: [" + strings.Repeat("RETRY, ", 50) + "RETRY]\n",
-	"primary: FALLBACK\nfallback:\n  value: |\n    - - - [[[\n  on_deadline: true\n",
+	"primary: FALLBACK\nfallback:\n  value: |\n    - - - [[[\n  ignore_deadline: false\n",
 	"name: \"[[[[\\\" {{\"\nprimary: 'it''s' # [[[\n",
 	"--- [[[[\n",
 	"a: &a [x, x]\nb: [*a, *a]\n",

@@ -128,7 +128,7 @@ func TestWhatIsUnderTheLimitsParses(t *testing.T) {
 	// Quoted strings, comments and block scalars hold no structure.
 	src = "primary: FALLBACK # [[[[\nname: \"[[[[{{{{\"\nfallback:\n  value: |\n" +
 		strings.Repeat("    - - - - [[[[ - - - -\n", config.MaxWidth+100) +
-		"  on_deadline: true\n"
+		"  ignore_deadline: false\n"
 	if _, err := config.Parse[any]("x.yaml", []byte(src)); err != nil {
 		t.Fatalf("brackets and dashes in strings, comments and block scalars: %v", err)
 	}

@@ -260,7 +260,7 @@ func build[T any](p *parsing, fc *fileConfig) errorrecovery.ErrorRecoveryConfig[
 				}
 			}
 			fb.On = p.classes("fallback.on", f.On)
-			set(&fb.OnDeadline, f.OnDeadline)
+			set(&fb.IgnoreDeadline, f.IgnoreDeadline)
 			set(&fb.UseCache, f.UseCache)
 			p.duration("fallback.cache_ttl", f.CacheTTL, &fb.CacheTTL)
 		}

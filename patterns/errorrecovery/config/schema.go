@@ -58,11 +58,11 @@ type breakerFile struct {
 }
 
 type fallbackFile struct {
-	Value      ast.Node `yaml:"value"`
-	On         []string `yaml:"on"`
-	OnDeadline *bool    `yaml:"on_deadline"`
-	UseCache   *bool    `yaml:"use_cache"`
-	CacheTTL   *string  `yaml:"cache_ttl"`
+	Value          ast.Node `yaml:"value"`
+	On             []string `yaml:"on"`
+	IgnoreDeadline *bool    `yaml:"ignore_deadline"`
+	UseCache       *bool    `yaml:"use_cache"`
+	CacheTTL       *string  `yaml:"cache_ttl"`
 }
 
 type bulkheadFile struct {

@@ -128,7 +128,7 @@ func newWorkflow(t *testing.T, cfg config, opts ...engine.Option) *er.Workflow[*
 // retrying is a retry of n attempts with no delay between them.
 func retrying(n int) *er.RetryConfig[*http.Response] {
 	r := er.DefaultRetryConfig[*http.Response]()
-	r.MaxAttempts, r.InitialDelay = n, 0
+	r.MaxAttempts, r.InitialDelay = n, er.None
 	return &r
 }
 

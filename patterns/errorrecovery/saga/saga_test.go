@@ -378,7 +378,7 @@ func TestSagaIdempotencyKeys(t *testing.T) {
 
 func TestSagaStepProtectedByRetryKeepsItsKey(t *testing.T) {
 	var keys []string
-	retry := mustRetry(t, retryCfg(3, er.BackoffFixed, 0))
+	retry := mustRetry(t, retryCfg(3, er.BackoffFixed, er.None))
 	steps := []saga.Step[int]{
 		saga.NewStep("flaky", func(ctx context.Context, c saga.Call[int]) (int, error) {
 			keys = append(keys, c.Key)
@@ -410,7 +410,7 @@ func TestSagaCompensationRetryRetriesAFailingCompensation(t *testing.T) {
 			}),
 		saga.NewStep("b", func(ctx context.Context, c saga.Call[int]) (int, error) { return 0, errOutOfStock }, nil),
 	}
-	cfg := saga.Config{Compensation: er.CompensationConfig{CompensationRetry: mustRetry(t, retryCfg(3, er.BackoffFixed, 0))}}
+	cfg := saga.Config{Compensation: er.CompensationConfig{CompensationRetry: mustRetry(t, retryCfg(3, er.BackoffFixed, er.None))}}
 	s := mustSaga(t, "r", cfg, steps)
 	_, err := s.Run(context.Background(), "x", 0)
 	if se, _ := errors.AsType[*saga.Error](err); se == nil || se.State.Kind != saga.StateCompensated || undos != 2 {

@@ -10,7 +10,7 @@ import (
 // Fallback is the snippet of docs/fallback.md.
 func Fallback(ctx context.Context) (Quote, error) {
 	// snippet:fallback begin
-	fb := errorrecovery.FallbackValue(Quote{Stale: true}) // the last resort; OnDeadline on
+	fb := errorrecovery.FallbackValue(Quote{Stale: true}) // the last resort; deadlines trigger it too
 	fb.Service = backupAPI                                // tried first, with the caller's context
 	w, err := errorrecovery.NewWorkflow(errorrecovery.ErrorRecoveryConfig[Quote]{
 		Primary:   errorrecovery.StrategyRetry,
