@@ -1,4 +1,4 @@
-package errorrecovery
+package bulkhead
 
 import (
 	"context"
@@ -7,23 +7,23 @@ import (
 	"sync/atomic"
 )
 
-// bhPool is the worker-pool mode of a BulkheadExecutor: MaxConcurrent
-// goroutines that run admitted calls. The bulkhead's slots bound the calls
-// handed to the pool, so there are never more jobs than workers and jobs,
-// buffered to MaxConcurrent, never blocks a sender.
-type bhPool struct {
-	b *BulkheadExecutor
+// pool is the worker-pool mode of a Bulkhead: MaxConcurrent goroutines
+// that run admitted calls. The bulkhead's slots bound the calls handed to
+// the pool, so there are never more jobs than workers and jobs, buffered
+// to MaxConcurrent, never blocks a sender.
+type pool struct {
+	b *Bulkhead
 
 	mu     sync.RWMutex // held to read closed while sending on jobs, and to close jobs
 	closed bool         // set with jobs closed; under mu
-	jobs   chan *bhJob
+	jobs   chan *job
 
 	live atomic.Int64  // workers running
 	done chan struct{} // closed by the last worker to exit
 }
 
-// bhJob is one call handed to a worker, and what became of it.
-type bhJob struct {
+// job is one call handed to a worker, and what became of it.
+type job struct {
 	ctx  context.Context
 	fn   func(context.Context) error
 	done chan struct{} // closed by the worker when fn has ended and the slot is released
@@ -34,8 +34,8 @@ type bhJob struct {
 	goexit   bool // fn called runtime.Goexit
 }
 
-func newBulkheadPool(b *BulkheadExecutor, n int) *bhPool {
-	p := &bhPool{b: b, jobs: make(chan *bhJob, n), done: make(chan struct{})}
+func newPool(b *Bulkhead, n int) *pool {
+	p := &pool{b: b, jobs: make(chan *job, n), done: make(chan struct{})}
 	p.live.Store(int64(n))
 	for range n {
 		go p.work()
@@ -46,8 +46,8 @@ func newBulkheadPool(b *BulkheadExecutor, n int) *bhPool {
 // run hands fn to a worker and waits for it; the caller holds a slot,
 // which the worker releases. A panic or Goexit in fn goes on in the
 // caller's goroutine.
-func (p *bhPool) run(ctx context.Context, fn func(context.Context) error) error {
-	j := &bhJob{ctx: ctx, fn: fn, done: make(chan struct{})}
+func (p *pool) run(ctx context.Context, fn func(context.Context) error) error {
+	j := &job{ctx: ctx, fn: fn, done: make(chan struct{})}
 	p.mu.RLock()
 	if p.closed {
 		p.mu.RUnlock()
@@ -68,14 +68,14 @@ func (p *bhPool) run(ctx context.Context, fn func(context.Context) error) error 
 }
 
 // work runs jobs until jobs is closed and drained.
-func (p *bhPool) work() {
+func (p *pool) work() {
 	defer p.exit()
 	for j := range p.jobs {
 		p.do(j)
 	}
 }
 
-func (p *bhPool) exit() {
+func (p *pool) exit() {
 	if p.live.Add(-1) == 0 {
 		close(p.done)
 	}
@@ -84,7 +84,7 @@ func (p *bhPool) exit() {
 // do runs one job. It releases the slot before telling the caller, so a
 // caller that calls again at once finds the slot free. A Goexit in fn ends
 // this worker; another takes its place.
-func (p *bhPool) do(j *bhJob) {
+func (p *pool) do(j *job) {
 	returned := false
 	defer func() {
 		if !returned {
@@ -105,7 +105,7 @@ func (p *bhPool) do(j *bhJob) {
 
 // close stops the workers once they have run the jobs given to them, and
 // waits for them to exit or for ctx to end.
-func (p *bhPool) close(ctx context.Context) error {
+func (p *pool) close(ctx context.Context) error {
 	p.mu.Lock()
 	if !p.closed {
 		p.closed = true
