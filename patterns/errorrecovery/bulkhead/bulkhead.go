@@ -124,7 +124,7 @@ func (b *Bulkhead) Protect(ctx context.Context, fn func(context.Context) error) 
 		return err
 	}
 	if b.pool != nil {
-		return b.pool.run(ctx, fn)
+		return b.pool.protect(ctx, fn)
 	}
 	defer b.Release()
 	return fn(ctx)
@@ -133,20 +133,15 @@ func (b *Bulkhead) Protect(ctx context.Context, fn func(context.Context) error) 
 // Execute runs fn through b as Protect does, and returns fn's result and
 // error, or T's zero value and an *Error when fn did not run. In the
 // worker-pool mode fn runs on a worker and its result comes back to the
-// caller with its error. Admission when a slot is free allocates nothing,
-// as with Protect.
+// caller with its error. It allocates as Protect does: nothing when a slot
+// is free, outside the worker-pool mode.
 func Execute[T any](ctx context.Context, b *Bulkhead, fn func(context.Context) (T, error)) (T, error) {
-	if b.pool != nil {
-		var v T
-		err := b.Protect(ctx, func(ctx context.Context) (err error) {
-			v, err = fn(ctx)
-			return err
-		})
-		return v, err
-	}
 	if err := b.Acquire(ctx); err != nil {
 		var zero T
 		return zero, err
+	}
+	if b.pool != nil {
+		return execute(ctx, b.pool, fn)
 	}
 	defer b.Release()
 	return fn(ctx)

@@ -25,7 +25,7 @@ type pool struct {
 // job is one call handed to a worker, and what became of it.
 type job struct {
 	ctx  context.Context
-	fn   func(context.Context) error
+	fn   task
 	done chan struct{} // closed by the worker when fn has ended and the slot is released
 
 	err      error
@@ -43,11 +43,48 @@ func newPool(b *Bulkhead, n int) *pool {
 	return p
 }
 
-// run hands fn to a worker and waits for it; the caller holds a slot,
-// which the worker releases. A panic or Goexit in fn goes on in the
-// caller's goroutine.
-func (p *pool) run(ctx context.Context, fn func(context.Context) error) error {
-	j := &job{ctx: ctx, fn: fn, done: make(chan struct{})}
+// task is the function a job runs: a protectTask for Protect, an
+// *executeTask for Execute, which keeps the function's result.
+type task interface {
+	run(context.Context) error
+}
+
+// protectTask is Protect's function as a task; converting it to one
+// allocates nothing.
+type protectTask func(context.Context) error
+
+func (f protectTask) run(ctx context.Context) error { return f(ctx) }
+
+// executeTask is Execute's function as a task, with the job it is handed
+// over in and the result it returns, so that they take one allocation.
+type executeTask[T any] struct {
+	job
+	fn func(context.Context) (T, error)
+	v  T
+}
+
+func (t *executeTask[T]) run(ctx context.Context) (err error) {
+	t.v, err = t.fn(ctx)
+	return err
+}
+
+// protect hands fn to a worker, as run does.
+func (p *pool) protect(ctx context.Context, fn func(context.Context) error) error {
+	return p.run(&job{ctx: ctx, fn: protectTask(fn), done: make(chan struct{})})
+}
+
+// execute hands fn to a worker, as run does, and returns its result.
+func execute[T any](ctx context.Context, p *pool, fn func(context.Context) (T, error)) (T, error) {
+	t := &executeTask[T]{fn: fn}
+	t.job = job{ctx: ctx, fn: t, done: make(chan struct{})}
+	err := p.run(&t.job)
+	return t.v, err
+}
+
+// run hands j to a worker and waits for it; the caller holds a slot,
+// which the worker releases. A panic or Goexit in j's function goes on in
+// the caller's goroutine.
+func (p *pool) run(j *job) error {
 	p.mu.RLock()
 	if p.closed {
 		p.mu.RUnlock()
@@ -99,7 +136,7 @@ func (p *pool) do(j *job) {
 		p.b.Release()
 		close(j.done)
 	}()
-	j.err = j.fn(j.ctx)
+	j.err = j.fn.run(j.ctx)
 	returned = true
 }
 
