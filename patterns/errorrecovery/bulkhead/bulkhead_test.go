@@ -757,6 +757,18 @@ func TestBulkheadAdmissionAllocatesNothing(t *testing.T) {
 	}
 }
 
+// TestWorkerPoolAllocatesAJobPerCall pins the worker-pool mode's cost: the
+// job handed to a worker and its done channel, for Protect and Execute
+// alike.
+func TestWorkerPoolAllocatesAJobPerCall(t *testing.T) {
+	ctx := context.Background()
+	cfg := bulkhead.DefaultConfig()
+	cfg.UseWorkerPool = true
+	b := mustBulkhead(t, cfg)
+	testutil.WantAllocs(t, 2, "Protect on the pool", func() { b.Protect(ctx, nop) })
+	testutil.WantAllocs(t, 2, "Execute on the pool", func() { bulkhead.Execute(ctx, b, answer) })
+}
+
 func TestBulkheadStress(t *testing.T) {
 	const calls, limit = 1000, 8
 	clk := enginetest.NewClock(time.Time{})
