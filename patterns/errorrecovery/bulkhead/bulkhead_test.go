@@ -219,7 +219,7 @@ func TestBulkheadQueueTimeoutRunsOnTheClock(t *testing.T) {
 	err := <-queued
 	wantReason(t, err, bulkhead.ErrQueueTimeout, bulkhead.ReasonTimedOut)
 	if errors.Is(err, bulkhead.ErrFull) || errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("a queue timeout %v matches ErrBulkheadFull or context.DeadlineExceeded", err)
+		t.Errorf("a queue timeout %v matches ErrFull or context.DeadlineExceeded", err)
 	}
 	var te interface{ Timeout() bool }
 	if !errors.As(err, &te) || !te.Timeout() {
@@ -618,7 +618,7 @@ func TestBulkheadReleaseWithoutASlotPanics(t *testing.T) {
 	b.Release()
 }
 
-// editBulkhead rebuilds BulkheadDefinition from its specs, as a user
+// editBulkhead rebuilds Definition from its specs, as a user
 // would, passing each transition through edit; edit returns false to
 // drop it.
 func editBulkhead(t *testing.T, edit func(*transitions.Spec[bulkhead.State, bulkhead.Event, bulkhead.Data]) bool) *fsm.Definition[bulkhead.State, bulkhead.Event, bulkhead.Data] {
@@ -652,7 +652,7 @@ func actionNamed(tr *transitions.Spec[bulkhead.State, bulkhead.Event, bulkhead.D
 func TestBulkheadRefusesADefinitionThatDoesNotCommitRegardless(t *testing.T) {
 	std := bulkhead.Definition()
 	if !std.CommitsRegardless() {
-		t.Fatal("BulkheadDefinition does not commit regardless of the caller's context")
+		t.Fatal("Definition does not commit regardless of the caller's context")
 	}
 	bd := fsm.New[bulkhead.State, bulkhead.Event, bulkhead.Data](std.Name())
 	for _, s := range std.StateSpecs() {
