@@ -46,7 +46,7 @@ func TestStatecraftAllocs(t *testing.T) {
 		{"RetryFailTwice/statecraft-RetryExecutor", 0, func() { twice.reset(); _, _ = retry.Execute(ctx, twiceFn) }},
 		{"FallbackRetryBreaker/statecraft-Workflow", 0, func() { _, _ = three.Execute(ctx, okIntCtx) }},
 		{"FiveLayers/statecraft-Workflow", 2, func() { _, _ = five.Execute(ctx, okIntCtx) }},
-		{"SharedBulkhead/goroutines=1/statecraft-Execute", 0, func() { _ = bh.Execute(ctx, okCtx) }},
+		{"SharedBulkhead/goroutines=1/statecraft-Execute", 0, func() { _ = bh.Protect(ctx, okCtx) }},
 	} {
 		c.op() // warm pools
 		if got := testing.AllocsPerRun(1000, c.op); got > c.max {

@@ -11,6 +11,7 @@ import (
 	"github.com/failsafe-go/failsafe-go/timeout"
 
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
+	scbulkhead "github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
 )
 
 // The layered policies compared. Both libraries nest them the same way,
@@ -60,7 +61,7 @@ func scWorkflow(tb testing.TB, five, noMetrics bool) *er.Workflow[int] {
 		Retry: &r, CircuitBreaker: &cb, Fallback: &fb, MetricsDisabled: noMetrics,
 	}
 	if five {
-		bh := er.DefaultBulkheadConfig()
+		bh := scbulkhead.DefaultConfig()
 		cfg.Secondary = append(cfg.Secondary, er.StrategyBulkhead, er.StrategyDeadline)
 		cfg.Bulkhead, cfg.GlobalTimeout = &bh, time.Minute
 		cfg.Deadline = &er.DeadlineConfig{AttemptTimeout: time.Second}

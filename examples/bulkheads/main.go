@@ -1,6 +1,6 @@
 // Bulkheads runs a small HTTP service that calls three dependencies
 // (compute, io and a database), each through a bulkhead of its own
-// (errorrecovery.BulkheadExecutor) with its own number of slots, queue and
+// (bulkhead.Bulkhead) with its own number of slots, queue and
 // queue timeout. It fires a burst of 60 requests at once and shows:
 //
 //   - how each bulkhead sorts its share of the burst: so many run at
@@ -35,7 +35,7 @@ import (
 	"time"
 
 	"github.com/statecraft/statecraft/engine"
-	er "github.com/statecraft/statecraft/patterns/errorrecovery"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
 )
 
 // burstPerEndpoint is how many requests of the burst go to each endpoint.
@@ -47,11 +47,11 @@ const burstPerEndpoint = 20
 // waits longer than its queue timeout gets 503 too.
 var configs = []struct {
 	name string
-	cfg  er.BulkheadConfig
+	cfg  bulkhead.Config
 }{
-	{"compute", er.BulkheadConfig{MaxConcurrent: 4, MaxQueueSize: 4, QueueTimeout: 5 * time.Second}},
-	{"io", er.BulkheadConfig{MaxConcurrent: 8, MaxQueueSize: 8, QueueTimeout: 10 * time.Second}},
-	{"database", er.BulkheadConfig{MaxConcurrent: 2, MaxQueueSize: 4, QueueTimeout: 30 * time.Second}},
+	{"compute", bulkhead.Config{MaxConcurrent: 4, MaxQueueSize: 4, QueueTimeout: 5 * time.Second}},
+	{"io", bulkhead.Config{MaxConcurrent: 8, MaxQueueSize: 8, QueueTimeout: 10 * time.Second}},
+	{"database", bulkhead.Config{MaxConcurrent: 2, MaxQueueSize: 4, QueueTimeout: 30 * time.Second}},
 }
 
 // main runs the demo and prints it to standard output.
@@ -66,8 +66,8 @@ func main() {
 // what the clients saw of its endpoint.
 type dependency struct {
 	name     string
-	cfg      er.BulkheadConfig
-	bulkhead *er.BulkheadExecutor
+	cfg      bulkhead.Config
+	bulkhead *bulkhead.Bulkhead
 
 	gate    chan struct{} // closed when the dependency may answer; until then every call waits
 	once    sync.Once     // closes gate
@@ -83,13 +83,13 @@ type dependency struct {
 
 // newDependency returns the dependency named name behind a bulkhead
 // configured by cfg.
-func newDependency(name string, cfg er.BulkheadConfig) (*dependency, error) {
+func newDependency(name string, cfg bulkhead.Config) (*dependency, error) {
 	d := &dependency{name: name, cfg: cfg, gate: make(chan struct{}), changed: make(chan struct{}, 1), statuses: map[int]int{}}
 	// The observer sees every step of the bulkhead's machine: a call
 	// taking a slot, joining the queue, being rejected, a slot released.
 	watch := engine.ObserverFunc(func(engine.Record) { d.poke() })
 	var err error
-	d.bulkhead, err = er.NewBulkheadExecutor(cfg, er.WithBulkheadObserver(watch))
+	d.bulkhead, err = bulkhead.New(cfg, engine.WithObserver(watch))
 	return d, err
 }
 
@@ -125,9 +125,9 @@ func (d *dependency) call(ctx context.Context) error {
 // bulkhead does not admit gets 503 with a Retry-After header and a body
 // that says why.
 func (d *dependency) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	err := d.bulkhead.Execute(r.Context(), d.call)
-	d.poke() // a rejection is counted before Execute returns
-	var be *er.BulkheadError
+	err := d.bulkhead.Protect(r.Context(), d.call)
+	d.poke() // a rejection is counted before Protect returns
+	var be *bulkhead.Error
 	switch {
 	case err == nil:
 		fmt.Fprintf(w, "%s: done\n", d.name)
@@ -140,11 +140,11 @@ func (d *dependency) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // busy says in words why the bulkhead turned a request away.
-func (d *dependency) busy(be *er.BulkheadError) string {
+func (d *dependency) busy(be *bulkhead.Error) string {
 	switch be.Reason {
-	case er.BulkheadFull:
+	case bulkhead.ReasonFull:
 		return fmt.Sprintf("%s is at capacity: every slot (%d) is busy and the queue (%d) is full; try again later", d.name, be.MaxConcurrent, be.MaxQueueSize)
-	case er.BulkheadTimedOut:
+	case bulkhead.ReasonTimedOut:
 		return fmt.Sprintf("%s did not free a slot within %v; try again later", d.name, be.QueueTimeout)
 	}
 	return fmt.Sprintf("%s is unavailable: %v", d.name, be.Reason)
@@ -168,10 +168,10 @@ func (d *dependency) sorted(ctx context.Context, n int) error {
 
 // Summary is what happened to one dependency, for the test.
 type Summary struct {
-	Burst    er.BulkheadMetrics // once the burst was sorted, before any answer
-	Final    er.BulkheadMetrics // at the end
-	Statuses map[int]int        // HTTP statuses the clients got, the extra requests included
-	Peak     int                // the most calls inside the dependency at once
+	Burst    bulkhead.Metrics // once the burst was sorted, before any answer
+	Final    bulkhead.Metrics // at the end
+	Statuses map[int]int      // HTTP statuses the clients got, the extra requests included
+	Peak     int              // the most calls inside the dependency at once
 }
 
 // run starts the service, fires the burst, prints what happens to w and

@@ -14,7 +14,7 @@ import (
 
 	"go.uber.org/goleak"
 
-	er "github.com/statecraft/statecraft/patterns/errorrecovery"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
 )
 
 // The example starts a server, its connections and 60 clients; all of
@@ -42,7 +42,7 @@ func TestBurstIsSortedExactlyByEachBulkhead(t *testing.T) {
 	_, sums := runExample(t)
 	// Of 20 requests each: MaxConcurrent run, MaxQueueSize wait, and the
 	// rest are rejected at once. Nothing has finished yet.
-	want := map[string]er.BulkheadMetrics{
+	want := map[string]bulkhead.Metrics{
 		"compute":  {Active: 4, Queued: 4, Rejected: 12},
 		"io":       {Active: 8, Queued: 8, Rejected: 4},
 		"database": {Active: 2, Queued: 4, Rejected: 14},
@@ -63,13 +63,13 @@ func TestEveryRequestIsAnsweredOrRejectedWith503(t *testing.T) {
 	// the database while the database was stuck: compute admitted it, the
 	// database rejected it.
 	want := map[string]struct {
-		final    er.BulkheadMetrics
+		final    bulkhead.Metrics
 		statuses map[int]int
 		peak     int
 	}{
-		"compute":  {er.BulkheadMetrics{Completed: 9, Rejected: 12}, map[int]int{200: 9, 503: 12}, 4},
-		"io":       {er.BulkheadMetrics{Completed: 16, Rejected: 4}, map[int]int{200: 16, 503: 4}, 8},
-		"database": {er.BulkheadMetrics{Completed: 6, Rejected: 15}, map[int]int{200: 6, 503: 15}, 2},
+		"compute":  {bulkhead.Metrics{Completed: 9, Rejected: 12}, map[int]int{200: 9, 503: 12}, 4},
+		"io":       {bulkhead.Metrics{Completed: 16, Rejected: 4}, map[int]int{200: 16, 503: 4}, 8},
+		"database": {bulkhead.Metrics{Completed: 6, Rejected: 15}, map[int]int{200: 6, 503: 15}, 2},
 	}
 	for name, w := range want {
 		s := sums[name]
@@ -125,14 +125,14 @@ func TestOutputShowsTheCountsAndThatTheDatabaseDoesNotStarveTheOthers(t *testing
 // on its own: a full bulkhead gives 503, Retry-After and a body that says
 // why; a free one gives 200.
 func TestHandlerAnswers503WithRetryAfterAndAReasonWhenFull(t *testing.T) {
-	d, err := newDependency("database", er.BulkheadConfig{MaxConcurrent: 1})
+	d, err := newDependency("database", bulkhead.Config{MaxConcurrent: 1, MaxQueueSize: bulkhead.NoQueue})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer d.bulkhead.Close(context.Background())
 	// One call holds the only slot; there is no queue.
 	held := make(chan error, 1)
-	go func() { held <- d.bulkhead.Execute(t.Context(), d.call) }()
+	go func() { held <- d.bulkhead.Protect(t.Context(), d.call) }()
 	if err := d.sorted(t.Context(), 1); err != nil {
 		t.Fatal(err)
 	}

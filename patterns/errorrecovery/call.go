@@ -12,6 +12,7 @@ import (
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/fsm"
 	"github.com/statecraft/statecraft/internal/enum"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
 	"github.com/statecraft/statecraft/states"
 	"github.com/statecraft/statecraft/transitions"
 )
@@ -125,7 +126,7 @@ type executor[T any] struct {
 	retrying bool           // RETRY takes part
 	deadline DeadlineConfig
 	breaker  *Breaker
-	bulkhead *BulkheadExecutor
+	bulkhead *bulkhead.Bulkhead
 	cache    *ResultCache[T] // CACHE: read-through
 	fbCache  *ResultCache[T] // FallbackConfig.UseCache: read on failure only
 	fallback *FallbackConfig[T]

@@ -15,6 +15,7 @@ import (
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/engine/enginetest"
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
 )
 
 // chaosRounds is how many executions each of the chaos test's goroutines
@@ -75,12 +76,12 @@ func TestChaosOfTheFullWorkflow(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer breaker.Close()
-		bulkheadCfg := er.BulkheadConfig{MaxConcurrent: 16, MaxQueueSize: 32, QueueTimeout: 20 * time.Millisecond}
-		bulkhead, err := er.NewBulkheadExecutor(bulkheadCfg, er.WithBulkheadClock(clk))
+		bulkheadCfg := bulkhead.Config{MaxConcurrent: 16, MaxQueueSize: 32, QueueTimeout: 20 * time.Millisecond}
+		bh, err := bulkhead.New(bulkheadCfg, engine.WithClock(clk))
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer bulkhead.Close(context.Background())
+		defer bh.Close(context.Background())
 
 		retry := er.DefaultRetryConfig[int64]()
 		retry.MaxAttempts, retry.InitialDelay, retry.MaxDelay = 3, 5*time.Millisecond, 40*time.Millisecond
@@ -96,11 +97,11 @@ func TestChaosOfTheFullWorkflow(t *testing.T) {
 			Key: func(ctx context.Context) string { k, _ := ctx.Value(chaosKey{}).(string); return k }}
 		all := []er.Strategy{er.StrategyBulkhead, er.StrategyDeadline, er.StrategyCircuitBreaker, er.StrategyFallback}
 		cooperative := mustWorkflow(t, er.ErrorRecoveryConfig[int64]{Name: "cooperative",
-			Primary: er.StrategyRetry, Secondary: append(all, er.StrategyCache), Retry: &retry, Breaker: breaker, BulkheadExecutor: bulkhead,
+			Primary: er.StrategyRetry, Secondary: append(all, er.StrategyCache), Retry: &retry, Breaker: breaker, SharedBulkhead: bh,
 			Cache: &cache, Fallback: fallback, GlobalTimeout: chaosGlobal,
 			Deadline: &er.DeadlineConfig{AttemptTimeout: 40 * time.Millisecond}}, engine.WithClock(clk), engine.WithRandom(rand.Float64))
 		walkAway := mustWorkflow(t, er.ErrorRecoveryConfig[int64]{Name: "walk-away",
-			Primary: er.StrategyRetry, Secondary: all, Retry: &retry, Breaker: breaker, BulkheadExecutor: bulkhead,
+			Primary: er.StrategyRetry, Secondary: all, Retry: &retry, Breaker: breaker, SharedBulkhead: bh,
 			Fallback: fallback, GlobalTimeout: chaosGlobal,
 			Deadline: &er.DeadlineConfig{AttemptTimeout: 40 * time.Millisecond, WalkAway: true}}, engine.WithClock(clk), engine.WithRandom(rand.Float64))
 		workflows := []*er.Workflow[int64]{cooperative, walkAway}
@@ -130,7 +131,7 @@ func TestChaosOfTheFullWorkflow(t *testing.T) {
 		// remain would be a hang.
 		for {
 			synctest.Wait()
-			if live.Load() == 0 && bulkhead.Metrics().Active == 0 {
+			if live.Load() == 0 && bh.Metrics().Active == 0 {
 				break // abandoned walk-away attempts have returned too
 			}
 			if _, ok := clk.AdvanceToNext(); !ok {
@@ -139,14 +140,14 @@ func TestChaosOfTheFullWorkflow(t *testing.T) {
 		}
 		wg.Wait()
 
-		t.Logf("after %v on the clock: bulkhead %+v, breaker %+v", clk.Now().Sub(start), bulkhead.Metrics(), breaker.Metrics())
-		if m := bulkhead.Metrics(); m.Active != 0 || m.Queued != 0 {
+		t.Logf("after %v on the clock: bulkhead %+v, breaker %+v", clk.Now().Sub(start), bh.Metrics(), breaker.Metrics())
+		if m := bh.Metrics(); m.Active != 0 || m.Queued != 0 {
 			t.Errorf("bulkhead after the storm: %+v, want empty", m)
 		}
-		if err := bulkhead.Acquire(context.Background()); err != nil {
+		if err := bh.Acquire(context.Background()); err != nil {
 			t.Errorf("the bulkhead cannot be acquired after the storm: %v", err)
 		} else {
-			bulkhead.Release()
+			bh.Release()
 		}
 		for i, w := range workflows {
 			m, tally := w.Metrics(), &tallies[i]

@@ -2,6 +2,7 @@ package errorrecovery_test
 
 import (
 	"context"
+	"testing"
 	"time"
 
 	"github.com/statecraft/statecraft/engine/enginetest"
@@ -49,5 +50,17 @@ func seq(vals ...float64) func() float64 {
 		v := vals[i%len(vals)]
 		i++
 		return v
+	}
+}
+
+// waiters blocks until n callers sleep on clk: retries in their backoff,
+// queued calls with a queue timeout. The real-time limit only turns a hang
+// into a failure.
+func waiters(t *testing.T, clk *enginetest.Clock, n int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := clk.BlockUntilWaiters(ctx, n); err != nil {
+		t.Fatalf("waiting for %d waiters on the clock: %v", n, err)
 	}
 }

@@ -1,7 +1,9 @@
 // Package errorrecovery holds statecraft's prewired resilience machines:
 // retry (with five backoff strategies), deadline, circuit breaker and
 // bulkhead, with fallback and cache, and the workflow that layers them.
-// Sagas, their journals and recovery are package saga, beneath this one;
+// The bulkhead is package bulkhead, beneath this one, which a workflow
+// uses as its BULKHEAD strategy (ErrorRecoveryConfig.Bulkhead and
+// SharedBulkhead). Sagas, their journals and recovery are package saga;
 // a saga's step is protected by any Protector here (a Workflow, a
 // RetryExecutor, a DeadlineExecutor), and its compensations run as a
 // CompensationConfig says.

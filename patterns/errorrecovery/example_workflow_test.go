@@ -10,6 +10,7 @@ import (
 	"github.com/statecraft/statecraft/engine/enginetest"
 	"github.com/statecraft/statecraft/fsm"
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
 )
 
 // A workflow layers strategies around one function: here retries behind a
@@ -205,15 +206,15 @@ func ExampleWorkflow_Diagram() {
 		return
 	}
 	defer breaker.Close()
-	bulkhead, err := er.NewBulkheadExecutor(er.DefaultBulkheadConfig())
+	bh, err := bulkhead.New(bulkhead.Config{})
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
 	w, err := er.NewWorkflow(er.ErrorRecoveryConfig[string]{
-		Primary:          er.StrategyRetry,
-		Breaker:          breaker,
-		BulkheadExecutor: bulkhead,
+		Primary:        er.StrategyRetry,
+		Breaker:        breaker,
+		SharedBulkhead: bh,
 	})
 	if err != nil {
 		fmt.Println(err)

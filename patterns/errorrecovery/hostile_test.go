@@ -11,6 +11,7 @@ import (
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/engine/enginetest"
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
 )
 
 // The tests of this file pin what issue 14's reliability probe found: a
@@ -23,11 +24,10 @@ import (
 func strandingConfig(cancel *context.CancelFunc) er.ErrorRecoveryConfig[string] {
 	retry := er.DefaultRetryConfig[string]()
 	retry.MaxAttempts, retry.InitialDelay, retry.Backoff = 2, time.Millisecond, er.BackoffFixed
-	bulkhead := er.DefaultBulkheadConfig()
-	bulkhead.MaxConcurrent, bulkhead.MaxQueueSize = 1, 0
+	bc := bulkhead.Config{MaxConcurrent: 1, MaxQueueSize: bulkhead.NoQueue}
 	return er.ErrorRecoveryConfig[string]{
 		Primary: er.StrategyRetry, Secondary: []er.Strategy{er.StrategyBulkhead, er.StrategyFallback},
-		Retry: &retry, Bulkhead: &bulkhead,
+		Retry: &retry, Bulkhead: &bc,
 		Fallback: &er.FallbackConfig[string]{Service: func(context.Context) (string, error) {
 			(*cancel)() // the caller gives up while the fallback answers
 			return "fallback", nil
@@ -189,10 +189,9 @@ func TestCoalescedFollowersGetWhatTheLeaderGotAsWhatItIs(t *testing.T) {
 func TestAWalkAwayAttemptHoldsItsBulkheadSlotUntilItsFunctionReturns(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		clk := enginetest.NewClock(time.Time{})
-		bulkhead := er.DefaultBulkheadConfig()
-		bulkhead.MaxConcurrent, bulkhead.MaxQueueSize = 2, 0
+		bc := bulkhead.Config{MaxConcurrent: 2, MaxQueueSize: bulkhead.NoQueue}
 		w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.StrategyBulkhead, Secondary: []er.Strategy{er.StrategyDeadline},
-			Bulkhead: &bulkhead, Deadline: &er.DeadlineConfig{AttemptTimeout: 5 * time.Millisecond, WalkAway: true}}, engine.WithClock(clk))
+			Bulkhead: &bc, Deadline: &er.DeadlineConfig{AttemptTimeout: 5 * time.Millisecond, WalkAway: true}}, engine.WithClock(clk))
 		release := make(chan struct{})
 		var running, most atomic.Int32
 		ignoresCtx := func(context.Context) (int, error) {
@@ -218,8 +217,8 @@ func TestAWalkAwayAttemptHoldsItsBulkheadSlotUntilItsFunctionReturns(t *testing.
 			go func() { _, err := w.Execute(context.Background(), ignoresCtx); errs <- err }()
 		}
 		for range 8 {
-			if err := <-errs; !errors.Is(err, er.ErrBulkheadFull) {
-				t.Errorf("call while two abandoned attempts run: %v, want ErrBulkheadFull", err)
+			if err := <-errs; !errors.Is(err, bulkhead.ErrFull) {
+				t.Errorf("call while two abandoned attempts run: %v, want bulkhead.ErrFull", err)
 			}
 		}
 		close(release)

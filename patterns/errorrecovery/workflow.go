@@ -10,6 +10,7 @@ import (
 
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/fsm"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
 )
 
 // ErrorRecoveryConfig composes strategies into one workflow. A strategy
@@ -40,10 +41,11 @@ type ErrorRecoveryConfig[T any] struct {
 	Breaker        *Breaker
 	// Fallback configures FALLBACK.
 	Fallback *FallbackConfig[T]
-	// Bulkhead configures BULKHEAD; BulkheadExecutor, when set, is an
-	// existing bulkhead to share and takes precedence.
-	Bulkhead         *BulkheadConfig
-	BulkheadExecutor *BulkheadExecutor
+	// Bulkhead configures BULKHEAD; SharedBulkhead, when set, is an
+	// existing bulkhead to share (with other workflows, of any result
+	// type) and takes precedence.
+	Bulkhead       *bulkhead.Config
+	SharedBulkhead *bulkhead.Bulkhead
 	// Cache configures CACHE (read-through); ResultCache, when set, is an
 	// existing cache to share and takes precedence.
 	Cache       *CacheConfig
@@ -98,7 +100,7 @@ func DefaultErrorRecoveryConfig[T any]() ErrorRecoveryConfig[T] {
 // empty reports whether c names no strategy and configures none.
 func (c *ErrorRecoveryConfig[T]) empty() bool {
 	return c.Primary == 0 && len(c.Secondary) == 0 && c.Retry == nil && c.CircuitBreaker == nil &&
-		c.Breaker == nil && c.Fallback == nil && c.Bulkhead == nil && c.BulkheadExecutor == nil &&
+		c.Breaker == nil && c.Fallback == nil && c.Bulkhead == nil && c.SharedBulkhead == nil &&
 		c.Cache == nil && c.ResultCache == nil && c.Deadline == nil && c.GlobalTimeout == 0
 }
 
@@ -224,17 +226,17 @@ func newWorkflow[T any](cfg ErrorRecoveryConfig[T], opts []engine.Option, stats 
 		}
 	}
 	switch {
-	case cfg.BulkheadExecutor != nil:
-		x.bulkhead = cfg.BulkheadExecutor
+	case cfg.SharedBulkhead != nil:
+		x.bulkhead = cfg.SharedBulkhead
 	case cfg.names(StrategyBulkhead) || cfg.Bulkhead != nil:
-		bc := DefaultBulkheadConfig()
+		bc := bulkhead.DefaultConfig()
 		if cfg.Bulkhead != nil {
 			bc = *cfg.Bulkhead
 		}
 		if bc.UseWorkerPool {
-			return nil, configErr(name, "Bulkhead", "UseWorkerPool", "a workflow takes bulkhead slots in the caller's goroutine; share a pool-mode BulkheadExecutor by calling its Execute instead")
+			return nil, configErr(name, "Bulkhead", "UseWorkerPool", "a workflow takes bulkhead slots in the caller's goroutine; to run calls on a pool, share a pool-mode bulkhead and call its Protect from the function")
 		}
-		if x.bulkhead, err = NewBulkheadExecutor(bc, WithBulkheadClock(x.clock), WithBulkheadObserver(set.Observer)); err != nil {
+		if x.bulkhead, err = bulkhead.New(bc, engine.WithClock(x.clock), engine.WithObserver(set.Observer)); err != nil {
 			return nil, err
 		}
 	}
@@ -290,7 +292,7 @@ func (w *Workflow[T]) Definition() *fsm.Definition[State, Event, Execution[T]] {
 // Execute runs fn through the workflow's layers and returns its result, or
 // a cached or fallback one, or the error of the layer that gave up (see
 // RetryExecutor.Execute for retry's errors; a breaker's *OpenError and a
-// bulkhead's *BulkheadError are returned as they are, or answered by the
+// bulkhead's *bulkhead.Error are returned as they are, or answered by the
 // fallback). Panics in fn are not retried and not fallen back: the breaker
 // records a failure, the bulkhead slot is released, and the panic goes on
 // with its original value.
@@ -334,7 +336,7 @@ func (w *Workflow[T]) Breaker() *Breaker { return w.x.breaker }
 func (w *Workflow[T]) Clock() engine.Clock { return w.x.clock }
 
 // Bulkhead returns the workflow's bulkhead, or nil.
-func (w *Workflow[T]) Bulkhead() *BulkheadExecutor { return w.x.bulkhead }
+func (w *Workflow[T]) Bulkhead() *bulkhead.Bulkhead { return w.x.bulkhead }
 
 // Cache returns the workflow's read-through cache, or nil.
 func (w *Workflow[T]) Cache() *ResultCache[T] { return w.x.cache }

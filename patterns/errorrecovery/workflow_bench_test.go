@@ -7,6 +7,7 @@ import (
 
 	"github.com/statecraft/statecraft/internal/testutil"
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
 )
 
 // threeLayers is fallback + retry + breaker (count window), the shape
@@ -25,7 +26,7 @@ func threeLayers(tb testing.TB) *er.Workflow[int] {
 // fiveLayers adds a bulkhead and an overall deadline with an attempt
 // timeout.
 func fiveLayers(tb testing.TB) *er.Workflow[int] {
-	bc := er.DefaultBulkheadConfig()
+	bc := bulkhead.DefaultConfig()
 	w, err := er.NewWorkflow(er.ErrorRecoveryConfig[int]{
 		Primary: er.StrategyRetry, Secondary: []er.Strategy{er.StrategyCircuitBreaker, er.StrategyFallback, er.StrategyBulkhead, er.StrategyDeadline},
 		Retry: fastRetry[int](3), CircuitBreaker: countBreaker(5, time.Minute), Fallback: ptr(er.FallbackValue(0)),

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/statecraft/statecraft/internal/enum"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
 )
 
 // WorkflowMetrics are a workflow's counters since it was made.
@@ -173,7 +174,7 @@ func (s *workflowStats) countSource(src Source) {
 func (s *workflowStats) countFailure(err error) {
 	s.failures.Add(1)
 	switch {
-	case errors.Is(err, ErrCircuitOpen), errors.Is(err, ErrTooManyTrials), errors.Is(err, ErrBulkheadFull), errors.Is(err, ErrQueueTimeout):
+	case errors.Is(err, ErrCircuitOpen), errors.Is(err, ErrTooManyTrials), errors.Is(err, bulkhead.ErrFull), errors.Is(err, bulkhead.ErrQueueTimeout):
 		s.rejections.Add(1)
 	case errors.Is(err, context.DeadlineExceeded):
 		s.timeouts.Add(1)

@@ -16,6 +16,7 @@ import (
 	"github.com/statecraft/statecraft/engine/enginetest"
 	"github.com/statecraft/statecraft/fsm"
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
 )
 
 func mustWorkflow[T any](t *testing.T, cfg er.ErrorRecoveryConfig[T], opts ...engine.Option) *er.Workflow[T] {
@@ -94,8 +95,7 @@ func TestEachStrategyAlone(t *testing.T) {
 		}
 	})
 	t.Run("bulkhead", func(t *testing.T) {
-		bc := er.DefaultBulkheadConfig()
-		bc.MaxConcurrent, bc.MaxQueueSize = 1, 0
+		bc := bulkhead.Config{MaxConcurrent: 1, MaxQueueSize: bulkhead.NoQueue}
 		w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.StrategyBulkhead, Bulkhead: &bc}, engine.WithClock(clk))
 		inside, release := make(chan struct{}), make(chan struct{})
 		go w.Execute(ctx, func(context.Context) (int, error) { close(inside); <-release; return 1, nil })
@@ -103,7 +103,7 @@ func TestEachStrategyAlone(t *testing.T) {
 		calls := 0
 		_, err := w.Execute(ctx, func(context.Context) (int, error) { calls++; return 1, nil })
 		close(release)
-		if !errors.Is(err, er.ErrBulkheadFull) || calls != 0 {
+		if !errors.Is(err, bulkhead.ErrFull) || calls != 0 {
 			t.Errorf("full bulkhead: %v with %d calls", err, calls)
 		}
 	})
@@ -552,7 +552,7 @@ func TestOneBreakerSharedByWorkflowsOfDifferentTypes(t *testing.T) {
 
 func TestWorkflowPanicReleasesPermitsAndRePanics(t *testing.T) {
 	clk := enginetest.NewClock(time.Time{})
-	bc := er.DefaultBulkheadConfig()
+	bc := bulkhead.DefaultConfig()
 	bc.MaxConcurrent = 1
 	w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{
 		Primary: er.StrategyRetry, Secondary: []er.Strategy{er.StrategyBulkhead, er.StrategyCircuitBreaker, er.StrategyFallback},
@@ -639,7 +639,7 @@ func TestTracesFollowOnlyTheirDefinitionsEdges(t *testing.T) {
 
 func fullWorkflow(t *testing.T) *er.Workflow[int] {
 	clk := enginetest.NewClock(time.Time{})
-	bc := er.DefaultBulkheadConfig()
+	bc := bulkhead.DefaultConfig()
 	cc := er.DefaultCacheConfig()
 	cc.TTL = time.Nanosecond // every call misses, so traces go through every layer
 	return mustWorkflow(t, er.ErrorRecoveryConfig[int]{
@@ -711,8 +711,7 @@ func TestTimingMetricsAreOptIn(t *testing.T) {
 // the executions' pooled contexts leave no goroutine behind (goleak).
 func TestQueuedExecutionsCountAgainstTheDeadline(t *testing.T) {
 	clk := enginetest.NewClock(time.Time{})
-	bc := er.DefaultBulkheadConfig()
-	bc.MaxConcurrent, bc.MaxQueueSize, bc.QueueTimeout = 1, 10, 0
+	bc := bulkhead.Config{MaxConcurrent: 1, MaxQueueSize: 10, QueueTimeout: bulkhead.NoTimeout}
 	w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.StrategyBulkhead, Bulkhead: &bc, GlobalTimeout: 5 * time.Second}, engine.WithClock(clk))
 	ctx := context.Background()
 	inside, release := make(chan struct{}), make(chan struct{})

@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	"github.com/statecraft/statecraft/patterns/errorrecovery"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
 )
 
 // A config file names classes of errors (in retry.retry_on,
@@ -80,7 +81,7 @@ func init() {
 		return errors.Is(err, errorrecovery.ErrCircuitOpen) || errors.Is(err, errorrecovery.ErrTooManyTrials)
 	}))
 	RegisterErrorClass("bulkhead_rejected", errorrecovery.ErrorFunc(func(err error) bool {
-		return errors.Is(err, errorrecovery.ErrBulkheadFull) || errors.Is(err, errorrecovery.ErrQueueTimeout)
+		return errors.Is(err, bulkhead.ErrFull) || errors.Is(err, bulkhead.ErrQueueTimeout)
 	}))
 	RegisterErrorClass("exhausted", errorrecovery.ErrorIs(errorrecovery.ErrExhausted))
 }

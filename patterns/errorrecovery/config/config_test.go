@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/statecraft/statecraft/patterns/errorrecovery"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/config"
 )
 
@@ -55,7 +56,7 @@ func TestInvalidConfigsNameTheKeyAndLine(t *testing.T) {
 			`7:12: retry.backoff: unknown backoff "QUADRATIC"`,
 			`8:23: retry.retry_on[1]: unknown error class "teapot"`,
 			`10:22: circuit_breaker.failure_threshold: exceeds window_size (10)`,
-			`13:19: bulkhead.max_concurrent: must be at least 1 (got 0)`,
+			`13:19: bulkhead.max_concurrent: must not be negative (zero means 10) (got -1)`,
 		}},
 		{"conflict.yaml", []string{`4:12: deadline.timeout: deadline.timeout must be zero when global_timeout is set`}},
 		{"compensate.yaml", []string{`1:10: primary: COMPENSATE belongs to sagas`}},
@@ -118,7 +119,7 @@ func TestOmittedSettingsKeepTheirDefaults(t *testing.T) {
 	if cfg.CircuitBreaker == nil || cfg.CircuitBreaker.OpenTimeout != errorrecovery.DefaultCircuitBreakerConfig().OpenTimeout {
 		t.Errorf("an empty circuit_breaker section: %+v, want the defaults", cfg.CircuitBreaker)
 	}
-	if cfg.Bulkhead == nil || *cfg.Bulkhead != errorrecovery.DefaultBulkheadConfig() {
+	if cfg.Bulkhead == nil || *cfg.Bulkhead != bulkhead.DefaultConfig() {
 		t.Errorf("bulkhead: {} gave %+v, want the defaults", cfg.Bulkhead)
 	}
 	if cfg.Cache != nil || cfg.Fallback != nil || cfg.Deadline != nil {
@@ -131,15 +132,15 @@ func TestZeroValuesAreExpressible(t *testing.T) {
 primary: RETRY
 retry: {initial_delay: 0s, jitter_range: 0, backoff: JITTER}
 circuit_breaker: {window_duration: 0s, open_timeout: 0s}
-bulkhead: {max_queue_size: 0, queue_timeout: 0s}
+bulkhead: {max_queue_size: -1, queue_timeout: -1s}
 metrics_enabled: false
 `))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if cfg.Retry.InitialDelay != 0 || cfg.Retry.JitterRange != 0 || cfg.CircuitBreaker.WindowDuration != 0 ||
-		cfg.CircuitBreaker.OpenTimeout != 0 || cfg.Bulkhead.MaxQueueSize != 0 || cfg.Bulkhead.QueueTimeout != 0 || !cfg.MetricsDisabled {
-		t.Errorf("zeros not kept: retry %+v, breaker %+v, bulkhead %+v, metrics disabled %v", *cfg.Retry, *cfg.CircuitBreaker, *cfg.Bulkhead, cfg.MetricsDisabled)
+		cfg.CircuitBreaker.OpenTimeout != 0 || cfg.Bulkhead.MaxQueueSize >= 0 || cfg.Bulkhead.QueueTimeout >= 0 || !cfg.MetricsDisabled {
+		t.Errorf("zero and off values not kept: retry %+v, breaker %+v, bulkhead %+v, metrics disabled %v", *cfg.Retry, *cfg.CircuitBreaker, *cfg.Bulkhead, cfg.MetricsDisabled)
 	}
 }
 
@@ -232,8 +233,8 @@ func TestBuiltInErrorClasses(t *testing.T) {
 		{"status5xx", []error{statusError(500), statusError(503), fmt.Errorf("w: %w", statusError(599))}, []error{statusError(429), statusError(404), errors.New("x")}},
 		{"status429", []error{statusError(429)}, []error{statusError(503)}},
 		{"canceled", []error{context.Canceled}, []error{context.DeadlineExceeded}},
-		{"circuit_open", []error{errorrecovery.ErrCircuitOpen, errorrecovery.ErrTooManyTrials}, []error{errorrecovery.ErrBulkheadFull}},
-		{"bulkhead_rejected", []error{errorrecovery.ErrBulkheadFull, errorrecovery.ErrQueueTimeout}, []error{errorrecovery.ErrCircuitOpen}},
+		{"circuit_open", []error{errorrecovery.ErrCircuitOpen, errorrecovery.ErrTooManyTrials}, []error{bulkhead.ErrFull}},
+		{"bulkhead_rejected", []error{bulkhead.ErrFull, bulkhead.ErrQueueTimeout}, []error{errorrecovery.ErrCircuitOpen}},
 		{"exhausted", []error{&errorrecovery.ExhaustedError{Attempts: 3, Last: errors.New("x")}}, []error{errors.New("x")}},
 	}
 	for _, tt := range tests {

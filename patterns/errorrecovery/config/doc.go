@@ -51,7 +51,7 @@
 //	  ignore_deadline: false
 //	  use_cache: false
 //	  cache_ttl: 300s
-//	bulkhead:                  # errorrecovery.BulkheadConfig
+//	bulkhead:                  # bulkhead.Config; 0 means the default, -1 (-1s) none
 //	  max_concurrent: 10
 //	  max_queue_size: 100
 //	  queue_timeout: 30s
@@ -78,8 +78,10 @@
 // The values shown are the defaults. A section that is present, even
 // empty ("bulkhead: {}" or "bulkhead:"), makes its strategy take part and
 // starts from its DefaultXConfig; a setting left out keeps the default, and
-// a zero written out is zero, with the meaning the Go field documents (a
-// window_duration of 0s is a count-only window). A strategy named in
+// a zero written out has the meaning the Go field documents for zero: zero
+// for most (a window_duration of 0s is a count-only window), the default
+// for the bulkhead's, whose "none" is negative (max_queue_size: -1 is no
+// queue, queue_timeout: -1s no queue timeout). A strategy named in
 // primary or secondary without a section takes part with its defaults,
 // except FALLBACK, which needs a fallback section with a value or
 // use_cache. When global_timeout is set, deadline.timeout defaults to 0s,
@@ -102,7 +104,7 @@
 //	status429          an error with StatusCode() 429
 //	canceled           context.Canceled
 //	circuit_open       a circuit breaker's rejection (ErrCircuitOpen, ErrTooManyTrials)
-//	bulkhead_rejected  a bulkhead's rejection (ErrBulkheadFull, ErrQueueTimeout)
+//	bulkhead_rejected  a bulkhead's rejection (bulkhead.ErrFull, bulkhead.ErrQueueTimeout)
 //	exhausted          retries ran out (ErrExhausted)
 //
 // # Limits

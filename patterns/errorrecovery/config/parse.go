@@ -13,6 +13,7 @@ import (
 	"github.com/goccy/go-yaml/token"
 
 	"github.com/statecraft/statecraft/patterns/errorrecovery"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
 )
 
 // Version is the schema version this package reads; a file may say so
@@ -269,7 +270,7 @@ func build[T any](p *parsing, fc *fileConfig) errorrecovery.ErrorRecoveryConfig[
 	}
 
 	if p.section("bulkhead") {
-		b := errorrecovery.DefaultBulkheadConfig()
+		b := bulkhead.DefaultConfig()
 		if f := fc.Bulkhead; f != nil {
 			set(&b.MaxConcurrent, f.MaxConcurrent)
 			set(&b.MaxQueueSize, f.MaxQueueSize)

@@ -128,7 +128,7 @@ var sections = map[string]struct {
 	"RetryConfig":          {"retry", reflect.TypeFor[retryFile]()},
 	"CircuitBreakerConfig": {"circuit_breaker", reflect.TypeFor[breakerFile]()},
 	"FallbackConfig":       {"fallback", reflect.TypeFor[fallbackFile]()},
-	"BulkheadConfig":       {"bulkhead", reflect.TypeFor[bulkheadFile]()},
+	"bulkhead.Config":      {"bulkhead", reflect.TypeFor[bulkheadFile]()},
 	"CacheConfig":          {"cache", reflect.TypeFor[cacheFile]()},
 	"DeadlineConfig":       {"deadline", reflect.TypeFor[deadlineFile]()},
 }

@@ -94,8 +94,8 @@
 //     as most HTTP clients do, so the caller sees the 503 and what came with
 //     it.
 //   - Otherwise the workflow's error: a breaker's *errorrecovery.OpenError
-//     (errors.Is errorrecovery.ErrCircuitOpen), a *errorrecovery.BulkheadError
-//     (errorrecovery.ErrBulkheadFull, ...), an *errorrecovery.ExhaustedError
+//     (errors.Is errorrecovery.ErrCircuitOpen), a *bulkhead.Error
+//     (bulkhead.ErrFull, ...), an *errorrecovery.ExhaustedError
 //     or *errorrecovery.TimeoutError wrapping the last network error, the
 //     caller's context error, or a network error. A failure response met on
 //     the way (say, a 503 before the breaker opened) is closed.

@@ -17,6 +17,7 @@ import (
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/engine/enginetest"
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/httptransport"
 )
 
@@ -618,7 +619,7 @@ func TestFullBulkheadRejects(t *testing.T) {
 		close(entered)
 		<-release
 	})
-	wf := newWorkflow(t, config{Bulkhead: &er.BulkheadConfig{MaxConcurrent: 1}})
+	wf := newWorkflow(t, config{Bulkhead: &bulkhead.Config{MaxConcurrent: 1, MaxQueueSize: bulkhead.NoQueue}})
 	rt := httptransport.New(wf, httptransport.WithBase(newTracker(t)))
 
 	done := make(chan outcome, 1)
@@ -629,8 +630,8 @@ func TestFullBulkheadRejects(t *testing.T) {
 	recv(t, entered)
 	_, err := roundTrip(t, rt, newRequest(t, http.MethodGet, srv.URL, nil))
 	close(release)
-	if !errors.Is(err, er.ErrBulkheadFull) {
-		t.Errorf("got %v, want ErrBulkheadFull", err)
+	if !errors.Is(err, bulkhead.ErrFull) {
+		t.Errorf("got %v, want bulkhead.ErrFull", err)
 	}
 	if o := recv(t, done); o.err != nil {
 		t.Error(o.err)

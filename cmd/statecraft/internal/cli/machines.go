@@ -8,6 +8,7 @@ import (
 
 	"github.com/statecraft/statecraft/fsm"
 	"github.com/statecraft/statecraft/patterns/errorrecovery"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/config"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/saga"
 )
@@ -53,8 +54,8 @@ func machines() []machine {
 		{"breaker", "the circuit breaker (BreakerDefinition)", func() (fsm.Graph, fsm.DiagramOptions, error) {
 			return errorrecovery.BreakerDefinition().Graph(), fsm.DiagramOptions{}, nil
 		}},
-		{"bulkhead", "the bulkhead (BulkheadDefinition)", func() (fsm.Graph, fsm.DiagramOptions, error) {
-			return errorrecovery.BulkheadDefinition().Graph(), fsm.DiagramOptions{}, nil
+		{"bulkhead", "the bulkhead (bulkhead.Definition)", func() (fsm.Graph, fsm.DiagramOptions, error) {
+			return bulkhead.Definition().Graph(), fsm.DiagramOptions{}, nil
 		}},
 		{"cache", "a result cache's entry: what it answers and what becomes of it (CacheEntryDefinition)", func() (fsm.Graph, fsm.DiagramOptions, error) {
 			return errorrecovery.CacheEntryDefinition().Graph(), fsm.DiagramOptions{}, nil

@@ -88,7 +88,7 @@ func Diagrams() []Diagram {
 		{Name: "circuit-breaker", Guide: "circuit-breaker.md", Machine: "breaker",
 			About: "`BreakerDefinition()`, the shared machine every `Breaker` runs"},
 		{Name: "bulkhead", Guide: "bulkhead.md", Machine: "bulkhead",
-			About: "`BulkheadDefinition()`, the shared machine every `BulkheadExecutor` runs"},
+			About: "`bulkhead.Definition()`, the shared machine every `bulkhead.Bulkhead` runs"},
 		{Name: "fallback", Guide: "fallback.md", Config: "docs/diagrams/fallback.yaml",
 			About: "The per-call machine of a workflow configured with FALLBACK alone (fallback has no machine of its own)"},
 		{Name: "cache", Guide: "cache.md", Config: "docs/diagrams/cache.yaml",

@@ -21,6 +21,7 @@ import (
 	"github.com/statecraft/statecraft/engine/enginetest"
 	"github.com/statecraft/statecraft/fsm"
 	"github.com/statecraft/statecraft/patterns/errorrecovery"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
 )
 
 // Arrivals says how executions are spread over Options.Duration.
@@ -88,7 +89,7 @@ const (
 	MaxOverrun = 24 * time.Hour
 )
 
-// foreverQueue stands in for a bulkhead QueueTimeout of zero (no timeout),
+// foreverQueue stands in for a bulkhead QueueTimeout of NoTimeout (none),
 // so that a queued call sleeps on the clock; see scheduler. It is the
 // longest QueueTimeout a config may set.
 const foreverQueue = 24 * time.Hour
@@ -123,7 +124,7 @@ func (e *LimitError) Error() string {
 // observer of its own; cfg's Clock, Random, Observer, Logger, OnError and
 // OnAlert are replaced, and so are its shared machines, which the
 // simulation builds from their configs so as to watch them (a Breaker,
-// BulkheadExecutor or ResultCache given in cfg is an error). Features that
+// SharedBulkhead or ResultCache given in cfg is an error). Features that
 // wait other than on the clock are changed as Result.Notes says.
 func Run(cfg errorrecovery.ErrorRecoveryConfig[any], opts Options) (*Result, error) {
 	switch {
@@ -133,7 +134,7 @@ func Run(cfg errorrecovery.ErrorRecoveryConfig[any], opts Options) (*Result, err
 		return nil, fmt.Errorf("sim: duration %v: want a positive duration", opts.Duration)
 	case !(opts.Dependency.FailureRate >= 0 && opts.Dependency.FailureRate <= 1):
 		return nil, fmt.Errorf("sim: failure rate %v: want a number in [0, 1]", opts.Dependency.FailureRate)
-	case cfg.Breaker != nil || cfg.BulkheadExecutor != nil || cfg.ResultCache != nil:
+	case cfg.Breaker != nil || cfg.SharedBulkhead != nil || cfg.ResultCache != nil:
 		return nil, errors.New("sim: the config passes shared machines; the simulation builds its own from their configs")
 	}
 	if opts.Buckets < 0 || opts.Buckets > MaxBuckets {
@@ -223,24 +224,24 @@ func (s *sim) prepare(cfg *errorrecovery.ErrorRecoveryConfig[any]) error {
 		cfg.Breaker = b
 	}
 	if names(errorrecovery.StrategyBulkhead) || cfg.Bulkhead != nil {
-		bc := errorrecovery.DefaultBulkheadConfig()
+		bc := bulkhead.DefaultConfig()
 		if cfg.Bulkhead != nil {
 			bc = *cfg.Bulkhead
 		}
 		if bc.UseWorkerPool {
 			return errors.New("sim: a workflow's bulkhead cannot use a worker pool")
 		}
-		if bc.QueueTimeout == 0 && bc.MaxQueueSize > 0 {
+		if bc.QueueTimeout < 0 && bc.MaxQueueSize >= 0 {
 			bc.QueueTimeout = foreverQueue
 			s.note("bulkhead: a queue with no timeout waits at most %v here, so that queued calls sleep on the clock", foreverQueue)
 		}
 		s.bulkhead = &bulkheadWatch{visits: map[int]int{}}
-		b, err := errorrecovery.NewBulkheadExecutor(bc, errorrecovery.WithBulkheadClock(clock), errorrecovery.WithBulkheadObserver(s.bulkhead))
+		b, err := bulkhead.New(bc, engine.WithClock(clock), engine.WithObserver(s.bulkhead))
 		if err != nil {
 			return err
 		}
 		s.bulkhead.b = b
-		cfg.BulkheadExecutor = b
+		cfg.SharedBulkhead = b
 	}
 	if names(errorrecovery.StrategyCache) || cfg.Cache != nil {
 		cc := errorrecovery.DefaultCacheConfig()
@@ -481,7 +482,7 @@ func (f *Failures) add(err error) {
 		f.TimedOut++
 	case errors.Is(err, errorrecovery.ErrCircuitOpen), errors.Is(err, errorrecovery.ErrTooManyTrials):
 		f.BreakerRejected++
-	case errors.Is(err, errorrecovery.ErrBulkheadFull), errors.Is(err, errorrecovery.ErrQueueTimeout):
+	case errors.Is(err, bulkhead.ErrFull), errors.Is(err, bulkhead.ErrQueueTimeout):
 		f.BulkheadRejected++
 	default:
 		f.Other++
@@ -615,7 +616,7 @@ func (w *breakerWatch) Observe(r engine.Record) {
 
 // bulkheadWatch counts the bulkhead's steps.
 type bulkheadWatch struct {
-	b      *errorrecovery.BulkheadExecutor
+	b      *bulkhead.Bulkhead
 	visits map[int]int
 }
 

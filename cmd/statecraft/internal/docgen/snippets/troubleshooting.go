@@ -6,6 +6,7 @@ import (
 	"log"
 
 	"github.com/statecraft/statecraft/patterns/errorrecovery"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
 )
 
 // Triage is the snippet of docs/troubleshooting.md.
@@ -17,8 +18,8 @@ func Triage(ctx context.Context, w *errorrecovery.Workflow[Quote]) (Quote, error
 	case errors.Is(err, errorrecovery.ErrCircuitOpen): // *OpenError: not called
 		open, _ := errors.AsType[*errorrecovery.OpenError](err)
 		log.Printf("breaker open, half-open in %v", open.RetryAfter())
-	case errors.Is(err, errorrecovery.ErrBulkheadFull), errors.Is(err, errorrecovery.ErrQueueTimeout):
-		log.Print("overloaded: ", err) // *BulkheadError: not called
+	case errors.Is(err, bulkhead.ErrFull), errors.Is(err, bulkhead.ErrQueueTimeout):
+		log.Print("overloaded: ", err) // *bulkhead.Error: not called
 	case errors.Is(err, errorrecovery.ErrExhausted): // *ExhaustedError
 		log.Print("every attempt failed; the last: ", errors.Unwrap(err))
 	case errors.Is(err, context.DeadlineExceeded): // *TimeoutError, or the caller's own deadline

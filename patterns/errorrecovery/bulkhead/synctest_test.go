@@ -1,4 +1,4 @@
-package errorrecovery_test
+package bulkhead_test
 
 import (
 	"context"
@@ -6,7 +6,7 @@ import (
 	"testing/synctest"
 	"time"
 
-	er "github.com/statecraft/statecraft/patterns/errorrecovery"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
 )
 
 // TestBulkheadWithRealTimeInASynctestBubble runs a bulkhead on the real
@@ -18,14 +18,14 @@ func TestBulkheadWithRealTimeInASynctestBubble(t *testing.T) {
 		synctest.Test(t, func(t *testing.T) {
 			cfg := bulkheadCfg(1, 1, 5*time.Second)
 			cfg.UseWorkerPool = pool
-			b, err := er.NewBulkheadExecutor(cfg)
+			b, err := bulkhead.New(cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
 			release := holdSlot(t, b)
 			start := time.Now()
-			err = b.Execute(context.Background(), mustNotRun(t))
-			wantReason(t, err, er.ErrQueueTimeout, er.BulkheadTimedOut)
+			err = b.Protect(context.Background(), mustNotRun(t))
+			wantReason(t, err, bulkhead.ErrQueueTimeout, bulkhead.ReasonTimedOut)
 			if got := time.Since(start); got != 5*time.Second {
 				t.Errorf("pool=%v: timed out after %v of bubble time, want 5s", pool, got)
 			}
@@ -35,7 +35,7 @@ func TestBulkheadWithRealTimeInASynctestBubble(t *testing.T) {
 			if err := b.Close(context.Background()); err != nil {
 				t.Fatal(err)
 			}
-			wantMetrics(t, b, er.BulkheadMetrics{Completed: 1, TimedOut: 1})
+			wantMetrics(t, b, bulkhead.Metrics{Completed: 1, TimedOut: 1})
 		})
 	}
 }

@@ -1,4 +1,4 @@
-package errorrecovery_test
+package bulkhead_test
 
 import (
 	"bytes"
@@ -15,18 +15,18 @@ import (
 	"github.com/statecraft/statecraft/engine/enginetest"
 	"github.com/statecraft/statecraft/fsm"
 	"github.com/statecraft/statecraft/internal/testutil"
-	er "github.com/statecraft/statecraft/patterns/errorrecovery"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
 	"github.com/statecraft/statecraft/states"
 	"github.com/statecraft/statecraft/transitions"
 )
 
-func bulkheadCfg(maxConcurrent, maxQueue int, timeout time.Duration) er.BulkheadConfig {
-	return er.BulkheadConfig{MaxConcurrent: maxConcurrent, MaxQueueSize: maxQueue, QueueTimeout: timeout}
+func bulkheadCfg(maxConcurrent, maxQueue int, timeout time.Duration) bulkhead.Config {
+	return bulkhead.Config{MaxConcurrent: maxConcurrent, MaxQueueSize: maxQueue, QueueTimeout: timeout}
 }
 
-func mustBulkhead(t *testing.T, cfg er.BulkheadConfig, opts ...er.BulkheadOption) *er.BulkheadExecutor {
+func mustBulkhead(t *testing.T, cfg bulkhead.Config, opts ...engine.Option) *bulkhead.Bulkhead {
 	t.Helper()
-	b, err := er.NewBulkheadExecutor(cfg, opts...)
+	b, err := bulkhead.New(cfg, opts...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,19 +38,19 @@ func mustBulkhead(t *testing.T, cfg er.BulkheadConfig, opts ...er.BulkheadOption
 	return b
 }
 
-// goExecute runs b.Execute in a goroutine and delivers its error.
-func goExecute(b *er.BulkheadExecutor, ctx context.Context, fn func(context.Context) error) <-chan error {
+// goProtect runs b.Protect in a goroutine and delivers its error.
+func goProtect(b *bulkhead.Bulkhead, ctx context.Context, fn func(context.Context) error) <-chan error {
 	ch := make(chan error, 1)
-	go func() { ch <- b.Execute(ctx, fn) }()
+	go func() { ch <- b.Protect(ctx, fn) }()
 	return ch
 }
 
 // holdSlot starts a call that holds a slot until the returned function is
 // called; that function returns the call's error.
-func holdSlot(t *testing.T, b *er.BulkheadExecutor) func() error {
+func holdSlot(t *testing.T, b *bulkhead.Bulkhead) func() error {
 	t.Helper()
 	started, release := make(chan struct{}), make(chan struct{})
-	ch := goExecute(b, context.Background(), func(context.Context) error {
+	ch := goProtect(b, context.Background(), func(context.Context) error {
 		close(started)
 		<-release
 		return nil
@@ -71,6 +71,9 @@ func mustNotRun(t *testing.T) func(context.Context) error {
 }
 
 func nop(context.Context) error { return nil }
+
+// answer is a function with a result, for Execute.
+func answer(context.Context) (int, error) { return 42, nil }
 
 var errBulkheadTest = errors.New("the function's own error")
 
@@ -95,70 +98,34 @@ func stillWaiting(t *testing.T, ch <-chan error) {
 	}
 }
 
-func wantMetrics(t *testing.T, b *er.BulkheadExecutor, want er.BulkheadMetrics) {
+func wantMetrics(t *testing.T, b *bulkhead.Bulkhead, want bulkhead.Metrics) {
 	t.Helper()
 	if got := b.Metrics(); got != want {
 		t.Errorf("metrics: got %+v, want %+v", got, want)
 	}
 }
 
-func wantReason(t *testing.T, err error, sentinel error, reason er.BulkheadReason) {
+func wantReason(t *testing.T, err error, sentinel error, reason bulkhead.Reason) {
 	t.Helper()
 	if sentinel != nil && !errors.Is(err, sentinel) {
 		t.Errorf("error %v: want errors.Is %v", err, sentinel)
 	}
-	be, ok := errors.AsType[*er.BulkheadError](err)
+	be, ok := errors.AsType[*bulkhead.Error](err)
 	if !ok || be.Reason != reason {
-		t.Errorf("error %v: want a *BulkheadError with Reason %v", err, reason)
-	}
-}
-
-func TestBulkheadDefaults(t *testing.T) {
-	got := er.DefaultBulkheadConfig()
-	want := er.BulkheadConfig{MaxConcurrent: 10, MaxQueueSize: 100, QueueTimeout: 30 * time.Second}
-	if got != want {
-		t.Errorf("DefaultBulkheadConfig() = %+v, want %+v", got, want)
-	}
-	if err := got.Validate(); err != nil {
-		t.Error(err)
-	}
-}
-
-func TestInvalidBulkheadConfigNamesTheField(t *testing.T) {
-	cases := []struct {
-		field string
-		edit  func(*er.BulkheadConfig)
-	}{
-		{"MaxConcurrent", func(c *er.BulkheadConfig) { c.MaxConcurrent = 0 }},
-		{"MaxConcurrent", func(c *er.BulkheadConfig) { c.MaxConcurrent = -3 }},
-		{"MaxQueueSize", func(c *er.BulkheadConfig) { c.MaxQueueSize = -1 }},
-		{"QueueTimeout", func(c *er.BulkheadConfig) { c.QueueTimeout = -time.Second }},
-	}
-	for _, tc := range cases {
-		cfg := er.DefaultBulkheadConfig()
-		tc.edit(&cfg)
-		_, err := er.NewBulkheadExecutor(cfg)
-		ce, ok := errors.AsType[*er.ConfigError](err)
-		if !ok || ce.Config != "BulkheadConfig" || ce.Field != tc.field {
-			t.Errorf("%+v: got %v, want a *ConfigError naming BulkheadConfig.%s", cfg, err, tc.field)
-		}
-	}
-	// Zero is a value, not "default": no queue and no timeout are valid.
-	if _, err := er.NewBulkheadExecutor(bulkheadCfg(1, 0, 0)); err != nil {
-		t.Errorf("zero queue and zero timeout: %v", err)
+		t.Errorf("error %v: want a *bulkhead.Error with Reason %v", err, reason)
 	}
 }
 
 func TestBulkheadServesWaitersFirstInFirstOut(t *testing.T) {
 	clk := enginetest.NewClock(time.Time{})
-	b := mustBulkhead(t, bulkheadCfg(1, 10, time.Hour), er.WithBulkheadClock(clk))
+	b := mustBulkhead(t, bulkheadCfg(1, 10, time.Hour), engine.WithClock(clk))
 	release := holdSlot(t, b)
 
 	var mu sync.Mutex
 	var order []int
 	var results []<-chan error
 	for i := range 5 {
-		results = append(results, goExecute(b, context.Background(), func(context.Context) error {
+		results = append(results, goProtect(b, context.Background(), func(context.Context) error {
 			mu.Lock()
 			order = append(order, i)
 			mu.Unlock()
@@ -177,7 +144,7 @@ func TestBulkheadServesWaitersFirstInFirstOut(t *testing.T) {
 	if want := []int{0, 1, 2, 3, 4}; !equalInts(order, want) {
 		t.Errorf("served in order %v, want %v", order, want)
 	}
-	wantMetrics(t, b, er.BulkheadMetrics{Completed: 6})
+	wantMetrics(t, b, bulkhead.Metrics{Completed: 6})
 }
 
 func equalInts(a, b []int) bool {
@@ -194,16 +161,16 @@ func equalInts(a, b []int) bool {
 
 func TestBulkheadRejectsAtOnceWhenTheQueueIsFull(t *testing.T) {
 	clk := enginetest.NewClock(time.Time{})
-	b := mustBulkhead(t, bulkheadCfg(1, 1, time.Minute), er.WithBulkheadClock(clk))
+	b := mustBulkhead(t, bulkheadCfg(1, 1, time.Minute), engine.WithClock(clk))
 	release := holdSlot(t, b)
-	queued := goExecute(b, context.Background(), nop)
+	queued := goProtect(b, context.Background(), nop)
 	waiters(t, clk, 1)
 
 	// In this goroutine, with nothing released and no time passing: the
 	// rejection does not wait.
-	err := b.Execute(context.Background(), mustNotRun(t))
-	wantReason(t, err, er.ErrBulkheadFull, er.BulkheadFull)
-	if errors.Is(err, er.ErrQueueTimeout) {
+	err := b.Protect(context.Background(), mustNotRun(t))
+	wantReason(t, err, bulkhead.ErrFull, bulkhead.ReasonFull)
+	if errors.Is(err, bulkhead.ErrQueueTimeout) {
 		t.Errorf("a full queue's rejection %v matches ErrQueueTimeout", err)
 	}
 	if err := release(); err != nil {
@@ -212,18 +179,18 @@ func TestBulkheadRejectsAtOnceWhenTheQueueIsFull(t *testing.T) {
 	if err := <-queued; err != nil {
 		t.Fatal(err)
 	}
-	wantMetrics(t, b, er.BulkheadMetrics{Completed: 2, Rejected: 1})
+	wantMetrics(t, b, bulkhead.Metrics{Completed: 2, Rejected: 1})
 }
 
 func TestBulkheadWithNoQueueRejectsWhenSaturated(t *testing.T) {
-	b := mustBulkhead(t, bulkheadCfg(2, 0, 0))
+	b := mustBulkhead(t, bulkheadCfg(2, bulkhead.NoQueue, bulkhead.NoTimeout))
 	r1, r2 := holdSlot(t, b), holdSlot(t, b)
-	if s := b.State(); s != er.BulkheadSaturated {
+	if s := b.State(); s != bulkhead.StateSaturated {
 		t.Errorf("state %v, want Saturated", s)
 	}
-	err := b.Execute(context.Background(), mustNotRun(t))
-	wantReason(t, err, er.ErrBulkheadFull, er.BulkheadFull)
-	if s := b.State(); s != er.BulkheadSaturated {
+	err := b.Protect(context.Background(), mustNotRun(t))
+	wantReason(t, err, bulkhead.ErrFull, bulkhead.ReasonFull)
+	if s := b.State(); s != bulkhead.StateSaturated {
 		t.Errorf("after a rejection: state %v, want Saturated (no queue to be full)", s)
 	}
 	for _, r := range []func() error{r1, r2} {
@@ -231,16 +198,16 @@ func TestBulkheadWithNoQueueRejectsWhenSaturated(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if s := b.State(); s != er.BulkheadAvailable {
+	if s := b.State(); s != bulkhead.StateAvailable {
 		t.Errorf("after the releases: state %v, want Available", s)
 	}
 }
 
 func TestBulkheadQueueTimeoutRunsOnTheClock(t *testing.T) {
 	clk := enginetest.NewClock(time.Time{})
-	b := mustBulkhead(t, bulkheadCfg(1, 2, 5*time.Second), er.WithBulkheadClock(clk))
+	b := mustBulkhead(t, bulkheadCfg(1, 2, 5*time.Second), engine.WithClock(clk))
 	release := holdSlot(t, b)
-	queued := goExecute(b, context.Background(), mustNotRun(t))
+	queued := goProtect(b, context.Background(), mustNotRun(t))
 	waiters(t, clk, 1)
 
 	clk.Advance(5*time.Second - 1)
@@ -250,21 +217,21 @@ func TestBulkheadQueueTimeoutRunsOnTheClock(t *testing.T) {
 	}
 	clk.Advance(1)
 	err := <-queued
-	wantReason(t, err, er.ErrQueueTimeout, er.BulkheadTimedOut)
-	if errors.Is(err, er.ErrBulkheadFull) || errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("a queue timeout %v matches ErrBulkheadFull or context.DeadlineExceeded", err)
+	wantReason(t, err, bulkhead.ErrQueueTimeout, bulkhead.ReasonTimedOut)
+	if errors.Is(err, bulkhead.ErrFull) || errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("a queue timeout %v matches ErrFull or context.DeadlineExceeded", err)
 	}
 	var te interface{ Timeout() bool }
 	if !errors.As(err, &te) || !te.Timeout() {
 		t.Errorf("a queue timeout %v does not report Timeout()", err)
 	}
-	if s := b.State(); s != er.BulkheadSaturated {
+	if s := b.State(); s != bulkhead.StateSaturated {
 		t.Errorf("after the timeout: state %v, want Saturated", s)
 	}
 	if err := release(); err != nil {
 		t.Fatal(err)
 	}
-	wantMetrics(t, b, er.BulkheadMetrics{Completed: 1, TimedOut: 1})
+	wantMetrics(t, b, bulkhead.Metrics{Completed: 1, TimedOut: 1})
 }
 
 // TestBulkheadQueueTimeoutRunsFromTheEnqueue pins issue 24's window in the
@@ -275,16 +242,16 @@ func TestBulkheadQueueTimeoutRunsFromTheEnqueue(t *testing.T) {
 	clk := enginetest.NewClock(time.Time{})
 	var advanced atomic.Bool
 	advance := engine.ObserverFunc(func(r engine.Record) {
-		if r.Event == er.BulkheadAcquire.String() && r.To == er.BulkheadQueueFull.String() && advanced.CompareAndSwap(false, true) {
+		if r.Event == bulkhead.EventAcquire.String() && r.To == bulkhead.StateQueueFull.String() && advanced.CompareAndSwap(false, true) {
 			clk.Advance(5 * time.Second) // in the enqueuing goroutine, before it sleeps
 		}
 	})
-	b := mustBulkhead(t, bulkheadCfg(1, 1, 5*time.Second), er.WithBulkheadClock(clk), er.WithBulkheadObserver(advance))
+	b := mustBulkhead(t, bulkheadCfg(1, 1, 5*time.Second), engine.WithClock(clk), engine.WithObserver(advance))
 	release := holdSlot(t, b)
-	queued := goExecute(b, context.Background(), mustNotRun(t))
+	queued := goProtect(b, context.Background(), mustNotRun(t))
 	select {
 	case err := <-queued:
-		wantReason(t, err, er.ErrQueueTimeout, er.BulkheadTimedOut)
+		wantReason(t, err, bulkhead.ErrQueueTimeout, bulkhead.ReasonTimedOut)
 	case <-time.After(5 * time.Second):
 		t.Fatal("a call whose queue timeout passed before it slept is still waiting")
 	}
@@ -301,52 +268,52 @@ func TestBulkheadTimeoutAtTheMomentOfAHandOffPassesTheSlotOn(t *testing.T) {
 	// between A's goroutine and the release: whichever the machine sees
 	// first, A times out and B gets the slot.
 	clk := enginetest.NewClock(time.Time{})
-	b := mustBulkhead(t, bulkheadCfg(1, 2, 5*time.Second), er.WithBulkheadClock(clk))
+	b := mustBulkhead(t, bulkheadCfg(1, 2, 5*time.Second), engine.WithClock(clk))
 	release := holdSlot(t, b)
-	a := goExecute(b, context.Background(), mustNotRun(t))
+	a := goProtect(b, context.Background(), mustNotRun(t))
 	waiters(t, clk, 1)
 	clk.Advance(time.Second)
 	ran := make(chan struct{})
-	bc := goExecute(b, context.Background(), func(context.Context) error { close(ran); return nil })
+	bc := goProtect(b, context.Background(), func(context.Context) error { close(ran); return nil })
 	waiters(t, clk, 2)
 	clk.Advance(4 * time.Second) // A's deadline
 	if err := release(); err != nil {
 		t.Fatal(err)
 	}
-	wantReason(t, <-a, er.ErrQueueTimeout, er.BulkheadTimedOut)
+	wantReason(t, <-a, bulkhead.ErrQueueTimeout, bulkhead.ReasonTimedOut)
 	if err := <-bc; err != nil {
 		t.Fatalf("B: %v", err)
 	}
 	<-ran
-	wantMetrics(t, b, er.BulkheadMetrics{Completed: 2, TimedOut: 1})
-	if s := b.State(); s != er.BulkheadAvailable {
+	wantMetrics(t, b, bulkhead.Metrics{Completed: 2, TimedOut: 1})
+	if s := b.State(); s != bulkhead.StateAvailable {
 		t.Errorf("state %v, want Available", s)
 	}
 }
 
 func TestBulkheadCallerContextEndsTheWait(t *testing.T) {
 	clk := enginetest.NewClock(time.Time{})
-	b := mustBulkhead(t, bulkheadCfg(1, 5, time.Minute), er.WithBulkheadClock(clk))
+	b := mustBulkhead(t, bulkheadCfg(1, 5, time.Minute), engine.WithClock(clk))
 	release := holdSlot(t, b)
 
 	cctx, cancel := context.WithCancel(context.Background())
-	cancelled := goExecute(b, cctx, mustNotRun(t))
+	cancelled := goProtect(b, cctx, mustNotRun(t))
 	waiters(t, clk, 1)
 	dctx, dcancel := engine.WithTimeout(context.Background(), clk, 2*time.Second)
 	defer dcancel()
-	expired := goExecute(b, dctx, mustNotRun(t))
+	expired := goProtect(b, dctx, mustNotRun(t))
 	waiters(t, clk, 2)
-	last := goExecute(b, context.Background(), nop)
+	last := goProtect(b, context.Background(), nop)
 	waiters(t, clk, 3)
 
 	cancel()
 	err := <-cancelled
-	wantReason(t, err, context.Canceled, er.BulkheadCancelled)
-	if errors.Is(err, er.ErrQueueTimeout) || errors.Is(err, er.ErrBulkheadFull) {
+	wantReason(t, err, context.Canceled, bulkhead.ReasonCancelled)
+	if errors.Is(err, bulkhead.ErrQueueTimeout) || errors.Is(err, bulkhead.ErrFull) {
 		t.Errorf("a cancelled wait %v matches a rejection sentinel", err)
 	}
 	clk.Advance(2 * time.Second) // dctx's deadline, on the clock
-	wantReason(t, <-expired, context.DeadlineExceeded, er.BulkheadCancelled)
+	wantReason(t, <-expired, context.DeadlineExceeded, bulkhead.ReasonCancelled)
 
 	// The queue kept its order without them.
 	if m := b.Metrics(); m.Queued != 1 {
@@ -358,20 +325,77 @@ func TestBulkheadCallerContextEndsTheWait(t *testing.T) {
 	if err := <-last; err != nil {
 		t.Fatal(err)
 	}
-	wantMetrics(t, b, er.BulkheadMetrics{Completed: 2, Cancelled: 2})
+	wantMetrics(t, b, bulkhead.Metrics{Completed: 2, Cancelled: 2})
 
 	// A context already ended is not admitted, even with a slot free.
 	done, stop := context.WithCancel(context.Background())
 	stop()
-	wantReason(t, b.Execute(done, mustNotRun(t)), context.Canceled, er.BulkheadCancelled)
+	wantReason(t, b.Protect(done, mustNotRun(t)), context.Canceled, bulkhead.ReasonCancelled)
+}
+
+func TestExecuteReturnsTheFunctionsResult(t *testing.T) {
+	for _, pool := range []bool{false, true} {
+		t.Run("pool="+strconv.FormatBool(pool), func(t *testing.T) {
+			cfg := bulkheadCfg(1, bulkhead.NoQueue, bulkhead.NoTimeout)
+			cfg.UseWorkerPool = pool
+			b := mustBulkhead(t, cfg)
+			ctx := context.Background()
+
+			if v, err := bulkhead.Execute(ctx, b, answer); v != 42 || err != nil {
+				t.Errorf("Execute = %v, %v; want 42, nil", v, err)
+			}
+			// A failing function's result comes back with its error.
+			v, err := bulkhead.Execute(ctx, b, func(context.Context) (string, error) { return "partial", errBulkheadTest })
+			if v != "partial" || err != errBulkheadTest {
+				t.Errorf("Execute = %q, %v; want \"partial\" and the function's error", v, err)
+			}
+			// A call that does not run gets the zero value and the rejection.
+			release := holdSlot(t, b)
+			v, err = bulkhead.Execute(ctx, b, func(context.Context) (string, error) {
+				t.Error("the bulkhead ran a call it did not admit")
+				return "ran", nil
+			})
+			if v != "" {
+				t.Errorf("a rejected call's result: %q, want the zero value", v)
+			}
+			wantReason(t, err, bulkhead.ErrFull, bulkhead.ReasonFull)
+			if err := release(); err != nil {
+				t.Fatal(err)
+			}
+			wantMetrics(t, b, bulkhead.Metrics{Completed: 3, Rejected: 1})
+		})
+	}
+}
+
+func TestExecutePanicReleasesTheSlot(t *testing.T) {
+	for _, pool := range []bool{false, true} {
+		t.Run("pool="+strconv.FormatBool(pool), func(t *testing.T) {
+			cfg := bulkheadCfg(1, bulkhead.NoQueue, bulkhead.NoTimeout)
+			cfg.UseWorkerPool = pool
+			b := mustBulkhead(t, cfg)
+			want := &bulkheadPanic{2}
+			got := func() (v any) {
+				defer func() { v = recover() }()
+				bulkhead.Execute(context.Background(), b, func(context.Context) (int, error) { panic(want) })
+				return nil
+			}()
+			if got != want {
+				t.Fatalf("recovered %v, want the original value %v", got, want)
+			}
+			if v, err := bulkhead.Execute(context.Background(), b, answer); v != 42 || err != nil {
+				t.Errorf("after a panic: Execute = %v, %v; want the slot free", v, err)
+			}
+			wantMetrics(t, b, bulkhead.Metrics{Completed: 2})
+		})
+	}
 }
 
 type bulkheadPanic struct{ n int }
 
-// executeRecover runs b.Execute and returns what it panicked with.
-func executeRecover(b *er.BulkheadExecutor, fn func(context.Context) error) (v any) {
+// protectRecover runs b.Protect and returns what it panicked with.
+func protectRecover(b *bulkhead.Bulkhead, fn func(context.Context) error) (v any) {
 	defer func() { v = recover() }()
-	b.Execute(context.Background(), fn)
+	b.Protect(context.Background(), fn)
 	return nil
 }
 
@@ -381,13 +405,13 @@ func TestBulkheadPanicReleasesTheSlot(t *testing.T) {
 			clk := enginetest.NewClock(time.Time{})
 			cfg := bulkheadCfg(1, 1, time.Minute)
 			cfg.UseWorkerPool = pool
-			b := mustBulkhead(t, cfg, er.WithBulkheadClock(clk))
+			b := mustBulkhead(t, cfg, engine.WithClock(clk))
 
 			want := &bulkheadPanic{1}
-			if got := executeRecover(b, func(context.Context) error { panic(want) }); got != want {
+			if got := protectRecover(b, func(context.Context) error { panic(want) }); got != want {
 				t.Fatalf("recovered %v, want the original value %v", got, want)
 			}
-			if m := b.Metrics(); m.Active != 0 || b.State() != er.BulkheadAvailable {
+			if m := b.Metrics(); m.Active != 0 || b.State() != bulkhead.StateAvailable {
 				t.Fatalf("after a panic: %+v in %v, want the slot free", m, b.State())
 			}
 
@@ -395,14 +419,14 @@ func TestBulkheadPanicReleasesTheSlot(t *testing.T) {
 			started, boom := make(chan struct{}), make(chan struct{})
 			panicked := make(chan any, 1)
 			go func() {
-				panicked <- executeRecover(b, func(context.Context) error {
+				panicked <- protectRecover(b, func(context.Context) error {
 					close(started)
 					<-boom
 					panic(want)
 				})
 			}()
 			<-started
-			queued := goExecute(b, context.Background(), nop)
+			queued := goProtect(b, context.Background(), nop)
 			waiters(t, clk, 1)
 			close(boom)
 			if got := <-panicked; got != want {
@@ -411,7 +435,7 @@ func TestBulkheadPanicReleasesTheSlot(t *testing.T) {
 			if err := <-queued; err != nil {
 				t.Errorf("the waiter: %v", err)
 			}
-			wantMetrics(t, b, er.BulkheadMetrics{Completed: 3})
+			wantMetrics(t, b, bulkhead.Metrics{Completed: 3})
 		})
 	}
 }
@@ -426,7 +450,7 @@ func goroutineID() string {
 }
 
 func TestBulkheadWorkerPoolRunsCallsOnItsOwnGoroutines(t *testing.T) {
-	cfg := bulkheadCfg(3, 10, 0)
+	cfg := bulkheadCfg(3, 10, bulkhead.NoTimeout)
 	cfg.UseWorkerPool = true
 	b := mustBulkhead(t, cfg)
 
@@ -434,14 +458,14 @@ func TestBulkheadWorkerPoolRunsCallsOnItsOwnGoroutines(t *testing.T) {
 	var mu sync.Mutex
 	workers := map[string]bool{}
 	for range 50 {
-		err := b.Execute(context.Background(), func(context.Context) error {
+		err := b.Protect(context.Background(), func(context.Context) error {
 			mu.Lock()
 			workers[goroutineID()] = true
 			mu.Unlock()
 			return errBulkheadTest
 		})
 		if err != errBulkheadTest {
-			t.Fatalf("Execute returned %v, want fn's error", err)
+			t.Fatalf("Protect returned %v, want fn's error", err)
 		}
 	}
 	if workers[caller] || len(workers) == 0 || len(workers) > 3 {
@@ -454,14 +478,14 @@ func TestBulkheadWorkerPoolRunsCallsOnItsOwnGoroutines(t *testing.T) {
 	gate := make(chan struct{})
 	var results []<-chan error
 	for range 3 {
-		results = append(results, goExecute(b, context.Background(), func(context.Context) error {
+		results = append(results, goProtect(b, context.Background(), func(context.Context) error {
 			running.Done()
 			<-gate
 			return nil
 		}))
 	}
 	running.Wait()
-	if s := b.State(); s != er.BulkheadSaturated {
+	if s := b.State(); s != bulkhead.StateSaturated {
 		t.Errorf("three calls on three workers: state %v, want Saturated", s)
 	}
 	close(gate)
@@ -473,39 +497,39 @@ func TestBulkheadWorkerPoolRunsCallsOnItsOwnGoroutines(t *testing.T) {
 }
 
 func TestBulkheadWorkerPoolSurvivesGoexit(t *testing.T) {
-	cfg := bulkheadCfg(1, 0, 0)
+	cfg := bulkheadCfg(1, bulkhead.NoQueue, bulkhead.NoTimeout)
 	cfg.UseWorkerPool = true
 	b := mustBulkhead(t, cfg)
 	exited := make(chan bool, 1)
 	go func() {
 		returned := false
 		defer func() { exited <- returned }()
-		b.Execute(context.Background(), func(context.Context) error {
+		b.Protect(context.Background(), func(context.Context) error {
 			runtime.Goexit()
 			return nil
 		})
 		returned = true
 	}()
 	if returned := <-exited; returned {
-		t.Error("Execute returned after its function called runtime.Goexit; want the caller to exit too")
+		t.Error("Protect returned after its function called runtime.Goexit; want the caller to exit too")
 	}
 	// The lone worker was replaced and the slot released.
-	if err := b.Execute(context.Background(), nop); err != nil {
+	if err := b.Protect(context.Background(), nop); err != nil {
 		t.Fatal(err)
 	}
-	wantMetrics(t, b, er.BulkheadMetrics{Completed: 2})
+	wantMetrics(t, b, bulkhead.Metrics{Completed: 2})
 }
 
 func TestBulkheadCloseStopsThePoolAndRejectsWhatHasNotRun(t *testing.T) {
 	clk := enginetest.NewClock(time.Time{})
 	cfg := bulkheadCfg(1, 1, time.Minute)
 	cfg.UseWorkerPool = true
-	b, err := er.NewBulkheadExecutor(cfg, er.WithBulkheadClock(clk))
+	b, err := bulkhead.New(cfg, engine.WithClock(clk))
 	if err != nil {
 		t.Fatal(err)
 	}
 	release := holdSlot(t, b)
-	queued := goExecute(b, context.Background(), mustNotRun(t))
+	queued := goProtect(b, context.Background(), mustNotRun(t))
 	waiters(t, clk, 1)
 
 	// The running call holds a worker: Close gives up when its ctx ends.
@@ -514,62 +538,62 @@ func TestBulkheadCloseStopsThePoolAndRejectsWhatHasNotRun(t *testing.T) {
 	if err := b.Close(ended); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Close with an ended context while a call runs: %v, want context.Canceled", err)
 	}
-	wantReason(t, b.Execute(context.Background(), mustNotRun(t)), er.ErrBulkheadClosed, er.BulkheadClosed)
+	wantReason(t, b.Protect(context.Background(), mustNotRun(t)), bulkhead.ErrClosed, bulkhead.ReasonClosed)
 
 	if err := release(); err != nil {
 		t.Fatalf("the call running at Close: %v, want it to finish", err)
 	}
-	wantReason(t, <-queued, er.ErrBulkheadClosed, er.BulkheadClosed)
+	wantReason(t, <-queued, bulkhead.ErrClosed, bulkhead.ReasonClosed)
 	if err := b.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	wantMetrics(t, b, er.BulkheadMetrics{Completed: 1, Rejected: 2})
+	wantMetrics(t, b, bulkhead.Metrics{Completed: 1, Rejected: 2})
 }
 
 func TestBulkheadCloseWithoutAPool(t *testing.T) {
-	b := mustBulkhead(t, bulkheadCfg(2, 2, 0))
+	b := mustBulkhead(t, bulkheadCfg(2, 2, bulkhead.NoTimeout))
 	if err := b.Close(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	wantReason(t, b.Execute(context.Background(), mustNotRun(t)), er.ErrBulkheadClosed, er.BulkheadClosed)
+	wantReason(t, b.Protect(context.Background(), mustNotRun(t)), bulkhead.ErrClosed, bulkhead.ReasonClosed)
 }
 
 func TestBulkheadStatesFollowTheCounts(t *testing.T) {
 	clk := enginetest.NewClock(time.Time{})
 	var rec enginetest.Recorder
-	b := mustBulkhead(t, bulkheadCfg(2, 1, time.Minute), er.WithBulkheadClock(clk), er.WithBulkheadObserver(&rec))
+	b := mustBulkhead(t, bulkheadCfg(2, 1, time.Minute), engine.WithClock(clk), engine.WithObserver(&rec))
 	ctx := context.Background()
-	state := func(want er.BulkheadState) {
+	state := func(want bulkhead.State) {
 		t.Helper()
 		if got := b.State(); got != want {
 			t.Fatalf("state %v, want %v", got, want)
 		}
 	}
-	state(er.BulkheadAvailable)
+	state(bulkhead.StateAvailable)
 	if err := b.Acquire(ctx); err != nil {
 		t.Fatal(err)
 	}
-	state(er.BulkheadAvailable)
+	state(bulkhead.StateAvailable)
 	if err := b.Acquire(ctx); err != nil {
 		t.Fatal(err)
 	}
-	state(er.BulkheadSaturated)
+	state(bulkhead.StateSaturated)
 	queued := make(chan error, 1)
 	go func() { queued <- b.Acquire(ctx) }()
 	waiters(t, clk, 1)
-	state(er.BulkheadQueueFull)
-	wantReason(t, b.Acquire(ctx), er.ErrBulkheadFull, er.BulkheadFull)
-	state(er.BulkheadQueueFull)
+	state(bulkhead.StateQueueFull)
+	wantReason(t, b.Acquire(ctx), bulkhead.ErrFull, bulkhead.ReasonFull)
+	state(bulkhead.StateQueueFull)
 	b.Release() // handed to the waiter
 	if err := <-queued; err != nil {
 		t.Fatal(err)
 	}
-	state(er.BulkheadSaturated)
+	state(bulkhead.StateSaturated)
 	b.Release()
-	state(er.BulkheadAvailable)
+	state(bulkhead.StateAvailable)
 	b.Release()
-	state(er.BulkheadAvailable)
-	wantMetrics(t, b, er.BulkheadMetrics{Completed: 3, Rejected: 1})
+	state(bulkhead.StateAvailable)
+	wantMetrics(t, b, bulkhead.Metrics{Completed: 3, Rejected: 1})
 
 	enginetest.AssertPath(t, &rec,
 		"Available",
@@ -584,23 +608,23 @@ func TestBulkheadStatesFollowTheCounts(t *testing.T) {
 }
 
 func TestBulkheadReleaseWithoutASlotPanics(t *testing.T) {
-	b := mustBulkhead(t, bulkheadCfg(1, 0, 0))
+	b := mustBulkhead(t, bulkheadCfg(1, bulkhead.NoQueue, bulkhead.NoTimeout))
 	defer func() {
 		if recover() == nil {
 			t.Error("Release with no slot held did not panic")
 		}
-		wantMetrics(t, b, er.BulkheadMetrics{})
+		wantMetrics(t, b, bulkhead.Metrics{})
 	}()
 	b.Release()
 }
 
-// editBulkhead rebuilds BulkheadDefinition from its specs, as a user
+// editBulkhead rebuilds Definition from its specs, as a user
 // would, passing each transition through edit; edit returns false to
 // drop it.
-func editBulkhead(t *testing.T, edit func(*transitions.Spec[er.BulkheadState, er.BulkheadEvent, er.BulkheadData]) bool) *fsm.Definition[er.BulkheadState, er.BulkheadEvent, er.BulkheadData] {
+func editBulkhead(t *testing.T, edit func(*transitions.Spec[bulkhead.State, bulkhead.Event, bulkhead.Data]) bool) *fsm.Definition[bulkhead.State, bulkhead.Event, bulkhead.Data] {
 	t.Helper()
-	std := er.BulkheadDefinition()
-	bd := fsm.New[er.BulkheadState, er.BulkheadEvent, er.BulkheadData](std.Name())
+	std := bulkhead.Definition()
+	bd := fsm.New[bulkhead.State, bulkhead.Event, bulkhead.Data](std.Name())
 	bd.CommitRegardless()
 	for _, s := range std.StateSpecs() {
 		bd.State(s.ID, s.Kind)
@@ -621,16 +645,16 @@ func editBulkhead(t *testing.T, edit func(*transitions.Spec[er.BulkheadState, er
 	return def
 }
 
-func actionNamed(tr *transitions.Spec[er.BulkheadState, er.BulkheadEvent, er.BulkheadData], name string) bool {
+func actionNamed(tr *transitions.Spec[bulkhead.State, bulkhead.Event, bulkhead.Data], name string) bool {
 	return len(tr.Actions) > 0 && tr.Actions[0].Name == name
 }
 
 func TestBulkheadRefusesADefinitionThatDoesNotCommitRegardless(t *testing.T) {
-	std := er.BulkheadDefinition()
+	std := bulkhead.Definition()
 	if !std.CommitsRegardless() {
-		t.Fatal("BulkheadDefinition does not commit regardless of the caller's context")
+		t.Fatal("Definition does not commit regardless of the caller's context")
 	}
-	bd := fsm.New[er.BulkheadState, er.BulkheadEvent, er.BulkheadData](std.Name())
+	bd := fsm.New[bulkhead.State, bulkhead.Event, bulkhead.Data](std.Name())
 	for _, s := range std.StateSpecs() {
 		bd.State(s.ID, s.Kind)
 	}
@@ -640,26 +664,26 @@ func TestBulkheadRefusesADefinitionThatDoesNotCommitRegardless(t *testing.T) {
 			sp.AsInternal()
 		}
 	}
-	if _, err := er.NewBulkheadExecutor(bulkheadCfg(1, 1, 0), er.WithBulkheadDefinition(bd.MustBuild())); err == nil {
+	if _, err := bulkhead.New(bulkheadCfg(1, 1, bulkhead.NoTimeout), engine.WithDefinition(bd.MustBuild())); err == nil {
 		t.Error("a bulkhead definition whose steps a caller's context can stop halfway was accepted")
 	}
 }
 
 func TestBulkheadDefinitionDrivesBehaviour(t *testing.T) {
 	t.Run("without the spare-slot edge: one call at a time", func(t *testing.T) {
-		def := editBulkhead(t, func(tr *transitions.Spec[er.BulkheadState, er.BulkheadEvent, er.BulkheadData]) bool {
+		def := editBulkhead(t, func(tr *transitions.Spec[bulkhead.State, bulkhead.Event, bulkhead.Data]) bool {
 			return tr.Guard.Name() != "spare slot"
 		})
 		clk := enginetest.NewClock(time.Time{})
-		b := mustBulkhead(t, bulkheadCfg(4, 10, time.Minute), er.WithBulkheadDefinition(def), er.WithBulkheadClock(clk))
+		b := mustBulkhead(t, bulkheadCfg(4, 10, time.Minute), engine.WithDefinition(def), engine.WithClock(clk))
 		if b.Definition() != def {
 			t.Error("Definition() is not the definition given")
 		}
 		release := holdSlot(t, b)
-		if s := b.State(); s != er.BulkheadSaturated {
+		if s := b.State(); s != bulkhead.StateSaturated {
 			t.Errorf("one call of four slots: state %v, want Saturated", s)
 		}
-		queued := goExecute(b, context.Background(), nop)
+		queued := goProtect(b, context.Background(), nop)
 		waiters(t, clk, 1) // queued, though the config leaves three slots free
 		if err := release(); err != nil {
 			t.Fatal(err)
@@ -667,75 +691,88 @@ func TestBulkheadDefinitionDrivesBehaviour(t *testing.T) {
 		if err := <-queued; err != nil {
 			t.Fatal(err)
 		}
-		wantMetrics(t, b, er.BulkheadMetrics{Completed: 2})
+		wantMetrics(t, b, bulkhead.Metrics{Completed: 2})
 	})
 	t.Run("enqueue guards that never hold: a saturated bulkhead rejects at once", func(t *testing.T) {
-		never := transitions.If("never", func(states.Machine[er.BulkheadState, er.BulkheadEvent, er.BulkheadData]) bool { return false })
-		def := editBulkhead(t, func(tr *transitions.Spec[er.BulkheadState, er.BulkheadEvent, er.BulkheadData]) bool {
+		never := transitions.If("never", func(states.Machine[bulkhead.State, bulkhead.Event, bulkhead.Data]) bool { return false })
+		def := editBulkhead(t, func(tr *transitions.Spec[bulkhead.State, bulkhead.Event, bulkhead.Data]) bool {
 			if actionNamed(tr, "enqueue") {
 				tr.Guard = never
 			}
 			return true
 		})
-		b := mustBulkhead(t, bulkheadCfg(1, 10, time.Minute), er.WithBulkheadDefinition(def))
+		b := mustBulkhead(t, bulkheadCfg(1, 10, time.Minute), engine.WithDefinition(def))
 		release := holdSlot(t, b)
-		wantReason(t, b.Execute(context.Background(), mustNotRun(t)), er.ErrBulkheadFull, er.BulkheadFull)
+		wantReason(t, b.Protect(context.Background(), mustNotRun(t)), bulkhead.ErrFull, bulkhead.ReasonFull)
 		if err := release(); err != nil {
 			t.Fatal(err)
 		}
-		wantMetrics(t, b, er.BulkheadMetrics{Completed: 1, Rejected: 1})
+		wantMetrics(t, b, bulkhead.Metrics{Completed: 1, Rejected: 1})
 	})
 }
 
 func TestBulkheadMetricsAccountForEveryCall(t *testing.T) {
 	clk := enginetest.NewClock(time.Time{})
-	b := mustBulkhead(t, bulkheadCfg(1, 2, 5*time.Second), er.WithBulkheadClock(clk))
-	wantMetrics(t, b, er.BulkheadMetrics{})
+	b := mustBulkhead(t, bulkheadCfg(1, 2, 5*time.Second), engine.WithClock(clk))
+	wantMetrics(t, b, bulkhead.Metrics{})
 	release := holdSlot(t, b)
-	wantMetrics(t, b, er.BulkheadMetrics{Active: 1})
+	wantMetrics(t, b, bulkhead.Metrics{Active: 1})
 
 	ctx, cancel := context.WithCancel(context.Background())
-	a := goExecute(b, ctx, mustNotRun(t))
+	a := goProtect(b, ctx, mustNotRun(t))
 	waiters(t, clk, 1)
 	clk.Advance(time.Second)
-	bc := goExecute(b, context.Background(), mustNotRun(t))
+	bc := goProtect(b, context.Background(), mustNotRun(t))
 	waiters(t, clk, 2)
-	wantMetrics(t, b, er.BulkheadMetrics{Active: 1, Queued: 2})
+	wantMetrics(t, b, bulkhead.Metrics{Active: 1, Queued: 2})
 
-	b.Execute(context.Background(), mustNotRun(t))
-	wantMetrics(t, b, er.BulkheadMetrics{Active: 1, Queued: 2, Rejected: 1})
+	b.Protect(context.Background(), mustNotRun(t))
+	wantMetrics(t, b, bulkhead.Metrics{Active: 1, Queued: 2, Rejected: 1})
 	cancel()
 	<-a
-	wantMetrics(t, b, er.BulkheadMetrics{Active: 1, Queued: 1, Rejected: 1, Cancelled: 1})
+	wantMetrics(t, b, bulkhead.Metrics{Active: 1, Queued: 1, Rejected: 1, Cancelled: 1})
 	clk.Advance(5 * time.Second) // B's deadline, 5s after it queued
 	<-bc
-	wantMetrics(t, b, er.BulkheadMetrics{Active: 1, Rejected: 1, Cancelled: 1, TimedOut: 1})
+	wantMetrics(t, b, bulkhead.Metrics{Active: 1, Rejected: 1, Cancelled: 1, TimedOut: 1})
 	if err := release(); err != nil {
 		t.Fatal(err)
 	}
-	wantMetrics(t, b, er.BulkheadMetrics{Completed: 1, Rejected: 1, Cancelled: 1, TimedOut: 1})
+	wantMetrics(t, b, bulkhead.Metrics{Completed: 1, Rejected: 1, Cancelled: 1, TimedOut: 1})
 }
 
 func TestBulkheadAdmissionAllocatesNothing(t *testing.T) {
 	ctx := context.Background()
-	b := mustBulkhead(t, er.DefaultBulkheadConfig())
-	testutil.WantAllocs(t, 0, "Execute with a slot free", func() { b.Execute(ctx, nop) })
+	b := mustBulkhead(t, bulkhead.DefaultConfig())
+	testutil.WantAllocs(t, 0, "Protect with a slot free", func() { b.Protect(ctx, nop) })
+	testutil.WantAllocs(t, 0, "Execute with a slot free", func() { bulkhead.Execute(ctx, b, answer) })
 	testutil.WantAllocs(t, 0, "Acquire and Release", func() {
 		b.Acquire(ctx)
 		b.Release()
 	})
-	full := mustBulkhead(t, bulkheadCfg(1, 0, 0))
+	full := mustBulkhead(t, bulkheadCfg(1, bulkhead.NoQueue, bulkhead.NoTimeout))
 	release := holdSlot(t, full)
-	testutil.WantAllocs(t, 0, "rejection", func() { full.Execute(ctx, nop) })
+	testutil.WantAllocs(t, 0, "rejection", func() { full.Protect(ctx, nop) })
 	if err := release(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestWorkerPoolAllocatesAJobPerCall pins the worker-pool mode's cost: the
+// job handed to a worker and its done channel, for Protect and Execute
+// alike.
+func TestWorkerPoolAllocatesAJobPerCall(t *testing.T) {
+	ctx := context.Background()
+	cfg := bulkhead.DefaultConfig()
+	cfg.UseWorkerPool = true
+	b := mustBulkhead(t, cfg)
+	testutil.WantAllocs(t, 2, "Protect on the pool", func() { b.Protect(ctx, nop) })
+	testutil.WantAllocs(t, 2, "Execute on the pool", func() { bulkhead.Execute(ctx, b, answer) })
 }
 
 func TestBulkheadStress(t *testing.T) {
 	const calls, limit = 1000, 8
 	clk := enginetest.NewClock(time.Time{})
-	b := mustBulkhead(t, bulkheadCfg(limit, 128, time.Second), er.WithBulkheadClock(clk))
+	b := mustBulkhead(t, bulkheadCfg(limit, 128, time.Second), engine.WithClock(clk))
 
 	// Time moves with the work done, so the calls at the back of the
 	// queue time out.
@@ -777,12 +814,12 @@ func TestBulkheadStress(t *testing.T) {
 			for range i % 32 { // spread the arrivals a little
 				runtime.Gosched()
 			}
-			switch err := b.Execute(context.Background(), fn); {
+			switch err := b.Protect(context.Background(), fn); {
 			case err == nil:
 				completed.Add(1)
-			case errors.Is(err, er.ErrBulkheadFull):
+			case errors.Is(err, bulkhead.ErrFull):
 				rejected.Add(1)
-			case errors.Is(err, er.ErrQueueTimeout):
+			case errors.Is(err, bulkhead.ErrQueueTimeout):
 				timedOut.Add(1)
 			default:
 				t.Errorf("unexpected error %v", err)
@@ -801,14 +838,14 @@ func TestBulkheadStress(t *testing.T) {
 	if c+r+to != calls {
 		t.Errorf("completed %d + rejected %d + timed out %d = %d, want %d", c, r, to, c+r+to, calls)
 	}
-	wantMetrics(t, b, er.BulkheadMetrics{Completed: uint64(c), Rejected: uint64(r), TimedOut: uint64(to)})
-	if s := b.State(); s != er.BulkheadAvailable {
+	wantMetrics(t, b, bulkhead.Metrics{Completed: uint64(c), Rejected: uint64(r), TimedOut: uint64(to)})
+	if s := b.State(); s != bulkhead.StateAvailable {
 		t.Errorf("state %v after every call ended, want Available", s)
 	}
 	t.Logf("max concurrency %d; completed %d, rejected %d, timed out %d", most.Load(), c, r, to)
 }
 
 func TestBulkheadMachineDiagram(t *testing.T) {
-	def := er.BulkheadDefinition()
+	def := bulkhead.Definition()
 	checkMachine(t, "bulkhead", def.Dot(), def.Mermaid())
 }
