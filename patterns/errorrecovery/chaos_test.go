@@ -14,6 +14,7 @@ import (
 
 	"github.com/statecraft/statecraft/engine/enginetest"
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/cache"
 )
 
 // chaosRounds is how many executions each of the chaos test's goroutines
@@ -91,12 +92,12 @@ func TestChaosOfTheFullWorkflow(t *testing.T) {
 			}
 			return 0, errors.New("chaos: no fallback this time")
 		}}
-		cache := er.CacheConfig{TTL: chaosTTL, MaxEntries: 64, StaleOnError: true, Coalesce: true,
+		cc := cache.Config{TTL: chaosTTL, MaxEntries: 64, // stale on error and coalescing: the defaults
 			Key: func(ctx context.Context) string { k, _ := ctx.Value(chaosKey{}).(string); return k }}
 		all := []er.Strategy{er.Bulkhead, er.Deadline, er.CircuitBreaker, er.Fallback}
 		cooperative := mustWorkflow(t, er.ErrorRecoveryConfig[int64]{Name: "cooperative",
 			Primary: er.Retry, Secondary: append(all, er.Cache), Retry: &retry, Breaker: breaker, BulkheadExecutor: bulkhead,
-			Cache: &cache, Fallback: fallback, GlobalTimeout: chaosGlobal,
+			Cache: &cc, Fallback: fallback, GlobalTimeout: chaosGlobal,
 			Deadline: &er.DeadlineConfig{AttemptTimeout: 40 * time.Millisecond}, Clock: clk, Random: rand.Float64})
 		walkAway := mustWorkflow(t, er.ErrorRecoveryConfig[int64]{Name: "walk-away",
 			Primary: er.Retry, Secondary: all, Retry: &retry, Breaker: breaker, BulkheadExecutor: bulkhead,

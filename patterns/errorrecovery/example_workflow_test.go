@@ -9,6 +9,7 @@ import (
 	"github.com/statecraft/statecraft/engine/enginetest"
 	"github.com/statecraft/statecraft/fsm"
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/cache"
 )
 
 // A workflow layers strategies around one function: here retries behind a
@@ -83,10 +84,7 @@ func ExampleNewWorkflow() {
 // function fails.
 func ExampleWorkflow_ExecuteResult() {
 	clock := enginetest.NewClock(time.Time{})
-	cache := er.DefaultCacheConfig()
-	cache.TTL = time.Minute
-	cache.StaleOnError = true
-	w, err := er.NewWorkflow(er.ErrorRecoveryConfig[string]{Primary: er.Cache, Cache: &cache, Clock: clock})
+	w, err := er.NewWorkflow(er.ErrorRecoveryConfig[string]{Primary: er.Cache, Cache: &cache.Config{TTL: time.Minute}, Clock: clock})
 	if err != nil {
 		fmt.Println(err)
 		return

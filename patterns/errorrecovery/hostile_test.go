@@ -10,6 +10,7 @@ import (
 
 	"github.com/statecraft/statecraft/engine/enginetest"
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/cache"
 )
 
 // The tests of this file pin what issue 14's reliability probe found: a
@@ -78,9 +79,7 @@ func TestACoalescingLeaderWhoseCallerGivesUpLetsTheNextCallerIn(t *testing.T) {
 	var cancel context.CancelFunc
 	cfg := strandingConfig(clk, &cancel)
 	cfg.Secondary = []er.Strategy{er.Cache, er.Fallback}
-	cache := er.DefaultCacheConfig()
-	cache.StaleOnError = false
-	cfg.Bulkhead, cfg.Cache = nil, &cache
+	cfg.Bulkhead, cfg.Cache = nil, &cache.Config{MaxStale: -1} // no stale entries
 	w := mustWorkflow(t, cfg)
 
 	ctx, c := context.WithCancel(context.Background())
@@ -144,9 +143,8 @@ func coalesced(t *testing.T, w *er.Workflow[string], fn func(context.Context) (s
 
 func TestCoalescedFollowersGetWhatTheLeaderGotAsWhatItIs(t *testing.T) {
 	t.Run("fallback", func(t *testing.T) {
-		cache := er.DefaultCacheConfig()
 		w := mustWorkflow(t, er.ErrorRecoveryConfig[string]{Primary: er.Cache, Secondary: []er.Strategy{er.Fallback},
-			Cache: &cache, Fallback: ptr(er.FallbackValue("default"))})
+			Cache: &cache.Config{}, Fallback: ptr(er.FallbackValue("default"))})
 		r := coalesced(t, w, func(context.Context) (string, error) { return "", errFlaky })
 		if r.Value != "default" || r.Source != er.SourceFallbackValue {
 			t.Errorf("follower got %+v, want the fallback's answer labelled as the fallback's", r)
@@ -157,9 +155,7 @@ func TestCoalescedFollowersGetWhatTheLeaderGotAsWhatItIs(t *testing.T) {
 	})
 	t.Run("stale", func(t *testing.T) {
 		clk := enginetest.NewClock(time.Time{})
-		cache := er.DefaultCacheConfig()
-		cache.TTL = time.Minute
-		w := mustWorkflow(t, er.ErrorRecoveryConfig[string]{Primary: er.Cache, Cache: &cache, Clock: clk})
+		w := mustWorkflow(t, er.ErrorRecoveryConfig[string]{Primary: er.Cache, Cache: &cache.Config{TTL: time.Minute}, Clock: clk})
 		if _, err := w.Execute(context.Background(), func(context.Context) (string, error) { return "old", nil }); err != nil {
 			t.Fatal(err)
 		}
@@ -173,8 +169,7 @@ func TestCoalescedFollowersGetWhatTheLeaderGotAsWhatItIs(t *testing.T) {
 		}
 	})
 	t.Run("fresh", func(t *testing.T) {
-		cache := er.DefaultCacheConfig()
-		w := mustWorkflow(t, er.ErrorRecoveryConfig[string]{Primary: er.Cache, Cache: &cache})
+		w := mustWorkflow(t, er.ErrorRecoveryConfig[string]{Primary: er.Cache, Cache: &cache.Config{}})
 		r := coalesced(t, w, func(context.Context) (string, error) { return "new", nil })
 		if r.Value != "new" || r.Source != er.SourceCache {
 			t.Errorf("follower got %+v, want the leader's fresh answer as a cache hit", r)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/fsm"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/cache"
 )
 
 // ErrorRecoveryConfig composes strategies into one workflow. A strategy
@@ -43,10 +44,11 @@ type ErrorRecoveryConfig[T any] struct {
 	// existing bulkhead to share and takes precedence.
 	Bulkhead         *BulkheadConfig
 	BulkheadExecutor *BulkheadExecutor
-	// Cache configures CACHE (read-through); ResultCache, when set, is an
-	// existing cache to share and takes precedence.
-	Cache       *CacheConfig
-	ResultCache *ResultCache[T]
+	// Cache configures CACHE (read-through); SharedCache, when set, is an
+	// existing cache to share (with other workflows of the same result
+	// type) and takes precedence.
+	Cache       *cache.Config
+	SharedCache *cache.Cache[T]
 	// Deadline configures DEADLINE: the attempt timeout and walk-away.
 	// Its Timeout must be zero when GlobalTimeout is set.
 	Deadline *DeadlineConfig
@@ -222,14 +224,14 @@ func NewWorkflow[T any](cfg ErrorRecoveryConfig[T]) (*Workflow[T], error) {
 		}
 	}
 	switch {
-	case cfg.ResultCache != nil:
-		x.cache = cfg.ResultCache
+	case cfg.SharedCache != nil:
+		x.cache = cfg.SharedCache
 	case cfg.names(Cache) || cfg.Cache != nil:
-		cc := DefaultCacheConfig()
+		var cc cache.Config // zero: the defaults
 		if cfg.Cache != nil {
 			cc = *cfg.Cache
 		}
-		if x.cache, err = NewResultCache[T](cc, x.clock, WithCacheObserver(cfg.Observer)); err != nil {
+		if x.cache, err = cache.New[T](cc, engine.WithClock(x.clock), engine.WithObserver(cfg.Observer)); err != nil {
 			return nil, err
 		}
 	}
@@ -246,12 +248,12 @@ func NewWorkflow[T any](cfg ErrorRecoveryConfig[T]) (*Workflow[T], error) {
 		}
 		x.fallback = &fb
 		if fb.UseCache {
-			cc := DefaultCacheConfig()
-			cc.TTL, cc.StaleOnError, cc.Coalesce = fb.CacheTTL, false, false
+			// Read only on failure: no stale entries, no coalescing.
+			cc := cache.Config{TTL: fb.CacheTTL, MaxStale: -1, DisableCoalescing: true}
 			if x.cache != nil {
-				cc.Key = x.cache.cfg.Key
+				cc.Key = x.cache.Config().Key
 			}
-			if x.fbCache, err = NewResultCache[T](cc, x.clock); err != nil {
+			if x.fbCache, err = cache.New[T](cc, engine.WithClock(x.clock)); err != nil {
 				return nil, err
 			}
 		}
@@ -318,7 +320,7 @@ func (w *Workflow[T]) Clock() engine.Clock { return w.x.clock }
 func (w *Workflow[T]) Bulkhead() *BulkheadExecutor { return w.x.bulkhead }
 
 // Cache returns the workflow's read-through cache, or nil.
-func (w *Workflow[T]) Cache() *ResultCache[T] { return w.x.cache }
+func (w *Workflow[T]) Cache() *cache.Cache[T] { return w.x.cache }
 
 // Diagram returns the workflow's per-call machine with the shared machines
 // it uses drawn as clusters, joined by dashed "uses" edges from the state
@@ -330,7 +332,7 @@ func (w *Workflow[T]) Diagram(opts fsm.DiagramOptions) (fsm.Graph, fsm.DiagramOp
 		def := x.cache.Definition()
 		start, _ := def.Label(def.Initial())
 		uses := []fsm.Use{{From: CallLookup.String(), To: start, Label: "lookup / store, release"}}
-		if x.cache.cfg.StaleOnError {
+		if x.servesStale() {
 			uses = append(uses, fsm.Use{From: CallFallback.String(), To: start, Label: "read"})
 		}
 		opts.Clusters = append(opts.Clusters, fsm.Cluster{Graph: def.Graph(), Uses: uses})

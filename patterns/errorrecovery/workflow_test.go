@@ -16,6 +16,7 @@ import (
 	"github.com/statecraft/statecraft/engine/enginetest"
 	"github.com/statecraft/statecraft/fsm"
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/cache"
 )
 
 func mustWorkflow[T any](t *testing.T, cfg er.ErrorRecoveryConfig[T]) *er.Workflow[T] {
@@ -126,7 +127,7 @@ func TestEachStrategyAlone(t *testing.T) {
 		}
 	})
 	t.Run("cache", func(t *testing.T) {
-		w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.Cache, Cache: ptr(er.DefaultCacheConfig()), Clock: clk})
+		w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.Cache, Cache: ptr(cache.DefaultConfig()), Clock: clk})
 		calls := 0
 		fn := func(context.Context) (int, error) { calls++; return 7, nil }
 		w.Execute(ctx, fn)
@@ -269,9 +270,7 @@ func TestFallbackCacheAnswersBeforeTheOtherSources(t *testing.T) {
 
 func TestCacheStaleOnErrorAndCoalescing(t *testing.T) {
 	clk := enginetest.NewClock(time.Time{})
-	cc := er.DefaultCacheConfig()
-	cc.TTL = time.Minute
-	w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.Cache, Cache: &cc, Clock: clk})
+	w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.Cache, Cache: &cache.Config{TTL: time.Minute}, Clock: clk})
 	ctx := context.Background()
 	w.Execute(ctx, func(context.Context) (int, error) { return 1, nil })
 	clk.Advance(90 * time.Second)
@@ -638,8 +637,7 @@ func TestTracesFollowOnlyTheirDefinitionsEdges(t *testing.T) {
 func fullWorkflow(t *testing.T) *er.Workflow[int] {
 	clk := enginetest.NewClock(time.Time{})
 	bc := er.DefaultBulkheadConfig()
-	cc := er.DefaultCacheConfig()
-	cc.TTL = time.Nanosecond // every call misses, so traces go through every layer
+	cc := cache.Config{TTL: time.Nanosecond} // every call misses, so traces go through every layer
 	return mustWorkflow(t, er.ErrorRecoveryConfig[int]{
 		Primary: er.Retry, Secondary: []er.Strategy{er.CircuitBreaker, er.Fallback, er.Bulkhead, er.Deadline, er.Cache},
 		Retry: fastRetry[int](3), CircuitBreaker: countBreaker(10, time.Minute), Bulkhead: &bc, Cache: &cc,
@@ -665,8 +663,7 @@ func execSource[T any](w *er.Workflow[T], ctx context.Context, fn func(context.C
 
 func TestResultsReportSourceAgeAndAttempts(t *testing.T) {
 	clk := enginetest.NewClock(time.Time{})
-	cc := er.DefaultCacheConfig()
-	cc.TTL = time.Minute
+	cc := cache.Config{TTL: time.Minute}
 	w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.Retry, Secondary: []er.Strategy{er.Cache},
 		Retry: fastRetry[int](2), Cache: &cc, Clock: clk, TimingMetrics: true})
 	ctx := context.Background()

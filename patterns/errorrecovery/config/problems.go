@@ -129,7 +129,7 @@ var sections = map[string]struct {
 	"CircuitBreakerConfig": {"circuit_breaker", reflect.TypeFor[breakerFile]()},
 	"FallbackConfig":       {"fallback", reflect.TypeFor[fallbackFile]()},
 	"BulkheadConfig":       {"bulkhead", reflect.TypeFor[bulkheadFile]()},
-	"CacheConfig":          {"cache", reflect.TypeFor[cacheFile]()},
+	"cache.Config":         {"cache", reflect.TypeFor[cacheFile]()},
 	"DeadlineConfig":       {"deadline", reflect.TypeFor[deadlineFile]()},
 }
 
