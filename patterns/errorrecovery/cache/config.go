@@ -43,9 +43,9 @@ const (
 	defaultMaxEntries = 1000
 )
 
-// DefaultConfig returns the config a zero Config means: a 300 s TTL (the
-// original library's cache_ttl), 1000 entries, stale entries served on
-// error until evicted, coalescing on, one entry for every call.
+// DefaultConfig returns the config a zero Config means: a 300 s TTL, 1000
+// entries, stale entries served on error until evicted, coalescing on, one
+// entry for every call.
 func DefaultConfig() Config {
 	return Config{TTL: defaultTTL, MaxEntries: defaultMaxEntries}
 }
