@@ -13,6 +13,7 @@ import (
 	"github.com/statecraft/statecraft/fsm"
 	"github.com/statecraft/statecraft/internal/enum"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/cache"
 	"github.com/statecraft/statecraft/states"
 	"github.com/statecraft/statecraft/transitions"
 )
@@ -91,9 +92,9 @@ type Execution[T any] struct {
 	deadline time.Time     // the overall deadline; zero when none
 	final    error         // the error the execution returns
 	source   Source
-	age      time.Duration // of a cached result
-	key      string        // the cache key
-	lead     *cacheCall[T] // the coalesced call this execution leads
+	age      time.Duration    // of a cached result
+	key      string           // the cache key
+	lead     *cache.Flight[T] // the coalesced call this execution leads
 	permit   Permit
 	held     bool // a breaker permit is held
 	admitted bool // a bulkhead slot is held
@@ -127,8 +128,8 @@ type executor[T any] struct {
 	deadline DeadlineConfig
 	breaker  *Breaker
 	bulkhead *bulkhead.Bulkhead
-	cache    *ResultCache[T] // CACHE: read-through
-	fbCache  *ResultCache[T] // FallbackConfig.UseCache: read on failure only
+	cache    *cache.Cache[T] // CACHE: read-through
+	fbCache  *cache.Cache[T] // FallbackConfig.UseCache: read on failure only
 	fallback *FallbackConfig[T]
 	stats    *workflowStats // nil for the plain executors
 	clock    engine.Clock
@@ -152,7 +153,13 @@ func (x *executor[T]) init(s engine.Settings) {
 }
 
 func (x *executor[T]) hasFallback() bool {
-	return x.fallback != nil || x.fbCache != nil || (x.cache != nil && x.cache.cfg.StaleOnError)
+	return x.fallback != nil || x.fbCache != nil || x.servesStale()
+}
+
+// servesStale reports whether CACHE takes part and keeps stale entries to
+// answer failures: its MaxStale is not negative.
+func (x *executor[T]) servesStale() bool {
+	return x.cache != nil && x.cache.Config().MaxStale >= 0
 }
 
 // build declares the per-call machine of the layers taking part, outermost
@@ -196,7 +203,7 @@ func (x *executor[T]) build() *fsm.Definition[State, Event, Execution[T]] {
 		b.Choice(StateLookup, states.Chooser("read cache", x.lookup))
 		b.On(StateLookup, EventHit, StateSucceeded)
 		b.On(StateLookup, EventMiss, next(StateLookup))
-		if x.cache.cfg.Coalesce && fallback {
+		if !x.cache.Config().DisableCoalescing && fallback {
 			// A coalesced call whose leader was answered by a fallback
 			// or a stale entry gets that answer, as what it is.
 			b.On(StateLookup, EventServed, StateRecovered)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/statecraft/statecraft/patterns/errorrecovery/cache"
 	"github.com/statecraft/statecraft/states"
 )
 
@@ -19,37 +20,34 @@ import (
 // value answers here: a stale one answers only a failure, in Fallback.
 func (x *executor[T]) lookup(ctx context.Context, m callMachine[T]) (Event, error) {
 	d := m.Data()
-	d.key = x.cache.key(d.ctx.parent)
-	switch a := x.cache.lookup(d.key); a.verdict {
-	case cacheServeFresh:
-		d.result, d.source, d.age = a.value, SourceCache, a.age
+	d.key = x.cache.Key(d.ctx.parent)
+	switch l := x.cache.Lookup(d.key); {
+	case l.Hit:
+		d.result, d.source, d.age = l.Value, SourceCache, l.Age
 		return EventHit, nil
-	case cacheLead:
-		d.lead = a.call
-	case cacheJoin:
-		return x.join(d, a.call), nil
+	case l.Lead:
+		d.lead = l.Flight
+	case l.Flight != nil:
+		return x.join(d, l.Flight), nil
 	}
 	return EventMiss, nil
 }
 
 // join waits for the call in flight that the lookup joined, and takes its
 // leader's answer.
-func (x *executor[T]) join(d *Execution[T], call *cacheCall[T]) Event {
-	select {
-	case <-call.done:
-		if call.err == nil {
-			// What the leader got, as what it is: only a fresh answer of
-			// the function is a cache hit.
-			d.result, d.source, d.age = call.value, call.source, call.age
-			if call.source == SourceFunction {
-				d.source = SourceCache
-				return EventHit
-			}
-			return EventServed
-		}
-	case <-d.ctx.parent.Done():
+func (x *executor[T]) join(d *Execution[T], f *cache.Flight[T]) Event {
+	r, err := f.Wait(d.ctx.parent)
+	if err != nil || r.Err != nil {
+		return EventMiss // the leader failed (or we stop waiting): try ourselves
 	}
-	return EventMiss // the leader failed (or we stop waiting): try ourselves
+	// What the leader got, as what it is (release lands its Source as the
+	// flight's Origin): only a fresh answer of the function is a cache hit.
+	d.result, d.source, d.age = r.Value, Source(r.Origin), r.Age
+	if d.source == SourceFunction {
+		d.source = SourceCache
+		return EventHit
+	}
+	return EventServed
 }
 
 // admit is the Admit state: take a bulkhead slot. Time queued counts
@@ -215,11 +213,11 @@ func (x *executor[T]) fallBack(ctx context.Context, m callMachine[T]) (Event, er
 	if d.final == nil {
 		d.final = d.err
 	}
-	if x.cache != nil && x.cache.cfg.StaleOnError {
+	if x.servesStale() {
 		// A failed call reads the entry: whatever value the entry machine
 		// serves answers it, as stale.
-		if a := x.cache.read(d.key); a.verdict == cacheServeFresh || a.verdict == cacheServeStale {
-			d.result, d.source, d.age = a.value, SourceStaleCache, a.age
+		if v, age, _, ok := x.cache.Get(d.key); ok {
+			d.result, d.source, d.age = v, SourceStaleCache, age
 			return EventServed, nil
 		}
 	}
@@ -228,8 +226,8 @@ func (x *executor[T]) fallBack(ctx context.Context, m callMachine[T]) (Event, er
 		return EventUnserved, nil
 	}
 	if x.fbCache != nil {
-		if a := x.fbCache.read(x.fbCache.key(d.ctx.parent)); a.verdict == cacheServeFresh {
-			d.result, d.source, d.age = a.value, SourceFallbackCache, a.age
+		if v, age, fresh, ok := x.fbCache.Get(x.fbCache.Key(d.ctx.parent)); ok && fresh {
+			d.result, d.source, d.age = v, SourceFallbackCache, age
 			return EventServed, nil
 		}
 	}
@@ -268,7 +266,7 @@ func (x *executor[T]) finish(ctx context.Context, m callMachine[T]) error {
 			x.cache.Put(d.key, d.result)
 		}
 		if x.fbCache != nil {
-			x.fbCache.Put(x.fbCache.key(d.ctx.parent), d.result)
+			x.fbCache.Put(x.fbCache.Key(d.ctx.parent), d.result)
 		}
 	}
 	x.release(d, nil)
@@ -296,7 +294,9 @@ func (x *executor[T]) release(d *Execution[T], err error) {
 		x.bulkhead.Release()
 	}
 	if d.lead != nil {
-		x.cache.publish(d.key, d.lead, d.result, d.source, d.age, err)
+		// The followers take the leader's Source from the flight's Origin
+		// (join): the cache keeps it without knowing what it means.
+		d.lead.Land(cache.Result[T]{Value: d.result, Err: err, Age: d.age, Origin: int(d.source)})
 		d.lead = nil
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/statecraft/statecraft/engine/enginetest"
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/cache"
 )
 
 // chaosRounds is how many executions each of the chaos test's goroutines
@@ -93,12 +94,12 @@ func TestChaosOfTheFullWorkflow(t *testing.T) {
 			}
 			return 0, errors.New("chaos: no fallback this time")
 		}}
-		cache := er.CacheConfig{TTL: chaosTTL, MaxEntries: 64, StaleOnError: true, Coalesce: true,
+		cc := cache.Config{TTL: chaosTTL, MaxEntries: 64, // stale on error and coalescing: the defaults
 			Key: func(ctx context.Context) string { k, _ := ctx.Value(chaosKey{}).(string); return k }}
 		all := []er.Strategy{er.StrategyBulkhead, er.StrategyDeadline, er.StrategyCircuitBreaker, er.StrategyFallback}
 		cooperative := mustWorkflow(t, er.ErrorRecoveryConfig[int64]{Name: "cooperative",
 			Primary: er.StrategyRetry, Secondary: append(all, er.StrategyCache), Retry: &retry, Breaker: breaker, SharedBulkhead: bh,
-			Cache: &cache, Fallback: fallback, GlobalTimeout: chaosGlobal,
+			Cache: &cc, Fallback: fallback, GlobalTimeout: chaosGlobal,
 			Deadline: &er.DeadlineConfig{AttemptTimeout: 40 * time.Millisecond}}, engine.WithClock(clk), engine.WithRandom(rand.Float64))
 		walkAway := mustWorkflow(t, er.ErrorRecoveryConfig[int64]{Name: "walk-away",
 			Primary: er.StrategyRetry, Secondary: all, Retry: &retry, Breaker: breaker, SharedBulkhead: bh,

@@ -11,6 +11,7 @@ import (
 	"github.com/statecraft/statecraft/fsm"
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/cache"
 )
 
 // A workflow layers strategies around one function: here retries behind a
@@ -84,10 +85,7 @@ func ExampleNewWorkflow() {
 // function fails.
 func ExampleWorkflow_ExecuteResult() {
 	clock := enginetest.NewClock(time.Time{})
-	cache := er.DefaultCacheConfig()
-	cache.TTL = time.Minute
-	cache.StaleOnError = true
-	w, err := er.NewWorkflow(er.ErrorRecoveryConfig[string]{Primary: er.StrategyCache, Cache: &cache}, engine.WithClock(clock))
+	w, err := er.NewWorkflow(er.ErrorRecoveryConfig[string]{Primary: er.StrategyCache, Cache: &cache.Config{TTL: time.Minute}}, engine.WithClock(clock))
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -12,6 +12,7 @@ import (
 	"github.com/statecraft/statecraft/engine/enginetest"
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/cache"
 )
 
 // The tests of this file pin what issue 14's reliability probe found: a
@@ -79,9 +80,7 @@ func TestACoalescingLeaderWhoseCallerGivesUpLetsTheNextCallerIn(t *testing.T) {
 	var cancel context.CancelFunc
 	cfg := strandingConfig(&cancel)
 	cfg.Secondary = []er.Strategy{er.StrategyCache, er.StrategyFallback}
-	cache := er.DefaultCacheConfig()
-	cache.StaleOnError = false
-	cfg.Bulkhead, cfg.Cache = nil, &cache
+	cfg.Bulkhead, cfg.Cache = nil, &cache.Config{MaxStale: -1} // no stale entries
 	w := mustWorkflow(t, cfg, engine.WithClock(clk))
 
 	ctx, c := context.WithCancel(context.Background())
@@ -145,9 +144,8 @@ func coalesced(t *testing.T, w *er.Workflow[string], fn func(context.Context) (s
 
 func TestCoalescedFollowersGetWhatTheLeaderGotAsWhatItIs(t *testing.T) {
 	t.Run("fallback", func(t *testing.T) {
-		cache := er.DefaultCacheConfig()
 		w := mustWorkflow(t, er.ErrorRecoveryConfig[string]{Primary: er.StrategyCache, Secondary: []er.Strategy{er.StrategyFallback},
-			Cache: &cache, Fallback: ptr(er.FallbackValue("default"))})
+			Cache: &cache.Config{}, Fallback: ptr(er.FallbackValue("default"))})
 		r := coalesced(t, w, func(context.Context) (string, error) { return "", errFlaky })
 		if r.Value != "default" || r.Source != er.SourceFallbackValue {
 			t.Errorf("follower got %+v, want the fallback's answer labelled as the fallback's", r)
@@ -158,9 +156,7 @@ func TestCoalescedFollowersGetWhatTheLeaderGotAsWhatItIs(t *testing.T) {
 	})
 	t.Run("stale", func(t *testing.T) {
 		clk := enginetest.NewClock(time.Time{})
-		cache := er.DefaultCacheConfig()
-		cache.TTL = time.Minute
-		w := mustWorkflow(t, er.ErrorRecoveryConfig[string]{Primary: er.StrategyCache, Cache: &cache}, engine.WithClock(clk))
+		w := mustWorkflow(t, er.ErrorRecoveryConfig[string]{Primary: er.StrategyCache, Cache: &cache.Config{TTL: time.Minute}}, engine.WithClock(clk))
 		if _, err := w.Execute(context.Background(), func(context.Context) (string, error) { return "old", nil }); err != nil {
 			t.Fatal(err)
 		}
@@ -174,8 +170,7 @@ func TestCoalescedFollowersGetWhatTheLeaderGotAsWhatItIs(t *testing.T) {
 		}
 	})
 	t.Run("fresh", func(t *testing.T) {
-		cache := er.DefaultCacheConfig()
-		w := mustWorkflow(t, er.ErrorRecoveryConfig[string]{Primary: er.StrategyCache, Cache: &cache})
+		w := mustWorkflow(t, er.ErrorRecoveryConfig[string]{Primary: er.StrategyCache, Cache: &cache.Config{}})
 		r := coalesced(t, w, func(context.Context) (string, error) { return "new", nil })
 		if r.Value != "new" || r.Source != er.SourceCache {
 			t.Errorf("follower got %+v, want the leader's fresh answer as a cache hit", r)

@@ -2,7 +2,6 @@ package errorrecovery
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"log/slog"
 	"slices"
@@ -11,6 +10,7 @@ import (
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/fsm"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/cache"
 )
 
 // ErrorRecoveryConfig composes strategies into one workflow. A strategy
@@ -46,10 +46,11 @@ type ErrorRecoveryConfig[T any] struct {
 	// type) and takes precedence.
 	Bulkhead       *bulkhead.Config
 	SharedBulkhead *bulkhead.Bulkhead
-	// Cache configures CACHE (read-through); ResultCache, when set, is an
-	// existing cache to share and takes precedence.
-	Cache       *CacheConfig
-	ResultCache *ResultCache[T]
+	// Cache configures CACHE (read-through); SharedCache, when set, is an
+	// existing cache to share (with other workflows of the same result
+	// type) and takes precedence.
+	Cache       *cache.Config
+	SharedCache *cache.Cache[T]
 	// Deadline configures DEADLINE: the attempt timeout and walk-away.
 	// Its Timeout must be zero when GlobalTimeout is set.
 	Deadline *DeadlineConfig
@@ -101,7 +102,7 @@ func DefaultErrorRecoveryConfig[T any]() ErrorRecoveryConfig[T] {
 func (c *ErrorRecoveryConfig[T]) empty() bool {
 	return c.Primary == 0 && len(c.Secondary) == 0 && c.Retry == nil && c.CircuitBreaker == nil &&
 		c.Breaker == nil && c.Fallback == nil && c.Bulkhead == nil && c.SharedBulkhead == nil &&
-		c.Cache == nil && c.ResultCache == nil && c.Deadline == nil && c.GlobalTimeout == 0
+		c.Cache == nil && c.SharedCache == nil && c.Deadline == nil && c.GlobalTimeout == 0
 }
 
 // names reports whether s is named as Primary or Secondary.
@@ -241,14 +242,14 @@ func newWorkflow[T any](cfg ErrorRecoveryConfig[T], opts []engine.Option, stats 
 		}
 	}
 	switch {
-	case cfg.ResultCache != nil:
-		x.cache = cfg.ResultCache
+	case cfg.SharedCache != nil:
+		x.cache = cfg.SharedCache
 	case cfg.names(StrategyCache) || cfg.Cache != nil:
-		cc := DefaultCacheConfig()
+		var cc cache.Config // zero: the defaults
 		if cfg.Cache != nil {
 			cc = *cfg.Cache
 		}
-		if x.cache, err = NewResultCache[T](cc, x.clock, WithCacheObserver(set.Observer)); err != nil {
+		if x.cache, err = cache.New[T](cc, engine.WithClock(x.clock), engine.WithObserver(set.Observer)); err != nil {
 			return nil, err
 		}
 	}
@@ -265,12 +266,14 @@ func newWorkflow[T any](cfg ErrorRecoveryConfig[T], opts []engine.Option, stats 
 		}
 		x.fallback = &fb
 		if fb.UseCache {
-			cc := DefaultCacheConfig()
-			cc.TTL, cc.StaleOnError, cc.Coalesce = cmp.Or(fb.CacheTTL, DefaultFallbackConfig[T]().CacheTTL), false, false
+			// Read only on failure: no stale entries, no coalescing. A
+			// zero CacheTTL is the cache's default TTL, 300s, as it is
+			// the fallback's.
+			cc := cache.Config{TTL: fb.CacheTTL, MaxStale: -1, DisableCoalescing: true}
 			if x.cache != nil {
-				cc.Key = x.cache.cfg.Key
+				cc.Key = x.cache.Config().Key
 			}
-			if x.fbCache, err = NewResultCache[T](cc, x.clock); err != nil {
+			if x.fbCache, err = cache.New[T](cc, engine.WithClock(x.clock)); err != nil {
 				return nil, err
 			}
 		}
@@ -339,7 +342,7 @@ func (w *Workflow[T]) Clock() engine.Clock { return w.x.clock }
 func (w *Workflow[T]) Bulkhead() *bulkhead.Bulkhead { return w.x.bulkhead }
 
 // Cache returns the workflow's read-through cache, or nil.
-func (w *Workflow[T]) Cache() *ResultCache[T] { return w.x.cache }
+func (w *Workflow[T]) Cache() *cache.Cache[T] { return w.x.cache }
 
 // Diagram returns the workflow's per-call machine with the shared machines
 // it uses drawn as clusters, joined by dashed "uses" edges from the state
@@ -351,7 +354,7 @@ func (w *Workflow[T]) Diagram(opts fsm.DiagramOptions) (fsm.Graph, fsm.DiagramOp
 		def := x.cache.Definition()
 		start, _ := def.Label(def.Initial())
 		uses := []fsm.Use{{From: StateLookup.String(), To: start, Label: "lookup / store, release"}}
-		if x.cache.cfg.StaleOnError {
+		if x.servesStale() {
 			uses = append(uses, fsm.Use{From: StateFallback.String(), To: start, Label: "read"})
 		}
 		opts.Clusters = append(opts.Clusters, fsm.Cluster{Graph: def.Graph(), Uses: uses})

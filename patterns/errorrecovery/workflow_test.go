@@ -17,6 +17,7 @@ import (
 	"github.com/statecraft/statecraft/fsm"
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/cache"
 )
 
 func mustWorkflow[T any](t *testing.T, cfg er.ErrorRecoveryConfig[T], opts ...engine.Option) *er.Workflow[T] {
@@ -126,7 +127,7 @@ func TestEachStrategyAlone(t *testing.T) {
 		}
 	})
 	t.Run("cache", func(t *testing.T) {
-		w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.StrategyCache, Cache: ptr(er.DefaultCacheConfig())}, engine.WithClock(clk))
+		w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.StrategyCache, Cache: ptr(cache.DefaultConfig())}, engine.WithClock(clk))
 		calls := 0
 		fn := func(context.Context) (int, error) { calls++; return 7, nil }
 		w.Execute(ctx, fn)
@@ -269,9 +270,7 @@ func TestFallbackCacheAnswersBeforeTheOtherSources(t *testing.T) {
 
 func TestCacheStaleOnErrorAndCoalescing(t *testing.T) {
 	clk := enginetest.NewClock(time.Time{})
-	cc := er.DefaultCacheConfig()
-	cc.TTL = time.Minute
-	w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.StrategyCache, Cache: &cc}, engine.WithClock(clk))
+	w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.StrategyCache, Cache: &cache.Config{TTL: time.Minute}}, engine.WithClock(clk))
 	ctx := context.Background()
 	w.Execute(ctx, func(context.Context) (int, error) { return 1, nil })
 	clk.Advance(90 * time.Second)
@@ -640,8 +639,7 @@ func TestTracesFollowOnlyTheirDefinitionsEdges(t *testing.T) {
 func fullWorkflow(t *testing.T) *er.Workflow[int] {
 	clk := enginetest.NewClock(time.Time{})
 	bc := bulkhead.DefaultConfig()
-	cc := er.DefaultCacheConfig()
-	cc.TTL = time.Nanosecond // every call misses, so traces go through every layer
+	cc := cache.Config{TTL: time.Nanosecond} // every call misses, so traces go through every layer
 	return mustWorkflow(t, er.ErrorRecoveryConfig[int]{
 		Primary: er.StrategyRetry, Secondary: []er.Strategy{er.StrategyCircuitBreaker, er.StrategyFallback, er.StrategyBulkhead, er.StrategyDeadline, er.StrategyCache},
 		Retry: fastRetry[int](3), CircuitBreaker: countBreaker(10, time.Minute), Bulkhead: &bc, Cache: &cc,
@@ -666,8 +664,7 @@ func execSource[T any](w *er.Workflow[T], ctx context.Context, fn func(context.C
 
 func TestResultsReportSourceAgeAndAttempts(t *testing.T) {
 	clk := enginetest.NewClock(time.Time{})
-	cc := er.DefaultCacheConfig()
-	cc.TTL = time.Minute
+	cc := cache.Config{TTL: time.Minute}
 	w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.StrategyRetry, Secondary: []er.Strategy{er.StrategyCache},
 		Retry: fastRetry[int](2), Cache: &cc, TimingMetrics: true}, engine.WithClock(clk))
 	ctx := context.Background()

@@ -55,12 +55,11 @@
 //	  max_concurrent: 10
 //	  max_queue_size: 100
 //	  queue_timeout: 30s
-//	cache:                     # errorrecovery.CacheConfig
+//	cache:                     # cache.Config: a 0 means the default here too
 //	  ttl: 300s
 //	  max_entries: 1000
-//	  stale_on_error: true
-//	  max_stale: 0s
-//	  coalesce: true
+//	  max_stale: 0s            # 0s: until evicted; negative (-1s): no stale entries
+//	  disable_coalescing: false
 //	deadline:                  # errorrecovery.DeadlineConfig
 //	  timeout: 300s
 //	  attempt_timeout: 0s

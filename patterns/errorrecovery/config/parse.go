@@ -14,6 +14,7 @@ import (
 
 	"github.com/statecraft/statecraft/patterns/errorrecovery"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/cache"
 )
 
 // Version is the schema version this package reads; a file may say so
@@ -281,13 +282,14 @@ func build[T any](p *parsing, fc *fileConfig) errorrecovery.ErrorRecoveryConfig[
 	}
 
 	if p.section("cache") {
-		c := errorrecovery.DefaultCacheConfig()
+		c := cache.DefaultConfig()
 		if f := fc.Cache; f != nil {
+			// A 0 given means the default, as a zero field of the Go
+			// config does; a negative max_stale turns stale entries off.
 			p.duration("cache.ttl", f.TTL, &c.TTL)
 			set(&c.MaxEntries, f.MaxEntries)
-			set(&c.StaleOnError, f.StaleOnError)
 			p.duration("cache.max_stale", f.MaxStale, &c.MaxStale)
-			set(&c.Coalesce, f.Coalesce)
+			set(&c.DisableCoalescing, f.DisableCoalescing)
 		}
 		p.validate(c.Validate())
 		cfg.Cache = &c

@@ -128,8 +128,8 @@ var sections = map[string]struct {
 	"RetryConfig":          {"retry", reflect.TypeFor[retryFile]()},
 	"CircuitBreakerConfig": {"circuit_breaker", reflect.TypeFor[breakerFile]()},
 	"FallbackConfig":       {"fallback", reflect.TypeFor[fallbackFile]()},
-	"bulkhead.Config":      {"bulkhead", reflect.TypeFor[bulkheadFile]()},
-	"CacheConfig":          {"cache", reflect.TypeFor[cacheFile]()},
+	"BulkheadConfig":       {"bulkhead", reflect.TypeFor[bulkheadFile]()},
+	"cache.Config":         {"cache", reflect.TypeFor[cacheFile]()},
 	"DeadlineConfig":       {"deadline", reflect.TypeFor[deadlineFile]()},
 }
 

@@ -72,11 +72,10 @@ type bulkheadFile struct {
 }
 
 type cacheFile struct {
-	TTL          *string `yaml:"ttl"`
-	MaxEntries   *int    `yaml:"max_entries"`
-	StaleOnError *bool   `yaml:"stale_on_error"`
-	MaxStale     *string `yaml:"max_stale"`
-	Coalesce     *bool   `yaml:"coalesce"`
+	TTL               *string `yaml:"ttl"`
+	MaxEntries        *int    `yaml:"max_entries"`
+	MaxStale          *string `yaml:"max_stale"`
+	DisableCoalescing *bool   `yaml:"disable_coalescing"`
 }
 
 type deadlineFile struct {

@@ -18,6 +18,7 @@ import (
 	"github.com/statecraft/statecraft/engine/enginetest"
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/cache"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/httptransport"
 )
 
@@ -740,8 +741,7 @@ func TestNilFallbackResponseIsAnError(t *testing.T) {
 }
 
 func TestNewRefusesACachingWorkflow(t *testing.T) {
-	cc := er.DefaultCacheConfig()
-	wf := newWorkflow(t, config{Cache: &cc})
+	wf := newWorkflow(t, config{Cache: &cache.Config{}})
 	defer func() {
 		if recover() == nil {
 			t.Error("New accepted a workflow with a response cache")

@@ -9,6 +9,7 @@ import (
 	"github.com/statecraft/statecraft/fsm"
 	"github.com/statecraft/statecraft/patterns/errorrecovery"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/cache"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/config"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/saga"
 )
@@ -57,8 +58,8 @@ func machines() []machine {
 		{"bulkhead", "the bulkhead (bulkhead.Definition)", func() (fsm.Graph, fsm.DiagramOptions, error) {
 			return bulkhead.Definition().Graph(), fsm.DiagramOptions{}, nil
 		}},
-		{"cache", "a result cache's entry: what it answers and what becomes of it (CacheEntryDefinition)", func() (fsm.Graph, fsm.DiagramOptions, error) {
-			return errorrecovery.CacheEntryDefinition().Graph(), fsm.DiagramOptions{}, nil
+		{"cache", "a result cache's entry: what it answers and what becomes of it (cache.Definition)", func() (fsm.Graph, fsm.DiagramOptions, error) {
+			return cache.Definition().Graph(), fsm.DiagramOptions{}, nil
 		}},
 		{"saga", "a three-step order saga: reserve inventory, charge payment, create shipment", sagaDiagram},
 		{"door", "a sample door: initial and final states, a guard, actions, a delayed transition", func() (fsm.Graph, fsm.DiagramOptions, error) {

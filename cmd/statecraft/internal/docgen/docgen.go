@@ -93,7 +93,7 @@ func Diagrams() []Diagram {
 			About: "The per-call machine of a workflow configured with FALLBACK alone (fallback has no machine of its own)"},
 		{Name: "cache", Guide: "cache.md", Config: "docs/diagrams/cache.yaml",
 			About: "The per-call machine of a workflow configured with CACHE alone, " +
-				"with the cache entry machine (`CacheEntryDefinition()`), which decides what the cache answers, as a cluster"},
+				"with the cache entry machine (`cache.Definition()`), which decides what the cache answers, as a cluster"},
 		{Name: "saga", Guide: "sagas.md", Machine: "saga",
 			About: "The generated machine of a three-step order saga (COMPENSATE)"},
 		{Name: "workflow", Guide: "workflow.md", Machine: "workflow",

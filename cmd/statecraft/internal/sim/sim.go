@@ -22,6 +22,7 @@ import (
 	"github.com/statecraft/statecraft/fsm"
 	"github.com/statecraft/statecraft/patterns/errorrecovery"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/cache"
 )
 
 // Arrivals says how executions are spread over Options.Duration.
@@ -124,7 +125,7 @@ func (e *LimitError) Error() string {
 // observer of its own; cfg's Clock, Random, Observer, Logger, OnError and
 // OnAlert are replaced, and so are its shared machines, which the
 // simulation builds from their configs so as to watch them (a Breaker,
-// SharedBulkhead or ResultCache given in cfg is an error). Features that
+// BulkheadExecutor or SharedCache given in cfg is an error). Features that
 // wait other than on the clock are changed as Result.Notes says.
 func Run(cfg errorrecovery.ErrorRecoveryConfig[any], opts Options) (*Result, error) {
 	switch {
@@ -134,7 +135,7 @@ func Run(cfg errorrecovery.ErrorRecoveryConfig[any], opts Options) (*Result, err
 		return nil, fmt.Errorf("sim: duration %v: want a positive duration", opts.Duration)
 	case !(opts.Dependency.FailureRate >= 0 && opts.Dependency.FailureRate <= 1):
 		return nil, fmt.Errorf("sim: failure rate %v: want a number in [0, 1]", opts.Dependency.FailureRate)
-	case cfg.Breaker != nil || cfg.SharedBulkhead != nil || cfg.ResultCache != nil:
+	case cfg.Breaker != nil || cfg.SharedBulkhead != nil || cfg.SharedCache != nil:
 		return nil, errors.New("sim: the config passes shared machines; the simulation builds its own from their configs")
 	}
 	if opts.Buckets < 0 || opts.Buckets > MaxBuckets {
@@ -244,12 +245,12 @@ func (s *sim) prepare(cfg *errorrecovery.ErrorRecoveryConfig[any]) error {
 		cfg.SharedBulkhead = b
 	}
 	if names(errorrecovery.StrategyCache) || cfg.Cache != nil {
-		cc := errorrecovery.DefaultCacheConfig()
+		var cc cache.Config // zero: the defaults
 		if cfg.Cache != nil {
 			cc = *cfg.Cache
 		}
-		if cc.Coalesce {
-			cc.Coalesce = false
+		if !cc.DisableCoalescing {
+			cc.DisableCoalescing = true
 			s.note("cache: coalescing is off, since a coalesced call waits on a channel, not on the clock")
 		}
 		cfg.Cache = &cc

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/statecraft/statecraft/patterns/errorrecovery"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/cache"
 )
 
 type userIDKey struct{}
@@ -13,12 +14,13 @@ type userIDKey struct{}
 // Cache is the snippet of docs/cache.md.
 func Cache(ctx context.Context) (User, error) {
 	// snippet:cache begin
-	cc := errorrecovery.DefaultCacheConfig() // 300s TTL, 1000 entries, stale on error, coalescing
-	cc.TTL = 30 * time.Second
-	cc.MaxStale = 10 * time.Minute // serve an expired entry on failure for 10 more minutes
-	cc.Key = func(ctx context.Context) string {
-		id, _ := ctx.Value(userIDKey{}).(string)
-		return id
+	cc := cache.Config{ // zero fields: 1000 entries, coalescing
+		TTL:      30 * time.Second,
+		MaxStale: 10 * time.Minute, // serve an expired entry on failure for 10 more minutes
+		Key: func(ctx context.Context) string {
+			id, _ := ctx.Value(userIDKey{}).(string)
+			return id
+		},
 	}
 	w, err := errorrecovery.NewWorkflow(errorrecovery.ErrorRecoveryConfig[User]{
 		Primary:   errorrecovery.StrategyCache,

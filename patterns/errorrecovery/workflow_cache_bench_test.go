@@ -9,6 +9,7 @@ import (
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/internal/testutil"
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/cache"
 )
 
 // tickClock reads a microsecond later at each reading. The cache
@@ -33,39 +34,11 @@ func (c *tickClock) Sleep(ctx context.Context, d time.Duration) error {
 // cacheWorkflow is CACHE alone, with its defaults (stale on error,
 // coalescing) but the given TTL, on clk.
 func cacheWorkflow(tb testing.TB, ttl time.Duration, clk engine.Clock) *er.Workflow[int] {
-	cc := er.DefaultCacheConfig()
-	cc.TTL = ttl
-	w, err := er.NewWorkflow(er.ErrorRecoveryConfig[int]{Primary: er.StrategyCache, Cache: &cc}, engine.WithClock(clk))
+	w, err := er.NewWorkflow(er.ErrorRecoveryConfig[int]{Primary: er.StrategyCache, Cache: &cache.Config{TTL: ttl}}, engine.WithClock(clk))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	return w
-}
-
-// freshCache is a cache holding one fresh entry, "k".
-func freshCache(tb testing.TB) *er.ResultCache[int] {
-	c, err := er.NewResultCache[int](er.DefaultCacheConfig(), &tickClock{})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	c.Put("k", 1)
-	return c
-}
-
-func BenchmarkCacheGetFresh(b *testing.B) {
-	c := freshCache(b)
-	b.ReportAllocs()
-	for b.Loop() {
-		c.Get("k")
-	}
-}
-
-func BenchmarkCachePut(b *testing.B) {
-	c := freshCache(b)
-	b.ReportAllocs()
-	for b.Loop() {
-		c.Put("k", 2)
-	}
 }
 
 // A fresh entry answers: the function is not called.
@@ -113,46 +86,23 @@ func BenchmarkWorkflowCacheMiss(b *testing.B) {
 	}
 }
 
-func TestCacheAllocations(t *testing.T) {
+func TestWorkflowCacheAllocations(t *testing.T) {
 	ctx := context.Background()
-	c := freshCache(t)
-	testutil.WantAllocs(t, 0, "Get of a fresh entry", func() { c.Get("k") })
-	testutil.WantAllocs(t, 0, "Get of an absent key", func() { c.Get("absent") })
-	testutil.WantAllocs(t, 0, "Put of a key present", func() { c.Put("k", 2) })
-
-	small := er.DefaultCacheConfig()
-	small.MaxEntries, small.TTL = 2, time.Nanosecond
-	sc, err := er.NewResultCache[int](small, &tickClock{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys := []string{"a", "b", "c"}
-	var i int
-	testutil.WantAllocs(t, 0, "Put of a new key, evicting the least recently used", func() {
-		sc.Put(keys[i%len(keys)], i)
-		i++
-	})
-	testutil.WantAllocs(t, 0, "Get of a stale entry", func() { sc.Get(keys[(i+1)%len(keys)]) })
-
 	hit := cacheWorkflow(t, time.Hour, nil)
 	testutil.WantAllocs(t, 0, "workflow, cache hit", func() { hit.Execute(ctx, succeed) })
-	// The call a miss leads: its record and the channel those who join
+	// The flight a miss leads: its record and the channel those who join
 	// it wait on.
 	miss := cacheWorkflow(t, time.Nanosecond, nil)
 	testutil.WantAllocs(t, 2, "workflow, cache miss", func() { miss.Execute(ctx, succeed) })
 	fails := func(context.Context) (int, error) { return 0, errFlaky }
 	testutil.WantAllocs(t, 2, "workflow, a failure answered by a stale entry", func() { miss.Execute(ctx, fails) })
-	alone := er.DefaultCacheConfig()
-	alone.Coalesce = false
-	w, err := er.NewWorkflow(er.ErrorRecoveryConfig[int]{Primary: er.StrategyCache, Cache: &alone})
+	w, err := er.NewWorkflow(er.ErrorRecoveryConfig[int]{Primary: er.StrategyCache, Cache: &cache.Config{DisableCoalescing: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	testutil.WantAllocs(t, 0, "workflow, cache miss without coalescing", func() { w.Execute(ctx, fails) })
-	fb := er.DefaultCacheConfig()
-	fb.StaleOnError = false
 	w, err = er.NewWorkflow(er.ErrorRecoveryConfig[int]{Primary: er.StrategyCache, Secondary: []er.Strategy{er.StrategyFallback},
-		Cache: &fb, Fallback: ptr(er.FallbackValue(3))})
+		Cache: &cache.Config{MaxStale: -1}, Fallback: ptr(er.FallbackValue(3))})
 	if err != nil {
 		t.Fatal(err)
 	}

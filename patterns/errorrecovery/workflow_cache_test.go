@@ -1,0 +1,222 @@
+package errorrecovery_test
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/statecraft/statecraft/engine"
+	"github.com/statecraft/statecraft/engine/enginetest"
+	"github.com/statecraft/statecraft/fsm"
+	er "github.com/statecraft/statecraft/patterns/errorrecovery"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/cache"
+	"github.com/statecraft/statecraft/states"
+	"github.com/statecraft/statecraft/transitions"
+)
+
+// The CACHE strategy in a workflow: the per-call machine follows the
+// cache's read-through protocol (package cache tests the cache itself).
+
+// minuteCache is a cache whose entries are fresh for a minute, then kept
+// stale for an hour, with coalescing.
+func minuteCache(t *testing.T, clk *enginetest.Clock, opts ...engine.Option) *cache.Cache[string] {
+	t.Helper()
+	c, err := cache.New[string](cache.Config{TTL: time.Minute, MaxStale: time.Hour}, append([]engine.Option{engine.WithClock(clk)}, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// cacheOnly is a workflow with CACHE alone, over c.
+func cacheOnly(t *testing.T, c *cache.Cache[string], clk *enginetest.Clock) *er.Workflow[string] {
+	t.Helper()
+	return mustWorkflow(t, er.ErrorRecoveryConfig[string]{Primary: er.StrategyCache, SharedCache: c}, engine.WithClock(clk))
+}
+
+func answer(v string) func(context.Context) (string, error) {
+	return func(context.Context) (string, error) { return v, nil }
+}
+
+func failWith(context.Context) (string, error) { return "", errFlaky }
+
+func wantEntry(t *testing.T, c *cache.Cache[string], key string, want cache.State) {
+	t.Helper()
+	if got := c.State(key); got != want {
+		t.Errorf("entry %q is %v, want %v", key, got, want)
+	}
+}
+
+// An expired entry is never served as fresh: once its age reaches the TTL,
+// a call gets the function's answer, whether or not the entry is kept
+// stale.
+func TestCacheExpiredEntryIsNeverServedAsFresh(t *testing.T) {
+	for _, maxStale := range []time.Duration{-1, 0} {
+		clk := enginetest.NewClock(time.Time{})
+		c, err := cache.New[string](cache.Config{TTL: time.Minute, MaxStale: maxStale}, engine.WithClock(clk))
+		if err != nil {
+			t.Fatal(err)
+		}
+		w := cacheOnly(t, c, clk)
+		ctx := context.Background()
+		w.Execute(ctx, answer("old"))
+		clk.Advance(time.Minute - time.Nanosecond)
+		if r, _ := w.ExecuteResult(ctx, answer("new")); r.Value != "old" || r.Source != er.SourceCache {
+			t.Errorf("MaxStale %v, just within the TTL: %+v, want the fresh entry", maxStale, r)
+		}
+		clk.Advance(time.Nanosecond)
+		if r, _ := w.ExecuteResult(ctx, answer("new")); r.Value != "new" || r.Source != er.SourceFunction {
+			t.Errorf("MaxStale %v, at the TTL: %+v, want the function's answer", maxStale, r)
+		}
+	}
+}
+
+// A stale entry answers only a call that failed, with its age, and only
+// within MaxStale.
+func TestCacheStaleEntryAnswersOnlyFailuresWithinMaxStale(t *testing.T) {
+	clk := enginetest.NewClock(time.Time{})
+	c := minuteCache(t, clk)
+	w := cacheOnly(t, c, clk)
+	ctx := context.Background()
+	w.Execute(ctx, answer("old"))
+	clk.Advance(30 * time.Minute)
+	r, err := w.ExecuteResult(ctx, failWith)
+	if err != nil || r.Value != "old" || r.Source != er.SourceStaleCache || r.Age != 30*time.Minute {
+		t.Errorf("a failure 30m after the store: %+v %v, want the stale entry, 30m old", r, err)
+	}
+	if r, _ := w.ExecuteResult(ctx, answer("new")); r.Value != "new" || r.Source != er.SourceFunction {
+		t.Errorf("a success while the entry is stale: %+v, want the function's answer", r)
+	}
+	clk.Advance(time.Minute + time.Hour) // "new" is now past TTL + MaxStale
+	if _, err := w.ExecuteResult(ctx, failWith); !errors.Is(err, errFlaky) {
+		t.Errorf("a failure past MaxStale: %v, want the function's error", err)
+	}
+	wantEntry(t, c, "", cache.StateAbsent)
+}
+
+// A negative MaxStale turns stale on error off: a failure is the
+// function's, and the workflow has no Fallback state for it.
+func TestCacheNegativeMaxStaleServesNoStaleEntry(t *testing.T) {
+	clk := enginetest.NewClock(time.Time{})
+	w := mustWorkflow(t, er.ErrorRecoveryConfig[string]{Primary: er.StrategyCache, Cache: &cache.Config{TTL: time.Minute, MaxStale: -1}}, engine.WithClock(clk))
+	ctx := context.Background()
+	w.Execute(ctx, answer("old"))
+	clk.Advance(2 * time.Minute)
+	if _, err := w.ExecuteResult(ctx, failWith); !errors.Is(err, errFlaky) {
+		t.Errorf("a failure after the TTL: %v, want the function's error", err)
+	}
+	for _, s := range w.Definition().StateSpecs() {
+		if s.ID == er.StateFallback {
+			t.Error("the workflow has a Fallback state, with nothing to fall back on")
+		}
+	}
+}
+
+// While a leader's call is in flight the entry is Loading; a follower
+// joins it and gets its answer, as a hit of age zero, and the entry is
+// Fresh once the leader has stored it.
+func TestCacheFollowersJoinTheLoadInFlight(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		clk := enginetest.NewClock(time.Time{})
+		c := minuteCache(t, clk)
+		w := cacheOnly(t, c, clk)
+		var calls atomic.Int32
+		release := make(chan struct{})
+		slow := func(context.Context) (string, error) {
+			calls.Add(1)
+			<-release
+			return "v", nil
+		}
+		results := make(chan er.Result[string], 3)
+		for range 3 {
+			go func() {
+				r, _ := w.ExecuteResult(context.Background(), slow)
+				results <- r
+			}()
+		}
+		synctest.Wait()
+		wantEntry(t, c, "", cache.StateLoading)
+		close(release)
+		var hits int
+		for range 3 {
+			switch r := <-results; {
+			case r.Value != "v":
+				t.Errorf("got %+v", r)
+			case r.Source == er.SourceCache:
+				hits++
+				if r.Age != 0 {
+					t.Errorf("a follower's age %v, want the leader's fresh answer, 0 old", r.Age)
+				}
+			}
+		}
+		if calls.Load() != 1 || hits != 2 {
+			t.Errorf("%d calls of the function and %d hits, want 1 and 2", calls.Load(), hits)
+		}
+		wantEntry(t, c, "", cache.StateFresh)
+	})
+}
+
+// TestWorkflowFollowsTheCacheEntryDefinition gives a shared cache an
+// entry machine whose guard keeps a value fresh for twice the TTL: the
+// workflow serves it as a hit past the TTL, as the machine decides.
+func TestWorkflowFollowsTheCacheEntryDefinition(t *testing.T) {
+	type machine = states.Machine[cache.State, cache.Event, cache.Data]
+	twice := transitions.If("age < 2 TTL", func(m machine) bool {
+		d := m.Data()
+		age, ok := d.Age()
+		return ok && age < 2*d.Config().TTL
+	})
+	std := cache.Definition()
+	b := fsm.New[cache.State, cache.Event, cache.Data](std.Name())
+	b.CommitRegardless()
+	for _, s := range std.StateSpecs() {
+		if s.Kind == states.Choice {
+			b.Choice(s.ID, s.Choose)
+		} else {
+			b.State(s.ID, s.Kind)
+		}
+	}
+	for _, tr := range std.Transitions() {
+		if tr.Guard.Name() == "age < TTL" {
+			tr.Guard = twice
+		}
+		sp := b.On(tr.From, tr.Event, tr.To).When(tr.Guard).Do(tr.Actions...)
+		if tr.Internal {
+			sp.AsInternal()
+		}
+	}
+	def, err := b.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := enginetest.NewClock(time.Time{})
+	c := minuteCache(t, clk, engine.WithDefinition(def))
+	w := cacheOnly(t, c, clk)
+	ctx := context.Background()
+	w.Execute(ctx, answer("old"))
+	clk.Advance(90 * time.Second)
+	if r, _ := w.ExecuteResult(ctx, answer("new")); r.Value != "old" || r.Source != er.SourceCache || r.Age != 90*time.Second {
+		t.Errorf("90s after the store: %+v, want the entry, served fresh", r)
+	}
+}
+
+// A workflow named CACHE with no Cache config makes its cache from a zero
+// cache.Config: its defaults, stale on error and coalescing included.
+func TestCacheWithoutConfigUsesTheDefaults(t *testing.T) {
+	w := mustWorkflow(t, er.ErrorRecoveryConfig[string]{Primary: er.StrategyCache})
+	got := w.Cache().Config()
+	def := cache.DefaultConfig()
+	if got.TTL != def.TTL || got.MaxEntries != def.MaxEntries || got.MaxStale != def.MaxStale || got.DisableCoalescing != def.DisableCoalescing {
+		t.Errorf("cache config %+v, want %+v", got, def)
+	}
+	var fallback bool
+	for _, s := range w.Definition().StateSpecs() {
+		fallback = fallback || s.ID == er.StateFallback
+	}
+	if !fallback {
+		t.Error("no Fallback state: stale on error is off by default")
+	}
+}
