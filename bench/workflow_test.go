@@ -11,6 +11,7 @@ import (
 	"github.com/failsafe-go/failsafe-go/timeout"
 
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/breaker"
 )
 
 // The layered policies compared. Both libraries nest them the same way,
@@ -52,12 +53,12 @@ func scWorkflow(tb testing.TB, five, noMetrics bool) *er.Workflow[int] {
 	tb.Helper()
 	r := er.DefaultRetryConfig[int]()
 	r.InitialDelay = 0
-	cb := er.DefaultCircuitBreakerConfig()
+	cb := breaker.DefaultConfig()
 	cb.WindowDuration = 0
 	fb := er.FallbackValue(0)
 	cfg := er.ErrorRecoveryConfig[int]{
 		Primary: er.Retry, Secondary: []er.Strategy{er.CircuitBreaker, er.Fallback},
-		Retry: &r, CircuitBreaker: &cb, Fallback: &fb, MetricsDisabled: noMetrics,
+		Retry: &r, Breaker: &cb, Fallback: &fb, MetricsDisabled: noMetrics,
 	}
 	if five {
 		bh := er.DefaultBulkheadConfig()

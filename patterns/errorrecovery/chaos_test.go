@@ -12,8 +12,10 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/engine/enginetest"
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/breaker"
 )
 
 // chaosRounds is how many executions each of the chaos test's goroutines
@@ -67,13 +69,13 @@ func TestChaosOfTheFullWorkflow(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		clk := enginetest.NewClock(time.Time{})
 		start := clk.Now()
-		breakerCfg := er.DefaultCircuitBreakerConfig()
+		breakerCfg := breaker.DefaultConfig()
 		breakerCfg.FailureThreshold, breakerCfg.WindowDuration, breakerCfg.OpenTimeout = 7, 0, 20*time.Millisecond
-		breaker, err := er.NewCircuitBreaker(breakerCfg, er.WithBreakerClock(clk))
+		br, err := breaker.New(breakerCfg, engine.WithClock(clk))
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer breaker.Close()
+		defer br.Close()
 		bulkheadCfg := er.BulkheadConfig{MaxConcurrent: 16, MaxQueueSize: 32, QueueTimeout: 20 * time.Millisecond}
 		bulkhead, err := er.NewBulkheadExecutor(bulkheadCfg, er.WithBulkheadClock(clk))
 		if err != nil {
@@ -95,11 +97,11 @@ func TestChaosOfTheFullWorkflow(t *testing.T) {
 			Key: func(ctx context.Context) string { k, _ := ctx.Value(chaosKey{}).(string); return k }}
 		all := []er.Strategy{er.Bulkhead, er.Deadline, er.CircuitBreaker, er.Fallback}
 		cooperative := mustWorkflow(t, er.ErrorRecoveryConfig[int64]{Name: "cooperative",
-			Primary: er.Retry, Secondary: append(all, er.Cache), Retry: &retry, Breaker: breaker, BulkheadExecutor: bulkhead,
+			Primary: er.Retry, Secondary: append(all, er.Cache), Retry: &retry, SharedBreaker: br, BulkheadExecutor: bulkhead,
 			Cache: &cache, Fallback: fallback, GlobalTimeout: chaosGlobal,
 			Deadline: &er.DeadlineConfig{AttemptTimeout: 40 * time.Millisecond}, Clock: clk, Random: rand.Float64})
 		walkAway := mustWorkflow(t, er.ErrorRecoveryConfig[int64]{Name: "walk-away",
-			Primary: er.Retry, Secondary: all, Retry: &retry, Breaker: breaker, BulkheadExecutor: bulkhead,
+			Primary: er.Retry, Secondary: all, Retry: &retry, SharedBreaker: br, BulkheadExecutor: bulkhead,
 			Fallback: fallback, GlobalTimeout: chaosGlobal,
 			Deadline: &er.DeadlineConfig{AttemptTimeout: 40 * time.Millisecond, WalkAway: true}, Clock: clk, Random: rand.Float64})
 		workflows := []*er.Workflow[int64]{cooperative, walkAway}
@@ -138,7 +140,7 @@ func TestChaosOfTheFullWorkflow(t *testing.T) {
 		}
 		wg.Wait()
 
-		t.Logf("after %v on the clock: bulkhead %+v, breaker %+v", clk.Now().Sub(start), bulkhead.Metrics(), breaker.Metrics())
+		t.Logf("after %v on the clock: bulkhead %+v, breaker %+v", clk.Now().Sub(start), bulkhead.Metrics(), br.Metrics())
 		if m := bulkhead.Metrics(); m.Active != 0 || m.Queued != 0 {
 			t.Errorf("bulkhead after the storm: %+v, want empty", m)
 		}
@@ -159,14 +161,14 @@ func TestChaosOfTheFullWorkflow(t *testing.T) {
 		// Healthy again: the breaker half-opens on the clock and closes.
 		healthy := func(context.Context) (int64, error) { return 1, nil }
 		for range 10 {
-			if breaker.State() == er.BreakerClosed {
+			if br.State() == breaker.StateClosed {
 				break
 			}
 			clk.Advance(breakerCfg.OpenTimeout)
 			synctest.Wait()
 			walkAway.Execute(context.Background(), healthy)
 		}
-		if s := breaker.State(); s != er.BreakerClosed {
+		if s := br.State(); s != breaker.StateClosed {
 			t.Errorf("breaker %v after healthy calls, want Closed", s)
 		}
 		if _, err := walkAway.Execute(context.Background(), healthy); err != nil {

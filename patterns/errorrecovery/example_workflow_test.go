@@ -9,6 +9,7 @@ import (
 	"github.com/statecraft/statecraft/engine/enginetest"
 	"github.com/statecraft/statecraft/fsm"
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/breaker"
 )
 
 // A workflow layers strategies around one function: here retries behind a
@@ -21,19 +22,19 @@ func ExampleNewWorkflow() {
 	retry.MaxAttempts = 3
 	retry.InitialDelay = 100 * time.Millisecond
 	retry.Backoff = er.Fixed
-	breaker := er.DefaultCircuitBreakerConfig()
-	breaker.FailureThreshold = 4
-	breaker.WindowDuration = 0
-	breaker.OpenTimeout = time.Minute
+	bc := breaker.DefaultConfig()
+	bc.FailureThreshold = 4
+	bc.WindowDuration = 0
+	bc.OpenTimeout = time.Minute
 	fallback := er.FallbackValue(9.99) // the list price
 
 	w, err := er.NewWorkflow(er.ErrorRecoveryConfig[float64]{
-		Primary:        er.Retry,
-		Secondary:      []er.Strategy{er.CircuitBreaker, er.Fallback},
-		Retry:          &retry,
-		CircuitBreaker: &breaker,
-		Fallback:       &fallback,
-		Clock:          clock,
+		Primary:   er.Retry,
+		Secondary: []er.Strategy{er.CircuitBreaker, er.Fallback},
+		Retry:     &retry,
+		Breaker:   &bc,
+		Fallback:  &fallback,
+		Clock:     clock,
 	})
 	if err != nil {
 		fmt.Println(err)
@@ -199,12 +200,12 @@ func ExampleWorkflow_Dot() {
 // it uses, as clusters, for fsm.WriteDot or fsm.WriteMermaid to draw.
 func ExampleWorkflow_Diagram() {
 	// A breaker and a bulkhead made apart can be shared by several workflows.
-	breaker, err := er.NewCircuitBreaker(er.DefaultCircuitBreakerConfig())
+	br, err := breaker.New(breaker.DefaultConfig())
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	defer breaker.Close()
+	defer br.Close()
 	bulkhead, err := er.NewBulkheadExecutor(er.DefaultBulkheadConfig())
 	if err != nil {
 		fmt.Println(err)
@@ -212,7 +213,7 @@ func ExampleWorkflow_Diagram() {
 	}
 	w, err := er.NewWorkflow(er.ErrorRecoveryConfig[string]{
 		Primary:          er.Retry,
-		Breaker:          breaker,
+		SharedBreaker:    br,
 		BulkheadExecutor: bulkhead,
 	})
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/fsm"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/breaker"
 )
 
 // ErrorRecoveryConfig composes strategies into one workflow. A strategy
@@ -32,11 +33,11 @@ type ErrorRecoveryConfig[T any] struct {
 
 	// Retry configures RETRY.
 	Retry *RetryConfig[T]
-	// CircuitBreaker configures CIRCUIT_BREAKER; Breaker, when set, is an
+	// Breaker configures CIRCUIT_BREAKER; SharedBreaker, when set, is an
 	// existing breaker to share (with other workflows, of any result type)
 	// and takes precedence.
-	CircuitBreaker *CircuitBreakerConfig
-	Breaker        *Breaker
+	Breaker       *breaker.Config
+	SharedBreaker *breaker.Breaker
 	// Fallback configures FALLBACK.
 	Fallback *FallbackConfig[T]
 	// Bulkhead configures BULKHEAD; BulkheadExecutor, when set, is an
@@ -195,14 +196,14 @@ func NewWorkflow[T any](cfg ErrorRecoveryConfig[T]) (*Workflow[T], error) {
 	// The shared machines.
 	var err error
 	switch {
-	case cfg.Breaker != nil:
-		x.breaker = cfg.Breaker
-	case cfg.names(CircuitBreaker) || cfg.CircuitBreaker != nil:
-		bc := DefaultCircuitBreakerConfig()
-		if cfg.CircuitBreaker != nil {
-			bc = *cfg.CircuitBreaker
+	case cfg.SharedBreaker != nil:
+		x.breaker = cfg.SharedBreaker
+	case cfg.names(CircuitBreaker) || cfg.Breaker != nil:
+		bc := breaker.DefaultConfig()
+		if cfg.Breaker != nil {
+			bc = *cfg.Breaker
 		}
-		if x.breaker, err = NewCircuitBreaker(bc, WithBreakerClock(x.clock), WithBreakerObserver(cfg.Observer)); err != nil {
+		if x.breaker, err = breaker.New(bc, engine.WithClock(x.clock), engine.WithObserver(cfg.Observer)); err != nil {
 			return nil, err
 		}
 	}
@@ -308,7 +309,7 @@ func (w *Workflow[T]) Trace(ctx context.Context, fn func(context.Context) (T, er
 }
 
 // Breaker returns the workflow's circuit breaker, or nil.
-func (w *Workflow[T]) Breaker() *Breaker { return w.x.breaker }
+func (w *Workflow[T]) Breaker() *breaker.Breaker { return w.x.breaker }
 
 // Clock returns the clock the workflow's backoffs and deadlines run on:
 // ErrorRecoveryConfig.Clock, or the real clock.
@@ -376,10 +377,10 @@ func NewRetryWorkflow[T any](maxAttempts int, backoff Backoff, initialDelay time
 // NewRetryWorkflow. The breaker's open timeout runs on a timer of the
 // clock: call w.Breaker().Close() when discarding the workflow.
 func NewCircuitBreakerWorkflow[T any](failureThreshold int, openTimeout time.Duration, fallback T, opts ...ExecutorOption) (*Workflow[T], error) {
-	bc := DefaultCircuitBreakerConfig()
+	bc := breaker.DefaultConfig()
 	bc.FailureThreshold, bc.OpenTimeout = failureThreshold, openTimeout
 	fb := FallbackValue(fallback)
-	return NewWorkflow(withOptions(ErrorRecoveryConfig[T]{Primary: CircuitBreaker, Secondary: []Strategy{Fallback}, CircuitBreaker: &bc, Fallback: &fb}, opts))
+	return NewWorkflow(withOptions(ErrorRecoveryConfig[T]{Primary: CircuitBreaker, Secondary: []Strategy{Fallback}, Breaker: &bc, Fallback: &fb}, opts))
 }
 
 // withOptions applies executor options to a workflow config.

@@ -14,7 +14,7 @@ import (
 func threeLayers(tb testing.TB) *er.Workflow[int] {
 	w, err := er.NewWorkflow(er.ErrorRecoveryConfig[int]{
 		Primary: er.Retry, Secondary: []er.Strategy{er.CircuitBreaker, er.Fallback},
-		Retry: fastRetry[int](3), CircuitBreaker: countBreaker(5, time.Minute), Fallback: ptr(er.FallbackValue(0)),
+		Retry: fastRetry[int](3), Breaker: countBreaker(5, time.Minute), Fallback: ptr(er.FallbackValue(0)),
 	})
 	if err != nil {
 		tb.Fatal(err)
@@ -28,7 +28,7 @@ func fiveLayers(tb testing.TB) *er.Workflow[int] {
 	bc := er.DefaultBulkheadConfig()
 	w, err := er.NewWorkflow(er.ErrorRecoveryConfig[int]{
 		Primary: er.Retry, Secondary: []er.Strategy{er.CircuitBreaker, er.Fallback, er.Bulkhead, er.Deadline},
-		Retry: fastRetry[int](3), CircuitBreaker: countBreaker(5, time.Minute), Fallback: ptr(er.FallbackValue(0)),
+		Retry: fastRetry[int](3), Breaker: countBreaker(5, time.Minute), Fallback: ptr(er.FallbackValue(0)),
 		Bulkhead: &bc, GlobalTimeout: time.Minute, Deadline: &er.DeadlineConfig{AttemptTimeout: time.Second},
 	})
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/statecraft/statecraft/patterns/errorrecovery"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/breaker"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/config"
 )
 
@@ -115,8 +116,8 @@ func TestOmittedSettingsKeepTheirDefaults(t *testing.T) {
 	if got := cfg.Retry; got.MaxAttempts != 7 || got.InitialDelay != want.InitialDelay || got.Backoff != want.Backoff || got.Multiplier != want.Multiplier {
 		t.Errorf("retry %+v, want the defaults but max_attempts 7", *got)
 	}
-	if cfg.CircuitBreaker == nil || cfg.CircuitBreaker.OpenTimeout != errorrecovery.DefaultCircuitBreakerConfig().OpenTimeout {
-		t.Errorf("an empty circuit_breaker section: %+v, want the defaults", cfg.CircuitBreaker)
+	if cfg.Breaker == nil || cfg.Breaker.OpenTimeout != breaker.DefaultConfig().OpenTimeout {
+		t.Errorf("an empty circuit_breaker section: %+v, want the defaults", cfg.Breaker)
 	}
 	if cfg.Bulkhead == nil || *cfg.Bulkhead != errorrecovery.DefaultBulkheadConfig() {
 		t.Errorf("bulkhead: {} gave %+v, want the defaults", cfg.Bulkhead)
@@ -137,9 +138,9 @@ metrics_enabled: false
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Retry.InitialDelay != 0 || cfg.Retry.JitterRange != 0 || cfg.CircuitBreaker.WindowDuration != 0 ||
-		cfg.CircuitBreaker.OpenTimeout != 0 || cfg.Bulkhead.MaxQueueSize != 0 || cfg.Bulkhead.QueueTimeout != 0 || !cfg.MetricsDisabled {
-		t.Errorf("zeros not kept: retry %+v, breaker %+v, bulkhead %+v, metrics disabled %v", *cfg.Retry, *cfg.CircuitBreaker, *cfg.Bulkhead, cfg.MetricsDisabled)
+	if cfg.Retry.InitialDelay != 0 || cfg.Retry.JitterRange != 0 || cfg.Breaker.WindowDuration != 0 ||
+		cfg.Breaker.OpenTimeout != 0 || cfg.Bulkhead.MaxQueueSize != 0 || cfg.Bulkhead.QueueTimeout != 0 || !cfg.MetricsDisabled {
+		t.Errorf("zeros not kept: retry %+v, breaker %+v, bulkhead %+v, metrics disabled %v", *cfg.Retry, *cfg.Breaker, *cfg.Bulkhead, cfg.MetricsDisabled)
 	}
 }
 
@@ -202,10 +203,10 @@ func TestBreakerIgnoreListsClassesThatDoNotCount(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := cfg.CircuitBreaker.Classify(statusError(429)); got != errorrecovery.OutcomeIgnore {
+	if got := cfg.Breaker.Classify(statusError(429)); got != breaker.OutcomeIgnore {
 		t.Errorf("429: %v, want ignore", got)
 	}
-	if got := cfg.CircuitBreaker.Classify(statusError(503)); got != errorrecovery.OutcomeFailure {
+	if got := cfg.Breaker.Classify(statusError(503)); got != breaker.OutcomeFailure {
 		t.Errorf("503: %v, want failure", got)
 	}
 }
@@ -232,8 +233,8 @@ func TestBuiltInErrorClasses(t *testing.T) {
 		{"status5xx", []error{statusError(500), statusError(503), fmt.Errorf("w: %w", statusError(599))}, []error{statusError(429), statusError(404), errors.New("x")}},
 		{"status429", []error{statusError(429)}, []error{statusError(503)}},
 		{"canceled", []error{context.Canceled}, []error{context.DeadlineExceeded}},
-		{"circuit_open", []error{errorrecovery.ErrCircuitOpen, errorrecovery.ErrTooManyTrials}, []error{errorrecovery.ErrBulkheadFull}},
-		{"bulkhead_rejected", []error{errorrecovery.ErrBulkheadFull, errorrecovery.ErrQueueTimeout}, []error{errorrecovery.ErrCircuitOpen}},
+		{"circuit_open", []error{breaker.ErrOpen, breaker.ErrTooManyTrials}, []error{errorrecovery.ErrBulkheadFull}},
+		{"bulkhead_rejected", []error{errorrecovery.ErrBulkheadFull, errorrecovery.ErrQueueTimeout}, []error{breaker.ErrOpen}},
 		{"exhausted", []error{&errorrecovery.ExhaustedError{Attempts: 3, Last: errors.New("x")}}, []error{errors.New("x")}},
 	}
 	for _, tt := range tests {

@@ -31,7 +31,7 @@
 //	  jitter_range: 0.1
 //	  retry_on: [timeout, connection, status5xx]   # error classes
 //	  permanent_on: []
-//	circuit_breaker:           # errorrecovery.CircuitBreakerConfig
+//	circuit_breaker:           # breaker.Config
 //	  failure_threshold: 5
 //	  success_threshold: 2
 //	  open_timeout: 60s
@@ -101,7 +101,7 @@
 //	status5xx          an error with a StatusCode() int (StatusCoder) from 500 to 599
 //	status429          an error with StatusCode() 429
 //	canceled           context.Canceled
-//	circuit_open       a circuit breaker's rejection (ErrCircuitOpen, ErrTooManyTrials)
+//	circuit_open       a circuit breaker's rejection (breaker.ErrOpen, breaker.ErrTooManyTrials)
 //	bulkhead_rejected  a bulkhead's rejection (ErrBulkheadFull, ErrQueueTimeout)
 //	exhausted          retries ran out (ErrExhausted)
 //

@@ -8,6 +8,7 @@ import (
 
 	"github.com/statecraft/statecraft/fsm"
 	"github.com/statecraft/statecraft/patterns/errorrecovery"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/breaker"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/config"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/saga"
 )
@@ -50,8 +51,8 @@ func machines() []machine {
 			}
 			return d.Definition().Graph(), fsm.DiagramOptions{}, nil
 		}},
-		{"breaker", "the circuit breaker (BreakerDefinition)", func() (fsm.Graph, fsm.DiagramOptions, error) {
-			return errorrecovery.BreakerDefinition().Graph(), fsm.DiagramOptions{}, nil
+		{"breaker", "the circuit breaker (breaker.Definition)", func() (fsm.Graph, fsm.DiagramOptions, error) {
+			return breaker.Definition().Graph(), fsm.DiagramOptions{}, nil
 		}},
 		{"bulkhead", "the bulkhead (BulkheadDefinition)", func() (fsm.Graph, fsm.DiagramOptions, error) {
 			return errorrecovery.BulkheadDefinition().Graph(), fsm.DiagramOptions{}, nil

@@ -57,7 +57,7 @@ func strategyNames(cfg errorrecovery.ErrorRecoveryConfig[any]) []string {
 		{errorrecovery.Bulkhead, cfg.Bulkhead != nil},
 		{errorrecovery.Deadline, cfg.Deadline != nil || cfg.GlobalTimeout > 0},
 		{errorrecovery.Retry, cfg.Retry != nil},
-		{errorrecovery.CircuitBreaker, cfg.CircuitBreaker != nil},
+		{errorrecovery.CircuitBreaker, cfg.Breaker != nil},
 		{errorrecovery.Fallback, cfg.Fallback != nil},
 	} {
 		if s.given || names(s.s) {

@@ -6,6 +6,7 @@ import (
 	"log"
 
 	"github.com/statecraft/statecraft/patterns/errorrecovery"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/breaker"
 )
 
 // Triage is the snippet of docs/troubleshooting.md.
@@ -14,8 +15,8 @@ func Triage(ctx context.Context, w *errorrecovery.Workflow[Quote]) (Quote, error
 	q, err := w.Execute(ctx, getQuote)
 	switch {
 	case err == nil:
-	case errors.Is(err, errorrecovery.ErrCircuitOpen): // *OpenError: not called
-		open, _ := errors.AsType[*errorrecovery.OpenError](err)
+	case errors.Is(err, breaker.ErrOpen): // *OpenError: not called
+		open, _ := errors.AsType[*breaker.OpenError](err)
 		log.Printf("breaker open, half-open in %v", open.RetryAfter())
 	case errors.Is(err, errorrecovery.ErrBulkheadFull), errors.Is(err, errorrecovery.ErrQueueTimeout):
 		log.Print("overloaded: ", err) // *BulkheadError: not called

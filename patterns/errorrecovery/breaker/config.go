@@ -1,4 +1,4 @@
-package errorrecovery
+package breaker
 
 import (
 	"context"
@@ -8,20 +8,19 @@ import (
 	"time"
 
 	"github.com/statecraft/statecraft/internal/enum"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/internal/setup"
 )
 
-// CircuitBreakerConfig configures a circuit breaker (NewCircuitBreaker).
-// Each field says what its zero value means; DefaultCircuitBreakerConfig
-// returns the defaults of the original library, which is the usual starting
-// point. A zero CircuitBreakerConfig is valid but differs from the defaults
-// in OpenTimeout (zero: half-open at once) and WindowDuration (zero: a
-// count-only window).
+// Config configures a circuit breaker (New). Each field says what its
+// zero value means; DefaultConfig returns the usual starting point. A zero
+// Config is valid but differs from the defaults in OpenTimeout (zero:
+// half-open at once) and WindowDuration (zero: a count-only window).
 //
 // The breaker opens when, in its window of recent outcomes, any rule that
 // is on reaches its threshold (thresholds are inclusive, >=): the failure
 // count, the failure rate, or the slow-call rate. docs/circuit-breaker.md
 // explains each rule and why it is so.
-type CircuitBreakerConfig struct {
+type Config struct {
 	// FailureThreshold is the number of failures in the window that opens
 	// the breaker. Zero means the default, 5; a negative value turns the
 	// count rule off (leaving the rate rules). It may not exceed WindowSize,
@@ -105,19 +104,18 @@ type CircuitBreakerConfig struct {
 	// may read the breaker (State, Metrics, Allow) but must not change its
 	// state (Done of a failure, ForceOpen, ForceClosed, Reset): that
 	// deadlocks. Nil means no callback.
-	OnOpen     func(from, to BreakerState)
-	OnClose    func(from, to BreakerState)
-	OnHalfOpen func(from, to BreakerState)
+	OnOpen     func(from, to State)
+	OnClose    func(from, to State)
+	OnHalfOpen func(from, to State)
 }
 
-// DefaultCircuitBreakerConfig returns the defaults of the original
-// library: open after 5 failures among the last 10 outcomes of the last
-// 60 seconds, stay open 60 seconds, close after 2 successful trials. The
-// 60-second window makes every outcome read the clock; set WindowDuration
-// to zero for the count-only window and its lock-free, clock-free success
-// path.
-func DefaultCircuitBreakerConfig() CircuitBreakerConfig {
-	return CircuitBreakerConfig{
+// DefaultConfig returns the usual starting point: open after 5 failures
+// among the last 10 outcomes of the last 60 seconds, stay open 60
+// seconds, close after 2 successful trials. The 60-second window makes
+// every outcome read the clock; set WindowDuration to zero for the
+// count-only window and its lock-free, clock-free success path.
+func DefaultConfig() Config {
+	return Config{
 		FailureThreshold: 5,
 		SuccessThreshold: 2,
 		OpenTimeout:      60 * time.Second,
@@ -140,10 +138,10 @@ const (
 var outcomeNames = []string{"", "success", "failure", "ignore"}
 
 // String returns the outcome's lower-case name.
-func (o Outcome) String() string { return enum.String(outcomeNames, o, "Outcome") }
+func (o Outcome) String() string { return enum.String(outcomeNames, o, "breaker.Outcome") }
 
 // DefaultClassify is the classification a breaker uses when
-// CircuitBreakerConfig.Classify is nil: context.Canceled (the caller gave
+// Config.Classify is nil: context.Canceled (the caller gave
 // up, which says nothing about the dependency) is ignored, every other
 // error is a failure. A context.DeadlineExceeded is a failure: the
 // dependency was too slow.
@@ -154,29 +152,35 @@ func DefaultClassify(err error) Outcome {
 	return OutcomeFailure
 }
 
-// Validate reports the first invalid field as a *ConfigError naming it, or
-// nil. NewCircuitBreaker calls it.
-func (c *CircuitBreakerConfig) Validate() error {
+// Validate reports the first invalid field as a *setup.ConfigError
+// (errorrecovery.ConfigError) naming it, or nil. New calls it.
+func (c *Config) Validate() error {
 	_, err := c.resolve()
 	return err
 }
 
 // Bounds and resolved defaults.
 const (
-	cbMaxWindowSize       = 1 << 20
-	cbMaxCount            = 1 << 20 // SuccessThreshold, HalfOpenMaxCalls
-	cbDefaultFailures     = 5
-	cbDefaultSuccesses    = 2
-	cbDefaultWindowSize   = 10
-	cbConfigName          = "CircuitBreakerConfig"
-	cbMaxDuration         = time.Duration(math.MaxInt64)
-	cbWindowBuckets       = 10
-	cbMinWindowBucketSize = time.Nanosecond
+	defaultFailures   = 5
+	defaultSuccesses  = 2
+	defaultWindowSize = 10
+	configName        = "breaker.Config"
+	maxWindowSize     = 1 << 20
+	maxCount          = 1 << 20 // SuccessThreshold, HalfOpenMaxCalls
+	// maxConfigDuration bounds every duration of the config, as it does
+	// those of errorrecovery's configs.
+	maxConfigDuration = 24 * time.Hour
+	// maxMultiplier bounds OpenTimeoutMultiplier, as it does the growth
+	// of errorrecovery's backoffs.
+	maxMultiplier  = 100
+	uncapped       = time.Duration(math.MaxInt64)
+	windowBuckets  = 10
+	minBucketWidth = time.Nanosecond
 )
 
-// cbSettings is a validated config with every default filled in. It is
+// settings is a validated config with every default filled in. It is
 // read-only once the breaker is built.
-type cbSettings struct {
+type settings struct {
 	failureThreshold int // 0: the count rule is off
 	successThreshold int
 	openTimeout      time.Duration
@@ -190,20 +194,20 @@ type cbSettings struct {
 	slowRate         float64       // 0: off
 	halfOpenMax      int
 	classify         func(error) Outcome
-	onOpen           func(from, to BreakerState)
-	onClose          func(from, to BreakerState)
-	onHalfOpen       func(from, to BreakerState)
+	onOpen           func(from, to State)
+	onClose          func(from, to State)
+	onHalfOpen       func(from, to State)
 }
 
-func cbFieldErr(field string, value any, reason string) error {
-	return configErr(cbConfigName, field, value, reason)
+func fieldErr(field string, value any, reason string) error {
+	return setup.Err(configName, field, value, reason)
 }
 
-func cbBadRate(r float64) bool { return math.IsNaN(r) || r < 0 || r > 1 }
+func badRate(r float64) bool { return math.IsNaN(r) || r < 0 || r > 1 }
 
 // resolve checks c and fills in its defaults.
-func (c *CircuitBreakerConfig) resolve() (cbSettings, error) {
-	s := cbSettings{
+func (c *Config) resolve() (settings, error) {
+	s := settings{
 		failureThreshold: c.FailureThreshold,
 		successThreshold: c.SuccessThreshold,
 		openTimeout:      c.OpenTimeout,
@@ -222,93 +226,93 @@ func (c *CircuitBreakerConfig) resolve() (cbSettings, error) {
 		onHalfOpen:       c.OnHalfOpen,
 	}
 	switch {
-	case s.windowSize < 0 || s.windowSize > cbMaxWindowSize:
-		return s, cbFieldErr("WindowSize", c.WindowSize, "must be between 0 (default 10) and 1<<20")
+	case s.windowSize < 0 || s.windowSize > maxWindowSize:
+		return s, fieldErr("WindowSize", c.WindowSize, "must be between 0 (default 10) and 1<<20")
 	case s.windowSize == 0:
-		s.windowSize = cbDefaultWindowSize
+		s.windowSize = defaultWindowSize
 	}
 	switch {
 	case s.failureThreshold == 0:
-		s.failureThreshold = cbDefaultFailures
+		s.failureThreshold = defaultFailures
 	case s.failureThreshold < 0:
 		s.failureThreshold = 0
 	}
 	if s.failureThreshold > s.windowSize {
-		return s, cbFieldErr("FailureThreshold", c.FailureThreshold,
+		return s, fieldErr("FailureThreshold", c.FailureThreshold,
 			"exceeds WindowSize ("+strconv.Itoa(s.windowSize)+"), so the window could never hold that many failures")
 	}
 	switch {
 	case s.successThreshold < 0:
-		return s, cbFieldErr("SuccessThreshold", c.SuccessThreshold, "must not be negative")
-	case s.successThreshold > cbMaxCount:
-		return s, cbFieldErr("SuccessThreshold", c.SuccessThreshold, "must be at most 1<<20")
+		return s, fieldErr("SuccessThreshold", c.SuccessThreshold, "must not be negative")
+	case s.successThreshold > maxCount:
+		return s, fieldErr("SuccessThreshold", c.SuccessThreshold, "must be at most 1<<20")
 	case s.successThreshold == 0:
-		s.successThreshold = cbDefaultSuccesses
+		s.successThreshold = defaultSuccesses
 	}
 	switch {
 	case s.openTimeout < 0:
-		return s, cbFieldErr("OpenTimeout", c.OpenTimeout, "must not be negative")
+		return s, fieldErr("OpenTimeout", c.OpenTimeout, "must not be negative")
 	case s.openTimeout > maxConfigDuration:
-		return s, cbFieldErr("OpenTimeout", c.OpenTimeout, "must be at most 24h")
+		return s, fieldErr("OpenTimeout", c.OpenTimeout, "must be at most 24h")
 	}
 	switch m := s.multiplier; {
 	case m == 0:
 		s.multiplier = 1
 	case math.IsNaN(m) || math.IsInf(m, 0) || m < 1 || m > maxMultiplier:
-		return s, cbFieldErr("OpenTimeoutMultiplier", m, "must be 0 (no growth) or a number from 1 to 100")
+		return s, fieldErr("OpenTimeoutMultiplier", m, "must be 0 (no growth) or a number from 1 to 100")
 	}
 	switch {
 	case s.maxOpenTimeout < 0:
-		return s, cbFieldErr("MaxOpenTimeout", c.MaxOpenTimeout, "must not be negative")
+		return s, fieldErr("MaxOpenTimeout", c.MaxOpenTimeout, "must not be negative")
 	case s.maxOpenTimeout > maxConfigDuration:
-		return s, cbFieldErr("MaxOpenTimeout", c.MaxOpenTimeout, "must be at most 24h (zero means no cap)")
+		return s, fieldErr("MaxOpenTimeout", c.MaxOpenTimeout, "must be at most 24h (zero means no cap)")
 	case s.maxOpenTimeout == 0:
-		s.maxOpenTimeout = cbMaxDuration
+		s.maxOpenTimeout = uncapped
 	case s.maxOpenTimeout < s.openTimeout:
-		return s, cbFieldErr("MaxOpenTimeout", c.MaxOpenTimeout, "is less than OpenTimeout ("+s.openTimeout.String()+")")
+		return s, fieldErr("MaxOpenTimeout", c.MaxOpenTimeout, "is less than OpenTimeout ("+s.openTimeout.String()+")")
 	}
 	switch {
 	case s.windowDuration < 0:
-		return s, cbFieldErr("WindowDuration", c.WindowDuration, "must not be negative")
+		return s, fieldErr("WindowDuration", c.WindowDuration, "must not be negative")
 	case s.windowDuration > maxConfigDuration:
-		return s, cbFieldErr("WindowDuration", c.WindowDuration, "must be at most 24h")
+		return s, fieldErr("WindowDuration", c.WindowDuration, "must be at most 24h")
 	}
-	if cbBadRate(s.failureRate) {
-		return s, cbFieldErr("FailureRateThreshold", s.failureRate, "must be between 0 (off) and 1")
+	if badRate(s.failureRate) {
+		return s, fieldErr("FailureRateThreshold", s.failureRate, "must be between 0 (off) and 1")
 	}
 	switch {
 	case s.minimumCalls < 0:
-		return s, cbFieldErr("MinimumCalls", c.MinimumCalls, "must not be negative")
+		return s, fieldErr("MinimumCalls", c.MinimumCalls, "must not be negative")
 	case s.minimumCalls == 0:
 		s.minimumCalls = s.windowSize
 	case s.minimumCalls > s.windowSize:
-		return s, cbFieldErr("MinimumCalls", c.MinimumCalls,
+		return s, fieldErr("MinimumCalls", c.MinimumCalls,
 			"exceeds WindowSize ("+strconv.Itoa(s.windowSize)+"), so the rate rules could never apply")
 	}
 	switch {
 	case s.slowCall < 0:
-		return s, cbFieldErr("SlowCallDuration", c.SlowCallDuration, "must not be negative")
+		return s, fieldErr("SlowCallDuration", c.SlowCallDuration, "must not be negative")
 	case s.slowCall > maxConfigDuration:
-		return s, cbFieldErr("SlowCallDuration", c.SlowCallDuration, "must be at most 24h")
+		return s, fieldErr("SlowCallDuration", c.SlowCallDuration, "must be at most 24h")
 	}
-	if cbBadRate(s.slowRate) {
-		return s, cbFieldErr("SlowCallRateThreshold", s.slowRate, "must be between 0 (off) and 1")
+	if badRate(s.slowRate) {
+		return s, fieldErr("SlowCallRateThreshold", s.slowRate, "must be between 0 (off) and 1")
 	}
 	if (s.slowCall == 0) != (s.slowRate == 0) {
 		if s.slowCall == 0 {
-			return s, cbFieldErr("SlowCallDuration", c.SlowCallDuration, "must be set when SlowCallRateThreshold is")
+			return s, fieldErr("SlowCallDuration", c.SlowCallDuration, "must be set when SlowCallRateThreshold is")
 		}
-		return s, cbFieldErr("SlowCallRateThreshold", s.slowRate, "must be set when SlowCallDuration is")
+		return s, fieldErr("SlowCallRateThreshold", s.slowRate, "must be set when SlowCallDuration is")
 	}
 	if s.failureThreshold == 0 && s.failureRate == 0 && s.slowRate == 0 {
-		return s, cbFieldErr("FailureThreshold", c.FailureThreshold,
+		return s, fieldErr("FailureThreshold", c.FailureThreshold,
 			"turns the count rule off, and no rate rule is on: the breaker could never open")
 	}
 	switch {
 	case s.halfOpenMax < 0:
-		return s, cbFieldErr("HalfOpenMaxCalls", c.HalfOpenMaxCalls, "must not be negative")
-	case s.halfOpenMax > cbMaxCount:
-		return s, cbFieldErr("HalfOpenMaxCalls", c.HalfOpenMaxCalls, "must be at most 1<<20")
+		return s, fieldErr("HalfOpenMaxCalls", c.HalfOpenMaxCalls, "must not be negative")
+	case s.halfOpenMax > maxCount:
+		return s, fieldErr("HalfOpenMaxCalls", c.HalfOpenMaxCalls, "must be at most 1<<20")
 	case s.halfOpenMax == 0:
 		s.halfOpenMax = s.successThreshold
 	}
@@ -320,7 +324,7 @@ func (c *CircuitBreakerConfig) resolve() (cbSettings, error) {
 
 // grownTimeout is the open timeout of the n-th consecutive open (n >= 1):
 // OpenTimeout * multiplier^(n-1), capped.
-func (s *cbSettings) grownTimeout(n int) time.Duration {
+func (s *settings) grownTimeout(n int) time.Duration {
 	if s.multiplier == 1 || n <= 1 {
 		return min(s.openTimeout, s.maxOpenTimeout)
 	}
