@@ -16,7 +16,7 @@ import (
 // The breakers compared, each opening after 5 failures and staying open a
 // minute:
 //
-//   - statecraft: breaker.DefaultConfig with WindowDuration zero, the
+//   - statecraft: breaker.DefaultConfig with WindowDuration CountOnly, the
 //     count-only window (5 failures among the last 10 outcomes), on the
 //     real clock. Its success path reads no clock; the default 60-second
 //     window would (see BenchmarkBreakerTimeWindow).
@@ -29,7 +29,7 @@ import (
 func scBreaker(tb testing.TB, edit func(*breaker.Config)) *breaker.Breaker {
 	tb.Helper()
 	cfg := breaker.DefaultConfig()
-	cfg.WindowDuration = 0
+	cfg.WindowDuration = breaker.CountOnly
 	if edit != nil {
 		edit(&cfg)
 	}

@@ -54,7 +54,7 @@ func scWorkflow(tb testing.TB, five, noMetrics bool) *er.Workflow[int] {
 	r := er.DefaultRetryConfig[int]()
 	r.InitialDelay = 0
 	cb := breaker.DefaultConfig()
-	cb.WindowDuration = 0
+	cb.WindowDuration = breaker.CountOnly
 	fb := er.FallbackValue(0)
 	cfg := er.ErrorRecoveryConfig[int]{
 		Primary: er.Retry, Secondary: []er.Strategy{er.CircuitBreaker, er.Fallback},

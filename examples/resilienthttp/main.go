@@ -162,7 +162,7 @@ func newClient(url string) (*client, error) {
 	rc := errorrecovery.DefaultRetryConfig[*http.Response]()
 	rc.MaxAttempts, rc.InitialDelay, rc.MaxDelay = 3, 5*time.Millisecond, 50*time.Millisecond
 	bc := breaker.DefaultConfig()
-	bc.FailureThreshold, bc.WindowSize, bc.WindowDuration = 5, 5, 0
+	bc.FailureThreshold, bc.WindowSize, bc.WindowDuration = 5, 5, breaker.CountOnly
 	bc.OpenTimeout, bc.SuccessThreshold = openTimeout, 1
 	bc.OnHalfOpen = func(from, to breaker.State) {
 		select {

@@ -70,7 +70,7 @@ func TestChaosOfTheFullWorkflow(t *testing.T) {
 		clk := enginetest.NewClock(time.Time{})
 		start := clk.Now()
 		breakerCfg := breaker.DefaultConfig()
-		breakerCfg.FailureThreshold, breakerCfg.WindowDuration, breakerCfg.OpenTimeout = 7, 0, 20*time.Millisecond
+		breakerCfg.FailureThreshold, breakerCfg.WindowDuration, breakerCfg.OpenTimeout = 7, breaker.CountOnly, 20*time.Millisecond
 		br, err := breaker.New(breakerCfg, engine.WithClock(clk))
 		if err != nil {
 			t.Fatal(err)

@@ -24,7 +24,7 @@ func ExampleNewWorkflow() {
 	retry.Backoff = er.Fixed
 	bc := breaker.DefaultConfig()
 	bc.FailureThreshold = 4
-	bc.WindowDuration = 0
+	bc.WindowDuration = breaker.CountOnly
 	bc.OpenTimeout = time.Minute
 	fallback := er.FallbackValue(9.99) // the list price
 

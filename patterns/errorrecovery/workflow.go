@@ -374,8 +374,11 @@ func NewRetryWorkflow[T any](maxAttempts int, backoff Backoff, initialDelay time
 // opening after failureThreshold failures for openTimeout, answered while
 // open by fallback (the original's create_circuit_breaker_workflow, whose
 // fallback_value raised a TypeError). The options are as for
-// NewRetryWorkflow. The breaker's open timeout runs on a timer of the
-// clock: call w.Breaker().Close() when discarding the workflow.
+// NewRetryWorkflow. failureThreshold and openTimeout mean what
+// breaker.Config's FailureThreshold and OpenTimeout do (zero: the
+// defaults, 5 and 60s); the breaker's other settings are
+// breaker.DefaultConfig's. Its open timeout runs on a timer of the clock:
+// call w.Breaker().Close() when discarding the workflow.
 func NewCircuitBreakerWorkflow[T any](failureThreshold int, openTimeout time.Duration, fallback T, opts ...ExecutorOption) (*Workflow[T], error) {
 	bc := breaker.DefaultConfig()
 	bc.FailureThreshold, bc.OpenTimeout = failureThreshold, openTimeout

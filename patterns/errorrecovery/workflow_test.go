@@ -44,7 +44,7 @@ func fastRetry[T any](attempts int) *er.RetryConfig[T] {
 // after open.
 func countBreaker(n int, open time.Duration) *breaker.Config {
 	c := breaker.DefaultConfig()
-	c.FailureThreshold, c.WindowDuration, c.OpenTimeout, c.SuccessThreshold = n, 0, open, 2
+	c.FailureThreshold, c.WindowDuration, c.OpenTimeout, c.SuccessThreshold = n, breaker.CountOnly, open, 2
 	return &c
 }
 
@@ -474,7 +474,7 @@ func TestNoBackoffBeforeACertainRejection(t *testing.T) {
 			retry := er.DefaultRetryConfig[string]()
 			retry.MaxAttempts, retry.Backoff, retry.InitialDelay = 3, er.Fixed, 100*time.Millisecond
 			bc := breaker.DefaultConfig()
-			bc.FailureThreshold, bc.OpenTimeout, bc.WindowDuration = 1, c.open, 0
+			bc.FailureThreshold, bc.OpenTimeout, bc.WindowDuration = 1, c.open, breaker.CountOnly
 			fb := er.FallbackValue("fallback")
 			w := mustWorkflow(t, er.ErrorRecoveryConfig[string]{
 				Retry: &retry, Breaker: &bc, Fallback: &fb, Clock: clock,

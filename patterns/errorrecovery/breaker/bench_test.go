@@ -15,7 +15,7 @@ import (
 func benchBreaker(b *testing.B) *breaker.Breaker {
 	b.Helper()
 	cfg := breaker.DefaultConfig()
-	cfg.WindowDuration = 0
+	cfg.WindowDuration = breaker.CountOnly
 	br, err := breaker.New(cfg, engine.WithClock(enginetest.NewClock(benchStart)))
 	if err != nil {
 		b.Fatal(err)
@@ -116,7 +116,7 @@ func BenchmarkBreakerProtectSuccessParallel(b *testing.B) {
 // below the threshold, so the breaker stays closed).
 func BenchmarkBreakerClosedFailure(b *testing.B) {
 	cfg := breaker.DefaultConfig()
-	cfg.WindowDuration = 0
+	cfg.WindowDuration = breaker.CountOnly
 	cfg.FailureThreshold = 2
 	cfg.WindowSize = 2
 	br, err := breaker.New(cfg, engine.WithClock(enginetest.NewClock(benchStart)))

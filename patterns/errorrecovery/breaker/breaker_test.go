@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"slices"
 	"testing"
 	"testing/synctest"
@@ -705,12 +706,13 @@ func TestConfigRefusesInvalidValuesNamingTheField(t *testing.T) {
 		{"FailureThreshold", func(c *breaker.Config) { c.FailureThreshold = 11 }},
 		{"FailureThreshold", func(c *breaker.Config) { c.FailureThreshold = -1 }}, // no rule left
 		{"SuccessThreshold", func(c *breaker.Config) { c.SuccessThreshold = -1 }},
-		{"OpenTimeout", func(c *breaker.Config) { c.OpenTimeout = -time.Second }},
+		{"OpenTimeout", func(c *breaker.Config) { c.OpenTimeout = 24*time.Hour + 1 }},
 		{"OpenTimeoutMultiplier", func(c *breaker.Config) { c.OpenTimeoutMultiplier = 0.5 }},
 		{"OpenTimeoutMultiplier", func(c *breaker.Config) { c.OpenTimeoutMultiplier = math.NaN() }},
 		{"MaxOpenTimeout", func(c *breaker.Config) { c.MaxOpenTimeout = time.Second }},
 		{"MaxOpenTimeout", func(c *breaker.Config) { c.MaxOpenTimeout = -1 }},
-		{"WindowDuration", func(c *breaker.Config) { c.WindowDuration = -1 }},
+		{"MaxOpenTimeout", func(c *breaker.Config) { c.OpenTimeout, c.MaxOpenTimeout = 0, 30*time.Second }}, // below the default 60s
+		{"WindowDuration", func(c *breaker.Config) { c.WindowDuration = 24*time.Hour + 1 }},
 		{"FailureRateThreshold", func(c *breaker.Config) { c.FailureRateThreshold = 1.5 }},
 		{"FailureRateThreshold", func(c *breaker.Config) { c.FailureRateThreshold = math.NaN() }},
 		{"MinimumCalls", func(c *breaker.Config) { c.MinimumCalls = 11 }},
@@ -743,26 +745,149 @@ func TestConfigZeroValuesAndDefaults(t *testing.T) {
 		def.WindowSize != 10 || def.WindowDuration != 60*time.Second {
 		t.Fatalf("DefaultConfig() = %+v", def)
 	}
-	var zero breaker.Config
-	if err := zero.Validate(); err != nil {
-		t.Fatalf("the zero config: %v", err)
-	}
-	// Zero thresholds mean the defaults; a zero open timeout means zero:
-	// the half-open timer is due as the breaker opens, so the manual clock
-	// runs it at once in a goroutine of its own, which synctest.Wait waits
-	// for.
-	synctest.Test(t, func(t *testing.T) {
-		b, _ := newBreaker(t, zero)
-		record(t, b, 5, errBoom)
-		synctest.Wait()
-		wantState(t, b, breaker.StateHalfOpen)
-		record(t, b, 2, nil) // HalfOpenMaxCalls 0 means SuccessThreshold (2)
-		wantState(t, b, breaker.StateClosed)
-	})
 	// Rate rules only, with the count rule off.
 	rateOnly := breaker.Config{FailureThreshold: -1, FailureRateThreshold: 1}
 	if err := rateOnly.Validate(); err != nil {
 		t.Fatalf("rate-only config: %v", err)
+	}
+}
+
+// A zero Config behaves as DefaultConfig: 5 failures among the last 10
+// outcomes of the last 60s open it, for 60s, and 2 trials close it.
+// (TestZeroConfigResolvesAsDefaultConfig compares every resolved value.)
+func TestZeroConfigBehavesAsTheDefaults(t *testing.T) {
+	for name, cfg := range map[string]breaker.Config{"zero": {}, "DefaultConfig": breaker.DefaultConfig()} {
+		t.Run(name, func(t *testing.T) {
+			b, clk := newBreaker(t, cfg)
+			record(t, b, 4, errBoom)
+			clk.Advance(60 * time.Second) // the time window drops them
+			if m := b.Metrics(); m.Calls != 0 {
+				t.Fatalf("after 60s Metrics() = %+v, want an empty window", m)
+			}
+			record(t, b, 10, nil)
+			record(t, b, 4, errBoom)
+			wantState(t, b, breaker.StateClosed)
+			record(t, b, 1, errBoom)
+			wantState(t, b, breaker.StateOpen)
+			if left, open := b.OpenFor(); !open || left != 60*time.Second {
+				t.Fatalf("OpenFor() = %v, %v; want 60s", left, open)
+			}
+			clk.Advance(60 * time.Second)
+			wantState(t, b, breaker.StateHalfOpen)
+			p1, err1 := b.Allow()
+			p2, err2 := b.Allow()
+			if _, err := b.Allow(); err1 != nil || err2 != nil || !errors.Is(err, breaker.ErrTooManyTrials) {
+				t.Fatalf("trials: %v, %v, then %v; want 2 admitted (HalfOpenMaxCalls follows SuccessThreshold)", err1, err2, err)
+			}
+			p1.Done(nil)
+			wantState(t, b, breaker.StateHalfOpen)
+			p2.Done(nil)
+			wantState(t, b, breaker.StateClosed)
+		})
+	}
+}
+
+// funcsAside returns c without its functions, for comparing resolved
+// configs.
+func funcsAside(c breaker.Config) breaker.Config {
+	c.Classify, c.OnOpen, c.OnClose, c.OnHalfOpen = nil, nil, nil, nil
+	return c
+}
+
+func mustResolve(t *testing.T, c breaker.Config) breaker.Config {
+	t.Helper()
+	r, err := c.Resolve()
+	if err != nil {
+		t.Fatalf("Resolve(%+v): %v", c, err)
+	}
+	return r
+}
+
+// TestZeroConfigResolvesAsDefaultConfig pins the zero-value rule: a zero
+// Config and DefaultConfig() resolve to the same values, field by field,
+// and the off values resolve to one spelling each.
+func TestZeroConfigResolvesAsDefaultConfig(t *testing.T) {
+	zero := mustResolve(t, breaker.Config{})
+	if reflect.ValueOf(zero.Classify).Pointer() != reflect.ValueOf(breaker.DefaultClassify).Pointer() {
+		t.Fatal("a nil Classify did not resolve to DefaultClassify")
+	}
+	want := breaker.Config{
+		FailureThreshold: 5, SuccessThreshold: 2, OpenTimeout: 60 * time.Second, OpenTimeoutMultiplier: 1,
+		WindowSize: 10, WindowDuration: 60 * time.Second, MinimumCalls: 10, HalfOpenMaxCalls: 2,
+	}
+	if got := funcsAside(zero); !reflect.DeepEqual(got, want) {
+		t.Fatalf("Config{} resolves to\n%+v, want\n%+v", got, want)
+	}
+	if got := funcsAside(mustResolve(t, breaker.DefaultConfig())); !reflect.DeepEqual(got, want) {
+		t.Fatalf("DefaultConfig() resolves to\n%+v, want\n%+v", got, want)
+	}
+	if again := funcsAside(mustResolve(t, zero)); !reflect.DeepEqual(again, want) {
+		t.Fatalf("a resolved config resolves to\n%+v, want itself", again)
+	}
+
+	for _, c := range []struct {
+		name string
+		cfg  breaker.Config
+		want func(*breaker.Config)
+	}{
+		{"negative OpenTimeout: no wait", breaker.Config{OpenTimeout: -time.Hour}, func(c *breaker.Config) { c.OpenTimeout = -1 }},
+		{"CountOnly", breaker.Config{WindowDuration: breaker.CountOnly}, func(c *breaker.Config) { c.WindowDuration = breaker.CountOnly }},
+		{"any negative WindowDuration", breaker.Config{WindowDuration: -time.Second}, func(c *breaker.Config) { c.WindowDuration = breaker.CountOnly }},
+		{"count rule off", breaker.Config{FailureThreshold: -7, FailureRateThreshold: 0.5},
+			func(c *breaker.Config) { c.FailureThreshold, c.FailureRateThreshold = -1, 0.5 }},
+		{"derived defaults follow their field", breaker.Config{WindowSize: 20, SuccessThreshold: 3},
+			func(c *breaker.Config) {
+				c.WindowSize, c.MinimumCalls, c.SuccessThreshold, c.HalfOpenMaxCalls = 20, 20, 3, 3
+			}},
+	} {
+		w := want
+		c.want(&w)
+		got := mustResolve(t, c.cfg)
+		if !reflect.DeepEqual(funcsAside(got), w) {
+			t.Errorf("%s: resolves to\n%+v, want\n%+v", c.name, funcsAside(got), w)
+		}
+		if again := mustResolve(t, got); !reflect.DeepEqual(funcsAside(again), w) {
+			t.Errorf("%s: resolving again gives\n%+v", c.name, funcsAside(again))
+		}
+	}
+	if _, err := (&breaker.Config{WindowSize: -1}).Resolve(); !errors.As(err, new(*setup.ConfigError)) {
+		t.Errorf("Resolve of an invalid config: %v, want its *setup.ConfigError", err)
+	}
+}
+
+// A negative OpenTimeout is no wait: the half-open timer is due as the
+// breaker opens, so the manual clock runs it at once in a goroutine of its
+// own, which synctest.Wait waits for.
+func TestNegativeOpenTimeoutGoesHalfOpenAtOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cfg := countConfig()
+		cfg.OpenTimeout = -1
+		b, _ := newBreaker(t, cfg)
+		record(t, b, 5, errBoom)
+		synctest.Wait()
+		wantState(t, b, breaker.StateHalfOpen)
+		if m := b.Metrics(); m.Opens != 1 || m.OpenTimeout != 0 {
+			t.Fatalf("Metrics() = %+v, want 1 open of 0s", m)
+		}
+		record(t, b, 2, nil)
+		wantState(t, b, breaker.StateClosed)
+	})
+}
+
+// A negative WindowDuration (CountOnly) is a count-only window: outcomes
+// count however old they are.
+func TestCountOnlyWindowKeepsOutcomesWhateverTheirAge(t *testing.T) {
+	for _, d := range []time.Duration{breaker.CountOnly, -time.Hour} {
+		cfg := breaker.DefaultConfig()
+		cfg.WindowDuration = d
+		b, clk := newBreaker(t, cfg)
+		record(t, b, 4, errBoom)
+		clk.Advance(24 * time.Hour)
+		if m := b.Metrics(); m.Calls != 4 || m.Failures != 4 {
+			t.Fatalf("WindowDuration %v: a day later Metrics() = %+v, want the 4 failures", d, m)
+		}
+		record(t, b, 1, errBoom)
+		wantState(t, b, breaker.StateOpen)
 	}
 }
 

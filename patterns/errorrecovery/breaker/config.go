@@ -11,10 +11,12 @@ import (
 	"github.com/statecraft/statecraft/patterns/errorrecovery/internal/setup"
 )
 
-// Config configures a circuit breaker (New). Each field says what its
-// zero value means; DefaultConfig returns the usual starting point. A zero
-// Config is valid but differs from the defaults in OpenTimeout (zero:
-// half-open at once) and WindowDuration (zero: a count-only window).
+// Config configures a circuit breaker (New). A zero Config consists
+// entirely of default values: every field's zero means the default that
+// DefaultConfig spells out, and each field says what that is. What turns
+// a rule off, or asks for no wait, is spelled with a negative value (or
+// CountOnly), never with zero; the rate rules and the slow-call rule are
+// off by default, so their zero means off.
 //
 // The breaker opens when, in its window of recent outcomes, any rule that
 // is on reaches its threshold (thresholds are inclusive, >=): the failure
@@ -33,38 +35,42 @@ type Config struct {
 	SuccessThreshold int
 
 	// OpenTimeout is how long the breaker stays open before it lets trial
-	// calls through (half-open). Zero means zero: the breaker goes
-	// half-open as soon as its clock runs due timers. At most 24h.
+	// calls through (half-open). Zero means the default, 60s. A negative
+	// value means no wait: the breaker goes half-open as soon as its clock
+	// runs due timers. At most 24h.
 	OpenTimeout time.Duration
 
 	// OpenTimeoutMultiplier grows the open timeout on repeated opens: the
 	// n-th open since the breaker last closed lasts
 	// OpenTimeout * OpenTimeoutMultiplier^(n-1), capped by MaxOpenTimeout.
-	// Zero means 1 (no growth); otherwise it must be at least 1, and at
-	// most 100.
+	// Zero means the default, 1 (no growth); otherwise it must be at least
+	// 1, and at most 100.
 	OpenTimeoutMultiplier float64
 
-	// MaxOpenTimeout caps the grown open timeout. Zero means no cap (the
-	// timeout saturates at the largest time.Duration); otherwise it must be
-	// at least OpenTimeout, and at most 24h.
+	// MaxOpenTimeout caps the grown open timeout. Zero means the default,
+	// no cap (the timeout saturates at the largest time.Duration);
+	// otherwise it must be at least OpenTimeout (60s when that is zero),
+	// and at most 24h.
 	MaxOpenTimeout time.Duration
 
 	// WindowSize is the number of most recent outcomes the breaker judges
 	// by while closed. Zero means the default, 10. At most 1<<20.
 	WindowSize int
 
-	// WindowDuration, when set, also drops outcomes older than it from
-	// the window, in ten time buckets of WindowDuration/10: an outcome stops
-	// counting when the bucket it fell in is ten buckets old, so no outcome
-	// older than WindowDuration counts and none younger than 9/10 of it is
-	// dropped. Zero means zero: a count-only window, whose success path
-	// reads no clock. At most 24h.
+	// WindowDuration also drops outcomes older than it from the window,
+	// in ten time buckets of WindowDuration/10: an outcome stops counting
+	// when the bucket it fell in is ten buckets old, so no outcome older
+	// than WindowDuration counts and none younger than 9/10 of it is
+	// dropped. Every outcome then reads the clock. Zero means the default,
+	// 60s. A negative value (CountOnly) means a count-only window, the last
+	// WindowSize outcomes whatever their age, whose success path reads no
+	// clock and takes no lock. At most 24h.
 	WindowDuration time.Duration
 
 	// FailureRateThreshold, in (0, 1], opens the breaker when the share of
 	// failures among the outcomes in the window reaches it, once the window
-	// holds at least MinimumCalls outcomes. Zero means zero: the rule is
-	// off.
+	// holds at least MinimumCalls outcomes. Zero means the default: the
+	// rule is off.
 	FailureRateThreshold float64
 
 	// MinimumCalls is the number of outcomes the window must hold before
@@ -73,7 +79,7 @@ type Config struct {
 	MinimumCalls int
 
 	// SlowCallDuration is the duration above which a call is slow
-	// (strictly greater). Zero means zero: no call is slow, and the
+	// (strictly greater). Zero means the default: no call is slow, and the
 	// slow-call rule is off. With it set, a permit reads the clock when it
 	// is taken and when it is done. At most 24h.
 	SlowCallDuration time.Duration
@@ -81,8 +87,9 @@ type Config struct {
 	// SlowCallRateThreshold, in (0, 1], opens the breaker when the share of
 	// slow calls (successful or not) among the outcomes in the window
 	// reaches it, once the window holds at least MinimumCalls outcomes. In
-	// half-open a slow trial counts as a failure. Zero means zero: the rule
-	// is off. It and SlowCallDuration are set together or not at all.
+	// half-open a slow trial counts as a failure. Zero means the default:
+	// the rule is off. It and SlowCallDuration are set together or not at
+	// all.
 	SlowCallRateThreshold float64
 
 	// HalfOpenMaxCalls bounds the trial calls in flight at once while
@@ -92,8 +99,8 @@ type Config struct {
 
 	// Classify says whether a call's non-nil error counts as a failure, a
 	// success, or neither (ignored: no outcome is recorded). A nil error is
-	// always a success, and Classify is not called for it. Nil means
-	// DefaultClassify.
+	// always a success, and Classify is not called for it. Nil means the
+	// default, DefaultClassify.
 	Classify func(error) Outcome
 
 	// OnOpen, OnClose and OnHalfOpen are called when the breaker enters the
@@ -103,24 +110,33 @@ type Config struct {
 	// transition (the clock's timer goroutine for open -> half-open). They
 	// may read the breaker (State, Metrics, Allow) but must not change its
 	// state (Done of a failure, ForceOpen, ForceClosed, Reset): that
-	// deadlocks. Nil means no callback.
+	// deadlocks. Nil means the default, no callback.
 	OnOpen     func(from, to State)
 	OnClose    func(from, to State)
 	OnHalfOpen func(from, to State)
 }
 
-// DefaultConfig returns the usual starting point: open after 5 failures
-// among the last 10 outcomes of the last 60 seconds, stay open 60
-// seconds, close after 2 successful trials. The 60-second window makes
-// every outcome read the clock; set WindowDuration to zero for the
-// count-only window and its lock-free, clock-free success path.
+// CountOnly is the WindowDuration of a count-only window: the breaker
+// judges by the last WindowSize outcomes, whatever their age. Any
+// negative WindowDuration means the same.
+const CountOnly time.Duration = -1
+
+// DefaultConfig returns the defaults, which are what a zero Config means:
+// open after 5 failures among the last 10 outcomes of the last 60
+// seconds, stay open 60 seconds, close after 2 successful trials. The
+// fields it leaves zero (the rate and slow-call rules, growth of the open
+// timeout) are off; those whose default follows another field
+// (MinimumCalls, HalfOpenMaxCalls) are zero, so that they follow it. The
+// 60-second window makes every outcome read the clock; set WindowDuration
+// to CountOnly for the count-only window and its lock-free, clock-free
+// success path.
 func DefaultConfig() Config {
 	return Config{
-		FailureThreshold: 5,
-		SuccessThreshold: 2,
-		OpenTimeout:      60 * time.Second,
-		WindowSize:       10,
-		WindowDuration:   60 * time.Second,
+		FailureThreshold: defaultFailures,
+		SuccessThreshold: defaultSuccesses,
+		OpenTimeout:      defaultOpenTimeout,
+		WindowSize:       defaultWindowSize,
+		WindowDuration:   defaultWindowDuration,
 	}
 }
 
@@ -159,14 +175,34 @@ func (c *Config) Validate() error {
 	return err
 }
 
+// Resolve returns the breaker c describes with every field spelled out:
+// each zero replaced by the default it means (MinimumCalls by WindowSize,
+// HalfOpenMaxCalls by SuccessThreshold, Classify by DefaultClassify), and
+// each value that turns something off in one spelling: -1 for
+// FailureThreshold and OpenTimeout, CountOnly for WindowDuration. Zero
+// stays zero where it is the default and means off or none (the rate and
+// slow-call rules, MaxOpenTimeout's cap). So two configs that resolve
+// equal, their functions aside, make breakers that behave alike, and a
+// resolved config resolves to itself. An invalid c returns the error
+// Validate reports.
+func (c *Config) Resolve() (Config, error) {
+	s, err := c.resolve()
+	if err != nil {
+		return Config{}, err
+	}
+	return s.config(), nil
+}
+
 // Bounds and resolved defaults.
 const (
-	defaultFailures   = 5
-	defaultSuccesses  = 2
-	defaultWindowSize = 10
-	configName        = "breaker.Config"
-	maxWindowSize     = 1 << 20
-	maxCount          = 1 << 20 // SuccessThreshold, HalfOpenMaxCalls
+	defaultFailures       = 5
+	defaultSuccesses      = 2
+	defaultOpenTimeout    = 60 * time.Second
+	defaultWindowSize     = 10
+	defaultWindowDuration = 60 * time.Second
+	configName            = "breaker.Config"
+	maxWindowSize         = 1 << 20
+	maxCount              = 1 << 20 // SuccessThreshold, HalfOpenMaxCalls
 	// maxConfigDuration bounds every duration of the config, as it does
 	// those of errorrecovery's configs.
 	maxConfigDuration = 24 * time.Hour
@@ -183,8 +219,8 @@ const (
 type settings struct {
 	failureThreshold int // 0: the count rule is off
 	successThreshold int
-	openTimeout      time.Duration
-	multiplier       float64 // >= 1
+	openTimeout      time.Duration // 0: no wait
+	multiplier       float64       // >= 1
 	maxOpenTimeout   time.Duration
 	windowSize       int
 	windowDuration   time.Duration // 0: count-only window
@@ -250,10 +286,12 @@ func (c *Config) resolve() (settings, error) {
 		s.successThreshold = defaultSuccesses
 	}
 	switch {
+	case s.openTimeout == 0:
+		s.openTimeout = defaultOpenTimeout
 	case s.openTimeout < 0:
-		return s, fieldErr("OpenTimeout", c.OpenTimeout, "must not be negative")
+		s.openTimeout = 0 // no wait
 	case s.openTimeout > maxConfigDuration:
-		return s, fieldErr("OpenTimeout", c.OpenTimeout, "must be at most 24h")
+		return s, fieldErr("OpenTimeout", c.OpenTimeout, "must be at most 24h (zero means 60s, negative no wait)")
 	}
 	switch m := s.multiplier; {
 	case m == 0:
@@ -272,10 +310,12 @@ func (c *Config) resolve() (settings, error) {
 		return s, fieldErr("MaxOpenTimeout", c.MaxOpenTimeout, "is less than OpenTimeout ("+s.openTimeout.String()+")")
 	}
 	switch {
+	case s.windowDuration == 0:
+		s.windowDuration = defaultWindowDuration
 	case s.windowDuration < 0:
-		return s, fieldErr("WindowDuration", c.WindowDuration, "must not be negative")
+		s.windowDuration = 0 // count-only
 	case s.windowDuration > maxConfigDuration:
-		return s, fieldErr("WindowDuration", c.WindowDuration, "must be at most 24h")
+		return s, fieldErr("WindowDuration", c.WindowDuration, "must be at most 24h (zero means 60s, negative a count-only window)")
 	}
 	if badRate(s.failureRate) {
 		return s, fieldErr("FailureRateThreshold", s.failureRate, "must be between 0 (off) and 1")
@@ -320,6 +360,41 @@ func (c *Config) resolve() (settings, error) {
 		s.classify = DefaultClassify
 	}
 	return s, nil
+}
+
+// config spells s out as a Config (Resolve).
+func (s *settings) config() Config {
+	c := Config{
+		FailureThreshold:      s.failureThreshold,
+		SuccessThreshold:      s.successThreshold,
+		OpenTimeout:           s.openTimeout,
+		OpenTimeoutMultiplier: s.multiplier,
+		MaxOpenTimeout:        s.maxOpenTimeout,
+		WindowSize:            s.windowSize,
+		WindowDuration:        s.windowDuration,
+		FailureRateThreshold:  s.failureRate,
+		MinimumCalls:          s.minimumCalls,
+		SlowCallDuration:      s.slowCall,
+		SlowCallRateThreshold: s.slowRate,
+		HalfOpenMaxCalls:      s.halfOpenMax,
+		Classify:              s.classify,
+		OnOpen:                s.onOpen,
+		OnClose:               s.onClose,
+		OnHalfOpen:            s.onHalfOpen,
+	}
+	if c.FailureThreshold == 0 {
+		c.FailureThreshold = -1 // the count rule is off
+	}
+	if c.OpenTimeout == 0 {
+		c.OpenTimeout = -1 // no wait
+	}
+	if c.MaxOpenTimeout == uncapped {
+		c.MaxOpenTimeout = 0
+	}
+	if c.WindowDuration == 0 {
+		c.WindowDuration = CountOnly
+	}
+	return c
 }
 
 // grownTimeout is the open timeout of the n-th consecutive open (n >= 1):

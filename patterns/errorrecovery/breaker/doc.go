@@ -16,14 +16,18 @@
 //
 // # Configuration
 //
-// [New] takes a [Config], whose zero value consists entirely of defaults:
-// each field's documentation says what its zero means. The breaker opens
-// when, in its window of recent outcomes, a rule that is on reaches its
-// threshold: the number of failures (FailureThreshold), their share
+// [New] takes a [Config], whose zero value consists entirely of defaults,
+// the ones [DefaultConfig] spells out: each field's documentation says
+// what its zero means. Turning something off is spelled with a negative
+// value, never with zero: [CountOnly] (or any negative WindowDuration) for
+// a window without a duration, a negative FailureThreshold for no count
+// rule, a negative OpenTimeout for no wait before half-open. The breaker
+// opens when, in its window of recent outcomes, a rule that is on reaches
+// its threshold: the number of failures (FailureThreshold), their share
 // (FailureRateThreshold) or the share of slow calls
-// (SlowCallRateThreshold). The window holds the last WindowSize outcomes,
-// and with a WindowDuration only those younger than it. An invalid field
-// is refused with an errorrecovery.ConfigError naming it.
+// (SlowCallRateThreshold). The window holds the last WindowSize outcomes
+// (10), and only those younger than WindowDuration (60s). An invalid
+// field is refused with an errorrecovery.ConfigError naming it.
 //
 // # Calls
 //
@@ -34,8 +38,9 @@
 // every other error is a failure. A function that panics is recorded as a
 // failure ([Permit.Abandon]) and the panic goes on.
 //
-// In Closed, with a count-only window and no slow-call rule, a success
-// takes a few atomic operations: no lock, no clock, no allocation. A
+// In Closed, with a count-only window (WindowDuration: CountOnly) and no
+// slow-call rule, a success takes a few atomic operations: no lock, no
+// clock, no allocation. A
 // rejection takes one atomic load and allocates nothing either.
 //
 // # Composition
@@ -68,9 +73,10 @@
 //
 // # Example
 //
-//	cfg := breaker.DefaultConfig()
-//	cfg.OpenTimeout = 30 * time.Second
-//	b, err := breaker.New(cfg)
+//	b, err := breaker.New(breaker.Config{
+//		OpenTimeout:    30 * time.Second,  // the other fields: their defaults
+//		WindowDuration: breaker.CountOnly, // the last 10 outcomes, whatever their age
+//	})
 //	if err != nil {
 //		return err
 //	}

@@ -21,7 +21,7 @@ func ExampleNew() {
 
 	cfg := breaker.DefaultConfig()
 	cfg.FailureThreshold = 3
-	cfg.WindowDuration = 0 // judge by the last WindowSize outcomes, whatever their age
+	cfg.WindowDuration = breaker.CountOnly // judge by the last WindowSize outcomes, whatever their age
 	cfg.OpenTimeout = 30 * time.Second
 	cfg.SuccessThreshold = 2
 	cfg.OnOpen, cfg.OnHalfOpen, cfg.OnClose = logChange, logChange, logChange
@@ -66,7 +66,7 @@ func ExampleBreaker_Allow() {
 	clock := enginetest.NewClock(time.Time{})
 	cfg := breaker.DefaultConfig()
 	cfg.FailureThreshold = 1
-	cfg.WindowDuration = 0
+	cfg.WindowDuration = breaker.CountOnly
 	cfg.OpenTimeout = time.Minute
 	b, err := breaker.New(cfg, engine.WithClock(clock))
 	if err != nil {

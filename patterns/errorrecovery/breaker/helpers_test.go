@@ -30,7 +30,7 @@ var errBoom = errors.New("boom")
 // countConfig is the default config with the count-only window.
 func countConfig() breaker.Config {
 	cfg := breaker.DefaultConfig()
-	cfg.WindowDuration = 0
+	cfg.WindowDuration = breaker.CountOnly
 	return cfg
 }
 

@@ -101,7 +101,7 @@ func TestTimeWindowDropsWholeBuckets(t *testing.T) {
 // HalfOpenMaxCalls, every trial slot is given back, and the window's
 // counts stay within bounds.
 func TestBreakerUnderConcurrentCallsKeepsItsInvariants(t *testing.T) {
-	for _, window := range []time.Duration{0, time.Second} {
+	for _, window := range []time.Duration{CountOnly, time.Second} {
 		t.Run("window="+window.String(), func(t *testing.T) {
 			clk := enginetest.NewClock(time.Time{})
 			cfg := Config{

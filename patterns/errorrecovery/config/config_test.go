@@ -131,16 +131,16 @@ func TestZeroValuesAreExpressible(t *testing.T) {
 	cfg, err := config.Parse[any]("x.yaml", []byte(`
 primary: RETRY
 retry: {initial_delay: 0s, jitter_range: 0, backoff: JITTER}
-circuit_breaker: {window_duration: 0s, open_timeout: 0s}
+circuit_breaker: {window_duration: -1s, open_timeout: -1s}
 bulkhead: {max_queue_size: 0, queue_timeout: 0s}
 metrics_enabled: false
 `))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Retry.InitialDelay != 0 || cfg.Retry.JitterRange != 0 || cfg.Breaker.WindowDuration != 0 ||
-		cfg.Breaker.OpenTimeout != 0 || cfg.Bulkhead.MaxQueueSize != 0 || cfg.Bulkhead.QueueTimeout != 0 || !cfg.MetricsDisabled {
-		t.Errorf("zeros not kept: retry %+v, breaker %+v, bulkhead %+v, metrics disabled %v", *cfg.Retry, *cfg.Breaker, *cfg.Bulkhead, cfg.MetricsDisabled)
+	if cfg.Retry.InitialDelay != 0 || cfg.Retry.JitterRange != 0 || cfg.Breaker.WindowDuration != -time.Second ||
+		cfg.Breaker.OpenTimeout != -time.Second || cfg.Bulkhead.MaxQueueSize != 0 || cfg.Bulkhead.QueueTimeout != 0 || !cfg.MetricsDisabled {
+		t.Errorf("zeros (and the breaker's negative off values) not kept: retry %+v, breaker %+v, bulkhead %+v, metrics disabled %v", *cfg.Retry, *cfg.Breaker, *cfg.Bulkhead, cfg.MetricsDisabled)
 	}
 }
 

@@ -78,8 +78,9 @@
 // The values shown are the defaults. A section that is present, even
 // empty ("bulkhead: {}" or "bulkhead:"), makes its strategy take part and
 // starts from its DefaultXConfig; a setting left out keeps the default, and
-// a zero written out is zero, with the meaning the Go field documents (a
-// window_duration of 0s is a count-only window). A strategy named in
+// a zero written out has the meaning the Go field documents for zero (in
+// circuit_breaker, every zero means the default, and a negative
+// window_duration such as -1s is a count-only window). A strategy named in
 // primary or secondary without a section takes part with its defaults,
 // except FALLBACK, which needs a fallback section with a value or
 // use_cache. When global_timeout is set, deadline.timeout defaults to 0s,

@@ -135,7 +135,7 @@ func retrying(n int) *er.RetryConfig[*http.Response] {
 // breaking opens after n failures in a count window, for an hour.
 func breaking(n int) *breaker.Config {
 	c := breaker.DefaultConfig()
-	c.FailureThreshold, c.WindowDuration, c.OpenTimeout = n, 0, time.Hour
+	c.FailureThreshold, c.WindowDuration, c.OpenTimeout = n, breaker.CountOnly, time.Hour
 	return &c
 }
 

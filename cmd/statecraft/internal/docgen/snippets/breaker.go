@@ -12,8 +12,8 @@ import (
 // Breaker is the snippet of docs/circuit-breaker.md.
 func Breaker(ctx context.Context) error {
 	// snippet:circuit-breaker begin
-	cfg := breaker.DefaultConfig() // 5 failures in the last 10, open 60s
-	cfg.WindowDuration = 0         // count-only: no clock read on success
+	cfg := breaker.DefaultConfig()         // 5 failures in the last 10, open 60s
+	cfg.WindowDuration = breaker.CountOnly // count-only: no clock read on success
 	cfg.OpenTimeout = 30 * time.Second
 	cfg.OnOpen = func(from, to breaker.State) { log.Printf("breaker: %v -> %v", from, to) }
 	b, err := breaker.New(cfg)

@@ -87,7 +87,7 @@ func Failsafe(ctx context.Context) (Quote, error) {
 
 	bc := breaker.DefaultConfig()
 	bc.FailureThreshold, bc.WindowSize = 5, 5 // WithFailureThreshold(5): 5 in a row
-	bc.WindowDuration = 0                     // count-based
+	bc.WindowDuration = breaker.CountOnly     // count-based
 	bc.SuccessThreshold = 1                   // WithSuccessThreshold(1)
 	bc.OpenTimeout = 30 * time.Second         // WithDelay(30s)
 

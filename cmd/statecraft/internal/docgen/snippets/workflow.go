@@ -15,7 +15,7 @@ func Workflow(ctx context.Context) (Quote, error) {
 	retry := errorrecovery.DefaultRetryConfig[Quote]()
 	retry.InitialDelay, retry.MaxDelay = 100*time.Millisecond, time.Second
 	bc := breaker.DefaultConfig()
-	bc.WindowDuration = 0
+	bc.WindowDuration = breaker.CountOnly
 	fb := errorrecovery.FallbackValue(Quote{Stale: true})
 
 	w, err := errorrecovery.NewWorkflow(errorrecovery.ErrorRecoveryConfig[Quote]{
