@@ -1,6 +1,8 @@
 // Package errorrecovery holds statecraft's prewired resilience machines:
 // retry (with five backoff strategies), deadline, circuit breaker and
 // bulkhead, with fallback and cache, and the workflow that layers them.
+// The circuit breaker is package breaker, beneath this one, and takes part
+// in a workflow as the CIRCUIT_BREAKER strategy (ErrorRecoveryConfig.Breaker).
 // Sagas, their journals and recovery are package saga, beneath this one;
 // a saga's step is protected by any Protector here (a Workflow, a
 // RetryExecutor, a DeadlineExecutor), and its compensations run as a

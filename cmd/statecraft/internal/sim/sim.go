@@ -123,7 +123,7 @@ func (e *LimitError) Error() string {
 // The workflow runs on the simulation's clock and random source, with an
 // observer of its own; cfg's Clock, Random, Observer, Logger, OnError and
 // OnAlert are replaced, and so are its shared machines, which the
-// simulation builds from their configs so as to watch them (a Breaker,
+// simulation builds from their configs so as to watch them (a SharedBreaker,
 // BulkheadExecutor or ResultCache given in cfg is an error). Features that
 // wait other than on the clock are changed as Result.Notes says.
 func Run(cfg errorrecovery.ErrorRecoveryConfig[any], opts Options) (*Result, error) {
