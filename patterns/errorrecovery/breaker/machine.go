@@ -29,9 +29,9 @@ func (s State) String() string { return enum.String(stateNames, s, "breaker.Stat
 // Event is an event of the circuit breaker machine.
 type Event uint8
 
-// The events. Success and Failure report the outcome of an admitted call
-// (Permit.Done fires them, with the generation the call was admitted in);
-// the others are the manual controls.
+// The events. EventSuccess and EventFailure report the outcome of an
+// admitted call (Permit.Done fires them, with the generation the call was
+// admitted in); the others are the manual controls.
 const (
 	EventSuccess    Event = iota // an admitted call succeeded
 	EventFailure                 // an admitted call failed
@@ -45,8 +45,8 @@ var eventNames = []string{"success", "failure", "forceOpen", "forceClose", "rese
 // String returns the event's name.
 func (e Event) String() string { return enum.String(eventNames, e, "breaker.Event") }
 
-// Machine is the running breaker machine as the guards and actions
-// of the breaker definition see it.
+// Machine is the running breaker machine as the guards and actions of a
+// breaker definition see it; its Data is the *Breaker.
 type Machine = states.Machine[State, Event, *Breaker]
 
 // The names guards and actions carry in diagrams and traces.
@@ -69,9 +69,10 @@ var defaultDefinition = sync.OnceValue(func() *fsm.Definition[State, Event, *Bre
 })
 
 // Definition returns the machine every Breaker runs unless
-// engine.WithDefinition gives New another. Its data is the *Breaker that runs
-// it: guards and actions read the breaker's settings, window and counters
-// through it. It is built once and shared; a Definition is immutable.
+// engine.WithDefinition gives New another. Its data is the *Breaker that
+// runs it: guards and actions read the breaker's settings, window and
+// counters through it. It is built once and shared; an fsm.Definition is
+// immutable.
 //
 //	Closed   --failure [failures >= failureThreshold]------------> Open
 //	Closed   --failure [failure rate >= ... after minimumCalls]----> Open
@@ -96,11 +97,11 @@ func Definition() *fsm.Definition[State, Event, *Breaker] {
 	return defaultDefinition()
 }
 
-// DefinitionBuilder returns a builder holding the default
-// breaker machine, not yet built, so that a variant can start from it: add
-// transitions or states, or rebuild from Definition.StateSpecs and
-// Definition.Transitions with some changed, then pass the result to New
-// with engine.WithDefinition. The guards and actions it declares work on any
+// DefinitionBuilder returns a builder holding the default breaker
+// machine, not yet built, so that a variant can start from it: add
+// transitions or states, or rebuild from the StateSpecs and Transitions of
+// Definition() with some changed, then pass the result to New with
+// engine.WithDefinition. The guards and actions it declares work on any
 // Breaker.
 func DefinitionBuilder() *fsm.Builder[State, Event, *Breaker] {
 	b := fsm.New[State, Event, *Breaker]("circuit breaker")

@@ -24,7 +24,8 @@ type Permit struct {
 // it with the open episode's *OpenError (allocated once per episode); in
 // HalfOpen it admits it as a trial while fewer than HalfOpenMaxCalls
 // trials are in flight, and otherwise rejects it with an *OpenError whose
-// HalfOpen reports true. The Permit must be finished with Done.
+// HalfOpen reports true. The Permit must be finished with Done (or
+// Abandon).
 //
 // In Closed and Open, Allow is one atomic load of the state word and takes
 // no lock (plus a clock read with the slow-call rule on); a rejection also
