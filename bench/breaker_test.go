@@ -10,14 +10,13 @@ import (
 	"github.com/failsafe-go/failsafe-go"
 	"github.com/failsafe-go/failsafe-go/circuitbreaker"
 	"github.com/sony/gobreaker/v2"
-
-	er "github.com/statecraft/statecraft/patterns/errorrecovery"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/breaker"
 )
 
 // The breakers compared, each opening after 5 failures and staying open a
 // minute:
 //
-//   - statecraft: DefaultCircuitBreakerConfig with WindowDuration zero, the
+//   - statecraft: breaker.DefaultConfig with WindowDuration CountOnly, the
 //     count-only window (5 failures among the last 10 outcomes), on the
 //     real clock. Its success path reads no clock; the default 60-second
 //     window would (see BenchmarkBreakerTimeWindow).
@@ -27,14 +26,14 @@ import (
 //   - failsafe-go: WithFailureThresholdRatio(5, 10), its count-based
 //     window of the last 10 executions, and WithDelay(time.Minute).
 
-func scBreaker(tb testing.TB, edit func(*er.CircuitBreakerConfig)) *er.Breaker {
+func scBreaker(tb testing.TB, edit func(*breaker.Config)) *breaker.Breaker {
 	tb.Helper()
-	cfg := er.DefaultCircuitBreakerConfig()
-	cfg.WindowDuration = 0
+	cfg := breaker.DefaultConfig()
+	cfg.WindowDuration = breaker.CountOnly
 	if edit != nil {
 		edit(&cfg)
 	}
-	br, err := er.NewCircuitBreaker(cfg)
+	br, err := breaker.New(cfg)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -50,13 +49,13 @@ func fsBreaker() circuitbreaker.CircuitBreaker[int] {
 
 // The open breakers: each tripped by failures, as in use.
 
-func scOpenBreaker(tb testing.TB) *er.Breaker {
+func scOpenBreaker(tb testing.TB) *breaker.Breaker {
 	br := scBreaker(tb, nil)
 	for range 5 {
 		p, _ := br.Allow()
 		p.Done(errBoom)
 	}
-	if br.State() != er.BreakerOpen {
+	if br.State() != breaker.StateOpen {
 		tb.Fatalf("statecraft breaker is %v after 5 failures", br.State())
 	}
 	return br
@@ -117,7 +116,7 @@ func BenchmarkBreakerClosedSuccess(b *testing.B) {
 		br := scBreaker(b, nil)
 		ctx := context.Background()
 		for b.Loop() {
-			if err := br.Call(ctx, okCtx); err != nil {
+			if err := br.Protect(ctx, okCtx); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -180,18 +179,18 @@ func BenchmarkBreakerOpenReject(b *testing.B) {
 				b.Fatal("admitted")
 			}
 		}
-		wantErrIs(b, err, er.ErrCircuitOpen)
+		wantErrIs(b, err, breaker.ErrOpen)
 	})
 	b.Run("statecraft-Call", func(b *testing.B) {
 		br := scOpenBreaker(b)
 		ctx := context.Background()
 		var err error
 		for b.Loop() {
-			if err = br.Call(ctx, okCtx); err == nil {
+			if err = br.Protect(ctx, okCtx); err == nil {
 				b.Fatal("admitted")
 			}
 		}
-		wantErrIs(b, err, er.ErrCircuitOpen)
+		wantErrIs(b, err, breaker.ErrOpen)
 	})
 	b.Run("gobreaker-Execute", func(b *testing.B) {
 		cb := gbOpenBreaker(b)
@@ -255,7 +254,7 @@ func BenchmarkBreakerClosedSuccessParallel(b *testing.B) {
 		br := scBreaker(b, nil)
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
-				if err := br.Call(ctx, okCtx); err != nil {
+				if err := br.Protect(ctx, okCtx); err != nil {
 					b.Error(err)
 					return
 				}
@@ -334,7 +333,7 @@ func BenchmarkBreakerOpenRejectParallel(b *testing.B) {
 		br := scOpenBreaker(b)
 		b.RunParallel(func(pb *testing.PB) {
 			for pb.Next() {
-				if err := br.Call(ctx, okCtx); err == nil {
+				if err := br.Protect(ctx, okCtx); err == nil {
 					b.Error("admitted")
 					return
 				}
@@ -412,7 +411,7 @@ func BenchmarkSharedBreaker(b *testing.B) {
 				br := scBreaker(b, nil)
 				inGoroutines(b, g, func(n int) {
 					for range n {
-						if err := br.Call(ctx, okCtx); err != nil {
+						if err := br.Protect(ctx, okCtx); err != nil {
 							b.Error(err)
 							return
 						}
@@ -474,7 +473,7 @@ func BenchmarkBreakerTimeWindow(b *testing.B) {
 		name string
 		d    time.Duration
 	}{{"10us", 10 * time.Microsecond}, {"10ms", 10 * time.Millisecond}, {"1m", time.Minute}} {
-		timed := func(c *er.CircuitBreakerConfig) { c.WindowDuration = w.d }
+		timed := func(c *breaker.Config) { c.WindowDuration = w.d }
 		b.Run("window="+w.name, func(b *testing.B) {
 			b.Run("statecraft-AllowDone", func(b *testing.B) {
 				br := scBreaker(b, timed)
@@ -485,14 +484,14 @@ func BenchmarkBreakerTimeWindow(b *testing.B) {
 					}
 					p.Done(nil)
 				}
-				if br.State() != er.BreakerClosed {
+				if br.State() != breaker.StateClosed {
 					b.Fatal(br.State())
 				}
 			})
 			b.Run("statecraft-Call", func(b *testing.B) {
 				br := scBreaker(b, timed)
 				for b.Loop() {
-					if err := br.Call(ctx, okCtx); err != nil {
+					if err := br.Protect(ctx, okCtx); err != nil {
 						b.Fatal(err)
 					}
 				}
@@ -533,7 +532,7 @@ func BenchmarkBreakerMixedOutcomes(b *testing.B) {
 	fail := func(context.Context) error { return errBoom }
 	gbFail := func() (int, error) { return 0, errBoom }
 	for _, size := range []int{10, 100, 1000} {
-		sized := func(c *er.CircuitBreakerConfig) { c.WindowSize, c.FailureThreshold = size, size }
+		sized := func(c *breaker.Config) { c.WindowSize, c.FailureThreshold = size, size }
 		b.Run("window="+strconv.Itoa(size), func(b *testing.B) {
 			b.Run("statecraft-AllowDone", func(b *testing.B) {
 				br := scBreaker(b, sized)
@@ -559,7 +558,7 @@ func BenchmarkBreakerMixedOutcomes(b *testing.B) {
 					if i++; i%4 == 0 {
 						fn = fail
 					}
-					if err := br.Call(ctx, fn); errors.Is(err, er.ErrCircuitOpen) {
+					if err := br.Protect(ctx, fn); errors.Is(err, breaker.ErrOpen) {
 						b.Fatal(err)
 					}
 				}
@@ -599,9 +598,9 @@ func BenchmarkBreakerMixedOutcomes(b *testing.B) {
 
 // wantClosedCalls checks that a statecraft breaker is still closed and
 // recorded outcomes.
-func wantClosedCalls(b *testing.B, br *er.Breaker) {
+func wantClosedCalls(b *testing.B, br *breaker.Breaker) {
 	b.Helper()
-	if m := br.Metrics(); m.State != er.BreakerClosed || m.Calls == 0 {
+	if m := br.Metrics(); m.State != breaker.StateClosed || m.Calls == 0 {
 		b.Fatalf("statecraft breaker %v with %d calls in its window", m.State, m.Calls)
 	}
 }

@@ -6,7 +6,7 @@
 //     looplab/fsm's FSM.Event and qmuntal/stateless's StateMachine.Fire
 //     (immediate and queued firing modes);
 //   - a circuit breaker, closed (success) and open (rejection), in one
-//     goroutine and in parallel: errorrecovery.Breaker against
+//     goroutine and in parallel: breaker.Breaker against
 //     sony/gobreaker v2 and failsafe-go (its executor, and its bare
 //     TryAcquirePermit/RecordSuccess);
 //   - a retry whose first attempt succeeds, and one that fails twice and

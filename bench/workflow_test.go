@@ -12,6 +12,7 @@ import (
 
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
 	scbulkhead "github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/breaker"
 )
 
 // The layered policies compared. Both libraries nest them the same way,
@@ -53,12 +54,12 @@ func scWorkflow(tb testing.TB, five, noMetrics bool) *er.Workflow[int] {
 	tb.Helper()
 	r := er.DefaultRetryConfig[int]()
 	r.InitialDelay = er.None
-	cb := er.DefaultCircuitBreakerConfig()
-	cb.WindowDuration = 0
+	cb := breaker.DefaultConfig()
+	cb.WindowDuration = breaker.CountOnly
 	fb := er.FallbackValue(0)
 	cfg := er.ErrorRecoveryConfig[int]{
 		Primary: er.StrategyRetry, Secondary: []er.Strategy{er.StrategyCircuitBreaker, er.StrategyFallback},
-		Retry: &r, CircuitBreaker: &cb, Fallback: &fb, MetricsDisabled: noMetrics,
+		Retry: &r, Breaker: &cb, Fallback: &fb, MetricsDisabled: noMetrics,
 	}
 	if five {
 		bh := scbulkhead.DefaultConfig()

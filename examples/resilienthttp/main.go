@@ -39,6 +39,7 @@ import (
 	"time"
 
 	"github.com/statecraft/statecraft/patterns/errorrecovery"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/breaker"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/httptransport"
 )
 
@@ -160,10 +161,10 @@ func newClient(url string) (*client, error) {
 	// The transport layer: retry, breaker, attempt timeout.
 	rc := errorrecovery.DefaultRetryConfig[*http.Response]()
 	rc.MaxAttempts, rc.InitialDelay, rc.MaxDelay = 3, 5*time.Millisecond, 50*time.Millisecond
-	bc := errorrecovery.DefaultCircuitBreakerConfig()
-	bc.FailureThreshold, bc.WindowSize, bc.WindowDuration = 5, 5, 0
+	bc := breaker.DefaultConfig()
+	bc.FailureThreshold, bc.WindowSize, bc.WindowDuration = 5, 5, breaker.CountOnly
 	bc.OpenTimeout, bc.SuccessThreshold = openTimeout, 1
-	bc.OnHalfOpen = func(from, to errorrecovery.BreakerState) {
+	bc.OnHalfOpen = func(from, to breaker.State) {
 		select {
 		case c.halfOpen <- struct{}{}:
 		default:
@@ -171,10 +172,10 @@ func newClient(url string) (*client, error) {
 	}
 	var err error
 	c.transport, err = errorrecovery.NewWorkflow(errorrecovery.ErrorRecoveryConfig[*http.Response]{
-		Primary:        errorrecovery.StrategyRetry,
-		Retry:          &rc,
-		CircuitBreaker: &bc,
-		Deadline:       &errorrecovery.DeadlineConfig{AttemptTimeout: attemptTimeout},
+		Primary:  errorrecovery.StrategyRetry,
+		Retry:    &rc,
+		Breaker:  &bc,
+		Deadline: &errorrecovery.DeadlineConfig{AttemptTimeout: attemptTimeout},
 	})
 	if err != nil {
 		return nil, err
@@ -214,7 +215,7 @@ type record struct {
 	status   int   // of the response the client got; 0 when none
 	err      error // the transport's error or the bad status, when the call failed
 	body     []byte
-	breaker  errorrecovery.BreakerState
+	breaker  breaker.State
 }
 
 // get makes one call: a GET through both layers.
@@ -258,9 +259,9 @@ func (r record) outcome() string {
 		return "ok"
 	case r.err == nil:
 		return "ok after retries"
-	case errors.Is(r.err, errorrecovery.ErrCircuitOpen) && r.attempts == 0:
+	case errors.Is(r.err, breaker.ErrOpen) && r.attempts == 0:
 		return "rejected: breaker open"
-	case errors.Is(r.err, errorrecovery.ErrCircuitOpen):
+	case errors.Is(r.err, breaker.ErrOpen):
 		return "breaker opened"
 	case r.status != 0 || errors.Is(r.err, errorrecovery.ErrExhausted):
 		return "retries exhausted"

@@ -14,6 +14,7 @@ import (
 	"github.com/statecraft/statecraft/internal/enum"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/cache"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/breaker"
 	"github.com/statecraft/statecraft/states"
 	"github.com/statecraft/statecraft/transitions"
 )
@@ -95,7 +96,7 @@ type Execution[T any] struct {
 	age      time.Duration    // of a cached result
 	key      string           // the cache key
 	lead     *cache.Flight[T] // the coalesced call this execution leads
-	permit   Permit
+	permit   breaker.Permit
 	held     bool // a breaker permit is held
 	admitted bool // a bulkhead slot is held
 	walked   bool // a walk-away attempt was abandoned: never recycle
@@ -126,7 +127,7 @@ type executor[T any] struct {
 	retry    RetryConfig[T] // MaxAttempts 1 when RETRY does not take part
 	retrying bool           // RETRY takes part
 	deadline DeadlineConfig
-	breaker  *Breaker
+	breaker  *breaker.Breaker
 	bulkhead *bulkhead.Bulkhead
 	cache    *cache.Cache[T] // CACHE: read-through
 	fbCache  *cache.Cache[T] // FallbackConfig.UseCache: read on failure only
@@ -372,7 +373,7 @@ func (x *executor[T]) executeInto(ctx context.Context, fn func(context.Context) 
 func (x *executor[T]) abandon(d *Execution[T]) {
 	if d.held {
 		d.held = false
-		d.permit.done(nil, true)
+		d.permit.Abandon()
 	}
 	x.release(d, errPanicked)
 }

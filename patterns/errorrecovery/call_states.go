@@ -117,7 +117,7 @@ func (x *executor[T]) call(ctx context.Context, m callMachine[T]) (Event, error)
 			d.permit.Done(nil)
 		} else {
 			d.permit.Done(d.err)
-			if left, open := x.breaker.openFor(); open && ev == EventRetryable && left > d.delay {
+			if left, open := x.breaker.OpenFor(); open && ev == EventRetryable && left > d.delay {
 				// This failure opened the breaker, which will still be
 				// open when the backoff ends: waiting would only lead to
 				// its rejection. Meet it now.

@@ -17,6 +17,7 @@ import (
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/cache"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/breaker"
 )
 
 // chaosRounds is how many executions each of the chaos test's goroutines
@@ -70,13 +71,13 @@ func TestChaosOfTheFullWorkflow(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		clk := enginetest.NewClock(time.Time{})
 		start := clk.Now()
-		breakerCfg := er.DefaultCircuitBreakerConfig()
-		breakerCfg.FailureThreshold, breakerCfg.WindowDuration, breakerCfg.OpenTimeout = 7, 0, 20*time.Millisecond
-		breaker, err := er.NewCircuitBreaker(breakerCfg, er.WithBreakerClock(clk))
+		breakerCfg := breaker.DefaultConfig()
+		breakerCfg.FailureThreshold, breakerCfg.WindowDuration, breakerCfg.OpenTimeout = 7, breaker.CountOnly, 20*time.Millisecond
+		br, err := breaker.New(breakerCfg, engine.WithClock(clk))
 		if err != nil {
 			t.Fatal(err)
 		}
-		defer breaker.Close()
+		defer br.Close()
 		bulkheadCfg := bulkhead.Config{MaxConcurrent: 16, MaxQueueSize: 32, QueueTimeout: 20 * time.Millisecond}
 		bh, err := bulkhead.New(bulkheadCfg, engine.WithClock(clk))
 		if err != nil {
@@ -98,11 +99,11 @@ func TestChaosOfTheFullWorkflow(t *testing.T) {
 			Key: func(ctx context.Context) string { k, _ := ctx.Value(chaosKey{}).(string); return k }}
 		all := []er.Strategy{er.StrategyBulkhead, er.StrategyDeadline, er.StrategyCircuitBreaker, er.StrategyFallback}
 		cooperative := mustWorkflow(t, er.ErrorRecoveryConfig[int64]{Name: "cooperative",
-			Primary: er.StrategyRetry, Secondary: append(all, er.StrategyCache), Retry: &retry, Breaker: breaker, SharedBulkhead: bh,
+			Primary: er.StrategyRetry, Secondary: append(all, er.StrategyCache), Retry: &retry, SharedBreaker: br, SharedBulkhead: bh,
 			Cache: &cc, Fallback: fallback, GlobalTimeout: chaosGlobal,
 			Deadline: &er.DeadlineConfig{AttemptTimeout: 40 * time.Millisecond}}, engine.WithClock(clk), engine.WithRandom(rand.Float64))
 		walkAway := mustWorkflow(t, er.ErrorRecoveryConfig[int64]{Name: "walk-away",
-			Primary: er.StrategyRetry, Secondary: all, Retry: &retry, Breaker: breaker, SharedBulkhead: bh,
+			Primary: er.StrategyRetry, Secondary: all, Retry: &retry, SharedBreaker: br, SharedBulkhead: bh,
 			Fallback: fallback, GlobalTimeout: chaosGlobal,
 			Deadline: &er.DeadlineConfig{AttemptTimeout: 40 * time.Millisecond, WalkAway: true}}, engine.WithClock(clk), engine.WithRandom(rand.Float64))
 		workflows := []*er.Workflow[int64]{cooperative, walkAway}
@@ -141,7 +142,7 @@ func TestChaosOfTheFullWorkflow(t *testing.T) {
 		}
 		wg.Wait()
 
-		t.Logf("after %v on the clock: bulkhead %+v, breaker %+v", clk.Now().Sub(start), bh.Metrics(), breaker.Metrics())
+		t.Logf("after %v on the clock: bulkhead %+v, breaker %+v", clk.Now().Sub(start), bh.Metrics(), br.Metrics())
 		if m := bh.Metrics(); m.Active != 0 || m.Queued != 0 {
 			t.Errorf("bulkhead after the storm: %+v, want empty", m)
 		}
@@ -162,14 +163,14 @@ func TestChaosOfTheFullWorkflow(t *testing.T) {
 		// Healthy again: the breaker half-opens on the clock and closes.
 		healthy := func(context.Context) (int64, error) { return 1, nil }
 		for range 10 {
-			if breaker.State() == er.BreakerClosed {
+			if br.State() == breaker.StateClosed {
 				break
 			}
 			clk.Advance(breakerCfg.OpenTimeout)
 			synctest.Wait()
 			walkAway.Execute(context.Background(), healthy)
 		}
-		if s := breaker.State(); s != er.BreakerClosed {
+		if s := br.State(); s != breaker.StateClosed {
 			t.Errorf("breaker %v after healthy calls, want Closed", s)
 		}
 		if _, err := walkAway.Execute(context.Background(), healthy); err != nil {

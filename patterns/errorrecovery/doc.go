@@ -1,9 +1,10 @@
 // Package errorrecovery holds statecraft's prewired resilience machines:
 // retry (with five backoff strategies), deadline, circuit breaker and
 // bulkhead, with fallback and cache, and the workflow that layers them.
-// The bulkhead is package bulkhead, beneath this one, which a workflow
-// uses as its BULKHEAD strategy (ErrorRecoveryConfig.Bulkhead and
-// SharedBulkhead). Sagas, their journals and recovery are package saga;
+// The shared machines are packages beneath this one: breaker (the
+// CIRCUIT_BREAKER strategy, ErrorRecoveryConfig.Breaker and SharedBreaker),
+// bulkhead (BULKHEAD: Bulkhead and SharedBulkhead) and cache (CACHE: Cache
+// and SharedCache). Sagas, their journals and recovery are package saga;
 // a saga's step is protected by any Protector here (a Workflow, a
 // RetryExecutor, a DeadlineExecutor), and its compensations run as a
 // CompensationConfig says.

@@ -10,6 +10,7 @@ import (
 	"github.com/statecraft/statecraft/engine/enginetest"
 	"github.com/statecraft/statecraft/fsm"
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/breaker"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/cache"
 )
@@ -24,18 +25,18 @@ func ExampleNewWorkflow() {
 	retry.MaxAttempts = 3
 	retry.InitialDelay = 100 * time.Millisecond
 	retry.Backoff = er.BackoffFixed
-	breaker := er.DefaultCircuitBreakerConfig()
-	breaker.FailureThreshold = 4
-	breaker.WindowDuration = 0
-	breaker.OpenTimeout = time.Minute
+	bc := breaker.DefaultConfig()
+	bc.FailureThreshold = 4
+	bc.WindowDuration = breaker.CountOnly
+	bc.OpenTimeout = time.Minute
 	fallback := er.FallbackValue(9.99) // the list price
 
 	w, err := er.NewWorkflow(er.ErrorRecoveryConfig[float64]{
-		Primary:        er.StrategyRetry,
-		Secondary:      []er.Strategy{er.StrategyCircuitBreaker, er.StrategyFallback},
-		Retry:          &retry,
-		CircuitBreaker: &breaker,
-		Fallback:       &fallback,
+		Primary:   er.StrategyRetry,
+		Secondary: []er.Strategy{er.StrategyCircuitBreaker, er.StrategyFallback},
+		Retry:     &retry,
+		Breaker:   &bc,
+		Fallback:  &fallback,
 	}, engine.WithClock(clock))
 	if err != nil {
 		fmt.Println(err)
@@ -198,12 +199,12 @@ func ExampleWorkflow_Dot() {
 // it uses, as clusters, for fsm.WriteDot or fsm.WriteMermaid to draw.
 func ExampleWorkflow_Diagram() {
 	// A breaker and a bulkhead made apart can be shared by several workflows.
-	breaker, err := er.NewCircuitBreaker(er.DefaultCircuitBreakerConfig())
+	br, err := breaker.New(breaker.DefaultConfig())
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	defer breaker.Close()
+	defer br.Close()
 	bh, err := bulkhead.New(bulkhead.Config{})
 	if err != nil {
 		fmt.Println(err)
@@ -211,7 +212,7 @@ func ExampleWorkflow_Diagram() {
 	}
 	w, err := er.NewWorkflow(er.ErrorRecoveryConfig[string]{
 		Primary:        er.StrategyRetry,
-		Breaker:        breaker,
+		SharedBreaker:  br,
 		SharedBulkhead: bh,
 	})
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 	"github.com/statecraft/statecraft/fsm"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/cache"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/breaker"
 )
 
 // ErrorRecoveryConfig composes strategies into one workflow. A strategy
@@ -34,11 +35,11 @@ type ErrorRecoveryConfig[T any] struct {
 
 	// Retry configures RETRY.
 	Retry *RetryConfig[T]
-	// CircuitBreaker configures CIRCUIT_BREAKER; Breaker, when set, is an
+	// Breaker configures CIRCUIT_BREAKER; SharedBreaker, when set, is an
 	// existing breaker to share (with other workflows, of any result type)
 	// and takes precedence.
-	CircuitBreaker *CircuitBreakerConfig
-	Breaker        *Breaker
+	Breaker       *breaker.Config
+	SharedBreaker *breaker.Breaker
 	// Fallback configures FALLBACK.
 	Fallback *FallbackConfig[T]
 	// Bulkhead configures BULKHEAD; SharedBulkhead, when set, is an
@@ -100,7 +101,7 @@ func DefaultErrorRecoveryConfig[T any]() ErrorRecoveryConfig[T] {
 
 // empty reports whether c names no strategy and configures none.
 func (c *ErrorRecoveryConfig[T]) empty() bool {
-	return c.Primary == 0 && len(c.Secondary) == 0 && c.Retry == nil && c.CircuitBreaker == nil &&
+	return c.Primary == 0 && len(c.Secondary) == 0 && c.Retry == nil && c.SharedBreaker == nil &&
 		c.Breaker == nil && c.Fallback == nil && c.Bulkhead == nil && c.SharedBulkhead == nil &&
 		c.Cache == nil && c.SharedCache == nil && c.Deadline == nil && c.GlobalTimeout == 0
 }
@@ -215,14 +216,14 @@ func newWorkflow[T any](cfg ErrorRecoveryConfig[T], opts []engine.Option, stats 
 	// The shared machines.
 	var err error
 	switch {
-	case cfg.Breaker != nil:
-		x.breaker = cfg.Breaker
-	case cfg.names(StrategyCircuitBreaker) || cfg.CircuitBreaker != nil:
-		bc := DefaultCircuitBreakerConfig()
-		if cfg.CircuitBreaker != nil {
-			bc = *cfg.CircuitBreaker
+	case cfg.SharedBreaker != nil:
+		x.breaker = cfg.SharedBreaker
+	case cfg.names(StrategyCircuitBreaker) || cfg.Breaker != nil:
+		bc := breaker.DefaultConfig()
+		if cfg.Breaker != nil {
+			bc = *cfg.Breaker
 		}
-		if x.breaker, err = NewCircuitBreaker(bc, WithBreakerClock(x.clock), WithBreakerObserver(set.Observer)); err != nil {
+		if x.breaker, err = breaker.New(bc, engine.WithClock(x.clock), engine.WithObserver(set.Observer)); err != nil {
 			return nil, err
 		}
 	}
@@ -332,7 +333,7 @@ func (w *Workflow[T]) Trace(ctx context.Context, fn func(context.Context) (T, er
 }
 
 // Breaker returns the workflow's circuit breaker, or nil.
-func (w *Workflow[T]) Breaker() *Breaker { return w.x.breaker }
+func (w *Workflow[T]) Breaker() *breaker.Breaker { return w.x.breaker }
 
 // Clock returns the clock the workflow's backoffs and deadlines run on:
 // the one engine.WithClock gave, or the real clock.
@@ -386,11 +387,14 @@ func (w *Workflow[T]) Dot() string {
 // opening after failureThreshold failures for openTimeout, answered while
 // open by fallback (the original's create_circuit_breaker_workflow, whose
 // fallback_value raised a TypeError). The options are as for
-// NewWorkflow. The breaker's open timeout runs on a timer of the
-// clock: call w.Breaker().Close() when discarding the workflow.
+// NewWorkflow. failureThreshold and openTimeout mean what
+// breaker.Config's FailureThreshold and OpenTimeout do (zero: the
+// defaults, 5 and 60s); the breaker's other settings are
+// breaker.DefaultConfig's. Its open timeout runs on a timer of the clock:
+// call w.Breaker().Close() when discarding the workflow.
 func NewCircuitBreakerWorkflow[T any](failureThreshold int, openTimeout time.Duration, fallback T, opts ...engine.Option) (*Workflow[T], error) {
-	bc := DefaultCircuitBreakerConfig()
+	bc := breaker.DefaultConfig()
 	bc.FailureThreshold, bc.OpenTimeout = failureThreshold, openTimeout
 	fb := FallbackValue(fallback)
-	return NewWorkflow(ErrorRecoveryConfig[T]{Primary: StrategyCircuitBreaker, Secondary: []Strategy{StrategyFallback}, CircuitBreaker: &bc, Fallback: &fb}, opts...)
+	return NewWorkflow(ErrorRecoveryConfig[T]{Primary: StrategyCircuitBreaker, Secondary: []Strategy{StrategyFallback}, Breaker: &bc, Fallback: &fb}, opts...)
 }

@@ -15,7 +15,7 @@ import (
 func threeLayers(tb testing.TB) *er.Workflow[int] {
 	w, err := er.NewWorkflow(er.ErrorRecoveryConfig[int]{
 		Primary: er.StrategyRetry, Secondary: []er.Strategy{er.StrategyCircuitBreaker, er.StrategyFallback},
-		Retry: fastRetry[int](3), CircuitBreaker: countBreaker(5, time.Minute), Fallback: ptr(er.FallbackValue(0)),
+		Retry: fastRetry[int](3), Breaker: countBreaker(5, time.Minute), Fallback: ptr(er.FallbackValue(0)),
 	})
 	if err != nil {
 		tb.Fatal(err)
@@ -29,7 +29,7 @@ func fiveLayers(tb testing.TB) *er.Workflow[int] {
 	bc := bulkhead.DefaultConfig()
 	w, err := er.NewWorkflow(er.ErrorRecoveryConfig[int]{
 		Primary: er.StrategyRetry, Secondary: []er.Strategy{er.StrategyCircuitBreaker, er.StrategyFallback, er.StrategyBulkhead, er.StrategyDeadline},
-		Retry: fastRetry[int](3), CircuitBreaker: countBreaker(5, time.Minute), Fallback: ptr(er.FallbackValue(0)),
+		Retry: fastRetry[int](3), Breaker: countBreaker(5, time.Minute), Fallback: ptr(er.FallbackValue(0)),
 		Bulkhead: &bc, GlobalTimeout: time.Minute, Deadline: &er.DeadlineConfig{AttemptTimeout: time.Second},
 	})
 	if err != nil {

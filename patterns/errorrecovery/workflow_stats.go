@@ -9,6 +9,7 @@ import (
 
 	"github.com/statecraft/statecraft/internal/enum"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/breaker"
 )
 
 // WorkflowMetrics are a workflow's counters since it was made.
@@ -73,7 +74,7 @@ type HealthStatus struct {
 	// HealthWindow), Failures how many of them failed.
 	Samples, Failures int
 	// Breaker is the breaker's state, when there is one.
-	Breaker    BreakerState
+	Breaker    breaker.State
 	HasBreaker bool
 }
 
@@ -82,7 +83,7 @@ type HealthStatus struct {
 type workflowStats struct {
 	enabled bool
 	timing  bool
-	breaker *Breaker
+	breaker *breaker.Breaker
 	logger  *slog.Logger
 	onError func(error)
 	onAlert func(int)
@@ -104,13 +105,13 @@ type workflowStats struct {
 	alerted        atomic.Bool // set at a crossing, cleared when failures fall below the threshold
 }
 
-func newWorkflowStats[T any](cfg *ErrorRecoveryConfig[T], breaker *Breaker) *workflowStats {
+func newWorkflowStats[T any](cfg *ErrorRecoveryConfig[T], b *breaker.Breaker) *workflowStats {
 	n := cfg.HealthWindow
 	if n == 0 {
 		n = 100
 	}
 	return &workflowStats{
-		enabled: !cfg.MetricsDisabled, timing: cfg.TimingMetrics, breaker: breaker,
+		enabled: !cfg.MetricsDisabled, timing: cfg.TimingMetrics, breaker: b,
 		logger: cfg.Logger, onError: cfg.OnError, onAlert: cfg.OnAlert,
 		window: make([]atomic.Int32, n), threshold: int64(cfg.AlertThreshold),
 	}
@@ -174,7 +175,7 @@ func (s *workflowStats) countSource(src Source) {
 func (s *workflowStats) countFailure(err error) {
 	s.failures.Add(1)
 	switch {
-	case errors.Is(err, ErrCircuitOpen), errors.Is(err, ErrTooManyTrials), errors.Is(err, bulkhead.ErrFull), errors.Is(err, bulkhead.ErrQueueTimeout):
+	case errors.Is(err, breaker.ErrOpen), errors.Is(err, breaker.ErrTooManyTrials), errors.Is(err, bulkhead.ErrFull), errors.Is(err, bulkhead.ErrQueueTimeout):
 		s.rejections.Add(1)
 	case errors.Is(err, context.DeadlineExceeded):
 		s.timeouts.Add(1)
@@ -217,9 +218,9 @@ func (s *workflowStats) health() HealthStatus {
 		h.Breaker, h.HasBreaker = s.breaker.State(), true
 	}
 	switch {
-	case h.ErrorRate >= 0.5 || (h.HasBreaker && h.Breaker == BreakerOpen):
+	case h.ErrorRate >= 0.5 || (h.HasBreaker && h.Breaker == breaker.StateOpen):
 		h.Status = HealthUnhealthy
-	case h.ErrorRate >= 0.1 || (h.HasBreaker && h.Breaker == BreakerHalfOpen):
+	case h.ErrorRate >= 0.1 || (h.HasBreaker && h.Breaker == breaker.StateHalfOpen):
 		h.Status = HealthDegraded
 	}
 	return h

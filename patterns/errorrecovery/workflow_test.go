@@ -18,6 +18,7 @@ import (
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/cache"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/breaker"
 )
 
 func mustWorkflow[T any](t *testing.T, cfg er.ErrorRecoveryConfig[T], opts ...engine.Option) *er.Workflow[T] {
@@ -43,9 +44,9 @@ func fastRetry[T any](attempts int) *er.RetryConfig[T] {
 
 // countBreaker opens after n failures in a count window and half-opens
 // after open.
-func countBreaker(n int, open time.Duration) *er.CircuitBreakerConfig {
-	c := er.DefaultCircuitBreakerConfig()
-	c.FailureThreshold, c.WindowDuration, c.OpenTimeout, c.SuccessThreshold = n, 0, open, 2
+func countBreaker(n int, open time.Duration) *breaker.Config {
+	c := breaker.DefaultConfig()
+	c.FailureThreshold, c.WindowDuration, c.OpenTimeout, c.SuccessThreshold = n, breaker.CountOnly, open, 2
 	return &c
 }
 
@@ -78,13 +79,13 @@ func TestEachStrategyAlone(t *testing.T) {
 		}
 	})
 	t.Run("circuit breaker", func(t *testing.T) {
-		w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.StrategyCircuitBreaker, CircuitBreaker: countBreaker(2, time.Minute)}, engine.WithClock(clk))
+		w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.StrategyCircuitBreaker, Breaker: countBreaker(2, time.Minute)}, engine.WithClock(clk))
 		for range 2 {
 			w.Execute(ctx, func(context.Context) (int, error) { return 0, errFlaky })
 		}
 		calls := 0
 		_, err := w.Execute(ctx, func(context.Context) (int, error) { calls++; return 1, nil })
-		if !errors.Is(err, er.ErrCircuitOpen) || calls != 0 {
+		if !errors.Is(err, breaker.ErrOpen) || calls != 0 {
 			t.Errorf("open breaker: %v with %d calls", err, calls)
 		}
 	})
@@ -146,7 +147,7 @@ func TestSeedLayeredFlow(t *testing.T) {
 	fb := er.FallbackValue("cached response")
 	w := mustWorkflow(t, er.ErrorRecoveryConfig[string]{
 		Primary: er.StrategyRetry, Secondary: []er.Strategy{er.StrategyCircuitBreaker, er.StrategyFallback},
-		Retry: fastRetry[string](3), CircuitBreaker: countBreaker(5, 30*time.Second), Fallback: &fb,
+		Retry: fastRetry[string](3), Breaker: countBreaker(5, 30*time.Second), Fallback: &fb,
 		TransientErrors: []er.ErrorMatcher{er.ErrorIs(errFlaky)},
 	}, engine.WithClock(clk))
 	ctx := context.Background()
@@ -167,7 +168,7 @@ func TestSeedLayeredFlow(t *testing.T) {
 	// 2: two more failures reach the threshold of 5 and open the breaker;
 	// the third attempt is refused by it, and the fallback answers.
 	v, steps, err := w.Trace(ctx, fn)
-	if v != "cached response" || err != nil || calls != 5 || w.Breaker().State() != er.BreakerOpen {
+	if v != "cached response" || err != nil || calls != 5 || w.Breaker().State() != breaker.StateOpen {
 		t.Fatalf("second: %q %v after %d calls, breaker %v", v, err, calls, w.Breaker().State())
 	}
 	want := "Start → CheckCircuit → Attempt → Backoff → CheckCircuit → Attempt → Backoff → CheckCircuit → Fallback → Recovered"
@@ -181,7 +182,7 @@ func TestSeedLayeredFlow(t *testing.T) {
 	}
 	// 4: after the open timeout, two trial successes close the breaker.
 	clk.Advance(30 * time.Second)
-	if w.Breaker().State() != er.BreakerHalfOpen {
+	if w.Breaker().State() != breaker.StateHalfOpen {
 		t.Fatalf("breaker %v after the open timeout", w.Breaker().State())
 	}
 	healthy = true
@@ -190,7 +191,7 @@ func TestSeedLayeredFlow(t *testing.T) {
 			t.Fatalf("trial: %q %v", v, err)
 		}
 	}
-	if w.Breaker().State() != er.BreakerClosed {
+	if w.Breaker().State() != breaker.StateClosed {
 		t.Errorf("breaker %v after two trial successes, want closed", w.Breaker().State())
 	}
 }
@@ -387,7 +388,7 @@ func TestFactories(t *testing.T) {
 			t.Errorf("breaker workflow fallback: %q %v", v, err)
 		}
 	}
-	if cw.Breaker().State() != er.BreakerOpen {
+	if cw.Breaker().State() != breaker.StateOpen {
 		t.Errorf("breaker %v", cw.Breaker().State())
 	}
 }
@@ -447,11 +448,11 @@ func TestFactoriesTakeClockObserverAndDeadline(t *testing.T) {
 	if v, err := cw.Execute(context.Background(), func(context.Context) (string, error) { return "", errFlaky }); v != "fallback" || err != nil {
 		t.Fatalf("breaker workflow: %q %v", v, err)
 	}
-	if cw.Breaker().State() != er.BreakerOpen {
+	if cw.Breaker().State() != breaker.StateOpen {
 		t.Fatalf("breaker %v after one failure, want Open", cw.Breaker().State())
 	}
 	clock.Advance(time.Minute) // the open timeout runs on the manual clock
-	if s := cw.Breaker().State(); s != er.BreakerHalfOpen {
+	if s := cw.Breaker().State(); s != breaker.StateHalfOpen {
 		t.Errorf("breaker %v a minute later on the manual clock, want HalfOpen", s)
 	}
 }
@@ -473,11 +474,11 @@ func TestNoBackoffBeforeACertainRejection(t *testing.T) {
 			clock := enginetest.NewClock(time.Unix(0, 0))
 			retry := er.DefaultRetryConfig[string]()
 			retry.MaxAttempts, retry.Backoff, retry.InitialDelay = 3, er.BackoffFixed, 100*time.Millisecond
-			breaker := er.DefaultCircuitBreakerConfig()
-			breaker.FailureThreshold, breaker.OpenTimeout, breaker.WindowDuration = 1, c.open, 0
+			bc := breaker.DefaultConfig()
+			bc.FailureThreshold, bc.OpenTimeout, bc.WindowDuration = 1, c.open, breaker.CountOnly
 			fb := er.FallbackValue("fallback")
 			w := mustWorkflow(t, er.ErrorRecoveryConfig[string]{
-				Retry: &retry, CircuitBreaker: &breaker, Fallback: &fb,
+				Retry: &retry, Breaker: &bc, Fallback: &fb,
 			}, engine.WithClock(clock))
 			calls := 0
 			fn := func(context.Context) (string, error) {
@@ -531,20 +532,20 @@ func TestBadWorkflowConfigsNameTheField(t *testing.T) {
 }
 
 func TestOneBreakerSharedByWorkflowsOfDifferentTypes(t *testing.T) {
-	b, err := er.NewCircuitBreaker(*countBreaker(2, time.Minute), er.WithBreakerClock(enginetest.NewClock(time.Time{})))
+	b, err := breaker.New(*countBreaker(2, time.Minute), engine.WithClock(enginetest.NewClock(time.Time{})))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	ints := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Breaker: b})
-	strs := mustWorkflow(t, er.ErrorRecoveryConfig[string]{Breaker: b})
+	ints := mustWorkflow(t, er.ErrorRecoveryConfig[int]{SharedBreaker: b})
+	strs := mustWorkflow(t, er.ErrorRecoveryConfig[string]{SharedBreaker: b})
 	ctx := context.Background()
 	ints.Execute(ctx, func(context.Context) (int, error) { return 0, errFlaky })
 	strs.Execute(ctx, func(context.Context) (string, error) { return "", errFlaky })
-	if b.State() != er.BreakerOpen {
+	if b.State() != breaker.StateOpen {
 		t.Fatalf("two failures through two workflows: breaker %v", b.State())
 	}
-	if _, err := ints.Execute(ctx, func(context.Context) (int, error) { return 1, nil }); !errors.Is(err, er.ErrCircuitOpen) {
+	if _, err := ints.Execute(ctx, func(context.Context) (int, error) { return 1, nil }); !errors.Is(err, breaker.ErrOpen) {
 		t.Errorf("the int workflow does not see the shared breaker open: %v", err)
 	}
 }
@@ -555,7 +556,7 @@ func TestWorkflowPanicReleasesPermitsAndRePanics(t *testing.T) {
 	bc.MaxConcurrent = 1
 	w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{
 		Primary: er.StrategyRetry, Secondary: []er.Strategy{er.StrategyBulkhead, er.StrategyCircuitBreaker, er.StrategyFallback},
-		Retry: fastRetry[int](3), Bulkhead: &bc, CircuitBreaker: countBreaker(1, time.Minute),
+		Retry: fastRetry[int](3), Bulkhead: &bc, Breaker: countBreaker(1, time.Minute),
 		Fallback: ptr(er.FallbackValue(0)),
 	}, engine.WithClock(clk))
 	calls := 0
@@ -573,7 +574,7 @@ func TestWorkflowPanicReleasesPermitsAndRePanics(t *testing.T) {
 	if w.Bulkhead().Metrics().Active != 0 {
 		t.Errorf("bulkhead slot held after the panic")
 	}
-	if w.Breaker().State() != er.BreakerOpen {
+	if w.Breaker().State() != breaker.StateOpen {
 		t.Errorf("the panic was not recorded as a failure: breaker %v", w.Breaker().State())
 	}
 }
@@ -642,7 +643,7 @@ func fullWorkflow(t *testing.T) *er.Workflow[int] {
 	cc := cache.Config{TTL: time.Nanosecond} // every call misses, so traces go through every layer
 	return mustWorkflow(t, er.ErrorRecoveryConfig[int]{
 		Primary: er.StrategyRetry, Secondary: []er.Strategy{er.StrategyCircuitBreaker, er.StrategyFallback, er.StrategyBulkhead, er.StrategyDeadline, er.StrategyCache},
-		Retry: fastRetry[int](3), CircuitBreaker: countBreaker(10, time.Minute), Bulkhead: &bc, Cache: &cc,
+		Retry: fastRetry[int](3), Breaker: countBreaker(10, time.Minute), Bulkhead: &bc, Cache: &cc,
 		Fallback: ptr(er.FallbackValue(-1)), GlobalTimeout: time.Minute, Deadline: &er.DeadlineConfig{AttemptTimeout: time.Second},
 	}, engine.WithClock(clk))
 }

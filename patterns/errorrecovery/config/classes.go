@@ -12,6 +12,7 @@ import (
 
 	"github.com/statecraft/statecraft/patterns/errorrecovery"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/breaker"
 )
 
 // A config file names classes of errors (in retry.retry_on,
@@ -78,7 +79,7 @@ func init() {
 	RegisterErrorClass("status429", statusIn(429, 429))
 	RegisterErrorClass("canceled", errorrecovery.ErrorIs(context.Canceled))
 	RegisterErrorClass("circuit_open", errorrecovery.ErrorFunc(func(err error) bool {
-		return errors.Is(err, errorrecovery.ErrCircuitOpen) || errors.Is(err, errorrecovery.ErrTooManyTrials)
+		return errors.Is(err, breaker.ErrOpen) || errors.Is(err, breaker.ErrTooManyTrials)
 	}))
 	RegisterErrorClass("bulkhead_rejected", errorrecovery.ErrorFunc(func(err error) bool {
 		return errors.Is(err, bulkhead.ErrFull) || errors.Is(err, bulkhead.ErrQueueTimeout)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/statecraft/statecraft/patterns/errorrecovery"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/breaker"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/config"
 )
 
@@ -116,8 +117,8 @@ func TestOmittedSettingsKeepTheirDefaults(t *testing.T) {
 	if got := cfg.Retry; got.MaxAttempts != 7 || got.InitialDelay != want.InitialDelay || got.Backoff != want.Backoff || got.Multiplier != want.Multiplier {
 		t.Errorf("retry %+v, want the defaults but max_attempts 7", *got)
 	}
-	if cfg.CircuitBreaker == nil || cfg.CircuitBreaker.OpenTimeout != errorrecovery.DefaultCircuitBreakerConfig().OpenTimeout {
-		t.Errorf("an empty circuit_breaker section: %+v, want the defaults", cfg.CircuitBreaker)
+	if cfg.Breaker == nil || cfg.Breaker.OpenTimeout != breaker.DefaultConfig().OpenTimeout {
+		t.Errorf("an empty circuit_breaker section: %+v, want the defaults", cfg.Breaker)
 	}
 	if cfg.Bulkhead == nil || *cfg.Bulkhead != bulkhead.DefaultConfig() {
 		t.Errorf("bulkhead: {} gave %+v, want the defaults", cfg.Bulkhead)
@@ -131,16 +132,16 @@ func TestZeroValuesAreExpressible(t *testing.T) {
 	cfg, err := config.Parse[any]("x.yaml", []byte(`
 primary: RETRY
 retry: {initial_delay: 0s, jitter_range: 0, backoff: JITTER}
-circuit_breaker: {window_duration: 0s, open_timeout: 0s}
+circuit_breaker: {window_duration: -1s, open_timeout: -1s}
 bulkhead: {max_queue_size: -1, queue_timeout: -1s}
 metrics_enabled: false
 `))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Retry.InitialDelay != 0 || cfg.Retry.JitterRange != 0 || cfg.CircuitBreaker.WindowDuration != 0 ||
-		cfg.CircuitBreaker.OpenTimeout != 0 || cfg.Bulkhead.MaxQueueSize >= 0 || cfg.Bulkhead.QueueTimeout >= 0 || !cfg.MetricsDisabled {
-		t.Errorf("zero and off values not kept: retry %+v, breaker %+v, bulkhead %+v, metrics disabled %v", *cfg.Retry, *cfg.CircuitBreaker, *cfg.Bulkhead, cfg.MetricsDisabled)
+	if cfg.Retry.InitialDelay != 0 || cfg.Retry.JitterRange != 0 || cfg.Breaker.WindowDuration != -time.Second ||
+		cfg.Breaker.OpenTimeout != -time.Second || cfg.Bulkhead.MaxQueueSize >= 0 || cfg.Bulkhead.QueueTimeout >= 0 || !cfg.MetricsDisabled {
+		t.Errorf("off values not kept: retry %+v, breaker %+v, bulkhead %+v, metrics disabled %v", *cfg.Retry, *cfg.Breaker, *cfg.Bulkhead, cfg.MetricsDisabled)
 	}
 }
 
@@ -203,10 +204,10 @@ func TestBreakerIgnoreListsClassesThatDoNotCount(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := cfg.CircuitBreaker.Classify(statusError(429)); got != errorrecovery.OutcomeIgnore {
+	if got := cfg.Breaker.Classify(statusError(429)); got != breaker.OutcomeIgnore {
 		t.Errorf("429: %v, want ignore", got)
 	}
-	if got := cfg.CircuitBreaker.Classify(statusError(503)); got != errorrecovery.OutcomeFailure {
+	if got := cfg.Breaker.Classify(statusError(503)); got != breaker.OutcomeFailure {
 		t.Errorf("503: %v, want failure", got)
 	}
 }
@@ -233,8 +234,8 @@ func TestBuiltInErrorClasses(t *testing.T) {
 		{"status5xx", []error{statusError(500), statusError(503), fmt.Errorf("w: %w", statusError(599))}, []error{statusError(429), statusError(404), errors.New("x")}},
 		{"status429", []error{statusError(429)}, []error{statusError(503)}},
 		{"canceled", []error{context.Canceled}, []error{context.DeadlineExceeded}},
-		{"circuit_open", []error{errorrecovery.ErrCircuitOpen, errorrecovery.ErrTooManyTrials}, []error{bulkhead.ErrFull}},
-		{"bulkhead_rejected", []error{bulkhead.ErrFull, bulkhead.ErrQueueTimeout}, []error{errorrecovery.ErrCircuitOpen}},
+		{"circuit_open", []error{breaker.ErrOpen, breaker.ErrTooManyTrials}, []error{bulkhead.ErrFull}},
+		{"bulkhead_rejected", []error{bulkhead.ErrFull, bulkhead.ErrQueueTimeout}, []error{breaker.ErrOpen}},
 		{"exhausted", []error{&errorrecovery.ExhaustedError{Attempts: 3, Last: errors.New("x")}}, []error{errors.New("x")}},
 	}
 	for _, tt := range tests {

@@ -31,7 +31,7 @@
 //	  jitter_range: 0.1
 //	  retry_on: [timeout, connection, status5xx]   # error classes
 //	  permanent_on: []
-//	circuit_breaker:           # errorrecovery.CircuitBreakerConfig
+//	circuit_breaker:           # breaker.Config
 //	  failure_threshold: 5
 //	  success_threshold: 2
 //	  open_timeout: 60s
@@ -77,10 +77,10 @@
 // The values shown are the defaults. A section that is present, even
 // empty ("bulkhead: {}" or "bulkhead:"), makes its strategy take part and
 // starts from its DefaultXConfig; a setting left out keeps the default, and
-// a zero written out has the meaning the Go field documents for zero: zero
-// for most (a window_duration of 0s is a count-only window), the default
-// for the bulkhead's, whose "none" is negative (max_queue_size: -1 is no
-// queue, queue_timeout: -1s no queue timeout). A strategy named in
+// a zero written out means what the Go field documents for zero: the
+// default, for every field of every section; "none" is a negative value
+// (max_queue_size: -1 is no queue, queue_timeout: -1s no queue timeout,
+// window_duration: -1s a count-only window). A strategy named in
 // primary or secondary without a section takes part with its defaults,
 // except FALLBACK, which needs a fallback section with a value or
 // use_cache. When global_timeout is set, deadline.timeout defaults to 0s,
@@ -102,7 +102,7 @@
 //	status5xx          an error with a StatusCode() int (StatusCoder) from 500 to 599
 //	status429          an error with StatusCode() 429
 //	canceled           context.Canceled
-//	circuit_open       a circuit breaker's rejection (ErrCircuitOpen, ErrTooManyTrials)
+//	circuit_open       a circuit breaker's rejection (breaker.ErrOpen, breaker.ErrTooManyTrials)
 //	bulkhead_rejected  a bulkhead's rejection (bulkhead.ErrFull, bulkhead.ErrQueueTimeout)
 //	exhausted          retries ran out (ErrExhausted)
 //

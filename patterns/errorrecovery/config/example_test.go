@@ -20,7 +20,7 @@ retry:
   retry_on: [timeout, connection, status5xx]
 circuit_breaker:
   failure_threshold: 5
-  window_duration: 0s
+  window_duration: -1s
   open_timeout: 30s
 fallback:
   value: "price unavailable"

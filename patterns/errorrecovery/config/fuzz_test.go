@@ -96,8 +96,8 @@ func FuzzParseConfig(f *testing.F) {
 		if cfg.Retry != nil {
 			sections["retry"] = cfg.Retry.Validate()
 		}
-		if cfg.CircuitBreaker != nil {
-			sections["circuit_breaker"] = cfg.CircuitBreaker.Validate()
+		if cfg.Breaker != nil {
+			sections["circuit_breaker"] = cfg.Breaker.Validate()
 		}
 		if cfg.Bulkhead != nil {
 			sections["bulkhead"] = cfg.Bulkhead.Validate()

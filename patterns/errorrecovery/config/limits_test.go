@@ -250,7 +250,7 @@ func TestNumbersBeyondTheirBoundsAreRefused(t *testing.T) {
 		{"primary: RETRY\nretry: {max_attempts: 9223372036854775807}\n", "RetryConfig", "MaxAttempts"},
 		{"primary: RETRY\nretry: {max_delay: 1000h}\n", "RetryConfig", "MaxDelay"},
 		{"primary: BULKHEAD\nbulkhead: {max_queue_size: 1e9}\n", "bulkhead.Config", "MaxQueueSize"},
-		{"primary: CIRCUIT_BREAKER\ncircuit_breaker: {window_size: 1e9}\n", "CircuitBreakerConfig", "WindowSize"},
+		{"primary: CIRCUIT_BREAKER\ncircuit_breaker: {window_size: 1e9}\n", "breaker.Config", "WindowSize"},
 		{"primary: DEADLINE\ndeadline: {timeout: 2562047h}\n", "DeadlineConfig", "Timeout"},
 	}
 	for _, tt := range tests {

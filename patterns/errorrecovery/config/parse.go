@@ -15,6 +15,7 @@ import (
 	"github.com/statecraft/statecraft/patterns/errorrecovery"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/cache"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/breaker"
 )
 
 // Version is the schema version this package reads; a file may say so
@@ -221,8 +222,8 @@ func build[T any](p *parsing, fc *fileConfig) errorrecovery.ErrorRecoveryConfig[
 	}
 
 	if p.section("circuit_breaker") {
-		b := errorrecovery.DefaultCircuitBreakerConfig()
-		if f := fc.CircuitBreaker; f != nil {
+		b := breaker.DefaultConfig()
+		if f := fc.Breaker; f != nil {
 			set(&b.FailureThreshold, f.FailureThreshold)
 			set(&b.SuccessThreshold, f.SuccessThreshold)
 			p.duration("circuit_breaker.open_timeout", f.OpenTimeout, &b.OpenTimeout)
@@ -236,18 +237,18 @@ func build[T any](p *parsing, fc *fileConfig) errorrecovery.ErrorRecoveryConfig[
 			set(&b.SlowCallRateThreshold, f.SlowCallRateThreshold)
 			set(&b.HalfOpenMaxCalls, f.HalfOpenMaxCalls)
 			if ignore := p.classes("circuit_breaker.ignore", f.Ignore); len(ignore) > 0 {
-				b.Classify = func(err error) errorrecovery.Outcome {
+				b.Classify = func(err error) breaker.Outcome {
 					for _, m := range ignore {
 						if m(err) {
-							return errorrecovery.OutcomeIgnore
+							return breaker.OutcomeIgnore
 						}
 					}
-					return errorrecovery.DefaultClassify(err)
+					return breaker.DefaultClassify(err)
 				}
 			}
 		}
 		p.validate(b.Validate())
-		cfg.CircuitBreaker = &b
+		cfg.Breaker = &b
 	}
 
 	if p.section("fallback") {

@@ -124,13 +124,13 @@ var sections = map[string]struct {
 	key string
 	typ reflect.Type
 }{
-	"ErrorRecoveryConfig":  {"", reflect.TypeFor[fileConfig]()},
-	"RetryConfig":          {"retry", reflect.TypeFor[retryFile]()},
-	"CircuitBreakerConfig": {"circuit_breaker", reflect.TypeFor[breakerFile]()},
-	"FallbackConfig":       {"fallback", reflect.TypeFor[fallbackFile]()},
-	"BulkheadConfig":       {"bulkhead", reflect.TypeFor[bulkheadFile]()},
-	"cache.Config":         {"cache", reflect.TypeFor[cacheFile]()},
-	"DeadlineConfig":       {"deadline", reflect.TypeFor[deadlineFile]()},
+	"ErrorRecoveryConfig": {"", reflect.TypeFor[fileConfig]()},
+	"RetryConfig":         {"retry", reflect.TypeFor[retryFile]()},
+	"breaker.Config":      {"circuit_breaker", reflect.TypeFor[breakerFile]()},
+	"FallbackConfig":      {"fallback", reflect.TypeFor[fallbackFile]()},
+	"bulkhead.Config":     {"bulkhead", reflect.TypeFor[bulkheadFile]()},
+	"cache.Config":        {"cache", reflect.TypeFor[cacheFile]()},
+	"DeadlineConfig":      {"deadline", reflect.TypeFor[deadlineFile]()},
 }
 
 // configErr records an error of a Validate method or of NewWorkflow at the

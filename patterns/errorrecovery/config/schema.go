@@ -14,7 +14,7 @@ type fileConfig struct {
 	Primary          *string       `yaml:"primary"`
 	Secondary        []string      `yaml:"secondary"`
 	Retry            *retryFile    `yaml:"retry"`
-	CircuitBreaker   *breakerFile  `yaml:"circuit_breaker"`
+	Breaker          *breakerFile  `yaml:"circuit_breaker"`
 	Fallback         *fallbackFile `yaml:"fallback"`
 	Bulkhead         *bulkheadFile `yaml:"bulkhead"`
 	Cache            *cacheFile    `yaml:"cache"`

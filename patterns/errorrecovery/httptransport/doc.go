@@ -4,21 +4,21 @@
 // attempt timeout, fallback), one attempt being one round trip of a base
 // RoundTripper.
 //
-//	bc := errorrecovery.DefaultCircuitBreakerConfig()
+//	bc := breaker.DefaultConfig()
 //	rc := errorrecovery.DefaultRetryConfig[*http.Response]()
 //	rc.InitialDelay = 100 * time.Millisecond
 //	wf, err := errorrecovery.NewWorkflow(errorrecovery.ErrorRecoveryConfig[*http.Response]{
-//		Primary:        errorrecovery.StrategyRetry,
-//		Retry:          &rc,
-//		CircuitBreaker: &bc,
-//		Deadline:       &errorrecovery.DeadlineConfig{AttemptTimeout: 2 * time.Second},
+//		Primary:  errorrecovery.StrategyRetry,
+//		Retry:    &rc,
+//		Breaker:  &bc,
+//		Deadline: &errorrecovery.DeadlineConfig{AttemptTimeout: 2 * time.Second},
 //	})
 //	if err != nil {
 //		return err
 //	}
 //	client := &http.Client{Transport: httptransport.New(wf)}
 //	resp, err := client.Get("https://example.com/quote")
-//	if errors.Is(err, errorrecovery.ErrCircuitOpen) {
+//	if errors.Is(err, breaker.ErrOpen) {
 //		// the breaker is open: no request was sent
 //	}
 //	if err != nil {
@@ -93,8 +93,8 @@
 //     PermanentOn match): that last response, with its body, and a nil error,
 //     as most HTTP clients do, so the caller sees the 503 and what came with
 //     it.
-//   - Otherwise the workflow's error: a breaker's *errorrecovery.OpenError
-//     (errors.Is errorrecovery.ErrCircuitOpen), a *bulkhead.Error
+//   - Otherwise the workflow's error: a breaker's *breaker.OpenError
+//     (errors.Is breaker.ErrOpen), a *bulkhead.Error
 //     (bulkhead.ErrFull, ...), an *errorrecovery.ExhaustedError
 //     or *errorrecovery.TimeoutError wrapping the last network error, the
 //     caller's context error, or a network error. A failure response met on

@@ -19,6 +19,7 @@ import (
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/cache"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/breaker"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/httptransport"
 )
 
@@ -135,9 +136,9 @@ func retrying(n int) *er.RetryConfig[*http.Response] {
 }
 
 // breaking opens after n failures in a count window, for an hour.
-func breaking(n int) *er.CircuitBreakerConfig {
-	c := er.DefaultCircuitBreakerConfig()
-	c.FailureThreshold, c.WindowDuration, c.OpenTimeout = n, 0, time.Hour
+func breaking(n int) *breaker.Config {
+	c := breaker.DefaultConfig()
+	c.FailureThreshold, c.WindowDuration, c.OpenTimeout = n, breaker.CountOnly, time.Hour
 	return &c
 }
 
@@ -261,7 +262,7 @@ func TestOnlyIdempotentRequestsAreRetried(t *testing.T) {
 func TestNonIdempotentFailuresStillCountForTheBreaker(t *testing.T) {
 	srv := newServer(t, failFirst(100))
 	tr := newTracker(t)
-	rt := httptransport.New(newWorkflow(t, config{Retry: retrying(3), CircuitBreaker: breaking(2)}), httptransport.WithBase(tr))
+	rt := httptransport.New(newWorkflow(t, config{Retry: retrying(3), Breaker: breaking(2)}), httptransport.WithBase(tr))
 
 	for range 2 {
 		resp, err := roundTrip(t, rt, newRequest(t, http.MethodPost, srv.URL, strings.NewReader("x")))
@@ -273,8 +274,8 @@ func TestNonIdempotentFailuresStillCountForTheBreaker(t *testing.T) {
 	body := &closeCounter{Reader: strings.NewReader("x")}
 	req := newRequest(t, http.MethodPost, srv.URL, body)
 	_, err := roundTrip(t, rt, req)
-	if !errors.Is(err, er.ErrCircuitOpen) {
-		t.Fatalf("third POST: got %v, want an error matching ErrCircuitOpen", err)
+	if !errors.Is(err, breaker.ErrOpen) {
+		t.Fatalf("third POST: got %v, want an error matching breaker.ErrOpen", err)
 	}
 	if got := srv.hits(); got != 2 {
 		t.Errorf("server got %d requests, want 2 (one per POST, none once open)", got)
@@ -500,7 +501,7 @@ func TestLastFailureResponseIsReturnedWithItsBody(t *testing.T) {
 
 func TestOpenBreakerFailsFastWithErrCircuitOpen(t *testing.T) {
 	srv := newServer(t, failFirst(100))
-	wf := newWorkflow(t, config{Retry: retrying(2), CircuitBreaker: breaking(2)})
+	wf := newWorkflow(t, config{Retry: retrying(2), Breaker: breaking(2)})
 	client := &http.Client{Transport: httptransport.New(wf, httptransport.WithBase(newTracker(t)))}
 
 	resp, err := client.Get(srv.URL) // two failures: the breaker opens
@@ -508,15 +509,15 @@ func TestOpenBreakerFailsFastWithErrCircuitOpen(t *testing.T) {
 		t.Fatal(err)
 	}
 	readBody(t, resp)
-	if got := wf.Breaker().State(); got != er.BreakerOpen {
+	if got := wf.Breaker().State(); got != breaker.StateOpen {
 		t.Fatalf("breaker %v, want open", got)
 	}
 	_, err = client.Get(srv.URL)
-	if !errors.Is(err, er.ErrCircuitOpen) {
-		t.Fatalf("got %v, want an error matching ErrCircuitOpen", err)
+	if !errors.Is(err, breaker.ErrOpen) {
+		t.Fatalf("got %v, want an error matching breaker.ErrOpen", err)
 	}
-	if _, ok := errors.AsType[*er.OpenError](err); !ok {
-		t.Errorf("got %T, want one wrapping *errorrecovery.OpenError", err)
+	if _, ok := errors.AsType[*breaker.OpenError](err); !ok {
+		t.Errorf("got %T, want one wrapping *breaker.OpenError", err)
 	}
 	if got := srv.hits(); got != 2 {
 		t.Errorf("server got %d requests, want 2", got)
@@ -526,10 +527,10 @@ func TestOpenBreakerFailsFastWithErrCircuitOpen(t *testing.T) {
 func TestBreakerRejectionAfterAFailureClosesIt(t *testing.T) {
 	srv := newServer(t, failFirst(100))
 	tr := newTracker(t)
-	rt := httptransport.New(newWorkflow(t, config{Retry: retrying(3), CircuitBreaker: breaking(1)}), httptransport.WithBase(tr))
+	rt := httptransport.New(newWorkflow(t, config{Retry: retrying(3), Breaker: breaking(1)}), httptransport.WithBase(tr))
 
 	_, err := roundTrip(t, rt, newRequest(t, http.MethodGet, srv.URL, nil))
-	if !errors.Is(err, er.ErrCircuitOpen) {
+	if !errors.Is(err, breaker.ErrOpen) {
 		t.Fatalf("got %v, want the breaker's rejection of the retry", err)
 	}
 	if o, c := tr.opened.Load(), tr.closed.Load(); o != 1 || c != 1 {
@@ -539,7 +540,7 @@ func TestBreakerRejectionAfterAFailureClosesIt(t *testing.T) {
 
 func TestNoRequestWhileOpenAndItsBodyIsClosed(t *testing.T) {
 	srv := newServer(t, failFirst(0))
-	wf := newWorkflow(t, config{CircuitBreaker: breaking(1)})
+	wf := newWorkflow(t, config{Breaker: breaking(1)})
 	wf.Breaker().ForceOpen()
 	rt := httptransport.New(wf, httptransport.WithBase(newTracker(t)))
 	for _, getBody := range []bool{false, true} {
@@ -549,8 +550,8 @@ func TestNoRequestWhileOpenAndItsBodyIsClosed(t *testing.T) {
 		if getBody {
 			req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader("x")), nil }
 		}
-		if _, err := roundTrip(t, rt, req); !errors.Is(err, er.ErrCircuitOpen) {
-			t.Fatalf("got %v, want ErrCircuitOpen", err)
+		if _, err := roundTrip(t, rt, req); !errors.Is(err, breaker.ErrOpen) {
+			t.Fatalf("got %v, want breaker.ErrOpen", err)
 		}
 		if body.closes.Load() == 0 {
 			t.Errorf("GetBody %v: the request's body was not closed", getBody)

@@ -10,6 +10,7 @@ import (
 	"github.com/statecraft/statecraft/patterns/errorrecovery"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/cache"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/breaker"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/config"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/saga"
 )
@@ -52,8 +53,8 @@ func machines() []machine {
 			}
 			return d.Definition().Graph(), fsm.DiagramOptions{}, nil
 		}},
-		{"breaker", "the circuit breaker (BreakerDefinition)", func() (fsm.Graph, fsm.DiagramOptions, error) {
-			return errorrecovery.BreakerDefinition().Graph(), fsm.DiagramOptions{}, nil
+		{"breaker", "the circuit breaker (breaker.Definition)", func() (fsm.Graph, fsm.DiagramOptions, error) {
+			return breaker.Definition().Graph(), fsm.DiagramOptions{}, nil
 		}},
 		{"bulkhead", "the bulkhead (bulkhead.Definition)", func() (fsm.Graph, fsm.DiagramOptions, error) {
 			return bulkhead.Definition().Graph(), fsm.DiagramOptions{}, nil

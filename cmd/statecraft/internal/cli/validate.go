@@ -57,7 +57,7 @@ func strategyNames(cfg errorrecovery.ErrorRecoveryConfig[any]) []string {
 		{errorrecovery.StrategyBulkhead, cfg.Bulkhead != nil},
 		{errorrecovery.StrategyDeadline, cfg.Deadline != nil || cfg.GlobalTimeout > 0},
 		{errorrecovery.StrategyRetry, cfg.Retry != nil},
-		{errorrecovery.StrategyCircuitBreaker, cfg.CircuitBreaker != nil},
+		{errorrecovery.StrategyCircuitBreaker, cfg.Breaker != nil},
 		{errorrecovery.StrategyFallback, cfg.Fallback != nil},
 	} {
 		if s.given || names(s.s) {

@@ -86,7 +86,7 @@ func Diagrams() []Diagram {
 		{Name: "deadline", Guide: "deadline.md", Machine: "deadline",
 			About: "The per-call machine of a `DeadlineExecutor` with `DefaultDeadlineConfig`"},
 		{Name: "circuit-breaker", Guide: "circuit-breaker.md", Machine: "breaker",
-			About: "`BreakerDefinition()`, the shared machine every `Breaker` runs"},
+			About: "`breaker.Definition()`, the shared machine every `breaker.Breaker` runs"},
 		{Name: "bulkhead", Guide: "bulkhead.md", Machine: "bulkhead",
 			About: "`bulkhead.Definition()`, the shared machine every `bulkhead.Bulkhead` runs"},
 		{Name: "fallback", Guide: "fallback.md", Config: "docs/diagrams/fallback.yaml",

@@ -23,6 +23,7 @@ import (
 	"github.com/statecraft/statecraft/patterns/errorrecovery"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/cache"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/breaker"
 )
 
 // Arrivals says how executions are spread over Options.Duration.
@@ -124,8 +125,8 @@ func (e *LimitError) Error() string {
 // The workflow runs on the simulation's clock and random source, with an
 // observer of its own; cfg's Clock, Random, Observer, Logger, OnError and
 // OnAlert are replaced, and so are its shared machines, which the
-// simulation builds from their configs so as to watch them (a Breaker,
-// BulkheadExecutor or SharedCache given in cfg is an error). Features that
+// simulation builds from their configs so as to watch them (a SharedBreaker,
+// SharedBulkhead or SharedCache given in cfg is an error). Features that
 // wait other than on the clock are changed as Result.Notes says.
 func Run(cfg errorrecovery.ErrorRecoveryConfig[any], opts Options) (*Result, error) {
 	switch {
@@ -135,7 +136,7 @@ func Run(cfg errorrecovery.ErrorRecoveryConfig[any], opts Options) (*Result, err
 		return nil, fmt.Errorf("sim: duration %v: want a positive duration", opts.Duration)
 	case !(opts.Dependency.FailureRate >= 0 && opts.Dependency.FailureRate <= 1):
 		return nil, fmt.Errorf("sim: failure rate %v: want a number in [0, 1]", opts.Dependency.FailureRate)
-	case cfg.Breaker != nil || cfg.SharedBulkhead != nil || cfg.SharedCache != nil:
+	case cfg.SharedBreaker != nil || cfg.SharedBulkhead != nil || cfg.SharedCache != nil:
 		return nil, errors.New("sim: the config passes shared machines; the simulation builds its own from their configs")
 	}
 	if opts.Buckets < 0 || opts.Buckets > MaxBuckets {
@@ -211,18 +212,18 @@ func (s *sim) prepare(cfg *errorrecovery.ErrorRecoveryConfig[any]) error {
 	names := func(st errorrecovery.Strategy) bool {
 		return cfg.Primary == st || slices.Contains(cfg.Secondary, st)
 	}
-	if names(errorrecovery.StrategyCircuitBreaker) || cfg.CircuitBreaker != nil {
-		bc := errorrecovery.DefaultCircuitBreakerConfig()
-		if cfg.CircuitBreaker != nil {
-			bc = *cfg.CircuitBreaker
+	if names(errorrecovery.StrategyCircuitBreaker) || cfg.Breaker != nil {
+		bc := breaker.DefaultConfig()
+		if cfg.Breaker != nil {
+			bc = *cfg.Breaker
 		}
 		s.breaker = &breakerWatch{visits: map[int]int{}, spent: map[string]time.Duration{}, start: s.sched.start, last: s.sched.start}
-		b, err := errorrecovery.NewCircuitBreaker(bc, errorrecovery.WithBreakerClock(clock), errorrecovery.WithBreakerObserver(s.breaker))
+		b, err := breaker.New(bc, engine.WithClock(clock), engine.WithObserver(s.breaker))
 		if err != nil {
 			return err
 		}
 		s.breaker.state = b.State().String()
-		cfg.Breaker = b
+		cfg.SharedBreaker = b
 	}
 	if names(errorrecovery.StrategyBulkhead) || cfg.Bulkhead != nil {
 		bc := bulkhead.DefaultConfig()
@@ -407,7 +408,7 @@ func (s *sim) finish() {
 				bucketEnd = max(bucketEnd, r.Elapsed+1)
 			}
 			for ; k < len(bs.Changes) && bs.Changes[k].At < bucketEnd; k++ {
-				if bs.Changes[k].To == errorrecovery.BreakerOpen.String() {
+				if bs.Changes[k].To == breaker.StateOpen.String() {
 					b.BreakerOpens++
 				}
 				state = bs.Changes[k].To
@@ -481,7 +482,7 @@ func (f *Failures) add(err error) {
 		f.Exhausted++
 	case timedOut:
 		f.TimedOut++
-	case errors.Is(err, errorrecovery.ErrCircuitOpen), errors.Is(err, errorrecovery.ErrTooManyTrials):
+	case errors.Is(err, breaker.ErrOpen), errors.Is(err, breaker.ErrTooManyTrials):
 		f.BreakerRejected++
 	case errors.Is(err, bulkhead.ErrFull), errors.Is(err, bulkhead.ErrQueueTimeout):
 		f.BulkheadRejected++
@@ -521,7 +522,7 @@ type BreakerStats struct {
 	visits map[int]int
 }
 
-func (b *BreakerStats) initial() string { return errorrecovery.BreakerClosed.String() }
+func (b *BreakerStats) initial() string { return breaker.StateClosed.String() }
 
 // BulkheadStats describe the bulkhead over the run.
 type BulkheadStats struct {
@@ -610,7 +611,7 @@ func (w *breakerWatch) Observe(r engine.Record) {
 	w.spent[r.From] += r.Time.Sub(w.last)
 	w.last, w.state = r.Time, r.To
 	w.changes = append(w.changes, Change{At: r.Time.Sub(w.start), From: r.From, To: r.To})
-	if r.To == errorrecovery.BreakerOpen.String() {
+	if r.To == breaker.StateOpen.String() {
 		w.opens++
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/statecraft/statecraft/fsm"
 	"github.com/statecraft/statecraft/fsm/looplab"
 	"github.com/statecraft/statecraft/patterns/errorrecovery"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/breaker"
 	"github.com/statecraft/statecraft/states"
 )
 
@@ -84,19 +85,19 @@ func Failsafe(ctx context.Context) (Quote, error) {
 	retry.InitialDelay, retry.MaxDelay = 100*time.Millisecond, time.Second // WithBackoff(100ms, 1s)
 	retry.Backoff, retry.Multiplier = errorrecovery.BackoffExponential, 2
 
-	breaker := errorrecovery.DefaultCircuitBreakerConfig()
-	breaker.FailureThreshold, breaker.WindowSize = 5, 5 // WithFailureThreshold(5): 5 in a row
-	breaker.WindowDuration = 0                          // count-based
-	breaker.SuccessThreshold = 1                        // WithSuccessThreshold(1)
-	breaker.OpenTimeout = 30 * time.Second              // WithDelay(30s)
+	bc := breaker.DefaultConfig()
+	bc.FailureThreshold, bc.WindowSize = 5, 5 // WithFailureThreshold(5): 5 in a row
+	bc.WindowDuration = breaker.CountOnly     // count-based
+	bc.SuccessThreshold = 1                   // WithSuccessThreshold(1)
+	bc.OpenTimeout = 30 * time.Second         // WithDelay(30s)
 
 	fb := errorrecovery.FallbackValue(Quote{Stale: true}) // fallback.NewWithResult
 
 	w, err := errorrecovery.NewWorkflow(errorrecovery.ErrorRecoveryConfig[Quote]{
-		Retry:          &retry,
-		CircuitBreaker: &breaker,
-		Fallback:       &fb,
-		Deadline:       &errorrecovery.DeadlineConfig{AttemptTimeout: 250 * time.Millisecond}, // timeout.New, inside the retry
+		Retry:    &retry,
+		Breaker:  &bc,
+		Fallback: &fb,
+		Deadline: &errorrecovery.DeadlineConfig{AttemptTimeout: 250 * time.Millisecond}, // timeout.New, inside the retry
 	})
 	if err != nil {
 		return Quote{}, err

@@ -9,6 +9,7 @@ import (
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/engine/enginetest"
 	"github.com/statecraft/statecraft/patterns/errorrecovery"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/breaker"
 )
 
 // snippet:testing-manual-clock begin
@@ -58,18 +59,18 @@ func TestRetryBacksOffOnTheManualClock(t *testing.T) {
 // snippet:testing-advance begin
 func TestBreakerHalfOpensTheInstantItsTimeoutPasses(t *testing.T) {
 	clk := enginetest.NewClock(time.Time{})
-	cfg := errorrecovery.DefaultCircuitBreakerConfig() // open for 60s
-	b, err := errorrecovery.NewCircuitBreaker(cfg, errorrecovery.WithBreakerClock(clk))
+	cfg := breaker.DefaultConfig() // open for 60s
+	b, err := breaker.New(cfg, engine.WithClock(clk))
 	if err != nil {
 		t.Fatal(err)
 	}
 	b.ForceOpen()
 	clk.Advance(cfg.OpenTimeout - time.Nanosecond)
-	if got := b.State(); got != errorrecovery.BreakerOpen {
+	if got := b.State(); got != breaker.StateOpen {
 		t.Fatalf("after 60s-1ns: %v, want Open", got)
 	}
 	clk.Advance(time.Nanosecond) // runs the open timer, in this goroutine
-	if got := b.State(); got != errorrecovery.BreakerHalfOpen {
+	if got := b.State(); got != breaker.StateHalfOpen {
 		t.Fatalf("after 60s: %v, want HalfOpen", got)
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/statecraft/statecraft/patterns/errorrecovery"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/breaker"
 )
 
 // Triage is the snippet of docs/troubleshooting.md.
@@ -15,8 +16,8 @@ func Triage(ctx context.Context, w *errorrecovery.Workflow[Quote]) (Quote, error
 	q, err := w.Execute(ctx, getQuote)
 	switch {
 	case err == nil:
-	case errors.Is(err, errorrecovery.ErrCircuitOpen): // *OpenError: not called
-		open, _ := errors.AsType[*errorrecovery.OpenError](err)
+	case errors.Is(err, breaker.ErrOpen): // *OpenError: not called
+		open, _ := errors.AsType[*breaker.OpenError](err)
 		log.Printf("breaker open, half-open in %v", open.RetryAfter())
 	case errors.Is(err, bulkhead.ErrFull), errors.Is(err, bulkhead.ErrQueueTimeout):
 		log.Print("overloaded: ", err) // *bulkhead.Error: not called

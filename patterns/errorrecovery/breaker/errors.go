@@ -1,4 +1,4 @@
-package errorrecovery
+package breaker
 
 import (
 	"errors"
@@ -9,18 +9,18 @@ import (
 
 // Sentinels of the circuit breaker, matched with errors.Is.
 var (
-	// ErrCircuitOpen: the breaker rejected the call without running it,
+	// ErrOpen means the breaker rejected the call without running it,
 	// because it is open, or half-open with all its trial calls in flight.
 	// Matched by every *OpenError.
-	ErrCircuitOpen = errors.New("circuit breaker is open")
-	// ErrTooManyTrials: the breaker is half-open and HalfOpenMaxCalls
+	ErrOpen = errors.New("circuit breaker is open")
+	// ErrTooManyTrials means the breaker is half-open and HalfOpenMaxCalls
 	// trial calls are already in flight. Matched by an *OpenError whose
 	// HalfOpen reports true.
 	ErrTooManyTrials = errors.New("circuit breaker is half-open and its trial calls are all in flight")
 )
 
 // OpenError is the error a circuit breaker rejects a call with. It matches
-// ErrCircuitOpen, and ErrTooManyTrials when the breaker was half-open.
+// ErrOpen, and ErrTooManyTrials when the breaker was half-open.
 //
 // One OpenError is made per open episode and handed to every call that
 // episode rejects, so rejecting allocates nothing; it is shared, and its
@@ -52,11 +52,11 @@ func (e *OpenError) Error() string {
 	if e.halfOpen {
 		return "errorrecovery: " + ErrTooManyTrials.Error()
 	}
-	return "errorrecovery: " + ErrCircuitOpen.Error() + ", retry after " + e.RetryAfter().String()
+	return "errorrecovery: " + ErrOpen.Error() + ", retry after " + e.RetryAfter().String()
 }
 
-// Is matches ErrCircuitOpen, and ErrTooManyTrials for a half-open
+// Is matches ErrOpen, and ErrTooManyTrials for a half-open
 // rejection.
 func (e *OpenError) Is(target error) bool {
-	return target == ErrCircuitOpen || (e.halfOpen && target == ErrTooManyTrials)
+	return target == ErrOpen || (e.halfOpen && target == ErrTooManyTrials)
 }

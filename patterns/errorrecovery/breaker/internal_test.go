@@ -1,4 +1,4 @@
-package errorrecovery
+package breaker
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/engine/enginetest"
 )
 
@@ -47,11 +48,11 @@ func TestCountWindowMatchesTheLastOutcomesUnderConcurrentRecords(t *testing.T) {
 	}
 	wg.Wait()
 	total := pos.Load()
-	var want cbCounts
+	var want tally
 	for p := total - size; p < total; p++ {
 		want.calls++
-		want.failures += cbInt(outcomes[p][0])
-		want.slows += cbInt(outcomes[p][1])
+		want.failures += boolInt(outcomes[p][0])
+		want.slows += boolInt(outcomes[p][1])
 	}
 	if got := w.counts(total); got != want {
 		t.Fatalf("counts = %+v, want %+v", got, want)
@@ -62,10 +63,10 @@ func TestCountWindowCountsFromItsStart(t *testing.T) {
 	w := newCountWindow(3, 10, 100)
 	w.add(99, true, false) // taken just before the period's entry action ran
 	w.add(100, true, true)
-	if got, want := w.counts(101), (cbCounts{calls: 1, failures: 1, slows: 1}); got != want {
+	if got, want := w.counts(101), (tally{calls: 1, failures: 1, slows: 1}); got != want {
 		t.Fatalf("counts = %+v, want %+v (clamped to calls)", got, want)
 	}
-	if got := w.counts(100); got != (cbCounts{}) {
+	if got := w.counts(100); got != (tally{}) {
 		t.Fatalf("counts of an empty window = %+v", got)
 	}
 }
@@ -75,21 +76,21 @@ func TestTimeWindowDropsWholeBuckets(t *testing.T) {
 	w := newTimeWindow(0, 5, 10*time.Second, origin)
 	w.add(origin.Add(500*time.Millisecond), true, false) // bucket 0: [0s, 1s)
 	w.add(origin.Add(1500*time.Millisecond), true, true) // bucket 1
-	at := func(d time.Duration) cbCounts { return w.counts(origin.Add(d)) }
-	if got := at(9999 * time.Millisecond); got != (cbCounts{2, 2, 1}) {
+	at := func(d time.Duration) tally { return w.counts(origin.Add(d)) }
+	if got := at(9999 * time.Millisecond); got != (tally{2, 2, 1}) {
 		t.Fatalf("at 9.999s: %+v", got)
 	}
-	if got := at(10 * time.Second); got != (cbCounts{1, 1, 1}) { // bucket 0 is ten buckets old
+	if got := at(10 * time.Second); got != (tally{1, 1, 1}) { // bucket 0 is ten buckets old
 		t.Fatalf("at 10s: %+v", got)
 	}
-	if got := at(11 * time.Second); got != (cbCounts{}) {
+	if got := at(11 * time.Second); got != (tally{}) {
 		t.Fatalf("at 11s: %+v", got)
 	}
 	// Count pushes outcomes out too, from the bucket they are in.
 	for range 5 {
 		w.add(origin.Add(2*time.Second), false, false)
 	}
-	if got := at(2 * time.Second); got != (cbCounts{5, 0, 0}) {
+	if got := at(2 * time.Second); got != (tally{5, 0, 0}) {
 		t.Fatalf("after 5 more: %+v", got)
 	}
 }
@@ -100,10 +101,10 @@ func TestTimeWindowDropsWholeBuckets(t *testing.T) {
 // HalfOpenMaxCalls, every trial slot is given back, and the window's
 // counts stay within bounds.
 func TestBreakerUnderConcurrentCallsKeepsItsInvariants(t *testing.T) {
-	for _, window := range []time.Duration{0, time.Second} {
+	for _, window := range []time.Duration{CountOnly, time.Second} {
 		t.Run("window="+window.String(), func(t *testing.T) {
 			clk := enginetest.NewClock(time.Time{})
-			cfg := CircuitBreakerConfig{
+			cfg := Config{
 				FailureThreshold: 8, WindowSize: 16, WindowDuration: window,
 				FailureRateThreshold: 0.6, MinimumCalls: 8,
 				SlowCallDuration: time.Millisecond, SlowCallRateThreshold: 0.9,
@@ -111,9 +112,9 @@ func TestBreakerUnderConcurrentCallsKeepsItsInvariants(t *testing.T) {
 				OpenTimeout: 10 * time.Millisecond, OpenTimeoutMultiplier: 1.5, MaxOpenTimeout: 50 * time.Millisecond,
 			}
 			var transitions atomic.Int64
-			count := func(from, to BreakerState) { transitions.Add(1) }
+			count := func(from, to State) { transitions.Add(1) }
 			cfg.OnOpen, cfg.OnClose, cfg.OnHalfOpen = count, count, count
-			b, err := NewCircuitBreaker(cfg, WithBreakerClock(clk))
+			b, err := New(cfg, engine.WithClock(clk))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -150,8 +151,8 @@ func TestBreakerUnderConcurrentCallsKeepsItsInvariants(t *testing.T) {
 					for range 300 {
 						p, err := b.Allow()
 						if err != nil {
-							if !errors.Is(err, ErrCircuitOpen) {
-								t.Errorf("rejection %v does not match ErrCircuitOpen", err)
+							if !errors.Is(err, ErrOpen) {
+								t.Errorf("rejection %v does not match ErrOpen", err)
 							}
 							rejected.Add(1)
 							_ = clk.Sleep(context.Background(), time.Millisecond) // back off on the clock
@@ -160,7 +161,7 @@ func TestBreakerUnderConcurrentCallsKeepsItsInvariants(t *testing.T) {
 						admitted.Add(1)
 						// Trial slots are counted per half-open period (generation):
 						// a trial admitted in an earlier period may still be running.
-						trial := p.state == BreakerHalfOpen
+						trial := p.state == StateHalfOpen
 						if trial {
 							trialsRun.Add(1)
 							trialsMu.Lock()

@@ -1,10 +1,11 @@
-package errorrecovery_test
+package breaker_test
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"slices"
 	"testing"
 	"testing/synctest"
@@ -12,17 +13,20 @@ import (
 
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/engine/enginetest"
+	"github.com/statecraft/statecraft/fsm"
 	"github.com/statecraft/statecraft/internal/testutil"
-	er "github.com/statecraft/statecraft/patterns/errorrecovery"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/breaker"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/internal/setup"
+	"github.com/statecraft/statecraft/states"
 	"github.com/statecraft/statecraft/transitions"
 )
 
 func TestBreakerOpensWhenFailuresInWindowReachThreshold(t *testing.T) {
 	b, _ := newBreaker(t, countConfig()) // 5 failures among the last 10
 	record(t, b, 4, errBoom)
-	wantState(t, b, er.BreakerClosed)
+	wantState(t, b, breaker.StateClosed)
 	record(t, b, 1, errBoom) // the 5th: inclusive
-	wantState(t, b, er.BreakerOpen)
+	wantState(t, b, breaker.StateOpen)
 	if m := b.Metrics(); m.Opens != 1 || m.Failures != 5 || m.Calls != 5 {
 		t.Fatalf("Metrics() = %+v, want 1 open, 5 failures in 5 calls", m)
 	}
@@ -36,9 +40,9 @@ func TestBreakerWindowForgetsOutcomesPushedOutByNewerOnes(t *testing.T) {
 		t.Fatalf("Metrics() = %+v, want 0 failures in 10 calls", m)
 	}
 	record(t, b, 4, errBoom)
-	wantState(t, b, er.BreakerClosed)
+	wantState(t, b, breaker.StateClosed)
 	record(t, b, 1, errBoom)
-	wantState(t, b, er.BreakerOpen)
+	wantState(t, b, breaker.StateOpen)
 }
 
 func TestBreakerOpensOnFailureRateOnlyAfterMinimumCalls(t *testing.T) {
@@ -48,18 +52,18 @@ func TestBreakerOpensOnFailureRateOnlyAfterMinimumCalls(t *testing.T) {
 	cfg.MinimumCalls = 4
 	b, _ := newBreaker(t, cfg)
 	record(t, b, 2, errBoom) // 100%, but 2 calls < 4
-	wantState(t, b, er.BreakerClosed)
+	wantState(t, b, breaker.StateClosed)
 	record(t, b, 1, nil)
 	record(t, b, 1, errBoom) // 4 calls, 3 failures: 75%
-	wantState(t, b, er.BreakerOpen)
+	wantState(t, b, breaker.StateOpen)
 
 	// Inclusive: exactly the threshold opens.
 	b, _ = newBreaker(t, cfg)
 	record(t, b, 2, nil)
 	record(t, b, 1, errBoom)
-	wantState(t, b, er.BreakerClosed)
+	wantState(t, b, breaker.StateClosed)
 	record(t, b, 1, errBoom) // 2 of 4 = 0.5
-	wantState(t, b, er.BreakerOpen)
+	wantState(t, b, breaker.StateOpen)
 }
 
 // A success never opens the breaker on the failure rules, even when it
@@ -73,9 +77,9 @@ func TestBreakerChecksFailureRulesOnFailures(t *testing.T) {
 	b, _ := newBreaker(t, cfg)
 	record(t, b, 3, errBoom)
 	record(t, b, 1, nil) // 4 calls, 75%: no check on a success
-	wantState(t, b, er.BreakerClosed)
+	wantState(t, b, breaker.StateClosed)
 	record(t, b, 1, errBoom)
-	wantState(t, b, er.BreakerOpen)
+	wantState(t, b, breaker.StateOpen)
 }
 
 func TestBreakerOpensOnSlowCallRate(t *testing.T) {
@@ -97,19 +101,19 @@ func TestBreakerOpensOnSlowCallRate(t *testing.T) {
 	slowCall(100 * time.Millisecond) // exactly the limit: not slow
 	slowCall(0)
 	slowCall(101 * time.Millisecond) // slow
-	wantState(t, b, er.BreakerClosed)
+	wantState(t, b, breaker.StateClosed)
 	if m := b.Metrics(); m.SlowCalls != 1 || m.Calls != 3 {
 		t.Fatalf("Metrics() = %+v, want 1 slow call in 3", m)
 	}
 	slowCall(time.Second) // 4 calls, 2 slow: 0.5
-	wantState(t, b, er.BreakerOpen)
+	wantState(t, b, breaker.StateOpen)
 	if m := b.Metrics(); m.SlowCallRate != 0.5 || m.FailureRate != 0 {
 		t.Fatalf("Metrics() = %+v, want slow-call rate 0.5, failure rate 0", m)
 	}
 }
 
 func TestBreakerTimeWindowDropsOutcomesOlderThanItsDuration(t *testing.T) {
-	cfg := er.DefaultCircuitBreakerConfig() // 5 failures in 10 outcomes of 60 s
+	cfg := breaker.DefaultConfig() // 5 failures in 10 outcomes of 60 s
 	t.Run("expired", func(t *testing.T) {
 		b, clk := newBreaker(t, cfg)
 		record(t, b, 4, errBoom)
@@ -118,16 +122,16 @@ func TestBreakerTimeWindowDropsOutcomesOlderThanItsDuration(t *testing.T) {
 			t.Fatalf("after 60s Metrics() = %+v, want an empty window", m)
 		}
 		record(t, b, 4, errBoom)
-		wantState(t, b, er.BreakerClosed)
+		wantState(t, b, breaker.StateClosed)
 		record(t, b, 1, errBoom)
-		wantState(t, b, er.BreakerOpen)
+		wantState(t, b, breaker.StateOpen)
 	})
 	t.Run("not yet", func(t *testing.T) {
 		b, clk := newBreaker(t, cfg)
 		record(t, b, 4, errBoom)
 		clk.Advance(60*time.Second - time.Nanosecond)
 		record(t, b, 1, errBoom)
-		wantState(t, b, er.BreakerOpen)
+		wantState(t, b, breaker.StateOpen)
 	})
 	t.Run("count still applies", func(t *testing.T) {
 		b, clk := newBreaker(t, cfg)
@@ -149,12 +153,12 @@ func TestBreakerGoesHalfOpenTheInstantTheOpenTimeoutPasses(t *testing.T) {
 		t.Fatalf("RetryAfter() = %v, want 30s", got)
 	}
 	clk.Advance(30*time.Second - time.Nanosecond)
-	wantState(t, b, er.BreakerOpen)
+	wantState(t, b, breaker.StateOpen)
 	if got := wantRejected(t, b).RetryAfter(); got != time.Nanosecond {
 		t.Fatalf("RetryAfter() = %v, want 1ns", got)
 	}
 	clk.Advance(time.Nanosecond)
-	wantState(t, b, er.BreakerHalfOpen)
+	wantState(t, b, breaker.StateHalfOpen)
 	p, err := b.Allow()
 	if err != nil {
 		t.Fatalf("Allow() in half-open = %v", err)
@@ -168,19 +172,19 @@ func TestBreakerGoesHalfOpenTheInstantTheOpenTimeoutPasses(t *testing.T) {
 func TestBreakerClosesAfterSuccessThresholdAndResetsWindow(t *testing.T) {
 	b, clk := openBreaker(t, countConfig())
 	clk.Advance(time.Minute)
-	wantState(t, b, er.BreakerHalfOpen)
+	wantState(t, b, breaker.StateHalfOpen)
 	record(t, b, 1, nil)
-	wantState(t, b, er.BreakerHalfOpen)
+	wantState(t, b, breaker.StateHalfOpen)
 	if m := b.Metrics(); m.HalfOpenSuccesses != 1 {
 		t.Fatalf("Metrics() = %+v, want 1 half-open success", m)
 	}
 	record(t, b, 1, nil)
-	wantState(t, b, er.BreakerClosed)
+	wantState(t, b, breaker.StateClosed)
 	if m := b.Metrics(); m.Calls != 0 || m.Failures != 0 {
 		t.Fatalf("Metrics() after closing = %+v, want an empty window", m)
 	}
 	record(t, b, 4, errBoom) // a fresh window: 4 failures are not enough
-	wantState(t, b, er.BreakerClosed)
+	wantState(t, b, breaker.StateClosed)
 }
 
 func TestBreakerReopensOnHalfOpenFailureWithGrowingTimeout(t *testing.T) {
@@ -197,16 +201,16 @@ func TestBreakerReopensOnHalfOpenFailureWithGrowingTimeout(t *testing.T) {
 			t.Fatalf("RetryAfter() = %v, want %v", got, want)
 		}
 		clk.Advance(want - time.Nanosecond)
-		wantState(t, b, er.BreakerOpen)
+		wantState(t, b, breaker.StateOpen)
 		clk.Advance(time.Nanosecond)
-		wantState(t, b, er.BreakerHalfOpen)
+		wantState(t, b, breaker.StateHalfOpen)
 		record(t, b, 1, errBoom) // the trial fails: open again, timer restarted
-		wantState(t, b, er.BreakerOpen)
+		wantState(t, b, breaker.StateOpen)
 	}
 	// Closing resets the growth.
 	clk.Advance(25 * time.Second)
 	record(t, b, 2, nil)
-	wantState(t, b, er.BreakerClosed)
+	wantState(t, b, breaker.StateClosed)
 	record(t, b, 5, errBoom)
 	if got := b.Metrics().OpenTimeout; got != 10*time.Second {
 		t.Fatalf("OpenTimeout after a close = %v, want 10s", got)
@@ -225,9 +229,9 @@ func TestBreakerBoundsConcurrentHalfOpenTrials(t *testing.T) {
 		t.Fatalf("first two trials rejected: %v, %v", err1, err2)
 	}
 	_, err := b.Allow()
-	oe, ok := errors.AsType[*er.OpenError](err)
-	if !ok || !oe.HalfOpen() || !errors.Is(err, er.ErrTooManyTrials) || !errors.Is(err, er.ErrCircuitOpen) {
-		t.Fatalf("third trial: %v, want a half-open *OpenError matching ErrTooManyTrials and ErrCircuitOpen", err)
+	oe, ok := errors.AsType[*breaker.OpenError](err)
+	if !ok || !oe.HalfOpen() || !errors.Is(err, breaker.ErrTooManyTrials) || !errors.Is(err, breaker.ErrOpen) {
+		t.Fatalf("third trial: %v, want a half-open *OpenError matching ErrTooManyTrials and ErrOpen", err)
 	}
 	if m := b.Metrics(); m.TrialsInFlight != 2 || m.Rejections != 1 {
 		t.Fatalf("Metrics() = %+v, want 2 trials in flight, 1 rejection", m)
@@ -239,7 +243,7 @@ func TestBreakerBoundsConcurrentHalfOpenTrials(t *testing.T) {
 	}
 	p2.Done(nil)
 	p3.Done(nil) // third success in a row
-	wantState(t, b, er.BreakerClosed)
+	wantState(t, b, breaker.StateClosed)
 }
 
 func TestBreakerIgnoresOutcomesOfAnEarlierGeneration(t *testing.T) {
@@ -268,15 +272,15 @@ func TestBreakerIgnoresOutcomesOfAnEarlierGeneration(t *testing.T) {
 		stale, _ := b.Allow() // the one trial of this half-open period
 		b.ForceOpen()
 		clk.Advance(2 * time.Minute) // half-open again, a new period
-		wantState(t, b, er.BreakerHalfOpen)
+		wantState(t, b, breaker.StateHalfOpen)
 		fresh, err := b.Allow()
 		if err != nil {
 			t.Fatalf("the new period's trial was rejected: %v", err)
 		}
 		stale.Done(errBoom) // would reopen the breaker, were it not stale
-		wantState(t, b, er.BreakerHalfOpen)
+		wantState(t, b, breaker.StateHalfOpen)
 		// Nor did it free the new period's only slot.
-		if _, err := b.Allow(); !errors.Is(err, er.ErrTooManyTrials) {
+		if _, err := b.Allow(); !errors.Is(err, breaker.ErrTooManyTrials) {
 			t.Fatalf("Allow() = %v, want ErrTooManyTrials", err)
 		}
 		fresh.Done(nil)
@@ -286,21 +290,21 @@ func TestBreakerIgnoresOutcomesOfAnEarlierGeneration(t *testing.T) {
 func TestBreakerManualControl(t *testing.T) {
 	b, clk := newBreaker(t, countConfig())
 	b.ForceOpen()
-	wantState(t, b, er.BreakerOpen)
+	wantState(t, b, breaker.StateOpen)
 	wantRejected(t, b)
 	b.ForceOpen() // from Open: a new episode, its timer restarted (and grown)
-	wantState(t, b, er.BreakerOpen)
+	wantState(t, b, breaker.StateOpen)
 	b.ForceClosed()
-	wantState(t, b, er.BreakerClosed)
+	wantState(t, b, breaker.StateClosed)
 	b.ForceClosed() // already closed: nothing
-	wantState(t, b, er.BreakerClosed)
+	wantState(t, b, breaker.StateClosed)
 	record(t, b, 1, nil)
 
 	b.ForceOpen() // an ordinary open episode: it times out
 	clk.Advance(time.Minute)
-	wantState(t, b, er.BreakerHalfOpen)
+	wantState(t, b, breaker.StateHalfOpen)
 	b.ForceClosed()
-	wantState(t, b, er.BreakerClosed)
+	wantState(t, b, breaker.StateClosed)
 
 	record(t, b, 5, errBoom)
 	wantRejected(t, b)
@@ -308,7 +312,7 @@ func TestBreakerManualControl(t *testing.T) {
 		t.Fatalf("Metrics() = %+v, want 4 opens and 2 rejections", m)
 	}
 	b.Reset()
-	wantState(t, b, er.BreakerClosed)
+	wantState(t, b, breaker.StateClosed)
 	if m := b.Metrics(); m.Opens != 0 || m.Rejections != 0 || m.Calls != 0 {
 		t.Fatalf("Metrics() after Reset = %+v, want zero counts", m)
 	}
@@ -316,16 +320,16 @@ func TestBreakerManualControl(t *testing.T) {
 
 func TestBreakerCallbacksRunInTransitionOrderOutsideTheLock(t *testing.T) {
 	var got []string
-	var b *er.Breaker
-	note := func(name string) func(from, to er.BreakerState) {
-		return func(from, to er.BreakerState) {
+	var b *breaker.Breaker
+	note := func(name string) func(from, to breaker.State) {
+		return func(from, to breaker.State) {
 			// Reading the breaker from a callback must not deadlock, and
 			// sees the state just entered.
 			// (Finishing a permit here, or ForceOpen, would deadlock: a
 			// callback must not change the breaker's state.)
 			m := b.Metrics()
 			got = append(got, fmt.Sprintf("%s(%v->%v) state=%v", name, from, to, m.State))
-			if to == er.BreakerOpen {
+			if to == breaker.StateOpen {
 				if _, err := b.Allow(); err == nil {
 					t.Errorf("%s: Allow() admitted a call in Open", name)
 				}
@@ -361,15 +365,15 @@ func TestBreakerCallbacksRunInTransitionOrderOutsideTheLock(t *testing.T) {
 
 type panicValue struct{ msg string }
 
-func TestBreakerCallRecordsPanicsReleasesTheTrialAndPanicsAgain(t *testing.T) {
-	call := func(b *er.Breaker, v any) (recovered any) {
+func TestBreakerProtectRecordsPanicsReleasesTheTrialAndPanicsAgain(t *testing.T) {
+	call := func(b *breaker.Breaker, v any) (recovered any) {
 		defer func() { recovered = recover() }()
-		_ = b.Call(context.Background(), func(context.Context) error { panic(v) })
+		_ = b.Protect(context.Background(), func(context.Context) error { panic(v) })
 		return nil
 	}
 	t.Run("closed", func(t *testing.T) {
 		cfg := countConfig()
-		cfg.Classify = func(error) er.Outcome { return er.OutcomeIgnore } // a panic is a failure all the same
+		cfg.Classify = func(error) breaker.Outcome { return breaker.OutcomeIgnore } // a panic is a failure all the same
 		b, _ := newBreaker(t, cfg)
 		v := &panicValue{"boom"}
 		if got := call(b, v); got != v {
@@ -388,25 +392,105 @@ func TestBreakerCallRecordsPanicsReleasesTheTrialAndPanicsAgain(t *testing.T) {
 		if got := call(b, v); got != v {
 			t.Fatalf("recovered %v, want the original value", got)
 		}
-		wantState(t, b, er.BreakerOpen) // the failed trial reopened it
+		wantState(t, b, breaker.StateOpen) // the failed trial reopened it
 		clk.Advance(2 * time.Minute)
-		wantState(t, b, er.BreakerHalfOpen)
-		if err := b.Call(context.Background(), func(context.Context) error { return nil }); err != nil {
+		wantState(t, b, breaker.StateHalfOpen)
+		if err := b.Protect(context.Background(), func(context.Context) error { return nil }); err != nil {
 			t.Fatalf("the trial slot was not released: %v", err)
 		}
 	})
 }
 
-func TestBreakerCallRejectsWithoutRunningAndReturnsTheFunctionsError(t *testing.T) {
+func TestBreakerProtectRejectsWithoutRunningAndReturnsTheFunctionsError(t *testing.T) {
 	b, _ := openBreaker(t, countConfig())
 	ran := false
-	err := b.Call(context.Background(), func(context.Context) error { ran = true; return nil })
-	if ran || !errors.Is(err, er.ErrCircuitOpen) {
-		t.Fatalf("Call on an open breaker: ran=%v err=%v", ran, err)
+	err := b.Protect(context.Background(), func(context.Context) error { ran = true; return nil })
+	if ran || !errors.Is(err, breaker.ErrOpen) {
+		t.Fatalf("Protect on an open breaker: ran=%v err=%v", ran, err)
 	}
 	b.Reset()
-	if err := b.Call(context.Background(), func(context.Context) error { return errBoom }); err != errBoom {
-		t.Fatalf("Call() = %v, want the function's own error", err)
+	if err := b.Protect(context.Background(), func(context.Context) error { return errBoom }); err != errBoom {
+		t.Fatalf("Protect() = %v, want the function's own error", err)
+	}
+}
+
+func TestPermitAbandonRecordsAFailureWhateverClassifySays(t *testing.T) {
+	cfg := countConfig()
+	cfg.FailureThreshold = 2
+	cfg.Classify = func(error) breaker.Outcome { return breaker.OutcomeIgnore }
+	b, clk := newBreaker(t, cfg)
+	record(t, b, 1, errBoom) // ignored by Classify
+	p, err := b.Allow()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Abandon()
+	if m := b.Metrics(); m.Calls != 1 || m.Failures != 1 {
+		t.Fatalf("Metrics() = %+v, want the abandoned call as the one failure", m)
+	}
+	p, _ = b.Allow()
+	p.Abandon()
+	wantState(t, b, breaker.StateOpen)
+
+	// In half-open it fails the trial and gives its slot back.
+	clk.Advance(time.Minute)
+	wantState(t, b, breaker.StateHalfOpen)
+	p, err = b.Allow()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Abandon()
+	wantState(t, b, breaker.StateOpen)
+	if m := b.Metrics(); m.TrialsInFlight != 0 {
+		t.Fatalf("Metrics() = %+v, want no trial in flight", m)
+	}
+	breaker.Permit{}.Abandon() // the zero Permit ignores it
+}
+
+func TestBreakerOpenForReportsTheTimeLeftOnlyWhileOpen(t *testing.T) {
+	cfg := countConfig()
+	cfg.OpenTimeout = 30 * time.Second
+	b, clk := newBreaker(t, cfg)
+	if left, open := b.OpenFor(); open || left != 0 {
+		t.Fatalf("closed: OpenFor() = %v, %v; want 0, false", left, open)
+	}
+	b.ForceOpen()
+	clk.Advance(10 * time.Second)
+	if left, open := b.OpenFor(); !open || left != 20*time.Second {
+		t.Fatalf("open: OpenFor() = %v, %v; want 20s, true", left, open)
+	}
+	if got := wantRejected(t, b).RetryAfter(); got != 20*time.Second {
+		t.Fatalf("RetryAfter() = %v, want what OpenFor reports", got)
+	}
+	clk.Advance(20 * time.Second)
+	wantState(t, b, breaker.StateHalfOpen)
+	if left, open := b.OpenFor(); open || left != 0 {
+		t.Fatalf("half-open: OpenFor() = %v, %v; want 0, false", left, open)
+	}
+}
+
+func TestNewRefusesADefinitionOfAnotherMachine(t *testing.T) {
+	other := fsm.New[int, int, int]("other")
+	other.State(0, states.Initial)
+	other.State(1, states.Final)
+	other.On(0, 0, 1)
+	def, err := other.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = breaker.New(countConfig(), engine.WithDefinition(def))
+	ce, ok := errors.AsType[*setup.ConfigError](err)
+	if !ok || ce.Config != "breaker.Config" || ce.Field != "Definition" {
+		t.Fatalf("New with a definition of other types = %v, want a *setup.ConfigError naming breaker.Config.Definition", err)
+	}
+	var nilDef *fsm.Definition[breaker.State, breaker.Event, *breaker.Breaker]
+	b, err := breaker.New(countConfig(), engine.WithDefinition(nilDef))
+	if err != nil {
+		t.Fatalf("a nil definition: %v, want the default one", err)
+	}
+	defer b.Close()
+	if b.Definition() != breaker.Definition() {
+		t.Fatal("a nil definition did not mean the default one")
 	}
 }
 
@@ -421,9 +505,9 @@ func TestBreakerClassification(t *testing.T) {
 
 	errFine := errors.New("not found, which is fine")
 	cfg := countConfig()
-	cfg.Classify = func(err error) er.Outcome {
+	cfg.Classify = func(err error) breaker.Outcome {
 		if errors.Is(err, errFine) {
-			return er.OutcomeSuccess
+			return breaker.OutcomeSuccess
 		}
 		return 0 // unknown: a failure
 	}
@@ -450,8 +534,8 @@ func TestBreakerOpenErrorIsMadeOncePerEpisode(t *testing.T) {
 
 func TestBreakerStepsAreTransitionsOfItsDefinition(t *testing.T) {
 	rec := &enginetest.Recorder{}
-	b, clk := newBreaker(t, countConfig(), er.WithBreakerObserver(rec))
-	if b.Definition() != er.BreakerDefinition() {
+	b, clk := newBreaker(t, countConfig(), engine.WithObserver(rec))
+	if b.Definition() != breaker.Definition() {
 		t.Fatal("Definition() is not the default definition")
 	}
 	record(t, b, 5, errBoom)
@@ -470,7 +554,7 @@ func TestBreakerStepsAreTransitionsOfItsDefinition(t *testing.T) {
 // edit returns false to drop one.
 func rebuild(t *testing.T, edit func(*breakerTransition) bool) *breakerDef {
 	t.Helper()
-	def := er.BreakerDefinition()
+	def := breaker.Definition()
 	b := newBreakerBuilder()
 	for _, s := range def.StateSpecs() {
 		*b.State(s.ID, s.Kind) = s
@@ -497,25 +581,25 @@ func TestBreakerBehaviourFollowsItsDefinition(t *testing.T) {
 		def := rebuild(t, func(tr *breakerTransition) bool {
 			return tr.Guard.Name() != "failures >= failureThreshold"
 		})
-		b, _ := newBreaker(t, countConfig(), er.WithBreakerDefinition(def))
+		b, _ := newBreaker(t, countConfig(), engine.WithDefinition(def))
 		record(t, b, 20, errBoom)
-		wantState(t, b, er.BreakerClosed)
+		wantState(t, b, breaker.StateClosed)
 	})
 	t.Run("a half-open failure that leads to Closed closes it", func(t *testing.T) {
 		def := rebuild(t, func(tr *breakerTransition) bool {
-			if tr.From == er.BreakerHalfOpen && tr.Event == er.BreakerFailure && !tr.Delayed {
-				tr.To = er.BreakerClosed
+			if tr.From == breaker.StateHalfOpen && tr.Event == breaker.EventFailure && !tr.Delayed {
+				tr.To = breaker.StateClosed
 			}
 			return true
 		})
-		b, clk := openBreaker(t, countConfig(), er.WithBreakerDefinition(def))
+		b, clk := openBreaker(t, countConfig(), engine.WithDefinition(def))
 		clk.Advance(time.Minute)
 		record(t, b, 1, errBoom)
-		wantState(t, b, er.BreakerClosed)
+		wantState(t, b, breaker.StateClosed)
 	})
 	t.Run("an unguarded success edge to Open opens on a success", func(t *testing.T) {
 		def := rebuild(t, func(tr *breakerTransition) bool {
-			if tr.From == er.BreakerClosed && tr.Event == er.BreakerSuccess && !tr.Delayed {
+			if tr.From == breaker.StateClosed && tr.Event == breaker.EventSuccess && !tr.Delayed {
 				if tr.Internal {
 					return false
 				}
@@ -523,9 +607,9 @@ func TestBreakerBehaviourFollowsItsDefinition(t *testing.T) {
 			}
 			return true
 		})
-		b, _ := newBreaker(t, countConfig(), er.WithBreakerDefinition(def))
+		b, _ := newBreaker(t, countConfig(), engine.WithDefinition(def))
 		record(t, b, 1, nil) // the lock-free path is off for this definition
-		wantState(t, b, er.BreakerOpen)
+		wantState(t, b, breaker.StateOpen)
 	})
 }
 
@@ -535,9 +619,9 @@ func TestBreakerRecognisesItsSlowCallGuardByIdentity(t *testing.T) {
 	closedSuccessRecords := func(t *testing.T, def *breakerDef) int {
 		t.Helper()
 		rec := &enginetest.Recorder{}
-		b, _ := newBreaker(t, countConfig(), er.WithBreakerDefinition(def), er.WithBreakerObserver(rec))
+		b, _ := newBreaker(t, countConfig(), engine.WithDefinition(def), engine.WithObserver(rec))
 		record(t, b, 3, nil)
-		wantState(t, b, er.BreakerClosed)
+		wantState(t, b, breaker.StateClosed)
 		return len(rec.Records)
 	}
 	t.Run("a variant rebuilt from the default's specs skips the machine", func(t *testing.T) {
@@ -546,16 +630,16 @@ func TestBreakerRecognisesItsSlowCallGuardByIdentity(t *testing.T) {
 			t.Errorf("%d records for 3 successes in Closed, want 0", n)
 		}
 	})
-	t.Run("a variant built from BreakerDefinitionBuilder skips the machine", func(t *testing.T) {
-		if n := closedSuccessRecords(t, er.BreakerDefinitionBuilder().MustBuild()); n != 0 {
+	t.Run("a variant built from DefinitionBuilder skips the machine", func(t *testing.T) {
+		if n := closedSuccessRecords(t, breaker.DefinitionBuilder().MustBuild()); n != 0 {
 			t.Errorf("%d records for 3 successes in Closed, want 0", n)
 		}
 	})
 	t.Run("another guard under the slow-call guard's name is fired", func(t *testing.T) {
 		renamed := 0
 		def := rebuild(t, func(tr *breakerTransition) bool {
-			if tr.From == er.BreakerClosed && tr.Event == er.BreakerSuccess && !tr.Guard.IsZero() {
-				tr.Guard = transitions.If(tr.Guard.Name(), func(er.BreakerMachine) bool { return false })
+			if tr.From == breaker.StateClosed && tr.Event == breaker.EventSuccess && !tr.Guard.IsZero() {
+				tr.Guard = transitions.If(tr.Guard.Name(), func(breaker.Machine) bool { return false })
 				renamed++
 			}
 			return true
@@ -577,7 +661,7 @@ func TestBreakerAllocatesNothingOnItsHotPaths(t *testing.T) {
 	})
 	ctx := context.Background()
 	ok := func(context.Context) error { return nil }
-	testutil.WantAllocs(t, 0, "Call success", func() { _ = b.Call(ctx, ok) })
+	testutil.WantAllocs(t, 0, "Protect success", func() { _ = b.Protect(ctx, ok) })
 	cfg := countConfig()
 	cfg.FailureThreshold = 2
 	cfg.WindowSize = 2
@@ -590,14 +674,14 @@ func TestBreakerAllocatesNothingOnItsHotPaths(t *testing.T) {
 	})
 	b.ForceOpen()
 	testutil.WantAllocs(t, 0, "rejection in Open", func() { _, _ = b.Allow() })
-	testutil.WantAllocs(t, 0, "Call rejected", func() { _ = b.Call(ctx, ok) })
+	testutil.WantAllocs(t, 0, "Protect rejected", func() { _ = b.Protect(ctx, ok) })
 }
 
 func TestBreakerRunsOnTheRealClockInsideSynctest(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		cfg := countConfig()
 		cfg.OpenTimeout = time.Second
-		b, err := er.NewCircuitBreaker(cfg)
+		b, err := breaker.New(cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -605,90 +689,214 @@ func TestBreakerRunsOnTheRealClockInsideSynctest(t *testing.T) {
 		b.ForceOpen()
 		time.Sleep(time.Second - time.Nanosecond)
 		synctest.Wait()
-		wantState(t, b, er.BreakerOpen)
+		wantState(t, b, breaker.StateOpen)
 		time.Sleep(time.Nanosecond)
 		synctest.Wait()
-		wantState(t, b, er.BreakerHalfOpen)
+		wantState(t, b, breaker.StateHalfOpen)
 	})
 }
 
-func TestCircuitBreakerConfigRefusesInvalidValuesNamingTheField(t *testing.T) {
+func TestConfigRefusesInvalidValuesNamingTheField(t *testing.T) {
 	cases := []struct {
 		field string
-		edit  func(*er.CircuitBreakerConfig)
+		edit  func(*breaker.Config)
 	}{
-		{"WindowSize", func(c *er.CircuitBreakerConfig) { c.WindowSize = -1 }},
-		{"WindowSize", func(c *er.CircuitBreakerConfig) { c.WindowSize = 1<<20 + 1 }},
-		{"FailureThreshold", func(c *er.CircuitBreakerConfig) { c.FailureThreshold = 11 }},
-		{"FailureThreshold", func(c *er.CircuitBreakerConfig) { c.FailureThreshold = -1 }}, // no rule left
-		{"SuccessThreshold", func(c *er.CircuitBreakerConfig) { c.SuccessThreshold = -1 }},
-		{"OpenTimeout", func(c *er.CircuitBreakerConfig) { c.OpenTimeout = -time.Second }},
-		{"OpenTimeoutMultiplier", func(c *er.CircuitBreakerConfig) { c.OpenTimeoutMultiplier = 0.5 }},
-		{"OpenTimeoutMultiplier", func(c *er.CircuitBreakerConfig) { c.OpenTimeoutMultiplier = math.NaN() }},
-		{"MaxOpenTimeout", func(c *er.CircuitBreakerConfig) { c.MaxOpenTimeout = time.Second }},
-		{"MaxOpenTimeout", func(c *er.CircuitBreakerConfig) { c.MaxOpenTimeout = -1 }},
-		{"WindowDuration", func(c *er.CircuitBreakerConfig) { c.WindowDuration = -1 }},
-		{"FailureRateThreshold", func(c *er.CircuitBreakerConfig) { c.FailureRateThreshold = 1.5 }},
-		{"FailureRateThreshold", func(c *er.CircuitBreakerConfig) { c.FailureRateThreshold = math.NaN() }},
-		{"MinimumCalls", func(c *er.CircuitBreakerConfig) { c.MinimumCalls = 11 }},
-		{"MinimumCalls", func(c *er.CircuitBreakerConfig) { c.MinimumCalls = -1 }},
-		{"SlowCallDuration", func(c *er.CircuitBreakerConfig) { c.SlowCallDuration = -1 }},
-		{"SlowCallDuration", func(c *er.CircuitBreakerConfig) { c.SlowCallRateThreshold = 0.5 }},
-		{"SlowCallRateThreshold", func(c *er.CircuitBreakerConfig) { c.SlowCallDuration = time.Second }},
-		{"SlowCallRateThreshold", func(c *er.CircuitBreakerConfig) {
+		{"WindowSize", func(c *breaker.Config) { c.WindowSize = -1 }},
+		{"WindowSize", func(c *breaker.Config) { c.WindowSize = 1<<20 + 1 }},
+		{"FailureThreshold", func(c *breaker.Config) { c.FailureThreshold = 11 }},
+		{"FailureThreshold", func(c *breaker.Config) { c.FailureThreshold = -1 }}, // no rule left
+		{"SuccessThreshold", func(c *breaker.Config) { c.SuccessThreshold = -1 }},
+		{"OpenTimeout", func(c *breaker.Config) { c.OpenTimeout = 24*time.Hour + 1 }},
+		{"OpenTimeoutMultiplier", func(c *breaker.Config) { c.OpenTimeoutMultiplier = 0.5 }},
+		{"OpenTimeoutMultiplier", func(c *breaker.Config) { c.OpenTimeoutMultiplier = math.NaN() }},
+		{"MaxOpenTimeout", func(c *breaker.Config) { c.MaxOpenTimeout = time.Second }},
+		{"MaxOpenTimeout", func(c *breaker.Config) { c.MaxOpenTimeout = -1 }},
+		{"MaxOpenTimeout", func(c *breaker.Config) { c.OpenTimeout, c.MaxOpenTimeout = 0, 30*time.Second }}, // below the default 60s
+		{"WindowDuration", func(c *breaker.Config) { c.WindowDuration = 24*time.Hour + 1 }},
+		{"FailureRateThreshold", func(c *breaker.Config) { c.FailureRateThreshold = 1.5 }},
+		{"FailureRateThreshold", func(c *breaker.Config) { c.FailureRateThreshold = math.NaN() }},
+		{"MinimumCalls", func(c *breaker.Config) { c.MinimumCalls = 11 }},
+		{"MinimumCalls", func(c *breaker.Config) { c.MinimumCalls = -1 }},
+		{"SlowCallDuration", func(c *breaker.Config) { c.SlowCallDuration = -1 }},
+		{"SlowCallDuration", func(c *breaker.Config) { c.SlowCallRateThreshold = 0.5 }},
+		{"SlowCallRateThreshold", func(c *breaker.Config) { c.SlowCallDuration = time.Second }},
+		{"SlowCallRateThreshold", func(c *breaker.Config) {
 			c.SlowCallDuration, c.SlowCallRateThreshold = time.Second, -0.1
 		}},
-		{"HalfOpenMaxCalls", func(c *er.CircuitBreakerConfig) { c.HalfOpenMaxCalls = -1 }},
+		{"HalfOpenMaxCalls", func(c *breaker.Config) { c.HalfOpenMaxCalls = -1 }},
 	}
 	for _, c := range cases {
-		cfg := er.DefaultCircuitBreakerConfig()
+		cfg := breaker.DefaultConfig()
 		c.edit(&cfg)
 		err := cfg.Validate()
-		ce, ok := errors.AsType[*er.ConfigError](err)
-		if !ok || ce.Field != c.field || ce.Config != "CircuitBreakerConfig" {
-			t.Errorf("%s: Validate() = %v, want a *ConfigError naming CircuitBreakerConfig.%s", c.field, err, c.field)
+		ce, ok := errors.AsType[*setup.ConfigError](err)
+		if !ok || ce.Field != c.field || ce.Config != "breaker.Config" {
+			t.Errorf("%s: Validate() = %v, want a *setup.ConfigError naming breaker.Config.%s", c.field, err, c.field)
 		}
-		if _, err := er.NewCircuitBreaker(cfg); !errors.As(err, &ce) {
-			t.Errorf("%s: NewCircuitBreaker accepted an invalid config", c.field)
+		if _, err := breaker.New(cfg); !errors.As(err, &ce) {
+			t.Errorf("%s: New accepted an invalid config", c.field)
 		}
 	}
 }
 
-func TestCircuitBreakerConfigZeroValuesAndDefaults(t *testing.T) {
-	def := er.DefaultCircuitBreakerConfig()
+func TestConfigZeroValuesAndDefaults(t *testing.T) {
+	def := breaker.DefaultConfig()
 	if def.FailureThreshold != 5 || def.SuccessThreshold != 2 || def.OpenTimeout != 60*time.Second ||
 		def.WindowSize != 10 || def.WindowDuration != 60*time.Second {
-		t.Fatalf("DefaultCircuitBreakerConfig() = %+v", def)
+		t.Fatalf("DefaultConfig() = %+v", def)
 	}
-	var zero er.CircuitBreakerConfig
-	if err := zero.Validate(); err != nil {
-		t.Fatalf("the zero config: %v", err)
-	}
-	// Zero thresholds mean the defaults; a zero open timeout means zero:
-	// the half-open timer is due as the breaker opens, so the manual clock
-	// runs it at once in a goroutine of its own, which synctest.Wait waits
-	// for.
-	synctest.Test(t, func(t *testing.T) {
-		b, _ := newBreaker(t, zero)
-		record(t, b, 5, errBoom)
-		synctest.Wait()
-		wantState(t, b, er.BreakerHalfOpen)
-		record(t, b, 2, nil) // HalfOpenMaxCalls 0 means SuccessThreshold (2)
-		wantState(t, b, er.BreakerClosed)
-	})
 	// Rate rules only, with the count rule off.
-	rateOnly := er.CircuitBreakerConfig{FailureThreshold: -1, FailureRateThreshold: 1}
+	rateOnly := breaker.Config{FailureThreshold: -1, FailureRateThreshold: 1}
 	if err := rateOnly.Validate(); err != nil {
 		t.Fatalf("rate-only config: %v", err)
 	}
 }
 
+// A zero Config behaves as DefaultConfig: 5 failures among the last 10
+// outcomes of the last 60s open it, for 60s, and 2 trials close it.
+// (TestZeroConfigResolvesAsDefaultConfig compares every resolved value.)
+func TestZeroConfigBehavesAsTheDefaults(t *testing.T) {
+	for name, cfg := range map[string]breaker.Config{"zero": {}, "DefaultConfig": breaker.DefaultConfig()} {
+		t.Run(name, func(t *testing.T) {
+			b, clk := newBreaker(t, cfg)
+			record(t, b, 4, errBoom)
+			clk.Advance(60 * time.Second) // the time window drops them
+			if m := b.Metrics(); m.Calls != 0 {
+				t.Fatalf("after 60s Metrics() = %+v, want an empty window", m)
+			}
+			record(t, b, 10, nil)
+			record(t, b, 4, errBoom)
+			wantState(t, b, breaker.StateClosed)
+			record(t, b, 1, errBoom)
+			wantState(t, b, breaker.StateOpen)
+			if left, open := b.OpenFor(); !open || left != 60*time.Second {
+				t.Fatalf("OpenFor() = %v, %v; want 60s", left, open)
+			}
+			clk.Advance(60 * time.Second)
+			wantState(t, b, breaker.StateHalfOpen)
+			p1, err1 := b.Allow()
+			p2, err2 := b.Allow()
+			if _, err := b.Allow(); err1 != nil || err2 != nil || !errors.Is(err, breaker.ErrTooManyTrials) {
+				t.Fatalf("trials: %v, %v, then %v; want 2 admitted (HalfOpenMaxCalls follows SuccessThreshold)", err1, err2, err)
+			}
+			p1.Done(nil)
+			wantState(t, b, breaker.StateHalfOpen)
+			p2.Done(nil)
+			wantState(t, b, breaker.StateClosed)
+		})
+	}
+}
+
+// funcsAside returns c without its functions, for comparing resolved
+// configs.
+func funcsAside(c breaker.Config) breaker.Config {
+	c.Classify, c.OnOpen, c.OnClose, c.OnHalfOpen = nil, nil, nil, nil
+	return c
+}
+
+func mustResolve(t *testing.T, c breaker.Config) breaker.Config {
+	t.Helper()
+	r, err := c.Resolve()
+	if err != nil {
+		t.Fatalf("Resolve(%+v): %v", c, err)
+	}
+	return r
+}
+
+// TestZeroConfigResolvesAsDefaultConfig pins the zero-value rule: a zero
+// Config and DefaultConfig() resolve to the same values, field by field,
+// and the off values resolve to one spelling each.
+func TestZeroConfigResolvesAsDefaultConfig(t *testing.T) {
+	zero := mustResolve(t, breaker.Config{})
+	if reflect.ValueOf(zero.Classify).Pointer() != reflect.ValueOf(breaker.DefaultClassify).Pointer() {
+		t.Fatal("a nil Classify did not resolve to DefaultClassify")
+	}
+	want := breaker.Config{
+		FailureThreshold: 5, SuccessThreshold: 2, OpenTimeout: 60 * time.Second, OpenTimeoutMultiplier: 1,
+		WindowSize: 10, WindowDuration: 60 * time.Second, MinimumCalls: 10, HalfOpenMaxCalls: 2,
+	}
+	if got := funcsAside(zero); !reflect.DeepEqual(got, want) {
+		t.Fatalf("Config{} resolves to\n%+v, want\n%+v", got, want)
+	}
+	if got := funcsAside(mustResolve(t, breaker.DefaultConfig())); !reflect.DeepEqual(got, want) {
+		t.Fatalf("DefaultConfig() resolves to\n%+v, want\n%+v", got, want)
+	}
+	if again := funcsAside(mustResolve(t, zero)); !reflect.DeepEqual(again, want) {
+		t.Fatalf("a resolved config resolves to\n%+v, want itself", again)
+	}
+
+	for _, c := range []struct {
+		name string
+		cfg  breaker.Config
+		want func(*breaker.Config)
+	}{
+		{"negative OpenTimeout: no wait", breaker.Config{OpenTimeout: -time.Hour}, func(c *breaker.Config) { c.OpenTimeout = -1 }},
+		{"CountOnly", breaker.Config{WindowDuration: breaker.CountOnly}, func(c *breaker.Config) { c.WindowDuration = breaker.CountOnly }},
+		{"any negative WindowDuration", breaker.Config{WindowDuration: -time.Second}, func(c *breaker.Config) { c.WindowDuration = breaker.CountOnly }},
+		{"count rule off", breaker.Config{FailureThreshold: -7, FailureRateThreshold: 0.5},
+			func(c *breaker.Config) { c.FailureThreshold, c.FailureRateThreshold = -1, 0.5 }},
+		{"derived defaults follow their field", breaker.Config{WindowSize: 20, SuccessThreshold: 3},
+			func(c *breaker.Config) {
+				c.WindowSize, c.MinimumCalls, c.SuccessThreshold, c.HalfOpenMaxCalls = 20, 20, 3, 3
+			}},
+	} {
+		w := want
+		c.want(&w)
+		got := mustResolve(t, c.cfg)
+		if !reflect.DeepEqual(funcsAside(got), w) {
+			t.Errorf("%s: resolves to\n%+v, want\n%+v", c.name, funcsAside(got), w)
+		}
+		if again := mustResolve(t, got); !reflect.DeepEqual(funcsAside(again), w) {
+			t.Errorf("%s: resolving again gives\n%+v", c.name, funcsAside(again))
+		}
+	}
+	if _, err := (&breaker.Config{WindowSize: -1}).Resolve(); !errors.As(err, new(*setup.ConfigError)) {
+		t.Errorf("Resolve of an invalid config: %v, want its *setup.ConfigError", err)
+	}
+}
+
+// A negative OpenTimeout is no wait: the half-open timer is due as the
+// breaker opens, so the manual clock runs it at once in a goroutine of its
+// own, which synctest.Wait waits for.
+func TestNegativeOpenTimeoutGoesHalfOpenAtOnce(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		cfg := countConfig()
+		cfg.OpenTimeout = -1
+		b, _ := newBreaker(t, cfg)
+		record(t, b, 5, errBoom)
+		synctest.Wait()
+		wantState(t, b, breaker.StateHalfOpen)
+		if m := b.Metrics(); m.Opens != 1 || m.OpenTimeout != 0 {
+			t.Fatalf("Metrics() = %+v, want 1 open of 0s", m)
+		}
+		record(t, b, 2, nil)
+		wantState(t, b, breaker.StateClosed)
+	})
+}
+
+// A negative WindowDuration (CountOnly) is a count-only window: outcomes
+// count however old they are.
+func TestCountOnlyWindowKeepsOutcomesWhateverTheirAge(t *testing.T) {
+	for _, d := range []time.Duration{breaker.CountOnly, -time.Hour} {
+		cfg := breaker.DefaultConfig()
+		cfg.WindowDuration = d
+		b, clk := newBreaker(t, cfg)
+		record(t, b, 4, errBoom)
+		clk.Advance(24 * time.Hour)
+		if m := b.Metrics(); m.Calls != 4 || m.Failures != 4 {
+			t.Fatalf("WindowDuration %v: a day later Metrics() = %+v, want the 4 failures", d, m)
+		}
+		record(t, b, 1, errBoom)
+		wantState(t, b, breaker.StateOpen)
+	}
+}
+
 func TestOutcomeAndStateNames(t *testing.T) {
 	for v, want := range map[fmt.Stringer]string{
-		er.OutcomeSuccess: "success", er.OutcomeFailure: "failure", er.OutcomeIgnore: "ignore",
-		er.Outcome(9): "Outcome(9)", er.BreakerClosed: "Closed", er.BreakerOpen: "Open",
-		er.BreakerHalfOpen: "HalfOpen", er.BreakerState(7): "BreakerState(7)",
-		er.BreakerForceOpen: "forceOpen", er.BreakerEvent(9): "BreakerEvent(9)",
+		breaker.OutcomeSuccess: "success", breaker.OutcomeFailure: "failure", breaker.OutcomeIgnore: "ignore",
+		breaker.Outcome(9): "breaker.Outcome(9)", breaker.StateClosed: "Closed", breaker.StateOpen: "Open",
+		breaker.StateHalfOpen: "HalfOpen", breaker.State(7): "breaker.State(7)",
+		breaker.EventForceOpen: "forceOpen", breaker.Event(9): "breaker.Event(9)",
 	} {
 		if got := v.String(); got != want {
 			t.Errorf("String() = %q, want %q", got, want)

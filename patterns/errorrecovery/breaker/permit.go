@@ -1,4 +1,4 @@
-package errorrecovery
+package breaker
 
 import (
 	"context"
@@ -6,24 +6,26 @@ import (
 )
 
 // The permit API: admission (Allow) and outcomes (Permit.Done), the lock-
-// free path in Closed and Open, and trials in HalfOpen. Call and the
-// per-call machine use the same core.
+// free path in Closed and Open, and trials in HalfOpen. Protect and
+// errorrecovery's per-call machine use the same core.
 
-// Permit is the admission of one call. Report its outcome with Done,
-// exactly once; a Permit is a small value and Done allocates nothing. The
-// zero Permit (returned with a rejection) ignores Done.
+// Permit is the admission of one call. Report its outcome with Done (or,
+// for a call that never ended normally, Abandon), exactly once; a Permit
+// is a small value and Done allocates nothing. The zero Permit (returned
+// with a rejection) ignores both.
 type Permit struct {
 	b     *Breaker
 	start time.Duration // since b.origin; set when the slow-call rule is on
 	gen   uint32        // the generation the call was admitted in
-	state BreakerState  // the state it was admitted in: Closed or HalfOpen
+	state State         // the state it was admitted in: Closed or HalfOpen
 }
 
 // Allow asks to make a call. In Closed it admits it; in Open it rejects
 // it with the open episode's *OpenError (allocated once per episode); in
 // HalfOpen it admits it as a trial while fewer than HalfOpenMaxCalls
 // trials are in flight, and otherwise rejects it with an *OpenError whose
-// HalfOpen reports true. The Permit must be finished with Done.
+// HalfOpen reports true. The Permit must be finished with Done (or
+// Abandon).
 //
 // In Closed and Open, Allow is one atomic load of the state word and takes
 // no lock (plus a clock read with the slow-call rule on); a rejection also
@@ -31,11 +33,11 @@ type Permit struct {
 func (b *Breaker) Allow() (Permit, error) {
 	s, g := b.inst.StateGeneration()
 	switch s {
-	case BreakerClosed:
+	case StateClosed:
 		if !b.timing {
 			return Permit{b: b, gen: g}, nil
 		}
-	case BreakerOpen:
+	case StateOpen:
 		if e := b.openErr.Load(); e.gen == g {
 			b.rejections.Add(1)
 			return Permit{}, e
@@ -44,11 +46,17 @@ func (b *Breaker) Allow() (Permit, error) {
 	return b.allowSlow(s, g)
 }
 
-// openFor reports how long the breaker stays open, when it is open with
-// its episode's error published; false otherwise.
-func (b *Breaker) openFor() (time.Duration, bool) {
+// OpenFor reports whether the breaker is open and, if so, how long it
+// stays open: the time left, on the breaker's clock, until its open
+// timeout passes and it goes half-open (zero once that time has come, as
+// OpenError.RetryAfter). It reports false in Closed and HalfOpen, and
+// while a step that opens the breaker is still under way. Like State, it
+// takes no lock and changes nothing. A caller about to wait before
+// calling again (a retry's backoff) can ask it whether the breaker will
+// still reject that call.
+func (b *Breaker) OpenFor() (left time.Duration, open bool) {
 	s, g := b.inst.StateGeneration()
-	if s != BreakerOpen {
+	if s != StateOpen {
 		return 0, false
 	}
 	e := b.openErr.Load()
@@ -58,11 +66,11 @@ func (b *Breaker) openFor() (time.Duration, bool) {
 	return e.RetryAfter(), true
 }
 
-func (b *Breaker) allowSlow(s BreakerState, g uint32) (Permit, error) {
+func (b *Breaker) allowSlow(s State, g uint32) (Permit, error) {
 	switch s {
-	case BreakerClosed: // with the slow-call rule
+	case StateClosed: // with the slow-call rule
 		return Permit{b: b, gen: g, start: b.since()}, nil
-	case BreakerOpen:
+	case StateOpen:
 		// The word is published before the Open entry action stores the
 		// episode's error: wait for that step to finish.
 		b.waitForStep()
@@ -81,7 +89,7 @@ func (b *Breaker) allowTrial() (Permit, error) {
 	b.trialMu.Lock()
 	s, g := b.inst.StateGeneration()
 	admitted := false
-	if s == BreakerHalfOpen {
+	if s == StateHalfOpen {
 		if g != b.trialGen {
 			b.trialGen, b.trials = g, 0
 		}
@@ -93,18 +101,18 @@ func (b *Breaker) allowTrial() (Permit, error) {
 	b.trialMu.Unlock()
 	switch {
 	case admitted:
-		p := Permit{b: b, gen: g, state: BreakerHalfOpen}
+		p := Permit{b: b, gen: g, state: StateHalfOpen}
 		if b.timing {
 			p.start = b.since()
 		}
 		return p, nil
-	case s == BreakerClosed: // closed meanwhile
+	case s == StateClosed: // closed meanwhile
 		p := Permit{b: b, gen: g}
 		if b.timing {
 			p.start = b.since()
 		}
 		return p, nil
-	case s == BreakerHalfOpen:
+	case s == StateHalfOpen:
 		b.rejections.Add(1)
 		return Permit{}, b.trialErr
 	}
@@ -121,19 +129,26 @@ func (b *Breaker) releaseTrial(gen uint32) {
 }
 
 // Done reports the call's outcome: nil is a success; another error is
-// classified by CircuitBreakerConfig.Classify. An outcome from a call
+// classified by Config.Classify. An outcome from a call
 // admitted before the breaker last changed state is ignored. A half-open
 // trial's slot is released whatever the outcome.
 func (p Permit) Done(err error) {
-	if b := p.b; err == nil && b != nil && p.state == BreakerClosed && b.fast && b.inst.Generation() == p.gen {
+	if b := p.b; err == nil && b != nil && p.state == StateClosed && b.fast && b.inst.Generation() == p.gen {
 		b.pos.Add(1)
 		return
 	}
 	p.done(err, false)
 }
 
-// done is the general path of Done; a panicked call counts as a failure
-// whatever Classify says.
+// Abandon reports a call that ended without an outcome of its own, such
+// as one whose function panicked or one stranded when its caller gave up
+// on it: it is recorded as a failure whatever Config.Classify says, and a
+// half-open trial's slot is released. Like Done, an abandoned call
+// admitted before the breaker last changed state is ignored.
+func (p Permit) Abandon() { p.done(nil, true) }
+
+// done is the general path of Done and Abandon; a panicked call counts as
+// a failure whatever Classify says.
 func (p Permit) done(err error, panicked bool) {
 	b := p.b
 	if b == nil {
@@ -149,9 +164,9 @@ func (p Permit) done(err error, panicked bool) {
 		}
 	}
 	switch p.state {
-	case BreakerClosed:
+	case StateClosed:
 		b.doneClosed(p, o)
-	case BreakerHalfOpen:
+	case StateHalfOpen:
 		b.doneTrial(p, o)
 	}
 }
@@ -172,9 +187,9 @@ func (b *Breaker) doneClosed(p Permit, o Outcome) {
 	if !failure && !slow && b.skipSuccess {
 		return
 	}
-	ev := BreakerSuccess
+	ev := EventSuccess
 	if failure {
-		ev = BreakerFailure
+		ev = EventFailure
 	}
 	_, _ = b.inst.FireIfGeneration(context.Background(), p.gen, ev)
 }
@@ -185,9 +200,9 @@ func (b *Breaker) doneTrial(p Permit, o Outcome) {
 		return
 	}
 	failure := o == OutcomeFailure || (b.timing && b.since()-p.start > b.cfg.slowCall)
-	ev := BreakerSuccess
+	ev := EventSuccess
 	if failure {
-		ev = BreakerFailure
+		ev = EventFailure
 	}
 	_, _ = b.inst.FireIfGeneration(context.Background(), p.gen, ev)
 }

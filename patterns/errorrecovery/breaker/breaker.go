@@ -1,4 +1,4 @@
-package errorrecovery
+package breaker
 
 import (
 	"context"
@@ -8,16 +8,20 @@ import (
 
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/fsm"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/internal/setup"
 )
 
-// Breaker is a circuit breaker: a shared engine.Instance of
-// BreakerDefinition (Closed, Open, HalfOpen) that stops calls to a failing
-// dependency for a while, then lets a few trial calls decide whether it
-// has recovered. Every state change is a transition of that definition,
-// taken by the Instance; Definition returns it, for diagrams and traces.
+// Breaker is a circuit breaker: a shared engine.Instance of the machine
+// Definition returns (Closed, Open, HalfOpen) that stops calls to a
+// failing dependency for a while, then lets a few trial calls decide
+// whether it has recovered. Every state change is a transition of that
+// definition, taken by the Instance; the Definition method returns the
+// one a breaker runs, for diagrams and traces.
 //
-// A Breaker is safe for concurrent use and must not be copied. One
-// Breaker may be shared by many callers and workflows.
+// A Breaker is safe for concurrent use and must not be copied (go vet's
+// copylocks check reports a copy). One Breaker may be shared by many
+// callers and workflows. Make one with New; the zero Breaker is not
+// usable.
 //
 // # Admission and outcomes
 //
@@ -51,13 +55,15 @@ import (
 //     concurrent success can only lower the counts the guards read.
 //
 // The lock-free path is used only when the definition's Closed/success
-// transitions are the default ones (see WithBreakerDefinition); any other
+// transitions are the default ones (see New); any other
 // definition gets every outcome fired. docs/circuit-breaker.md has the
 // reasoning and the figures.
 type Breaker struct {
+	_ noCopy
+
 	// Set at construction, read-only after; read by every call.
-	inst        *engine.Instance[BreakerState, BreakerEvent, *Breaker]
-	cfg         cbSettings
+	inst        *engine.Instance[State, Event, *Breaker]
+	cfg         settings
 	clock       engine.Clock
 	origin      time.Time // the clock's time at construction; permits time calls from it
 	fast        bool      // Done(nil) in Closed may take the lock-free path
@@ -65,22 +71,22 @@ type Breaker struct {
 	timed       bool      // the window has a duration: outcomes read the clock
 	timing      bool      // the slow-call rule is on: permits read the clock
 	trialErr    *OpenError
-	labels      []cbLabel // state labels of the definition, for the callbacks
+	labels      []stateLabel // state labels of the definition, for the callbacks
 
 	_ [64]byte // keep the counters below off the read-mostly line above
 
 	// Published by the machine's actions, which run under the Instance's
 	// lock; atomics so that admission and Metrics read them without it.
-	count             atomic.Pointer[cbCountWindow] // the closed period's window (count-only)
-	timedWin          atomic.Pointer[cbTimeWindow]  // the closed period's window (with a duration)
-	openErr           atomic.Pointer[OpenError]     // the current (or last) open episode's rejection
-	openTimeout       atomic.Int64                  // that episode's timeout
-	halfOpenSuccesses atomic.Int32                  // successful trials in this half-open period
+	count             atomic.Pointer[countWindow] // the closed period's window (count-only)
+	timedWin          atomic.Pointer[timeWindow]  // the closed period's window (with a duration)
+	openErr           atomic.Pointer[OpenError]   // the current (or last) open episode's rejection
+	openTimeout       atomic.Int64                // that episode's timeout
+	halfOpenSuccesses atomic.Int32                // successful trials in this half-open period
 	opens             atomic.Uint64
 	openStreak        int // opens since the breaker last closed; under the Instance's lock
 
 	_          [64]byte
-	pos        atomic.Uint64 // outcomes recorded in count-only windows (see cbCountWindow); written by every success
+	pos        atomic.Uint64 // outcomes recorded in count-only windows (see countWindow); written by every success
 	_          [64]byte
 	rejections atomic.Uint64 // written by every rejected call
 	_          [64]byte
@@ -92,86 +98,70 @@ type Breaker struct {
 	trials   int    // trial permits of that generation not yet done
 }
 
-type cbLabel struct {
+// noCopy makes go vet's copylocks check report a copy of the struct that
+// holds it, as sync.Mutex does; it takes no space.
+type noCopy struct{}
+
+func (*noCopy) Lock()   {}
+func (*noCopy) Unlock() {}
+
+type stateLabel struct {
 	label string
-	state BreakerState
+	state State
 }
 
-// BreakerOption configures a Breaker.
-type BreakerOption func(*breakerOptions)
-
-type breakerOptions struct {
-	clock    engine.Clock
-	observer engine.Observer
-	def      *fsm.Definition[BreakerState, BreakerEvent, *Breaker]
-}
-
-// WithBreakerClock sets the clock the open timeout, the time window, slow
-// calls and RetryAfter use. Nil means the real clock; tests pass an
-// enginetest.Clock, on which the breaker goes half-open the moment Advance
-// passes the open timeout.
-func WithBreakerClock(c engine.Clock) BreakerOption {
-	return func(o *breakerOptions) { o.clock = c }
-}
-
-// WithBreakerObserver attaches an engine observer to the breaker's
-// Instance: it sees a record for every step of the machine (not for the
-// successes the lock-free path records without firing).
-func WithBreakerObserver(obs engine.Observer) BreakerOption {
-	return func(o *breakerOptions) { o.observer = obs }
-}
-
-// WithBreakerDefinition makes the breaker run def instead of
-// BreakerDefinition, such as a variant built from
-// BreakerDefinitionBuilder. The breaker's own code only admits calls by
-// state (Closed: admit; Open: reject; HalfOpen: admit up to
-// HalfOpenMaxCalls trials; any other state: reject), records outcomes in
-// the window and fires their events; everything else is up to def. A
-// success in Closed skips the machine only when def's Closed/success
-// transitions are, like the default's, internal transitions with no
-// actions and no guard, or transitions with no actions guarded by the
-// default's slow-call-rate guard itself: the guard value
-// BreakerDefinitionBuilder declares, which copies of its specs keep
-// (transitions.Guard.Same), not another guard of the same name. Nil means
-// BreakerDefinition.
-func WithBreakerDefinition(def *fsm.Definition[BreakerState, BreakerEvent, *Breaker]) BreakerOption {
-	return func(o *breakerOptions) { o.def = def }
-}
-
-// NewCircuitBreaker returns a closed Breaker running cfg, or the
-// *ConfigError of the first invalid field. With a definition given by
-// WithBreakerDefinition whose initial entry actions fail, it returns their
+// New returns a closed Breaker running cfg, or the *setup.ConfigError
+// (errorrecovery.ConfigError) of the first invalid field. Of the options,
+// it reads:
+//
+//   - engine.WithClock: the clock the open timeout, the time window, slow
+//     calls and RetryAfter use; the real one by default. Tests pass an
+//     enginetest.Clock, on which the breaker goes half-open the moment
+//     Advance passes the open timeout.
+//   - engine.WithObserver: an observer of the breaker's Instance; it sees a
+//     record for every step of the machine (not for the successes the
+//     lock-free path records without firing).
+//   - engine.WithDefinition: a definition to run instead of Definition(),
+//     such as a variant built from DefinitionBuilder. It must be a
+//     *fsm.Definition[State, Event, *Breaker], or New refuses it with a
+//     *setup.ConfigError naming the field Definition. The breaker's own
+//     code only admits calls by state (Closed: admit; Open: reject;
+//     HalfOpen: admit up to HalfOpenMaxCalls trials; any other state:
+//     reject), records outcomes in the window and fires their events;
+//     everything else is up to the definition. A success in Closed skips
+//     the machine only when the definition's Closed/success transitions
+//     are, like the default's, internal transitions with no actions and no
+//     guard, or transitions with no actions guarded by the default's
+//     slow-call-rate guard itself: the guard value DefinitionBuilder
+//     declares, which copies of its specs keep (transitions.Guard.Same),
+//     not another guard of the same name.
+//
+// With a definition whose initial entry actions fail, New returns their
 // error.
-func NewCircuitBreaker(cfg CircuitBreakerConfig, opts ...BreakerOption) (*Breaker, error) {
+func New(cfg Config, opts ...engine.Option) (*Breaker, error) {
 	s, err := cfg.resolve()
 	if err != nil {
 		return nil, err
 	}
-	var o breakerOptions
-	for _, opt := range opts {
-		opt(&o)
+	o, err := setup.Read[State, Event, *Breaker](configName, Definition, opts)
+	if err != nil {
+		return nil, err
 	}
-	if o.clock == nil {
-		o.clock = engine.RealClock{}
-	}
-	if o.def == nil {
-		o.def = BreakerDefinition()
-	}
-	b := &Breaker{cfg: s, clock: o.clock, origin: o.clock.Now(),
+	b := &Breaker{cfg: s, clock: o.Clock, origin: o.Clock.Now(),
 		timed: s.windowDuration > 0, timing: s.slowCall > 0}
-	b.skipSuccess = cbSuccessSkippable(o.def)
+	b.skipSuccess = successSkippable(o.Def)
 	b.fast = b.skipSuccess && !b.timed && !b.timing
-	b.trialErr = &OpenError{halfOpen: true, clock: o.clock}
-	b.openErr.Store(&OpenError{clock: o.clock, gen: ^uint32(0)}) // no episode yet
-	for _, st := range o.def.States() {
-		l, _ := o.def.Label(st)
-		b.labels = append(b.labels, cbLabel{l, st})
+	b.trialErr = &OpenError{halfOpen: true, clock: o.Clock}
+	b.openErr.Store(&OpenError{clock: o.Clock, gen: ^uint32(0)}) // no episode yet
+	for _, st := range o.Def.States() {
+		l, _ := o.Def.Label(st)
+		b.labels = append(b.labels, stateLabel{l, st})
 	}
-	eopts := []engine.Option{engine.WithClock(o.clock), engine.WithObserver(o.observer)}
+	eopts := o.EngineOptions()
 	if s.onOpen != nil || s.onClose != nil || s.onHalfOpen != nil {
-		eopts = append(eopts, engine.WithObserver(cbCallbacks{b}))
+		eopts = append(eopts, engine.WithObserver(callbacks{b}))
 	}
-	inst, err := engine.NewInstance(o.def, b, eopts...)
+	inst, err := engine.NewInstance(o.Def, b, eopts...)
 	if err != nil {
 		return nil, err
 	}
@@ -179,24 +169,24 @@ func NewCircuitBreaker(cfg CircuitBreakerConfig, opts ...BreakerOption) (*Breake
 	return b, nil
 }
 
-// cbSuccessSkippable reports whether, in def, a success in Closed that was
+// successSkippable reports whether, in def, a success in Closed that was
 // not slow can change nothing, so that it need not be fired: each of
 // Closed's success transitions (none at all will do) is internal with no
-// guard and no actions, or has no actions and is guarded by cbSlowRate,
+// guard and no actions, or has no actions and is guarded by slowRateGuard,
 // which holds only after a slow call, and slow calls are always fired.
-func cbSuccessSkippable(def *fsm.Definition[BreakerState, BreakerEvent, *Breaker]) bool {
-	if _, ok := def.Label(BreakerClosed); !ok {
+func successSkippable(def *fsm.Definition[State, Event, *Breaker]) bool {
+	if _, ok := def.Label(StateClosed); !ok {
 		return false
 	}
 	for _, t := range def.Transitions() {
-		if t.From != BreakerClosed || t.Event != BreakerSuccess || t.Delayed {
+		if t.From != StateClosed || t.Event != EventSuccess || t.Delayed {
 			continue
 		}
 		switch {
 		case len(t.Actions) > 0:
 			return false
 		case t.Guard.IsZero() && t.Internal:
-		case t.Guard.Same(cbSlowRate):
+		case t.Guard.Same(slowRateGuard):
 		default:
 			return false
 		}
@@ -208,20 +198,20 @@ func cbSuccessSkippable(def *fsm.Definition[BreakerState, BreakerEvent, *Breaker
 // state word, the same word admission reads. It takes no lock and never
 // changes the state; the open timeout is a timer on the clock, so State
 // reports HalfOpen from the moment it passes.
-func (b *Breaker) State() BreakerState { return b.inst.State() }
+func (b *Breaker) State() State { return b.inst.State() }
 
 // Definition returns the definition the breaker runs.
-func (b *Breaker) Definition() *fsm.Definition[BreakerState, BreakerEvent, *Breaker] {
+func (b *Breaker) Definition() *fsm.Definition[State, Event, *Breaker] {
 	return b.inst.Definition()
 }
 
-// cbNoStep is what waitForStep runs under the lock: nothing.
-var cbNoStep = func(BreakerState, **Breaker) {}
+// noStep is what waitForStep runs under the lock: nothing.
+var noStep = func(State, **Breaker) {}
 
 // waitForStep returns once the step the Instance may be in the middle of
 // has finished: its state word is published at commit, before the entry
 // actions that publish the window and the open episode's error.
-func (b *Breaker) waitForStep() { b.inst.Do(cbNoStep) }
+func (b *Breaker) waitForStep() { b.inst.Do(noStep) }
 
 func (b *Breaker) since() time.Duration { return b.clock.Now().Sub(b.origin) }
 
@@ -247,27 +237,27 @@ func (b *Breaker) installWindow(gen uint32) {
 
 // windowCounts reads the current window; c tells the time for a window
 // with a duration.
-func (b *Breaker) windowCounts(c interface{ Now() time.Time }) cbCounts {
+func (b *Breaker) windowCounts(c interface{ Now() time.Time }) tally {
 	if b.timed {
 		if w := b.timedWin.Load(); w != nil {
 			return w.counts(c.Now())
 		}
-		return cbCounts{}
+		return tally{}
 	}
 	if w := b.count.Load(); w != nil {
 		return w.counts(b.pos.Load())
 	}
-	return cbCounts{}
+	return tally{}
 }
 
-// Call runs fn if the breaker admits it, and records its outcome. A
-// rejected call returns the *OpenError and never runs fn. Otherwise Call
-// returns fn's error unchanged; ctx is passed to fn as it is.
+// Protect runs fn if the breaker admits it, and records its outcome. A
+// rejected call returns the *OpenError and never runs fn. Otherwise
+// Protect returns fn's error unchanged; ctx is passed to fn as it is.
 //
-// If fn panics, the call is recorded as a failure (whatever Classify
-// says), its half-open trial slot is released, and the panic goes on with
-// its original value.
-func (b *Breaker) Call(ctx context.Context, fn func(context.Context) error) error {
+// If fn panics (or calls runtime.Goexit), the call is recorded as a
+// failure whatever Classify says (Permit.Abandon), its half-open trial
+// slot is released, and the panic goes on with its original value.
+func (b *Breaker) Protect(ctx context.Context, fn func(context.Context) error) error {
 	p, err := b.Allow()
 	if err != nil {
 		return err
@@ -275,7 +265,7 @@ func (b *Breaker) Call(ctx context.Context, fn func(context.Context) error) erro
 	finished := false
 	defer func() {
 		if !finished { // fn panicked (or called runtime.Goexit)
-			p.done(nil, true)
+			p.Abandon()
 		}
 	}()
 	err = fn(ctx)
@@ -287,29 +277,29 @@ func (b *Breaker) Call(ctx context.Context, fn func(context.Context) error) erro
 // ForceOpen fires forceOpen: with the default definition the breaker
 // opens (from Open: opens again, restarting the timer) and rejects calls
 // until its open timeout passes, like any open episode.
-func (b *Breaker) ForceOpen() { _, _ = b.inst.Fire(context.Background(), BreakerForceOpen) }
+func (b *Breaker) ForceOpen() { _, _ = b.inst.Fire(context.Background(), EventForceOpen) }
 
 // ForceClosed fires forceClose: with the default definition an open or
 // half-open breaker closes, with a new window and no open-timeout growth;
 // a closed one is left as it is.
-func (b *Breaker) ForceClosed() { _, _ = b.inst.Fire(context.Background(), BreakerForceClose) }
+func (b *Breaker) ForceClosed() { _, _ = b.inst.Fire(context.Background(), EventForceClose) }
 
 // Reset fires reset: with the default definition the breaker closes from
 // any state, with a new window, no open-timeout growth, and its rejection
 // and open counts at zero.
-func (b *Breaker) Reset() { _, _ = b.inst.Fire(context.Background(), BreakerReset) }
+func (b *Breaker) Reset() { _, _ = b.inst.Fire(context.Background(), EventReset) }
 
 // Close stops the breaker's pending open timer. Use it when discarding a
 // breaker on a real clock; afterwards an open breaker stays open until
 // ForceClosed or Reset.
 func (b *Breaker) Close() { b.inst.Close() }
 
-// BreakerMetrics is a breaker's state and counts at one moment. The fields
+// Metrics is a breaker's state and counts at one moment. The fields
 // are read one after another, without stopping concurrent calls, so under
 // load they may be a few calls apart.
-type BreakerMetrics struct {
+type Metrics struct {
 	// State and Generation are read together from the state word.
-	State      BreakerState
+	State      State
 	Generation uint32
 	// Calls, Failures and SlowCalls count the outcomes in the window of
 	// the current (or, while open or half-open, the last) closed period.
@@ -330,17 +320,17 @@ type BreakerMetrics struct {
 
 // Metrics returns the breaker's state and counts. It takes no lock of the
 // Instance, so callbacks and observers may call it.
-func (b *Breaker) Metrics() BreakerMetrics {
+func (b *Breaker) Metrics() Metrics {
 	s, g := b.inst.StateGeneration()
 	c := b.windowCounts(b.clock)
-	m := BreakerMetrics{
+	m := Metrics{
 		State: s, Generation: g,
 		Calls: c.calls, Failures: c.failures, SlowCalls: c.slows,
 		FailureRate: c.failureRate(), SlowCallRate: c.slowRate(),
 		Rejections: b.rejections.Load(), Opens: b.opens.Load(),
 		OpenTimeout: time.Duration(b.openTimeout.Load()),
 	}
-	if s == BreakerHalfOpen {
+	if s == StateHalfOpen {
 		m.HalfOpenSuccesses = int(b.halfOpenSuccesses.Load())
 		b.trialMu.Lock()
 		if b.trialGen == g {
@@ -351,14 +341,14 @@ func (b *Breaker) Metrics() BreakerMetrics {
 	return m
 }
 
-// cbCallbacks delivers OnOpen, OnClose and OnHalfOpen as an observer of
+// callbacks delivers OnOpen, OnClose and OnHalfOpen as an observer of
 // the Instance: records arrive after its lock is released, one at a time,
 // in transition order.
-type cbCallbacks struct{ b *Breaker }
+type callbacks struct{ b *Breaker }
 
 // Observe calls the callback of the state a record's transition entered,
 // when it changed the state.
-func (o cbCallbacks) Observe(r engine.Record) {
+func (o callbacks) Observe(r engine.Record) {
 	if r.Transition < 0 || r.From == r.To {
 		return
 	}
@@ -367,13 +357,13 @@ func (o cbCallbacks) Observe(r engine.Record) {
 	if !fok || !tok {
 		return
 	}
-	var fn func(from, to BreakerState)
+	var fn func(from, to State)
 	switch to {
-	case BreakerOpen:
+	case StateOpen:
 		fn = o.b.cfg.onOpen
-	case BreakerClosed:
+	case StateClosed:
 		fn = o.b.cfg.onClose
-	case BreakerHalfOpen:
+	case StateHalfOpen:
 		fn = o.b.cfg.onHalfOpen
 	}
 	if fn != nil {
@@ -381,7 +371,7 @@ func (o cbCallbacks) Observe(r engine.Record) {
 	}
 }
 
-func (b *Breaker) stateOf(label string) (BreakerState, bool) {
+func (b *Breaker) stateOf(label string) (State, bool) {
 	for _, l := range b.labels {
 		if l.label == label {
 			return l.state, true

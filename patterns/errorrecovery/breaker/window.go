@@ -1,4 +1,4 @@
-package errorrecovery
+package breaker
 
 import (
 	"math"
@@ -14,7 +14,7 @@ import (
 // period, which finds a window of another generation, records nothing
 // there. An old window is never reused.
 //
-// cbCountWindow is the count-only window: the last size outcomes. Outcomes
+// countWindow is the count-only window: the last size outcomes. Outcomes
 // are numbered by the breaker's position counter (Breaker.pos), which
 // every recorded outcome advances by one atomic add and which is never
 // reset. The window remembers where its period began and the positions of
@@ -35,22 +35,22 @@ import (
 //   - The counts are clamped so that failures and slows never exceed calls
 //     (a failure whose position was taken in the instant between the
 //     period's commit and its entry action lies just below start).
-type cbCountWindow struct {
+type countWindow struct {
 	gen   uint32 // the generation of the closed period it belongs to
 	size  uint64
 	start uint64 // Breaker.pos when the period began
 
 	mu       sync.Mutex // guards failures and slows; a leaf lock
-	failures cbPositions
-	slows    cbPositions
+	failures positions
+	slows    positions
 }
 
-func newCountWindow(gen uint32, size int, start uint64) *cbCountWindow {
-	return &cbCountWindow{gen: gen, size: uint64(size), start: start}
+func newCountWindow(gen uint32, size int, start uint64) *countWindow {
+	return &countWindow{gen: gen, size: uint64(size), start: start}
 }
 
 // add records a failure or slow call (or both) that took position at.
-func (w *cbCountWindow) add(at uint64, failure, slow bool) {
+func (w *countWindow) add(at uint64, failure, slow bool) {
 	lo := w.low(at + 1)
 	w.mu.Lock()
 	if failure {
@@ -64,7 +64,7 @@ func (w *cbCountWindow) add(at uint64, failure, slow bool) {
 
 // low is the lowest position still in the window when pos positions have
 // been taken.
-func (w *cbCountWindow) low(pos uint64) uint64 {
+func (w *countWindow) low(pos uint64) uint64 {
 	if pos < w.size {
 		return 0
 	}
@@ -73,24 +73,24 @@ func (w *cbCountWindow) low(pos uint64) uint64 {
 
 // counts reports the outcomes in the window when pos positions have been
 // taken, and the failures and slow calls among them.
-func (w *cbCountWindow) counts(pos uint64) cbCounts {
+func (w *countWindow) counts(pos uint64) tally {
 	calls := int(min(pos-min(pos, w.start), w.size))
 	lo := w.low(pos)
 	w.mu.Lock()
 	f, s := w.failures.countFrom(lo), w.slows.countFrom(lo)
 	w.mu.Unlock()
-	return cbCounts{calls: calls, failures: min(f, calls), slows: min(s, calls)}
+	return tally{calls: calls, failures: min(f, calls), slows: min(s, calls)}
 }
 
-// cbPositions is a sorted set of outcome positions: s[head:] are live.
+// positions is a sorted set of outcome positions: s[head:] are live.
 // Positions mostly arrive in order, so an insert is usually an append.
-type cbPositions struct {
+type positions struct {
 	s    []uint64
 	head int
 }
 
 // insert adds p and drops the positions below lo.
-func (q *cbPositions) insert(p, lo uint64) {
+func (q *positions) insert(p, lo uint64) {
 	if p < lo {
 		return
 	}
@@ -106,26 +106,26 @@ func (q *cbPositions) insert(p, lo uint64) {
 }
 
 // countFrom reports how many positions are at or above lo.
-func (q *cbPositions) countFrom(lo uint64) int {
+func (q *positions) countFrom(lo uint64) int {
 	live := q.s[q.head:]
 	i, _ := slices.BinarySearch(live, lo)
 	return len(live) - i
 }
 
-// cbCounts is what the window rules look at.
-type cbCounts struct{ calls, failures, slows int }
+// tally is what the window rules look at.
+type tally struct{ calls, failures, slows int }
 
-func (c cbCounts) failureRate() float64 { return cbRate(c.failures, c.calls) }
-func (c cbCounts) slowRate() float64    { return cbRate(c.slows, c.calls) }
+func (c tally) failureRate() float64 { return rate(c.failures, c.calls) }
+func (c tally) slowRate() float64    { return rate(c.slows, c.calls) }
 
-func cbRate(n, of int) float64 {
+func rate(n, of int) float64 {
 	if of <= 0 {
 		return 0
 	}
 	return math.Min(float64(n)/float64(of), 1)
 }
 
-// cbTimeWindow is the window when WindowDuration is set: the last size
+// timeWindow is the window when WindowDuration is set: the last size
 // outcomes that are also younger than the duration. Every outcome reads
 // the clock anyway, so it is kept under a mutex, a leaf lock: it may be
 // taken while the breaker's Instance lock is held (by guards), never the
@@ -137,78 +137,78 @@ func cbRate(n, of int) float64 {
 // still among the last size. The ring remembers each outcome's bucket, so
 // that an outcome pushed out by count is taken out of its bucket, unless
 // that bucket has expired (and been reused) meanwhile.
-type cbTimeWindow struct {
+type timeWindow struct {
 	gen    uint32
 	origin time.Time
 	width  time.Duration
 
 	mu      sync.Mutex // guards the fields below
-	ring    []cbTimedOutcome
+	ring    []timedOutcome
 	next    int // the ring slot the next outcome goes in
 	n       int // outcomes in the ring
-	buckets [cbWindowBuckets]cbBucket
+	buckets [windowBuckets]bucket
 }
 
-type cbTimedOutcome struct {
+type timedOutcome struct {
 	seq           int64 // its bucket
 	failure, slow bool
 }
 
-type cbBucket struct {
+type bucket struct {
 	seq                    int64 // which bucket this slot holds
 	calls, failures, slows int
 }
 
-// cbNoBucket marks a bucket slot as holding no bucket: far enough below
+// noBucket marks a bucket slot as holding no bucket: far enough below
 // any real sequence number that it is never live.
-const cbNoBucket = math.MinInt64 / 2
+const noBucket = math.MinInt64 / 2
 
-func newTimeWindow(gen uint32, size int, d time.Duration, origin time.Time) *cbTimeWindow {
-	w := &cbTimeWindow{gen: gen, origin: origin, width: max(d/cbWindowBuckets, cbMinWindowBucketSize),
-		ring: make([]cbTimedOutcome, size)}
+func newTimeWindow(gen uint32, size int, d time.Duration, origin time.Time) *timeWindow {
+	w := &timeWindow{gen: gen, origin: origin, width: max(d/windowBuckets, minBucketWidth),
+		ring: make([]timedOutcome, size)}
 	for i := range w.buckets {
-		w.buckets[i].seq = cbNoBucket
+		w.buckets[i].seq = noBucket
 	}
 	return w
 }
 
-func (w *cbTimeWindow) seq(now time.Time) int64 { return int64(now.Sub(w.origin) / w.width) }
+func (w *timeWindow) seq(now time.Time) int64 { return int64(now.Sub(w.origin) / w.width) }
 
 // add records an outcome at time now.
-func (w *cbTimeWindow) add(now time.Time, failure, slow bool) {
+func (w *timeWindow) add(now time.Time, failure, slow bool) {
 	cur := w.seq(now)
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	if w.n == len(w.ring) { // push the oldest out by count
 		old := w.ring[w.next]
-		if b := &w.buckets[cbBucketIndex(old.seq)]; b.seq == old.seq {
+		if b := &w.buckets[bucketIndex(old.seq)]; b.seq == old.seq {
 			b.calls--
-			b.failures -= cbInt(old.failure)
-			b.slows -= cbInt(old.slow)
+			b.failures -= boolInt(old.failure)
+			b.slows -= boolInt(old.slow)
 		}
 	} else {
 		w.n++
 	}
-	b := &w.buckets[cbBucketIndex(cur)]
+	b := &w.buckets[bucketIndex(cur)]
 	if b.seq != cur {
-		*b = cbBucket{seq: cur}
+		*b = bucket{seq: cur}
 	}
 	b.calls++
-	b.failures += cbInt(failure)
-	b.slows += cbInt(slow)
-	w.ring[w.next] = cbTimedOutcome{seq: cur, failure: failure, slow: slow}
+	b.failures += boolInt(failure)
+	b.slows += boolInt(slow)
+	w.ring[w.next] = timedOutcome{seq: cur, failure: failure, slow: slow}
 	w.next = (w.next + 1) % len(w.ring)
 }
 
 // counts reports the outcomes that count at time now. It changes nothing,
 // so guards may call it.
-func (w *cbTimeWindow) counts(now time.Time) cbCounts {
+func (w *timeWindow) counts(now time.Time) tally {
 	cur := w.seq(now)
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	var c cbCounts
+	var c tally
 	for _, b := range w.buckets {
-		if b.seq > cur-cbWindowBuckets && b.seq <= cur {
+		if b.seq > cur-windowBuckets && b.seq <= cur {
 			c.calls += b.calls
 			c.failures += b.failures
 			c.slows += b.slows
@@ -217,15 +217,15 @@ func (w *cbTimeWindow) counts(now time.Time) cbCounts {
 	return c
 }
 
-func cbBucketIndex(seq int64) int {
-	i := seq % cbWindowBuckets
+func bucketIndex(seq int64) int {
+	i := seq % windowBuckets
 	if i < 0 {
-		i += cbWindowBuckets
+		i += windowBuckets
 	}
 	return int(i)
 }
 
-func cbInt(b bool) int {
+func boolInt(b bool) int {
 	if b {
 		return 1
 	}

@@ -1,31 +1,32 @@
-package errorrecovery_test
+package breaker_test
 
 import (
 	"context"
 	"errors"
 	"testing"
 
+	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/engine/enginetest"
-	er "github.com/statecraft/statecraft/patterns/errorrecovery"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/breaker"
 )
 
 // benchBreaker is a breaker with the count-only window, the configuration
 // of the performance targets, on a manual clock (no timer ever fires).
-func benchBreaker(b *testing.B) *er.Breaker {
+func benchBreaker(b *testing.B) *breaker.Breaker {
 	b.Helper()
-	cfg := er.DefaultCircuitBreakerConfig()
-	cfg.WindowDuration = 0
-	br, err := er.NewCircuitBreaker(cfg, er.WithBreakerClock(enginetest.NewClock(benchStart)))
+	cfg := breaker.DefaultConfig()
+	cfg.WindowDuration = breaker.CountOnly
+	br, err := breaker.New(cfg, engine.WithClock(enginetest.NewClock(benchStart)))
 	if err != nil {
 		b.Fatal(err)
 	}
 	return br
 }
 
-func benchOpenBreaker(b *testing.B) *er.Breaker {
+func benchOpenBreaker(b *testing.B) *breaker.Breaker {
 	br := benchBreaker(b)
 	br.ForceOpen()
-	if br.State() != er.BreakerOpen {
+	if br.State() != breaker.StateOpen {
 		b.Fatal("not open")
 	}
 	return br
@@ -67,7 +68,7 @@ func BenchmarkBreakerOpenReject(b *testing.B) {
 		_, err = br.Allow()
 	}
 	benchErr = err
-	if !errors.Is(err, er.ErrCircuitOpen) {
+	if !errors.Is(err, breaker.ErrOpen) {
 		b.Fatal(err)
 	}
 }
@@ -84,26 +85,26 @@ func BenchmarkBreakerOpenRejectParallel(b *testing.B) {
 	})
 }
 
-func BenchmarkBreakerCallSuccess(b *testing.B) {
+func BenchmarkBreakerProtectSuccess(b *testing.B) {
 	br := benchBreaker(b)
 	ctx := context.Background()
 	fn := func(context.Context) error { return nil }
 	b.ReportAllocs()
 	for b.Loop() {
-		if err := br.Call(ctx, fn); err != nil {
+		if err := br.Protect(ctx, fn); err != nil {
 			b.Fatal(err)
 		}
 	}
 }
 
-func BenchmarkBreakerCallSuccessParallel(b *testing.B) {
+func BenchmarkBreakerProtectSuccessParallel(b *testing.B) {
 	br := benchBreaker(b)
 	ctx := context.Background()
 	fn := func(context.Context) error { return nil }
 	b.ReportAllocs()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			if err := br.Call(ctx, fn); err != nil {
+			if err := br.Protect(ctx, fn); err != nil {
 				panic(err)
 			}
 		}
@@ -114,11 +115,11 @@ func BenchmarkBreakerCallSuccessParallel(b *testing.B) {
 // recorded and fired through the Instance (the window keeps one failure
 // below the threshold, so the breaker stays closed).
 func BenchmarkBreakerClosedFailure(b *testing.B) {
-	cfg := er.DefaultCircuitBreakerConfig()
-	cfg.WindowDuration = 0
+	cfg := breaker.DefaultConfig()
+	cfg.WindowDuration = breaker.CountOnly
 	cfg.FailureThreshold = 2
 	cfg.WindowSize = 2
-	br, err := er.NewCircuitBreaker(cfg, er.WithBreakerClock(enginetest.NewClock(benchStart)))
+	br, err := breaker.New(cfg, engine.WithClock(enginetest.NewClock(benchStart)))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -136,7 +137,7 @@ func BenchmarkBreakerClosedFailure(b *testing.B) {
 // the 60-second window reads the clock (the real one here) and takes the
 // window's mutex, but not the Instance's.
 func BenchmarkBreakerTimeWindowSuccess(b *testing.B) {
-	br, err := er.NewCircuitBreaker(er.DefaultCircuitBreakerConfig())
+	br, err := breaker.New(breaker.DefaultConfig())
 	if err != nil {
 		b.Fatal(err)
 	}

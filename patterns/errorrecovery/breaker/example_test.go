@@ -1,4 +1,4 @@
-package errorrecovery_test
+package breaker_test
 
 import (
 	"context"
@@ -6,49 +6,50 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/engine/enginetest"
-	er "github.com/statecraft/statecraft/patterns/errorrecovery"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/breaker"
 )
 
 // A breaker opens after FailureThreshold failures and rejects calls without
 // running them until its open timeout passes; then trial calls decide
 // whether it closes again. On the manual clock, Advance is what makes the
 // open timeout pass.
-func ExampleNewCircuitBreaker() {
+func ExampleNew() {
 	clock := enginetest.NewClock(time.Time{})
-	logChange := func(from, to er.BreakerState) { fmt.Println("breaker:", from, "->", to) }
+	logChange := func(from, to breaker.State) { fmt.Println("breaker:", from, "->", to) }
 
-	cfg := er.DefaultCircuitBreakerConfig()
+	cfg := breaker.DefaultConfig()
 	cfg.FailureThreshold = 3
-	cfg.WindowDuration = 0 // judge by the last WindowSize outcomes, whatever their age
+	cfg.WindowDuration = breaker.CountOnly // judge by the last WindowSize outcomes, whatever their age
 	cfg.OpenTimeout = 30 * time.Second
 	cfg.SuccessThreshold = 2
 	cfg.OnOpen, cfg.OnHalfOpen, cfg.OnClose = logChange, logChange, logChange
-	breaker, err := er.NewCircuitBreaker(cfg, er.WithBreakerClock(clock))
+	b, err := breaker.New(cfg, engine.WithClock(clock))
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	defer breaker.Close()
+	defer b.Close()
 
 	ctx := context.Background()
 	errRefused := errors.New("connection refused")
 	for range 3 {
-		breaker.Call(ctx, func(context.Context) error { return errRefused })
+		b.Protect(ctx, func(context.Context) error { return errRefused })
 	}
 
-	err = breaker.Call(ctx, func(context.Context) error {
+	err = b.Protect(ctx, func(context.Context) error {
 		fmt.Println("not called while open")
 		return nil
 	})
 	fmt.Println(err)
-	fmt.Println(errors.Is(err, er.ErrCircuitOpen))
+	fmt.Println(errors.Is(err, breaker.ErrOpen))
 
 	clock.Advance(30 * time.Second)
 	for range 2 {
-		breaker.Call(ctx, func(context.Context) error { return nil }) // trial calls
+		b.Protect(ctx, func(context.Context) error { return nil }) // trial calls
 	}
-	m := breaker.Metrics()
+	m := b.Metrics()
 	fmt.Println(m.State, "opens:", m.Opens, "rejections:", m.Rejections)
 	// Output:
 	// breaker: Closed -> Open
@@ -63,20 +64,20 @@ func ExampleNewCircuitBreaker() {
 // wrapped in a function: ask before the call, report its outcome after.
 func ExampleBreaker_Allow() {
 	clock := enginetest.NewClock(time.Time{})
-	cfg := er.DefaultCircuitBreakerConfig()
+	cfg := breaker.DefaultConfig()
 	cfg.FailureThreshold = 1
-	cfg.WindowDuration = 0
+	cfg.WindowDuration = breaker.CountOnly
 	cfg.OpenTimeout = time.Minute
-	breaker, err := er.NewCircuitBreaker(cfg, er.WithBreakerClock(clock))
+	b, err := breaker.New(cfg, engine.WithClock(clock))
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	defer breaker.Close()
+	defer b.Close()
 
 	sendEmail := func() error { return errors.New("smtp: 421 service not available") }
 	for range 2 {
-		permit, err := breaker.Allow()
+		permit, err := b.Allow()
 		if err != nil {
 			fmt.Println("skipped:", err)
 			continue
@@ -86,10 +87,10 @@ func ExampleBreaker_Allow() {
 		fmt.Println("sent:", err)
 	}
 	clock.Advance(20 * time.Second)
-	_, err = breaker.Allow()
-	var open *er.OpenError
+	_, err = b.Allow()
+	var open *breaker.OpenError
 	if errors.As(err, &open) {
-		fmt.Println(breaker.State(), "for another", open.RetryAfter())
+		fmt.Println(b.State(), "for another", open.RetryAfter())
 	}
 	// Output:
 	// sent: smtp: 421 service not available
