@@ -11,8 +11,8 @@ import (
 	"github.com/failsafe-go/failsafe-go/timeout"
 
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
-	scbulkhead "github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/breaker"
+	scbulkhead "github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
 )
 
 // The layered policies compared. Both libraries nest them the same way,

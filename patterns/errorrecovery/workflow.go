@@ -9,9 +9,9 @@ import (
 
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/fsm"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/breaker"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/cache"
-	"github.com/statecraft/statecraft/patterns/errorrecovery/breaker"
 )
 
 // ErrorRecoveryConfig composes strategies into one workflow. A strategy

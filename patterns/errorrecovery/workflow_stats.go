@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/statecraft/statecraft/internal/enum"
-	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/breaker"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
 )
 
 // WorkflowMetrics are a workflow's counters since it was made.

@@ -16,9 +16,9 @@ import (
 	"github.com/statecraft/statecraft/engine/enginetest"
 	"github.com/statecraft/statecraft/fsm"
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/breaker"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/cache"
-	"github.com/statecraft/statecraft/patterns/errorrecovery/breaker"
 )
 
 func mustWorkflow[T any](t *testing.T, cfg er.ErrorRecoveryConfig[T], opts ...engine.Option) *er.Workflow[T] {

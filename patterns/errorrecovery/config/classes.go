@@ -11,8 +11,8 @@ import (
 	"syscall"
 
 	"github.com/statecraft/statecraft/patterns/errorrecovery"
-	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/breaker"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
 )
 
 // A config file names classes of errors (in retry.retry_on,

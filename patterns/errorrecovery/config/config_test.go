@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/statecraft/statecraft/patterns/errorrecovery"
-	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/breaker"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/config"
 )
 
@@ -52,7 +52,7 @@ func TestInvalidConfigsNameTheKeyAndLine(t *testing.T) {
 		{"wrong-type.yaml", []string{`3:17: retry.max_attempts: want an integer, got "three"`}},
 		{"bad-values.yaml", []string{
 			`3:30: secondary[1]: unknown strategy "RETRYING"`,
-			`5:17: retry.max_attempts: must be at least 1`,
+			`5:17: retry.max_attempts: must not be negative`,
 			`6:18: retry.initial_delay: want a Go duration such as 250ms or 1m30s, got "5"`,
 			`7:12: retry.backoff: unknown backoff "QUADRATIC"`,
 			`8:23: retry.retry_on[1]: unknown error class "teapot"`,
@@ -93,7 +93,7 @@ func TestInvalidConfigsNameTheKeyAndLine(t *testing.T) {
 }
 
 func TestErrorsUnwrapToThePackagesErrors(t *testing.T) {
-	_, err := config.Parse[any]("x.yaml", []byte("primary: RETRY\nretry: {max_attempts: 0}\n"))
+	_, err := config.Parse[any]("x.yaml", []byte("primary: RETRY\nretry: {max_attempts: -1}\n"))
 	if ce, ok := errors.AsType[*errorrecovery.ConfigError](err); !ok || ce.Field != "MaxAttempts" {
 		t.Errorf("errors.As *ConfigError: %v, %v", ce, ok)
 	}

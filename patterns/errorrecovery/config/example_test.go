@@ -59,7 +59,7 @@ fallback:
 func ExampleParse_errors() {
 	const file = `primary: RETRY
 retry:
-  max_attempts: 0
+  max_attempts: -1
   backoff: QUADRATIC
 circuit_breaker:
   failure_threshold: 20
@@ -76,7 +76,7 @@ circuit_breaker:
 		fmt.Println("refused:", refused.Config+"."+refused.Field)
 	}
 	// Output:
-	// pricing.yaml:3:17: retry.max_attempts: must be at least 1 (it counts the first attempt) (got 0)
+	// pricing.yaml:3:17: retry.max_attempts: must not be negative (it counts the first attempt; zero means 3) (got -1)
 	// pricing.yaml:4:12: retry.backoff: unknown backoff "QUADRATIC" (want one of FIXED, LINEAR, EXPONENTIAL, JITTER, DECORRELATED)
 	// pricing.yaml:6:22: circuit_breaker.failure_threshold: exceeds window_size (10), so the window could never hold that many failures (got 20)
 	// first: retry.max_attempts at line 3

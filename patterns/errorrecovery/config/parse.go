@@ -13,9 +13,9 @@ import (
 	"github.com/goccy/go-yaml/token"
 
 	"github.com/statecraft/statecraft/patterns/errorrecovery"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/breaker"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/cache"
-	"github.com/statecraft/statecraft/patterns/errorrecovery/breaker"
 )
 
 // Version is the schema version this package reads; a file may say so

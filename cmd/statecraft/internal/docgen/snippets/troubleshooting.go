@@ -6,8 +6,8 @@ import (
 	"log"
 
 	"github.com/statecraft/statecraft/patterns/errorrecovery"
-	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/breaker"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
 )
 
 // Triage is the snippet of docs/troubleshooting.md.
