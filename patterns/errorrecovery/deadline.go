@@ -49,6 +49,24 @@ func (c *DeadlineConfig) Validate() error {
 	return nil
 }
 
+// Resolve returns the deadlines c describes with every field spelled
+// out: a zero Timeout replaced by its default, and "none" spelled None.
+// Two configs that resolve equal behave alike. An invalid c returns the
+// error Validate reports.
+func (c *DeadlineConfig) Resolve() (DeadlineConfig, error) {
+	if err := c.Validate(); err != nil {
+		return DeadlineConfig{}, err
+	}
+	r := c.resolved()
+	if r.Timeout == 0 {
+		r.Timeout = None
+	}
+	if r.AttemptTimeout == 0 {
+		r.AttemptTimeout = None
+	}
+	return r, nil
+}
+
 // resolved returns c with a zero Timeout replaced by its default and each
 // "none" by the zero the executor reads as none.
 func (c DeadlineConfig) resolved() DeadlineConfig {

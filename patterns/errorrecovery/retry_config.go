@@ -133,6 +133,28 @@ func (c *RetryConfig[T]) Validate() error {
 	return nil
 }
 
+// Resolve returns the retry c describes with every field spelled out:
+// each zero replaced by the default it means, and each "none" spelled
+// None. Two configs that resolve equal, their functions and matchers
+// aside, retry alike, and a resolved config resolves to itself. An invalid
+// c returns the error Validate reports.
+func (c *RetryConfig[T]) Resolve() (RetryConfig[T], error) {
+	if err := c.Validate(); err != nil {
+		return RetryConfig[T]{}, err
+	}
+	r := c.resolved()
+	if c.InitialDelay < 0 {
+		r.InitialDelay = None
+	}
+	if c.MaxDelay < 0 {
+		r.MaxDelay = None
+	}
+	if c.JitterRange < 0 {
+		r.JitterRange = None
+	}
+	return r, nil
+}
+
 // resolved returns c with each zero field replaced by its default and
 // each "none" by the zero the executor reads as none: no delay, no cap
 // (MaxDelay 0), no jitter.
