@@ -10,7 +10,7 @@
 //     sony/gobreaker v2 and failsafe-go (its executor, and its bare
 //     TryAcquirePermit/RecordSuccess);
 //   - a retry whose first attempt succeeds, and one that fails twice and
-//     then succeeds with zero delays: errorrecovery.RetryExecutor against
+//     then succeeds with zero delays: errorrecovery.NewRetry (row RetryExecutor) against
 //     failsafe-go, cenkalti/backoff v5 and avast/retry-go (v4's DoWithData
 //     and v5's reused Retrier);
 //   - fallback+retry+breaker, and five layers (bulkhead, deadline, retry,

@@ -16,7 +16,8 @@ import (
 // The retries compared: at most 3 attempts, no delay between them, every
 // error retried.
 //
-//   - statecraft: RetryExecutor of DefaultRetryConfig with InitialDelay
+//   - statecraft: the workflow of errorrecovery.NewRetry (the row keeps
+//     its old name, RetryExecutor, so that history compares), with InitialDelay
 //     zero. A zero backoff is taken without touching a timer.
 //   - failsafe-go: retrypolicy.NewBuilder().WithMaxAttempts(3), whose
 //     default delay is zero; it still makes a time.NewTimer(0) and waits

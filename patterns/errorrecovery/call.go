@@ -19,68 +19,67 @@ import (
 	"github.com/statecraft/statecraft/transitions"
 )
 
-// State is a state of a per-call machine: the machine one execution
-// runs through, whether of a RetryExecutor, a DeadlineExecutor or a
-// Workflow. A definition holds only the states of the layers that take
+// callState is a state of a per-call machine: the machine one execution
+// runs through, whether its Workflow came from NewWorkflow, NewRetry or
+// NewDeadline. A definition holds only the states of the layers that take
 // part.
-type State uint8
+type callState uint8
 
 // The states of one execution, outermost layer first. Lookup, Admit,
 // CheckCircuit, Attempt and Fallback are choice states: entering one does
 // its work (read the cache, take a bulkhead slot, ask the breaker, call the
 // function, fall back) and leaves by the outcome.
 const (
-	StateStart        State = iota // before anything
-	StateLookup                    // CACHE: read a fresh entry
-	StateAdmit                     // BULKHEAD: take a slot, perhaps after queueing
-	StateCheckCircuit              // CIRCUIT_BREAKER: ask for a permit
-	StateAttempt                   // call the function
-	StateBackoff                   // RETRY: wait before the next attempt
-	StateFallback                  // FALLBACK: answer a failed call another way
-	StateSucceeded                 // final: the function (or a fresh cache entry) answered
-	StateRecovered                 // final: a fallback answered
-	StateExhausted                 // final: every attempt allowed failed
-	StateFailed                    // final: a permanent error, a rejection, or the caller gave up
-	StateTimedOut                  // final: the overall deadline passed
+	stateStart        callState = iota // before anything
+	stateLookup                        // CACHE: read a fresh entry
+	stateAdmit                         // BULKHEAD: take a slot, perhaps after queueing
+	stateCheckCircuit                  // CIRCUIT_BREAKER: ask for a permit
+	stateAttempt                       // call the function
+	stateBackoff                       // RETRY: wait before the next attempt
+	stateFallback                      // FALLBACK: answer a failed call another way
+	stateSucceeded                     // final: the function (or a fresh cache entry) answered
+	stateRecovered                     // final: a fallback answered
+	stateExhausted                     // final: every attempt allowed failed
+	stateFailed                        // final: a permanent error, a rejection, or the caller gave up
+	stateTimedOut                      // final: the overall deadline passed
 )
 
 var callStateNames = []string{"Start", "Lookup", "Admit", "CheckCircuit", "Attempt", "Backoff", "Fallback",
 	"Succeeded", "Recovered", "Exhausted", "Failed", "TimedOut"}
 
 // String returns the state's name, as diagrams and traces print it.
-func (s State) String() string { return enum.StringOr(callStateNames, s, "State(?)") }
+func (s callState) String() string { return enum.StringOr(callStateNames, s, "State(?)") }
 
-// Event is an event of a per-call machine: the outcome of a layer's
+// callEvent is an event of a per-call machine: the outcome of a layer's
 // work.
-type Event uint8
+type callEvent uint8
 
 // The events.
 const (
-	EventBegin     Event = iota // start the execution
-	EventHit                    // a fresh cache entry (or a coalesced call's result) answers
-	EventMiss                   // no fresh cache entry
-	EventAdmitted               // a bulkhead slot was taken
-	EventRejected               // the bulkhead refused
-	EventAllowed                // the breaker gave a permit
-	EventOpen                   // the breaker refused
-	EventSuccess                // the attempt succeeded
-	EventRetryable              // the attempt failed in a way worth retrying
-	EventPermanent              // the attempt failed for good, or the caller's context ended
-	EventDeadline               // the overall deadline passed
-	EventServed                 // a fallback answered
-	EventUnserved               // no fallback answered
+	eventBegin     callEvent = iota // start the execution
+	eventHit                        // a fresh cache entry (or a coalesced call's result) answers
+	eventMiss                       // no fresh cache entry
+	eventAdmitted                   // a bulkhead slot was taken
+	eventRejected                   // the bulkhead refused
+	eventAllowed                    // the breaker gave a permit
+	eventOpen                       // the breaker refused
+	eventSuccess                    // the attempt succeeded
+	eventRetryable                  // the attempt failed in a way worth retrying
+	eventPermanent                  // the attempt failed for good, or the caller's context ended
+	eventDeadline                   // the overall deadline passed
+	eventServed                     // a fallback answered
+	eventUnserved                   // no fallback answered
 )
 
 var callEventNames = []string{"begin", "hit", "miss", "admitted", "rejected", "allowed", "open",
 	"success", "retryable", "permanent", "deadline", "served", "unserved"}
 
 // String returns the event's name.
-func (e Event) String() string { return enum.StringOr(callEventNames, e, "Event(?)") }
+func (e callEvent) String() string { return enum.StringOr(callEventNames, e, "Event(?)") }
 
-// Execution is the data of one execution, as the per-call machine's
-// actions and guards see it. Its fields are the executor's business; the
-// accessors let an observer or a test read them.
-type Execution[T any] struct {
+// execution is the data of one execution, as the per-call machine's
+// actions and guards see it.
+type execution[T any] struct {
 	x        *executor[T]
 	fn       func(context.Context) (T, error)
 	ctx      callCtx  // the first context, in the pooled state
@@ -103,27 +102,15 @@ type Execution[T any] struct {
 	start    time.Time
 }
 
-// Attempt returns the number of attempts made so far.
-func (r *Execution[T]) Attempt() int { return r.attempt }
-
-// Err returns the last error met.
-func (r *Execution[T]) Err() error { return r.err }
-
-// Delay returns the backoff before the next attempt.
-func (r *Execution[T]) Delay() time.Duration { return r.delay }
-
-type callMachine[T any] = states.Machine[State, Event, Execution[T]]
-
-// Step is one step of an execution through its machine.
-type Step = engine.Record
+type callMachine[T any] = states.Machine[callState, callEvent, execution[T]]
 
 // executor generates and runs a per-call machine. A Workflow is one
-// configuration of it: which
-// layers take part decides which states the definition has.
+// configuration of it: which layers take part decides which states the
+// definition has.
 type executor[T any] struct {
 	name     string
-	def      *fsm.Definition[State, Event, Execution[T]]
-	runner   *engine.Runner[State, Event, Execution[T]]
+	def      *fsm.Definition[callState, callEvent, execution[T]]
+	runner   *engine.Runner[callState, callEvent, execution[T]]
 	retry    RetryConfig[T] // MaxAttempts 1 when RETRY does not take part
 	retrying bool           // RETRY takes part
 	deadline DeadlineConfig
@@ -166,65 +153,65 @@ func (x *executor[T]) servesStale() bool {
 // build declares the per-call machine of the layers taking part, outermost
 // first: cache → bulkhead → breaker → attempt (with deadline and retry) →
 // fallback.
-func (x *executor[T]) build() *fsm.Definition[State, Event, Execution[T]] {
-	b := fsm.New[State, Event, Execution[T]](x.name)
+func (x *executor[T]) build() *fsm.Definition[callState, callEvent, execution[T]] {
+	b := fsm.New[callState, callEvent, execution[T]](x.name)
 	// The steps give back slots and permits: a caller who gives up must
 	// not strand the run halfway. The states consult the caller's context
 	// themselves.
 	b.CommitRegardless()
-	b.State(StateStart, states.Initial)
-	var chain []State
+	b.State(stateStart, states.Initial)
+	var chain []callState
 	if x.cache != nil {
-		chain = append(chain, StateLookup)
+		chain = append(chain, stateLookup)
 	}
 	if x.bulkhead != nil {
-		chain = append(chain, StateAdmit)
+		chain = append(chain, stateAdmit)
 	}
 	if x.breaker != nil {
-		chain = append(chain, StateCheckCircuit)
+		chain = append(chain, stateCheckCircuit)
 	}
-	chain = append(chain, StateAttempt)
-	next := func(s State) State { return chain[slices.Index(chain, s)+1] }
+	chain = append(chain, stateAttempt)
+	next := func(s callState) callState { return chain[slices.Index(chain, s)+1] }
 
 	fallback := x.hasFallback()
-	finals := map[State]bool{StateFailed: true}
-	to := func(final State) State {
+	finals := map[callState]bool{stateFailed: true}
+	to := func(final callState) callState {
 		if fallback {
-			return StateFallback
+			return stateFallback
 		}
 		finals[final] = true
 		return final
 	}
-	exhausted := states.Do("exhausted", x.settle(StateExhausted))
-	timedOut := states.Do("timed out", x.settle(StateTimedOut))
-	failed := states.Do("failed", x.settle(StateFailed))
+	exhausted := states.Do("exhausted", x.settle(stateExhausted))
+	timedOut := states.Do("timed out", x.settle(stateTimedOut))
+	failed := states.Do("failed", x.settle(stateFailed))
 
-	b.On(StateStart, EventBegin, chain[0])
+	b.On(stateStart, eventBegin, chain[0])
 	if x.cache != nil {
-		b.Choice(StateLookup, states.Chooser("read cache", x.lookup))
-		b.On(StateLookup, EventHit, StateSucceeded)
-		b.On(StateLookup, EventMiss, next(StateLookup))
+		b.Choice(stateLookup, states.Chooser("read cache", x.lookup))
+		b.On(stateLookup, eventHit, stateSucceeded)
+		b.On(stateLookup, eventMiss, next(stateLookup))
 		if !x.cache.Config().DisableCoalescing && fallback {
 			// A coalesced call whose leader was answered by a fallback
 			// or a stale entry gets that answer, as what it is.
-			b.On(StateLookup, EventServed, StateRecovered)
+			b.On(stateLookup, eventServed, stateRecovered)
 		}
 	}
 	if x.bulkhead != nil {
-		b.Choice(StateAdmit, states.Chooser("take a slot", x.admit))
-		b.On(StateAdmit, EventAdmitted, next(StateAdmit))
-		b.On(StateAdmit, EventRejected, to(StateFailed)).Do(failed)
+		b.Choice(stateAdmit, states.Chooser("take a slot", x.admit))
+		b.On(stateAdmit, eventAdmitted, next(stateAdmit))
+		b.On(stateAdmit, eventRejected, to(stateFailed)).Do(failed)
 		if x.deadline.Timeout > 0 {
-			b.On(StateAdmit, EventDeadline, to(StateTimedOut)).Do(timedOut)
+			b.On(stateAdmit, eventDeadline, to(stateTimedOut)).Do(timedOut)
 		}
 	}
 	if x.breaker != nil {
-		b.Choice(StateCheckCircuit, states.Chooser("ask breaker", x.checkCircuit))
-		b.On(StateCheckCircuit, EventAllowed, StateAttempt)
-		b.On(StateCheckCircuit, EventOpen, to(StateFailed)).Do(failed)
+		b.Choice(stateCheckCircuit, states.Chooser("ask breaker", x.checkCircuit))
+		b.On(stateCheckCircuit, eventAllowed, stateAttempt)
+		b.On(stateCheckCircuit, eventOpen, to(stateFailed)).Do(failed)
 	}
-	b.Choice(StateAttempt, states.Chooser("call function", x.call))
-	b.On(StateAttempt, EventSuccess, StateSucceeded)
+	b.Choice(stateAttempt, states.Chooser("call function", x.call))
+	b.On(stateAttempt, eventSuccess, stateSucceeded)
 	if x.retrying {
 		attemptsLeft := transitions.If("attempts left", func(m callMachine[T]) bool {
 			return m.Data().attempt < x.retry.MaxAttempts
@@ -233,46 +220,46 @@ func (x *executor[T]) build() *fsm.Definition[State, Event, Execution[T]] {
 			d := m.Data()
 			return d.deadline.IsZero() || m.Now().Add(d.delay).Before(d.deadline)
 		})
-		b.State(StateBackoff, states.Normal)
-		b.On(StateAttempt, EventRetryable, StateBackoff).When(transitions.And(attemptsLeft, fits)).Do(states.Do("on retry", x.onRetry))
+		b.State(stateBackoff, states.Normal)
+		b.On(stateAttempt, eventRetryable, stateBackoff).When(transitions.And(attemptsLeft, fits)).Do(states.Do("on retry", x.onRetry))
 		if x.deadline.Timeout > 0 {
-			b.On(StateAttempt, EventRetryable, to(StateTimedOut)).When(attemptsLeft).Do(timedOut)
+			b.On(stateAttempt, eventRetryable, to(stateTimedOut)).When(attemptsLeft).Do(timedOut)
 		}
-		b.On(StateAttempt, EventRetryable, to(StateExhausted)).Do(exhausted)
-		again := StateAttempt // a retry asks the breaker again first
+		b.On(stateAttempt, eventRetryable, to(stateExhausted)).Do(exhausted)
+		again := stateAttempt // a retry asks the breaker again first
 		if x.breaker != nil {
-			again = StateCheckCircuit
+			again = stateCheckCircuit
 		}
 		if x.bulkhead != nil && x.deadline.WalkAway {
 			// An abandoned attempt keeps its slot until its function
 			// returns, so each attempt takes a slot of its own.
-			again = StateAdmit
+			again = stateAdmit
 		}
-		b.AfterFunc(StateBackoff, "backoff", func(m callMachine[T]) time.Duration { return m.Data().delay }, again)
-		b.On(StateBackoff, EventPermanent, to(StateFailed)).Do(failed) // the caller's context ended while waiting
+		b.AfterFunc(stateBackoff, "backoff", func(m callMachine[T]) time.Duration { return m.Data().delay }, again)
+		b.On(stateBackoff, eventPermanent, to(stateFailed)).Do(failed) // the caller's context ended while waiting
 	} else {
-		b.On(StateAttempt, EventRetryable, to(StateFailed)).Do(failed)
+		b.On(stateAttempt, eventRetryable, to(stateFailed)).Do(failed)
 	}
-	b.On(StateAttempt, EventPermanent, to(StateFailed)).Do(failed)
+	b.On(stateAttempt, eventPermanent, to(stateFailed)).Do(failed)
 	if x.deadline.Timeout > 0 {
-		b.On(StateAttempt, EventDeadline, to(StateTimedOut)).Do(timedOut)
+		b.On(stateAttempt, eventDeadline, to(stateTimedOut)).Do(timedOut)
 	}
 	// Succeeded and Recovered have work on entry only when a shared
 	// machine or a cache takes part; without it the last transition stays
 	// bare, which keeps a first-attempt success on the driver's fast path.
-	var finish []states.Action[State, Event, Execution[T]]
+	var finish []states.Action[callState, callEvent, execution[T]]
 	if x.cache != nil || x.fbCache != nil || x.bulkhead != nil {
 		finish = append(finish, states.Do("finish", x.finish))
 	}
 	report := states.Do("on failure", x.fail)
-	b.State(StateSucceeded, states.Final).OnEntry(finish...)
+	b.State(stateSucceeded, states.Final).OnEntry(finish...)
 	if fallback {
-		b.Choice(StateFallback, states.Chooser("fall back", x.fallBack))
-		b.State(StateRecovered, states.Final).OnEntry(finish...)
-		b.On(StateFallback, EventServed, StateRecovered)
-		b.On(StateFallback, EventUnserved, StateFailed)
+		b.Choice(stateFallback, states.Chooser("fall back", x.fallBack))
+		b.State(stateRecovered, states.Final).OnEntry(finish...)
+		b.On(stateFallback, eventServed, stateRecovered)
+		b.On(stateFallback, eventUnserved, stateFailed)
 	}
-	for _, s := range []State{StateExhausted, StateFailed, StateTimedOut} {
+	for _, s := range []callState{stateExhausted, stateFailed, stateTimedOut} {
 		if finals[s] {
 			b.State(s, states.Final).OnEntry(report)
 		}
@@ -282,7 +269,7 @@ func (x *executor[T]) build() *fsm.Definition[State, Event, Execution[T]] {
 
 // execute is one execution: start a run, fire Begin, let the run wait out
 // its delayed transitions, and read the outcome from its final state.
-func (x *executor[T]) execute(ctx context.Context, fn func(context.Context) (T, error), runner *engine.Runner[State, Event, Execution[T]]) (T, error) {
+func (x *executor[T]) execute(ctx context.Context, fn func(context.Context) (T, error), runner *engine.Runner[callState, callEvent, execution[T]]) (T, error) {
 	return x.executeInto(ctx, fn, runner, nil)
 }
 
@@ -297,7 +284,7 @@ func (x *executor[T]) execute(ctx context.Context, fn func(context.Context) (T, 
 // the context, and the Backoff state then leaves by EventPermanent. A
 // caller whose context has already ended gets its error at once, with
 // nothing run or counted.
-func (x *executor[T]) executeInto(ctx context.Context, fn func(context.Context) (T, error), runner *engine.Runner[State, Event, Execution[T]], out *Result[T]) (T, error) {
+func (x *executor[T]) executeInto(ctx context.Context, fn func(context.Context) (T, error), runner *engine.Runner[callState, callEvent, execution[T]], out *Result[T]) (T, error) {
 	if err := ctx.Err(); err != nil {
 		var zero T
 		if out != nil {
@@ -305,7 +292,7 @@ func (x *executor[T]) executeInto(ctx context.Context, fn func(context.Context) 
 		}
 		return zero, err
 	}
-	run, _ := runner.Start(ctx, Execution[T]{})
+	run, _ := runner.Start(ctx, execution[T]{})
 	d := run.Data()
 	d.x, d.fn = x, fn
 	d.ctx.parent, d.ctx.clock = ctx, x.clock
@@ -316,12 +303,12 @@ func (x *executor[T]) executeInto(ctx context.Context, fn func(context.Context) 
 			d.deadline = d.start.Add(x.deadline.Timeout)
 		}
 	}
-	_, err := run.Fire(ctx, EventBegin)
+	_, err := run.Fire(ctx, eventBegin)
 	if err == nil && !run.Done() {
 		if err = run.Wait(ctx); errors.Is(err, engine.ErrNotTransitioned) {
 			// The caller gave up during a backoff: the machine records it.
 			d.err = ctx.Err()
-			_, err = run.Fire(ctx, EventPermanent)
+			_, err = run.Fire(ctx, eventPermanent)
 		}
 	}
 	res, source, final, walked := d.result, d.source, d.final, d.walked
@@ -335,7 +322,7 @@ func (x *executor[T]) executeInto(ctx context.Context, fn func(context.Context) 
 		// can meet; should it not, nothing stays held.
 		x.abandon(d)
 		final = fmt.Errorf("errorrecovery: %s stopped in state %v: %w", x.name, s, cmp.Or(err, final, d.err, errNoOutcome))
-	case s == StateSucceeded || s == StateRecovered:
+	case s == stateSucceeded || s == stateRecovered:
 		final = nil // a fallback answered the error met on the way
 	case final == nil:
 		final = cmp.Or(err, d.err, errNoOutcome)
@@ -370,7 +357,7 @@ func (x *executor[T]) executeInto(ctx context.Context, fn func(context.Context) 
 // abandon releases what an execution holds when user code panicked (or
 // the run was stranded): the breaker's permit (recorded as a failure), the
 // bulkhead slot, a coalesced call's followers.
-func (x *executor[T]) abandon(d *Execution[T]) {
+func (x *executor[T]) abandon(d *execution[T]) {
 	if d.held {
 		d.held = false
 		d.permit.Abandon()
@@ -385,8 +372,8 @@ var errPanicked = errors.New("errorrecovery: the function panicked")
 var errNoOutcome = errors.New("errorrecovery: the execution ended without an outcome")
 
 // trace runs one execution with an observer collecting its steps.
-func (x *executor[T]) trace(ctx context.Context, fn func(context.Context) (T, error)) (T, []Step, error) {
-	var recs []Step
+func (x *executor[T]) trace(ctx context.Context, fn func(context.Context) (T, error)) (T, []engine.Record, error) {
+	var recs []engine.Record
 	obs := engine.ObserverFunc(func(rec engine.Record) { recs = append(recs, rec) })
 	runner := engine.NewRunner(x.def, append(x.opts[:len(x.opts):len(x.opts)], engine.WithObserver(obs))...)
 	res, err := x.execute(ctx, fn, runner)

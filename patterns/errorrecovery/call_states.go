@@ -18,44 +18,44 @@ import (
 // lookup with a fresh value, or (with coalescing) with the call in flight
 // to join or the call to lead; anything else is a miss. Only a fresh
 // value answers here: a stale one answers only a failure, in Fallback.
-func (x *executor[T]) lookup(ctx context.Context, m callMachine[T]) (Event, error) {
+func (x *executor[T]) lookup(ctx context.Context, m callMachine[T]) (callEvent, error) {
 	d := m.Data()
 	d.key = x.cache.Key(d.ctx.parent)
 	switch l := x.cache.Lookup(d.key); {
 	case l.Hit:
 		d.result, d.source, d.age = l.Value, SourceCache, l.Age
-		return EventHit, nil
+		return eventHit, nil
 	case l.Lead:
 		d.lead = l.Flight
 	case l.Flight != nil:
 		return x.join(d, l.Flight), nil
 	}
-	return EventMiss, nil
+	return eventMiss, nil
 }
 
 // join waits for the call in flight that the lookup joined, and takes its
 // leader's answer.
-func (x *executor[T]) join(d *Execution[T], f *cache.Flight[T]) Event {
+func (x *executor[T]) join(d *execution[T], f *cache.Flight[T]) callEvent {
 	r, err := f.Wait(d.ctx.parent)
 	if err != nil || r.Err != nil {
-		return EventMiss // the leader failed (or we stop waiting): try ourselves
+		return eventMiss // the leader failed (or we stop waiting): try ourselves
 	}
 	// What the leader got, as what it is (release lands its Source as the
 	// flight's Origin): only a fresh answer of the function is a cache hit.
 	d.result, d.source, d.age = r.Value, Source(r.Origin), r.Age
 	if d.source == SourceFunction {
 		d.source = SourceCache
-		return EventHit
+		return eventHit
 	}
-	return EventServed
+	return eventServed
 }
 
 // admit is the Admit state: take a bulkhead slot. Time queued counts
 // against the overall deadline.
-func (x *executor[T]) admit(ctx context.Context, m callMachine[T]) (Event, error) {
+func (x *executor[T]) admit(ctx context.Context, m callMachine[T]) (callEvent, error) {
 	d := m.Data()
 	if d.admitted {
-		return EventAdmitted, nil // a walk-away retry whose last attempt returned: the slot is still held
+		return eventAdmitted, nil // a walk-away retry whose last attempt returned: the slot is still held
 	}
 	cc := d.cc.begin(0, d.deadline)
 	d.cc = cc
@@ -63,34 +63,34 @@ func (x *executor[T]) admit(ctx context.Context, m callMachine[T]) (Event, error
 	cc.end()
 	if err == nil {
 		d.admitted = true
-		return EventAdmitted, nil
+		return eventAdmitted, nil
 	}
 	d.err = err
 	if cerr := d.ctx.parent.Err(); cerr != nil {
 		d.err = cerr
-		return EventRejected, nil
+		return eventRejected, nil
 	}
 	if !d.deadline.IsZero() && !x.clock.Now().Before(d.deadline) {
-		return EventDeadline, nil
+		return eventDeadline, nil
 	}
-	return EventRejected, nil
+	return eventRejected, nil
 }
 
 // checkCircuit is the CheckCircuit state: ask the breaker for a permit.
-func (x *executor[T]) checkCircuit(ctx context.Context, m callMachine[T]) (Event, error) {
+func (x *executor[T]) checkCircuit(ctx context.Context, m callMachine[T]) (callEvent, error) {
 	d := m.Data()
 	p, err := x.breaker.Allow()
 	if err != nil {
 		d.err = err
-		return EventOpen, nil
+		return eventOpen, nil
 	}
 	d.permit, d.held = p, true
-	return EventAllowed, nil
+	return eventAllowed, nil
 }
 
 // call is the Attempt state: one attempt, its outcome reported to the
 // breaker, then classified.
-func (x *executor[T]) call(ctx context.Context, m callMachine[T]) (Event, error) {
+func (x *executor[T]) call(ctx context.Context, m callMachine[T]) (callEvent, error) {
 	d := m.Data()
 	d.attempt++
 	if x.stats != nil && x.stats.enabled {
@@ -113,11 +113,11 @@ func (x *executor[T]) call(ctx context.Context, m callMachine[T]) (Event, error)
 	ev := x.classify(d, deadline)
 	if d.held {
 		d.held = false
-		if ev == EventSuccess {
+		if ev == eventSuccess {
 			d.permit.Done(nil)
 		} else {
 			d.permit.Done(d.err)
-			if left, open := x.breaker.OpenFor(); open && ev == EventRetryable && left > d.delay {
+			if left, open := x.breaker.OpenFor(); open && ev == eventRetryable && left > d.delay {
 				// This failure opened the breaker, which will still be
 				// open when the backoff ends: waiting would only lead to
 				// its rejection. Meet it now.
@@ -129,15 +129,15 @@ func (x *executor[T]) call(ctx context.Context, m callMachine[T]) (Event, error)
 }
 
 // classify turns an attempt's outcome into the event the machine leaves
-// Attempt by, in the order RetryExecutor.Execute documents.
-func (x *executor[T]) classify(d *Execution[T], attemptDeadline time.Time) Event {
+// Attempt by, in the order NewRetry documents.
+func (x *executor[T]) classify(d *execution[T], attemptDeadline time.Time) callEvent {
 	err := d.err
 	if cerr := d.ctx.parent.Err(); cerr != nil {
 		d.err = cerr
-		return EventPermanent
+		return eventPermanent
 	}
 	if !d.deadline.IsZero() && (err != nil || d.walked) && !x.clock.Now().Before(d.deadline) {
-		return EventDeadline
+		return eventDeadline
 	}
 	if err == nil {
 		if x.retry.RetryOnResult != nil && x.retry.RetryOnResult(d.result) {
@@ -145,23 +145,23 @@ func (x *executor[T]) classify(d *Execution[T], attemptDeadline time.Time) Event
 			return x.retryable(d)
 		}
 		d.source = SourceFunction
-		return EventSuccess
+		return eventSuccess
 	}
 	if IsPermanent(err) || matchAny(x.retry.PermanentOn, err) {
-		return EventPermanent
+		return eventPermanent
 	}
 	if !attemptDeadline.IsZero() && errors.Is(err, context.DeadlineExceeded) && !x.clock.Now().Before(attemptDeadline) {
 		return x.retryable(d) // the attempt's own timeout: transient
 	}
 	if len(x.retry.RetryOn) > 0 && !matchAny(x.retry.RetryOn, err) {
-		return EventPermanent
+		return eventPermanent
 	}
 	return x.retryable(d)
 }
 
 // retryable computes the next backoff (when one may follow) and returns
 // EventRetryable.
-func (x *executor[T]) retryable(d *Execution[T]) Event {
+func (x *executor[T]) retryable(d *execution[T]) callEvent {
 	if x.retrying && d.attempt < x.retry.MaxAttempts {
 		prev := d.prev
 		if prev == 0 {
@@ -173,7 +173,7 @@ func (x *executor[T]) retryable(d *Execution[T]) Event {
 			d.delay = x.retry.delay(d.attempt, prev, x.random)
 		}
 	}
-	return EventRetryable
+	return eventRetryable
 }
 
 // onRetry is the action of Attempt → Backoff.
@@ -192,13 +192,13 @@ func (x *executor[T]) onRetry(ctx context.Context, m callMachine[T]) error {
 // settle returns the action that fixes the error an execution fails with,
 // on the transitions into a failure state (or into Fallback, which may
 // still answer).
-func (x *executor[T]) settle(kind State) states.ActionFunc[State, Event, Execution[T]] {
+func (x *executor[T]) settle(kind callState) states.ActionFunc[callState, callEvent, execution[T]] {
 	return func(ctx context.Context, m callMachine[T]) error {
 		d := m.Data()
 		switch kind {
-		case StateExhausted:
+		case stateExhausted:
 			d.final = &ExhaustedError{Attempts: d.attempt, Last: d.err}
-		case StateTimedOut:
+		case stateTimedOut:
 			d.final = &TimeoutError{Timeout: x.deadline.Timeout, Attempts: d.attempt, Last: d.err}
 		default:
 			d.final = d.err
@@ -208,7 +208,7 @@ func (x *executor[T]) settle(kind State) states.ActionFunc[State, Event, Executi
 }
 
 // fallBack is the Fallback state: the sources in precedence order.
-func (x *executor[T]) fallBack(ctx context.Context, m callMachine[T]) (Event, error) {
+func (x *executor[T]) fallBack(ctx context.Context, m callMachine[T]) (callEvent, error) {
 	d := m.Data()
 	if d.final == nil {
 		d.final = d.err
@@ -218,17 +218,17 @@ func (x *executor[T]) fallBack(ctx context.Context, m callMachine[T]) (Event, er
 		// serves answers it, as stale.
 		if v, age, _, ok := x.cache.Get(d.key); ok {
 			d.result, d.source, d.age = v, SourceStaleCache, age
-			return EventServed, nil
+			return eventServed, nil
 		}
 	}
 	f := x.fallback
 	if f == nil || !f.triggers(d.final) {
-		return EventUnserved, nil
+		return eventUnserved, nil
 	}
 	if x.fbCache != nil {
 		if v, age, fresh, ok := x.fbCache.Get(x.fbCache.Key(d.ctx.parent)); ok && fresh {
 			d.result, d.source, d.age = v, SourceFallbackCache, age
-			return EventServed, nil
+			return eventServed, nil
 		}
 	}
 	var errs []error
@@ -236,7 +236,7 @@ func (x *executor[T]) fallBack(ctx context.Context, m callMachine[T]) (Event, er
 		v, err := f.Service(d.ctx.parent)
 		if err == nil {
 			d.result, d.source = v, SourceFallbackService
-			return EventServed, nil
+			return eventServed, nil
 		}
 		errs = append(errs, err)
 	}
@@ -244,18 +244,18 @@ func (x *executor[T]) fallBack(ctx context.Context, m callMachine[T]) (Event, er
 		v, err := f.Func(d.final)
 		if err == nil {
 			d.result, d.source = v, SourceFallbackFunc
-			return EventServed, nil
+			return eventServed, nil
 		}
 		errs = append(errs, err)
 	}
 	if f.HasValue {
 		d.result, d.source = f.Value, SourceFallbackValue
-		return EventServed, nil
+		return eventServed, nil
 	}
 	if len(errs) > 0 {
 		d.final = &FallbackError{Err: d.final, Fallbacks: errs}
 	}
-	return EventUnserved, nil
+	return eventUnserved, nil
 }
 
 // finish is the entry action of Succeeded and Recovered.
@@ -288,7 +288,7 @@ func (x *executor[T]) fail(ctx context.Context, m callMachine[T]) error {
 }
 
 // release gives back the bulkhead slot and lets coalesced followers go.
-func (x *executor[T]) release(d *Execution[T], err error) {
+func (x *executor[T]) release(d *execution[T], err error) {
 	if d.admitted {
 		d.admitted = false
 		x.bulkhead.Release()

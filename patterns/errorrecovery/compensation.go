@@ -19,7 +19,7 @@ type CompensationConfig struct {
 	// step without its own undo. Nil means none.
 	CompensationActions map[string]CompensationFunc
 	// CompensationRetry protects each compensation, typically a
-	// *RetryExecutor (each attempt gets the same idempotency key). Nil
+	// workflow of NewRetry (each attempt gets the same idempotency key). Nil
 	// calls each compensation once.
 	CompensationRetry Protector
 	// OnCompensationStart, when set, is called once when a run starts

@@ -142,7 +142,7 @@ func ExampleWorkflow_Trace() {
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
-	var steps []er.Step
+	var steps []engine.Record
 	go func() {
 		defer cancel()
 		_, steps, err = retry.Trace(ctx, countStock)

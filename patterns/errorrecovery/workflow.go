@@ -289,13 +289,13 @@ func newWorkflow[T any](cfg ErrorRecoveryConfig[T], opts []engine.Option, stats 
 
 // Definition returns the workflow's per-call machine, holding exactly the
 // layers that take part.
-func (w *Workflow[T]) Definition() *fsm.Definition[State, Event, Execution[T]] {
+func (w *Workflow[T]) Definition() *fsm.Definition[callState, callEvent, execution[T]] {
 	return w.x.def
 }
 
 // Execute runs fn through the workflow's layers and returns its result, or
 // a cached or fallback one, or the error of the layer that gave up (see
-// RetryExecutor.Execute for retry's errors; a breaker's *OpenError and a
+// NewRetry for retry's errors; a breaker's *OpenError and a
 // bulkhead's *bulkhead.Error are returned as they are, or answered by the
 // fallback). Panics in fn are not retried and not fallen back: the breaker
 // records a failure, the bulkhead slot is released, and the panic goes on
@@ -328,7 +328,7 @@ func (w *Workflow[T]) ExecuteResult(ctx context.Context, fn func(context.Context
 
 // Trace is like Execute but also returns the steps the execution took
 // through the workflow's machine.
-func (w *Workflow[T]) Trace(ctx context.Context, fn func(context.Context) (T, error)) (T, []Step, error) {
+func (w *Workflow[T]) Trace(ctx context.Context, fn func(context.Context) (T, error)) (T, []engine.Record, error) {
 	return w.x.trace(ctx, fn)
 }
 
@@ -354,21 +354,21 @@ func (w *Workflow[T]) Diagram(opts fsm.DiagramOptions) (fsm.Graph, fsm.DiagramOp
 		// Every run of the cache entry machine starts in its initial state.
 		def := x.cache.Definition()
 		start, _ := def.Label(def.Initial())
-		uses := []fsm.Use{{From: StateLookup.String(), To: start, Label: "lookup / store, release"}}
+		uses := []fsm.Use{{From: stateLookup.String(), To: start, Label: "lookup / store, release"}}
 		if x.servesStale() {
-			uses = append(uses, fsm.Use{From: StateFallback.String(), To: start, Label: "read"})
+			uses = append(uses, fsm.Use{From: stateFallback.String(), To: start, Label: "read"})
 		}
 		opts.Clusters = append(opts.Clusters, fsm.Cluster{Graph: def.Graph(), Uses: uses})
 	}
 	if x.bulkhead != nil {
 		g := x.bulkhead.Definition().Graph()
 		opts.Clusters = append(opts.Clusters, fsm.Cluster{Graph: g,
-			Uses: []fsm.Use{{From: StateAdmit.String(), To: g.States[0].Label, Label: "acquire / release"}}})
+			Uses: []fsm.Use{{From: stateAdmit.String(), To: g.States[0].Label, Label: "acquire / release"}}})
 	}
 	if x.breaker != nil {
 		g := x.breaker.Definition().Graph()
 		opts.Clusters = append(opts.Clusters, fsm.Cluster{Graph: g,
-			Uses: []fsm.Use{{From: StateCheckCircuit.String(), To: g.States[0].Label, Label: "allow / done"}}})
+			Uses: []fsm.Use{{From: stateCheckCircuit.String(), To: g.States[0].Label, Label: "allow / done"}}})
 	}
 	return x.def.Graph(), opts
 }

@@ -109,7 +109,7 @@ func TestCacheNegativeMaxStaleServesNoStaleEntry(t *testing.T) {
 		t.Errorf("a failure after the TTL: %v, want the function's error", err)
 	}
 	for _, s := range w.Definition().StateSpecs() {
-		if s.ID == er.StateFallback {
+		if s.ID.String() == "Fallback" {
 			t.Error("the workflow has a Fallback state, with nothing to fall back on")
 		}
 	}
@@ -214,7 +214,7 @@ func TestCacheWithoutConfigUsesTheDefaults(t *testing.T) {
 	}
 	var fallback bool
 	for _, s := range w.Definition().StateSpecs() {
-		fallback = fallback || s.ID == er.StateFallback
+		fallback = fallback || s.ID.String() == "Fallback"
 	}
 	if !fallback {
 		t.Error("no Fallback state: stale on error is off by default")

@@ -51,7 +51,7 @@ func countBreaker(n int, open time.Duration) *breaker.Config {
 }
 
 // pathOf reads a trace as the states it went through.
-func pathOf(steps []er.Step) string {
+func pathOf(steps []engine.Record) string {
 	if len(steps) == 0 {
 		return ""
 	}

@@ -36,7 +36,7 @@
 //
 // A step runs through any errorrecovery.Protector: Step.ProtectedBy takes
 // an errorrecovery.Workflow (retry, breaker, bulkhead, deadline and the
-// rest around that one step), a RetryExecutor or a DeadlineExecutor, and
+// rest around that one step), or one of errorrecovery.NewRetry or NewDeadline, and
 // every attempt gets the step's key. Config.Compensation is an
 // errorrecovery.CompensationConfig: the retry that protects each
 // compensation, hooks called when compensating starts and ends, and

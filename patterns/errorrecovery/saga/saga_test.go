@@ -418,7 +418,7 @@ func TestSagaCompensationRetryRetriesAFailingCompensation(t *testing.T) {
 	}
 }
 
-func TestSagaDeadlineExecutorProtectsAStep(t *testing.T) {
+func TestSagaDeadlineWorkflowProtectsAStep(t *testing.T) {
 	clk := enginetest.NewClock(time.Time{})
 	dl, err := er.NewDeadline[struct{}](er.DeadlineConfig{Timeout: time.Second}, engine.WithClock(clk))
 	if err != nil {

@@ -77,7 +77,7 @@ func NewStep[T, O any](name string, do func(ctx context.Context, c Call[T]) (O, 
 func (st Step[T]) Name() string { return st.name }
 
 // ProtectedBy returns a copy of the step whose action runs through p (an
-// errorrecovery.Workflow, RetryExecutor or DeadlineExecutor). Every
+// errorrecovery.Workflow, of NewWorkflow, NewRetry or NewDeadline). Every
 // attempt gets the same key.
 func (st Step[T]) ProtectedBy(p errorrecovery.Protector) Step[T] {
 	st.protect = p

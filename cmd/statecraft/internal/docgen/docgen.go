@@ -82,9 +82,9 @@ type Diagram struct {
 func Diagrams() []Diagram {
 	return []Diagram{
 		{Name: "retry", Guide: "retry.md", Machine: "retry",
-			About: "The per-call machine of a `RetryExecutor` with `DefaultRetryConfig`"},
+			About: "The per-call machine of `NewRetry` with `DefaultRetryConfig`"},
 		{Name: "deadline", Guide: "deadline.md", Machine: "deadline",
-			About: "The per-call machine of a `DeadlineExecutor` with `DefaultDeadlineConfig`"},
+			About: "The per-call machine of `NewDeadline` with `DefaultDeadlineConfig`"},
 		{Name: "circuit-breaker", Guide: "circuit-breaker.md", Machine: "breaker",
 			About: "`breaker.Definition()`, the shared machine every `breaker.Breaker` runs"},
 		{Name: "bulkhead", Guide: "bulkhead.md", Machine: "bulkhead",
