@@ -249,7 +249,7 @@ func newProcess(w io.Writer, svc *Services, j saga.Journal) (*process, error) {
 		}
 		p.path = append(p.path, r.To)
 	})
-	p.saga, err = saga.New(sagaName, cfg, steps, saga.WithObserver(watch))
+	p.saga, err = saga.New(sagaName, cfg, steps, engine.WithObserver(watch))
 	return p, err
 }
 

@@ -52,7 +52,7 @@ func (s *Saga[T]) forward(_ context.Context, m sagaMachine[T]) (Event, error) {
 		return &StepError{Saga: s.name, ID: d.id, Step: st.name, Phase: PhaseForward, Key: call.Key, Err: err}
 	}
 	if s.timedOut(d) {
-		d.cause = &TimeoutError{Saga: s.name, ID: d.id, Step: st.name, Timeout: s.cfg.Timeout}
+		d.cause = &TimeoutError{Saga: s.name, ID: d.id, Step: st.name, Timeout: s.cfg.timeout()}
 		return EventTimedOut, nil
 	}
 	if err := d.stepCtx.Err(); err != nil {
@@ -87,7 +87,7 @@ func (s *Saga[T]) forward(_ context.Context, m sagaMachine[T]) (Event, error) {
 			d.journalErrs = append(d.journalErrs, jerr)
 		}
 		if s.timedOut(d) {
-			d.cause = &TimeoutError{Saga: s.name, ID: d.id, Step: st.name, Timeout: s.cfg.Timeout, Err: err}
+			d.cause = &TimeoutError{Saga: s.name, ID: d.id, Step: st.name, Timeout: s.cfg.timeout(), Err: err}
 			return EventTimedOut, nil
 		}
 		d.cause = stepErr(err)

@@ -1,16 +1,16 @@
 package saga
 
 import (
-	"fmt"
 	"time"
 
-	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/patterns/errorrecovery"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/internal/setup"
 )
 
 // Config configures a saga: how it records its progress, how long its
 // forward steps may take, and how its compensations run. Start from
-// DefaultConfig. Zero means zero or none, as each field says.
+// DefaultConfig. Every field's zero value means its default
+// (DefaultConfig's).
 type Config struct {
 	// SaveState makes the saga durable: before each side effect (a step's
 	// action or a compensation) it appends to Journal what it is about to
@@ -26,7 +26,8 @@ type Config struct {
 	// Timeout bounds the forward steps of one run on the saga's clock: a
 	// step that is running when it passes sees its context end, no step
 	// starts after it, and the steps that took effect are compensated.
-	// Compensations are not bounded by it. Zero means none. At most 7 days
+	// Compensations are not bounded by it. Zero means the default, 300s;
+	// errorrecovery.None (any negative value) means none. At most 7 days
 	// (168h): a saga's steps may wait on people or on batch jobs, so its
 	// bound is longer than a workflow's 24h.
 	Timeout time.Duration
@@ -35,8 +36,8 @@ type Config struct {
 	Compensation errorrecovery.CompensationConfig
 }
 
-// DefaultConfig returns the original library's defaults that apply here:
-// a 300 s saga timeout, no journal, no compensation retry.
+// DefaultConfig returns the defaults, what a zero Config means: a 300 s
+// saga timeout, no journal, no compensation retry.
 func DefaultConfig() Config {
 	return Config{Timeout: 300 * time.Second, Compensation: errorrecovery.DefaultCompensationConfig()}
 }
@@ -49,10 +50,8 @@ const maxTimeout = 7 * 24 * time.Hour
 func (c *Config) Validate() error {
 	const name = "saga.Config"
 	switch {
-	case c.Timeout < 0:
-		return configErr(name, "Timeout", c.Timeout, "must not be negative (zero means none)")
 	case c.Timeout > maxTimeout:
-		return configErr(name, "Timeout", c.Timeout, "must be at most 168h (7 days; zero means none)")
+		return configErr(name, "Timeout", c.Timeout, "must be at most 168h (7 days; zero means 300s)")
 	case c.SaveState && c.Journal == nil:
 		return configErr(name, "Journal", "nil", "SaveState needs a Journal")
 	case !c.SaveState && c.Journal != nil:
@@ -61,26 +60,18 @@ func (c *Config) Validate() error {
 	return c.Compensation.Validate()
 }
 
-// An Option configures a saga made by New.
-type Option func(*options)
-
-type options struct {
-	clock    engine.Clock
-	observer engine.Observer
-}
-
-// WithClock sets the clock the saga's timeout and its journal records'
-// times run on; nil means the real clock. Tests pass an enginetest.Clock.
-func WithClock(c engine.Clock) Option {
-	return func(o *options) { o.clock = c }
-}
-
-// WithObserver attaches an engine observer to every run and recovery.
-func WithObserver(obs engine.Observer) Option {
-	return func(o *options) { o.observer = obs }
+// timeout returns the run's bound of c's Timeout, or zero for none.
+func (c *Config) timeout() time.Duration {
+	switch {
+	case c.Timeout == 0:
+		return DefaultConfig().Timeout
+	case c.Timeout < 0:
+		return 0
+	}
+	return c.Timeout
 }
 
 // configErr makes the *errorrecovery.ConfigError for an invalid value.
 func configErr(config, field string, value any, reason string) *errorrecovery.ConfigError {
-	return &errorrecovery.ConfigError{Config: config, Field: field, Value: fmt.Sprint(value), Reason: reason}
+	return setup.Err(config, field, value, reason)
 }

@@ -47,9 +47,10 @@ type Saga[T any] struct {
 
 // New returns a saga named name (the name Recover finds it by) with
 // the given steps, in order, or an *errorrecovery.ConfigError naming what
-// is invalid. WithClock sets the clock the saga timeout runs on and
-// WithObserver watches every run.
-func New[T any](name string, cfg Config, steps []Step[T], opts ...Option) (*Saga[T], error) {
+// is invalid. Of opts, engine.WithClock sets the clock the saga timeout
+// and its journal records' times run on (tests pass an enginetest.Clock)
+// and engine.WithObserver watches every run and recovery.
+func New[T any](name string, cfg Config, steps []Step[T], opts ...engine.Option) (*Saga[T], error) {
 	const cname = "Saga"
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -82,14 +83,8 @@ func New[T any](name string, cfg Config, steps []Step[T], opts ...Option) (*Saga
 		}
 		s.steps[i].raw = cfg.Compensation.CompensationActions[step]
 	}
-	var o options
-	for _, opt := range opts {
-		opt(&o)
-	}
-	s.clock = o.clock
-	if s.clock == nil {
-		s.clock = engine.RealClock{}
-	}
+	o := engine.SettingsOf(opts...)
+	s.clock = o.Clock
 	def, err := s.buildDefinition()
 	if err != nil {
 		return nil, err
@@ -98,8 +93,8 @@ func New[T any](name string, cfg Config, steps []Step[T], opts ...Option) (*Saga
 	// One Fire runs a whole run: a choice state per step and per
 	// compensation, and the event out of Start.
 	eopts := []engine.Option{engine.WithClock(s.clock), engine.WithMaxSteps(2*len(s.steps) + 4)}
-	if o.observer != nil {
-		eopts = append(eopts, engine.WithObserver(o.observer))
+	if o.Observer != nil {
+		eopts = append(eopts, engine.WithObserver(o.Observer))
 	}
 	s.runner = engine.NewRunner(def, eopts...)
 	return s, nil
@@ -143,8 +138,8 @@ func (s *Saga[T]) Run(ctx context.Context, id string, state T) (T, error) {
 	undoCtx := context.WithoutCancel(ctx)
 	stepCtx, cancel := ctx, context.CancelFunc(func() {})
 	var deadline time.Time
-	if s.cfg.Timeout > 0 {
-		deadline = s.clock.Now().Add(s.cfg.Timeout)
+	if t := s.cfg.timeout(); t > 0 {
+		deadline = s.clock.Now().Add(t)
 		stepCtx, cancel = engine.WithDeadline(ctx, s.clock, deadline)
 	}
 	defer cancel()

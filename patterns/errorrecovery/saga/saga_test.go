@@ -102,7 +102,7 @@ func orderSteps(l *sagaLedger, fail string, undoFail map[string]error) []saga.St
 	}
 }
 
-func mustSaga[T any](t *testing.T, name string, cfg saga.Config, steps []saga.Step[T], opts ...saga.Option) *saga.Saga[T] {
+func mustSaga[T any](t *testing.T, name string, cfg saga.Config, steps []saga.Step[T], opts ...engine.Option) *saga.Saga[T] {
 	t.Helper()
 	s, err := saga.New(name, cfg, steps, opts...)
 	if err != nil {
@@ -273,7 +273,7 @@ func TestSagaTimeoutDuringAStepCompensatesTheStepsBefore(t *testing.T) {
 		}, nil),
 	}
 	cfg := saga.Config{Timeout: 30 * time.Second}
-	s := mustSaga(t, "booking", cfg, steps, saga.WithClock(clk))
+	s := mustSaga(t, "booking", cfg, steps, engine.WithClock(clk))
 	done := make(chan error, 1)
 	go func() {
 		_, err := s.Run(context.Background(), "b", 0)
@@ -314,7 +314,7 @@ func TestSagaTimeoutStopsTheNextStepFromStarting(t *testing.T) {
 		})
 	}
 	cfg := saga.Config{Timeout: time.Minute}
-	s := mustSaga(t, "slow", cfg, []saga.Step[int]{step("a", 10*time.Second), step("b", time.Minute), step("c", 0)}, saga.WithClock(clk))
+	s := mustSaga(t, "slow", cfg, []saga.Step[int]{step("a", 10*time.Second), step("b", time.Minute), step("c", 0)}, engine.WithClock(clk))
 	_, err := s.Run(context.Background(), "x", 0)
 	te, _ := errors.AsType[*saga.TimeoutError](err)
 	if te == nil || te.Step != "c" || te.Err != nil {
@@ -322,6 +322,34 @@ func TestSagaTimeoutStopsTheNextStepFromStarting(t *testing.T) {
 	}
 	if want := []string{"a", "b", "undo b", "undo a"}; !slices.Equal(calls, want) {
 		t.Errorf("calls %q, want %q", calls, want)
+	}
+}
+
+// A zero Config.Timeout means the default, 300s; None means none.
+func TestSagaZeroTimeoutIsTheDefaultAndNoneIsNone(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		timeout time.Duration
+		want    time.Duration // the timeout reported, zero for none
+	}{{"zero", 0, 300 * time.Second}, {"none", er.None, 0}} {
+		t.Run(c.name, func(t *testing.T) {
+			clk := enginetest.NewClock(time.Time{})
+			step := func(name string) saga.Step[int] {
+				return saga.NewStep(name, func(ctx context.Context, _ saga.Call[int]) (int, error) {
+					clk.Advance(6 * time.Minute)
+					return 0, nil
+				}, nil)
+			}
+			s := mustSaga(t, "slow", saga.Config{Timeout: c.timeout}, []saga.Step[int]{step("a"), step("b")}, engine.WithClock(clk))
+			_, err := s.Run(context.Background(), "x", 0)
+			te, _ := errors.AsType[*saga.TimeoutError](err)
+			switch {
+			case c.want == 0 && err != nil:
+				t.Fatalf("no timeout: %v", err)
+			case c.want > 0 && (te == nil || te.Timeout != c.want || te.Step != "b"):
+				t.Fatalf("error %v: want a timeout of %v before step b", err, c.want)
+			}
+		})
 	}
 }
 
@@ -430,7 +458,7 @@ func TestSagaDeadlineWorkflowProtectsAStep(t *testing.T) {
 			return 0, ctx.Err()
 		}, nil).ProtectedBy(dl),
 	}
-	s := mustSaga(t, "d", saga.Config{}, steps, saga.WithClock(clk))
+	s := mustSaga(t, "d", saga.Config{}, steps, engine.WithClock(clk))
 	_, err = s.Run(context.Background(), "x", 0)
 	if !errors.Is(err, context.DeadlineExceeded) || errors.Is(err, saga.ErrTimeout) {
 		t.Errorf("error %v: want the step's own deadline, not the saga's", err)
@@ -588,7 +616,7 @@ func TestSagaPanicIsReRaisedAndTheSagaLeftForRecover(t *testing.T) {
 func TestSagaTraceFollowsTheDefinition(t *testing.T) {
 	var rec enginetest.Recorder
 	l := newLedger()
-	s := mustSaga(t, "order", saga.Config{}, orderSteps(l, "create shipment", nil), saga.WithObserver(&rec))
+	s := mustSaga(t, "order", saga.Config{}, orderSteps(l, "create shipment", nil), engine.WithObserver(&rec))
 	s.Run(context.Background(), "t", order{})
 	enginetest.AssertPath(t, &rec, "Start", "Step1", "Step2", "Step3", "Compensating2", "Compensating1", "Compensated")
 	var events []string
@@ -630,11 +658,11 @@ func TestInvalidSagaConfigNamesTheField(t *testing.T) {
 		saga   string
 		cfg    saga.Config
 		steps  []saga.Step[int]
-		opts   []saga.Option
+		opts   []engine.Option
 		config string
 		field  string
 	}{
-		{"negative timeout", "s", saga.Config{Timeout: -1}, []saga.Step[int]{step}, nil, "saga.Config", "Timeout"},
+		{"timeout over 7 days", "s", saga.Config{Timeout: 169 * time.Hour}, []saga.Step[int]{step}, nil, "saga.Config", "Timeout"},
 		{"timeout past its bound", "s", saga.Config{Timeout: 169 * time.Hour}, []saga.Step[int]{step}, nil, "saga.Config", "Timeout"},
 		{"save state without journal", "s", saga.Config{SaveState: true}, []saga.Step[int]{step}, nil, "saga.Config", "Journal"},
 		{"journal without save state", "s", saga.Config{Journal: saga.NewMemoryJournal()}, []saga.Step[int]{step}, nil, "saga.Config", "SaveState"},

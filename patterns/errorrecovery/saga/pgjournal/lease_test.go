@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/engine/enginetest"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/saga"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/saga/pgjournal"
@@ -83,7 +84,7 @@ func leaseSaga(t *testing.T, j saga.Journal, clock *enginetest.Clock, who string
 				return nil
 			}))
 	}
-	s, err := saga.New("order", saga.Config{SaveState: true, Journal: j}, steps, saga.WithClock(clock))
+	s, err := saga.New("order", saga.Config{SaveState: true, Journal: j}, steps, engine.WithClock(clock))
 	if err != nil {
 		t.Fatal(err)
 	}
