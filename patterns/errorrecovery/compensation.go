@@ -7,11 +7,9 @@ import (
 
 // CompensationConfig configures how compensations run: those of a saga
 // (package saga, whose Config holds one) and, to come, those a workflow's
-// COMPENSATE registers. Zero means zero or none, as each field says.
-//
-// The original library's use_sagas has no field: every COMPENSATE is a
-// saga here, with its compensations run in reverse step order (the
-// original ran compensation_actions in list order).
+// COMPENSATE registers. Every field's zero value means its default
+// (none): a zero CompensationConfig runs each compensation once, with no
+// hooks. Compensations run in reverse step order.
 type CompensationConfig struct {
 	// CompensationActions supplies compensations by step name, for steps
 	// declared with a nil undo in saga.NewStep, in the untyped form that a
@@ -33,8 +31,8 @@ type CompensationConfig struct {
 }
 
 // DefaultCompensationConfig returns the defaults: no compensation
-// actions by name, no compensation retry, no hooks. (The original
-// library's saga timeout is saga.DefaultConfig's.)
+// actions by name, no compensation retry, no hooks: what a zero
+// CompensationConfig means.
 func DefaultCompensationConfig() CompensationConfig {
 	return CompensationConfig{}
 }

@@ -27,9 +27,8 @@ type DeadlineConfig struct {
 	WalkAway bool
 }
 
-// DefaultDeadlineConfig returns a 300 s overall timeout (the original
-// library's global_timeout), no attempt timeout, cooperative: what a zero
-// DeadlineConfig means.
+// DefaultDeadlineConfig returns a 300 s overall timeout, no attempt
+// timeout, cooperative: what a zero DeadlineConfig means.
 func DefaultDeadlineConfig() DeadlineConfig {
 	return DeadlineConfig{Timeout: 300 * time.Second}
 }

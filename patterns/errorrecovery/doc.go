@@ -1,23 +1,69 @@
-// Package errorrecovery holds statecraft's prewired resilience machines:
-// retry (with five backoff strategies), deadline, circuit breaker and
-// bulkhead, with fallback and cache, and the workflow that layers them.
-// The shared machines are packages beneath this one: breaker (the
-// CIRCUIT_BREAKER strategy, ErrorRecoveryConfig.Breaker and SharedBreaker),
-// bulkhead (BULKHEAD: Bulkhead and SharedBulkhead) and cache (CACHE: Cache
-// and SharedCache). Sagas, their journals and recovery are package saga;
-// a saga's step is protected by any Protector here (a Workflow, a
-// RetryExecutor, a DeadlineExecutor), and its compensations run as a
-// CompensationConfig says.
+// Package errorrecovery runs a function through layers of resilience:
+// retry with backoff, deadlines, a circuit breaker, a bulkhead, a cache
+// and a fallback, composed into one [Workflow].
 //
-// Every strategy is a machine definition that package engine runs, not a
-// loop beside it: a retry is a Run of RetryDefinition (Attempt is a choice
-// state that calls the function and branches on the outcome; Backoff is a
-// delayed transition back to Attempt); a circuit breaker and a bulkhead are
-// shared Instances of their definitions. So each can be printed as a
-// diagram, traced step by step, and driven on enginetest's manual clock.
+// A workflow is a machine. [NewWorkflow] generates, from an
+// [ErrorRecoveryConfig], a per-call machine holding the states of the
+// layers that take part, outermost first:
 //
-// Configs are plain structs with a DefaultXConfig constructor carrying the
-// defaults of the Python library this package reimplements; each field says
-// whether zero means "default" or zero, and Validate refuses bad values with
-// a *ConfigError naming the field.
+//	Lookup (cache) → Admit (bulkhead) → CheckCircuit (breaker) → Attempt ⇄ Backoff → Fallback
+//
+// with the finals Succeeded, Recovered, Exhausted, Failed and TimedOut.
+// Each execution is one engine Run of that machine; the shared machines it
+// uses (packages breaker, bulkhead and cache beneath this one) are engine
+// Instances that its actions take and release. So a workflow can be drawn
+// ([Workflow.Dot]), traced step by step ([Workflow.Trace]) and driven on
+// enginetest's manual clock. [NewRetry] and [NewDeadline] are workflows of
+// one layer.
+//
+// # Configuration
+//
+// Configs are plain structs whose zero values mean the defaults, field by
+// field: RetryConfig[T]{MaxAttempts: 5} is five attempts with the default
+// exponential backoff (1s doubling, capped at 60s), and an empty
+// ErrorRecoveryConfig is the default one, RETRY. "None" is spelled [None]
+// (any negative value): RetryConfig{InitialDelay: None} retries at once.
+// A strategy takes part when it is named (Primary, Secondary) or its
+// config is given. Invalid values are refused with a *[ConfigError] naming
+// the config and the field; package config reads the same configs from
+// YAML files, where a key means what the field means.
+//
+// # Options
+//
+// Every constructor here and beneath takes the engine's Options:
+// engine.WithClock for the clock backoffs and deadlines run on,
+// engine.WithRandom for the jitter's source, engine.WithObserver for a
+// record of every step. A test passes an enginetest.Clock and a fixed
+// random source, and an execution then takes the same path at the same
+// times on every run.
+//
+// # Errors
+//
+// [Workflow.Execute] returns the function's result, or a fallback's or a
+// cached one, or the error of the layer that gave up: an *[ExhaustedError]
+// (errors.Is [ErrExhausted]) when retries ran out, a *[TimeoutError]
+// (errors.Is context.DeadlineExceeded) when the overall deadline passed, a
+// *breaker.OpenError or a *bulkhead.Error for a rejection, a
+// *[FallbackError] when the fallbacks failed too, or the function's own
+// error when it was permanent ([Permanent], RetryConfig.PermanentOn).
+// Only an *ExhaustedError comes with a result, the last one.
+//
+// # Sagas
+//
+// Package saga runs steps with compensations. A saga's step, and its
+// compensations, may be protected by any [Protector], which every Workflow
+// is, and its compensations run as a [CompensationConfig] says.
+//
+// # Example
+//
+//	fb := errorrecovery.FallbackValue(Quote{Stale: true})
+//	w, err := errorrecovery.NewWorkflow(errorrecovery.ErrorRecoveryConfig[Quote]{
+//		Retry:    &errorrecovery.RetryConfig[Quote]{MaxAttempts: 4},
+//		Breaker:  &breaker.Config{FailureThreshold: 5},
+//		Fallback: &fb,
+//	})
+//	if err != nil {
+//		return err
+//	}
+//	q, err := w.Execute(ctx, fetchQuote)
 package errorrecovery

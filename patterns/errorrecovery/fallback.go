@@ -21,8 +21,7 @@ type FallbackConfig[T any] struct {
 	// Func computes a fallback from the error.
 	Func func(err error) (T, error)
 	// Service is an alternate implementation called with the caller's
-	// context (not the expired one): the Go form of the original's
-	// fallback_service URL.
+	// context (not the expired one).
 	Service func(ctx context.Context) (T, error)
 	// On lists the errors that trigger fallback. Empty means every error
 	// (deadlines aside, see IgnoreDeadline). Rejections by an open breaker
@@ -33,7 +32,7 @@ type FallbackConfig[T any] struct {
 	// deadline triggers fallback like any error On admits.
 	IgnoreDeadline bool
 	// UseCache keeps successful results for CacheTTL and answers a failed
-	// call with one (the original's use_cache / cache_ttl). The cache is
+	// call with one. The cache is
 	// read only on failure; for read-through caching add the CACHE strategy.
 	UseCache bool
 	// CacheTTL is how long a result serves as a fallback. Zero means the

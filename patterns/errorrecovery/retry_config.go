@@ -60,8 +60,8 @@ type RetryConfig[T any] struct {
 // negative value means the same; the field's doc says where it is allowed.
 const None = -1
 
-// DefaultRetryConfig returns the defaults, those of the library this
-// package reimplements and what a zero RetryConfig means: 3 attempts, 1 s
+// DefaultRetryConfig returns the defaults, what a zero RetryConfig
+// means: 3 attempts, 1 s
 // initial delay, 60 s cap, exponential backoff doubling each time, 10%
 // jitter range (used by JITTER only).
 func DefaultRetryConfig[T any]() RetryConfig[T] {

@@ -68,11 +68,10 @@ type ErrorRecoveryConfig[T any] struct {
 	TransientErrors []ErrorMatcher
 	PermanentErrors []ErrorMatcher
 
-	// Logger, when set, logs each failed execution at error level (the
-	// original's log_errors).
+	// Logger, when set, logs each failed execution at error level.
 	Logger *slog.Logger
-	// MetricsDisabled turns the counters off (the original's
-	// metrics_enabled=False). Health and alerts keep working.
+	// MetricsDisabled turns the counters off. Health and alerts keep
+	// working.
 	MetricsDisabled bool
 	// TimingMetrics adds execution times to the metrics; it reads the clock
 	// twice per execution, so it is off by default.
@@ -255,8 +254,7 @@ func newWorkflow[T any](cfg ErrorRecoveryConfig[T], opts []engine.Option, stats 
 		}
 	}
 
-	// FALLBACK, and the original's use_cache / cache_ttl mapped onto a
-	// cache read only on failure.
+	// FALLBACK, and its UseCache: a cache read only on failure.
 	if cfg.names(StrategyFallback) || cfg.Fallback != nil {
 		if cfg.Fallback == nil {
 			return nil, configErr(name, "Fallback", "nil", "FALLBACK takes part but has no FallbackConfig: give it a value, function, service or cache")
@@ -385,8 +383,7 @@ func (w *Workflow[T]) Dot() string {
 
 // NewCircuitBreakerWorkflow returns a workflow with a circuit breaker
 // opening after failureThreshold failures for openTimeout, answered while
-// open by fallback (the original's create_circuit_breaker_workflow, whose
-// fallback_value raised a TypeError). The options are as for
+// open by fallback. The options are as for
 // NewWorkflow. failureThreshold and openTimeout mean what
 // breaker.Config's FailureThreshold and OpenTimeout do (zero: the
 // defaults, 5 and 60s); the breaker's other settings are

@@ -14,8 +14,8 @@ import (
 
 // WorkflowMetrics are a workflow's counters since it was made.
 type WorkflowMetrics struct {
-	// Executions counts calls of Execute that finished (the original's
-	// "attempts" key counted these).
+	// Executions counts calls of Execute that finished (Map's "attempts"
+	// key counts these).
 	Executions int64
 	// Successes and Failures split Executions; a fallback's answer is a
 	// success.
@@ -37,9 +37,10 @@ type WorkflowMetrics struct {
 	TotalTime, MaxTime time.Duration
 }
 
-// Map returns the metrics with the original library's keys ("attempts"
-// counting executions, "successes", "failures", "fallbacks",
-// "compensations", always 0 here) and this package's others.
+// Map returns the metrics as a map keyed by snake-case names: "attempts"
+// (executions), "successes", "failures", "fallbacks", "compensations"
+// (always 0 here), and the rest by their field names; docs/migrating.md
+// says where the first five come from.
 func (m WorkflowMetrics) Map() map[string]any {
 	return map[string]any{
 		"attempts": m.Executions, "successes": m.Successes, "failures": m.Failures,
