@@ -129,10 +129,10 @@ func ExampleNewRetry_statesItNeeds() {
 	// order #1042 confirmed function 1 <nil>
 }
 
-// NewCircuitBreakerWorkflow is shorthand for a breaker with a fallback
+// NewBreakerWorkflow is shorthand for a breaker with a fallback
 // value that answers failed and rejected calls alike.
-func ExampleNewCircuitBreakerWorkflow() {
-	w, err := er.NewCircuitBreakerWorkflow(3, time.Minute, "quote unavailable")
+func ExampleNewBreakerWorkflow() {
+	w, err := er.NewBreakerWorkflow(3, time.Minute, "quote unavailable")
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -381,7 +381,7 @@ func (w *Workflow[T]) Dot() string {
 	return b.String()
 }
 
-// NewCircuitBreakerWorkflow returns a workflow with a circuit breaker
+// NewBreakerWorkflow returns a workflow with a circuit breaker
 // opening after failureThreshold failures for openTimeout, answered while
 // open by fallback. The options are as for
 // NewWorkflow. failureThreshold and openTimeout mean what
@@ -389,7 +389,7 @@ func (w *Workflow[T]) Dot() string {
 // defaults, 5 and 60s); the breaker's other settings are
 // breaker.DefaultConfig's. Its open timeout runs on a timer of the clock:
 // call w.Breaker().Close() when discarding the workflow.
-func NewCircuitBreakerWorkflow[T any](failureThreshold int, openTimeout time.Duration, fallback T, opts ...engine.Option) (*Workflow[T], error) {
+func NewBreakerWorkflow[T any](failureThreshold int, openTimeout time.Duration, fallback T, opts ...engine.Option) (*Workflow[T], error) {
 	bc := breaker.DefaultConfig()
 	bc.FailureThreshold, bc.OpenTimeout = failureThreshold, openTimeout
 	fb := FallbackValue(fallback)

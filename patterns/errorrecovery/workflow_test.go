@@ -377,7 +377,7 @@ func TestFactories(t *testing.T) {
 	if v, err := rw.Execute(ctx, fn); v != 9 || err != nil || *calls != 4 {
 		t.Errorf("retry workflow: %v %v after %d", v, err, *calls)
 	}
-	cw, err := er.NewCircuitBreakerWorkflow(2, time.Minute, "service_unavailable")
+	cw, err := er.NewBreakerWorkflow(2, time.Minute, "service_unavailable")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -440,7 +440,7 @@ func TestFactoriesTakeClockObserverAndDeadline(t *testing.T) {
 		t.Errorf("time left per attempt %v, want %v", left, want)
 	}
 
-	cw, err := er.NewCircuitBreakerWorkflow(1, time.Minute, "fallback", engine.WithClock(clock))
+	cw, err := er.NewBreakerWorkflow(1, time.Minute, "fallback", engine.WithClock(clock))
 	if err != nil {
 		t.Fatal(err)
 	}
