@@ -122,8 +122,8 @@ func (e *LimitError) Error() string {
 
 // Run simulates opts.Executions executions of the workflow cfg describes.
 // The workflow runs on the simulation's clock and random source, with an
-// observer of its own; cfg's Clock, Random, Observer, Logger, OnError and
-// OnAlert are replaced, and so are its shared machines, which the
+// observer of its own; cfg's Logger, OnError and OnAlert are replaced,
+// and so are its shared machines, which the
 // simulation builds from their configs so as to watch them (a SharedBreaker,
 // SharedBulkhead or SharedCache given in cfg is an error). Features that
 // wait other than on the clock are changed as Result.Notes says.

@@ -40,7 +40,7 @@ func Retry(ctx context.Context, url string) (string, error) {
 // Deadline is the first snippet of docs/deadline.md.
 func Deadline(ctx context.Context, url string) (string, error) {
 	// snippet:deadline begin
-	// One call, bounded by 2s on the executor's clock.
+	// One call, bounded by 2s on the workflow's clock.
 	d, err := errorrecovery.NewDeadline[string](errorrecovery.DeadlineConfig{Timeout: 2 * time.Second})
 	if err != nil {
 		return "", err
