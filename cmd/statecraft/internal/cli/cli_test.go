@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/statecraft/statecraft/patterns/errorrecovery"
 	"gonum.org/v1/gonum/graph/formats/dot"
 )
 
@@ -258,6 +259,12 @@ func TestValidate(t *testing.T) {
 			checkGolden(t, "validate/"+name+".txt", stderr)
 		})
 	}
+	t.Run("an empty config is RETRY", func(t *testing.T) {
+		got := strategyNames(errorrecovery.ErrorRecoveryConfig[any]{})
+		if len(got) != 1 || got[0] != "RETRY" {
+			t.Errorf("strategies of an empty config: %q, want [RETRY]", got)
+		}
+	})
 	t.Run("missing file", func(t *testing.T) {
 		code, _, stderr := runCmd(t, "validate", "-f", "testdata/configs/nonexistent.yaml")
 		if code != ExitFail || !strings.Contains(stderr, "no such file") {

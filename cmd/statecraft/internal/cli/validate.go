@@ -64,6 +64,10 @@ func strategyNames(cfg errorrecovery.ErrorRecoveryConfig[any]) []string {
 			out = append(out, s.s.String())
 		}
 	}
+	if len(out) == 0 {
+		// An empty config is the default one, RETRY.
+		out = append(out, errorrecovery.StrategyRetry.String())
+	}
 	return out
 }
 
