@@ -2,7 +2,6 @@ package errorrecovery_test
 
 import (
 	"context"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -11,25 +10,6 @@ import (
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/cache"
 )
-
-// tickClock reads a microsecond later at each reading. The cache
-// benchmarks run on it so that the time they report is the cache's rather
-// than time.Now's, and so that an entry with a TTL of a nanosecond has
-// expired by the next reading. It sleeps and sets timers on the real
-// clock; the cache does neither.
-type tickClock struct{ ticks atomic.Int64 }
-
-func (c *tickClock) Now() time.Time {
-	return time.Unix(0, c.ticks.Add(int64(time.Microsecond)))
-}
-
-func (c *tickClock) AfterFunc(d time.Duration, f func()) engine.Timer {
-	return engine.RealClock{}.AfterFunc(d, f)
-}
-
-func (c *tickClock) Sleep(ctx context.Context, d time.Duration) error {
-	return engine.RealClock{}.Sleep(ctx, d)
-}
 
 // cacheWorkflow is CACHE alone, with its defaults (stale on error,
 // coalescing) but the given TTL, on clk.
@@ -43,7 +23,7 @@ func cacheWorkflow(tb testing.TB, ttl time.Duration, clk engine.Clock) *er.Workf
 
 // A fresh entry answers: the function is not called.
 func BenchmarkWorkflowCacheHit(b *testing.B) {
-	w := cacheWorkflow(b, time.Hour, &tickClock{})
+	w := cacheWorkflow(b, time.Hour, &testutil.TickClock{})
 	ctx := context.Background()
 	w.Execute(ctx, succeed)
 	b.ReportAllocs()
@@ -64,7 +44,7 @@ func BenchmarkWorkflowCacheHitRealClock(b *testing.B) {
 }
 
 func BenchmarkWorkflowCacheHitParallel(b *testing.B) {
-	w := cacheWorkflow(b, time.Hour, &tickClock{})
+	w := cacheWorkflow(b, time.Hour, &testutil.TickClock{})
 	ctx := context.Background()
 	w.Execute(ctx, succeed)
 	b.ReportAllocs()
@@ -78,7 +58,7 @@ func BenchmarkWorkflowCacheHitParallel(b *testing.B) {
 // Every call finds the entry expired (kept, stale), leads a load and
 // stores the function's result.
 func BenchmarkWorkflowCacheMiss(b *testing.B) {
-	w := cacheWorkflow(b, time.Nanosecond, &tickClock{})
+	w := cacheWorkflow(b, time.Nanosecond, &testutil.TickClock{})
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {

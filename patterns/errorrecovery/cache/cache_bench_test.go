@@ -1,8 +1,6 @@
 package cache_test
 
 import (
-	"context"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -11,28 +9,9 @@ import (
 	"github.com/statecraft/statecraft/patterns/errorrecovery/cache"
 )
 
-// tickClock reads a microsecond later at each reading. The cache
-// benchmarks run on it so that the time they report is the cache's rather
-// than time.Now's, and so that an entry with a TTL of a nanosecond has
-// expired by the next reading. It sleeps and sets timers on the real
-// clock; the cache does neither.
-type tickClock struct{ ticks atomic.Int64 }
-
-func (c *tickClock) Now() time.Time {
-	return time.Unix(0, c.ticks.Add(int64(time.Microsecond)))
-}
-
-func (c *tickClock) AfterFunc(d time.Duration, f func()) engine.Timer {
-	return engine.RealClock{}.AfterFunc(d, f)
-}
-
-func (c *tickClock) Sleep(ctx context.Context, d time.Duration) error {
-	return engine.RealClock{}.Sleep(ctx, d)
-}
-
 // freshCache is a cache with its defaults holding one fresh entry, "k".
 func freshCache(tb testing.TB) *cache.Cache[int] {
-	c, err := cache.New[int](cache.Config{}, engine.WithClock(&tickClock{}))
+	c, err := cache.New[int](cache.Config{}, engine.WithClock(&testutil.TickClock{}))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -68,7 +47,7 @@ func BenchmarkCacheLookupHit(b *testing.B) {
 // Every lookup finds the entry expired (kept, stale), leads a flight,
 // stores a value and lands the flight.
 func BenchmarkCacheLookupLeadLand(b *testing.B) {
-	c, err := cache.New[int](cache.Config{TTL: time.Nanosecond}, engine.WithClock(&tickClock{}))
+	c, err := cache.New[int](cache.Config{TTL: time.Nanosecond}, engine.WithClock(&testutil.TickClock{}))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -87,7 +66,7 @@ func TestCacheAllocations(t *testing.T) {
 	testutil.WantAllocs(t, 0, "Put of a key present", func() { c.Put("k", 2) })
 	testutil.WantAllocs(t, 0, "Lookup of a fresh entry", func() { c.Lookup("k") })
 
-	sc, err := cache.New[int](cache.Config{MaxEntries: 2, TTL: time.Nanosecond}, engine.WithClock(&tickClock{}))
+	sc, err := cache.New[int](cache.Config{MaxEntries: 2, TTL: time.Nanosecond}, engine.WithClock(&testutil.TickClock{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +83,7 @@ func TestCacheAllocations(t *testing.T) {
 		sc.Put("k", 1)
 		l.Flight.Land(cache.Result[int]{Value: 1})
 	})
-	plain, err := cache.New[int](cache.Config{TTL: time.Nanosecond, DisableCoalescing: true}, engine.WithClock(&tickClock{}))
+	plain, err := cache.New[int](cache.Config{TTL: time.Nanosecond, DisableCoalescing: true}, engine.WithClock(&testutil.TickClock{}))
 	if err != nil {
 		t.Fatal(err)
 	}
