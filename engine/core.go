@@ -293,6 +293,7 @@ func (c *core[S, E, D]) done(rec *Record, res Result[S], err error) (Result[S], 
 		rec.Transition = res.Transition
 		rec.To = c.label(c.cur)
 		rec.Err = err
+		rec.Duration = c.clock.Now().Sub(rec.Time)
 	}
 	return res, err
 }

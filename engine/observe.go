@@ -42,6 +42,10 @@ type Record struct {
 	To string
 	// Err is the step's error, nil on success.
 	Err error
+	// Duration is how long the step took on the clock, from Time to the
+	// end of its last action. A step on a manual clock takes no time
+	// unless something in it advances the clock.
+	Duration time.Duration
 }
 
 // GuardOutcome is the result of one guard evaluated during a step.
