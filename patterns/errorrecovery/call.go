@@ -372,10 +372,10 @@ var errPanicked = errors.New("errorrecovery: the function panicked")
 var errNoOutcome = errors.New("errorrecovery: the execution ended without an outcome")
 
 // trace runs one execution with an observer collecting its steps.
-func (x *executor[T]) trace(ctx context.Context, fn func(context.Context) (T, error)) (T, []engine.Record, error) {
+func (x *executor[T]) trace(ctx context.Context, fn func(context.Context) (T, error), out *Result[T]) (T, []engine.Record, error) {
 	var recs []engine.Record
 	obs := engine.ObserverFunc(func(rec engine.Record) { recs = append(recs, rec) })
 	runner := engine.NewRunner(x.def, append(x.opts[:len(x.opts):len(x.opts)], engine.WithObserver(obs))...)
-	res, err := x.execute(ctx, fn, runner)
+	res, err := x.executeInto(ctx, fn, runner, out)
 	return res, recs, err
 }

@@ -327,7 +327,17 @@ func (w *Workflow[T]) ExecuteResult(ctx context.Context, fn func(context.Context
 // Trace is like Execute but also returns the steps the execution took
 // through the workflow's machine.
 func (w *Workflow[T]) Trace(ctx context.Context, fn func(context.Context) (T, error)) (T, []engine.Record, error) {
-	return w.x.trace(ctx, fn)
+	return w.x.trace(ctx, fn, nil)
+}
+
+// TraceResult is ExecuteResult that also returns the steps the execution
+// took, as Trace does.
+func (w *Workflow[T]) TraceResult(ctx context.Context, fn func(context.Context) (T, error)) (Result[T], []engine.Record, error) {
+	var o Result[T]
+	var recs []engine.Record
+	var err error
+	o.Value, recs, err = w.x.trace(ctx, fn, &o)
+	return o, recs, err
 }
 
 // Breaker returns the workflow's circuit breaker, or nil.

@@ -1,0 +1,235 @@
+package otelrecovery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/metric"
+	"go.opentelemetry.io/otel/trace"
+
+	"github.com/statecraft/statecraft/engine"
+	"github.com/statecraft/statecraft/patterns/errorrecovery"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/breaker"
+)
+
+// ScopeName is the instrumentation scope of the tracer and the meter.
+const ScopeName = "github.com/statecraft/statecraft/patterns/errorrecovery/otelrecovery"
+
+// An Option configures Instrument.
+type Option func(*options)
+
+type options struct {
+	tp trace.TracerProvider
+	mp metric.MeterProvider
+}
+
+// WithTracerProvider sets where spans go. Nil (the default) means the
+// global provider, otel.GetTracerProvider().
+func WithTracerProvider(tp trace.TracerProvider) Option {
+	return func(o *options) { o.tp = tp }
+}
+
+// WithMeterProvider sets where metrics go. Nil (the default) means the
+// global provider, otel.GetMeterProvider().
+func WithMeterProvider(mp metric.MeterProvider) Option {
+	return func(o *options) { o.mp = mp }
+}
+
+// Workflow is an errorrecovery.Workflow whose executions are spans and
+// whose counters, and those of its breaker and bulkhead, are OpenTelemetry
+// metrics. It is safe for concurrent use, like the workflow it wraps.
+type Workflow[T any] struct {
+	w        *errorrecovery.Workflow[T]
+	name     string
+	tracer   trace.Tracer
+	duration metric.Float64Histogram
+	reg      metric.Registration
+}
+
+// Instrument returns w instrumented: Execute, ExecuteResult and Protect
+// run w's and record a span and a duration each; the counters of w (and of
+// its breaker and bulkhead, if any) are reported at each collection. Call
+// Close to stop reporting them.
+func Instrument[T any](w *errorrecovery.Workflow[T], opts ...Option) (*Workflow[T], error) {
+	o := options{tp: otel.GetTracerProvider(), mp: otel.GetMeterProvider()}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if o.tp == nil {
+		o.tp = otel.GetTracerProvider()
+	}
+	if o.mp == nil {
+		o.mp = otel.GetMeterProvider()
+	}
+	iw := &Workflow[T]{w: w, name: w.Definition().Name(), tracer: o.tp.Tracer(ScopeName)}
+	m := o.mp.Meter(ScopeName)
+	var err error
+	if iw.duration, err = m.Float64Histogram("statecraft.workflow.duration", metric.WithUnit("s"),
+		metric.WithDescription("Duration of an execution of the workflow, on its clock, by outcome and source.")); err != nil {
+		return nil, fmt.Errorf("otelrecovery: %w", err)
+	}
+	if iw.reg, err = register(m, iw.name, w); err != nil {
+		return nil, fmt.Errorf("otelrecovery: %w", err)
+	}
+	return iw, nil
+}
+
+// Unwrap returns the workflow Instrument was given.
+func (iw *Workflow[T]) Unwrap() *errorrecovery.Workflow[T] { return iw.w }
+
+// Close stops reporting the workflow's counters. Spans and durations of
+// executions go on being recorded.
+func (iw *Workflow[T]) Close() error { return iw.reg.Unregister() }
+
+// Execute is errorrecovery.Workflow.Execute, recorded.
+func (iw *Workflow[T]) Execute(ctx context.Context, fn func(context.Context) (T, error)) (T, error) {
+	r, err := iw.ExecuteResult(ctx, fn)
+	return r.Value, err
+}
+
+// Protect is errorrecovery.Workflow.Protect, recorded.
+func (iw *Workflow[T]) Protect(ctx context.Context, fn func(context.Context) error) error {
+	_, err := iw.ExecuteResult(ctx, func(ctx context.Context) (T, error) {
+		var zero T
+		return zero, fn(ctx)
+	})
+	return err
+}
+
+// ExecuteResult is errorrecovery.Workflow.ExecuteResult, recorded: a span
+// named after the workflow, with its outcome, attempts and source, and,
+// when the span is recording, one event per step of the per-call machine;
+// and the execution's duration in statecraft.workflow.duration.
+func (iw *Workflow[T]) ExecuteResult(ctx context.Context, fn func(context.Context) (T, error)) (errorrecovery.Result[T], error) {
+	ctx, span := iw.tracer.Start(ctx, iw.name, trace.WithAttributes(attribute.String("statecraft.workflow", iw.name)))
+	defer span.End()
+	clock := iw.w.Clock()
+	start := clock.Now()
+	var (
+		r    errorrecovery.Result[T]
+		recs []engine.Record
+		err  error
+	)
+	if span.IsRecording() {
+		r, recs, err = iw.w.TraceResult(ctx, fn)
+	} else {
+		r, err = iw.w.ExecuteResult(ctx, fn)
+	}
+	elapsed := clock.Now().Sub(start)
+	outcome := "success"
+	if err != nil {
+		outcome = "failure"
+	}
+	attrs := []attribute.KeyValue{
+		attribute.String("statecraft.workflow", iw.name),
+		attribute.String("statecraft.outcome", outcome),
+		attribute.String("statecraft.source", r.Source.String()),
+	}
+	iw.duration.Record(ctx, elapsed.Seconds(), metric.WithAttributes(attrs...))
+	if span.IsRecording() {
+		span.SetAttributes(append(attrs[1:], attribute.Int("statecraft.attempts", r.Attempts))...)
+		for _, rec := range recs {
+			span.AddEvent("statecraft.step", trace.WithTimestamp(rec.Time), trace.WithAttributes(
+				attribute.String("statecraft.machine", rec.Machine),
+				attribute.String("statecraft.from", rec.From),
+				attribute.String("statecraft.event", rec.Event),
+				attribute.String("statecraft.to", rec.To),
+			))
+		}
+		if err != nil {
+			span.RecordError(err)
+			span.SetStatus(codes.Error, err.Error())
+		}
+	}
+	return r, err
+}
+
+// register makes the observable instruments of a workflow's counters and
+// of its shared machines, and the callback that reads them.
+func register[T any](m metric.Meter, name string, w *errorrecovery.Workflow[T]) (metric.Registration, error) {
+	var errs []error
+	counter := func(name, unit, desc string) metric.Int64ObservableCounter {
+		c, err := m.Int64ObservableCounter(name, metric.WithUnit(unit), metric.WithDescription(desc))
+		errs = append(errs, err)
+		return c
+	}
+	gauge := func(name, unit, desc string) metric.Int64ObservableGauge {
+		g, err := m.Int64ObservableGauge(name, metric.WithUnit(unit), metric.WithDescription(desc))
+		errs = append(errs, err)
+		return g
+	}
+	executions := counter("statecraft.workflow.executions", "{execution}", "Executions that finished, by outcome.")
+	calls := counter("statecraft.workflow.calls", "{call}", "Calls of the protected function, retries included.")
+	retries := counter("statecraft.workflow.retries", "{retry}", "Backoffs taken.")
+	fallbacks := counter("statecraft.workflow.fallbacks", "{execution}", "Executions a fallback source answered.")
+	cacheServed := counter("statecraft.workflow.cache.served", "{execution}", "Executions a cache answered, by freshness.")
+	rejections := counter("statecraft.workflow.rejections", "{execution}", "Executions the breaker or the bulkhead refused.")
+	timeouts := counter("statecraft.workflow.timeouts", "{execution}", "Executions that reached the overall deadline.")
+	instruments := []metric.Observable{executions, calls, retries, fallbacks, cacheServed, rejections, timeouts}
+
+	br, bh := w.Breaker(), w.Bulkhead()
+	var brState, brOpens, brRejections, bhActive, bhQueued, bhRejections metric.Int64Observable
+	if br != nil {
+		brState = gauge("statecraft.breaker.state", "{state}", "1 for the breaker's current state, 0 for the others.")
+		brOpens = counter("statecraft.breaker.opens", "{open}", "Times the breaker opened.")
+		brRejections = counter("statecraft.breaker.rejections", "{call}", "Calls the breaker rejected, open or half-open.")
+		instruments = append(instruments, brState, brOpens, brRejections)
+	}
+	if bh != nil {
+		bhActive = gauge("statecraft.bulkhead.active", "{call}", "Calls holding a slot of the bulkhead.")
+		bhQueued = gauge("statecraft.bulkhead.queued", "{call}", "Calls waiting for a slot.")
+		bhRejections = counter("statecraft.bulkhead.rejections", "{call}", "Calls the bulkhead refused, by reason.")
+		instruments = append(instruments, bhActive, bhQueued, bhRejections)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+
+	wf := attribute.String("statecraft.workflow", name)
+	with := func(kv ...attribute.KeyValue) metric.ObserveOption {
+		return metric.WithAttributes(append([]attribute.KeyValue{wf}, kv...)...)
+	}
+	outcome := func(v string) metric.ObserveOption { return with(attribute.String("statecraft.outcome", v)) }
+	plain := with()
+	return m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+		wm := w.Metrics()
+		o.ObserveInt64(executions, wm.Successes, outcome("success"))
+		o.ObserveInt64(executions, wm.Failures, outcome("failure"))
+		o.ObserveInt64(calls, wm.Calls, plain)
+		o.ObserveInt64(retries, wm.Retries, plain)
+		o.ObserveInt64(fallbacks, wm.Fallbacks, plain)
+		o.ObserveInt64(cacheServed, wm.CacheHits, with(attribute.String("statecraft.freshness", "fresh")))
+		o.ObserveInt64(cacheServed, wm.StaleServed, with(attribute.String("statecraft.freshness", "stale")))
+		o.ObserveInt64(rejections, wm.Rejections, plain)
+		o.ObserveInt64(timeouts, wm.Timeouts, plain)
+		if br != nil {
+			bm := br.Metrics()
+			for _, s := range breakerStates {
+				v := int64(0)
+				if bm.State == s {
+					v = 1
+				}
+				o.ObserveInt64(brState, v, with(attribute.String("statecraft.state", s.String())))
+			}
+			o.ObserveInt64(brOpens, int64(bm.Opens), plain)
+			o.ObserveInt64(brRejections, int64(bm.Rejections), plain)
+		}
+		if bh != nil {
+			hm := bh.Metrics()
+			o.ObserveInt64(bhActive, int64(hm.Active), plain)
+			o.ObserveInt64(bhQueued, int64(hm.Queued), plain)
+			o.ObserveInt64(bhRejections, int64(hm.Rejected), with(attribute.String("statecraft.reason", "full")))
+			o.ObserveInt64(bhRejections, int64(hm.TimedOut), with(attribute.String("statecraft.reason", "timed out")))
+			o.ObserveInt64(bhRejections, int64(hm.Cancelled), with(attribute.String("statecraft.reason", "cancelled")))
+		}
+		return nil
+	}, instruments...)
+}
+
+// breakerStates are the states statecraft.breaker.state reports, each
+// with its label.
+var breakerStates = []breaker.State{breaker.StateClosed, breaker.StateOpen, breaker.StateHalfOpen}

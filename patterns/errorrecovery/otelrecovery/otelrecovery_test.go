@@ -1,0 +1,223 @@
+package otelrecovery_test
+
+import (
+	"context"
+	"errors"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
+	"go.opentelemetry.io/otel/sdk/metric/metricdata"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
+	"github.com/statecraft/statecraft/engine"
+	"github.com/statecraft/statecraft/engine/enginetest"
+	er "github.com/statecraft/statecraft/patterns/errorrecovery"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/breaker"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/otelrecovery"
+)
+
+var errDown = errors.New("dependency down")
+
+// instrumented is a workflow of retry (two attempts, no delay), a
+// count-only breaker opening after 3 failures, a bulkhead and a fallback
+// value, instrumented with an in-memory span recorder and metric reader.
+func instrumented(t *testing.T) (*otelrecovery.Workflow[string], *tracetest.SpanRecorder, *sdkmetric.ManualReader) {
+	t.Helper()
+	clk := enginetest.NewClock(time.Time{})
+	fb := er.FallbackValue("fallback")
+	w, err := er.NewWorkflow(er.ErrorRecoveryConfig[string]{
+		Name:     "quotes",
+		Retry:    &er.RetryConfig[string]{MaxAttempts: 2, InitialDelay: er.None},
+		Breaker:  &breaker.Config{FailureThreshold: 3, WindowDuration: breaker.CountOnly},
+		Bulkhead: &bulkhead.Config{MaxConcurrent: 2},
+		Fallback: &fb,
+	}, engine.WithClock(clk))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Breaker().Close)
+	spans := tracetest.NewSpanRecorder()
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
+	reader := sdkmetric.NewManualReader()
+	mp := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader))
+	t.Cleanup(func() {
+		_ = tp.Shutdown(context.Background())
+		_ = mp.Shutdown(context.Background())
+	})
+	iw, err := otelrecovery.Instrument(w, otelrecovery.WithTracerProvider(tp), otelrecovery.WithMeterProvider(mp))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return iw, spans, reader
+}
+
+func TestEachExecutionIsASpanWithItsSteps(t *testing.T) {
+	iw, spans, _ := instrumented(t)
+	ctx := context.Background()
+	calls := 0
+	v, err := iw.Execute(ctx, func(context.Context) (string, error) {
+		if calls++; calls == 1 {
+			return "", errDown
+		}
+		return "quote", nil
+	})
+	if v != "quote" || err != nil {
+		t.Fatalf("Execute = %q, %v", v, err)
+	}
+	if err := iw.Protect(ctx, func(context.Context) error { return er.Permanent(errDown) }); err != nil {
+		t.Fatalf("Protect: %v, want the fallback's answer", err)
+	}
+	ended := spans.Ended()
+	if len(ended) != 2 {
+		t.Fatalf("%d spans, want 2", len(ended))
+	}
+	for i, want := range []map[string]string{
+		{"statecraft.workflow": "quotes", "statecraft.outcome": "success", "statecraft.source": "function", "statecraft.attempts": "2"},
+		{"statecraft.workflow": "quotes", "statecraft.outcome": "success", "statecraft.source": "fallback value", "statecraft.attempts": "1"},
+	} {
+		s := ended[i]
+		if s.Name() != "quotes" {
+			t.Errorf("span %d named %q, want the workflow's name", i, s.Name())
+		}
+		got := map[string]string{}
+		for _, kv := range s.Attributes() {
+			got[string(kv.Key)] = kv.Value.String()
+		}
+		for k, v := range want {
+			if got[k] != v {
+				t.Errorf("span %d: %s = %q, want %q (all: %v)", i, k, got[k], v, got)
+			}
+		}
+		if s.Status().Code == codes.Error {
+			t.Errorf("span %d has an error status, but the caller got an answer", i)
+		}
+	}
+	var path []string
+	for _, e := range ended[0].Events() {
+		if e.Name != "statecraft.step" {
+			continue
+		}
+		attrs := attribute.NewSet(e.Attributes...)
+		from, _ := attrs.Value("statecraft.from")
+		to, _ := attrs.Value("statecraft.to")
+		path = append(path, from.AsString()+">"+to.AsString())
+	}
+	if got, want := strings.Join(path, " "), "Start>Admit Admit>CheckCircuit CheckCircuit>Attempt Attempt>Backoff Backoff>CheckCircuit CheckCircuit>Attempt Attempt>Succeeded"; got != want {
+		t.Errorf("steps of the first span:\n got %s\nwant %s", got, want)
+	}
+}
+
+func TestAFailedExecutionSpanHasTheError(t *testing.T) {
+	iw, spans, _ := instrumented(t)
+	w := iw.Unwrap()
+	w.Breaker().ForceOpen()
+	// The fallback answers a rejection; a context already ended does not
+	// reach it: the caller gets the context's error.
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := iw.Execute(ctx, func(context.Context) (string, error) { return "x", nil }); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Execute: %v, want context.Canceled", err)
+	}
+	s := spans.Ended()[0]
+	if s.Status().Code != codes.Error || len(s.Events()) == 0 || s.Events()[len(s.Events())-1].Name != "exception" {
+		t.Errorf("status %v, events %v: want an error status and the error recorded", s.Status(), s.Events())
+	}
+}
+
+func TestMetricsNamesUnitsAndValues(t *testing.T) {
+	iw, _, reader := instrumented(t)
+	ctx := context.Background()
+	_, _ = iw.Execute(ctx, func(context.Context) (string, error) { return "ok", nil })
+	// Two failed calls, then one more, which opens the breaker (3
+	// failures): its retry is rejected; the next execution is rejected at
+	// once. The fallback answers all three.
+	for range 3 {
+		_, _ = iw.Execute(ctx, func(context.Context) (string, error) { return "", errDown })
+	}
+	var rm metricdata.ResourceMetrics
+	if err := reader.Collect(ctx, &rm); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	units := map[string]string{}
+	for _, sm := range rm.ScopeMetrics {
+		if sm.Scope.Name != otelrecovery.ScopeName {
+			t.Errorf("scope %q", sm.Scope.Name)
+		}
+		for _, m := range sm.Metrics {
+			units[m.Name] = m.Unit
+			switch d := m.Data.(type) {
+			case metricdata.Sum[int64]:
+				for _, p := range d.DataPoints {
+					got[m.Name+attrsOf(p.Attributes)] = itoa(p.Value)
+				}
+			case metricdata.Gauge[int64]:
+				for _, p := range d.DataPoints {
+					got[m.Name+attrsOf(p.Attributes)] = itoa(p.Value)
+				}
+			case metricdata.Histogram[float64]:
+				for _, p := range d.DataPoints {
+					got[m.Name+attrsOf(p.Attributes)] = "count " + itoa(int64(p.Count))
+				}
+			}
+		}
+	}
+	want := map[string]string{
+		"statecraft.workflow.executions{outcome=success}":                     "4",
+		"statecraft.workflow.executions{outcome=failure}":                     "0",
+		"statecraft.workflow.calls{}":                                         "4",
+		"statecraft.workflow.retries{}":                                       "2",
+		"statecraft.workflow.fallbacks{}":                                     "3",
+		"statecraft.workflow.timeouts{}":                                      "0",
+		"statecraft.breaker.state{state=Open}":                                "1",
+		"statecraft.breaker.state{state=Closed}":                              "0",
+		"statecraft.breaker.opens{}":                                          "1",
+		"statecraft.breaker.rejections{}":                                     "2",
+		"statecraft.bulkhead.active{}":                                        "0",
+		"statecraft.bulkhead.rejections{reason=full}":                         "0",
+		"statecraft.workflow.duration{outcome=success,source=function}":       "count 1",
+		"statecraft.workflow.duration{outcome=success,source=fallback value}": "count 3",
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %q, want %q", k, got[k], v)
+		}
+	}
+	for name, unit := range map[string]string{
+		"statecraft.workflow.executions": "{execution}", "statecraft.workflow.calls": "{call}",
+		"statecraft.workflow.duration": "s", "statecraft.breaker.state": "{state}", "statecraft.bulkhead.queued": "{call}",
+	} {
+		if units[name] != unit {
+			t.Errorf("%s: unit %q, want %q", name, units[name], unit)
+		}
+	}
+	if err := iw.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// attrsOf prints attributes other than the workflow's name as {k=v,...},
+// keys without their "statecraft." prefix, sorted.
+func attrsOf(s attribute.Set) string {
+	var kv []string
+	for _, a := range s.ToSlice() {
+		if a.Key == "statecraft.workflow" {
+			if a.Value.AsString() != "quotes" {
+				return "{workflow=" + a.Value.AsString() + "}"
+			}
+			continue
+		}
+		kv = append(kv, strings.TrimPrefix(string(a.Key), "statecraft.")+"="+a.Value.String())
+	}
+	sort.Strings(kv)
+	return "{" + strings.Join(kv, ",") + "}"
+}
+
+func itoa(v int64) string { return attribute.Int64Value(v).String() }
