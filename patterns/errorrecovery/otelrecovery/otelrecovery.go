@@ -48,7 +48,22 @@ type Workflow[T any] struct {
 	tracer   trace.Tracer
 	duration metric.Float64Histogram
 	reg      metric.Registration
+	start    []trace.SpanStartOption
+	// outcomes holds, for each outcome (0 success, 1 failure) and source,
+	// the attributes of an execution and its duration's record option,
+	// made once so that an execution allocates none.
+	outcomes [2][numSources]outcomeAttrs
 }
+
+// outcomeAttrs are the attributes of one outcome and source.
+type outcomeAttrs struct {
+	kv     []attribute.KeyValue // outcome, source (for the span)
+	record []metric.RecordOption
+}
+
+// numSources bounds errorrecovery.Source's values; a larger one is
+// reported with the attributes of SourceNone.
+const numSources = 16
 
 // Instrument returns w instrumented: Execute, ExecuteResult and Protect
 // run w's and record a span and a duration each; the counters of w (and of
@@ -66,6 +81,18 @@ func Instrument[T any](w *errorrecovery.Workflow[T], opts ...Option) (*Workflow[
 		o.mp = otel.GetMeterProvider()
 	}
 	iw := &Workflow[T]{w: w, name: w.Definition().Name(), tracer: o.tp.Tracer(ScopeName)}
+	wf := attribute.String("statecraft.workflow", iw.name)
+	iw.start = []trace.SpanStartOption{trace.WithAttributes(wf)}
+	for oi, outcome := range []string{"success", "failure"} {
+		for si := range numSources {
+			kv := []attribute.KeyValue{
+				attribute.String("statecraft.outcome", outcome),
+				attribute.String("statecraft.source", errorrecovery.Source(si).String()),
+			}
+			set := attribute.NewSet(append([]attribute.KeyValue{wf}, kv...)...)
+			iw.outcomes[oi][si] = outcomeAttrs{kv: kv, record: []metric.RecordOption{metric.WithAttributeSet(set)}}
+		}
+	}
 	m := o.mp.Meter(ScopeName)
 	var err error
 	if iw.duration, err = m.Float64Histogram("statecraft.workflow.duration", metric.WithUnit("s"),
@@ -105,8 +132,7 @@ func (iw *Workflow[T]) Protect(ctx context.Context, fn func(context.Context) err
 // when the span is recording, one event per step of the per-call machine;
 // and the execution's duration in statecraft.workflow.duration.
 func (iw *Workflow[T]) ExecuteResult(ctx context.Context, fn func(context.Context) (T, error)) (errorrecovery.Result[T], error) {
-	ctx, span := iw.tracer.Start(ctx, iw.name, trace.WithAttributes(attribute.String("statecraft.workflow", iw.name)))
-	defer span.End()
+	ctx, span := iw.tracer.Start(ctx, iw.name, iw.start...)
 	clock := iw.w.Clock()
 	start := clock.Now()
 	var (
@@ -114,24 +140,25 @@ func (iw *Workflow[T]) ExecuteResult(ctx context.Context, fn func(context.Contex
 		recs []engine.Record
 		err  error
 	)
-	if span.IsRecording() {
+	recording := span.IsRecording()
+	if recording {
 		r, recs, err = iw.w.TraceResult(ctx, fn)
 	} else {
 		r, err = iw.w.ExecuteResult(ctx, fn)
 	}
 	elapsed := clock.Now().Sub(start)
-	outcome := "success"
+	oi, si := 0, int(r.Source)
 	if err != nil {
-		outcome = "failure"
+		oi = 1
 	}
-	attrs := []attribute.KeyValue{
-		attribute.String("statecraft.workflow", iw.name),
-		attribute.String("statecraft.outcome", outcome),
-		attribute.String("statecraft.source", r.Source.String()),
+	if si >= numSources {
+		si = 0
 	}
-	iw.duration.Record(ctx, elapsed.Seconds(), metric.WithAttributes(attrs...))
-	if span.IsRecording() {
-		span.SetAttributes(append(attrs[1:], attribute.Int("statecraft.attempts", r.Attempts))...)
+	a := &iw.outcomes[oi][si]
+	iw.duration.Record(ctx, elapsed.Seconds(), a.record...)
+	if recording {
+		span.SetAttributes(a.kv...)
+		span.SetAttributes(attribute.Int("statecraft.attempts", r.Attempts))
 		for _, rec := range recs {
 			span.AddEvent("statecraft.step", trace.WithTimestamp(rec.Time), trace.WithAttributes(
 				attribute.String("statecraft.machine", rec.Machine),
@@ -145,6 +172,7 @@ func (iw *Workflow[T]) ExecuteResult(ctx context.Context, fn func(context.Contex
 			span.SetStatus(codes.Error, err.Error())
 		}
 	}
+	span.End()
 	return r, err
 }
 
