@@ -312,6 +312,7 @@ func (x *executor[T]) executeInto(ctx context.Context, fn func(context.Context) 
 		}
 	}
 	res, source, final, walked := d.result, d.source, d.final, d.walked
+	met := final // the error met on the way, which a fallback may answer
 	pe, panicked := errors.AsType[*engine.PanicError](err)
 	switch s := run.State(); {
 	case panicked:
@@ -335,7 +336,7 @@ func (x *executor[T]) executeInto(ctx context.Context, fn func(context.Context) 
 		source = SourceNone
 	}
 	if x.stats != nil {
-		x.stats.record(x, source, d.start, final)
+		x.stats.record(x, source, d.start, final, met)
 	}
 	if out != nil {
 		out.Source, out.Attempts = source, d.attempt

@@ -67,11 +67,14 @@ func (x *executor[T]) admit(ctx context.Context, m callMachine[T]) (callEvent, e
 	}
 	d.err = err
 	if cerr := d.ctx.parent.Err(); cerr != nil {
-		d.err = cerr
+		d.err = cerr // the caller gave up: no rejection
 		return eventRejected, nil
 	}
 	if !d.deadline.IsZero() && !x.clock.Now().Before(d.deadline) {
-		return eventDeadline, nil
+		return eventDeadline, nil // a timeout, counted where it is settled
+	}
+	if x.stats.counting() {
+		x.stats.rejections.Add(1)
 	}
 	return eventRejected, nil
 }
@@ -82,6 +85,9 @@ func (x *executor[T]) checkCircuit(ctx context.Context, m callMachine[T]) (callE
 	p, err := x.breaker.Allow()
 	if err != nil {
 		d.err = err
+		if x.stats.counting() {
+			x.stats.rejections.Add(1)
+		}
 		return eventOpen, nil
 	}
 	d.permit, d.held = p, true
@@ -93,7 +99,7 @@ func (x *executor[T]) checkCircuit(ctx context.Context, m callMachine[T]) (callE
 func (x *executor[T]) call(ctx context.Context, m callMachine[T]) (callEvent, error) {
 	d := m.Data()
 	d.attempt++
-	if x.stats != nil && x.stats.enabled {
+	if x.stats.counting() {
 		x.stats.attempts.Add(1) // before the call, so a panicking one counts
 	}
 	deadline := d.deadline
@@ -151,6 +157,9 @@ func (x *executor[T]) classify(d *execution[T], attemptDeadline time.Time) callE
 		return eventPermanent
 	}
 	if !attemptDeadline.IsZero() && errors.Is(err, context.DeadlineExceeded) && !x.clock.Now().Before(attemptDeadline) {
+		if x.stats.counting() {
+			x.stats.attemptTimeouts.Add(1)
+		}
 		return x.retryable(d) // the attempt's own timeout: transient
 	}
 	if len(x.retry.RetryOn) > 0 && !matchAny(x.retry.RetryOn, err) {
@@ -180,7 +189,7 @@ func (x *executor[T]) retryable(d *execution[T]) callEvent {
 func (x *executor[T]) onRetry(ctx context.Context, m callMachine[T]) error {
 	d := m.Data()
 	d.prev = d.delay
-	if x.stats != nil {
+	if x.stats.counting() {
 		x.stats.retries.Add(1)
 	}
 	if x.retry.OnRetry != nil {
@@ -191,7 +200,9 @@ func (x *executor[T]) onRetry(ctx context.Context, m callMachine[T]) error {
 
 // settle returns the action that fixes the error an execution fails with,
 // on the transitions into a failure state (or into Fallback, which may
-// still answer).
+// still answer): the attempts are over, so RetryConfig.OnFailure hears of
+// it here, whatever answers afterwards, and an overall deadline that ended
+// them is counted.
 func (x *executor[T]) settle(kind callState) states.ActionFunc[callState, callEvent, execution[T]] {
 	return func(ctx context.Context, m callMachine[T]) error {
 		d := m.Data()
@@ -200,8 +211,14 @@ func (x *executor[T]) settle(kind callState) states.ActionFunc[callState, callEv
 			d.final = &ExhaustedError{Attempts: d.attempt, Last: d.err}
 		case stateTimedOut:
 			d.final = &TimeoutError{Timeout: x.deadline.Timeout, Attempts: d.attempt, Last: d.err}
+			if x.stats.counting() {
+				x.stats.timeouts.Add(1)
+			}
 		default:
 			d.final = d.err
+		}
+		if x.retry.OnFailure != nil {
+			x.retry.OnFailure(d.final)
 		}
 		return nil
 	}
@@ -281,9 +298,6 @@ func (x *executor[T]) fail(ctx context.Context, m callMachine[T]) error {
 	}
 	d.source = SourceNone
 	x.release(d, d.final)
-	if x.retry.OnFailure != nil {
-		x.retry.OnFailure(d.final)
-	}
 	return nil
 }
 

@@ -267,8 +267,9 @@ func ExampleWorkflow_Health() {
 	// degraded: 4 of 10 failed (40%)
 }
 
-// Metrics counts executions, calls, retries and the answers of each layer;
-// Map gives them under the original library's keys.
+// Metrics counts what the callers saw (successes, fallbacks, failed) and
+// what the dependency did (failures, calls, retries); Map gives them under
+// the original library's keys, whose "failures" are the dependency's.
 func ExampleWorkflow_Metrics() {
 	retry := er.DefaultRetryConfig[string]()
 	retry.InitialDelay = er.None // retry at once
@@ -290,9 +291,11 @@ func ExampleWorkflow_Metrics() {
 		w.Execute(context.Background(), lookupUser)
 	}
 	m := w.Metrics()
-	fmt.Printf("%d executions, %d calls, %d retries, %d fallbacks\n", m.Executions, m.Calls, m.Retries, m.Fallbacks)
+	fmt.Printf("callers: %d executions, %d successes, %d fallbacks, %d failed\n", m.Executions, m.Successes, m.Fallbacks, m.Failed)
+	fmt.Printf("dependency: %d failures, %d calls, %d retries\n", m.Failures, m.Calls, m.Retries)
 	fmt.Println(m.Map())
 	// Output:
-	// 3 executions, 5 calls, 2 retries, 1 fallbacks
-	// map[attempts:3 cache_hits:0 calls:5 compensations:0 failures:0 fallbacks:1 max_time:0s rejections:0 retries:2 stale_served:0 successes:3 timeouts:0 total_time:0s]
+	// callers: 3 executions, 2 successes, 1 fallbacks, 0 failed
+	// dependency: 1 failures, 5 calls, 2 retries
+	// map[attempt_timeouts:0 attempts:3 cache_hits:0 calls:5 compensations:0 failed:0 failures:1 fallbacks:1 max_time:0s rejections:0 retries:2 stale_served:0 successes:2 timeouts:0 total_time:0s]
 }

@@ -49,8 +49,12 @@ type RetryConfig[T any] struct {
 	// OnRetry, when set, is called before each backoff with the number of
 	// the attempt that failed (1-based), its error and the delay to come.
 	OnRetry func(attempt int, err error, delay time.Duration)
-	// OnFailure, when set, is called once when an execution fails for
-	// good (exhausted, permanent error, deadline), with the error returned.
+	// OnFailure, when set, is called once when an execution's attempts end
+	// without a success (retries exhausted, a permanent error or a
+	// rejection, the overall deadline, the caller giving up), with the
+	// error they ended with. It is called before any fallback, whatever
+	// answers the caller afterwards: the error is the one Execute returns
+	// when nothing does.
 	OnFailure func(err error)
 }
 

@@ -68,7 +68,9 @@ type ErrorRecoveryConfig[T any] struct {
 	TransientErrors []ErrorMatcher
 	PermanentErrors []ErrorMatcher
 
-	// Logger, when set, logs each failed execution at error level.
+	// Logger, when set, logs each execution the dependency failed: at
+	// error level when the caller got the error, at warning level when a
+	// fallback or a stale cache entry answered it.
 	Logger *slog.Logger
 	// MetricsDisabled turns the counters off. Health and alerts keep
 	// working.
@@ -82,11 +84,15 @@ type ErrorRecoveryConfig[T any] struct {
 	// AlertThreshold is the number of failures in the health window that
 	// fires OnAlert. Zero means no alerts.
 	AlertThreshold int
-	// OnError is called once per failed execution, with its error.
+	// OnError is called once per execution the dependency failed, with
+	// the error returned or, when a fallback or a stale cache entry
+	// answered, the error it answered. A coalesced call that took its
+	// leader's answer reports nothing: the leader did.
 	OnError func(err error)
 	// OnAlert is called when failures in the health window reach
 	// AlertThreshold, with their number; it fires again only after they
-	// have fallen below it.
+	// have fallen below it. Failures are the dependency's, whatever
+	// answered the caller (see WorkflowMetrics.Failures).
 	OnAlert func(failures int)
 }
 

@@ -1,52 +1,71 @@
 package errorrecovery
 
 import (
-	"context"
-	"errors"
 	"log/slog"
 	"sync/atomic"
 	"time"
 
 	"github.com/statecraft/statecraft/internal/enum"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/breaker"
-	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
 )
 
-// WorkflowMetrics are a workflow's counters since it was made.
+// WorkflowMetrics are a workflow's counters since it was made. They say
+// two things apart: what the caller saw (each execution is counted in one
+// of Successes, Fallbacks, StaleServed and Failed) and what the dependency
+// did (Failures, Calls, Rejections, Timeouts, AttemptTimeouts), counted
+// whatever answered the caller afterwards. docs/workflow.md has the table.
 type WorkflowMetrics struct {
-	// Executions counts calls of Execute that finished (Map's "attempts"
-	// key counts these).
+	// Executions counts the executions that ran: calls of Execute,
+	// ExecuteResult and Trace whose context had not already ended (Map's
+	// "attempts", as the original library's).
 	Executions int64
-	// Successes and Failures split Executions; a fallback's answer is a
-	// success.
-	Successes, Failures int64
-	// Calls counts calls of the function itself, retries included.
-	Calls int64
-	// Retries counts backoffs taken.
-	Retries int64
-	// Fallbacks counts executions answered by a fallback source.
-	Fallbacks int64
-	// CacheHits counts executions answered by a fresh cache entry (or a
-	// coalesced call), StaleServed those answered by a stale one.
-	CacheHits, StaleServed int64
-	// Rejections counts executions refused by the breaker or the bulkhead;
-	// Timeouts those that hit the overall deadline.
-	Rejections, Timeouts int64
+
+	// What the caller saw, adding up to Executions. Successes counts
+	// executions answered by the function or by a fresh cache entry;
+	// Fallbacks those a fallback source answered (FallbackConfig's cache,
+	// service, function or value); StaleServed those a stale entry of
+	// CACHE answered; Failed those that returned an error.
+	Successes, Fallbacks, StaleServed, Failed int64
+	// CacheHits counts the Successes a fresh cache entry (or a coalesced
+	// call's fresh answer) gave without calling the function.
+	CacheHits int64
+
+	// What the dependency did. Failures counts executions it failed:
+	// Fallbacks + StaleServed + Failed, the executions Health and
+	// alerts count as failed.
+	Failures int64
+	// Calls counts calls of the function, retries included; Retries the
+	// backoffs taken between them.
+	Calls, Retries int64
+	// Rejections counts executions refused by the breaker (open, or its
+	// half-open trials taken) or by the bulkhead (full, or the wait for a
+	// slot timed out).
+	Rejections int64
+	// Timeouts counts executions ended by the overall deadline;
+	// AttemptTimeouts the calls cut by Deadline.AttemptTimeout before it
+	// (each then classified like any transient error).
+	Timeouts, AttemptTimeouts int64
+
 	// TotalTime and MaxTime are the executions' total and longest duration
 	// on the workflow's clock, when TimingMetrics is set.
 	TotalTime, MaxTime time.Duration
 }
 
-// Map returns the metrics as a map keyed by snake-case names: "attempts"
-// (executions), "successes", "failures", "fallbacks", "compensations"
-// (always 0 here), and the rest by their field names; docs/migrating.md
-// says where the first five come from.
+// Map returns the metrics as a map keyed by snake-case names. The
+// original library's keys keep their meaning: "attempts" (Executions),
+// "successes", "failures" (the dependency's: they add up to "attempts"),
+// "fallbacks", and "compensations", always 0 since a workflow never
+// compensates (a saga's Metrics count its own). The other keys are the
+// fields' names: "failed", "stale_served", "cache_hits", "calls",
+// "retries", "rejections", "timeouts", "attempt_timeouts", "total_time",
+// "max_time".
 func (m WorkflowMetrics) Map() map[string]any {
 	return map[string]any{
 		"attempts": m.Executions, "successes": m.Successes, "failures": m.Failures,
 		"fallbacks": m.Fallbacks, "compensations": int64(0),
-		"calls": m.Calls, "retries": m.Retries, "cache_hits": m.CacheHits, "stale_served": m.StaleServed,
-		"rejections": m.Rejections, "timeouts": m.Timeouts,
+		"failed": m.Failed, "stale_served": m.StaleServed, "cache_hits": m.CacheHits,
+		"calls": m.Calls, "retries": m.Retries, "rejections": m.Rejections,
+		"timeouts": m.Timeouts, "attempt_timeouts": m.AttemptTimeouts,
 		"total_time": m.TotalTime, "max_time": m.MaxTime,
 	}
 }
@@ -72,7 +91,8 @@ type HealthStatus struct {
 	// ErrorRate is Failures / Samples, 0 with no samples.
 	ErrorRate float64
 	// Samples is the number of executions in the window (at most
-	// HealthWindow), Failures how many of them failed.
+	// HealthWindow), Failures how many of them the dependency failed,
+	// whatever answered the caller (see WorkflowMetrics.Failures).
 	Samples, Failures int
 	// Breaker is the breaker's state, when there is one.
 	Breaker    breaker.State
@@ -81,6 +101,9 @@ type HealthStatus struct {
 
 // workflowStats keeps a workflow's counters, its health window and its
 // alert state, with atomics only: an execution's bookkeeping takes no lock.
+// The states of the per-call machine count what happens in them (calls,
+// retries, rejections, timeouts) as it happens, so a fallback answering
+// afterwards changes nothing; record counts how the execution ended.
 type workflowStats struct {
 	enabled bool
 	timing  bool
@@ -89,16 +112,18 @@ type workflowStats struct {
 	onError func(error)
 	onAlert func(int)
 
-	failures, attempts, retries, fallbacks, cacheHits, stale, rejections, timeouts atomic.Int64
-	totalTime, maxTime                                                             atomic.Int64
+	failed, fallbacks, cacheHits, stale                      atomic.Int64 // what the caller saw (Successes is the rest)
+	attempts, retries, rejections, timeouts, attemptTimeouts atomic.Int64 // what the dependency did
+	totalTime, maxTime                                       atomic.Int64
 
 	// The health window: a ring of the last len(window) outcomes (1 for a
-	// failure); next counts executions recorded (it is the Executions
-	// metric too), windowFailures the 1s in the ring. An execution whose
-	// slot holds a different outcome swaps it and adjusts the count by the
-	// difference, so the two agree once concurrent recorders are done; one
-	// whose slot already holds its outcome (a success after a success, the
-	// common case) writes nothing, saving an atomic exchange.
+	// failure of the dependency); next counts executions recorded (it is
+	// the Executions metric too), windowFailures the 1s in the ring. An
+	// execution whose slot holds a different outcome swaps it and adjusts
+	// the count by the difference, so the two agree once concurrent
+	// recorders are done; one whose slot already holds its outcome (a
+	// success after a success, the common case) writes nothing, saving an
+	// atomic exchange.
 	window         []atomic.Int32
 	next           atomic.Int64
 	windowFailures atomic.Int64
@@ -118,10 +143,27 @@ func newWorkflowStats[T any](cfg *ErrorRecoveryConfig[T], b *breaker.Breaker) *w
 	}
 }
 
-// record accounts for one finished execution; err is nil on success.
-func (s *workflowStats) record(x interface{ now() time.Time }, src Source, start time.Time, err error) {
+// counting reports whether s keeps counters: a workflow of NewRetry or
+// NewDeadline has no stats, one with MetricsDisabled keeps only health.
+func (s *workflowStats) counting() bool { return s != nil && s.enabled }
+
+// answersFailure reports whether src answers an execution the dependency
+// failed: a stale entry or a fallback source.
+func answersFailure(src Source) bool {
+	switch src {
+	case SourceStaleCache, SourceFallbackCache, SourceFallbackService, SourceFallbackFunc, SourceFallbackValue:
+		return true
+	}
+	return false
+}
+
+// record accounts for one finished execution: err is what it returns (nil
+// when something answered), met the error it met on the way, which a
+// fallback or a stale entry may have answered (nil when none was met, or
+// when a coalesced call's leader met it).
+func (s *workflowStats) record(x interface{ now() time.Time }, src Source, start time.Time, err, met error) {
 	failed := int32(0)
-	if err != nil {
+	if err != nil || answersFailure(src) {
 		failed = 1
 	}
 	slot := &s.window[(s.next.Add(1)-1)%int64(len(s.window))]
@@ -131,11 +173,11 @@ func (s *workflowStats) record(x interface{ now() time.Time }, src Source, start
 		}
 	}
 	if s.enabled {
-		if src != SourceFunction {
+		switch {
+		case err != nil:
+			s.failed.Add(1)
+		case src != SourceFunction:
 			s.countSource(src)
-		}
-		if failed == 1 {
-			s.countFailure(err)
 		}
 		if s.timing && !start.IsZero() {
 			d := int64(x.now().Sub(start))
@@ -144,12 +186,7 @@ func (s *workflowStats) record(x interface{ now() time.Time }, src Source, start
 		}
 	}
 	if failed == 1 {
-		if s.logger != nil {
-			s.logger.Error("errorrecovery: execution failed", "error", err)
-		}
-		if s.onError != nil {
-			s.onError(err)
-		}
+		s.report(src, err, met)
 	}
 	if s.threshold > 0 {
 		if f := s.windowFailures.Load(); f >= s.threshold {
@@ -162,6 +199,29 @@ func (s *workflowStats) record(x interface{ now() time.Time }, src Source, start
 	}
 }
 
+// report logs a failed execution and calls OnError: with the error
+// returned, or with the one a fallback or a stale entry answered. An
+// execution that took its answer from a coalesced call's leader met no
+// error of its own: the leader reported it.
+func (s *workflowStats) report(src Source, err, met error) {
+	switch {
+	case err != nil:
+		if s.logger != nil {
+			s.logger.Error("errorrecovery: execution failed", "error", err)
+		}
+	case met != nil:
+		if s.logger != nil {
+			s.logger.Warn("errorrecovery: execution failed, answered by "+src.String(), "error", met)
+		}
+		err = met
+	default:
+		return
+	}
+	if s.onError != nil {
+		s.onError(err)
+	}
+}
+
 func (s *workflowStats) countSource(src Source) {
 	switch src {
 	case SourceCache:
@@ -170,16 +230,6 @@ func (s *workflowStats) countSource(src Source) {
 		s.stale.Add(1)
 	case SourceFallbackCache, SourceFallbackService, SourceFallbackFunc, SourceFallbackValue:
 		s.fallbacks.Add(1)
-	}
-}
-
-func (s *workflowStats) countFailure(err error) {
-	s.failures.Add(1)
-	switch {
-	case errors.Is(err, breaker.ErrOpen), errors.Is(err, breaker.ErrTooManyTrials), errors.Is(err, bulkhead.ErrFull), errors.Is(err, bulkhead.ErrQueueTimeout):
-		s.rejections.Add(1)
-	case errors.Is(err, context.DeadlineExceeded):
-		s.timeouts.Add(1)
 	}
 }
 
@@ -196,11 +246,12 @@ func (s *workflowStats) metrics() WorkflowMetrics {
 		return WorkflowMetrics{}
 	}
 	m := WorkflowMetrics{
-		Executions: s.next.Load(), Failures: s.failures.Load(), Calls: s.attempts.Load(),
-		Retries: s.retries.Load(), Fallbacks: s.fallbacks.Load(), CacheHits: s.cacheHits.Load(),
-		StaleServed: s.stale.Load(), Rejections: s.rejections.Load(), Timeouts: s.timeouts.Load(),
+		Executions: s.next.Load(), Fallbacks: s.fallbacks.Load(), StaleServed: s.stale.Load(), Failed: s.failed.Load(),
+		CacheHits: s.cacheHits.Load(), Calls: s.attempts.Load(), Retries: s.retries.Load(),
+		Rejections: s.rejections.Load(), Timeouts: s.timeouts.Load(), AttemptTimeouts: s.attemptTimeouts.Load(),
 		TotalTime: time.Duration(s.totalTime.Load()), MaxTime: time.Duration(s.maxTime.Load()),
 	}
+	m.Failures = m.Fallbacks + m.StaleServed + m.Failed
 	m.Successes = m.Executions - m.Failures
 	return m
 }
@@ -231,10 +282,14 @@ func (s *workflowStats) health() HealthStatus {
 // and for the workflows of NewRetry and NewDeadline).
 func (w *Workflow[T]) Metrics() WorkflowMetrics { return w.x.stats.metrics() }
 
-// Health judges the workflow on its last HealthWindow executions and its
-// breaker: healthy under 10% errors with the breaker closed, unhealthy at
-// 50% errors or with the breaker open, degraded in between or while the
-// breaker is half-open. The workflows of NewRetry and NewDeadline keep no
+// Health judges the dependency behind the workflow on its last
+// HealthWindow executions and its breaker: healthy under 10% errors with
+// the breaker closed, unhealthy at 50% errors or with the breaker open,
+// degraded in between or while the breaker is half-open. An execution that
+// a fallback or a stale cache entry answered counts as an error (see
+// WorkflowMetrics.Failures): health describes the dependency, not what the
+// caller saw, so a dead dependency behind a fallback is unhealthy. The
+// workflows of NewRetry and NewDeadline keep no
 // health: theirs is the zero HealthStatus.
 func (w *Workflow[T]) Health() HealthStatus { return w.x.stats.health() }
 

@@ -67,6 +67,7 @@ func (s *Saga[T]) forward(_ context.Context, m sagaMachine[T]) (Event, error) {
 		return EventStepFailed, nil
 	}
 	r.fwd = sagaStarted
+	s.stats.stepsRun.Add(1)
 	var out any
 	act := func(ctx context.Context) error {
 		var err error
@@ -81,6 +82,7 @@ func (s *Saga[T]) forward(_ context.Context, m sagaMachine[T]) (Event, error) {
 	}
 	if err != nil {
 		r.fwd = sagaFailed
+		s.stats.stepsFailed.Add(1)
 		if jerr := s.record(d, Record{Kind: RecordStepFailed, Step: st.name, Err: err.Error()}, PhaseForward); leaseLost(jerr) {
 			return 0, jerr
 		} else if jerr != nil {
@@ -121,6 +123,7 @@ func (s *Saga[T]) forward(_ context.Context, m sagaMachine[T]) (Event, error) {
 // onCompensationStart is the action of every transition that starts
 // compensating.
 func (s *Saga[T]) onCompensationStart(_ context.Context, m sagaMachine[T]) error {
+	s.stats.rolledBack.Add(1)
 	if s.cfg.Compensation.OnCompensationStart != nil {
 		d := m.Data()
 		s.cfg.Compensation.OnCompensationStart(d.id, d.cause)
@@ -154,6 +157,7 @@ func (s *Saga[T]) compensate(_ context.Context, m sagaMachine[T]) (Event, error)
 		d.journalErrs = append(d.journalErrs, err)
 	}
 	r.comp = sagaStarted
+	s.stats.undosRun.Add(1)
 	act := func(ctx context.Context) error { return st.runUndo(ctx, call, r.out) }
 	var err error
 	if p := s.cfg.Compensation.CompensationRetry; p != nil {
@@ -163,6 +167,7 @@ func (s *Saga[T]) compensate(_ context.Context, m sagaMachine[T]) (Event, error)
 	}
 	if err != nil {
 		r.comp = sagaFailed
+		s.stats.undosFailed.Add(1)
 		if jerr := s.record(d, Record{Kind: RecordCompensationFailed, Step: st.name, Err: err.Error()}, PhaseCompensate); leaseLost(jerr) {
 			return 0, jerr
 		} else if jerr != nil {

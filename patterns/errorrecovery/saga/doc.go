@@ -72,6 +72,14 @@
 // and the run stops before its next side effect. An invalid Config or
 // step is an *errorrecovery.ConfigError naming the field.
 //
+// # Metrics
+//
+// Saga.Metrics counts a saga's runs (done or failed), the runs and
+// recoveries that rolled back, the steps started and failed, the
+// compensations called and failed, and the recoveries Recover ran of it;
+// Metrics.Map gives them under the original library's keys where it had
+// them ("attempts", "successes", "failures", "compensations").
+//
 // # Clock
 //
 // Config.Timeout bounds a run's forward steps on the saga's clock, the

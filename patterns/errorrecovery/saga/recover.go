@@ -120,10 +120,20 @@ func Recover(ctx context.Context, j Journal, reg *Registry) ([]Recovery, error) 
 	return done, errors.Join(errs...)
 }
 
-// recoverLog rebuilds a run's data from its log and fires the event out
+// recoverLog recovers one saga of s's name and counts the recovery.
+func (s *Saga[T]) recoverLog(ctx context.Context, j Journal, log Log) Recovery {
+	res := s.recoverOne(ctx, j, log)
+	s.stats.recoveries.Add(1)
+	if res.Err != nil {
+		s.stats.recoveriesFailed.Add(1)
+	}
+	return res
+}
+
+// recoverOne rebuilds a run's data from its log and fires the event out
 // of Start that recovery takes: all done, or roll back. A saga it cannot
 // run has its lease (if any) released here; one it runs, by finish.
-func (s *Saga[T]) recoverLog(ctx context.Context, j Journal, log Log) Recovery {
+func (s *Saga[T]) recoverOne(ctx context.Context, j Journal, log Log) Recovery {
 	res := Recovery{ID: log.ID, Saga: log.Saga}
 	notRun := func(err error) Recovery {
 		res.Err = err

@@ -43,6 +43,7 @@ type Saga[T any] struct {
 	clock  engine.Clock
 	def    *fsm.Definition[State, Event, RunData[T]]
 	runner *engine.Runner[State, Event, RunData[T]]
+	stats  sagaStats
 }
 
 // New returns a saga named name (the name Recover finds it by) with
@@ -143,6 +144,7 @@ func (s *Saga[T]) Run(ctx context.Context, id string, state T) (T, error) {
 		stepCtx, cancel = engine.WithDeadline(ctx, s.clock, deadline)
 	}
 	defer cancel()
+	s.stats.runs.Add(1)
 	run, err := s.runner.Start(ctx, RunData[T]{})
 	if err == nil {
 		*run.Data() = RunData[T]{
@@ -156,10 +158,11 @@ func (s *Saga[T]) Run(ctx context.Context, id string, state T) (T, error) {
 	switch {
 	case final != nil && err != nil:
 		final.Journal = append(final.Journal, err)
-		return state, final
+		err = final
 	case final != nil:
-		return state, final
+		err = final
 	}
+	s.stats.ended(err)
 	return state, err
 }
 

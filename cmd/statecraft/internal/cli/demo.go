@@ -12,7 +12,9 @@ traffic, one execution a second, against a dependency that answers in
 about 40ms and fails 5% of the time, and is down from minute 20 to minute
 30. It prints what happened: retries absorb the odd failure, the circuit
 breaker opens during the outage and the fallback answers, and after it the
-breaker's trial calls close it again.
+breaker's trial calls close it again. The workflow's own health describes
+the dependency, not what the callers saw: it is unhealthy during the
+outage while the fallback answers every call, and its alert fires once.
 
 It is "statecraft simulate -f testdata/configs/layered.yaml --outage
 20m-30m" with the defaults of simulate; the same seed prints the same

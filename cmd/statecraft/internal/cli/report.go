@@ -55,6 +55,8 @@ func writeReport(w io.Writer, name string, strategies []string, opts sim.Options
 	t.write(w)
 	fmt.Fprintf(w, "  mean %.2f; %d calls of the dependency in all\n\n", float64(r.Calls)/float64(n), r.Calls)
 
+	writeWorkflowView(w, r)
+
 	fmt.Fprintf(w, "virtual latency  p50 %s, p90 %s, p99 %s, max %s\n",
 		fmtDur(r.Percentile(0.50)), fmtDur(r.Percentile(0.90)), fmtDur(r.Percentile(0.99)), fmtDur(r.Percentile(1)))
 	fmt.Fprintf(w, "virtual time     %s to the last execution's end; at most %d executions in flight\n\n",
@@ -81,14 +83,18 @@ func writeReport(w io.Writer, name string, strategies []string, opts sim.Options
 	}
 	t.write(w)
 	if len(r.Timeline) > 0 {
-		t = table{left: map[int]bool{5: true}}
-		head := []string{"arrived from", "executions", "succeeded", "fallback", "failed"}
+		t = table{left: map[int]bool{5: true, 6: true}}
+		head := []string{"arrived from", "executions", "succeeded", "fallback", "failed", "health at end"}
 		if r.Breaker != nil {
 			head = append(head, "breaker at end")
 		}
 		t.row(head...)
 		for _, b := range r.Timeline {
-			cells := []string{"  " + fmtDur(b.Start), fmt.Sprint(b.Executions), fmt.Sprint(b.Succeeded), fmt.Sprint(b.Fallbacks), fmt.Sprint(b.Failed)}
+			health := "-"
+			if b.Executions > 0 {
+				health = b.Health.String()
+			}
+			cells := []string{"  " + fmtDur(b.Start), fmt.Sprint(b.Executions), fmt.Sprint(b.Succeeded), fmt.Sprint(b.Fallbacks), fmt.Sprint(b.Failed), health}
 			if r.Breaker != nil {
 				breaker := b.Breaker
 				if b.BreakerOpens > 0 {
@@ -107,6 +113,45 @@ func writeReport(w io.Writer, name string, strategies []string, opts sim.Options
 			fmt.Fprintf(w, "  - %s\n", note)
 		}
 	}
+}
+
+// writeWorkflowView writes what the workflow itself reports: its
+// metrics (what the callers saw, what the dependency did), its health at
+// the end and its alerts. Health describes the dependency, so an outage
+// that the fallback answers shows as unhealthy.
+func writeWorkflowView(w io.Writer, r *sim.Result) {
+	m, h := r.Metrics, r.Health
+	fmt.Fprintln(w, "the workflow's own report (Metrics, Health, OnAlert)")
+	t := table{left: map[int]bool{1: true}}
+	if m.Executions == 0 {
+		t.row("  metrics", "off (metrics_enabled: false)")
+	} else {
+		t.row("  callers saw", fmt.Sprintf("%d successes, %d fallbacks, %d stale, %d failed", m.Successes, m.Fallbacks, m.StaleServed, m.Failed))
+		t.row("  the dependency", fmt.Sprintf("%d failures, %d calls, %d retries, %d rejections, %d timeouts, %d attempt timeouts",
+			m.Failures, m.Calls, m.Retries, m.Rejections, m.Timeouts, m.AttemptTimeouts))
+	}
+	health := fmt.Sprintf("%s at the end: %d of the last %d executions failed (%s)", h.Status, h.Failures, h.Samples, pct(h.ErrorRate))
+	if h.HasBreaker {
+		health += fmt.Sprintf(", breaker %s", h.Breaker)
+	}
+	t.row("  health", health)
+	if r.AlertThreshold > 0 {
+		alerts := fmt.Sprint(len(r.Alerts))
+		const shown = 5
+		for i, at := range r.Alerts[:min(len(r.Alerts), shown)] {
+			sep := ", "
+			if i == 0 {
+				sep = ", at "
+			}
+			alerts += sep + fmtDur(at)
+		}
+		if len(r.Alerts) > shown {
+			alerts += ", …"
+		}
+		t.row("  alerts", alerts+fmt.Sprintf(" (alert_threshold %d)", r.AlertThreshold))
+	}
+	t.write(w)
+	fmt.Fprintln(w)
 }
 
 // table lays out rows in columns two spaces apart: the first column (and

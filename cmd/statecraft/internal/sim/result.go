@@ -39,6 +39,15 @@ type Result struct {
 	// workflow has none.
 	Breaker  *BreakerStats
 	Bulkhead *BulkheadStats
+	// Metrics and Health are the workflow's own (Workflow.Metrics and
+	// Workflow.Health) at the last execution's end. Alerts are the times,
+	// from the start, at which it raised an alert (the config's
+	// alert_threshold; none without one).
+	Metrics errorrecovery.WorkflowMetrics
+	Health  errorrecovery.HealthStatus
+	Alerts  []time.Duration
+	// AlertThreshold is the config's (zero: no alerts).
+	AlertThreshold int
 	// Timeline splits the executions by arrival time into equal buckets.
 	Timeline []Bucket
 	// Notes say what the simulation changed in the config, and why.
@@ -122,6 +131,9 @@ type BulkheadStats struct {
 type Bucket struct {
 	Start                                    time.Duration
 	Executions, Succeeded, Fallbacks, Failed int
+	// Health is the workflow's Health when the last of the bucket's
+	// executions finished (meaningless when it has none).
+	Health errorrecovery.Health
 	// BreakerOpens counts the breaker's opens in the bucket, and Breaker
 	// is its state at the bucket's end ("" without a breaker).
 	BreakerOpens int

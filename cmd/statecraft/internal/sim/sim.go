@@ -122,7 +122,8 @@ func (e *LimitError) Error() string {
 
 // Run simulates opts.Executions executions of the workflow cfg describes.
 // The workflow runs on the simulation's clock and random source, with an
-// observer of its own; cfg's Logger, OnError and OnAlert are replaced,
+// observer of its own; cfg's Logger, OnError and OnAlert are replaced (the
+// alerts are recorded in Result.Alerts),
 // and so are its shared machines, which the
 // simulation builds from their configs so as to watch them (a SharedBreaker,
 // SharedBulkhead or SharedCache given in cfg is an error). Features that
@@ -145,7 +146,7 @@ func Run(cfg errorrecovery.ErrorRecoveryConfig[any], opts Options) (*Result, err
 		opts:     opts,
 		arrivals: rand.New(rand.NewPCG(opts.Seed, 1)),
 		draws:    rand.New(rand.NewPCG(opts.Seed, 2)),
-		res:      &Result{Executions: opts.Executions},
+		res:      &Result{Executions: opts.Executions, AlertThreshold: cfg.AlertThreshold},
 	}
 	s.sched.clk = enginetest.NewClock(time.Time{})
 	s.sched.start = s.sched.clk.Now()
@@ -204,7 +205,8 @@ type sim struct {
 // the clock, random source and observer as options.
 func (s *sim) prepare(cfg *errorrecovery.ErrorRecoveryConfig[any]) error {
 	clock := &s.sched
-	cfg.Logger, cfg.OnError, cfg.OnAlert = nil, nil, nil
+	cfg.Logger, cfg.OnError = nil, nil
+	cfg.OnAlert = func(int) { s.res.Alerts = append(s.res.Alerts, s.elapsed()) }
 	s.calls.visits = map[int]int{}
 	s.calls.states = map[string]int{}
 
@@ -354,6 +356,7 @@ func (s *sim) record(p *proc, src errorrecovery.Source, err error) {
 		bp = &r.Timeline[min(i, len(r.Timeline)-1)]
 	}
 	bp.Executions++
+	bp.Health = s.wf.Health().Status
 	switch {
 	case err != nil:
 		r.Failed++
@@ -390,6 +393,7 @@ func (s *sim) finish() {
 		r.Visits = append(r.Visits, StateCount{State: st.Label, Count: n})
 	}
 	r.visits = s.calls.visits
+	r.Metrics, r.Health = s.wf.Metrics(), s.wf.Health()
 	if w := s.breaker; w != nil {
 		end := s.sched.clk.Now()
 		w.spent[w.state] += end.Sub(w.last)

@@ -106,6 +106,27 @@ func TestOutageOpensTheBreakerAndTheFallbackAnswers(t *testing.T) {
 	}
 }
 
+// TestTheOutageIsUnhealthyWhileTheFallbackServes: the workflow's own
+// health and alert describe the dependency, so the outage that the
+// fallback hides from the callers shows in them (issue 16).
+func TestTheOutageIsUnhealthyWhileTheFallbackServes(t *testing.T) {
+	r := mustRun(t, readConfig(t, "layered.yaml"), layeredOptions(1))
+	outage := r.Timeline[1] // 5m-10m
+	if outage.Fallbacks != outage.Executions || outage.Health != errorrecovery.HealthUnhealthy {
+		t.Errorf("during the outage: %+v, want every execution answered by the fallback and the health unhealthy", outage)
+	}
+	if len(r.Alerts) != 1 || r.Alerts[0] < 5*time.Minute || r.Alerts[0] > 6*time.Minute {
+		t.Errorf("alerts at %v, want one soon after the outage began at 5m", r.Alerts)
+	}
+	m := r.Metrics
+	if m.Failures != int64(r.Fallbacks+r.Stale+r.Failed) || m.Fallbacks != int64(r.Fallbacks) || m.Rejections == 0 {
+		t.Errorf("workflow metrics %+v; the run saw %d fallbacks, %d stale, %d failed, and the breaker rejected calls", m, r.Fallbacks, r.Stale, r.Failed)
+	}
+	if h := r.Health; h.Status != errorrecovery.HealthOK || h.Failures != 0 {
+		t.Errorf("health at the end %+v, want healthy once the dependency is back", h)
+	}
+}
+
 func TestLatenciesAreExactOnTheVirtualClock(t *testing.T) {
 	tests := []struct {
 		name   string
