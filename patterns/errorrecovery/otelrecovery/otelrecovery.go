@@ -190,14 +190,16 @@ func register[T any](m metric.Meter, name string, w *errorrecovery.Workflow[T]) 
 		errs = append(errs, err)
 		return g
 	}
-	executions := counter("statecraft.workflow.executions", "{execution}", "Executions that finished, by outcome.")
+	executions := counter("statecraft.workflow.executions", "{execution}", "Executions that finished, by what the caller saw.")
+	failures := counter("statecraft.workflow.failures", "{execution}", "Executions the dependency failed, whatever answered the caller.")
+	attemptTimeouts := counter("statecraft.workflow.attempt_timeouts", "{call}", "Calls cut by the attempt timeout.")
 	calls := counter("statecraft.workflow.calls", "{call}", "Calls of the protected function, retries included.")
 	retries := counter("statecraft.workflow.retries", "{retry}", "Backoffs taken.")
 	fallbacks := counter("statecraft.workflow.fallbacks", "{execution}", "Executions a fallback source answered.")
 	cacheServed := counter("statecraft.workflow.cache.served", "{execution}", "Executions a cache answered, by freshness.")
 	rejections := counter("statecraft.workflow.rejections", "{execution}", "Executions the breaker or the bulkhead refused.")
 	timeouts := counter("statecraft.workflow.timeouts", "{execution}", "Executions that reached the overall deadline.")
-	instruments := []metric.Observable{executions, calls, retries, fallbacks, cacheServed, rejections, timeouts}
+	instruments := []metric.Observable{executions, failures, attemptTimeouts, calls, retries, fallbacks, cacheServed, rejections, timeouts}
 
 	br, bh := w.Breaker(), w.Bulkhead()
 	var brState, brOpens, brRejections, bhActive, bhQueued, bhRejections metric.Int64Observable
@@ -226,7 +228,11 @@ func register[T any](m metric.Meter, name string, w *errorrecovery.Workflow[T]) 
 	return m.RegisterCallback(func(_ context.Context, o metric.Observer) error {
 		wm := w.Metrics()
 		o.ObserveInt64(executions, wm.Successes, outcome("success"))
-		o.ObserveInt64(executions, wm.Failures, outcome("failure"))
+		o.ObserveInt64(executions, wm.Fallbacks, outcome("fallback"))
+		o.ObserveInt64(executions, wm.StaleServed, outcome("stale"))
+		o.ObserveInt64(executions, wm.Failed, outcome("failure"))
+		o.ObserveInt64(failures, wm.Failures, plain)
+		o.ObserveInt64(attemptTimeouts, wm.AttemptTimeouts, plain)
 		o.ObserveInt64(calls, wm.Calls, plain)
 		o.ObserveInt64(retries, wm.Retries, plain)
 		o.ObserveInt64(fallbacks, wm.Fallbacks, plain)

@@ -170,7 +170,6 @@ func TestMetricsNamesUnitsAndValues(t *testing.T) {
 		}
 	}
 	want := map[string]string{
-		"statecraft.workflow.executions{outcome=success}":                     "4",
 		"statecraft.workflow.executions{outcome=failure}":                     "0",
 		"statecraft.workflow.calls{}":                                         "4",
 		"statecraft.workflow.retries{}":                                       "2",
