@@ -255,6 +255,7 @@ func TestFallbackCacheAnswersBeforeTheOtherSources(t *testing.T) {
 	clk := enginetest.NewClock(time.Time{})
 	fb := er.FallbackValue("value")
 	fb.UseCache, fb.CacheTTL = true, time.Minute
+	fb.Key = func(context.Context) string { return "one" } // every call gets the same answer
 	w := mustWorkflow(t, er.ErrorRecoveryConfig[string]{Primary: er.StrategyFallback, Fallback: &fb}, engine.WithClock(clk))
 	ctx := context.Background()
 	w.Execute(ctx, func(context.Context) (string, error) { return "remembered", nil })
