@@ -190,6 +190,7 @@ func newClient(url string) (*client, error) {
 	// The body layer: the last good body, or a fixed value, on failure.
 	fb := errorrecovery.DefaultFallbackConfig[[]byte]()
 	fb.UseCache, fb.CacheTTL = true, time.Minute
+	fb.Key = func(context.Context) string { return c.url } // one URL: one entry
 	fb.Value, fb.HasValue = []byte("no quote yet"), true
 	c.quotes, err = errorrecovery.NewWorkflow(errorrecovery.ErrorRecoveryConfig[[]byte]{
 		Primary:  errorrecovery.StrategyFallback,

@@ -117,7 +117,7 @@ type executor[T any] struct {
 	breaker  *breaker.Breaker
 	bulkhead *bulkhead.Bulkhead
 	cache    *cache.Cache[T] // CACHE: read-through
-	fbCache  *cache.Cache[T] // FallbackConfig.UseCache: read on failure only
+	fbCache  *cache.Cache[T] // FallbackConfig.UseCache without CACHE: read on failure only
 	fallback *FallbackConfig[T]
 	stats    *workflowStats // nil for the plain executors
 	clock    engine.Clock

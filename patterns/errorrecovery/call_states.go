@@ -135,15 +135,32 @@ func (x *executor[T]) call(ctx context.Context, m callMachine[T]) (callEvent, er
 }
 
 // classify turns an attempt's outcome into the event the machine leaves
-// Attempt by, in the order NewRetry documents.
+// Attempt by, in the order NewRetry documents. Deadlines are absolute:
+// whatever an attempt returns at or after the overall deadline is the
+// deadline's, and a result (not an error) returned at or after the
+// attempt's own deadline is that attempt's timeout; either way its value
+// is dropped, and the error it stands for is the one its context gave by
+// then, context.DeadlineExceeded.
 func (x *executor[T]) classify(d *execution[T], attemptDeadline time.Time) callEvent {
 	err := d.err
 	if cerr := d.ctx.parent.Err(); cerr != nil {
 		d.err = cerr
 		return eventPermanent
 	}
-	if !d.deadline.IsZero() && (err != nil || d.walked) && !x.clock.Now().Before(d.deadline) {
+	var now time.Time // read once, only when a deadline is set (attemptDeadline is the earlier)
+	if !attemptDeadline.IsZero() {
+		now = x.clock.Now()
+	}
+	if !d.deadline.IsZero() && !now.Before(d.deadline) {
+		x.late(d)
 		return eventDeadline
+	}
+	if err == nil && !attemptDeadline.IsZero() && !now.Before(attemptDeadline) {
+		x.late(d)
+		if x.stats.counting() {
+			x.stats.attemptTimeouts.Add(1)
+		}
+		return x.retryable(d) // the attempt's own timeout: transient
 	}
 	if err == nil {
 		if x.retry.RetryOnResult != nil && x.retry.RetryOnResult(d.result) {
@@ -156,7 +173,7 @@ func (x *executor[T]) classify(d *execution[T], attemptDeadline time.Time) callE
 	if IsPermanent(err) || matchAny(x.retry.PermanentOn, err) {
 		return eventPermanent
 	}
-	if !attemptDeadline.IsZero() && errors.Is(err, context.DeadlineExceeded) && !x.clock.Now().Before(attemptDeadline) {
+	if !attemptDeadline.IsZero() && errors.Is(err, context.DeadlineExceeded) && !now.Before(attemptDeadline) {
 		if x.stats.counting() {
 			x.stats.attemptTimeouts.Add(1)
 		}
@@ -166,6 +183,17 @@ func (x *executor[T]) classify(d *execution[T], attemptDeadline time.Time) callE
 		return eventPermanent
 	}
 	return x.retryable(d)
+}
+
+// late drops the result of an attempt that returned past a deadline: a
+// success or a bad result stands for the deadline's error, as the
+// attempt's context reported it by then; an error stays as it is.
+func (x *executor[T]) late(d *execution[T]) {
+	var zero T
+	d.result = zero
+	if d.err == nil {
+		d.err = context.DeadlineExceeded
+	}
 }
 
 // retryable computes the next backoff (when one may follow) and returns

@@ -16,8 +16,10 @@ type DeadlineConfig struct {
 	Timeout time.Duration
 	// AttemptTimeout bounds each attempt; an attempt gets the smaller of it
 	// and the time left. An attempt that times out is retried like any
-	// transient error. Zero (or a negative value) means none, the default.
-	// At most 24h.
+	// transient error, and so is one that returns a result (not an error)
+	// at or after its timeout: the late result is dropped and counts as
+	// the attempt's context.DeadlineExceeded. Zero (or a negative value)
+	// means none, the default. At most 24h.
 	AttemptTimeout time.Duration
 	// WalkAway makes an execution return at its deadline even when the
 	// function ignores its context: the function runs in a goroutine of
@@ -83,7 +85,8 @@ func (c DeadlineConfig) resolved() DeadlineConfig {
 // deadlines cfg sets, on the engine's clock, and keeps no metrics or
 // health (see NewRetry). Execute returns fn's result and error, or a
 // *TimeoutError (errors.Is context.DeadlineExceeded) when the deadline
-// passed first; in walk-away mode it returns at the deadline whatever fn
+// passed before fn returned, whatever fn returned (its late result is
+// dropped); in walk-away mode it returns at the deadline whatever fn
 // does. It returns the *ConfigError of the first invalid field of cfg.
 func NewDeadline[T any](cfg DeadlineConfig, opts ...engine.Option) (*Workflow[T], error) {
 	return newWorkflow(ErrorRecoveryConfig[T]{Name: "deadline", Primary: StrategyDeadline, Deadline: &cfg}, opts, false)

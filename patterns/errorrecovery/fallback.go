@@ -1,12 +1,14 @@
 package errorrecovery
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"time"
 
 	"github.com/statecraft/statecraft/internal/enum"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/cache"
 )
 
 // FallbackConfig configures the FALLBACK strategy: what answers a call
@@ -31,13 +33,31 @@ type FallbackConfig[T any] struct {
 	// the caller gets the *TimeoutError. False (the default): a passed
 	// deadline triggers fallback like any error On admits.
 	IgnoreDeadline bool
-	// UseCache keeps successful results for CacheTTL and answers a failed
-	// call with one. The cache is
-	// read only on failure; for read-through caching add the CACHE strategy.
+	// UseCache answers a failed call with the result of an earlier
+	// successful call for the same key, younger than CacheTTL.
+	//
+	// When CACHE takes part, UseCache keeps no cache of its own: the
+	// failure is answered from CACHE's entries, keyed by its Key, and
+	// CacheTTL bounds how old a stale one may be, within what its TTL and
+	// MaxStale already allow (the workflow's cache is made with that
+	// MaxStale, so every reader sees one rule). UseCache with a
+	// SharedCache, whose rules belong to its other users too, is refused:
+	// set its MaxStale instead.
+	//
+	// Without CACHE, UseCache keeps successful results in a cache read
+	// only on failure, whose entries expire at CacheTTL, keyed by Key.
 	UseCache bool
-	// CacheTTL is how long a result serves as a fallback. Zero means the
-	// default, 300s. At most 24h.
+	// CacheTTL is how long a result serves as a fallback (see UseCache).
+	// Zero means the default, 300s. At most 24h.
 	CacheTTL time.Duration
+	// Key computes the entry UseCache's own cache keeps a call's result
+	// under, and answers its failure from, from the call's context (a
+	// user id, a URL), as cache.Config.Key does for CACHE. Without CACHE,
+	// UseCache needs it: nil is refused, since one entry for every call
+	// would answer one request with another's result (to mean one entry,
+	// return a constant). With CACHE it must be nil: CACHE's Key keys
+	// the one cache.
+	Key func(ctx context.Context) string
 }
 
 // DefaultFallbackConfig returns a config with no fallback source set (set
@@ -71,6 +91,47 @@ func (c *FallbackConfig[T]) Validate() error {
 		}
 	}
 	return nil
+}
+
+// checkCache reports a *ConfigError when UseCache or Key does not fit the
+// workflow's CACHE: caching says CACHE takes part, shared that it is a
+// SharedCache.
+func (c *FallbackConfig[T]) checkCache(caching, shared bool) error {
+	const name = "FallbackConfig"
+	switch {
+	case !c.UseCache:
+	case shared:
+		return configErr(name, "UseCache", true, "a SharedCache keeps its own TTL rules for every workflow that reads it: set its MaxStale to how long its entries may answer failures")
+	case caching && c.Key != nil:
+		return configErr(name, "Key", "set", "with CACHE, UseCache reads CACHE's entries, keyed by cache.Config.Key: leave FallbackConfig.Key nil")
+	case !caching && c.Key == nil:
+		return configErr(name, "Key", "nil", "UseCache without CACHE needs a Key: one entry for every call would answer one request with another's result (return a constant to mean one entry)")
+	}
+	return nil
+}
+
+// within returns cc, the config of a workflow's own CACHE, with UseCache's
+// CacheTTL folded into its MaxStale: an entry may answer a failure while
+// younger than CacheTTL and within what cc allows, whichever ends first.
+// A fresh entry stays fresh: CacheTTL does not shorten TTL.
+func (c *FallbackConfig[T]) within(cc cache.Config) cache.Config {
+	ttl := cmp.Or(cc.TTL, cache.DefaultConfig().TTL)
+	horizon := cmp.Or(c.CacheTTL, DefaultFallbackConfig[T]().CacheTTL)
+	switch left := horizon - ttl; {
+	case cc.MaxStale < 0: // no stale entries: CacheTTL extends nothing
+	case left <= 0:
+		cc.MaxStale = None
+	case cc.MaxStale == 0 || cc.MaxStale > left:
+		cc.MaxStale = left
+	}
+	return cc
+}
+
+// ownCache returns the config of UseCache's own cache, when CACHE takes no
+// part: read only on failure, so no stale entries and no coalescing; a
+// zero CacheTTL is the cache's default TTL, 300s, as it is the fallback's.
+func (c *FallbackConfig[T]) ownCache() cache.Config {
+	return cache.Config{TTL: c.CacheTTL, Key: c.Key, MaxStale: None, DisableCoalescing: true}
 }
 
 // triggers reports whether err calls for a fallback.

@@ -38,15 +38,19 @@ func (e *ExhaustedError) Unwrap() error { return e.Last }
 func (e *ExhaustedError) Is(target error) bool { return target == ErrExhausted }
 
 // TimeoutError reports that an execution's overall deadline (GlobalTimeout
-// or DeadlineConfig.Timeout) passed: during an attempt, or before a
-// backoff that would have ended after it. It matches
-// context.DeadlineExceeded and unwraps to the last attempt's error.
+// or DeadlineConfig.Timeout) passed: during an attempt, whatever the
+// attempt returned once it passed (a value that comes too late is
+// dropped), or before a backoff that would have ended after it. It
+// matches context.DeadlineExceeded and unwraps to the last attempt's
+// error.
 type TimeoutError struct {
 	// Timeout is the overall timeout that passed.
 	Timeout time.Duration
 	// Attempts is the number of attempts made.
 	Attempts int
-	// Last is the last attempt's error, or nil.
+	// Last is the last attempt's error, or nil; context.DeadlineExceeded
+	// when the attempt returned a result after the deadline (what its
+	// context said by then).
 	Last error
 }
 

@@ -49,7 +49,9 @@ type ErrorRecoveryConfig[T any] struct {
 	SharedBulkhead *bulkhead.Bulkhead
 	// Cache configures CACHE (read-through); SharedCache, when set, is an
 	// existing cache to share (with other workflows of the same result
-	// type) and takes precedence.
+	// type) and takes precedence. With Fallback.UseCache, the cache the
+	// workflow makes has its MaxStale cut to Fallback.CacheTTL (see
+	// FallbackConfig.UseCache), and a SharedCache is refused.
 	Cache       *cache.Config
 	SharedCache *cache.Cache[T]
 	// Deadline configures DEADLINE: the attempt timeout and walk-away.
@@ -218,6 +220,22 @@ func newWorkflow[T any](cfg ErrorRecoveryConfig[T], opts []engine.Option, stats 
 		x.deadline = x.deadline.resolved()
 	}
 
+	// FALLBACK: checked first, since its UseCache may shape the cache.
+	if cfg.names(StrategyFallback) || cfg.Fallback != nil {
+		if cfg.Fallback == nil {
+			return nil, configErr(name, "Fallback", "nil", "FALLBACK takes part but has no FallbackConfig: give it a value, function, service or cache")
+		}
+		fb := *cfg.Fallback
+		if err := fb.Validate(); err != nil {
+			return nil, err
+		}
+		caching := cfg.SharedCache != nil || cfg.names(StrategyCache) || cfg.Cache != nil
+		if err := fb.checkCache(caching, cfg.SharedCache != nil); err != nil {
+			return nil, err
+		}
+		x.fallback = &fb
+	}
+
 	// The shared machines.
 	var err error
 	switch {
@@ -255,32 +273,20 @@ func newWorkflow[T any](cfg ErrorRecoveryConfig[T], opts []engine.Option, stats 
 		if cfg.Cache != nil {
 			cc = *cfg.Cache
 		}
+		if x.fallback != nil && x.fallback.UseCache {
+			cc = x.fallback.within(cc)
+		}
 		if x.cache, err = cache.New[T](cc, engine.WithClock(x.clock), engine.WithObserver(set.Observer)); err != nil {
 			return nil, err
 		}
 	}
 
-	// FALLBACK, and its UseCache: a cache read only on failure.
-	if cfg.names(StrategyFallback) || cfg.Fallback != nil {
-		if cfg.Fallback == nil {
-			return nil, configErr(name, "Fallback", "nil", "FALLBACK takes part but has no FallbackConfig: give it a value, function, service or cache")
-		}
-		fb := *cfg.Fallback
-		if err := fb.Validate(); err != nil {
+	// FALLBACK's UseCache reads the CACHE's entries when CACHE takes part,
+	// under one TTL rule (see FallbackConfig.UseCache), and a cache of its
+	// own otherwise.
+	if x.fallback != nil && x.fallback.UseCache && x.cache == nil {
+		if x.fbCache, err = cache.New[T](x.fallback.ownCache(), engine.WithClock(x.clock)); err != nil {
 			return nil, err
-		}
-		x.fallback = &fb
-		if fb.UseCache {
-			// Read only on failure: no stale entries, no coalescing. A
-			// zero CacheTTL is the cache's default TTL, 300s, as it is
-			// the fallback's.
-			cc := cache.Config{TTL: fb.CacheTTL, MaxStale: -1, DisableCoalescing: true}
-			if x.cache != nil {
-				cc.Key = x.cache.Config().Key
-			}
-			if x.fbCache, err = cache.New[T](cc, engine.WithClock(x.clock)); err != nil {
-				return nil, err
-			}
 		}
 	}
 

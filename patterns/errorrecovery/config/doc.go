@@ -88,8 +88,11 @@
 // refused.
 //
 // Settings that only Go can express have no key: fallback functions and
-// services, a cache's key function, callbacks, shared breakers and
-// bulkheads, the clock. Set them on the returned config.
+// services, a cache's key function and the fallback cache's
+// (FallbackConfig.Key), callbacks, shared breakers and bulkheads, the
+// clock. Set them on the returned config. Since use_cache without a cache
+// section needs FallbackConfig.Key, a file that asks for it is refused at
+// fallback.use_cache: set UseCache and Key in Go instead.
 //
 // # Error classes
 //

@@ -145,6 +145,11 @@ func (p *parsing) configErr(err error) {
 	switch {
 	case ce.Config == "ErrorRecoveryConfig" && ce.Field == "Deadline":
 		path = "deadline.timeout"
+	case ce.Config == "FallbackConfig" && ce.Field == "Key":
+		// The key function has no key in a file: say what to do instead.
+		p.addMsg("fallback.use_cache", err,
+			"use_cache without a cache section needs a key function (FallbackConfig.Key), which only Go can give: set UseCache and Key on the returned config, or add a cache section, whose entries then answer failures")
+		return
 	case ce.Config == "ErrorRecoveryConfig" && ce.Field == "Fallback":
 		p.addMsg(p.mention(errorrecovery.StrategyFallback), err,
 			"FALLBACK takes part but the file has no fallback section: give it a value (fallback.value) or use_cache")

@@ -1,7 +1,9 @@
 package config_test
 
 import (
+	"errors"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -110,7 +112,8 @@ func TestFallbackKeysMeanWhatTheGoFieldsMean(t *testing.T) {
 		{"ignore_deadline", `{value: 1, ignore_deadline: true}`, er.FallbackConfig[any]{Value: 1, HasValue: true, IgnoreDeadline: true}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			cfg, err := config.Parse[any]("x.yaml", []byte("primary: FALLBACK\nfallback: "+c.yaml+"\n"))
+			// A cache section gives use_cache the key it needs.
+			cfg, err := config.Parse[any]("x.yaml", []byte("primary: FALLBACK\ncache: {}\nfallback: "+c.yaml+"\n"))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -118,6 +121,17 @@ func TestFallbackKeysMeanWhatTheGoFieldsMean(t *testing.T) {
 				t.Errorf("fallback: %s means %+v, the Go literal %+v", c.yaml, got, want)
 			}
 		})
+	}
+}
+
+// TestUseCacheWithoutACacheSectionNamesTheKeyItNeeds: a file cannot give
+// FallbackConfig.Key, which UseCache needs without CACHE, so Parse says so
+// at use_cache rather than accept a config that would not build.
+func TestUseCacheWithoutACacheSectionNamesTheKeyItNeeds(t *testing.T) {
+	_, err := config.Parse[any]("x.yaml", []byte("primary: FALLBACK\nfallback:\n  use_cache: true\n"))
+	e, ok := errors.AsType[*config.Error](err)
+	if !ok || e.Field != "fallback.use_cache" || e.Line != 3 || !strings.Contains(e.Error(), "FallbackConfig.Key") {
+		t.Errorf("got %v, want a problem at fallback.use_cache naming FallbackConfig.Key", err)
 	}
 }
 
