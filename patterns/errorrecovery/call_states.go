@@ -258,6 +258,12 @@ func (x *executor[T]) fallBack(ctx context.Context, m callMachine[T]) (callEvent
 	if d.final == nil {
 		d.final = d.err
 	}
+	if cerr := d.ctx.parent.Err(); cerr != nil {
+		// The caller gave up: nobody waits for an answer, and the caller
+		// gets its context's error, not a fallback's value.
+		d.final = cerr
+		return eventUnserved, nil
+	}
 	if x.servesStale() {
 		// A failed call reads the entry: whatever value the entry machine
 		// serves answers it, as stale.

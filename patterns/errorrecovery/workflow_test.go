@@ -747,3 +747,24 @@ func TestQueuedExecutionsCountAgainstTheDeadline(t *testing.T) {
 		t.Errorf("metrics %+v, want %d timeouts", m, queued+1)
 	}
 }
+
+// A caller whose context ends during an execution gets its context's
+// error, not a fallback's value: nobody waits for the answer
+// (docs/fallback.md).
+func TestACallerWhoseContextEndsIsNotFallenBack(t *testing.T) {
+	fb := er.FallbackValue("fallback")
+	w := mustWorkflow(t, er.ErrorRecoveryConfig[string]{Retry: fastRetry[string](3), Fallback: &fb})
+	ctx, cancel := context.WithCancel(context.Background())
+	calls := 0
+	v, err := w.Execute(ctx, func(context.Context) (string, error) {
+		calls++
+		cancel() // the caller gives up during the attempt
+		return "", errFlaky
+	})
+	if !errors.Is(err, context.Canceled) || v != "" || calls != 1 {
+		t.Errorf("Execute = %q, %v after %d calls; want context.Canceled after 1, no fallback", v, err, calls)
+	}
+	if m := w.Metrics(); m.Fallbacks != 0 || m.Failed != 1 {
+		t.Errorf("metrics %+v: want the execution failed, not fallen back", m)
+	}
+}
