@@ -397,6 +397,18 @@ func (s *settings) config() Config {
 	return c
 }
 
+// failureRateOver reports whether the failure-rate rule, if on, holds
+// for the counts c: at least MinimumCalls outcomes, and the share of
+// failures at or over the threshold.
+func (s *settings) failureRateOver(c tally) bool {
+	return s.failureRate > 0 && c.calls >= s.minimumCalls && c.failureRate() >= s.failureRate
+}
+
+// slowRateOver is failureRateOver for the slow-call rule.
+func (s *settings) slowRateOver(c tally) bool {
+	return s.slowRate > 0 && c.calls >= s.minimumCalls && c.slowRate() >= s.slowRate
+}
+
 // grownTimeout is the open timeout of the n-th consecutive open (n >= 1):
 // OpenTimeout * multiplier^(n-1), capped.
 func (s *settings) grownTimeout(n int) time.Duration {
