@@ -20,8 +20,9 @@ import (
 //
 // The breaker opens when, in its window of recent outcomes, any rule that
 // is on reaches its threshold (thresholds are inclusive, >=): the failure
-// count, the failure rate, or the slow-call rate. docs/circuit-breaker.md
-// explains each rule and why it is so.
+// count, the failure rate, or the slow-call rate. The rules are judged
+// whenever an outcome changes the window, a success as well as a
+// failure. docs/circuit-breaker.md explains each rule and why it is so.
 type Config struct {
 	// FailureThreshold is the number of failures in the window that opens
 	// the breaker. Zero means the default, 5; a negative value turns the
