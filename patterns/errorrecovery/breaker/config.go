@@ -110,8 +110,9 @@ type Config struct {
 	// time, in transition order, in the goroutine whose call caused the
 	// transition (the clock's timer goroutine for open -> half-open). They
 	// may read the breaker (State, Metrics, Allow) but must not change its
-	// state (Done of a failure, ForceOpen, ForceClosed, Reset): that
-	// deadlocks. Nil means the default, no callback.
+	// state (Permit.Done or Abandon, which may fire the outcome, a success
+	// included; ForceOpen, ForceClosed, Reset): that deadlocks. Nil means
+	// the default, no callback.
 	OnOpen     func(from, to State)
 	OnClose    func(from, to State)
 	OnHalfOpen func(from, to State)
