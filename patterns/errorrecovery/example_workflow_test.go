@@ -129,8 +129,9 @@ func ExampleNewRetry_statesItNeeds() {
 	// order #1042 confirmed function 1 <nil>
 }
 
-// NewBreakerWorkflow is shorthand for a breaker with a fallback
-// value that answers failed and rejected calls alike.
+// NewBreakerWorkflow is shorthand for a breaker with a fallback value
+// that answers the calls it rejects while open; the calls it lets through
+// get their own errors.
 func ExampleNewBreakerWorkflow() {
 	w, err := er.NewBreakerWorkflow(3, time.Minute, "quote unavailable")
 	if err != nil {
@@ -146,15 +147,19 @@ func ExampleNewBreakerWorkflow() {
 	}
 	for range 5 {
 		r, err := w.ExecuteResult(context.Background(), fetchQuote)
-		fmt.Println(r.Value, "from", r.Source, err, w.Breaker().State())
+		if err != nil {
+			fmt.Println("error:", err, "| breaker", w.Breaker().State())
+			continue
+		}
+		fmt.Println(r.Value, "from", r.Source, "| breaker", w.Breaker().State())
 	}
 	fmt.Println("calls made:", calls)
 	// Output:
-	// quote unavailable from fallback value <nil> Closed
-	// quote unavailable from fallback value <nil> Closed
-	// quote unavailable from fallback value <nil> Open
-	// quote unavailable from fallback value <nil> Open
-	// quote unavailable from fallback value <nil> Open
+	// error: connection refused | breaker Closed
+	// error: connection refused | breaker Closed
+	// error: connection refused | breaker Open
+	// quote unavailable from fallback value | breaker Open
+	// quote unavailable from fallback value | breaker Open
 	// calls made: 3
 }
 

@@ -403,17 +403,34 @@ func (w *Workflow[T]) Dot() string {
 	return b.String()
 }
 
-// NewBreakerWorkflow returns a workflow with a circuit breaker
-// opening after failureThreshold failures for openTimeout, answered while
-// open by fallback. The options are as for
-// NewWorkflow. failureThreshold and openTimeout mean what
-// breaker.Config's FailureThreshold and OpenTimeout do (zero: the
-// defaults, 5 and 60s); the breaker's other settings are
-// breaker.DefaultConfig's. Its open timeout runs on a timer of the clock:
-// call w.Breaker().Close() when discarding the workflow.
+// NewBreakerWorkflow returns a workflow with a circuit breaker opening
+// after failureThreshold failures for openTimeout, and a fallback value
+// that answers the calls the breaker rejects: while it is open, and while
+// it is half-open with all its trial calls in flight. A call the breaker
+// lets through gets the function's own result and error, the failure
+// that opens the breaker included; a deadline does not trigger the
+// fallback either. The options are as for NewWorkflow.
+//
+// failureThreshold and openTimeout mean what breaker.Config's
+// FailureThreshold and OpenTimeout do (zero: the defaults, 5 and 60s);
+// the breaker's other settings are breaker.DefaultConfig's, except that
+// its window grows to hold the threshold: WindowSize is the larger of the
+// default, 10, and failureThreshold (up to breaker.Config's bound, 1<<20),
+// so that 20 failures among the last 20 outcomes of the last 60 seconds
+// open NewBreakerWorkflow(20, ...). Its open timeout runs on a timer of
+// the clock: call w.Breaker().Close() when discarding the workflow.
 func NewBreakerWorkflow[T any](failureThreshold int, openTimeout time.Duration, fallback T, opts ...engine.Option) (*Workflow[T], error) {
 	bc := breaker.DefaultConfig()
 	bc.FailureThreshold, bc.OpenTimeout = failureThreshold, openTimeout
+	bc.WindowSize = max(bc.WindowSize, min(failureThreshold, maxBreakerWindow))
 	fb := FallbackValue(fallback)
+	fb.On = []ErrorMatcher{ErrorIs(breaker.ErrOpen), ErrorIs(breaker.ErrTooManyTrials)}
+	fb.IgnoreDeadline = true
 	return NewWorkflow(ErrorRecoveryConfig[T]{Primary: StrategyCircuitBreaker, Secondary: []Strategy{StrategyFallback}, Breaker: &bc, Fallback: &fb}, opts...)
 }
+
+// maxBreakerWindow is breaker.Config's bound on WindowSize. A threshold
+// above it leaves the window at the bound, so that breaker.New refuses the
+// threshold, the field the caller gave, rather than a window size the
+// caller never set.
+const maxBreakerWindow = 1 << 20

@@ -383,10 +383,10 @@ func TestFactories(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cw.Breaker().Close()
-	for range 3 {
+	for i := range 3 { // two failures open the breaker; the fallback answers the rejection
 		v, err := cw.Execute(ctx, func(context.Context) (string, error) { return "", errFlaky })
-		if v != "service_unavailable" || err != nil {
-			t.Errorf("breaker workflow fallback: %q %v", v, err)
+		if i < 2 && !errors.Is(err, errFlaky) || i == 2 && (v != "service_unavailable" || err != nil) {
+			t.Errorf("breaker workflow, call %d: %q %v", i+1, v, err)
 		}
 	}
 	if cw.Breaker().State() != breaker.StateOpen {
@@ -446,11 +446,14 @@ func TestFactoriesTakeClockObserverAndDeadline(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cw.Breaker().Close()
-	if v, err := cw.Execute(context.Background(), func(context.Context) (string, error) { return "", errFlaky }); v != "fallback" || err != nil {
-		t.Fatalf("breaker workflow: %q %v", v, err)
+	if _, err := cw.Execute(context.Background(), func(context.Context) (string, error) { return "", errFlaky }); !errors.Is(err, errFlaky) {
+		t.Fatalf("breaker workflow: %v, want the failure's own error", err)
 	}
 	if cw.Breaker().State() != breaker.StateOpen {
 		t.Fatalf("breaker %v after one failure, want Open", cw.Breaker().State())
+	}
+	if v, err := cw.Execute(context.Background(), func(context.Context) (string, error) { return "", errFlaky }); v != "fallback" || err != nil {
+		t.Fatalf("breaker workflow while open: %q %v, want the fallback", v, err)
 	}
 	clock.Advance(time.Minute) // the open timeout runs on the manual clock
 	if s := cw.Breaker().State(); s != breaker.StateHalfOpen {

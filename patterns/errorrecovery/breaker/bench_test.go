@@ -148,3 +148,41 @@ func BenchmarkBreakerTimeWindowSuccess(b *testing.B) {
 		p.Done(nil)
 	}
 }
+
+// BenchmarkBreakerClosedSuccessFailureRate is the count-only success path
+// with the failure-rate rule on: a success is still lock-free, except the
+// one that brings the window to MinimumCalls, which is fired so that the
+// rule is judged (once per closed period).
+func BenchmarkBreakerClosedSuccessFailureRate(b *testing.B) {
+	cfg := breaker.DefaultConfig()
+	cfg.WindowDuration = breaker.CountOnly
+	cfg.FailureRateThreshold = 0.5
+	br, err := breaker.New(cfg, engine.WithClock(enginetest.NewClock(benchStart)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		p, _ := br.Allow()
+		p.Done(nil)
+	}
+}
+
+// BenchmarkBreakerTimeWindowSuccessFailureRate is the default config's
+// success path with the failure-rate rule on: with a time window every
+// success may change what the rule says (older outcomes age out), so
+// each one is judged against the window.
+func BenchmarkBreakerTimeWindowSuccessFailureRate(b *testing.B) {
+	cfg := breaker.DefaultConfig()
+	cfg.FailureRateThreshold = 0.5
+	br, err := breaker.New(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer br.Close()
+	b.ReportAllocs()
+	for b.Loop() {
+		p, _ := br.Allow()
+		p.Done(nil)
+	}
+}

@@ -35,24 +35,40 @@ import (
 //
 // # The lock-free success path
 //
-// With a count-only window and no slow-call rule, a success in Closed
-// fires nothing: with the default definition, whose Closed/success
-// transitions are an internal no-op and a slow-call guard, it could not
-// change anything. It is recorded in the window with a few atomic
-// operations and no lock and no clock. Invariants that make this safe:
+// The window's rules are judged on every change of the window, whatever
+// outcome caused it, so that State never reports Closed while the window
+// says open: every failure and every slow call is fired, and so is every
+// success that can have changed what a rate rule says. With the count rule
+// alone, no success can (it adds no failure); with a rate rule on and a
+// count-only window, only the success that brings the window to
+// MinimumCalls can (once the window holds that many, a success that is
+// not slow only lowers the rates); with a window with a duration, any
+// success can (older outcomes age out), so each is judged against the
+// window and fired when a rate rule holds.
+//
+// With a count-only window and no slow-call rule, a success in Closed is
+// therefore recorded with a few atomic operations and no lock and no
+// clock, and fires nothing (the default definition's Closed/success
+// transitions are an internal no-op and the rate guards, which could not
+// hold); only the success that brings the window to MinimumCalls, with a
+// rate rule on, is fired. Invariants that make this safe:
 //
 //   - The window is replaced, never cleared: entering Closed publishes a
 //     new window stamped with the generation just committed, so a call
 //     from an earlier period cannot write into the current one.
-//   - Done records lock-free only if the window's stamp and the
-//     Instance's generation both equal the permit's: the call was admitted
-//     in this closed period and the breaker is still in it. Otherwise it
-//     takes the locked path, which waits out a transition in progress
-//     (the word is published before the entry action swaps the window)
-//     and drops a stale outcome.
+//   - Done records lock-free only if the Instance's generation equals
+//     the permit's: the call was admitted in this closed period and the
+//     breaker is still in it. Otherwise it takes the locked path, which
+//     waits out a transition in progress (the word is published before
+//     the entry action swaps the window) and drops a stale outcome.
 //   - Failures always go through the Instance: the window is written
 //     first, then the failure event is fired, so its guards see it. A
 //     concurrent success can only lower the counts the guards read.
+//   - The success that brings a count-only window to MinimumCalls is the
+//     one whose position is the window's start plus MinimumCalls; it is
+//     fired in that window's generation, after its position is taken, so
+//     the guards count it. Whatever outcome took that position, the rules
+//     are judged once the window holds MinimumCalls outcomes.
 //
 // The lock-free path is used only when the definition's Closed/success
 // transitions are the default ones (see New); any other
@@ -67,7 +83,8 @@ type Breaker struct {
 	clock       engine.Clock
 	origin      time.Time // the clock's time at construction; permits time calls from it
 	fast        bool      // Done(nil) in Closed may take the lock-free path
-	skipSuccess bool      // a closed success that is not slow need not be fired
+	skipSuccess bool      // a closed success that is not slow need not be fired, unless it may trip a rate rule
+	rated       bool      // a rate rule is on: some successes must be judged (see doneClosed)
 	timed       bool      // the window has a duration: outcomes read the clock
 	timing      bool      // the slow-call rule is on: permits read the clock
 	trialErr    *OpenError
@@ -131,10 +148,11 @@ type stateLabel struct {
 //     everything else is up to the definition. A success in Closed skips
 //     the machine only when the definition's Closed/success transitions
 //     are, like the default's, internal transitions with no actions and no
-//     guard, or transitions with no actions guarded by the default's
-//     slow-call-rate guard itself: the guard value DefinitionBuilder
+//     guard, or transitions with no actions guarded by one of the
+//     default's rate guards itself: the guard values DefinitionBuilder
 //     declares, which copies of its specs keep (transitions.Guard.Same),
-//     not another guard of the same name.
+//     not other guards of the same names. Even then, a success that may
+//     have changed what a rate rule says is fired.
 //
 // With a definition whose initial entry actions fail, New returns their
 // error.
@@ -151,6 +169,7 @@ func New(cfg Config, opts ...engine.Option) (*Breaker, error) {
 		timed: s.windowDuration > 0, timing: s.slowCall > 0}
 	b.skipSuccess = successSkippable(o.Def)
 	b.fast = b.skipSuccess && !b.timed && !b.timing
+	b.rated = s.failureRate > 0 || s.slowRate > 0
 	b.trialErr = &OpenError{halfOpen: true, clock: o.Clock}
 	b.openErr.Store(&OpenError{clock: o.Clock, gen: ^uint32(0)}) // no episode yet
 	for _, st := range o.Def.States() {
@@ -170,10 +189,11 @@ func New(cfg Config, opts ...engine.Option) (*Breaker, error) {
 }
 
 // successSkippable reports whether, in def, a success in Closed that was
-// not slow can change nothing, so that it need not be fired: each of
-// Closed's success transitions (none at all will do) is internal with no
-// guard and no actions, or has no actions and is guarded by slowRateGuard,
-// which holds only after a slow call, and slow calls are always fired.
+// not slow can change nothing unless it changed what a rate rule says, so
+// that the breaker may fire only the successes that can have (doneClosed):
+// each of Closed's success transitions (none at all will do) is internal
+// with no guard and no actions, or has no actions and is guarded by
+// rateGuard or slowRateGuard, which hold only when a rate rule does.
 func successSkippable(def *fsm.Definition[State, Event, *Breaker]) bool {
 	if _, ok := def.Label(StateClosed); !ok {
 		return false
@@ -186,7 +206,7 @@ func successSkippable(def *fsm.Definition[State, Event, *Breaker]) bool {
 		case len(t.Actions) > 0:
 			return false
 		case t.Guard.IsZero() && t.Internal:
-		case t.Guard.Same(slowRateGuard):
+		case t.Guard.Same(rateGuard), t.Guard.Same(slowRateGuard):
 		default:
 			return false
 		}

@@ -20,8 +20,9 @@ import (
 //
 // The breaker opens when, in its window of recent outcomes, any rule that
 // is on reaches its threshold (thresholds are inclusive, >=): the failure
-// count, the failure rate, or the slow-call rate. docs/circuit-breaker.md
-// explains each rule and why it is so.
+// count, the failure rate, or the slow-call rate. The rules are judged
+// whenever an outcome changes the window, a success as well as a
+// failure. docs/circuit-breaker.md explains each rule and why it is so.
 type Config struct {
 	// FailureThreshold is the number of failures in the window that opens
 	// the breaker. Zero means the default, 5; a negative value turns the
@@ -109,8 +110,9 @@ type Config struct {
 	// time, in transition order, in the goroutine whose call caused the
 	// transition (the clock's timer goroutine for open -> half-open). They
 	// may read the breaker (State, Metrics, Allow) but must not change its
-	// state (Done of a failure, ForceOpen, ForceClosed, Reset): that
-	// deadlocks. Nil means the default, no callback.
+	// state (Permit.Done or Abandon, which may fire the outcome, a success
+	// included; ForceOpen, ForceClosed, Reset): that deadlocks. Nil means
+	// the default, no callback.
 	OnOpen     func(from, to State)
 	OnClose    func(from, to State)
 	OnHalfOpen func(from, to State)
@@ -395,6 +397,18 @@ func (s *settings) config() Config {
 		c.WindowDuration = CountOnly
 	}
 	return c
+}
+
+// failureRateOver reports whether the failure-rate rule, if on, holds
+// for the counts c: at least MinimumCalls outcomes, and the share of
+// failures at or over the threshold.
+func (s *settings) failureRateOver(c tally) bool {
+	return s.failureRate > 0 && c.calls >= s.minimumCalls && c.failureRate() >= s.failureRate
+}
+
+// slowRateOver is failureRateOver for the slow-call rule.
+func (s *settings) slowRateOver(c tally) bool {
+	return s.slowRate > 0 && c.calls >= s.minimumCalls && c.slowRate() >= s.slowRate
 }
 
 // grownTimeout is the open timeout of the n-th consecutive open (n >= 1):

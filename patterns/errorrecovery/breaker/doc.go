@@ -26,8 +26,11 @@
 // its threshold: the number of failures (FailureThreshold), their share
 // (FailureRateThreshold) or the share of slow calls
 // (SlowCallRateThreshold). The window holds the last WindowSize outcomes
-// (10), and only those younger than WindowDuration (60s). An invalid
-// field is refused with an errorrecovery.ConfigError naming it.
+// (10), and only those younger than WindowDuration (60s). The rules are
+// judged on every change of the window, whatever outcome caused it: a
+// success that brings the window to MinimumCalls with a rate at its
+// threshold opens the breaker as a failure would. An invalid field is
+// refused with an errorrecovery.ConfigError naming it.
 //
 // # Calls
 //
@@ -40,8 +43,10 @@
 //
 // In Closed, with a count-only window (WindowDuration: CountOnly) and no
 // slow-call rule, a success takes a few atomic operations: no lock, no
-// clock, no allocation. A
-// rejection takes one atomic load and allocates nothing either.
+// clock, no allocation (with the failure-rate rule on, the one success
+// that brings the window to MinimumCalls also takes the machine's lock,
+// to be judged). A rejection takes one atomic load and allocates nothing
+// either.
 //
 // # Composition
 //

@@ -3,6 +3,7 @@ package breaker
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"runtime"
 	"sync"
@@ -74,8 +75,8 @@ func TestCountWindowCountsFromItsStart(t *testing.T) {
 func TestTimeWindowDropsWholeBuckets(t *testing.T) {
 	origin := time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 	w := newTimeWindow(0, 5, 10*time.Second, origin)
-	w.add(origin.Add(500*time.Millisecond), true, false) // bucket 0: [0s, 1s)
-	w.add(origin.Add(1500*time.Millisecond), true, true) // bucket 1
+	w.add(origin.Add(500*time.Millisecond), true, false, false) // bucket 0: [0s, 1s)
+	w.add(origin.Add(1500*time.Millisecond), true, true, false) // bucket 1
 	at := func(d time.Duration) tally { return w.counts(origin.Add(d)) }
 	if got := at(9999 * time.Millisecond); got != (tally{2, 2, 1}) {
 		t.Fatalf("at 9.999s: %+v", got)
@@ -88,7 +89,7 @@ func TestTimeWindowDropsWholeBuckets(t *testing.T) {
 	}
 	// Count pushes outcomes out too, from the bucket they are in.
 	for range 5 {
-		w.add(origin.Add(2*time.Second), false, false)
+		w.add(origin.Add(2*time.Second), false, false, false)
 	}
 	if got := at(2 * time.Second); got != (tally{5, 0, 0}) {
 		t.Fatalf("after 5 more: %+v", got)
@@ -99,17 +100,24 @@ func TestTimeWindowDropsWholeBuckets(t *testing.T) {
 // from many goroutines while the clock moves and the breaker is forced
 // open and reset, under -race: half-open trials in flight never exceed
 // HalfOpenMaxCalls, every trial slot is given back, and the window's
-// counts stay within bounds.
+// counts stay within bounds. With a count-only window, once the calls
+// have stopped, a closed breaker's window does not say open: every change
+// of it that could trip a rule was judged.
 func TestBreakerUnderConcurrentCallsKeepsItsInvariants(t *testing.T) {
-	for _, window := range []time.Duration{CountOnly, time.Second} {
-		t.Run("window="+window.String(), func(t *testing.T) {
+	for _, c := range []struct {
+		window time.Duration
+		slow   bool // the slow-call rule is on (without it, successes take the lock-free path)
+	}{{CountOnly, true}, {CountOnly, false}, {time.Second, true}} {
+		t.Run(fmt.Sprintf("window=%v,slow=%v", c.window, c.slow), func(t *testing.T) {
 			clk := enginetest.NewClock(time.Time{})
 			cfg := Config{
-				FailureThreshold: 8, WindowSize: 16, WindowDuration: window,
+				FailureThreshold: 8, WindowSize: 16, WindowDuration: c.window,
 				FailureRateThreshold: 0.6, MinimumCalls: 8,
-				SlowCallDuration: time.Millisecond, SlowCallRateThreshold: 0.9,
 				SuccessThreshold: 3, HalfOpenMaxCalls: 2,
 				OpenTimeout: 10 * time.Millisecond, OpenTimeoutMultiplier: 1.5, MaxOpenTimeout: 50 * time.Millisecond,
+			}
+			if c.slow {
+				cfg.SlowCallDuration, cfg.SlowCallRateThreshold = time.Millisecond, 0.9
 			}
 			var transitions atomic.Int64
 			count := func(from, to State) { transitions.Add(1) }
@@ -204,6 +212,14 @@ func TestBreakerUnderConcurrentCallsKeepsItsInvariants(t *testing.T) {
 			if m.Calls < 0 || m.Calls > cfg.WindowSize || m.Failures > m.Calls || m.SlowCalls > m.Calls {
 				t.Fatalf("window counts out of bounds: %+v", m)
 			}
+			if c.window == CountOnly && m.State == StateClosed {
+				s := b.cfg
+				if (s.failureThreshold > 0 && m.Failures >= s.failureThreshold) ||
+					s.failureRateOver(tally{m.Calls, m.Failures, m.SlowCalls}) ||
+					s.slowRateOver(tally{m.Calls, m.Failures, m.SlowCalls}) {
+					t.Fatalf("closed while its window says open: %+v", m)
+				}
+			}
 			if admitted.Load()+rejected.Load() != 32*300 {
 				t.Fatalf("calls unaccounted for: %d admitted, %d rejected", admitted.Load(), rejected.Load())
 			}
@@ -211,4 +227,51 @@ func TestBreakerUnderConcurrentCallsKeepsItsInvariants(t *testing.T) {
 				admitted.Load(), trialsRun.Load(), rejected.Load(), transitions.Load(), m)
 		})
 	}
+}
+
+// TestBreakerJudgesItsRulesUnderConcurrentOutcomes records outcomes from
+// many goroutines at once into a count-only window with the failure-rate
+// rule (successes on the lock-free path), round after round: whenever the
+// calls stop, a closed breaker's window does not say open. Each round
+// records MinimumCalls outcomes, so that the last of them, often a
+// success, brings the window to MinimumCalls; it races the failures
+// before it, and whichever of them is judged last sees them all.
+func TestBreakerJudgesItsRulesUnderConcurrentOutcomes(t *testing.T) {
+	cfg := Config{FailureThreshold: -1, FailureRateThreshold: 0.5, WindowSize: 64, MinimumCalls: 32,
+		WindowDuration: CountOnly}
+	b, err := New(cfg, engine.WithClock(enginetest.NewClock(time.Time{})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	opened := 0
+	for round := range 200 {
+		var wg sync.WaitGroup
+		for g := range 8 {
+			wg.Go(func() {
+				r := rand.New(rand.NewPCG(uint64(round), uint64(g)))
+				for range 4 { // 8 goroutines: 32 outcomes
+					p, err := b.Allow()
+					if err != nil {
+						return
+					}
+					if r.IntN(2) == 0 {
+						p.Done(errTest)
+					} else {
+						p.Done(nil)
+					}
+				}
+			})
+		}
+		wg.Wait()
+		m := b.Metrics()
+		if m.State == StateOpen {
+			opened++
+		}
+		if m.State == StateClosed && b.cfg.failureRateOver(tally{m.Calls, m.Failures, m.SlowCalls}) {
+			t.Fatalf("round %d: closed while its window says open: %+v", round, m)
+		}
+		b.Reset()
+	}
+	t.Logf("opened in %d of 200 rounds", opened)
 }

@@ -58,11 +58,14 @@ const (
 	delayName      = "openTimeout"
 )
 
-// slowRateGuard is the slow-call-rate guard, declared once so that the
-// breaker can recognise it in a definition by identity
-// (successSkippable): copies of DefinitionBuilder's specs carry
-// this very guard, where another guard might carry its name.
-var slowRateGuard = transitions.If(guardSlowRate, slowRateReached)
+// rateGuard and slowRateGuard are the guards of the rate rules, declared
+// once so that the breaker can recognise them in a definition by identity
+// (successSkippable): copies of DefinitionBuilder's specs carry these
+// very guards, where another guard might carry their names.
+var (
+	rateGuard     = transitions.If(guardRate, rateReached)
+	slowRateGuard = transitions.If(guardSlowRate, slowRateReached)
+)
 
 var defaultDefinition = sync.OnceValue(func() *fsm.Definition[State, Event, *Breaker] {
 	return DefinitionBuilder().MustBuild()
@@ -78,6 +81,7 @@ var defaultDefinition = sync.OnceValue(func() *fsm.Definition[State, Event, *Bre
 //	Closed   --failure [failure rate >= ... after minimumCalls]----> Open
 //	Closed   --failure [slow-call rate >= ... after minimumCalls]--> Open
 //	Closed   --failure (internal: recorded in the window, nothing else)
+//	Closed   --success [failure rate >= ... after minimumCalls]----> Open
 //	Closed   --success [slow-call rate >= ... after minimumCalls]--> Open
 //	Closed   --success (internal)
 //	Open     --after openTimeout------------------------------------> HalfOpen
@@ -93,6 +97,13 @@ var defaultDefinition = sync.OnceValue(func() *fsm.Definition[State, Event, *Bre
 // rejection error; entering HalfOpen resets the trial count. The outcome
 // of a call is written into the window before its event is fired, so the
 // guards see it.
+//
+// The rules are judged on every change of the window, whatever outcome
+// caused it: a success can bring the window to minimumCalls, or (in a
+// window with a duration) be recorded after older outcomes aged out, with
+// a rate at or over its threshold, so Closed's success edges carry the
+// rate guards as its failure edges do. The count rule needs no success
+// edge: a success never adds a failure to the window.
 func Definition() *fsm.Definition[State, Event, *Breaker] {
 	return defaultDefinition()
 }
@@ -110,9 +121,10 @@ func DefinitionBuilder() *fsm.Builder[State, Event, *Breaker] {
 	b.State(StateHalfOpen, states.Normal).OnEntry(states.Do("reset trials", enterHalfOpen))
 
 	b.On(StateClosed, EventFailure, StateOpen).When(transitions.If(guardFailures, failuresReached))
-	b.On(StateClosed, EventFailure, StateOpen).When(transitions.If(guardRate, rateReached))
+	b.On(StateClosed, EventFailure, StateOpen).When(rateGuard)
 	b.On(StateClosed, EventFailure, StateOpen).When(slowRateGuard)
 	b.Internal(StateClosed, EventFailure)
+	b.On(StateClosed, EventSuccess, StateOpen).When(rateGuard)
 	b.On(StateClosed, EventSuccess, StateOpen).When(slowRateGuard)
 	b.Internal(StateClosed, EventSuccess)
 
@@ -149,21 +161,13 @@ func failuresReached(m Machine) bool {
 // MinimumCalls outcomes, and the share of failures reaches the threshold.
 func rateReached(m Machine) bool {
 	b := breakerOf(m)
-	if b.cfg.failureRate == 0 {
-		return false
-	}
-	c := b.windowCounts(m)
-	return c.calls >= b.cfg.minimumCalls && c.failureRate() >= b.cfg.failureRate
+	return b.cfg.failureRate != 0 && b.cfg.failureRateOver(b.windowCounts(m))
 }
 
 // slowRateReached: as rateReached, for slow calls.
 func slowRateReached(m Machine) bool {
 	b := breakerOf(m)
-	if b.cfg.slowRate == 0 {
-		return false
-	}
-	c := b.windowCounts(m)
-	return c.calls >= b.cfg.minimumCalls && c.slowRate() >= b.cfg.slowRate
+	return b.cfg.slowRate != 0 && b.cfg.slowRateOver(b.windowCounts(m))
 }
 
 // successesReached: counting the success being processed, the trials

@@ -134,7 +134,9 @@ func (b *Breaker) releaseTrial(gen uint32) {
 // trial's slot is released whatever the outcome.
 func (p Permit) Done(err error) {
 	if b := p.b; err == nil && b != nil && p.state == StateClosed && b.fast && b.inst.Generation() == p.gen {
-		b.pos.Add(1)
+		if at := b.pos.Add(1); b.rated {
+			b.judgeAt(at)
+		}
 		return
 	}
 	p.done(err, false)
@@ -181,11 +183,12 @@ func (b *Breaker) doneClosed(p Permit, o Outcome) {
 	}
 	failure := o == OutcomeFailure
 	slow := b.timing && now.Sub(b.origin)-p.start > b.cfg.slowCall
-	if !b.record(p.gen, now, failure, slow) {
+	tripped, ok := b.record(p.gen, now, failure, slow)
+	if !ok {
 		return
 	}
-	if !failure && !slow && b.skipSuccess {
-		return
+	if !failure && !slow && b.skipSuccess && !tripped {
+		return // it cannot have changed what the rules say
 	}
 	ev := EventSuccess
 	if failure {
@@ -208,33 +211,61 @@ func (b *Breaker) doneTrial(p Permit, o Outcome) {
 }
 
 // record writes an outcome into the window of generation gen and reports
-// whether it did: not when the breaker has left that closed period.
-func (b *Breaker) record(gen uint32, now time.Time, failure, slow bool) bool {
+// whether it did (ok): not when the breaker has left that closed period.
+//
+// For a success that is not slow, which the caller fires only when it
+// may have changed what a rate rule says, record also does that part:
+// in a window with a duration it reports (tripped) whether a rate rule
+// holds in the window just after it, as outcomes that aged out may have
+// raised a rate; in a count-only window it judges the success itself
+// (judgeAt), when the definition leaves that to the breaker.
+func (b *Breaker) record(gen uint32, now time.Time, failure, slow bool) (tripped, ok bool) {
 	if b.inst.Generation() != gen {
-		return false
+		return false, false
 	}
 	if b.timed {
 		w := b.timedWin.Load()
 		if w.gen != gen {
 			b.waitForStep()
 			if w = b.timedWin.Load(); w.gen != gen {
-				return false
+				return false, false
 			}
 		}
-		w.add(now, failure, slow)
-		return true
+		judge := b.rated && !failure && !slow
+		c := w.add(now, failure, slow, judge)
+		return judge && (b.cfg.failureRateOver(c) || b.cfg.slowRateOver(c)), true
 	}
 	if !failure && !slow {
-		b.pos.Add(1)
-		return true
+		if at := b.pos.Add(1); b.rated && b.skipSuccess {
+			b.judgeAt(at)
+		}
+		return false, true
 	}
 	w := b.count.Load()
 	if w.gen != gen {
 		b.waitForStep()
 		if w = b.count.Load(); w.gen != gen {
-			return false
+			return false, false
 		}
 	}
 	w.add(b.pos.Add(1)-1, failure, slow)
-	return true
+	return false, true
+}
+
+// judgeAt fires the success that brought the breaker's position counter to
+// at when, in a count-only window with a rate rule on, it is the one that
+// brought the current window to MinimumCalls: the only success that can
+// change what a rate rule says there. Before it the rules do not apply;
+// from then on a success that is not slow takes a call's place in the
+// window, or adds one, without adding a failure or a slow call, so it can
+// only lower the rates. Any other success returns at once, with no lock.
+//
+// The success is fired in the window's generation rather than its
+// permit's: in the instant between a permit's generation check and its
+// position, the breaker may have closed again, and the position then
+// counts in the new window, whose rules must be judged all the same.
+func (b *Breaker) judgeAt(at uint64) {
+	if w := b.count.Load(); w != nil && at == w.start+uint64(b.cfg.minimumCalls) {
+		_, _ = b.inst.FireIfGeneration(context.Background(), w.gen, EventSuccess)
+	}
 }

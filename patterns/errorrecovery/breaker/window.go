@@ -174,8 +174,10 @@ func newTimeWindow(gen uint32, size int, d time.Duration, origin time.Time) *tim
 
 func (w *timeWindow) seq(now time.Time) int64 { return int64(now.Sub(w.origin) / w.width) }
 
-// add records an outcome at time now.
-func (w *timeWindow) add(now time.Time, failure, slow bool) {
+// add records an outcome at time now and, when count is set, reports the
+// outcomes that count at now with it (as counts would); otherwise it
+// returns a zero tally.
+func (w *timeWindow) add(now time.Time, failure, slow, count bool) tally {
 	cur := w.seq(now)
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -198,6 +200,10 @@ func (w *timeWindow) add(now time.Time, failure, slow bool) {
 	b.slows += boolInt(slow)
 	w.ring[w.next] = timedOutcome{seq: cur, failure: failure, slow: slow}
 	w.next = (w.next + 1) % len(w.ring)
+	if !count {
+		return tally{}
+	}
+	return w.countsLocked(cur)
 }
 
 // counts reports the outcomes that count at time now. It changes nothing,
@@ -206,6 +212,11 @@ func (w *timeWindow) counts(now time.Time) tally {
 	cur := w.seq(now)
 	w.mu.Lock()
 	defer w.mu.Unlock()
+	return w.countsLocked(cur)
+}
+
+// countsLocked is counts in bucket cur; w.mu must be held.
+func (w *timeWindow) countsLocked(cur int64) tally {
 	var c tally
 	for _, b := range w.buckets {
 		if b.seq > cur-windowBuckets && b.seq <= cur {
