@@ -30,16 +30,32 @@ func (c *RetryConfig[T]) Schedule(rnd func() float64) ([]time.Duration, error) {
 		return nil, err
 	}
 	r := c.resolved()
+	return r.schedule(rnd), nil
+}
+
+// Schedule returns the delays an execution of w waits before its retries,
+// as RetryConfig.Schedule does for the retry w runs: its RetryConfig (the
+// defaults when RETRY is named without one), with the attempts capped by
+// MaxTotalAttempts. rnd is as for RetryConfig.Schedule; the workflow's own
+// source (engine.WithRandom) is not drawn from, so listing a schedule
+// changes no execution. A workflow in which RETRY does not take part makes
+// one attempt and has no delay to list.
+func (w *Workflow[T]) Schedule(rnd func() float64) []time.Duration {
+	return w.x.retry.schedule(rnd)
+}
+
+// schedule lists the delays of c, resolved and valid.
+func (c *RetryConfig[T]) schedule(rnd func() float64) []time.Duration {
 	if rnd == nil {
 		rnd = rand.Float64
 	}
-	delays := make([]time.Duration, r.MaxAttempts-1)
+	delays := make([]time.Duration, max(c.MaxAttempts-1, 0))
 	var prev time.Duration
 	for i := range delays {
-		delays[i] = r.delay(i+1, prev, rnd)
+		delays[i] = c.delay(i+1, prev, rnd)
 		prev = delays[i]
 	}
-	return delays, nil
+	return delays
 }
 
 // delay returns the backoff before the attempt after attempt n (1-based,

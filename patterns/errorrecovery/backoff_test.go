@@ -248,3 +248,22 @@ func within(v, lo, hi float64) bool {
 	slack := func(x float64) float64 { return 1 + math.Abs(x)*0x1p-50 }
 	return v >= lo-slack(lo) && v <= hi+slack(hi)
 }
+
+// TestWorkflowScheduleIsTheRetryItRuns: a workflow lists the delays of
+// the retry it runs, attempts capped by MaxTotalAttempts, and none when
+// RETRY does not take part.
+func TestWorkflowScheduleIsTheRetryItRuns(t *testing.T) {
+	retry := er.RetryConfig[int]{MaxAttempts: 5, Backoff: er.BackoffLinear, InitialDelay: time.Second}
+	w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Retry: &retry, MaxTotalAttempts: 3})
+	if got := w.Schedule(nil); !slices.Equal(got, []time.Duration{time.Second, 2 * time.Second}) {
+		t.Errorf("capped at 3 attempts: %v, want [1s 2s]", got)
+	}
+	named := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.StrategyRetry})
+	if got := named.Schedule(nil); !slices.Equal(got, []time.Duration{time.Second, 2 * time.Second}) {
+		t.Errorf("RETRY named without a config: %v, want the defaults' [1s 2s]", got)
+	}
+	dl := er.DeadlineConfig{Timeout: time.Minute}
+	if got := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Deadline: &dl}).Schedule(nil); len(got) != 0 {
+		t.Errorf("no RETRY: %v, want no delay", got)
+	}
+}
