@@ -50,7 +50,7 @@ func (RealClock) Sleep(ctx context.Context, d time.Duration) error {
 	select {
 	case <-t.C:
 		return nil
-	case <-ctx.Done():
+	case <-Quiet(ctx).Done():
 		return ctx.Err()
 	}
 }

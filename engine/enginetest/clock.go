@@ -9,6 +9,8 @@ import (
 	"github.com/statecraft/statecraft/engine"
 )
 
+var _ engine.DoneCounter = (*Clock)(nil)
+
 // defaultStart is where NewClock(time.Time{}) starts: the instant a
 // testing/synctest bubble starts at.
 var defaultStart = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -28,7 +30,11 @@ var defaultStart = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 // run it. Everything waits on channels only, so a Clock made inside a
 // testing/synctest bubble works there.
 //
-// The package comment lists what counts as waiting on a Clock.
+// The package comment lists what counts as waiting on a Clock: a goroutine
+// asleep in Sleep, and a context whose deadline runs on the Clock
+// (engine.WithTimeout, engine.WithDeadline, an attempt context of
+// patterns/errorrecovery) from the first time code asks for its Done until
+// it is done. Clock implements engine.DoneCounter for the latter.
 type Clock struct {
 	mu sync.Mutex // guards the fields below
 
@@ -39,8 +45,12 @@ type Clock struct {
 	// queue holds the pending AfterFunc timers and sleepers, earliest
 	// (deadline, seq) first.
 	queue queue
+	// dones are the Done channels that CountDone reported, each once;
+	// closed ones are dropped when next counted.
+	dones []<-chan struct{}
 	// changed is made by BlockUntilWaiters when it has to wait, and closed
-	// and set to nil when a goroutine starts sleeping.
+	// and set to nil when a goroutine starts sleeping or CountDone reports
+	// a channel.
 	changed chan struct{}
 	// advancing counts the calls of Advance and AdvanceToNext running. While
 	// one runs, a timer armed at or before now is queued for it, which runs
@@ -139,7 +149,7 @@ func (c *Clock) Sleep(ctx context.Context, d time.Duration) error {
 // read under the same lock that registers the sleeper, so the clock cannot
 // move in between.
 func (c *Clock) sleep(ctx context.Context, at func(now time.Time) time.Time) error {
-	done := ctx.Done()
+	done := engine.Quiet(ctx).Done() // the sleeper is the waiter, not ctx
 	if isClosed(done) {
 		return ctx.Err()
 	}
@@ -151,10 +161,7 @@ func (c *Clock) sleep(ctx context.Context, at func(now time.Time) time.Time) err
 		return ctx.Err()
 	}
 	c.pushLocked(e, d)
-	if c.changed != nil {
-		close(c.changed)
-		c.changed = nil
-	}
+	c.notifyLocked()
 	c.mu.Unlock()
 
 	select {
@@ -220,8 +227,54 @@ func (c *Clock) AdvanceToNext() (time.Duration, bool) {
 	return d, true
 }
 
+// CountDone counts done, the Done channel of a context whose deadline runs
+// on c, as one waiter until it is closed, however many goroutines wait on
+// it and however often it is reported. It implements engine.DoneCounter:
+// the contexts of engine.WithTimeout and engine.WithDeadline on c call it
+// the first time their Done is asked for. A nil or closed channel is not
+// counted.
+func (c *Clock) CountDone(done <-chan struct{}) {
+	if done == nil || isClosed(done) {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.pruneDonesLocked() // so that the list holds no more than the open channels
+	for _, d := range c.dones {
+		if d == done {
+			return
+		}
+	}
+	c.dones = append(c.dones, done)
+	c.notifyLocked()
+}
+
+// pruneDonesLocked drops the closed channels from c.dones. c.mu must be
+// held.
+func (c *Clock) pruneDonesLocked() {
+	open := c.dones[:0]
+	for _, d := range c.dones {
+		if !isClosed(d) {
+			open = append(open, d)
+		}
+	}
+	clear(c.dones[len(open):])
+	c.dones = open
+}
+
+// notifyLocked wakes BlockUntilWaiters, a waiter having been added. c.mu
+// must be held.
+func (c *Clock) notifyLocked() {
+	if c.changed != nil {
+		close(c.changed)
+		c.changed = nil
+	}
+}
+
 // Pending reports how many AfterFunc timers are neither called nor stopped,
-// plus Waiters.
+// plus the goroutines asleep in Sleep (whose context is not done). A
+// context counted by CountDone is not added: its deadline is one of the
+// timers.
 func (c *Clock) Pending() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -234,18 +287,21 @@ func (c *Clock) Pending() int {
 	return n
 }
 
-// Waiters reports how many goroutines are waiting on the clock in Sleep, as
-// the package comment defines it.
+// Waiters reports how many waiters the clock has, as the package comment
+// defines them: the goroutines asleep in Sleep, plus the contexts of the
+// clock that code waits on (see CountDone).
 func (c *Clock) Waiters() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.waitersLocked()
 }
 
-// BlockUntilWaiters blocks until at least n goroutines are waiting on the
-// clock in Sleep, or ctx is done; it returns nil or ctx's error. It blocks on
-// a channel that each new sleeper closes, never by polling.
+// BlockUntilWaiters blocks until the clock has at least n waiters (see
+// Waiters), or ctx is done; it returns nil or ctx's error. It blocks on a
+// channel that each new waiter closes, never by polling. Its own wait on
+// ctx does not count, even when ctx's deadline runs on this clock.
 func (c *Clock) BlockUntilWaiters(ctx context.Context, n int) error {
+	giveUp := engine.Quiet(ctx).Done()
 	for {
 		c.mu.Lock()
 		if c.waitersLocked() >= n {
@@ -260,7 +316,7 @@ func (c *Clock) BlockUntilWaiters(ctx context.Context, n int) error {
 
 		select {
 		case <-changed:
-		case <-ctx.Done():
+		case <-giveUp:
 			return ctx.Err()
 		}
 	}
@@ -306,8 +362,9 @@ func (c *Clock) pushLocked(e *entry, d time.Duration) {
 	heap.Push(&c.queue, e)
 }
 
-// waitersLocked counts the sleepers whose context is not done. c.mu must be
-// held.
+// waitersLocked counts the sleepers whose context is not done and the
+// counted Done channels not yet closed, dropping the closed ones. c.mu
+// must be held.
 func (c *Clock) waitersLocked() int {
 	n := 0
 	for _, e := range c.queue {
@@ -315,7 +372,8 @@ func (c *Clock) waitersLocked() int {
 			n++
 		}
 	}
-	return n
+	c.pruneDonesLocked()
+	return n + len(c.dones)
 }
 
 // entry is a pending AfterFunc call (f set) or a goroutine in Sleep (wake

@@ -11,11 +11,24 @@ import (
 )
 
 // Recorder is an engine.Observer that keeps the records it receives for
-// later inspection in tests. The zero Recorder is ready to use; attach a
-// pointer to it. A Recorder is safe for concurrent use and must not be
-// copied.
+// later inspection in tests. The zero Recorder is ready to use, and keeps
+// the records of every machine it observes; attach a pointer to it. A
+// Recorder is safe for concurrent use and must not be copied.
+//
+// One observer given to a workflow sees the steps of every machine the
+// workflow drives: its per-call machine and the shared machines it makes
+// (a breaker, a bulkhead, a cache), interleaved in the order they ran. To
+// follow one of them, set Machine: &Recorder{Machine: "circuit breaker"}.
 type Recorder struct {
 	mu sync.Mutex // guards Records while Observe may be called
+
+	// Machine, when not empty, limits the Recorder to the steps of the
+	// machine of that name (engine.Record.Machine: the definition's name,
+	// which for a workflow's per-call machine is its config's Name, or
+	// "workflow"): Observe drops the records of other machines, so
+	// Records, Snapshot, Path and AssertPath see that machine alone. Set
+	// it before the Recorder is attached; it must not change after.
+	Machine string
 
 	// Records are the records received, in the order received. Each keeps
 	// its own copy of Guards, so a driver may reuse its buffers. Read the
@@ -25,8 +38,12 @@ type Recorder struct {
 	Records []engine.Record
 }
 
-// Observe appends a copy of r to Records.
+// Observe appends a copy of rec to Records, unless Machine is set and rec
+// is of another machine.
 func (r *Recorder) Observe(rec engine.Record) {
+	if r.Machine != "" && rec.Machine != r.Machine {
+		return
+	}
 	rec.Guards = slices.Clone(rec.Guards)
 	r.mu.Lock()
 	r.Records = append(r.Records, rec)

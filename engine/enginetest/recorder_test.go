@@ -157,3 +157,30 @@ func TestAssertPath(t *testing.T) {
 		})
 	}
 }
+
+// TestRecorderLimitedToOneMachine: with Machine set, a Recorder keeps the
+// records of that machine only, and Path and AssertPath follow it alone.
+func TestRecorderLimitedToOneMachine(t *testing.T) {
+	of := func(machine string, r engine.Record) engine.Record { r.Machine = machine; return r }
+	steps := []engine.Record{
+		of("breaker", step("Closed", "fail", 0, "Open")),
+		of("call", step("Start", "begin", 0, "Attempt")),
+		of("call", step("Attempt", "retryable", 1, "Backoff")),
+		of("breaker", step("Open", "after 1s", 1, "HalfOpen")),
+		of("call", step("Backoff", "after 1s", 0, "Attempt")),
+	}
+	call := &enginetest.Recorder{Machine: "call"}
+	brk := &enginetest.Recorder{Machine: "breaker"}
+	var all enginetest.Recorder
+	for _, r := range steps {
+		for _, o := range []engine.Observer{call, brk, &all} {
+			o.Observe(r)
+		}
+	}
+	enginetest.AssertPath(t, call, "Start", "Attempt", "Backoff", "Attempt")
+	enginetest.AssertPath(t, brk, "Closed", "Open", "HalfOpen")
+	enginetest.AssertPath(t, &all, "Closed", "Open", "Attempt", "Backoff", "HalfOpen", "Attempt")
+	if n := len(call.Snapshot()); n != 3 {
+		t.Errorf("the call recorder kept %d records, want 3", n)
+	}
+}

@@ -200,14 +200,10 @@ func (x *executor[T]) late(d *execution[T]) {
 // EventRetryable.
 func (x *executor[T]) retryable(d *execution[T]) callEvent {
 	if x.retrying && d.attempt < x.retry.MaxAttempts {
-		prev := d.prev
-		if prev == 0 {
-			prev = x.retry.InitialDelay
-		}
 		if after, ok := carriedDelay(d.err); ok {
 			d.delay = x.retry.capDelay(float64(after))
 		} else {
-			d.delay = x.retry.delay(d.attempt, prev, x.random)
+			d.delay = x.retry.delay(d.attempt, d.prev, x.random)
 		}
 	}
 	return eventRetryable

@@ -30,6 +30,13 @@ import (
 // holders, never written again, and the next attempt gets a new one.
 // So a function that ignores its context allocates nothing for it, and
 // one that passes it on costs one allocation per execution.
+//
+// On a clock that counts waits on Done channels (engine.DoneCounter, as
+// enginetest.Clock), the first Done of a context with a deadline of ours
+// tells the clock, so that a function blocked on it counts as waiting on
+// the clock until the attempt ends. The executor's own waits and links
+// (walk-away, the bulkhead's queue, the link to the parent) go through
+// Quiet, which counts nothing.
 type callCtx struct {
 	parent   context.Context
 	clock    engine.Clock
@@ -49,6 +56,8 @@ type callCtx struct {
 	timer engine.Timer         // our deadline's timer, once armed
 	stop  func() bool          // stops the parent's AfterFunc, once armed
 	after map[*func()]struct{} // AfterFunc callbacks still to run at done
+	// counted is set when done was reported to a clock that counts waits.
+	counted bool
 }
 
 type attemptKey struct{}
@@ -118,12 +127,31 @@ func (c *callCtx) Deadline() (time.Time, bool) {
 
 // Done returns the parent's channel when we set no deadline; otherwise a
 // channel of ours, armed on first use, closed at our deadline on the clock
-// or when the parent is done.
+// or when the parent is done. On a clock that counts waits on Done
+// channels, the first call reports ours: code asks for Done to wait on it.
 func (c *callCtx) Done() <-chan struct{} {
 	c.see()
 	if c.deadline.IsZero() {
 		return c.parent.Done()
 	}
+	done := c.arm()
+	if dc, ok := c.clock.(engine.DoneCounter); ok {
+		c.mu.Lock()
+		first := !c.counted
+		c.counted = true
+		c.mu.Unlock()
+		if first {
+			dc.CountDone(done)
+		}
+	}
+	return done
+}
+
+// arm returns our channel, making it and arming our deadline's timer and
+// the link to the parent the first time. c has a deadline of ours. The
+// parent is asked through engine.Quiet: linking to it is not waiting on
+// it.
+func (c *callCtx) arm() <-chan struct{} {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.done != nil {
@@ -140,10 +168,34 @@ func (c *callCtx) Done() <-chan struct{} {
 		return c.done
 	}
 	c.timer = engine.AfterFuncAt(c.clock, c.deadline, func() { c.expire(context.DeadlineExceeded) })
-	if c.parent.Done() != nil {
-		c.stop = context.AfterFunc(c.parent, func() { c.expire(c.parent.Err()) })
+	if parent := engine.Quiet(c.parent); parent.Done() != nil {
+		c.stop = context.AfterFunc(parent, func() { c.expire(c.parent.Err()) })
 	}
 	return c.done
+}
+
+// Quiet returns c as it is, but for Done, which counts nothing (see
+// engine.Quiet).
+func (c *callCtx) Quiet() context.Context { return (*quietCallCtx)(c) }
+
+// quietCallCtx is a callCtx whose Done counts nothing: the view the
+// executor and package context (through engine.Quiet) wait on and derive
+// from.
+type quietCallCtx callCtx
+
+func (q *quietCallCtx) Deadline() (time.Time, bool)           { return (*callCtx)(q).Deadline() }
+func (q *quietCallCtx) Err() error                            { return (*callCtx)(q).Err() }
+func (q *quietCallCtx) Value(key any) any                     { return (*callCtx)(q).Value(key) }
+func (q *quietCallCtx) AfterFunc(f func()) (stop func() bool) { return (*callCtx)(q).AfterFunc(f) }
+
+// Done is callCtx.Done without reporting the channel to the clock.
+func (q *quietCallCtx) Done() <-chan struct{} {
+	c := (*callCtx)(q)
+	c.see()
+	if c.deadline.IsZero() {
+		return engine.Quiet(c.parent).Done()
+	}
+	return c.arm()
 }
 
 func (c *callCtx) expire(err error) {
@@ -171,9 +223,9 @@ func (c *callCtx) closeLocked(err error) {
 func (c *callCtx) AfterFunc(f func()) (stop func() bool) {
 	c.see()
 	if c.deadline.IsZero() {
-		return context.AfterFunc(c.parent, f)
+		return context.AfterFunc(engine.Quiet(c.parent), f)
 	}
-	c.Done() // arm the deadline, so that it is what runs f
+	c.arm() // the deadline, so that it is what runs f; not a wait
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.err != nil {

@@ -134,7 +134,7 @@ func (x *executor[T]) walkAway(d *execution[T], deadline time.Time) (T, error) {
 			panic(o.value)
 		}
 		return o.res, o.err
-	case <-cc.Done():
+	case <-engine.Quiet(cc).Done(): // the executor's own wait: not counted as the function's
 		d.walked = true
 		cc.disarm()
 		if d.admitted && owner.CompareAndSwap(walkRunning, walkAbandoned) {

@@ -25,9 +25,9 @@ type RetryConfig[T any] struct {
 	// Backoff chooses the delay formula. Zero means the default,
 	// BackoffExponential.
 	Backoff Backoff
-	// Multiplier is m in the EXPONENTIAL and JITTER formulas. Zero means
-	// the default, 2; otherwise at least 1 there, and at most 100 for
-	// every backoff.
+	// Multiplier is m in the EXPONENTIAL, JITTER, FULL_JITTER and
+	// EQUAL_JITTER formulas. Zero means the default, 2; otherwise at least
+	// 1 there, and at most 100 for every backoff.
 	Multiplier float64
 	// JitterRange is j in the JITTER formula, in [0, 1): each delay is
 	// multiplied by a factor drawn uniformly from [1-j, 1+j]. Zero means
@@ -113,12 +113,12 @@ func (c *RetryConfig[T]) Validate() error {
 		return configErr(name, "InitialDelay", c.InitialDelay, "must be at most 24h")
 	case c.MaxDelay > maxConfigDuration:
 		return configErr(name, "MaxDelay", c.MaxDelay, "must be at most 24h")
-	case c.Backoff > BackoffDecorrelated:
-		return configErr(name, "Backoff", c.Backoff, "must be FIXED, LINEAR, EXPONENTIAL, JITTER or DECORRELATED")
+	case c.Backoff > BackoffEqualJitter:
+		return configErr(name, "Backoff", c.Backoff, "must be FIXED, LINEAR, EXPONENTIAL, JITTER, DECORRELATED, FULL_JITTER or EQUAL_JITTER")
 	case math.IsNaN(c.Multiplier) || c.Multiplier < 0 || math.IsInf(c.Multiplier, 0):
 		return configErr(name, "Multiplier", c.Multiplier, "must be a finite number >= 1 (zero means 2)")
-	case (r.Backoff == BackoffExponential || r.Backoff == BackoffJitter) && r.Multiplier < 1:
-		return configErr(name, "Multiplier", c.Multiplier, "must be at least 1 for EXPONENTIAL and JITTER (zero means 2)")
+	case r.Backoff.exponential() && r.Multiplier < 1:
+		return configErr(name, "Multiplier", c.Multiplier, "must be at least 1 for EXPONENTIAL, JITTER, FULL_JITTER and EQUAL_JITTER (zero means 2)")
 	case c.Multiplier > maxMultiplier:
 		return configErr(name, "Multiplier", c.Multiplier, "must be at most 100")
 	case math.IsNaN(c.JitterRange) || c.JitterRange >= 1:

@@ -123,7 +123,7 @@ func TestBackoffDelaySequences(t *testing.T) {
 func TestBackoffFormulasStayInBounds(t *testing.T) {
 	const d, capD = 100 * time.Millisecond, 30 * time.Second
 	r := rand.New(rand.NewPCG(1, 2))
-	for b := er.BackoffFixed; b <= er.BackoffDecorrelated; b++ {
+	for b := er.BackoffFixed; b <= er.BackoffEqualJitter; b++ {
 		cfg := retryCfg(10_001, b, d)
 		cfg.MaxDelay, cfg.Multiplier, cfg.JitterRange = capD, 1.5, 0.25
 		cfg.RetryOnResult = func(int) bool { return true }
@@ -149,6 +149,11 @@ func TestBackoffFormulasStayInBounds(t *testing.T) {
 				lo, hi = e*0.75, e*1.25
 			case er.BackoffDecorrelated:
 				lo, hi = float64(d), math.Max(float64(d), 3*float64(prev))
+			case er.BackoffFullJitter:
+				lo, hi = 0, math.Min(float64(d)*math.Pow(1.5, k-1), float64(capD))
+			case er.BackoffEqualJitter:
+				hi = math.Min(float64(d)*math.Pow(1.5, k-1), float64(capD))
+				lo = hi / 2
 			}
 			lo, hi = math.Min(lo, float64(capD)), math.Min(hi, float64(capD))
 			if float64(got) < lo-1 || float64(got) > hi+1 {

@@ -55,16 +55,30 @@ func ParseStrategy(name string) (Strategy, error) {
 type Backoff uint8
 
 // The backoff strategies; n is the 1-based number of the attempt that just
-// failed and d the initial delay. The zero Backoff is invalid.
+// failed, d the initial delay, m the multiplier and e the exponential delay
+// d*m^(n-1) capped by MaxDelay. MaxDelay caps every delay. The zero Backoff
+// is invalid.
 const (
 	BackoffFixed        Backoff = iota + 1 // FIXED: d
 	BackoffLinear                          // LINEAR: d*n
 	BackoffExponential                     // EXPONENTIAL: d*m^(n-1)
 	BackoffJitter                          // JITTER: the exponential delay times 1+U(-j,+j)
 	BackoffDecorrelated                    // DECORRELATED: min(cap, U(d, 3*prev)), prev starting at d
+	BackoffFullJitter                      // FULL_JITTER: U(0, e), AWS's "full jitter"
+	BackoffEqualJitter                     // EQUAL_JITTER: e/2 + U(0, e/2), AWS's "equal jitter"
 )
 
-var backoffNames = []string{"", "FIXED", "LINEAR", "EXPONENTIAL", "JITTER", "DECORRELATED"}
+var backoffNames = []string{"", "FIXED", "LINEAR", "EXPONENTIAL", "JITTER", "DECORRELATED", "FULL_JITTER", "EQUAL_JITTER"}
+
+// exponential reports whether b grows by the multiplier: its formula
+// starts from d*m^(n-1).
+func (b Backoff) exponential() bool {
+	switch b {
+	case BackoffExponential, BackoffJitter, BackoffFullJitter, BackoffEqualJitter:
+		return true
+	}
+	return false
+}
 
 // String returns the backoff's name, such as "EXPONENTIAL".
 func (b Backoff) String() string { return enum.String(backoffNames, b, "Backoff") }

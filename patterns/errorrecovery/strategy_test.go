@@ -19,7 +19,7 @@ func TestStrategyAndBackoffNamesRoundTrip(t *testing.T) {
 			t.Errorf("%s round-trips to %v, %v", b, back, err)
 		}
 	}
-	for b := er.BackoffFixed; b <= er.BackoffDecorrelated; b++ {
+	for b := er.BackoffFixed; b <= er.BackoffEqualJitter; b++ {
 		text, _ := b.MarshalText()
 		got, err := er.ParseBackoff(string(text))
 		if err != nil || got != b {

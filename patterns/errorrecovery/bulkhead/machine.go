@@ -204,7 +204,11 @@ var (
 			return errMisuse
 		}
 		w := &waiter{since: m.Now()}
-		w.ctx, w.grant = context.WithCancelCause(c.parent)
+		// Deriving is not waiting: engine.Quiet keeps a parent whose
+		// deadline runs on a counting clock (enginetest's) from counting
+		// as waited on; the wait itself is on the clock (QueueTimeout) or
+		// on w.ctx.
+		w.ctx, w.grant = context.WithCancelCause(engine.Quiet(c.parent))
 		m.Data().push(w)
 		c.w, c.outcome = w, outQueued
 		return nil

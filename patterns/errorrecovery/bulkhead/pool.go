@@ -5,6 +5,8 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+
+	"github.com/statecraft/statecraft/engine"
 )
 
 // pool is the worker-pool mode of a Bulkhead: MaxConcurrent goroutines
@@ -152,7 +154,7 @@ func (p *pool) close(ctx context.Context) error {
 	select {
 	case <-p.done:
 		return nil
-	case <-ctx.Done():
+	case <-engine.Quiet(ctx).Done():
 		return ctx.Err()
 	}
 }

@@ -3,6 +3,8 @@ package cache
 import (
 	"context"
 	"time"
+
+	"github.com/statecraft/statecraft/engine"
 )
 
 // Key returns the key of a call's entry: Config.Key of ctx, or "" when
@@ -117,7 +119,7 @@ func (f *Flight[T]) Wait(ctx context.Context) (Result[T], error) {
 	select {
 	case <-f.done:
 		return f.res, nil
-	case <-ctx.Done():
+	case <-engine.Quiet(ctx).Done(): // a follower's wait, not one on the clock
 		return Result[T]{}, ctx.Err()
 	}
 }

@@ -26,7 +26,8 @@
 //	  max_attempts: 3
 //	  initial_delay: 1s        # Go durations: 250ms, 1m30s, 0s
 //	  max_delay: 60s
-//	  backoff: EXPONENTIAL     # FIXED, LINEAR, EXPONENTIAL, JITTER, DECORRELATED
+//	  backoff: EXPONENTIAL     # FIXED, LINEAR, EXPONENTIAL, JITTER, DECORRELATED,
+//	                           # FULL_JITTER, EQUAL_JITTER
 //	  multiplier: 2
 //	  jitter_range: 0.1
 //	  retry_on: [timeout, connection, status5xx]   # error classes

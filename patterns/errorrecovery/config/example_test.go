@@ -77,7 +77,7 @@ circuit_breaker:
 	}
 	// Output:
 	// pricing.yaml:3:17: retry.max_attempts: must not be negative (it counts the first attempt; zero means 3) (got -1)
-	// pricing.yaml:4:12: retry.backoff: unknown backoff "QUADRATIC" (want one of FIXED, LINEAR, EXPONENTIAL, JITTER, DECORRELATED)
+	// pricing.yaml:4:12: retry.backoff: unknown backoff "QUADRATIC" (want one of FIXED, LINEAR, EXPONENTIAL, JITTER, DECORRELATED, FULL_JITTER, EQUAL_JITTER)
 	// pricing.yaml:6:22: circuit_breaker.failure_threshold: exceeds window_size (10), so the window could never hold that many failures (got 20)
 	// first: retry.max_attempts at line 3
 	// refused: RetryConfig.MaxAttempts

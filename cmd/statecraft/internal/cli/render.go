@@ -29,22 +29,32 @@ machines:
 	b.WriteString(`
 With no machine and no -f, render draws "workflow".
 
+--schedule prints, instead of a diagram, the delays the retry of "retry",
+"workflow" or the config file waits before each retry when every attempt
+fails: the formula's own values, capped, with the random formulas drawing
+from --seed (the same seed prints the same delays).
+
 examples:
   statecraft render breaker --highlight Open
   statecraft render -f testdata/configs/layered.yaml --format mermaid
-  statecraft render workflow --format svg > workflow.svg`)
+  statecraft render workflow --format svg > workflow.svg
+  statecraft render -f testdata/configs/retry.yaml --schedule --seed 7`)
 	return b.String()
 }
 
 // runRender implements "statecraft render".
 func runRender(args []string, env *Env) int {
-	fs := newFlagSet("render [MACHINE | -f CONFIG] [--format dot|mermaid|svg] [--highlight STATE]", renderAbout())
+	fs := newFlagSet("render [MACHINE | -f CONFIG] [--format dot|mermaid|svg] [--highlight STATE] [--schedule [--seed N]]", renderAbout())
 	file := fs.String("f", "", "draw the workflow the config `file` (YAML or JSON) describes")
 	format := fs.String("format", "dot", "output `format`: dot, mermaid or svg")
 	highlight := fs.String("highlight", "", "fill the `state` with this label (of the main machine)")
+	schedule := fs.Bool("schedule", false, "print the retry's backoff delays instead of a diagram")
+	seed := fs.Uint64("seed", 1, "the `seed` the random backoffs draw from, with --schedule")
 	if code, ok := parse(fs, interleave(fs, args), env); !ok {
 		return code
 	}
+	explicit := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { explicit[f.Name] = true })
 	name := ""
 	switch {
 	case fs.NArg() > 1:
@@ -55,6 +65,15 @@ func runRender(args []string, env *Env) int {
 		name = fs.Arg(0)
 	case *file == "":
 		name = "workflow"
+	}
+	if *schedule {
+		if msg := scheduleUsage(name, explicit); msg != "" {
+			return usageError(fs, env, msg)
+		}
+		return renderSchedule(env, name, *file, *seed)
+	}
+	if explicit["seed"] {
+		return usageError(fs, env, "--seed applies to --schedule only")
 	}
 	f := strings.ToLower(*format)
 	if f != "dot" && f != "mermaid" && f != "svg" {

@@ -2,6 +2,7 @@ package snippets
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -97,3 +98,33 @@ func TestRetryOnTheRealClockInASynctestBubble(t *testing.T) {
 }
 
 // snippet:testing-synctest end
+
+// snippet:testing-deadline begin
+func TestAHangingCallTimesOutOnTheManualClock(t *testing.T) {
+	clk := enginetest.NewClock(time.Time{})
+	d, err := errorrecovery.NewDeadline[string](errorrecovery.DeadlineConfig{Timeout: 2 * time.Second},
+		engine.WithClock(clk))
+	if err != nil {
+		t.Fatal(err)
+	}
+	hangs := func(ctx context.Context) (string, error) {
+		<-ctx.Done() // a dependency that never answers
+		return "", ctx.Err()
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := d.Execute(t.Context(), hangs)
+		done <- err
+	}()
+	// The function waits on its attempt's context, whose deadline runs on
+	// clk: it counts as a waiter once it asks for Done.
+	if err := clk.BlockUntilWaiters(t.Context(), 1); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(2 * time.Second)
+	if err := <-done; !errors.Is(err, context.DeadlineExceeded) { // a *TimeoutError
+		t.Fatalf("Execute = %v, want a timeout", err)
+	}
+}
+
+// snippet:testing-deadline end

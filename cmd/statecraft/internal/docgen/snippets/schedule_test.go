@@ -1,0 +1,34 @@
+package snippets
+
+import (
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/statecraft/statecraft/patterns/errorrecovery"
+)
+
+// snippet:retry-schedule begin
+func TestEqualJitterWaitsBetweenHalfAndAllOfTheExponentialDelay(t *testing.T) {
+	cfg := errorrecovery.RetryConfig[string]{
+		MaxAttempts:  5,
+		InitialDelay: 100 * time.Millisecond, // e: 100ms, 200ms, 400ms, 800ms
+		MaxDelay:     time.Second,
+		Backoff:      errorrecovery.BackoffEqualJitter,
+	}
+	// A seeded source gives the same list on every run; pass the same
+	// source to engine.WithRandom and an execution waits exactly these.
+	delays, err := cfg.Schedule(rand.New(rand.NewPCG(1, 2)).Float64)
+	if err != nil {
+		t.Fatal(err) // a *ConfigError naming the field
+	}
+	e := cfg.InitialDelay
+	for i, d := range delays {
+		if d < e/2 || d > e {
+			t.Errorf("delay %d: %v, want within [%v, %v]", i+1, d, e/2, e)
+		}
+		e *= 2
+	}
+}
+
+// snippet:retry-schedule end
