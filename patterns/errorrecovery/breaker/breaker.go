@@ -101,6 +101,14 @@ type Breaker struct {
 	halfOpenSuccesses atomic.Int32                // successful trials in this half-open period
 	opens             atomic.Uint64
 	openStreak        int // opens since the breaker last closed; under the Instance's lock
+	// stateSince is when the current state was entered and timeIn the time
+	// spent in each state (indexed by State) in the periods that ended,
+	// both in nanoseconds on the clock since origin, since construction or
+	// Reset; entered is the state stateSince belongs to, under the
+	// Instance's lock.
+	stateSince atomic.Int64
+	timeIn     [3]atomic.Int64
+	entered    State
 
 	_          [64]byte
 	pos        atomic.Uint64 // outcomes recorded in count-only windows (see countWindow); written by every success
@@ -336,6 +344,11 @@ type Metrics struct {
 	// half-open period, and TrialsInFlight its trials not yet done; both
 	// are zero in other states.
 	HalfOpenSuccesses, TrialsInFlight int
+	// TimeIn is the time spent in each state, indexed by State (the
+	// current state's time counted up to the call of Metrics), on the
+	// breaker's clock since construction or Reset. It is kept by the entry
+	// actions of Definition; a definition without them keeps none.
+	TimeIn [3]time.Duration
 }
 
 // Metrics returns the breaker's state and counts. It takes no lock of the
@@ -349,6 +362,12 @@ func (b *Breaker) Metrics() Metrics {
 		FailureRate: c.failureRate(), SlowCallRate: c.slowRate(),
 		Rejections: b.rejections.Load(), Opens: b.opens.Load(),
 		OpenTimeout: time.Duration(b.openTimeout.Load()),
+	}
+	for i := range m.TimeIn {
+		m.TimeIn[i] = time.Duration(b.timeIn[i].Load())
+	}
+	if int(s) < len(m.TimeIn) {
+		m.TimeIn[s] += max(b.since()-time.Duration(b.stateSince.Load()), 0)
 	}
 	if s == StateHalfOpen {
 		m.HalfOpenSuccesses = int(b.halfOpenSuccesses.Load())

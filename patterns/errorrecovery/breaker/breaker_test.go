@@ -889,3 +889,26 @@ func TestOutcomeAndStateNames(t *testing.T) {
 	}
 	var _ engine.Observer = (*enginetest.Recorder)(nil)
 }
+
+// Metrics().TimeIn adds up the time spent in each state on the clock, the
+// current state's counted up to the call, and Reset starts it over.
+func TestBreakerMetricsTimeInEachState(t *testing.T) {
+	b, clk := newBreaker(t, breaker.Config{FailureThreshold: 1, OpenTimeout: 30 * time.Second, WindowDuration: breaker.CountOnly})
+	clk.Advance(10 * time.Second)
+	p, err := b.Allow()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Done(errors.New("down"))    // opens
+	clk.Advance(30 * time.Second) // half-open at 30s
+	clk.Advance(4 * time.Second)
+	want := [3]time.Duration{10 * time.Second, 30 * time.Second, 4 * time.Second}
+	if got := b.Metrics().TimeIn; got != want {
+		t.Errorf("TimeIn = %v, want %v (Closed, Open, HalfOpen)", got, want)
+	}
+	b.Reset()
+	clk.Advance(time.Second)
+	if got := b.Metrics().TimeIn; got != [3]time.Duration{time.Second, 0, 0} {
+		t.Errorf("after Reset, TimeIn = %v, want [1s 0s 0s]", got)
+	}
+}

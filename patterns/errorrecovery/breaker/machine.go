@@ -192,6 +192,7 @@ func openTimeoutOf(m Machine) time.Duration {
 // the generation just committed, and the open-timeout growth starts over.
 func enterClosed(_ context.Context, m Machine) error {
 	b := breakerOf(m)
+	b.enter(StateClosed, m.Now())
 	b.openStreak = 0
 	b.installWindow(b.lockedGeneration())
 	return nil
@@ -202,6 +203,7 @@ func enterClosed(_ context.Context, m Machine) error {
 // rejection error that every call rejected during it receives.
 func enterOpen(_ context.Context, m Machine) error {
 	b := breakerOf(m)
+	b.enter(StateOpen, m.Now())
 	b.openStreak++
 	d := b.cfg.grownTimeout(b.openStreak)
 	b.openTimeout.Store(int64(d))
@@ -214,8 +216,22 @@ func enterOpen(_ context.Context, m Machine) error {
 // Trial permits are counted per generation (Breaker.allowTrial), so they
 // need no reset here.
 func enterHalfOpen(_ context.Context, m Machine) error {
-	breakerOf(m).halfOpenSuccesses.Store(0)
+	b := breakerOf(m)
+	b.enter(StateHalfOpen, m.Now())
+	b.halfOpenSuccesses.Store(0)
 	return nil
+}
+
+// enter adds the time spent in the state left to its total and starts the
+// time of s, entered at now. Entry actions call it, under the Instance's
+// lock.
+func (b *Breaker) enter(s State, now time.Time) {
+	t := now.Sub(b.origin)
+	if int(b.entered) < len(b.timeIn) {
+		b.timeIn[b.entered].Add(int64(max(t-time.Duration(b.stateSince.Load()), 0)))
+	}
+	b.entered = s
+	b.stateSince.Store(int64(t))
 }
 
 // countSuccess counts a successful trial that did not yet close the
@@ -231,5 +247,9 @@ func resetMetrics(_ context.Context, m Machine) error {
 	b := breakerOf(m)
 	b.rejections.Store(0)
 	b.opens.Store(0)
+	for i := range b.timeIn {
+		b.timeIn[i].Store(0)
+	}
+	b.stateSince.Store(int64(m.Now().Sub(b.origin)))
 	return nil
 }

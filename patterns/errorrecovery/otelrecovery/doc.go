@@ -26,7 +26,8 @@
 // and those of its breaker and bulkhead into observable instruments:
 // statecraft.workflow.executions (by outcome), .calls, .retries,
 // .fallbacks, .cache.served (by freshness), .rejections, .timeouts;
-// statecraft.breaker.state (1 for the current state, by state), .opens,
+// statecraft.breaker.state (1 for the current state, by state),
+// .time_in_state (seconds, by state), .opens,
 // .rejections; statecraft.bulkhead.active, .queued, .rejections (by
 // reason). Every instrument carries statecraft.workflow. docs/observability.md
 // lists them with their units. Close stops the collection callbacks.

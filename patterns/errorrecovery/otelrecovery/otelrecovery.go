@@ -203,11 +203,16 @@ func register[T any](m metric.Meter, name string, w *errorrecovery.Workflow[T]) 
 
 	br, bh := w.Breaker(), w.Bulkhead()
 	var brState, brOpens, brRejections, bhActive, bhQueued, bhRejections metric.Int64Observable
+	var brTimeIn metric.Float64ObservableCounter
 	if br != nil {
 		brState = gauge("statecraft.breaker.state", "{state}", "1 for the breaker's current state, 0 for the others.")
 		brOpens = counter("statecraft.breaker.opens", "{open}", "Times the breaker opened.")
 		brRejections = counter("statecraft.breaker.rejections", "{call}", "Calls the breaker rejected, open or half-open.")
-		instruments = append(instruments, brState, brOpens, brRejections)
+		var err error
+		brTimeIn, err = m.Float64ObservableCounter("statecraft.breaker.time_in_state", metric.WithUnit("s"),
+			metric.WithDescription("Time the breaker spent in each state, on its clock."))
+		errs = append(errs, err)
+		instruments = append(instruments, brState, brOpens, brRejections, brTimeIn)
 	}
 	if bh != nil {
 		bhActive = gauge("statecraft.bulkhead.active", "{call}", "Calls holding a slot of the bulkhead.")
@@ -248,6 +253,7 @@ func register[T any](m metric.Meter, name string, w *errorrecovery.Workflow[T]) 
 					v = 1
 				}
 				o.ObserveInt64(brState, v, with(attribute.String("statecraft.state", s.String())))
+				o.ObserveFloat64(brTimeIn, bm.TimeIn[s].Seconds(), with(attribute.String("statecraft.state", s.String())))
 			}
 			o.ObserveInt64(brOpens, int64(bm.Opens), plain)
 			o.ObserveInt64(brRejections, int64(bm.Rejections), plain)

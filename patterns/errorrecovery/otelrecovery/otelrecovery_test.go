@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -141,6 +142,7 @@ func TestMetricsNamesUnitsAndValues(t *testing.T) {
 	for range 3 {
 		_, _ = iw.Execute(ctx, func(context.Context) (string, error) { return "", errDown })
 	}
+	iw.Unwrap().Clock().(*enginetest.Clock).Advance(7 * time.Second) // the breaker stays open (60s)
 	var rm metricdata.ResourceMetrics
 	if err := reader.Collect(ctx, &rm); err != nil {
 		t.Fatal(err)
@@ -162,6 +164,10 @@ func TestMetricsNamesUnitsAndValues(t *testing.T) {
 				for _, p := range d.DataPoints {
 					got[m.Name+attrsOf(p.Attributes)] = itoa(p.Value)
 				}
+			case metricdata.Sum[float64]:
+				for _, p := range d.DataPoints {
+					got[m.Name+attrsOf(p.Attributes)] = strconv.FormatFloat(p.Value, 'f', -1, 64)
+				}
 			case metricdata.Histogram[float64]:
 				for _, p := range d.DataPoints {
 					got[m.Name+attrsOf(p.Attributes)] = "count " + itoa(int64(p.Count))
@@ -177,6 +183,8 @@ func TestMetricsNamesUnitsAndValues(t *testing.T) {
 		"statecraft.workflow.timeouts{}":                                      "0",
 		"statecraft.breaker.state{state=Open}":                                "1",
 		"statecraft.breaker.state{state=Closed}":                              "0",
+		"statecraft.breaker.time_in_state{state=Closed}":                      "0",
+		"statecraft.breaker.time_in_state{state=Open}":                        "7",
 		"statecraft.breaker.opens{}":                                          "1",
 		"statecraft.breaker.rejections{}":                                     "2",
 		"statecraft.bulkhead.active{}":                                        "0",
