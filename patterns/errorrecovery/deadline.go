@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/statecraft/statecraft/engine"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/internal/setup"
 )
 
 // DeadlineConfig configures the DEADLINE strategy. Every field's zero
@@ -71,12 +72,7 @@ func (c *DeadlineConfig) Resolve() (DeadlineConfig, error) {
 // resolved returns c with a zero Timeout replaced by its default and each
 // "none" by the zero the executor reads as none.
 func (c DeadlineConfig) resolved() DeadlineConfig {
-	switch {
-	case c.Timeout == 0:
-		c.Timeout = DefaultDeadlineConfig().Timeout
-	case c.Timeout < 0:
-		c.Timeout = 0
-	}
+	c.Timeout = setup.Or(c.Timeout, DefaultDeadlineConfig().Timeout, 0)
 	c.AttemptTimeout = max(c.AttemptTimeout, 0)
 	return c
 }

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"math"
 	"time"
+
+	"github.com/statecraft/statecraft/patterns/errorrecovery/internal/setup"
 )
 
 // RetryConfig configures a retry. Every field's zero value means its
@@ -164,33 +166,14 @@ func (c *RetryConfig[T]) Resolve() (RetryConfig[T], error) {
 // (MaxDelay 0), no jitter.
 func (c RetryConfig[T]) resolved() RetryConfig[T] {
 	d := DefaultRetryConfig[T]()
-	if c.MaxAttempts == 0 {
-		c.MaxAttempts = d.MaxAttempts
-	}
-	switch {
-	case c.InitialDelay == 0:
-		c.InitialDelay = d.InitialDelay
-	case c.InitialDelay < 0:
-		c.InitialDelay = 0
-	}
-	switch {
-	case c.MaxDelay == 0:
-		c.MaxDelay = d.MaxDelay
-	case c.MaxDelay < 0:
-		c.MaxDelay = 0
-	}
+	c.MaxAttempts = setup.Or(c.MaxAttempts, d.MaxAttempts, d.MaxAttempts) // negative: refused by Validate
+	c.InitialDelay = setup.Or(c.InitialDelay, d.InitialDelay, 0)
+	c.MaxDelay = setup.Or(c.MaxDelay, d.MaxDelay, 0)
 	if c.Backoff == 0 {
 		c.Backoff = d.Backoff
 	}
-	if c.Multiplier == 0 {
-		c.Multiplier = d.Multiplier
-	}
-	switch {
-	case c.JitterRange == 0:
-		c.JitterRange = d.JitterRange
-	case c.JitterRange < 0:
-		c.JitterRange = 0
-	}
+	c.Multiplier = setup.Or(c.Multiplier, d.Multiplier, d.Multiplier) // negative: refused by Validate
+	c.JitterRange = setup.Or(c.JitterRange, d.JitterRange, 0)
 	return c
 }
 

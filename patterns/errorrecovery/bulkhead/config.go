@@ -105,17 +105,7 @@ func (c Config) resolved() Config {
 	if c.MaxConcurrent == 0 {
 		c.MaxConcurrent = defaultMaxConcurrent
 	}
-	switch {
-	case c.MaxQueueSize == 0:
-		c.MaxQueueSize = defaultMaxQueueSize
-	case c.MaxQueueSize < 0:
-		c.MaxQueueSize = NoQueue
-	}
-	switch {
-	case c.QueueTimeout == 0:
-		c.QueueTimeout = defaultQueueTimeout
-	case c.QueueTimeout < 0:
-		c.QueueTimeout = NoTimeout
-	}
+	c.MaxQueueSize = setup.Or(c.MaxQueueSize, defaultMaxQueueSize, NoQueue)
+	c.QueueTimeout = setup.Or(c.QueueTimeout, defaultQueueTimeout, NoTimeout)
 	return c
 }

@@ -62,13 +62,7 @@ func (c *Config) Validate() error {
 
 // timeout returns the run's bound of c's Timeout, or zero for none.
 func (c *Config) timeout() time.Duration {
-	switch {
-	case c.Timeout == 0:
-		return DefaultConfig().Timeout
-	case c.Timeout < 0:
-		return 0
-	}
-	return c.Timeout
+	return setup.Or(c.Timeout, DefaultConfig().Timeout, 0)
 }
 
 // configErr makes the *errorrecovery.ConfigError for an invalid value.

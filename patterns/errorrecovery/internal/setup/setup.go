@@ -76,3 +76,16 @@ func (o *Options[S, E, D]) EngineOptions() []engine.Option {
 	}
 	return eopts
 }
+
+// Or is the zero-value rule of every config: a zero v means def, a
+// negative v means none (the value the caller reads as none), and any
+// other v is itself.
+func Or[N ~int | ~int64 | ~float64](v, def, none N) N {
+	switch {
+	case v == 0:
+		return def
+	case v < 0:
+		return none
+	}
+	return v
+}
