@@ -23,8 +23,9 @@ type Definition[S, E comparable, D any] struct {
 	stateSpecs []states.Spec[S, E, D]
 	transSpecs []transitions.Spec[S, E, D]
 
-	warnings    []*ValidationError
-	fingerprint uint64
+	warnings         []*ValidationError
+	fingerprint      uint64
+	allowUnreachable bool // as the Builder said, for Edit
 }
 
 // The door to the tables. A Definition's compiled.Machine is engine
@@ -53,7 +54,7 @@ func (d *Definition[S, E, D]) machine() any { return &d.m }
 func (b *Builder[S, E, D]) Build() (*Definition[S, E, D], error) {
 	d := &Definition[S, E, D]{m: compiled.Machine[S, E, D]{
 		Name: b.name, Initial: -1, ErrorState: -1, CommitRegardless: b.commitRegardless,
-	}}
+	}, allowUnreachable: b.allowUnreachable}
 	m := &d.m
 	var problems []*ValidationError
 	bad := func(err error, state, event, detail string) {

@@ -10,7 +10,6 @@ import (
 
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/engine/enginetest"
-	"github.com/statecraft/statecraft/fsm"
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/cache"
 	"github.com/statecraft/statecraft/states"
@@ -169,26 +168,12 @@ func TestWorkflowFollowsTheCacheEntryDefinition(t *testing.T) {
 		age, ok := d.Age()
 		return ok && age < 2*d.Config().TTL
 	})
-	std := cache.Definition()
-	b := fsm.New[cache.State, cache.Event, cache.Data](std.Name())
-	b.CommitRegardless()
-	for _, s := range std.StateSpecs() {
-		if s.Kind == states.Choice {
-			b.Choice(s.ID, s.Choose)
-		} else {
-			b.State(s.ID, s.Kind)
-		}
-	}
-	for _, tr := range std.Transitions() {
+	def, err := cache.Definition().Edit(func(tr *transitions.Spec[cache.State, cache.Event, cache.Data]) bool {
 		if tr.Guard.Name() == "age < TTL" {
 			tr.Guard = twice
 		}
-		sp := b.On(tr.From, tr.Event, tr.To).When(tr.Guard).Do(tr.Actions...)
-		if tr.Internal {
-			sp.AsInternal()
-		}
-	}
-	def, err := b.Build()
+		return true
+	}).Build()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -538,22 +538,7 @@ func TestBreakerStepsAreTransitionsOfItsDefinition(t *testing.T) {
 // edit returns false to drop one.
 func rebuild(t *testing.T, edit func(*breakerTransition) bool) *breakerDef {
 	t.Helper()
-	def := breaker.Definition()
-	b := newBreakerBuilder()
-	for _, s := range def.StateSpecs() {
-		*b.State(s.ID, s.Kind) = s
-	}
-	for _, tr := range def.Transitions() {
-		if !edit(&tr) {
-			continue
-		}
-		if tr.Delayed {
-			*b.AfterFunc(tr.From, tr.AfterName, tr.AfterFn, tr.To) = tr
-		} else {
-			*b.On(tr.From, tr.Event, tr.To) = tr
-		}
-	}
-	v, err := b.Build()
+	v, err := breaker.Definition().Edit(edit).Build()
 	if err != nil {
 		t.Fatal(err)
 	}

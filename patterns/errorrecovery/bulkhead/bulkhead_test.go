@@ -623,22 +623,7 @@ func TestBulkheadReleaseWithoutASlotPanics(t *testing.T) {
 // drop it.
 func editBulkhead(t *testing.T, edit func(*transitions.Spec[bulkhead.State, bulkhead.Event, bulkhead.Data]) bool) *fsm.Definition[bulkhead.State, bulkhead.Event, bulkhead.Data] {
 	t.Helper()
-	std := bulkhead.Definition()
-	bd := fsm.New[bulkhead.State, bulkhead.Event, bulkhead.Data](std.Name())
-	bd.CommitRegardless()
-	for _, s := range std.StateSpecs() {
-		bd.State(s.ID, s.Kind)
-	}
-	for _, tr := range std.Transitions() {
-		if !edit(&tr) {
-			continue
-		}
-		sp := bd.On(tr.From, tr.Event, tr.To).When(tr.Guard).Do(tr.Actions...)
-		if tr.Internal {
-			sp.AsInternal()
-		}
-	}
-	def, err := bd.Build()
+	def, err := bulkhead.Definition().Edit(edit).Build()
 	if err != nil {
 		t.Fatal(err)
 	}

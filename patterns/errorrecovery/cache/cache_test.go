@@ -173,26 +173,7 @@ func TestCacheRunsAreObservable(t *testing.T) {
 // edit, which may change one and reports whether to keep it.
 func editDefinition(t *testing.T, edit func(*transitions.Spec[cache.State, cache.Event, cache.Data]) bool) *fsm.Definition[cache.State, cache.Event, cache.Data] {
 	t.Helper()
-	std := cache.Definition()
-	b := fsm.New[cache.State, cache.Event, cache.Data](std.Name())
-	b.CommitRegardless()
-	for _, s := range std.StateSpecs() {
-		if s.Kind == states.Choice {
-			b.Choice(s.ID, s.Choose)
-		} else {
-			b.State(s.ID, s.Kind)
-		}
-	}
-	for _, tr := range std.Transitions() {
-		if !edit(&tr) {
-			continue
-		}
-		sp := b.On(tr.From, tr.Event, tr.To).When(tr.Guard).Do(tr.Actions...)
-		if tr.Internal {
-			sp.AsInternal()
-		}
-	}
-	def, err := b.Build()
+	def, err := cache.Definition().Edit(edit).Build()
 	if err != nil {
 		t.Fatal(err)
 	}
