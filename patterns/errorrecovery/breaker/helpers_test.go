@@ -18,10 +18,6 @@ type (
 	breakerGuard      = transitions.Guard[breaker.State, breaker.Event, *breaker.Breaker]
 )
 
-func newBreakerBuilder() *fsm.Builder[breaker.State, breaker.Event, *breaker.Breaker] {
-	return fsm.New[breaker.State, breaker.Event, *breaker.Breaker]("circuit breaker (variant)")
-}
-
 // benchStart is where the manual clocks of the breaker tests start.
 var benchStart = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 
