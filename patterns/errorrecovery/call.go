@@ -26,26 +26,33 @@ import (
 type callState uint8
 
 // The states of one execution, outermost layer first. Lookup, Admit,
-// CheckCircuit, Attempt and Fallback are choice states: entering one does
-// its work (read the cache, take a bulkhead slot, ask the breaker, call the
-// function, fall back) and leaves by the outcome.
+// CheckCircuit, Attempt, Retry, Fallback and Compensate are choice
+// states: entering one does its work (read the cache, take a bulkhead
+// slot, ask the breaker, call the function, decide on another attempt,
+// fall back, undo) and leaves by the outcome. A failing call's main path
+// reads, in the design card's words, Attempt → Backoff → Retry → Fallback
+// → Compensate, ending in a final beside Done (docs/workflow-machine.md).
 const (
-	stateStart        callState = iota // before anything
-	stateLookup                        // CACHE: read a fresh entry
-	stateAdmit                         // BULKHEAD: take a slot, perhaps after queueing
-	stateCheckCircuit                  // CIRCUIT_BREAKER: ask for a permit
-	stateAttempt                       // call the function
-	stateBackoff                       // RETRY: wait before the next attempt
-	stateFallback                      // FALLBACK: answer a failed call another way
-	stateSucceeded                     // final: the function (or a fresh cache entry) answered
-	stateRecovered                     // final: a fallback answered
-	stateExhausted                     // final: every attempt allowed failed
-	stateFailed                        // final: a permanent error, a rejection, or the caller gave up
-	stateTimedOut                      // final: the overall deadline passed
+	stateStart              callState = iota // before anything
+	stateLookup                              // CACHE: read a fresh entry
+	stateAdmit                               // BULKHEAD: take a slot, perhaps after queueing
+	stateCheckCircuit                        // CIRCUIT_BREAKER: ask for a permit
+	stateAttempt                             // call the function
+	stateBackoff                             // RETRY: wait before the next attempt
+	stateRetry                               // RETRY: may the next attempt start now?
+	stateFallback                            // FALLBACK: answer a failed call another way
+	stateCompensate                          // COMPENSATE: undo the effects the call registered
+	stateDone                                // final: the function (or a fresh cache entry) answered
+	stateRecovered                           // final: a fallback answered
+	stateExhausted                           // final: every attempt allowed failed
+	stateFailed                              // final: a permanent error, a rejection, or the caller gave up
+	stateTimedOut                            // final: the overall deadline passed
+	stateCompensated                         // final: the call failed and every effect it registered was undone
+	stateCompensationFailed                  // final: the call failed and an undo failed too
 )
 
-var callStateNames = []string{"Start", "Lookup", "Admit", "CheckCircuit", "Attempt", "Backoff", "Fallback",
-	"Succeeded", "Recovered", "Exhausted", "Failed", "TimedOut"}
+var callStateNames = []string{"Start", "Lookup", "Admit", "CheckCircuit", "Attempt", "Backoff", "Retry", "Fallback", "Compensate",
+	"Done", "Recovered", "Exhausted", "Failed", "TimedOut", "Compensated", "CompensationFailed"}
 
 // String returns the state's name, as diagrams and traces print it.
 func (s callState) String() string { return enum.StringOr(callStateNames, s, "State(?)") }
@@ -56,23 +63,27 @@ type callEvent uint8
 
 // The events.
 const (
-	eventBegin     callEvent = iota // start the execution
-	eventHit                        // a fresh cache entry (or a coalesced call's result) answers
-	eventMiss                       // no fresh cache entry
-	eventAdmitted                   // a bulkhead slot was taken
-	eventRejected                   // the bulkhead refused
-	eventAllowed                    // the breaker gave a permit
-	eventOpen                       // the breaker refused
-	eventSuccess                    // the attempt succeeded
-	eventRetryable                  // the attempt failed in a way worth retrying
-	eventPermanent                  // the attempt failed for good, or the caller's context ended
-	eventDeadline                   // the overall deadline passed
-	eventServed                     // a fallback answered
-	eventUnserved                   // no fallback answered
+	eventBegin      callEvent = iota // start the execution
+	eventHit                         // a fresh cache entry (or a coalesced call's result) answers
+	eventMiss                        // no fresh cache entry
+	eventAdmitted                    // a bulkhead slot was taken
+	eventRejected                    // the bulkhead refused
+	eventAllowed                     // the breaker gave a permit
+	eventOpen                        // the breaker refused
+	eventSuccess                     // the attempt succeeded
+	eventRetryable                   // the attempt failed in a way worth retrying
+	eventPermanent                   // the attempt failed for good, or the caller's context ended
+	eventDeadline                    // the overall deadline passed
+	eventServed                      // a fallback answered
+	eventUnserved                    // no fallback answered
+	eventRetry                       // the next attempt may start
+	eventUndone                      // every registered undo succeeded
+	eventUndoFailed                  // an undo failed
+	eventNotOwed                     // nothing was registered to undo
 )
 
 var callEventNames = []string{"begin", "hit", "miss", "admitted", "rejected", "allowed", "open",
-	"success", "retryable", "permanent", "deadline", "served", "unserved"}
+	"success", "retryable", "permanent", "deadline", "served", "unserved", "retry", "undone", "undo failed", "nothing to undo"}
 
 // String returns the event's name.
 func (e callEvent) String() string { return enum.StringOr(callEventNames, e, "Event(?)") }
@@ -100,6 +111,7 @@ type execution[T any] struct {
 	admitted bool // a bulkhead slot is held
 	walked   bool // a walk-away attempt was abandoned: never recycle
 	start    time.Time
+	undo     *undoList // COMPENSATE: the undos registered; nil when it takes no part
 }
 
 type callMachine[T any] = states.Machine[callState, callEvent, execution[T]]
@@ -119,7 +131,8 @@ type executor[T any] struct {
 	cache    *cache.Cache[T] // CACHE: read-through
 	fbCache  *cache.Cache[T] // FallbackConfig.UseCache without CACHE: read on failure only
 	fallback *FallbackConfig[T]
-	stats    *workflowStats // nil for the plain executors
+	comp     *CompensationConfig // COMPENSATE; nil when it takes no part
+	stats    *workflowStats      // nil for the plain executors
 	clock    engine.Clock
 	random   func() float64
 	opts     []engine.Option
@@ -152,7 +165,7 @@ func (x *executor[T]) servesStale() bool {
 
 // build declares the per-call machine of the layers taking part, outermost
 // first: cache → bulkhead → breaker → attempt (with deadline and retry) →
-// fallback.
+// fallback → compensate.
 func (x *executor[T]) build() *fsm.Definition[callState, callEvent, execution[T]] {
 	b := fsm.New[callState, callEvent, execution[T]](x.name)
 	// The steps give back slots and permits: a caller who gives up must
@@ -174,10 +187,17 @@ func (x *executor[T]) build() *fsm.Definition[callState, callEvent, execution[T]
 	next := func(s callState) callState { return chain[slices.Index(chain, s)+1] }
 
 	fallback := x.hasFallback()
+	compensating := x.comp != nil
 	finals := map[callState]bool{stateFailed: true}
+	// to returns where a failure goes: the fallback, which may still
+	// answer it; else Compensate, which undoes its effects; else its
+	// final.
 	to := func(final callState) callState {
-		if fallback {
+		switch {
+		case fallback:
 			return stateFallback
+		case compensating:
+			return stateCompensate
 		}
 		finals[final] = true
 		return final
@@ -189,7 +209,7 @@ func (x *executor[T]) build() *fsm.Definition[callState, callEvent, execution[T]
 	b.On(stateStart, eventBegin, chain[0])
 	if x.cache != nil {
 		b.Choice(stateLookup, states.Chooser("read cache", x.lookup))
-		b.On(stateLookup, eventHit, stateSucceeded)
+		b.On(stateLookup, eventHit, stateDone)
 		b.On(stateLookup, eventMiss, next(stateLookup))
 		if !x.cache.Config().DisableCoalescing && fallback {
 			// A coalesced call whose leader was answered by a fallback
@@ -211,8 +231,13 @@ func (x *executor[T]) build() *fsm.Definition[callState, callEvent, execution[T]
 		b.On(stateCheckCircuit, eventOpen, to(stateFailed)).Do(failed)
 	}
 	b.Choice(stateAttempt, states.Chooser("call function", x.call))
-	b.On(stateAttempt, eventSuccess, stateSucceeded)
+	b.On(stateAttempt, eventSuccess, stateDone)
 	if x.retrying {
+		// Whether another attempt is allowed at all (attempts left) and
+		// whether its backoff ends before the deadline are settled when
+		// the attempt fails, so that nothing waits for an attempt that
+		// cannot come; Retry settles, when the backoff ends, whether it
+		// may start now.
 		attemptsLeft := transitions.If("attempts left", func(m callMachine[T]) bool {
 			return m.Data().attempt < x.retry.MaxAttempts
 		})
@@ -235,8 +260,14 @@ func (x *executor[T]) build() *fsm.Definition[callState, callEvent, execution[T]
 			// returns, so each attempt takes a slot of its own.
 			again = stateAdmit
 		}
-		b.AfterFunc(stateBackoff, "backoff", func(m callMachine[T]) time.Duration { return m.Data().delay }, again)
+		b.AfterFunc(stateBackoff, "backoff", func(m callMachine[T]) time.Duration { return m.Data().delay }, stateRetry)
 		b.On(stateBackoff, eventPermanent, to(stateFailed)).Do(failed) // the caller's context ended while waiting
+		b.Choice(stateRetry, states.Chooser("may retry", x.mayRetry))
+		b.On(stateRetry, eventRetry, again)
+		b.On(stateRetry, eventPermanent, to(stateFailed)).Do(failed)
+		if x.deadline.Timeout > 0 {
+			b.On(stateRetry, eventDeadline, to(stateTimedOut)).Do(timedOut)
+		}
 	} else {
 		b.On(stateAttempt, eventRetryable, to(stateFailed)).Do(failed)
 	}
@@ -244,22 +275,37 @@ func (x *executor[T]) build() *fsm.Definition[callState, callEvent, execution[T]
 	if x.deadline.Timeout > 0 {
 		b.On(stateAttempt, eventDeadline, to(stateTimedOut)).Do(timedOut)
 	}
-	// Succeeded and Recovered have work on entry only when a shared
-	// machine or a cache takes part; without it the last transition stays
-	// bare, which keeps a first-attempt success on the driver's fast path.
+	// Done and Recovered have work on entry only when a shared machine
+	// or a cache takes part; without it the last transition stays bare,
+	// which keeps a first-attempt success on the driver's fast path.
 	var finish []states.Action[callState, callEvent, execution[T]]
 	if x.cache != nil || x.fbCache != nil || x.bulkhead != nil {
 		finish = append(finish, states.Do("finish", x.finish))
 	}
 	report := states.Do("on failure", x.fail)
-	b.State(stateSucceeded, states.Final).OnEntry(finish...)
+	// The spine first (… Fallback, Compensate), then the finals, Done
+	// first: diagrams list the states in this order.
 	if fallback {
 		b.Choice(stateFallback, states.Chooser("fall back", x.fallBack))
-		b.State(stateRecovered, states.Final).OnEntry(finish...)
 		b.On(stateFallback, eventServed, stateRecovered)
-		b.On(stateFallback, eventUnserved, stateFailed)
+		if compensating {
+			b.On(stateFallback, eventUnserved, stateCompensate)
+		} else {
+			b.On(stateFallback, eventUnserved, stateFailed)
+		}
 	}
-	for _, s := range []callState{stateExhausted, stateFailed, stateTimedOut} {
+	if compensating {
+		b.Choice(stateCompensate, states.Chooser("undo effects", x.compensate))
+		b.On(stateCompensate, eventUndone, stateCompensated)
+		b.On(stateCompensate, eventUndoFailed, stateCompensationFailed)
+		b.On(stateCompensate, eventNotOwed, stateFailed)
+		finals[stateCompensated], finals[stateCompensationFailed] = true, true
+	}
+	b.State(stateDone, states.Final).OnEntry(finish...)
+	if fallback {
+		b.State(stateRecovered, states.Final).OnEntry(finish...)
+	}
+	for _, s := range []callState{stateExhausted, stateFailed, stateTimedOut, stateCompensated, stateCompensationFailed} {
 		if finals[s] {
 			b.State(s, states.Final).OnEntry(report)
 		}
@@ -297,6 +343,10 @@ func (x *executor[T]) executeInto(ctx context.Context, fn func(context.Context) 
 	d.x, d.fn = x, fn
 	d.ctx.parent, d.ctx.clock = ctx, x.clock
 	d.cc = &d.ctx
+	if x.comp != nil {
+		d.undo = &undoList{actions: x.comp.CompensationActions}
+		d.ctx.undo = d.undo
+	}
 	if x.deadline.Timeout > 0 || (x.stats != nil && x.stats.timing) {
 		d.start = x.clock.Now()
 		if x.deadline.Timeout > 0 {
@@ -311,6 +361,9 @@ func (x *executor[T]) executeInto(ctx context.Context, fn func(context.Context) 
 			_, err = run.Fire(ctx, eventPermanent)
 		}
 	}
+	if d.undo != nil {
+		d.undo.take() // settled: registrations from now on are too late
+	}
 	res, source, final, walked := d.result, d.source, d.final, d.walked
 	met := final // the error met on the way, which a fallback may answer
 	pe, panicked := errors.AsType[*engine.PanicError](err)
@@ -323,7 +376,7 @@ func (x *executor[T]) executeInto(ctx context.Context, fn func(context.Context) 
 		// can meet; should it not, nothing stays held.
 		x.abandon(d)
 		final = fmt.Errorf("errorrecovery: %s stopped in state %v: %w", x.name, s, cmp.Or(err, final, d.err, errNoOutcome))
-	case s == stateSucceeded || s == stateRecovered:
+	case s == stateDone || s == stateRecovered:
 		final = nil // a fallback answered the error met on the way
 	case final == nil:
 		final = cmp.Or(err, d.err, errNoOutcome)

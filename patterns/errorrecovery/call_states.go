@@ -222,6 +222,22 @@ func (x *executor[T]) onRetry(ctx context.Context, m callMachine[T]) error {
 	return nil
 }
 
+// mayRetry is the Retry state, entered when a backoff ends: the next
+// attempt may start unless the caller has given up or the overall
+// deadline has passed meanwhile. (Whether attempts are left, and whether
+// the backoff ends before the deadline, was settled before waiting.)
+func (x *executor[T]) mayRetry(ctx context.Context, m callMachine[T]) (callEvent, error) {
+	d := m.Data()
+	if cerr := d.ctx.parent.Err(); cerr != nil {
+		d.err = cerr
+		return eventPermanent, nil
+	}
+	if !d.deadline.IsZero() && !x.clock.Now().Before(d.deadline) {
+		return eventDeadline, nil
+	}
+	return eventRetry, nil
+}
+
 // settle returns the action that fixes the error an execution fails with,
 // on the transitions into a failure state (or into Fallback, which may
 // still answer): the attempts are over, so RetryConfig.OnFailure hears of
@@ -305,7 +321,7 @@ func (x *executor[T]) fallBack(ctx context.Context, m callMachine[T]) (callEvent
 	return eventUnserved, nil
 }
 
-// finish is the entry action of Succeeded and Recovered.
+// finish is the entry action of Done and Recovered.
 func (x *executor[T]) finish(ctx context.Context, m callMachine[T]) error {
 	d := m.Data()
 	if d.source == SourceFunction {

@@ -42,6 +42,7 @@ type callCtx struct {
 	clock    engine.Clock
 	deadline time.Time // this attempt's deadline; zero when we set none
 	attempt  int
+	undo     *undoList // COMPENSATE's registrations; nil when it takes no part
 
 	// seen is set by Done, AfterFunc and Value (of a key other than
 	// ours): from then on, something outside may hold c. An unseen c has
@@ -67,7 +68,7 @@ type attemptKey struct{}
 // returns the context to use.
 func (c *callCtx) begin(attempt int, deadline time.Time) *callCtx {
 	if c.seen.Load() {
-		c = &callCtx{parent: c.parent, clock: c.clock}
+		c = &callCtx{parent: c.parent, clock: c.clock, undo: c.undo}
 	}
 	c.attempt = attempt
 	c.deadline = deadline

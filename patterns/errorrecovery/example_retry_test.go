@@ -158,7 +158,8 @@ func ExampleWorkflow_Trace() {
 	// Output:
 	// 00:00:00 Start --begin--> Attempt
 	// 00:00:00 Attempt --retryable--> Backoff
-	// 00:00:01 Backoff --after backoff--> Attempt
-	// 00:00:01 Attempt --success--> Succeeded
+	// 00:00:01 Backoff --after backoff--> Retry
+	// 00:00:01 Retry --retry--> Attempt
+	// 00:00:01 Attempt --success--> Done
 	// <nil>
 }

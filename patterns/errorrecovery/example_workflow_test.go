@@ -125,7 +125,7 @@ func ExampleNewRetry_statesItNeeds() {
 	})
 	fmt.Println(r.Value, r.Source, r.Attempts, err)
 	// Output:
-	// [Start Attempt Backoff Succeeded Exhausted Failed]
+	// [Start Attempt Backoff Retry Done Exhausted Failed]
 	// order #1042 confirmed function 1 <nil>
 }
 
@@ -183,20 +183,23 @@ func ExampleWorkflow_Dot() {
 	// 	s0 [label="Start"];
 	// 	s1 [label="Attempt\nchoose / call function", shape=diamond];
 	// 	s2 [label="Backoff"];
-	// 	s3 [label="Succeeded", shape=doublecircle];
+	// 	s3 [label="Retry\nchoose / may retry", shape=diamond];
 	// 	s4 [label="Fallback\nchoose / fall back", shape=diamond];
-	// 	s5 [label="Recovered", shape=doublecircle];
-	// 	s6 [label="Failed\nentry / on failure", shape=doublecircle];
+	// 	s5 [label="Done", shape=doublecircle];
+	// 	s6 [label="Recovered", shape=doublecircle];
+	// 	s7 [label="Failed\nentry / on failure", shape=doublecircle];
 	// 	init -> s0;
 	// 	s0 -> s1 [label="begin"];
-	// 	s1 -> s3 [label="success"];
+	// 	s1 -> s5 [label="success"];
 	// 	s1 -> s2 [label="retryable [attempts left && backoff ends before deadline] / on retry"];
 	// 	s1 -> s4 [label="retryable / exhausted"];
-	// 	s2 -> s1 [label="after backoff", style=dotted];
+	// 	s2 -> s3 [label="after backoff", style=dotted];
 	// 	s2 -> s4 [label="permanent / failed"];
+	// 	s3 -> s1 [label="retry"];
+	// 	s3 -> s4 [label="permanent / failed"];
 	// 	s1 -> s4 [label="permanent / failed"];
-	// 	s4 -> s5 [label="served"];
-	// 	s4 -> s6 [label="unserved"];
+	// 	s4 -> s6 [label="served"];
+	// 	s4 -> s7 [label="unserved"];
 	// }
 }
 
@@ -235,7 +238,7 @@ func ExampleWorkflow_Diagram() {
 		fmt.Printf("%s: %d states, used by %+v\n", c.Graph.Name, len(c.Graph.States), c.Uses)
 	}
 	// Output:
-	// [Start Admit CheckCircuit Attempt Backoff Succeeded Exhausted Failed]
+	// [Start Admit CheckCircuit Attempt Backoff Retry Done Exhausted Failed]
 	// bulkhead: 3 states, used by [{From:Admit To:Available Label:acquire / release}]
 	// circuit breaker: 3 states, used by [{From:CheckCircuit To:Closed Label:allow / done}]
 }
@@ -302,5 +305,5 @@ func ExampleWorkflow_Metrics() {
 	// Output:
 	// callers: 3 executions, 2 successes, 1 fallbacks, 0 failed
 	// dependency: 1 failures, 5 calls, 2 retries
-	// map[attempt_timeouts:0 attempts:3 cache_hits:0 calls:5 compensations:0 failed:0 failures:1 fallbacks:1 max_time:0s rejections:0 retries:2 stale_served:0 successes:2 timeouts:0 total_time:0s]
+	// map[attempt_timeouts:0 attempts:3 cache_hits:0 calls:5 compensations:0 compensations_failed:0 failed:0 failures:1 fallbacks:1 max_time:0s rejections:0 retries:2 stale_served:0 successes:2 timeouts:0 total_time:0s]
 }

@@ -34,7 +34,7 @@ func TestRecorderLimitedToOneMachineOfAWorkflow(t *testing.T) {
 	if p := all.Path(); len(p) == 0 || p[0] != "Closed" {
 		t.Errorf("the unfiltered path %v does not start with the breaker's Closed", p)
 	}
-	enginetest.AssertPath(t, calls, "Start", "CheckCircuit", "Attempt", "Backoff", "CheckCircuit", "Attempt", "Fallback", "Recovered")
+	enginetest.AssertPath(t, calls, "Start", "CheckCircuit", "Attempt", "Backoff", "Retry", "CheckCircuit", "Attempt", "Fallback", "Recovered")
 	enginetest.AssertPath(t, circuit, "Closed", "Closed", "Open")
 	for _, r := range calls.Snapshot() {
 		if r.Machine != "orders" {

@@ -478,8 +478,8 @@ func TestTraceOfAThreeAttemptSuccess(t *testing.T) {
 		path = append(path, s.From+" -"+s.Event+"-> "+s.To)
 	}
 	want := []string{
-		"Start -begin-> Attempt", "Attempt -retryable-> Backoff", "Backoff -after backoff-> Attempt",
-		"Attempt -retryable-> Backoff", "Backoff -after backoff-> Attempt", "Attempt -success-> Succeeded",
+		"Start -begin-> Attempt", "Attempt -retryable-> Backoff", "Backoff -after backoff-> Retry", "Retry -retry-> Attempt",
+		"Attempt -retryable-> Backoff", "Backoff -after backoff-> Retry", "Retry -retry-> Attempt", "Attempt -success-> Done",
 	}
 	if fmt.Sprint(path) != fmt.Sprint(want) {
 		t.Errorf("trace\n%v\nwant\n%v", path, want)

@@ -18,7 +18,7 @@ const (
 	StrategyRetry          Strategy = iota + 1 // RETRY: retry with backoff
 	StrategyCircuitBreaker                     // CIRCUIT_BREAKER: stop calling a failing dependency for a while
 	StrategyFallback                           // FALLBACK: answer from a fallback value, function or service
-	StrategyCompensate                         // COMPENSATE: undo completed steps of a saga
+	StrategyCompensate                         // COMPENSATE: undo what a failed call (or a saga's steps) did
 	StrategyDeadline                           // DEADLINE: bound the time an execution may take
 	StrategyBulkhead                           // BULKHEAD: bound the calls in flight
 	StrategyCache                              // CACHE: serve a cached result

@@ -20,10 +20,11 @@ import (
 // sub-config uses its defaults. Primary and Secondary choose participation,
 // not order: the layers always nest the same way, outermost first,
 //
-//	cache → bulkhead → overall deadline → retry → circuit breaker → attempt timeout → fn
+//	cache/fallback → compensate → bulkhead → overall deadline → retry → circuit breaker → attempt timeout → fn
 //
-// with fallback answering whatever fails. COMPENSATE belongs to sagas, not
-// to a workflow around one function, and is refused.
+// with fallback answering whatever fails, and COMPENSATE undoing, when
+// the execution fails in the end, the effects the function registered
+// with AddCompensation.
 type ErrorRecoveryConfig[T any] struct {
 	// Name names the workflow's per-call machine, as its diagrams and
 	// traces (engine.Record.Machine) show it. Empty means "workflow".
@@ -54,6 +55,10 @@ type ErrorRecoveryConfig[T any] struct {
 	// FallbackConfig.UseCache), and a SharedCache is refused.
 	Cache       *cache.Config
 	SharedCache *cache.Cache[T]
+	// Compensation configures COMPENSATE: how the undos that the function
+	// registers (AddCompensation) run when an execution fails in the
+	// end. A saga (package saga) is its durable, multi-step form.
+	Compensation *CompensationConfig
 	// Deadline configures DEADLINE: the attempt timeout and walk-away.
 	// Its Timeout must be zero when GlobalTimeout is set.
 	Deadline *DeadlineConfig
@@ -110,7 +115,7 @@ func DefaultErrorRecoveryConfig[T any]() ErrorRecoveryConfig[T] {
 func (c *ErrorRecoveryConfig[T]) empty() bool {
 	return c.Primary == 0 && len(c.Secondary) == 0 && c.Retry == nil && c.SharedBreaker == nil &&
 		c.Breaker == nil && c.Fallback == nil && c.Bulkhead == nil && c.SharedBulkhead == nil &&
-		c.Cache == nil && c.SharedCache == nil && c.Deadline == nil && c.GlobalTimeout == 0
+		c.Cache == nil && c.SharedCache == nil && c.Deadline == nil && c.GlobalTimeout == 0 && c.Compensation == nil
 }
 
 // names reports whether s is named as Primary or Secondary.
@@ -145,12 +150,13 @@ func NewWorkflow[T any](cfg ErrorRecoveryConfig[T], opts ...engine.Option) (*Wor
 func newWorkflow[T any](cfg ErrorRecoveryConfig[T], opts []engine.Option, stats bool) (*Workflow[T], error) {
 	set := engine.SettingsOf(opts...)
 	const name = "ErrorRecoveryConfig"
-	if cfg.names(StrategyCompensate) {
-		return nil, configErr(name, "Primary", StrategyCompensate, "COMPENSATE belongs to sagas (saga.New), not to a workflow around one function")
-	}
-	for _, s := range append([]Strategy{cfg.Primary}, cfg.Secondary...) {
+	for i, s := range append([]Strategy{cfg.Primary}, cfg.Secondary...) {
 		if s != 0 && (s < StrategyRetry || s > StrategyCache) {
-			return nil, configErr(name, "Secondary", s, "unknown strategy")
+			field := "Primary"
+			if i > 0 {
+				field = "Secondary"
+			}
+			return nil, configErr(name, field, s, "unknown strategy")
 		}
 	}
 	switch {
@@ -234,6 +240,18 @@ func newWorkflow[T any](cfg ErrorRecoveryConfig[T], opts []engine.Option, stats 
 			return nil, err
 		}
 		x.fallback = &fb
+	}
+
+	// COMPENSATE.
+	if cfg.names(StrategyCompensate) || cfg.Compensation != nil {
+		cc := DefaultCompensationConfig()
+		if cfg.Compensation != nil {
+			cc = *cfg.Compensation
+		}
+		if err := cc.Validate(); err != nil {
+			return nil, err
+		}
+		x.comp = &cc
 	}
 
 	// The shared machines.

@@ -45,6 +45,9 @@ type WorkflowMetrics struct {
 	// AttemptTimeouts the calls cut by Deadline.AttemptTimeout before it
 	// (each then classified like any transient error).
 	Timeouts, AttemptTimeouts int64
+	// Compensations counts the undos COMPENSATE ran and that succeeded,
+	// CompensationsFailed those that failed (or panicked, or timed out).
+	Compensations, CompensationsFailed int64
 
 	// TotalTime and MaxTime are the executions' total and longest duration
 	// on the workflow's clock, when TimingMetrics is set.
@@ -54,19 +57,20 @@ type WorkflowMetrics struct {
 // Map returns the metrics as a map keyed by snake-case names. The
 // original library's keys keep their meaning: "attempts" (Executions),
 // "successes", "failures" (the dependency's: they add up to "attempts"),
-// "fallbacks", and "compensations", always 0 since a workflow never
-// compensates (a saga's Metrics count its own). The other keys are the
+// "fallbacks", and "compensations" (the undos COMPENSATE ran and that
+// succeeded; a saga's Metrics count its own). The other keys are the
 // fields' names: "failed", "stale_served", "cache_hits", "calls",
-// "retries", "rejections", "timeouts", "attempt_timeouts", "total_time",
-// "max_time".
+// "retries", "rejections", "timeouts", "attempt_timeouts",
+// "compensations_failed", "total_time", "max_time".
 func (m WorkflowMetrics) Map() map[string]any {
 	return map[string]any{
 		"attempts": m.Executions, "successes": m.Successes, "failures": m.Failures,
-		"fallbacks": m.Fallbacks, "compensations": int64(0),
+		"fallbacks": m.Fallbacks, "compensations": m.Compensations,
 		"failed": m.Failed, "stale_served": m.StaleServed, "cache_hits": m.CacheHits,
 		"calls": m.Calls, "retries": m.Retries, "rejections": m.Rejections,
 		"timeouts": m.Timeouts, "attempt_timeouts": m.AttemptTimeouts,
-		"total_time": m.TotalTime, "max_time": m.MaxTime,
+		"compensations_failed": m.CompensationsFailed,
+		"total_time":           m.TotalTime, "max_time": m.MaxTime,
 	}
 }
 
@@ -115,6 +119,7 @@ type workflowStats struct {
 	failed, fallbacks, cacheHits, stale                      atomic.Int64 // what the caller saw (Successes is the rest)
 	attempts, retries, rejections, timeouts, attemptTimeouts atomic.Int64 // what the dependency did
 	totalTime, maxTime                                       atomic.Int64
+	compensations, compensationsFailed                       atomic.Int64 // undos run by COMPENSATE
 
 	// The health window: a ring of the last len(window) outcomes (1 for a
 	// failure of the dependency); next counts executions recorded (it is
@@ -249,6 +254,7 @@ func (s *workflowStats) metrics() WorkflowMetrics {
 		Executions: s.next.Load(), Fallbacks: s.fallbacks.Load(), StaleServed: s.stale.Load(), Failed: s.failed.Load(),
 		CacheHits: s.cacheHits.Load(), Calls: s.attempts.Load(), Retries: s.retries.Load(),
 		Rejections: s.rejections.Load(), Timeouts: s.timeouts.Load(), AttemptTimeouts: s.attemptTimeouts.Load(),
+		Compensations: s.compensations.Load(), CompensationsFailed: s.compensationsFailed.Load(),
 		TotalTime: time.Duration(s.totalTime.Load()), MaxTime: time.Duration(s.maxTime.Load()),
 	}
 	m.Failures = m.Fallbacks + m.StaleServed + m.Failed

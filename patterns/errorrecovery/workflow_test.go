@@ -74,7 +74,7 @@ func TestEachStrategyAlone(t *testing.T) {
 		if v != 5 || err != nil || *calls != 3 {
 			t.Errorf("%v %v after %d calls", v, err, *calls)
 		}
-		if got := pathOf(steps); got != "Start → Attempt → Backoff → Attempt → Backoff → Attempt → Succeeded" {
+		if got := pathOf(steps); got != "Start → Attempt → Backoff → Retry → Attempt → Backoff → Retry → Attempt → Done" {
 			t.Errorf("path %s", got)
 		}
 	})
@@ -171,7 +171,7 @@ func TestSeedLayeredFlow(t *testing.T) {
 	if v != "cached response" || err != nil || calls != 5 || w.Breaker().State() != breaker.StateOpen {
 		t.Fatalf("second: %q %v after %d calls, breaker %v", v, err, calls, w.Breaker().State())
 	}
-	want := "Start → CheckCircuit → Attempt → Backoff → CheckCircuit → Attempt → Backoff → CheckCircuit → Fallback → Recovered"
+	want := "Start → CheckCircuit → Attempt → Backoff → Retry → CheckCircuit → Attempt → Backoff → Retry → CheckCircuit → Fallback → Recovered"
 	if got := pathOf(steps); got != want {
 		t.Errorf("path\n%s\nwant\n%s", got, want)
 	}
@@ -518,7 +518,8 @@ func TestNoBackoffBeforeACertainRejection(t *testing.T) {
 
 func TestBadWorkflowConfigsNameTheField(t *testing.T) {
 	cases := map[string]er.ErrorRecoveryConfig[int]{
-		"Primary":          {Primary: er.StrategyCompensate},
+		"Primary":          {Primary: er.Strategy(99)},
+		"Timeout":          {Compensation: &er.CompensationConfig{Timeout: 48 * time.Hour}},
 		"Fallback":         {Primary: er.StrategyFallback},
 		"MaxTotalAttempts": {Primary: er.StrategyRetry, MaxTotalAttempts: -1},
 		"GlobalTimeout":    {Primary: er.StrategyDeadline, GlobalTimeout: -time.Second},
