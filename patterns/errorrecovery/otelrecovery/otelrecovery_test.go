@@ -110,7 +110,7 @@ func TestEachExecutionIsASpanWithItsSteps(t *testing.T) {
 		to, _ := attrs.Value("statecraft.to")
 		path = append(path, from.AsString()+">"+to.AsString())
 	}
-	if got, want := strings.Join(path, " "), "Start>Admit Admit>CheckCircuit CheckCircuit>Attempt Attempt>Backoff Backoff>CheckCircuit CheckCircuit>Attempt Attempt>Succeeded"; got != want {
+	if got, want := strings.Join(path, " "), "Start>Admit Admit>CheckCircuit CheckCircuit>Attempt Attempt>Backoff Backoff>Retry Retry>CheckCircuit CheckCircuit>Attempt Attempt>Done"; got != want {
 		t.Errorf("steps of the first span:\n got %s\nwant %s", got, want)
 	}
 }

@@ -52,7 +52,7 @@ func TestRetryBacksOffOnTheManualClock(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	enginetest.AssertPath(t, rec, "Start", "Attempt", "Backoff", "Attempt", "Backoff", "Attempt", "Succeeded")
+	enginetest.AssertPath(t, rec, "Start", "Attempt", "Backoff", "Retry", "Attempt", "Backoff", "Retry", "Attempt", "Done")
 }
 
 // snippet:testing-manual-clock end
