@@ -60,7 +60,7 @@ func TestInvalidConfigsNameTheKeyAndLine(t *testing.T) {
 			`13:19: bulkhead.max_concurrent: must not be negative (zero means 10) (got -1)`,
 		}},
 		{"conflict.yaml", []string{`4:12: deadline.timeout: deadline.timeout must be zero when global_timeout is set`}},
-		{"compensate.yaml", []string{`1:10: primary: COMPENSATE belongs to sagas`}},
+		{"compensate.yaml", []string{`3:23: compensate.compensation_order: the name is listed twice`}},
 		{"fallback-missing.yaml", []string{`2:13: secondary[0]: FALLBACK takes part but the file has no fallback section`}},
 		{"syntax.yaml", []string{`4:2: `}},
 		{"empty.yaml", []string{`the file is empty`}},

@@ -65,6 +65,13 @@
 //	  timeout: 300s
 //	  attempt_timeout: 0s
 //	  walk_away: false
+//	compensate:                # errorrecovery.CompensationConfig (COMPENSATE)
+//	  timeout: 30s             # each compensation; negative (-1s): none
+//	  compensation_order: []   # action names, run first in this order; the rest
+//	                           # after them, the latest registered first
+//	  compensation_actions: [] # names registered with RegisterCompensation
+//	  retry:                   # optional: a retry (errorrecovery.NewRetry) around
+//	    max_attempts: 3        # each compensation, with the retry section's keys
 //	global_timeout: 0s
 //	max_total_attempts: 0
 //	transient_errors: []       # added to retry.retry_on
@@ -85,10 +92,15 @@
 // primary or secondary without a section takes part with its defaults,
 // except FALLBACK, which needs a fallback section with a value or
 // use_cache. When global_timeout is set, deadline.timeout defaults to 0s,
-// since there is one overall timeout. COMPENSATE belongs to sagas and is
-// refused.
+// since there is one overall timeout. COMPENSATE runs the undos the
+// function registers (errorrecovery.AddCompensation) when an execution
+// fails in the end; a compensate section, even empty, makes it take part.
 //
-// Settings that only Go can express have no key: fallback functions and
+// Settings that only Go can express have no key: the compensations
+// themselves (a file names them: compensation_actions lists names
+// registered with RegisterCompensation, as error lists name classes
+// registered with RegisterErrorClass), the compensation hooks,
+// fallback functions and
 // services, a cache's key function and the fallback cache's
 // (FallbackConfig.Key), callbacks, shared breakers and bulkheads, the
 // clock. Set them on the returned config. Since use_cache without a cache

@@ -180,10 +180,6 @@ func build[T any](p *parsing, fc *fileConfig) errorrecovery.ErrorRecoveryConfig[
 			p.add(path, err)
 			return 0
 		}
-		if s == errorrecovery.StrategyCompensate {
-			p.add(path, errors.New("COMPENSATE belongs to sagas, not to a workflow around one function"))
-			return 0
-		}
 		p.strategies[path] = s
 		return s
 	}
@@ -309,6 +305,10 @@ func build[T any](p *parsing, fc *fileConfig) errorrecovery.ErrorRecoveryConfig[
 		}
 		p.validate(d.Validate())
 		cfg.Deadline = &d
+	}
+
+	if p.section("compensate") {
+		cfg.Compensation = compensate(p, fc.Compensate)
 	}
 
 	set(&cfg.MaxTotalAttempts, fc.MaxTotalAttempts)

@@ -131,6 +131,7 @@ var sections = map[string]struct {
 	"bulkhead.Config":     {"bulkhead", reflect.TypeFor[bulkheadFile]()},
 	"cache.Config":        {"cache", reflect.TypeFor[cacheFile]()},
 	"DeadlineConfig":      {"deadline", reflect.TypeFor[deadlineFile]()},
+	"CompensationConfig":  {"compensate", reflect.TypeFor[compensateFile]()},
 }
 
 // configErr records an error of a Validate method or of NewWorkflow at the
