@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+
+	"github.com/statecraft/statecraft/engine"
 )
 
 // record appends rec to the run's journal, if it has one.
@@ -159,12 +161,19 @@ func (s *Saga[T]) compensate(_ context.Context, m sagaMachine[T]) (Event, error)
 	r.comp = sagaStarted
 	s.stats.undosRun.Add(1)
 	act := func(ctx context.Context) error { return st.runUndo(ctx, call, r.out) }
+	// Each compensation is bounded by CompensationConfig.Timeout on the
+	// saga's clock; the journal writes around it are not.
+	undoCtx, cancel := d.undoCtx, context.CancelFunc(func() {})
+	if t := s.cfg.Compensation.TimeoutOrNone(); t > 0 {
+		undoCtx, cancel = engine.WithTimeout(d.undoCtx, s.clock, t)
+	}
 	var err error
 	if p := s.cfg.Compensation.CompensationRetry; p != nil {
-		err = p.Protect(d.undoCtx, act)
+		err = p.Protect(undoCtx, act)
 	} else {
-		err = act(d.undoCtx)
+		err = act(undoCtx)
 	}
+	cancel()
 	if err != nil {
 		r.comp = sagaFailed
 		s.stats.undosFailed.Add(1)

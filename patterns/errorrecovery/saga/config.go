@@ -32,7 +32,9 @@ type Config struct {
 	// bound is longer than a workflow's 24h.
 	Timeout time.Duration
 	// Compensation says how the compensations run: their retry, the
-	// hooks around them, and untyped compensations by step name.
+	// timeout of each (30s by default), the hooks around them, and
+	// untyped compensations by step name. Its CompensationOrder must be
+	// empty: a saga undoes its steps in reverse order.
 	Compensation errorrecovery.CompensationConfig
 }
 
@@ -56,6 +58,9 @@ func (c *Config) Validate() error {
 		return configErr(name, "Journal", "nil", "SaveState needs a Journal")
 	case !c.SaveState && c.Journal != nil:
 		return configErr(name, "SaveState", false, "a Journal is set: set SaveState to use it")
+	case len(c.Compensation.CompensationOrder) > 0:
+		return configErr("CompensationConfig", "CompensationOrder", c.Compensation.CompensationOrder,
+			"a saga compensates in reverse step order, as its machine spells out; the order is for a workflow's COMPENSATE")
 	}
 	return c.Compensation.Validate()
 }
