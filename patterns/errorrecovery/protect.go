@@ -1,6 +1,10 @@
 package errorrecovery
 
-import "context"
+import (
+	"context"
+
+	"github.com/statecraft/statecraft/engine"
+)
 
 // Protector runs a function under a resilience strategy. A Workflow (of
 // NewWorkflow, NewRetry or NewDeadline) protects a saga's step
@@ -24,6 +28,27 @@ func (w *Workflow[T]) Protect(ctx context.Context, fn func(context.Context) erro
 	return err
 }
 
+// TraceProtector is a Protector that can also report the steps one
+// protected call took through its machine. A saga's Trace (saga.Trace)
+// includes them, so that the steps of a saga protected by workflows read
+// as one path.
+type TraceProtector interface {
+	Protector
+	// ProtectTrace is Protect that also returns the steps the call took.
+	ProtectTrace(ctx context.Context, fn func(context.Context) error) ([]engine.Record, error)
+}
+
+// ProtectTrace is Protect that also returns the steps the execution took
+// through the workflow's machine, as Trace does.
+func (w *Workflow[T]) ProtectTrace(ctx context.Context, fn func(context.Context) error) ([]engine.Record, error) {
+	_, recs, err := w.x.trace(ctx, func(ctx context.Context) (T, error) {
+		var zero T
+		return zero, fn(ctx)
+	}, nil)
+	return recs, err
+}
+
 var (
-	_ Protector = (*Workflow[struct{}])(nil)
+	_ Protector      = (*Workflow[struct{}])(nil)
+	_ TraceProtector = (*Workflow[struct{}])(nil)
 )

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/statecraft/statecraft/engine"
+	"github.com/statecraft/statecraft/patterns/errorrecovery"
 )
 
 // record appends rec to the run's journal, if it has one.
@@ -77,7 +78,12 @@ func (s *Saga[T]) forward(_ context.Context, m sagaMachine[T]) (Event, error) {
 		return err
 	}
 	var err error
-	if st.protect != nil {
+	if tp, ok := st.protect.(errorrecovery.TraceProtector); ok && d.nested != nil {
+		i := s.stepIndex(st.name)
+		var recs []engine.Record
+		recs, err = tp.ProtectTrace(d.stepCtx, act)
+		d.nested[i] = append(d.nested[i], recs...)
+	} else if st.protect != nil {
 		err = st.protect.Protect(d.stepCtx, act)
 	} else {
 		err = act(d.stepCtx)

@@ -43,6 +43,7 @@ type Saga[T any] struct {
 	clock  engine.Clock
 	def    *fsm.Definition[State, Event, RunData[T]]
 	runner *engine.Runner[State, Event, RunData[T]]
+	opts   []engine.Option // the runner's
 	stats  sagaStats
 }
 
@@ -97,6 +98,7 @@ func New[T any](name string, cfg Config, steps []Step[T], opts ...engine.Option)
 	if o.Observer != nil {
 		eopts = append(eopts, engine.WithObserver(o.Observer))
 	}
+	s.opts = eopts
 	s.runner = engine.NewRunner(def, eopts...)
 	return s, nil
 }
@@ -131,6 +133,12 @@ func (s *Saga[T]) Definition() *fsm.Definition[State, Event, RunData[T]] { retur
 // run where it is, as a crash would (the journal keeps the saga for
 // Recover), and goes on in the caller's goroutine with its original value.
 func (s *Saga[T]) Run(ctx context.Context, id string, state T) (T, error) {
+	return s.run(ctx, id, state, s.runner, nil)
+}
+
+// run is Run on runner, collecting the steps of each step's protected
+// call into nested[step] when nested is not nil (see Trace).
+func (s *Saga[T]) run(ctx context.Context, id string, state T, runner *engine.Runner[State, Event, RunData[T]], nested [][]engine.Record) (T, error) {
 	if id == "" {
 		return state, configErr("Saga.Run", "id", `""`, "must not be empty")
 	}
@@ -145,12 +153,12 @@ func (s *Saga[T]) Run(ctx context.Context, id string, state T) (T, error) {
 	}
 	defer cancel()
 	s.stats.runs.Add(1)
-	run, err := s.runner.Start(ctx, RunData[T]{})
+	run, err := runner.Start(ctx, RunData[T]{})
 	if err == nil {
 		*run.Data() = RunData[T]{
 			id: id, state: state, journal: s.cfg.Journal,
 			stepCtx: stepCtx, undoCtx: undoCtx, deadline: deadline,
-			steps: make([]sagaStepRun, len(s.steps)),
+			steps: make([]sagaStepRun, len(s.steps)), nested: nested,
 		}
 		_, err = run.Fire(ctx, EventBegin)
 	}
@@ -228,6 +236,8 @@ type RunData[T any] struct {
 	undoErrs    []*StepError // compensations (and resolves) that failed
 	journalErrs []error      // journal writes that failed while compensating
 	final       *Error       // set on entry to Compensated or CompensationFailed
+
+	nested [][]engine.Record // Trace: the steps of each step's protected call
 }
 
 // ID returns the run's id.
