@@ -327,4 +327,6 @@ func TestCardPathIsInTheDefinition(t *testing.T) {
 		assert.True(t, edges[[2]string{card[i], card[i+1]}], "no edge %s → %s", card[i], card[i+1])
 	}
 	assert.True(t, edges[[2]string{"Attempt", "Done"}])
+	w := cardWorkflow(t, clk, &answer, er.CompensationConfig{})
+	checkMachine(t, "recovery", w.Dot(), w.Definition().Mermaid())
 }

@@ -39,6 +39,7 @@ func machines() []machine {
 		{"workflow", "the demo's layered workflow (bulkhead, deadline, retry, circuit breaker, fallback), with its shared machines", func() (fsm.Graph, fsm.DiagramOptions, error) {
 			return workflowDiagram(demoConfigName, demoConfig)
 		}},
+		{"recovery", "the card's per-call machine: retry, deadline, fallback and compensate (Attempt → Backoff → Retry → Fallback → Compensate)", recoveryDiagram},
 		{"retry", "a retry executor's per-call machine (DefaultRetryConfig)", func() (fsm.Graph, fsm.DiagramOptions, error) {
 			r, err := errorrecovery.NewRetry(errorrecovery.DefaultRetryConfig[any]())
 			if err != nil {
@@ -63,6 +64,7 @@ func machines() []machine {
 			return cache.Definition().Graph(), fsm.DiagramOptions{}, nil
 		}},
 		{"saga", "a three-step order saga: reserve inventory, charge payment, create shipment", sagaDiagram},
+		{"protected-saga", "the order saga with its steps protected by a retry workflow and its compensations by another, drawn as clusters", protectedSagaDiagram},
 		{"door", "a sample door: initial and final states, a guard, actions, a delayed transition", func() (fsm.Graph, fsm.DiagramOptions, error) {
 			return sampleDoor().Graph(), fsm.DiagramOptions{}, nil
 		}},
@@ -118,4 +120,56 @@ func sagaDiagram() (fsm.Graph, fsm.DiagramOptions, error) {
 		return fsm.Graph{}, fsm.DiagramOptions{}, fmt.Errorf("sample saga: %w", err)
 	}
 	return s.Definition().Graph(), fsm.DiagramOptions{}, nil
+}
+
+// recoveryWorkflow is the card's workflow: retry, an overall deadline, a
+// fallback function and COMPENSATE.
+func recoveryWorkflow() (*errorrecovery.Workflow[any], error) {
+	retry := errorrecovery.DefaultRetryConfig[any]()
+	fb := errorrecovery.FallbackConfig[any]{Func: func(err error) (any, error) { return nil, err }}
+	return errorrecovery.NewWorkflow(errorrecovery.ErrorRecoveryConfig[any]{
+		Name:    "recovery",
+		Primary: errorrecovery.StrategyRetry,
+		Secondary: []errorrecovery.Strategy{errorrecovery.StrategyDeadline, errorrecovery.StrategyFallback,
+			errorrecovery.StrategyCompensate},
+		Retry: &retry, Fallback: &fb,
+	})
+}
+
+// recoveryDiagram draws the card's per-call machine.
+func recoveryDiagram() (fsm.Graph, fsm.DiagramOptions, error) {
+	w, err := recoveryWorkflow()
+	if err != nil {
+		return fsm.Graph{}, fsm.DiagramOptions{}, err
+	}
+	g, opts := w.Diagram(fsm.DiagramOptions{})
+	return g, opts, nil
+}
+
+// protectedSagaDiagram draws the sample saga with its steps protected by
+// a retry workflow and its compensations by another.
+func protectedSagaDiagram() (fsm.Graph, fsm.DiagramOptions, error) {
+	type order struct{}
+	noop := func(context.Context, saga.Call[order]) (struct{}, error) { return struct{}{}, nil }
+	undo := func(context.Context, saga.Call[order], struct{}) error { return nil }
+	steps, err := errorrecovery.NewRetry(errorrecovery.DefaultRetryConfig[struct{}]())
+	if err != nil {
+		return fsm.Graph{}, fsm.DiagramOptions{}, err
+	}
+	undos, err := errorrecovery.NewRetry(errorrecovery.DefaultRetryConfig[struct{}]())
+	if err != nil {
+		return fsm.Graph{}, fsm.DiagramOptions{}, err
+	}
+	var list []saga.Step[order]
+	for _, name := range []string{"reserve inventory", "charge payment", "create shipment"} {
+		list = append(list, saga.NewStep(name, noop, undo).ProtectedBy(steps))
+	}
+	cfg := saga.DefaultConfig()
+	cfg.Compensation.CompensationRetry = undos
+	s, err := saga.New("order", cfg, list)
+	if err != nil {
+		return fsm.Graph{}, fsm.DiagramOptions{}, fmt.Errorf("sample saga: %w", err)
+	}
+	g, opts := s.Diagram(fsm.DiagramOptions{})
+	return g, opts, nil
 }
