@@ -31,7 +31,7 @@ type callState uint8
 // slot, ask the breaker, call the function, decide on another attempt,
 // fall back, undo) and leaves by the outcome. A failing call's main path
 // reads, in the design card's words, Attempt → Backoff → Retry → Fallback
-// → Compensate, ending in a final beside Done (docs/workflow-machine.md).
+// → Compensate, ending in a final beside Done (docs/compensate.md).
 const (
 	stateStart              callState = iota // before anything
 	stateLookup                              // CACHE: read a fresh entry

@@ -1,14 +1,19 @@
 // Package errorrecovery runs a function through layers of resilience:
-// retry with backoff, deadlines, a circuit breaker, a bulkhead, a cache
-// and a fallback, composed into one [Workflow].
+// retry with backoff, deadlines, a circuit breaker, a bulkhead, a cache,
+// a fallback and compensation, composed into one [Workflow].
 //
 // A workflow is a machine. [NewWorkflow] generates, from an
 // [ErrorRecoveryConfig], a per-call machine holding the states of the
 // layers that take part, outermost first:
 //
-//	Lookup (cache) → Admit (bulkhead) → CheckCircuit (breaker) → Attempt ⇄ Backoff → Fallback
+//	Lookup (cache) → Admit (bulkhead) → CheckCircuit (breaker) → Attempt → Backoff → Retry → Fallback → Compensate
 //
-// with the finals Succeeded, Recovered, Exhausted, Failed and TimedOut.
+// (Retry going back to the breaker or the attempt when another attempt may
+// start), with the finals Done (the function or a fresh cache entry
+// answered), Recovered (a fallback answered), Exhausted, Failed, TimedOut,
+// Compensated and CompensationFailed. A function registers the undo of
+// each effect with [AddCompensation]; when the execution fails in the end,
+// Compensate runs them, the latest first.
 // Each execution is one engine Run of that machine; the shared machines it
 // uses (packages breaker, bulkhead and cache beneath this one) are engine
 // Instances that its actions take and release. So a workflow can be drawn

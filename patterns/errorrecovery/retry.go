@@ -8,11 +8,14 @@ import (
 // machine (Definition) is
 //
 //	Start --begin--> Attempt (choice: call the function, classify)
-//	Attempt --success--> Succeeded
+//	Attempt --success--> Done
 //	Attempt --retryable [attempts left && backoff ends before deadline] / on retry--> Backoff
 //	Attempt --retryable / exhausted--> Exhausted
 //	Attempt --permanent / failed--> Failed
-//	Backoff --after backoff--> Attempt
+//	Backoff --after backoff--> Retry (choice: may the next attempt start now?)
+//	Backoff --permanent / failed--> Failed
+//	Retry --retry--> Attempt
+//	Retry --permanent / failed--> Failed
 //
 // and nothing runs beside the machine. It keeps no metrics and no health
 // (Metrics and Health report zeros), so that a call costs what a retry
