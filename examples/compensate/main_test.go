@@ -7,7 +7,11 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
 )
+
+// The run starts the call in a goroutine; it is gone when run returns.
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func TestRunUndoesEveryReservationInReverse(t *testing.T) {
 	var out bytes.Buffer
