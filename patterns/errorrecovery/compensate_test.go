@@ -330,3 +330,58 @@ func TestCardPathIsInTheDefinition(t *testing.T) {
 	w := cardWorkflow(t, clk, &answer, er.CompensationConfig{})
 	checkMachine(t, "recovery", w.Dot(), w.Definition().Mermaid())
 }
+
+// A panic of the function is not compensated: it goes on with its value,
+// as a crash would (a saga's action too), and what it registered is
+// dropped.
+func TestCompensateDoesNotRunOnAPanic(t *testing.T) {
+	w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.StrategyCompensate})
+	var undone bool
+	var kept context.Context
+	assert.PanicsWithValue(t, "boom", func() {
+		w.Execute(context.Background(), func(ctx context.Context) (int, error) {
+			kept = ctx
+			er.AddCompensation(ctx, "reserve", "r", func(context.Context, string) error { undone = true; return nil })
+			panic("boom")
+		})
+	})
+	assert.False(t, undone)
+	assert.ErrorIs(t, er.AddCompensation(kept, "late", "k", noUndo), er.ErrNotCompensating)
+}
+
+// endsAt is a caller's context that reports itself cancelled once clk
+// reaches at, without a Done channel: a caller whose own deadline is not
+// on the workflow's clock, seen only when something asks.
+type endsAt struct {
+	context.Context
+	clk *enginetest.Clock
+	at  time.Time
+}
+
+func (c endsAt) Err() error {
+	if !c.clk.Now().Before(c.at) {
+		return context.Canceled
+	}
+	return nil
+}
+
+// The card's path, step by step: the backoff ends, Retry finds that the
+// next attempt may not start (the caller is gone), the fallback does not
+// answer a caller who is gone, and Compensate undoes the effects.
+func TestCardPathStepByStep(t *testing.T) {
+	clk := enginetest.NewClock(time.Time{})
+	answer := true // it would answer a caller still waiting
+	w := cardWorkflow(t, clk, &answer, er.CompensationConfig{})
+	var l ledger
+	ctx := endsAt{Context: context.Background(), clk: clk, at: clk.Now().Add(time.Second)}
+	var steps []engine.Record
+	_, advances, err := onClock(clk, func() (string, error) {
+		v, recs, err := w.Trace(ctx, placeOrder(&l, 3))
+		steps = recs
+		return v, err
+	})
+	assert.Equal(t, []time.Duration{time.Second}, advances)
+	assert.Equal(t, "Start → Attempt → Backoff → Retry → Fallback → Compensate → Compensated", pathOf(steps))
+	assert.Equal(t, []string{"reserve-1"}, l.list())
+	assert.ErrorIs(t, err, context.Canceled)
+}
