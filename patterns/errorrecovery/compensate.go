@@ -174,7 +174,7 @@ func (x *executor[T]) compensate(ctx context.Context, m callMachine[T]) (callEve
 // one is set, and turns a panic into an *engine.PanicError.
 func (x *executor[T]) undo(base context.Context, a undoAction) (err error) {
 	ctx, cancel := base, context.CancelFunc(func() {})
-	if t := x.comp.TimeoutOrNone(); t > 0 {
+	if t := x.comp.timeout(); t > 0 {
 		ctx, cancel = engine.WithTimeout(base, x.clock, t)
 	}
 	defer cancel()

@@ -205,9 +205,14 @@ func TestCompensateCompletesWhenTheCallerCancels(t *testing.T) {
 }
 
 func TestCompensateTimeoutOnTheClock(t *testing.T) {
+	t.Run("configured", func(t *testing.T) { testCompensateTimeout(t, 5*time.Second, 5*time.Second) })
+	t.Run("zero: the default", func(t *testing.T) { testCompensateTimeout(t, 0, er.DefaultCompensationTimeout) })
+}
+
+func testCompensateTimeout(t *testing.T, timeout, want time.Duration) {
 	clk := enginetest.NewClock(time.Time{})
 	answer := false
-	w := cardWorkflow(t, clk, &answer, er.CompensationConfig{Timeout: 5 * time.Second})
+	w := cardWorkflow(t, clk, &answer, er.CompensationConfig{Timeout: timeout})
 	var undone []string
 	fn := func(ctx context.Context) (string, error) {
 		er.AddCompensation(ctx, "reserve", "r", func(ctx context.Context, key string) error {
@@ -221,7 +226,7 @@ func TestCompensateTimeoutOnTheClock(t *testing.T) {
 		return "", er.Permanent(errFlaky)
 	}
 	_, advances, err := onClock(clk, func() (string, error) { return w.Execute(context.Background(), fn) })
-	assert.Equal(t, []time.Duration{5 * time.Second}, advances)
+	assert.Equal(t, []time.Duration{want}, advances)
 	assert.Equal(t, []string{"r"}, undone, "the next undo runs after the stuck one's timeout")
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
 	assert.ErrorIs(t, err, er.ErrCompensationFailed)
@@ -308,8 +313,6 @@ func TestCompensationConfigValidate(t *testing.T) {
 			assert.Equal(t, field, ce.Field)
 		}
 	}
-	assert.Equal(t, er.DefaultCompensationTimeout, (&er.CompensationConfig{}).TimeoutOrNone())
-	assert.Equal(t, time.Duration(0), (&er.CompensationConfig{Timeout: er.None}).TimeoutOrNone())
 }
 
 // The card's path, Attempt → Backoff → Retry → Fallback → Compensate, is a

@@ -88,10 +88,10 @@ func (c *CompensationConfig) Validate() error {
 	return nil
 }
 
-// TimeoutOrNone returns the bound on each compensation that c.Timeout
-// means: DefaultCompensationTimeout for zero, and zero (none) for a
-// negative value.
-func (c *CompensationConfig) TimeoutOrNone() time.Duration {
+// timeout returns the bound on each compensation that c.Timeout means:
+// DefaultCompensationTimeout for zero, and zero (none) for a negative
+// value.
+func (c *CompensationConfig) timeout() time.Duration {
 	return setup.Or(c.Timeout, DefaultCompensationTimeout, 0)
 }
 

@@ -7,6 +7,7 @@ import (
 
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/patterns/errorrecovery"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/internal/setup"
 )
 
 // record appends rec to the run's journal, if it has one.
@@ -170,7 +171,7 @@ func (s *Saga[T]) compensate(_ context.Context, m sagaMachine[T]) (Event, error)
 	// Each compensation is bounded by CompensationConfig.Timeout on the
 	// saga's clock; the journal writes around it are not.
 	undoCtx, cancel := d.undoCtx, context.CancelFunc(func() {})
-	if t := s.cfg.Compensation.TimeoutOrNone(); t > 0 {
+	if t := setup.Or(s.cfg.Compensation.Timeout, errorrecovery.DefaultCompensationTimeout, 0); t > 0 {
 		undoCtx, cancel = engine.WithTimeout(d.undoCtx, s.clock, t)
 	}
 	var err error
