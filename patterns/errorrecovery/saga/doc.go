@@ -39,8 +39,13 @@
 // rest around that one step), or one of errorrecovery.NewRetry or NewDeadline, and
 // every attempt gets the step's key. Config.Compensation is an
 // errorrecovery.CompensationConfig: the retry that protects each
-// compensation, hooks called when compensating starts and ends, and
-// untyped compensations by step name for a registry or a config file.
+// compensation, the timeout of each on the saga's clock, hooks called when
+// compensating starts and ends, and untyped compensations by step name for
+// a registry or a config file. Saga.Diagram draws the saga with the
+// workflows its steps and compensations run through as clusters, and
+// Saga.Trace returns a run's steps with each protected call's steps after
+// the step that made it. A workflow's own COMPENSATE
+// (errorrecovery.AddCompensation) is the form of one call, not journaled.
 //
 // # Journals and recovery
 //
