@@ -9,7 +9,8 @@ import (
 var ErrLimitExceeded = errors.New("adaptive limit exceeded")
 
 // LimitError reports a call the limiter rejected because its limit of
-// calls in flight was reached.
+// calls in flight was reached. Rejections that say the same limit and
+// calls in flight may share one LimitError: treat it as read-only.
 type LimitError struct {
 	// Limit is the limit in force when the call was rejected.
 	Limit int

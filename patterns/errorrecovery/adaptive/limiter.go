@@ -31,6 +31,10 @@ type Limiter struct {
 
 	admitted, rejected, completed, dropped atomic.Uint64
 
+	// lastReject is the error of the last rejection, returned again to
+	// rejections with the same limit and calls in flight, as most are.
+	lastReject atomic.Pointer[LimitError]
+
 	mu      sync.Mutex // guards win, closing and the firing of EventWindow
 	win     samples
 	closing Window // the Window fired
@@ -111,17 +115,30 @@ type Permit struct {
 // Acquire admits a call while fewer calls than the limit are in flight,
 // and otherwise rejects it at once with a *LimitError (errors.Is
 // ErrLimitExceeded) saying the limit and the calls in flight. It never
-// waits. Admission takes two atomic adds and a clock read; it allocates
-// nothing, and a rejection allocates its error.
+// waits. Admission takes two atomic adds and a clock read, and allocates
+// nothing. A rejection allocates its error only when the limit or the
+// calls in flight differ from the last rejection's: rejections that say
+// the same share one *LimitError, which callers must treat as read-only.
 func (l *Limiter) Acquire() (Permit, error) {
 	n := l.inflight.Add(1)
 	if lim := l.limit.Load(); n > lim {
 		l.inflight.Add(-1)
 		l.rejected.Add(1)
-		return Permit{}, &LimitError{Limit: int(lim), InFlight: int(n - 1)}
+		return Permit{}, l.rejection(int(lim), int(n-1))
 	}
 	l.admitted.Add(1)
 	return Permit{l: l, start: l.since(), inflight: int32(n)}, nil
+}
+
+// rejection returns the error of a call rejected at limit with inflight
+// calls in flight.
+func (l *Limiter) rejection(limit, inflight int) *LimitError {
+	if e := l.lastReject.Load(); e != nil && e.Limit == limit && e.InFlight == inflight {
+		return e
+	}
+	e := &LimitError{Limit: limit, InFlight: inflight}
+	l.lastReject.Store(e)
+	return e
 }
 
 // Done gives the slot back and records the call's latency, from Acquire

@@ -217,8 +217,14 @@ func TestLimiterUnderManyGoroutines(t *testing.T) {
 }
 
 // Acquire and Done under the limit allocate nothing, and neither does
-// the step that closes a window.
+// the step that closes a window, nor a rejection like the last one.
 func TestAcquireDoneAllocatesNothing(t *testing.T) {
+	full, _ := newLimiter(t, adaptive.Config{InitialLimit: 1})
+	held, err := full.Acquire()
+	require.NoError(t, err)
+	defer held.Drop()
+	testutil.WantAllocs(t, 0, "a rejection like the last", func() { _, _ = full.Acquire() })
+
 	l, clock := newLimiter(t, adaptive.Config{Window: time.Millisecond, MinSamples: 1})
 	testutil.WantAllocs(t, 0, "Acquire+Done under the limit", func() {
 		p, _ := l.Acquire()
