@@ -46,7 +46,17 @@ func BenchmarkHotKey(b *testing.B) {
 	}
 }
 
-// BenchmarkHotKeyProtect adds the breaker's work: a success through the
+// BenchmarkHotKeyGet is the lookup of a hot key without a lease (Get).
+func BenchmarkHotKeyGet(b *testing.B) {
+	r, hosts := benchRegistry(b, 1000)
+	host := hosts[500]
+	b.ReportAllocs()
+	for b.Loop() {
+		_, _ = r.Get(host)
+	}
+}
+
+// BenchmarkHotKeyAllowDone adds the breaker's work: a success through the
 // host's breaker.
 func BenchmarkHotKeyAllowDone(b *testing.B) {
 	r, hosts := benchRegistry(b, 1000)
@@ -117,4 +127,18 @@ func BenchmarkFloorMapAndTwoAdds(b *testing.B) {
 		c.n.Add(1)
 		c.n.Add(-1)
 	}
+}
+
+// BenchmarkFloorMap is the floor of Get: the lookup alone.
+func BenchmarkFloorMap(b *testing.B) {
+	m := make(map[string]*int)
+	for i := range 1000 {
+		m["host-"+strconv.Itoa(i)+".example.com"] = new(int)
+	}
+	host := "host-500.example.com"
+	var sink *int
+	for b.Loop() {
+		sink = m[host]
+	}
+	_ = sink
 }

@@ -34,6 +34,10 @@
 // alone a key with a lease held; the bound evicts the least recently used
 // key whatever it holds.
 //
+// Get is Acquire without the lease, for machines whose Close leaves them
+// usable (a breaker's only stops its open timer): it is a lookup and a
+// few atomic loads, and the machine may be closed while it is in use.
+//
 // # Order and time
 //
 // Least recently used is exact: each use of a key that was not the last

@@ -93,4 +93,5 @@ func TestHotKeyAcquireAllocatesNothing(t *testing.T) {
 		l, _ := rs.Acquire(host)
 		l.Release()
 	})
+	testutil.WantAllocs(t, 0, "Get of a hot string key", func() { _, _ = rs.Get(host) })
 }

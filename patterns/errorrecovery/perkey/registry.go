@@ -222,6 +222,31 @@ func (r *Registry[K, M]) Acquire(key K) (Lease[K, M], error) {
 	return r.acquireSlow(key)
 }
 
+// Get returns key's machine, creating it if the key has none, and marks
+// the key as used now, as Acquire does, but takes no lease: the registry
+// may evict and close the machine while the caller still uses it. Use it
+// for machines whose Close leaves calls already admitted, and even new
+// ones, working, as breaker.Breaker's does (it only stops the open
+// timer, so an evicted breaker that is open stays open for whoever still
+// holds it); use Acquire for machines whose Close refuses calls, as
+// bulkhead.Bulkhead's does.
+//
+// For a key that has a machine, Get takes no lock, reads no clock and
+// makes no atomic write unless the key was not the last one used: a map
+// lookup and three atomic loads. It allocates nothing.
+func (r *Registry[K, M]) Get(key K) (M, error) {
+	if e := (*r.read.Load())[key]; e != nil && e.state.Load()&evictedBit == 0 {
+		if s := r.seq.Load(); e.last.Load() != s {
+			e.last.Store(r.seq.Add(1))
+		}
+		return e.m, nil
+	}
+	l, err := r.acquireSlow(key)
+	m := l.Machine()
+	l.Release()
+	return m, err
+}
+
 func (r *Registry[K, M]) acquireSlow(key K) (Lease[K, M], error) {
 	r.mu.Lock()
 	if r.closed {

@@ -208,6 +208,33 @@ func TestCloseLeavesAdmittedCallsWhole(t *testing.T) {
 	assert.Equal(t, breaker.StateOpen, b.State(), "an outcome reported after Close still counts")
 }
 
+// Get gives the same machine as Acquire and counts as a use in the LRU
+// order, but holds nothing: an eviction closes the machine at once.
+func TestGetCountsAsAUseAndHoldsNothing(t *testing.T) {
+	r, log := newProbes(t, perkey.Config{MaxKeys: 2, IdleTimeout: perkey.NoIdleTimeout}, manualClock())
+	p1, err := r.Get(1)
+	require.NoError(t, err)
+	assert.Same(t, p1, touch(t, r, 1))
+	_, err = r.Get(2)
+	require.NoError(t, err)
+	_, err = r.Get(1) // 2 is now the least recently used
+	require.NoError(t, err)
+	_, err = r.Get(3)
+	require.NoError(t, err)
+	assert.Equal(t, []int{2}, log.get())
+	for range 2 { // evicts 1, then 3
+		_, err = r.Get(4)
+		require.NoError(t, err)
+		_, err = r.Get(5)
+		require.NoError(t, err)
+	}
+	assert.True(t, p1.closed.Load(), "closed at eviction: Get holds no lease")
+
+	r.Close()
+	_, err = r.Get(1)
+	assert.ErrorIs(t, err, perkey.ErrClosed)
+}
+
 // A failed create keeps nothing; the error names the key and unwraps.
 func TestCreateFailureIsTypedAndNotKept(t *testing.T) {
 	calls := 0
