@@ -116,12 +116,17 @@ type Permit struct {
 // and otherwise rejects it at once with a *LimitError (errors.Is
 // ErrLimitExceeded) saying the limit and the calls in flight. It never
 // waits. Admission takes two atomic adds and a clock read, and allocates
-// nothing. A rejection allocates its error only when the limit or the
+// nothing; a rejection at a full limit, two atomic loads and an add. A rejection allocates its error only when the limit or the
 // calls in flight differ from the last rejection's: rejections that say
 // the same share one *LimitError, which callers must treat as read-only.
 func (l *Limiter) Acquire() (Permit, error) {
+	lim := l.limit.Load()
+	if n := l.inflight.Load(); n >= lim { // full: refuse without touching the count
+		l.rejected.Add(1)
+		return Permit{}, l.rejection(int(lim), int(n))
+	}
 	n := l.inflight.Add(1)
-	if lim := l.limit.Load(); n > lim {
+	if n > lim {
 		l.inflight.Add(-1)
 		l.rejected.Add(1)
 		return Permit{}, l.rejection(int(lim), int(n-1))
