@@ -83,7 +83,7 @@ func (d *Data) Limit() float64 { return d.limit }
 // measured, or 0 before the first window.
 func (d *Data) Baseline() time.Duration { return d.baseline }
 
-// MinLimit and MaxLimit are the floor and the ceiling.
+// MinLimit is the floor.
 func (d *Data) MinLimit() int { return int(d.floor) }
 
 // MaxLimit is the ceiling.

@@ -13,6 +13,7 @@ import (
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/internal/testutil"
 	"github.com/statecraft/statecraft/patterns/errorrecovery"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/adaptive"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/breaker"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/perkey"
@@ -233,6 +234,27 @@ func TestGetCountsAsAUseAndHoldsNothing(t *testing.T) {
 	r.Close()
 	_, err = r.Get(1)
 	assert.ErrorIs(t, err, perkey.ErrClosed)
+}
+
+// Machines of any type: an adaptive limiter per host, each with its own
+// limit; adaptive.Limiter has no Close, so eviction only drops it.
+func TestAnAdaptiveLimiterPerHost(t *testing.T) {
+	r, err := perkey.New(perkey.Config{MaxKeys: 1}, func(string) (*adaptive.Limiter, error) {
+		return adaptive.New(adaptive.Config{InitialLimit: 1})
+	})
+	require.NoError(t, err)
+	defer r.Close()
+	slow, err := r.Get("slow.example")
+	require.NoError(t, err)
+	p, err := slow.Acquire()
+	require.NoError(t, err)
+	_, err = slow.Acquire()
+	assert.ErrorIs(t, err, adaptive.ErrLimitExceeded, "slow.example's one slot is taken")
+	fast, err := r.Get("fast.example") // evicts slow.example, which has no Close
+	require.NoError(t, err)
+	assert.NoError(t, fast.Protect(context.Background(), func(context.Context) error { return nil }), "fast.example has its own limit")
+	p.Done(nil)
+	assert.Equal(t, perkey.Metrics{Keys: 1, Created: 2, EvictedBound: 1, Closed: 1}, r.Metrics())
 }
 
 // A failed create keeps nothing; the error names the key and unwraps.
