@@ -1,0 +1,333 @@
+package ratelimit
+
+import (
+	"context"
+	"sync/atomic"
+	"time"
+
+	"github.com/statecraft/statecraft/engine"
+	"github.com/statecraft/statecraft/fsm"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/internal/setup"
+)
+
+// Limiter is a rate limiter: a shared engine.Instance of the machine
+// Definition returns (Available, Limited) that hands out permits at a
+// configured rate. Permits are time-based: a permit is spent when it is
+// given and nobody gives it back, so a call that fails, or a wait that
+// its context ends, still used one.
+//
+// A Limiter is safe for concurrent use and must not be copied (go vet's
+// copylocks check reports a copy). Make one with New; the zero Limiter
+// is not usable.
+//
+// # The permit word
+//
+// What has been handed out is one atomic word: in ModeSmooth the time at
+// which the permits given so far are paid off (the theoretical arrival
+// time of the generic cell rate algorithm), in ModeBursty the number of
+// permits given since the limiter's start, counted in windows. A permit
+// is taken by one compare-and-swap of that word, against a reading of
+// the clock taken once per call. While the limiter is Available and a
+// permit is free, that is all a call does: no lock, no allocation, no
+// event. Every other call (none free, or the limiter Limited) fires
+// EventAcquire, whose guards and action judge it under the Instance's
+// lock, so that every change of state is a transition of the definition.
+type Limiter struct {
+	_ noCopy
+
+	// Set at construction, read-only after; read by every call.
+	inst     *engine.Instance[State, Event, *Limiter]
+	clock    engine.Clock
+	origin   time.Time // the clock's time at construction: times are ns since it
+	cfg      Config    // resolved
+	bursty   bool
+	interval int64 // ModeSmooth: ns between permits
+	tol      int64 // ModeSmooth: (Burst-1)*interval, the bucket's depth beyond one permit
+	period   int64 // ModeBursty: the window, ns
+	permits  int64 // ModeBursty: permits per window
+	fast     bool  // the definition lets a free permit be taken without firing (see New)
+
+	_    [64]byte
+	word atomic.Int64 // the permit word (see above); moved only by compare-and-swap
+	_    [64]byte
+
+	permitted, waited, rejected, cancelled atomic.Uint64
+}
+
+// noCopy makes go vet's copylocks check report a copy of the struct that
+// holds it, as sync.Mutex does; it takes no space.
+type noCopy struct{}
+
+func (*noCopy) Lock()   {}
+func (*noCopy) Unlock() {}
+
+// New returns an Available Limiter for cfg, or the *setup.ConfigError
+// (errorrecovery.ConfigError) of the first invalid field. Its first
+// window, or its full bucket, starts now on its clock. Of the options it
+// reads:
+//
+//   - engine.WithClock: the clock permits are timed on and waits sleep
+//     on; the real one by default. On an enginetest.Clock a Limited
+//     limiter becomes Available the moment Advance reaches its next
+//     permit, and a waiting call sleeps on the clock (BlockUntilWaiters
+//     counts it).
+//   - engine.WithObserver: an observer of the limiter's Instance; it sees
+//     every EventAcquire and timer step, not the permits taken on the
+//     lock-free path.
+//   - engine.WithDefinition: a definition to run instead of Definition(),
+//     such as a variant built from DefinitionBuilder, of the types
+//     *fsm.Definition[State, Event, *Limiter]. Its steps must commit
+//     regardless of the caller's context. A call takes a permit without
+//     firing only if the definition's first transition of Available on
+//     acquire is, as in the default, internal, guarded by the default's
+//     "permit free" guard itself, and runs the "take permit" action alone.
+func New(cfg Config, opts ...engine.Option) (*Limiter, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	o, err := setup.Read[State, Event, *Limiter](configName, Definition, opts)
+	if err != nil {
+		return nil, err
+	}
+	if !o.Def.CommitsRegardless() {
+		return nil, setup.Err(configName, "Definition", o.Def.Name(), "must commit regardless of the caller's context (fsm.Builder.CommitRegardless): its steps spend permits")
+	}
+	cfg = cfg.resolved()
+	l := &Limiter{clock: o.Clock, origin: o.Clock.Now(), cfg: cfg, bursty: cfg.Mode == ModeBursty}
+	if l.bursty {
+		l.period, l.permits = int64(cfg.Period), int64(cfg.Permits)
+	} else {
+		l.interval = int64(cfg.Period) / int64(cfg.Permits)
+		l.tol = int64(cfg.Burst-1) * l.interval
+	}
+	l.fast = freeTakenWithoutFiring(o.Def)
+	inst, err := engine.NewInstance(o.Def, l, o.EngineOptions()...)
+	if err != nil {
+		return nil, err
+	}
+	l.inst = inst
+	return l, nil
+}
+
+// freeTakenWithoutFiring reports whether def lets a call that finds a
+// permit free while Available take it without firing: its first
+// transition of Available on acquire does exactly that, changing nothing
+// else.
+func freeTakenWithoutFiring(def *fsm.Definition[State, Event, *Limiter]) bool {
+	for _, t := range def.Transitions() {
+		if t.From != StateAvailable || t.Event != EventAcquire || t.Delayed {
+			continue
+		}
+		return t.Internal && t.Guard.Same(ifFree) && len(t.Actions) == 1 && t.Actions[0].Name == actionTake
+	}
+	return false
+}
+
+// plan works out, from the permit word w at now (both ns since the
+// origin), when the next permit is due (at; at <= now when one is free)
+// and the word once it is taken.
+func (l *Limiter) plan(w, now int64) (at, next int64) {
+	if l.bursty {
+		slot := max(w, now/l.period*l.permits) // permits of past windows are lost
+		return max(slot/l.permits*l.period, now), slot + 1
+	}
+	return max(w-l.tol, now), max(w, now) + l.interval
+}
+
+// take spends the next permit if it is due within maxWait of now (any
+// wait when maxWait is negative), and reports when it is due, the wait,
+// and whether it was taken.
+func (l *Limiter) take(now int64, maxWait time.Duration) (at int64, wait time.Duration, ok bool) {
+	for {
+		w := l.word.Load()
+		at, next := l.plan(w, now)
+		wait = time.Duration(at - now)
+		if maxWait >= 0 && wait > maxWait {
+			return at, wait, false
+		}
+		if l.word.CompareAndSwap(w, next) {
+			return at, wait, true
+		}
+	}
+}
+
+// sinceOrigin is t in ns since the limiter's origin; never negative, so
+// a clock set back cannot give a permit before the limiter began.
+func (l *Limiter) sinceOrigin(t time.Time) int64 { return max(int64(t.Sub(l.origin)), 0) }
+
+// takeFree is the lock-free path: while Available, take a permit that is
+// free now. It reads the clock once; now is returned for the slow path.
+func (l *Limiter) takeFree() (now int64, ok bool) {
+	now = l.sinceOrigin(l.clock.Now())
+	if !l.fast || l.inst.State() != StateAvailable {
+		return now, false
+	}
+	for {
+		w := l.word.Load()
+		at, next := l.plan(w, now)
+		if at > now {
+			return now, false
+		}
+		if l.word.CompareAndSwap(w, next) {
+			l.permitted.Add(1)
+			return now, true
+		}
+	}
+}
+
+// acquire is the slow path: EventAcquire, judged by the machine.
+func (l *Limiter) acquire(maxWait time.Duration) (at int64, wait time.Duration, ok bool) {
+	c := callPool.Get().(*call)
+	c.maxWait = maxWait
+	_, _ = engine.FireWith(context.Background(), l.inst, EventAcquire, c)
+	r := *c
+	*c = call{}
+	callPool.Put(c)
+	if !r.taken { // a definition that does not take on this step: no permit
+		now := l.sinceOrigin(l.clock.Now())
+		at, _ := l.plan(l.word.Load(), now)
+		r.at, r.wait = at, time.Duration(at-now)
+	}
+	switch {
+	case !r.granted:
+		l.rejected.Add(1)
+	case r.wait > 0:
+		l.waited.Add(1)
+	default:
+		l.permitted.Add(1)
+	}
+	return r.at, r.wait, r.granted
+}
+
+// Allow reports whether a permit is free now, and takes it if so. It
+// never waits, whatever MaxWait says, and allocates nothing. While the
+// limiter is Available with a permit free, it is one reading of the
+// clock and one compare-and-swap; otherwise it fires EventAcquire.
+func (l *Limiter) Allow() bool {
+	if _, ok := l.takeFree(); ok {
+		return true
+	}
+	_, _, ok := l.acquire(0)
+	return ok
+}
+
+// Reservation is a permit given by Reserve: its time on the limiter's
+// clock, and the wait from the moment it was given until then.
+type Reservation struct {
+	at    time.Time
+	delay time.Duration
+}
+
+// Time returns when the permit is due, on the limiter's clock.
+func (r Reservation) Time() time.Time { return r.at }
+
+// Delay returns how long the caller had to wait for the permit, as of
+// Reserve: zero for a permit free at once, at most MaxWait otherwise.
+func (r Reservation) Delay() time.Duration { return r.delay }
+
+// Reserve takes the next permit if it is due within MaxWait, without
+// waiting for it: the caller acts at Reservation.Time (or after
+// Reservation.Delay), and the per-call machine of package errorrecovery
+// sleeps until then on its own clock and deadline. A permit due later
+// than MaxWait is not taken, and Reserve returns an *Error of
+// ReasonLimited (errors.Is ErrLimited) whose RetryAfter tells when it is
+// due. A reservation cannot be given back. Reserve allocates only the
+// error of a rejection.
+func (l *Limiter) Reserve() (Reservation, error) {
+	if now, ok := l.takeFree(); ok {
+		return Reservation{at: l.origin.Add(time.Duration(now))}, nil
+	}
+	at, wait, ok := l.acquire(l.cfg.MaxWait)
+	if !ok {
+		return Reservation{}, &Error{Reason: ReasonLimited, Wait: wait, MaxWait: l.cfg.MaxWait}
+	}
+	return Reservation{at: l.origin.Add(time.Duration(at)), delay: wait}, nil
+}
+
+// Wait takes a permit as Reserve does and sleeps on the limiter's clock
+// until it is due. It returns nil once the caller may go on; an *Error of
+// ReasonLimited at once when the permit is further off than MaxWait; and
+// an *Error of ReasonCancelled, unwrapping to ctx's error, when ctx has
+// ended before the call, in which case no permit is taken, or while it
+// waits, in which case its permit is spent all the same. A call with a
+// permit free does not look at ctx beyond that first check.
+func (l *Limiter) Wait(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		l.cancelled.Add(1)
+		return &Error{Reason: ReasonCancelled, MaxWait: l.cfg.MaxWait, Err: err}
+	}
+	r, err := l.Reserve()
+	if err != nil || r.delay <= 0 {
+		return err
+	}
+	if err := engine.SleepUntil(l.clock, ctx, r.at); err != nil {
+		l.cancelled.Add(1)
+		left := max(r.at.Sub(l.clock.Now()), 0)
+		return &Error{Reason: ReasonCancelled, Wait: left, MaxWait: l.cfg.MaxWait, Err: err}
+	}
+	return nil
+}
+
+// Protect runs fn once the limiter gives it a permit (Wait), and returns
+// fn's error unchanged, or the limiter's *Error when fn did not run. fn
+// runs in the caller's goroutine with ctx.
+func (l *Limiter) Protect(ctx context.Context, fn func(context.Context) error) error {
+	if err := l.Wait(ctx); err != nil {
+		return err
+	}
+	return fn(ctx)
+}
+
+// NextPermit reports how long from now, on the limiter's clock, until a
+// permit is free: zero when one is free now. It takes nothing and no
+// lock, and promises nothing: another call may take that permit first.
+func (l *Limiter) NextPermit() time.Duration {
+	now := l.sinceOrigin(l.clock.Now())
+	at, _ := l.plan(l.word.Load(), now)
+	return time.Duration(at - now)
+}
+
+// State reports the limiter's state, from one atomic load of the
+// Instance's state word. It takes no lock and changes nothing.
+func (l *Limiter) State() State { return l.inst.State() }
+
+// Definition returns the definition the limiter runs.
+func (l *Limiter) Definition() *fsm.Definition[State, Event, *Limiter] { return l.inst.Definition() }
+
+// Config returns the config the limiter runs with, resolved (see
+// Config.Resolve).
+func (l *Limiter) Config() Config { return l.cfg }
+
+// Close stops the limiter's pending timer. Use it when discarding a
+// limiter on a real clock. Afterwards calls are still limited, but a
+// Limited limiter becomes Available only when a call finds a permit free.
+func (l *Limiter) Close() { l.inst.Close() }
+
+// Metrics are a limiter's state and counters, each counter read
+// atomically, one after another.
+type Metrics struct {
+	// State is the limiter's state.
+	State State
+	// Permitted counts permits given at once; Waited, permits given with
+	// a wait (Reserve, Wait and Protect with a MaxWait). A permit is
+	// counted when it is given, so a wait its context ends is counted
+	// here and in Cancelled.
+	Permitted, Waited uint64
+	// Rejected counts calls given no permit: none due within MaxWait
+	// (none free at once, for Allow).
+	Rejected uint64
+	// Cancelled counts calls of Wait and Protect whose context ended
+	// before their permit was due, or before they asked.
+	Cancelled uint64
+}
+
+// Metrics returns the limiter's state and counters. It takes no lock.
+func (l *Limiter) Metrics() Metrics {
+	return Metrics{
+		State:     l.inst.State(),
+		Permitted: l.permitted.Load(),
+		Waited:    l.waited.Load(),
+		Rejected:  l.rejected.Load(),
+		Cancelled: l.cancelled.Load(),
+	}
+}
