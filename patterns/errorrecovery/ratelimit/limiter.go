@@ -8,6 +8,7 @@ import (
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/fsm"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/internal/setup"
+	"github.com/statecraft/statecraft/transitions"
 )
 
 // Limiter is a rate limiter: a shared engine.Instance of the machine
@@ -29,9 +30,12 @@ import (
 // is taken by one compare-and-swap of that word, against a reading of
 // the clock taken once per call. While the limiter is Available and a
 // permit is free, that is all a call does: no lock, no allocation, no
-// event. Every other call (none free, or the limiter Limited) fires
-// EventAcquire, whose guards and action judge it under the Instance's
-// lock, so that every change of state is a transition of the definition.
+// event; while it is Limited and the next permit is further off than the
+// call may wait, the call is refused with no more. Those are the two
+// cases in which the definition's edge is internal and changes nothing
+// but the word. Every other call fires EventAcquire, whose guards and
+// action judge it under the Instance's lock, so that every change of
+// state is a transition of the definition.
 type Limiter struct {
 	_ noCopy
 
@@ -45,7 +49,7 @@ type Limiter struct {
 	tol      int64 // ModeSmooth: (Burst-1)*interval, the bucket's depth beyond one permit
 	period   int64 // ModeBursty: the window, ns
 	permits  int64 // ModeBursty: permits per window
-	fast     bool  // the definition lets a free permit be taken without firing (see New)
+	fast     bool  // the definition lets admit decide what its internal edges would (see New)
 
 	_    [64]byte
 	word atomic.Int64 // the permit word (see above); moved only by compare-and-swap
@@ -77,10 +81,10 @@ func (*noCopy) Unlock() {}
 //   - engine.WithDefinition: a definition to run instead of Definition(),
 //     such as a variant built from DefinitionBuilder, of the types
 //     *fsm.Definition[State, Event, *Limiter]. Its steps must commit
-//     regardless of the caller's context. A call takes a permit without
-//     firing only if the definition's first transition of Available on
-//     acquire is, as in the default, internal, guarded by the default's
-//     "permit free" guard itself, and runs the "take permit" action alone.
+//     regardless of the caller's context. The lock-free path (see
+//     Limiter) is used only when its acquire transitions are the
+//     default's: same order, targets, guards (the default's guard values
+//     themselves) and actions; with any other, every call fires.
 func New(cfg Config, opts ...engine.Option) (*Limiter, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -100,7 +104,7 @@ func New(cfg Config, opts ...engine.Option) (*Limiter, error) {
 		l.interval = int64(cfg.Period) / int64(cfg.Permits)
 		l.tol = int64(cfg.Burst-1) * l.interval
 	}
-	l.fast = freeTakenWithoutFiring(o.Def)
+	l.fast = decidesLockFree(o.Def)
 	inst, err := engine.NewInstance(o.Def, l, o.EngineOptions()...)
 	if err != nil {
 		return nil, err
@@ -109,18 +113,35 @@ func New(cfg Config, opts ...engine.Option) (*Limiter, error) {
 	return l, nil
 }
 
-// freeTakenWithoutFiring reports whether def lets a call that finds a
-// permit free while Available take it without firing: its first
-// transition of Available on acquire does exactly that, changing nothing
-// else.
-func freeTakenWithoutFiring(def *fsm.Definition[State, Event, *Limiter]) bool {
-	for _, t := range def.Transitions() {
-		if t.From != StateAvailable || t.Event != EventAcquire || t.Delayed {
-			continue
+// decidesLockFree reports whether def's acquire transitions are the
+// default's (same order, targets, guards and actions), so that the
+// lock-free path may decide the calls on which they change nothing.
+func decidesLockFree(def *fsm.Definition[State, Event, *Limiter]) bool {
+	acquires := func(d *fsm.Definition[State, Event, *Limiter]) []transitions.Spec[State, Event, *Limiter] {
+		var ts []transitions.Spec[State, Event, *Limiter]
+		for _, t := range d.Transitions() {
+			if t.Event == EventAcquire && !t.Delayed {
+				ts = append(ts, t)
+			}
 		}
-		return t.Internal && t.Guard.Same(ifFree) && len(t.Actions) == 1 && t.Actions[0].Name == actionTake
+		return ts
 	}
-	return false
+	got, want := acquires(def), acquires(Definition())
+	if len(got) != len(want) {
+		return false
+	}
+	for i, t := range got {
+		w := want[i]
+		if t.From != w.From || t.To != w.To || t.Internal != w.Internal || !t.Guard.Same(w.Guard) || len(t.Actions) != len(w.Actions) {
+			return false
+		}
+		for k, a := range t.Actions {
+			if a.Name != w.Actions[k].Name {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // plan works out, from the permit word w at now (both ns since the
@@ -155,22 +176,41 @@ func (l *Limiter) take(now int64, maxWait time.Duration) (at int64, wait time.Du
 // a clock set back cannot give a permit before the limiter began.
 func (l *Limiter) sinceOrigin(t time.Time) int64 { return max(int64(t.Sub(l.origin)), 0) }
 
-// takeFree is the lock-free path: while Available, take a permit that is
-// free now. It reads the clock once; now is returned for the slow path.
-func (l *Limiter) takeFree() (now int64, ok bool) {
-	now = l.sinceOrigin(l.clock.Now())
-	if !l.fast || l.inst.State() != StateAvailable {
-		return now, false
+// verdict is what the lock-free path decided for a call.
+type verdict uint8
+
+const (
+	undecided verdict = iota // the machine must judge the call: fire EventAcquire
+	granted                  // a free permit was taken
+	refused                  // Limited, and the next permit is further off than the call may wait
+)
+
+// admit is the lock-free path. It reads the clock once and decides the
+// two cases in which the machine would change nothing: while Available, a
+// permit free now is taken (the internal "permit free" edge); while
+// Limited, a call whose permit is further off than maxWait (any wait
+// allowed when negative) is refused (the internal edge that rejects). It
+// reports the permit's time and the wait, in ns since the origin.
+func (l *Limiter) admit(maxWait time.Duration) (at int64, wait time.Duration, v verdict) {
+	now := l.sinceOrigin(l.clock.Now())
+	if !l.fast {
+		return 0, 0, undecided
 	}
+	limited := l.inst.State() != StateAvailable
 	for {
 		w := l.word.Load()
 		at, next := l.plan(w, now)
-		if at > now {
-			return now, false
+		wait = time.Duration(at - now)
+		switch {
+		case limited && maxWait >= 0 && wait > maxWait:
+			l.rejected.Add(1)
+			return at, wait, refused
+		case limited || wait > 0:
+			return at, wait, undecided
 		}
 		if l.word.CompareAndSwap(w, next) {
 			l.permitted.Add(1)
-			return now, true
+			return at, 0, granted
 		}
 	}
 }
@@ -202,10 +242,12 @@ func (l *Limiter) acquire(maxWait time.Duration) (at int64, wait time.Duration, 
 // Allow reports whether a permit is free now, and takes it if so. It
 // never waits, whatever MaxWait says, and allocates nothing. While the
 // limiter is Available with a permit free, it is one reading of the
-// clock and one compare-and-swap; otherwise it fires EventAcquire.
+// clock and one compare-and-swap; while it is Limited with none free, a
+// reading of the clock and two atomic loads; otherwise it fires
+// EventAcquire.
 func (l *Limiter) Allow() bool {
-	if _, ok := l.takeFree(); ok {
-		return true
+	if _, _, v := l.admit(0); v != undecided {
+		return v == granted
 	}
 	_, _, ok := l.acquire(0)
 	return ok
@@ -234,10 +276,14 @@ func (r Reservation) Delay() time.Duration { return r.delay }
 // due. A reservation cannot be given back. Reserve allocates only the
 // error of a rejection.
 func (l *Limiter) Reserve() (Reservation, error) {
-	if now, ok := l.takeFree(); ok {
-		return Reservation{at: l.origin.Add(time.Duration(now))}, nil
+	at, wait, v := l.admit(l.cfg.MaxWait)
+	ok := v == granted
+	switch v {
+	case granted:
+		return Reservation{at: l.origin.Add(time.Duration(at))}, nil
+	case undecided:
+		at, wait, ok = l.acquire(l.cfg.MaxWait)
 	}
-	at, wait, ok := l.acquire(l.cfg.MaxWait)
 	if !ok {
 		return Reservation{}, &Error{Reason: ReasonLimited, Wait: wait, MaxWait: l.cfg.MaxWait}
 	}

@@ -39,8 +39,10 @@ func (s State) String() string { return enum.String(stateNames, s, "ratelimit.St
 type Event uint8
 
 // The events. A call that finds a permit free while the limiter is
-// Available takes it without firing anything (see Limiter); every other
-// call fires EventAcquire.
+// Available takes it, and one that finds none within its wait while the
+// limiter is Limited is refused, without firing anything: those are the
+// default definition's internal edges, which change no state (see
+// Limiter). Every other call fires EventAcquire.
 const (
 	EventAcquire Event = iota // a call asks for a permit the lock-free path could not give
 )
