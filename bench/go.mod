@@ -13,6 +13,9 @@ require (
 	github.com/statecraft/statecraft v0.0.0
 )
 
-require github.com/bits-and-blooms/bitset v1.24.4 // indirect
+require (
+	github.com/bits-and-blooms/bitset v1.24.4 // indirect
+	golang.org/x/time v0.16.0 // indirect
+)
 
 replace github.com/statecraft/statecraft => ../
