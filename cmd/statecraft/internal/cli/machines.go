@@ -9,9 +9,11 @@ import (
 	"github.com/statecraft/statecraft/fsm"
 	"github.com/statecraft/statecraft/patterns/errorrecovery"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/breaker"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/budget"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/cache"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/config"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/ratelimit"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/saga"
 )
 
@@ -58,6 +60,12 @@ func machines() []machine {
 		}},
 		{"bulkhead", "the bulkhead (bulkhead.Definition)", func() (fsm.Graph, fsm.DiagramOptions, error) {
 			return bulkhead.Definition().Graph(), fsm.DiagramOptions{}, nil
+		}},
+		{"ratelimit", "the rate limiter (ratelimit.Definition)", func() (fsm.Graph, fsm.DiagramOptions, error) {
+			return ratelimit.Definition().Graph(), fsm.DiagramOptions{}, nil
+		}},
+		{"budget", "the retry budget (budget.Definition)", func() (fsm.Graph, fsm.DiagramOptions, error) {
+			return budget.Definition().Graph(), fsm.DiagramOptions{}, nil
 		}},
 		{"cache", "a result cache's entry: what it answers and what becomes of it (cache.Definition)", func() (fsm.Graph, fsm.DiagramOptions, error) {
 			return cache.Definition().Graph(), fsm.DiagramOptions{}, nil
