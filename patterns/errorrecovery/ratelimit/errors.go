@@ -39,8 +39,9 @@ type Error struct {
 	// that was left when the context ended (zero if it ended before the
 	// call asked).
 	Wait time.Duration
-	// MaxWait is the limiter's maximum wait in force: 0 for none,
-	// NoMaxWait for no bound.
+	// MaxWait is the bound the call was held to: the limiter's MaxWait (0
+	// for no waiting, NoMaxWait for no bound), or, for Wait and Protect,
+	// the time left before the context's deadline when that is shorter.
 	MaxWait time.Duration
 	// Err is the caller's context error, for ReasonCancelled.
 	Err error

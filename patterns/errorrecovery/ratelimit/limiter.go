@@ -287,34 +287,48 @@ func (r Reservation) Delay() time.Duration { return r.delay }
 // ReasonLimited (errors.Is ErrLimited) whose RetryAfter tells when it is
 // due. A reservation cannot be given back. Reserve allocates only the
 // error of a rejection.
-func (l *Limiter) Reserve() (Reservation, error) {
-	at, wait, v := l.admit(l.cfg.MaxWait)
+func (l *Limiter) Reserve() (Reservation, error) { return l.reserve(l.cfg.MaxWait) }
+
+// reserve is Reserve with a bound on the wait: maxWait, none when
+// negative.
+func (l *Limiter) reserve(maxWait time.Duration) (Reservation, error) {
+	at, wait, v := l.admit(maxWait)
 	ok := v == granted
 	switch v {
 	case granted:
 		return Reservation{at: l.origin.Add(time.Duration(at))}, nil
 	case undecided:
-		at, wait, ok = l.acquire(l.cfg.MaxWait)
+		at, wait, ok = l.acquire(maxWait)
 	}
 	if !ok {
-		return Reservation{}, &Error{Reason: ReasonLimited, Wait: wait, MaxWait: l.cfg.MaxWait}
+		return Reservation{}, &Error{Reason: ReasonLimited, Wait: wait, MaxWait: maxWait}
 	}
 	return Reservation{at: l.origin.Add(time.Duration(at)), delay: wait}, nil
 }
 
 // Wait takes a permit as Reserve does and sleeps on the limiter's clock
 // until it is due. It returns nil once the caller may go on; an *Error of
-// ReasonLimited at once when the permit is further off than MaxWait; and
-// an *Error of ReasonCancelled, unwrapping to ctx's error, when ctx has
-// ended before the call, in which case no permit is taken, or while it
-// waits, in which case its permit is spent all the same. A call with a
-// permit free does not look at ctx beyond that first check.
+// ReasonLimited at once, nothing spent, when the permit is further off
+// than MaxWait or not due before ctx's deadline (as x/time/rate's Wait; the
+// deadline is read as a time on the limiter's clock, which it is for
+// contexts made by engine.WithDeadline on that clock); and an *Error of
+// ReasonCancelled, unwrapping to ctx's error, when ctx has ended before
+// the call, in which case no permit is taken, or while it waits, in which
+// case its permit is spent all the same.
 func (l *Limiter) Wait(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		l.cancelled.Add(1)
 		return &Error{Reason: ReasonCancelled, MaxWait: l.cfg.MaxWait, Err: err}
 	}
-	r, err := l.Reserve()
+	maxWait := l.cfg.MaxWait
+	if dl, ok := ctx.Deadline(); ok && maxWait != 0 {
+		// The permit must be due before the deadline: at the deadline the
+		// context has ended.
+		if left := max(dl.Sub(l.clock.Now())-1, 0); maxWait < 0 || left < maxWait {
+			maxWait = left
+		}
+	}
+	r, err := l.reserve(maxWait)
 	if err != nil || r.delay <= 0 {
 		return err
 	}

@@ -224,3 +224,27 @@ func TestNewRefusesADefinitionThatMayStopHalfway(t *testing.T) {
 	require.ErrorAs(t, err, &ce)
 	assert.Equal(t, "Definition", ce.Field)
 }
+
+// Wait does not take a permit its context's deadline would not see: it
+// is rejected at once, nothing spent, as x/time/rate's Wait is.
+func TestWaitRefusesAPermitDueAfterTheDeadline(t *testing.T) {
+	l, clk := newLimiter(t, ratelimit.Config{Permits: 1, Period: time.Second, MaxWait: ratelimit.NoMaxWait})
+	require.True(t, l.Allow())
+	ctx, cancel := engine.WithTimeout(context.Background(), clk, time.Second) // the permit is due at the deadline: too late
+	defer cancel()
+	err := l.Wait(ctx)
+	var le *ratelimit.Error
+	require.ErrorAs(t, err, &le)
+	assert.Equal(t, ratelimit.ReasonLimited, le.Reason)
+	assert.Equal(t, time.Second, le.RetryAfter())
+	assert.Equal(t, time.Second-1, le.MaxWait, "held to the deadline")
+	assert.Equal(t, time.Second, l.NextPermit(), "nothing spent")
+
+	ctx2, cancel2 := engine.WithTimeout(context.Background(), clk, time.Second+1)
+	defer cancel2()
+	done := make(chan error, 1)
+	go func() { done <- l.Wait(ctx2) }()
+	require.NoError(t, clk.BlockUntilWaiters(context.Background(), 1))
+	clk.Advance(time.Second)
+	assert.NoError(t, <-done, "a permit due a nanosecond before the deadline is taken")
+}
