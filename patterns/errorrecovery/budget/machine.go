@@ -78,7 +78,7 @@ func budgetOf(m Machine) *Budget { return *m.Data() }
 
 func withinBudget(m Machine) bool {
 	b := budgetOf(m)
-	return b.within(b.slice(m.Now()))
+	return b.within(b.nowSlice()) // the machine's clock, read as Deposit reads it
 }
 
 // spend counts a retry in the window.
@@ -88,7 +88,7 @@ func spend(_ context.Context, m Machine) error {
 		return errMisuse
 	}
 	b := budgetOf(m)
-	b.wd.add(b.slice(m.Now()))
+	b.wd.add(b.nowSlice())
 	c.spent = true
 	return nil
 }

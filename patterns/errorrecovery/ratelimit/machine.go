@@ -87,7 +87,7 @@ func limiterOf(m Machine) *Limiter { return *m.Data() }
 // permitFree reports whether a permit is free at the machine's now.
 func permitFree(m Machine) bool {
 	l := limiterOf(m)
-	now := l.sinceOrigin(m.Now())
+	now := l.now() // the machine's clock, read as the lock-free path reads it
 	at, _ := l.plan(l.word.Load(), now)
 	return at <= now
 }
@@ -110,7 +110,7 @@ func take(_ context.Context, m Machine) error {
 	}
 	l := limiterOf(m)
 	c.taken = true
-	c.at, c.wait, c.granted = l.take(l.sinceOrigin(m.Now()), c.maxWait)
+	c.at, c.wait, c.granted = l.take(l.now(), c.maxWait)
 	return nil
 }
 
