@@ -144,3 +144,13 @@ func TestEnumsPrintTheirNames(t *testing.T) {
 	assert.Equal(t, "deposit", budget.EventDeposit.String())
 	assert.Equal(t, "budget.State(9)", budget.State(9).String())
 }
+
+// A deposit whose caller read the clock a whole window ago is not
+// counted, and does not erase the slice that has taken its slot.
+func TestALateDepositDoesNotEraseANewerSlice(t *testing.T) {
+	b, clk := newBudget(t, budget.Config{Ratio: 1, MinPerSecond: budget.NoMinimum, Window: 10 * time.Second})
+	clk.Advance(12 * time.Second) // slice 12, whose slot slice 2 had
+	deposits(b, 3)
+	budget.AddLateDeposit(b, 2)
+	assert.Equal(t, int64(3), b.Metrics().Executions)
+}

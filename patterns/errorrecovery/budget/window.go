@@ -19,18 +19,24 @@ const slices = 10
 type counter [slices]atomic.Uint64
 
 // add counts one event in slice idx. A count that would overflow its
-// half stays at its maximum.
+// half stays at its maximum. A slot holding a newer slice than idx (its
+// caller read the clock, then was held up for a whole window) is left
+// alone: slice idx has aged out already, and its event with it.
 func (c *counter) add(idx int64) {
 	s := &c[idx%slices]
-	epoch := uint64(uint32(idx)) << 32
 	for {
 		v := s.Load()
-		next := epoch | 1
-		if v&^math.MaxUint32 == epoch {
-			if uint32(v) == math.MaxUint32 {
-				return
-			}
+		held := uint32(v >> 32)
+		var next uint64
+		switch d := int32(uint32(idx) - held); {
+		case d == 0 && uint32(v) == math.MaxUint32:
+			return
+		case d == 0:
 			next = v + 1
+		case d > 0 || v == 0:
+			next = uint64(uint32(idx))<<32 | 1 // a new slice takes the slot
+		default:
+			return
 		}
 		if s.CompareAndSwap(v, next) {
 			return

@@ -204,10 +204,10 @@ const (
 // allowed when negative) is refused (the internal edge that rejects). It
 // reports the permit's time and the wait, in ns since the origin.
 func (l *Limiter) admit(maxWait time.Duration) (at int64, wait time.Duration, v verdict) {
-	now := l.now()
 	if !l.fast {
 		return 0, 0, undecided
 	}
+	now := l.now()
 	limited := l.inst.State() != StateAvailable
 	for {
 		w := l.word.Load()
