@@ -11,6 +11,7 @@ require (
 	github.com/qmuntal/stateless v1.7.2
 	github.com/sony/gobreaker/v2 v2.4.0
 	github.com/statecraft/statecraft v0.0.0
+	golang.org/x/time v0.16.0
 )
 
 require (

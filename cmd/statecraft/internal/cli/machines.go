@@ -10,10 +10,12 @@ import (
 	"github.com/statecraft/statecraft/patterns/errorrecovery"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/adaptive"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/breaker"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/budget"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/cache"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/config"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/perkey"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/ratelimit"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/saga"
 )
 
@@ -67,6 +69,12 @@ func machines() []machine {
 		{"perkey", "a circuit breaker per host, as a perkey.Registry keeps them (perkey.Diagram, perkey.DefaultConfig)", func() (fsm.Graph, fsm.DiagramOptions, error) {
 			g, opts := perkey.Diagram(breaker.Definition().Graph(), "host", perkey.DefaultConfig())
 			return g, opts, nil
+		}},
+		{"ratelimit", "the rate limiter (ratelimit.Definition)", func() (fsm.Graph, fsm.DiagramOptions, error) {
+			return ratelimit.Definition().Graph(), fsm.DiagramOptions{}, nil
+		}},
+		{"budget", "the retry budget (budget.Definition)", func() (fsm.Graph, fsm.DiagramOptions, error) {
+			return budget.Definition().Graph(), fsm.DiagramOptions{}, nil
 		}},
 		{"cache", "a result cache's entry: what it answers and what becomes of it (cache.Definition)", func() (fsm.Graph, fsm.DiagramOptions, error) {
 			return cache.Definition().Graph(), fsm.DiagramOptions{}, nil
