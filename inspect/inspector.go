@@ -2,9 +2,9 @@ package inspect
 
 import (
 	"errors"
+	"fmt"
 	"maps"
 	"net/http"
-	"fmt"
 	"reflect"
 	"slices"
 	"sync"

@@ -37,8 +37,9 @@ type layout struct {
 	rank  []int
 	x, y  []float64 // centre of each state's box
 	w     []float64 // width of each state's box
-	width float64
-	hgt   float64
+	// The extent of what is drawn so far, to size the canvas: nodes, then
+	// arrows and their labels.
+	minX, maxX, minY, maxY float64
 }
 
 func newLayout(g fsm.Graph) *layout {
@@ -91,12 +92,13 @@ func newLayout(g fsm.Graph) *layout {
 		l.w[i] = boxWidth(g.States[i])
 	}
 	rowW := make([]float64, len(rows))
+	widest := 0.0
 	for r, row := range rows {
 		for _, s := range row {
 			rowW[r] += l.w[s] + gapX
 		}
 		rowW[r] -= gapX
-		l.width = max(l.width, rowW[r])
+		widest = max(widest, rowW[r])
 	}
 	// Each row is ordered by the mean x of its predecessors placed so far.
 	for r, row := range rows {
@@ -125,15 +127,15 @@ func newLayout(g fsm.Graph) *layout {
 				return a - b
 			})
 		}
-		x := margin + (l.width-rowW[r])/2
+		x := margin + (widest-rowW[r])/2
 		for _, s := range row {
 			l.x[s] = x + l.w[s]/2
 			l.y[s] = margin + 24 + float64(r)*(boxH+gapY) + boxH/2
 			x += l.w[s] + gapX
 		}
 	}
-	l.width += 2*margin + 4*bendX // room for edges bent to the sides
-	l.hgt = margin*2 + 24 + float64(len(rows))*(boxH+gapY) - gapY
+	l.minX, l.maxX, l.minY = margin, margin+widest, margin
+	l.maxY = margin + 24 + float64(len(rows))*(boxH+gapY) - gapY
 	return l
 }
 
@@ -147,103 +149,209 @@ func boxWidth(s fsm.GraphState) float64 {
 
 // drawSVG draws g as a standalone SVG document: each state a box (a
 // diamond for a choice state, a double border for a final one, a dot and
-// an arrow into the initial one, a red border for the error state), each
-// edge an arrow labelled "event [guard] / action", highlight's state
-// filled, and each edge's count from visits after its label, visited
-// edges drawn thicker. Every label is escaped. States carry
-// data-state="label" and edge counts data-edge="index", so a page can
+// an arrow into the initial one, a red dashed border for the error state),
+// the transitions from one state to another as one arrow labelled with
+// each transition's "event [guard] / action" on a line of its own, the
+// highlight's state filled, and each transition's count from visits after
+// its label, visited arrows drawn thicker. Every label is escaped. States
+// carry data-state="label" and counts data-edge="index", so that a page can
 // update them in place.
 func drawSVG(g fsm.Graph, highlight string, visits map[int]int) []byte {
 	l := newLayout(g)
-	var b bytes.Buffer
-	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" class="diagram" width="%.0f" height="%.0f" viewBox="0 0 %.0f %.0f" font-family="monospace" font-size="%d">`,
-		l.width, l.hgt, l.width, l.hgt, fontSize)
-	b.WriteString(`<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" class="arrowhead"/></marker></defs>`)
-	b.WriteString(`<title>`)
-	esc(&b, g.Name)
-	b.WriteString(`</title>`)
-
+	var edges bytes.Buffer
 	most := 0
 	for _, n := range visits {
 		most = max(most, n)
 	}
-	// Edges between the same two states bend apart.
-	pairs := map[[2]int]int{}
-	for i, e := range g.Edges {
-		key := [2]int{min(e.From, e.To), max(e.From, e.To)}
-		k := pairs[key]
-		pairs[key]++
-		l.edge(&b, i, e, k, visits[i], most)
+	for _, grp := range groups(g) {
+		l.arrow(&edges, grp, visits, most)
 	}
+	var nodes bytes.Buffer
 	for i, s := range g.States {
-		l.state(&b, i, s, s.Label == highlight && highlight != "")
+		l.state(&nodes, i, s, s.Label == highlight && highlight != "")
 	}
-	b.WriteString(`</svg>`)
+	// Labels left of the leftmost box shift the drawing right.
+	dx, dy := math.Ceil(max(0, margin-l.minX)), math.Ceil(max(0, margin-l.minY))
+	w, h := math.Ceil(l.maxX+dx+margin), math.Ceil(l.maxY+dy+margin)
+	var b bytes.Buffer
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" class="diagram" width="%.0f" height="%.0f" viewBox="0 0 %.0f %.0f" font-family="monospace" font-size="%d">`,
+		w, h, w, h, fontSize)
+	b.WriteString(`<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" class="arrowhead"/></marker></defs>`)
+	b.WriteString(`<title>`)
+	esc(&b, g.Name)
+	b.WriteString(`</title>`)
+	fmt.Fprintf(&b, `<g transform="translate(%.0f,%.0f)">`, dx, dy)
+	b.Write(edges.Bytes())
+	b.Write(nodes.Bytes())
+	b.WriteString(`</g></svg>`)
 	return b.Bytes()
 }
 
-// edge draws edge i, the k-th between its two states, taken n times of
-// the most any edge was.
-func (l *layout) edge(b *bytes.Buffer, i int, e fsm.GraphEdge, k, n, most int) {
+// group is the transitions from one state to another (or to itself),
+// drawn as one arrow.
+type group struct {
+	from, to int
+	edges    []int // indices into Graph.Edges, in declaration order
+}
+
+// groups gathers g's edges by (from, to), in order of first declaration.
+func groups(g fsm.Graph) []group {
+	var gs []group
+	at := map[[2]int]int{}
+	for i, e := range g.Edges {
+		key := [2]int{e.From, e.To}
+		k, ok := at[key]
+		if !ok {
+			k = len(gs)
+			at[key] = k
+			gs = append(gs, group{from: e.From, to: e.To})
+		}
+		gs[k].edges = append(gs[k].edges, i)
+	}
+	return gs
+}
+
+// labelW is the width of one character of an edge label (11px monospace),
+// and lineH the height of one line of labels.
+const (
+	labelW = 6.7
+	lineH  = 13.0
+)
+
+// arrow draws one group of transitions: a loop on the right of the box for
+// a state's own, a straight arrow to the next rank down, and otherwise (back
+// up, along a rank, or down past a rank) a curve bent to the right, further
+// the more ranks it spans; an arrow down with one back up beside it bends
+// to the left. The labels stand beside the arrow's middle, one per line.
+func (l *layout) arrow(b *bytes.Buffer, grp group, visits map[int]int, most int) {
+	g := l.g
+	n := 0
+	delayed := true
+	for _, i := range grp.edges {
+		n += visits[i]
+		delayed = delayed && g.Edges[i].Delayed
+	}
 	class := "edge"
 	width := 1.2
 	if n > 0 {
 		class += " visited"
-		width += 3 * float64(n) / float64(most)
+		width += 3 * float64(n) / float64(max(most, 1))
 	}
-	if e.Delayed {
+	if delayed {
 		class += " delayed"
 	}
 	var d string
 	var lx, ly float64
-	if e.From == e.To {
-		// A loop on the box's right side.
-		x, y := l.x[e.From]+l.w[e.From]/2, l.y[e.From]
-		r := 18 + float64(k)*12
-		d = fmt.Sprintf("M%.1f,%.1f C%.1f,%.1f %.1f,%.1f %.1f,%.1f", x, y-8, x+r*2, y-r*1.6, x+r*2, y+r*1.6, x, y+8)
-		lx, ly = x+r*1.5+4, y-r*0.9
+	anchor := "start"
+	if grp.from == grp.to {
+		x, y := l.x[grp.from]+l.w[grp.from]/2, l.y[grp.from]
+		d = fmt.Sprintf("M%.1f,%.1f C%.1f,%.1f %.1f,%.1f %.1f,%.1f", x, y-8, x+36, y-30, x+36, y+30, x, y+8)
+		lx, ly = x+32, y
 	} else {
-		x0, y0, x1, y1 := l.x[e.From], l.y[e.From], l.x[e.To], l.y[e.To]
+		from, to := grp.from, grp.to
+		x0, y0, x1, y1 := l.x[from], l.y[from], l.x[to], l.y[to]
 		mx, my := (x0+x1)/2, (y0+y1)/2
-		dx, dy := x1-x0, y1-y0
-		dist := math.Hypot(dx, dy)
-		nx, ny := -dy/dist, dx/dist // the normal
-		// Forward edges go straight when they are the first; others, and
-		// edges back up or along a rank, bend, each further than the last.
-		off := 0.0
+		span := l.rank[to] - l.rank[from]
+		var cx, cy float64 // the control point of a quadratic curve
 		switch {
-		case l.rank[e.To] > l.rank[e.From]:
-			off = float64((k+1)/2) * bendX
-			if k%2 == 1 {
-				off = -off
-			}
+		case span == 1 && l.hasEdge(to, from):
+			// Down, with one back up: the two bend apart, this one left.
+			cx, cy = mx-bendX, my
+		case span == 1:
+			cx, cy = mx, my
+		case span == 0:
+			cx, cy = mx, my-(boxH+bendX) // along a rank: over the top
+		case span == -1 && l.hasEdge(to, from):
+			// Back up beside an arrow down: this one bends right.
+			cx, cy = mx+bendX, my
 		default:
-			off = bendX * float64(k+1)
-			if l.rank[e.To] == l.rank[e.From] {
-				off += bendX
+			// Back up, or down past a rank: out to the right, its middle
+			// clear of the boxes and loop labels of the ranks it passes.
+			right := max(x0+l.w[from]/2, x1+l.w[to]/2)
+			lo, hi := min(l.rank[from], l.rank[to]), max(l.rank[from], l.rank[to])
+			for s := range g.States {
+				if l.rank[s] > lo && l.rank[s] < hi {
+					right = max(right, l.rightOf(s))
+				}
 			}
+			cx, cy = 2*(right+bendX*float64(abs(span)))-mx, my
 		}
-		cx, cy := mx+nx*off*2, my+ny*off*2 // the curve passes through mid + off
-		sx, sy := l.clip(e.From, cx, cy)
-		tx, ty := l.clip(e.To, cx, cy)
+		sx, sy := l.clip(from, cx, cy)
+		tx, ty := l.clip(to, cx, cy)
 		d = fmt.Sprintf("M%.1f,%.1f Q%.1f,%.1f %.1f,%.1f", sx, sy, cx, cy, tx, ty)
-		lx, ly = 0.25*sx+0.5*cx+0.25*tx+4, 0.25*sy+0.5*cy+0.25*ty-4
+		l.maxX = max(l.maxX, cx) // the control point bounds the curve
+		// The curve's middle, where the labels go.
+		lx, ly = 0.25*sx+0.5*cx+0.25*tx, 0.25*sy+0.5*cy+0.25*ty
+		if cx < mx {
+			anchor, lx = "end", lx-6
+		} else {
+			lx += 6
+		}
 	}
-	fmt.Fprintf(b, `<g class="%s" data-edge-path="%d"><path d="%s" stroke-width="%.1f" fill="none" marker-end="url(#arrow)"/>`, class, i, d, width)
-	label := e.Label()
-	b.WriteString(`<title>`)
-	esc(b, label)
-	b.WriteString(`</title>`)
-	if r := []rune(label); len(r) > maxLabel {
-		label = string(r[:maxLabel-1]) + "…"
+	fmt.Fprintf(b, `<g class="%s"><path d="%s" stroke-width="%.1f" fill="none" marker-end="url(#arrow)"/>`, class, d, width)
+	top := ly - float64(len(grp.edges)-1)*lineH/2 + 4
+	for k, i := range grp.edges {
+		label := g.Edges[i].Label()
+		full := label
+		if r := []rune(label); len(r) > maxLabel {
+			label = string(r[:maxLabel-1]) + "…"
+		}
+		cls := "edge-label"
+		if visits[i] > 0 {
+			cls += " visited"
+		}
+		y := top + float64(k)*lineH
+		fmt.Fprintf(b, `<text x="%.1f" y="%.1f" text-anchor="%s" class="%s"><title>`, lx, y, anchor, cls)
+		esc(b, full)
+		b.WriteString(`</title>`)
+		esc(b, label)
+		fmt.Fprintf(b, `<tspan class="count" data-edge="%d">`, i)
+		if visits[i] > 0 {
+			fmt.Fprintf(b, " ×%d", visits[i])
+		}
+		b.WriteString(`</tspan></text>`)
+		// Room for the label and a count of a few digits.
+		tw := float64(len([]rune(label))+6) * labelW
+		if anchor == "end" {
+			l.minX = min(l.minX, lx-tw)
+		} else {
+			l.maxX = max(l.maxX, lx+tw)
+		}
+		l.minY = min(l.minY, y-lineH)
+		l.maxY = max(l.maxY, y+4)
 	}
-	fmt.Fprintf(b, `<text x="%.1f" y="%.1f" class="edge-label">`, lx, ly)
-	esc(b, label)
-	fmt.Fprintf(b, `<tspan class="count" data-edge="%d">`, i)
-	if n > 0 {
-		fmt.Fprintf(b, " ×%d", n)
+	b.WriteString(`</g>`)
+	l.maxX = max(l.maxX, lx)
+}
+
+// rightOf returns the right edge of state s's box, or of the labels of
+// its own transitions, drawn on its right.
+func (l *layout) rightOf(s int) float64 {
+	right := l.x[s] + l.w[s]/2
+	for _, e := range l.g.Edges {
+		if e.From == s && e.To == s {
+			n := min(len([]rune(e.Label())), maxLabel) + 4
+			right = max(right, l.x[s]+l.w[s]/2+38+float64(n)*labelW)
+		}
 	}
-	b.WriteString(`</tspan></text></g>`)
+	return right
+}
+
+// hasEdge reports whether g has a transition from one state to another.
+func (l *layout) hasEdge(from, to int) bool {
+	for _, e := range l.g.Edges {
+		if e.From == from && e.To == to {
+			return true
+		}
+	}
+	return false
+}
+
+func abs(n int) int {
+	if n < 0 {
+		return -n
+	}
+	return n
 }
 
 // clip returns where the line from state s's centre towards (x, y) leaves

@@ -57,10 +57,15 @@
     for (const g of svg.querySelectorAll("g.state")) {
       g.classList.toggle("current", current !== undefined && g.dataset.state === current);
     }
-    for (const t of svg.querySelectorAll("tspan[data-edge]")) {
-      const n = visits[t.dataset.edge] || 0;
-      t.textContent = n > 0 ? " ×" + n : "";
-      t.closest("g.edge").classList.toggle("visited", n > 0);
+    for (const g of svg.querySelectorAll("g.edge")) {
+      let any = false;
+      for (const t of g.querySelectorAll("tspan[data-edge]")) {
+        const n = visits[t.dataset.edge] || 0;
+        t.textContent = n > 0 ? " ×" + n : "";
+        t.closest("text").classList.toggle("visited", n > 0);
+        any = any || n > 0;
+      }
+      g.classList.toggle("visited", any);
     }
   }
   function path(states) { return states.join(" → "); }
