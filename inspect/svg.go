@@ -33,10 +33,10 @@ const (
 // position of their predecessors in the rows above, then of declaration.
 // The same graph always gets the same layout.
 type layout struct {
-	g     fsm.Graph
-	rank  []int
-	x, y  []float64 // centre of each state's box
-	w     []float64 // width of each state's box
+	g    fsm.Graph
+	rank []int
+	x, y []float64 // centre of each state's box
+	w    []float64 // width of each state's box
 	// The extent of what is drawn so far, to size the canvas: nodes, then
 	// arrows and their labels.
 	minX, maxX, minY, maxY float64
