@@ -40,6 +40,8 @@ type layout struct {
 	// The extent of what is drawn so far, to size the canvas: nodes, then
 	// arrows and their labels.
 	minX, maxX, minY, maxY float64
+	bent                   int    // arrows bent out to the right so far
+	taken                  []rect // the states' boxes and the labels placed so far
 }
 
 func newLayout(g fsm.Graph) *layout {
@@ -135,6 +137,9 @@ func newLayout(g fsm.Graph) *layout {
 		}
 	}
 	l.minX, l.maxX, l.minY = margin, margin+widest, margin
+	for s := range n {
+		l.taken = append(l.taken, rect{l.x[s] - l.w[s]/2 - 4, l.y[s] - boxH/2 - 2, l.x[s] + l.w[s]/2 + 4, l.y[s] + boxH/2 + 2})
+	}
 	l.maxY = margin + 24 + float64(len(rows))*(boxH+gapY) - gapY
 	return l
 }
@@ -176,7 +181,7 @@ func drawSVG(g fsm.Graph, highlight string, visits map[int]int) []byte {
 	var b bytes.Buffer
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" class="diagram" width="%.0f" height="%.0f" viewBox="0 0 %.0f %.0f" font-family="monospace" font-size="%d">`,
 		w, h, w, h, fontSize)
-	b.WriteString(`<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" class="arrowhead"/></marker></defs>`)
+	b.WriteString(`<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerUnits="userSpaceOnUse" markerWidth="10" markerHeight="10" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" class="arrowhead"/></marker></defs>`)
 	b.WriteString(`<title>`)
 	esc(&b, g.Name)
 	b.WriteString(`</title>`)
@@ -274,7 +279,10 @@ func (l *layout) arrow(b *bytes.Buffer, grp group, visits map[int]int, most int)
 					right = max(right, l.rightOf(s))
 				}
 			}
-			cx, cy = 2*(right+bendX*float64(abs(span)))-mx, my
+			// Each such arrow goes a little further out than the last, so
+			// that two never coincide.
+			cx, cy = 2*(right+bendX*float64(abs(span))+bendX/2*float64(l.bent))-mx, my
+			l.bent++
 		}
 		sx, sy := l.clip(from, cx, cy)
 		tx, ty := l.clip(to, cx, cy)
@@ -282,20 +290,50 @@ func (l *layout) arrow(b *bytes.Buffer, grp group, visits map[int]int, most int)
 		l.maxX = max(l.maxX, cx) // the control point bounds the curve
 		// The curve's middle, where the labels go.
 		lx, ly = 0.25*sx+0.5*cx+0.25*tx, 0.25*sy+0.5*cy+0.25*ty
-		if cx < mx {
+		// Labels stand on the outer side of a bent arrow, and on the side
+		// a straight one leans to.
+		if cx < mx || cx == mx && (x1 < x0 || l.straightRightOf(grp)) {
 			anchor, lx = "end", lx-6
 		} else {
 			lx += 6
 		}
 	}
 	fmt.Fprintf(b, `<g class="%s"><path d="%s" stroke-width="%.1f" fill="none" marker-end="url(#arrow)"/>`, class, d, width)
-	top := ly - float64(len(grp.edges)-1)*lineH/2 + 4
+	// The block of labels moves up or down, half a line at a time, until
+	// it clears the boxes and the labels drawn before it.
+	labels := make([]string, len(grp.edges))
+	blockW := 0.0
 	for k, i := range grp.edges {
-		label := g.Edges[i].Label()
-		full := label
-		if r := []rune(label); len(r) > maxLabel {
-			label = string(r[:maxLabel-1]) + "…"
+		labels[k] = g.Edges[i].Label()
+		if r := []rune(labels[k]); len(r) > maxLabel {
+			labels[k] = string(r[:maxLabel-1]) + "…"
 		}
+		// Room for the label and a count of a few digits.
+		blockW = max(blockW, float64(len([]rune(labels[k]))+6)*labelW)
+	}
+	top := ly - float64(len(grp.edges)-1)*lineH/2 + 4
+	block := func() rect {
+		r := rect{x0: lx, y0: top - lineH + 3, x1: lx + blockW, y1: top + float64(len(grp.edges)-1)*lineH + 3}
+		if anchor == "end" {
+			r.x0, r.x1 = lx-blockW, lx
+		}
+		return r
+	}
+	start := top
+	for k := 1; k <= 60 && l.collides(block()); k++ {
+		// Try half a line up, half a line down, a line up, ...
+		step := float64((k+1)/2) * lineH / 2
+		if k%2 == 1 {
+			step = -step
+		}
+		top = start + step
+	}
+	if l.collides(block()) {
+		top = start
+	}
+	l.taken = append(l.taken, block())
+	for k, i := range grp.edges {
+		full, label := g.Edges[i].Label(), labels[k]
 		cls := "edge-label"
 		if visits[i] > 0 {
 			cls += " visited"
@@ -310,18 +348,29 @@ func (l *layout) arrow(b *bytes.Buffer, grp group, visits map[int]int, most int)
 			fmt.Fprintf(b, " ×%d", visits[i])
 		}
 		b.WriteString(`</tspan></text>`)
-		// Room for the label and a count of a few digits.
-		tw := float64(len([]rune(label))+6) * labelW
 		if anchor == "end" {
-			l.minX = min(l.minX, lx-tw)
+			l.minX = min(l.minX, lx-blockW)
 		} else {
-			l.maxX = max(l.maxX, lx+tw)
+			l.maxX = max(l.maxX, lx+blockW)
 		}
 		l.minY = min(l.minY, y-lineH)
 		l.maxY = max(l.maxY, y+4)
 	}
 	b.WriteString(`</g>`)
 	l.maxX = max(l.maxX, lx)
+}
+
+// rect is an area of the drawing.
+type rect struct{ x0, y0, x1, y1 float64 }
+
+// collides reports whether r overlaps an area already taken.
+func (l *layout) collides(r rect) bool {
+	for _, t := range l.taken {
+		if r.x0 < t.x1 && t.x0 < r.x1 && r.y0 < t.y1 && t.y0 < r.y1 {
+			return true
+		}
+	}
+	return false
 }
 
 // rightOf returns the right edge of state s's box, or of the labels of
@@ -335,6 +384,18 @@ func (l *layout) rightOf(s int) float64 {
 		}
 	}
 	return right
+}
+
+// straightRightOf reports whether another straight arrow leaves grp's
+// source for a state further right, so that grp's labels go on its left.
+func (l *layout) straightRightOf(grp group) bool {
+	for _, e := range l.g.Edges {
+		if e.From == grp.from && e.To != grp.to && e.To != e.From &&
+			l.rank[e.To] == l.rank[e.From]+1 && l.x[e.To] > l.x[grp.to] && !l.hasEdge(e.To, e.From) {
+			return true
+		}
+	}
+	return false
 }
 
 // hasEdge reports whether g has a transition from one state to another.

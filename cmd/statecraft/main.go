@@ -26,7 +26,10 @@
 package main
 
 import (
+	"context"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/statecraft/statecraft/cmd/statecraft/internal/cli"
 )
@@ -40,5 +43,9 @@ func main() {
 	if version != "" {
 		cli.Version = version
 	}
-	os.Exit(cli.Main(os.Args[1:], cli.Env{Stdout: os.Stdout, Stderr: os.Stderr, SVG: renderSVG}))
+	// An interrupt ends the commands that run until one (demo --serve).
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := cli.Main(os.Args[1:], cli.Env{Stdout: os.Stdout, Stderr: os.Stderr, SVG: renderSVG, Context: ctx})
+	stop()
+	os.Exit(code)
 }
