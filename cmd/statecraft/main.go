@@ -21,6 +21,10 @@
 //
 //	go run ./cmd/statecraft demo
 //
+// and to watch it in a browser, live, at http://localhost:8080/:
+//
+//	go run ./cmd/statecraft demo --serve :8080
+//
 // docs/cli.md describes each command, the config file schema and how the
 // simulation keeps time.
 package main
