@@ -312,3 +312,13 @@ func TestEventsPollAMachineNotObserved(t *testing.T) {
 	assert.Equal(t, "On", v.Machines[0].State)
 	assert.Equal(t, uint64(0), v.Machines[0].Steps)
 }
+
+func TestDiagramIsDeterministic(t *testing.T) {
+	in := inspect.New(nil)
+	newBreaker(t, in, manual())
+	_, _, a := get(t, in, "/machine/payments/diagram.svg")
+	for range 5 {
+		_, _, b := get(t, in, "/machine/payments/diagram.svg")
+		require.Equal(t, a, b)
+	}
+}

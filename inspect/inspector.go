@@ -22,16 +22,15 @@ const (
 )
 
 // ErrDuplicate is the sentinel of a NameError for a name already
-// registered; ErrUnknown (a 404 in the handler) for one that is not.
-var (
-	ErrDuplicate = errors.New("name already registered")
-	ErrUnknown   = errors.New("no machine or workflow of that name")
-)
+// registered.
+var ErrDuplicate = errors.New("name already registered")
 
 // NameError reports a registration refused because of its name.
 type NameError struct {
+	// Name is the name given to Add, AddMachine or AddWorkflow.
 	Name string
-	Err  error // ErrDuplicate, or ErrEmptyName
+	// Err is ErrDuplicate or ErrEmptyName.
+	Err error
 }
 
 // ErrEmptyName is the sentinel of a NameError for an empty name.
