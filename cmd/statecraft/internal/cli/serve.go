@@ -20,7 +20,9 @@ import (
 // later.
 const defaultSpeed = 30
 
-// The names the demo's machines go by in the inspector.
+// The names the demo's machines go by in the inspector. The breaker's and
+// the bulkhead's are those sim.Options.Observe is called with, so that
+// each machine's observer and registration meet under one name.
 const (
 	serveWorkflow = "layered"
 	serveBreaker  = "breaker"
