@@ -21,8 +21,12 @@ import (
 // A Bulkhead is safe for concurrent use and must not be copied. One may
 // be shared by any number of callers and workflows.
 type Bulkhead struct {
-	_      noCopy
-	inst   *engine.Instance[State, Event, Data]
+	_ noCopy
+	// slots counts the calls holding a slot; the admission fast path
+	// takes and frees them (see slots). Kept first, on its own cache line
+	// with the stepper, as every caller writes it.
+	slots slots
+	stepper
 	clock  engine.Clock
 	cfg    Config      // resolved: no zero field
 	closed atomic.Bool // set by Close, never cleared
@@ -85,12 +89,17 @@ func New(cfg Config, opts ...engine.Option) (*Bulkhead, error) {
 	}
 	cfg = cfg.resolved()
 	queue, timeout := max(cfg.MaxQueueSize, 0), max(cfg.QueueTimeout, 0)
-	data := Data{maxActive: cfg.MaxConcurrent, maxQueue: queue}
+	b := &Bulkhead{clock: o.Clock, cfg: cfg}
+	data := Data{maxActive: cfg.MaxConcurrent, maxQueue: queue, slots: &b.slots}
 	inst, err := engine.NewInstance(o.Def, data, o.EngineOptions()...)
 	if err != nil {
 		return nil, err
 	}
-	b := &Bulkhead{inst: inst, clock: o.Clock, cfg: cfg}
+	b.stepper = stepper{inst: inst, slots: &b.slots,
+		fast: o.Def == Definition() && o.Observer == nil}
+	if b.fast && inst.State() == StateAvailable {
+		b.slots.w.Or(fastBit)
+	}
 	rejection := func(r Reason) *Error {
 		return &Error{Reason: r, MaxConcurrent: cfg.MaxConcurrent, MaxQueueSize: queue, QueueTimeout: timeout}
 	}
@@ -161,9 +170,12 @@ func (b *Bulkhead) Acquire(ctx context.Context) error {
 		b.cancelled.Add(1)
 		return &Error{Reason: ReasonCancelled, Err: err}
 	}
+	if b.slots.tryTake(b.cfg.MaxConcurrent) {
+		return nil
+	}
 	c := callPool.Get().(*call)
 	c.parent = ctx
-	_, err := engine.FireWith(ctx, b.inst, EventAcquire, c)
+	err := b.step(ctx, EventAcquire, c)
 	out, w := c.outcome, c.w
 	*c = call{}
 	callPool.Put(c)
@@ -206,7 +218,7 @@ func (b *Bulkhead) wait(ctx context.Context, w *waiter) error {
 	}
 	c := callPool.Get().(*call)
 	c.w = w
-	_, ferr := engine.FireWith(ctx, b.inst, ev, c)
+	ferr := b.step(ctx, ev, c)
 	*c = call{}
 	callPool.Put(c)
 	w.grant(nil) // detach w's context from ctx
@@ -230,7 +242,10 @@ func (b *Bulkhead) Release() {
 }
 
 func (b *Bulkhead) release() {
-	if _, err := b.inst.Fire(context.Background(), EventRelease); err != nil {
+	if b.slots.tryFree() {
+		return
+	}
+	if err := b.step(context.Background(), EventRelease, nil); err != nil {
 		panic(fmt.Sprintf("errorrecovery: bulkhead release with no slot held, or a definition that does not release: %v", err))
 	}
 }
@@ -253,7 +268,7 @@ func (b *Bulkhead) Config() Config { return b.cfg }
 // machine's lock, and its counters, each read atomically.
 func (b *Bulkhead) Metrics() Metrics {
 	var m Metrics
-	b.inst.Do(func(_ State, d *Data) { m.Active, m.Queued = d.active, d.queued })
+	b.inst.Do(func(_ State, d *Data) { m.Active, m.Queued = d.Active(), d.queued })
 	m.Completed = b.completed.Load()
 	m.Rejected = b.rejected.Load()
 	m.TimedOut = b.timedOut.Load()

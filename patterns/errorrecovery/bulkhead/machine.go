@@ -59,10 +59,10 @@ func (e Event) String() string {
 // the Instance's lock; the accessors let guards of a custom definition,
 // and observers, read it.
 type Data struct {
-	maxActive int // MaxConcurrent
-	maxQueue  int // MaxQueueSize
-	active    int // calls holding a slot
-	queued    int // calls in the queue, the length of head…tail
+	maxActive int    // MaxConcurrent
+	maxQueue  int    // MaxQueueSize
+	slots     *slots // calls holding a slot, in the word the admission fast path shares
+	queued    int    // calls in the queue, the length of head…tail
 
 	// The queue, first in first out: head is the oldest waiter. A waiter
 	// leaves from the head when a slot is handed to it, from anywhere when
@@ -77,7 +77,7 @@ func (d *Data) MaxConcurrent() int { return d.maxActive }
 func (d *Data) MaxQueueSize() int { return d.maxQueue }
 
 // Active is the number of calls holding a slot.
-func (d *Data) Active() int { return d.active }
+func (d *Data) Active() int { return d.slots.active() }
 
 // Queued is the number of calls waiting in the queue.
 func (d *Data) Queued() int { return d.queued }
@@ -147,8 +147,8 @@ func (d *Data) free(w *waiter) bool {
 		h := d.head
 		d.unlink(h)
 		h.grant(errGranted)
-	case d.active > 0:
-		d.active--
+	case d.slots.active() > 0:
+		d.slots.add(-1)
 	default:
 		return false
 	}
@@ -194,7 +194,7 @@ var (
 		if !ok {
 			return errMisuse
 		}
-		m.Data().active++
+		m.Data().slots.add(1)
 		c.outcome = outAdmitted
 		return nil
 	})
@@ -238,7 +238,7 @@ var (
 var (
 	ifSpareSlot = transitions.If("spare slot", func(m machine) bool {
 		d := m.Data()
-		return d.active < d.maxActive-1
+		return d.slots.active() < d.maxActive-1
 	})
 	ifSpareRoom = transitions.If("spare room", func(m machine) bool {
 		d := m.Data()
