@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/fsm"
@@ -30,7 +32,13 @@ type Bulkhead struct {
 	clock  engine.Clock
 	cfg    Config      // resolved: no zero field
 	closed atomic.Bool // set by Close, never cleared
-	pool   *pool       // nil unless UseWorkerPool
+	// realClock: queued calls wait as pooled waiters from waiters (see
+	// waiter). The pool is the Bulkhead's own, so that a waiter's channel
+	// and timer stay inside the testing/synctest bubble, if any, of the
+	// Bulkhead that made them.
+	realClock bool
+	waiters   sync.Pool
+	pool      *pool // nil unless UseWorkerPool
 
 	// Outcomes, counted when each call ends. Active and queued calls are
 	// counted by the machine's data.
@@ -90,6 +98,11 @@ func New(cfg Config, opts ...engine.Option) (*Bulkhead, error) {
 	cfg = cfg.resolved()
 	queue, timeout := max(cfg.MaxQueueSize, 0), max(cfg.QueueTimeout, 0)
 	b := &Bulkhead{clock: o.Clock, cfg: cfg}
+	switch o.Clock.(type) {
+	case engine.RealClock, *engine.RealClock:
+		b.realClock = true
+		b.waiters.New = newPooledWaiter
+	}
 	data := Data{maxActive: cfg.MaxConcurrent, maxQueue: queue, slots: &b.slots}
 	inst, err := engine.NewInstance(o.Def, data, o.EngineOptions()...)
 	if err != nil {
@@ -175,16 +188,24 @@ func (b *Bulkhead) Acquire(ctx context.Context) error {
 	}
 	c := callPool.Get().(*call)
 	c.parent = ctx
+	if b.realClock {
+		c.w = b.waiters.Get().(*waiter)
+	}
 	err := b.step(ctx, EventAcquire, c)
 	out, w := c.outcome, c.w
 	*c = call{}
 	callPool.Put(c)
 	switch out {
 	case outAdmitted:
+		b.putWaiter(w)
 		return nil
 	case outQueued:
+		if w.ready != nil {
+			return b.waitReady(ctx, w)
+		}
 		return b.wait(ctx, w)
 	}
+	b.putWaiter(w)
 	b.rejected.Add(1)
 	if err != nil && !errors.Is(err, engine.ErrUnhandled) {
 		return err
@@ -216,12 +237,65 @@ func (b *Bulkhead) wait(ctx context.Context, w *waiter) error {
 	if err == nil {
 		ev = EventTimeout
 	}
+	ferr := b.withdraw(ctx, ev, w)
+	w.grant(nil) // detach w's context from ctx
+	return b.withdrawn(ctx, ev, ferr)
+}
+
+// waitReady is wait for a pooled waiter, on the real clock: it waits on
+// w.ready, ctx and w's timer, and puts w back in the pool.
+func (b *Bulkhead) waitReady(ctx context.Context, w *waiter) error {
+	var timeout <-chan time.Time
+	if b.cfg.QueueTimeout > 0 {
+		w.timer.Reset(time.Until(w.since.Add(b.cfg.QueueTimeout)))
+		timeout = w.timer.C
+	}
+	ev := EventCancel
+	select {
+	case <-w.ready:
+		return b.granted(w)
+	case <-ctx.Done():
+	case <-timeout:
+		ev = EventTimeout
+	}
+	select { // a slot handed over meanwhile wins, as in wait
+	case <-w.ready:
+		return b.granted(w)
+	default:
+	}
+	ferr := b.withdraw(ctx, ev, w)
+	select { // the slot handed over after all was handed on by the withdrawal
+	case <-w.ready:
+	default:
+	}
+	b.putWaiter(w)
+	return b.withdrawn(ctx, ev, ferr)
+}
+
+// granted ends the wait of a pooled waiter that was handed a slot.
+func (b *Bulkhead) granted(w *waiter) error {
+	b.putWaiter(w)
+	if b.closed.Load() {
+		b.release()
+		b.rejected.Add(1)
+		return b.errClosed
+	}
+	return nil
+}
+
+// withdraw takes w, whose wait ended with ev, out of the queue, or hands
+// on the slot handed to it meanwhile.
+func (b *Bulkhead) withdraw(ctx context.Context, ev Event, w *waiter) error {
 	c := callPool.Get().(*call)
 	c.w = w
-	ferr := b.step(ctx, ev, c)
+	err := b.step(ctx, ev, c)
 	*c = call{}
 	callPool.Put(c)
-	w.grant(nil) // detach w's context from ctx
+	return err
+}
+
+// withdrawn is the error of a call withdrawn with ev.
+func (b *Bulkhead) withdrawn(ctx context.Context, ev Event, ferr error) error {
 	if ferr != nil {
 		panic(fmt.Sprintf("errorrecovery: the bulkhead machine did not withdraw a queued call: %v", ferr))
 	}
@@ -231,6 +305,23 @@ func (b *Bulkhead) wait(ctx context.Context, w *waiter) error {
 	}
 	b.cancelled.Add(1)
 	return &Error{Reason: ReasonCancelled, Err: ctx.Err()}
+}
+
+func newPooledWaiter() any {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	return &waiter{ready: make(chan struct{}, 1), timer: t}
+}
+
+// putWaiter puts w, if it is a pooled waiter out of the queue, back in the
+// pool.
+func (b *Bulkhead) putWaiter(w *waiter) {
+	if w == nil || w.ready == nil {
+		return
+	}
+	w.timer.Stop()
+	*w = waiter{ready: w.ready, timer: w.timer}
+	b.waiters.Put(w)
 }
 
 // Release gives back the slot taken by a successful Acquire, handing it to

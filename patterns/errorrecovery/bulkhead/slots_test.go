@@ -67,11 +67,25 @@ func TestFastPathOnlyWithDefinitionAndNoObserver(t *testing.T) {
 // under way), checks the invariants the fast path relies on: it is open
 // only in Available; Available always has a slot free, since the fast
 // path never takes the last; the other states have none; and the count
-// never exceeds the slots.
+// never exceeds the slots. Queued calls wait on their context (a manual
+// clock) or as pooled waiters (the real clock), with and without a timer.
 func TestFastPathNeverDisagreesWithTheState(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		timeout time.Duration
+		opts    []engine.Option
+	}{
+		{"manual clock", NoTimeout, []engine.Option{engine.WithClock(enginetest.NewClock(time.Time{}))}},
+		{"real clock", NoTimeout, nil},
+		{"real clock with a queue timeout", time.Hour, nil},
+	} {
+		t.Run(c.name, func(t *testing.T) { hammer(t, c.timeout, c.opts...) })
+	}
+}
+
+func hammer(t *testing.T, timeout time.Duration, opts ...engine.Option) {
 	const goroutines, rounds, limit = 1000, 20, 4
-	clk := enginetest.NewClock(time.Time{})
-	b := newTestBulkhead(t, Config{MaxConcurrent: limit, MaxQueueSize: goroutines, QueueTimeout: NoTimeout}, engine.WithClock(clk))
+	b := newTestBulkhead(t, Config{MaxConcurrent: limit, MaxQueueSize: goroutines, QueueTimeout: timeout}, opts...)
 	require.True(t, b.fast)
 
 	var inFlight, most, checks atomic.Int64
