@@ -139,8 +139,10 @@ func New(cfg Config, opts ...engine.Option) (*Bulkhead, error) {
 // caller waits for it either way. A panic in fn releases the slot and goes
 // on, with its original value, in the caller's goroutine.
 //
-// Admission when a slot is free allocates nothing; waiting in the queue
-// does (the waiter and its context), and so does the worker-pool mode.
+// Admission when a slot is free allocates nothing, and so does waiting in
+// the queue on the real clock once the Bulkhead's pool holds a waiter; on
+// another clock a queued call allocates its waiter and context. The
+// worker-pool mode allocates per call.
 func (b *Bulkhead) Protect(ctx context.Context, fn func(context.Context) error) error {
 	if err := b.Acquire(ctx); err != nil {
 		return err
@@ -356,7 +358,9 @@ func (b *Bulkhead) Definition() *fsm.Definition[State, Event, Data] {
 func (b *Bulkhead) Config() Config { return b.cfg }
 
 // Metrics returns the bulkhead's gauges, read together under the
-// machine's lock, and its counters, each read atomically.
+// machine's lock (Active may move on the fast path meanwhile, but only
+// while Queued is zero and a slot is free), and its counters, each read
+// atomically.
 func (b *Bulkhead) Metrics() Metrics {
 	var m Metrics
 	b.inst.Do(func(_ State, d *Data) { m.Active, m.Queued = d.Active(), d.queued })
