@@ -249,7 +249,9 @@ func (b *Bulkhead) wait(ctx context.Context, w *waiter) error {
 func (b *Bulkhead) waitReady(ctx context.Context, w *waiter) error {
 	var timeout <-chan time.Time
 	if b.cfg.QueueTimeout > 0 {
-		w.timer.Reset(time.Until(w.since.Add(b.cfg.QueueTimeout)))
+		// Relative, with no clock read of our own: on the real clock the
+		// microseconds since the step that queued w are not worth two.
+		w.timer.Reset(b.cfg.QueueTimeout)
 		timeout = w.timer.C
 	}
 	ev := EventCancel

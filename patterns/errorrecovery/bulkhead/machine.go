@@ -101,7 +101,9 @@ type waiter struct {
 	queued     bool
 	// since is when the call joined the queue, on the machine's clock: its
 	// QueueTimeout runs from there, not from whenever its goroutine gets
-	// to sleep, so a clock advanced in between cannot strand it.
+	// to sleep, so a clock advanced in between cannot strand it. Not set
+	// for a pooled waiter, whose timer runs on the real clock from the
+	// moment its goroutine arms it, just after the step that queued it.
 	since time.Time
 }
 
@@ -232,7 +234,9 @@ var (
 			// (QueueTimeout) or on w.ctx.
 			w.ctx, w.grant = context.WithCancelCause(engine.Quiet(c.parent))
 		}
-		w.since = m.Now()
+		if w.ready == nil { // a pooled waiter's timer runs from its Reset: see waitReady
+			w.since = m.Now()
+		}
 		m.Data().push(w)
 		c.w, c.outcome = w, outQueued
 		return nil
