@@ -77,7 +77,16 @@ func (d *Data) MaxConcurrent() int { return d.maxActive }
 func (d *Data) MaxQueueSize() int { return d.maxQueue }
 
 // Active is the number of calls holding a slot.
-func (d *Data) Active() int { return d.slots.active() }
+func (d *Data) Active() int { return d.count().active() }
+
+// count is the slot word: the Bulkhead's, or one of the data's own for
+// data made elsewhere (a zero Data run by another Instance).
+func (d *Data) count() *slots {
+	if d.slots == nil {
+		d.slots = new(slots)
+	}
+	return d.slots
+}
 
 // Queued is the number of calls waiting in the queue.
 func (d *Data) Queued() int { return d.queued }
@@ -157,8 +166,8 @@ func (d *Data) free(w *waiter) bool {
 		h := d.head
 		d.unlink(h)
 		h.handOver()
-	case d.slots.active() > 0:
-		d.slots.add(-1)
+	case d.count().active() > 0:
+		d.count().add(-1)
 	default:
 		return false
 	}
@@ -216,7 +225,7 @@ var (
 		if !ok {
 			return errMisuse
 		}
-		m.Data().slots.add(1)
+		m.Data().count().add(1)
 		c.outcome = outAdmitted
 		return nil
 	})
@@ -266,7 +275,7 @@ var (
 var (
 	ifSpareSlot = transitions.If("spare slot", func(m machine) bool {
 		d := m.Data()
-		return d.slots.active() < d.maxActive-1
+		return d.count().active() < d.maxActive-1
 	})
 	ifSpareRoom = transitions.If("spare room", func(m machine) bool {
 		d := m.Data()

@@ -148,3 +148,20 @@ func hammer(t *testing.T, timeout time.Duration, opts ...engine.Option) {
 	assert.NotZero(t, b.slots.w.Load()&fastBit, "fast path closed once idle")
 	t.Logf("%d checks; at most %d calls at once", checks.Load(), most.Load())
 }
+
+// TestDefinitionRunsOnDataMadeElsewhere runs Definition in an Instance of
+// its own on a zero Data, as a user drawing or simulating the machine
+// might: the count lives in the data then, and the machine still counts.
+func TestDefinitionRunsOnDataMadeElsewhere(t *testing.T) {
+	inst, err := engine.NewInstance(Definition(), Data{})
+	require.NoError(t, err)
+	c := &call{parent: context.Background()}
+	_, err = engine.FireWith(context.Background(), inst, EventAcquire, c)
+	require.NoError(t, err)
+	assert.Equal(t, outAdmitted, c.outcome)
+	assert.Equal(t, StateSaturated, inst.State(), "zero slots: the one taken is the last")
+	_, err = inst.Fire(context.Background(), EventRelease)
+	require.NoError(t, err)
+	assert.Equal(t, StateAvailable, inst.State())
+	inst.Do(func(_ State, d *Data) { assert.Zero(t, d.Active()) })
+}
