@@ -3,8 +3,10 @@ package bench
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/statecraft/statecraft/engine"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/ratelimit"
 )
 
 // TestStatecraftAllocs pins the allocation counts statecraft promises for
@@ -28,6 +30,9 @@ func TestStatecraftAllocs(t *testing.T) {
 	twiceFn := twice.callCtx
 	three, five := scThreeLayers(t), scFiveLayers(t)
 	bh := scBulkhead(t)
+	free := scLimiter(t, freeLimiter)
+	limited := scLimiter(t, ratelimit.Config{Permits: 1, Period: time.Hour})
+	limited.Allow()
 
 	for _, c := range []struct {
 		bench string // the benchmark row whose work this is
@@ -47,6 +52,8 @@ func TestStatecraftAllocs(t *testing.T) {
 		{"FallbackRetryBreaker/statecraft-Workflow", 0, func() { _, _ = three.Execute(ctx, okIntCtx) }},
 		{"FiveLayers/statecraft-Workflow", 2, func() { _, _ = five.Execute(ctx, okIntCtx) }},
 		{"SharedBulkhead/goroutines=1/statecraft-Execute", 0, func() { _ = bh.Protect(ctx, okCtx) }},
+		{"RateLimitAllow/statecraft-Allow", 0, func() { free.Allow() }},
+		{"RateLimitReject/statecraft-Allow", 0, func() { limited.Allow() }},
 	} {
 		c.op() // warm pools
 		if got := testing.AllocsPerRun(1000, c.op); got > c.max {

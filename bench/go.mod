@@ -11,8 +11,12 @@ require (
 	github.com/qmuntal/stateless v1.7.2
 	github.com/sony/gobreaker/v2 v2.4.0
 	github.com/statecraft/statecraft v0.0.0
+	golang.org/x/time v0.16.0
 )
 
-require github.com/bits-and-blooms/bitset v1.24.4 // indirect
+require (
+	github.com/bits-and-blooms/bitset v1.24.4 // indirect
+	github.com/influxdata/tdigest v0.0.1 // indirect
+)
 
 replace github.com/statecraft/statecraft => ../

@@ -43,4 +43,4 @@ func inGoroutines(b *testing.B, g int, work func(n int)) {
 
 // goroutineCounts are the numbers of goroutines sharing one machine in
 // the cost-growth benchmarks.
-var goroutineCounts = []int{1, 2, 8, 64}
+var goroutineCounts = []int{1, 2, 8, 16, 64, 128}

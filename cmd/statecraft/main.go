@@ -21,12 +21,19 @@
 //
 //	go run ./cmd/statecraft demo
 //
+// and to watch it in a browser, live, at http://localhost:8080/:
+//
+//	go run ./cmd/statecraft demo --serve :8080
+//
 // docs/cli.md describes each command, the config file schema and how the
 // simulation keeps time.
 package main
 
 import (
+	"context"
 	"os"
+	"os/signal"
+	"syscall"
 
 	"github.com/statecraft/statecraft/cmd/statecraft/internal/cli"
 )
@@ -40,5 +47,9 @@ func main() {
 	if version != "" {
 		cli.Version = version
 	}
-	os.Exit(cli.Main(os.Args[1:], cli.Env{Stdout: os.Stdout, Stderr: os.Stderr, SVG: renderSVG}))
+	// An interrupt ends the commands that run until one (demo --serve).
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := cli.Main(os.Args[1:], cli.Env{Stdout: os.Stdout, Stderr: os.Stderr, SVG: renderSVG, Context: ctx})
+	stop()
+	os.Exit(code)
 }

@@ -21,6 +21,7 @@ var targets = []target{
 	{"retry", "retry, first attempt succeeds", "RetryFirstSuccess/statecraft-RetryExecutor", 20, 0},
 	{"three-layers", "fallback+retry+breaker, success", "FallbackRetryBreaker/statecraft-Workflow", 60, 0},
 	{"five-layers", "five layers with bulkhead and deadline", "FiveLayers/statecraft-Workflow", 300, 2},
+	{"ratelimit-allow", "rate limiter, permit available", "RateLimitAllow/statecraft-Allow", 40, 0},
 }
 
 // benchRegexp is the -bench pattern that runs only t's entry.
@@ -49,6 +50,7 @@ var minimalPeers = map[string]string{
 	"failsafe-TryAcquirePermit": "statecraft-Allow",          // the same, refused
 	"failsafe-AcquireRelease":   "statecraft-AcquireRelease", // the bulkhead's bare semaphore
 	"retrygo5-RetrierDo":        "statecraft-RetryExecutor",  // a reused Retrier: a loop around the call
+	"xrate-Allow":               "statecraft-Allow",          // x/time/rate's token bucket, permit free or refused
 }
 
 const requiredSpeedup = 3
@@ -79,6 +81,9 @@ var sectionNotes = map[string]string{
 	"SharedBulkhead":               "Admission to a 10-slot bulkhead shared by g goroutines; beyond 10 a call may wait for a slot.",
 	"BreakerTimeWindow":            "The success path with a windowed breaker (10 time buckets) of 10 µs, 10 ms and 1 min.",
 	"BreakerMixedOutcomes":         "One failure in four calls, with count windows of 10, 100 and 1000 outcomes (never opening).",
+	"RateLimitAllow":               "A call that finds a rate limiter's permit free and takes it, without waiting (a billion permits a second, a bucket of a billion).",
+	"RateLimitAllowParallel":       "RateLimitAllow from GOMAXPROCS goroutines sharing the limiter.",
+	"RateLimitReject":              "A call refused by a rate limiter with no permit free (one an hour, spent).",
 	floorSection:                   "Go's own primitives on this machine (DESIGN.md's floors): what a transition or permit using them cannot undercut.",
 }
 
@@ -95,6 +100,7 @@ var sectionOrder = []string{
 	"BreakerClosedSuccess", "BreakerOpenReject", "BreakerClosedSuccessParallel", "BreakerOpenRejectParallel",
 	"RetryFirstSuccess", "RetryFailTwice",
 	"FallbackRetryBreaker", "FiveLayers", "FiveLayersCtxDone",
+	"RateLimitAllow", "RateLimitAllowParallel", "RateLimitReject",
 	"States", "SharedBreaker", "SharedBulkhead", "BreakerTimeWindow", "BreakerMixedOutcomes",
 	floorSection,
 }

@@ -257,10 +257,33 @@ func (b *Breaker) lockedGeneration() uint32 {
 // generation gen.
 func (b *Breaker) installWindow(gen uint32) {
 	if b.timed {
-		b.timedWin.Store(newTimeWindow(gen, b.cfg.windowSize, b.cfg.windowDuration, b.origin))
+		w := newTimeWindow(gen, b.cfg.windowSize, b.cfg.windowDuration, b.origin)
+		w.useClock(b.clock, ticks(b.clock))
+		if old := b.timedWin.Swap(w); old != nil {
+			old.stop()
+		}
 		return
 	}
 	b.count.Store(newCountWindow(gen, b.cfg.windowSize, b.pos.Load()))
+}
+
+// ticks reports whether a time window on clock c uses the bucket tick
+// (see timeWindow): on the real clock, whose reads cost more than the rest
+// of a success, and on a clock that asks for it (bucketTicker, as tests
+// do); not on other clocks, such as a manual one, so that the window's
+// timers never show among a test's pending ones.
+func ticks(c engine.Clock) bool {
+	switch c.(type) {
+	case engine.RealClock, *engine.RealClock, bucketTicker:
+		return true
+	}
+	return false
+}
+
+// bucketTicker is implemented by clocks that want the bucket tick.
+type bucketTicker interface {
+	engine.Clock
+	bucketTick()
 }
 
 // windowCounts reads the current window; c tells the time for a window
@@ -320,7 +343,12 @@ func (b *Breaker) Reset() { _, _ = b.inst.Fire(context.Background(), EventReset)
 // Close stops the breaker's pending open timer. Use it when discarding a
 // breaker on a real clock; afterwards an open breaker stays open until
 // ForceClosed or Reset.
-func (b *Breaker) Close() { b.inst.Close() }
+func (b *Breaker) Close() {
+	b.inst.Close()
+	if w := b.timedWin.Load(); w != nil {
+		w.stop()
+	}
+}
 
 // Metrics is a breaker's state and counts at one moment. The fields
 // are read one after another, without stopping concurrent calls, so under

@@ -46,7 +46,10 @@
 // clock, no allocation (with the failure-rate rule on, the one success
 // that brings the window to MinimumCalls also takes the machine's lock,
 // to be judged). A rejection takes one atomic load and allocates nothing
-// either.
+// either. With a time window on the real clock, a success takes the
+// window's mutex and reads the clock only when its time bucket may have
+// ended: a timer at each bucket's end says so (the bucket tick, see
+// docs/circuit-breaker.md), and a manual clock keeps reading per outcome.
 //
 // # Composition
 //

@@ -107,9 +107,14 @@ func TestBreakerUnderConcurrentCallsKeepsItsInvariants(t *testing.T) {
 	for _, c := range []struct {
 		window time.Duration
 		slow   bool // the slow-call rule is on (without it, successes take the lock-free path)
-	}{{CountOnly, true}, {CountOnly, false}, {time.Second, true}} {
-		t.Run(fmt.Sprintf("window=%v,slow=%v", c.window, c.slow), func(t *testing.T) {
+		tick   bool // the time window's bucket tick is on (see timeWindow)
+	}{{CountOnly, true, false}, {CountOnly, false, false}, {time.Second, true, false}, {time.Second, false, true}} {
+		t.Run(fmt.Sprintf("window=%v,slow=%v,tick=%v", c.window, c.slow, c.tick), func(t *testing.T) {
 			clk := enginetest.NewClock(time.Time{})
+			var bclk engine.Clock = clk
+			if c.tick {
+				bclk = &tickClock{Clock: clk}
+			}
 			cfg := Config{
 				FailureThreshold: 8, WindowSize: 16, WindowDuration: c.window,
 				FailureRateThreshold: 0.6, MinimumCalls: 8,
@@ -122,7 +127,7 @@ func TestBreakerUnderConcurrentCallsKeepsItsInvariants(t *testing.T) {
 			var transitions atomic.Int64
 			count := func(from, to State) { transitions.Add(1) }
 			cfg.OnOpen, cfg.OnClose, cfg.OnHalfOpen = count, count, count
-			b, err := New(cfg, engine.WithClock(clk))
+			b, err := New(cfg, engine.WithClock(bclk))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -177,8 +177,10 @@ func (b *Breaker) doneClosed(p Permit, o Outcome) {
 	if o == OutcomeIgnore {
 		return
 	}
+	// A time window reads the clock itself, when its bucket tick says
+	// it must (timeWindow.bucketLocked): given a zero time.
 	var now time.Time
-	if b.timed || b.timing {
+	if b.timing {
 		now = b.clock.Now()
 	}
 	failure := o == OutcomeFailure

@@ -4,7 +4,10 @@ import (
 	"math"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"github.com/statecraft/statecraft/engine"
 )
 
 // A window holds the outcomes of one closed period of a breaker: the
@@ -126,10 +129,9 @@ func rate(n, of int) float64 {
 }
 
 // timeWindow is the window when WindowDuration is set: the last size
-// outcomes that are also younger than the duration. Every outcome reads
-// the clock anyway, so it is kept under a mutex, a leaf lock: it may be
-// taken while the breaker's Instance lock is held (by guards), never the
-// other way round.
+// outcomes that are also younger than the duration. It is kept under a
+// mutex, a leaf lock: it may be taken while the breaker's Instance lock is
+// held (by guards), never the other way round.
 //
 // Time is cut into buckets of width duration/10, numbered from the
 // window's origin. An outcome counts while its bucket is one of the ten
@@ -137,12 +139,39 @@ func rate(n, of int) float64 {
 // still among the last size. The ring remembers each outcome's bucket, so
 // that an outcome pushed out by count is taken out of its bucket, unless
 // that bucket has expired (and been reused) meanwhile.
+//
+// The bucket tick: an outcome needs the time only to know its bucket, and
+// reading the clock costs more than the rest of a success. So with a
+// ticking clock (the real one, for buckets of at least minTickWidth), the
+// window remembers the newest bucket a clock read has found (latest) and
+// whether it is still current (fresh): the read that finds a bucket
+// arms a timer, on the clock, at that bucket's end, which clears fresh. An
+// outcome that finds fresh set takes bucket latest without reading the
+// clock; one that finds it clear reads the clock, and re-arms. So a busy
+// window reads the clock about once per bucket, an idle one arms nothing,
+// and nothing changes in what counts: on a manual clock, whose timers run
+// within Advance, an outcome after an Advance past the bucket's end reads
+// the clock, exactly as before. On the real clock the timer may run late
+// by the scheduler's latency; an outcome in that moment is stamped with
+// the bucket just ended, as one whose goroutine was descheduled between
+// reading the clock and recording would be: it leaves the window that
+// much earlier, never later, than its age says.
 type timeWindow struct {
 	gen    uint32
 	origin time.Time
 	width  time.Duration
 
+	// clock reads the time for an outcome given none (add with a zero
+	// time); tick says the bucket tick is on. Set by installWindow.
+	clock engine.Clock
+	tick  bool
+	fresh atomic.Bool // latest is the current bucket: its end-of-bucket timer has not run
+	// expire clears fresh; made once, armed at each bucket's end.
+	expire func()
+
 	mu      sync.Mutex // guards the fields below
+	latest  int64      // the newest bucket a clock read has found
+	timer   engine.Timer
 	ring    []timedOutcome
 	next    int // the ring slot the next outcome goes in
 	n       int // outcomes in the ring
@@ -163,24 +192,71 @@ type bucket struct {
 // any real sequence number that it is never live.
 const noBucket = math.MinInt64 / 2
 
+// minTickWidth is the narrowest bucket the bucket tick is used for: below
+// it the timers would cost more than the clock reads they save.
+const minTickWidth = time.Millisecond
+
 func newTimeWindow(gen uint32, size int, d time.Duration, origin time.Time) *timeWindow {
 	w := &timeWindow{gen: gen, origin: origin, width: max(d/windowBuckets, minBucketWidth),
-		ring: make([]timedOutcome, size)}
+		ring: make([]timedOutcome, size), latest: noBucket}
 	for i := range w.buckets {
 		w.buckets[i].seq = noBucket
 	}
+	w.expire = func() { w.fresh.Store(false) }
 	return w
+}
+
+// useClock makes outcomes given no time read c, with the bucket tick on
+// when tick is set and the buckets are wide enough.
+func (w *timeWindow) useClock(c engine.Clock, tick bool) {
+	w.clock, w.tick = c, tick && w.width >= minTickWidth
 }
 
 func (w *timeWindow) seq(now time.Time) int64 { return int64(now.Sub(w.origin) / w.width) }
 
-// add records an outcome at time now and, when count is set, reports the
-// outcomes that count at now with it (as counts would); otherwise it
-// returns a zero tally.
-func (w *timeWindow) add(now time.Time, failure, slow, count bool) tally {
+// bucketLocked returns the bucket of an outcome at time now or, when now
+// is zero, of one happening now: the fresh bucket when there is one,
+// otherwise that of a clock read. A read that finds a newer bucket than
+// latest makes it latest and, with the tick on, arms its timer. w.mu must
+// be held.
+func (w *timeWindow) bucketLocked(now time.Time) int64 {
+	if now.IsZero() {
+		if w.fresh.Load() {
+			return w.latest
+		}
+		now = w.clock.Now()
+	}
 	cur := w.seq(now)
+	if cur > w.latest {
+		w.latest = cur
+		w.fresh.Store(false) // a timer of an older bucket may be pending
+	}
+	if w.tick && cur == w.latest && !w.fresh.Load() {
+		w.fresh.Store(true) // before arming: a timer due at once clears it
+		w.timer = engine.AfterFuncAt(w.clock, w.origin.Add(time.Duration(cur+1)*w.width), w.expire)
+	}
+	return cur
+}
+
+// stop stops the pending bucket timer, if any; the window reads the
+// clock for every outcome after it.
+func (w *timeWindow) stop() {
 	w.mu.Lock()
-	defer w.mu.Unlock()
+	if w.timer != nil {
+		w.timer.Stop()
+		w.timer = nil
+	}
+	w.tick = false
+	w.fresh.Store(false)
+	w.mu.Unlock()
+}
+
+// add records an outcome at time now (zero: as bucketLocked says) and,
+// when count is set, reports the outcomes that count at that time with it
+// (as counts would); otherwise it returns a zero tally.
+func (w *timeWindow) add(now time.Time, failure, slow, count bool) tally {
+	w.mu.Lock()
+	cur := w.bucketLocked(now)
 	if w.n == len(w.ring) { // push the oldest out by count
 		old := w.ring[w.next]
 		if b := &w.buckets[bucketIndex(old.seq)]; b.seq == old.seq {
@@ -191,28 +267,35 @@ func (w *timeWindow) add(now time.Time, failure, slow, count bool) tally {
 	} else {
 		w.n++
 	}
-	b := &w.buckets[bucketIndex(cur)]
-	if b.seq != cur {
-		*b = bucket{seq: cur}
+	// A bucket slot holding a newer bucket than cur (an outcome whose
+	// goroutine was held up for a whole window) has reused it: cur has
+	// expired, and the outcome counts only in the ring.
+	if b := &w.buckets[bucketIndex(cur)]; b.seq <= cur {
+		if b.seq != cur {
+			*b = bucket{seq: cur}
+		}
+		b.calls++
+		b.failures += boolInt(failure)
+		b.slows += boolInt(slow)
 	}
-	b.calls++
-	b.failures += boolInt(failure)
-	b.slows += boolInt(slow)
 	w.ring[w.next] = timedOutcome{seq: cur, failure: failure, slow: slow}
-	w.next = (w.next + 1) % len(w.ring)
-	if !count {
-		return tally{}
+	if w.next++; w.next == len(w.ring) {
+		w.next = 0
 	}
-	return w.countsLocked(cur)
+	var c tally
+	if count {
+		c = w.countsLocked(cur)
+	}
+	w.mu.Unlock()
+	return c
 }
 
-// counts reports the outcomes that count at time now. It changes nothing,
-// so guards may call it.
+// counts reports the outcomes that count at time now. It changes nothing
+// that counts, so guards may call it.
 func (w *timeWindow) counts(now time.Time) tally {
-	cur := w.seq(now)
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.countsLocked(cur)
+	return w.countsLocked(w.bucketLocked(now))
 }
 
 // countsLocked is counts in bucket cur; w.mu must be held.

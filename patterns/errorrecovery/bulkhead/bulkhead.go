@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/fsm"
@@ -21,12 +23,22 @@ import (
 // A Bulkhead is safe for concurrent use and must not be copied. One may
 // be shared by any number of callers and workflows.
 type Bulkhead struct {
-	_      noCopy
-	inst   *engine.Instance[State, Event, Data]
+	_ noCopy
+	// slots counts the calls holding a slot; the admission fast path
+	// takes and frees them (see slots). Kept first, on its own cache line
+	// with the stepper, as every caller writes it.
+	slots slots
+	stepper
 	clock  engine.Clock
 	cfg    Config      // resolved: no zero field
 	closed atomic.Bool // set by Close, never cleared
-	pool   *pool       // nil unless UseWorkerPool
+	// realClock: queued calls wait as pooled waiters from waiters (see
+	// waiter). The pool is the Bulkhead's own, so that a waiter's channel
+	// and timer stay inside the testing/synctest bubble, if any, of the
+	// Bulkhead that made them.
+	realClock bool
+	waiters   sync.Pool
+	pool      *pool // nil unless UseWorkerPool
 
 	// Outcomes, counted when each call ends. Active and queued calls are
 	// counted by the machine's data.
@@ -85,12 +97,22 @@ func New(cfg Config, opts ...engine.Option) (*Bulkhead, error) {
 	}
 	cfg = cfg.resolved()
 	queue, timeout := max(cfg.MaxQueueSize, 0), max(cfg.QueueTimeout, 0)
-	data := Data{maxActive: cfg.MaxConcurrent, maxQueue: queue}
+	b := &Bulkhead{clock: o.Clock, cfg: cfg}
+	switch o.Clock.(type) {
+	case engine.RealClock, *engine.RealClock:
+		b.realClock = true
+		b.waiters.New = newPooledWaiter
+	}
+	data := Data{maxActive: cfg.MaxConcurrent, maxQueue: queue, slots: &b.slots}
 	inst, err := engine.NewInstance(o.Def, data, o.EngineOptions()...)
 	if err != nil {
 		return nil, err
 	}
-	b := &Bulkhead{inst: inst, clock: o.Clock, cfg: cfg}
+	b.stepper = stepper{inst: inst, slots: &b.slots,
+		fast: o.Def == Definition() && o.Observer == nil}
+	if b.fast && inst.State() == StateAvailable {
+		b.slots.w.Or(fastBit)
+	}
 	rejection := func(r Reason) *Error {
 		return &Error{Reason: r, MaxConcurrent: cfg.MaxConcurrent, MaxQueueSize: queue, QueueTimeout: timeout}
 	}
@@ -117,8 +139,10 @@ func New(cfg Config, opts ...engine.Option) (*Bulkhead, error) {
 // caller waits for it either way. A panic in fn releases the slot and goes
 // on, with its original value, in the caller's goroutine.
 //
-// Admission when a slot is free allocates nothing; waiting in the queue
-// does (the waiter and its context), and so does the worker-pool mode.
+// Admission when a slot is free allocates nothing, and so does waiting in
+// the queue on the real clock once the Bulkhead's pool holds a waiter; on
+// another clock a queued call allocates its waiter and context. The
+// worker-pool mode allocates per call.
 func (b *Bulkhead) Protect(ctx context.Context, fn func(context.Context) error) error {
 	if err := b.Acquire(ctx); err != nil {
 		return err
@@ -161,18 +185,29 @@ func (b *Bulkhead) Acquire(ctx context.Context) error {
 		b.cancelled.Add(1)
 		return &Error{Reason: ReasonCancelled, Err: err}
 	}
+	if b.slots.tryTake(b.cfg.MaxConcurrent) {
+		return nil
+	}
 	c := callPool.Get().(*call)
 	c.parent = ctx
-	_, err := engine.FireWith(ctx, b.inst, EventAcquire, c)
+	if b.realClock {
+		c.w = b.waiters.Get().(*waiter)
+	}
+	err := b.step(ctx, EventAcquire, c)
 	out, w := c.outcome, c.w
 	*c = call{}
 	callPool.Put(c)
 	switch out {
 	case outAdmitted:
+		b.putWaiter(w)
 		return nil
 	case outQueued:
+		if w.ready != nil {
+			return b.waitReady(ctx, w)
+		}
 		return b.wait(ctx, w)
 	}
+	b.putWaiter(w)
 	b.rejected.Add(1)
 	if err != nil && !errors.Is(err, engine.ErrUnhandled) {
 		return err
@@ -204,12 +239,67 @@ func (b *Bulkhead) wait(ctx context.Context, w *waiter) error {
 	if err == nil {
 		ev = EventTimeout
 	}
+	ferr := b.withdraw(ctx, ev, w)
+	w.grant(nil) // detach w's context from ctx
+	return b.withdrawn(ctx, ev, ferr)
+}
+
+// waitReady is wait for a pooled waiter, on the real clock: it waits on
+// w.ready, ctx and w's timer, and puts w back in the pool.
+func (b *Bulkhead) waitReady(ctx context.Context, w *waiter) error {
+	var timeout <-chan time.Time
+	if b.cfg.QueueTimeout > 0 {
+		// Relative, with no clock read of our own: on the real clock the
+		// microseconds since the step that queued w are not worth two.
+		w.timer.Reset(b.cfg.QueueTimeout)
+		timeout = w.timer.C
+	}
+	ev := EventCancel
+	select {
+	case <-w.ready:
+		return b.granted(w)
+	case <-ctx.Done():
+	case <-timeout:
+		ev = EventTimeout
+	}
+	select { // a slot handed over meanwhile wins, as in wait
+	case <-w.ready:
+		return b.granted(w)
+	default:
+	}
+	ferr := b.withdraw(ctx, ev, w)
+	select { // the slot handed over after all was handed on by the withdrawal
+	case <-w.ready:
+	default:
+	}
+	b.putWaiter(w)
+	return b.withdrawn(ctx, ev, ferr)
+}
+
+// granted ends the wait of a pooled waiter that was handed a slot.
+func (b *Bulkhead) granted(w *waiter) error {
+	b.putWaiter(w)
+	if b.closed.Load() {
+		b.release()
+		b.rejected.Add(1)
+		return b.errClosed
+	}
+	return nil
+}
+
+// withdraw takes w, whose wait ended with ev, out of the queue, or hands
+// on the slot handed to it meanwhile.
+func (b *Bulkhead) withdraw(ctx context.Context, ev Event, w *waiter) error {
 	c := callPool.Get().(*call)
 	c.w = w
-	_, ferr := engine.FireWith(ctx, b.inst, ev, c)
+	err := b.step(ctx, ev, c)
 	*c = call{}
 	callPool.Put(c)
-	w.grant(nil) // detach w's context from ctx
+	return err
+}
+
+// withdrawn is the error of a call withdrawn with ev.
+func (b *Bulkhead) withdrawn(ctx context.Context, ev Event, ferr error) error {
 	if ferr != nil {
 		panic(fmt.Sprintf("errorrecovery: the bulkhead machine did not withdraw a queued call: %v", ferr))
 	}
@@ -221,6 +311,23 @@ func (b *Bulkhead) wait(ctx context.Context, w *waiter) error {
 	return &Error{Reason: ReasonCancelled, Err: ctx.Err()}
 }
 
+func newPooledWaiter() any {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	return &waiter{ready: make(chan struct{}, 1), timer: t}
+}
+
+// putWaiter puts w, if it is a pooled waiter out of the queue, back in the
+// pool.
+func (b *Bulkhead) putWaiter(w *waiter) {
+	if w == nil || w.ready == nil {
+		return
+	}
+	w.timer.Stop()
+	*w = waiter{ready: w.ready, timer: w.timer}
+	b.waiters.Put(w)
+}
+
 // Release gives back the slot taken by a successful Acquire, handing it to
 // the oldest queued call if there is one. Calling it without a slot held
 // is a programming error and panics.
@@ -230,7 +337,10 @@ func (b *Bulkhead) Release() {
 }
 
 func (b *Bulkhead) release() {
-	if _, err := b.inst.Fire(context.Background(), EventRelease); err != nil {
+	if b.slots.tryFree() {
+		return
+	}
+	if err := b.step(context.Background(), EventRelease, nil); err != nil {
 		panic(fmt.Sprintf("errorrecovery: bulkhead release with no slot held, or a definition that does not release: %v", err))
 	}
 }
@@ -250,10 +360,12 @@ func (b *Bulkhead) Definition() *fsm.Definition[State, Event, Data] {
 func (b *Bulkhead) Config() Config { return b.cfg }
 
 // Metrics returns the bulkhead's gauges, read together under the
-// machine's lock, and its counters, each read atomically.
+// machine's lock (Active may move on the fast path meanwhile, but only
+// while Queued is zero and a slot is free), and its counters, each read
+// atomically.
 func (b *Bulkhead) Metrics() Metrics {
 	var m Metrics
-	b.inst.Do(func(_ State, d *Data) { m.Active, m.Queued = d.active, d.queued })
+	b.inst.Do(func(_ State, d *Data) { m.Active, m.Queued = d.Active(), d.queued })
 	m.Completed = b.completed.Load()
 	m.Rejected = b.rejected.Load()
 	m.TimedOut = b.timedOut.Load()

@@ -24,11 +24,33 @@
 // how full it is (StateAvailable, StateSaturated, StateQueueFull) and whose
 // events are a call asking for a slot, giving it back, and a queued call
 // withdrawing when its queue timeout passes or its context ends. Every
-// change of the counts is an action of one of its transitions, taken under
-// the Instance's lock, so the bulkhead can be drawn (Definition().Dot()),
-// watched (engine.WithObserver) and changed (engine.WithDefinition with a
-// copy of Definition whose edges or guards differ). A released slot is
-// handed straight to the oldest waiter, so nobody overtakes a queued call.
+// change of the counts is an action of one of its transitions, so the
+// bulkhead can be drawn (Definition().Dot()), watched (engine.WithObserver)
+// and changed (engine.WithDefinition with a copy of Definition whose edges
+// or guards differ). A released slot is handed straight to the oldest
+// waiter, so nobody overtakes a queued call.
+//
+// # Admission without the lock
+//
+// The number of calls holding a slot lives in one atomic word beside the
+// Instance. While the bulkhead is Available and more than one slot is
+// free, Acquire takes a slot, and Release gives one back, with a single
+// compare-and-swap of that word: the compiled form of Available's two
+// internal transitions (acquire [spare slot] / take slot, and release /
+// free slot), which change no state. Everything else is a step of the
+// Instance, under its lock: taking the last slot (Available → Saturated),
+// queueing, rejecting, the hand-over to a waiter and withdrawals. A step
+// closes the fast path before its guards read the count and opens it again
+// after its commit only if the machine is then Available, so State and
+// admission never disagree. The fast path is on only for Definition
+// itself with no observer; any other definition, and an observer, see
+// every step through the Instance.
+//
+// On the real clock a queued call waits as a waiter from the Bulkhead's
+// own pool, whose channel and timer are made once: a slot handed over is
+// a value sent on the channel. On another clock (a manual one in tests) it
+// waits on a context derived from the caller's and sleeps on the clock
+// for its queue timeout, so that the clock counts it as a waiter.
 //
 // # Protect, Execute, Acquire and Release
 //
@@ -38,7 +60,9 @@
 // function returns or panics (the panic goes on, with its value, in the
 // caller's goroutine). Acquire and Release take and give back a slot
 // around work the caller runs itself, as the per-call machine of package
-// errorrecovery does. Admission while a slot is free allocates nothing.
+// errorrecovery does. Admission while a slot is free allocates nothing,
+// and neither, on the real clock, does waiting in the queue once the
+// Bulkhead's pool holds a waiter.
 //
 // With Config.UseWorkerPool, admitted calls run on MaxConcurrent
 // goroutines that New starts and Close stops; the caller still waits for

@@ -59,10 +59,10 @@ func (e Event) String() string {
 // the Instance's lock; the accessors let guards of a custom definition,
 // and observers, read it.
 type Data struct {
-	maxActive int // MaxConcurrent
-	maxQueue  int // MaxQueueSize
-	active    int // calls holding a slot
-	queued    int // calls in the queue, the length of head…tail
+	maxActive int    // MaxConcurrent
+	maxQueue  int    // MaxQueueSize
+	slots     *slots // calls holding a slot, in the word the admission fast path shares
+	queued    int    // calls in the queue, the length of head…tail
 
 	// The queue, first in first out: head is the oldest waiter. A waiter
 	// leaves from the head when a slot is handed to it, from anywhere when
@@ -77,23 +77,42 @@ func (d *Data) MaxConcurrent() int { return d.maxActive }
 func (d *Data) MaxQueueSize() int { return d.maxQueue }
 
 // Active is the number of calls holding a slot.
-func (d *Data) Active() int { return d.active }
+func (d *Data) Active() int { return d.count().active() }
+
+// count is the slot word: the Bulkhead's, or one of the data's own for
+// data made elsewhere (a zero Data run by another Instance).
+func (d *Data) count() *slots {
+	if d.slots == nil {
+		d.slots = new(slots)
+	}
+	return d.slots
+}
 
 // Queued is the number of calls waiting in the queue.
 func (d *Data) Queued() int { return d.queued }
 
-// waiter is a call waiting in the queue. Its wait ends when ctx is done:
+// waiter is a call waiting in the queue. It waits in one of two ways.
+// On a clock other than the real one, its wait ends when ctx is done:
 // cancelled with the cause errGranted when a slot is handed to it, or
-// because the caller's context, ctx's parent, ended. Everything else
-// it tells is under the Instance's lock.
+// because the caller's context, ctx's parent, ended; it sleeps on the
+// clock for its QueueTimeout, so that a manual clock counts it among its
+// waiters. On the real clock (ready != nil) it comes from the Bulkhead's
+// pool with a channel and a timer made once: a slot handed to it is a
+// value sent on ready, and it waits on ready, the caller's context and
+// the timer, allocating nothing. Everything else it tells is under the
+// Instance's lock.
 type waiter struct {
 	ctx        context.Context
 	grant      context.CancelCauseFunc
+	ready      chan struct{} // buffered, 1: the slot handed over; nil when waiting on ctx
+	timer      *time.Timer   // QueueTimeout on the real clock; with ready
 	prev, next *waiter
 	queued     bool
 	// since is when the call joined the queue, on the machine's clock: its
 	// QueueTimeout runs from there, not from whenever its goroutine gets
-	// to sleep, so a clock advanced in between cannot strand it.
+	// to sleep, so a clock advanced in between cannot strand it. Not set
+	// for a pooled waiter, whose timer runs on the real clock from the
+	// moment its goroutine arms it, just after the step that queued it.
 	since time.Time
 }
 
@@ -146,13 +165,23 @@ func (d *Data) free(w *waiter) bool {
 	case d.head != nil:
 		h := d.head
 		d.unlink(h)
-		h.grant(errGranted)
-	case d.active > 0:
-		d.active--
+		h.handOver()
+	case d.count().active() > 0:
+		d.count().add(-1)
 	default:
 		return false
 	}
 	return true
+}
+
+// handOver gives w the slot its caller waits for. A waiter is handed at
+// most one slot per wait, so the send on ready never blocks.
+func (w *waiter) handOver() {
+	if w.ready != nil {
+		w.ready <- struct{}{}
+		return
+	}
+	w.grant(errGranted)
 }
 
 // outcome is what an acquire step did for its caller.
@@ -166,6 +195,8 @@ const (
 )
 
 // call is the argument a Bulkhead fires each step with (engine.FireWith).
+// An acquire on the real clock brings in w the pooled waiter to enqueue
+// should it have to wait.
 // It carries what the step's actions need from the caller (its context,
 // the waiter that withdraws) and what they hand back (the outcome, the
 // waiter enqueued), so each caller learns the result of its own step.
@@ -194,7 +225,7 @@ var (
 		if !ok {
 			return errMisuse
 		}
-		m.Data().active++
+		m.Data().count().add(1)
 		c.outcome = outAdmitted
 		return nil
 	})
@@ -203,12 +234,18 @@ var (
 		if !ok || c.parent == nil {
 			return errMisuse
 		}
-		w := &waiter{since: m.Now()}
-		// Deriving is not waiting: engine.Quiet keeps a parent whose
-		// deadline runs on a counting clock (enginetest's) from counting
-		// as waited on; the wait itself is on the clock (QueueTimeout) or
-		// on w.ctx.
-		w.ctx, w.grant = context.WithCancelCause(engine.Quiet(c.parent))
+		w := c.w // a pooled waiter the caller brought, on the real clock
+		if w == nil {
+			w = new(waiter)
+			// Deriving is not waiting: engine.Quiet keeps a parent whose
+			// deadline runs on a counting clock (enginetest's) from
+			// counting as waited on; the wait itself is on the clock
+			// (QueueTimeout) or on w.ctx.
+			w.ctx, w.grant = context.WithCancelCause(engine.Quiet(c.parent))
+		}
+		if w.ready == nil { // a pooled waiter's timer runs from its Reset: see waitReady
+			w.since = m.Now()
+		}
 		m.Data().push(w)
 		c.w, c.outcome = w, outQueued
 		return nil
@@ -238,7 +275,7 @@ var (
 var (
 	ifSpareSlot = transitions.If("spare slot", func(m machine) bool {
 		d := m.Data()
-		return d.active < d.maxActive-1
+		return d.count().active() < d.maxActive-1
 	})
 	ifSpareRoom = transitions.If("spare room", func(m machine) bool {
 		d := m.Data()

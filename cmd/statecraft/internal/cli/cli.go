@@ -5,13 +5,16 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"runtime/debug"
 	"strings"
+	"time"
 )
 
 // Exit statuses.
@@ -30,6 +33,20 @@ type Env struct {
 	// SVG renders a Graphviz dot graph as SVG. Nil means SVG output is not
 	// available: --format svg and --svg then fail with exit status 1.
 	SVG func(dot []byte) ([]byte, error)
+
+	// Context ends a command that runs until interrupted (demo --serve)
+	// when it is done; nil means one that never is. Package main cancels
+	// it on an interrupt (Ctrl-C) or SIGTERM.
+	Context context.Context
+	// Listen opens the listener of demo --serve; nil means
+	// net.Listen("tcp", addr).
+	Listen func(addr string) (net.Listener, error)
+	// Pace, when set, replaces demo --serve's pacing on the wall clock: it
+	// is called with the simulated time elapsed each time the simulation's
+	// clock moves, may block, and stops the simulation by returning an
+	// error. Tests use it to run the simulation at once, or to hold it at
+	// a chosen time.
+	Pace func(ctx context.Context, elapsed time.Duration) error
 }
 
 // Version is the version --version prints. Release builds set it with

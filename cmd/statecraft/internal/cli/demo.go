@@ -18,7 +18,15 @@ outage while the fallback answers every call, and its alert fires once.
 
 It is "statecraft simulate -f testdata/configs/layered.yaml --outage
 20m-30m" with the defaults of simulate; the same seed prints the same
-report. It takes well under a second.`
+report. It takes well under a second.
+
+With --serve ADDR it runs the same simulation slowly instead, in real
+time (--speed simulated seconds a second: the hour in two minutes by
+default), and serves a live inspector at ADDR (such as :8080): open it in
+a browser and watch the breaker open during the outage and close after
+it, the path of each execution through the workflow's machine, and the
+counters. It prints no report, and runs until interrupted (Ctrl-C).
+docs/inspector.md shows the pages.`
 
 // demoOptions are the demo's: simulate's defaults and an outage from
 // minute 20 to minute 30.
@@ -30,7 +38,7 @@ func demoOptions() sim.Options {
 
 // runDemo implements "statecraft demo".
 func runDemo(args []string, env *Env) int {
-	fs := newFlagSet("demo [--seed S] [--quiet] [--dot FILE] [--svg FILE]", demoAbout)
+	fs := newFlagSet("demo [--seed S] [--quiet] [--dot FILE] [--svg FILE] [--serve ADDR [--speed N]]", demoAbout)
 	def := demoOptions()
 	sf := &simFlags{
 		seed:  fs.Uint64("seed", def.Seed, "the `seed` of the random sources"),
@@ -38,6 +46,8 @@ func runDemo(args []string, env *Env) int {
 		dot:   fs.String("dot", "", "write the workflow's diagram with the run's visit counts to `file`, as Graphviz dot"),
 		svg:   fs.String("svg", "", "write that diagram to `file` as SVG"),
 	}
+	serve := fs.String("serve", "", "run the simulation in real time and serve a live inspector at `address` (such as :8080) until interrupted")
+	speed := fs.Float64("speed", defaultSpeed, "with --serve: the simulated `seconds` per second of real time")
 	if code, ok := parseNoArgs(fs, args, env); !ok {
 		return code
 	}
@@ -48,6 +58,12 @@ func runDemo(args []string, env *Env) int {
 	opts := def
 	opts.Seed = *sf.seed
 	opts.Buckets = 12
+	if *serve != "" {
+		if !(*speed > 0) || *sf.dot != "" || *sf.svg != "" {
+			return usageError(fs, env, "--serve takes a positive --speed, and neither --dot nor --svg")
+		}
+		return serveDemo(env, cfg, opts, *serve, *speed)
+	}
 	return simulate(env, "demo", demoConfigName, cfg, opts, sf, demoNext)
 }
 

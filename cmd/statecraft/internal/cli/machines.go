@@ -8,10 +8,14 @@ import (
 
 	"github.com/statecraft/statecraft/fsm"
 	"github.com/statecraft/statecraft/patterns/errorrecovery"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/adaptive"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/breaker"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/budget"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/cache"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/config"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/perkey"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/ratelimit"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/saga"
 )
 
@@ -59,6 +63,19 @@ func machines() []machine {
 		}},
 		{"bulkhead", "the bulkhead (bulkhead.Definition)", func() (fsm.Graph, fsm.DiagramOptions, error) {
 			return bulkhead.Definition().Graph(), fsm.DiagramOptions{}, nil
+		}},
+		{"adaptive", "the adaptive concurrency limiter (adaptive.Definition)", func() (fsm.Graph, fsm.DiagramOptions, error) {
+			return adaptive.Definition().Graph(), fsm.DiagramOptions{}, nil
+		}},
+		{"perkey", "a circuit breaker per host, as a perkey.Registry keeps them (perkey.Diagram, perkey.DefaultConfig)", func() (fsm.Graph, fsm.DiagramOptions, error) {
+			g, opts := perkey.Diagram(breaker.Definition().Graph(), "host", perkey.DefaultConfig())
+			return g, opts, nil
+		}},
+		{"ratelimit", "the rate limiter (ratelimit.Definition)", func() (fsm.Graph, fsm.DiagramOptions, error) {
+			return ratelimit.Definition().Graph(), fsm.DiagramOptions{}, nil
+		}},
+		{"budget", "the retry budget (budget.Definition)", func() (fsm.Graph, fsm.DiagramOptions, error) {
+			return budget.Definition().Graph(), fsm.DiagramOptions{}, nil
 		}},
 		{"cache", "a result cache's entry: what it answers and what becomes of it (cache.Definition)", func() (fsm.Graph, fsm.DiagramOptions, error) {
 			return cache.Definition().Graph(), fsm.DiagramOptions{}, nil

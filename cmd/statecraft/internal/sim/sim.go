@@ -65,6 +65,25 @@ type Options struct {
 	// Progress, when set, is called after each execution finishes with
 	// the number finished so far.
 	Progress func(finished int)
+
+	// What "statecraft demo --serve" watches a run with; all are unset
+	// otherwise, and a run is the same with or without them.
+	//
+	// Observe, when set, gives the shared machines one more option each
+	// (such as an inspector's observer), by name: "breaker", "bulkhead".
+	Observe func(machine string) engine.Option
+	// Ready, when set, is called with the workflow once it and its shared
+	// machines are built, before the first arrival.
+	Ready func(wf *errorrecovery.Workflow[any])
+	// Traced, when set, is called after each execution with the steps it
+	// took (the execution is traced, with Workflow.TraceResult) and its
+	// error.
+	Traced func(steps []engine.Record, err error)
+	// Pace, when set, is called each time the clock has moved or timers
+	// have run, with the virtual time elapsed. It may block, to run the
+	// simulation at the pace of a wall clock; an error stops the run,
+	// which returns it.
+	Pace func(elapsed time.Duration) error
 }
 
 // The bounds of a simulation, which keep its memory and its virtual time
@@ -160,6 +179,9 @@ func Run(cfg errorrecovery.ErrorRecoveryConfig[any], opts Options) (*Result, err
 	}
 	s.wf = wf
 	s.res.wf = wf
+	if opts.Ready != nil {
+		opts.Ready(wf)
+	}
 	s.res.Timeline = make([]Bucket, opts.Buckets)
 	for i := range s.res.Timeline {
 		s.res.Timeline[i].Start = time.Duration(i) * s.bucketWidth()
@@ -173,6 +195,9 @@ func Run(cfg errorrecovery.ErrorRecoveryConfig[any], opts Options) (*Result, err
 	check := func() error {
 		if s.err == nil && s.elapsed() > end {
 			s.err = &LimitError{Limit: "overrun", At: s.elapsed(), Unfinished: opts.Executions - s.finished}
+		}
+		if s.err == nil && opts.Pace != nil {
+			s.err = opts.Pace(s.elapsed())
 		}
 		return s.err
 	}
@@ -219,7 +244,7 @@ func (s *sim) prepare(cfg *errorrecovery.ErrorRecoveryConfig[any]) error {
 			bc = *cfg.Breaker
 		}
 		s.breaker = &breakerWatch{visits: map[int]int{}, spent: map[string]time.Duration{}, start: s.sched.start, last: s.sched.start}
-		b, err := breaker.New(bc, engine.WithClock(clock), engine.WithObserver(s.breaker))
+		b, err := breaker.New(bc, engine.WithClock(clock), engine.WithObserver(s.breaker), s.observe("breaker"))
 		if err != nil {
 			return err
 		}
@@ -239,7 +264,7 @@ func (s *sim) prepare(cfg *errorrecovery.ErrorRecoveryConfig[any]) error {
 			s.note("bulkhead: a queue with no timeout waits at most %v here, so that queued calls sleep on the clock", foreverQueue)
 		}
 		s.bulkhead = &bulkheadWatch{visits: map[int]int{}}
-		b, err := bulkhead.New(bc, engine.WithClock(clock), engine.WithObserver(s.bulkhead))
+		b, err := bulkhead.New(bc, engine.WithClock(clock), engine.WithObserver(s.bulkhead), s.observe("bulkhead"))
 		if err != nil {
 			return err
 		}
@@ -264,6 +289,15 @@ func (s *sim) prepare(cfg *errorrecovery.ErrorRecoveryConfig[any]) error {
 		s.note("deadline: walk-away is off (the simulated dependency honours its context, so the outcome is the same)")
 	}
 	return nil
+}
+
+// observe returns Options.Observe's option for machine, or one that does
+// nothing.
+func (s *sim) observe(machine string) engine.Option {
+	if s.opts.Observe == nil {
+		return engine.WithObserver(nil)
+	}
+	return s.opts.Observe(machine)
 }
 
 func (s *sim) note(format string, args ...any) {
@@ -302,9 +336,14 @@ func (s *sim) arrive() {
 
 // execute is the body of one execution.
 func (s *sim) execute(p *proc) {
-	res, err := s.wf.ExecuteResult(context.Background(), func(ctx context.Context) (any, error) {
-		return s.call(ctx, p)
-	})
+	fn := func(ctx context.Context) (any, error) { return s.call(ctx, p) }
+	if s.opts.Traced != nil {
+		res, steps, err := s.wf.TraceResult(context.Background(), fn)
+		s.opts.Traced(steps, err)
+		s.record(p, res.Source, err)
+		return
+	}
+	res, err := s.wf.ExecuteResult(context.Background(), fn)
 	s.record(p, res.Source, err)
 }
 
