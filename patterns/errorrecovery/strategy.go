@@ -22,9 +22,16 @@ const (
 	StrategyDeadline                           // DEADLINE: bound the time an execution may take
 	StrategyBulkhead                           // BULKHEAD: bound the calls in flight
 	StrategyCache                              // CACHE: serve a cached result
+	StrategyRateLimit                          // RATE_LIMIT: keep the attempts under a rate (package ratelimit)
+	StrategyBudget                             // BUDGET: allow retries only within a retry budget (package budget)
+	StrategyAdaptiveLimit                      // ADAPTIVE_LIMIT: bound the attempts in flight by a limit that follows latency (package adaptive)
 )
 
-var strategyNames = []string{"", "RETRY", "CIRCUIT_BREAKER", "FALLBACK", "COMPENSATE", "DEADLINE", "BULKHEAD", "CACHE"}
+// lastStrategy is the highest valid Strategy.
+const lastStrategy = StrategyAdaptiveLimit
+
+var strategyNames = []string{"", "RETRY", "CIRCUIT_BREAKER", "FALLBACK", "COMPENSATE", "DEADLINE", "BULKHEAD", "CACHE",
+	"RATE_LIMIT", "BUDGET", "ADAPTIVE_LIMIT"}
 
 // String returns the strategy's name, such as "CIRCUIT_BREAKER".
 func (s Strategy) String() string { return enum.String(strategyNames, s, "Strategy") }

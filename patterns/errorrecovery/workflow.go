@@ -151,7 +151,7 @@ func newWorkflow[T any](cfg ErrorRecoveryConfig[T], opts []engine.Option, stats 
 	set := engine.SettingsOf(opts...)
 	const name = "ErrorRecoveryConfig"
 	for i, s := range append([]Strategy{cfg.Primary}, cfg.Secondary...) {
-		if s != 0 && (s < StrategyRetry || s > StrategyCache) {
+		if s != 0 && (s < StrategyRetry || s > lastStrategy) {
 			field := "Primary"
 			if i > 0 {
 				field = "Secondary"

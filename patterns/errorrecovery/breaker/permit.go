@@ -149,6 +149,19 @@ func (p Permit) Done(err error) {
 // admitted before the breaker last changed state is ignored.
 func (p Permit) Abandon() { p.done(nil, true) }
 
+// Drop gives the permit back without an outcome, for a call that was
+// admitted but never made: one that a layer after the breaker (a rate
+// limiter, an adaptive limiter) refused, say. Nothing is recorded,
+// neither a success nor a failure, so the window and the rules are as if
+// the call had never been asked for; a half-open trial's slot is released
+// for another call. Finish a permit once, with Done, Abandon or Drop.
+// Drop takes no lock in Closed and allocates nothing.
+func (p Permit) Drop() {
+	if b := p.b; b != nil && p.state == StateHalfOpen {
+		b.releaseTrial(p.gen)
+	}
+}
+
 // done is the general path of Done and Abandon; a panicked call counts as
 // a failure whatever Classify says.
 func (p Permit) done(err error, panicked bool) {

@@ -289,6 +289,31 @@ func (r Reservation) Delay() time.Duration { return r.delay }
 // error of a rejection.
 func (l *Limiter) Reserve() (Reservation, error) { return l.reserve(l.cfg.MaxWait) }
 
+// ReserveBefore is Reserve for a caller that must act before deadline:
+// the permit must be due within MaxWait and before deadline, so a caller
+// with a deadline is never given a permit it cannot use. A zero deadline
+// is none: ReserveBefore is then Reserve. It is the admission call of
+// package errorrecovery's per-call machine, which passes the execution's
+// overall deadline. With a deadline and a MaxWait other than zero, it
+// reads the clock once more than Reserve; it allocates only the error of
+// a rejection.
+func (l *Limiter) ReserveBefore(deadline time.Time) (Reservation, error) {
+	return l.reserve(l.boundBy(deadline))
+}
+
+// boundBy returns MaxWait cut to the time left before deadline (none when
+// zero): the permit must be due before it, since at the deadline the
+// caller's time is up.
+func (l *Limiter) boundBy(deadline time.Time) time.Duration {
+	maxWait := l.cfg.MaxWait
+	if !deadline.IsZero() && maxWait != 0 {
+		if left := max(deadline.Sub(l.clock.Now())-1, 0); maxWait < 0 || left < maxWait {
+			maxWait = left
+		}
+	}
+	return maxWait
+}
+
 // reserve is Reserve with a bound on the wait: maxWait, none when
 // negative.
 func (l *Limiter) reserve(maxWait time.Duration) (Reservation, error) {
@@ -320,15 +345,8 @@ func (l *Limiter) Wait(ctx context.Context) error {
 		l.cancelled.Add(1)
 		return &Error{Reason: ReasonCancelled, MaxWait: l.cfg.MaxWait, Err: err}
 	}
-	maxWait := l.cfg.MaxWait
-	if dl, ok := ctx.Deadline(); ok && maxWait != 0 {
-		// The permit must be due before the deadline: at the deadline the
-		// context has ended.
-		if left := max(dl.Sub(l.clock.Now())-1, 0); maxWait < 0 || left < maxWait {
-			maxWait = left
-		}
-	}
-	r, err := l.reserve(maxWait)
+	dl, _ := ctx.Deadline() // the permit must be due before it: at the deadline the context has ended
+	r, err := l.reserve(l.boundBy(dl))
 	if err != nil || r.delay <= 0 {
 		return err
 	}
