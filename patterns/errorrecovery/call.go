@@ -12,9 +12,12 @@ import (
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/fsm"
 	"github.com/statecraft/statecraft/internal/enum"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/adaptive"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/breaker"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/budget"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/cache"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/ratelimit"
 	"github.com/statecraft/statecraft/states"
 	"github.com/statecraft/statecraft/transitions"
 )
@@ -26,10 +29,11 @@ import (
 type callState uint8
 
 // The states of one execution, outermost layer first. Lookup, Admit,
-// CheckCircuit, Attempt, Retry, Fallback and Compensate are choice
-// states: entering one does its work (read the cache, take a bulkhead
-// slot, ask the breaker, call the function, decide on another attempt,
-// fall back, undo) and leaves by the outcome. A failing call's main path
+// CheckCircuit, RateLimit, AdaptiveLimit, Attempt, Retry, Fallback and
+// Compensate are choice states: entering one does its work (read the
+// cache, take a bulkhead slot, ask the breaker, take a rate permit, take
+// an adaptive limiter's permit, call the function, decide on another
+// attempt, fall back, undo) and leaves by the outcome. A failing call's main path
 // reads, in the design card's words, Attempt → Backoff → Retry → Fallback
 // → Compensate, ending in a final beside Done (docs/compensate.md).
 const (
@@ -37,6 +41,8 @@ const (
 	stateLookup                              // CACHE: read a fresh entry
 	stateAdmit                               // BULKHEAD: take a slot, perhaps after queueing
 	stateCheckCircuit                        // CIRCUIT_BREAKER: ask for a permit
+	stateRateLimit                           // RATE_LIMIT: take a rate permit, perhaps after a wait
+	stateAdaptiveLimit                       // ADAPTIVE_LIMIT: take a permit of the adaptive limit
 	stateAttempt                             // call the function
 	stateBackoff                             // RETRY: wait before the next attempt
 	stateRetry                               // RETRY: may the next attempt start now?
@@ -51,7 +57,7 @@ const (
 	stateCompensationFailed                  // final: the call failed and an undo failed too
 )
 
-var callStateNames = []string{"Start", "Lookup", "Admit", "CheckCircuit", "Attempt", "Backoff", "Retry", "Fallback", "Compensate",
+var callStateNames = []string{"Start", "Lookup", "Admit", "CheckCircuit", "RateLimit", "AdaptiveLimit", "Attempt", "Backoff", "Retry", "Fallback", "Compensate",
 	"Done", "Recovered", "Exhausted", "Failed", "TimedOut", "Compensated", "CompensationFailed"}
 
 // String returns the state's name, as diagrams and traces print it.
@@ -80,10 +86,13 @@ const (
 	eventUndone                      // every registered undo succeeded
 	eventUndoFailed                  // an undo failed
 	eventNotOwed                     // nothing was registered to undo
+	eventLimited                     // a rate or adaptive limiter refused
+	eventRefused                     // the retry budget refused another attempt
 )
 
 var callEventNames = []string{"begin", "hit", "miss", "admitted", "rejected", "allowed", "open",
-	"success", "retryable", "permanent", "deadline", "served", "unserved", "retry", "undone", "undo failed", "nothing to undo"}
+	"success", "retryable", "permanent", "deadline", "served", "unserved", "retry", "undone", "undo failed", "nothing to undo",
+	"limited", "budget refused"}
 
 // String returns the event's name.
 func (e callEvent) String() string { return enum.StringOr(callEventNames, e, "Event(?)") }
@@ -107,9 +116,11 @@ type execution[T any] struct {
 	key      string           // the cache key
 	lead     *cache.Flight[T] // the coalesced call this execution leads
 	permit   breaker.Permit
-	held     bool // a breaker permit is held
-	admitted bool // a bulkhead slot is held
-	walked   bool // a walk-away attempt was abandoned: never recycle
+	limit    adaptive.Permit // ADAPTIVE_LIMIT: the attempt's permit, while limited is set
+	held     bool            // a breaker permit is held
+	limited  bool            // an adaptive limiter's permit is held
+	admitted bool            // a bulkhead slot is held
+	walked   bool            // a walk-away attempt was abandoned: never recycle
 	start    time.Time
 	undo     *undoList // COMPENSATE: the undos registered; nil when it takes no part
 }
@@ -128,8 +139,11 @@ type executor[T any] struct {
 	deadline DeadlineConfig
 	breaker  *breaker.Breaker
 	bulkhead *bulkhead.Bulkhead
-	cache    *cache.Cache[T] // CACHE: read-through
-	fbCache  *cache.Cache[T] // FallbackConfig.UseCache without CACHE: read on failure only
+	rate     *ratelimit.Limiter // RATE_LIMIT
+	budget   *budget.Budget     // BUDGET: asked before each retry
+	adaptive *adaptive.Limiter  // ADAPTIVE_LIMIT
+	cache    *cache.Cache[T]    // CACHE: read-through
+	fbCache  *cache.Cache[T]    // FallbackConfig.UseCache without CACHE: read on failure only
 	fallback *FallbackConfig[T]
 	comp     *CompensationConfig // COMPENSATE; nil when it takes no part
 	stats    *workflowStats      // nil for the plain executors
@@ -164,8 +178,9 @@ func (x *executor[T]) servesStale() bool {
 }
 
 // build declares the per-call machine of the layers taking part, outermost
-// first: cache → bulkhead → breaker → attempt (with deadline and retry) →
-// fallback → compensate.
+// first: cache → bulkhead → breaker → rate limiter → adaptive limiter →
+// attempt (with deadline, and retry asking the budget) → fallback →
+// compensate.
 func (x *executor[T]) build() *fsm.Definition[callState, callEvent, execution[T]] {
 	b := fsm.New[callState, callEvent, execution[T]](x.name)
 	// The steps give back slots and permits: a caller who gives up must
@@ -182,6 +197,12 @@ func (x *executor[T]) build() *fsm.Definition[callState, callEvent, execution[T]
 	}
 	if x.breaker != nil {
 		chain = append(chain, stateCheckCircuit)
+	}
+	if x.rate != nil {
+		chain = append(chain, stateRateLimit)
+	}
+	if x.adaptive != nil {
+		chain = append(chain, stateAdaptiveLimit)
 	}
 	chain = append(chain, stateAttempt)
 	next := func(s callState) callState { return chain[slices.Index(chain, s)+1] }
@@ -227,8 +248,21 @@ func (x *executor[T]) build() *fsm.Definition[callState, callEvent, execution[T]
 	}
 	if x.breaker != nil {
 		b.Choice(stateCheckCircuit, states.Chooser("ask breaker", x.checkCircuit))
-		b.On(stateCheckCircuit, eventAllowed, stateAttempt)
+		b.On(stateCheckCircuit, eventAllowed, next(stateCheckCircuit))
 		b.On(stateCheckCircuit, eventOpen, to(stateFailed)).Do(failed)
+	}
+	// A limiter's rejection, like the breaker's, is not retried: it goes
+	// to the fallback (limiter.go has the reasons).
+	if x.rate != nil {
+		b.Choice(stateRateLimit, states.Chooser("take rate permit", x.takeRate))
+		b.On(stateRateLimit, eventAllowed, next(stateRateLimit))
+		b.On(stateRateLimit, eventLimited, to(stateFailed)).Do(failed)
+		b.On(stateRateLimit, eventPermanent, to(stateFailed)).Do(failed) // the caller gave up while waiting
+	}
+	if x.adaptive != nil {
+		b.Choice(stateAdaptiveLimit, states.Chooser("take limit permit", x.takeLimit))
+		b.On(stateAdaptiveLimit, eventAllowed, stateAttempt)
+		b.On(stateAdaptiveLimit, eventLimited, to(stateFailed)).Do(failed)
 	}
 	b.Choice(stateAttempt, states.Chooser("call function", x.call))
 	b.On(stateAttempt, eventSuccess, stateDone)
@@ -251,10 +285,8 @@ func (x *executor[T]) build() *fsm.Definition[callState, callEvent, execution[T]
 			b.On(stateAttempt, eventRetryable, to(stateTimedOut)).When(attemptsLeft).Do(timedOut)
 		}
 		b.On(stateAttempt, eventRetryable, to(stateExhausted)).Do(exhausted)
-		again := stateAttempt // a retry asks the breaker again first
-		if x.breaker != nil {
-			again = stateCheckCircuit
-		}
+		// A retry asks the breaker and the limiters again first.
+		again := chain[slices.IndexFunc(chain, func(s callState) bool { return s > stateAdmit })]
 		if x.bulkhead != nil && x.deadline.WalkAway {
 			// An abandoned attempt keeps its slot until its function
 			// returns, so each attempt takes a slot of its own.
@@ -265,6 +297,9 @@ func (x *executor[T]) build() *fsm.Definition[callState, callEvent, execution[T]
 		b.Choice(stateRetry, states.Chooser("may retry", x.mayRetry))
 		b.On(stateRetry, eventRetry, again)
 		b.On(stateRetry, eventPermanent, to(stateFailed)).Do(failed)
+		if x.budget != nil {
+			b.On(stateRetry, eventRefused, to(stateExhausted)).Do(states.Do("budget refused", x.refused))
+		}
 		if x.deadline.Timeout > 0 {
 			b.On(stateRetry, eventDeadline, to(stateTimedOut)).Do(timedOut)
 		}
@@ -410,11 +445,16 @@ func (x *executor[T]) executeInto(ctx context.Context, fn func(context.Context) 
 
 // abandon releases what an execution holds when user code panicked (or
 // the run was stranded): the breaker's permit (recorded as a failure), the
-// bulkhead slot, a coalesced call's followers.
+// adaptive limiter's (dropped: a panic's latency says nothing of the
+// dependency), the bulkhead slot, a coalesced call's followers.
 func (x *executor[T]) abandon(d *execution[T]) {
 	if d.held {
 		d.held = false
 		d.permit.Abandon()
+	}
+	if d.limited {
+		d.limited = false
+		d.limit.Drop()
 	}
 	x.release(d, errPanicked)
 }

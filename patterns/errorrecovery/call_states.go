@@ -102,6 +102,9 @@ func (x *executor[T]) call(ctx context.Context, m callMachine[T]) (callEvent, er
 	if x.stats.counting() {
 		x.stats.attempts.Add(1) // before the call, so a panicking one counts
 	}
+	if x.budget != nil && d.attempt == 1 {
+		x.budget.Deposit() // an execution reaching the dependency earns retries once
+	}
 	deadline := d.deadline
 	if t := x.deadline.AttemptTimeout; t > 0 {
 		if ad := x.clock.Now().Add(t); deadline.IsZero() || ad.Before(deadline) {
@@ -115,6 +118,10 @@ func (x *executor[T]) call(ctx context.Context, m callMachine[T]) (callEvent, er
 		d.cc = cc
 		d.result, d.err = d.fn(cc)
 		cc.end()
+	}
+	if d.limited {
+		d.limited = false
+		d.limit.Done(d.err) // the attempt's latency and outcome
 	}
 	ev := x.classify(d, deadline)
 	if d.held {
@@ -223,9 +230,10 @@ func (x *executor[T]) onRetry(ctx context.Context, m callMachine[T]) error {
 }
 
 // mayRetry is the Retry state, entered when a backoff ends: the next
-// attempt may start unless the caller has given up or the overall
-// deadline has passed meanwhile. (Whether attempts are left, and whether
-// the backoff ends before the deadline, was settled before waiting.)
+// attempt may start unless the caller has given up, the overall deadline
+// has passed meanwhile, or the retry budget (BUDGET) refuses it.
+// (Whether attempts are left, and whether the backoff ends before the
+// deadline, was settled before waiting.)
 func (x *executor[T]) mayRetry(ctx context.Context, m callMachine[T]) (callEvent, error) {
 	d := m.Data()
 	if cerr := d.ctx.parent.Err(); cerr != nil {
@@ -234,6 +242,9 @@ func (x *executor[T]) mayRetry(ctx context.Context, m callMachine[T]) (callEvent
 	}
 	if !d.deadline.IsZero() && !x.clock.Now().Before(d.deadline) {
 		return eventDeadline, nil
+	}
+	if x.budget != nil && !x.withdraw(d) {
+		return eventRefused, nil
 	}
 	return eventRetry, nil
 }

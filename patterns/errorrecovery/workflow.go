@@ -9,9 +9,12 @@ import (
 
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/fsm"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/adaptive"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/breaker"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/budget"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/cache"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/ratelimit"
 )
 
 // ErrorRecoveryConfig composes strategies into one workflow. A strategy
@@ -20,11 +23,13 @@ import (
 // sub-config uses its defaults. Primary and Secondary choose participation,
 // not order: the layers always nest the same way, outermost first,
 //
-//	cache/fallback → compensate → bulkhead → overall deadline → retry → circuit breaker → attempt timeout → fn
+//	cache/fallback → compensate → bulkhead → overall deadline → retry (its budget deciding each retry)
+//	  → circuit breaker → rate limiter → adaptive limiter → attempt timeout → fn
 //
 // with fallback answering whatever fails, and COMPENSATE undoing, when
 // the execution fails in the end, the effects the function registered
-// with AddCompensation.
+// with AddCompensation. A rejection by the breaker or a limiter consumes
+// no other layer's permit (but a rate permit, which nobody gives back).
 type ErrorRecoveryConfig[T any] struct {
 	// Name names the workflow's per-call machine, as its diagrams and
 	// traces (engine.Record.Machine) show it. Empty means "workflow".
@@ -55,6 +60,27 @@ type ErrorRecoveryConfig[T any] struct {
 	// FallbackConfig.UseCache), and a SharedCache is refused.
 	Cache       *cache.Config
 	SharedCache *cache.Cache[T]
+	// RateLimit configures RATE_LIMIT: each attempt takes a permit,
+	// waiting for it up to the limiter's MaxWait but never past the
+	// overall deadline. SharedRateLimiter, when set, is an existing
+	// limiter to share (with other workflows, of any result type) and
+	// takes precedence.
+	RateLimit         *ratelimit.Config
+	SharedRateLimiter *ratelimit.Limiter
+	// Budget configures BUDGET: each execution that reaches an attempt
+	// deposits once, and each retry must be withdrawn from the budget,
+	// which refuses once retries pass its share of recent executions.
+	// SharedBudget, when set, is an existing budget to share and takes
+	// precedence: a budget does its work when every caller of a
+	// dependency shares it.
+	Budget       *budget.Config
+	SharedBudget *budget.Budget
+	// AdaptiveLimit configures ADAPTIVE_LIMIT: each attempt takes a
+	// permit of a concurrency limit that follows the attempts' latency.
+	// SharedAdaptiveLimiter, when set, is an existing limiter to share
+	// and takes precedence.
+	AdaptiveLimit         *adaptive.Config
+	SharedAdaptiveLimiter *adaptive.Limiter
 	// Compensation configures COMPENSATE: how the undos that the function
 	// registers (AddCompensation) run when an execution fails in the
 	// end. A saga (package saga) is its durable, multi-step form.
@@ -115,7 +141,9 @@ func DefaultErrorRecoveryConfig[T any]() ErrorRecoveryConfig[T] {
 func (c *ErrorRecoveryConfig[T]) empty() bool {
 	return c.Primary == 0 && len(c.Secondary) == 0 && c.Retry == nil && c.SharedBreaker == nil &&
 		c.Breaker == nil && c.Fallback == nil && c.Bulkhead == nil && c.SharedBulkhead == nil &&
-		c.Cache == nil && c.SharedCache == nil && c.Deadline == nil && c.GlobalTimeout == 0 && c.Compensation == nil
+		c.Cache == nil && c.SharedCache == nil && c.Deadline == nil && c.GlobalTimeout == 0 && c.Compensation == nil &&
+		c.RateLimit == nil && c.SharedRateLimiter == nil && c.Budget == nil && c.SharedBudget == nil &&
+		c.AdaptiveLimit == nil && c.SharedAdaptiveLimiter == nil
 }
 
 // names reports whether s is named as Primary or Secondary.
@@ -283,6 +311,9 @@ func newWorkflow[T any](cfg ErrorRecoveryConfig[T], opts []engine.Option, stats 
 			return nil, err
 		}
 	}
+	if err := x.limiters(&cfg, set); err != nil {
+		return nil, err
+	}
 	switch {
 	case cfg.SharedCache != nil:
 		x.cache = cfg.SharedCache
@@ -385,7 +416,8 @@ func (w *Workflow[T]) Cache() *cache.Cache[T] { return w.x.cache }
 
 // Diagram returns the workflow's per-call machine with the shared machines
 // it uses drawn as clusters, joined by dashed "uses" edges from the state
-// that uses them.
+// that uses them: the cache, the bulkhead, the breaker, the rate limiter,
+// the adaptive limiter and the retry budget.
 func (w *Workflow[T]) Diagram(opts fsm.DiagramOptions) (fsm.Graph, fsm.DiagramOptions) {
 	x := w.x
 	if x.cache != nil {
@@ -408,6 +440,7 @@ func (w *Workflow[T]) Diagram(opts fsm.DiagramOptions) (fsm.Graph, fsm.DiagramOp
 		opts.Clusters = append(opts.Clusters, fsm.Cluster{Graph: g,
 			Uses: []fsm.Use{{From: stateCheckCircuit.String(), To: g.States[0].Label, Label: "allow / done"}}})
 	}
+	opts.Clusters = x.limiterClusters(opts.Clusters)
 	return x.def.Graph(), opts
 }
 

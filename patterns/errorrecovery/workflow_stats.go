@@ -38,9 +38,15 @@ type WorkflowMetrics struct {
 	// backoffs taken between them.
 	Calls, Retries int64
 	// Rejections counts executions refused by the breaker (open, or its
-	// half-open trials taken) or by the bulkhead (full, or the wait for a
-	// slot timed out).
+	// half-open trials taken), the bulkhead (full, or the wait for a slot
+	// timed out), the rate limiter (no permit due within its MaxWait and
+	// before the overall deadline) or the adaptive limiter (its limit of
+	// calls in flight reached). The shared machines' own Metrics say
+	// which of their calls they refused.
 	Rejections int64
+	// RetriesRefused counts the retries the retry budget (BUDGET) refused,
+	// each of which ended its execution's retrying.
+	RetriesRefused int64
 	// Timeouts counts executions ended by the overall deadline;
 	// AttemptTimeouts the calls cut by Deadline.AttemptTimeout before it
 	// (each then classified like any transient error).
@@ -61,7 +67,7 @@ type WorkflowMetrics struct {
 // succeeded; a saga's Metrics count its own). The other keys are the
 // fields' names: "failed", "stale_served", "cache_hits", "calls",
 // "retries", "rejections", "timeouts", "attempt_timeouts",
-// "compensations_failed", "total_time", "max_time".
+// "compensations_failed", "retries_refused", "total_time", "max_time".
 func (m WorkflowMetrics) Map() map[string]any {
 	return map[string]any{
 		"attempts": m.Executions, "successes": m.Successes, "failures": m.Failures,
@@ -69,8 +75,8 @@ func (m WorkflowMetrics) Map() map[string]any {
 		"failed": m.Failed, "stale_served": m.StaleServed, "cache_hits": m.CacheHits,
 		"calls": m.Calls, "retries": m.Retries, "rejections": m.Rejections,
 		"timeouts": m.Timeouts, "attempt_timeouts": m.AttemptTimeouts,
-		"compensations_failed": m.CompensationsFailed,
-		"total_time":           m.TotalTime, "max_time": m.MaxTime,
+		"compensations_failed": m.CompensationsFailed, "retries_refused": m.RetriesRefused,
+		"total_time": m.TotalTime, "max_time": m.MaxTime,
 	}
 }
 
@@ -120,6 +126,7 @@ type workflowStats struct {
 	attempts, retries, rejections, timeouts, attemptTimeouts atomic.Int64 // what the dependency did
 	totalTime, maxTime                                       atomic.Int64
 	compensations, compensationsFailed                       atomic.Int64 // undos run by COMPENSATE
+	retriesRefused                                           atomic.Int64 // retries BUDGET refused
 
 	// The health window: a ring of the last len(window) outcomes (1 for a
 	// failure of the dependency); next counts executions recorded (it is
@@ -255,7 +262,8 @@ func (s *workflowStats) metrics() WorkflowMetrics {
 		CacheHits: s.cacheHits.Load(), Calls: s.attempts.Load(), Retries: s.retries.Load(),
 		Rejections: s.rejections.Load(), Timeouts: s.timeouts.Load(), AttemptTimeouts: s.attemptTimeouts.Load(),
 		Compensations: s.compensations.Load(), CompensationsFailed: s.compensationsFailed.Load(),
-		TotalTime: time.Duration(s.totalTime.Load()), MaxTime: time.Duration(s.maxTime.Load()),
+		RetriesRefused: s.retriesRefused.Load(),
+		TotalTime:      time.Duration(s.totalTime.Load()), MaxTime: time.Duration(s.maxTime.Load()),
 	}
 	m.Failures = m.Fallbacks + m.StaleServed + m.Failed
 	m.Successes = m.Executions - m.Failures
