@@ -92,7 +92,7 @@ const (
 
 var callEventNames = []string{"begin", "hit", "miss", "admitted", "rejected", "allowed", "open",
 	"success", "retryable", "permanent", "deadline", "served", "unserved", "retry", "undone", "undo failed", "nothing to undo",
-	"limited", "budget refused"}
+	"limited", "over budget"}
 
 // String returns the event's name.
 func (e callEvent) String() string { return enum.StringOr(callEventNames, e, "Event(?)") }
@@ -298,7 +298,7 @@ func (x *executor[T]) build() *fsm.Definition[callState, callEvent, execution[T]
 		b.On(stateRetry, eventRetry, again)
 		b.On(stateRetry, eventPermanent, to(stateFailed)).Do(failed)
 		if x.budget != nil {
-			b.On(stateRetry, eventRefused, to(stateExhausted)).Do(states.Do("budget refused", x.refused))
+			b.On(stateRetry, eventRefused, to(stateExhausted)).Do(states.Do("retry refused", x.refused))
 		}
 		if x.deadline.Timeout > 0 {
 			b.On(stateRetry, eventDeadline, to(stateTimedOut)).Do(timedOut)
