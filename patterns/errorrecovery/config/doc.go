@@ -72,6 +72,24 @@
 //	  compensation_actions: [] # names registered with RegisterCompensation
 //	  retry:                   # optional: a retry (errorrecovery.NewRetry) around
 //	    max_attempts: 3        # each compensation, with the retry section's keys
+//	rate_limit:                # ratelimit.Config (RATE_LIMIT): a permit per attempt
+//	  permits: 100             # per period
+//	  period: 1s
+//	  mode: smooth             # smooth (evenly spaced) or bursty (a period's permits at once)
+//	  burst: 1                 # smooth only: permits taken at once after an idle spell
+//	  max_wait: 0s             # 0s: no wait, reject at once; negative (-1s): no bound
+//	budget:                    # budget.Config (BUDGET): retries within a share of executions
+//	  ratio: 0.2               # negative: none, only the minimum
+//	  min_per_second: 10       # negative: none
+//	  window: 10s
+//	adaptive_limit:            # adaptive.Config (ADAPTIVE_LIMIT): attempts in flight
+//	  initial_limit: 20        # 0: 20, within min_limit and max_limit
+//	  min_limit: 1
+//	  max_limit: 1000
+//	  smoothing: 0.5
+//	  window: 1s
+//	  min_samples: 10
+//	  probe_every: 60          # windows between probes; negative (-1): no probe
 //	global_timeout: 0s
 //	max_total_attempts: 0
 //	transient_errors: []       # added to retry.retry_on
@@ -102,8 +120,8 @@
 // registered with RegisterErrorClass), the compensation hooks,
 // fallback functions and
 // services, a cache's key function and the fallback cache's
-// (FallbackConfig.Key), callbacks, shared breakers and bulkheads, the
-// clock. Set them on the returned config. Since use_cache without a cache
+// (FallbackConfig.Key), callbacks, shared breakers, bulkheads, rate
+// limiters, budgets and adaptive limiters, the clock. Set them on the returned config. Since use_cache without a cache
 // section needs FallbackConfig.Key, a file that asks for it is refused at
 // fallback.use_cache: set UseCache and Key in Go instead.
 //
@@ -167,6 +185,15 @@
 //	bulkhead.queue_timeout, deadline.timeout,
 //	  deadline.attempt_timeout, global_timeout              at most 24h
 //	health_window, alert_threshold                          at most 100000
+//	rate_limit.permits                                      at most 1<<30, and one a nanosecond of period
+//	rate_limit.period, max_wait                             at most 24h
+//	rate_limit.burst                                        at most permits (0 in bursty mode)
+//	budget.ratio                                            at most 100
+//	budget.min_per_second                                   at most 1048576 (1<<20)
+//	budget.window                                           between 1s and 60s
+//	adaptive_limit.max_limit, min_samples, probe_every      at most 1048576 (1<<20)
+//	adaptive_limit.smoothing                                in (0, 1]
+//	adaptive_limit.window                                   between 1ms and 1h
 //
 // Durations are bounded so that no sum of them overflows a time.Duration
 // (100000 delays of 24h are 274 years, the largest Duration 292); the

@@ -118,6 +118,12 @@ func Parse[T any](name string, data []byte) (errorrecovery.ErrorRecoveryConfig[T
 	if b := w.Breaker(); b != nil {
 		b.Close()
 	}
+	if l := w.RateLimiter(); l != nil {
+		l.Close()
+	}
+	if b := w.Budget(); b != nil {
+		b.Close()
+	}
 	return cfg, nil
 }
 
@@ -309,6 +315,15 @@ func build[T any](p *parsing, fc *fileConfig) errorrecovery.ErrorRecoveryConfig[
 
 	if p.section("compensate") {
 		cfg.Compensation = compensate(p, fc.Compensate)
+	}
+	if p.section("rate_limit") {
+		cfg.RateLimit = rateLimit(p, fc.RateLimit)
+	}
+	if p.section("budget") {
+		cfg.Budget = retryBudget(p, fc.Budget)
+	}
+	if p.section("adaptive_limit") {
+		cfg.AdaptiveLimit = adaptiveLimit(p, fc.AdaptiveLimit)
 	}
 
 	set(&cfg.MaxTotalAttempts, fc.MaxTotalAttempts)

@@ -132,6 +132,9 @@ var sections = map[string]struct {
 	"cache.Config":        {"cache", reflect.TypeFor[cacheFile]()},
 	"DeadlineConfig":      {"deadline", reflect.TypeFor[deadlineFile]()},
 	"CompensationConfig":  {"compensate", reflect.TypeFor[compensateFile]()},
+	"ratelimit.Config":    {"rate_limit", reflect.TypeFor[rateLimitFile]()},
+	"budget.Config":       {"budget", reflect.TypeFor[budgetFile]()},
+	"adaptive.Config":     {"adaptive_limit", reflect.TypeFor[adaptiveLimitFile]()},
 }
 
 // configErr records an error of a Validate method or of NewWorkflow at the

@@ -9,26 +9,29 @@ import "github.com/goccy/go-yaml/ast"
 // traced back to its key; the yaml tags are the keys.
 
 type fileConfig struct {
-	Version          *int            `yaml:"version"`
-	Name             *string         `yaml:"name"`
-	Primary          *string         `yaml:"primary"`
-	Secondary        []string        `yaml:"secondary"`
-	Retry            *retryFile      `yaml:"retry"`
-	Breaker          *breakerFile    `yaml:"circuit_breaker"`
-	Fallback         *fallbackFile   `yaml:"fallback"`
-	Bulkhead         *bulkheadFile   `yaml:"bulkhead"`
-	Cache            *cacheFile      `yaml:"cache"`
-	Deadline         *deadlineFile   `yaml:"deadline"`
-	Compensate       *compensateFile `yaml:"compensate"`
-	GlobalTimeout    *string         `yaml:"global_timeout"`
-	MaxTotalAttempts *int            `yaml:"max_total_attempts"`
-	TransientErrors  []string        `yaml:"transient_errors"`
-	PermanentErrors  []string        `yaml:"permanent_errors"`
-	LogErrors        *bool           `yaml:"log_errors"`
-	MetricsEnabled   *bool           `yaml:"metrics_enabled"`
-	TimingMetrics    *bool           `yaml:"timing_metrics"`
-	HealthWindow     *int            `yaml:"health_window"`
-	AlertThreshold   *int            `yaml:"alert_threshold"`
+	Version          *int               `yaml:"version"`
+	Name             *string            `yaml:"name"`
+	Primary          *string            `yaml:"primary"`
+	Secondary        []string           `yaml:"secondary"`
+	Retry            *retryFile         `yaml:"retry"`
+	Breaker          *breakerFile       `yaml:"circuit_breaker"`
+	Fallback         *fallbackFile      `yaml:"fallback"`
+	Bulkhead         *bulkheadFile      `yaml:"bulkhead"`
+	Cache            *cacheFile         `yaml:"cache"`
+	Deadline         *deadlineFile      `yaml:"deadline"`
+	Compensate       *compensateFile    `yaml:"compensate"`
+	RateLimit        *rateLimitFile     `yaml:"rate_limit"`
+	Budget           *budgetFile        `yaml:"budget"`
+	AdaptiveLimit    *adaptiveLimitFile `yaml:"adaptive_limit"`
+	GlobalTimeout    *string            `yaml:"global_timeout"`
+	MaxTotalAttempts *int               `yaml:"max_total_attempts"`
+	TransientErrors  []string           `yaml:"transient_errors"`
+	PermanentErrors  []string           `yaml:"permanent_errors"`
+	LogErrors        *bool              `yaml:"log_errors"`
+	MetricsEnabled   *bool              `yaml:"metrics_enabled"`
+	TimingMetrics    *bool              `yaml:"timing_metrics"`
+	HealthWindow     *int               `yaml:"health_window"`
+	AlertThreshold   *int               `yaml:"alert_threshold"`
 }
 
 type retryFile struct {

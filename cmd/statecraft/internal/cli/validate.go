@@ -57,7 +57,10 @@ func strategyNames(cfg errorrecovery.ErrorRecoveryConfig[any]) []string {
 		{errorrecovery.StrategyBulkhead, cfg.Bulkhead != nil},
 		{errorrecovery.StrategyDeadline, cfg.Deadline != nil || cfg.GlobalTimeout > 0},
 		{errorrecovery.StrategyRetry, cfg.Retry != nil},
+		{errorrecovery.StrategyBudget, cfg.Budget != nil},
 		{errorrecovery.StrategyCircuitBreaker, cfg.Breaker != nil},
+		{errorrecovery.StrategyRateLimit, cfg.RateLimit != nil},
+		{errorrecovery.StrategyAdaptiveLimit, cfg.AdaptiveLimit != nil},
 		{errorrecovery.StrategyFallback, cfg.Fallback != nil},
 	} {
 		if s.given || names(s.s) {
