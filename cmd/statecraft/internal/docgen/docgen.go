@@ -104,6 +104,9 @@ func Diagrams() []Diagram {
 				"with the cache entry machine (`cache.Definition()`), which decides what the cache answers, as a cluster"},
 		{Name: "saga", Guide: "sagas.md", Machine: "saga",
 			About: "The generated machine of a three-step order saga (COMPENSATE)"},
+		{Name: "limits", Guide: "workflow.md", Config: "docs/diagrams/limits.yaml",
+			About: "The per-call machine of a workflow with retry and its budget, a breaker, a rate limiter, an adaptive limit and a fallback " +
+				"(`docs/diagrams/limits.yaml`), with the four shared machines as clusters"},
 		{Name: "workflow", Guide: "workflow.md", Machine: "workflow",
 			About: "The per-call machine of the demo's layered workflow (`testdata/configs/layered.yaml`), " +
 				"with the breaker and bulkhead it uses as clusters"},
