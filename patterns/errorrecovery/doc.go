@@ -1,21 +1,24 @@
 // Package errorrecovery runs a function through layers of resilience:
-// retry with backoff, deadlines, a circuit breaker, a bulkhead, a cache,
-// a fallback and compensation, composed into one [Workflow].
+// retry with backoff and a retry budget, deadlines, a circuit breaker, a
+// rate limiter, an adaptive concurrency limit, a bulkhead, a cache, a
+// fallback and compensation, composed into one [Workflow].
 //
 // A workflow is a machine. [NewWorkflow] generates, from an
 // [ErrorRecoveryConfig], a per-call machine holding the states of the
 // layers that take part, outermost first:
 //
-//	Lookup (cache) → Admit (bulkhead) → CheckCircuit (breaker) → Attempt → Backoff → Retry → Fallback → Compensate
+//	Lookup (cache) → Admit (bulkhead) → CheckCircuit (breaker) → RateLimit → AdaptiveLimit → Attempt
+//	  → Backoff → Retry (asking the budget) → Fallback → Compensate
 //
-// (Retry going back to the breaker or the attempt when another attempt may
-// start), with the finals Done (the function or a fresh cache entry
+// (Retry going back to the breaker, a limiter or the attempt when another
+// attempt may start), with the finals Done (the function or a fresh cache entry
 // answered), Recovered (a fallback answered), Exhausted, Failed, TimedOut,
 // Compensated and CompensationFailed. A function registers the undo of
 // each effect with [AddCompensation]; when the execution fails in the end,
 // Compensate runs them, the latest first.
 // Each execution is one engine Run of that machine; the shared machines it
-// uses (packages breaker, bulkhead and cache beneath this one) are engine
+// uses (packages breaker, bulkhead, cache, ratelimit, budget and adaptive
+// beneath this one) are engine
 // Instances that its actions take and release. So a workflow can be drawn
 // ([Workflow.Dot]), traced step by step ([Workflow.Trace]) and driven on
 // enginetest's manual clock. [NewRetry] and [NewDeadline] are workflows of
@@ -48,7 +51,10 @@
 // cached one, or the error of the layer that gave up: an *[ExhaustedError]
 // (errors.Is [ErrExhausted]) when retries ran out, a *[TimeoutError]
 // (errors.Is context.DeadlineExceeded) when the overall deadline passed, a
-// *breaker.OpenError or a *bulkhead.Error for a rejection, a
+// *breaker.OpenError, a *bulkhead.Error, a *ratelimit.Error or an
+// *adaptive.LimitError for a rejection, a *[BudgetError] (errors.Is
+// [ErrExhausted] and budget.ErrExhausted) when the retry budget refused a
+// retry, a
 // *[FallbackError] when the fallbacks failed too, or the function's own
 // error when it was permanent ([Permanent], RetryConfig.PermanentOn).
 // Only an *ExhaustedError comes with a result, the last one.

@@ -354,8 +354,10 @@ func (w *Workflow[T]) Definition() *fsm.Definition[callState, callEvent, executi
 
 // Execute runs fn through the workflow's layers and returns its result, or
 // a cached or fallback one, or the error of the layer that gave up (see
-// NewRetry for retry's errors; a breaker's *OpenError and a
-// bulkhead's *bulkhead.Error are returned as they are, or answered by the
+// NewRetry for retry's errors, and *BudgetError for a retry the budget
+// refused; a breaker's *OpenError, a bulkhead's *bulkhead.Error, a rate
+// limiter's *ratelimit.Error and an adaptive limiter's
+// *adaptive.LimitError are returned as they are, or answered by the
 // fallback). Panics in fn are not retried and not fallen back: the breaker
 // records a failure, the bulkhead slot is released, and the panic goes on
 // with its original value.

@@ -11,8 +11,11 @@ import (
 	"syscall"
 
 	"github.com/statecraft/statecraft/patterns/errorrecovery"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/adaptive"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/breaker"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/budget"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/ratelimit"
 )
 
 // A config file names classes of errors (in retry.retry_on,
@@ -85,6 +88,9 @@ func init() {
 		return errors.Is(err, bulkhead.ErrFull) || errors.Is(err, bulkhead.ErrQueueTimeout)
 	}))
 	RegisterErrorClass("exhausted", errorrecovery.ErrorIs(errorrecovery.ErrExhausted))
+	RegisterErrorClass("rate_limited", errorrecovery.ErrorIs(ratelimit.ErrLimited))
+	RegisterErrorClass("limit_exceeded", errorrecovery.ErrorIs(adaptive.ErrLimitExceeded))
+	RegisterErrorClass("budget_exhausted", errorrecovery.ErrorIs(budget.ErrExhausted))
 }
 
 // isTimeout matches context.DeadlineExceeded and errors that say they are

@@ -138,7 +138,10 @@
 //	canceled           context.Canceled
 //	circuit_open       a circuit breaker's rejection (breaker.ErrOpen, breaker.ErrTooManyTrials)
 //	bulkhead_rejected  a bulkhead's rejection (bulkhead.ErrFull, bulkhead.ErrQueueTimeout)
-//	exhausted          retries ran out (ErrExhausted)
+//	exhausted          retries ran out (ErrExhausted), or the retry budget refused one
+//	rate_limited       a rate limiter's rejection (ratelimit.ErrLimited)
+//	limit_exceeded     an adaptive limiter's rejection (adaptive.ErrLimitExceeded)
+//	budget_exhausted   a retry the retry budget refused (budget.ErrExhausted)
 //
 // # Limits
 //

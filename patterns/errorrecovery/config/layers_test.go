@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -147,4 +148,33 @@ func TestLimitSectionsRefuseUnknownKeys(t *testing.T) {
 	_, err = config.Parse[any]("x.yaml", []byte("rate_limit:\n  permits: 2.5\n"))
 	_, ok := errors.AsType[*config.IntegerError](err)
 	assert.True(t, ok, "%v", err)
+}
+
+func TestLimitErrorClassesMatchTheLimitersRejections(t *testing.T) {
+	file := "primary: RATE_LIMIT\nrate_limit: {permits: 1, period: 1h}\nfallback: {value: 7, on: [rate_limited]}\n"
+	cfg, err := config.Parse[int]("x.yaml", []byte(file))
+	require.NoError(t, err)
+	w, err := errorrecovery.NewWorkflow(cfg)
+	require.NoError(t, err)
+	t.Cleanup(w.RateLimiter().Close)
+	one := func(context.Context) (int, error) { return 1, nil }
+	r, err := w.ExecuteResult(context.Background(), one)
+	require.NoError(t, err)
+	assert.Equal(t, 1, r.Value, "the hour's permit")
+	r, err = w.ExecuteResult(context.Background(), one)
+	require.NoError(t, err)
+	assert.Equal(t, errorrecovery.Result[int]{Value: 7, Source: errorrecovery.SourceFallbackValue}, r, "rate_limited triggers the fallback")
+
+	for class, err := range map[string]error{
+		"rate_limited":     &ratelimit.Error{Reason: ratelimit.ReasonLimited},
+		"limit_exceeded":   &adaptive.LimitError{Limit: 1, InFlight: 1},
+		"budget_exhausted": &errorrecovery.BudgetError{Attempts: 2, Budget: &budget.ExhaustedError{}},
+		"exhausted":        &errorrecovery.BudgetError{Attempts: 2, Budget: &budget.ExhaustedError{}},
+	} {
+		m, ok := config.ErrorClass(class)
+		require.True(t, ok, class)
+		assert.True(t, m(err), "%s matches %T", class, err)
+	}
+	m, _ := config.ErrorClass("rate_limited")
+	assert.False(t, m(&ratelimit.Error{Reason: ratelimit.ReasonCancelled, Err: context.Canceled}), "a cancelled wait is no rejection")
 }
