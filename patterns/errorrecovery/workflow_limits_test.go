@@ -247,6 +247,7 @@ func outage(t *testing.T, n int, bc *budget.Config) (int, *er.Workflow[int], err
 func TestBudgetRefusesRetriesDuringAnOutageWhileTheFallbackAnswers(t *testing.T) {
 	calls, w, _ := outage(t, 100, nil)
 	assert.Equal(t, 300, calls, "without a budget, every execution makes its three attempts")
+	assert.Equal(t, int64(200), w.Metrics().Retries)
 
 	calls, w, last := outage(t, 100, &budget.Config{Ratio: 0.1, MinPerSecond: budget.NoMinimum})
 	// Each execution deposits once; a retry needs a whole one in the
