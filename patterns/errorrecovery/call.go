@@ -33,9 +33,10 @@ type callState uint8
 // Compensate are choice states: entering one does its work (read the
 // cache, take a bulkhead slot, ask the breaker, take a rate permit, take
 // an adaptive limiter's permit, call the function, decide on another
-// attempt, fall back, undo) and leaves by the outcome. A failing call's main path
-// reads, in the design card's words, Attempt → Backoff → Retry → Fallback
-// → Compensate, ending in a final beside Done (docs/compensate.md).
+// attempt, fall back, undo) and leaves by the outcome. A failing call's
+// main path reads, in the design card's words, Attempt → Backoff → Retry
+// → Fallback → Compensate, ending in a final beside Done
+// (docs/compensate.md).
 const (
 	stateStart              callState = iota // before anything
 	stateLookup                              // CACHE: read a fresh entry
@@ -252,7 +253,7 @@ func (x *executor[T]) build() *fsm.Definition[callState, callEvent, execution[T]
 		b.On(stateCheckCircuit, eventOpen, to(stateFailed)).Do(failed)
 	}
 	// A limiter's rejection, like the breaker's, is not retried: it goes
-	// to the fallback (limiter.go has the reasons).
+	// to the fallback (call_limits.go has the reasons).
 	if x.rate != nil {
 		b.Choice(stateRateLimit, states.Chooser("take rate permit", x.takeRate))
 		b.On(stateRateLimit, eventAllowed, next(stateRateLimit))
