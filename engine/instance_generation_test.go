@@ -5,6 +5,8 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/states"
 )
@@ -47,9 +49,7 @@ func TestAPanickingObserverLeavesTheInstanceWorking(t *testing.T) {
 	})))
 	func() {
 		defer func() {
-			if r := recover(); r != "observer" {
-				t.Fatalf("recovered %v, want the observer's panic", r)
-			}
+			require.Equal(t, "observer", recover(), "recovered")
 		}()
 		_, _ = i.Fire(context.Background(), "go")
 	}()

@@ -7,6 +7,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/fsm"
 	"github.com/statecraft/statecraft/states"
@@ -41,13 +44,9 @@ func panicking(name string) states.Action[string, string, []string] {
 func mustInstance(t *testing.T, b *bld, opts ...engine.Option) *engine.Instance[string, string, []string] {
 	t.Helper()
 	d, err := b.Build()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	i, err := engine.NewInstance(d, nil, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return i
 }
 
@@ -66,18 +65,12 @@ func TestFireReturnsTheCallersTransition(t *testing.T) {
 	i := mustInstance(t, b)
 
 	res, err := i.Fire(context.Background(), "open")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if res.From != "closed" || res.To != "open" || res.Transition != 0 {
 		t.Errorf("got %+v, want closed→open by transition 0", res)
 	}
-	if got := i.State(); got != "open" {
-		t.Errorf("State() = %q, want open", got)
-	}
-	if got := i.Generation(); got != 1 {
-		t.Errorf("Generation() = %d, want 1", got)
-	}
+	assert.Equal(t, "open", i.State(), "State()")
+	assert.Equal(t, uint32(1), i.Generation(), "Generation()")
 }
 
 func TestFireUnhandledLeavesStateAlone(t *testing.T) {
@@ -152,9 +145,7 @@ func TestPhaseOrderIsGuardActionExitCommitEntry(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{"guard in a", "action on go true in a", "exit a in a", "enter b in b"}
-	if fmt.Sprint(seen) != fmt.Sprint(want) {
-		t.Errorf("order = %q, want %q", seen, want)
-	}
+	assert.Equal(t, want, seen, "order")
 }
 
 // TestErrorInEachPhase shows, for each phase, the error returned and the
@@ -200,25 +191,19 @@ func TestErrorInEachPhase(t *testing.T) {
 				t.Errorf("got phase %v state %q event %q, want %v %q go", ae.Phase, ae.State, ae.Event, tc.phase, tc.wantState)
 			}
 			var pe *engine.PanicError
-			if got := errors.As(err, &pe); got != tc.panics {
-				t.Errorf("errors.As(*PanicError) = %v, want %v", got, tc.panics)
-			}
+			assert.Equal(t, tc.panics, errors.As(err, &pe), "errors.As(*PanicError)")
 			if pe != nil && len(pe.Stack) == 0 {
 				t.Error("PanicError has no stack")
 			}
 			if !tc.panics && !errors.Is(err, errBoom) {
 				t.Errorf("error %v does not wrap the action's error", err)
 			}
-			if got := i.State(); got != tc.wantState {
-				t.Errorf("State() = %q, want %q", got, tc.wantState)
-			}
+			assert.Equal(t, tc.wantState, i.State(), "State()")
 			// Not wedged: the escape hatch still works from either state.
 			if _, err := i.Fire(context.Background(), "reset"); err != nil {
 				t.Errorf("Fire after failure: %v", err)
 			}
-			if got := i.State(); got != "a" {
-				t.Errorf("after reset State() = %q, want a", got)
-			}
+			assert.Equal(t, "a", i.State(), "after reset State()")
 		})
 	}
 }
@@ -291,19 +276,10 @@ func TestRaisedEventsRunInOrderAfterTheCurrentStep(t *testing.T) {
 	b.On("three", "start", "idle")
 	i := mustInstance(t, b)
 	res, err := i.Fire(context.Background(), "start")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.To != "one" {
-		t.Errorf("caller's result To = %q, want one (its own transition)", res.To)
-	}
-	if i.State() != "three" {
-		t.Errorf("State = %q, want three", i.State())
-	}
-	want := "[raised enter one enter two enter three]"
-	if got := fmt.Sprint(data(i)); got != want {
-		t.Errorf("order %s, want %s", got, want)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, "one", res.To, "caller's result To (its own transition)")
+	assert.Equal(t, "three", i.State(), "State")
+	assert.Equal(t, []string{"raised", "enter one", "enter two", "enter three"}, data(i), "order")
 }
 
 func TestRaiseLoopHitsTheStepLimit(t *testing.T) {
@@ -336,9 +312,7 @@ func TestEventsRaisedByAFailedStepAreDropped(t *testing.T) {
 	b.On("b", "go", "a")
 	i := mustInstance(t, b)
 	i.Fire(context.Background(), "go")
-	if i.State() != "a" {
-		t.Errorf("State = %q, want a: the raised event must not run", i.State())
-	}
+	assert.Equal(t, "a", i.State(), "State: the raised event must not run")
 }
 
 func TestChoiceStateLeavesAtOnceByTheReturnedEvent(t *testing.T) {
@@ -402,9 +376,7 @@ func TestConcurrentFiresEachGetTheirOwnResult(t *testing.T) {
 		return nil
 	}))
 	i, err := engine.NewInstance(b.MustBuild(), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	flipsTo := map[int]int{}
@@ -435,21 +407,15 @@ func TestConcurrentFiresEachGetTheirOwnResult(t *testing.T) {
 	}
 	wg.Wait()
 	flips := flipsTo[0] + flipsTo[1]
-	if flips != goroutines*per/2 {
-		t.Errorf("%d flips seen, want %d", flips, goroutines*per/2)
-	}
+	assert.Equal(t, goroutines*per/2, flips, "flips seen")
 	// Flips alternate 0→1, 1→0, so the counts differ by at most one.
 	if d := flipsTo[1] - flipsTo[0]; d != 0 && d != 1 {
 		t.Errorf("flips to 1: %d, to 0: %d; each caller must see its own step", flipsTo[1], flipsTo[0])
 	}
-	if got := int(i.Generation()); got != flips {
-		t.Errorf("Generation = %d, want %d", got, flips)
-	}
+	assert.Equal(t, flips, int(i.Generation()), "Generation")
 	var counted int
 	i.Do(func(_ int, d *int) { counted = *d })
-	if counted != goroutines*per/2 {
-		t.Errorf("counted %d internal events, want %d", counted, goroutines*per/2)
-	}
+	assert.Equal(t, goroutines*per/2, counted, "counted internal events")
 }
 
 // TestDefinitionDrivesBehaviour edits one guard and one edge of an
@@ -476,15 +442,9 @@ func TestDefinitionDrivesBehaviour(t *testing.T) {
 		}
 		return i.State()
 	}
-	if got := push(build(2, "open"), 1); got != "closed" {
-		t.Errorf("threshold 2, one push: %s, want closed", got)
-	}
-	if got := push(build(1, "open"), 1); got != "open" {
-		t.Errorf("threshold 1, one push: %s, want open", got)
-	}
-	if got := push(build(1, "jammed"), 1); got != "jammed" {
-		t.Errorf("edge to jammed: %s, want jammed", got)
-	}
+	assert.Equal(t, "closed", push(build(2, "open"), 1), "threshold 2, one push")
+	assert.Equal(t, "open", push(build(1, "open"), 1), "threshold 1, one push")
+	assert.Equal(t, "jammed", push(build(1, "jammed"), 1), "edge to jammed")
 }
 
 func TestObserverSeesEveryStepInOrder(t *testing.T) {
@@ -500,9 +460,7 @@ func TestObserverSeesEveryStepInOrder(t *testing.T) {
 	i := mustInstance(t, b, engine.WithObserver(engine.ObserverFunc(func(r engine.Record) { recs = append(recs, r) })))
 	i.Fire(context.Background(), "go")
 	i.Fire(context.Background(), "nope")
-	if len(recs) != 3 {
-		t.Fatalf("got %d records, want 3: %+v", len(recs), recs)
-	}
+	require.Len(t, recs, 3, "records")
 	r := recs[0]
 	if r.From != "a" || r.To != "b" || r.Event != "go" || r.Transition != 0 || r.Raised || len(r.Guards) != 1 || !r.Guards[0].Held || r.Guards[0].Guard != "ok" {
 		t.Errorf("record 0 = %+v", r)
@@ -556,8 +514,8 @@ func TestEntryErrorsRouteToTheDeclaredErrorState(t *testing.T) {
 				i.Fire(context.Background(), "stop")
 			}
 		}
-		if declared && fmt.Sprint(data(i)) != "[enter broken enter broken]" {
-			t.Errorf("the error state's entry actions ran %v", data(i))
+		if declared {
+			assert.Equal(t, []string{"enter broken", "enter broken"}, data(i), "the error state's entry actions")
 		}
 	}
 }
