@@ -4,6 +4,9 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/statecraft/statecraft/fsm"
 	"github.com/statecraft/statecraft/internal/compiled"
 	"github.com/statecraft/statecraft/states"
@@ -38,9 +41,7 @@ func idxChain[S comparable](t *testing.T, ids []S) *fsm.Definition[S, idxEvent, 
 		b.On(ids[i], -5, ids[0])
 	}
 	def, err := b.Build()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return def
 }
 
@@ -63,9 +64,7 @@ func TestDefinitionWithThousandStates(t *testing.T) {
 	t.Run("string states", func(t *testing.T) {
 		m := compiled.Of[string, idxEvent, struct{}](idxChain(t, strs))
 		idxWalk(t, m, strs)
-		if m.StateIndex("s1000") != -1 {
-			t.Error("a state not declared has an index")
-		}
+		assert.Equal(t, -1, m.StateIndex("s1000"), "a state not declared has an index")
 	})
 }
 
@@ -79,9 +78,7 @@ func idxWalk[S comparable](t *testing.T, m *compiled.Machine[S, idxEvent, struct
 	if next != 0 || reset != 1 || m.EventIndex(1) != -1 {
 		t.Fatalf("EventIndex(0) = %d, EventIndex(-5) = %d, EventIndex(1) = %d", next, reset, m.EventIndex(1))
 	}
-	if m.EventLabels[reset] != "ev-5" {
-		t.Errorf("EventLabels[reset] = %q, want ev-5 (the event's String)", m.EventLabels[reset])
-	}
+	assert.Equal(t, "ev-5", m.EventLabels[reset], "EventLabels[reset] (the event's String)")
 	s := m.Initial
 	for i, id := range ids {
 		if got := m.StateIndex(id); got != i || s != i {
