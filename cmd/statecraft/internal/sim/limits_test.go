@@ -4,6 +4,8 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
 )
 
 func TestRunRefusesTooLongATimeline(t *testing.T) {
@@ -28,9 +30,7 @@ func TestRunStopsWhenVirtualTimeOverruns(t *testing.T) {
 	if le.At <= time.Minute+MaxOverrun || le.At > time.Minute+MaxOverrun+time.Hour {
 		t.Errorf("stopped at %v, want just past %v", le.At, time.Minute+MaxOverrun)
 	}
-	if le.Unfinished != 20 {
-		t.Errorf("%d unfinished, want 20", le.Unfinished)
-	}
+	assert.Equal(t, 20, le.Unfinished, "unfinished")
 	if took := time.Since(start); took > time.Second {
 		t.Errorf("took %v", took)
 	}
@@ -44,9 +44,7 @@ func TestRunStopsWithTooManyExecutionsInFlight(t *testing.T) {
 	if !ok || le.Limit != "in flight" {
 		t.Fatalf("error %v, want a *LimitError of in flight", err)
 	}
-	if le.Unfinished != MaxInFlight+1 {
-		t.Errorf("%d unfinished, want every execution", le.Unfinished)
-	}
+	assert.Equal(t, MaxInFlight+1, le.Unfinished, "unfinished")
 	if took := time.Since(start); took > 2*time.Second {
 		t.Errorf("took %v", took)
 	}
