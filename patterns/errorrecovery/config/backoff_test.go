@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/config"
 )
@@ -23,9 +25,7 @@ func TestConfigFilesAcceptFullAndEqualJitter(t *testing.T) {
 		{"a.json", `{"retry": {"backoff": "Full_Jitter", "max_attempts": 4, "initial_delay": "1s", "max_delay": "3s"}}`, er.BackoffFullJitter},
 	} {
 		cfg, err := config.Parse[any](c.file, []byte(c.text))
-		if err != nil {
-			t.Fatalf("%s: %v", c.text, err)
-		}
+		require.NoErrorf(t, err, "%s", c.text)
 		if cfg.Retry == nil || cfg.Retry.Backoff != c.want {
 			t.Fatalf("%s: retry %+v, want backoff %v", c.text, cfg.Retry, c.want)
 		}

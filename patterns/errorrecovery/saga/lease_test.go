@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/statecraft/statecraft/patterns/errorrecovery/saga"
 )
 
@@ -138,9 +140,7 @@ func TestSagaStopsBeforeItsNextEffectOnceTheLeaseIsLost(t *testing.T) {
 			var c tripCalls
 			s := tripSaga(t, j, &c, nil, tc.lose(j, &c))
 			_, err := s.Run(context.Background(), "t1", 0)
-			if !errors.Is(err, saga.ErrLeaseLost) {
-				t.Fatalf("Run: %v, want ErrLeaseLost", err)
-			}
+			require.ErrorIs(t, err, saga.ErrLeaseLost, "Run")
 			if _, ok := errors.AsType[*saga.JournalError](err); !ok {
 				t.Errorf("Run: %T, want a *JournalError", err)
 			}
@@ -214,9 +214,7 @@ func TestSagaReleasesTheLeaseOfARunThatDoesNotCompleteItsSaga(t *testing.T) {
 func TestRecoverReleasesTheSagasItClaimedAndDidNotComplete(t *testing.T) {
 	j := newLeasedMemory()
 	journalOf(t, j, "t1", "step-started a", "step-done a=A")
-	if err := j.Append(context.Background(), saga.Record{SagaID: "t2", Kind: saga.RecordBegun, Saga: "elsewhere"}); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, j.Append(context.Background(), saga.Record{SagaID: "t2", Kind: saga.RecordBegun, Saga: "elsewhere"}))
 	journalOf(t, j, "t3", "step-started a", "step-done a=A")
 	var c tripCalls
 	reg, _ := saga.NewRegistry(tripSaga(t, j, &c, func(step string) error {

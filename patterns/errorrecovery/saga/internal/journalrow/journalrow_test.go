@@ -5,6 +5,8 @@ import (
 	"hash/crc32"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/statecraft/statecraft/patterns/errorrecovery/saga"
 )
 
@@ -14,24 +16,18 @@ import (
 func TestSumIsCRC32COfNULTerminatedColumns(t *testing.T) {
 	r := Row{SagaID: "order-7", Seq: 12, Kind: "step-done", Body: `{"x":1}`}
 	want := int64(crc32.Checksum([]byte("order-7\x0012\x00step-done\x00{\"x\":1}\x00"), crc32.MakeTable(crc32.Castagnoli)))
-	if got := r.Sum(); got != want {
-		t.Fatalf("Sum = %d, want %d", got, want)
-	}
+	require.Equal(t, want, r.Sum(), "Sum")
 }
 
 func TestNewDecodeRoundTrip(t *testing.T) {
 	rec := saga.Record{SagaID: "order-7", Saga: "order", Seq: 1, Kind: saga.RecordBegun}
 	r, err := New(40, rec)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
+	require.NoError(t, err, "New")
 	if r.ID != 40 || r.Seq != 1 || r.SagaID != "order-7" || !r.Valid() {
 		t.Fatalf("New = %+v, want id 40, seq 1, saga order-7 and a valid checksum", r)
 	}
 	got, err := r.Decode()
-	if err != nil {
-		t.Fatalf("Decode: %v", err)
-	}
+	require.NoError(t, err, "Decode")
 	if got.SagaID != rec.SagaID || got.Saga != rec.Saga || got.Seq != rec.Seq || got.Kind != rec.Kind {
 		t.Fatalf("Decode = %+v, want %+v", got, rec)
 	}
@@ -39,9 +35,7 @@ func TestNewDecodeRoundTrip(t *testing.T) {
 
 func TestDecodeRefusesABodyThatDisagreesWithItsColumns(t *testing.T) {
 	r, err := New(1, saga.Record{SagaID: "a", Saga: "order", Seq: 1, Kind: saga.RecordBegun})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	r.SagaID = "b"
 	r.Checksum = r.Sum()
 	_, err = r.Decode()
