@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/statecraft/statecraft/engine"
+	"github.com/statecraft/statecraft/engine/enginetest"
 	"github.com/statecraft/statecraft/fsm"
 	"github.com/statecraft/statecraft/states"
 	"github.com/statecraft/statecraft/transitions"
@@ -69,7 +70,7 @@ func TestFireReturnsTheCallersTransition(t *testing.T) {
 	if res.From != "closed" || res.To != "open" || res.Transition != 0 {
 		t.Errorf("got %+v, want closed→open by transition 0", res)
 	}
-	assert.Equal(t, "open", i.State(), "State()")
+	enginetest.AssertState(t, i, "open")
 	assert.Equal(t, uint32(1), i.Generation(), "Generation()")
 }
 
@@ -198,12 +199,12 @@ func TestErrorInEachPhase(t *testing.T) {
 			if !tc.panics && !errors.Is(err, errBoom) {
 				t.Errorf("error %v does not wrap the action's error", err)
 			}
-			assert.Equal(t, tc.wantState, i.State(), "State()")
+			enginetest.AssertState(t, i, tc.wantState)
 			// Not wedged: the escape hatch still works from either state.
 			if _, err := i.Fire(context.Background(), "reset"); err != nil {
 				t.Errorf("Fire after failure: %v", err)
 			}
-			assert.Equal(t, "a", i.State(), "after reset State()")
+			enginetest.AssertState(t, i, "a") // after reset
 		})
 	}
 }
@@ -278,7 +279,7 @@ func TestRaisedEventsRunInOrderAfterTheCurrentStep(t *testing.T) {
 	res, err := i.Fire(context.Background(), "start")
 	require.NoError(t, err)
 	assert.Equal(t, "one", res.To, "caller's result To (its own transition)")
-	assert.Equal(t, "three", i.State(), "State")
+	enginetest.AssertState(t, i, "three")
 	assert.Equal(t, []string{"raised", "enter one", "enter two", "enter three"}, data(i), "order")
 }
 
@@ -312,7 +313,7 @@ func TestEventsRaisedByAFailedStepAreDropped(t *testing.T) {
 	b.On("b", "go", "a")
 	i := mustInstance(t, b)
 	i.Fire(context.Background(), "go")
-	assert.Equal(t, "a", i.State(), "State: the raised event must not run")
+	enginetest.AssertState(t, i, "a") // the raised event must not run
 }
 
 func TestChoiceStateLeavesAtOnceByTheReturnedEvent(t *testing.T) {

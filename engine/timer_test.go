@@ -60,7 +60,7 @@ func TestInstanceLeavingAStateDropsItsTimers(t *testing.T) {
 	}
 	assert.Equal(t, 0, clk.Pending(), "timers pending after leaving green")
 	clk.Advance(time.Minute)
-	assert.Equal(t, "red", i.State(), "state: green's timer must not fire")
+	enginetest.AssertState(t, i, "red") // green's timer must not fire
 }
 
 func TestInstanceInternalTransitionKeepsTimers(t *testing.T) {
@@ -70,7 +70,7 @@ func TestInstanceInternalTransitionKeepsTimers(t *testing.T) {
 	clk.Advance(3 * time.Second)
 	i.Fire(context.Background(), "ping")
 	clk.Advance(2 * time.Second)
-	assert.Equal(t, "yellow", i.State(), "state at 5s after an internal transition at 3s")
+	enginetest.AssertState(t, i, "yellow") // state at 5s after an internal transition at 3s
 }
 
 // staleClock lets a test hold a timer's callback and run it after the state
@@ -98,10 +98,10 @@ func TestInstanceStaleTimerIsIgnoredAfterReentry(t *testing.T) {
 	i.Fire(context.Background(), "stop")
 	i.Fire(context.Background(), "go") // green again: a new visit, a new timer
 	require.Len(t, clk.held, 2, "timers armed")
-	first() // the old visit's timer fires late: a Stop that lost the race
-	assert.Equal(t, "green", i.State(), "state: a timer from an earlier visit moved the machine")
+	first()                               // the old visit's timer fires late: a Stop that lost the race
+	enginetest.AssertState(t, i, "green") // a timer from an earlier visit must not move the machine
 	clk.held[1]()
-	assert.Equal(t, "yellow", i.State(), "state: the current visit's timer must still work")
+	enginetest.AssertState(t, i, "yellow") // the current visit's timer must still work
 }
 
 func TestRunWaitSleepsOnTheClockInTheCallersGoroutine(t *testing.T) {
@@ -149,7 +149,7 @@ func TestEngineRunsInsideSynctestBubbles(t *testing.T) {
 		require.NoError(t, err)
 		time.Sleep(5 * time.Second)
 		synctest.Wait()
-		assert.Equal(t, "yellow", i.State(), "state after 5s of bubble time")
+		enginetest.AssertState(t, i, "yellow") // state after 5s of bubble time
 		i.Close()
 
 		r := engine.NewRunner(lightDef(t))
@@ -187,7 +187,7 @@ func TestSnapshotRoundTripWithPendingTimer(t *testing.T) {
 	clk.Advance(1999 * time.Millisecond)
 	require.Equal(t, "green", r.State(), "restored timer fired early")
 	clk.Advance(time.Millisecond)
-	assert.Equal(t, "yellow", r.State(), "restored timer did not fire at its absolute deadline")
+	enginetest.AssertState(t, r, "yellow") // the restored timer fires at its absolute deadline
 }
 
 func TestRestoreFiresPastDueTimersInOrder(t *testing.T) {
