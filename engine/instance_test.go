@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -67,9 +69,7 @@ func TestFireReturnsTheCallersTransition(t *testing.T) {
 
 	res, err := i.Fire(context.Background(), "open")
 	require.NoError(t, err)
-	if res.From != "closed" || res.To != "open" || res.Transition != 0 {
-		t.Errorf("got %+v, want closed→open by transition 0", res)
-	}
+	assert.Equal(t, engine.Result[string]{From: "closed", To: "open", Transition: 0}, res)
 	enginetest.AssertState(t, i, "open")
 	assert.Equal(t, uint32(1), i.Generation(), "Generation()")
 }
@@ -88,16 +88,15 @@ func TestFireUnhandledLeavesStateAlone(t *testing.T) {
 	}{{"close", false}, {"open", true}, {"no such event", false}} {
 		_, err := i.Fire(context.Background(), tc.event)
 		var ue *engine.UnhandledError
-		if !errors.As(err, &ue) || !errors.Is(err, engine.ErrUnhandled) {
-			t.Fatalf("Fire(%q) error = %v, want *UnhandledError", tc.event, err)
-		}
-		if ue.State != "closed" || ue.Event != tc.event || ue.Guarded != tc.guarded {
-			t.Errorf("Fire(%q): got %+v, want state closed, guarded %v", tc.event, ue, tc.guarded)
+		require.ErrorAs(t, err, &ue, "Fire(%q)", tc.event)
+		require.ErrorIs(t, err, engine.ErrUnhandled, "Fire(%q)", tc.event)
+		want := engine.UnhandledError{Machine: ue.Machine, State: "closed", Event: tc.event, Guarded: tc.guarded}
+		if diff := cmp.Diff(want, *ue, cmpopts.IgnoreFields(engine.UnhandledError{}, "Final")); diff != "" {
+			t.Errorf("Fire(%q) (-want +got):\n%s", tc.event, diff)
 		}
 	}
-	if i.State() != "closed" || i.Generation() != 0 {
-		t.Errorf("state %q gen %d after unhandled events, want closed gen 0", i.State(), i.Generation())
-	}
+	enginetest.AssertState(t, i, "closed") // after unhandled events
+	assert.Equal(t, uint32(0), i.Generation(), "Generation() after unhandled events")
 }
 
 func TestGuardsFirstMatchInDeclarationOrderWithElseLast(t *testing.T) {
@@ -185,25 +184,22 @@ func TestErrorInEachPhase(t *testing.T) {
 			i := mustInstance(t, b.bld)
 			_, err := i.Fire(context.Background(), "go")
 			var ae *engine.ActionError
-			if !errors.As(err, &ae) {
-				t.Fatalf("error = %v, want *ActionError", err)
-			}
-			if ae.Phase != tc.phase || ae.State != tc.wantState || ae.Event != "go" {
-				t.Errorf("got phase %v state %q event %q, want %v %q go", ae.Phase, ae.State, ae.Event, tc.phase, tc.wantState)
-			}
+			require.ErrorAs(t, err, &ae)
+			assert.Equal(t, tc.phase, ae.Phase, "Phase")
+			assert.Equal(t, tc.wantState, ae.State, "State")
+			assert.Equal(t, "go", ae.Event, "Event")
 			var pe *engine.PanicError
 			assert.Equal(t, tc.panics, errors.As(err, &pe), "errors.As(*PanicError)")
-			if pe != nil && len(pe.Stack) == 0 {
-				t.Error("PanicError has no stack")
+			if pe != nil {
+				assert.NotEmpty(t, pe.Stack, "PanicError.Stack")
 			}
-			if !tc.panics && !errors.Is(err, errBoom) {
-				t.Errorf("error %v does not wrap the action's error", err)
+			if !tc.panics {
+				assert.ErrorIs(t, err, errBoom, "the action's error, wrapped")
 			}
 			enginetest.AssertState(t, i, tc.wantState)
 			// Not wedged: the escape hatch still works from either state.
-			if _, err := i.Fire(context.Background(), "reset"); err != nil {
-				t.Errorf("Fire after failure: %v", err)
-			}
+			_, err = i.Fire(context.Background(), "reset")
+			assert.NoError(t, err, "Fire after failure")
 			enginetest.AssertState(t, i, "a") // after reset
 		})
 	}
@@ -293,13 +289,12 @@ func TestRaiseLoopHitsTheStepLimit(t *testing.T) {
 	i := mustInstance(t, b, engine.WithMaxSteps(10))
 	_, err := i.Fire(context.Background(), "ping")
 	var sl *engine.StepLimitError
-	if !errors.As(err, &sl) || !errors.Is(err, engine.ErrStepLimit) || sl.Limit != 10 {
-		t.Fatalf("error = %v, want *StepLimitError with limit 10", err)
-	}
+	require.ErrorAs(t, err, &sl)
+	require.ErrorIs(t, err, engine.ErrStepLimit)
+	require.Equal(t, 10, sl.Limit, "StepLimitError.Limit")
 	// The queue was emptied: the next Fire is a single step again.
-	if _, err := i.Fire(context.Background(), "unknown"); !errors.Is(err, engine.ErrUnhandled) {
-		t.Errorf("after the loop: %v", err)
-	}
+	_, err = i.Fire(context.Background(), "unknown")
+	assert.ErrorIs(t, err, engine.ErrUnhandled, "after the loop")
 }
 
 func TestEventsRaisedByAFailedStepAreDropped(t *testing.T) {
@@ -462,15 +457,13 @@ func TestObserverSeesEveryStepInOrder(t *testing.T) {
 	i.Fire(context.Background(), "go")
 	i.Fire(context.Background(), "nope")
 	require.Len(t, recs, 3, "records")
-	r := recs[0]
-	if r.From != "a" || r.To != "b" || r.Event != "go" || r.Transition != 0 || r.Raised || len(r.Guards) != 1 || !r.Guards[0].Held || r.Guards[0].Guard != "ok" {
-		t.Errorf("record 0 = %+v", r)
+	want := []engine.Record{
+		{Machine: "obs", From: "a", Event: "go", Guards: []engine.GuardOutcome{{Transition: 0, Guard: "ok", Held: true}}, Transition: 0, To: "b"},
+		{Machine: "obs", From: "b", Event: "back", Raised: true, Transition: 1, To: "a"},
+		{Machine: "obs", From: "a", Event: "nope", Transition: -1, To: "a", Err: engine.ErrUnhandled},
 	}
-	if r := recs[1]; r.From != "b" || r.To != "a" || !r.Raised || r.Transition != 1 {
-		t.Errorf("record 1 = %+v", r)
-	}
-	if r := recs[2]; r.Transition != -1 || !errors.Is(r.Err, engine.ErrUnhandled) {
-		t.Errorf("record 2 = %+v", r)
+	if diff := cmp.Diff(want, recs, cmpopts.IgnoreFields(engine.Record{}, "Time", "Duration"), cmpopts.EquateErrors()); diff != "" {
+		t.Errorf("records (-want +got):\n%s", diff)
 	}
 }
 
