@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -310,30 +312,30 @@ func TestBuildReportsEachValidationError(t *testing.T) {
 func checkProblems(t *testing.T, err error, want []defProblem) {
 	t.Helper()
 	var be *fsm.BuildError
-	if !errors.As(err, &be) {
-		t.Fatalf("error %T is not a *fsm.BuildError: %v", err, err)
-	}
+	require.ErrorAs(t, err, &be)
 	assert.Equal(t, "m", be.Machine, "BuildError.Machine")
 	var first *fsm.ValidationError
-	if !errors.As(err, &first) {
-		t.Fatal("errors.As found no *fsm.ValidationError")
-	}
-	if len(want) > 0 && !errors.Is(first, want[0].err) {
-		t.Errorf("errors.As found %v, want the first problem (%v)", first, want[0].err)
+	require.ErrorAs(t, err, &first)
+	if len(want) > 0 {
+		assert.ErrorIs(t, first, want[0].err, "errors.As finds the first problem")
 	}
 	for _, w := range want {
 		assert.ErrorIs(t, err, w.err)
 	}
-	require.Len(t, be.Problems, len(want), "problems: %v", err)
-	for i, p := range be.Problems {
-		w := want[i]
-		if !errors.Is(p, w.err) || p.State != w.state || p.Event != w.event {
-			t.Errorf("problem %d = {%v, state %q, event %q}, want {%v, state %q, event %q}",
-				i, p.Err, p.State, p.Event, w.err, w.state, w.event)
-		}
-		if p.Error() == "" {
-			t.Errorf("problem %d prints as the empty string", i)
-		}
+	type problem struct {
+		Err          error
+		State, Event string
+	}
+	var got, wantP []problem
+	for _, p := range be.Problems {
+		got = append(got, problem{p, p.State, p.Event}) // p.Is matches its Err
+		assert.NotEmpty(t, p.Error(), "a problem's message")
+	}
+	for _, w := range want {
+		wantP = append(wantP, problem{w.err, w.state, w.event})
+	}
+	if diff := cmp.Diff(wantP, got, cmpopts.EquateErrors()); diff != "" {
+		t.Errorf("problems (-want +got):\n%s", diff)
 	}
 }
 
