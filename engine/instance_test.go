@@ -244,9 +244,9 @@ func TestCancelledContextIsCheckedBeforeCommit(t *testing.T) {
 		cancel()
 		_, err := i.Fire(ctx, "go")
 		var nt *engine.NotTransitionedError
-		if !errors.As(err, &nt) || !errors.Is(err, engine.ErrNotTransitioned) || !errors.Is(err, context.Canceled) {
-			t.Fatalf("plain=%v: error = %v, want *NotTransitionedError matching context.Canceled", plain, err)
-		}
+		require.ErrorAs(t, err, &nt, "plain=%v", plain)
+		require.ErrorIs(t, err, engine.ErrNotTransitioned, "plain=%v", plain)
+		require.ErrorIs(t, err, context.Canceled, "plain=%v", plain)
 		if i.State() != "a" || i.Generation() != 0 {
 			t.Errorf("plain=%v: state %q gen %d, want a 0", plain, i.State(), i.Generation())
 		}
@@ -331,9 +331,9 @@ func TestChoiceStateLeavesAtOnceByTheReturnedEvent(t *testing.T) {
 	i := mustInstance(t, b)
 	for _, want := range []string{"odd", "even", "odd"} {
 		res, err := i.Fire(context.Background(), "go")
-		if err != nil || res.To != want || i.State() != want {
-			t.Fatalf("got %+v %v (state %s), want %s", res, err, i.State(), want)
-		}
+		require.NoError(t, err, "Fire(go) = %+v", res)
+		require.Equal(t, want, res.To, "Fire(go) = %+v", res)
+		require.Equal(t, want, i.State(), "Fire(go) = %+v", res)
 	}
 }
 
@@ -348,9 +348,9 @@ func TestChoiceErrorCommitsTheChoiceState(t *testing.T) {
 	i := mustInstance(t, b)
 	_, err := i.Fire(context.Background(), "go")
 	var ae *engine.ActionError
-	if !errors.As(err, &ae) || ae.Phase != engine.PhaseChoice || ae.State != "check" {
-		t.Fatalf("error = %v, want choice-phase *ActionError in check", err)
-	}
+	require.ErrorAs(t, err, &ae)
+	require.Equal(t, engine.PhaseChoice, ae.Phase)
+	require.Equal(t, "check", ae.State)
 	if _, err := i.Fire(context.Background(), "retry"); err != nil || i.State() != "idle" {
 		t.Errorf("cannot leave the choice state after its error: %v", err)
 	}

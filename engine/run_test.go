@@ -59,9 +59,8 @@ func TestRunWaitsForDelayedTransitionsUntilFinal(t *testing.T) {
 	require.NoError(t, err)
 	defer run.Release()
 	res, err := run.Fire(ctx, "begin")
-	if err != nil || res.To != "backoff" {
-		t.Fatalf("Fire(begin) = %+v, %v; want to rest in backoff", res, err)
-	}
+	require.NoError(t, err, "Fire(begin)")
+	require.Equal(t, "backoff", res.To, "Fire(begin)")
 	assert.Equal(t, 1, run.Pending(), "Pending")
 	require.NoError(t, run.Wait(ctx))
 	if !run.Done() || run.State() != "done" || run.Data().attempts != 3 {
@@ -93,9 +92,8 @@ func TestRunReleaseRecyclesWithoutLeakingData(t *testing.T) {
 	ctx := context.Background()
 	for k := range 3 {
 		run, _ := r.Start(ctx, attemptData{failures: k})
-		if run.Data().attempts != 0 || run.State() != "start" {
-			t.Fatalf("run %d starts with %+v in %s", k, *run.Data(), run.State())
-		}
+		require.Equal(t, 0, run.Data().attempts)
+		require.Equal(t, "start", run.State())
 		run.Fire(ctx, "begin")
 		run.Wait(ctx)
 		assert.Equal(t, k+1, run.Data().attempts, "run %d: attempts", k)

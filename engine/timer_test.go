@@ -134,9 +134,8 @@ func TestRunWaitStopsWhenTheContextEnds(t *testing.T) {
 	clk.BlockUntilWaiters(context.Background(), 1)
 	clk.Advance(time.Second)
 	err := <-done
-	if !errors.Is(err, engine.ErrNotTransitioned) || !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("Wait = %v, want not transitioned by deadline", err)
-	}
+	require.ErrorIs(t, err, engine.ErrNotTransitioned, "Wait")
+	require.ErrorIs(t, err, context.DeadlineExceeded, "Wait")
 	if run.State() != "green" || run.Pending() != 1 {
 		t.Errorf("state %s pending %d, want green with its timer still pending", run.State(), run.Pending())
 	}

@@ -517,9 +517,8 @@ func TestDefinitionIntrospection(t *testing.T) {
 	assert.Equal(t, []string{"broken", "gone"}, def.Finals(), "Finals()")
 	assert.Equal(t, []string{"coin", "kick", "push", "remove"}, def.Events(), "Events()")
 	ts := def.Transitions()
-	if len(ts) != 7 || len(m.Edges) != 7 {
-		t.Fatalf("Transitions() has %d, the edge table %d, want 7", len(ts), len(m.Edges))
-	}
+	require.Len(t, ts, 7)
+	require.Len(t, m.Edges, 7)
 	if ts[0].Guard.Name() != "valid coin" || ts[3].Actions[0].Name != "count" || !ts[4].Internal || !ts[5].Delayed || ts[6].To != "gone" {
 		t.Errorf("Transitions() not in declaration order: %+v", ts)
 	}

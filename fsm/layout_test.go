@@ -71,13 +71,13 @@ func TestDefinitionWithThousandStates(t *testing.T) {
 // idxWalk follows the chain through the tables, as a driver would.
 func idxWalk[S comparable](t *testing.T, m *compiled.Machine[S, idxEvent, struct{}], ids []S) {
 	t.Helper()
-	if len(m.States) != len(ids) || len(m.Events) != 2 || len(m.Edges) != 2*(len(ids)-1) {
-		t.Fatalf("%d states, %d events, %d edges", len(m.States), len(m.Events), len(m.Edges))
-	}
+	require.Len(t, m.States, len(ids))
+	require.Len(t, m.Events, 2)
+	require.Len(t, m.Edges, 2*(len(ids)-1))
 	next, reset := m.EventIndex(0), m.EventIndex(-5)
-	if next != 0 || reset != 1 || m.EventIndex(1) != -1 {
-		t.Fatalf("EventIndex(0) = %d, EventIndex(-5) = %d, EventIndex(1) = %d", next, reset, m.EventIndex(1))
-	}
+	require.Equal(t, 0, next)
+	require.Equal(t, 1, reset)
+	require.Equal(t, -1, m.EventIndex(1))
 	assert.Equal(t, "ev-5", m.EventLabels[reset], "EventLabels[reset] (the event's String)")
 	s := m.Initial
 	for i, id := range ids {
@@ -85,9 +85,8 @@ func idxWalk[S comparable](t *testing.T, m *compiled.Machine[S, idxEvent, struct
 			t.Fatalf("step %d: StateIndex(%v) = %d, at %d", i, id, got, s)
 		}
 		if i == len(ids)-1 {
-			if m.State(s).Kind != states.Final || len(m.Candidates(s, next)) != 0 {
-				t.Fatalf("last state %v is not a final with no way out", id)
-			}
+			require.Equal(t, states.Final, m.State(s).Kind, "last state")
+			require.Empty(t, m.Candidates(s, next), "last state")
 			break
 		}
 		if r := m.Candidates(s, reset); len(r) != 1 || r[0].To != 0 {

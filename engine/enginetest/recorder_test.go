@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/engine/enginetest"
@@ -72,9 +73,8 @@ func TestRecorderResetStartsThePathAfresh(t *testing.T) {
 	var r enginetest.Recorder
 	r.Observe(step("A", "go", 0, "B"))
 	r.Reset()
-	if r.Records != nil || r.Path() != nil {
-		t.Fatalf("after Reset: Records = %v, Path() = %v", r.Records, r.Path())
-	}
+	require.Nil(t, r.Records)
+	require.Nil(t, r.Path())
 	r.Observe(step("B", "go", 0, "C"))
 	enginetest.AssertPath(t, &r, "B", "C")
 }

@@ -115,9 +115,9 @@ func TestImportWarnsOfUnreachableState(t *testing.T) {
 		{Name: "wake", Src: []string{"limbo"}, Dst: "closed"},
 	}, door...)
 	def, warnings := mustImport(t, "door", "closed", events)
-	if len(warnings) != 1 || !errors.Is(warnings[0], fsm.ErrUnreachable) || warnings[0].State != "limbo" {
-		t.Fatalf("warnings = %v, want limbo unreachable", warnings)
-	}
+	require.Len(t, warnings, 1, "warnings")
+	require.ErrorIs(t, warnings[0], fsm.ErrUnreachable, "warnings")
+	require.Equal(t, "limbo", warnings[0].State, "warnings")
 	if dw := def.Warnings(); len(dw) != 1 || dw[0] != warnings[0] {
 		t.Errorf("Definition.Warnings() = %v, want the same warning", dw)
 	}

@@ -26,9 +26,8 @@ func TestConfigFilesAcceptFullAndEqualJitter(t *testing.T) {
 	} {
 		cfg, err := config.Parse[any](c.file, []byte(c.text))
 		require.NoErrorf(t, err, "%s", c.text)
-		if cfg.Retry == nil || cfg.Retry.Backoff != c.want {
-			t.Fatalf("%s: retry %+v, want backoff %v", c.text, cfg.Retry, c.want)
-		}
+		require.NotNil(t, cfg.Retry, "%s", c.text)
+		require.Equal(t, c.want, cfg.Retry.Backoff, "%s", c.text)
 		lit := er.RetryConfig[any]{Backoff: c.want, MaxAttempts: 4, InitialDelay: time.Second, MaxDelay: 3 * time.Second}
 		fromFile, err1 := cfg.Retry.Schedule(func() float64 { return 0.5 })
 		fromLit, err2 := lit.Schedule(func() float64 { return 0.5 })

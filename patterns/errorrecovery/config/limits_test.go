@@ -95,9 +95,8 @@ func TestLimitsAreCheckedBeforeParsing(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := config.Parse[any]("x.yaml", []byte(tt.src))
 			le, ok := errors.AsType[*config.LimitError](err)
-			if !ok || le.Limit != tt.limit {
-				t.Fatalf("error %v, want a *LimitError of %s", err, tt.limit)
-			}
+			require.True(t, ok, "error %v", err)
+			require.Equal(t, tt.limit, le.Limit, "error %v", err)
 			e, _ := errors.AsType[*config.Error](err)
 			if tt.line > 0 && e.Line != tt.line {
 				t.Errorf("at line %d, want %d", e.Line, tt.line)
@@ -154,9 +153,9 @@ func TestReadFileRefusesLargeFilesWithoutReadingThem(t *testing.T) {
 	f.Close()
 	_, err = config.ReadFile[any](path)
 	le, ok := errors.AsType[*config.LimitError](err)
-	if !ok || le.Limit != "size" || le.Max != config.MaxFileSize {
-		t.Fatalf("error %v, want a *LimitError of size", err)
-	}
+	require.True(t, ok, "error %v", err)
+	require.Equal(t, "size", le.Limit, "error %v", err)
+	require.Equal(t, config.MaxFileSize, le.Max, "error %v", err)
 	if e, ok := errors.AsType[*config.Error](err); !ok || e.File != path {
 		t.Errorf("error %v does not name the file", err)
 	}

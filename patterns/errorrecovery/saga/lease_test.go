@@ -167,9 +167,8 @@ func TestSagaOnALeasedJournalRunsNoCompensationWhoseWriteFailed(t *testing.T) {
 	}
 	var c tripCalls
 	_, err := tripSaga(t, j, &c, nil, failC(&c)).Run(context.Background(), "t1", 0)
-	if !errors.Is(err, errDown) || errors.Is(err, saga.ErrLeaseLost) {
-		t.Fatalf("Run: %v, want the journal's error", err)
-	}
+	require.ErrorIs(t, err, errDown, "Run")
+	require.NotErrorIs(t, err, saga.ErrLeaseLost, "Run")
 	wantCalls(t, &c, "do a", "do b", "do c")
 }
 
@@ -224,9 +223,9 @@ func TestRecoverReleasesTheSagasItClaimedAndDidNotComplete(t *testing.T) {
 		return nil
 	}, nil))
 	res, err := saga.Recover(context.Background(), j, reg)
-	if !errors.Is(err, saga.ErrCompensationFailed) || !errors.Is(err, saga.ErrUnregistered) || len(res) != 3 {
-		t.Fatalf("Recover: %+v, %v", res, err)
-	}
+	require.ErrorIs(t, err, saga.ErrCompensationFailed, "Recover")
+	require.ErrorIs(t, err, saga.ErrUnregistered, "Recover")
+	require.Len(t, res, 3, "Recover")
 	if got := j.releases(); !slices.Equal(got, []string{"t1", "t2"}) {
 		t.Errorf("released %q, want [t1 t2]: the sagas not completed", got)
 	}

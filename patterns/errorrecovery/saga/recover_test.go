@@ -168,9 +168,8 @@ func TestRecoverLeavesTheSagaOwingWhenTheResolveHookFails(t *testing.T) {
 	})
 	reg, _ := saga.NewRegistry(s)
 	res, err := saga.Recover(context.Background(), j, reg)
-	if !errors.Is(err, errLookup) || !errors.Is(err, saga.ErrCompensationFailed) {
-		t.Fatalf("error %v, want the hook's, as a compensation failure", err)
-	}
+	require.ErrorIs(t, err, errLookup, "error %v", err)
+	require.ErrorIs(t, err, saga.ErrCompensationFailed, "error %v", err)
 	se, _ := errors.AsType[*saga.Error](res[0].Err)
 	if se == nil || res[0].State.Kind != saga.StateCompensationFailed || !slices.Equal(se.Owed, []string{"b"}) || !errors.Is(se.Cause, saga.ErrInterrupted) {
 		t.Errorf("result %+v, want CompensationFailed owing b", res[0])

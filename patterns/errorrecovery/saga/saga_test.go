@@ -137,9 +137,11 @@ func TestSagaOrderExampleRefundsPaymentThenReleasesInventory(t *testing.T) {
 		t.Errorf("error %v: want a saga failure matching the shipment's error, compensations clean", err)
 	}
 	se, ok := errors.AsType[*saga.Error](err)
-	if !ok || se.State.Kind != saga.StateCompensated || len(se.Owed) != 0 || se.Saga != "order" || se.ID != "order-42" {
-		t.Fatalf("error %#v: want a *saga.Error in Compensated owing nothing", err)
-	}
+	require.True(t, ok, "error %#v", err)
+	require.Equal(t, saga.StateCompensated, se.State.Kind, "error %#v", err)
+	require.Empty(t, se.Owed, "error %#v", err)
+	require.Equal(t, "order", se.Saga, "error %#v", err)
+	require.Equal(t, "order-42", se.ID, "error %#v", err)
 	step, ok := errors.AsType[*saga.StepError](err)
 	if !ok || step.Step != "create shipment" || step.Phase != saga.PhaseForward || step.Key != saga.IdempotencyKey("order-42", "create shipment", saga.PhaseForward) {
 		t.Errorf("step error %#v: want create shipment, forward, with its key", step)
@@ -273,9 +275,9 @@ func TestSagaTimeoutDuringAStepCompensatesTheStepsBefore(t *testing.T) {
 	}
 	clk.Advance(time.Second)
 	err := <-done
-	if !errors.Is(err, saga.ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, saga.ErrFailed) {
-		t.Fatalf("error %v: want a saga timeout", err)
-	}
+	require.ErrorIs(t, err, saga.ErrTimeout, "error %v", err)
+	require.ErrorIs(t, err, context.DeadlineExceeded, "error %v", err)
+	require.ErrorIs(t, err, saga.ErrFailed, "error %v", err)
 	te, _ := errors.AsType[*saga.TimeoutError](err)
 	if te == nil || te.Step != "wait for approval" || te.Timeout != 30*time.Second {
 		t.Errorf("timeout error %#v", te)
@@ -300,9 +302,9 @@ func TestSagaTimeoutStopsTheNextStepFromStarting(t *testing.T) {
 	s := mustSaga(t, "slow", cfg, []saga.Step[int]{step("a", 10*time.Second), step("b", time.Minute), step("c", 0)}, engine.WithClock(clk))
 	_, err := s.Run(context.Background(), "x", 0)
 	te, _ := errors.AsType[*saga.TimeoutError](err)
-	if te == nil || te.Step != "c" || te.Err != nil {
-		t.Fatalf("error %v: want a timeout before step c started", err)
-	}
+	require.NotNil(t, te, "error %v", err)
+	require.Equal(t, "c", te.Step, "error %v", err)
+	require.NoError(t, te.Err, "error %v", err)
 	assert.Equal(t, []string{"a", "b", "undo b", "undo a"}, calls, "calls")
 }
 
@@ -471,9 +473,8 @@ func TestSagaJournalsBeforeAndAfterEachEffect(t *testing.T) {
 		t.Fatal(err)
 	}
 	log, complete, ok := j.Log("o7")
-	if !ok || !complete {
-		t.Fatalf("journal holds o7: %v, complete: %v", ok, complete)
-	}
+	require.True(t, ok, "journal holds o7")
+	require.True(t, complete, "journal holds o7")
 	var got []string
 	for _, r := range log.Records {
 		got = append(got, strings.TrimSpace(r.Kind.String()+" "+r.Step))

@@ -63,9 +63,9 @@ func TestOpenCreatesTheTablesAndLeavesOtherTablesAlone(t *testing.T) {
 	j = openJournal(t, conn, pgjournal.Config{Clock: clock})
 	clock.Advance(31 * time.Second)
 	logs, err := j.Incomplete(context.Background())
-	if err != nil || len(logs) != 1 || len(logs[0].Records) != 4 {
-		t.Fatalf("after reopening: %+v, %v", logs, err)
-	}
+	require.NoError(t, err, "after reopening")
+	require.Len(t, logs, 1, "after reopening")
+	require.Len(t, logs[0].Records, 4, "after reopening")
 }
 
 func TestOpenMigratesAVersion1Journal(t *testing.T) {
@@ -85,9 +85,10 @@ func TestOpenMigratesAVersion1Journal(t *testing.T) {
 	j := openJournal(t, conn, pgjournal.Config{})
 	assert.Equal(t, 2, queryInt(t, db, `SELECT value::int FROM saga_journal_meta WHERE name = 'version'`), "version after Open")
 	logs, err := j.Incomplete(context.Background())
-	if err != nil || len(logs) != 1 || logs[0].ID != "s1" || len(logs[0].Records) != 3 {
-		t.Fatalf("Incomplete: %+v, %v; want s1 with its 3 records, claimed", logs, err)
-	}
+	require.NoError(t, err, "Incomplete")
+	require.Len(t, logs, 1, "Incomplete")
+	require.Equal(t, "s1", logs[0].ID, "Incomplete")
+	require.Len(t, logs[0].Records, 3, "Incomplete")
 	// Appending goes on after the migrated records.
 	appendAll(t, j, sampleSaga("s1")[3], sampleSaga("s2")[0])
 	assert.Equal(t, 4, queryInt(t, db, `SELECT seq FROM saga_journal_records WHERE saga_id = 's1' AND kind = 'step-started' AND body LIKE '%"b"%'`), "next record of s1 has seq")
@@ -122,9 +123,8 @@ func TestOpenRefusesForeignAndNewerJournals(t *testing.T) {
 				j.Close()
 			}
 			se, ok := errors.AsType[*pgjournal.SchemaError](err)
-			if !ok || !errors.Is(err, tc.want) {
-				t.Fatalf("Open: %v, want a *SchemaError matching %v", err, tc.want)
-			}
+			require.True(t, ok, "Open")
+			require.ErrorIs(t, err, tc.want, "Open")
 			if tc.want == pgjournal.ErrNewerSchema && (errors.Is(err, pgjournal.ErrForeign) || se.Version != 3) {
 				t.Errorf("newer: %#v", se)
 			}
@@ -173,9 +173,8 @@ func TestCorruptRecordsAreRefusedAndNothingIsClaimed(t *testing.T) {
 			j := openJournal(t, conn, pgjournal.Config{})
 			_, err := j.Incomplete(context.Background())
 			ce, ok := errors.AsType[*saga.CorruptJournalError](err)
-			if !ok || ce.SagaID != "s1" {
-				t.Fatalf("Incomplete: %v, want a *CorruptJournalError for s1", err)
-			}
+			require.True(t, ok, "Incomplete")
+			require.Equal(t, "s1", ce.SagaID, "Incomplete")
 			if _, rerr := saga.Recover(context.Background(), j, nil); !errors.Is(rerr, saga.ErrCorruptJournal) {
 				t.Errorf("Recover: %v, want the corruption", rerr)
 			}

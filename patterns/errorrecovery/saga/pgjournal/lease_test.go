@@ -147,9 +147,9 @@ func TestStalledOwnerLosesItsLeaseAndDoesNotActAfterLosingIt(t *testing.T) {
 			require.Empty(t, recoverOn(t, jB, sagaB), "B recovered while A's lease held")
 			clockB.Advance(2 * time.Second)
 			res := recoverOn(t, jB, sagaB)
-			if len(res) != 1 || res[0].ID != "o1" || res[0].State.Kind != saga.StateCompensated {
-				t.Fatalf("B recovered %+v, want o1 Compensated", res)
-			}
+			require.Len(t, res, 1, "B recovered %+v", res)
+			require.Equal(t, "o1", res[0].ID, "B recovered %+v", res)
+			require.Equal(t, saga.StateCompensated, res[0].State.Kind, "B recovered %+v", res)
 
 			// A wakes up: its clock catches up (its renewal runs, and finds
 			// the lease gone), then its saga goes on, and stops.

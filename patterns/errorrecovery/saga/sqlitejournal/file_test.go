@@ -28,9 +28,9 @@ func TestOpenRefusesAPathWithAQuestionMark(t *testing.T) {
 				j.Close()
 			}
 			pe, ok := errors.AsType[*sqlitejournal.PathError](err)
-			if !ok || !errors.Is(err, sqlitejournal.ErrPath) || pe.Path != filepath.Join(dir, name) {
-				t.Fatalf("Open: %v, want a *PathError naming the path", err)
-			}
+			require.True(t, ok, "Open")
+			require.ErrorIs(t, err, sqlitejournal.ErrPath, "Open")
+			require.Equal(t, filepath.Join(dir, name), pe.Path, "Open")
 			if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 				t.Errorf("Open created %v", entries)
 			}
@@ -125,9 +125,9 @@ func TestJournalReportsADamagedPageWhenItReadsIt(t *testing.T) {
 func checkDamaged(t *testing.T, err error, path string) {
 	t.Helper()
 	ce, ok := errors.AsType[*sqlitejournal.CorruptFileError](err)
-	if !ok || !errors.Is(err, saga.ErrCorruptJournal) || ce.Path != path {
-		t.Fatalf("%v, want a *CorruptFileError naming the file", err)
-	}
+	require.True(t, ok, "%v", err)
+	require.ErrorIs(t, err, saga.ErrCorruptJournal, "%v", err)
+	require.Equal(t, path, ce.Path, "%v", err)
 	if _, ok := errors.AsType[*sqlite.Error](err); !ok {
 		t.Errorf("%v does not unwrap to the driver's error", err)
 	}

@@ -74,9 +74,10 @@ func TestJournalKeepsRecordsAcrossReopening(t *testing.T) {
 	j = openJournal(t, path)
 	logs, err := j.Incomplete(context.Background())
 	require.NoError(t, err)
-	if len(logs) != 1 || logs[0].ID != "s2" || logs[0].Saga != "order" || len(logs[0].Records) != 4 {
-		t.Fatalf("incomplete: %+v, want s2 with 4 records", logs)
-	}
+	require.Len(t, logs, 1, "incomplete")
+	require.Equal(t, "s2", logs[0].ID, "incomplete")
+	require.Equal(t, "order", logs[0].Saga, "incomplete")
+	require.Len(t, logs[0].Records, 4, "incomplete")
 	want := sampleSaga("s2")
 	for i := range want {
 		want[i].Seq = i + 1
@@ -140,9 +141,8 @@ func TestJournalRefusesForeignAndNewerDatabases(t *testing.T) {
 				j.Close()
 			}
 			se, ok := errors.AsType[*sqlitejournal.SchemaError](err)
-			if !ok || !errors.Is(err, tc.want) {
-				t.Fatalf("Open: %v, want a *SchemaError matching %v", err, tc.want)
-			}
+			require.True(t, ok, "Open")
+			require.ErrorIs(t, err, tc.want, "Open")
 			if tc.want == sqlitejournal.ErrNewerSchema && (errors.Is(err, sqlitejournal.ErrForeign) || se.Version != 2) {
 				t.Errorf("newer: %#v", se)
 			}
@@ -169,15 +169,15 @@ func TestJournalSetsAsideATornLastWrite(t *testing.T) {
 	assert.Equal(t, 1, j.Torn(), "Torn()")
 	logs, err := j.Incomplete(context.Background())
 	require.NoError(t, err)
-	if len(logs) != 2 || len(logs[0].Records) != 4 || logs[0].Records[3].Kind != saga.RecordStepStarted {
-		t.Fatalf("logs %+v: want s1 ending with b started", logs)
-	}
+	require.Len(t, logs, 2, "logs %+v", logs)
+	require.Len(t, logs[0].Records, 4, "logs %+v", logs)
+	require.Equal(t, saga.RecordStepStarted, logs[0].Records[3].Kind, "logs %+v", logs)
 	// Appending goes on after the set-aside record.
 	appendAll(t, j, saga.Record{SagaID: "s1", Kind: saga.RecordStepFailed, Step: "b"})
 	logs, err = j.Incomplete(context.Background())
-	if err != nil || logs[0].Records[4].Seq != 5 || logs[0].Records[4].Kind != saga.RecordStepFailed {
-		t.Fatalf("after appending: %v, %+v", err, logs)
-	}
+	require.NoError(t, err, "after appending")
+	require.Equal(t, 5, logs[0].Records[4].Seq, "after appending")
+	require.Equal(t, saga.RecordStepFailed, logs[0].Records[4].Kind, "after appending")
 	var kept int
 	rawDB(t, path).QueryRow(`SELECT COUNT(*) FROM saga_journal_torn`).Scan(&kept)
 	assert.Equal(t, 1, kept, "torn records kept")
@@ -235,9 +235,9 @@ func TestJournalRefusesCorruptionBeforeTheLastRecord(t *testing.T) {
 			j = openJournal(t, path)
 			_, err := j.Incomplete(context.Background())
 			ce, ok := errors.AsType[*saga.CorruptJournalError](err)
-			if !ok || !errors.Is(err, saga.ErrCorruptJournal) || ce.SagaID != "s1" {
-				t.Fatalf("Incomplete: %v, want a *CorruptJournalError for s1", err)
-			}
+			require.True(t, ok, "Incomplete")
+			require.ErrorIs(t, err, saga.ErrCorruptJournal, "Incomplete")
+			require.Equal(t, "s1", ce.SagaID, "Incomplete")
 			reg, _ := saga.NewRegistry()
 			if _, rerr := saga.Recover(context.Background(), j, reg); !errors.Is(rerr, saga.ErrCorruptJournal) {
 				t.Errorf("Recover: %v, want the corruption", rerr)
@@ -289,9 +289,9 @@ func TestRecoverAgainstSQLite(t *testing.T) {
 	j = openJournal(t, path)
 	reg, _ := saga.NewRegistry(s)
 	res, err := saga.Recover(context.Background(), j, reg)
-	if err != nil || len(res) != 1 || res[0].State.Kind != saga.StateCompensated {
-		t.Fatalf("Recover: %+v, %v", res, err)
-	}
+	require.NoError(t, err, "Recover")
+	require.Len(t, res, 1, "Recover")
+	require.Equal(t, saga.StateCompensated, res[0].State.Kind, "Recover")
 	if !slices.Equal(calls, []string{"undo a A"}) {
 		t.Errorf("calls %q", calls)
 	}

@@ -23,14 +23,16 @@ func TestNewDecodeRoundTrip(t *testing.T) {
 	rec := saga.Record{SagaID: "order-7", Saga: "order", Seq: 1, Kind: saga.RecordBegun}
 	r, err := New(40, rec)
 	require.NoError(t, err, "New")
-	if r.ID != 40 || r.Seq != 1 || r.SagaID != "order-7" || !r.Valid() {
-		t.Fatalf("New = %+v, want id 40, seq 1, saga order-7 and a valid checksum", r)
-	}
+	require.Equal(t, int64(40), r.ID, "New")
+	require.Equal(t, int64(1), r.Seq, "New")
+	require.Equal(t, "order-7", r.SagaID, "New")
+	require.True(t, r.Valid(), "New")
 	got, err := r.Decode()
 	require.NoError(t, err, "Decode")
-	if got.SagaID != rec.SagaID || got.Saga != rec.Saga || got.Seq != rec.Seq || got.Kind != rec.Kind {
-		t.Fatalf("Decode = %+v, want %+v", got, rec)
-	}
+	require.Equal(t, rec.SagaID, got.SagaID, "Decode")
+	require.Equal(t, rec.Saga, got.Saga, "Decode")
+	require.Equal(t, rec.Seq, got.Seq, "Decode")
+	require.Equal(t, rec.Kind, got.Kind, "Decode")
 }
 
 func TestDecodeRefusesABodyThatDisagreesWithItsColumns(t *testing.T) {
