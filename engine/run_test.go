@@ -63,13 +63,12 @@ func TestRunWaitsForDelayedTransitionsUntilFinal(t *testing.T) {
 	require.Equal(t, "backoff", res.To, "Fire(begin)")
 	assert.Equal(t, 1, run.Pending(), "Pending")
 	require.NoError(t, run.Wait(ctx))
-	if !run.Done() || run.State() != "done" || run.Data().attempts != 3 {
-		t.Errorf("state %s done %v attempts %d, want done after 3 attempts", run.State(), run.Done(), run.Data().attempts)
-	}
+	assert.True(t, run.Done(), "Done()")
+	assert.Equal(t, "done", run.State(), "State()")
+	assert.Equal(t, 3, run.Data().attempts, "attempts")
 	_, err = run.Fire(ctx, "begin")
-	if !errors.Is(err, engine.ErrFinished) || !errors.Is(err, engine.ErrUnhandled) {
-		t.Errorf("Fire in a final state: %v, want ErrFinished", err)
-	}
+	assert.ErrorIs(t, err, engine.ErrFinished, "Fire in a final state")
+	assert.ErrorIs(t, err, engine.ErrUnhandled, "Fire in a final state")
 }
 
 func TestRunLeavingAStateDropsItsTimers(t *testing.T) {
@@ -82,9 +81,10 @@ func TestRunLeavingAStateDropsItsTimers(t *testing.T) {
 		t.Fatal(err)
 	}
 	assert.Equal(t, 0, run.Pending(), "Pending after leaving backoff")
-	if err := run.Wait(ctx); err != nil || run.State() != "exhausted" || run.Data().attempts != 1 {
-		t.Errorf("Wait = %v in %s after %d attempts; the dropped timer must not fire", err, run.State(), run.Data().attempts)
-	}
+	// The dropped timer must not fire.
+	assert.NoError(t, run.Wait(ctx), "Wait")
+	assert.Equal(t, "exhausted", run.State(), "State()")
+	assert.Equal(t, 1, run.Data().attempts, "attempts")
 }
 
 func TestRunReleaseRecyclesWithoutLeakingData(t *testing.T) {
@@ -156,9 +156,8 @@ func TestRunChoiceChainsAndTheirErrors(t *testing.T) {
 	defer run.Release()
 
 	_, err := run.Fire(ctx, "go")
-	if !errors.Is(err, engine.ErrStepLimit) || *run.Data() != 50 {
-		t.Errorf("choice loop: %v after %d choices, want the step limit after 50", err, *run.Data())
-	}
+	assert.ErrorIs(t, err, engine.ErrStepLimit, "choice loop")
+	assert.Equal(t, 50, *run.Data(), "choices before the step limit")
 
 	*run.Data() = 990
 	res, err := run.Fire(ctx, "spin")

@@ -46,9 +46,9 @@ func TestInstanceTimersArmOnEntryAndFireOnTheClock(t *testing.T) {
 	require.Equal(t, "yellow", i.State(), "state at 5s")
 	clk.Advance(2 * time.Second)
 	enginetest.AssertPath(t, rec, "green", "yellow", "red")
-	if r := rec.Snapshot()[0]; !r.Delayed || r.Event != "after 5s" {
-		t.Errorf("first record %+v, want a delayed step labelled after 5s", r)
-	}
+	first := rec.Snapshot()[0]
+	assert.True(t, first.Delayed, "the first step is delayed")
+	assert.Equal(t, "after 5s", first.Event, "the first step's event")
 }
 
 func TestInstanceLeavingAStateDropsItsTimers(t *testing.T) {
@@ -136,9 +136,8 @@ func TestRunWaitStopsWhenTheContextEnds(t *testing.T) {
 	err := <-done
 	require.ErrorIs(t, err, engine.ErrNotTransitioned, "Wait")
 	require.ErrorIs(t, err, context.DeadlineExceeded, "Wait")
-	if run.State() != "green" || run.Pending() != 1 {
-		t.Errorf("state %s pending %d, want green with its timer still pending", run.State(), run.Pending())
-	}
+	assert.Equal(t, "green", run.State(), "State()")
+	assert.Equal(t, 1, run.Pending(), "Pending(): green's timer")
 }
 
 func TestEngineRunsInsideSynctestBubbles(t *testing.T) {
@@ -180,9 +179,7 @@ func TestSnapshotRoundTripWithPendingTimer(t *testing.T) {
 	r, err := engine.Restore(def, back, engine.WithClock(clk))
 	require.NoError(t, err)
 	defer r.Close()
-	if got := data2(r); len(got) != 1 || got[0] != "enter green" {
-		t.Errorf("restored data %q, want the snapshot's, and no second entry", got)
-	}
+	assert.Equal(t, []string{"enter green"}, data2(r), "restored data: the snapshot's, and no second entry")
 	clk.Advance(1999 * time.Millisecond)
 	require.Equal(t, "green", r.State(), "restored timer fired early")
 	clk.Advance(time.Millisecond)
@@ -237,9 +234,8 @@ func TestRestoreRefusesBadSnapshots(t *testing.T) {
 			tc.edit(&s)
 			_, err := engine.Restore(tc.def, &s, engine.WithClock(clk))
 			var se *engine.SnapshotError
-			if !errors.Is(err, tc.want) || !errors.As(err, &se) {
-				t.Errorf("Restore = %v, want %v", err, tc.want)
-			}
+			assert.ErrorIs(t, err, tc.want, "Restore")
+			assert.ErrorAs(t, err, &se, "Restore")
 		})
 	}
 	for _, wire := range []string{``, `{`, `[]`, `{"version":1}x`, `{"version":2}`, `{"version":1,"bogus":1}`} {
