@@ -367,9 +367,13 @@ func TestAttemptTimeoutIsRetriedAndRunsOnTheClock(t *testing.T) {
 			calls++
 			if calls == 1 {
 				// A cooperative function: waits on its context, which the
-				// manual clock ends after 1s.
+				// manual clock ends after 1s. The sleeper sleeps on the
+				// attempt's context, so it ends with the attempt even when
+				// onClock has advanced past the timeout before it slept
+				// (the attempt's Done already counts as a waiter): on
+				// context.Background it could outlive the test (goleak).
 				done := ctx.Done()
-				go func() { clk.Sleep(context.Background(), time.Second) }()
+				go func() { clk.Sleep(ctx, time.Second) }()
 				<-done
 				return 0, ctx.Err()
 			}
