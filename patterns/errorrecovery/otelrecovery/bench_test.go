@@ -45,9 +45,7 @@ func BenchmarkExecute(b *testing.B) {
 		iw, err := otelrecovery.Instrument(benchWorkflow(b),
 			otelrecovery.WithTracerProvider(tracenoop.NewTracerProvider()),
 			otelrecovery.WithMeterProvider(metricnoop.NewMeterProvider()))
-		if err != nil {
-			b.Fatal(err)
-		}
+		require.NoError(b, err)
 		b.ReportAllocs()
 		for b.Loop() {
 			_, _ = iw.Execute(ctx, ok)
