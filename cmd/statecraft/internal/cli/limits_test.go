@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/statecraft/statecraft/internal/testutil"
+
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -25,7 +27,7 @@ func runQuickly(t *testing.T, args ...string) (code int, stdout, stderr string) 
 	t.Helper()
 	start := time.Now()
 	code, stdout, stderr = runCmd(t, args...)
-	assert.LessOrEqual(t, time.Since(start), time.Second, "statecraft %s took too long", strings.Join(args, " "))
+	assert.LessOrEqual(t, time.Since(start), testutil.Quick, "statecraft %s took too long", strings.Join(args, " "))
 	return code, stdout, stderr
 }
 
