@@ -231,7 +231,6 @@ func writeDotNode(b *strings.Builder, indent, prefix string, m *diagramMachine, 
 	b.WriteString("];\n")
 }
 
-
 // failureLabel is the text of the edge from s into the error state.
 func failureLabel(s GraphState) string {
 	if s.Kind == states.Choice {
