@@ -15,6 +15,7 @@ import (
 	"github.com/statecraft/statecraft/engine/enginetest"
 	"github.com/statecraft/statecraft/fsm"
 	"github.com/statecraft/statecraft/states"
+	"github.com/statecraft/statecraft/transitions"
 )
 
 type hmach = states.Machine[string, string, []string]
@@ -395,4 +396,24 @@ func TestHierarchyInstanceRace(t *testing.T) {
 	s := i.State()
 	assert.Contains(t, []string{"W1", "W2", "T"}, s)
 	assert.Equal(t, s != "T", i.IsIn("W"))
+}
+
+func TestHierarchyChildWhoseGuardFailsLetsItsParentTry(t *testing.T) {
+	b := fsm.New[string, string, []string]("hguard")
+	hstate(b, "P", states.Initial, "")
+	hstate(b, "C", states.Initial, "P")
+	hstate(b, "X", states.Normal, "")
+	hstate(b, "Y", states.Normal, "")
+	b.On("C", "go", "X").When(transitions.If("never", func(hmach) bool { return false }))
+	b.On("P", "go", "Y")
+	b.On("X", "back", "P")
+	b.On("Y", "back", "P")
+	def, err := b.Build()
+	require.NoError(t, err)
+	for name, d := range hdrivers(t, def) {
+		res, err := d.fire("go")
+		require.NoError(t, err, name)
+		assert.Equal(t, "Y", res.To, name)
+		d.close()
+	}
 }
