@@ -103,3 +103,27 @@ func toggleStringDef() *fsm.Definition[string, string, int] {
 	b.On("b", "t", "a")
 	return b.MustBuild()
 }
+
+func TestHierarchyTransitionsAllocNothing(t *testing.T) {
+	ctx := context.Background()
+	for _, onParent := range []bool{false, true} {
+		for _, counting := range []bool{false, true} {
+			def := cousinsDef(onParent, counting)
+			inst, err := engine.NewInstance(def, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := testing.AllocsPerRun(100, func() { inst.Fire(ctx, "t") }); n != 0 {
+				t.Errorf("Instance (on parent %v, actions %v): %v allocs per transition", onParent, counting, n)
+			}
+			r, err := engine.NewRunner(def).Start(ctx, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := testing.AllocsPerRun(100, func() { r.Fire(ctx, "t") }); n != 0 {
+				t.Errorf("Run (on parent %v, actions %v): %v allocs per transition", onParent, counting, n)
+			}
+			r.Release()
+		}
+	}
+}
