@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/failsafe-go/failsafe-go/adaptivelimiter"
+	"github.com/stretchr/testify/require"
 
 	"github.com/statecraft/statecraft/patterns/errorrecovery/adaptive"
 )
@@ -24,9 +25,7 @@ import (
 func scAdaptive(tb testing.TB) *adaptive.Limiter {
 	tb.Helper()
 	l, err := adaptive.New(adaptive.Config{MinLimit: 1, MaxLimit: 200, InitialLimit: 20})
-	if err != nil {
-		tb.Fatal(err)
-	}
+	require.NoError(tb, err)
 	return l
 }
 
@@ -53,9 +52,10 @@ func BenchmarkSharedAdaptiveLimiter(b *testing.B) {
 						p.Done(nil)
 					}
 				})
-				if m := l.Metrics(); m.InFlight != 0 || m.Completed != m.Admitted || m.Rejected != 0 {
-					b.Fatalf("after the run: %+v", m)
-				}
+				m := l.Metrics()
+				require.Zero(b, m.InFlight, "after the run: in flight")
+				require.Equal(b, m.Admitted, m.Completed, "after the run: completed, of those admitted")
+				require.Zero(b, m.Rejected, "after the run: rejected")
 			})
 			b.Run("failsafe-TryAcquireRecord", func(b *testing.B) {
 				l := adaptivelimiter.NewWithDefaults[any]()
@@ -70,9 +70,7 @@ func BenchmarkSharedAdaptiveLimiter(b *testing.B) {
 						p.Record()
 					}
 				})
-				if n := l.Inflight(); n != 0 {
-					b.Fatalf("after the run: %d in flight", n)
-				}
+				require.Zero(b, l.Inflight(), "after the run: in flight")
 			})
 		})
 	}
@@ -83,9 +81,7 @@ func BenchmarkSharedAdaptiveLimiter(b *testing.B) {
 func BenchmarkAdaptiveLimiterReject(b *testing.B) {
 	b.Run("statecraft-Acquire", func(b *testing.B) {
 		l, err := adaptive.New(adaptive.Config{MinLimit: 1, MaxLimit: 1, InitialLimit: 1})
-		if err != nil {
-			b.Fatal(err)
-		}
+		require.NoError(b, err)
 		p, _ := l.Acquire()
 		defer p.Drop()
 		b.ReportAllocs()

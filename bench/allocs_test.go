@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/ratelimit"
 )
@@ -56,8 +58,6 @@ func TestStatecraftAllocs(t *testing.T) {
 		{"RateLimitReject/statecraft-Allow", 0, func() { limited.Allow() }},
 	} {
 		c.op() // warm pools
-		if got := testing.AllocsPerRun(1000, c.op); got > c.max {
-			t.Errorf("%s: %v allocs per op, want at most %v", c.bench, got, c.max)
-		}
+		assert.LessOrEqual(t, testing.AllocsPerRun(1000, c.op), c.max, "%s: allocs per op", c.bench)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/failsafe-go/failsafe-go/circuitbreaker"
 	"github.com/sony/gobreaker/v2"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/breaker"
+	"github.com/stretchr/testify/require"
 )
 
 // The breakers compared, each opening after 5 failures and staying open a
@@ -34,9 +35,7 @@ func scBreaker(tb testing.TB, edit func(*breaker.Config)) *breaker.Breaker {
 		edit(&cfg)
 	}
 	br, err := breaker.New(cfg)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	require.NoError(tb, err)
 	tb.Cleanup(br.Close) // stops the open timer
 	return br
 }
@@ -55,9 +54,7 @@ func scOpenBreaker(tb testing.TB) *breaker.Breaker {
 		p, _ := br.Allow()
 		p.Done(errBoom)
 	}
-	if br.State() != breaker.StateOpen {
-		tb.Fatalf("statecraft breaker is %v after 5 failures", br.State())
-	}
+	require.Equal(tb, breaker.StateOpen, br.State(), "statecraft breaker after 5 failures")
 	return br
 }
 
@@ -66,9 +63,7 @@ func gbOpenBreaker(tb testing.TB) *gobreaker.CircuitBreaker[int] {
 	for range 6 {
 		_, _ = cb.Execute(func() (int, error) { return 0, errBoom })
 	}
-	if cb.State() != gobreaker.StateOpen {
-		tb.Fatalf("gobreaker is %v after 6 failures", cb.State())
-	}
+	require.Equal(tb, gobreaker.StateOpen, cb.State(), "gobreaker after 6 failures")
 	return cb
 }
 
@@ -78,9 +73,7 @@ func gbOpenTwoStep(tb testing.TB) *gobreaker.TwoStepCircuitBreaker[int] {
 		done, _ := cb.Allow()
 		done(errBoom)
 	}
-	if cb.State() != gobreaker.StateOpen {
-		tb.Fatalf("gobreaker is %v after 6 failures", cb.State())
-	}
+	require.Equal(tb, gobreaker.StateOpen, cb.State(), "gobreaker after 6 failures")
 	return cb
 }
 
@@ -90,9 +83,7 @@ func fsOpenBreaker(tb testing.TB) circuitbreaker.CircuitBreaker[int] {
 		cb.TryAcquirePermit()
 		cb.RecordFailure()
 	}
-	if !cb.IsOpen() {
-		tb.Fatalf("failsafe breaker is %v after 5 failures", cb.State())
-	}
+	require.True(tb, cb.IsOpen(), "failsafe breaker is %v after 5 failures", cb.State())
 	return cb
 }
 
@@ -105,9 +96,7 @@ func BenchmarkBreakerClosedSuccess(b *testing.B) {
 		br := scBreaker(b, nil)
 		for b.Loop() {
 			p, err := br.Allow()
-			if err != nil {
-				b.Fatal(err)
-			}
+			require.NoError(b, err)
 			p.Done(nil)
 		}
 		wantClosedCalls(b, br)
@@ -129,22 +118,18 @@ func BenchmarkBreakerClosedSuccess(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		if c := cb.Counts(); cb.State() != gobreaker.StateClosed || c.TotalSuccesses == 0 {
-			b.Fatalf("gobreaker %v, counts %+v", cb.State(), c)
-		}
+		require.Equal(b, gobreaker.StateClosed, cb.State(), "gobreaker's state")
+		require.NotZero(b, cb.Counts().TotalSuccesses, "gobreaker's successes")
 	})
 	b.Run("gobreaker-TwoStepAllowDone", func(b *testing.B) {
 		cb := gobreaker.NewTwoStepCircuitBreaker[int](gbSettings())
 		for b.Loop() {
 			done, err := cb.Allow()
-			if err != nil {
-				b.Fatal(err)
-			}
+			require.NoError(b, err)
 			done(nil)
 		}
-		if c := cb.Counts(); cb.State() != gobreaker.StateClosed || c.TotalSuccesses == 0 {
-			b.Fatalf("gobreaker %v, counts %+v", cb.State(), c)
-		}
+		require.Equal(b, gobreaker.StateClosed, cb.State(), "gobreaker's state")
+		require.NotZero(b, cb.Counts().TotalSuccesses, "gobreaker's successes")
 	})
 	b.Run("failsafe-Executor", func(b *testing.B) {
 		cb := fsBreaker()
@@ -479,14 +464,10 @@ func BenchmarkBreakerTimeWindow(b *testing.B) {
 				br := scBreaker(b, timed)
 				for b.Loop() {
 					p, err := br.Allow()
-					if err != nil {
-						b.Fatal(err)
-					}
+					require.NoError(b, err)
 					p.Done(nil)
 				}
-				if br.State() != breaker.StateClosed {
-					b.Fatal(br.State())
-				}
+				require.Equal(b, breaker.StateClosed, br.State())
 			})
 			b.Run("statecraft-Call", func(b *testing.B) {
 				br := scBreaker(b, timed)
@@ -539,9 +520,7 @@ func BenchmarkBreakerMixedOutcomes(b *testing.B) {
 				i := 0
 				for b.Loop() {
 					p, err := br.Allow()
-					if err != nil {
-						b.Fatal(err)
-					}
+					require.NoError(b, err)
 					if i++; i%4 == 0 {
 						p.Done(errBoom)
 					} else {
@@ -600,21 +579,18 @@ func BenchmarkBreakerMixedOutcomes(b *testing.B) {
 // recorded outcomes.
 func wantClosedCalls(b *testing.B, br *breaker.Breaker) {
 	b.Helper()
-	if m := br.Metrics(); m.State != breaker.StateClosed || m.Calls == 0 {
-		b.Fatalf("statecraft breaker %v with %d calls in its window", m.State, m.Calls)
-	}
+	m := br.Metrics()
+	require.Equal(b, breaker.StateClosed, m.State, "statecraft breaker's state")
+	require.NotZero(b, m.Calls, "calls in the statecraft breaker's window")
 }
 
 func wantFailsafeClosed(b *testing.B, cb circuitbreaker.CircuitBreaker[int]) {
 	b.Helper()
-	if !cb.IsClosed() || cb.Metrics().Executions() == 0 {
-		b.Fatalf("failsafe breaker %v with %d executions", cb.State(), cb.Metrics().Executions())
-	}
+	require.True(b, cb.IsClosed(), "failsafe breaker is %v", cb.State())
+	require.NotZero(b, cb.Metrics().Executions(), "failsafe breaker's executions")
 }
 
 func wantErrIs(b *testing.B, err, target error) {
 	b.Helper()
-	if !errors.Is(err, target) {
-		b.Fatalf("error %v, want %v", err, target)
-	}
+	require.ErrorIs(b, err, target)
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/failsafe-go/failsafe-go"
 	"github.com/failsafe-go/failsafe-go/bulkhead"
+	"github.com/stretchr/testify/require"
 
 	scbulkhead "github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
 )
@@ -21,9 +22,7 @@ import (
 func scBulkhead(tb testing.TB) *scbulkhead.Bulkhead {
 	tb.Helper()
 	bh, err := scbulkhead.New(scbulkhead.DefaultConfig())
-	if err != nil {
-		tb.Fatal(err)
-	}
+	require.NoError(tb, err)
 	tb.Cleanup(func() { _ = bh.Close(context.Background()) })
 	return bh
 }
@@ -90,9 +89,7 @@ func BenchmarkSharedBulkhead(b *testing.B) {
 						bh.ReleasePermit()
 					}
 				})
-				if !bh.TryAcquirePermit() {
-					b.Fatal("failsafe bulkhead still full after the run")
-				}
+				require.True(b, bh.TryAcquirePermit(), "failsafe bulkhead still full after the run")
 			})
 		})
 	}
@@ -102,7 +99,9 @@ func BenchmarkSharedBulkhead(b *testing.B) {
 func wantBulkheadIdle(b *testing.B, bh *scbulkhead.Bulkhead) {
 	b.Helper()
 	m := bh.Metrics()
-	if m.Active != 0 || m.Queued != 0 || m.Rejected != 0 || m.TimedOut != 0 || m.Completed != uint64(b.N) {
-		b.Fatalf("after %d calls: %+v", b.N, m)
-	}
+	require.Zero(b, m.Active, "after %d calls: active", b.N)
+	require.Zero(b, m.Queued, "after %d calls: queued", b.N)
+	require.Zero(b, m.Rejected, "after %d calls: rejected", b.N)
+	require.Zero(b, m.TimedOut, "after %d calls: timed out", b.N)
+	require.Equal(b, uint64(b.N), m.Completed, "after %d calls: completed", b.N)
 }

@@ -11,12 +11,15 @@ require (
 	github.com/qmuntal/stateless v1.7.2
 	github.com/sony/gobreaker/v2 v2.4.0
 	github.com/statecraft/statecraft v0.0.0
+	github.com/stretchr/testify v1.12.1
 	golang.org/x/time v0.16.0
 )
 
 require (
 	github.com/bits-and-blooms/bitset v1.24.4 // indirect
+	github.com/google/go-cmp v0.7.0 // indirect
 	github.com/influxdata/tdigest v0.0.1 // indirect
+	go.yaml.in/yaml/v3 v3.0.5 // indirect
 )
 
 replace github.com/statecraft/statecraft => ../

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	fsratelimiter "github.com/failsafe-go/failsafe-go/ratelimiter"
+	"github.com/stretchr/testify/require"
 	"golang.org/x/time/rate"
 
 	"github.com/statecraft/statecraft/engine"
@@ -24,9 +25,7 @@ import (
 func scLimiter(tb testing.TB, cfg ratelimit.Config) *ratelimit.Limiter {
 	tb.Helper()
 	l, err := ratelimit.New(cfg)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	require.NoError(tb, err)
 	tb.Cleanup(l.Close)
 	return l
 }
@@ -159,9 +158,7 @@ func TestRateLimitMatchesXTimeRate(t *testing.T) {
 		cfg := ratelimit.Config{Permits: permits, Period: interval * time.Duration(permits), Burst: burst, MaxWait: maxWait}
 		clk := enginetest.NewClock(time.Time{})
 		ours, err := ratelimit.New(cfg, engine.WithClock(clk))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		theirs := rate.NewLimiter(rate.Every(interval), burst)
 		start := clk.Now()
 		near := slack.Seconds() / interval.Seconds() // 2ns, in tokens
@@ -184,31 +181,25 @@ func TestRateLimitMatchesXTimeRate(t *testing.T) {
 			compared++
 			if maxWait == 0 {
 				o, x := ours.Allow(), theirs.AllowN(now, 1)
-				if o != x {
-					t.Fatalf("trial %d %+v, call %d at %v: statecraft Allow %v, x/time/rate %v", trial, cfg, call, now.Sub(start), o, x)
-				}
+				require.Equal(t, x, o, "trial %d %+v, call %d at %v: statecraft Allow, want x/time/rate's", trial, cfg, call, now.Sub(start))
 				if o {
 					permitted++
 				}
 			} else {
 				r, oerr := ours.Reserve()
 				xok := xwait <= maxWait
-				if (oerr == nil) != xok {
-					t.Fatalf("trial %d %+v, call %d at %v: statecraft Reserve %v, x/time/rate wait %v", trial, cfg, call, now.Sub(start), oerr, xwait)
-				}
+				require.Equal(t, xok, oerr == nil, "trial %d %+v, call %d at %v: statecraft Reserve %v, x/time/rate wait %v", trial, cfg, call, now.Sub(start), oerr, xwait)
 				if xok {
 					permitted++
 					xr := theirs.ReserveN(now, 1)
-					if d := r.Delay() - xr.DelayFrom(now); !xr.OK() || d < -slack || d > slack {
-						t.Fatalf("trial %d %+v, call %d: statecraft delay %v, x/time/rate %v", trial, cfg, call, r.Delay(), xr.DelayFrom(now))
-					}
+					require.True(t, xr.OK(), "trial %d %+v, call %d: x/time/rate refused the reservation", trial, cfg, call)
+					require.InDelta(t, xr.DelayFrom(now), r.Delay(), float64(slack), "trial %d %+v, call %d: statecraft delay", trial, cfg, call)
 				}
 			}
 		}
 		ours.Close()
 	}
 	t.Logf("%d calls compared (%d permitted), %d within 2ns of a boundary offered to neither", compared, permitted, skipped)
-	if compared < 80000 || permitted < compared/4 {
-		t.Fatalf("too few calls compared (%d) or permitted (%d) to mean much", compared, permitted)
-	}
+	require.GreaterOrEqual(t, compared, 80000, "calls compared: too few to mean much")
+	require.GreaterOrEqual(t, permitted, compared/4, "calls permitted: too few to mean much")
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/cenkalti/backoff/v5"
 	"github.com/failsafe-go/failsafe-go"
 	"github.com/failsafe-go/failsafe-go/retrypolicy"
+	"github.com/stretchr/testify/require"
 
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
 )
@@ -39,9 +40,7 @@ func scRetry(tb testing.TB) *er.Workflow[int] {
 	cfg := er.DefaultRetryConfig[int]()
 	cfg.InitialDelay = er.None
 	x, err := er.NewRetry(cfg)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	require.NoError(tb, err)
 	return x
 }
 
@@ -161,7 +160,5 @@ func benchRetry(b *testing.B, failures int) {
 // failure and once more for the success.
 func wantCalls(b *testing.B, f *flaky) {
 	b.Helper()
-	if f.calls != f.failures+1 {
-		b.Fatalf("the last execution made %d calls, want %d", f.calls, f.failures+1)
-	}
+	require.Equal(b, f.failures+1, f.calls, "calls the last execution made")
 }

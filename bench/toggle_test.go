@@ -7,6 +7,7 @@ import (
 
 	looplab "github.com/looplab/fsm"
 	"github.com/qmuntal/stateless"
+	"github.com/stretchr/testify/require"
 
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/fsm"
@@ -104,9 +105,7 @@ func benchToggle(b *testing.B, guarded bool) {
 	ctx := context.Background()
 	b.Run("statecraft-Instance", func(b *testing.B) {
 		inst, err := engine.NewInstance(toggleDef(guarded), 0)
-		if err != nil {
-			b.Fatal(err)
-		}
+		require.NoError(b, err)
 		n := 0
 		for b.Loop() {
 			if _, err := inst.Fire(ctx, flip); err != nil {
@@ -127,9 +126,7 @@ func benchToggle(b *testing.B, guarded bool) {
 			bd.On("off", "flip", "on")
 			bd.On("on", "flip", "off")
 			inst, err := engine.NewInstance(bd.MustBuild(), 0)
-			if err != nil {
-				b.Fatal(err)
-			}
+			require.NoError(b, err)
 			n := 0
 			for b.Loop() {
 				if _, err := inst.Fire(ctx, "flip"); err != nil {
@@ -142,9 +139,7 @@ func benchToggle(b *testing.B, guarded bool) {
 	}
 	b.Run("statecraft-Run", func(b *testing.B) {
 		run, err := engine.NewRunner(toggleDef(guarded)).Start(ctx, 0)
-		if err != nil {
-			b.Fatal(err)
-		}
+		require.NoError(b, err)
 		defer run.Release()
 		n := 0
 		for b.Loop() {
@@ -199,17 +194,13 @@ func benchToggle(b *testing.B, guarded bool) {
 // it: in on exactly when n is odd.
 func wantToggled(b *testing.B, n int, isOn bool) {
 	b.Helper()
-	if isOn != (n%2 == 1) {
-		b.Fatalf("after %d flips the toggle is on=%v", n, isOn)
-	}
+	require.Equal(b, n%2 == 1, isOn, "after %d flips, the toggle is on", n)
 }
 
 // wantCount checks that an action ran once per transition.
 func wantCount(b *testing.B, got, want int) {
 	b.Helper()
-	if got != want {
-		b.Fatalf("the action ran %d times in %d transitions", got, want)
-	}
+	require.Equal(b, want, got, "times the action ran in %d transitions", want)
 }
 
 // BenchmarkStates is one transition of a ring of n states (state i goes to
@@ -225,9 +216,7 @@ func BenchmarkStates(b *testing.B) {
 		b.Run("states="+strconv.Itoa(n), func(b *testing.B) {
 			b.Run("statecraft-Instance", func(b *testing.B) {
 				inst, err := engine.NewInstance(ringDef(n), 0)
-				if err != nil {
-					b.Fatal(err)
-				}
+				require.NoError(b, err)
 				k := 0
 				for b.Loop() {
 					if _, err := inst.Fire(ctx, flip); err != nil {
@@ -239,9 +228,7 @@ func BenchmarkStates(b *testing.B) {
 			})
 			b.Run("statecraft-Run", func(b *testing.B) {
 				run, err := engine.NewRunner(ringDef(n)).Start(ctx, 0)
-				if err != nil {
-					b.Fatal(err)
-				}
+				require.NoError(b, err)
 				defer run.Release()
 				k := 0
 				for b.Loop() {
@@ -302,9 +289,7 @@ func ringName(i int) string { return "s" + strconv.Itoa(i) }
 
 func ringIndex(b *testing.B, name string) int {
 	i, err := strconv.Atoi(name[1:])
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	return i
 }
 
@@ -312,7 +297,5 @@ func ringIndex(b *testing.B, name string) int {
 // mod n.
 func wantRing(b *testing.B, n, k, at int) {
 	b.Helper()
-	if at != k%n {
-		b.Fatalf("after %d steps round %d states the machine is in %d, want %d", k, n, at, k%n)
-	}
+	require.Equal(b, k%n, at, "after %d steps round %d states, the machine's state", k, n)
 }

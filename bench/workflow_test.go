@@ -9,6 +9,7 @@ import (
 	"github.com/failsafe-go/failsafe-go/bulkhead"
 	"github.com/failsafe-go/failsafe-go/fallback"
 	"github.com/failsafe-go/failsafe-go/timeout"
+	"github.com/stretchr/testify/require"
 
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/breaker"
@@ -68,9 +69,7 @@ func scWorkflow(tb testing.TB, five, noMetrics bool) *er.Workflow[int] {
 		cfg.Deadline = &er.DeadlineConfig{AttemptTimeout: time.Second}
 	}
 	w, err := er.NewWorkflow(cfg)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	require.NoError(tb, err)
 	tb.Cleanup(w.Breaker().Close)
 	return w
 }
@@ -148,9 +147,7 @@ func BenchmarkFiveLayersCtxDone(b *testing.B) {
 				b.Fatal(v, err)
 			}
 		}
-		if !sawDeadline {
-			b.Fatal("the function's context had no deadline")
-		}
+		require.True(b, sawDeadline, "the function's context had no deadline")
 	})
 	b.Run("failsafe-Executor", func(b *testing.B) {
 		x := fsFiveLayers()

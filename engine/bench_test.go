@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/fsm"
 	"github.com/statecraft/statecraft/states"
@@ -30,9 +32,7 @@ func toggleDef(tb testing.TB) *fsm.Definition[tstate, tevent, int] {
 	b.On(off, toggle, on)
 	b.On(on, toggle, off)
 	d, err := b.Build()
-	if err != nil {
-		tb.Fatal(err)
-	}
+	require.NoError(tb, err)
 	return d
 }
 

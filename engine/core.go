@@ -25,7 +25,10 @@ type Result[S comparable] struct {
 // host is what a driver adds to the shared stepping core: publishing a
 // committed state and arming the timers of a state entered.
 type host interface {
-	commit(from, to int)
+	// commit publishes the move from leaf from to leaf to. The timers of
+	// the states left are dropped: all of them when keep is negative (a
+	// flat machine), else those of states not within keep.
+	commit(from, to, keep int)
 	arm(state int)
 }
 
@@ -91,6 +94,9 @@ func (c *core[S, E, D]) fire(ctx context.Context, e E) (Result[S], error) {
 // transitions are armed, and a choice state's function chooses the first
 // event; events raised meanwhile are processed.
 func (c *core[S, E, D]) start(ctx context.Context, s int) error {
+	if c.m.Hier {
+		return c.startHier(ctx)
+	}
 	c.cur = s
 	c.steps = 0
 	st := c.m.State(s)
@@ -194,6 +200,9 @@ func (c *core[S, E, D]) timer(ctx context.Context, slot int) (Result[S], error) 
 // take runs a chosen transition: actions, exit, context check, commit,
 // entry, timers, then a choice state's function.
 func (c *core[S, E, D]) take(ctx context.Context, edge *compiled.Edge[S, E, D], rec *Record) (Result[S], error) {
+	if c.m.Hier {
+		return c.takeHier(ctx, edge, rec)
+	}
 	from := edge.From
 	src := c.m.State(from)
 	res := Result[S]{From: src.ID, To: src.ID, Transition: -1}
@@ -220,7 +229,7 @@ func (c *core[S, E, D]) take(ctx context.Context, edge *compiled.Edge[S, E, D], 
 	}
 	to := edge.To
 	c.cur = to
-	c.host.commit(from, to)
+	c.host.commit(from, to, -1)
 	dst := c.m.State(to)
 	res.To, res.Transition = dst.ID, edge.Decl
 	var entryErr error
@@ -270,8 +279,11 @@ func (c *core[S, E, D]) toErrorState(ctx context.Context, from int) bool {
 	if e < 0 || e == from {
 		return false
 	}
+	if c.m.Hier {
+		return c.toErrorStateHier(ctx, from)
+	}
 	c.cur = e
-	c.host.commit(from, e)
+	c.host.commit(from, e, -1)
 	st := c.m.State(e)
 	for _, a := range st.Entry {
 		if c.call(ctx, a) != nil {

@@ -7,6 +7,9 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/engine/enginetest"
 )
@@ -25,18 +28,14 @@ func isDone(ctx context.Context) bool {
 
 func checkErr(t *testing.T, ctx context.Context, wantErr, wantCause error) {
 	t.Helper()
-	if got := ctx.Err(); got != wantErr {
-		t.Errorf("Err() = %v, want %v", got, wantErr)
-	}
+	assert.Equal(t, wantErr, ctx.Err(), "Err()")
 	if wantErr != nil && !isDone(ctx) {
 		t.Error("Err() is set but Done is not closed")
 	}
 	if wantErr == nil && isDone(ctx) {
 		t.Error("Done is closed but Err() is nil")
 	}
-	if got := context.Cause(ctx); got != wantCause {
-		t.Errorf("Cause() = %v, want %v", got, wantCause)
-	}
+	assert.Equal(t, wantCause, context.Cause(ctx), "Cause()")
 }
 
 func TestWithTimeoutExpiresWhenTheClockPassesTheDeadline(t *testing.T) {
@@ -52,9 +51,7 @@ func TestWithTimeoutExpiresWhenTheClockPassesTheDeadline(t *testing.T) {
 
 	c.Advance(time.Nanosecond)
 	checkErr(t, ctx, context.DeadlineExceeded, context.DeadlineExceeded)
-	if got := c.Pending(); got != 0 {
-		t.Errorf("Pending() = %d after the deadline, want 0", got)
-	}
+	assert.Equal(t, 0, c.Pending(), "Pending() after the deadline")
 	cancel()
 	checkErr(t, ctx, context.DeadlineExceeded, context.DeadlineExceeded)
 }
@@ -62,14 +59,10 @@ func TestWithTimeoutExpiresWhenTheClockPassesTheDeadline(t *testing.T) {
 func TestWithTimeoutCancelStopsTheClockTimer(t *testing.T) {
 	c := enginetest.NewClock(epoch)
 	ctx, cancel := engine.WithTimeout(t.Context(), c, time.Second)
-	if got := c.Pending(); got != 1 {
-		t.Errorf("Pending() = %d, want 1 (the deadline)", got)
-	}
+	assert.Equal(t, 1, c.Pending(), "Pending() (the deadline)")
 	cancel()
 	checkErr(t, ctx, context.Canceled, context.Canceled)
-	if got := c.Pending(); got != 0 {
-		t.Errorf("Pending() = %d after cancel, want 0", got)
-	}
+	assert.Equal(t, 0, c.Pending(), "Pending() after cancel")
 	c.Advance(time.Hour)
 	checkErr(t, ctx, context.Canceled, context.Canceled)
 }
@@ -97,9 +90,7 @@ func TestWithDeadlineOfAnEarlierParentGoverns(t *testing.T) {
 	if d, _ := ctx.Deadline(); !d.Equal(epoch.Add(time.Second)) {
 		t.Errorf("Deadline() = %v, want the parent's %v", d, epoch.Add(time.Second))
 	}
-	if got := c.Pending(); got != 1 {
-		t.Errorf("Pending() = %d, want 1 (the parent's deadline only)", got)
-	}
+	assert.Equal(t, 1, c.Pending(), "Pending() (the parent's deadline only)")
 	c.Advance(time.Second)
 	checkErr(t, ctx, context.DeadlineExceeded, context.DeadlineExceeded)
 }
@@ -126,9 +117,7 @@ func TestWithDeadlineAlreadyReachedIsDoneAtOnce(t *testing.T) {
 		cancel()
 		checkErr(t, ctx, context.DeadlineExceeded, context.DeadlineExceeded)
 	}
-	if got := c.Pending(); got != 0 {
-		t.Errorf("Pending() = %d, want 0", got)
-	}
+	assert.Equal(t, 0, c.Pending(), "Pending()")
 }
 
 // A context derived by package context ends with the clock deadline at once,
@@ -182,9 +171,7 @@ func TestWithTimeoutErrDoesNotChangeOnceSet(t *testing.T) {
 			t.Fatalf("Err() = %v", first)
 		}
 		cancel()
-		if got := ctx.Err(); got != first {
-			t.Fatalf("Err() changed from %v to %v", first, got)
-		}
+		require.Equal(t, first, ctx.Err(), "Err() changed")
 	}
 }
 
@@ -202,12 +189,8 @@ func TestWithTimeoutOnTheManualClockInsideASynctestBubble(t *testing.T) {
 		synctest.Wait()
 		c.Advance(time.Minute - time.Nanosecond)
 		synctest.Wait()
-		if len(ended) != 0 {
-			t.Fatal("the context ended before the manual clock reached its deadline")
-		}
+		require.Empty(t, ended, "the context ended before the manual clock reached its deadline")
 		c.Advance(time.Nanosecond)
-		if err := <-ended; err != context.DeadlineExceeded {
-			t.Errorf("Err() = %v, want %v", err, context.DeadlineExceeded)
-		}
+		assert.Equal(t, context.DeadlineExceeded, <-ended, "Err()")
 	})
 }

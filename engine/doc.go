@@ -40,8 +40,20 @@
 // Time comes from a [Clock]: the real one by default, enginetest.Clock in
 // tests, which moves only when told to. A delayed transition's timer is
 // armed when its state is entered and dropped when the state is left; each
-// carries the entry it was armed for, so a timer that fires after its state
-// was left (and perhaps entered again) is ignored. [WithDeadline] and
+// is numbered when armed, so a timer that fires after its state was left
+// (and perhaps entered again) is ignored.
+//
+// # Hierarchical states
+//
+// In a machine whose states have parents, the drivers stand in a leaf:
+// State returns it and IsIn reports the leaf and its ancestors. A
+// transition exits the active states up to the innermost state containing
+// its source and target (innermost first) and enters down to its target
+// and the target's initial leaf (outermost first); a timer on a composite
+// state survives moves between its children. Records list the states exited
+// and entered. The lookups are compiled into the definition's tables, so a
+// flat machine runs exactly the code it ran before. docs/hierarchy.md has
+// the rules. [WithDeadline] and
 // [WithTimeout] make contexts whose deadline runs on a Clock. The drivers
 // start no goroutines of their own and wait only on channels, so they work
 // inside testing/synctest bubbles.

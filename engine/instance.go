@@ -29,9 +29,9 @@ type Instance[S, E comparable, D any] struct {
 
 	mu   sync.Mutex // guards the fields below and all of core
 	core core[S, E, D]
-	// epoch counts entries into states; timers armed on an entry carry it
-	// and are ignored once it has moved on.
-	epoch  uint64
+	// seq numbers the timers armed; a timer that fires carries its number
+	// and is ignored once it is no longer among armed (its state was left).
+	seq    uint64
 	armed  []armedTimer
 	closed bool
 
@@ -48,6 +48,7 @@ const (
 
 type armedTimer struct {
 	slot     int
+	seq      uint64
 	deadline time.Time
 	t        Timer
 }
@@ -63,9 +64,9 @@ func NewInstance[S, E comparable, D any](def *fsm.Definition[S, E, D], data D, o
 	i := &Instance[S, E, D]{cfgCodec: cfg.codec, def: def}
 	i.core = core[S, E, D]{m: m, host: (*instanceHost[S, E, D])(i), data: data,
 		clock: cfg.clock, obs: cfg.observer(), maxSteps: cfg.maxSteps}
-	i.word.Store(uint64(m.Initial))
+	i.word.Store(uint64(m.Start))
 	i.lock()
-	err := i.core.start(context.Background(), m.Initial)
+	err := i.core.start(context.Background(), m.Start)
 	return i, i.unlock(err)
 }
 
@@ -101,8 +102,8 @@ func (i *Instance[S, E, D]) Fire(ctx context.Context, e E) (Result[S], error) {
 		w := i.word.Load()
 		if w&lockedBit == 0 {
 			if edge := c.m.PlainEdge(int(uint32(w)), ev); edge != nil && c.ctxErr(ctx) == nil &&
-				i.word.CompareAndSwap(w, (w>>32+1)<<32|uint64(edge.To)) {
-				return Result[S]{From: c.m.ID(edge.From), To: c.m.ID(edge.To), Transition: edge.Decl}, nil
+				i.word.CompareAndSwap(w, (w>>32+1)<<32|uint64(edge.Dest)) {
+				return Result[S]{From: c.m.ID(int(uint32(w))), To: c.m.ID(edge.Dest), Transition: edge.Decl}, nil
 			}
 		}
 	}
@@ -158,9 +159,16 @@ func (i *Instance[S, E, D]) unlock(err error) error {
 	return err
 }
 
-// State reports the current state. It takes no lock.
+// State reports the current state. It takes no lock. In a hierarchical
+// machine it is the active leaf; IsIn also tells the states containing it.
 func (i *Instance[S, E, D]) State() S {
 	return i.core.m.ID(int(uint32(i.word.Load()) & stateMask))
+}
+
+// IsIn reports whether state s is active: it is the current state or, in a
+// hierarchical machine, one of its ancestors. It takes no lock.
+func (i *Instance[S, E, D]) IsIn(s S) bool {
+	return i.core.m.IsIn(int(uint32(i.word.Load())&stateMask), s)
 }
 
 // Generation reports how many external transitions the Instance has taken,
@@ -197,10 +205,13 @@ func (i *Instance[S, E, D]) Close() {
 
 // commit publishes a state change and a new generation. The lock must be
 // held (the locked bit stays set).
-func (i *Instance[S, E, D]) commit(from, to int) {
-	i.epoch++
+func (i *Instance[S, E, D]) commit(from, to, keep int) {
 	if len(i.armed) > 0 {
-		i.stopTimers()
+		if keep < 0 {
+			i.stopTimers()
+		} else {
+			i.dropTimers(keep)
+		}
 	}
 	w := i.word.Load()
 	i.word.Store((w>>32+1)<<32 | lockedBit | uint64(to))
@@ -208,10 +219,28 @@ func (i *Instance[S, E, D]) commit(from, to int) {
 
 func (i *Instance[S, E, D]) stopTimers() {
 	for k := range i.armed {
-		i.armed[k].t.Stop()
+		if i.armed[k].t != nil {
+			i.armed[k].t.Stop()
+		}
 		i.armed[k] = armedTimer{}
 	}
 	i.armed = i.armed[:0]
+}
+
+// dropTimers stops the timers of the states not within keep, which a
+// transition of a hierarchical machine leaves, and keeps the others.
+func (i *Instance[S, E, D]) dropTimers(keep int) {
+	m := i.core.m
+	kept := i.armed[:0]
+	for _, a := range i.armed {
+		if m.Within(keep, m.Edge(a.slot).From) {
+			kept = append(kept, a)
+		} else if a.t != nil {
+			a.t.Stop()
+		}
+	}
+	clear(i.armed[len(kept):])
+	i.armed = kept
 }
 
 // arm starts the timers of state s's delayed transitions. mu must be held.
@@ -221,31 +250,26 @@ func (i *Instance[S, E, D]) arm(s int) {
 	}
 	c := &i.core
 	now := c.clock.Now()
-	epoch := i.epoch
 	for _, slot := range c.m.State(s).Delayed {
 		d := c.delay(c.m.Edge(int(slot)))
-		i.armAt(int(slot), now.Add(d), epoch)
+		i.armAt(int(slot), now.Add(d))
 	}
 }
 
-func (i *Instance[S, E, D]) armAt(slot int, deadline time.Time, epoch uint64) {
-	t := AfterFuncAt(i.core.clock, deadline, func() { i.onTimer(slot, epoch) })
-	i.armed = append(i.armed, armedTimer{slot: slot, deadline: deadline, t: t})
+func (i *Instance[S, E, D]) armAt(slot int, deadline time.Time) {
+	i.seq++
+	seq := i.seq
+	t := AfterFuncAt(i.core.clock, deadline, func() { i.onTimer(slot, seq) })
+	i.armed = append(i.armed, armedTimer{slot: slot, seq: seq, deadline: deadline, t: t})
 }
 
 // onTimer takes a delayed transition whose timer fell due, unless its
 // state was left since it was armed.
-func (i *Instance[S, E, D]) onTimer(slot int, epoch uint64) {
+func (i *Instance[S, E, D]) onTimer(slot int, seq uint64) {
 	i.lock()
-	if i.closed || epoch != i.epoch {
+	if i.closed || !i.disarm(seq) {
 		i.unlock(nil)
 		return
-	}
-	for k := range i.armed {
-		if i.armed[k].slot == slot {
-			i.armed = append(i.armed[:k], i.armed[k+1:]...)
-			break
-		}
 	}
 	c := &i.core
 	c.steps = 0
@@ -256,8 +280,22 @@ func (i *Instance[S, E, D]) onTimer(slot int, epoch uint64) {
 	_ = i.unlock(err) // timer errors reach observers through Record.Err
 }
 
+// disarm removes the timer numbered seq from armed and reports whether it
+// was there (false: its state was left, or it was stopped).
+func (i *Instance[S, E, D]) disarm(seq uint64) bool {
+	for k := range i.armed {
+		if i.armed[k].seq == seq {
+			i.armed = append(i.armed[:k], i.armed[k+1:]...)
+			return true
+		}
+	}
+	return false
+}
+
 // instanceHost adapts *Instance to host without exporting the methods.
 type instanceHost[S, E comparable, D any] Instance[S, E, D]
 
-func (h *instanceHost[S, E, D]) commit(from, to int) { (*Instance[S, E, D])(h).commit(from, to) }
-func (h *instanceHost[S, E, D]) arm(s int)           { (*Instance[S, E, D])(h).arm(s) }
+func (h *instanceHost[S, E, D]) commit(from, to, keep int) {
+	(*Instance[S, E, D])(h).commit(from, to, keep)
+}
+func (h *instanceHost[S, E, D]) arm(s int) { (*Instance[S, E, D])(h).arm(s) }

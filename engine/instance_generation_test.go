@@ -2,8 +2,9 @@ package engine_test
 
 import (
 	"context"
-	"errors"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/states"
@@ -20,16 +21,16 @@ func TestFireIfGenerationDropsAnEventOfAPassedGeneration(t *testing.T) {
 
 	gen := i.Generation()
 	res, err := i.FireIfGeneration(ctx, gen, "go")
-	if err != nil || res.To != "B" || i.Generation() != gen+1 {
-		t.Fatalf("FireIfGeneration in the current generation = %+v, %v", res, err)
-	}
+	require.NoError(t, err, "FireIfGeneration in the current generation")
+	require.Equal(t, "B", res.To, "FireIfGeneration in the current generation")
+	require.Equal(t, gen+1, i.Generation(), "FireIfGeneration in the current generation")
 	res, err = i.FireIfGeneration(ctx, gen, "go") // gen has passed
-	if !errors.Is(err, engine.ErrStale) || res.Transition != -1 || res.From != "B" || res.To != "B" {
-		t.Fatalf("FireIfGeneration of a passed generation = %+v, %v; want ErrStale and no transition", res, err)
-	}
-	if i.State() != "B" || len(data(i)) != 1 {
-		t.Fatalf("a stale event acted: state %v, actions %v", i.State(), data(i))
-	}
+	require.ErrorIs(t, err, engine.ErrStale, "FireIfGeneration of a passed generation")
+	require.Equal(t, -1, res.Transition, "FireIfGeneration of a passed generation")
+	require.Equal(t, "B", res.From, "FireIfGeneration of a passed generation")
+	require.Equal(t, "B", res.To, "FireIfGeneration of a passed generation")
+	require.Equal(t, "B", i.State(), "a stale event acted")
+	require.Len(t, data(i), 1, "a stale event acted")
 }
 
 func TestAPanickingObserverLeavesTheInstanceWorking(t *testing.T) {
@@ -47,9 +48,7 @@ func TestAPanickingObserverLeavesTheInstanceWorking(t *testing.T) {
 	})))
 	func() {
 		defer func() {
-			if r := recover(); r != "observer" {
-				t.Fatalf("recovered %v, want the observer's panic", r)
-			}
+			require.Equal(t, "observer", recover(), "recovered")
 		}()
 		_, _ = i.Fire(context.Background(), "go")
 	}()

@@ -7,7 +7,13 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/statecraft/statecraft/engine"
+	"github.com/statecraft/statecraft/engine/enginetest"
 	"github.com/statecraft/statecraft/fsm"
 	"github.com/statecraft/statecraft/states"
 	"github.com/statecraft/statecraft/transitions"
@@ -41,13 +47,9 @@ func panicking(name string) states.Action[string, string, []string] {
 func mustInstance(t *testing.T, b *bld, opts ...engine.Option) *engine.Instance[string, string, []string] {
 	t.Helper()
 	d, err := b.Build()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	i, err := engine.NewInstance(d, nil, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return i
 }
 
@@ -66,18 +68,10 @@ func TestFireReturnsTheCallersTransition(t *testing.T) {
 	i := mustInstance(t, b)
 
 	res, err := i.Fire(context.Background(), "open")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.From != "closed" || res.To != "open" || res.Transition != 0 {
-		t.Errorf("got %+v, want closed→open by transition 0", res)
-	}
-	if got := i.State(); got != "open" {
-		t.Errorf("State() = %q, want open", got)
-	}
-	if got := i.Generation(); got != 1 {
-		t.Errorf("Generation() = %d, want 1", got)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, engine.Result[string]{From: "closed", To: "open", Transition: 0}, res)
+	enginetest.AssertState(t, i, "open")
+	assert.Equal(t, uint32(1), i.Generation(), "Generation()")
 }
 
 func TestFireUnhandledLeavesStateAlone(t *testing.T) {
@@ -94,16 +88,15 @@ func TestFireUnhandledLeavesStateAlone(t *testing.T) {
 	}{{"close", false}, {"open", true}, {"no such event", false}} {
 		_, err := i.Fire(context.Background(), tc.event)
 		var ue *engine.UnhandledError
-		if !errors.As(err, &ue) || !errors.Is(err, engine.ErrUnhandled) {
-			t.Fatalf("Fire(%q) error = %v, want *UnhandledError", tc.event, err)
-		}
-		if ue.State != "closed" || ue.Event != tc.event || ue.Guarded != tc.guarded {
-			t.Errorf("Fire(%q): got %+v, want state closed, guarded %v", tc.event, ue, tc.guarded)
+		require.ErrorAs(t, err, &ue, "Fire(%q)", tc.event)
+		require.ErrorIs(t, err, engine.ErrUnhandled, "Fire(%q)", tc.event)
+		want := engine.UnhandledError{Machine: ue.Machine, State: "closed", Event: tc.event, Guarded: tc.guarded}
+		if diff := cmp.Diff(want, *ue, cmpopts.IgnoreFields(engine.UnhandledError{}, "Final")); diff != "" {
+			t.Errorf("Fire(%q) (-want +got):\n%s", tc.event, diff)
 		}
 	}
-	if i.State() != "closed" || i.Generation() != 0 {
-		t.Errorf("state %q gen %d after unhandled events, want closed gen 0", i.State(), i.Generation())
-	}
+	enginetest.AssertState(t, i, "closed") // after unhandled events
+	assert.Equal(t, uint32(0), i.Generation(), "Generation() after unhandled events")
 }
 
 func TestGuardsFirstMatchInDeclarationOrderWithElseLast(t *testing.T) {
@@ -152,9 +145,7 @@ func TestPhaseOrderIsGuardActionExitCommitEntry(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{"guard in a", "action on go true in a", "exit a in a", "enter b in b"}
-	if fmt.Sprint(seen) != fmt.Sprint(want) {
-		t.Errorf("order = %q, want %q", seen, want)
-	}
+	assert.Equal(t, want, seen, "order")
 }
 
 // TestErrorInEachPhase shows, for each phase, the error returned and the
@@ -193,32 +184,23 @@ func TestErrorInEachPhase(t *testing.T) {
 			i := mustInstance(t, b.bld)
 			_, err := i.Fire(context.Background(), "go")
 			var ae *engine.ActionError
-			if !errors.As(err, &ae) {
-				t.Fatalf("error = %v, want *ActionError", err)
-			}
-			if ae.Phase != tc.phase || ae.State != tc.wantState || ae.Event != "go" {
-				t.Errorf("got phase %v state %q event %q, want %v %q go", ae.Phase, ae.State, ae.Event, tc.phase, tc.wantState)
-			}
+			require.ErrorAs(t, err, &ae)
+			assert.Equal(t, tc.phase, ae.Phase, "Phase")
+			assert.Equal(t, tc.wantState, ae.State, "State")
+			assert.Equal(t, "go", ae.Event, "Event")
 			var pe *engine.PanicError
-			if got := errors.As(err, &pe); got != tc.panics {
-				t.Errorf("errors.As(*PanicError) = %v, want %v", got, tc.panics)
+			assert.Equal(t, tc.panics, errors.As(err, &pe), "errors.As(*PanicError)")
+			if pe != nil {
+				assert.NotEmpty(t, pe.Stack, "PanicError.Stack")
 			}
-			if pe != nil && len(pe.Stack) == 0 {
-				t.Error("PanicError has no stack")
+			if !tc.panics {
+				assert.ErrorIs(t, err, errBoom, "the action's error, wrapped")
 			}
-			if !tc.panics && !errors.Is(err, errBoom) {
-				t.Errorf("error %v does not wrap the action's error", err)
-			}
-			if got := i.State(); got != tc.wantState {
-				t.Errorf("State() = %q, want %q", got, tc.wantState)
-			}
+			enginetest.AssertState(t, i, tc.wantState)
 			// Not wedged: the escape hatch still works from either state.
-			if _, err := i.Fire(context.Background(), "reset"); err != nil {
-				t.Errorf("Fire after failure: %v", err)
-			}
-			if got := i.State(); got != "a" {
-				t.Errorf("after reset State() = %q, want a", got)
-			}
+			_, err = i.Fire(context.Background(), "reset")
+			assert.NoError(t, err, "Fire after failure")
+			enginetest.AssertState(t, i, "a") // after reset
 		})
 	}
 }
@@ -262,9 +244,9 @@ func TestCancelledContextIsCheckedBeforeCommit(t *testing.T) {
 		cancel()
 		_, err := i.Fire(ctx, "go")
 		var nt *engine.NotTransitionedError
-		if !errors.As(err, &nt) || !errors.Is(err, engine.ErrNotTransitioned) || !errors.Is(err, context.Canceled) {
-			t.Fatalf("plain=%v: error = %v, want *NotTransitionedError matching context.Canceled", plain, err)
-		}
+		require.ErrorAs(t, err, &nt, "plain=%v", plain)
+		require.ErrorIs(t, err, engine.ErrNotTransitioned, "plain=%v", plain)
+		require.ErrorIs(t, err, context.Canceled, "plain=%v", plain)
 		if i.State() != "a" || i.Generation() != 0 {
 			t.Errorf("plain=%v: state %q gen %d, want a 0", plain, i.State(), i.Generation())
 		}
@@ -291,19 +273,10 @@ func TestRaisedEventsRunInOrderAfterTheCurrentStep(t *testing.T) {
 	b.On("three", "start", "idle")
 	i := mustInstance(t, b)
 	res, err := i.Fire(context.Background(), "start")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if res.To != "one" {
-		t.Errorf("caller's result To = %q, want one (its own transition)", res.To)
-	}
-	if i.State() != "three" {
-		t.Errorf("State = %q, want three", i.State())
-	}
-	want := "[raised enter one enter two enter three]"
-	if got := fmt.Sprint(data(i)); got != want {
-		t.Errorf("order %s, want %s", got, want)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, "one", res.To, "caller's result To (its own transition)")
+	enginetest.AssertState(t, i, "three")
+	assert.Equal(t, []string{"raised", "enter one", "enter two", "enter three"}, data(i), "order")
 }
 
 func TestRaiseLoopHitsTheStepLimit(t *testing.T) {
@@ -316,13 +289,12 @@ func TestRaiseLoopHitsTheStepLimit(t *testing.T) {
 	i := mustInstance(t, b, engine.WithMaxSteps(10))
 	_, err := i.Fire(context.Background(), "ping")
 	var sl *engine.StepLimitError
-	if !errors.As(err, &sl) || !errors.Is(err, engine.ErrStepLimit) || sl.Limit != 10 {
-		t.Fatalf("error = %v, want *StepLimitError with limit 10", err)
-	}
+	require.ErrorAs(t, err, &sl)
+	require.ErrorIs(t, err, engine.ErrStepLimit)
+	require.Equal(t, 10, sl.Limit, "StepLimitError.Limit")
 	// The queue was emptied: the next Fire is a single step again.
-	if _, err := i.Fire(context.Background(), "unknown"); !errors.Is(err, engine.ErrUnhandled) {
-		t.Errorf("after the loop: %v", err)
-	}
+	_, err = i.Fire(context.Background(), "unknown")
+	assert.ErrorIs(t, err, engine.ErrUnhandled, "after the loop")
 }
 
 func TestEventsRaisedByAFailedStepAreDropped(t *testing.T) {
@@ -336,9 +308,7 @@ func TestEventsRaisedByAFailedStepAreDropped(t *testing.T) {
 	b.On("b", "go", "a")
 	i := mustInstance(t, b)
 	i.Fire(context.Background(), "go")
-	if i.State() != "a" {
-		t.Errorf("State = %q, want a: the raised event must not run", i.State())
-	}
+	enginetest.AssertState(t, i, "a") // the raised event must not run
 }
 
 func TestChoiceStateLeavesAtOnceByTheReturnedEvent(t *testing.T) {
@@ -361,9 +331,9 @@ func TestChoiceStateLeavesAtOnceByTheReturnedEvent(t *testing.T) {
 	i := mustInstance(t, b)
 	for _, want := range []string{"odd", "even", "odd"} {
 		res, err := i.Fire(context.Background(), "go")
-		if err != nil || res.To != want || i.State() != want {
-			t.Fatalf("got %+v %v (state %s), want %s", res, err, i.State(), want)
-		}
+		require.NoError(t, err, "Fire(go) = %+v", res)
+		require.Equal(t, want, res.To, "Fire(go) = %+v", res)
+		require.Equal(t, want, i.State(), "Fire(go) = %+v", res)
 	}
 }
 
@@ -378,9 +348,9 @@ func TestChoiceErrorCommitsTheChoiceState(t *testing.T) {
 	i := mustInstance(t, b)
 	_, err := i.Fire(context.Background(), "go")
 	var ae *engine.ActionError
-	if !errors.As(err, &ae) || ae.Phase != engine.PhaseChoice || ae.State != "check" {
-		t.Fatalf("error = %v, want choice-phase *ActionError in check", err)
-	}
+	require.ErrorAs(t, err, &ae)
+	require.Equal(t, engine.PhaseChoice, ae.Phase)
+	require.Equal(t, "check", ae.State)
 	if _, err := i.Fire(context.Background(), "retry"); err != nil || i.State() != "idle" {
 		t.Errorf("cannot leave the choice state after its error: %v", err)
 	}
@@ -402,9 +372,7 @@ func TestConcurrentFiresEachGetTheirOwnResult(t *testing.T) {
 		return nil
 	}))
 	i, err := engine.NewInstance(b.MustBuild(), 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	flipsTo := map[int]int{}
@@ -435,21 +403,15 @@ func TestConcurrentFiresEachGetTheirOwnResult(t *testing.T) {
 	}
 	wg.Wait()
 	flips := flipsTo[0] + flipsTo[1]
-	if flips != goroutines*per/2 {
-		t.Errorf("%d flips seen, want %d", flips, goroutines*per/2)
-	}
+	assert.Equal(t, goroutines*per/2, flips, "flips seen")
 	// Flips alternate 0→1, 1→0, so the counts differ by at most one.
 	if d := flipsTo[1] - flipsTo[0]; d != 0 && d != 1 {
 		t.Errorf("flips to 1: %d, to 0: %d; each caller must see its own step", flipsTo[1], flipsTo[0])
 	}
-	if got := int(i.Generation()); got != flips {
-		t.Errorf("Generation = %d, want %d", got, flips)
-	}
+	assert.Equal(t, flips, int(i.Generation()), "Generation")
 	var counted int
 	i.Do(func(_ int, d *int) { counted = *d })
-	if counted != goroutines*per/2 {
-		t.Errorf("counted %d internal events, want %d", counted, goroutines*per/2)
-	}
+	assert.Equal(t, goroutines*per/2, counted, "counted internal events")
 }
 
 // TestDefinitionDrivesBehaviour edits one guard and one edge of an
@@ -476,15 +438,9 @@ func TestDefinitionDrivesBehaviour(t *testing.T) {
 		}
 		return i.State()
 	}
-	if got := push(build(2, "open"), 1); got != "closed" {
-		t.Errorf("threshold 2, one push: %s, want closed", got)
-	}
-	if got := push(build(1, "open"), 1); got != "open" {
-		t.Errorf("threshold 1, one push: %s, want open", got)
-	}
-	if got := push(build(1, "jammed"), 1); got != "jammed" {
-		t.Errorf("edge to jammed: %s, want jammed", got)
-	}
+	assert.Equal(t, "closed", push(build(2, "open"), 1), "threshold 2, one push")
+	assert.Equal(t, "open", push(build(1, "open"), 1), "threshold 1, one push")
+	assert.Equal(t, "jammed", push(build(1, "jammed"), 1), "edge to jammed")
 }
 
 func TestObserverSeesEveryStepInOrder(t *testing.T) {
@@ -500,18 +456,14 @@ func TestObserverSeesEveryStepInOrder(t *testing.T) {
 	i := mustInstance(t, b, engine.WithObserver(engine.ObserverFunc(func(r engine.Record) { recs = append(recs, r) })))
 	i.Fire(context.Background(), "go")
 	i.Fire(context.Background(), "nope")
-	if len(recs) != 3 {
-		t.Fatalf("got %d records, want 3: %+v", len(recs), recs)
+	require.Len(t, recs, 3, "records")
+	want := []engine.Record{
+		{Machine: "obs", From: "a", Event: "go", Guards: []engine.GuardOutcome{{Transition: 0, Guard: "ok", Held: true}}, Transition: 0, To: "b"},
+		{Machine: "obs", From: "b", Event: "back", Raised: true, Transition: 1, To: "a"},
+		{Machine: "obs", From: "a", Event: "nope", Transition: -1, To: "a", Err: engine.ErrUnhandled},
 	}
-	r := recs[0]
-	if r.From != "a" || r.To != "b" || r.Event != "go" || r.Transition != 0 || r.Raised || len(r.Guards) != 1 || !r.Guards[0].Held || r.Guards[0].Guard != "ok" {
-		t.Errorf("record 0 = %+v", r)
-	}
-	if r := recs[1]; r.From != "b" || r.To != "a" || !r.Raised || r.Transition != 1 {
-		t.Errorf("record 1 = %+v", r)
-	}
-	if r := recs[2]; r.Transition != -1 || !errors.Is(r.Err, engine.ErrUnhandled) {
-		t.Errorf("record 2 = %+v", r)
+	if diff := cmp.Diff(want, recs, cmpopts.IgnoreFields(engine.Record{}, "Time", "Duration"), cmpopts.EquateErrors()); diff != "" {
+		t.Errorf("records (-want +got):\n%s", diff)
 	}
 }
 
@@ -556,8 +508,8 @@ func TestEntryErrorsRouteToTheDeclaredErrorState(t *testing.T) {
 				i.Fire(context.Background(), "stop")
 			}
 		}
-		if declared && fmt.Sprint(data(i)) != "[enter broken enter broken]" {
-			t.Errorf("the error state's entry actions ran %v", data(i))
+		if declared {
+			assert.Equal(t, []string{"enter broken", "enter broken"}, data(i), "the error state's entry actions")
 		}
 	}
 }

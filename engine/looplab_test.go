@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	lfsm "github.com/looplab/fsm"
+	"github.com/stretchr/testify/require"
 
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/engine/enginetest"
@@ -17,14 +18,10 @@ func TestImportedLooplabDoorRunsOnAnInstance(t *testing.T) {
 		{Name: "open", Src: []string{"closed"}, Dst: "open"},
 		{Name: "close", Src: []string{"open"}, Dst: "closed"},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	rec := &enginetest.Recorder{}
 	door, err := engine.NewInstance(def, struct{}{}, engine.WithObserver(rec))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ctx := context.Background()
 	for _, ev := range []string{"open", "close", "open"} {
 		if _, err := door.Fire(ctx, ev); err != nil {

@@ -40,6 +40,11 @@ type Record struct {
 	// To is the label of the state the step ended in (From when none was
 	// taken, or when the step failed before commit).
 	To string
+	// Exited and Entered list the labels of the states a transition of a
+	// hierarchical machine exited (innermost first) and entered (outermost
+	// first). They are nil for a flat machine, whose From and To say it
+	// all, for internal transitions, and when no transition was taken.
+	Exited, Entered []string
 	// Err is the step's error, nil on success.
 	Err error
 	// Duration is how long the step took on the clock, from Time to the

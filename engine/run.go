@@ -68,9 +68,9 @@ func (r *Runner[S, E, D]) Start(ctx context.Context, data D) (Run[S, E, D], erro
 	}
 	c := &s.core
 	c.data = data
-	c.cur = r.m.Initial
+	c.cur = r.m.Start
 	st := r.m.State(c.cur)
-	if len(st.Entry) == 0 && len(st.Delayed) == 0 && st.Choose == nil {
+	if len(st.Entry) == 0 && len(st.Delayed) == 0 && st.Choose == nil && !r.m.Hier {
 		return Run[S, E, D]{s}, nil
 	}
 	err := c.start(ctx, c.cur)
@@ -85,8 +85,9 @@ func (r Run[S, E, D]) Fire(ctx context.Context, e E) (Result[S], error) {
 	c := &r.s.core
 	if ev := c.m.EventIndex(e); ev >= 0 && c.obs == nil {
 		if edge := c.m.PlainEdge(c.cur, ev); edge != nil && c.ctxErr(ctx) == nil {
-			c.cur = edge.To
-			return Result[S]{From: c.m.ID(edge.From), To: c.m.ID(edge.To), Transition: edge.Decl}, nil
+			from := c.cur
+			c.cur = edge.Dest
+			return Result[S]{From: c.m.ID(from), To: c.m.ID(edge.Dest), Transition: edge.Decl}, nil
 		}
 	}
 	return r.fire(ctx, e)
@@ -118,12 +119,16 @@ func (r Run[S, E, D]) fire(ctx context.Context, e E) (Result[S], error) {
 			break
 		}
 		c.steps++
-		c.cur = edge.To
-		s.pending = s.pending[:0]
+		c.cur = edge.Dest
+		if edge.Domain < 0 {
+			// A bare edge exits no state with timers: only a flat
+			// machine's leftovers are cleared, a parent's timers stay.
+			s.pending = s.pending[:0]
+		}
 		if first {
 			res.Transition, first = edge.Decl, false
 		}
-		dst := c.m.State(edge.To)
+		dst := c.m.State(edge.Dest)
 		if dst.Choose == nil {
 			res.To = dst.ID
 			return res, nil
@@ -131,7 +136,7 @@ func (r Run[S, E, D]) fire(ctx context.Context, e E) (Result[S], error) {
 		c.ev, c.hasEv = e, true
 		next, err := c.choose(ctx, dst.Choose)
 		if err != nil {
-			c.toErrorState(ctx, edge.To)
+			c.toErrorState(ctx, edge.Dest)
 			res.To = c.State()
 			return res, &ActionError{Machine: c.m.Name, Phase: PhaseChoice, State: dst.Label, Event: edge.Trigger, Action: dst.ChooseName, Err: err}
 		}
@@ -213,6 +218,10 @@ func (r Run[S, E, D]) Wait(ctx context.Context) error {
 // State reports the run's current state.
 func (r Run[S, E, D]) State() S { return r.s.core.State() }
 
+// IsIn reports whether state s is active: it is the current state or, in a
+// hierarchical machine, one of its ancestors.
+func (r Run[S, E, D]) IsIn(s S) bool { return r.s.core.m.IsIn(r.s.core.cur, s) }
+
 // Done reports whether the run is in a final state.
 func (r Run[S, E, D]) Done() bool {
 	return r.s.core.m.State(r.s.core.cur).Kind == states.Final
@@ -259,5 +268,18 @@ func (s *runState[S, E, D]) arm(st int) {
 
 type runHost[S, E comparable, D any] runState[S, E, D]
 
-func (h *runHost[S, E, D]) commit(from, to int) { h.pending = h.pending[:0] }
-func (h *runHost[S, E, D]) arm(st int)          { (*runState[S, E, D])(h).arm(st) }
+func (h *runHost[S, E, D]) commit(from, to, keep int) {
+	if keep < 0 {
+		h.pending = h.pending[:0]
+		return
+	}
+	m := h.core.m
+	kept := h.pending[:0]
+	for _, p := range h.pending {
+		if m.Within(keep, m.Edge(p.slot).From) {
+			kept = append(kept, p)
+		}
+	}
+	h.pending = kept
+}
+func (h *runHost[S, E, D]) arm(st int) { (*runState[S, E, D])(h).arm(st) }

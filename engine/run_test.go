@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/fsm"
 	"github.com/statecraft/statecraft/internal/testutil"
@@ -45,9 +48,7 @@ func retryLike(tb testing.TB) *fsm.Definition[string, string, attemptData] {
 	b.After("backoff", 0, "attempt")
 	b.On("backoff", "give up", "exhausted")
 	d, err := b.Build()
-	if err != nil {
-		tb.Fatal(err)
-	}
+	require.NoError(tb, err)
 	return d
 }
 
@@ -55,27 +56,19 @@ func TestRunWaitsForDelayedTransitionsUntilFinal(t *testing.T) {
 	r := engine.NewRunner(retryLike(t))
 	ctx := context.Background()
 	run, err := r.Start(ctx, attemptData{failures: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer run.Release()
 	res, err := run.Fire(ctx, "begin")
-	if err != nil || res.To != "backoff" {
-		t.Fatalf("Fire(begin) = %+v, %v; want to rest in backoff", res, err)
-	}
-	if run.Pending() != 1 {
-		t.Errorf("Pending = %d, want 1", run.Pending())
-	}
-	if err := run.Wait(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if !run.Done() || run.State() != "done" || run.Data().attempts != 3 {
-		t.Errorf("state %s done %v attempts %d, want done after 3 attempts", run.State(), run.Done(), run.Data().attempts)
-	}
+	require.NoError(t, err, "Fire(begin)")
+	require.Equal(t, "backoff", res.To, "Fire(begin)")
+	assert.Equal(t, 1, run.Pending(), "Pending")
+	require.NoError(t, run.Wait(ctx))
+	assert.True(t, run.Done(), "Done()")
+	assert.Equal(t, "done", run.State(), "State()")
+	assert.Equal(t, 3, run.Data().attempts, "attempts")
 	_, err = run.Fire(ctx, "begin")
-	if !errors.Is(err, engine.ErrFinished) || !errors.Is(err, engine.ErrUnhandled) {
-		t.Errorf("Fire in a final state: %v, want ErrFinished", err)
-	}
+	assert.ErrorIs(t, err, engine.ErrFinished, "Fire in a final state")
+	assert.ErrorIs(t, err, engine.ErrUnhandled, "Fire in a final state")
 }
 
 func TestRunLeavingAStateDropsItsTimers(t *testing.T) {
@@ -87,12 +80,11 @@ func TestRunLeavingAStateDropsItsTimers(t *testing.T) {
 	if _, err := run.Fire(ctx, "give up"); err != nil {
 		t.Fatal(err)
 	}
-	if run.Pending() != 0 {
-		t.Errorf("Pending = %d after leaving backoff, want 0", run.Pending())
-	}
-	if err := run.Wait(ctx); err != nil || run.State() != "exhausted" || run.Data().attempts != 1 {
-		t.Errorf("Wait = %v in %s after %d attempts; the dropped timer must not fire", err, run.State(), run.Data().attempts)
-	}
+	assert.Equal(t, 0, run.Pending(), "Pending after leaving backoff")
+	// The dropped timer must not fire.
+	assert.NoError(t, run.Wait(ctx), "Wait")
+	assert.Equal(t, "exhausted", run.State(), "State()")
+	assert.Equal(t, 1, run.Data().attempts, "attempts")
 }
 
 func TestRunReleaseRecyclesWithoutLeakingData(t *testing.T) {
@@ -100,14 +92,11 @@ func TestRunReleaseRecyclesWithoutLeakingData(t *testing.T) {
 	ctx := context.Background()
 	for k := range 3 {
 		run, _ := r.Start(ctx, attemptData{failures: k})
-		if run.Data().attempts != 0 || run.State() != "start" {
-			t.Fatalf("run %d starts with %+v in %s", k, *run.Data(), run.State())
-		}
+		require.Equal(t, 0, run.Data().attempts)
+		require.Equal(t, "start", run.State())
 		run.Fire(ctx, "begin")
 		run.Wait(ctx)
-		if run.Data().attempts != k+1 {
-			t.Errorf("run %d: %d attempts, want %d", k, run.Data().attempts, k+1)
-		}
+		assert.Equal(t, k+1, run.Data().attempts, "run %d: attempts", k)
 		run.Release()
 	}
 }
@@ -167,9 +156,8 @@ func TestRunChoiceChainsAndTheirErrors(t *testing.T) {
 	defer run.Release()
 
 	_, err := run.Fire(ctx, "go")
-	if !errors.Is(err, engine.ErrStepLimit) || *run.Data() != 50 {
-		t.Errorf("choice loop: %v after %d choices, want the step limit after 50", err, *run.Data())
-	}
+	assert.ErrorIs(t, err, engine.ErrStepLimit, "choice loop")
+	assert.Equal(t, 50, *run.Data(), "choices before the step limit")
 
 	*run.Data() = 990
 	res, err := run.Fire(ctx, "spin")
@@ -231,9 +219,7 @@ func cancelInChoice(tb testing.TB, regardless bool, cancel *context.CancelFunc) 
 		b.CommitRegardless()
 	}
 	d, err := b.Build()
-	if err != nil {
-		tb.Fatal(err)
-	}
+	require.NoError(tb, err)
 	return d
 }
 
@@ -241,9 +227,7 @@ func TestCommitRegardlessFinishesAChainWhoseContextEnds(t *testing.T) {
 	for _, regardless := range []bool{false, true} {
 		var cancel context.CancelFunc
 		def := cancelInChoice(t, regardless, &cancel)
-		if def.CommitsRegardless() != regardless {
-			t.Fatalf("CommitsRegardless() = %v, want %v", def.CommitsRegardless(), regardless)
-		}
+		require.Equal(t, regardless, def.CommitsRegardless(), "CommitsRegardless()")
 		for name, fire := range map[string]func(ctx context.Context) (string, error){
 			"Run": func(ctx context.Context) (string, error) {
 				run, _ := engine.NewRunner(def).Start(ctx, attemptData{})
@@ -253,9 +237,7 @@ func TestCommitRegardlessFinishesAChainWhoseContextEnds(t *testing.T) {
 			},
 			"Instance": func(ctx context.Context) (string, error) {
 				inst, err := engine.NewInstance(def, attemptData{})
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 				_, err = inst.Fire(ctx, "begin")
 				return inst.State(), err
 			},
@@ -303,9 +285,7 @@ func TestFireWithHandsTheStepItsArgument(t *testing.T) {
 	}))
 	b.On("busy", "done", "idle")
 	inst, err := engine.NewInstance(b.MustBuild(), attemptData{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ctx := context.Background()
 	small := stepArg{in: 1}
 	if _, err := engine.FireWith(ctx, inst, "go", &small); err != nil || small.out != "small" || inst.State() != "idle" {
@@ -330,12 +310,8 @@ func TestFireWithAllocatesNothing(t *testing.T) {
 		return nil
 	}))
 	inst, err := engine.NewInstance(b.MustBuild(), attemptData{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	arg := &stepArg{}
 	testutil.WantAllocs(t, 0, "FireWith", func() { engine.FireWith(context.Background(), inst, "go", arg) })
-	if arg.out != "read" {
-		t.Errorf("the action did not see the argument: %+v", arg)
-	}
+	assert.Equal(t, "read", arg.out, "the action's view of the argument")
 }

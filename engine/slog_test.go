@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/engine/enginetest"
 	"github.com/statecraft/statecraft/fsm"
@@ -32,9 +34,7 @@ func slowToggle(t *testing.T, clk *enginetest.Clock) *fsm.Definition[tstate, tev
 		return errors.New("bulb broke")
 	}))
 	d, err := b.Build()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return d
 }
 
@@ -51,9 +51,7 @@ func TestSlogObserverLogsEachStep(t *testing.T) {
 		},
 	}))
 	inst, err := engine.NewInstance(slowToggle(t, clk), 0, engine.WithClock(clk), engine.WithObserver(engine.NewSlogObserver(logger, slog.LevelDebug)))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	ctx := context.Background()
 	if _, err := inst.Fire(ctx, toggle); err != nil {
 		t.Fatal(err)
@@ -66,9 +64,7 @@ func TestSlogObserverLogsEachStep(t *testing.T) {
 		`level=DEBUG msg=step machine=lamp from=s0 event=0 to=s1 transition=0 duration=3s guards="[warm]=true"`,
 		`level=WARN msg=step machine=lamp from=s1 event=0 to=s1 transition=-1 duration=0s error=`,
 	}
-	if len(lines) != len(want) {
-		t.Fatalf("logged %d lines, want %d:\n%s", len(lines), len(want), buf.String())
-	}
+	require.Len(t, lines, len(want), "logged lines:\n%s", buf.String())
 	for i := range want {
 		if !strings.HasPrefix(lines[i], want[i]) {
 			t.Errorf("line %d:\n got %s\nwant %s…", i, lines[i], want[i])

@@ -210,13 +210,16 @@ func Restore[S, E comparable, D any](def *fsm.Definition[S, E, D], s *Snapshot, 
 	if cur < 0 {
 		return nil, &SnapshotError{Err: ErrSnapshotState, Detail: quoteInput(s.State)}
 	}
+	if m.States[cur].InitialChild >= 0 {
+		return nil, &SnapshotError{Err: ErrSnapshotState, Detail: quoteInput(s.State) + " is a composite state, not a leaf"}
+	}
 	timers := append([]SnapshotTimer(nil), s.Timers...)
 	for _, t := range timers {
-		if t.Transition < 0 || t.Transition >= len(m.Edges) {
+		if t.Transition < 0 || t.Transition >= m.Decls() {
 			return nil, &SnapshotError{Err: ErrSnapshotTimer, Detail: "transition " + strconv.Itoa(t.Transition)}
 		}
-		if e := m.DeclEdge(t.Transition); e.Event >= 0 || e.From != cur {
-			return nil, &SnapshotError{Err: ErrSnapshotTimer, Detail: "transition " + strconv.Itoa(t.Transition) + " is not a delayed transition out of " + quoteInput(s.State)}
+		if e := m.DeclEdge(t.Transition); e.Event >= 0 || !m.Within(cur, e.From) {
+			return nil, &SnapshotError{Err: ErrSnapshotTimer, Detail: "transition " + strconv.Itoa(t.Transition) + " is not a delayed transition out of " + quoteInput(s.State) + " or a state containing it"}
 		}
 	}
 	cfg := newConfig(opts)
@@ -231,22 +234,28 @@ func Restore[S, E comparable, D any](def *fsm.Definition[S, E, D], s *Snapshot, 
 	i.lock()
 	sort.SliceStable(timers, func(a, b int) bool { return timers[a].Deadline.Before(timers[b].Deadline) })
 	now := cfg.clock.Now()
-	var due []int
+	var due []armedTimer
 	for _, t := range timers {
 		slot := m.Slot(t.Transition)
 		if t.Deadline.After(now) {
-			i.armAt(slot, t.Deadline, i.epoch)
+			i.armAt(slot, t.Deadline)
 		} else {
-			due = append(due, slot)
+			// Listed as armed with no clock timer, so that a transition
+			// taken by an earlier due timer drops it as it would a
+			// running one (all of them in a flat machine; those of the
+			// states left in a hierarchical one).
+			i.seq++
+			due = append(due, armedTimer{slot: slot, seq: i.seq, deadline: t.Deadline})
+			i.armed = append(i.armed, due[len(due)-1])
 		}
 	}
 	var err error
-	for _, slot := range due {
-		if i.core.cur != cur {
-			break // an earlier due timer moved the machine on
+	for _, t := range due {
+		if !i.disarm(t.seq) {
+			continue // an earlier due timer moved the machine out of its state
 		}
 		i.core.steps = 0
-		_, err = i.core.timer(context.Background(), slot)
+		_, err = i.core.timer(context.Background(), t.slot)
 		if derr := i.core.drain(context.Background()); err == nil {
 			err = derr
 		}

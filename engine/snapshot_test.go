@@ -2,11 +2,13 @@ package engine_test
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/engine/enginetest"
@@ -36,12 +38,10 @@ func TestDecodeSnapshotErrorsAreBoundedInSize(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := engine.DecodeSnapshot([]byte(tc.wire))
-			if _, ok := errors.AsType[*engine.SnapshotError](err); !ok || !errors.Is(err, engine.ErrSnapshotMalformed) {
-				t.Fatalf("DecodeSnapshot: %T, want a *SnapshotError matching ErrSnapshotMalformed", err)
-			}
-			if n := len(err.Error()); n > maxErrorLen {
-				t.Errorf("the error's message is %d bytes, want at most %d", n, maxErrorLen)
-			}
+			var se *engine.SnapshotError
+			require.ErrorAs(t, err, &se, "DecodeSnapshot")
+			require.ErrorIs(t, err, engine.ErrSnapshotMalformed, "DecodeSnapshot")
+			assert.LessOrEqual(t, len(err.Error()), maxErrorLen, "the error's message in bytes")
 		})
 	}
 }
@@ -49,9 +49,8 @@ func TestDecodeSnapshotErrorsAreBoundedInSize(t *testing.T) {
 // The decoder's own error stays reachable for a caller who wants it.
 func TestDecodeSnapshotErrorKeepsTheDecodersError(t *testing.T) {
 	_, err := engine.DecodeSnapshot([]byte(`{"version":` + huge + `}`))
-	if _, ok := errors.AsType[*json.UnmarshalTypeError](err); !ok {
-		t.Errorf("DecodeSnapshot: %T does not unwrap to the *json.UnmarshalTypeError", err)
-	}
+	var ute *json.UnmarshalTypeError
+	assert.ErrorAs(t, err, &ute, "DecodeSnapshot")
 }
 
 // echoCodec is a Codec whose errors quote all of their input, as a
@@ -84,12 +83,10 @@ func TestRestoreErrorsAreBoundedInSize(t *testing.T) {
 			s.Timers = nil
 			tc.edit(&s)
 			_, err := engine.Restore(def, &s, engine.WithClock(clk), engine.WithCodec(echoCodec{}))
-			if _, ok := errors.AsType[*engine.SnapshotError](err); !ok || !errors.Is(err, tc.want) {
-				t.Fatalf("Restore: %T, want a *SnapshotError matching %v", err, tc.want)
-			}
-			if n := len(err.Error()); n > maxErrorLen {
-				t.Errorf("the error's message is %d bytes, want at most %d", n, maxErrorLen)
-			}
+			var se *engine.SnapshotError
+			require.ErrorAs(t, err, &se, "Restore")
+			require.ErrorIs(t, err, tc.want, "Restore")
+			assert.LessOrEqual(t, len(err.Error()), maxErrorLen, "the error's message in bytes")
 		})
 	}
 }

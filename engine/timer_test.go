@@ -8,6 +8,9 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/engine/enginetest"
 	"github.com/statecraft/statecraft/fsm"
@@ -27,9 +30,7 @@ func lightDef(tb testing.TB) *fsm.Definition[string, string, []string] {
 	b.Internal("green", "ping").Do(note("ping"))
 	b.On("red", "go", "green")
 	d, err := b.Build()
-	if err != nil {
-		tb.Fatal(err)
-	}
+	require.NoError(tb, err)
 	return d
 }
 
@@ -37,23 +38,17 @@ func TestInstanceTimersArmOnEntryAndFireOnTheClock(t *testing.T) {
 	clk := enginetest.NewClock(time.Time{})
 	rec := &enginetest.Recorder{}
 	i, err := engine.NewInstance(lightDef(t), nil, engine.WithClock(clk), engine.WithObserver(rec))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer i.Close()
 	clk.Advance(4999 * time.Millisecond)
-	if i.State() != "green" {
-		t.Fatalf("state %s before the 5s timer fell due", i.State())
-	}
+	require.Equal(t, "green", i.State(), "state before the 5s timer fell due")
 	clk.Advance(time.Millisecond)
-	if i.State() != "yellow" {
-		t.Fatalf("state %s at 5s, want yellow", i.State())
-	}
+	require.Equal(t, "yellow", i.State(), "state at 5s")
 	clk.Advance(2 * time.Second)
 	enginetest.AssertPath(t, rec, "green", "yellow", "red")
-	if r := rec.Snapshot()[0]; !r.Delayed || r.Event != "after 5s" {
-		t.Errorf("first record %+v, want a delayed step labelled after 5s", r)
-	}
+	first := rec.Snapshot()[0]
+	assert.True(t, first.Delayed, "the first step is delayed")
+	assert.Equal(t, "after 5s", first.Event, "the first step's event")
 }
 
 func TestInstanceLeavingAStateDropsItsTimers(t *testing.T) {
@@ -63,13 +58,9 @@ func TestInstanceLeavingAStateDropsItsTimers(t *testing.T) {
 	if _, err := i.Fire(context.Background(), "stop"); err != nil {
 		t.Fatal(err)
 	}
-	if n := clk.Pending(); n != 0 {
-		t.Errorf("%d timers pending after leaving green, want 0", n)
-	}
+	assert.Equal(t, 0, clk.Pending(), "timers pending after leaving green")
 	clk.Advance(time.Minute)
-	if i.State() != "red" {
-		t.Errorf("state %s, want red: green's timer must not fire", i.State())
-	}
+	enginetest.AssertState(t, i, "red") // green's timer must not fire
 }
 
 func TestInstanceInternalTransitionKeepsTimers(t *testing.T) {
@@ -79,9 +70,7 @@ func TestInstanceInternalTransitionKeepsTimers(t *testing.T) {
 	clk.Advance(3 * time.Second)
 	i.Fire(context.Background(), "ping")
 	clk.Advance(2 * time.Second)
-	if i.State() != "yellow" {
-		t.Errorf("state %s at 5s after an internal transition at 3s, want yellow", i.State())
-	}
+	enginetest.AssertState(t, i, "yellow") // state at 5s after an internal transition at 3s
 }
 
 // staleClock lets a test hold a timer's callback and run it after the state
@@ -108,17 +97,11 @@ func TestInstanceStaleTimerIsIgnoredAfterReentry(t *testing.T) {
 	first := clk.held[0] // green's 5s timer, first visit
 	i.Fire(context.Background(), "stop")
 	i.Fire(context.Background(), "go") // green again: a new visit, a new timer
-	if len(clk.held) != 2 {
-		t.Fatalf("%d timers armed, want 2", len(clk.held))
-	}
-	first() // the old visit's timer fires late: a Stop that lost the race
-	if i.State() != "green" {
-		t.Errorf("state %s: a timer from an earlier visit moved the machine", i.State())
-	}
+	require.Len(t, clk.held, 2, "timers armed")
+	first()                               // the old visit's timer fires late: a Stop that lost the race
+	enginetest.AssertState(t, i, "green") // a timer from an earlier visit must not move the machine
 	clk.held[1]()
-	if i.State() != "yellow" {
-		t.Errorf("state %s: the current visit's timer must still work", i.State())
-	}
+	enginetest.AssertState(t, i, "yellow") // the current visit's timer must still work
 }
 
 func TestRunWaitSleepsOnTheClockInTheCallersGoroutine(t *testing.T) {
@@ -129,17 +112,11 @@ func TestRunWaitSleepsOnTheClockInTheCallersGoroutine(t *testing.T) {
 	defer run.Release()
 	done := make(chan error)
 	go func() { done <- run.Wait(ctx) }()
-	if err := clk.BlockUntilWaiters(ctx, 1); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, clk.BlockUntilWaiters(ctx, 1))
 	clk.Advance(5 * time.Second)
-	if err := clk.BlockUntilWaiters(ctx, 1); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, clk.BlockUntilWaiters(ctx, 1))
 	clk.Advance(2 * time.Second)
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, <-done)
 	if run.State() != "red" || clk.Now().Sub(time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)) != 7*time.Second {
 		t.Errorf("state %s at %v, want red at 7s", run.State(), clk.Now())
 	}
@@ -157,34 +134,26 @@ func TestRunWaitStopsWhenTheContextEnds(t *testing.T) {
 	clk.BlockUntilWaiters(context.Background(), 1)
 	clk.Advance(time.Second)
 	err := <-done
-	if !errors.Is(err, engine.ErrNotTransitioned) || !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("Wait = %v, want not transitioned by deadline", err)
-	}
-	if run.State() != "green" || run.Pending() != 1 {
-		t.Errorf("state %s pending %d, want green with its timer still pending", run.State(), run.Pending())
-	}
+	require.ErrorIs(t, err, engine.ErrNotTransitioned, "Wait")
+	require.ErrorIs(t, err, context.DeadlineExceeded, "Wait")
+	assert.Equal(t, "green", run.State(), "State()")
+	assert.Equal(t, 1, run.Pending(), "Pending(): green's timer")
 }
 
 func TestEngineRunsInsideSynctestBubbles(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		// The real clock inside a bubble uses the bubble's fake time.
 		i, err := engine.NewInstance(lightDef(t), nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		time.Sleep(5 * time.Second)
 		synctest.Wait()
-		if i.State() != "yellow" {
-			t.Errorf("state %s after 5s of bubble time, want yellow", i.State())
-		}
+		enginetest.AssertState(t, i, "yellow") // state after 5s of bubble time
 		i.Close()
 
 		r := engine.NewRunner(lightDef(t))
 		run, _ := r.Start(context.Background(), nil)
 		start := time.Now()
-		if err := run.Wait(context.Background()); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, run.Wait(context.Background()))
 		if run.State() != "red" || time.Since(start) != 7*time.Second {
 			t.Errorf("run ended in %s after %v, want red after 7s", run.State(), time.Since(start))
 		}
@@ -199,34 +168,22 @@ func TestSnapshotRoundTripWithPendingTimer(t *testing.T) {
 	clk.Advance(3 * time.Second)
 	snap, err := i.Snapshot()
 	i.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	wire, _ := json.Marshal(snap)
 	back, err := engine.DecodeSnapshot(wire)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if len(back.Timers) != 1 || back.State != "green" || back.Fingerprint == "" {
 		t.Fatalf("snapshot %+v", back)
 	}
 
 	r, err := engine.Restore(def, back, engine.WithClock(clk))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer r.Close()
-	if got := data2(r); len(got) != 1 || got[0] != "enter green" {
-		t.Errorf("restored data %q, want the snapshot's, and no second entry", got)
-	}
+	assert.Equal(t, []string{"enter green"}, data2(r), "restored data: the snapshot's, and no second entry")
 	clk.Advance(1999 * time.Millisecond)
-	if r.State() != "green" {
-		t.Fatalf("restored timer fired early: %s", r.State())
-	}
+	require.Equal(t, "green", r.State(), "restored timer fired early")
 	clk.Advance(time.Millisecond)
-	if r.State() != "yellow" {
-		t.Errorf("restored timer did not fire at its absolute deadline: %s", r.State())
-	}
+	enginetest.AssertState(t, r, "yellow") // the restored timer fires at its absolute deadline
 }
 
 func TestRestoreFiresPastDueTimersInOrder(t *testing.T) {
@@ -238,13 +195,9 @@ func TestRestoreFiresPastDueTimersInOrder(t *testing.T) {
 	clk.Advance(time.Hour) // the process was down past the deadline
 	rec := &enginetest.Recorder{}
 	r, err := engine.Restore(def, snap, engine.WithClock(clk), engine.WithObserver(rec))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer r.Close()
-	if r.State() != "yellow" {
-		t.Fatalf("state %s, want yellow: the due timer fires on restore", r.State())
-	}
+	require.Equal(t, "yellow", r.State(), "state: the due timer fires on restore")
 	// yellow's own timer is armed from now, not from the old deadline.
 	clk.Advance(2 * time.Second)
 	enginetest.AssertPath(t, rec, "green", "yellow", "red")
@@ -281,9 +234,8 @@ func TestRestoreRefusesBadSnapshots(t *testing.T) {
 			tc.edit(&s)
 			_, err := engine.Restore(tc.def, &s, engine.WithClock(clk))
 			var se *engine.SnapshotError
-			if !errors.Is(err, tc.want) || !errors.As(err, &se) {
-				t.Errorf("Restore = %v, want %v", err, tc.want)
-			}
+			assert.ErrorIs(t, err, tc.want, "Restore")
+			assert.ErrorAs(t, err, &se, "Restore")
 		})
 	}
 	for _, wire := range []string{``, `{`, `[]`, `{"version":1}x`, `{"version":2}`, `{"version":1,"bogus":1}`} {

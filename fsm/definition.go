@@ -50,7 +50,9 @@ func (d *Definition[S, E, D]) machine() any { return &d.m }
 // unreachable states, non-final states with no way out, final states with
 // a way out, unnamed guards or actions, an unguarded transition that is not
 // the last for its state and event, misplaced choice functions, internal
-// transitions that change state, and negative delays.
+// transitions that change state, negative delays, and a broken hierarchy
+// (an undeclared parent, a cycle of parents, a composite state without
+// exactly one initial child, a final or choice state with children).
 func (b *Builder[S, E, D]) Build() (*Definition[S, E, D], error) {
 	d := &Definition[S, E, D]{m: compiled.Machine[S, E, D]{
 		Name: b.name, Initial: -1, ErrorState: -1, CommitRegardless: b.commitRegardless,
@@ -85,7 +87,7 @@ func (b *Builder[S, E, D]) Build() (*Definition[S, E, D], error) {
 			bad(ErrChoice, label, "", "choice state needs a named choice function")
 		case sp.Kind != states.Choice && sp.Choose.Fn != nil:
 			bad(ErrChoice, label, "", "a "+sp.Kind.String()+" state cannot have a choice function")
-		case sp.Kind == states.Initial:
+		case sp.Kind == states.Initial && !sp.HasParent:
 			if m.Initial >= 0 {
 				bad(ErrMultipleInitial, label, "", "also "+m.States[m.Initial].Label)
 			} else {
@@ -102,11 +104,16 @@ func (b *Builder[S, E, D]) Build() (*Definition[S, E, D], error) {
 			ID: sp.ID, Label: label, Kind: sp.Kind,
 			Entry: sp.Entry, Exit: sp.Exit,
 			Choose: sp.Choose.Fn, ChooseName: sp.Choose.Name,
+			Parent: -1, InitialChild: -1,
 		})
 	}
 	if m.Initial < 0 {
 		bad(ErrNoInitial, "", "", "declare one state with kind states.Initial")
 	}
+	// The graph checks below assume a sound hierarchy; when it is not,
+	// they would only repeat its defects as unreachable states.
+	hierProblems := b.hierarchy(m, d.stateSpecs, seen)
+	problems = append(problems, hierProblems...)
 
 	// Transitions: known states, well-formed guards and actions, guard order.
 	evSeen := make(map[E]int)
@@ -186,7 +193,10 @@ func (b *Builder[S, E, D]) Build() (*Definition[S, E, D], error) {
 	}
 
 	// Graph checks: reachability from the initial state, a way out of every
-	// non-final state.
+	// non-final state. In a hierarchical machine the walk is over leaves:
+	// a leaf leaves by its own transitions and by its ancestors', entering
+	// a state enters its initial leaf, and a composite state is reached
+	// when one of its leaves is.
 	out := make([][]int, len(m.States))
 	for i, t := range b.trans {
 		if known[i] {
@@ -194,13 +204,19 @@ func (b *Builder[S, E, D]) Build() (*Definition[S, E, D], error) {
 			out[f] = append(out[f], seen[t.To])
 		}
 	}
-	if m.Initial >= 0 {
+	for a := range m.States {
+		for k := m.States[a].Parent; k >= 0; k = m.States[k].Parent {
+			out[a] = append(out[a], out[k]...)
+		}
+	}
+	if m.Initial >= 0 && len(hierProblems) == 0 {
 		reached := make([]bool, len(m.States))
-		reached[m.Initial] = true
-		queue := []int{m.Initial}
+		reached[m.Drill(m.Initial)] = true
+		queue := []int{m.Drill(m.Initial)}
 		if b.errorState != nil {
 			if e, ok := seen[*b.errorState]; ok {
 				m.ErrorState = e
+				e = m.Drill(e)
 				reached[e] = true
 				queue = append(queue, e)
 			} else {
@@ -211,9 +227,16 @@ func (b *Builder[S, E, D]) Build() (*Definition[S, E, D], error) {
 			s := queue[0]
 			queue = queue[1:]
 			for _, t := range out[s] {
-				if !reached[t] {
+				if t = m.Drill(t); !reached[t] {
 					reached[t] = true
 					queue = append(queue, t)
+				}
+			}
+		}
+		for i := range reached {
+			if reached[i] {
+				for k := m.States[i].Parent; k >= 0; k = m.States[k].Parent {
+					reached[k] = true
 				}
 			}
 		}
@@ -230,7 +253,7 @@ func (b *Builder[S, E, D]) Build() (*Definition[S, E, D], error) {
 		}
 	}
 	for i, st := range m.States {
-		if st.Kind != states.Final && len(out[i]) == 0 {
+		if st.Kind != states.Final && st.InitialChild < 0 && len(out[i]) == 0 && len(hierProblems) == 0 {
 			bad(ErrDeadEnd, st.Label, "", "declare a transition out of it or make it final")
 		}
 	}
@@ -262,7 +285,11 @@ func (d *Definition[S, E, D]) computeFingerprint() uint64 {
 	m := &d.m
 	w("statecraft/fsm", m.Name)
 	for _, s := range m.States {
-		w("s", s.Label, s.Kind.String(), s.ChooseName)
+		if s.Parent >= 0 {
+			w("s", s.Label, s.Kind.String(), s.ChooseName, "in", m.States[s.Parent].Label)
+		} else {
+			w("s", s.Label, s.Kind.String(), s.ChooseName)
+		}
 	}
 	for _, l := range m.EventLabels {
 		w("e", l)

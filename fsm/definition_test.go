@@ -7,6 +7,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/statecraft/statecraft/fsm"
 	"github.com/statecraft/statecraft/internal/compiled"
 	"github.com/statecraft/statecraft/states"
@@ -295,12 +300,8 @@ func TestBuildReportsEachValidationError(t *testing.T) {
 			b := fsm.New[string, string, struct{}]("m")
 			tt.setup(b)
 			def, err := b.Build()
-			if err == nil {
-				t.Fatalf("Build() succeeded, want %d problems", len(tt.want))
-			}
-			if def != nil {
-				t.Error("Build() returned a definition along with an error")
-			}
+			require.Error(t, err, "Build() succeeded, want %d problems", len(tt.want))
+			assert.Nil(t, def, "Build() returned a definition along with an error")
 			checkProblems(t, err, tt.want)
 		})
 	}
@@ -311,36 +312,30 @@ func TestBuildReportsEachValidationError(t *testing.T) {
 func checkProblems(t *testing.T, err error, want []defProblem) {
 	t.Helper()
 	var be *fsm.BuildError
-	if !errors.As(err, &be) {
-		t.Fatalf("error %T is not a *fsm.BuildError: %v", err, err)
-	}
-	if be.Machine != "m" {
-		t.Errorf("BuildError.Machine = %q, want %q", be.Machine, "m")
-	}
+	require.ErrorAs(t, err, &be)
+	assert.Equal(t, "m", be.Machine, "BuildError.Machine")
 	var first *fsm.ValidationError
-	if !errors.As(err, &first) {
-		t.Fatal("errors.As found no *fsm.ValidationError")
-	}
-	if len(want) > 0 && !errors.Is(first, want[0].err) {
-		t.Errorf("errors.As found %v, want the first problem (%v)", first, want[0].err)
+	require.ErrorAs(t, err, &first)
+	if len(want) > 0 {
+		assert.ErrorIs(t, first, want[0].err, "errors.As finds the first problem")
 	}
 	for _, w := range want {
-		if !errors.Is(err, w.err) {
-			t.Errorf("errors.Is(err, %v) = false", w.err)
-		}
+		assert.ErrorIs(t, err, w.err)
 	}
-	if len(be.Problems) != len(want) {
-		t.Fatalf("got %d problems, want %d:\n%v", len(be.Problems), len(want), err)
+	type problem struct {
+		Err          error
+		State, Event string
 	}
-	for i, p := range be.Problems {
-		w := want[i]
-		if !errors.Is(p, w.err) || p.State != w.state || p.Event != w.event {
-			t.Errorf("problem %d = {%v, state %q, event %q}, want {%v, state %q, event %q}",
-				i, p.Err, p.State, p.Event, w.err, w.state, w.event)
-		}
-		if p.Error() == "" {
-			t.Errorf("problem %d prints as the empty string", i)
-		}
+	var got, wantP []problem
+	for _, p := range be.Problems {
+		got = append(got, problem{p, p.State, p.Event}) // p.Is matches its Err
+		assert.NotEmpty(t, p.Error(), "a problem's message")
+	}
+	for _, w := range want {
+		wantP = append(wantP, problem{w.err, w.state, w.event})
+	}
+	if diff := cmp.Diff(wantP, got, cmpopts.EquateErrors()); diff != "" {
+		t.Errorf("problems (-want +got):\n%s", diff)
 	}
 }
 
@@ -408,9 +403,7 @@ func TestCandidatesKeepDeclarationOrder(t *testing.T) {
 	b.On("a", "go", "d").When(defGuard("second")) // decl 3
 	b.On("a", "go", "b")                          // decl 4: the else
 	def, err := b.Build()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	m := compiled.Of[string, string, struct{}](def)
 	s, e := m.StateIndex("a"), m.EventIndex("go")
 	if s < 0 || e < 0 {
@@ -430,18 +423,12 @@ func TestCandidatesKeepDeclarationOrder(t *testing.T) {
 		}
 	}
 	want := []cand{{0, "c", "first"}, {3, "d", "second"}, {4, "b", ""}}
-	if !slices.Equal(got, want) {
-		t.Errorf("Candidates(a, go) = %v, want %v", got, want)
-	}
-	if cands[2].Guard != nil {
-		t.Error("the else has a compiled guard")
-	}
+	assert.Equal(t, want, got, "Candidates(a, go)")
+	assert.Nil(t, cands[2].Guard, "the else has a compiled guard")
 	if got := m.Candidates(s, m.EventIndex("stop")); len(got) != 1 || got[0].Decl != 1 {
 		t.Errorf("Candidates(a, stop) = %v, want decl 1 only", got)
 	}
-	if got := m.Candidates(m.StateIndex("b"), e); len(got) != 0 {
-		t.Errorf("Candidates(b, go) = %d edges, want none", len(got))
-	}
+	assert.Empty(t, m.Candidates(m.StateIndex("b"), e), "Candidates(b, go) edges")
 	// The delayed transition is no event's candidate; its state lists it.
 	delayed := m.State(s).Delayed
 	if len(delayed) != 1 || m.Edge(int(delayed[0])).Decl != 2 || m.Edge(int(delayed[0])).Event != -1 {
@@ -451,9 +438,7 @@ func TestCandidatesKeepDeclarationOrder(t *testing.T) {
 		t.Errorf("DeclEdge(2).After = %v, want 1s", d.After)
 	}
 	for decl := range def.Transitions() {
-		if got := m.DeclEdge(decl).Decl; got != decl {
-			t.Errorf("DeclEdge(%d).Decl = %d", decl, got)
-		}
+		assert.Equal(t, decl, m.DeclEdge(decl).Decl, "DeclEdge().Decl")
 	}
 }
 
@@ -473,19 +458,13 @@ func TestAllowUnreachableTurnsUnreachableIntoWarnings(t *testing.T) {
 	b = fsm.New[string, string, struct{}]("m")
 	setup(b)
 	def, err := b.AllowUnreachable().Build()
-	if err != nil {
-		t.Fatalf("with AllowUnreachable: %v", err)
-	}
+	require.NoError(t, err, "with AllowUnreachable")
 	var got []string
 	for _, w := range def.Warnings() {
-		if !errors.Is(w, fsm.ErrUnreachable) {
-			t.Errorf("warning %v is not ErrUnreachable", w)
-		}
+		assert.ErrorIs(t, w, fsm.ErrUnreachable, "warning is not ErrUnreachable")
 		got = append(got, w.State)
 	}
-	if want := []string{"island", "atoll"}; !slices.Equal(got, want) {
-		t.Errorf("Warnings() name %v, want %v", got, want)
-	}
+	assert.Equal(t, []string{"island", "atoll"}, got, "Warnings() name")
 	// Other defects stay errors.
 	b = fsm.New[string, string, struct{}]("m")
 	setup(b)
@@ -498,9 +477,7 @@ func TestAllowUnreachableTurnsUnreachableIntoWarnings(t *testing.T) {
 func TestWarningsEmptyForValidMachine(t *testing.T) {
 	b := fsm.New[string, string, struct{}]("m")
 	defDoor(b)
-	if w := b.MustBuild().Warnings(); len(w) != 0 {
-		t.Errorf("Warnings() = %v, want none", w)
-	}
+	assert.Empty(t, b.MustBuild().Warnings(), "Warnings()")
 }
 
 func TestMustBuildPanicsWithBuildError(t *testing.T) {
@@ -534,32 +511,19 @@ func defTurnstile() *defBuilder {
 func TestDefinitionIntrospection(t *testing.T) {
 	def := defTurnstile().MustBuild()
 	m := compiled.Of[string, string, struct{}](def) // the tables the drivers read
-	if got := def.Name(); got != "turnstile" {
-		t.Errorf("Name() = %q", got)
-	}
-	if got := def.Initial(); got != "locked" {
-		t.Errorf("Initial() = %q, want locked", got)
-	}
-	if got, want := def.States(), []string{"locked", "unlocked", "broken", "gone"}; !slices.Equal(got, want) {
-		t.Errorf("States() = %v, want %v", got, want)
-	}
-	if got, want := def.Finals(), []string{"broken", "gone"}; !slices.Equal(got, want) {
-		t.Errorf("Finals() = %v, want %v", got, want)
-	}
-	if got, want := def.Events(), []string{"coin", "kick", "push", "remove"}; !slices.Equal(got, want) {
-		t.Errorf("Events() = %v, want %v", got, want)
-	}
+	assert.Equal(t, "turnstile", def.Name(), "Name()")
+	assert.Equal(t, "locked", def.Initial(), "Initial()")
+	assert.Equal(t, []string{"locked", "unlocked", "broken", "gone"}, def.States(), "States()")
+	assert.Equal(t, []string{"broken", "gone"}, def.Finals(), "Finals()")
+	assert.Equal(t, []string{"coin", "kick", "push", "remove"}, def.Events(), "Events()")
 	ts := def.Transitions()
-	if len(ts) != 7 || len(m.Edges) != 7 {
-		t.Fatalf("Transitions() has %d, the edge table %d, want 7", len(ts), len(m.Edges))
-	}
+	require.Len(t, ts, 7)
+	require.Len(t, m.Edges, 7)
 	if ts[0].Guard.Name() != "valid coin" || ts[3].Actions[0].Name != "count" || !ts[4].Internal || !ts[5].Delayed || ts[6].To != "gone" {
 		t.Errorf("Transitions() not in declaration order: %+v", ts)
 	}
 	ts[0].To = "changed"
-	if def.Transitions()[0].To != "unlocked" {
-		t.Error("changing Transitions()'s result changed the definition")
-	}
+	assert.Equal(t, "unlocked", def.Transitions()[0].To, "changing Transitions()'s result changed the definition")
 	if got := def.StateSpecs(); len(got) != 4 || got[1].Label != "Unlocked!" {
 		t.Errorf("StateSpecs() = %+v", got)
 	}
@@ -604,9 +568,7 @@ func TestDefinitionIntrospection(t *testing.T) {
 		}
 	}
 	for i := range len(m.States) {
-		if m.StateIndex(m.State(i).ID) != i {
-			t.Errorf("state %d does not round-trip", i)
-		}
+		assert.Equal(t, i, m.StateIndex(m.State(i).ID), "state does not round-trip")
 	}
 	if m.StateIndex("unknown") != -1 || m.EventIndex("unknown") != -1 {
 		t.Error("unknown state or event has an index")
@@ -665,12 +627,8 @@ func TestFingerprintFollowsStructure(t *testing.T) {
 	if base == 0 {
 		t.Error("Fingerprint() = 0")
 	}
-	if got := build("ok", "c", yes); got != base {
-		t.Errorf("identical builds: fingerprints %x and %x differ", base, got)
-	}
-	if got := build("ok", "c", no); got != base {
-		t.Errorf("only the guard's code changed: fingerprint %x, want %x", got, base)
-	}
+	assert.Equal(t, base, build("ok", "c", yes), "identical builds: fingerprints differ")
+	assert.Equal(t, base, build("ok", "c", no), "only the guard's code changed: fingerprint")
 	if got := build("fine", "c", yes); got == base {
 		t.Error("guard renamed: fingerprint unchanged")
 	}

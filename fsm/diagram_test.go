@@ -18,6 +18,10 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"gonum.org/v1/gonum/graph/formats/dot"
 	"gonum.org/v1/gonum/graph/formats/dot/ast"
 
@@ -50,9 +54,7 @@ func dgChooser(name string) states.Choose[string, string, struct{}] {
 func dgBuild(t testing.TB, b *dgBuilder) fsm.Graph {
 	t.Helper()
 	def, err := b.Build()
-	if err != nil {
-		t.Fatalf("Build: %v", err)
-	}
+	require.NoError(t, err, "Build")
 	return def.Graph()
 }
 
@@ -151,9 +153,7 @@ func TestGraphMarksTheErrorStateOnly(t *testing.T) {
 				marked = append(marked, s.Label)
 			}
 		}
-		if !slices.Equal(marked, c.want) {
-			t.Errorf("%s: error states %q, want %q", c.name, marked, c.want)
-		}
+		assert.Equal(t, c.want, marked, "%s: error states", c.name)
 	}
 }
 
@@ -266,18 +266,14 @@ func diagramCases(t testing.TB) []diagramCase {
 func renderDot(t testing.TB, g fsm.Graph, opts fsm.DiagramOptions) string {
 	t.Helper()
 	var b strings.Builder
-	if err := fsm.WriteDot(&b, g, opts); err != nil {
-		t.Fatalf("WriteDot: %v", err)
-	}
+	require.NoError(t, fsm.WriteDot(&b, g, opts), "WriteDot")
 	return b.String()
 }
 
 func renderMermaid(t testing.TB, g fsm.Graph, opts fsm.DiagramOptions) string {
 	t.Helper()
 	var b strings.Builder
-	if err := fsm.WriteMermaid(&b, g, opts); err != nil {
-		t.Fatalf("WriteMermaid: %v", err)
-	}
+	require.NoError(t, fsm.WriteMermaid(&b, g, opts), "WriteMermaid")
 	return b.String()
 }
 
@@ -296,21 +292,13 @@ func TestDiagramsMatchGoldens(t *testing.T) {
 				got := f.render(t, c.g, c.opts)
 				path := filepath.Join("testdata", "golden", c.name+"."+f.ext)
 				if *update {
-					if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-						t.Fatal(err)
-					}
-					if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-						t.Fatal(err)
-					}
+					require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+					require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
 					return
 				}
 				want, err := os.ReadFile(path)
-				if err != nil {
-					t.Fatalf("%v (run go test -update to write it)", err)
-				}
-				if got != string(want) {
-					t.Errorf("output differs from %s (run go test -update to accept it):\ngot:\n%s\nwant:\n%s", path, got, want)
-				}
+				require.NoError(t, err, "(run go test -update to write it)")
+				assert.Equal(t, string(want), got, "output differs from %s (run go test -update to accept it)", path)
 			})
 		}
 	}
@@ -322,9 +310,7 @@ func TestDiagramOutputIsDeterministic(t *testing.T) {
 			first := f.render(t, c.g, c.opts)
 			// Visits are maps: iterate them in many random orders.
 			for range 20 {
-				if got := f.render(t, c.g, c.opts); got != first {
-					t.Fatalf("%s.%s: two renderings differ:\n%s\n---\n%s", c.name, f.ext, first, got)
-				}
+				require.Equal(t, first, f.render(t, c.g, c.opts), "%s.%s: two renderings differ", c.name, f.ext)
 			}
 		}
 	}
@@ -380,15 +366,9 @@ func TestDefinitionDotAndMermaidDrawWithNoOptions(t *testing.T) {
 	b.State("Gone", states.Final)
 	b.On("Closed", "demolish", "Gone")
 	def, err := b.Build()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got, want := def.Dot(), renderDot(t, def.Graph(), fsm.DiagramOptions{}); got != want {
-		t.Errorf("Dot() differs from WriteDot with no options:\n%s\n---\n%s", got, want)
-	}
-	if got, want := def.Mermaid(), renderMermaid(t, def.Graph(), fsm.DiagramOptions{}); got != want {
-		t.Errorf("Mermaid() differs from WriteMermaid with no options:\n%s\n---\n%s", got, want)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, renderDot(t, def.Graph(), fsm.DiagramOptions{}), def.Dot(), "Dot() differs from WriteDot with no options")
+	assert.Equal(t, renderMermaid(t, def.Graph(), fsm.DiagramOptions{}), def.Mermaid(), "Mermaid() differs from WriteMermaid with no options")
 }
 
 func TestDotMarksKindsAndTransitions(t *testing.T) {
@@ -473,9 +453,7 @@ func TestMermaidMarksKindsAndTransitions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if tt.got != tt.want {
-				t.Errorf("got %q, want %q", tt.got, tt.want)
-			}
+			assert.Equal(t, tt.want, tt.got)
 		})
 	}
 }
@@ -516,16 +494,12 @@ func TestDiagramOptionsThatDoNotFitAreErrors(t *testing.T) {
 			t.Run(tt.name+"/"+f.name, func(t *testing.T) {
 				var out strings.Builder
 				err := f.write(&out, tt.g, tt.opts)
-				if !errors.Is(err, fsm.ErrDiagram) {
-					t.Fatalf("got error %v, want one wrapping ErrDiagram", err)
-				}
+				require.ErrorIs(t, err, fsm.ErrDiagram, "error")
 				var ve *fsm.ValidationError
 				if !errors.As(err, &ve) || ve.State != tt.wantState {
 					t.Errorf("got %#v, want a *ValidationError for state %q", err, tt.wantState)
 				}
-				if out.Len() != 0 {
-					t.Errorf("wrote %q before failing, want nothing", out.String())
-				}
+				assert.Equal(t, 0, out.Len(), "bytes written before failing")
 			})
 		}
 	}
@@ -680,9 +654,7 @@ func (p *dotParsed) edge(t *testing.T, from, to string) map[string]string {
 func parseDotOrFail(t testing.TB, src string) *dotParsed {
 	t.Helper()
 	p, err := parseDot(src)
-	if err != nil {
-		t.Fatalf("%v\n%s", err, src)
-	}
+	require.NoError(t, err, src)
 	return p
 }
 
@@ -867,12 +839,8 @@ func decodeEntities(s string, strict bool, named map[string]string) (string, err
 func checkDot(t testing.TB, src string, g fsm.Graph, opts fsm.DiagramOptions) {
 	t.Helper()
 	p, err := parseDot(src)
-	if err != nil {
-		t.Fatalf("%v\n%s", err, src)
-	}
-	if p.name != displayed(g.Name) {
-		t.Errorf("graph name: got %q, want %q", p.name, displayed(g.Name))
-	}
+	require.NoError(t, err, src)
+	assert.Equal(t, displayed(g.Name), p.name, "graph name")
 	gs, prefixes, visits := diagramMachines(g, opts)
 	wantNodes := 0
 	var want []wantEdge
@@ -880,9 +848,7 @@ func checkDot(t testing.TB, src string, g fsm.Graph, opts fsm.DiagramOptions) {
 		pre := prefixes[k]
 		if k > 0 {
 			title := p.clusters[fmt.Sprintf("cluster_%d", k-1)]["label"]
-			if title != displayed(m.Name) {
-				t.Errorf("cluster %d title: got %q, want %q", k-1, title, displayed(m.Name))
-			}
+			assert.Equal(t, displayed(m.Name), title, "cluster %d title", k-1)
 		}
 		hasInitial := false
 		for i, s := range m.States {
@@ -907,12 +873,8 @@ func checkDot(t testing.TB, src string, g fsm.Graph, opts fsm.DiagramOptions) {
 		want = append(want, wantTransitionEdges(m, pre, visits[k], false)...)
 	}
 	want = append(want, wantUseEdges(g, opts)...)
-	if len(p.nodes) != wantNodes {
-		t.Errorf("got %d nodes, want %d", len(p.nodes), wantNodes)
-	}
-	if len(p.edges) != len(want) {
-		t.Fatalf("got %d edges, want %d\n%s", len(p.edges), len(want), src)
-	}
+	assert.Len(t, p.nodes, wantNodes, "nodes")
+	require.Len(t, p.edges, len(want), "edges of\n%s", src)
 	for i, e := range p.edges {
 		if got := (wantEdge{e.from, e.to, e.attrs["label"]}); got != want[i] {
 			t.Errorf("edge %d: got %q, want %q", i, got, want[i])
@@ -968,9 +930,7 @@ var (
 func parseMermaidOrFail(t testing.TB, src string) *mmdParsed {
 	t.Helper()
 	p, err := parseMermaid(src)
-	if err != nil {
-		t.Fatalf("%v\n%s", err, src)
-	}
+	require.NoError(t, err, src)
 	return p
 }
 
@@ -1135,9 +1095,7 @@ func isJSSpace(r rune) bool { return unicode.IsSpace(r) || r == '\ufeff' }
 func checkMermaid(t testing.TB, src string, g fsm.Graph, opts fsm.DiagramOptions) {
 	t.Helper()
 	p, err := parseMermaid(src)
-	if err != nil {
-		t.Fatalf("%v\n%s", err, src)
-	}
+	require.NoError(t, err, src)
 	gs, prefixes, visits := diagramMachines(g, opts)
 	nStates := 0
 	var want []wantEdge
@@ -1180,16 +1138,10 @@ func checkMermaid(t testing.TB, src string, g fsm.Graph, opts fsm.DiagramOptions
 		want = append(want, finals...)
 	}
 	want = append(want, wantUseEdges(g, opts)...)
-	if len(p.states) != nStates {
-		t.Errorf("got %d states, want %d", len(p.states), nStates)
-	}
-	if len(p.edges) != len(want) {
-		t.Fatalf("got %d edges, want %d\n%s", len(p.edges), len(want), src)
-	}
+	assert.Len(t, p.states, nStates, "states")
+	require.Len(t, p.edges, len(want), "edges of\n%s", src)
 	for i := range want {
-		if p.edges[i] != want[i] {
-			t.Errorf("edge %d: got %q, want %q", i, p.edges[i], want[i])
-		}
+		assert.Equal(t, want[i], p.edges[i], "edge %d", i)
 	}
 	wantClasses := map[string]string{}
 	if opts.Highlight != "" {
@@ -1200,7 +1152,7 @@ func checkMermaid(t testing.TB, src string, g fsm.Graph, opts fsm.DiagramOptions
 			wantClasses[fmt.Sprintf("c%d_s%d", k, stateIndex(c.Graph, c.Highlight))] = "current"
 		}
 	}
-	if fmt.Sprint(p.classes) != fmt.Sprint(wantClasses) {
-		t.Errorf("classes: got %v, want %v", p.classes, wantClasses)
+	if diff := cmp.Diff(wantClasses, p.classes, cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("classes (-want +got):\n%s", diff)
 	}
 }

@@ -16,6 +16,11 @@
 // errors.Is. A built Definition is immutable and safe to share: package
 // engine runs any number of machines from it.
 //
+// A state may be a child of another (states.Spec.In): the parent is then a
+// composite state, entered through its initial child, whose transitions and
+// timers apply in every descendant that does not handle the event itself.
+// Entry and exit actions run in UML order. docs/hierarchy.md has the rules.
+//
 // States and events are interned to dense indices when the definition is
 // built, so the engine looks a transition up in a table: an integer-kind
 // event type costs no hashing at all.

@@ -107,6 +107,9 @@ func WriteDot(w io.Writer, g Graph, opts DiagramOptions) error {
 	writeDotString(&b, g.Name)
 	b.WriteString(" {\n")
 	b.WriteString("\trankdir=LR;\n")
+	if p.hier() {
+		b.WriteString("\tcompound=true;\n")
+	}
 	b.WriteString("\tnode [shape=box, style=rounded, fontname=\"Helvetica\", fontsize=12];\n")
 	b.WriteString("\tedge [fontname=\"Helvetica\", fontsize=10];\n")
 	writeDotMachine(&b, "\t", "", &p.main)
@@ -151,22 +154,14 @@ func writeDotMachine(b *strings.Builder, indent, prefix string, m *diagramMachin
 	if len(m.initials) > 0 {
 		fmt.Fprintf(b, "%s%sinit [shape=point, width=0.15];\n", indent, prefix)
 	}
-	for i, s := range m.g.States {
-		fmt.Fprintf(b, "%s%ss%d [label=", indent, prefix, i)
-		writeDotString(b, stateText(s))
-		switch s.Kind {
-		case states.Final:
-			b.WriteString(", shape=doublecircle")
-		case states.Choice:
-			b.WriteString(", shape=diamond")
+	if m.hier {
+		for _, i := range m.top {
+			writeDotNested(b, indent, prefix, m, i)
 		}
-		if i == m.errState {
-			fmt.Fprintf(b, ", color=%q, fontcolor=%q", errorColor, errorColor)
+	} else {
+		for i := range m.g.States {
+			writeDotNode(b, indent, prefix, m, i)
 		}
-		if i == m.highlight {
-			fmt.Fprintf(b, ", style=\"rounded,filled\", fillcolor=%q, penwidth=2", highlightColor)
-		}
-		b.WriteString("];\n")
 	}
 	for _, i := range m.initials {
 		fmt.Fprintf(b, "%s%sinit -> %ss%d;\n", indent, prefix, prefix, i)
@@ -175,6 +170,9 @@ func writeDotMachine(b *strings.Builder, indent, prefix string, m *diagramMachin
 		fmt.Fprintf(b, "%s%ss%d -> %ss%d", indent, prefix, e.From, prefix, e.To)
 		n := m.visits[i]
 		var attrs []string
+		if m.hier {
+			attrs = m.clusterEnds(prefix, e.From, e.To)
+		}
 		if label := edgeText(e, false, n); label != "" {
 			var lb strings.Builder
 			lb.WriteString("label=")
@@ -201,9 +199,36 @@ func writeDotMachine(b *strings.Builder, indent, prefix string, m *diagramMachin
 		b.WriteString(";\n")
 	}
 	for _, i := range m.failing {
-		fmt.Fprintf(b, "%s%ss%d -> %ss%d [label=%q, style=dashed, arrowhead=empty, color=%q, fontcolor=%q];\n",
+		fmt.Fprintf(b, "%s%ss%d -> %ss%d [label=%q, style=dashed, arrowhead=empty, color=%q, fontcolor=%q",
 			indent, prefix, i, prefix, m.errState, failureLabel(m.g.States[i]), errorColor, errorColor)
+		if m.hier {
+			for _, a := range m.clusterEnds(prefix, i, m.errState) {
+				b.WriteString(", ")
+				b.WriteString(a)
+			}
+		}
+		b.WriteString("];\n")
 	}
+}
+
+// writeDotNode writes the node of state i.
+func writeDotNode(b *strings.Builder, indent, prefix string, m *diagramMachine, i int) {
+	s := m.g.States[i]
+	fmt.Fprintf(b, "%s%ss%d [label=", indent, prefix, i)
+	writeDotString(b, stateText(s))
+	switch s.Kind {
+	case states.Final:
+		b.WriteString(", shape=doublecircle")
+	case states.Choice:
+		b.WriteString(", shape=diamond")
+	}
+	if i == m.errState {
+		fmt.Fprintf(b, ", color=%q, fontcolor=%q", errorColor, errorColor)
+	}
+	if i == m.highlight {
+		fmt.Fprintf(b, ", style=\"rounded,filled\", fillcolor=%q, penwidth=2", highlightColor)
+	}
+	b.WriteString("];\n")
 }
 
 // failureLabel is the text of the edge from s into the error state.
@@ -315,6 +340,11 @@ type diagramMachine struct {
 	failing   []int
 	visits    []int
 	maxVisits int
+	// children[i] are the children of state i in state order, and top the
+	// top-level states; both are set only for a hierarchical graph (hier).
+	hier     bool
+	children [][]int
+	top      []int
 }
 
 type diagramUse struct {
@@ -326,6 +356,16 @@ type diagram struct {
 	main     diagramMachine
 	clusters []diagramMachine
 	uses     []diagramUse
+}
+
+// hier reports whether any machine of the diagram is hierarchical.
+func (p *diagram) hier() bool {
+	for i := range p.clusters {
+		if p.clusters[i].hier {
+			return true
+		}
+	}
+	return p.main.hier
 }
 
 // prepareDiagram checks g and opts against each other and resolves labels
@@ -363,8 +403,11 @@ func prepareDiagram(g Graph, opts DiagramOptions) (*diagram, error) {
 
 func prepareMachine(g Graph, highlight string, visits map[int]int) (diagramMachine, error) {
 	m := diagramMachine{g: g, highlight: -1, errState: -1, visits: make([]int, len(g.Edges))}
+	if err := m.resolveParents(); err != nil {
+		return m, err
+	}
 	for i, s := range g.States {
-		if s.Kind == states.Initial {
+		if s.Kind == states.Initial && !s.HasParent {
 			m.initials = append(m.initials, i)
 		}
 		if s.Error {

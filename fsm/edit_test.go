@@ -5,6 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/statecraft/statecraft/fsm"
 	"github.com/statecraft/statecraft/states"
 	"github.com/statecraft/statecraft/transitions"
@@ -31,15 +34,9 @@ func TestEditMakesAVariantAndLeavesTheOriginal(t *testing.T) {
 		}
 		return tr.Event != "kick"
 	}).AllowUnreachable().Build()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := len(variant.Transitions()); got != 2 {
-		t.Errorf("variant has %d transitions, want 2 (kick dropped, the timeout kept)", got)
-	}
-	if got := len(def.Transitions()); got != 3 {
-		t.Errorf("original has %d transitions, want 3", got)
-	}
+	require.NoError(t, err)
+	assert.Len(t, variant.Transitions(), 2, "variant has transitions (kick dropped, the timeout kept)")
+	assert.Len(t, def.Transitions(), 3, "original has transitions")
 	if len(def.Transitions()[0].Actions) != 0 || len(variant.Transitions()[0].Actions) != 1 {
 		t.Error("the edit's action leaked into the original, or was lost")
 	}

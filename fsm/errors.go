@@ -23,6 +23,10 @@ var (
 	ErrChoice             = errors.New("choice function missing or misplaced")
 	ErrInternalTarget     = errors.New("internal transition changes state")
 	ErrBadDelay           = errors.New("delayed transition has a negative delay")
+	ErrUnknownParent      = errors.New("state names an undeclared parent")
+	ErrParentCycle        = errors.New("states are their own ancestors")
+	ErrNoInitialChild     = errors.New("composite state has no initial child")
+	ErrCompositeKind      = errors.New("final or choice state has children")
 )
 
 // ValidationError is one defect of a definition, naming the state and event

@@ -32,6 +32,11 @@ type GraphState struct {
 	// driver moves the machine when an entry action or a choice function
 	// fails. At most one state of a graph is marked.
 	Error bool
+	// Parent is the index in Graph.States of the composite state this
+	// state is a child of, when HasParent is set. Diagrams draw a
+	// composite state as a box around its children.
+	Parent    int
+	HasParent bool
 }
 
 // GraphEdge is one transition of a Graph.
@@ -71,7 +76,8 @@ func (d *Definition[S, E, D]) Graph() Graph {
 	g := Graph{Name: m.Name, States: make([]GraphState, len(m.States)), Edges: make([]GraphEdge, len(d.transSpecs))}
 	for i := range m.States {
 		s := &m.States[i]
-		g.States[i] = GraphState{Label: s.Label, Kind: s.Kind, Entry: actionNames(s.Entry), Exit: actionNames(s.Exit), Choice: s.ChooseName, Error: i == m.ErrorState}
+		g.States[i] = GraphState{Label: s.Label, Kind: s.Kind, Entry: actionNames(s.Entry), Exit: actionNames(s.Exit), Choice: s.ChooseName, Error: i == m.ErrorState,
+			Parent: max(s.Parent, 0), HasParent: s.Parent >= 0}
 	}
 	for decl := range d.transSpecs {
 		e := m.DeclEdge(decl)

@@ -4,6 +4,9 @@ import (
 	"strconv"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/statecraft/statecraft/fsm"
 	"github.com/statecraft/statecraft/internal/compiled"
 	"github.com/statecraft/statecraft/states"
@@ -38,9 +41,7 @@ func idxChain[S comparable](t *testing.T, ids []S) *fsm.Definition[S, idxEvent, 
 		b.On(ids[i], -5, ids[0])
 	}
 	def, err := b.Build()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return def
 }
 
@@ -63,34 +64,29 @@ func TestDefinitionWithThousandStates(t *testing.T) {
 	t.Run("string states", func(t *testing.T) {
 		m := compiled.Of[string, idxEvent, struct{}](idxChain(t, strs))
 		idxWalk(t, m, strs)
-		if m.StateIndex("s1000") != -1 {
-			t.Error("a state not declared has an index")
-		}
+		assert.Equal(t, -1, m.StateIndex("s1000"), "a state not declared has an index")
 	})
 }
 
 // idxWalk follows the chain through the tables, as a driver would.
 func idxWalk[S comparable](t *testing.T, m *compiled.Machine[S, idxEvent, struct{}], ids []S) {
 	t.Helper()
-	if len(m.States) != len(ids) || len(m.Events) != 2 || len(m.Edges) != 2*(len(ids)-1) {
-		t.Fatalf("%d states, %d events, %d edges", len(m.States), len(m.Events), len(m.Edges))
-	}
+	require.Len(t, m.States, len(ids))
+	require.Len(t, m.Events, 2)
+	require.Len(t, m.Edges, 2*(len(ids)-1))
 	next, reset := m.EventIndex(0), m.EventIndex(-5)
-	if next != 0 || reset != 1 || m.EventIndex(1) != -1 {
-		t.Fatalf("EventIndex(0) = %d, EventIndex(-5) = %d, EventIndex(1) = %d", next, reset, m.EventIndex(1))
-	}
-	if m.EventLabels[reset] != "ev-5" {
-		t.Errorf("EventLabels[reset] = %q, want ev-5 (the event's String)", m.EventLabels[reset])
-	}
+	require.Equal(t, 0, next)
+	require.Equal(t, 1, reset)
+	require.Equal(t, -1, m.EventIndex(1))
+	assert.Equal(t, "ev-5", m.EventLabels[reset], "EventLabels[reset] (the event's String)")
 	s := m.Initial
 	for i, id := range ids {
 		if got := m.StateIndex(id); got != i || s != i {
 			t.Fatalf("step %d: StateIndex(%v) = %d, at %d", i, id, got, s)
 		}
 		if i == len(ids)-1 {
-			if m.State(s).Kind != states.Final || len(m.Candidates(s, next)) != 0 {
-				t.Fatalf("last state %v is not a final with no way out", id)
-			}
+			require.Equal(t, states.Final, m.State(s).Kind, "last state")
+			require.Empty(t, m.Candidates(s, next), "last state")
 			break
 		}
 		if r := m.Candidates(s, reset); len(r) != 1 || r[0].To != 0 {

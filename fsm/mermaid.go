@@ -102,7 +102,13 @@ func writeMermaidClass(b *strings.Builder, p *diagram, class, style string, pick
 }
 
 func writeMermaidMachine(b *strings.Builder, indent, prefix string, m *diagramMachine) {
+	for _, i := range m.top {
+		writeMermaidNested(b, indent, prefix, m, i)
+	}
 	for i, s := range m.g.States {
+		if m.hier {
+			break
+		}
 		text := mermaidText(stateText(s), true)
 		if s.Kind == states.Choice {
 			fmt.Fprintf(b, "%sstate %ss%d <<choice>>\n", indent, prefix, i)

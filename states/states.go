@@ -22,7 +22,7 @@ type Kind uint8
 // The kinds of state. The zero Kind is Normal.
 const (
 	Normal  Kind = iota // an ordinary state that waits for events or timers
-	Initial             // the state a machine starts in; exactly one per machine
+	Initial             // the state a machine starts in: exactly one among the top-level states, and one among the children of each composite state
 	Final               // a state the machine never leaves; reaching it ends a run
 	Choice              // a state that runs its choice function on entry and leaves at once by the event it returns
 )
@@ -105,6 +105,23 @@ type Spec[S, E comparable, D any] struct {
 	// Choose is the choice function of a Choice state; it must be set for
 	// Choice states and only for them.
 	Choose Choose[S, E, D]
+	// Parent is the composite state this state is a child of, when
+	// HasParent is set (see In). A state with children is composite: it is
+	// never the machine's current state itself, one of its descendants is.
+	// Among the children of one parent exactly one has Kind Initial; it is
+	// entered when a transition targets the parent.
+	Parent    S
+	HasParent bool
+}
+
+// In makes s a child of the composite state parent and returns s, for
+// chaining. Give one child of each parent the kind Initial: it is the
+// child entered when a transition targets the parent. Transitions declared
+// on parent apply in s unless s (or a state between them) handles the
+// event itself.
+func (s *Spec[S, E, D]) In(parent S) *Spec[S, E, D] {
+	s.Parent, s.HasParent = parent, true
+	return s
 }
 
 // OnEntry appends entry actions and returns s, for chaining.

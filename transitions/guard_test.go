@@ -3,6 +3,9 @@ package transitions_test
 import (
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/statecraft/statecraft/states"
 	"github.com/statecraft/statecraft/transitions"
 )
@@ -46,9 +49,7 @@ func TestGuardNamePrintsNestingWithParentheses(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := tt.g.Name(); got != tt.want {
-				t.Errorf("Name() = %q, want %q", got, tt.want)
-			}
+			assert.Equal(t, tt.want, tt.g.Name(), "Name()")
 		})
 	}
 }
@@ -70,9 +71,7 @@ func TestGuardIsZeroOnlyForTheZeroGuard(t *testing.T) {
 }
 
 func TestGuardCompileOfZeroGuardIsNil(t *testing.T) {
-	if f := (guard{}).Compile(); f != nil {
-		t.Error("zero Guard compiled to a non-nil function")
-	}
+	assert.Nil(t, (guard{}).Compile(), "zero Guard compiled to a non-nil function")
 }
 
 func TestGuardCompileEvaluatesLeftToRightAndShortCircuits(t *testing.T) {
@@ -123,16 +122,10 @@ func TestGuardCompileEvaluatesLeftToRightAndShortCircuits(t *testing.T) {
 				leaves[i] = constGuard(string(rune('a'+i)), v, &counts[i])
 			}
 			f := tt.build(leaves).Compile()
-			if f == nil {
-				t.Fatal("Compile() = nil")
-			}
-			if got := f(nil); got != tt.want {
-				t.Errorf("compiled guard = %v, want %v", got, tt.want)
-			}
+			require.NotNil(t, f, "Compile() nil")
+			assert.Equal(t, tt.want, f(nil), "compiled guard")
 			for i, want := range tt.calls {
-				if counts[i] != want {
-					t.Errorf("leaf %c called %d times, want %d", 'a'+i, counts[i], want)
-				}
+				assert.Equal(t, want, counts[i], "leaf %c calls", 'a'+i)
 			}
 		})
 	}
@@ -199,12 +192,8 @@ func TestGuardSameIsIdentityNotName(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := tt.g.Same(tt.h); got != tt.want {
-				t.Errorf("Same = %v, want %v", got, tt.want)
-			}
-			if got := tt.h.Same(tt.g); got != tt.want {
-				t.Errorf("Same, swapped = %v, want %v", got, tt.want)
-			}
+			assert.Equal(t, tt.want, tt.g.Same(tt.h), "Same")
+			assert.Equal(t, tt.want, tt.h.Same(tt.g), "Same, swapped")
 		})
 	}
 }

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/engine/enginetest"
@@ -50,9 +52,7 @@ func (f *firing) check(t *testing.T, want ...string) {
 	t.Helper()
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if !slices.Equal(f.log, want) {
-		t.Errorf("callbacks:\n\tgot  %v\n\twant %v", f.log, want)
-	}
+	assert.Equal(t, want, f.log, "callbacks")
 }
 
 func TestAdvanceRunsCallbacksInDeadlineThenRegistrationOrder(t *testing.T) {
@@ -66,12 +66,8 @@ func TestAdvanceRunsCallbacksInDeadlineThenRegistrationOrder(t *testing.T) {
 
 	c.Advance(2 * time.Second)
 	f.check(t, "a1@1s", "a2@1s", "a3@1s", "b@2s")
-	if got := c.Now().Sub(start); got != 2*time.Second {
-		t.Errorf("after Advance(2s), Now is start+%v", got)
-	}
-	if got := c.Pending(); got != 1 {
-		t.Errorf("Pending() = %d, want 1 (c)", got)
-	}
+	assert.Equal(t, 2*time.Second, c.Now().Sub(start), "after Advance(2s), Now is start")
+	assert.Equal(t, 1, c.Pending(), "Pending() (c)")
 	c.Advance(time.Second)
 	f.check(t, "a1@1s", "a2@1s", "a3@1s", "b@2s", "c@3s")
 }
@@ -90,12 +86,8 @@ func TestAdvanceRunsTimersScheduledByCallbacksInTheirTurn(t *testing.T) {
 
 	c.Advance(5 * time.Second)
 	f.check(t, "a@1s", "a1@1s", "a+0@1s", "a+1s@2s", "c@3s")
-	if got := c.Now().Sub(start); got != 5*time.Second {
-		t.Errorf("after Advance(5s), Now is start+%v", got)
-	}
-	if got := c.Pending(); got != 1 {
-		t.Errorf("Pending() = %d, want 1 (late)", got)
-	}
+	assert.Equal(t, 5*time.Second, c.Now().Sub(start), "after Advance(5s), Now is start")
+	assert.Equal(t, 1, c.Pending(), "Pending() (late)")
 }
 
 // TestTimerArmedAtTheCurrentTimeRunsWithoutAdvance pins issue 24: a timer
@@ -114,9 +106,7 @@ func TestTimerArmedAtTheCurrentTimeRunsWithoutAdvance(t *testing.T) {
 		tm := arm(func() { ran <- name })
 		select {
 		case got := <-ran:
-			if got != name {
-				t.Errorf("%s: ran %s", name, got)
-			}
+			assert.Equal(t, name, got, "ran")
 		case <-time.After(2 * time.Second):
 			t.Fatalf("%s: f not called without an Advance", name)
 		}
@@ -124,9 +114,7 @@ func TestTimerArmedAtTheCurrentTimeRunsWithoutAdvance(t *testing.T) {
 			t.Errorf("%s: Stop after the call reported true", name)
 		}
 	}
-	if got := c.Pending(); got != 0 {
-		t.Errorf("Pending() = %d, want 0", got)
-	}
+	assert.Equal(t, 0, c.Pending(), "Pending()")
 }
 
 // TestTimerArmedAfterAdvancePassedItsDeadlineRuns is the interleaving of
@@ -173,9 +161,7 @@ func TestStopPreventsTheCall(t *testing.T) {
 	if a.Stop() {
 		t.Error("second Stop reported true")
 	}
-	if got := c.Pending(); got != 1 {
-		t.Errorf("Pending() = %d after one Stop, want 1", got)
-	}
+	assert.Equal(t, 1, c.Pending(), "Pending() after one Stop")
 	c.Advance(time.Second)
 	f.check(t, "b@1s")
 	if b.Stop() {
@@ -208,9 +194,7 @@ func sleep(c *enginetest.Clock, ctx context.Context, d time.Duration) <-chan err
 
 func blockUntilWaiters(t *testing.T, c *enginetest.Clock, n int) {
 	t.Helper()
-	if err := c.BlockUntilWaiters(t.Context(), n); err != nil {
-		t.Fatalf("BlockUntilWaiters(%d): %v", n, err)
-	}
+	require.NoErrorf(t, c.BlockUntilWaiters(t.Context(), n), "BlockUntilWaiters(%d)", n)
 }
 
 func TestSleepReturnsWhenAdvanceReachesItsDeadline(t *testing.T) {
@@ -219,16 +203,10 @@ func TestSleepReturnsWhenAdvanceReachesItsDeadline(t *testing.T) {
 	blockUntilWaiters(t, c, 1)
 
 	c.Advance(time.Second - time.Nanosecond)
-	if got := c.Waiters(); got != 1 {
-		t.Fatalf("Waiters() = %d before the deadline, want 1", got)
-	}
+	require.Equal(t, 1, c.Waiters(), "Waiters() before the deadline")
 	c.Advance(time.Nanosecond)
-	if got := c.Waiters(); got != 0 {
-		t.Errorf("Waiters() = %d once Advance reached the deadline, want 0", got)
-	}
-	if err := <-result; err != nil {
-		t.Errorf("Sleep = %v, want nil", err)
-	}
+	assert.Equal(t, 0, c.Waiters(), "Waiters() once Advance reached the deadline")
+	assert.NoError(t, <-result, "Sleep")
 }
 
 func TestSleepReturnsCtxErrWhenCancelled(t *testing.T) {
@@ -238,15 +216,9 @@ func TestSleepReturnsCtxErrWhenCancelled(t *testing.T) {
 	blockUntilWaiters(t, c, 1)
 
 	cancel(errors.New("gave up"))
-	if got := c.Waiters(); got != 0 {
-		t.Errorf("Waiters() = %d once the context is done, want 0", got)
-	}
-	if err := <-result; err != context.Canceled {
-		t.Errorf("Sleep = %v, want %v", err, context.Canceled)
-	}
-	if got := c.Pending(); got != 0 {
-		t.Errorf("Pending() = %d after the sleeper left, want 0", got)
-	}
+	assert.Equal(t, 0, c.Waiters(), "Waiters() once the context is done")
+	assert.Equal(t, context.Canceled, <-result, "Sleep")
+	assert.Equal(t, 0, c.Pending(), "Pending() after the sleeper left")
 }
 
 func TestSleepReturnsAtOnceWithNonPositiveDurationOrDoneContext(t *testing.T) {
@@ -267,9 +239,7 @@ func TestSleepReturnsAtOnceWithNonPositiveDurationOrDoneContext(t *testing.T) {
 			t.Errorf("Sleep(ctx, %v) with ctx.Err() = %v: got %v, want %v", tc.d, tc.ctx.Err(), got, tc.want)
 		}
 	}
-	if got := c.Pending(); got != 0 {
-		t.Errorf("Pending() = %d, want 0", got)
-	}
+	assert.Equal(t, 0, c.Pending(), "Pending()")
 }
 
 // A deadline context and a Sleep due at the same instant: whichever was
@@ -282,9 +252,7 @@ func TestSleepReportsWhetherItsDeadlineOrTheContextCameFirst(t *testing.T) {
 		result := sleep(c, ctx, time.Second)
 		blockUntilWaiters(t, c, 1)
 		c.Advance(time.Second)
-		if err := <-result; err != context.DeadlineExceeded {
-			t.Errorf("Sleep = %v, want %v", err, context.DeadlineExceeded)
-		}
+		assert.Equal(t, context.DeadlineExceeded, <-result, "Sleep")
 	})
 	t.Run("SleepFirst", func(t *testing.T) {
 		c := enginetest.NewClock(start)
@@ -294,9 +262,7 @@ func TestSleepReportsWhetherItsDeadlineOrTheContextCameFirst(t *testing.T) {
 		blockUntilWaiters(t, c, 1)
 		c.AfterFunc(time.Second, cancel)
 		c.Advance(time.Second)
-		if err := <-result; err != nil {
-			t.Errorf("Sleep = %v, want nil", err)
-		}
+		assert.NoError(t, <-result, "Sleep")
 	})
 }
 
@@ -306,37 +272,25 @@ func TestBlockUntilWaitersThenAdvanceToNextWakesSleepersInOrder(t *testing.T) {
 	var wg sync.WaitGroup
 	for _, d := range []time.Duration{3 * time.Second, time.Second, 2 * time.Second} {
 		wg.Go(func() {
-			if err := c.Sleep(t.Context(), d); err != nil {
-				t.Errorf("Sleep(ctx, %v) = %v", d, err)
-			}
+			assert.NoErrorf(t, c.Sleep(t.Context(), d), "Sleep(ctx, %v)", d)
 			woke <- d
 		})
 	}
 	defer wg.Wait()
 
 	blockUntilWaiters(t, c, 3)
-	if got := c.Waiters(); got != 3 {
-		t.Errorf("Waiters() = %d, want 3", got)
-	}
+	assert.Equal(t, 3, c.Waiters(), "Waiters()")
 	c.AfterFunc(time.Hour, func() {})
-	if got := c.Pending(); got != 4 {
-		t.Errorf("Pending() = %d, want 4 (3 sleepers, 1 timer)", got)
-	}
+	assert.Equal(t, 4, c.Pending(), "Pending() (3 sleepers, 1 timer)")
 	for _, want := range []time.Duration{time.Second, 2 * time.Second, 3 * time.Second} {
 		moved, ok := c.AdvanceToNext()
 		if !ok || moved != time.Second {
 			t.Errorf("AdvanceToNext() = %v, %t, want 1s, true", moved, ok)
 		}
-		if got := <-woke; got != want {
-			t.Errorf("woke the sleeper of %v, want %v", got, want)
-		}
-		if got := c.Now().Sub(start); got != want {
-			t.Errorf("Now is start+%v, want start+%v", got, want)
-		}
+		assert.Equal(t, want, <-woke, "woke the sleeper of")
+		assert.Equal(t, want, c.Now().Sub(start), "Now is start")
 	}
-	if got := c.Waiters(); got != 0 {
-		t.Errorf("Waiters() = %d, want 0", got)
-	}
+	assert.Equal(t, 0, c.Waiters(), "Waiters()")
 }
 
 func TestBlockUntilWaitersReturnsCtxErr(t *testing.T) {
@@ -348,9 +302,7 @@ func TestBlockUntilWaitersReturnsCtxErr(t *testing.T) {
 	errs := make(chan error, 1)
 	go func() { errs <- c.BlockUntilWaiters(ctx, 2) }()
 	cancel()
-	if err := <-errs; err != context.Canceled {
-		t.Errorf("BlockUntilWaiters(ctx, 2) = %v, want %v", err, context.Canceled)
-	}
+	assert.Equal(t, context.Canceled, <-errs, "BlockUntilWaiters(ctx, 2)")
 	c.Advance(time.Second)
 	<-result
 }
@@ -365,18 +317,12 @@ func TestBlockUntilWaitersDoesNotCountSleepersWhoseContextIsDone(t *testing.T) {
 	errs := make(chan error, 1)
 	go func() { errs <- c.BlockUntilWaiters(t.Context(), 1) }()
 	stays := sleep(c, t.Context(), 2*time.Second)
-	if err := <-errs; err != nil {
-		t.Fatalf("BlockUntilWaiters(ctx, 1) = %v", err)
-	}
+	require.NoError(t, <-errs, "BlockUntilWaiters(ctx, 1)")
 	if moved, ok := c.AdvanceToNext(); !ok || moved != 2*time.Second {
 		t.Errorf("AdvanceToNext() = %v, %t, want 2s, true (the cancelled sleeper skipped)", moved, ok)
 	}
-	if err := <-gone; err != context.Canceled {
-		t.Errorf("cancelled Sleep = %v, want %v", err, context.Canceled)
-	}
-	if err := <-stays; err != nil {
-		t.Errorf("Sleep = %v, want nil", err)
-	}
+	assert.Equal(t, context.Canceled, <-gone, "cancelled Sleep")
+	assert.NoError(t, <-stays, "Sleep")
 }
 
 func TestAdvanceToNextWithNothingPendingDoesNotMove(t *testing.T) {
@@ -404,9 +350,7 @@ func TestAdvanceToNextRunsEverythingDueAtThatInstant(t *testing.T) {
 
 func TestAdvanceWithNegativeDurationPanics(t *testing.T) {
 	defer func() {
-		if recover() == nil {
-			t.Error("Advance(-1) did not panic")
-		}
+		assert.NotNil(t, recover(), "Advance(-1) did not panic")
 	}()
 	enginetest.NewClock(start).Advance(-1)
 }
@@ -424,9 +368,7 @@ func TestClockIsSafeForConcurrentUse(t *testing.T) {
 			d := time.Duration(i+1) * time.Millisecond
 			c.AfterFunc(d, func() { mu.Lock(); called++; mu.Unlock() })
 			c.AfterFunc(d, func() {}).Stop()
-			if err := c.Sleep(t.Context(), d); err != nil {
-				t.Errorf("Sleep: %v", err)
-			}
+			assert.NoError(t, c.Sleep(t.Context(), d), "Sleep")
 			_ = c.Now()
 			_ = c.Pending()
 		})
@@ -434,12 +376,8 @@ func TestClockIsSafeForConcurrentUse(t *testing.T) {
 	blockUntilWaiters(t, c, n)
 	c.Advance(n * time.Millisecond)
 	wg.Wait()
-	if called != n {
-		t.Errorf("%d callbacks called, want %d", called, n)
-	}
-	if got := c.Pending(); got != 0 {
-		t.Errorf("Pending() = %d, want 0", got)
-	}
+	assert.Equal(t, n, called, "callbacks called")
+	assert.Equal(t, 0, c.Pending(), "Pending()")
 }
 
 func ExampleClock() {

@@ -1,7 +1,38 @@
 // Package enginetest provides support for testing machines run by package
 // engine, in the spirit of net/http/httptest: a manual Clock, a Recorder of
-// the steps a machine takes, AssertPath to compare the states it went
-// through, and TestClock, a conformance check for any engine.Clock.
+// the steps a machine takes, assertions on the states it went through
+// (AssertPath, AssertVisited, AssertState), and TestClock, a conformance
+// check for any engine.Clock.
+//
+// # Assertions
+//
+// The assertions are written to sit among testify's: each takes a
+// TestingT (a *testing.T will do), reports a failure through Errorf and
+// lets the test go on, and returns whether it held, so a test can stop
+// with require.True when what follows depends on it. A failure message
+// names the assertion and the machine, and shows a cmp.Diff (-want +got).
+// A test of a door that closes itself after 30 seconds:
+//
+//	func TestDoorClosesItself(t *testing.T) {
+//		clock := enginetest.NewClock(time.Time{})
+//		rec := &enginetest.Recorder{}
+//		door, err := engine.NewInstance(doorDef, struct{}{},
+//			engine.WithClock(clock), engine.WithObserver(rec))
+//		require.NoError(t, err)
+//		defer door.Close()
+//
+//		_, err = door.Fire(t.Context(), "open")
+//		require.NoError(t, err)
+//		clock.Advance(30 * time.Second) // runs the timer, in this goroutine
+//
+//		enginetest.AssertState(t, door, "Closed")
+//		enginetest.AssertPath(t, rec, "Closed", "Open", "Closed")
+//		assert.Equal(t, "after 30s", rec.Records[1].Event)
+//	}
+//
+// AssertPath checks every step; AssertVisited checks that the path went
+// through some states in order, whatever came between, for a path whose
+// length the test does not pin (the number of retries, say).
 //
 // # Waiting on the manual clock
 //

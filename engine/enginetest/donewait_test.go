@@ -5,6 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/engine/enginetest"
 )
@@ -15,9 +18,7 @@ func blockUntil(t *testing.T, c *enginetest.Clock, n int) {
 	t.Helper()
 	giveUp, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := c.BlockUntilWaiters(giveUp, n); err != nil {
-		t.Fatalf("BlockUntilWaiters(%d) with %d waiters: %v", n, c.Waiters(), err)
-	}
+	require.NoErrorf(t, c.BlockUntilWaiters(giveUp, n), "BlockUntilWaiters(%d) with %d waiters", n, c.Waiters())
 }
 
 // TestBlockUntilWaitersCountsAGoroutineBlockedOnADeadlineContext: a
@@ -51,16 +52,10 @@ func TestBlockUntilWaitersCountsAGoroutineBlockedOnADeadlineContext(t *testing.T
 				errs <- ctx.Err()
 			}()
 			blockUntil(t, c, 1)
-			if got := c.Waiters(); got != 1 {
-				t.Errorf("Waiters() = %d with one goroutine on the context, want 1", got)
-			}
+			assert.Equal(t, 1, c.Waiters(), "Waiters() with one goroutine on the context")
 			c.Advance(time.Second)
-			if err := <-errs; err != context.DeadlineExceeded {
-				t.Errorf("the goroutine woke with %v, want %v", err, context.DeadlineExceeded)
-			}
-			if got := c.Waiters(); got != 0 {
-				t.Errorf("Waiters() = %d once the context is done, want 0", got)
-			}
+			assert.Equal(t, context.DeadlineExceeded, <-errs, "the goroutine woke with")
+			assert.Equal(t, 0, c.Waiters(), "Waiters() once the context is done")
 		})
 	}
 }
@@ -78,20 +73,12 @@ func TestAContextCountsAsOneWaiterAndStopsCountingWhenCancelled(t *testing.T) {
 	slept := make(chan error, 1)
 	go func() { slept <- c.Sleep(ctx, time.Second) }()
 	blockUntil(t, c, 2)
-	if got := c.Waiters(); got != 2 {
-		t.Errorf("Waiters() = %d, want 2: the context once, and the sleeper", got)
-	}
+	assert.Equal(t, 2, c.Waiters(), "Waiters(): the context once, and the sleeper")
 	c.Advance(time.Second)
-	if err := <-slept; err != nil {
-		t.Fatal(err)
-	}
-	if got := c.Waiters(); got != 1 {
-		t.Errorf("Waiters() = %d after the sleeper woke, want 1", got)
-	}
+	require.NoError(t, <-slept)
+	assert.Equal(t, 1, c.Waiters(), "Waiters() after the sleeper woke")
 	cancel()
-	if got := c.Waiters(); got != 0 {
-		t.Errorf("Waiters() = %d once cancelled, want 0", got)
-	}
+	assert.Equal(t, 0, c.Waiters(), "Waiters() once cancelled")
 }
 
 // TestSleepAndBlockUntilWaitersDoNotMakeAContextAWaiter: Sleep, and
@@ -105,16 +92,10 @@ func TestSleepAndBlockUntilWaitersDoNotMakeAContextAWaiter(t *testing.T) {
 	slept := make(chan error, 1)
 	go func() { slept <- c.Sleep(ctx, time.Second) }()
 	blockUntil(t, c, 1)
-	if got := c.Waiters(); got != 1 {
-		t.Errorf("Waiters() = %d with one sleeper, want 1", got)
-	}
+	assert.Equal(t, 1, c.Waiters(), "Waiters() with one sleeper")
 	c.Advance(time.Second)
-	if err := <-slept; err != nil {
-		t.Fatal(err)
-	}
-	if got := c.Waiters(); got != 0 {
-		t.Errorf("Waiters() = %d after the sleep, want 0: the sleep left its context counted", got)
-	}
+	require.NoError(t, <-slept)
+	assert.Equal(t, 0, c.Waiters(), "Waiters() after the sleep: the sleep left its context counted")
 	// A context of the clock as BlockUntilWaiters' own: it does not count
 	// itself, and ends it at its deadline.
 	giveUp, stop := engine.WithTimeout(context.Background(), c, time.Second)
@@ -122,7 +103,5 @@ func TestSleepAndBlockUntilWaitersDoNotMakeAContextAWaiter(t *testing.T) {
 	errs := make(chan error, 1)
 	go func() { errs <- c.BlockUntilWaiters(giveUp, 1) }()
 	c.AdvanceToNext()
-	if err := <-errs; err != context.DeadlineExceeded {
-		t.Errorf("BlockUntilWaiters(giveUp, 1) = %v, want %v: it counted its own context", err, context.DeadlineExceeded)
-	}
+	assert.Equal(t, context.DeadlineExceeded, <-errs, "BlockUntilWaiters(giveUp, 1): it counted its own context")
 }

@@ -3,6 +3,7 @@ package enginetest_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/statecraft/statecraft/engine"
@@ -14,7 +15,7 @@ import (
 // A Recorder attached as an observer keeps every step, so a test can check
 // the path a machine took. In a test, enginetest.AssertPath(t, &rec,
 // "Closed", "Open", "Closed") does the comparison and reports the first step
-// that differs.
+// that differs, with a cmp.Diff of the paths.
 func ExampleRecorder() {
 	b := fsm.New[string, string, struct{}]("door")
 	b.State("Closed", states.Initial)
@@ -82,4 +83,44 @@ func ExampleClock_AdvanceToNext() {
 	// moved 3s to 00:00:03
 	// deadline
 	// moved 7s to 00:00:10
+}
+
+// printT is a TestingT that prints the first line of what it is told, to
+// show in an example what a test would report. (The lines after it are a
+// cmp.Diff, whose exact spacing go-cmp does not promise.)
+type printT struct{}
+
+func (printT) Helper() {}
+
+func (printT) Errorf(format string, args ...any) {
+	msg, _, _ := strings.Cut(fmt.Sprintf(format, args...), "\n")
+	fmt.Println(msg)
+}
+
+// The assertions report through the TestingT they are given, as testify's
+// do: a test passes its *testing.T. Each returns whether it held.
+func ExampleAssertPath() {
+	b := fsm.New[string, string, struct{}]("door")
+	b.State("Closed", states.Initial)
+	b.State("Open", states.Normal)
+	b.On("Closed", "open", "Open")
+	b.On("Open", "close", "Closed")
+
+	rec := &enginetest.Recorder{}
+	door, _ := engine.NewInstance(b.MustBuild(), struct{}{}, engine.WithObserver(rec))
+	defer door.Close()
+	door.Fire(context.Background(), "open")
+
+	var t printT // in a test: t *testing.T
+	fmt.Println(enginetest.AssertPath(t, rec, "Closed", "Open"))
+	fmt.Println(enginetest.AssertPath(t, rec, "Closed", "Closed"))
+	fmt.Println(enginetest.AssertVisited(t, rec, "Open"))
+	fmt.Println(enginetest.AssertState(t, door, "Closed"))
+	// Output:
+	// true
+	// enginetest.AssertPath: path differs from step 1 (-want +got):
+	// false
+	// true
+	// enginetest.AssertState: machine "door" is in state Open, want Closed (-want +got):
+	// false
 }

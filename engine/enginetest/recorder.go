@@ -2,10 +2,7 @@ package enginetest
 
 import (
 	"slices"
-	"strconv"
-	"strings"
 	"sync"
-	"testing"
 
 	"github.com/statecraft/statecraft/engine"
 )
@@ -81,36 +78,4 @@ func (r *Recorder) Reset() {
 	r.mu.Lock()
 	r.Records = nil
 	r.mu.Unlock()
-}
-
-// AssertPath reports an error through t.Errorf unless r's Path is exactly
-// want. The message gives the first step where they differ and both paths
-// in full.
-func AssertPath(t testing.TB, r *Recorder, want ...string) {
-	t.Helper()
-	got := r.Path()
-	if slices.Equal(got, want) {
-		return
-	}
-	i := 0
-	for i < len(got) && i < len(want) && got[i] == want[i] {
-		i++
-	}
-	t.Errorf("path differs at step %d: got %s, want %s\n\tgot:  %s\n\twant: %s",
-		i, stepAt(got, i), stepAt(want, i), joinPath(got), joinPath(want))
-}
-
-// stepAt returns path[i] quoted, or says that the path ended.
-func stepAt(path []string, i int) string {
-	if i < len(path) {
-		return strconv.Quote(path[i])
-	}
-	return "end of path"
-}
-
-func joinPath(path []string) string {
-	if len(path) == 0 {
-		return "(empty)"
-	}
-	return strings.Join(path, " -> ")
 }

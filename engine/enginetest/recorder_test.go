@@ -1,11 +1,11 @@
 package enginetest_test
 
 import (
-	"fmt"
-	"slices"
-	"strings"
 	"sync"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/engine/enginetest"
@@ -41,9 +41,7 @@ func TestRecorderPathSkipsStepsThatTookNoTransition(t *testing.T) {
 			for _, rec := range tc.records {
 				r.Observe(rec)
 			}
-			if got := r.Path(); !slices.Equal(got, tc.want) {
-				t.Errorf("Path() = %q, want %q", got, tc.want)
-			}
+			assert.Equal(t, tc.want, r.Path(), "Path()")
 		})
 	}
 }
@@ -75,9 +73,8 @@ func TestRecorderResetStartsThePathAfresh(t *testing.T) {
 	var r enginetest.Recorder
 	r.Observe(step("A", "go", 0, "B"))
 	r.Reset()
-	if r.Records != nil || r.Path() != nil {
-		t.Fatalf("after Reset: Records = %v, Path() = %v", r.Records, r.Path())
-	}
+	require.Nil(t, r.Records)
+	require.Nil(t, r.Path())
 	r.Observe(step("B", "go", 0, "C"))
 	enginetest.AssertPath(t, &r, "B", "C")
 }
@@ -96,66 +93,7 @@ func TestRecorderIsSafeForConcurrentUse(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if got := len(r.Records); got != 200 {
-		t.Errorf("len(Records) = %d, want 200", got)
-	}
-}
-
-// fakeT records what AssertPath reports.
-type fakeT struct {
-	testing.TB
-	helper bool
-	errors []string
-}
-
-func (f *fakeT) Helper() { f.helper = true }
-
-func (f *fakeT) Errorf(format string, args ...any) {
-	f.errors = append(f.errors, fmt.Sprintf(format, args...))
-}
-
-func TestAssertPath(t *testing.T) {
-	var r enginetest.Recorder
-	r.Observe(step("Closed", "fail", 0, "Open"))
-	r.Observe(step("Open", "after 1s", 1, "HalfOpen"))
-
-	for _, tc := range []struct {
-		name string
-		want []string
-		msg  []string // substrings of the one error, or none for a pass
-	}{
-		{"Equal", []string{"Closed", "Open", "HalfOpen"}, nil},
-		{"Differs", []string{"Closed", "Open", "Closed"},
-			[]string{`step 2: got "HalfOpen", want "Closed"`, "got:  Closed -> Open -> HalfOpen", "want: Closed -> Open -> Closed"}},
-		{"Shorter", []string{"Closed", "Open"},
-			[]string{`step 2: got "HalfOpen", want end of path`}},
-		{"Longer", []string{"Closed", "Open", "HalfOpen", "Closed"},
-			[]string{`step 3: got end of path, want "Closed"`}},
-		{"Empty", nil,
-			[]string{`step 0: got "Closed", want end of path`, "want: (empty)"}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			ft := &fakeT{}
-			enginetest.AssertPath(ft, &r, tc.want...)
-			if !ft.helper {
-				t.Error("AssertPath did not call t.Helper")
-			}
-			if tc.msg == nil {
-				if len(ft.errors) != 0 {
-					t.Errorf("AssertPath reported %q, want nothing", ft.errors)
-				}
-				return
-			}
-			if len(ft.errors) != 1 {
-				t.Fatalf("AssertPath reported %d errors, want 1: %q", len(ft.errors), ft.errors)
-			}
-			for _, sub := range tc.msg {
-				if !strings.Contains(ft.errors[0], sub) {
-					t.Errorf("message %q does not contain %q", ft.errors[0], sub)
-				}
-			}
-		})
-	}
+	assert.Equal(t, 200, len(r.Records), "len(Records)")
 }
 
 // TestRecorderLimitedToOneMachine: with Machine set, a Recorder keeps the
@@ -180,7 +118,5 @@ func TestRecorderLimitedToOneMachine(t *testing.T) {
 	enginetest.AssertPath(t, call, "Start", "Attempt", "Backoff", "Attempt")
 	enginetest.AssertPath(t, brk, "Closed", "Open", "HalfOpen")
 	enginetest.AssertPath(t, &all, "Closed", "Open", "Attempt", "Backoff", "HalfOpen", "Attempt")
-	if n := len(call.Snapshot()); n != 3 {
-		t.Errorf("the call recorder kept %d records, want 3", n)
-	}
+	assert.Equal(t, 3, len(call.Snapshot()), "the call recorder kept records")
 }

@@ -6,6 +6,9 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/engine/enginetest"
 )
@@ -23,23 +26,15 @@ func TestClockWorksInsideASynctestBubble(t *testing.T) {
 		long := make(chan error, 1)
 		go func() { short <- c.Sleep(ctx, time.Second) }()
 		go func() { long <- c.Sleep(ctx, time.Hour) }()
-		if err := c.BlockUntilWaiters(t.Context(), 2); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, c.BlockUntilWaiters(t.Context(), 2))
 
 		c.Advance(time.Second)
-		if err := <-short; err != nil {
-			t.Errorf("Sleep(ctx, 1s) = %v, want nil", err)
-		}
+		assert.NoError(t, <-short, "Sleep(ctx, 1s)")
 		synctest.Wait()
-		if got := c.Waiters(); got != 1 {
-			t.Errorf("Waiters() = %d, want 1", got)
-		}
+		assert.Equal(t, 1, c.Waiters(), "Waiters()")
 
 		c.Advance(time.Minute)
-		if err := <-long; err != context.DeadlineExceeded {
-			t.Errorf("Sleep(ctx, 1h) past the context's deadline = %v, want %v", err, context.DeadlineExceeded)
-		}
+		assert.Equal(t, context.DeadlineExceeded, <-long, "Sleep(ctx, 1h) past the context's deadline")
 		if !time.Now().Equal(bubbleStart) {
 			t.Errorf("the bubble's time moved by %v", time.Since(bubbleStart))
 		}

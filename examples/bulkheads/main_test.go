@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"maps"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -12,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
 	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
@@ -29,9 +30,7 @@ func runExample(t *testing.T) (string, map[string]Summary) {
 	defer cancel()
 	var out bytes.Buffer
 	sums, err := run(ctx, &out)
-	if err != nil {
-		t.Fatalf("run: %v\n%s", err, out.String())
-	}
+	require.NoError(t, err, "run:\n%s", out.String())
 	return out.String(), sums
 }
 
@@ -73,15 +72,9 @@ func TestEveryRequestIsAnsweredOrRejectedWith503(t *testing.T) {
 	}
 	for name, w := range want {
 		s := sums[name]
-		if s.Final != w.final {
-			t.Errorf("%s at the end: got %+v, want %+v", name, s.Final, w.final)
-		}
-		if !maps.Equal(s.Statuses, w.statuses) {
-			t.Errorf("%s statuses: got %v, want %v", name, s.Statuses, w.statuses)
-		}
-		if s.Peak != w.peak {
-			t.Errorf("%s ran %d calls at once, want %d (its slots)", name, s.Peak, w.peak)
-		}
+		assert.Equal(t, w.final, s.Final, "%s at the end", name)
+		assert.Equal(t, w.statuses, s.Statuses, "%s statuses", name)
+		assert.Equal(t, w.peak, s.Peak, "%s: calls at once (its slots)", name)
 	}
 }
 
@@ -126,16 +119,12 @@ func TestOutputShowsTheCountsAndThatTheDatabaseDoesNotStarveTheOthers(t *testing
 // why; a free one gives 200.
 func TestHandlerAnswers503WithRetryAfterAndAReasonWhenFull(t *testing.T) {
 	d, err := newDependency("database", bulkhead.Config{MaxConcurrent: 1, MaxQueueSize: bulkhead.NoQueue})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer d.bulkhead.Close(context.Background())
 	// One call holds the only slot; there is no queue.
 	held := make(chan error, 1)
 	go func() { held <- d.bulkhead.Protect(t.Context(), d.call) }()
-	if err := d.sorted(t.Context(), 1); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, d.sorted(t.Context(), 1))
 
 	rec := httptest.NewRecorder()
 	d.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/database", nil))
@@ -147,14 +136,10 @@ func TestHandlerAnswers503WithRetryAfterAndAReasonWhenFull(t *testing.T) {
 	}
 
 	d.answer()
-	if err := <-held; err != nil {
-		t.Errorf("the held call: %v", err)
-	}
+	assert.NoError(t, <-held, "the held call")
 	rec = httptest.NewRecorder()
 	d.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/database", nil))
-	if rec.Code != http.StatusOK {
-		t.Errorf("with the slot free: got %d, want 200", rec.Code)
-	}
+	assert.Equal(t, http.StatusOK, rec.Code, "with the slot free")
 }
 
 // TestRunStopsCleanlyWhenItsContextEnds checks that a run whose context

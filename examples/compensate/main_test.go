@@ -17,7 +17,7 @@ func TestRunUndoesEveryReservationInReverse(t *testing.T) {
 	var out bytes.Buffer
 	require.NoError(t, run(&out))
 	got := out.String()
-	assert.Contains(t, got, "path: Start → Attempt → Backoff → Retry → Attempt → Backoff → Retry → Attempt → Fallback → Compensate → Compensated\n")
+	assert.Contains(t, got, "path: Start → Attempt → Backoff → Retry → Attempt → Backoff → Retry → Attempt → Fallback → Compensate → Done\n")
 	releases := []string{"release order-1042/attempt-3", "release order-1042/attempt-2", "release order-1042/attempt-1"}
 	last := -1
 	for _, r := range releases {

@@ -7,14 +7,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/require"
 	"gonum.org/v1/gonum/graph/formats/dot"
 )
 
 func TestNewDoorBuilds(t *testing.T) {
 	def, err := NewDoor()
-	if err != nil {
-		t.Fatalf("NewDoor: %v", err)
-	}
+	require.NoError(t, err, "NewDoor")
 	if got := def.Initial(); got != Closed {
 		t.Errorf("initial: got %v, want %v", got, Closed)
 	}
@@ -28,13 +27,9 @@ func TestNewDoorBuilds(t *testing.T) {
 
 func TestRunPrintsDotThatParses(t *testing.T) {
 	var out bytes.Buffer
-	if err := run(&out); err != nil {
-		t.Fatalf("run: %v", err)
-	}
+	require.NoError(t, run(&out), "run")
 	f, err := dot.ParseString(out.String())
-	if err != nil {
-		t.Fatalf("output does not parse as dot: %v\n%s", err, out.String())
-	}
+	require.NoError(t, err, "output does not parse as dot:\n%s", out.String())
 	if len(f.Graphs) != 1 || !f.Graphs[0].Directed {
 		t.Fatalf("got %d graphs, want one directed graph", len(f.Graphs))
 	}
@@ -42,9 +37,7 @@ func TestRunPrintsDotThatParses(t *testing.T) {
 
 func TestRunListsStatesAndTransitions(t *testing.T) {
 	var out bytes.Buffer
-	if err := run(&out); err != nil {
-		t.Fatalf("run: %v", err)
-	}
+	require.NoError(t, run(&out), "run")
 	for _, want := range []string{
 		`// machine "door": 4 states, 7 transitions`,
 		"//   Closed     initial, accepts: [open lock demolish]",
@@ -66,9 +59,7 @@ func TestRunRendersWithGraphvizWithoutWarnings(t *testing.T) {
 		t.Skip("Graphviz dot not installed")
 	}
 	var out bytes.Buffer
-	if err := run(&out); err != nil {
-		t.Fatalf("run: %v", err)
-	}
+	require.NoError(t, run(&out), "run")
 	cmd := exec.Command(path, "-Tsvg")
 	cmd.Stdin = &out
 	var stderr bytes.Buffer
@@ -83,7 +74,5 @@ type failingWriter struct{}
 func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
 
 func TestRunReportsWriteError(t *testing.T) {
-	if err := run(failingWriter{}); err == nil {
-		t.Fatal("run to a failing writer: got nil error")
-	}
+	require.Error(t, run(failingWriter{}), "run to a failing writer: got nil error")
 }

@@ -7,13 +7,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
 	"github.com/statecraft/statecraft/patterns/errorrecovery/saga"
@@ -42,7 +43,7 @@ func runDefault(t *testing.T) (string, *Services, string) {
 	svc := NewServices()
 	var out bytes.Buffer
 	if err := runDemo(&out, path, svc, defaultCrash); err != nil {
-		t.Fatalf("run: %v\n%s", err, out.String())
+		t.Fatalf("run:\n%s", out.String())
 	}
 	return out.String(), svc, path
 }
@@ -81,9 +82,7 @@ func TestRunPrintsEveryActionInTheOrderItHappens(t *testing.T) {
 		fmt.Sprintf("undo charge payment [key %s] refunded ch-2", key("order-2", stepCharge, comp)),
 		fmt.Sprintf("undo reserve inventory [key %s] released res-2", key("order-2", stepReserve, comp)),
 	}
-	if !slices.Equal(got, want) {
-		t.Errorf("actions printed:\n got %q\nwant %q\noutput:\n%s", got, want, out)
-	}
+	assert.Equal(t, want, got, "actions printed; output:\n%s", out)
 }
 
 // TestRunExplainsTheSagaErrorThePathsAndTheRecovery pins the lines that
@@ -158,45 +157,29 @@ func TestServicesReceiveTheCallsInOrderWithTheirKeys(t *testing.T) {
 func journalRecords(t *testing.T, path string) (completed map[string]bool, records map[string][]string) {
 	t.Helper()
 	db, err := sql.Open("sqlite", path) // the driver sqlitejournal registers
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer db.Close()
 	completed, records = map[string]bool{}, map[string][]string{}
 	rows, err := db.Query(`SELECT saga_id, completed FROM saga_journal_sagas`)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for rows.Next() {
 		var id string
 		var done bool
-		if err := rows.Scan(&id, &done); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, rows.Scan(&id, &done))
 		completed[id] = done
 	}
-	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, errors.Join(rows.Err(), rows.Close()))
 	rows, err = db.Query(`SELECT saga_id, body FROM saga_journal_records ORDER BY saga_id, seq`)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer rows.Close()
 	for rows.Next() {
 		var id, body string
-		if err := rows.Scan(&id, &body); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, rows.Scan(&id, &body))
 		var rec saga.Record
-		if err := json.Unmarshal([]byte(body), &rec); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, json.Unmarshal([]byte(body), &rec))
 		records[id] = append(records[id], strings.TrimSpace(rec.Kind.String()+" "+rec.Step))
 	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, rows.Err())
 	return completed, records
 }
 
@@ -206,9 +189,7 @@ func journalRecords(t *testing.T, path string) (completed map[string]bool, recor
 func TestJournalEndsWithBothSagasCompleteAndEveryStepRecorded(t *testing.T) {
 	_, _, path := runDefault(t)
 	completed, records := journalRecords(t, path)
-	if want := map[string]bool{"order-1": true, "order-2": true}; !maps.Equal(completed, want) {
-		t.Errorf("sagas complete: got %v, want %v", completed, want)
-	}
+	assert.Equal(t, map[string]bool{"order-1": true, "order-2": true}, completed, "sagas complete")
 	want := map[string][]string{
 		"order-1": {
 			"saga-begun",
@@ -231,9 +212,7 @@ func TestJournalEndsWithBothSagasCompleteAndEveryStepRecorded(t *testing.T) {
 		},
 	}
 	for id, w := range want {
-		if !slices.Equal(records[id], w) {
-			t.Errorf("%s's records:\n got %q\nwant %q", id, records[id], w)
-		}
+		assert.Equal(t, w, records[id], "%s's records", id)
 	}
 }
 
@@ -278,7 +257,7 @@ func TestRecoveryAfterACrashAtAnyPointRollsBackOnceOrCompletes(t *testing.T) {
 			svc := NewServices()
 			var out bytes.Buffer
 			if err := runDemo(&out, path, svc, p); err != nil {
-				t.Fatalf("run: %v\n%s", err, out.String())
+				t.Fatalf("run:\n%s", out.String())
 			}
 			// Effects order-2 made before the crash: reserve from point
 			// 2 on (its started record was written), charge from 4, ship
@@ -312,9 +291,7 @@ func TestRecoveryAfterACrashAtAnyPointRollsBackOnceOrCompletes(t *testing.T) {
 				if ch.Order == "order-2" && completes {
 					wantRefunds = 0
 				}
-				if ch.Refunds != wantRefunds {
-					t.Errorf("%s for %s refunded %d times, want %d", ch.ID, ch.Order, ch.Refunds, wantRefunds)
-				}
+				assert.Equal(t, wantRefunds, ch.Refunds, "%s for %s: refunds", ch.ID, ch.Order)
 			}
 			for _, c := range svc.Calls() {
 				if strings.HasPrefix(c.Result, "error") && c.Service != "shipping" {
@@ -327,9 +304,7 @@ func TestRecoveryAfterACrashAtAnyPointRollsBackOnceOrCompletes(t *testing.T) {
 			if p.kind == saga.RecordBegun {
 				delete(wantComplete, "order-2") // it never reached the journal
 			}
-			if !maps.Equal(completed, wantComplete) {
-				t.Errorf("sagas complete: got %v, want %v", completed, wantComplete)
-			}
+			assert.Equal(t, wantComplete, completed, "sagas complete")
 			wantLine := "recovered order-2: Compensated"
 			switch {
 			case completes:
@@ -348,40 +323,28 @@ func TestRecoveryAfterACrashAtAnyPointRollsBackOnceOrCompletes(t *testing.T) {
 // journal: the demo's order ids would already be there.
 func TestMainRefusesAJournalThatExists(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "orders.db")
-	if err := os.WriteFile(path, nil, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if err := mainErr(path); err == nil {
-		t.Fatal("mainErr on an existing file: got nil error")
-	}
+	require.NoError(t, os.WriteFile(path, nil, 0o600))
+	require.Error(t, mainErr(path), "mainErr on an existing file: got nil error")
 }
 
 // TestRunReportsAJournalItCannotOpen checks that a journal that cannot be
 // created is an error, not a panic.
 func TestRunReportsAJournalItCannotOpen(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "no such folder", "orders.db")
-	if err := run(&bytes.Buffer{}, path); err == nil {
-		t.Fatal("run with a journal in a folder that does not exist: got nil error")
-	}
+	require.Error(t, run(&bytes.Buffer{}, path), "run with a journal in a folder that does not exist: got nil error")
 }
 
 // TestRunUntilCrashPassesOtherPanicsOn checks that runUntilCrash stops
 // only the simulated crash.
 func TestRunUntilCrashPassesOtherPanicsOn(t *testing.T) {
 	p, err := newProcess(&bytes.Buffer{}, NewServices(), saga.NewMemoryJournal())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	p.saga, err = saga.New(sagaName, saga.Config{}, []saga.Step[Order]{
 		saga.NewStep("explode", func(context.Context, saga.Call[Order]) (string, error) { panic("boom") }, nil),
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer func() {
-		if v := recover(); v != "boom" {
-			t.Errorf("recovered %v, want boom", v)
-		}
+		assert.Equal(t, "boom", recover(), "recovered")
 	}()
 	p.runUntilCrash(context.Background(), order1)
 	t.Error("runUntilCrash returned")

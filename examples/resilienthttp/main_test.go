@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 )
 
@@ -37,15 +39,11 @@ func parse(t *testing.T, out string) map[int]line {
 			continue
 		}
 		m := callLine.FindStringSubmatch(s)
-		if m == nil {
-			t.Fatalf("malformed call line %q", s)
-		}
+		require.NotNil(t, m, "malformed call line %q", s)
 		n, _ := strconv.Atoi(m[1])
 		attempts, _ := strconv.Atoi(m[3])
 		body, err := strconv.Unquote(m[8])
-		if err != nil {
-			t.Fatalf("body of %q: %v", s, err)
-		}
+		require.NoErrorf(t, err, "body of %q", s)
 		calls[n] = line{m[2], attempts, m[4], m[5], m[6], m[7], body}
 	}
 	return calls
@@ -54,9 +52,7 @@ func parse(t *testing.T, out string) map[int]line {
 func runOutput(t *testing.T) string {
 	t.Helper()
 	var out bytes.Buffer
-	if err := run(&out); err != nil {
-		t.Fatalf("run: %v", err)
-	}
+	require.NoError(t, run(&out), "run")
 	return out.String()
 }
 
@@ -76,9 +72,7 @@ func TestRunFollowsTheScript(t *testing.T) {
 		{"ok", 1, "network", "200", "Closed", "200", "quote #16"},
 		{"ok", 1, "network", "200", "Closed", "200", "quote #17"},
 	}
-	if len(calls) != len(want) {
-		t.Errorf("got %d call lines, want %d:\n%s", len(calls), len(want), out)
-	}
+	assert.Len(t, calls, len(want), "call lines of\n%s", out)
 	for i, w := range want {
 		if got, ok := calls[i+1]; !ok {
 			t.Errorf("no line for call %d", i+1)
@@ -128,7 +122,5 @@ type failingWriter struct{}
 func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
 
 func TestRunReportsWriteError(t *testing.T) {
-	if err := run(failingWriter{}); err == nil {
-		t.Fatal("run to a failing writer: got nil error")
-	}
+	require.Error(t, run(failingWriter{}), "run to a failing writer: got nil error")
 }

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	lfsm "github.com/looplab/fsm"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/statecraft/statecraft/fsm"
 	"github.com/statecraft/statecraft/fsm/looplab"
@@ -34,29 +36,19 @@ var order = lfsm.Events{
 func mustImport(t *testing.T, name, initial string, events lfsm.Events, opts ...looplab.Option) (*looplab.Definition, []*fsm.ValidationError) {
 	t.Helper()
 	def, warnings, err := looplab.Import(name, initial, events, opts...)
-	if err != nil {
-		t.Fatalf("Import: %v", err)
-	}
+	require.NoError(t, err, "Import")
 	return def, warnings
 }
 
 func TestImportDoor(t *testing.T) {
 	def, warnings := mustImport(t, "door", "closed", door)
-	if len(warnings) != 0 {
-		t.Errorf("warnings = %v, want none", warnings)
-	}
+	assert.Empty(t, warnings, "warnings")
 	if def.Name() != "door" || def.Initial() != "closed" {
 		t.Errorf("Name() = %q, Initial() = %q", def.Name(), def.Initial())
 	}
-	if got, want := def.States(), []string{"closed", "open"}; !slices.Equal(got, want) {
-		t.Errorf("States() = %v, want %v", got, want)
-	}
-	if got := def.Finals(); len(got) != 0 {
-		t.Errorf("Finals() = %v, want none: the door always opens or closes", got)
-	}
-	if got := len(def.Transitions()); got != 2 {
-		t.Errorf("%d transitions, want 2", got)
-	}
+	assert.Equal(t, []string{"closed", "open"}, def.States(), "States()")
+	assert.Empty(t, def.Finals(), "Finals(): the door always opens or closes")
+	assert.Len(t, def.Transitions(), 2, "transitions")
 	for state, want := range map[string][]string{"closed": {"open"}, "open": {"close"}, "ajar": nil} {
 		if got := def.Accepts(state); !slices.Equal(got, want) {
 			t.Errorf("Accepts(%q) = %v, want %v", state, got, want)
@@ -66,15 +58,9 @@ func TestImportDoor(t *testing.T) {
 
 func TestImportOneTransitionPerSourceAndInfersFinals(t *testing.T) {
 	def, warnings := mustImport(t, "order", "new", order)
-	if len(warnings) != 0 {
-		t.Errorf("warnings = %v, want none", warnings)
-	}
-	if got, want := def.States(), []string{"new", "paid", "shipped", "cancelled", "delivered"}; !slices.Equal(got, want) {
-		t.Errorf("States() = %v, want %v", got, want)
-	}
-	if got, want := def.Finals(), []string{"cancelled", "delivered"}; !slices.Equal(got, want) {
-		t.Errorf("Finals() = %v, want %v", got, want)
-	}
+	assert.Empty(t, warnings, "warnings")
+	assert.Equal(t, []string{"new", "paid", "shipped", "cancelled", "delivered"}, def.States(), "States()")
+	assert.Equal(t, []string{"cancelled", "delivered"}, def.Finals(), "Finals()")
 	type tr struct{ from, event, to string }
 	var got []tr
 	for _, s := range def.Transitions() {
@@ -88,15 +74,11 @@ func TestImportOneTransitionPerSourceAndInfersFinals(t *testing.T) {
 		{"new", "remind", "new"},
 		{"shipped", "deliver", "delivered"},
 	}
-	if !slices.Equal(got, want) {
-		t.Errorf("Transitions() = %v, want %v", got, want)
-	}
+	assert.Equal(t, want, got, "Transitions()")
 	if !def.Transitions()[4].Internal {
 		t.Error("the self-loop remind is not internal")
 	}
-	if got, want := def.Accepts("new"), []string{"pay", "cancel", "remind"}; !slices.Equal(got, want) {
-		t.Errorf("Accepts(new) = %v, want %v", got, want)
-	}
+	assert.Equal(t, []string{"pay", "cancel", "remind"}, def.Accepts("new"), "Accepts(new)")
 }
 
 func TestImportKeepsNamesWithQuotesAndSpaces(t *testing.T) {
@@ -110,9 +92,7 @@ func TestImportKeepsNamesWithQuotesAndSpaces(t *testing.T) {
 		{Name: `say "bye"`, Src: []string{"wide open"}, Dst: back},
 	}
 	def, _ := mustImport(t, "odd names", quoted, events)
-	if got, want := def.Finals(), []string{back}; !slices.Equal(got, want) {
-		t.Errorf("Finals() = %v, want %v", got, want)
-	}
+	assert.Equal(t, []string{back}, def.Finals(), "Finals()")
 	if got, ok := def.Label(quoted); got != quoted || !ok {
 		t.Errorf("Label(%q) = %q, %v", quoted, got, ok)
 	}
@@ -121,9 +101,7 @@ func TestImportKeepsNamesWithQuotesAndSpaces(t *testing.T) {
 	for _, s := range g.States {
 		labels = append(labels, s.Label)
 	}
-	if want := []string{quoted, "wide open", back}; !slices.Equal(labels, want) {
-		t.Errorf("graph states %q, want %q", labels, want)
-	}
+	assert.Equal(t, []string{quoted, "wide open", back}, labels, "graph states")
 	if len(g.Edges) != 2 || g.Edges[0].Label() != event || g.Edges[1].Label() != `say "bye"` {
 		t.Errorf("graph edges %+v", g.Edges)
 	}
@@ -137,9 +115,9 @@ func TestImportWarnsOfUnreachableState(t *testing.T) {
 		{Name: "wake", Src: []string{"limbo"}, Dst: "closed"},
 	}, door...)
 	def, warnings := mustImport(t, "door", "closed", events)
-	if len(warnings) != 1 || !errors.Is(warnings[0], fsm.ErrUnreachable) || warnings[0].State != "limbo" {
-		t.Fatalf("warnings = %v, want limbo unreachable", warnings)
-	}
+	require.Len(t, warnings, 1, "warnings")
+	require.ErrorIs(t, warnings[0], fsm.ErrUnreachable, "warnings")
+	require.Equal(t, "limbo", warnings[0].State, "warnings")
 	if dw := def.Warnings(); len(dw) != 1 || dw[0] != warnings[0] {
 		t.Errorf("Definition.Warnings() = %v, want the same warning", dw)
 	}
@@ -164,9 +142,7 @@ func TestImportRedeclaredEventLaterWins(t *testing.T) {
 	def, warnings := mustImport(t, "door", "closed", events)
 	// Dropping closed --open--> open leaves open unreachable, as it is in
 	// looplab.
-	if len(warnings) != 2 {
-		t.Fatalf("warnings = %v, want two", warnings)
-	}
+	require.Len(t, warnings, 2, "warnings")
 	if w := warnings[0]; !errors.Is(w, looplab.ErrRedeclared) || w.State != "closed" || w.Event != "open" {
 		t.Errorf("warning 0 = %v, want open redeclared from closed", w)
 	}
@@ -176,15 +152,11 @@ func TestImportRedeclaredEventLaterWins(t *testing.T) {
 	if c := outOf(def, "closed", "open"); len(c) != 1 || c[0].To != "wide open" {
 		t.Errorf("closed --open--> %v, want wide open only", c)
 	}
-	if got := len(def.Transitions()); got != 4 {
-		t.Errorf("%d transitions, want 4 (the earlier open from closed dropped)", got)
-	}
+	assert.Len(t, def.Transitions(), 4, "transitions (the earlier open from closed dropped)")
 	agreesWithLooplab(t, "closed", events, def)
 
 	_, _, err := looplab.Import("door", "closed", events, looplab.Strict())
-	if !errors.Is(err, looplab.ErrRedeclared) {
-		t.Errorf("Strict: error = %v, want ErrRedeclared", err)
-	}
+	assert.ErrorIs(t, err, looplab.ErrRedeclared, "Strict: error")
 }
 
 func TestImportRefuses(t *testing.T) {
@@ -203,9 +175,7 @@ func TestImportRefuses(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			def, warnings, err := looplab.Import("m", tt.initial, tt.events)
-			if !errors.Is(err, tt.want) {
-				t.Errorf("error = %v, want %v", err, tt.want)
-			}
+			assert.ErrorIs(t, err, tt.want)
 			var be *fsm.BuildError
 			if !errors.As(err, &be) || be.Machine != "m" {
 				t.Errorf("error %T is not a *fsm.BuildError for m", err)
@@ -294,18 +264,14 @@ func agreesWithLooplab(t *testing.T, initial string, events lfsm.Events, def *lo
 		}
 		known[e.Dst] = true
 	}
-	if len(def.States()) != len(known) {
-		t.Errorf("%d states declared, looplab knows %d", len(def.States()), len(known))
-	}
+	assert.Len(t, def.States(), len(known), "states declared, looplab knows")
 	for s := range known {
 		if _, ok := def.Label(s); !ok {
 			t.Errorf("state %q is not declared", s)
 		}
 	}
 	for _, s := range def.Finals() {
-		if len(def.Accepts(s)) != 0 {
-			t.Errorf("final %q accepts %v", s, def.Accepts(s))
-		}
+		assert.Empty(t, def.Accepts(s), "final %q accepts", s)
 		for _, sp := range def.StateSpecs() {
 			if sp.ID == s && sp.Kind != states.Final {
 				t.Errorf("final %q has kind %v", s, sp.Kind)

@@ -4,6 +4,8 @@ import (
 	"math"
 	"strconv"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
 )
 
 // idxEvent is an integer-kind event type with a String method, as users
@@ -44,9 +46,7 @@ func modeOf[K comparable](x *indexer[K]) idxMode {
 func checkIndexer[K comparable](t *testing.T, keys []K, mode idxMode, absent ...K) {
 	t.Helper()
 	x := newIndexer(keys)
-	if got := modeOf(&x); got != mode {
-		t.Errorf("lookup by %v, want %v", got, mode)
-	}
+	assert.Equal(t, mode, modeOf(&x), "lookup mode")
 	for i, k := range keys {
 		if got := x.index(k); got != i {
 			t.Errorf("index(%v) = %d, want %d", k, got, i)

@@ -47,6 +47,15 @@ type Machine[S, E comparable, D any] struct {
 	ErrorState int
 	// CommitRegardless: see fsm.Builder.CommitRegardless.
 	CommitRegardless bool
+	// Hier reports a hierarchical machine: some state has a parent. Only
+	// then do drivers walk parents, and only then are the hierarchy fields
+	// of State and Edge other than their flat defaults.
+	Hier bool
+	// Start is the leaf a driver starts in: Initial, or for a composite
+	// Initial its initial descendant. StartPath lists the states entered
+	// on start, outermost first, ending with Start.
+	Start     int
+	StartPath []int32
 
 	stateIdx indexer[S]
 	eventIdx indexer[E]
@@ -78,6 +87,10 @@ type State[S, E comparable, D any] struct {
 	// Delayed lists the slots of the delayed transitions armed when the
 	// state is entered.
 	Delayed []int32
+	// Parent is the index of the state's parent, or -1 for a top-level
+	// state. InitialChild is the index of a composite state's initial
+	// child, or -1 for a leaf. Depth is 0 for a top-level state.
+	Parent, InitialChild, Depth int
 }
 
 // Edge is a transition as a driver sees it: source, target and event by
@@ -110,6 +123,14 @@ type Edge[S, E comparable, D any] struct {
 	// choice state: the target's choice function is the only user code it
 	// runs. A single-owner driver takes such a transition on a fast path.
 	Bare bool
+	// Dest is the leaf the transition comes to rest in: To, or for a
+	// composite To its initial descendant. Domain is the innermost state
+	// that is a proper ancestor of both From and To (-1 for none, and
+	// always -1 in a flat machine): the transition exits the active states
+	// below it, innermost first, and enters Enter, outermost first (nil in
+	// a flat machine, where it would be just To).
+	Dest, Domain int
+	Enter        []int32
 }
 
 // DelayLabel is how a delayed transition is printed: "after " and its
@@ -133,6 +154,11 @@ func (m *Machine[S, E, D]) Layout(specs []*transitions.Spec[S, E, D]) {
 	}
 	m.stateIdx = newIndexer(m.ids)
 	m.eventIdx = newIndexer(m.Events)
+	m.Start = m.Initial
+	if m.Hier {
+		m.Start = m.Drill(m.Initial)
+		m.StartPath = m.enterPath(-1, m.Initial)
+	}
 
 	nE := len(m.Events)
 	order := make([]int, len(specs))
@@ -164,7 +190,7 @@ func (m *Machine[S, E, D]) Layout(specs []*transitions.Spec[S, E, D]) {
 		t := specs[i]
 		from, to := m.StateIndex(t.From), m.StateIndex(t.To)
 		e := Edge[S, E, D]{
-			Decl: i, From: from, To: to, Event: -1,
+			Decl: i, From: from, To: to, Event: -1, Dest: to, Domain: -1,
 			Guard: t.Guard.Compile(), GuardName: t.Guard.Name(),
 			Actions: t.Actions, Internal: t.Internal,
 			After: t.After, AfterFn: t.AfterFn,
@@ -183,6 +209,10 @@ func (m *Machine[S, E, D]) Layout(specs []*transitions.Spec[S, E, D]) {
 		}
 		m.Edges[slot] = e
 		m.byDecl[i] = int32(slot)
+	}
+	if m.Hier {
+		m.layoutHier()
+		return
 	}
 	for i := range m.Edges {
 		e := &m.Edges[i]
@@ -225,6 +255,10 @@ func (m *Machine[S, E, D]) Edge(slot int) *Edge[S, E, D] { return &m.Edges[slot]
 
 // DeclEdge returns the edge of the transition declared at position decl.
 func (m *Machine[S, E, D]) DeclEdge(decl int) *Edge[S, E, D] { return &m.Edges[m.byDecl[decl]] }
+
+// Decls returns how many transitions were declared. Edges may be longer:
+// a hierarchical machine copies inherited transitions into its leaves' rows.
+func (m *Machine[S, E, D]) Decls() int { return len(m.byDecl) }
 
 // Slot returns the slot of the transition declared at position decl.
 func (m *Machine[S, E, D]) Slot(decl int) int { return int(m.byDecl[decl]) }

@@ -1,8 +1,10 @@
 package enum_test
 
 import (
-	"errors"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/statecraft/statecraft/internal/enum"
 	"github.com/statecraft/statecraft/internal/testutil"
@@ -29,9 +31,7 @@ func TestStringPrintsTheNameOrTheTypeAndValue(t *testing.T) {
 		{3, "colour(3)"}, // past the table
 		{255, "colour(255)"},
 	} {
-		if got := enum.String(colourNames, c.v, "colour"); got != c.want {
-			t.Errorf("String(%d) = %q, want %q", c.v, got, c.want)
-		}
+		assert.Equal(t, c.want, enum.String(colourNames, c.v, "colour"), "String(%d)", c.v)
 	}
 }
 
@@ -40,21 +40,19 @@ func TestStringOrPrintsTheFallbackForAValueWithoutName(t *testing.T) {
 		v    colour
 		want string
 	}{{1, "RED"}, {0, "colour(?)"}, {7, "colour(?)"}} {
-		if got := enum.StringOr(colourNames, c.v, "colour(?)"); got != c.want {
-			t.Errorf("StringOr(%d) = %q, want %q", c.v, got, c.want)
-		}
+		assert.Equal(t, c.want, enum.StringOr(colourNames, c.v, "colour(?)"), "StringOr(%d)", c.v)
 	}
 }
 
 func TestMarshalRefusesAValueWithoutName(t *testing.T) {
-	if b, err := enum.Marshal(colourNames, colour(2), "colour", unknownColour); err != nil || string(b) != "GREEN" {
-		t.Errorf("Marshal(2) = %q, %v; want GREEN", b, err)
-	}
+	b, err := enum.Marshal(colourNames, colour(2), "colour", unknownColour)
+	require.NoError(t, err, "Marshal(2)")
+	assert.Equal(t, "GREEN", string(b), "Marshal(2)")
 	for _, v := range []colour{0, 3} {
 		_, err := enum.Marshal(colourNames, v, "colour", unknownColour)
 		var ue *unknownError
-		if !errors.As(err, &ue) || ue.name != enum.String(colourNames, v, "colour") {
-			t.Errorf("Marshal(%d): %v, want an error naming %s", v, err, enum.String(colourNames, v, "colour"))
+		if assert.ErrorAs(t, err, &ue, "Marshal(%d)", v) {
+			assert.Equal(t, enum.String(colourNames, v, "colour"), ue.name, "Marshal(%d): the name in the error", v)
 		}
 	}
 }
@@ -75,21 +73,22 @@ func TestUnmarshalFollowsTheCaseRule(t *testing.T) {
 	} {
 		var got colour
 		err := enum.Unmarshal(colourNames, c.c, &got, []byte(c.text), unknownColour)
-		if c.ok && (err != nil || got != c.want) {
-			t.Errorf("Unmarshal(%q, %d) = %d, %v; want %d", c.text, c.c, got, err, c.want)
+		if c.ok {
+			assert.NoError(t, err, "Unmarshal(%q, %d)", c.text, c.c)
+			assert.Equal(t, c.want, got, "Unmarshal(%q, %d)", c.text, c.c)
+			continue
 		}
 		var ue *unknownError
-		if !c.ok && (!errors.As(err, &ue) || ue.name != c.text) {
-			t.Errorf("Unmarshal(%q, %d): %v, want an error naming %q", c.text, c.c, err, c.text)
+		if assert.ErrorAs(t, err, &ue, "Unmarshal(%q, %d)", c.text, c.c) {
+			assert.Equal(t, c.text, ue.name, "Unmarshal(%q, %d): the name in the error", c.text, c.c)
 		}
 	}
 }
 
 func TestUnmarshalLeavesTheValueOnAnUnknownName(t *testing.T) {
 	v := colour(2)
-	if err := enum.Unmarshal(colourNames, enum.MatchCase, &v, []byte("BLUE"), unknownColour); err == nil || v != 2 {
-		t.Errorf("Unmarshal(BLUE) = %d, %v; want 2 unchanged and an error", v, err)
-	}
+	assert.Error(t, enum.Unmarshal(colourNames, enum.MatchCase, &v, []byte("BLUE"), unknownColour), "Unmarshal(BLUE)")
+	assert.Equal(t, colour(2), v, "the value after Unmarshal(BLUE)")
 }
 
 func TestNamedValuesDoNotAllocate(t *testing.T) {

@@ -10,6 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/engine/enginetest"
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
@@ -45,14 +50,12 @@ func TestFullAndEqualJitterSpreadTheCappedExponentialDelay(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := er.RetryConfig[int]{MaxAttempts: 6, Backoff: tc.backoff, InitialDelay: s, MaxDelay: 5 * s}
 			got, err := cfg.Schedule(seq(tc.draws...))
-			if err != nil {
-				t.Fatal(err)
+			require.NoError(t, err)
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("Schedule (-want +got):\n%s", diff)
 			}
-			if !slices.Equal(got, tc.want) {
-				t.Errorf("Schedule = %v, want %v", got, tc.want)
-			}
-			if waited := waitedDelays(t, cfg, seq(tc.draws...)); !slices.Equal(waited, tc.want) {
-				t.Errorf("an execution waited %v, want %v", waited, tc.want)
+			if diff := cmp.Diff(tc.want, waitedDelays(t, cfg, seq(tc.draws...))); diff != "" {
+				t.Errorf("an execution waited (-want +got):\n%s", diff)
 			}
 		})
 	}
@@ -68,9 +71,8 @@ func waitedDelays(t *testing.T, cfg er.RetryConfig[int], rnd func() float64) []t
 	clk := enginetest.NewClock(time.Time{})
 	x := mustRetry(t, cfg, engine.WithClock(clk), engine.WithRandom(rnd))
 	fn, _ := failing(math.MaxInt, errFlaky, 0)
-	if _, _, err := onClock(clk, func() (int, error) { return x.Execute(context.Background(), fn) }); !errors.Is(err, er.ErrExhausted) {
-		t.Fatalf("Execute = %v, want exhausted", err)
-	}
+	_, _, err := onClock(clk, func() (int, error) { return x.Execute(context.Background(), fn) })
+	require.ErrorIs(t, err, er.ErrExhausted, "Execute")
 	return got
 }
 
@@ -88,27 +90,21 @@ func TestScheduleListsTheDelaysAnExecutionWaits(t *testing.T) {
 					MaxDelay: 20 * time.Second, Multiplier: 2.5, JitterRange: 0.3,
 				}
 				want, err := cfg.Schedule(rand.New(rand.NewPCG(seed, 16)).Float64)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if len(want) != cfg.MaxAttempts-1 {
-					t.Fatalf("%d delays for %d attempts, want one per retry", len(want), cfg.MaxAttempts)
-				}
+				require.NoError(t, err)
+				require.Len(t, want, cfg.MaxAttempts-1, "delays for %d attempts: want one per retry", cfg.MaxAttempts)
 				var announced []time.Duration
 				cfg.OnRetry = func(_ int, _ error, d time.Duration) { announced = append(announced, d) }
 				clk := enginetest.NewClock(time.Time{})
 				x := mustRetry(t, cfg, engine.WithClock(clk), engine.WithRandom(rand.New(rand.NewPCG(seed, 16)).Float64))
 				fn, _ := failing(math.MaxInt, errFlaky, 0)
 				_, slept, err := onClock(clk, func() (int, error) { return x.Execute(context.Background(), fn) })
-				if !errors.Is(err, er.ErrExhausted) {
-					t.Fatalf("Execute = %v, want exhausted", err)
-				}
-				if !slices.Equal(announced, want) {
-					t.Errorf("the execution announced %v, Schedule listed %v", announced, want)
+				require.ErrorIs(t, err, er.ErrExhausted, "Execute")
+				if diff := cmp.Diff(want, announced); diff != "" {
+					t.Errorf("the execution announced, Schedule listed (-Schedule +announced):\n%s", diff)
 				}
 				nonzero := slices.DeleteFunc(slices.Clone(want), func(d time.Duration) bool { return d == 0 })
-				if !slices.Equal(slept, nonzero) {
-					t.Errorf("the clock advanced by %v, Schedule listed %v", slept, want)
+				if diff := cmp.Diff(nonzero, slept, cmpopts.EquateEmpty()); diff != "" {
+					t.Errorf("the clock advanced by, Schedule listed (-Schedule's nonzero delays +advances):\n%s", diff)
 				}
 			})
 		}
@@ -117,36 +113,35 @@ func TestScheduleListsTheDelaysAnExecutionWaits(t *testing.T) {
 
 func TestScheduleOfTheDefaultsAndEdgeCases(t *testing.T) {
 	def := er.DefaultRetryConfig[int]()
-	if got, err := def.Schedule(nil); err != nil || !slices.Equal(got, []time.Duration{time.Second, 2 * time.Second}) {
-		t.Errorf("the defaults' schedule: %v, %v; want [1s 2s]", got, err)
+	got, err := def.Schedule(nil)
+	assert.NoError(t, err, "the defaults' schedule")
+	if diff := cmp.Diff([]time.Duration{time.Second, 2 * time.Second}, got); diff != "" {
+		t.Errorf("the defaults' schedule (-want +got):\n%s", diff)
 	}
 	one := er.RetryConfig[int]{MaxAttempts: 1, Backoff: er.BackoffFullJitter}
-	if got, err := one.Schedule(nil); err != nil || len(got) != 0 {
-		t.Errorf("one attempt: %v, %v; want no delay", got, err)
-	}
+	got, err = one.Schedule(nil)
+	assert.NoError(t, err, "one attempt")
+	assert.Empty(t, got, "one attempt: want no delay")
 	none := er.RetryConfig[int]{MaxAttempts: 3, Backoff: er.BackoffEqualJitter, InitialDelay: er.None}
-	if got, err := none.Schedule(nil); err != nil || !slices.Equal(got, []time.Duration{0, 0}) {
-		t.Errorf("no delay: %v, %v; want [0 0]", got, err)
+	got, err = none.Schedule(nil)
+	assert.NoError(t, err, "no delay")
+	if diff := cmp.Diff([]time.Duration{0, 0}, got); diff != "" {
+		t.Errorf("no delay (-want +got):\n%s", diff)
 	}
 	bad := er.RetryConfig[int]{MaxAttempts: -1}
-	if _, err := bad.Schedule(nil); !errors.As(err, new(*er.ConfigError)) {
-		t.Errorf("an invalid config's schedule: %v, want a *ConfigError", err)
-	}
+	_, err = bad.Schedule(nil)
+	assert.ErrorAs(t, err, new(*er.ConfigError), "an invalid config's schedule")
 	slow := er.RetryConfig[int]{Backoff: er.BackoffFullJitter, Multiplier: 0.5}
-	var ce *er.ConfigError
-	if _, err := slow.Schedule(nil); !errors.As(err, &ce) || ce.Field != "Multiplier" {
-		t.Errorf("FULL_JITTER with a multiplier below 1: %v, want a *ConfigError naming Multiplier", err)
+	_, err = slow.Schedule(nil)
+	if ce, ok := errors.AsType[*er.ConfigError](err); assert.True(t, ok, "FULL_JITTER with a multiplier below 1: %v, want a *ConfigError", err) {
+		assert.Equal(t, "Multiplier", ce.Field, "FULL_JITTER with a multiplier below 1")
 	}
 	// Without a cap the exponential value overflows a Duration: it
 	// saturates, and the jitter still draws below it.
 	huge := er.RetryConfig[int]{MaxAttempts: 80, Backoff: er.BackoffFullJitter, MaxDelay: er.None, InitialDelay: 24 * time.Hour, Multiplier: 100}
-	got, err := huge.Schedule(seq(0.5))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if last := got[len(got)-1]; last < math.MaxInt64/2-time.Second || last > math.MaxInt64/2+time.Second {
-		t.Errorf("half of a saturated full jitter: %v, want about %v", last, time.Duration(math.MaxInt64/2))
-	}
+	got, err = huge.Schedule(seq(0.5))
+	require.NoError(t, err)
+	assert.InDelta(t, float64(math.MaxInt64/2), float64(got[len(got)-1]), float64(time.Second), "half of a saturated full jitter")
 }
 
 // TestScheduleStaysInEachFormulasBounds is a property test: for each
@@ -182,12 +177,12 @@ func TestScheduleStaysInEachFormulasBounds(t *testing.T) {
 				cfg.JitterRange = er.None
 			}
 			got, err := cfg.Schedule(draw)
-			if err != nil {
-				t.Fatalf("%v draw %d: %+v: %v", b, i, cfg, err)
-			}
+			require.NoError(t, err, "%v draw %d: %+v", b, i, cfg)
 			var prev time.Duration
 			for k, dl := range got {
 				lo, hi := formulaBounds(cfg, k+1, prev)
+				// Plain comparisons: this loop checks about 500,000
+				// delays, and testify's reflection makes it 6 times slower.
 				if capD := cfg.MaxDelay; capD > 0 && dl > capD || dl < 0 {
 					t.Fatalf("%v draw %d, retry %d: %v outside [0, MaxDelay %v] (%+v)", b, i, k+1, dl, capD, cfg)
 				}
@@ -255,15 +250,14 @@ func within(v, lo, hi float64) bool {
 func TestWorkflowScheduleIsTheRetryItRuns(t *testing.T) {
 	retry := er.RetryConfig[int]{MaxAttempts: 5, Backoff: er.BackoffLinear, InitialDelay: time.Second}
 	w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Retry: &retry, MaxTotalAttempts: 3})
-	if got := w.Schedule(nil); !slices.Equal(got, []time.Duration{time.Second, 2 * time.Second}) {
-		t.Errorf("capped at 3 attempts: %v, want [1s 2s]", got)
+	want := []time.Duration{time.Second, 2 * time.Second}
+	if diff := cmp.Diff(want, w.Schedule(nil)); diff != "" {
+		t.Errorf("capped at 3 attempts (-want +got):\n%s", diff)
 	}
 	named := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.StrategyRetry})
-	if got := named.Schedule(nil); !slices.Equal(got, []time.Duration{time.Second, 2 * time.Second}) {
-		t.Errorf("RETRY named without a config: %v, want the defaults' [1s 2s]", got)
+	if diff := cmp.Diff(want, named.Schedule(nil)); diff != "" {
+		t.Errorf("RETRY named without a config: want the defaults' (-want +got):\n%s", diff)
 	}
 	dl := er.DeadlineConfig{Timeout: time.Minute}
-	if got := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Deadline: &dl}).Schedule(nil); len(got) != 0 {
-		t.Errorf("no RETRY: %v, want no delay", got)
-	}
+	assert.Empty(t, mustWorkflow(t, er.ErrorRecoveryConfig[int]{Deadline: &dl}).Schedule(nil), "no RETRY: want no delay")
 }

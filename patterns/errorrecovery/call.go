@@ -49,17 +49,16 @@ const (
 	stateRetry                               // RETRY: may the next attempt start now?
 	stateFallback                            // FALLBACK: answer a failed call another way
 	stateCompensate                          // COMPENSATE: undo the effects the call registered
-	stateDone                                // final: the function (or a fresh cache entry) answered
+	stateDone                                // final: the function (or a fresh cache entry) answered, or a failed call's effects were all undone
 	stateRecovered                           // final: a fallback answered
 	stateExhausted                           // final: every attempt allowed failed
 	stateFailed                              // final: a permanent error, a rejection, or the caller gave up
 	stateTimedOut                            // final: the overall deadline passed
-	stateCompensated                         // final: the call failed and every effect it registered was undone
 	stateCompensationFailed                  // final: the call failed and an undo failed too
 )
 
 var callStateNames = []string{"Start", "Lookup", "Admit", "CheckCircuit", "RateLimit", "AdaptiveLimit", "Attempt", "Backoff", "Retry", "Fallback", "Compensate",
-	"Done", "Recovered", "Exhausted", "Failed", "TimedOut", "Compensated", "CompensationFailed"}
+	"Done", "Recovered", "Exhausted", "Failed", "TimedOut", "CompensationFailed"}
 
 // String returns the state's name, as diagrams and traces print it.
 func (s callState) String() string { return enum.StringOr(callStateNames, s, "State(?)") }
@@ -122,6 +121,7 @@ type execution[T any] struct {
 	limited  bool            // an adaptive limiter's permit is held
 	admitted bool            // a bulkhead slot is held
 	walked   bool            // a walk-away attempt was abandoned: never recycle
+	undone   bool            // COMPENSATE undid the failed call's effects: Done, but not answered
 	start    time.Time
 	undo     *undoList // COMPENSATE: the undos registered; nil when it takes no part
 }
@@ -332,16 +332,16 @@ func (x *executor[T]) build() *fsm.Definition[callState, callEvent, execution[T]
 	}
 	if compensating {
 		b.Choice(stateCompensate, states.Chooser("undo effects", x.compensate))
-		b.On(stateCompensate, eventUndone, stateCompensated)
+		b.On(stateCompensate, eventUndone, stateDone)
 		b.On(stateCompensate, eventUndoFailed, stateCompensationFailed)
 		b.On(stateCompensate, eventNotOwed, stateFailed)
-		finals[stateCompensated], finals[stateCompensationFailed] = true, true
+		finals[stateCompensationFailed] = true
 	}
 	b.State(stateDone, states.Final).OnEntry(finish...)
 	if fallback {
 		b.State(stateRecovered, states.Final).OnEntry(finish...)
 	}
-	for _, s := range []callState{stateExhausted, stateFailed, stateTimedOut, stateCompensated, stateCompensationFailed} {
+	for _, s := range []callState{stateExhausted, stateFailed, stateTimedOut, stateCompensationFailed} {
 		if finals[s] {
 			b.State(s, states.Final).OnEntry(report)
 		}
@@ -412,7 +412,7 @@ func (x *executor[T]) executeInto(ctx context.Context, fn func(context.Context) 
 		// can meet; should it not, nothing stays held.
 		x.abandon(d)
 		final = fmt.Errorf("errorrecovery: %s stopped in state %v: %w", x.name, s, cmp.Or(err, final, d.err, errNoOutcome))
-	case s == stateDone || s == stateRecovered:
+	case (s == stateDone && !d.undone) || s == stateRecovered:
 		final = nil // a fallback answered the error met on the way
 	case final == nil:
 		final = cmp.Or(err, d.err, errNoOutcome)

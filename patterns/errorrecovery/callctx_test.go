@@ -7,6 +7,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/engine/enginetest"
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
@@ -30,20 +33,16 @@ func TestCallerCancellingDuringTheCallReleasesEverything(t *testing.T) {
 		cancel() // the caller gives up while the dependency answers
 		return 7, nil
 	})
-	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("err = %v, want context.Canceled", err)
-	}
+	require.ErrorIs(t, err, context.Canceled)
 	// A value or an error: only an *ExhaustedError comes with the last
 	// result (issue 14).
-	if res.Value != 0 || res.Source != er.SourceNone || res.Attempts != 1 {
-		t.Errorf("result = %+v, want the zero value, SourceNone, 1 attempt", res)
-	}
-	if m := w.Bulkhead().Metrics(); m.Active != 0 || m.Queued != 0 {
-		t.Errorf("bulkhead after the cancelled call: %+v, want no slot held", m)
-	}
-	if m := w.Breaker().Metrics(); m.TrialsInFlight != 0 || m.Failures != 0 {
-		t.Errorf("breaker after the cancelled call: %+v, want no permit held and no failure counted", m)
-	}
+	assert.Equal(t, er.Result[int]{Source: er.SourceNone, Attempts: 1}, res, "result: want the zero value, SourceNone, 1 attempt")
+	bm := w.Bulkhead().Metrics()
+	assert.Zero(t, bm.Active, "bulkhead after the cancelled call: %+v, want no slot held", bm)
+	assert.Zero(t, bm.Queued, "bulkhead after the cancelled call: %+v, want no slot held", bm)
+	cm := w.Breaker().Metrics()
+	assert.Zero(t, cm.TrialsInFlight, "breaker after the cancelled call: %+v, want no permit held", cm)
+	assert.Zero(t, cm.Failures, "breaker after the cancelled call: %+v, want no failure counted", cm)
 }
 
 func TestCallerContextEndedBeforeTheCallReturnsItsError(t *testing.T) {
@@ -52,21 +51,13 @@ func TestCallerContextEndedBeforeTheCallReturnsItsError(t *testing.T) {
 	cancel()
 	called := false
 	res, err := w.ExecuteResult(ctx, func(context.Context) (int, error) { called = true; return 7, nil })
-	if err != context.Canceled {
-		t.Fatalf("err = %#v, want context.Canceled itself", err)
-	}
-	if _, ok := errors.AsType[*engine.NotTransitionedError](err); ok {
-		t.Errorf("err is an engine error: %v", err)
-	}
-	if called {
-		t.Error("the function was called with a context that had already ended")
-	}
-	if res != (er.Result[int]{}) || res.Source != er.SourceNone {
-		t.Errorf("result = %+v, want the zero Result (SourceNone)", res)
-	}
-	if m := w.Metrics(); m.Executions != 0 {
-		t.Errorf("metrics count %d executions, want none", m.Executions)
-	}
+	require.Equal(t, context.Canceled, err, "want context.Canceled itself")
+	_, ok := errors.AsType[*engine.NotTransitionedError](err)
+	assert.False(t, ok, "err is an engine error: %v", err)
+	assert.False(t, called, "the function was called with a context that had already ended")
+	assert.Zero(t, res, "result: want the zero Result")
+	assert.Equal(t, er.SourceNone, res.Source, "result")
+	assert.Zero(t, w.Metrics().Executions, "metrics: executions")
 }
 
 type tenantKey struct{}
@@ -98,30 +89,23 @@ func TestContextsKeptPastTheAttemptStayTheirs(t *testing.T) {
 					held = append(held, kept{tenant, child, cancel})
 					return tenant, nil
 				})
-				if err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, err)
 			}
 			var wg sync.WaitGroup
 			for _, k := range held {
 				wg.Go(func() {
-					if got := k.ctx.Value(tenantKey{}); got != k.tenant {
-						t.Errorf("a context kept from tenant %d's call answers tenant %v", k.tenant, got)
-					}
+					assert.Equal(t, k.tenant, k.ctx.Value(tenantKey{}), "a context kept from tenant %d's call", k.tenant)
 					k.cancel()
 				})
 			}
 			// Meanwhile, new executions reuse whatever can be reused.
 			for tenant := 100; tenant < 150; tenant++ {
 				caller := context.WithValue(context.Background(), tenantKey{}, tenant)
-				if _, err := w.Execute(caller, func(ctx context.Context) (int, error) {
-					if got := ctx.Value(tenantKey{}); got != tenant {
-						t.Errorf("tenant %d's call sees tenant %v", tenant, got)
-					}
+				_, err := w.Execute(caller, func(ctx context.Context) (int, error) {
+					assert.Equal(t, tenant, ctx.Value(tenantKey{}), "tenant %d's call", tenant)
 					return tenant, nil
-				}); err != nil {
-					t.Fatal(err)
-				}
+				})
+				require.NoError(t, err)
 			}
 			wg.Wait()
 		})
@@ -135,23 +119,18 @@ func TestAnAttemptsContextIsCancelledWhenTheAttemptEnds(t *testing.T) {
 	w := mustWorkflow(t, cfg, engine.WithClock(enginetest.NewClock(time.Unix(0, 0))))
 	var child context.Context
 	var cancel context.CancelFunc
-	if _, err := w.Execute(context.Background(), func(ctx context.Context) (int, error) {
+	_, err := w.Execute(context.Background(), func(ctx context.Context) (int, error) {
 		child, cancel = context.WithCancel(ctx)
-		if child.Err() != nil {
-			t.Errorf("the derived context ended during the attempt: %v", child.Err())
-		}
+		assert.NoError(t, child.Err(), "the derived context ended during the attempt")
 		return 1, nil
-	}); err != nil {
-		t.Fatal(err)
-	}
+	})
+	require.NoError(t, err)
 	select {
 	case <-child.Done():
 	case <-time.After(10 * time.Second): // only if the test fails: package context cancels children asynchronously
-		t.Fatal("a context derived from the attempt's was not cancelled when the attempt ended")
+		require.Fail(t, "a context derived from the attempt's was not cancelled when the attempt ended")
 	}
-	if !errors.Is(child.Err(), context.Canceled) {
-		t.Errorf("derived context's error = %v, want context.Canceled", child.Err())
-	}
+	assert.ErrorIs(t, child.Err(), context.Canceled, "derived context's error")
 	cancel()
 }
 
@@ -164,9 +143,7 @@ func TestAPanickingAttemptsContextIsEndedToo(t *testing.T) {
 	var kept context.Context
 	func() {
 		defer func() {
-			if r := recover(); r != "boom" {
-				t.Fatalf("recovered %v, want the function's panic", r)
-			}
+			require.Equal(t, "boom", recover(), "recovered: want the function's panic")
 		}()
 		_, _ = w.Execute(context.Background(), func(ctx context.Context) (int, error) {
 			kept = ctx
@@ -179,9 +156,7 @@ func TestAPanickingAttemptsContextIsEndedToo(t *testing.T) {
 	select {
 	case <-kept.Done():
 	default:
-		t.Error("the panicking attempt's context was not ended")
+		assert.Fail(t, "the panicking attempt's context was not ended")
 	}
-	if n := clock.Pending(); n != 0 {
-		t.Errorf("%d timers still pending on the clock, want none", n)
-	}
+	assert.Zero(t, clock.Pending(), "timers still pending on the clock")
 }

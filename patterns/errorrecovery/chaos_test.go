@@ -12,6 +12,9 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/engine/enginetest"
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
@@ -75,15 +78,11 @@ func TestChaosOfTheFullWorkflow(t *testing.T) {
 		breakerCfg := breaker.DefaultConfig()
 		breakerCfg.FailureThreshold, breakerCfg.WindowDuration, breakerCfg.OpenTimeout = 7, breaker.CountOnly, 20*time.Millisecond
 		br, err := breaker.New(breakerCfg, engine.WithClock(clk))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		defer br.Close()
 		bulkheadCfg := bulkhead.Config{MaxConcurrent: 16, MaxQueueSize: 32, QueueTimeout: 20 * time.Millisecond}
 		bh, err := bulkhead.New(bulkheadCfg, engine.WithClock(clk))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		defer bh.Close(context.Background())
 
 		retry := er.DefaultRetryConfig[int64]()
@@ -137,29 +136,26 @@ func TestChaosOfTheFullWorkflow(t *testing.T) {
 			if live.Load() == 0 && bh.Metrics().Active == 0 {
 				break // abandoned walk-away attempts have returned too
 			}
-			if _, ok := clk.AdvanceToNext(); !ok {
-				t.Fatalf("%d goroutines blocked with nothing pending on the clock: an execution hangs", live.Load())
-			}
+			_, ok := clk.AdvanceToNext()
+			require.True(t, ok, "%d goroutines blocked with nothing pending on the clock: an execution hangs", live.Load())
 		}
 		wg.Wait()
 
 		t.Logf("after %v on the clock: bulkhead %+v, breaker %+v", clk.Now().Sub(start), bh.Metrics(), br.Metrics())
-		if m := bh.Metrics(); m.Active != 0 || m.Queued != 0 {
-			t.Errorf("bulkhead after the storm: %+v, want empty", m)
-		}
-		if err := bh.Acquire(context.Background()); err != nil {
-			t.Errorf("the bulkhead cannot be acquired after the storm: %v", err)
-		} else {
+		bm := bh.Metrics()
+		assert.Zero(t, bm.Active, "bulkhead after the storm: %+v, want empty", bm)
+		assert.Zero(t, bm.Queued, "bulkhead after the storm: %+v, want empty", bm)
+		if assert.NoError(t, bh.Acquire(context.Background()), "the bulkhead cannot be acquired after the storm") {
 			bh.Release()
 		}
 		for i, w := range workflows {
 			m, tally := w.Metrics(), &tallies[i]
-			t.Logf("%s: %+v", w.Definition().Name(), m)
-			if m.Executions != tally.executions.Load() || m.Calls != tally.calls.Load() || m.Failed != tally.failed.Load() ||
-				m.Failures != tally.failed.Load()+tally.served.Load() {
-				t.Errorf("%s: metrics %+v; callers saw %d executions, %d failed, %d answered by a fallback or a stale entry, %d calls",
-					w.Definition().Name(), m, tally.executions.Load(), tally.failed.Load(), tally.served.Load(), tally.calls.Load())
-			}
+			name := w.Definition().Name()
+			t.Logf("%s: %+v", name, m)
+			assert.Equal(t, tally.executions.Load(), m.Executions, "%s: executions the callers saw", name)
+			assert.Equal(t, tally.calls.Load(), m.Calls, "%s: calls the functions saw", name)
+			assert.Equal(t, tally.failed.Load(), m.Failed, "%s: executions the callers saw fail", name)
+			assert.Equal(t, tally.failed.Load()+tally.served.Load(), m.Failures, "%s: failures, the failed ones and those a fallback or a stale entry answered", name)
 		}
 
 		// Healthy again: the breaker half-opens on the clock and closes.
@@ -172,12 +168,9 @@ func TestChaosOfTheFullWorkflow(t *testing.T) {
 			synctest.Wait()
 			walkAway.Execute(context.Background(), healthy)
 		}
-		if s := br.State(); s != breaker.StateClosed {
-			t.Errorf("breaker %v after healthy calls, want Closed", s)
-		}
-		if _, err := walkAway.Execute(context.Background(), healthy); err != nil {
-			t.Errorf("a healthy call after the storm: %v", err)
-		}
+		assert.Equal(t, breaker.StateClosed, br.State(), "breaker after healthy calls")
+		_, err = walkAway.Execute(context.Background(), healthy)
+		assert.NoError(t, err, "a healthy call after the storm")
 	})
 }
 
@@ -247,17 +240,15 @@ func chaosExecute(t *testing.T, clk *enginetest.Clock, start time.Time, w *er.Wo
 	}()
 	tally.executions.Add(1)
 	now := clk.Now()
-	if took := now.Sub(began); took > chaosBound {
-		t.Errorf("%s: an execution took %v on the clock, bound %v", w.Definition().Name(), took, chaosBound)
-	}
+	assert.LessOrEqual(t, now.Sub(began), chaosBound, "%s: an execution's time on the clock", w.Definition().Name())
 	if panicked {
 		tally.failed.Add(1)
 		return
 	}
 	if err != nil {
 		tally.failed.Add(1)
-		if _, exhausted := errors.AsType[*er.ExhaustedError](err); r.Value != 0 && !exhausted {
-			t.Errorf("%s: value %d with error %v", w.Definition().Name(), r.Value, err)
+		if _, exhausted := errors.AsType[*er.ExhaustedError](err); !exhausted {
+			assert.Zero(t, r.Value, "%s: value with error %v", w.Definition().Name(), err)
 		}
 		return
 	}
@@ -265,12 +256,10 @@ func chaosExecute(t *testing.T, clk *enginetest.Clock, start time.Time, w *er.Wo
 	case er.SourceStaleCache, er.SourceFallbackCache, er.SourceFallbackService, er.SourceFallbackFunc, er.SourceFallbackValue:
 		tally.served.Add(1)
 	case er.SourceCache:
-		if produced := start.Add(time.Duration(r.Value - 1)); r.Value <= 0 || now.Sub(produced) >= chaosTTL {
-			t.Errorf("%s: a cache hit served %d, made %v ago (TTL %v, reported age %v)", w.Definition().Name(), r.Value, now.Sub(produced), chaosTTL, r.Age)
-		}
+		produced := start.Add(time.Duration(r.Value - 1))
+		assert.Positive(t, r.Value, "%s: a cache hit's value", w.Definition().Name())
+		assert.Less(t, now.Sub(produced), chaosTTL, "%s: a cache hit served %d, made that long ago (reported age %v)", w.Definition().Name(), r.Value, r.Age)
 	case er.SourceFunction:
-		if r.Value <= 0 {
-			t.Errorf("%s: the function's answer is %d", w.Definition().Name(), r.Value)
-		}
+		assert.Positive(t, r.Value, "%s: the function's answer", w.Definition().Name())
 	}
 }

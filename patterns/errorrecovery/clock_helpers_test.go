@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/statecraft/statecraft/engine/enginetest"
 )
 
@@ -60,7 +62,5 @@ func waiters(t *testing.T, clk *enginetest.Clock, n int) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := clk.BlockUntilWaiters(ctx, n); err != nil {
-		t.Fatalf("waiting for %d waiters on the clock: %v", n, err)
-	}
+	require.NoError(t, clk.BlockUntilWaiters(ctx, n), "waiting for %d waiters on the clock", n)
 }

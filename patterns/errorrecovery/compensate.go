@@ -135,6 +135,7 @@ func (x *executor[T]) compensate(ctx context.Context, m callMachine[T]) (callEve
 	if d.final == nil {
 		d.final = d.err
 	}
+	d.source = SourceNone
 	x.release(d, d.final)
 	if d.undo == nil {
 		return eventNotOwed, nil
@@ -167,6 +168,7 @@ func (x *executor[T]) compensate(ctx context.Context, m callMachine[T]) (callEve
 	if len(e.Failed) > 0 {
 		return eventUndoFailed, nil
 	}
+	d.undone = true // Done, with the *CompensationError as its result
 	return eventUndone, nil
 }
 

@@ -97,7 +97,7 @@ func TestCompensatePathsOnTheManualClock(t *testing.T) {
 			path:     "Start → Attempt → Backoff → Retry → Attempt → Backoff → Retry → Attempt → Fallback → Recovered",
 			advances: []time.Duration{time.Second, time.Second}},
 		{name: "fallback fails: undone in reverse", failures: 3, wantErr: true,
-			path:     "Start → Attempt → Backoff → Retry → Attempt → Backoff → Retry → Attempt → Fallback → Compensate → Compensated",
+			path:     "Start → Attempt → Backoff → Retry → Attempt → Backoff → Retry → Attempt → Fallback → Compensate → Done",
 			advances: []time.Duration{time.Second, time.Second},
 			undone:   []string{"reserve-3", "reserve-2", "reserve-1"}},
 	}
@@ -197,7 +197,7 @@ func TestCompensateCompletesWhenTheCallerCancels(t *testing.T) {
 		return "", er.Permanent(errFlaky)
 	}
 	_, steps, err := w.Trace(ctx, fn)
-	assert.Equal(t, "Start → Attempt → Fallback → Compensate → Compensated", pathOf(steps))
+	assert.Equal(t, "Start → Attempt → Fallback → Compensate → Done", pathOf(steps))
 	assert.Equal(t, []error{nil, nil}, seen, "the undos do not see the caller's cancellation")
 	var ce *er.CompensationError
 	require.ErrorAs(t, err, &ce)
@@ -325,7 +325,7 @@ func TestCardPathIsInTheDefinition(t *testing.T) {
 	for _, e := range g.Edges {
 		edges[[2]string{g.States[e.From].Label, g.States[e.To].Label}] = true
 	}
-	card := []string{"Attempt", "Backoff", "Retry", "Fallback", "Compensate", "Compensated"}
+	card := []string{"Attempt", "Backoff", "Retry", "Fallback", "Compensate", "Done"}
 	for i := range len(card) - 1 {
 		assert.True(t, edges[[2]string{card[i], card[i+1]}], "no edge %s → %s", card[i], card[i+1])
 	}
@@ -384,7 +384,7 @@ func TestCardPathStepByStep(t *testing.T) {
 		return v, err
 	})
 	assert.Equal(t, []time.Duration{time.Second}, advances)
-	assert.Equal(t, "Start → Attempt → Backoff → Retry → Fallback → Compensate → Compensated", pathOf(steps))
+	assert.Equal(t, "Start → Attempt → Backoff → Retry → Fallback → Compensate → Done", pathOf(steps))
 	assert.Equal(t, []string{"reserve-1"}, l.list())
 	assert.ErrorIs(t, err, context.Canceled)
 }

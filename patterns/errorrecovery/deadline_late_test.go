@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/engine/enginetest"
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
@@ -43,20 +46,19 @@ func TestAResultAfterTheOverallDeadlineIsATimeoutWhateverItSays(t *testing.T) {
 			w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Retry: &rc, GlobalTimeout: 50 * time.Millisecond}, engine.WithClock(clk))
 			res, err := w.ExecuteResult(context.Background(), slow(clk, tc.took, tc.v, tc.err))
 			if !tc.timeout {
-				if err != nil || res.Value != tc.v || res.Source != er.SourceFunction {
-					t.Fatalf("got %v from %v, %v; want %v from the function", res.Value, res.Source, err, tc.v)
-				}
+				require.NoError(t, err)
+				require.Equal(t, tc.v, res.Value, "want the function's value")
+				require.Equal(t, er.SourceFunction, res.Source)
 				return
 			}
 			te, ok := errors.AsType[*er.TimeoutError](err)
-			if !ok || !errors.Is(err, context.DeadlineExceeded) || te.Attempts != 1 {
-				t.Fatalf("error %v, want a *TimeoutError after 1 attempt matching DeadlineExceeded", err)
-			}
-			if res.Value != 0 || res.Source != er.SourceNone {
-				t.Errorf("got %v from %v: the late value must be discarded", res.Value, res.Source)
-			}
-			if tc.err != nil && !errors.Is(err, tc.err) {
-				t.Errorf("error %v does not unwrap to the function's late error", err)
+			require.True(t, ok, "error %v, want a *TimeoutError", err)
+			require.ErrorIs(t, err, context.DeadlineExceeded)
+			require.Equal(t, 1, te.Attempts, "attempts")
+			assert.Zero(t, res.Value, "the late value must be discarded")
+			assert.Equal(t, er.SourceNone, res.Source, "the late value must be discarded")
+			if tc.err != nil {
+				assert.ErrorIs(t, err, tc.err, "the function's late error")
 			}
 		})
 	}
@@ -67,32 +69,29 @@ func TestALateSuccessIsAnsweredByTheFallbackAsADeadline(t *testing.T) {
 	fb := er.FallbackValue(-1)
 	w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.StrategyFallback, Fallback: &fb, GlobalTimeout: 50 * time.Millisecond}, engine.WithClock(clk))
 	res, err := w.ExecuteResult(context.Background(), slow(clk, 150*time.Millisecond, 7, nil))
-	if err != nil || res.Value != -1 || res.Source != er.SourceFallbackValue {
-		t.Errorf("got %v from %v, %v; want the fallback value", res.Value, res.Source, err)
-	}
+	assert.NoError(t, err)
+	assert.Equal(t, -1, res.Value, "want the fallback value")
+	assert.Equal(t, er.SourceFallbackValue, res.Source, "want the fallback value")
 
 	fb.IgnoreDeadline = true
 	w = mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.StrategyFallback, Fallback: &fb, GlobalTimeout: 50 * time.Millisecond}, engine.WithClock(clk))
 	res, err = w.ExecuteResult(context.Background(), slow(clk, 150*time.Millisecond, 7, nil))
-	if _, ok := errors.AsType[*er.TimeoutError](err); !ok || res.Value != 0 {
-		t.Errorf("with IgnoreDeadline got %v, %v; want the *TimeoutError", res.Value, err)
-	}
+	_, ok := errors.AsType[*er.TimeoutError](err)
+	assert.True(t, ok, "with IgnoreDeadline got %v, want the *TimeoutError", err)
+	assert.Zero(t, res.Value, "with IgnoreDeadline")
 }
 
 func TestALateSuccessIsNotCached(t *testing.T) {
 	clk := enginetest.NewClock(time.Time{})
 	w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.StrategyCache, Cache: &cache.Config{MaxStale: er.None}, GlobalTimeout: 50 * time.Millisecond}, engine.WithClock(clk))
 	ctx := context.Background()
-	if _, err := w.Execute(ctx, slow(clk, 150*time.Millisecond, 7, nil)); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("late success: %v, want the deadline", err)
-	}
-	if n := w.Cache().Len(); n != 0 {
-		t.Errorf("the cache holds %d entries after a late success, want none", n)
-	}
+	_, err := w.Execute(ctx, slow(clk, 150*time.Millisecond, 7, nil))
+	require.ErrorIs(t, err, context.DeadlineExceeded, "late success: want the deadline")
+	assert.Zero(t, w.Cache().Len(), "entries in the cache after a late success")
 	res, err := w.ExecuteResult(ctx, func(context.Context) (int, error) { return 8, nil })
-	if err != nil || res.Value != 8 || res.Source != er.SourceFunction {
-		t.Errorf("next call got %v from %v, %v; want the function's 8", res.Value, res.Source, err)
-	}
+	assert.NoError(t, err, "next call")
+	assert.Equal(t, 8, res.Value, "next call: want the function's 8")
+	assert.Equal(t, er.SourceFunction, res.Source, "next call: want the function's 8")
 }
 
 func TestASuccessAfterItsAttemptTimeoutIsTheAttemptsTimeoutAndIsRetried(t *testing.T) {
@@ -118,9 +117,9 @@ func TestASuccessAfterItsAttemptTimeoutIsTheAttemptsTimeoutAndIsRetried(t *testi
 				}
 				return calls, nil
 			})
-			if err != nil || res.Value != tc.want || res.Attempts != tc.attempts {
-				t.Errorf("got %v after %d attempts, %v; want %v after %d", res.Value, res.Attempts, err, tc.want, tc.attempts)
-			}
+			assert.NoError(t, err)
+			assert.Equal(t, tc.want, res.Value)
+			assert.Equal(t, tc.attempts, res.Attempts, "attempts")
 		})
 	}
 }
@@ -129,8 +128,9 @@ func TestLateSuccessesExhaustRetriesAsAttemptTimeouts(t *testing.T) {
 	clk := enginetest.NewClock(time.Time{})
 	w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Retry: fastRetry[int](3), Deadline: &er.DeadlineConfig{Timeout: er.None, AttemptTimeout: time.Second}}, engine.WithClock(clk))
 	v, err := w.Execute(context.Background(), slow(clk, 2*time.Second, 7, nil))
-	ee, ok := errors.AsType[*er.ExhaustedError](err)
-	if !ok || ee.Attempts != 3 || !errors.Is(err, context.DeadlineExceeded) || v != 0 {
-		t.Errorf("got %v, %v; want a zero value and *ExhaustedError of 3 attempt timeouts", v, err)
+	if ee, ok := errors.AsType[*er.ExhaustedError](err); assert.True(t, ok, "error %v, want *ExhaustedError", err) {
+		assert.Equal(t, 3, ee.Attempts, "attempts")
 	}
+	assert.ErrorIs(t, err, context.DeadlineExceeded, "want attempt timeouts")
+	assert.Zero(t, v)
 }

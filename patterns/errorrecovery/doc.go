@@ -11,9 +11,10 @@
 //	  → Backoff → Retry (asking the budget) → Fallback → Compensate
 //
 // (Retry going back to the breaker, a limiter or the attempt when another
-// attempt may start), with the finals Done (the function or a fresh cache entry
-// answered), Recovered (a fallback answered), Exhausted, Failed, TimedOut,
-// Compensated and CompensationFailed. A function registers the undo of
+// attempt may start), with the finals Done (the function or a fresh cache
+// entry answered; or, after Compensate, every effect of a failed call was
+// undone, and the caller gets a *CompensationError), Recovered (a fallback
+// answered), Exhausted, Failed, TimedOut and CompensationFailed. A function registers the undo of
 // each effect with [AddCompensation]; when the execution fails in the end,
 // Compensate runs them, the latest first.
 // Each execution is one engine Run of that machine; the shared machines it

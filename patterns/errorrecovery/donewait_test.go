@@ -2,10 +2,12 @@ package errorrecovery_test
 
 import (
 	"context"
-	"errors"
-	"slices"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/engine/enginetest"
@@ -27,9 +29,7 @@ func hangs(ctx context.Context) (string, error) {
 func TestBlockUntilWaitersCountsAFunctionBlockedOnItsAttemptContext(t *testing.T) {
 	clk := enginetest.NewClock(time.Time{})
 	d, err := er.NewDeadline[string](er.DeadlineConfig{Timeout: 50 * time.Millisecond}, engine.WithClock(clk))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	errs := make(chan error, 1)
 	go func() {
 		_, err := d.Execute(context.Background(), hangs)
@@ -37,12 +37,8 @@ func TestBlockUntilWaitersCountsAFunctionBlockedOnItsAttemptContext(t *testing.T
 	}()
 	waiters(t, clk, 1)
 	clk.Advance(50 * time.Millisecond)
-	if err := <-errs; !errors.As(err, new(*er.TimeoutError)) {
-		t.Fatalf("Execute = %v, want a *TimeoutError", err)
-	}
-	if n := clk.Waiters(); n != 0 {
-		t.Errorf("Waiters() = %d after the execution, want 0", n)
-	}
+	require.ErrorAs(t, <-errs, new(*er.TimeoutError), "Execute")
+	assert.Zero(t, clk.Waiters(), "Waiters() after the execution")
 }
 
 // TestAdvancingWhenEveryoneWaitsFollowsAttemptTimeoutsAndBackoffs: with
@@ -74,20 +70,17 @@ func TestAdvancingWhenEveryoneWaitsFollowsAttemptTimeoutsAndBackoffs(t *testing.
 			<-waiting
 		case werr := <-waiting:
 			cancel()
-			if werr != nil {
-				t.Fatalf("nothing waits on the clock, and the execution has not returned: %v", werr)
-			}
+			require.NoError(t, werr, "nothing waits on the clock, and the execution has not returned")
 			if d, ok := clk.AdvanceToNext(); ok {
 				advances = append(advances, d)
 			}
 		}
 	}
-	if !errors.Is(err, er.ErrExhausted) || !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("Execute = %v, want exhausted by attempt timeouts", err)
-	}
+	require.ErrorIs(t, err, er.ErrExhausted, "Execute: want exhausted by attempt timeouts")
+	require.ErrorIs(t, err, context.DeadlineExceeded, "Execute: want exhausted by attempt timeouts")
 	ms := time.Millisecond
-	if want := []time.Duration{100 * ms, time.Second, 100 * ms, time.Second, 100 * ms}; !slices.Equal(advances, want) {
-		t.Errorf("the clock advanced by %v, want %v", advances, want)
+	if diff := cmp.Diff([]time.Duration{100 * ms, time.Second, 100 * ms, time.Second, 100 * ms}, advances); diff != "" {
+		t.Errorf("the clock's advances (-want +got):\n%s", diff)
 	}
 }
 
@@ -110,22 +103,16 @@ func TestTheCallersDeadlineContextIsNotAWaiterOfTheExecutionsOwnWaits(t *testing
 	}()
 	for _, step := range []time.Duration{100 * time.Millisecond, time.Second, 100 * time.Millisecond} {
 		waiters(t, clk, 1)
-		if n := clk.Waiters(); n != 1 {
-			t.Errorf("Waiters() = %d before the %v step, want 1", n, step)
-		}
+		assert.Equal(t, 1, clk.Waiters(), "Waiters() before the %v step", step)
 		clk.Advance(step)
 	}
 	select {
 	case err := <-errs:
-		if !errors.Is(err, er.ErrExhausted) {
-			t.Fatalf("Execute = %v, want exhausted", err)
-		}
+		require.ErrorIs(t, err, er.ErrExhausted, "Execute")
 	case <-time.After(10 * time.Second): // real time, only to fail
-		t.Fatal("Execute did not return: the clock was advanced before the execution waited on it")
+		require.Fail(t, "Execute did not return: the clock was advanced before the execution waited on it")
 	}
-	if n := clk.Waiters(); n != 0 {
-		t.Errorf("Waiters() = %d after Execute returned, want 0: the caller's context stayed counted", n)
-	}
+	assert.Zero(t, clk.Waiters(), "Waiters() after Execute returned: the caller's context stayed counted")
 }
 
 // TestAQueuedCallLeavesTheCallersDeadlineContextUncounted: a bulkhead's
@@ -135,12 +122,8 @@ func TestTheCallersDeadlineContextIsNotAWaiterOfTheExecutionsOwnWaits(t *testing
 func TestAQueuedCallLeavesTheCallersDeadlineContextUncounted(t *testing.T) {
 	clk := enginetest.NewClock(time.Time{})
 	b, err := bulkhead.New(bulkhead.Config{MaxConcurrent: 1, MaxQueueSize: 1, QueueTimeout: time.Second}, engine.WithClock(clk))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := b.Acquire(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	require.NoError(t, b.Acquire(context.Background()))
 	defer b.Release()
 	caller, cancel := engine.WithTimeout(context.Background(), clk, time.Minute)
 	defer cancel()
@@ -148,10 +131,6 @@ func TestAQueuedCallLeavesTheCallersDeadlineContextUncounted(t *testing.T) {
 	go func() { errs <- b.Acquire(caller) }()
 	waiters(t, clk, 1)
 	clk.Advance(time.Second)
-	if err := <-errs; !errors.Is(err, bulkhead.ErrQueueTimeout) {
-		t.Fatalf("Acquire = %v, want a queue timeout", err)
-	}
-	if n := clk.Waiters(); n != 0 {
-		t.Errorf("Waiters() = %d after the queue wait, want 0: the caller's context was left counted", n)
-	}
+	require.ErrorIs(t, <-errs, bulkhead.ErrQueueTimeout, "Acquire")
+	assert.Zero(t, clk.Waiters(), "Waiters() after the queue wait: the caller's context was left counted")
 }

@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/engine/enginetest"
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
@@ -41,27 +44,22 @@ func TestAFallbackCacheKeyNeverAnswersForAnotherKey(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			clk := enginetest.NewClock(time.Time{})
 			w := mustWorkflow(t, cfg(), engine.WithClock(clk))
-			if _, err := w.Execute(withPath("/users"), answer("users body")); err != nil {
-				t.Fatal(err)
-			}
+			_, err := w.Execute(withPath("/users"), answer("users body"))
+			require.NoError(t, err)
 			clk.Advance(2 * time.Minute) // past CACHE's TTL: only a failure reads the entry
 			res, err := w.ExecuteResult(withPath("/orders"), failWith)
-			if !errors.Is(err, errFlaky) || res.Value != "" {
-				t.Errorf("/orders failed and got %q from %v, %v: another key's entry answered", res.Value, res.Source, err)
-			}
+			assert.ErrorIs(t, err, errFlaky, "/orders failed: another key's entry answered")
+			assert.Empty(t, res.Value, "/orders failed and got a value from %v: another key's entry answered", res.Source)
 			res, err = w.ExecuteResult(withPath("/users"), failWith)
-			if err != nil || res.Value != "users body" {
-				t.Errorf("/users failed and got %q from %v, %v; want its own entry", res.Value, res.Source, err)
-			}
+			assert.NoError(t, err, "/users failed: want its own entry")
+			assert.Equal(t, "users body", res.Value, "/users failed and got a value from %v: want its own entry", res.Source)
 		})
 	}
 }
 
 func TestUseCacheNeedsAKeyOfItsOwnOrCACHEs(t *testing.T) {
 	shared, err := cache.New[string](cache.Config{Key: pathOfCtx})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	cases := []struct {
 		name  string
 		cfg   er.ErrorRecoveryConfig[string]
@@ -83,12 +81,13 @@ func TestUseCacheNeedsAKeyOfItsOwnOrCACHEs(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := er.NewWorkflow(tc.cfg)
-			ce, refused := errors.AsType[*er.ConfigError](err)
-			switch {
-			case tc.field == "" && err != nil:
-				t.Errorf("refused: %v", err)
-			case tc.field != "" && (!refused || ce.Config != "FallbackConfig" || ce.Field != tc.field):
-				t.Errorf("got %v, want a *ConfigError naming FallbackConfig.%s", err, tc.field)
+			if tc.field == "" {
+				assert.NoError(t, err, "refused")
+				return
+			}
+			if ce, refused := errors.AsType[*er.ConfigError](err); assert.True(t, refused, "got %v, want a *ConfigError naming FallbackConfig.%s", err, tc.field) {
+				assert.Equal(t, "FallbackConfig", ce.Config, "got %v", err)
+				assert.Equal(t, tc.field, ce.Field, "got %v", err)
 			}
 		})
 	}
@@ -123,28 +122,24 @@ func TestOneTTLRuleForTheCacheWhoeverReadsIt(t *testing.T) {
 			w := mustWorkflow(t, er.ErrorRecoveryConfig[string]{Primary: er.StrategyCache, Cache: &cc,
 				Fallback: &er.FallbackConfig[string]{UseCache: true, CacheTTL: 600 * time.Second}}, engine.WithClock(clk))
 			ctx := context.Background()
-			if _, err := w.Execute(ctx, answer("kept")); err != nil {
-				t.Fatal(err)
-			}
+			_, err := w.Execute(ctx, answer("kept"))
+			require.NoError(t, err)
 			clk.Advance(tc.age)
 			// What any reader of the cache sees, before the workflow reads.
 			_, _, fresh, held := w.Cache().Get("")
 			called := false
 			res, err := w.ExecuteResult(ctx, func(context.Context) (string, error) { called = true; return "", errFlaky })
-			if res.Source != tc.want || called != tc.called {
-				t.Errorf("at %v: got %q from %v (function called: %v), %v; want from %v (called: %v)",
-					tc.age, res.Value, res.Source, called, err, tc.want, tc.called)
-			}
+			assert.Equal(t, tc.want, res.Source, "at %v: got %q, %v", tc.age, res.Value, err)
+			assert.Equal(t, tc.called, called, "at %v: function called", tc.age)
 			if tc.want == er.SourceNone {
-				if !errors.Is(err, errFlaky) {
-					t.Errorf("unanswered failure: %v, want the function's error", err)
-				}
-			} else if err != nil || res.Value != "kept" || res.Age != tc.age {
-				t.Errorf("answered: %q aged %v, %v; want %q aged %v", res.Value, res.Age, err, "kept", tc.age)
+				assert.ErrorIs(t, err, errFlaky, "unanswered failure: want the function's error")
+			} else {
+				assert.NoError(t, err, "answered")
+				assert.Equal(t, "kept", res.Value, "answered")
+				assert.Equal(t, tc.age, res.Age, "answered: age")
 			}
-			if answers := tc.want != er.SourceNone; held != answers || fresh != (tc.want == er.SourceCache) {
-				t.Errorf("Cache().Get says held %v, fresh %v; the workflow answered from %v", held, fresh, res.Source)
-			}
+			assert.Equal(t, tc.want != er.SourceNone, held, "Cache().Get says held; the workflow answered from %v", res.Source)
+			assert.Equal(t, tc.want == er.SourceCache, fresh, "Cache().Get says fresh; the workflow answered from %v", res.Source)
 		})
 	}
 }
@@ -154,9 +149,8 @@ func TestTheFallbackCacheWithoutCACHEExpiresAtCacheTTL(t *testing.T) {
 	fb := er.FallbackConfig[string]{UseCache: true, CacheTTL: 600 * time.Second, Key: pathOfCtx}
 	w := mustWorkflow(t, er.ErrorRecoveryConfig[string]{Primary: er.StrategyFallback, Fallback: &fb}, engine.WithClock(clk))
 	ctx := withPath("/users")
-	if _, err := w.Execute(ctx, answer("kept")); err != nil {
-		t.Fatal(err)
-	}
+	_, err := w.Execute(ctx, answer("kept"))
+	require.NoError(t, err)
 	for _, step := range []struct {
 		advance time.Duration
 		want    er.Source
@@ -166,8 +160,7 @@ func TestTheFallbackCacheWithoutCACHEExpiresAtCacheTTL(t *testing.T) {
 		{101 * time.Second, er.SourceNone},
 	} {
 		clk.Advance(step.advance)
-		if res, _ := w.ExecuteResult(ctx, failWith); res.Source != step.want {
-			t.Errorf("at %v: %q from %v, want from %v", clk.Now().Sub(time.Time{}), res.Value, res.Source, step.want)
-		}
+		res, _ := w.ExecuteResult(ctx, failWith)
+		assert.Equal(t, step.want, res.Source, "at %v: %q", clk.Now().Sub(time.Time{}), res.Value)
 	}
 }

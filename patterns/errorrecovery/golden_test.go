@@ -4,6 +4,8 @@ import (
 	"flag"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/statecraft/statecraft/internal/testutil"
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
 )
@@ -23,8 +25,6 @@ func TestRetryAndDeadlineMachinesDiagrams(t *testing.T) {
 	r := mustRetry(t, er.DefaultRetryConfig[int]())
 	checkMachine(t, "retry", r.Definition().Dot(), r.Definition().Mermaid())
 	d, err := er.NewDeadline[int](er.DefaultDeadlineConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	checkMachine(t, "deadline", d.Definition().Dot(), d.Definition().Mermaid())
 }

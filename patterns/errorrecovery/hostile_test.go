@@ -2,11 +2,13 @@ package errorrecovery_test
 
 import (
 	"context"
-	"errors"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/engine/enginetest"
@@ -58,21 +60,19 @@ func TestACallerGivingUpMidChainCannotStrandTheExecution(t *testing.T) {
 		select {
 		case o = <-done:
 		case <-time.After(10 * time.Second):
-			t.Fatalf("execution %d never returned", i)
+			require.Failf(t, "no return", "execution %d never returned", i)
 		}
-		if o.v != "" && o.err != nil {
-			t.Errorf("execution %d returned a value and an error: %q, %v", i, o.v, o.err)
+		if o.v != "" {
+			assert.NoError(t, o.err, "execution %d returned a value and an error: %q", i, o.v)
 		}
-		if o.v != "fallback" || o.err != nil {
-			t.Errorf("execution %d = %q, %v; want the fallback's answer", i, o.v, o.err)
-		}
-		if m := w.Bulkhead().Metrics(); m.Active != 0 {
-			t.Fatalf("after execution %d: %d slots held, want 0", i, m.Active)
-		}
+		assert.Equal(t, "fallback", o.v, "execution %d: want the fallback's answer", i)
+		assert.NoError(t, o.err, "execution %d: want the fallback's answer", i)
+		require.Zero(t, w.Bulkhead().Metrics().Active, "after execution %d: slots held", i)
 	}
-	if m := w.Metrics(); m.Executions != 3 || m.Fallbacks != 3 || m.Calls != 6 {
-		t.Errorf("metrics %+v, want 3 executions, 3 fallbacks, 6 calls", m)
-	}
+	m := w.Metrics()
+	assert.Equal(t, int64(3), m.Executions, "metrics %+v", m)
+	assert.Equal(t, int64(3), m.Fallbacks, "metrics %+v", m)
+	assert.Equal(t, int64(6), m.Calls, "metrics %+v", m)
 }
 
 func TestACoalescingLeaderWhoseCallerGivesUpLetsTheNextCallerIn(t *testing.T) {
@@ -101,11 +101,9 @@ func TestACoalescingLeaderWhoseCallerGivesUpLetsTheNextCallerIn(t *testing.T) {
 	}()
 	select {
 	case v := <-next:
-		if v != "fresh" {
-			t.Errorf("the next caller got %q, want its own fresh answer", v)
-		}
+		assert.Equal(t, "fresh", v, "the next caller: want its own fresh answer")
 	case <-time.After(10 * time.Second):
-		t.Fatal("the next caller for the same key is still waiting for a leader that is gone")
+		require.Fail(t, "the next caller for the same key is still waiting for a leader that is gone")
 	}
 }
 
@@ -129,7 +127,7 @@ func coalesced(t *testing.T, w *er.Workflow[string], fn func(context.Context) (s
 		follower := make(chan er.Result[string], 1)
 		go func() {
 			r, _ := w.ExecuteResult(context.Background(), func(context.Context) (string, error) {
-				t.Error("a follower called the function while the leader ran")
+				assert.Fail(t, "a follower called the function while the leader ran")
 				return "", nil
 			})
 			follower <- r
@@ -147,37 +145,32 @@ func TestCoalescedFollowersGetWhatTheLeaderGotAsWhatItIs(t *testing.T) {
 		w := mustWorkflow(t, er.ErrorRecoveryConfig[string]{Primary: er.StrategyCache, Secondary: []er.Strategy{er.StrategyFallback},
 			Cache: &cache.Config{}, Fallback: ptr(er.FallbackValue("default"))})
 		r := coalesced(t, w, func(context.Context) (string, error) { return "", errFlaky })
-		if r.Value != "default" || r.Source != er.SourceFallbackValue {
-			t.Errorf("follower got %+v, want the fallback's answer labelled as the fallback's", r)
-		}
-		if m := w.Metrics(); m.CacheHits != 0 || m.Fallbacks != 2 {
-			t.Errorf("metrics %+v, want no cache hit and 2 fallbacks", m)
-		}
+		assert.Equal(t, "default", r.Value, "follower: want the fallback's answer")
+		assert.Equal(t, er.SourceFallbackValue, r.Source, "follower: want the fallback's answer labelled as the fallback's")
+		m := w.Metrics()
+		assert.Zero(t, m.CacheHits, "metrics %+v", m)
+		assert.Equal(t, int64(2), m.Fallbacks, "metrics %+v", m)
 	})
 	t.Run("stale", func(t *testing.T) {
 		clk := enginetest.NewClock(time.Time{})
 		w := mustWorkflow(t, er.ErrorRecoveryConfig[string]{Primary: er.StrategyCache, Cache: &cache.Config{TTL: time.Minute}}, engine.WithClock(clk))
-		if _, err := w.Execute(context.Background(), func(context.Context) (string, error) { return "old", nil }); err != nil {
-			t.Fatal(err)
-		}
+		_, err := w.Execute(context.Background(), func(context.Context) (string, error) { return "old", nil })
+		require.NoError(t, err)
 		clk.Advance(2 * time.Minute) // expired: stale
 		r := coalesced(t, w, func(context.Context) (string, error) { return "", errFlaky })
-		if r.Value != "old" || r.Source != er.SourceStaleCache || r.Age != 2*time.Minute {
-			t.Errorf("follower got %+v, want the stale entry, labelled stale, 2m old", r)
-		}
-		if m := w.Metrics(); m.CacheHits != 0 || m.StaleServed != 2 {
-			t.Errorf("metrics %+v, want no cache hit and 2 stale answers", m)
-		}
+		assert.Equal(t, "old", r.Value, "follower: want the stale entry")
+		assert.Equal(t, er.SourceStaleCache, r.Source, "follower: want the entry labelled stale")
+		assert.Equal(t, 2*time.Minute, r.Age, "follower: want the entry 2m old")
+		m := w.Metrics()
+		assert.Zero(t, m.CacheHits, "metrics %+v", m)
+		assert.Equal(t, int64(2), m.StaleServed, "metrics %+v", m)
 	})
 	t.Run("fresh", func(t *testing.T) {
 		w := mustWorkflow(t, er.ErrorRecoveryConfig[string]{Primary: er.StrategyCache, Cache: &cache.Config{}})
 		r := coalesced(t, w, func(context.Context) (string, error) { return "new", nil })
-		if r.Value != "new" || r.Source != er.SourceCache {
-			t.Errorf("follower got %+v, want the leader's fresh answer as a cache hit", r)
-		}
-		if m := w.Metrics(); m.CacheHits != 1 {
-			t.Errorf("metrics %+v, want 1 cache hit", m)
-		}
+		assert.Equal(t, "new", r.Value, "follower: want the leader's fresh answer")
+		assert.Equal(t, er.SourceCache, r.Source, "follower: want a cache hit")
+		assert.Equal(t, int64(1), w.Metrics().CacheHits, "metrics: cache hits")
 	})
 }
 
@@ -204,26 +197,18 @@ func TestAWalkAwayAttemptHoldsItsBulkheadSlotUntilItsFunctionReturns(t *testing.
 		synctest.Wait()
 		clk.Advance(5 * time.Millisecond) // both walk away
 		for range 2 {
-			if err := <-errs; !errors.Is(err, context.DeadlineExceeded) {
-				t.Errorf("walked-away call: %v, want a deadline error", err)
-			}
+			assert.ErrorIs(t, <-errs, context.DeadlineExceeded, "walked-away call")
 		}
 		for range 8 {
 			go func() { _, err := w.Execute(context.Background(), ignoresCtx); errs <- err }()
 		}
 		for range 8 {
-			if err := <-errs; !errors.Is(err, bulkhead.ErrFull) {
-				t.Errorf("call while two abandoned attempts run: %v, want bulkhead.ErrFull", err)
-			}
+			assert.ErrorIs(t, <-errs, bulkhead.ErrFull, "call while two abandoned attempts run")
 		}
 		close(release)
 		synctest.Wait()
-		if m := most.Load(); m > 2 {
-			t.Errorf("%d calls ran at once against a bulkhead of 2", m)
-		}
-		if m := w.Bulkhead().Metrics(); m.Active != 0 {
-			t.Errorf("after the abandoned attempts returned: %d slots held, want 0", m.Active)
-		}
+		assert.LessOrEqual(t, most.Load(), int32(2), "calls at once against a bulkhead of 2")
+		assert.Zero(t, w.Bulkhead().Metrics().Active, "after the abandoned attempts returned: slots held")
 	})
 }
 
@@ -233,7 +218,7 @@ func TestCallsCountsACallThatPanicked(t *testing.T) {
 		defer func() { recover() }()
 		w.Execute(context.Background(), func(context.Context) (int, error) { panic("boom") })
 	}()
-	if m := w.Metrics(); m.Calls != 1 || m.Executions != 1 {
-		t.Errorf("metrics %+v, want 1 call and 1 execution", m)
-	}
+	m := w.Metrics()
+	assert.Equal(t, int64(1), m.Calls, "metrics %+v", m)
+	assert.Equal(t, int64(1), m.Executions, "metrics %+v", m)
 }

@@ -4,6 +4,9 @@ import (
 	"context"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/engine/enginetest"
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
@@ -25,24 +28,20 @@ func TestRecorderLimitedToOneMachineOfAWorkflow(t *testing.T) {
 	w := mustWorkflow(t, er.ErrorRecoveryConfig[string]{Name: "orders", Retry: &retry, Breaker: &bc, Fallback: &fb},
 		engine.WithObserver(all), engine.WithObserver(calls), engine.WithObserver(circuit))
 	defer w.Breaker().Close()
-	if v, err := w.Execute(context.Background(), func(context.Context) (string, error) { return "", errFlaky }); v != "cached" || err != nil {
-		t.Fatalf("Execute = %q, %v; want the fallback", v, err)
-	}
+	v, err := w.Execute(context.Background(), func(context.Context) (string, error) { return "", errFlaky })
+	require.Equal(t, "cached", v, "Execute: want the fallback")
+	require.NoError(t, err, "Execute")
 
 	// Unfiltered, the path starts at the breaker's first state and lists
 	// both machines' states in the order their steps ran.
-	if p := all.Path(); len(p) == 0 || p[0] != "Closed" {
-		t.Errorf("the unfiltered path %v does not start with the breaker's Closed", p)
+	if p := all.Path(); assert.NotEmpty(t, p, "the unfiltered path") {
+		assert.Equal(t, "Closed", p[0], "the unfiltered path %v does not start with the breaker's Closed", p)
 	}
 	enginetest.AssertPath(t, calls, "Start", "CheckCircuit", "Attempt", "Backoff", "Retry", "CheckCircuit", "Attempt", "Fallback", "Recovered")
 	enginetest.AssertPath(t, circuit, "Closed", "Closed", "Open")
 	for _, r := range calls.Snapshot() {
-		if r.Machine != "orders" {
-			t.Errorf("the per-call recorder kept a record of %q", r.Machine)
-		}
+		assert.Equal(t, "orders", r.Machine, "the per-call recorder kept a record of another machine")
 	}
-	if len(all.Records) != len(calls.Records)+len(circuit.Records) {
-		t.Errorf("%d records in all, %d + %d by machine: a record was lost or kept twice",
-			len(all.Records), len(calls.Records), len(circuit.Records))
-	}
+	assert.Len(t, all.Records, len(calls.Records)+len(circuit.Records), "records in all, %d + %d by machine: a record was lost or kept twice",
+		len(calls.Records), len(circuit.Records))
 }

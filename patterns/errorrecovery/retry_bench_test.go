@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
 )
 
@@ -26,9 +28,7 @@ func BenchmarkDirectCall(b *testing.B) {
 
 func BenchmarkRetryFirstAttemptSuccess(b *testing.B) {
 	x, err := er.NewRetry(er.DefaultRetryConfig[int]())
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	ctx := context.Background()
 	b.ReportAllocs()
 	for b.Loop() {

@@ -7,6 +7,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/engine/enginetest"
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
@@ -56,15 +60,16 @@ func TestOnFailureIsCalledWhenRetryingGivesUpWhateverAnswersAfterwards(t *testin
 			}}
 			w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.StrategyRetry, Secondary: []er.Strategy{er.StrategyFallback},
 				Retry: retry, Fallback: &fb, GlobalTimeout: time.Second}, engine.WithClock(clk))
-			if v, err := w.Execute(context.Background(), tt.fn(clk)); v != -1 || err != nil {
-				t.Fatalf("Execute = %v, %v; want the fallback's -1", v, err)
+			v, err := w.Execute(context.Background(), tt.fn(clk))
+			require.Equal(t, -1, v, "Execute: want the fallback's -1")
+			require.NoError(t, err, "Execute")
+			if diff := cmp.Diff([]string{"on failure", "fallback (same error: true)"}, log); diff != "" {
+				t.Errorf("calls (-want +got):\n%s", diff)
 			}
-			if fmt.Sprint(log) != "[on failure fallback (same error: true)]" || !tt.want(got) {
-				t.Errorf("calls %q, OnFailure given %v", log, got)
-			}
-			if _, err := w.Execute(context.Background(), func(context.Context) (int, error) { return 1, nil }); err != nil || len(log) != 2 {
-				t.Errorf("a success: %v, calls %q; want no OnFailure", err, log)
-			}
+			assert.True(t, tt.want(got), "OnFailure given %v", got)
+			_, err = w.Execute(context.Background(), func(context.Context) (int, error) { return 1, nil })
+			assert.NoError(t, err, "a success")
+			assert.Len(t, log, 2, "calls after a success: want no OnFailure")
 		})
 	}
 }

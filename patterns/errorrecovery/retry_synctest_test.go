@@ -6,6 +6,9 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
 )
 
@@ -16,18 +19,14 @@ func TestRetryWithRealTimeInASynctestBubble(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		cfg := er.DefaultRetryConfig[string]()
 		x, err := er.NewWorkflow(er.ErrorRecoveryConfig[string]{Retry: &cfg, Deadline: &er.DeadlineConfig{Timeout: time.Minute, AttemptTimeout: 10 * time.Second}})
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		start := time.Now()
 		fn, calls := failing(2, errFlaky, "ok")
 		v, err := x.Execute(context.Background(), fn)
-		if err != nil || v != "ok" || *calls != 3 {
-			t.Fatalf("got %q, %v after %d calls", v, err, *calls)
-		}
-		if got := time.Since(start); got != 3*time.Second {
-			t.Errorf("took %v of bubble time, want 3s (1s + 2s backoff)", got)
-		}
+		require.NoError(t, err)
+		require.Equal(t, "ok", v)
+		require.Equal(t, 3, *calls, "calls")
+		assert.Equal(t, 3*time.Second, time.Since(start), "bubble time: want 1s + 2s backoff")
 
 		// A cooperative function that waits on its context is stopped by
 		// the attempt timeout, on the real (bubble) clock.
@@ -37,8 +36,7 @@ func TestRetryWithRealTimeInASynctestBubble(t *testing.T) {
 			<-ctx.Done()
 			return "", ctx.Err()
 		})
-		if !errorsIsDeadline(err) || time.Since(start) != 5*time.Second {
-			t.Errorf("deadline: %v after %v, want DeadlineExceeded after 5s", err, time.Since(start))
-		}
+		assert.True(t, errorsIsDeadline(err), "deadline: %v, want DeadlineExceeded", err)
+		assert.Equal(t, 5*time.Second, time.Since(start), "deadline: bubble time")
 	})
 }

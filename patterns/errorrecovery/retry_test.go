@@ -11,6 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/engine/enginetest"
 	"github.com/statecraft/statecraft/internal/testutil"
@@ -41,9 +46,7 @@ func retryCfg(attempts int, b er.Backoff, d time.Duration) er.RetryConfig[int] {
 func mustRetry[T any](t *testing.T, cfg er.RetryConfig[T], opts ...engine.Option) *er.Workflow[T] {
 	t.Helper()
 	x, err := er.NewRetry(cfg, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return x
 }
 
@@ -52,9 +55,7 @@ func mustRetry[T any](t *testing.T, cfg er.RetryConfig[T], opts ...engine.Option
 func mustRetryWithin[T any](t *testing.T, cfg er.RetryConfig[T], dl er.DeadlineConfig, opts ...engine.Option) *er.Workflow[T] {
 	t.Helper()
 	x, err := er.NewWorkflow(er.ErrorRecoveryConfig[T]{Name: "retry", Retry: &cfg, Deadline: &dl, MetricsDisabled: true}, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return x
 }
 
@@ -98,11 +99,11 @@ func TestBackoffDelaySequences(t *testing.T) {
 			x := mustRetry(t, cfg, opts...)
 			fn, calls := failing(4, errFlaky, 7)
 			v, slept, err := onClock(clk, func() (int, error) { return x.Execute(context.Background(), fn) })
-			if err != nil || v != 7 || *calls != 5 {
-				t.Fatalf("Execute = %v, %v after %d calls", v, err, *calls)
-			}
-			if fmt.Sprint(got) != fmt.Sprint(tc.want) {
-				t.Errorf("delays %v, want %v", got, tc.want)
+			require.NoError(t, err, "Execute")
+			require.Equal(t, 7, v, "Execute")
+			require.Equal(t, 5, *calls, "Execute: calls")
+			if diff := cmp.Diff(tc.want, got, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("delays (-want +got):\n%s", diff)
 			}
 			var nonzero []time.Duration
 			for _, d := range tc.want {
@@ -110,8 +111,8 @@ func TestBackoffDelaySequences(t *testing.T) {
 					nonzero = append(nonzero, d)
 				}
 			}
-			if fmt.Sprint(slept) != fmt.Sprint(nonzero) {
-				t.Errorf("clock advanced %v, want the delays slept %v", slept, nonzero)
+			if diff := cmp.Diff(nonzero, slept, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("clock advances, want the delays slept (-want +got):\n%s", diff)
 			}
 		})
 	}
@@ -131,6 +132,8 @@ func TestBackoffFormulasStayInBounds(t *testing.T) {
 		n := 0
 		cfg.OnRetry = func(attempt int, _ error, got time.Duration) {
 			n++
+			// Plain comparisons: this hook checks 70,000 delays, and
+			// testify's reflection makes the test 15 times slower.
 			if got > capD || got < 0 {
 				t.Fatalf("%v draw %d: %v outside [0, cap]", b, attempt, got)
 			}
@@ -163,9 +166,7 @@ func TestBackoffFormulasStayInBounds(t *testing.T) {
 		}
 		x := mustRetry(t, cfg, engine.WithClock(zeroSleepClock{enginetest.NewClock(time.Time{})}), engine.WithRandom(r.Float64))
 		x.Execute(context.Background(), func(context.Context) (int, error) { return 0, nil })
-		if n != 10_000 {
-			t.Errorf("%v: %d draws, want 10000", b, n)
-		}
+		assert.Equal(t, 10_000, n, "%v: draws", b)
 	}
 }
 
@@ -187,14 +188,14 @@ func TestHooksAndTheirOrder(t *testing.T) {
 	x := mustRetry(t, cfg)
 	fn, _ := failing(5, errFlaky, 1)
 	_, err := x.Execute(context.Background(), fn)
-	want := "[retry 1 flaky 0s retry 2 flaky 0s failure true]"
-	if fmt.Sprint(log) != want {
-		t.Errorf("hooks %v, want %s", log, want)
+	want := []string{"retry 1 flaky 0s", "retry 2 flaky 0s", "failure true"}
+	if diff := cmp.Diff(want, log); diff != "" {
+		t.Errorf("hooks (-want +got):\n%s", diff)
 	}
-	var ex *er.ExhaustedError
-	if !errors.As(err, &ex) || ex.Attempts != 3 || !errors.Is(err, errFlaky) {
-		t.Errorf("error %v, want *ExhaustedError after 3 attempts wrapping flaky", err)
+	if ex, ok := errors.AsType[*er.ExhaustedError](err); assert.True(t, ok, "error %v, want *ExhaustedError", err) {
+		assert.Equal(t, 3, ex.Attempts, "attempts")
 	}
+	assert.ErrorIs(t, err, errFlaky)
 }
 
 type statusError struct{ code int }
@@ -238,11 +239,10 @@ func TestClassification(t *testing.T) {
 			x := mustRetry(t, cfg)
 			fn, calls := failing(10, tc.err, 1)
 			_, err := x.Execute(context.Background(), fn)
-			if *calls != tc.wantCalls || !errors.Is(err, tc.wantIs) {
-				t.Errorf("%d calls, error %v; want %d calls and errors.Is %v", *calls, err, tc.wantCalls, tc.wantIs)
-			}
-			if tc.wantIs != er.ErrExhausted && errors.Is(err, er.ErrExhausted) {
-				t.Errorf("a stopped execution reports exhaustion: %v", err)
+			assert.Equal(t, tc.wantCalls, *calls, "calls")
+			assert.ErrorIs(t, err, tc.wantIs)
+			if tc.wantIs != er.ErrExhausted {
+				assert.NotErrorIs(t, err, er.ErrExhausted, "a stopped execution reports exhaustion")
 			}
 		})
 	}
@@ -257,9 +257,8 @@ func TestCallerContextStopsRetries(t *testing.T) {
 		cancel()
 		return 0, errFlaky
 	})
-	if calls != 1 || !errors.Is(err, context.Canceled) {
-		t.Errorf("%d calls, %v; want 1 call and context.Canceled", calls, err)
-	}
+	assert.Equal(t, 1, calls, "calls")
+	assert.ErrorIs(t, err, context.Canceled)
 }
 
 func TestCallerContextEndingDuringBackoff(t *testing.T) {
@@ -276,9 +275,8 @@ func TestCallerContextEndingDuringBackoff(t *testing.T) {
 	}()
 	clk.BlockUntilWaiters(context.Background(), 1)
 	cancel()
-	if err := <-done; !errors.Is(err, context.Canceled) || failures != 1 {
-		t.Errorf("error %v with %d OnFailure calls; want context.Canceled and 1", err, failures)
-	}
+	assert.ErrorIs(t, <-done, context.Canceled)
+	assert.Equal(t, 1, failures, "OnFailure calls")
 }
 
 func TestResultPredicateExhaustionReturnsTheLastResult(t *testing.T) {
@@ -292,21 +290,22 @@ func TestResultPredicateExhaustionReturnsTheLastResult(t *testing.T) {
 		calls++
 		return &statusError{codes[calls-1]}, nil
 	})
-	var ex *er.ExhaustedError
-	if !errors.As(err, &ex) || !errors.Is(err, er.ErrBadResult) || ex.Attempts != 3 {
-		t.Fatalf("error %v, want *ExhaustedError of ErrBadResult after 3", err)
-	}
-	if res == nil || res.code != 503 {
-		t.Errorf("result %v, want the last one (503)", res)
+	ex, ok := errors.AsType[*er.ExhaustedError](err)
+	require.True(t, ok, "error %v, want *ExhaustedError", err)
+	require.ErrorIs(t, err, er.ErrBadResult)
+	require.Equal(t, 3, ex.Attempts, "attempts")
+	if assert.NotNil(t, res, "result: want the last one") {
+		assert.Equal(t, 503, res.code, "result: want the last one")
 	}
 	// A good result on the way stops the retry.
 	calls = 0
 	codes = []int{500, 200, 503}
-	if res, err := x.Execute(context.Background(), func(context.Context) (*statusError, error) {
+	res, err = x.Execute(context.Background(), func(context.Context) (*statusError, error) {
 		calls++
 		return &statusError{codes[calls-1]}, nil
-	}); err != nil || res.code != 200 {
-		t.Errorf("got %v, %v; want 200", res, err)
+	})
+	if assert.NoError(t, err) {
+		assert.Equal(t, 200, res.code)
 	}
 }
 
@@ -326,8 +325,9 @@ func TestRetryAfterIsHonouredAndCapped(t *testing.T) {
 			return 1, nil
 		})
 	})
-	if err != nil || fmt.Sprint(slept) != "[7s 10s]" {
-		t.Errorf("slept %v (%v), want [7s 10s]: the carried delay, then the cap", slept, err)
+	assert.NoError(t, err)
+	if diff := cmp.Diff([]time.Duration{7 * time.Second, 10 * time.Second}, slept); diff != "" {
+		t.Errorf("slept: want the carried delay, then the cap (-want +got):\n%s", diff)
 	}
 }
 
@@ -345,13 +345,17 @@ func TestDeadlineCutsAttemptsAndRefusesALateBackoff(t *testing.T) {
 	})
 	// Attempts at 0s and 4s get the 3s attempt timeout; the one at 8s gets
 	// the 2s left. A 4s backoff from 8s would end past 10s: refused.
-	if fmt.Sprint(lefts) != "[3s 3s 2s]" || fmt.Sprint(slept) != "[4s 4s]" {
-		t.Errorf("time left %v, slept %v; want [3s 3s 2s] and [4s 4s]", lefts, slept)
+	const s = time.Second
+	if diff := cmp.Diff([]time.Duration{3 * s, 3 * s, 2 * s}, lefts); diff != "" {
+		t.Errorf("time left (-want +got):\n%s", diff)
 	}
-	var te *er.TimeoutError
-	if !errors.As(err, &te) || !errors.Is(err, context.DeadlineExceeded) || te.Attempts != 3 {
-		t.Errorf("error %v, want *TimeoutError matching DeadlineExceeded after 3 attempts", err)
+	if diff := cmp.Diff([]time.Duration{4 * s, 4 * s}, slept); diff != "" {
+		t.Errorf("slept (-want +got):\n%s", diff)
 	}
+	if te, ok := errors.AsType[*er.TimeoutError](err); assert.True(t, ok, "error %v, want *TimeoutError", err) {
+		assert.Equal(t, 3, te.Attempts, "attempts")
+	}
+	assert.ErrorIs(t, err, context.DeadlineExceeded)
 }
 
 func TestAttemptTimeoutIsRetriedAndRunsOnTheClock(t *testing.T) {
@@ -363,26 +367,28 @@ func TestAttemptTimeoutIsRetriedAndRunsOnTheClock(t *testing.T) {
 			calls++
 			if calls == 1 {
 				// A cooperative function: waits on its context, which the
-				// manual clock ends after 1s.
+				// manual clock ends after 1s. The sleeper sleeps on the
+				// attempt's context, so it ends with the attempt even when
+				// onClock has advanced past the timeout before it slept
+				// (the attempt's Done already counts as a waiter): on
+				// context.Background it could outlive the test (goleak).
 				done := ctx.Done()
-				go func() { clk.Sleep(context.Background(), time.Second) }()
+				go func() { clk.Sleep(ctx, time.Second) }()
 				<-done
 				return 0, ctx.Err()
 			}
 			return 42, nil
 		})
 	})
-	if err != nil || v != 42 || calls != 2 {
-		t.Errorf("got %v, %v after %d calls; want the timed-out attempt retried", v, err, calls)
-	}
+	assert.NoError(t, err)
+	assert.Equal(t, 42, v)
+	assert.Equal(t, 2, calls, "calls: want the timed-out attempt retried")
 }
 
 func TestWalkAwayReturnsAtTheDeadline(t *testing.T) {
 	clk := enginetest.NewClock(time.Time{})
 	x, err := er.NewDeadline[int](er.DeadlineConfig{Timeout: 5 * time.Second, WalkAway: true}, engine.WithClock(clk))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	started, release, finished := make(chan struct{}), make(chan struct{}), make(chan struct{})
 	done := make(chan error)
 	go func() {
@@ -396,17 +402,14 @@ func TestWalkAwayReturnsAtTheDeadline(t *testing.T) {
 	}()
 	<-started
 	clk.Advance(5 * time.Second)
-	err = <-done
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("error %v, want the deadline", err)
-	}
+	require.ErrorIs(t, <-done, context.DeadlineExceeded)
 	// The abandoned function returns later; its result goes nowhere, and
 	// goleak (TestMain) checks its goroutine ends.
 	close(release)
 	<-finished
-	if v, err := x.Execute(context.Background(), func(context.Context) (int, error) { return 1, nil }); v != 1 || err != nil {
-		t.Errorf("next execution %v, %v: the late result leaked", v, err)
-	}
+	v, err := x.Execute(context.Background(), func(context.Context) (int, error) { return 1, nil })
+	assert.Equal(t, 1, v, "next execution: the late result leaked")
+	assert.NoError(t, err, "next execution")
 }
 
 func TestAttemptInfoFromContextAllocatesNothing(t *testing.T) {
@@ -422,15 +425,14 @@ func TestAttemptInfoFromContextAllocatesNothing(t *testing.T) {
 		}
 		return n, nil
 	}
-	if v, err := x.Execute(context.Background(), fn); v != 3 || err != nil {
-		t.Fatal(v, err)
+	v, err := x.Execute(context.Background(), fn)
+	require.Equal(t, 3, v)
+	require.NoError(t, err)
+	if diff := cmp.Diff([]string{"1 true 1m0s true", "2 true 1m0s true", "3 true 1m0s true"}, seen); diff != "" {
+		t.Errorf("attempt info (-want +got):\n%s", diff)
 	}
-	if fmt.Sprint(seen) != "[1 true 1m0s true 2 true 1m0s true 3 true 1m0s true]" {
-		t.Errorf("attempt info %v", seen)
-	}
-	if _, ok := er.AttemptFromContext(context.Background()); ok {
-		t.Error("AttemptFromContext on a plain context reports an attempt")
-	}
+	_, ok := er.AttemptFromContext(context.Background())
+	assert.False(t, ok, "AttemptFromContext on a plain context reports an attempt")
 	x2 := mustRetry(t, retryCfg(1, er.BackoffFixed, er.None))
 	testutil.WantAllocs(t, 0, "AttemptFromContext and TimeLeft", func() {
 		x2.Execute(context.Background(), func(ctx context.Context) (int, error) {
@@ -449,30 +451,25 @@ func TestPanicIsReRaisedAndNotRetried(t *testing.T) {
 	calls := 0
 	func() {
 		defer func() {
-			if r := recover(); r != "kaboom" {
-				t.Errorf("recovered %v, want the original value", r)
-			}
+			assert.Equal(t, "kaboom", recover(), "recovered: want the original value")
 		}()
 		x.Execute(context.Background(), func(context.Context) (int, error) {
 			calls++
 			panic("kaboom")
 		})
 	}()
-	if calls != 1 {
-		t.Errorf("%d calls: a panic must not be retried", calls)
-	}
-	if v, err := x.Execute(context.Background(), func(context.Context) (int, error) { return 5, nil }); v != 5 || err != nil {
-		t.Errorf("executor unusable after a panic: %v, %v", v, err)
-	}
+	assert.Equal(t, 1, calls, "calls: a panic must not be retried")
+	v, err := x.Execute(context.Background(), func(context.Context) (int, error) { return 5, nil })
+	assert.Equal(t, 5, v, "executor unusable after a panic")
+	assert.NoError(t, err, "executor unusable after a panic")
 }
 
 func TestTraceOfAThreeAttemptSuccess(t *testing.T) {
 	x := mustRetry(t, retryCfg(5, er.BackoffFixed, er.None))
 	fn, _ := failing(2, errFlaky, 3)
 	v, steps, err := x.Trace(context.Background(), fn)
-	if err != nil || v != 3 {
-		t.Fatal(v, err)
-	}
+	require.NoError(t, err)
+	require.Equal(t, 3, v)
 	var path []string
 	for _, s := range steps {
 		path = append(path, s.From+" -"+s.Event+"-> "+s.To)
@@ -481,8 +478,8 @@ func TestTraceOfAThreeAttemptSuccess(t *testing.T) {
 		"Start -begin-> Attempt", "Attempt -retryable-> Backoff", "Backoff -after backoff-> Retry", "Retry -retry-> Attempt",
 		"Attempt -retryable-> Backoff", "Backoff -after backoff-> Retry", "Retry -retry-> Attempt", "Attempt -success-> Done",
 	}
-	if fmt.Sprint(path) != fmt.Sprint(want) {
-		t.Errorf("trace\n%v\nwant\n%v", path, want)
+	if diff := cmp.Diff(want, path); diff != "" {
+		t.Errorf("trace (-want +got):\n%s", diff)
 	}
 }
 
@@ -500,12 +497,9 @@ func TestNoDelayStaysZeroPastTheOverflowOfTheFormula(t *testing.T) {
 	x := mustRetry(t, cfg)
 	fn, calls := failing(1100, errFlaky, 0)
 	_, err := x.Execute(context.Background(), fn)
-	if !errors.Is(err, er.ErrExhausted) || *calls != 1100 {
-		t.Fatalf("Execute: %v after %d calls, want exhausted after 1100", err, *calls)
-	}
-	if len(nonzero) > 0 {
-		t.Errorf("%d delays were not zero, the first %v", len(nonzero), nonzero[0])
-	}
+	require.ErrorIs(t, err, er.ErrExhausted, "Execute")
+	require.Equal(t, 1100, *calls, "Execute: calls")
+	assert.Empty(t, nonzero, "delays that were not zero")
 }
 
 // A zero RetryConfig means DefaultRetryConfig, field by field.
@@ -520,12 +514,15 @@ func TestZeroRetryConfigMeansTheDefaults(t *testing.T) {
 		x := mustRetry(t, c.cfg, engine.WithClock(clk), engine.WithRandom(func() float64 { return 0.25 }))
 		fn, calls := failing(10, errFlaky, 0)
 		_, _, err := onClock(clk, func() (int, error) { return x.Execute(context.Background(), fn) })
-		if !errors.Is(err, er.ErrExhausted) || *calls != 3 {
-			t.Fatalf("%+v: %v after %d calls, want exhausted after 3", c.cfg, err, *calls)
-		}
+		require.ErrorIs(t, err, er.ErrExhausted, "%+v", c.cfg)
+		require.Equal(t, 3, *calls, "%+v: calls", c.cfg)
 	}
-	if fmt.Sprint(zero) != fmt.Sprint(def) || fmt.Sprint(def) != fmt.Sprint([]time.Duration{time.Second, 2 * time.Second}) {
-		t.Errorf("zero config delays %v, default %v, want [1s 2s] for both", zero, def)
+	want := []time.Duration{time.Second, 2 * time.Second}
+	if diff := cmp.Diff(want, zero); diff != "" {
+		t.Errorf("zero config delays (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(want, def); diff != "" {
+		t.Errorf("default config delays (-want +got):\n%s", diff)
 	}
 }
 
@@ -543,15 +540,14 @@ func TestInvalidRetryConfigNamesTheField(t *testing.T) {
 		cfg := er.DefaultRetryConfig[int]()
 		edit(&cfg)
 		_, err := er.NewRetry(cfg)
-		var ce *er.ConfigError
-		if !errors.As(err, &ce) || ce.Field != field || ce.Config != "RetryConfig" {
-			t.Errorf("%s: error %v", field, err)
+		if ce, ok := errors.AsType[*er.ConfigError](err); assert.True(t, ok, "%s: error %v", field, err) {
+			assert.Equal(t, field, ce.Field, "%s: error %v", field, err)
+			assert.Equal(t, "RetryConfig", ce.Config, "%s: error %v", field, err)
 		}
 	}
 	_, err := er.NewDeadline[int](er.DeadlineConfig{WalkAway: true, Timeout: er.None})
-	var ce *er.ConfigError
-	if !errors.As(err, &ce) || ce.Field != "WalkAway" {
-		t.Errorf("walk-away with no timeout: %v", err)
+	if ce, ok := errors.AsType[*er.ConfigError](err); assert.True(t, ok, "walk-away with no timeout: %v", err) {
+		assert.Equal(t, "WalkAway", ce.Field, "walk-away with no timeout: %v", err)
 	}
 }
 

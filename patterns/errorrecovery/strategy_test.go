@@ -5,46 +5,44 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
 )
 
 func TestStrategyAndBackoffNamesRoundTrip(t *testing.T) {
 	for s := er.StrategyRetry; s <= er.StrategyCache; s++ {
 		b, err := json.Marshal(s)
-		if err != nil {
-			t.Fatalf("%v: %v", s, err)
-		}
+		require.NoError(t, err, "%v", s)
 		var back er.Strategy
-		if err := json.Unmarshal(b, &back); err != nil || back != s {
-			t.Errorf("%s round-trips to %v, %v", b, back, err)
-		}
+		assert.NoError(t, json.Unmarshal(b, &back), "%s", b)
+		assert.Equal(t, s, back, "%s round-trips", b)
 	}
 	for b := er.BackoffFixed; b <= er.BackoffEqualJitter; b++ {
 		text, _ := b.MarshalText()
 		got, err := er.ParseBackoff(string(text))
-		if err != nil || got != b {
-			t.Errorf("%s parses to %v, %v", text, got, err)
-		}
+		assert.NoError(t, err, "%s", text)
+		assert.Equal(t, b, got, "%s parses", text)
 	}
-	if s, err := er.ParseStrategy("circuit_breaker"); err != nil || s != er.StrategyCircuitBreaker {
-		t.Errorf("case-insensitive parse: %v, %v", s, err)
-	}
+	s, err := er.ParseStrategy("circuit_breaker")
+	assert.NoError(t, err, "case-insensitive parse")
+	assert.Equal(t, er.StrategyCircuitBreaker, s, "case-insensitive parse")
 }
 
 func TestUnknownNamesAreErrorsNotDefaults(t *testing.T) {
 	var s er.Strategy
 	err := json.Unmarshal([]byte(`"RETRYY"`), &s)
-	var ue *er.UnknownNameError
-	if !errors.As(err, &ue) || ue.Kind != "strategy" || ue.Name != "RETRYY" {
-		t.Errorf("unknown strategy: %v", err)
+	if ue, ok := errors.AsType[*er.UnknownNameError](err); assert.True(t, ok, "unknown strategy: %v", err) {
+		assert.Equal(t, "strategy", ue.Kind, "unknown strategy: %v", err)
+		assert.Equal(t, "RETRYY", ue.Name, "unknown strategy: %v", err)
 	}
-	if _, err := er.ParseBackoff("quadratic"); !errors.As(err, &ue) || ue.Kind != "backoff" {
-		t.Errorf("unknown backoff: %v", err)
+	_, err = er.ParseBackoff("quadratic")
+	if ue, ok := errors.AsType[*er.UnknownNameError](err); assert.True(t, ok, "unknown backoff: %v", err) {
+		assert.Equal(t, "backoff", ue.Kind, "unknown backoff: %v", err)
 	}
-	if _, err := er.Strategy(0).MarshalText(); err == nil {
-		t.Error("the zero Strategy marshals")
-	}
-	if _, err := er.Backoff(42).MarshalText(); err == nil {
-		t.Error("Backoff(42) marshals")
-	}
+	_, err = er.Strategy(0).MarshalText()
+	assert.Error(t, err, "the zero Strategy marshals")
+	_, err = er.Backoff(42).MarshalText()
+	assert.Error(t, err, "Backoff(42) marshals")
 }

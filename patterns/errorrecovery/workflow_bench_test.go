@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/statecraft/statecraft/internal/testutil"
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
@@ -17,9 +19,7 @@ func threeLayers(tb testing.TB) *er.Workflow[int] {
 		Primary: er.StrategyRetry, Secondary: []er.Strategy{er.StrategyCircuitBreaker, er.StrategyFallback},
 		Retry: fastRetry[int](3), Breaker: countBreaker(5, time.Minute), Fallback: ptr(er.FallbackValue(0)),
 	})
-	if err != nil {
-		tb.Fatal(err)
-	}
+	require.NoError(tb, err)
 	return w
 }
 
@@ -32,9 +32,7 @@ func fiveLayers(tb testing.TB) *er.Workflow[int] {
 		Retry: fastRetry[int](3), Breaker: countBreaker(5, time.Minute), Fallback: ptr(er.FallbackValue(0)),
 		Bulkhead: &bc, GlobalTimeout: time.Minute, Deadline: &er.DeadlineConfig{AttemptTimeout: time.Second},
 	})
-	if err != nil {
-		tb.Fatal(err)
-	}
+	require.NoError(tb, err)
 	return w
 }
 

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/internal/testutil"
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
@@ -15,9 +17,7 @@ import (
 // coalescing) but the given TTL, on clk.
 func cacheWorkflow(tb testing.TB, ttl time.Duration, clk engine.Clock) *er.Workflow[int] {
 	w, err := er.NewWorkflow(er.ErrorRecoveryConfig[int]{Primary: er.StrategyCache, Cache: &cache.Config{TTL: ttl}}, engine.WithClock(clk))
-	if err != nil {
-		tb.Fatal(err)
-	}
+	require.NoError(tb, err)
 	return w
 }
 
@@ -77,14 +77,10 @@ func TestWorkflowCacheAllocations(t *testing.T) {
 	fails := func(context.Context) (int, error) { return 0, errFlaky }
 	testutil.WantAllocs(t, 2, "workflow, a failure answered by a stale entry", func() { miss.Execute(ctx, fails) })
 	w, err := er.NewWorkflow(er.ErrorRecoveryConfig[int]{Primary: er.StrategyCache, Cache: &cache.Config{DisableCoalescing: true}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	testutil.WantAllocs(t, 0, "workflow, cache miss without coalescing", func() { w.Execute(ctx, fails) })
 	w, err = er.NewWorkflow(er.ErrorRecoveryConfig[int]{Primary: er.StrategyCache, Secondary: []er.Strategy{er.StrategyFallback},
 		Cache: &cache.Config{MaxStale: -1}, Fallback: ptr(er.FallbackValue(3))})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	testutil.WantAllocs(t, 2, "workflow, a failure with no entry, answered by the fallback", func() { w.Execute(ctx, fails) })
 }

@@ -2,11 +2,15 @@ package errorrecovery_test
 
 import (
 	"context"
-	"errors"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/engine/enginetest"
@@ -24,9 +28,7 @@ import (
 func minuteCache(t *testing.T, clk *enginetest.Clock, opts ...engine.Option) *cache.Cache[string] {
 	t.Helper()
 	c, err := cache.New[string](cache.Config{TTL: time.Minute, MaxStale: time.Hour}, append([]engine.Option{engine.WithClock(clk)}, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return c
 }
 
@@ -44,9 +46,7 @@ func failWith(context.Context) (string, error) { return "", errFlaky }
 
 func wantEntry(t *testing.T, c *cache.Cache[string], key string, want cache.State) {
 	t.Helper()
-	if got := c.State(key); got != want {
-		t.Errorf("entry %q is %v, want %v", key, got, want)
-	}
+	assert.Equal(t, want, c.State(key), "entry %q", key)
 }
 
 // An expired entry is never served as fresh: once its age reaches the TTL,
@@ -56,20 +56,18 @@ func TestCacheExpiredEntryIsNeverServedAsFresh(t *testing.T) {
 	for _, maxStale := range []time.Duration{-1, 0} {
 		clk := enginetest.NewClock(time.Time{})
 		c, err := cache.New[string](cache.Config{TTL: time.Minute, MaxStale: maxStale}, engine.WithClock(clk))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		w := cacheOnly(t, c, clk)
 		ctx := context.Background()
 		w.Execute(ctx, answer("old"))
 		clk.Advance(time.Minute - time.Nanosecond)
-		if r, _ := w.ExecuteResult(ctx, answer("new")); r.Value != "old" || r.Source != er.SourceCache {
-			t.Errorf("MaxStale %v, just within the TTL: %+v, want the fresh entry", maxStale, r)
-		}
+		r, _ := w.ExecuteResult(ctx, answer("new"))
+		assert.Equal(t, "old", r.Value, "MaxStale %v, just within the TTL: want the fresh entry", maxStale)
+		assert.Equal(t, er.SourceCache, r.Source, "MaxStale %v, just within the TTL: want the fresh entry", maxStale)
 		clk.Advance(time.Nanosecond)
-		if r, _ := w.ExecuteResult(ctx, answer("new")); r.Value != "new" || r.Source != er.SourceFunction {
-			t.Errorf("MaxStale %v, at the TTL: %+v, want the function's answer", maxStale, r)
-		}
+		r, _ = w.ExecuteResult(ctx, answer("new"))
+		assert.Equal(t, "new", r.Value, "MaxStale %v, at the TTL: want the function's answer", maxStale)
+		assert.Equal(t, er.SourceFunction, r.Source, "MaxStale %v, at the TTL: want the function's answer", maxStale)
 	}
 }
 
@@ -83,16 +81,16 @@ func TestCacheStaleEntryAnswersOnlyFailuresWithinMaxStale(t *testing.T) {
 	w.Execute(ctx, answer("old"))
 	clk.Advance(30 * time.Minute)
 	r, err := w.ExecuteResult(ctx, failWith)
-	if err != nil || r.Value != "old" || r.Source != er.SourceStaleCache || r.Age != 30*time.Minute {
-		t.Errorf("a failure 30m after the store: %+v %v, want the stale entry, 30m old", r, err)
+	assert.NoError(t, err, "a failure 30m after the store")
+	if diff := cmp.Diff(er.Result[string]{Value: "old", Source: er.SourceStaleCache, Age: 30 * time.Minute}, r, cmpopts.IgnoreFields(er.Result[string]{}, "Attempts")); diff != "" {
+		t.Errorf("a failure 30m after the store: want the stale entry, 30m old (-want +got):\n%s", diff)
 	}
-	if r, _ := w.ExecuteResult(ctx, answer("new")); r.Value != "new" || r.Source != er.SourceFunction {
-		t.Errorf("a success while the entry is stale: %+v, want the function's answer", r)
-	}
+	r, _ = w.ExecuteResult(ctx, answer("new"))
+	assert.Equal(t, "new", r.Value, "a success while the entry is stale: want the function's answer")
+	assert.Equal(t, er.SourceFunction, r.Source, "a success while the entry is stale: want the function's answer")
 	clk.Advance(time.Minute + time.Hour) // "new" is now past TTL + MaxStale
-	if _, err := w.ExecuteResult(ctx, failWith); !errors.Is(err, errFlaky) {
-		t.Errorf("a failure past MaxStale: %v, want the function's error", err)
-	}
+	_, err = w.ExecuteResult(ctx, failWith)
+	assert.ErrorIs(t, err, errFlaky, "a failure past MaxStale: want the function's error")
 	wantEntry(t, c, "", cache.StateAbsent)
 }
 
@@ -104,13 +102,10 @@ func TestCacheNegativeMaxStaleServesNoStaleEntry(t *testing.T) {
 	ctx := context.Background()
 	w.Execute(ctx, answer("old"))
 	clk.Advance(2 * time.Minute)
-	if _, err := w.ExecuteResult(ctx, failWith); !errors.Is(err, errFlaky) {
-		t.Errorf("a failure after the TTL: %v, want the function's error", err)
-	}
+	_, err := w.ExecuteResult(ctx, failWith)
+	assert.ErrorIs(t, err, errFlaky, "a failure after the TTL: want the function's error")
 	for _, s := range w.Definition().StateSpecs() {
-		if s.ID.String() == "Fallback" {
-			t.Error("the workflow has a Fallback state, with nothing to fall back on")
-		}
+		assert.NotEqual(t, "Fallback", s.ID.String(), "the workflow has a Fallback state, with nothing to fall back on")
 	}
 }
 
@@ -141,19 +136,14 @@ func TestCacheFollowersJoinTheLoadInFlight(t *testing.T) {
 		close(release)
 		var hits int
 		for range 3 {
-			switch r := <-results; {
-			case r.Value != "v":
-				t.Errorf("got %+v", r)
-			case r.Source == er.SourceCache:
+			r := <-results
+			if assert.Equal(t, "v", r.Value, "result %+v", r) && r.Source == er.SourceCache {
 				hits++
-				if r.Age != 0 {
-					t.Errorf("a follower's age %v, want the leader's fresh answer, 0 old", r.Age)
-				}
+				assert.Zero(t, r.Age, "a follower's age: want the leader's fresh answer, 0 old")
 			}
 		}
-		if calls.Load() != 1 || hits != 2 {
-			t.Errorf("%d calls of the function and %d hits, want 1 and 2", calls.Load(), hits)
-		}
+		assert.Equal(t, int32(1), calls.Load(), "calls of the function")
+		assert.Equal(t, 2, hits, "hits")
 		wantEntry(t, c, "", cache.StateFresh)
 	})
 }
@@ -174,17 +164,16 @@ func TestWorkflowFollowsTheCacheEntryDefinition(t *testing.T) {
 		}
 		return true
 	}).Build()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	clk := enginetest.NewClock(time.Time{})
 	c := minuteCache(t, clk, engine.WithDefinition(def))
 	w := cacheOnly(t, c, clk)
 	ctx := context.Background()
 	w.Execute(ctx, answer("old"))
 	clk.Advance(90 * time.Second)
-	if r, _ := w.ExecuteResult(ctx, answer("new")); r.Value != "old" || r.Source != er.SourceCache || r.Age != 90*time.Second {
-		t.Errorf("90s after the store: %+v, want the entry, served fresh", r)
+	r, _ := w.ExecuteResult(ctx, answer("new"))
+	if diff := cmp.Diff(er.Result[string]{Value: "old", Source: er.SourceCache, Age: 90 * time.Second}, r, cmpopts.IgnoreFields(er.Result[string]{}, "Attempts")); diff != "" {
+		t.Errorf("90s after the store: want the entry, served fresh (-want +got):\n%s", diff)
 	}
 }
 
@@ -194,14 +183,12 @@ func TestCacheWithoutConfigUsesTheDefaults(t *testing.T) {
 	w := mustWorkflow(t, er.ErrorRecoveryConfig[string]{Primary: er.StrategyCache})
 	got := w.Cache().Config()
 	def := cache.DefaultConfig()
-	if got.TTL != def.TTL || got.MaxEntries != def.MaxEntries || got.MaxStale != def.MaxStale || got.DisableCoalescing != def.DisableCoalescing {
-		t.Errorf("cache config %+v, want %+v", got, def)
+	if diff := cmp.Diff(def, got, cmpopts.IgnoreFields(cache.Config{}, "Key")); diff != "" {
+		t.Errorf("cache config (-want +got):\n%s", diff)
 	}
 	var fallback bool
 	for _, s := range w.Definition().StateSpecs() {
 		fallback = fallback || s.ID.String() == "Fallback"
 	}
-	if !fallback {
-		t.Error("no Fallback state: stale on error is off by default")
-	}
+	assert.True(t, fallback, "no Fallback state: stale on error is off by default")
 }

@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/engine/enginetest"
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
@@ -18,9 +21,7 @@ func newBreakerWorkflow(t *testing.T, threshold int) (*er.Workflow[string], *eng
 	t.Helper()
 	clock := enginetest.NewClock(time.Unix(0, 0))
 	w, err := er.NewBreakerWorkflow(threshold, time.Minute, "fallback", engine.WithClock(clock))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(w.Breaker().Close)
 	return w, clock
 }
@@ -33,29 +34,26 @@ func TestBreakerWorkflowGrowsItsWindowToHoldTheThreshold(t *testing.T) {
 	w, _ := newBreakerWorkflow(t, 20)
 	for i := range 19 {
 		_, _ = w.Execute(ctx, failing)
-		if s := w.Breaker().State(); s != breaker.StateClosed {
-			t.Fatalf("breaker %v after %d failures, want Closed until the 20th", s, i+1)
-		}
+		require.Equal(t, breaker.StateClosed, w.Breaker().State(), "breaker after %d failures: want Closed until the 20th", i+1)
 	}
 	_, _ = w.Execute(ctx, failing)
-	if m := w.Breaker().Metrics(); m.State != breaker.StateOpen || m.Failures != 20 || m.Calls != 20 {
-		t.Fatalf("after 20 failures: %+v, want Open with 20 failures in a window of 20", m)
-	}
+	m := w.Breaker().Metrics()
+	require.Equal(t, breaker.StateOpen, m.State, "after 20 failures: %+v", m)
+	require.Equal(t, 20, m.Failures, "after 20 failures: %+v, want 20 failures in a window of 20", m)
+	require.Equal(t, 20, m.Calls, "after 20 failures: %+v, want 20 failures in a window of 20", m)
 
 	// At or below the default, the window keeps its default size.
 	w, _ = newBreakerWorkflow(t, 3)
 	for range 12 {
 		_, _ = w.Execute(ctx, func(context.Context) (string, error) { return "ok", nil })
 	}
-	if m := w.Breaker().Metrics(); m.Calls != 10 {
-		t.Fatalf("after 12 successes the window holds %d outcomes, want the default 10", m.Calls)
-	}
+	require.Equal(t, 10, w.Breaker().Metrics().Calls, "outcomes the window holds after 12 successes: want the default 10")
 
 	// Beyond the largest window, the threshold is refused, naming it.
 	_, err := er.NewBreakerWorkflow(1<<20+1, time.Minute, "fallback")
-	if ce, ok := errors.AsType[*er.ConfigError](err); !ok || ce.Field != "FailureThreshold" {
-		t.Fatalf("threshold 1<<20+1: %v, want a *ConfigError naming FailureThreshold", err)
-	}
+	ce, ok := errors.AsType[*er.ConfigError](err)
+	require.True(t, ok, "threshold 1<<20+1: %v, want a *ConfigError", err)
+	require.Equal(t, "FailureThreshold", ce.Field, "threshold 1<<20+1: %v", err)
 }
 
 // The fallback answers "while open", as the factory's doc says: only the
@@ -69,29 +67,25 @@ func TestBreakerWorkflowFallsBackOnlyOnBreakerRejections(t *testing.T) {
 
 	for i := range 2 { // closed: the function's own error, the one that opens it included
 		r, err := w.ExecuteResult(ctx, failing)
-		if !errors.Is(err, errFlaky) || r.Source != er.SourceNone {
-			t.Fatalf("failure %d while closed: %q from %v, %v; want the function's error, no fallback", i+1, r.Value, r.Source, err)
-		}
+		require.ErrorIs(t, err, errFlaky, "failure %d while closed: want the function's error", i+1)
+		require.Equal(t, er.SourceNone, r.Source, "failure %d while closed: %q, want no fallback", i+1, r.Value)
 	}
-	if s := w.Breaker().State(); s != breaker.StateOpen {
-		t.Fatalf("breaker %v after 2 failures, want Open", s)
-	}
+	require.Equal(t, breaker.StateOpen, w.Breaker().State(), "breaker after 2 failures")
 	r, err := w.ExecuteResult(ctx, failing) // open: rejected, answered by the fallback
-	if err != nil || r.Value != "fallback" || r.Source != er.SourceFallbackValue || calls != 2 {
-		t.Fatalf("while open: %q from %v, %v after %d calls; want the fallback value, no call", r.Value, r.Source, err, calls)
-	}
+	require.NoError(t, err, "while open")
+	require.Equal(t, "fallback", r.Value, "while open: want the fallback value")
+	require.Equal(t, er.SourceFallbackValue, r.Source, "while open: want the fallback value")
+	require.Equal(t, 2, calls, "while open: want no call")
 
 	clock.Advance(time.Minute) // half-open: a trial is let through
 	r, err = w.ExecuteResult(ctx, failing)
-	if !errors.Is(err, errFlaky) || r.Source != er.SourceNone {
-		t.Fatalf("failed trial: %q from %v, %v; want the function's error", r.Value, r.Source, err)
-	}
+	require.ErrorIs(t, err, errFlaky, "failed trial: want the function's error")
+	require.Equal(t, er.SourceNone, r.Source, "failed trial: %q", r.Value)
 
 	// A deadline the function ran into is its own error too.
 	w2, _ := newBreakerWorkflow(t, 5)
-	if _, err := w2.Execute(ctx, func(context.Context) (string, error) { return "", context.DeadlineExceeded }); !errors.Is(err, context.DeadlineExceeded) {
-		t.Fatalf("deadline while closed: %v, want context.DeadlineExceeded", err)
-	}
+	_, err = w2.Execute(ctx, func(context.Context) (string, error) { return "", context.DeadlineExceeded })
+	require.ErrorIs(t, err, context.DeadlineExceeded, "deadline while closed")
 }
 
 // A half-open breaker with all its trials in flight rejects with
@@ -99,9 +93,8 @@ func TestBreakerWorkflowFallsBackOnlyOnBreakerRejections(t *testing.T) {
 func TestBreakerWorkflowFallsBackWhenHalfOpenTrialsAreTaken(t *testing.T) {
 	ctx := context.Background()
 	w, clock := newBreakerWorkflow(t, 1)
-	if _, err := w.Execute(ctx, func(context.Context) (string, error) { return "", errFlaky }); !errors.Is(err, errFlaky) {
-		t.Fatalf("the failure that opens the breaker: %v", err)
-	}
+	_, err := w.Execute(ctx, func(context.Context) (string, error) { return "", errFlaky })
+	require.ErrorIs(t, err, errFlaky, "the failure that opens the breaker")
 	clock.Advance(time.Minute) // half-open: 2 trials (the default success threshold)
 
 	started, release := make(chan struct{}), make(chan struct{})
@@ -119,19 +112,14 @@ func TestBreakerWorkflowFallsBackWhenHalfOpenTrialsAreTaken(t *testing.T) {
 	<-started
 	<-started // both trials admitted and running
 	r, err := w.ExecuteResult(ctx, func(context.Context) (string, error) {
-		t.Error("a third call ran while both trials were in flight")
+		assert.Fail(t, "a third call ran while both trials were in flight")
 		return "", nil
 	})
-	if err != nil || r.Source != er.SourceFallbackValue {
-		t.Errorf("with both trials in flight: %q from %v, %v; want the fallback value", r.Value, r.Source, err)
-	}
+	assert.NoError(t, err, "with both trials in flight")
+	assert.Equal(t, er.SourceFallbackValue, r.Source, "with both trials in flight: %q, want the fallback value", r.Value)
 	close(release)
 	for range 2 {
-		if err := <-done; err != nil {
-			t.Errorf("trial: %v", err)
-		}
+		assert.NoError(t, <-done, "trial")
 	}
-	if s := w.Breaker().State(); s != breaker.StateClosed {
-		t.Errorf("breaker %v after two successful trials, want Closed", s)
-	}
+	assert.Equal(t, breaker.StateClosed, w.Breaker().State(), "breaker after two successful trials")
 }

@@ -3,9 +3,12 @@ package errorrecovery_test
 import (
 	"context"
 	"errors"
-	"fmt"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/engine/enginetest"
@@ -54,16 +57,15 @@ func TestDeadDependencyBehindAFallbackIsUnhealthyAndAlertsOnce(t *testing.T) {
 	// answers all ten.
 	for i := range 10 {
 		r, err := w.ExecuteResult(ctx, dead)
-		if err != nil || r.Value != "cached" || r.Source != er.SourceFallbackValue {
-			t.Fatalf("execution %d: %+v, %v; want the fallback value", i, r, err)
-		}
+		require.NoError(t, err, "execution %d", i)
+		require.Equal(t, "cached", r.Value, "execution %d: %+v, want the fallback value", i, r)
+		require.Equal(t, er.SourceFallbackValue, r.Source, "execution %d: %+v, want the fallback value", i, r)
 	}
-	if h := w.Health(); h.Status != er.HealthUnhealthy || h.Failures != 10 || h.ErrorRate != 1 {
-		t.Errorf("Health() = %+v, want unhealthy with 10 failures in 10", h)
-	}
-	if fmt.Sprint(alerts) != "[5]" {
-		t.Errorf("alerts %v, want one, at 5 failures", alerts)
-	}
+	h := w.Health()
+	assert.Equal(t, er.HealthUnhealthy, h.Status, "Health() = %+v", h)
+	assert.Equal(t, 10, h.Failures, "Health() = %+v", h)
+	assert.Equal(t, 1.0, h.ErrorRate, "Health() = %+v", h)
+	assert.Equal(t, []int{5}, alerts, "alerts: want one, at 5 failures")
 	var timeouts, rejections int
 	for _, err := range errs {
 		var te *er.TimeoutError
@@ -74,35 +76,34 @@ func TestDeadDependencyBehindAFallbackIsUnhealthyAndAlertsOnce(t *testing.T) {
 			rejections++
 		}
 	}
-	if len(errs) != 10 || timeouts != 2 || rejections != 8 {
-		t.Errorf("OnError got %d errors (%d timeouts, %d rejections), want 10 (2 and 8): %v", len(errs), timeouts, rejections, errs)
-	}
+	assert.Len(t, errs, 10, "OnError: %v", errs)
+	assert.Equal(t, 2, timeouts, "OnError timeouts: %v", errs)
+	assert.Equal(t, 8, rejections, "OnError rejections: %v", errs)
 	want := er.WorkflowMetrics{Executions: 10, Fallbacks: 10, Failures: 10, Calls: 2, Rejections: 8, Timeouts: 2}
-	if m := w.Metrics(); m != want {
-		t.Errorf("Metrics() =\n%+v, want\n%+v", m, want)
+	if diff := cmp.Diff(want, w.Metrics()); diff != "" {
+		t.Errorf("Metrics() (-want +got):\n%s", diff)
 	}
-	if mp := w.Metrics().Map(); mp["attempts"] != int64(10) || mp["successes"] != int64(0) || mp["failures"] != int64(10) || mp["fallbacks"] != int64(10) {
-		t.Errorf("Map() = %v, want 10 attempts, 0 successes, 10 failures, 10 fallbacks", mp)
+	wantMap := map[string]any{"attempts": int64(10), "successes": int64(0), "failures": int64(10), "fallbacks": int64(10)}
+	if diff := cmp.Diff(wantMap, w.Metrics().Map(), onlyKeys("attempts", "successes", "failures", "fallbacks")); diff != "" {
+		t.Errorf("Map() (-want +got):\n%s", diff)
 	}
 
 	// The dependency comes back: the breaker half-opens and closes, and
 	// the failures leave the window, which re-arms the alert.
 	clk.Advance(time.Minute)
 	for range 10 {
-		if r, err := w.ExecuteResult(ctx, func(context.Context) (string, error) { return "fresh", nil }); err != nil || r.Source != er.SourceFunction {
-			t.Fatalf("the dependency is back: %+v, %v", r, err)
-		}
+		r, err := w.ExecuteResult(ctx, func(context.Context) (string, error) { return "fresh", nil })
+		require.NoError(t, err, "the dependency is back")
+		require.Equal(t, er.SourceFunction, r.Source, "the dependency is back: %+v", r)
 	}
-	if h := w.Health(); h.Status != er.HealthOK || h.Failures != 0 {
-		t.Errorf("after 10 successes Health() = %+v, want healthy", h)
-	}
+	h = w.Health()
+	assert.Equal(t, er.HealthOK, h.Status, "after 10 successes Health() = %+v", h)
+	assert.Zero(t, h.Failures, "after 10 successes Health() = %+v", h)
 	clk.Advance(time.Minute)
 	for range 5 {
 		w.Execute(ctx, dead)
 	}
-	if fmt.Sprint(alerts) != "[5 5]" {
-		t.Errorf("alerts %v, want a second one after the first re-armed", alerts)
-	}
+	assert.Equal(t, []int{5, 5}, alerts, "alerts: want a second one after the first re-armed")
 }
 
 // TestMetricsCountWhatTheCallerSawAndWhatTheDependencyDid pins what each
@@ -157,9 +158,7 @@ func TestMetricsCountWhatTheCallerSawAndWhatTheDependencyDid(t *testing.T) {
 		name: "the full bulkhead rejects",
 		setup: setup{cfg: er.ErrorRecoveryConfig[int]{Bulkhead: &bulkhead.Config{MaxConcurrent: 1, MaxQueueSize: er.None}},
 			prep: func(t *testing.T, w *er.Workflow[int], _ *enginetest.Clock) {
-				if err := w.Bulkhead().Acquire(context.Background()); err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, w.Bulkhead().Acquire(context.Background()))
 				t.Cleanup(w.Bulkhead().Release)
 			}, fn: fixed(ok)},
 		want: er.WorkflowMetrics{Executions: 1, Failed: 1, Failures: 1, Rejections: 1},
@@ -214,8 +213,8 @@ func TestMetricsCountWhatTheCallerSawAndWhatTheDependencyDid(t *testing.T) {
 				tt.prep(t, w, clk)
 			}
 			w.Execute(&expiringCtx{Context: context.Background()}, tt.fn(clk))
-			if m := w.Metrics(); m != tt.want {
-				t.Errorf("Metrics() =\n%+v, want\n%+v", m, tt.want)
+			if diff := cmp.Diff(tt.want, w.Metrics()); diff != "" {
+				t.Errorf("Metrics() (-want +got):\n%s", diff)
 			}
 		})
 	}
@@ -260,8 +259,9 @@ func TestOnErrorHearsFailuresAFallbackAnswered(t *testing.T) {
 	})
 	w.Execute(context.Background(), func(context.Context) (int, error) { return 0, errFlaky })
 	w.Execute(context.Background(), func(context.Context) (int, error) { return 1, nil })
-	if len(errs) != 1 || !errors.Is(errs[0], er.ErrExhausted) || !errors.Is(errs[0], errFlaky) {
-		t.Errorf("OnError got %v, want the one *ExhaustedError the fallback answered", errs)
+	if assert.Len(t, errs, 1, "OnError: want the one *ExhaustedError the fallback answered") {
+		assert.ErrorIs(t, errs[0], er.ErrExhausted)
+		assert.ErrorIs(t, errs[0], errFlaky)
 	}
 }
 
@@ -274,16 +274,16 @@ func TestAFollowerAnsweredByItsLeadersFallbackIsAFailureReportedOnce(t *testing.
 	w := mustWorkflow(t, er.ErrorRecoveryConfig[string]{Primary: er.StrategyCache, Secondary: []er.Strategy{er.StrategyFallback},
 		Cache: &cache.Config{}, Fallback: ptr(er.FallbackValue("default")),
 		OnError: func(err error) { errs = append(errs, err) }})
-	if r := coalesced(t, w, func(context.Context) (string, error) { return "", errFlaky }); r.Source != er.SourceFallbackValue {
-		t.Fatalf("follower got %+v, want the leader's fallback answer", r)
-	}
-	if h := w.Health(); h.Failures != 2 || h.Status != er.HealthUnhealthy {
-		t.Errorf("Health() = %+v, want both executions failed", h)
-	}
-	if m := w.Metrics(); m.Fallbacks != 2 || m.Failures != 2 || m.Calls != 1 {
-		t.Errorf("Metrics() = %+v, want 2 fallbacks, 2 failures, 1 call", m)
-	}
-	if len(errs) != 1 || !errors.Is(errs[0], errFlaky) {
-		t.Errorf("OnError got %v, want the leader's error once", errs)
+	r := coalesced(t, w, func(context.Context) (string, error) { return "", errFlaky })
+	require.Equal(t, er.SourceFallbackValue, r.Source, "follower got %+v, want the leader's fallback answer", r)
+	h := w.Health()
+	assert.Equal(t, 2, h.Failures, "Health() = %+v, want both executions failed", h)
+	assert.Equal(t, er.HealthUnhealthy, h.Status, "Health() = %+v, want both executions failed", h)
+	m := w.Metrics()
+	assert.Equal(t, int64(2), m.Fallbacks, "Metrics() = %+v", m)
+	assert.Equal(t, int64(2), m.Failures, "Metrics() = %+v", m)
+	assert.Equal(t, int64(1), m.Calls, "Metrics() = %+v", m)
+	if assert.Len(t, errs, 1, "OnError: want the leader's error once") {
+		assert.ErrorIs(t, errs[0], errFlaky)
 	}
 }

@@ -6,11 +6,15 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/engine/enginetest"
@@ -24,9 +28,7 @@ import (
 func mustWorkflow[T any](t *testing.T, cfg er.ErrorRecoveryConfig[T], opts ...engine.Option) *er.Workflow[T] {
 	t.Helper()
 	w, err := er.NewWorkflow(cfg, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if b := w.Breaker(); b != nil {
 		t.Cleanup(b.Close)
 	}
@@ -64,6 +66,12 @@ func pathOf(steps []engine.Record) string {
 	return p
 }
 
+// onlyKeys makes cmp.Diff of two maps compare only their entries under
+// keys.
+func onlyKeys(keys ...string) cmp.Option {
+	return cmpopts.IgnoreMapEntries(func(k string, _ any) bool { return !slices.Contains(keys, k) })
+}
+
 func TestEachStrategyAlone(t *testing.T) {
 	clk := enginetest.NewClock(time.Time{})
 	ctx := context.Background()
@@ -71,12 +79,10 @@ func TestEachStrategyAlone(t *testing.T) {
 		w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.StrategyRetry, Retry: fastRetry[int](3)})
 		fn, calls := failing(2, errFlaky, 5)
 		v, steps, err := w.Trace(ctx, fn)
-		if v != 5 || err != nil || *calls != 3 {
-			t.Errorf("%v %v after %d calls", v, err, *calls)
-		}
-		if got := pathOf(steps); got != "Start → Attempt → Backoff → Retry → Attempt → Backoff → Retry → Attempt → Done" {
-			t.Errorf("path %s", got)
-		}
+		assert.NoError(t, err)
+		assert.Equal(t, 5, v)
+		assert.Equal(t, 3, *calls, "calls")
+		assert.Equal(t, "Start → Attempt → Backoff → Retry → Attempt → Backoff → Retry → Attempt → Done", pathOf(steps), "path")
 	})
 	t.Run("circuit breaker", func(t *testing.T) {
 		w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.StrategyCircuitBreaker, Breaker: countBreaker(2, time.Minute)}, engine.WithClock(clk))
@@ -85,16 +91,15 @@ func TestEachStrategyAlone(t *testing.T) {
 		}
 		calls := 0
 		_, err := w.Execute(ctx, func(context.Context) (int, error) { calls++; return 1, nil })
-		if !errors.Is(err, breaker.ErrOpen) || calls != 0 {
-			t.Errorf("open breaker: %v with %d calls", err, calls)
-		}
+		assert.ErrorIs(t, err, breaker.ErrOpen, "open breaker")
+		assert.Zero(t, calls, "calls past an open breaker")
 	})
 	t.Run("fallback", func(t *testing.T) {
 		w := mustWorkflow(t, er.ErrorRecoveryConfig[string]{Primary: er.StrategyFallback, Fallback: ptr(er.FallbackValue("default"))})
 		v, src, err := execSource(w, ctx, func(context.Context) (string, error) { return "", errFlaky })
-		if v != "default" || src != er.SourceFallbackValue || err != nil {
-			t.Errorf("%q %v %v", v, src, err)
-		}
+		assert.NoError(t, err)
+		assert.Equal(t, "default", v)
+		assert.Equal(t, er.SourceFallbackValue, src)
 	})
 	t.Run("bulkhead", func(t *testing.T) {
 		bc := bulkhead.Config{MaxConcurrent: 1, MaxQueueSize: bulkhead.NoQueue}
@@ -105,9 +110,8 @@ func TestEachStrategyAlone(t *testing.T) {
 		calls := 0
 		_, err := w.Execute(ctx, func(context.Context) (int, error) { calls++; return 1, nil })
 		close(release)
-		if !errors.Is(err, bulkhead.ErrFull) || calls != 0 {
-			t.Errorf("full bulkhead: %v with %d calls", err, calls)
-		}
+		assert.ErrorIs(t, err, bulkhead.ErrFull, "full bulkhead")
+		assert.Zero(t, calls, "calls past a full bulkhead")
 	})
 	t.Run("deadline", func(t *testing.T) {
 		w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.StrategyDeadline, GlobalTimeout: time.Second}, engine.WithClock(clk))
@@ -123,9 +127,7 @@ func TestEachStrategyAlone(t *testing.T) {
 		}()
 		<-started
 		clk.Advance(time.Second) // the deadline's timer, armed by Done, fires
-		if err := <-done; !errors.Is(err, context.DeadlineExceeded) {
-			t.Errorf("deadline: %v", err)
-		}
+		assert.ErrorIs(t, <-done, context.DeadlineExceeded, "deadline")
 	})
 	t.Run("cache", func(t *testing.T) {
 		w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.StrategyCache, Cache: ptr(cache.DefaultConfig())}, engine.WithClock(clk))
@@ -133,9 +135,10 @@ func TestEachStrategyAlone(t *testing.T) {
 		fn := func(context.Context) (int, error) { calls++; return 7, nil }
 		w.Execute(ctx, fn)
 		v, src, err := execSource(w, ctx, fn)
-		if v != 7 || src != er.SourceCache || err != nil || calls != 1 {
-			t.Errorf("read-through: %v %v %v after %d calls", v, src, err, calls)
-		}
+		assert.NoError(t, err, "read-through")
+		assert.Equal(t, 7, v, "read-through")
+		assert.Equal(t, er.SourceCache, src, "read-through")
+		assert.Equal(t, 1, calls, "read-through: calls")
 	})
 }
 
@@ -162,38 +165,32 @@ func TestSeedLayeredFlow(t *testing.T) {
 	}
 	// 1: three attempts fail; the fallback answers.
 	v, src, err := execSource(w, ctx, fn)
-	if v != "cached response" || src != er.SourceFallbackValue || err != nil || calls != 3 {
-		t.Fatalf("first: %q %v %v after %d calls", v, src, err, calls)
-	}
+	require.Equal(t, "cached response", v, "first")
+	require.Equal(t, er.SourceFallbackValue, src, "first")
+	require.NoError(t, err, "first")
+	require.Equal(t, 3, calls, "first: calls")
 	// 2: two more failures reach the threshold of 5 and open the breaker;
 	// the third attempt is refused by it, and the fallback answers.
 	v, steps, err := w.Trace(ctx, fn)
-	if v != "cached response" || err != nil || calls != 5 || w.Breaker().State() != breaker.StateOpen {
-		t.Fatalf("second: %q %v after %d calls, breaker %v", v, err, calls, w.Breaker().State())
-	}
+	require.Equal(t, "cached response", v, "second")
+	require.NoError(t, err, "second")
+	require.Equal(t, 5, calls, "second: calls")
+	require.Equal(t, breaker.StateOpen, w.Breaker().State(), "second: breaker")
 	want := "Start → CheckCircuit → Attempt → Backoff → Retry → CheckCircuit → Attempt → Backoff → Retry → CheckCircuit → Fallback → Recovered"
-	if got := pathOf(steps); got != want {
-		t.Errorf("path\n%s\nwant\n%s", got, want)
-	}
+	assert.Equal(t, want, pathOf(steps), "path")
 	// 3: while open, the function is never called.
 	w.Execute(ctx, fn)
-	if calls != 5 {
-		t.Errorf("the function was called past an open breaker (%d calls)", calls)
-	}
+	assert.Equal(t, 5, calls, "the function was called past an open breaker")
 	// 4: after the open timeout, two trial successes close the breaker.
 	clk.Advance(30 * time.Second)
-	if w.Breaker().State() != breaker.StateHalfOpen {
-		t.Fatalf("breaker %v after the open timeout", w.Breaker().State())
-	}
+	require.Equal(t, breaker.StateHalfOpen, w.Breaker().State(), "breaker after the open timeout")
 	healthy = true
 	for range 2 {
-		if v, err := w.Execute(ctx, fn); v != "fresh" || err != nil {
-			t.Fatalf("trial: %q %v", v, err)
-		}
+		v, err := w.Execute(ctx, fn)
+		require.Equal(t, "fresh", v, "trial")
+		require.NoError(t, err, "trial")
 	}
-	if w.Breaker().State() != breaker.StateClosed {
-		t.Errorf("breaker %v after two trial successes, want closed", w.Breaker().State())
-	}
+	assert.Equal(t, breaker.StateClosed, w.Breaker().State(), "breaker after two trial successes")
 }
 
 func TestFallbackPrecedence(t *testing.T) {
@@ -236,16 +233,13 @@ func TestFallbackPrecedence(t *testing.T) {
 			tc.edit(&fb)
 			w := mustWorkflow(t, er.ErrorRecoveryConfig[string]{Primary: er.StrategyFallback, Fallback: &fb})
 			v, src, err := execSource(w, ctx, fail)
-			if v != tc.want || src != tc.wantSrc {
-				t.Errorf("got %q from %v, want %q from %v", v, src, tc.want, tc.wantSrc)
-			}
+			assert.Equal(t, tc.want, v)
+			assert.Equal(t, tc.wantSrc, src)
 			for _, e := range tc.wantErrs {
-				if !errors.Is(err, e) {
-					t.Errorf("error %v does not match %v", err, e)
-				}
+				assert.ErrorIs(t, err, e)
 			}
-			if tc.wantErrs == nil && err != nil {
-				t.Errorf("error %v", err)
+			if tc.wantErrs == nil {
+				assert.NoError(t, err)
 			}
 		})
 	}
@@ -261,13 +255,13 @@ func TestFallbackCacheAnswersBeforeTheOtherSources(t *testing.T) {
 	w.Execute(ctx, func(context.Context) (string, error) { return "remembered", nil })
 	fail := func(context.Context) (string, error) { return "", errFlaky }
 	clk.Advance(59 * time.Second)
-	if v, src, _ := execSource(w, ctx, fail); v != "remembered" || src != er.SourceFallbackCache {
-		t.Errorf("within the TTL: %q from %v", v, src)
-	}
+	v, src, _ := execSource(w, ctx, fail)
+	assert.Equal(t, "remembered", v, "within the TTL")
+	assert.Equal(t, er.SourceFallbackCache, src, "within the TTL")
 	clk.Advance(time.Second)
-	if v, src, _ := execSource(w, ctx, fail); v != "value" || src != er.SourceFallbackValue {
-		t.Errorf("past the TTL: %q from %v, want the value", v, src)
-	}
+	v, src, _ = execSource(w, ctx, fail)
+	assert.Equal(t, "value", v, "past the TTL")
+	assert.Equal(t, er.SourceFallbackValue, src, "past the TTL")
 }
 
 func TestCacheStaleOnErrorAndCoalescing(t *testing.T) {
@@ -277,12 +271,12 @@ func TestCacheStaleOnErrorAndCoalescing(t *testing.T) {
 	w.Execute(ctx, func(context.Context) (int, error) { return 1, nil })
 	clk.Advance(90 * time.Second)
 	v, src, err := execSource(w, ctx, func(context.Context) (int, error) { return 0, errFlaky })
-	if v != 1 || src != er.SourceStaleCache || err != nil {
-		t.Errorf("stale on error: %v %v %v", v, src, err)
-	}
-	if v, src, _ := execSource(w, ctx, func(context.Context) (int, error) { return 2, nil }); v != 2 || src != er.SourceFunction {
-		t.Errorf("a stale entry was served as fresh: %v %v", v, src)
-	}
+	assert.NoError(t, err, "stale on error")
+	assert.Equal(t, 1, v, "stale on error")
+	assert.Equal(t, er.SourceStaleCache, src, "stale on error")
+	v, src, _ = execSource(w, ctx, func(context.Context) (int, error) { return 2, nil })
+	assert.Equal(t, 2, v, "a stale entry was served as fresh")
+	assert.Equal(t, er.SourceFunction, src, "a stale entry was served as fresh")
 
 	// 100 concurrent identical calls: one call to the function.
 	w.Cache().Clear()
@@ -305,13 +299,9 @@ func TestCacheStaleOnErrorAndCoalescing(t *testing.T) {
 	}
 	close(gate)
 	wg.Wait()
-	if calls.Load() != 1 {
-		t.Errorf("%d calls of the function for 100 identical concurrent calls", calls.Load())
-	}
+	assert.Equal(t, int32(1), calls.Load(), "calls of the function for 100 identical concurrent calls")
 	for i, r := range results {
-		if r != 42 {
-			t.Fatalf("caller %d got %d", i, r)
-		}
+		require.Equal(t, 42, r, "caller %d", i)
 	}
 }
 
@@ -328,70 +318,65 @@ func TestMetricsHealthAndAlerts(t *testing.T) {
 	for range 8 {
 		w.Execute(ctx, ok)
 	}
-	if h := w.Health(); h.Status != er.HealthOK || h.Samples != 8 {
-		t.Errorf("after 8 successes: %+v", h)
-	}
+	h := w.Health()
+	assert.Equal(t, er.HealthOK, h.Status, "after 8 successes: %+v", h)
+	assert.Equal(t, 8, h.Samples, "after 8 successes: %+v", h)
 	w.Execute(ctx, bad)
-	if h := w.Health(); h.Status != er.HealthDegraded || h.Failures != 1 {
-		t.Errorf("1 failure in 9: %+v, want degraded", h)
-	}
+	h = w.Health()
+	assert.Equal(t, er.HealthDegraded, h.Status, "1 failure in 9: %+v", h)
+	assert.Equal(t, 1, h.Failures, "1 failure in 9: %+v", h)
 	w.Execute(ctx, bad)
 	w.Execute(ctx, bad) // third failure in the window: the alert fires
 	w.Execute(ctx, bad) // still above: no second alert
-	if fmt.Sprint(alerts) != "[3]" {
-		t.Errorf("alerts %v, want one at 3 failures", alerts)
-	}
+	assert.Equal(t, []int{3}, alerts, "alerts: one at 3 failures")
 	for range 10 {
 		w.Execute(ctx, ok) // the failures leave the window: the alert re-arms
 	}
-	if h := w.Health(); h.Status != er.HealthOK || h.Failures != 0 {
-		t.Errorf("after 10 successes: %+v", h)
-	}
+	h = w.Health()
+	assert.Equal(t, er.HealthOK, h.Status, "after 10 successes: %+v", h)
+	assert.Zero(t, h.Failures, "after 10 successes: %+v", h)
 	for range 3 {
 		w.Execute(ctx, bad)
 	}
-	if fmt.Sprint(alerts) != "[3 3]" {
-		t.Errorf("alerts %v, want a second alert after re-arming", alerts)
-	}
+	assert.Equal(t, []int{3, 3}, alerts, "alerts: a second alert after re-arming")
 	for range 2 {
 		w.Execute(ctx, bad)
 	}
-	if h := w.Health(); h.Status != er.HealthUnhealthy {
-		t.Errorf("5 failures in 10: %+v, want unhealthy", h)
-	}
+	h = w.Health()
+	assert.Equal(t, er.HealthUnhealthy, h.Status, "5 failures in 10: %+v", h)
 	m := w.Metrics()
-	if m.Executions != 27 || m.Failures != 9 || m.Successes != 18 || m.Calls != 18+9*2 || m.Retries != 9 || errs != 9 {
-		t.Errorf("metrics %+v, OnError %d", m, errs)
+	wantM := er.WorkflowMetrics{Executions: 27, Successes: 18, Failed: 9, Failures: 9, Calls: 18 + 9*2, Retries: 9}
+	if diff := cmp.Diff(wantM, m); diff != "" {
+		t.Errorf("Metrics() (-want +got):\n%s", diff)
 	}
-	if mp := m.Map(); mp["attempts"] != int64(27) || mp["successes"] != int64(18) || mp["fallbacks"] != int64(0) {
-		t.Errorf("map form %v", mp)
+	assert.Equal(t, 9, errs, "OnError calls")
+	if diff := cmp.Diff(map[string]any{"attempts": int64(27), "successes": int64(18), "fallbacks": int64(0)}, m.Map(), onlyKeys("attempts", "successes", "fallbacks")); diff != "" {
+		t.Errorf("Map() (-want +got):\n%s", diff)
 	}
 }
 
 func TestFactories(t *testing.T) {
 	ctx := context.Background()
 	rw, err := er.NewRetry(er.RetryConfig[int]{MaxAttempts: 4, Backoff: er.BackoffFixed})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	fn, calls := failing(3, errFlaky, 9)
-	if v, err := rw.Execute(ctx, fn); v != 9 || err != nil || *calls != 4 {
-		t.Errorf("retry workflow: %v %v after %d", v, err, *calls)
-	}
+	v, err := rw.Execute(ctx, fn)
+	assert.NoError(t, err, "retry workflow")
+	assert.Equal(t, 9, v, "retry workflow")
+	assert.Equal(t, 4, *calls, "retry workflow: calls")
 	cw, err := er.NewBreakerWorkflow(2, time.Minute, "service_unavailable")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer cw.Breaker().Close()
 	for i := range 3 { // two failures open the breaker; the fallback answers the rejection
 		v, err := cw.Execute(ctx, func(context.Context) (string, error) { return "", errFlaky })
-		if i < 2 && !errors.Is(err, errFlaky) || i == 2 && (v != "service_unavailable" || err != nil) {
-			t.Errorf("breaker workflow, call %d: %q %v", i+1, v, err)
+		if i < 2 {
+			assert.ErrorIs(t, err, errFlaky, "breaker workflow, call %d", i+1)
+		} else {
+			assert.Equal(t, "service_unavailable", v, "breaker workflow, call %d", i+1)
+			assert.NoError(t, err, "breaker workflow, call %d", i+1)
 		}
 	}
-	if cw.Breaker().State() != breaker.StateOpen {
-		t.Errorf("breaker %v", cw.Breaker().State())
-	}
+	assert.Equal(t, breaker.StateOpen, cw.Breaker().State(), "breaker")
 }
 
 func TestFactoriesTakeClockObserverAndDeadline(t *testing.T) {
@@ -402,16 +387,12 @@ func TestFactoriesTakeClockObserverAndDeadline(t *testing.T) {
 		Retry:    &er.RetryConfig[int]{MaxAttempts: 3, Backoff: er.BackoffFixed, InitialDelay: time.Second},
 		Deadline: &er.DeadlineConfig{Timeout: 90 * time.Second},
 	}, engine.WithClock(clock), engine.WithObserver(obs))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	failing2, calls := failing(2, errFlaky, 9)
 	var left []time.Duration // the time left on each attempt, from WithDeadline's timeout
 	fn := func(ctx context.Context) (int, error) {
 		d, ok := er.TimeLeft(ctx)
-		if !ok {
-			t.Error("no deadline on the attempt's context: WithDeadline was ignored")
-		}
+		assert.True(t, ok, "no deadline on the attempt's context: WithDeadline was ignored")
 		left = append(left, d)
 		return failing2(ctx)
 	}
@@ -424,41 +405,31 @@ func TestFactoriesTakeClockObserverAndDeadline(t *testing.T) {
 		v, err = rw.Execute(ctx, fn)
 	}()
 	for range 2 { // two backoffs of one second each, on the manual clock
-		if err := clock.BlockUntilWaiters(ctx, 1); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, clock.BlockUntilWaiters(ctx, 1))
 		clock.Advance(time.Second)
 	}
 	<-done
-	if v != 9 || err != nil || *calls != 3 {
-		t.Errorf("retry workflow on the manual clock: %v %v after %d calls", v, err, *calls)
-	}
-	if steps == 0 {
-		t.Error("the observer saw no step")
-	}
+	assert.NoError(t, err, "retry workflow on the manual clock")
+	assert.Equal(t, 9, v, "retry workflow on the manual clock")
+	assert.Equal(t, 3, *calls, "retry workflow on the manual clock: calls")
+	assert.NotZero(t, steps, "the observer saw no step")
 	// 90s overall, less the two one-second backoffs on the manual clock.
-	if want := []time.Duration{90 * time.Second, 89 * time.Second, 88 * time.Second}; !slices.Equal(left, want) {
-		t.Errorf("time left per attempt %v, want %v", left, want)
+	want := []time.Duration{90 * time.Second, 89 * time.Second, 88 * time.Second}
+	if diff := cmp.Diff(want, left); diff != "" {
+		t.Errorf("time left per attempt (-want +got):\n%s", diff)
 	}
 
 	cw, err := er.NewBreakerWorkflow(1, time.Minute, "fallback", engine.WithClock(clock))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer cw.Breaker().Close()
-	if _, err := cw.Execute(context.Background(), func(context.Context) (string, error) { return "", errFlaky }); !errors.Is(err, errFlaky) {
-		t.Fatalf("breaker workflow: %v, want the failure's own error", err)
-	}
-	if cw.Breaker().State() != breaker.StateOpen {
-		t.Fatalf("breaker %v after one failure, want Open", cw.Breaker().State())
-	}
-	if v, err := cw.Execute(context.Background(), func(context.Context) (string, error) { return "", errFlaky }); v != "fallback" || err != nil {
-		t.Fatalf("breaker workflow while open: %q %v, want the fallback", v, err)
-	}
+	_, err = cw.Execute(context.Background(), func(context.Context) (string, error) { return "", errFlaky })
+	require.ErrorIs(t, err, errFlaky, "breaker workflow: want the failure's own error")
+	require.Equal(t, breaker.StateOpen, cw.Breaker().State(), "breaker after one failure")
+	sv, err := cw.Execute(context.Background(), func(context.Context) (string, error) { return "", errFlaky })
+	require.Equal(t, "fallback", sv, "breaker workflow while open")
+	require.NoError(t, err, "breaker workflow while open")
 	clock.Advance(time.Minute) // the open timeout runs on the manual clock
-	if s := cw.Breaker().State(); s != breaker.StateHalfOpen {
-		t.Errorf("breaker %v a minute later on the manual clock, want HalfOpen", s)
-	}
+	assert.Equal(t, breaker.StateHalfOpen, cw.Breaker().State(), "breaker a minute later on the manual clock")
 }
 
 // TestNoBackoffBeforeACertainRejection: when a failure opens the breaker
@@ -506,12 +477,9 @@ func TestNoBackoffBeforeACertainRejection(t *testing.T) {
 			for clock.BlockUntilWaiters(running, 1) == nil {
 				clock.AdvanceToNext()
 			}
-			if v != c.wantVal || err != nil {
-				t.Errorf("got %q, %v; want %q", v, err, c.wantVal)
-			}
-			if waited := clock.Now().Sub(start); waited != c.wantWait {
-				t.Errorf("waited %v on the clock, want %v", waited, c.wantWait)
-			}
+			assert.Equal(t, c.wantVal, v)
+			assert.NoError(t, err)
+			assert.Equal(t, c.wantWait, clock.Now().Sub(start), "waited on the clock")
 		})
 	}
 }
@@ -529,30 +497,24 @@ func TestBadWorkflowConfigsNameTheField(t *testing.T) {
 	}
 	for field, cfg := range cases {
 		_, err := er.NewWorkflow(cfg)
-		var ce *er.ConfigError
-		if !errors.As(err, &ce) || ce.Field != field {
-			t.Errorf("%s: %v", field, err)
+		if ce, ok := errors.AsType[*er.ConfigError](err); assert.True(t, ok, "%s: %v", field, err) {
+			assert.Equal(t, field, ce.Field, "%s: %v", field, err)
 		}
 	}
 }
 
 func TestOneBreakerSharedByWorkflowsOfDifferentTypes(t *testing.T) {
 	b, err := breaker.New(*countBreaker(2, time.Minute), engine.WithClock(enginetest.NewClock(time.Time{})))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer b.Close()
 	ints := mustWorkflow(t, er.ErrorRecoveryConfig[int]{SharedBreaker: b})
 	strs := mustWorkflow(t, er.ErrorRecoveryConfig[string]{SharedBreaker: b})
 	ctx := context.Background()
 	ints.Execute(ctx, func(context.Context) (int, error) { return 0, errFlaky })
 	strs.Execute(ctx, func(context.Context) (string, error) { return "", errFlaky })
-	if b.State() != breaker.StateOpen {
-		t.Fatalf("two failures through two workflows: breaker %v", b.State())
-	}
-	if _, err := ints.Execute(ctx, func(context.Context) (int, error) { return 1, nil }); !errors.Is(err, breaker.ErrOpen) {
-		t.Errorf("the int workflow does not see the shared breaker open: %v", err)
-	}
+	require.Equal(t, breaker.StateOpen, b.State(), "two failures through two workflows: breaker")
+	_, err = ints.Execute(ctx, func(context.Context) (int, error) { return 1, nil })
+	assert.ErrorIs(t, err, breaker.ErrOpen, "the int workflow does not see the shared breaker open")
 }
 
 func TestWorkflowPanicReleasesPermitsAndRePanics(t *testing.T) {
@@ -567,48 +529,32 @@ func TestWorkflowPanicReleasesPermitsAndRePanics(t *testing.T) {
 	calls := 0
 	func() {
 		defer func() {
-			if r := recover(); r != "oops" {
-				t.Errorf("recovered %v", r)
-			}
+			assert.Equal(t, "oops", recover(), "recovered")
 		}()
 		w.Execute(context.Background(), func(context.Context) (int, error) { calls++; panic("oops") })
 	}()
-	if calls != 1 {
-		t.Errorf("%d calls: a panic is neither retried nor fallen back", calls)
-	}
-	if w.Bulkhead().Metrics().Active != 0 {
-		t.Errorf("bulkhead slot held after the panic")
-	}
-	if w.Breaker().State() != breaker.StateOpen {
-		t.Errorf("the panic was not recorded as a failure: breaker %v", w.Breaker().State())
-	}
+	assert.Equal(t, 1, calls, "calls: a panic is neither retried nor fallen back")
+	assert.Zero(t, w.Bulkhead().Metrics().Active, "bulkhead slot held after the panic")
+	assert.Equal(t, breaker.StateOpen, w.Breaker().State(), "the panic was not recorded as a failure")
 }
 
 // TestTracesFollowOnlyTheirDefinitionsEdges runs a fully layered workflow
 // through many outcomes and checks every step against its definition.
 func TestClockIsTheOneBackoffsRunOn(t *testing.T) {
 	clock := enginetest.NewClock(time.Unix(0, 0))
-	if got := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.StrategyRetry}, engine.WithClock(clock)).Clock(); got != clock {
-		t.Errorf("Clock() = %v, want the configured clock", got)
-	}
-	if _, ok := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.StrategyRetry}).Clock().(engine.RealClock); !ok {
-		t.Error("Clock() of a workflow without one is not the real clock")
-	}
+	assert.Same(t, clock, mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.StrategyRetry}, engine.WithClock(clock)).Clock(), "Clock(): want the configured clock")
+	assert.IsType(t, engine.RealClock{}, mustWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.StrategyRetry}).Clock(), "Clock() of a workflow without one is not the real clock")
 }
 
 func TestNameNamesTheMachineInDiagramsAndTraces(t *testing.T) {
 	for _, c := range []struct{ name, want string }{{"", "workflow"}, {"quotes", "quotes"}} {
 		w := mustWorkflow(t, er.ErrorRecoveryConfig[int]{Name: c.name, Primary: er.StrategyRetry})
-		if got := w.Definition().Name(); got != c.want {
-			t.Errorf("Name %q: machine %q, want %q", c.name, got, c.want)
-		}
+		assert.Equal(t, c.want, w.Definition().Name(), "Name %q: machine", c.name)
 		_, steps, err := w.Trace(context.Background(), func(context.Context) (int, error) { return 1, nil })
-		if err != nil || len(steps) == 0 || steps[0].Machine != c.want {
-			t.Errorf("Name %q: trace %v, %v; want steps of machine %q", c.name, steps, err, c.want)
+		if assert.NoError(t, err, "Name %q: trace", c.name) && assert.NotEmpty(t, steps, "Name %q: trace", c.name) {
+			assert.Equal(t, c.want, steps[0].Machine, "Name %q: machine of the trace's steps", c.name)
 		}
-		if dot := w.Dot(); !strings.Contains(dot, "digraph \""+c.want+"\"") {
-			t.Errorf("Name %q: dot does not name the graph %q:\n%s", c.name, c.want, dot)
-		}
+		assert.Contains(t, w.Dot(), "digraph \""+c.want+"\"", "Name %q: dot does not name the graph", c.name)
 	}
 }
 
@@ -632,12 +578,8 @@ func TestTracesFollowOnlyTheirDefinitionsEdges(t *testing.T) {
 			return i, nil
 		})
 		for _, s := range steps {
-			if s.Transition < 0 {
-				t.Fatalf("execution %d: a step took no transition: %+v", i, s)
-			}
-			if !edges[s.From+"|"+s.Event+"|"+s.To] {
-				t.Fatalf("execution %d: step %s -%s-> %s is not an edge of the definition", i, s.From, s.Event, s.To)
-			}
+			require.GreaterOrEqual(t, s.Transition, 0, "execution %d: a step took no transition: %+v", i, s)
+			require.True(t, edges[s.From+"|"+s.Event+"|"+s.To], "execution %d: step %s -%s-> %s is not an edge of the definition", i, s.From, s.Event, s.To)
 		}
 	}
 }
@@ -656,9 +598,7 @@ func fullWorkflow(t *testing.T) *er.Workflow[int] {
 func TestFullyLayeredWorkflowDiagram(t *testing.T) {
 	w := fullWorkflow(t)
 	_, opts := w.Diagram(fsm.DiagramOptions{})
-	if len(opts.Clusters) != 3 {
-		t.Errorf("%d clusters, want cache, bulkhead and breaker", len(opts.Clusters))
-	}
+	assert.Len(t, opts.Clusters, 3, "clusters: want cache, bulkhead and breaker")
 	checkMachine(t, "workflow", w.Dot(), w.Definition().Mermaid())
 }
 
@@ -676,18 +616,21 @@ func TestResultsReportSourceAgeAndAttempts(t *testing.T) {
 	ctx := context.Background()
 	fn, _ := failing(1, errFlaky, 5)
 	r, err := w.ExecuteResult(ctx, fn)
-	if err != nil || r.Value != 5 || r.Source != er.SourceFunction || r.Attempts != 2 || r.Age != 0 {
-		t.Errorf("from the function: %+v %v", r, err)
+	assert.NoError(t, err, "from the function")
+	if diff := cmp.Diff(er.Result[int]{Value: 5, Source: er.SourceFunction, Attempts: 2}, r); diff != "" {
+		t.Errorf("from the function (-want +got):\n%s", diff)
 	}
 	clk.Advance(20 * time.Second)
-	if r, _ := w.ExecuteResult(ctx, fn); r.Source != er.SourceCache || r.Age != 20*time.Second || r.Attempts != 0 {
-		t.Errorf("fresh hit: %+v", r)
+	r, _ = w.ExecuteResult(ctx, fn)
+	if diff := cmp.Diff(er.Result[int]{Value: 5, Source: er.SourceCache, Age: 20 * time.Second}, r); diff != "" {
+		t.Errorf("fresh hit (-want +got):\n%s", diff)
 	}
 	clk.Advance(time.Hour)
 	r, err = w.ExecuteResult(ctx, func(context.Context) (int, error) { return 0, errFlaky })
-	if err != nil || r.Source != er.SourceStaleCache || r.Age != time.Hour+20*time.Second || r.Value != 5 {
-		t.Errorf("stale on error: %+v %v", r, err)
-	}
+	assert.NoError(t, err, "stale on error")
+	assert.Equal(t, er.SourceStaleCache, r.Source, "stale on error: %+v", r)
+	assert.Equal(t, time.Hour+20*time.Second, r.Age, "stale on error: %+v", r)
+	assert.Equal(t, 5, r.Value, "stale on error: %+v", r)
 }
 
 func TestTimingMetricsAreOptIn(t *testing.T) {
@@ -702,8 +645,9 @@ func TestTimingMetricsAreOptIn(t *testing.T) {
 		if timing {
 			want = 4 * time.Second
 		}
-		if m.TotalTime != want || (timing && m.MaxTime != 3*time.Second) {
-			t.Errorf("timing %v: total %v max %v", timing, m.TotalTime, m.MaxTime)
+		assert.Equal(t, want, m.TotalTime, "timing %v: total", timing)
+		if timing {
+			assert.Equal(t, 3*time.Second, m.MaxTime, "timing %v: max", timing)
 		}
 	}
 }
@@ -737,19 +681,14 @@ func TestQueuedExecutionsCountAgainstTheDeadline(t *testing.T) {
 	}
 	clk.Advance(5 * time.Second)
 	for range queued {
-		if err := <-errs; !errors.Is(err, context.DeadlineExceeded) {
-			t.Errorf("queued past the deadline: %v", err)
-		}
+		assert.ErrorIs(t, <-errs, context.DeadlineExceeded, "queued past the deadline")
 	}
 	close(release)
 	// The holder's success came back after its deadline too: deadlines
 	// are absolute, so it is a timeout as well.
-	if err := <-holder; !errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("holder: %v, want its deadline", err)
-	}
-	if m := w.Metrics(); m.Timeouts != queued+1 {
-		t.Errorf("metrics %+v, want %d timeouts", m, queued+1)
-	}
+	assert.ErrorIs(t, <-holder, context.DeadlineExceeded, "holder: want its deadline")
+	m := w.Metrics()
+	assert.Equal(t, int64(queued+1), m.Timeouts, "timeouts in %+v", m)
 }
 
 // A caller whose context ends during an execution gets its context's
@@ -765,10 +704,10 @@ func TestACallerWhoseContextEndsIsNotFallenBack(t *testing.T) {
 		cancel() // the caller gives up during the attempt
 		return "", errFlaky
 	})
-	if !errors.Is(err, context.Canceled) || v != "" || calls != 1 {
-		t.Errorf("Execute = %q, %v after %d calls; want context.Canceled after 1, no fallback", v, err, calls)
-	}
-	if m := w.Metrics(); m.Fallbacks != 0 || m.Failed != 1 {
-		t.Errorf("metrics %+v: want the execution failed, not fallen back", m)
-	}
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.Empty(t, v, "no fallback")
+	assert.Equal(t, 1, calls, "calls")
+	m := w.Metrics()
+	assert.Zero(t, m.Fallbacks, "metrics %+v: want the execution failed, not fallen back", m)
+	assert.Equal(t, int64(1), m.Failed, "metrics %+v: want the execution failed, not fallen back", m)
 }

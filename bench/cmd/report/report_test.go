@@ -7,6 +7,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // sampleCSV is benchstat -format=csv output for two rows, cut short.
@@ -33,25 +36,18 @@ geomean,,
 
 func TestParseBenchstatCSV(t *testing.T) {
 	res, procs, err := parseBenchstatCSV(strings.NewReader(sampleCSV))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if procs != "2" {
-		t.Errorf("procs %q, want 2", procs)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, "2", procs, "procs")
 	e := res.get("Toggle/statecraft-Instance")
-	if e == nil || e.ns.value != 20 || e.ns.ci != 0.03 || e.allocs.value != 0 || !e.allocs.ok {
-		t.Fatalf("Toggle/statecraft-Instance: %+v", e)
-	}
-	if s := res.get("Toggle/stateless-Fire"); !math.IsNaN(s.ns.ci) {
-		t.Errorf("an infinite interval parsed as %v", s.ns.ci)
-	}
-	if best := res.index["Toggle"].bestPeer(nil); best.name != "stateless-Fire" {
-		t.Errorf("best peer %s, want stateless-Fire", best.name)
-	}
-	if got := res.sections(); strings.Join(got, ",") != "Toggle,RetryFirstSuccess" {
-		t.Errorf("sections %v", got)
-	}
+	require.NotNil(t, e, "Toggle/statecraft-Instance")
+	require.Equal(t, 20.0, e.ns.value, "Toggle/statecraft-Instance: ns")
+	require.Equal(t, 0.03, e.ns.ci, "Toggle/statecraft-Instance: ns interval")
+	require.Zero(t, e.allocs.value, "Toggle/statecraft-Instance: allocs")
+	require.True(t, e.allocs.ok, "Toggle/statecraft-Instance: allocs parsed")
+	s := res.get("Toggle/stateless-Fire")
+	assert.True(t, math.IsNaN(s.ns.ci), "an infinite interval parsed as %v", s.ns.ci)
+	assert.Equal(t, "stateless-Fire", res.index["Toggle"].bestPeer(nil).name, "best peer")
+	assert.Equal(t, []string{"Toggle", "RetryFirstSuccess"}, res.sections(), "sections")
 }
 
 func TestSplitName(t *testing.T) {
@@ -61,17 +57,14 @@ func TestSplitName(t *testing.T) {
 		{"Toggle/statecraft-Run", "Toggle", "statecraft-Run", ""},
 	} {
 		row, entry, procs := splitName(c.in)
-		if row != c.row || entry != c.entry || procs != c.procs {
-			t.Errorf("splitName(%q) = %q, %q, %q; want %q, %q, %q", c.in, row, entry, procs, c.row, c.entry, c.procs)
-		}
+		assert.Equal(t, c.row, row, "splitName(%q): row", c.in)
+		assert.Equal(t, c.entry, entry, "splitName(%q): entry", c.in)
+		assert.Equal(t, c.procs, procs, "splitName(%q): procs", c.in)
 	}
 }
 
 func TestBenchRegexp(t *testing.T) {
-	got := target{bench: "Toggle/statecraft-Instance"}.benchRegexp()
-	if want := "^BenchmarkToggle$/^statecraft-Instance$"; got != want {
-		t.Errorf("benchRegexp = %q, want %q", got, want)
-	}
+	assert.Equal(t, "^BenchmarkToggle$/^statecraft-Instance$", target{bench: "Toggle/statecraft-Instance"}.benchRegexp(), "benchRegexp")
 }
 
 func TestNotSlower(t *testing.T) {
@@ -85,9 +78,7 @@ func TestNotSlower(t *testing.T) {
 		{m(20, 0.01), m(10, 0.01), false},       // slower
 		{m(11, math.NaN()), m(10, 0.01), false}, // no interval: medians only
 	} {
-		if got := notSlower(c.a, c.b); got != c.want {
-			t.Errorf("notSlower(%v, %v) = %v", c.a, c.b, got)
-		}
+		assert.Equal(t, c.want, notSlower(c.a, c.b), "notSlower(%v, %v)", c.a, c.b)
 	}
 }
 
@@ -95,9 +86,7 @@ func TestNotSlower(t *testing.T) {
 // a missed target's section with its note, the speed-up columns.
 func TestWrite(t *testing.T) {
 	res, procs, err := parseBenchstatCSV(strings.NewReader(sampleCSV))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	r := &report{res: res, procs: procs, machine: machine{cpu: "test CPU", cores: 2, goVersion: "go1.26", platform: "linux/amd64"},
 		run: runInfo{count: 10, benchtime: "100ms", profileTime: "1s", date: "today", elapsed: "1m"}, benchstat: "table"}
 	r.verdicts = check(res)
@@ -118,9 +107,8 @@ func TestWrite(t *testing.T) {
 		"| Toggle | Instance | 20.0 | 0 | stateless-Fire: 240 ns, 0 allocs | 12× | yes | – | – |",
 		"| RetryFirstSuccess | RetryExecutor | 130 | 0 | backoff-Retry: 190 ns, 3 allocs | 1.5× | **no** | retrygo5-RetrierDo: 10.0 ns | **no** |",
 	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("the report lacks %q", want)
-		}
+		// True, not Contains: the report is printed once below, not per line.
+		assert.True(t, strings.Contains(out, want), "the report lacks %q", want)
 	}
 	if t.Failed() {
 		t.Log(out)
@@ -129,13 +117,9 @@ func TestWrite(t *testing.T) {
 
 func TestExpand(t *testing.T) {
 	res, _, err := parseBenchstatCSV(strings.NewReader(sampleCSV))
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := expand("{{ns Toggle/statecraft-Instance}} ns, then {{ns Floor/go-TimeNow}}", res)
-	if want := "20.0 ns, then (Floor/go-TimeNow not run)"; got != want {
-		t.Errorf("expand = %q, want %q", got, want)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, "20.0 ns, then (Floor/go-TimeNow not run)",
+		expand("{{ns Toggle/statecraft-Instance}} ns, then {{ns Floor/go-TimeNow}}", res), "expand")
 }
 
 // TestNotes checks that every target has its explanation, ready for the
@@ -143,29 +127,23 @@ func TestExpand(t *testing.T) {
 // row in the Row/entry form.
 func TestNotes(t *testing.T) {
 	for _, tg := range targets {
-		if _, err := notes.ReadFile("notes/" + tg.id + ".md"); err != nil {
-			t.Errorf("target %s has no note: %v", tg.id, err)
-		}
+		_, err := notes.ReadFile("notes/" + tg.id + ".md")
+		assert.NoError(t, err, "target %s has no note", tg.id)
 	}
 	files, err := fs.Glob(notes, "notes/*.md")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for _, file := range files {
 		name := strings.TrimSuffix(strings.TrimPrefix(file, "notes/"), ".md")
-		if rest, ok := strings.CutPrefix(name, "ratio-"); ok && !slices.Contains(sectionOrder, rest) {
-			t.Errorf("%s explains a benchmark that does not exist", file)
+		if rest, ok := strings.CutPrefix(name, "ratio-"); ok {
+			assert.Contains(t, sectionOrder, rest, "%s explains a benchmark that does not exist", file)
 		}
 		b, err := notes.ReadFile(file)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		for _, m := range measured.FindAllStringSubmatch(string(b), -1) {
 			row, entry, _ := splitName(m[1])
 			section, _, _ := strings.Cut(row, "/")
-			if row == "" || !strings.Contains(entry, "-") || !slices.Contains(sectionOrder, section) {
-				t.Errorf("notes/%s.md: %q is not Benchmark/library-API of a known benchmark", name, m[1])
-			}
+			assert.True(t, row != "" && strings.Contains(entry, "-") && slices.Contains(sectionOrder, section),
+				"notes/%s.md: %q is not Benchmark/library-API of a known benchmark", name, m[1])
 		}
 	}
 }
@@ -174,7 +152,5 @@ func TestTidyProfile(t *testing.T) {
 	in := "File: bench.test\nBuild ID: 123\nType: cpu\nTime: today\n" +
 		"     140ms 11.67% 11.67%      490ms 40.83%  github.com/statecraft/statecraft/engine.Run[go.shape.uint8,go.shape.uint8,go.shape.ada913a4].fire\n"
 	want := "Type: cpu\n     140ms 11.67% 11.67%      490ms 40.83%  engine.Run[…].fire\n"
-	if got := tidyProfile(in); got != want {
-		t.Errorf("tidyProfile = %q, want %q", got, want)
-	}
+	assert.Equal(t, want, tidyProfile(in), "tidyProfile")
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/engine/enginetest"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/breaker"
@@ -17,18 +19,14 @@ func benchBreaker(b *testing.B) *breaker.Breaker {
 	cfg := breaker.DefaultConfig()
 	cfg.WindowDuration = breaker.CountOnly
 	br, err := breaker.New(cfg, engine.WithClock(enginetest.NewClock(benchStart)))
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	return br
 }
 
 func benchOpenBreaker(b *testing.B) *breaker.Breaker {
 	br := benchBreaker(b)
 	br.ForceOpen()
-	if br.State() != breaker.StateOpen {
-		b.Fatal("not open")
-	}
+	require.Equal(b, breaker.StateOpen, br.State(), "ForceOpen")
 	return br
 }
 
@@ -68,9 +66,7 @@ func BenchmarkBreakerOpenReject(b *testing.B) {
 		_, err = br.Allow()
 	}
 	benchErr = err
-	if !errors.Is(err, breaker.ErrOpen) {
-		b.Fatal(err)
-	}
+	require.ErrorIs(b, err, breaker.ErrOpen)
 }
 
 func BenchmarkBreakerOpenRejectParallel(b *testing.B) {
@@ -120,9 +116,7 @@ func BenchmarkBreakerClosedFailure(b *testing.B) {
 	cfg.FailureThreshold = 2
 	cfg.WindowSize = 2
 	br, err := breaker.New(cfg, engine.WithClock(enginetest.NewClock(benchStart)))
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	fail := errors.New("boom")
 	b.ReportAllocs()
 	for b.Loop() {
@@ -138,9 +132,7 @@ func BenchmarkBreakerClosedFailure(b *testing.B) {
 // window's mutex, but not the Instance's.
 func BenchmarkBreakerTimeWindowSuccess(b *testing.B) {
 	br, err := breaker.New(breaker.DefaultConfig())
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	defer br.Close()
 	b.ReportAllocs()
 	for b.Loop() {
@@ -158,9 +150,7 @@ func BenchmarkBreakerClosedSuccessFailureRate(b *testing.B) {
 	cfg.WindowDuration = breaker.CountOnly
 	cfg.FailureRateThreshold = 0.5
 	br, err := breaker.New(cfg, engine.WithClock(enginetest.NewClock(benchStart)))
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	b.ReportAllocs()
 	for b.Loop() {
 		p, _ := br.Allow()
@@ -176,9 +166,7 @@ func BenchmarkBreakerTimeWindowSuccessFailureRate(b *testing.B) {
 	cfg := breaker.DefaultConfig()
 	cfg.FailureRateThreshold = 0.5
 	br, err := breaker.New(cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	defer br.Close()
 	b.ReportAllocs()
 	for b.Loop() {

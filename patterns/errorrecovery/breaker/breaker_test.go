@@ -6,10 +6,13 @@ import (
 	"fmt"
 	"math"
 	"reflect"
-	"slices"
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/engine/enginetest"
@@ -27,18 +30,19 @@ func TestBreakerOpensWhenFailuresInWindowReachThreshold(t *testing.T) {
 	wantState(t, b, breaker.StateClosed)
 	record(t, b, 1, errBoom) // the 5th: inclusive
 	wantState(t, b, breaker.StateOpen)
-	if m := b.Metrics(); m.Opens != 1 || m.Failures != 5 || m.Calls != 5 {
-		t.Fatalf("Metrics() = %+v, want 1 open, 5 failures in 5 calls", m)
-	}
+	m := b.Metrics()
+	require.Equal(t, uint64(1), m.Opens, "Metrics().Opens")
+	require.Equal(t, 5, m.Failures, "Metrics().Failures")
+	require.Equal(t, 5, m.Calls, "Metrics().Calls")
 }
 
 func TestBreakerWindowForgetsOutcomesPushedOutByNewerOnes(t *testing.T) {
 	b, _ := newBreaker(t, countConfig())
 	record(t, b, 4, errBoom)
 	record(t, b, 10, nil) // the 4 failures leave the 10-outcome window
-	if m := b.Metrics(); m.Failures != 0 || m.Calls != 10 {
-		t.Fatalf("Metrics() = %+v, want 0 failures in 10 calls", m)
-	}
+	m := b.Metrics()
+	require.Zero(t, m.Failures, "Metrics().Failures")
+	require.Equal(t, 10, m.Calls, "Metrics().Calls")
 	record(t, b, 4, errBoom)
 	wantState(t, b, breaker.StateClosed)
 	record(t, b, 1, errBoom)
@@ -76,9 +80,7 @@ func TestBreakerOpensOnSlowCallRate(t *testing.T) {
 	slowCall := func(d time.Duration) {
 		t.Helper()
 		p, err := b.Allow()
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		clk.Advance(d)
 		p.Done(nil)
 	}
@@ -86,14 +88,14 @@ func TestBreakerOpensOnSlowCallRate(t *testing.T) {
 	slowCall(0)
 	slowCall(101 * time.Millisecond) // slow
 	wantState(t, b, breaker.StateClosed)
-	if m := b.Metrics(); m.SlowCalls != 1 || m.Calls != 3 {
-		t.Fatalf("Metrics() = %+v, want 1 slow call in 3", m)
-	}
+	m := b.Metrics()
+	require.Equal(t, 1, m.SlowCalls, "Metrics().SlowCalls")
+	require.Equal(t, 3, m.Calls, "Metrics().Calls")
 	slowCall(time.Second) // 4 calls, 2 slow: 0.5
 	wantState(t, b, breaker.StateOpen)
-	if m := b.Metrics(); m.SlowCallRate != 0.5 || m.FailureRate != 0 {
-		t.Fatalf("Metrics() = %+v, want slow-call rate 0.5, failure rate 0", m)
-	}
+	m = b.Metrics()
+	require.Equal(t, 0.5, m.SlowCallRate, "Metrics().SlowCallRate")
+	require.Zero(t, m.FailureRate, "Metrics().FailureRate")
 }
 
 func TestBreakerTimeWindowDropsOutcomesOlderThanItsDuration(t *testing.T) {
@@ -102,9 +104,9 @@ func TestBreakerTimeWindowDropsOutcomesOlderThanItsDuration(t *testing.T) {
 		b, clk := newBreaker(t, cfg)
 		record(t, b, 4, errBoom)
 		clk.Advance(60 * time.Second)
-		if m := b.Metrics(); m.Calls != 0 || m.Failures != 0 {
-			t.Fatalf("after 60s Metrics() = %+v, want an empty window", m)
-		}
+		m := b.Metrics()
+		require.Zero(t, m.Calls, "after 60s: Metrics().Calls, want an empty window")
+		require.Zero(t, m.Failures, "after 60s: Metrics().Failures, want an empty window")
 		record(t, b, 4, errBoom)
 		wantState(t, b, breaker.StateClosed)
 		record(t, b, 1, errBoom)
@@ -122,9 +124,9 @@ func TestBreakerTimeWindowDropsOutcomesOlderThanItsDuration(t *testing.T) {
 		record(t, b, 4, errBoom)
 		clk.Advance(time.Second)
 		record(t, b, 10, nil)
-		if m := b.Metrics(); m.Calls != 10 || m.Failures != 0 {
-			t.Fatalf("Metrics() = %+v, want 10 calls, no failure", m)
-		}
+		m := b.Metrics()
+		require.Equal(t, 10, m.Calls, "Metrics().Calls")
+		require.Zero(t, m.Failures, "Metrics().Failures")
 	})
 }
 
@@ -133,24 +135,16 @@ func TestBreakerGoesHalfOpenTheInstantTheOpenTimeoutPasses(t *testing.T) {
 	cfg.OpenTimeout = 30 * time.Second
 	b, clk := openBreaker(t, cfg)
 	oe := wantRejected(t, b)
-	if got := oe.RetryAfter(); got != 30*time.Second {
-		t.Fatalf("RetryAfter() = %v, want 30s", got)
-	}
+	require.Equal(t, 30*time.Second, oe.RetryAfter(), "RetryAfter()")
 	clk.Advance(30*time.Second - time.Nanosecond)
 	wantState(t, b, breaker.StateOpen)
-	if got := wantRejected(t, b).RetryAfter(); got != time.Nanosecond {
-		t.Fatalf("RetryAfter() = %v, want 1ns", got)
-	}
+	require.Equal(t, time.Nanosecond, wantRejected(t, b).RetryAfter(), "RetryAfter()")
 	clk.Advance(time.Nanosecond)
 	wantState(t, b, breaker.StateHalfOpen)
 	p, err := b.Allow()
-	if err != nil {
-		t.Fatalf("Allow() in half-open = %v", err)
-	}
+	require.NoError(t, err, "Allow() in half-open")
 	p.Done(nil)
-	if oe.RetryAfter() != 0 {
-		t.Fatalf("RetryAfter() after the timeout = %v, want 0", oe.RetryAfter())
-	}
+	require.Zero(t, oe.RetryAfter(), "RetryAfter() after the timeout")
 }
 
 func TestBreakerClosesAfterSuccessThresholdAndResetsWindow(t *testing.T) {
@@ -159,14 +153,12 @@ func TestBreakerClosesAfterSuccessThresholdAndResetsWindow(t *testing.T) {
 	wantState(t, b, breaker.StateHalfOpen)
 	record(t, b, 1, nil)
 	wantState(t, b, breaker.StateHalfOpen)
-	if m := b.Metrics(); m.HalfOpenSuccesses != 1 {
-		t.Fatalf("Metrics() = %+v, want 1 half-open success", m)
-	}
+	require.Equal(t, 1, b.Metrics().HalfOpenSuccesses, "Metrics().HalfOpenSuccesses")
 	record(t, b, 1, nil)
 	wantState(t, b, breaker.StateClosed)
-	if m := b.Metrics(); m.Calls != 0 || m.Failures != 0 {
-		t.Fatalf("Metrics() after closing = %+v, want an empty window", m)
-	}
+	m := b.Metrics()
+	require.Zero(t, m.Calls, "Metrics().Calls after closing, want an empty window")
+	require.Zero(t, m.Failures, "Metrics().Failures after closing, want an empty window")
 	record(t, b, 4, errBoom) // a fresh window: 4 failures are not enough
 	wantState(t, b, breaker.StateClosed)
 }
@@ -178,12 +170,8 @@ func TestBreakerReopensOnHalfOpenFailureWithGrowingTimeout(t *testing.T) {
 	cfg.MaxOpenTimeout = 25 * time.Second
 	b, clk := openBreaker(t, cfg)
 	for _, want := range []time.Duration{10 * time.Second, 20 * time.Second, 25 * time.Second, 25 * time.Second} {
-		if got := b.Metrics().OpenTimeout; got != want {
-			t.Fatalf("OpenTimeout = %v, want %v", got, want)
-		}
-		if got := wantRejected(t, b).RetryAfter(); got != want {
-			t.Fatalf("RetryAfter() = %v, want %v", got, want)
-		}
+		require.Equal(t, want, b.Metrics().OpenTimeout, "OpenTimeout")
+		require.Equal(t, want, wantRejected(t, b).RetryAfter(), "RetryAfter()")
 		clk.Advance(want - time.Nanosecond)
 		wantState(t, b, breaker.StateOpen)
 		clk.Advance(time.Nanosecond)
@@ -196,9 +184,7 @@ func TestBreakerReopensOnHalfOpenFailureWithGrowingTimeout(t *testing.T) {
 	record(t, b, 2, nil)
 	wantState(t, b, breaker.StateClosed)
 	record(t, b, 5, errBoom)
-	if got := b.Metrics().OpenTimeout; got != 10*time.Second {
-		t.Fatalf("OpenTimeout after a close = %v, want 10s", got)
-	}
+	require.Equal(t, 10*time.Second, b.Metrics().OpenTimeout, "OpenTimeout after a close")
 }
 
 func TestBreakerBoundsConcurrentHalfOpenTrials(t *testing.T) {
@@ -209,22 +195,20 @@ func TestBreakerBoundsConcurrentHalfOpenTrials(t *testing.T) {
 	clk.Advance(time.Minute)
 	p1, err1 := b.Allow()
 	p2, err2 := b.Allow()
-	if err1 != nil || err2 != nil {
-		t.Fatalf("first two trials rejected: %v, %v", err1, err2)
-	}
+	require.NoError(t, err1, "first trial rejected")
+	require.NoError(t, err2, "second trial rejected")
 	_, err := b.Allow()
 	oe, ok := errors.AsType[*breaker.OpenError](err)
-	if !ok || !oe.HalfOpen() || !errors.Is(err, breaker.ErrTooManyTrials) || !errors.Is(err, breaker.ErrOpen) {
-		t.Fatalf("third trial: %v, want a half-open *OpenError matching ErrTooManyTrials and ErrOpen", err)
-	}
-	if m := b.Metrics(); m.TrialsInFlight != 2 || m.Rejections != 1 {
-		t.Fatalf("Metrics() = %+v, want 2 trials in flight, 1 rejection", m)
-	}
+	require.True(t, ok, "third trial: %v, want a half-open *OpenError", err)
+	require.True(t, oe.HalfOpen(), "third trial: want a half-open *OpenError")
+	require.ErrorIs(t, err, breaker.ErrTooManyTrials, "third trial")
+	require.ErrorIs(t, err, breaker.ErrOpen, "third trial")
+	m := b.Metrics()
+	require.Equal(t, 2, m.TrialsInFlight, "Metrics().TrialsInFlight")
+	require.Equal(t, uint64(1), m.Rejections, "Metrics().Rejections")
 	p1.Done(nil) // frees a slot
 	p3, err := b.Allow()
-	if err != nil {
-		t.Fatalf("trial after a slot was freed: %v", err)
-	}
+	require.NoError(t, err, "trial after a slot was freed")
 	p2.Done(nil)
 	p3.Done(nil) // third success in a row
 	wantState(t, b, breaker.StateClosed)
@@ -238,15 +222,14 @@ func TestBreakerIgnoresOutcomesOfAnEarlierGeneration(t *testing.T) {
 		b.ForceClosed()
 		gen := b.Metrics().Generation
 		stale.Done(errBoom)
-		if m := b.Metrics(); m.Failures != 0 || m.Calls != 0 || m.Generation != gen {
-			t.Fatalf("a stale failure was recorded: %+v", m)
-		}
+		m := b.Metrics()
+		require.Zero(t, m.Failures, "a stale failure was recorded: %+v", m)
+		require.Zero(t, m.Calls, "a stale failure was recorded: %+v", m)
+		require.Equal(t, gen, m.Generation, "a stale failure was recorded: %+v", m)
 		stale2, _ := b.Allow()
 		b.Reset()
 		stale2.Done(nil)
-		if m := b.Metrics(); m.Calls != 0 {
-			t.Fatalf("a stale success was recorded: %+v", m)
-		}
+		require.Zero(t, b.Metrics().Calls, "a stale success was recorded")
 	})
 	t.Run("half-open", func(t *testing.T) {
 		cfg := countConfig()
@@ -258,15 +241,12 @@ func TestBreakerIgnoresOutcomesOfAnEarlierGeneration(t *testing.T) {
 		clk.Advance(2 * time.Minute) // half-open again, a new period
 		wantState(t, b, breaker.StateHalfOpen)
 		fresh, err := b.Allow()
-		if err != nil {
-			t.Fatalf("the new period's trial was rejected: %v", err)
-		}
+		require.NoError(t, err, "the new period's trial was rejected")
 		stale.Done(errBoom) // would reopen the breaker, were it not stale
 		wantState(t, b, breaker.StateHalfOpen)
 		// Nor did it free the new period's only slot.
-		if _, err := b.Allow(); !errors.Is(err, breaker.ErrTooManyTrials) {
-			t.Fatalf("Allow() = %v, want ErrTooManyTrials", err)
-		}
+		_, err = b.Allow()
+		require.ErrorIs(t, err, breaker.ErrTooManyTrials, "Allow()")
 		fresh.Done(nil)
 	})
 }
@@ -292,14 +272,15 @@ func TestBreakerManualControl(t *testing.T) {
 
 	record(t, b, 5, errBoom)
 	wantRejected(t, b)
-	if m := b.Metrics(); m.Opens != 4 || m.Rejections != 2 {
-		t.Fatalf("Metrics() = %+v, want 4 opens and 2 rejections", m)
-	}
+	m := b.Metrics()
+	require.Equal(t, uint64(4), m.Opens, "Metrics().Opens")
+	require.Equal(t, uint64(2), m.Rejections, "Metrics().Rejections")
 	b.Reset()
 	wantState(t, b, breaker.StateClosed)
-	if m := b.Metrics(); m.Opens != 0 || m.Rejections != 0 || m.Calls != 0 {
-		t.Fatalf("Metrics() after Reset = %+v, want zero counts", m)
-	}
+	m = b.Metrics()
+	require.Zero(t, m.Opens, "Metrics().Opens after Reset")
+	require.Zero(t, m.Rejections, "Metrics().Rejections after Reset")
+	require.Zero(t, m.Calls, "Metrics().Calls after Reset")
 }
 
 func TestBreakerCallbacksRunInTransitionOrderOutsideTheLock(t *testing.T) {
@@ -314,9 +295,8 @@ func TestBreakerCallbacksRunInTransitionOrderOutsideTheLock(t *testing.T) {
 			m := b.Metrics()
 			got = append(got, fmt.Sprintf("%s(%v->%v) state=%v", name, from, to, m.State))
 			if to == breaker.StateOpen {
-				if _, err := b.Allow(); err == nil {
-					t.Errorf("%s: Allow() admitted a call in Open", name)
-				}
+				_, err := b.Allow()
+				assert.Error(t, err, "%s: Allow() admitted a call in Open", name)
 			}
 		}
 	}
@@ -342,8 +322,8 @@ func TestBreakerCallbacksRunInTransitionOrderOutsideTheLock(t *testing.T) {
 		"open(Closed->Open) state=Open",
 		"close(Open->Closed) state=Closed",
 	}
-	if !slices.Equal(got, want) {
-		t.Fatalf("callbacks:\n got %q\nwant %q", got, want)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("callbacks (-want +got):\n%s", diff)
 	}
 }
 
@@ -360,12 +340,8 @@ func TestBreakerProtectRecordsPanicsReleasesTheTrialAndPanicsAgain(t *testing.T)
 		cfg.Classify = func(error) breaker.Outcome { return breaker.OutcomeIgnore } // a panic is a failure all the same
 		b, _ := newBreaker(t, cfg)
 		v := &panicValue{"boom"}
-		if got := call(b, v); got != v {
-			t.Fatalf("recovered %v, want the original value", got)
-		}
-		if m := b.Metrics(); m.Failures != 1 {
-			t.Fatalf("Metrics() = %+v, want the panic counted as a failure", m)
-		}
+		require.Equal(t, any(v), call(b, v), "recovered: want the original value")
+		require.Equal(t, 1, b.Metrics().Failures, "Metrics().Failures: want the panic counted as a failure")
 	})
 	t.Run("half-open", func(t *testing.T) {
 		cfg := countConfig()
@@ -373,15 +349,12 @@ func TestBreakerProtectRecordsPanicsReleasesTheTrialAndPanicsAgain(t *testing.T)
 		b, clk := openBreaker(t, cfg)
 		clk.Advance(time.Minute)
 		v := &panicValue{"trial"}
-		if got := call(b, v); got != v {
-			t.Fatalf("recovered %v, want the original value", got)
-		}
+		require.Equal(t, any(v), call(b, v), "recovered: want the original value")
 		wantState(t, b, breaker.StateOpen) // the failed trial reopened it
 		clk.Advance(2 * time.Minute)
 		wantState(t, b, breaker.StateHalfOpen)
-		if err := b.Protect(context.Background(), func(context.Context) error { return nil }); err != nil {
-			t.Fatalf("the trial slot was not released: %v", err)
-		}
+		require.NoError(t, b.Protect(context.Background(), func(context.Context) error { return nil }),
+			"the trial slot was not released")
 	})
 }
 
@@ -389,13 +362,11 @@ func TestBreakerProtectRejectsWithoutRunningAndReturnsTheFunctionsError(t *testi
 	b, _ := openBreaker(t, countConfig())
 	ran := false
 	err := b.Protect(context.Background(), func(context.Context) error { ran = true; return nil })
-	if ran || !errors.Is(err, breaker.ErrOpen) {
-		t.Fatalf("Protect on an open breaker: ran=%v err=%v", ran, err)
-	}
+	require.False(t, ran, "Protect on an open breaker ran the function")
+	require.ErrorIs(t, err, breaker.ErrOpen, "Protect on an open breaker")
 	b.Reset()
-	if err := b.Protect(context.Background(), func(context.Context) error { return errBoom }); err != errBoom {
-		t.Fatalf("Protect() = %v, want the function's own error", err)
-	}
+	require.Equal(t, errBoom, b.Protect(context.Background(), func(context.Context) error { return errBoom }),
+		"Protect(): want the function's own error")
 }
 
 func TestPermitAbandonRecordsAFailureWhateverClassifySays(t *testing.T) {
@@ -405,13 +376,11 @@ func TestPermitAbandonRecordsAFailureWhateverClassifySays(t *testing.T) {
 	b, clk := newBreaker(t, cfg)
 	record(t, b, 1, errBoom) // ignored by Classify
 	p, err := b.Allow()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	p.Abandon()
-	if m := b.Metrics(); m.Calls != 1 || m.Failures != 1 {
-		t.Fatalf("Metrics() = %+v, want the abandoned call as the one failure", m)
-	}
+	m := b.Metrics()
+	require.Equal(t, 1, m.Calls, "Metrics().Calls: want the abandoned call")
+	require.Equal(t, 1, m.Failures, "Metrics().Failures: want the abandoned call as the one failure")
 	p, _ = b.Allow()
 	p.Abandon()
 	wantState(t, b, breaker.StateOpen)
@@ -420,14 +389,10 @@ func TestPermitAbandonRecordsAFailureWhateverClassifySays(t *testing.T) {
 	clk.Advance(time.Minute)
 	wantState(t, b, breaker.StateHalfOpen)
 	p, err = b.Allow()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	p.Abandon()
 	wantState(t, b, breaker.StateOpen)
-	if m := b.Metrics(); m.TrialsInFlight != 0 {
-		t.Fatalf("Metrics() = %+v, want no trial in flight", m)
-	}
+	require.Zero(t, b.Metrics().TrialsInFlight, "Metrics().TrialsInFlight")
 	breaker.Permit{}.Abandon() // the zero Permit ignores it
 }
 
@@ -435,22 +400,20 @@ func TestBreakerOpenForReportsTheTimeLeftOnlyWhileOpen(t *testing.T) {
 	cfg := countConfig()
 	cfg.OpenTimeout = 30 * time.Second
 	b, clk := newBreaker(t, cfg)
-	if left, open := b.OpenFor(); open || left != 0 {
-		t.Fatalf("closed: OpenFor() = %v, %v; want 0, false", left, open)
-	}
+	left, open := b.OpenFor()
+	require.False(t, open, "closed: OpenFor()")
+	require.Zero(t, left, "closed: OpenFor()")
 	b.ForceOpen()
 	clk.Advance(10 * time.Second)
-	if left, open := b.OpenFor(); !open || left != 20*time.Second {
-		t.Fatalf("open: OpenFor() = %v, %v; want 20s, true", left, open)
-	}
-	if got := wantRejected(t, b).RetryAfter(); got != 20*time.Second {
-		t.Fatalf("RetryAfter() = %v, want what OpenFor reports", got)
-	}
+	left, open = b.OpenFor()
+	require.True(t, open, "open: OpenFor()")
+	require.Equal(t, 20*time.Second, left, "open: OpenFor()")
+	require.Equal(t, 20*time.Second, wantRejected(t, b).RetryAfter(), "RetryAfter(): want what OpenFor reports")
 	clk.Advance(20 * time.Second)
 	wantState(t, b, breaker.StateHalfOpen)
-	if left, open := b.OpenFor(); open || left != 0 {
-		t.Fatalf("half-open: OpenFor() = %v, %v; want 0, false", left, open)
-	}
+	left, open = b.OpenFor()
+	require.False(t, open, "half-open: OpenFor()")
+	require.Zero(t, left, "half-open: OpenFor()")
 }
 
 func TestNewRefusesADefinitionOfAnotherMachine(t *testing.T) {
@@ -459,23 +422,17 @@ func TestNewRefusesADefinitionOfAnotherMachine(t *testing.T) {
 	other.State(1, states.Final)
 	other.On(0, 0, 1)
 	def, err := other.Build()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	_, err = breaker.New(countConfig(), engine.WithDefinition(def))
 	ce, ok := errors.AsType[*setup.ConfigError](err)
-	if !ok || ce.Config != "breaker.Config" || ce.Field != "Definition" {
-		t.Fatalf("New with a definition of other types = %v, want a *setup.ConfigError naming breaker.Config.Definition", err)
-	}
+	require.True(t, ok, "New with a definition of other types = %v, want a *setup.ConfigError", err)
+	require.Equal(t, "breaker.Config", ce.Config, "the config named")
+	require.Equal(t, "Definition", ce.Field, "the field named")
 	var nilDef *fsm.Definition[breaker.State, breaker.Event, *breaker.Breaker]
 	b, err := breaker.New(countConfig(), engine.WithDefinition(nilDef))
-	if err != nil {
-		t.Fatalf("a nil definition: %v, want the default one", err)
-	}
+	require.NoError(t, err, "a nil definition: want the default one")
 	defer b.Close()
-	if b.Definition() != breaker.Definition() {
-		t.Fatal("a nil definition did not mean the default one")
-	}
+	require.Same(t, breaker.Definition(), b.Definition(), "a nil definition did not mean the default one")
 }
 
 func TestBreakerClassification(t *testing.T) {
@@ -483,9 +440,9 @@ func TestBreakerClassification(t *testing.T) {
 	record(t, b, 3, context.Canceled)                            // the caller gave up: ignored
 	record(t, b, 1, fmt.Errorf("wrapped: %w", context.Canceled)) // ignored too
 	record(t, b, 1, context.DeadlineExceeded)                    // too slow: a failure
-	if m := b.Metrics(); m.Calls != 1 || m.Failures != 1 {
-		t.Fatalf("Metrics() = %+v, want only the deadline counted, as a failure", m)
-	}
+	m := b.Metrics()
+	require.Equal(t, 1, m.Calls, "Metrics().Calls: want only the deadline counted")
+	require.Equal(t, 1, m.Failures, "Metrics().Failures: want the deadline counted as a failure")
 
 	errFine := errors.New("not found, which is fine")
 	cfg := countConfig()
@@ -498,30 +455,24 @@ func TestBreakerClassification(t *testing.T) {
 	b, _ = newBreaker(t, cfg)
 	record(t, b, 2, errFine)
 	record(t, b, 1, errBoom)
-	if m := b.Metrics(); m.Calls != 3 || m.Failures != 1 {
-		t.Fatalf("Metrics() = %+v, want 3 calls, 1 failure", m)
-	}
+	m = b.Metrics()
+	require.Equal(t, 3, m.Calls, "Metrics().Calls")
+	require.Equal(t, 1, m.Failures, "Metrics().Failures")
 }
 
 func TestBreakerOpenErrorIsMadeOncePerEpisode(t *testing.T) {
 	b, clk := openBreaker(t, countConfig())
 	first := wantRejected(t, b)
-	if again := wantRejected(t, b); again != first {
-		t.Fatal("two rejections of one open episode returned different errors")
-	}
+	require.Same(t, first, wantRejected(t, b), "two rejections of one open episode returned different errors")
 	clk.Advance(time.Minute)
 	record(t, b, 1, errBoom) // reopen: a new episode
-	if next := wantRejected(t, b); next == first {
-		t.Fatal("a new open episode reused the last episode's error")
-	}
+	require.NotSame(t, first, wantRejected(t, b), "a new open episode reused the last episode's error")
 }
 
 func TestBreakerStepsAreTransitionsOfItsDefinition(t *testing.T) {
 	rec := &enginetest.Recorder{}
 	b, clk := newBreaker(t, countConfig(), engine.WithObserver(rec))
-	if b.Definition() != breaker.Definition() {
-		t.Fatal("Definition() is not the default definition")
-	}
+	require.Same(t, breaker.Definition(), b.Definition(), "Definition() is not the default definition")
 	record(t, b, 5, errBoom)
 	clk.Advance(time.Minute)
 	record(t, b, 2, nil)
@@ -529,9 +480,9 @@ func TestBreakerStepsAreTransitionsOfItsDefinition(t *testing.T) {
 		"Closed", "Closed", "Closed", "Closed", "Closed", // four failures below the threshold (internal)
 		"Open", "HalfOpen", "HalfOpen", "Closed")
 	last := rec.Records[len(rec.Records)-1]
-	if len(last.Guards) != 1 || last.Guards[0].Guard != "successes >= successThreshold" || !last.Guards[0].Held {
-		t.Fatalf("last step's guards = %+v", last.Guards)
-	}
+	require.Len(t, last.Guards, 1, "last step's guards")
+	require.Equal(t, "successes >= successThreshold", last.Guards[0].Guard, "last step's guard")
+	require.True(t, last.Guards[0].Held, "last step's guard: want it held")
 }
 
 // rebuild returns a copy of def with edit applied to each transition spec;
@@ -539,9 +490,7 @@ func TestBreakerStepsAreTransitionsOfItsDefinition(t *testing.T) {
 func rebuild(t *testing.T, edit func(*breakerTransition) bool) *breakerDef {
 	t.Helper()
 	v, err := breaker.Definition().Edit(edit).Build()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return v
 }
 
@@ -595,14 +544,10 @@ func TestBreakerRecognisesItsSlowCallGuardByIdentity(t *testing.T) {
 	}
 	t.Run("a variant rebuilt from the default's specs skips the machine", func(t *testing.T) {
 		def := rebuild(t, func(*breakerTransition) bool { return true })
-		if n := closedSuccessRecords(t, def); n != 0 {
-			t.Errorf("%d records for 3 successes in Closed, want 0", n)
-		}
+		assert.Zero(t, closedSuccessRecords(t, def), "records for 3 successes in Closed")
 	})
 	t.Run("a variant built from DefinitionBuilder skips the machine", func(t *testing.T) {
-		if n := closedSuccessRecords(t, breaker.DefinitionBuilder().MustBuild()); n != 0 {
-			t.Errorf("%d records for 3 successes in Closed, want 0", n)
-		}
+		assert.Zero(t, closedSuccessRecords(t, breaker.DefinitionBuilder().MustBuild()), "records for 3 successes in Closed")
 	})
 	t.Run("another guard under the slow-call guard's name is fired", func(t *testing.T) {
 		renamed := 0
@@ -614,12 +559,8 @@ func TestBreakerRecognisesItsSlowCallGuardByIdentity(t *testing.T) {
 			}
 			return true
 		})
-		if renamed != 1 {
-			t.Fatalf("replaced %d guards on Closed/success, want 1", renamed)
-		}
-		if n := closedSuccessRecords(t, def); n != 3 {
-			t.Errorf("%d records for 3 successes in Closed, want 3: the guard is not the breaker's", n)
-		}
+		require.Equal(t, 1, renamed, "guards replaced on Closed/success")
+		assert.Equal(t, 3, closedSuccessRecords(t, def), "records for 3 successes in Closed: the guard is not the breaker's")
 	})
 }
 
@@ -652,9 +593,7 @@ func TestBreakerRunsOnTheRealClockInsideSynctest(t *testing.T) {
 		cfg := countConfig()
 		cfg.OpenTimeout = time.Second
 		b, err := breaker.New(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		defer b.Close()
 		b.ForceOpen()
 		time.Sleep(time.Second - time.Nanosecond)
@@ -700,26 +639,25 @@ func TestConfigRefusesInvalidValuesNamingTheField(t *testing.T) {
 		c.edit(&cfg)
 		err := cfg.Validate()
 		ce, ok := errors.AsType[*setup.ConfigError](err)
-		if !ok || ce.Field != c.field || ce.Config != "breaker.Config" {
-			t.Errorf("%s: Validate() = %v, want a *setup.ConfigError naming breaker.Config.%s", c.field, err, c.field)
+		if assert.True(t, ok, "%s: Validate() = %v, want a *setup.ConfigError", c.field, err) {
+			assert.Equal(t, c.field, ce.Field, "%s: the field named", c.field)
+			assert.Equal(t, "breaker.Config", ce.Config, "%s: the config named", c.field)
 		}
-		if _, err := breaker.New(cfg); !errors.As(err, &ce) {
-			t.Errorf("%s: New accepted an invalid config", c.field)
-		}
+		_, err = breaker.New(cfg)
+		assert.ErrorAs(t, err, &ce, "%s: New accepted an invalid config", c.field)
 	}
 }
 
 func TestConfigZeroValuesAndDefaults(t *testing.T) {
 	def := breaker.DefaultConfig()
-	if def.FailureThreshold != 5 || def.SuccessThreshold != 2 || def.OpenTimeout != 60*time.Second ||
-		def.WindowSize != 10 || def.WindowDuration != 60*time.Second {
-		t.Fatalf("DefaultConfig() = %+v", def)
-	}
+	require.Equal(t, 5, def.FailureThreshold, "DefaultConfig().FailureThreshold")
+	require.Equal(t, 2, def.SuccessThreshold, "DefaultConfig().SuccessThreshold")
+	require.Equal(t, 60*time.Second, def.OpenTimeout, "DefaultConfig().OpenTimeout")
+	require.Equal(t, 10, def.WindowSize, "DefaultConfig().WindowSize")
+	require.Equal(t, 60*time.Second, def.WindowDuration, "DefaultConfig().WindowDuration")
 	// Rate rules only, with the count rule off.
 	rateOnly := breaker.Config{FailureThreshold: -1, FailureRateThreshold: 1}
-	if err := rateOnly.Validate(); err != nil {
-		t.Fatalf("rate-only config: %v", err)
-	}
+	require.NoError(t, rateOnly.Validate(), "rate-only config")
 }
 
 // A zero Config behaves as DefaultConfig: 5 failures among the last 10
@@ -731,24 +669,23 @@ func TestZeroConfigBehavesAsTheDefaults(t *testing.T) {
 			b, clk := newBreaker(t, cfg)
 			record(t, b, 4, errBoom)
 			clk.Advance(60 * time.Second) // the time window drops them
-			if m := b.Metrics(); m.Calls != 0 {
-				t.Fatalf("after 60s Metrics() = %+v, want an empty window", m)
-			}
+			require.Zero(t, b.Metrics().Calls, "after 60s: Metrics().Calls, want an empty window")
 			record(t, b, 10, nil)
 			record(t, b, 4, errBoom)
 			wantState(t, b, breaker.StateClosed)
 			record(t, b, 1, errBoom)
 			wantState(t, b, breaker.StateOpen)
-			if left, open := b.OpenFor(); !open || left != 60*time.Second {
-				t.Fatalf("OpenFor() = %v, %v; want 60s", left, open)
-			}
+			left, open := b.OpenFor()
+			require.True(t, open, "OpenFor()")
+			require.Equal(t, 60*time.Second, left, "OpenFor()")
 			clk.Advance(60 * time.Second)
 			wantState(t, b, breaker.StateHalfOpen)
 			p1, err1 := b.Allow()
 			p2, err2 := b.Allow()
-			if _, err := b.Allow(); err1 != nil || err2 != nil || !errors.Is(err, breaker.ErrTooManyTrials) {
-				t.Fatalf("trials: %v, %v, then %v; want 2 admitted (HalfOpenMaxCalls follows SuccessThreshold)", err1, err2, err)
-			}
+			_, err := b.Allow()
+			require.NoError(t, err1, "first trial: want 2 admitted (HalfOpenMaxCalls follows SuccessThreshold)")
+			require.NoError(t, err2, "second trial: want 2 admitted (HalfOpenMaxCalls follows SuccessThreshold)")
+			require.ErrorIs(t, err, breaker.ErrTooManyTrials, "third trial")
 			p1.Done(nil)
 			wantState(t, b, breaker.StateHalfOpen)
 			p2.Done(nil)
@@ -767,9 +704,7 @@ func funcsAside(c breaker.Config) breaker.Config {
 func mustResolve(t *testing.T, c breaker.Config) breaker.Config {
 	t.Helper()
 	r, err := c.Resolve()
-	if err != nil {
-		t.Fatalf("Resolve(%+v): %v", c, err)
-	}
+	require.NoError(t, err, "Resolve(%+v)", c)
 	return r
 }
 
@@ -778,21 +713,20 @@ func mustResolve(t *testing.T, c breaker.Config) breaker.Config {
 // and the off values resolve to one spelling each.
 func TestZeroConfigResolvesAsDefaultConfig(t *testing.T) {
 	zero := mustResolve(t, breaker.Config{})
-	if reflect.ValueOf(zero.Classify).Pointer() != reflect.ValueOf(breaker.DefaultClassify).Pointer() {
-		t.Fatal("a nil Classify did not resolve to DefaultClassify")
-	}
+	require.Equal(t, reflect.ValueOf(breaker.DefaultClassify).Pointer(), reflect.ValueOf(zero.Classify).Pointer(),
+		"a nil Classify did not resolve to DefaultClassify")
 	want := breaker.Config{
 		FailureThreshold: 5, SuccessThreshold: 2, OpenTimeout: 60 * time.Second, OpenTimeoutMultiplier: 1,
 		WindowSize: 10, WindowDuration: 60 * time.Second, MinimumCalls: 10, HalfOpenMaxCalls: 2,
 	}
-	if got := funcsAside(zero); !reflect.DeepEqual(got, want) {
-		t.Fatalf("Config{} resolves to\n%+v, want\n%+v", got, want)
+	if diff := cmp.Diff(want, funcsAside(zero)); diff != "" {
+		t.Fatalf("Config{} resolves to (-want +got):\n%s", diff)
 	}
-	if got := funcsAside(mustResolve(t, breaker.DefaultConfig())); !reflect.DeepEqual(got, want) {
-		t.Fatalf("DefaultConfig() resolves to\n%+v, want\n%+v", got, want)
+	if diff := cmp.Diff(want, funcsAside(mustResolve(t, breaker.DefaultConfig()))); diff != "" {
+		t.Fatalf("DefaultConfig() resolves to (-want +got):\n%s", diff)
 	}
-	if again := funcsAside(mustResolve(t, zero)); !reflect.DeepEqual(again, want) {
-		t.Fatalf("a resolved config resolves to\n%+v, want itself", again)
+	if diff := cmp.Diff(want, funcsAside(mustResolve(t, zero))); diff != "" {
+		t.Fatalf("a resolved config resolves to (-want +got), want itself:\n%s", diff)
 	}
 
 	for _, c := range []struct {
@@ -813,16 +747,15 @@ func TestZeroConfigResolvesAsDefaultConfig(t *testing.T) {
 		w := want
 		c.want(&w)
 		got := mustResolve(t, c.cfg)
-		if !reflect.DeepEqual(funcsAside(got), w) {
-			t.Errorf("%s: resolves to\n%+v, want\n%+v", c.name, funcsAside(got), w)
+		if diff := cmp.Diff(w, funcsAside(got)); diff != "" {
+			t.Errorf("%s: resolves to (-want +got):\n%s", c.name, diff)
 		}
-		if again := mustResolve(t, got); !reflect.DeepEqual(funcsAside(again), w) {
-			t.Errorf("%s: resolving again gives\n%+v", c.name, funcsAside(again))
+		if diff := cmp.Diff(w, funcsAside(mustResolve(t, got))); diff != "" {
+			t.Errorf("%s: resolving again gives (-want +got):\n%s", c.name, diff)
 		}
 	}
-	if _, err := (&breaker.Config{WindowSize: -1}).Resolve(); !errors.As(err, new(*setup.ConfigError)) {
-		t.Errorf("Resolve of an invalid config: %v, want its *setup.ConfigError", err)
-	}
+	_, err := (&breaker.Config{WindowSize: -1}).Resolve()
+	assert.ErrorAs(t, err, new(*setup.ConfigError), "Resolve of an invalid config: want its *setup.ConfigError")
 }
 
 // A negative OpenTimeout is no wait: the half-open timer is due as the
@@ -836,9 +769,9 @@ func TestNegativeOpenTimeoutGoesHalfOpenAtOnce(t *testing.T) {
 		record(t, b, 5, errBoom)
 		synctest.Wait()
 		wantState(t, b, breaker.StateHalfOpen)
-		if m := b.Metrics(); m.Opens != 1 || m.OpenTimeout != 0 {
-			t.Fatalf("Metrics() = %+v, want 1 open of 0s", m)
-		}
+		m := b.Metrics()
+		require.Equal(t, uint64(1), m.Opens, "Metrics().Opens")
+		require.Zero(t, m.OpenTimeout, "Metrics().OpenTimeout")
 		record(t, b, 2, nil)
 		wantState(t, b, breaker.StateClosed)
 	})
@@ -853,9 +786,9 @@ func TestCountOnlyWindowKeepsOutcomesWhateverTheirAge(t *testing.T) {
 		b, clk := newBreaker(t, cfg)
 		record(t, b, 4, errBoom)
 		clk.Advance(24 * time.Hour)
-		if m := b.Metrics(); m.Calls != 4 || m.Failures != 4 {
-			t.Fatalf("WindowDuration %v: a day later Metrics() = %+v, want the 4 failures", d, m)
-		}
+		m := b.Metrics()
+		require.Equal(t, 4, m.Calls, "WindowDuration %v: a day later, Metrics().Calls", d)
+		require.Equal(t, 4, m.Failures, "WindowDuration %v: a day later, Metrics().Failures: want the 4 failures", d)
 		record(t, b, 1, errBoom)
 		wantState(t, b, breaker.StateOpen)
 	}
@@ -868,9 +801,7 @@ func TestOutcomeAndStateNames(t *testing.T) {
 		breaker.StateHalfOpen: "HalfOpen", breaker.State(7): "breaker.State(7)",
 		breaker.EventForceOpen: "forceOpen", breaker.Event(9): "breaker.Event(9)",
 	} {
-		if got := v.String(); got != want {
-			t.Errorf("String() = %q, want %q", got, want)
-		}
+		assert.Equal(t, want, v.String(), "String()")
 	}
 	var _ engine.Observer = (*enginetest.Recorder)(nil)
 }
@@ -881,19 +812,13 @@ func TestBreakerMetricsTimeInEachState(t *testing.T) {
 	b, clk := newBreaker(t, breaker.Config{FailureThreshold: 1, OpenTimeout: 30 * time.Second, WindowDuration: breaker.CountOnly})
 	clk.Advance(10 * time.Second)
 	p, err := b.Allow()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	p.Done(errors.New("down"))    // opens
 	clk.Advance(30 * time.Second) // half-open at 30s
 	clk.Advance(4 * time.Second)
 	want := [3]time.Duration{10 * time.Second, 30 * time.Second, 4 * time.Second}
-	if got := b.Metrics().TimeIn; got != want {
-		t.Errorf("TimeIn = %v, want %v (Closed, Open, HalfOpen)", got, want)
-	}
+	assert.Equal(t, want, b.Metrics().TimeIn, "TimeIn (Closed, Open, HalfOpen)")
 	b.Reset()
 	clk.Advance(time.Second)
-	if got := b.Metrics().TimeIn; got != [3]time.Duration{time.Second, 0, 0} {
-		t.Errorf("after Reset, TimeIn = %v, want [1s 0s 0s]", got)
-	}
+	assert.Equal(t, [3]time.Duration{time.Second, 0, 0}, b.Metrics().TimeIn, "after Reset, TimeIn")
 }

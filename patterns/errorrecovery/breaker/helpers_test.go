@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/engine/enginetest"
 	"github.com/statecraft/statecraft/fsm"
@@ -35,9 +37,7 @@ func newBreaker(t testing.TB, cfg breaker.Config, opts ...engine.Option) (*break
 	t.Helper()
 	clk := enginetest.NewClock(benchStart)
 	b, err := breaker.New(cfg, append([]engine.Option{engine.WithClock(clk)}, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(b.Close)
 	return b, clk
 }
@@ -48,18 +48,14 @@ func record(t testing.TB, b *breaker.Breaker, n int, err error) {
 	t.Helper()
 	for i := range n {
 		p, aerr := b.Allow()
-		if aerr != nil {
-			t.Fatalf("call %d of %d rejected: %v", i+1, n, aerr)
-		}
+		require.NoError(t, aerr, "call %d of %d rejected", i+1, n)
 		p.Done(err)
 	}
 }
 
 func wantState(t testing.TB, b *breaker.Breaker, want breaker.State) {
 	t.Helper()
-	if got := b.State(); got != want {
-		t.Fatalf("State() = %v, want %v", got, want)
-	}
+	require.Equal(t, want, b.State(), "State()")
 }
 
 // wantRejected checks that Allow rejects with an *OpenError, and returns it.
@@ -69,7 +65,7 @@ func wantRejected(t testing.TB, b *breaker.Breaker) *breaker.OpenError {
 	oe, ok := errors.AsType[*breaker.OpenError](err)
 	if !ok || !errors.Is(err, breaker.ErrOpen) {
 		p.Done(nil)
-		t.Fatalf("Allow() = %v, want an *OpenError matching ErrOpen (state %v)", err, b.State())
+		require.FailNow(t, "Allow() did not reject", "Allow() = %v, want an *OpenError matching ErrOpen (state %v)", err, b.State())
 	}
 	return oe
 }

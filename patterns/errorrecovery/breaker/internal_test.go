@@ -11,6 +11,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/engine/enginetest"
 )
@@ -55,21 +58,15 @@ func TestCountWindowMatchesTheLastOutcomesUnderConcurrentRecords(t *testing.T) {
 		want.failures += boolInt(outcomes[p][0])
 		want.slows += boolInt(outcomes[p][1])
 	}
-	if got := w.counts(total); got != want {
-		t.Fatalf("counts = %+v, want %+v", got, want)
-	}
+	require.Equal(t, want, w.counts(total), "counts")
 }
 
 func TestCountWindowCountsFromItsStart(t *testing.T) {
 	w := newCountWindow(3, 10, 100)
 	w.add(99, true, false) // taken just before the period's entry action ran
 	w.add(100, true, true)
-	if got, want := w.counts(101), (tally{calls: 1, failures: 1, slows: 1}); got != want {
-		t.Fatalf("counts = %+v, want %+v (clamped to calls)", got, want)
-	}
-	if got := w.counts(100); got != (tally{}) {
-		t.Fatalf("counts of an empty window = %+v", got)
-	}
+	require.Equal(t, tally{calls: 1, failures: 1, slows: 1}, w.counts(101), "counts (clamped to calls)")
+	require.Equal(t, tally{}, w.counts(100), "counts of an empty window")
 }
 
 func TestTimeWindowDropsWholeBuckets(t *testing.T) {
@@ -78,22 +75,14 @@ func TestTimeWindowDropsWholeBuckets(t *testing.T) {
 	w.add(origin.Add(500*time.Millisecond), true, false, false) // bucket 0: [0s, 1s)
 	w.add(origin.Add(1500*time.Millisecond), true, true, false) // bucket 1
 	at := func(d time.Duration) tally { return w.counts(origin.Add(d)) }
-	if got := at(9999 * time.Millisecond); got != (tally{2, 2, 1}) {
-		t.Fatalf("at 9.999s: %+v", got)
-	}
-	if got := at(10 * time.Second); got != (tally{1, 1, 1}) { // bucket 0 is ten buckets old
-		t.Fatalf("at 10s: %+v", got)
-	}
-	if got := at(11 * time.Second); got != (tally{}) {
-		t.Fatalf("at 11s: %+v", got)
-	}
+	require.Equal(t, tally{2, 2, 1}, at(9999*time.Millisecond), "at 9.999s")
+	require.Equal(t, tally{1, 1, 1}, at(10*time.Second), "at 10s") // bucket 0 is ten buckets old
+	require.Equal(t, tally{}, at(11*time.Second), "at 11s")
 	// Count pushes outcomes out too, from the bucket they are in.
 	for range 5 {
 		w.add(origin.Add(2*time.Second), false, false, false)
 	}
-	if got := at(2 * time.Second); got != (tally{5, 0, 0}) {
-		t.Fatalf("after 5 more: %+v", got)
-	}
+	require.Equal(t, tally{5, 0, 0}, at(2*time.Second), "after 5 more")
 }
 
 // TestBreakerUnderConcurrentCallsKeepsItsInvariants drives one breaker
@@ -128,9 +117,7 @@ func TestBreakerUnderConcurrentCallsKeepsItsInvariants(t *testing.T) {
 			count := func(from, to State) { transitions.Add(1) }
 			cfg.OnOpen, cfg.OnClose, cfg.OnHalfOpen = count, count, count
 			b, err := New(cfg, engine.WithClock(bclk))
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			defer b.Close()
 
 			var maxTrials, admitted, rejected, trialsRun atomic.Int64
@@ -164,9 +151,7 @@ func TestBreakerUnderConcurrentCallsKeepsItsInvariants(t *testing.T) {
 					for range 300 {
 						p, err := b.Allow()
 						if err != nil {
-							if !errors.Is(err, ErrOpen) {
-								t.Errorf("rejection %v does not match ErrOpen", err)
-							}
+							assert.ErrorIs(t, err, ErrOpen, "rejection")
 							rejected.Add(1)
 							_ = clk.Sleep(context.Background(), time.Millisecond) // back off on the clock
 							continue
@@ -207,27 +192,21 @@ func TestBreakerUnderConcurrentCallsKeepsItsInvariants(t *testing.T) {
 			close(stop)
 			drivers.Wait()
 
-			if n := maxTrials.Load(); n != 0 {
-				t.Fatalf("%d trials of one half-open period were in flight at once, more than HalfOpenMaxCalls", n)
-			}
+			require.Zero(t, maxTrials.Load(), "trials of one half-open period in flight at once, beyond HalfOpenMaxCalls")
 			m := b.Metrics()
-			if m.TrialsInFlight != 0 {
-				t.Fatalf("%d trial slots were never given back", m.TrialsInFlight)
-			}
-			if m.Calls < 0 || m.Calls > cfg.WindowSize || m.Failures > m.Calls || m.SlowCalls > m.Calls {
-				t.Fatalf("window counts out of bounds: %+v", m)
-			}
+			require.Zero(t, m.TrialsInFlight, "trial slots never given back")
+			require.True(t, m.Calls >= 0 && m.Calls <= cfg.WindowSize && m.Failures <= m.Calls && m.SlowCalls <= m.Calls,
+				"window counts out of bounds: %+v", m)
 			if c.window == CountOnly && m.State == StateClosed {
 				s := b.cfg
 				if (s.failureThreshold > 0 && m.Failures >= s.failureThreshold) ||
 					s.failureRateOver(tally{m.Calls, m.Failures, m.SlowCalls}) ||
 					s.slowRateOver(tally{m.Calls, m.Failures, m.SlowCalls}) {
-					t.Fatalf("closed while its window says open: %+v", m)
+					require.FailNow(t, "closed while its window says open", "%+v", m)
 				}
 			}
-			if admitted.Load()+rejected.Load() != 32*300 {
-				t.Fatalf("calls unaccounted for: %d admitted, %d rejected", admitted.Load(), rejected.Load())
-			}
+			require.EqualValues(t, 32*300, admitted.Load()+rejected.Load(),
+				"calls unaccounted for: %d admitted, %d rejected", admitted.Load(), rejected.Load())
 			t.Logf("%d admitted (%d trials), %d rejected, %d state changes; %+v",
 				admitted.Load(), trialsRun.Load(), rejected.Load(), transitions.Load(), m)
 		})
@@ -245,9 +224,7 @@ func TestBreakerJudgesItsRulesUnderConcurrentOutcomes(t *testing.T) {
 	cfg := Config{FailureThreshold: -1, FailureRateThreshold: 0.5, WindowSize: 64, MinimumCalls: 32,
 		WindowDuration: CountOnly}
 	b, err := New(cfg, engine.WithClock(enginetest.NewClock(time.Time{})))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer b.Close()
 	opened := 0
 	for round := range 200 {
@@ -273,9 +250,8 @@ func TestBreakerJudgesItsRulesUnderConcurrentOutcomes(t *testing.T) {
 		if m.State == StateOpen {
 			opened++
 		}
-		if m.State == StateClosed && b.cfg.failureRateOver(tally{m.Calls, m.Failures, m.SlowCalls}) {
-			t.Fatalf("round %d: closed while its window says open: %+v", round, m)
-		}
+		require.False(t, m.State == StateClosed && b.cfg.failureRateOver(tally{m.Calls, m.Failures, m.SlowCalls}),
+			"round %d: closed while its window says open: %+v", round, m)
 		b.Reset()
 	}
 	t.Logf("opened in %d of 200 rounds", opened)

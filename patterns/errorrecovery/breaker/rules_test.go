@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/engine/enginetest"
 	"github.com/statecraft/statecraft/internal/testutil"
@@ -39,9 +41,7 @@ func rateOnly(window time.Duration) breaker.Config {
 func timedCall(t testing.TB, b *breaker.Breaker, clk *enginetest.Clock, d time.Duration, err error) {
 	t.Helper()
 	p, aerr := b.Allow()
-	if aerr != nil {
-		t.Fatalf("call rejected: %v", aerr)
-	}
+	require.NoError(t, aerr, "call rejected")
 	clk.Advance(d)
 	p.Done(err)
 }
@@ -110,10 +110,12 @@ func TestBreakerOpensOnASuccessThroughItsDefinition(t *testing.T) {
 	record(t, b, 3, errBoom)
 	record(t, b, 1, nil)
 	last := rec.Records[len(rec.Records)-1]
-	if last.Event != "success" || last.From != "Closed" || last.To != "Open" ||
-		len(last.Guards) == 0 || last.Guards[0].Guard != rateGuard || !last.Guards[0].Held {
-		t.Fatalf("last step %+v, want Closed --success [%s]--> Open", last, rateGuard)
-	}
+	require.Equal(t, "success", last.Event, "last step %+v, want Closed --success [%s]--> Open", last, rateGuard)
+	require.Equal(t, "Closed", last.From, "last step: from")
+	require.Equal(t, "Open", last.To, "last step: to")
+	require.NotEmpty(t, last.Guards, "last step: guards")
+	require.Equal(t, rateGuard, last.Guards[0].Guard, "last step: guard")
+	require.True(t, last.Guards[0].Held, "last step: want the guard held")
 
 	def := rebuild(t, func(tr *breakerTransition) bool {
 		return tr.From != breaker.StateClosed || tr.Event != breaker.EventSuccess || tr.Guard.Name() != rateGuard
@@ -137,9 +139,9 @@ func TestBreakerFiresOnlyTheSuccessThatBringsTheCountWindowToMinimumCalls(t *tes
 	b, _ := newBreaker(t, cfg, engine.WithObserver(rec))
 	record(t, b, 25, nil)
 	wantState(t, b, breaker.StateClosed)
-	if len(rec.Records) != 1 || rec.Records[0].Event != "success" || rec.Records[0].To != "Closed" {
-		t.Fatalf("records for 25 successes: %+v, want one: the 10th success, judged", rec.Records)
-	}
+	require.Len(t, rec.Records, 1, "records for 25 successes: want one: the 10th success, judged")
+	require.Equal(t, "success", rec.Records[0].Event, "the record's event")
+	require.Equal(t, "Closed", rec.Records[0].To, "the record's target state")
 	testutil.WantAllocs(t, 0, "Allow+Done(nil) in Closed with a rate rule", func() {
 		p, _ := b.Allow()
 		p.Done(nil)
@@ -295,9 +297,7 @@ func TestBreakerStateAgreesWithItsWindowAfterEveryOutcome(t *testing.T) {
 		r := rand.New(rand.NewPCG(seed, 16))
 		rules := randomRules(r, breaker.CountOnly)
 		cfg, err := rules.Resolve()
-		if err != nil {
-			t.Fatalf("seed %d: %v", seed, err)
-		}
+		require.NoError(t, err, "seed %d", seed)
 		b, clk := newBreaker(t, cfg)
 		m := &ruleModel{cfg: cfg}
 		pFail := r.Float64()
@@ -348,9 +348,7 @@ func TestBreakerWithATimeWindowAgreesWithItsWindowAfterEveryOutcome(t *testing.T
 		r := rand.New(rand.NewPCG(seed, 16))
 		rules := randomRules(r, 10*time.Second)
 		cfg, err := rules.Resolve()
-		if err != nil {
-			t.Fatalf("seed %d: %v", seed, err)
-		}
+		require.NoError(t, err, "seed %d", seed)
 		b, clk := newBreaker(t, cfg)
 		pFail := r.Float64()
 		var history []string

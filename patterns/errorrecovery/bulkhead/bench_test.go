@@ -4,14 +4,14 @@ import (
 	"context"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
 )
 
 func benchBulkhead(b *testing.B, cfg bulkhead.Config) *bulkhead.Bulkhead {
 	bh, err := bulkhead.New(cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	b.Cleanup(func() { bh.Close(context.Background()) })
 	return bh
 }
@@ -64,9 +64,7 @@ func BenchmarkAcquireRelease(b *testing.B) {
 func BenchmarkReject(b *testing.B) {
 	bh := benchBulkhead(b, bulkhead.Config{MaxConcurrent: 1, MaxQueueSize: bulkhead.NoQueue})
 	ctx := context.Background()
-	if err := bh.Acquire(ctx); err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, bh.Acquire(ctx))
 	b.ReportAllocs()
 	for b.Loop() {
 		bh.Protect(ctx, nop)

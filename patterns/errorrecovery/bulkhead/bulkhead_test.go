@@ -11,6 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/engine/enginetest"
 	"github.com/statecraft/statecraft/fsm"
@@ -27,14 +31,8 @@ func bulkheadCfg(maxConcurrent, maxQueue int, timeout time.Duration) bulkhead.Co
 func mustBulkhead(t *testing.T, cfg bulkhead.Config, opts ...engine.Option) *bulkhead.Bulkhead {
 	t.Helper()
 	b, err := bulkhead.New(cfg, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := b.Close(context.Background()); err != nil {
-			t.Error(err)
-		}
-	})
+	require.NoError(t, err)
+	t.Cleanup(func() { assert.NoError(t, b.Close(context.Background()), "Close") })
 	return b
 }
 
@@ -65,7 +63,7 @@ func holdSlot(t *testing.T, b *bulkhead.Bulkhead) func() error {
 // mustNotRun is a function the bulkhead must not call.
 func mustNotRun(t *testing.T) func(context.Context) error {
 	return func(context.Context) error {
-		t.Error("the bulkhead ran a call it did not admit")
+		assert.Fail(t, "the bulkhead ran a call it did not admit")
 		return nil
 	}
 }
@@ -83,9 +81,7 @@ func waiters(t *testing.T, clk *enginetest.Clock, n int) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	if err := clk.BlockUntilWaiters(ctx, n); err != nil {
-		t.Fatalf("waiting for %d queued calls: %v", n, err)
-	}
+	require.NoError(t, clk.BlockUntilWaiters(ctx, n), "waiting for %d queued calls", n)
 }
 
 // stillWaiting fails t if the call behind ch has returned.
@@ -93,26 +89,26 @@ func stillWaiting(t *testing.T, ch <-chan error) {
 	t.Helper()
 	select {
 	case err := <-ch:
-		t.Fatalf("the call returned %v, want it still waiting", err)
+		require.FailNow(t, "the call returned, want it still waiting", "error %v", err)
 	default:
 	}
 }
 
 func wantMetrics(t *testing.T, b *bulkhead.Bulkhead, want bulkhead.Metrics) {
 	t.Helper()
-	if got := b.Metrics(); got != want {
-		t.Errorf("metrics: got %+v, want %+v", got, want)
+	if diff := cmp.Diff(want, b.Metrics()); diff != "" {
+		t.Errorf("metrics (-want +got):\n%s", diff)
 	}
 }
 
 func wantReason(t *testing.T, err error, sentinel error, reason bulkhead.Reason) {
 	t.Helper()
-	if sentinel != nil && !errors.Is(err, sentinel) {
-		t.Errorf("error %v: want errors.Is %v", err, sentinel)
+	if sentinel != nil {
+		assert.ErrorIs(t, err, sentinel)
 	}
 	be, ok := errors.AsType[*bulkhead.Error](err)
-	if !ok || be.Reason != reason {
-		t.Errorf("error %v: want a *bulkhead.Error with Reason %v", err, reason)
+	if assert.True(t, ok, "error %v: want a *bulkhead.Error with Reason %v", err, reason) {
+		assert.Equal(t, reason, be.Reason, "error %v: Reason", err)
 	}
 }
 
@@ -133,30 +129,14 @@ func TestBulkheadServesWaitersFirstInFirstOut(t *testing.T) {
 		}))
 		waiters(t, clk, i+1) // i+1 callers parked, in the order they came
 	}
-	if err := release(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, release())
 	for _, ch := range results {
-		if err := <-ch; err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, <-ch)
 	}
-	if want := []int{0, 1, 2, 3, 4}; !equalInts(order, want) {
-		t.Errorf("served in order %v, want %v", order, want)
+	if diff := cmp.Diff([]int{0, 1, 2, 3, 4}, order); diff != "" {
+		t.Errorf("order served (-want +got):\n%s", diff)
 	}
 	wantMetrics(t, b, bulkhead.Metrics{Completed: 6})
-}
-
-func equalInts(a, b []int) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func TestBulkheadRejectsAtOnceWhenTheQueueIsFull(t *testing.T) {
@@ -170,37 +150,23 @@ func TestBulkheadRejectsAtOnceWhenTheQueueIsFull(t *testing.T) {
 	// rejection does not wait.
 	err := b.Protect(context.Background(), mustNotRun(t))
 	wantReason(t, err, bulkhead.ErrFull, bulkhead.ReasonFull)
-	if errors.Is(err, bulkhead.ErrQueueTimeout) {
-		t.Errorf("a full queue's rejection %v matches ErrQueueTimeout", err)
-	}
-	if err := release(); err != nil {
-		t.Fatal(err)
-	}
-	if err := <-queued; err != nil {
-		t.Fatal(err)
-	}
+	assert.NotErrorIs(t, err, bulkhead.ErrQueueTimeout, "a full queue's rejection")
+	require.NoError(t, release())
+	require.NoError(t, <-queued)
 	wantMetrics(t, b, bulkhead.Metrics{Completed: 2, Rejected: 1})
 }
 
 func TestBulkheadWithNoQueueRejectsWhenSaturated(t *testing.T) {
 	b := mustBulkhead(t, bulkheadCfg(2, bulkhead.NoQueue, bulkhead.NoTimeout))
 	r1, r2 := holdSlot(t, b), holdSlot(t, b)
-	if s := b.State(); s != bulkhead.StateSaturated {
-		t.Errorf("state %v, want Saturated", s)
-	}
+	assert.Equal(t, bulkhead.StateSaturated, b.State(), "state")
 	err := b.Protect(context.Background(), mustNotRun(t))
 	wantReason(t, err, bulkhead.ErrFull, bulkhead.ReasonFull)
-	if s := b.State(); s != bulkhead.StateSaturated {
-		t.Errorf("after a rejection: state %v, want Saturated (no queue to be full)", s)
-	}
+	assert.Equal(t, bulkhead.StateSaturated, b.State(), "after a rejection: state (no queue to be full)")
 	for _, r := range []func() error{r1, r2} {
-		if err := r(); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, r())
 	}
-	if s := b.State(); s != bulkhead.StateAvailable {
-		t.Errorf("after the releases: state %v, want Available", s)
-	}
+	assert.Equal(t, bulkhead.StateAvailable, b.State(), "after the releases: state")
 }
 
 func TestBulkheadQueueTimeoutRunsOnTheClock(t *testing.T) {
@@ -212,25 +178,18 @@ func TestBulkheadQueueTimeoutRunsOnTheClock(t *testing.T) {
 
 	clk.Advance(5*time.Second - 1)
 	stillWaiting(t, queued) // woken by nothing
-	if m := b.Metrics(); m.Queued != 1 {
-		t.Errorf("after 5s-1ns: %d queued, want 1", m.Queued)
-	}
+	assert.Equal(t, 1, b.Metrics().Queued, "after 5s-1ns: calls queued")
 	clk.Advance(1)
 	err := <-queued
 	wantReason(t, err, bulkhead.ErrQueueTimeout, bulkhead.ReasonTimedOut)
-	if errors.Is(err, bulkhead.ErrFull) || errors.Is(err, context.DeadlineExceeded) {
-		t.Errorf("a queue timeout %v matches ErrFull or context.DeadlineExceeded", err)
-	}
+	assert.NotErrorIs(t, err, bulkhead.ErrFull, "a queue timeout")
+	assert.NotErrorIs(t, err, context.DeadlineExceeded, "a queue timeout")
 	var te interface{ Timeout() bool }
-	if !errors.As(err, &te) || !te.Timeout() {
-		t.Errorf("a queue timeout %v does not report Timeout()", err)
+	if assert.ErrorAs(t, err, &te, "a queue timeout does not report Timeout()") {
+		assert.True(t, te.Timeout(), "a queue timeout %v does not report Timeout()", err)
 	}
-	if s := b.State(); s != bulkhead.StateSaturated {
-		t.Errorf("after the timeout: state %v, want Saturated", s)
-	}
-	if err := release(); err != nil {
-		t.Fatal(err)
-	}
+	assert.Equal(t, bulkhead.StateSaturated, b.State(), "after the timeout: state")
+	require.NoError(t, release())
 	wantMetrics(t, b, bulkhead.Metrics{Completed: 1, TimedOut: 1})
 }
 
@@ -253,14 +212,10 @@ func TestBulkheadQueueTimeoutRunsFromTheEnqueue(t *testing.T) {
 	case err := <-queued:
 		wantReason(t, err, bulkhead.ErrQueueTimeout, bulkhead.ReasonTimedOut)
 	case <-time.After(5 * time.Second):
-		t.Fatal("a call whose queue timeout passed before it slept is still waiting")
+		require.FailNow(t, "a call whose queue timeout passed before it slept is still waiting")
 	}
-	if !advanced.Load() {
-		t.Fatal("the observer never saw the call join the queue")
-	}
-	if err := release(); err != nil {
-		t.Fatal(err)
-	}
+	require.True(t, advanced.Load(), "the observer never saw the call join the queue")
+	require.NoError(t, release())
 }
 
 func TestBulkheadTimeoutAtTheMomentOfAHandOffPassesTheSlotOn(t *testing.T) {
@@ -277,18 +232,12 @@ func TestBulkheadTimeoutAtTheMomentOfAHandOffPassesTheSlotOn(t *testing.T) {
 	bc := goProtect(b, context.Background(), func(context.Context) error { close(ran); return nil })
 	waiters(t, clk, 2)
 	clk.Advance(4 * time.Second) // A's deadline
-	if err := release(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, release())
 	wantReason(t, <-a, bulkhead.ErrQueueTimeout, bulkhead.ReasonTimedOut)
-	if err := <-bc; err != nil {
-		t.Fatalf("B: %v", err)
-	}
+	require.NoError(t, <-bc, "B")
 	<-ran
 	wantMetrics(t, b, bulkhead.Metrics{Completed: 2, TimedOut: 1})
-	if s := b.State(); s != bulkhead.StateAvailable {
-		t.Errorf("state %v, want Available", s)
-	}
+	assert.Equal(t, bulkhead.StateAvailable, b.State(), "state")
 }
 
 func TestBulkheadCallerContextEndsTheWait(t *testing.T) {
@@ -309,22 +258,15 @@ func TestBulkheadCallerContextEndsTheWait(t *testing.T) {
 	cancel()
 	err := <-cancelled
 	wantReason(t, err, context.Canceled, bulkhead.ReasonCancelled)
-	if errors.Is(err, bulkhead.ErrQueueTimeout) || errors.Is(err, bulkhead.ErrFull) {
-		t.Errorf("a cancelled wait %v matches a rejection sentinel", err)
-	}
+	assert.NotErrorIs(t, err, bulkhead.ErrQueueTimeout, "a cancelled wait")
+	assert.NotErrorIs(t, err, bulkhead.ErrFull, "a cancelled wait")
 	clk.Advance(2 * time.Second) // dctx's deadline, on the clock
 	wantReason(t, <-expired, context.DeadlineExceeded, bulkhead.ReasonCancelled)
 
 	// The queue kept its order without them.
-	if m := b.Metrics(); m.Queued != 1 {
-		t.Errorf("%d queued, want 1", m.Queued)
-	}
-	if err := release(); err != nil {
-		t.Fatal(err)
-	}
-	if err := <-last; err != nil {
-		t.Fatal(err)
-	}
+	assert.Equal(t, 1, b.Metrics().Queued, "calls queued")
+	require.NoError(t, release())
+	require.NoError(t, <-last)
 	wantMetrics(t, b, bulkhead.Metrics{Completed: 2, Cancelled: 2})
 
 	// A context already ended is not admitted, even with a slot free.
@@ -341,27 +283,22 @@ func TestExecuteReturnsTheFunctionsResult(t *testing.T) {
 			b := mustBulkhead(t, cfg)
 			ctx := context.Background()
 
-			if v, err := bulkhead.Execute(ctx, b, answer); v != 42 || err != nil {
-				t.Errorf("Execute = %v, %v; want 42, nil", v, err)
-			}
+			n, err := bulkhead.Execute(ctx, b, answer)
+			assert.NoError(t, err, "Execute")
+			assert.Equal(t, 42, n, "Execute")
 			// A failing function's result comes back with its error.
 			v, err := bulkhead.Execute(ctx, b, func(context.Context) (string, error) { return "partial", errBulkheadTest })
-			if v != "partial" || err != errBulkheadTest {
-				t.Errorf("Execute = %q, %v; want \"partial\" and the function's error", v, err)
-			}
+			assert.Equal(t, "partial", v, "Execute: want the function's result")
+			assert.Equal(t, errBulkheadTest, err, "Execute: want the function's error")
 			// A call that does not run gets the zero value and the rejection.
 			release := holdSlot(t, b)
 			v, err = bulkhead.Execute(ctx, b, func(context.Context) (string, error) {
-				t.Error("the bulkhead ran a call it did not admit")
+				assert.Fail(t, "the bulkhead ran a call it did not admit")
 				return "ran", nil
 			})
-			if v != "" {
-				t.Errorf("a rejected call's result: %q, want the zero value", v)
-			}
+			assert.Empty(t, v, "a rejected call's result: want the zero value")
 			wantReason(t, err, bulkhead.ErrFull, bulkhead.ReasonFull)
-			if err := release(); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, release())
 			wantMetrics(t, b, bulkhead.Metrics{Completed: 3, Rejected: 1})
 		})
 	}
@@ -379,12 +316,10 @@ func TestExecutePanicReleasesTheSlot(t *testing.T) {
 				bulkhead.Execute(context.Background(), b, func(context.Context) (int, error) { panic(want) })
 				return nil
 			}()
-			if got != want {
-				t.Fatalf("recovered %v, want the original value %v", got, want)
-			}
-			if v, err := bulkhead.Execute(context.Background(), b, answer); v != 42 || err != nil {
-				t.Errorf("after a panic: Execute = %v, %v; want the slot free", v, err)
-			}
+			require.Equal(t, want, got, "recovered: want the original value")
+			v, err := bulkhead.Execute(context.Background(), b, answer)
+			assert.NoError(t, err, "after a panic: Execute, want the slot free")
+			assert.Equal(t, 42, v, "after a panic: Execute, want the slot free")
 			wantMetrics(t, b, bulkhead.Metrics{Completed: 2})
 		})
 	}
@@ -408,12 +343,9 @@ func TestBulkheadPanicReleasesTheSlot(t *testing.T) {
 			b := mustBulkhead(t, cfg, engine.WithClock(clk))
 
 			want := &bulkheadPanic{1}
-			if got := protectRecover(b, func(context.Context) error { panic(want) }); got != want {
-				t.Fatalf("recovered %v, want the original value %v", got, want)
-			}
-			if m := b.Metrics(); m.Active != 0 || b.State() != bulkhead.StateAvailable {
-				t.Fatalf("after a panic: %+v in %v, want the slot free", m, b.State())
-			}
+			require.Equal(t, want, protectRecover(b, func(context.Context) error { panic(want) }), "recovered: want the original value")
+			require.Zero(t, b.Metrics().Active, "after a panic: calls active, want the slot free")
+			require.Equal(t, bulkhead.StateAvailable, b.State(), "after a panic: state, want the slot free")
 
 			// A panic while a call waits hands the slot to it.
 			started, boom := make(chan struct{}), make(chan struct{})
@@ -429,12 +361,8 @@ func TestBulkheadPanicReleasesTheSlot(t *testing.T) {
 			queued := goProtect(b, context.Background(), nop)
 			waiters(t, clk, 1)
 			close(boom)
-			if got := <-panicked; got != want {
-				t.Errorf("recovered %v, want %v", got, want)
-			}
-			if err := <-queued; err != nil {
-				t.Errorf("the waiter: %v", err)
-			}
+			assert.Equal(t, want, <-panicked, "recovered")
+			assert.NoError(t, <-queued, "the waiter")
 			wantMetrics(t, b, bulkhead.Metrics{Completed: 3})
 		})
 	}
@@ -464,13 +392,11 @@ func TestBulkheadWorkerPoolRunsCallsOnItsOwnGoroutines(t *testing.T) {
 			mu.Unlock()
 			return errBulkheadTest
 		})
-		if err != errBulkheadTest {
-			t.Fatalf("Protect returned %v, want fn's error", err)
-		}
+		require.Equal(t, errBulkheadTest, err, "Protect: want fn's error")
 	}
-	if workers[caller] || len(workers) == 0 || len(workers) > 3 {
-		t.Errorf("calls ran on goroutines %v (caller %s), want 1 to 3 workers, not the caller", workers, caller)
-	}
+	assert.False(t, workers[caller], "calls ran on goroutines %v, the caller's (%s) among them", workers, caller)
+	assert.NotEmpty(t, workers, "goroutines the calls ran on")
+	assert.LessOrEqual(t, len(workers), 3, "goroutines the calls ran on %v: want 1 to 3 workers", workers)
 
 	// All three workers run at once.
 	var running sync.WaitGroup
@@ -485,14 +411,10 @@ func TestBulkheadWorkerPoolRunsCallsOnItsOwnGoroutines(t *testing.T) {
 		}))
 	}
 	running.Wait()
-	if s := b.State(); s != bulkhead.StateSaturated {
-		t.Errorf("three calls on three workers: state %v, want Saturated", s)
-	}
+	assert.Equal(t, bulkhead.StateSaturated, b.State(), "three calls on three workers: state")
 	close(gate)
 	for _, ch := range results {
-		if err := <-ch; err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, <-ch)
 	}
 }
 
@@ -510,13 +432,9 @@ func TestBulkheadWorkerPoolSurvivesGoexit(t *testing.T) {
 		})
 		returned = true
 	}()
-	if returned := <-exited; returned {
-		t.Error("Protect returned after its function called runtime.Goexit; want the caller to exit too")
-	}
+	assert.False(t, <-exited, "Protect returned after its function called runtime.Goexit; want the caller to exit too")
 	// The lone worker was replaced and the slot released.
-	if err := b.Protect(context.Background(), nop); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, b.Protect(context.Background(), nop))
 	wantMetrics(t, b, bulkhead.Metrics{Completed: 2})
 }
 
@@ -525,9 +443,7 @@ func TestBulkheadCloseStopsThePoolAndRejectsWhatHasNotRun(t *testing.T) {
 	cfg := bulkheadCfg(1, 1, time.Minute)
 	cfg.UseWorkerPool = true
 	b, err := bulkhead.New(cfg, engine.WithClock(clk))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	release := holdSlot(t, b)
 	queued := goProtect(b, context.Background(), mustNotRun(t))
 	waiters(t, clk, 1)
@@ -535,26 +451,18 @@ func TestBulkheadCloseStopsThePoolAndRejectsWhatHasNotRun(t *testing.T) {
 	// The running call holds a worker: Close gives up when its ctx ends.
 	ended, cancel := context.WithCancel(context.Background())
 	cancel()
-	if err := b.Close(ended); !errors.Is(err, context.Canceled) {
-		t.Fatalf("Close with an ended context while a call runs: %v, want context.Canceled", err)
-	}
+	require.ErrorIs(t, b.Close(ended), context.Canceled, "Close with an ended context while a call runs")
 	wantReason(t, b.Protect(context.Background(), mustNotRun(t)), bulkhead.ErrClosed, bulkhead.ReasonClosed)
 
-	if err := release(); err != nil {
-		t.Fatalf("the call running at Close: %v, want it to finish", err)
-	}
+	require.NoError(t, release(), "the call running at Close: want it to finish")
 	wantReason(t, <-queued, bulkhead.ErrClosed, bulkhead.ReasonClosed)
-	if err := b.Close(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, b.Close(context.Background()))
 	wantMetrics(t, b, bulkhead.Metrics{Completed: 1, Rejected: 2})
 }
 
 func TestBulkheadCloseWithoutAPool(t *testing.T) {
 	b := mustBulkhead(t, bulkheadCfg(2, 2, bulkhead.NoTimeout))
-	if err := b.Close(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, b.Close(context.Background()))
 	wantReason(t, b.Protect(context.Background(), mustNotRun(t)), bulkhead.ErrClosed, bulkhead.ReasonClosed)
 }
 
@@ -565,18 +473,12 @@ func TestBulkheadStatesFollowTheCounts(t *testing.T) {
 	ctx := context.Background()
 	state := func(want bulkhead.State) {
 		t.Helper()
-		if got := b.State(); got != want {
-			t.Fatalf("state %v, want %v", got, want)
-		}
+		require.Equal(t, want, b.State(), "state")
 	}
 	state(bulkhead.StateAvailable)
-	if err := b.Acquire(ctx); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, b.Acquire(ctx))
 	state(bulkhead.StateAvailable)
-	if err := b.Acquire(ctx); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, b.Acquire(ctx))
 	state(bulkhead.StateSaturated)
 	queued := make(chan error, 1)
 	go func() { queued <- b.Acquire(ctx) }()
@@ -585,9 +487,7 @@ func TestBulkheadStatesFollowTheCounts(t *testing.T) {
 	wantReason(t, b.Acquire(ctx), bulkhead.ErrFull, bulkhead.ReasonFull)
 	state(bulkhead.StateQueueFull)
 	b.Release() // handed to the waiter
-	if err := <-queued; err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, <-queued)
 	state(bulkhead.StateSaturated)
 	b.Release()
 	state(bulkhead.StateAvailable)
@@ -609,13 +509,8 @@ func TestBulkheadStatesFollowTheCounts(t *testing.T) {
 
 func TestBulkheadReleaseWithoutASlotPanics(t *testing.T) {
 	b := mustBulkhead(t, bulkheadCfg(1, bulkhead.NoQueue, bulkhead.NoTimeout))
-	defer func() {
-		if recover() == nil {
-			t.Error("Release with no slot held did not panic")
-		}
-		wantMetrics(t, b, bulkhead.Metrics{})
-	}()
-	b.Release()
+	assert.Panics(t, b.Release, "Release with no slot held")
+	wantMetrics(t, b, bulkhead.Metrics{})
 }
 
 // editBulkhead rebuilds Definition from its specs, as a user
@@ -624,9 +519,7 @@ func TestBulkheadReleaseWithoutASlotPanics(t *testing.T) {
 func editBulkhead(t *testing.T, edit func(*transitions.Spec[bulkhead.State, bulkhead.Event, bulkhead.Data]) bool) *fsm.Definition[bulkhead.State, bulkhead.Event, bulkhead.Data] {
 	t.Helper()
 	def, err := bulkhead.Definition().Edit(edit).Build()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return def
 }
 
@@ -636,9 +529,7 @@ func actionNamed(tr *transitions.Spec[bulkhead.State, bulkhead.Event, bulkhead.D
 
 func TestBulkheadRefusesADefinitionThatDoesNotCommitRegardless(t *testing.T) {
 	std := bulkhead.Definition()
-	if !std.CommitsRegardless() {
-		t.Fatal("Definition does not commit regardless of the caller's context")
-	}
+	require.True(t, std.CommitsRegardless(), "Definition does not commit regardless of the caller's context")
 	bd := fsm.New[bulkhead.State, bulkhead.Event, bulkhead.Data](std.Name())
 	for _, s := range std.StateSpecs() {
 		bd.State(s.ID, s.Kind)
@@ -649,9 +540,8 @@ func TestBulkheadRefusesADefinitionThatDoesNotCommitRegardless(t *testing.T) {
 			sp.AsInternal()
 		}
 	}
-	if _, err := bulkhead.New(bulkheadCfg(1, 1, bulkhead.NoTimeout), engine.WithDefinition(bd.MustBuild())); err == nil {
-		t.Error("a bulkhead definition whose steps a caller's context can stop halfway was accepted")
-	}
+	_, err := bulkhead.New(bulkheadCfg(1, 1, bulkhead.NoTimeout), engine.WithDefinition(bd.MustBuild()))
+	assert.Error(t, err, "a bulkhead definition whose steps a caller's context can stop halfway was accepted")
 }
 
 func TestBulkheadDefinitionDrivesBehaviour(t *testing.T) {
@@ -661,21 +551,13 @@ func TestBulkheadDefinitionDrivesBehaviour(t *testing.T) {
 		})
 		clk := enginetest.NewClock(time.Time{})
 		b := mustBulkhead(t, bulkheadCfg(4, 10, time.Minute), engine.WithDefinition(def), engine.WithClock(clk))
-		if b.Definition() != def {
-			t.Error("Definition() is not the definition given")
-		}
+		assert.Same(t, def, b.Definition(), "Definition() is not the definition given")
 		release := holdSlot(t, b)
-		if s := b.State(); s != bulkhead.StateSaturated {
-			t.Errorf("one call of four slots: state %v, want Saturated", s)
-		}
+		assert.Equal(t, bulkhead.StateSaturated, b.State(), "one call of four slots: state")
 		queued := goProtect(b, context.Background(), nop)
 		waiters(t, clk, 1) // queued, though the config leaves three slots free
-		if err := release(); err != nil {
-			t.Fatal(err)
-		}
-		if err := <-queued; err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, release())
+		require.NoError(t, <-queued)
 		wantMetrics(t, b, bulkhead.Metrics{Completed: 2})
 	})
 	t.Run("enqueue guards that never hold: a saturated bulkhead rejects at once", func(t *testing.T) {
@@ -689,9 +571,7 @@ func TestBulkheadDefinitionDrivesBehaviour(t *testing.T) {
 		b := mustBulkhead(t, bulkheadCfg(1, 10, time.Minute), engine.WithDefinition(def))
 		release := holdSlot(t, b)
 		wantReason(t, b.Protect(context.Background(), mustNotRun(t)), bulkhead.ErrFull, bulkhead.ReasonFull)
-		if err := release(); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, release())
 		wantMetrics(t, b, bulkhead.Metrics{Completed: 1, Rejected: 1})
 	})
 }
@@ -719,9 +599,7 @@ func TestBulkheadMetricsAccountForEveryCall(t *testing.T) {
 	clk.Advance(5 * time.Second) // B's deadline, 5s after it queued
 	<-bc
 	wantMetrics(t, b, bulkhead.Metrics{Active: 1, Rejected: 1, Cancelled: 1, TimedOut: 1})
-	if err := release(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, release())
 	wantMetrics(t, b, bulkhead.Metrics{Completed: 1, Rejected: 1, Cancelled: 1, TimedOut: 1})
 }
 
@@ -737,9 +615,7 @@ func TestBulkheadAdmissionAllocatesNothing(t *testing.T) {
 	full := mustBulkhead(t, bulkheadCfg(1, bulkhead.NoQueue, bulkhead.NoTimeout))
 	release := holdSlot(t, full)
 	testutil.WantAllocs(t, 0, "rejection", func() { full.Protect(ctx, nop) })
-	if err := release(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, release())
 }
 
 // TestWorkerPoolAllocatesAJobPerCall pins the worker-pool mode's cost: the
@@ -807,7 +683,7 @@ func TestBulkheadStress(t *testing.T) {
 			case errors.Is(err, bulkhead.ErrQueueTimeout):
 				timedOut.Add(1)
 			default:
-				t.Errorf("unexpected error %v", err)
+				assert.Fail(t, "unexpected error", "%v", err)
 			}
 		})
 	}
@@ -816,17 +692,12 @@ func TestBulkheadStress(t *testing.T) {
 	close(stop)
 	<-ticking
 
-	if m := most.Load(); m > limit || m < 1 {
-		t.Errorf("at most %d calls ran at once, want 1 to %d", m, limit)
-	}
+	assert.GreaterOrEqual(t, most.Load(), int64(1), "calls that ran at once, at most")
+	assert.LessOrEqual(t, most.Load(), int64(limit), "calls that ran at once, at most")
 	c, r, to := completed.Load(), rejected.Load(), timedOut.Load()
-	if c+r+to != calls {
-		t.Errorf("completed %d + rejected %d + timed out %d = %d, want %d", c, r, to, c+r+to, calls)
-	}
+	assert.EqualValues(t, calls, c+r+to, "completed %d + rejected %d + timed out %d", c, r, to)
 	wantMetrics(t, b, bulkhead.Metrics{Completed: uint64(c), Rejected: uint64(r), TimedOut: uint64(to)})
-	if s := b.State(); s != bulkhead.StateAvailable {
-		t.Errorf("state %v after every call ended, want Available", s)
-	}
+	assert.Equal(t, bulkhead.StateAvailable, b.State(), "state after every call ended")
 	t.Logf("max concurrency %d; completed %d, rejected %d, timed out %d", most.Load(), c, r, to)
 }
 

@@ -6,6 +6,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/engine/enginetest"
 	"github.com/statecraft/statecraft/fsm"
@@ -17,12 +21,10 @@ import (
 func TestDefaultConfig(t *testing.T) {
 	got := bulkhead.DefaultConfig()
 	want := bulkhead.Config{MaxConcurrent: 10, MaxQueueSize: 100, QueueTimeout: 30 * time.Second}
-	if got != want {
-		t.Errorf("DefaultConfig() = %+v, want %+v", got, want)
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("DefaultConfig() (-want +got):\n%s", diff)
 	}
-	if err := got.Validate(); err != nil {
-		t.Error(err)
-	}
+	assert.NoError(t, got.Validate())
 }
 
 // TestZeroConfigIsDefaultConfig pins that a zero Config means
@@ -30,29 +32,25 @@ func TestDefaultConfig(t *testing.T) {
 // Config has 10 slots, a queue of 100 and a 30s queue timeout.
 func TestZeroConfigIsDefaultConfig(t *testing.T) {
 	def := mustBulkhead(t, bulkhead.DefaultConfig())
-	if got := def.Config(); got != bulkhead.DefaultConfig() {
-		t.Errorf("New(DefaultConfig()).Config() = %+v, want DefaultConfig() %+v", got, bulkhead.DefaultConfig())
+	if diff := cmp.Diff(bulkhead.DefaultConfig(), def.Config()); diff != "" {
+		t.Errorf("New(DefaultConfig()).Config(), want DefaultConfig() (-want +got):\n%s", diff)
 	}
 	clk := enginetest.NewClock(time.Time{})
 	b := mustBulkhead(t, bulkhead.Config{}, engine.WithClock(clk))
-	if got := b.Config(); got != bulkhead.DefaultConfig() {
-		t.Errorf("New(Config{}).Config() = %+v, want DefaultConfig() %+v", got, bulkhead.DefaultConfig())
+	if diff := cmp.Diff(bulkhead.DefaultConfig(), b.Config()); diff != "" {
+		t.Errorf("New(Config{}).Config(), want DefaultConfig() (-want +got):\n%s", diff)
 	}
 
 	ctx := context.Background()
 	for i := range 10 {
-		if err := b.Acquire(ctx); err != nil {
-			t.Fatalf("slot %d of 10: %v", i+1, err)
-		}
+		require.NoError(t, b.Acquire(ctx), "slot %d of 10", i+1)
 	}
 	queued := make([]<-chan error, 100)
 	for i := range queued {
 		queued[i] = goProtect(b, ctx, mustNotRun(t))
 		waiters(t, clk, i+1)
 	}
-	if s := b.State(); s != bulkhead.StateQueueFull {
-		t.Errorf("10 running and 100 queued: state %v, want QueueFull", s)
-	}
+	assert.Equal(t, bulkhead.StateQueueFull, b.State(), "10 running and 100 queued: state")
 	wantReason(t, b.Protect(ctx, mustNotRun(t)), bulkhead.ErrFull, bulkhead.ReasonFull)
 	clk.Advance(30*time.Second - 1)
 	stillWaiting(t, queued[0])
@@ -94,12 +92,12 @@ func TestEachZeroFieldMeansItsDefault(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			b := mustBulkhead(t, tt.cfg)
-			if got := b.Config(); got != tt.want {
-				t.Errorf("New(%+v).Config() = %+v, want %+v", tt.cfg, got, tt.want)
+			if diff := cmp.Diff(tt.want, b.Config()); diff != "" {
+				t.Errorf("New(%+v).Config() (-want +got):\n%s", tt.cfg, diff)
 			}
 			// What the bulkhead resolved to builds the same bulkhead again.
-			if got := mustBulkhead(t, b.Config()).Config(); got != tt.want {
-				t.Errorf("New(%+v).Config() = %+v, want it unchanged", tt.want, got)
+			if diff := cmp.Diff(tt.want, mustBulkhead(t, b.Config()).Config()); diff != "" {
+				t.Errorf("New(%+v).Config(), want it unchanged (-want +got):\n%s", tt.want, diff)
 			}
 		})
 	}
@@ -121,12 +119,8 @@ func TestNoTimeoutWaitsForASlot(t *testing.T) {
 	queued := goProtect(b, context.Background(), nop)
 	<-enqueued
 	clk.Advance(24 * time.Hour)
-	if err := release(); err != nil {
-		t.Fatal(err)
-	}
-	if err := <-queued; err != nil {
-		t.Fatalf("a call queued with NoTimeout, a day later on the clock: %v, want it to run", err)
-	}
+	require.NoError(t, release())
+	require.NoError(t, <-queued, "a call queued with NoTimeout, a day later on the clock: want it to run")
 	wantMetrics(t, b, bulkhead.Metrics{Completed: 2})
 }
 
@@ -144,8 +138,9 @@ func TestInvalidConfigNamesTheField(t *testing.T) {
 	for _, tt := range tests {
 		_, err := bulkhead.New(tt.cfg)
 		ce, ok := errors.AsType[*setup.ConfigError](err)
-		if !ok || ce.Config != "bulkhead.Config" || ce.Field != tt.field {
-			t.Errorf("%+v: got %v, want a *ConfigError naming bulkhead.Config.%s", tt.cfg, err, tt.field)
+		if assert.True(t, ok, "%+v: got %v, want a *ConfigError", tt.cfg, err) {
+			assert.Equal(t, "bulkhead.Config", ce.Config, "%+v: the config named", tt.cfg)
+			assert.Equal(t, tt.field, ce.Field, "%+v: the field named", tt.cfg)
 		}
 	}
 	// The largest values are valid.
@@ -153,9 +148,7 @@ func TestInvalidConfigNamesTheField(t *testing.T) {
 		{MaxConcurrent: 1 << 20, MaxQueueSize: 1 << 20, QueueTimeout: 24 * time.Hour},
 		{MaxConcurrent: 1 << 16, UseWorkerPool: true},
 	} {
-		if err := cfg.Validate(); err != nil {
-			t.Errorf("%+v: %v", cfg, err)
-		}
+		assert.NoError(t, cfg.Validate(), "%+v", cfg)
 	}
 }
 
@@ -167,7 +160,7 @@ func TestNewRefusesADefinitionOfAnotherMachine(t *testing.T) {
 	ob.On(0, 0, 1)
 	_, err := bulkhead.New(bulkhead.Config{}, engine.WithDefinition(ob.MustBuild()))
 	ce, ok := errors.AsType[*setup.ConfigError](err)
-	if !ok || ce.Config != "bulkhead.Config" || ce.Field != "Definition" {
-		t.Errorf("a definition of other types: got %v, want a *setup.ConfigError naming bulkhead.Config.Definition", err)
-	}
+	require.True(t, ok, "a definition of other types: got %v, want a *setup.ConfigError", err)
+	assert.Equal(t, "bulkhead.Config", ce.Config, "a definition of other types: the config named")
+	assert.Equal(t, "Definition", ce.Field, "a definition of other types: the field named")
 }

@@ -6,6 +6,9 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
 )
 
@@ -19,22 +22,14 @@ func TestBulkheadWithRealTimeInASynctestBubble(t *testing.T) {
 			cfg := bulkheadCfg(1, 1, 5*time.Second)
 			cfg.UseWorkerPool = pool
 			b, err := bulkhead.New(cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			release := holdSlot(t, b)
 			start := time.Now()
 			err = b.Protect(context.Background(), mustNotRun(t))
 			wantReason(t, err, bulkhead.ErrQueueTimeout, bulkhead.ReasonTimedOut)
-			if got := time.Since(start); got != 5*time.Second {
-				t.Errorf("pool=%v: timed out after %v of bubble time, want 5s", pool, got)
-			}
-			if err := release(); err != nil {
-				t.Fatal(err)
-			}
-			if err := b.Close(context.Background()); err != nil {
-				t.Fatal(err)
-			}
+			assert.Equal(t, 5*time.Second, time.Since(start), "pool=%v: bubble time before the timeout", pool)
+			require.NoError(t, release())
+			require.NoError(t, b.Close(context.Background()))
 			wantMetrics(t, b, bulkhead.Metrics{Completed: 1, TimedOut: 1})
 		})
 	}

@@ -27,8 +27,7 @@ func TestPooledWaitersServeFirstInFirstOut(t *testing.T) {
 		order := make(chan int, 4)
 		for i := range 4 {
 			go func() {
-				if err := b.Acquire(context.Background()); err != nil {
-					t.Error(err)
+				if !assert.NoError(t, b.Acquire(context.Background())) {
 					return
 				}
 				order <- i

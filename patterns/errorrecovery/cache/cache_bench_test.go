@@ -4,6 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/internal/testutil"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/cache"
@@ -12,9 +14,7 @@ import (
 // freshCache is a cache with its defaults holding one fresh entry, "k".
 func freshCache(tb testing.TB) *cache.Cache[int] {
 	c, err := cache.New[int](cache.Config{}, engine.WithClock(&testutil.TickClock{}))
-	if err != nil {
-		tb.Fatal(err)
-	}
+	require.NoError(tb, err)
 	c.Put("k", 1)
 	return c
 }
@@ -48,9 +48,7 @@ func BenchmarkCacheLookupHit(b *testing.B) {
 // stores a value and lands the flight.
 func BenchmarkCacheLookupLeadLand(b *testing.B) {
 	c, err := cache.New[int](cache.Config{TTL: time.Nanosecond}, engine.WithClock(&testutil.TickClock{}))
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	b.ReportAllocs()
 	for b.Loop() {
 		l := c.Lookup("k")
@@ -67,9 +65,7 @@ func TestCacheAllocations(t *testing.T) {
 	testutil.WantAllocs(t, 0, "Lookup of a fresh entry", func() { c.Lookup("k") })
 
 	sc, err := cache.New[int](cache.Config{MaxEntries: 2, TTL: time.Nanosecond}, engine.WithClock(&testutil.TickClock{}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	keys := []string{"a", "b", "c"}
 	var i int
 	testutil.WantAllocs(t, 0, "Put of a new key, evicting the least recently used", func() {
@@ -84,8 +80,6 @@ func TestCacheAllocations(t *testing.T) {
 		l.Flight.Land(cache.Result[int]{Value: 1})
 	})
 	plain, err := cache.New[int](cache.Config{TTL: time.Nanosecond, DisableCoalescing: true}, engine.WithClock(&testutil.TickClock{}))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	testutil.WantAllocs(t, 0, "Lookup that misses without coalescing", func() { plain.Lookup("k") })
 }

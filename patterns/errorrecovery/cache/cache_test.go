@@ -1,9 +1,12 @@
 package cache_test
 
 import (
-	"errors"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/engine/enginetest"
@@ -17,10 +20,21 @@ import (
 func mustCache(t *testing.T, cfg cache.Config, clk *enginetest.Clock, opts ...engine.Option) *cache.Cache[string] {
 	t.Helper()
 	c, err := cache.New[string](cfg, append([]engine.Option{engine.WithClock(clk)}, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return c
+}
+
+// getResult is what Cache.Get returns, in one value a test compares.
+type getResult struct {
+	v     string
+	age   time.Duration
+	fresh bool
+	ok    bool
+}
+
+func get(c *cache.Cache[string], key string) getResult {
+	v, age, fresh, ok := c.Get(key)
+	return getResult{v, age, fresh, ok}
 }
 
 // minuteCache is a cache whose entries are fresh for a minute, then kept
@@ -32,9 +46,7 @@ func minuteCache(t *testing.T, clk *enginetest.Clock, opts ...engine.Option) *ca
 
 func wantEntry(t *testing.T, c *cache.Cache[string], key string, want cache.State) {
 	t.Helper()
-	if got := c.State(key); got != want {
-		t.Errorf("entry %q is %v, want %v", key, got, want)
-	}
+	assert.Equal(t, want, c.State(key), "entry %q", key)
 }
 
 func TestCacheTTLIsHonoured(t *testing.T) {
@@ -42,16 +54,11 @@ func TestCacheTTLIsHonoured(t *testing.T) {
 	c := mustCache(t, cache.Config{TTL: time.Minute, MaxStale: -1}, clk)
 	c.Put("k", "v")
 	clk.Advance(59 * time.Second)
-	if v, age, fresh, ok := c.Get("k"); !ok || !fresh || v != "v" || age != 59*time.Second {
-		t.Errorf("at 59s: %q %v fresh=%v ok=%v", v, age, fresh, ok)
-	}
+	assert.Equal(t, getResult{"v", 59 * time.Second, true, true}, get(c, "k"), "at 59s")
 	clk.Advance(time.Second)
-	if _, _, _, ok := c.Get("k"); ok {
-		t.Error("an expired entry was served")
-	}
-	if c.Len() != 0 {
-		t.Errorf("expired entry kept: len %d", c.Len())
-	}
+	_, _, _, ok := c.Get("k")
+	assert.False(t, ok, "an expired entry was served")
+	assert.Zero(t, c.Len(), "expired entry kept")
 	wantEntry(t, c, "k", cache.StateAbsent)
 }
 
@@ -60,17 +67,12 @@ func TestCacheStaleEntriesServeOnlyAsStaleWithTheirAge(t *testing.T) {
 	c := minuteCache(t, clk)
 	c.Put("k", "v")
 	clk.Advance(30 * time.Minute)
-	v, age, fresh, ok := c.Get("k")
-	if !ok || fresh || v != "v" || age != 30*time.Minute {
-		t.Errorf("stale: %q %v fresh=%v ok=%v; want a stale entry 30m old", v, age, fresh, ok)
-	}
-	if l := c.Lookup("k"); l.Hit {
-		t.Errorf("a lookup was answered by the stale entry: %+v", l)
-	}
+	assert.Equal(t, getResult{"v", 30 * time.Minute, false, true}, get(c, "k"), "stale: want a stale entry 30m old")
+	l := c.Lookup("k")
+	assert.False(t, l.Hit, "a lookup was answered by the stale entry: %+v", l)
 	clk.Advance(31 * time.Minute)
-	if _, _, _, ok := c.Get("k"); ok {
-		t.Error("served past MaxStale")
-	}
+	_, _, _, ok := c.Get("k")
+	assert.False(t, ok, "served past MaxStale")
 }
 
 // A zero MaxStale keeps a stale entry until it is evicted.
@@ -79,13 +81,13 @@ func TestCacheZeroMaxStaleKeepsStaleEntriesUntilEvicted(t *testing.T) {
 	c := mustCache(t, cache.Config{TTL: time.Minute, MaxEntries: 1}, clk)
 	c.Put("a", "1")
 	clk.Advance(1000 * time.Hour)
-	if v, _, fresh, ok := c.Get("a"); !ok || fresh || v != "1" {
-		t.Errorf("1000h after the store: %q fresh=%v ok=%v, want the stale entry", v, fresh, ok)
-	}
+	v, _, fresh, ok := c.Get("a")
+	require.True(t, ok, "1000h after the store: want the stale entry")
+	assert.False(t, fresh, "1000h after the store: want the stale entry")
+	assert.Equal(t, "1", v, "1000h after the store: want the stale entry")
 	c.Put("b", "2")
-	if _, _, _, ok := c.Get("a"); ok {
-		t.Error("a, evicted by b, was served")
-	}
+	_, _, _, ok = c.Get("a")
+	assert.False(t, ok, "a, evicted by b, was served")
 }
 
 func TestCacheLRUBound(t *testing.T) {
@@ -95,21 +97,15 @@ func TestCacheLRUBound(t *testing.T) {
 	c.Put("b", "2")
 	c.Get("a") // a is now the most recent
 	c.Put("c", "3")
-	if _, _, _, ok := c.Get("b"); ok {
-		t.Error("b, the least recently used, was not evicted")
-	}
+	_, _, _, ok := c.Get("b")
+	assert.False(t, ok, "b, the least recently used, was not evicted")
 	for _, k := range []string{"a", "c"} {
-		if _, _, _, ok := c.Get(k); !ok {
-			t.Errorf("%s evicted", k)
-		}
+		_, _, _, ok := c.Get(k)
+		assert.True(t, ok, "%s evicted", k)
 	}
-	if c.Len() != 2 {
-		t.Errorf("len %d, want 2", c.Len())
-	}
+	assert.Equal(t, 2, c.Len(), "len")
 	c.Clear()
-	if c.Len() != 0 {
-		t.Errorf("len %d after Clear", c.Len())
-	}
+	assert.Zero(t, c.Len(), "len after Clear")
 	wantEntry(t, c, "a", cache.StateAbsent)
 }
 
@@ -127,14 +123,10 @@ func TestCacheEntryLifecycle(t *testing.T) {
 	wantEntry(t, c, "k", cache.StateStale)
 	clk.Advance(time.Hour - time.Nanosecond)
 	wantEntry(t, c, "k", cache.StateStale)
-	if c.Len() != 1 {
-		t.Errorf("len %d, want the stale entry kept", c.Len())
-	}
+	assert.Equal(t, 1, c.Len(), "len: want the stale entry kept")
 	clk.Advance(time.Nanosecond) // age == TTL + MaxStale: past use
 	wantEntry(t, c, "k", cache.StateAbsent)
-	if c.Len() != 0 {
-		t.Errorf("len %d, want the entry past use dropped", c.Len())
-	}
+	assert.Zero(t, c.Len(), "len: want the entry past use dropped")
 	c.Put("k", "again")
 	wantEntry(t, c, "k", cache.StateFresh)
 }
@@ -155,17 +147,11 @@ func TestCacheRunsAreObservable(t *testing.T) {
 	c.Put("k", "v")
 	clk.Advance(time.Minute)
 	steps = nil
-	if _, _, _, ok := c.Get("k"); ok {
-		t.Error("a value past use was served")
-	}
+	_, _, _, ok := c.Get("k")
+	assert.False(t, ok, "a value past use was served")
 	want := []string{"Unknown -recall-> Expired", "Expired -evict-> Absent", "Absent -read-> Absent"}
-	if len(steps) != len(want) {
-		t.Fatalf("steps %q, want %q", steps, want)
-	}
-	for i := range want {
-		if steps[i] != want[i] {
-			t.Errorf("step %d: %q, want %q", i, steps[i], want[i])
-		}
+	if diff := cmp.Diff(want, steps); diff != "" {
+		t.Errorf("steps (-want +got):\n%s", diff)
 	}
 }
 
@@ -174,9 +160,7 @@ func TestCacheRunsAreObservable(t *testing.T) {
 func editDefinition(t *testing.T, edit func(*transitions.Spec[cache.State, cache.Event, cache.Data]) bool) *fsm.Definition[cache.State, cache.Event, cache.Data] {
 	t.Helper()
 	def, err := cache.Definition().Edit(edit).Build()
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return def
 }
 
@@ -201,14 +185,13 @@ func TestDefinitionDrivesBehaviour(t *testing.T) {
 		})
 		clk := enginetest.NewClock(time.Time{})
 		c := minuteCache(t, clk, engine.WithDefinition(def))
-		if c.Definition() != def {
-			t.Error("Definition() is not the definition given")
-		}
+		assert.Same(t, def, c.Definition(), "Definition() is not the definition given")
 		c.Put("k", "old")
 		clk.Advance(90 * time.Second)
-		if l := c.Lookup("k"); !l.Hit || l.Value != "old" || l.Age != 90*time.Second {
-			t.Errorf("90s after the store: %+v, want the entry, served fresh", l)
-		}
+		l := c.Lookup("k")
+		assert.True(t, l.Hit, "90s after the store: want the entry, served fresh")
+		assert.Equal(t, "old", l.Value, "90s after the store")
+		assert.Equal(t, 90*time.Second, l.Age, "90s after the store")
 		wantEntry(t, c, "k", cache.StateFresh)
 	})
 	t.Run("without the lead edges: no coalescing, though the config asks for it", func(t *testing.T) {
@@ -217,9 +200,9 @@ func TestDefinitionDrivesBehaviour(t *testing.T) {
 		})
 		c := minuteCache(t, enginetest.NewClock(time.Time{}), engine.WithDefinition(def))
 		for i := range 2 {
-			if l := c.Lookup("k"); l.Flight != nil || l.Hit {
-				t.Errorf("lookup %d: %+v, want a plain miss", i, l)
-			}
+			l := c.Lookup("k")
+			assert.Nil(t, l.Flight, "lookup %d: want a plain miss, no flight", i)
+			assert.False(t, l.Hit, "lookup %d: want a plain miss", i)
 		}
 		wantEntry(t, c, "k", cache.StateAbsent) // no flight: nobody led one
 	})
@@ -232,9 +215,8 @@ func TestDefinitionDrivesBehaviour(t *testing.T) {
 		c.Put("k", "old")
 		clk.Advance(2 * time.Minute)
 		wantEntry(t, c, "k", cache.StateStale)
-		if _, _, _, ok := c.Get("k"); ok {
-			t.Error("Get served the stale entry")
-		}
+		_, _, _, ok := c.Get("k")
+		assert.False(t, ok, "Get served the stale entry")
 	})
 	t.Run("without the recall into Fresh: nothing is ever served fresh", func(t *testing.T) {
 		def := editDefinition(t, func(tr *transitions.Spec[cache.State, cache.Event, cache.Data]) bool {
@@ -242,9 +224,8 @@ func TestDefinitionDrivesBehaviour(t *testing.T) {
 		})
 		c := minuteCache(t, enginetest.NewClock(time.Time{}), engine.WithDefinition(def))
 		c.Put("k", "old")
-		if l := c.Lookup("k"); l.Hit {
-			t.Errorf("with no way to Fresh: %+v, want no hit", l)
-		}
+		l := c.Lookup("k")
+		assert.False(t, l.Hit, "with no way to Fresh: %+v, want no hit", l)
 	})
 }
 
@@ -255,9 +236,9 @@ func TestADefinitionOfAnotherMachineIsRefused(t *testing.T) {
 	other.On(0, 0, 1)
 	_, err := cache.New[string](cache.Config{}, engine.WithDefinition(other.MustBuild()))
 	var ce *setup.ConfigError
-	if !errors.As(err, &ce) || ce.Config != "cache.Config" || ce.Field != "Definition" {
-		t.Errorf("New with a definition of other types: %v, want a *ConfigError naming Definition", err)
-	}
+	require.ErrorAs(t, err, &ce, "New with a definition of other types")
+	assert.Equal(t, "cache.Config", ce.Config, "New with a definition of other types")
+	assert.Equal(t, "Definition", ce.Field, "New with a definition of other types")
 }
 
 func TestInvalidConfigNamesTheField(t *testing.T) {
@@ -267,8 +248,9 @@ func TestInvalidConfigNamesTheField(t *testing.T) {
 	} {
 		_, err := cache.New[int](cfg)
 		var ce *setup.ConfigError
-		if !errors.As(err, &ce) || ce.Config != "cache.Config" || ce.Field != field {
-			t.Errorf("%s: %v", field, err)
+		if assert.ErrorAs(t, err, &ce, field) {
+			assert.Equal(t, "cache.Config", ce.Config, field)
+			assert.Equal(t, field, ce.Field)
 		}
 	}
 }
@@ -282,23 +264,18 @@ func TestZeroConfigMeansTheDefaults(t *testing.T) {
 		"DefaultConfig": def,
 	} {
 		c, err := cache.New[int](cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := c.Config()
-		if got.TTL != def.TTL || got.MaxEntries != def.MaxEntries || got.MaxStale != def.MaxStale ||
-			got.DisableCoalescing != def.DisableCoalescing || got.Key != nil {
-			t.Errorf("%s resolves to %+v, want %+v", name, got, def)
+		require.NoError(t, err)
+		// Key is a func: cmp counts two funcs equal only when both are nil.
+		if diff := cmp.Diff(def, c.Config()); diff != "" {
+			t.Errorf("%s resolves to a config that is not DefaultConfig() (-want +got):\n%s", name, diff)
 		}
 	}
-	if def.TTL != 300*time.Second || def.MaxEntries != 1000 || def.MaxStale != 0 || def.DisableCoalescing || def.Key != nil {
-		t.Errorf("DefaultConfig() = %+v, want a 300s TTL, 1000 entries, stale until evicted, coalescing, one key", def)
+	if diff := cmp.Diff(cache.Config{TTL: 300 * time.Second, MaxEntries: 1000}, def); diff != "" {
+		t.Errorf("DefaultConfig(): want a 300s TTL, 1000 entries, stale until evicted, coalescing, one key (-want +got):\n%s", diff)
 	}
 	c, err := cache.New[int](cache.Config{TTL: time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := c.Config(); got.TTL != time.Second || got.MaxEntries != 1000 {
-		t.Errorf("a Config naming only its TTL resolves to %+v, want that TTL and 1000 entries", got)
-	}
+	require.NoError(t, err)
+	got := c.Config()
+	assert.Equal(t, time.Second, got.TTL, "a Config naming only its TTL: want that TTL")
+	assert.Equal(t, 1000, got.MaxEntries, "a Config naming only its TTL: want 1000 entries")
 }

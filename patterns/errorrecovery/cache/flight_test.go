@@ -8,6 +8,9 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/statecraft/statecraft/engine/enginetest"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/cache"
 )
@@ -15,18 +18,20 @@ import (
 func TestLookupAnswersOnlyAFreshValue(t *testing.T) {
 	clk := enginetest.NewClock(time.Time{})
 	c := mustCache(t, cache.Config{TTL: time.Minute, DisableCoalescing: true}, clk)
-	if l := c.Lookup("k"); l.Hit || l.Flight != nil {
-		t.Errorf("an absent key: %+v, want a plain miss", l)
-	}
+	l := c.Lookup("k")
+	assert.False(t, l.Hit, "an absent key: want a plain miss")
+	assert.Nil(t, l.Flight, "an absent key: want a plain miss, no flight")
 	c.Put("k", "v")
 	clk.Advance(20 * time.Second)
-	if l := c.Lookup("k"); !l.Hit || l.Value != "v" || l.Age != 20*time.Second || l.Flight != nil {
-		t.Errorf("a fresh entry: %+v, want it, 20s old", l)
-	}
+	l = c.Lookup("k")
+	assert.True(t, l.Hit, "a fresh entry: want it")
+	assert.Equal(t, "v", l.Value, "a fresh entry")
+	assert.Equal(t, 20*time.Second, l.Age, "a fresh entry: want it 20s old")
+	assert.Nil(t, l.Flight, "a fresh entry: no flight")
 	clk.Advance(time.Minute)
-	if l := c.Lookup("k"); l.Hit || l.Flight != nil {
-		t.Errorf("a stale entry: %+v, want a plain miss", l)
-	}
+	l = c.Lookup("k")
+	assert.False(t, l.Hit, "a stale entry: want a plain miss")
+	assert.Nil(t, l.Flight, "a stale entry: want a plain miss, no flight")
 }
 
 // The first lookup that misses leads a flight; the others join it, until
@@ -35,23 +40,22 @@ func TestLookupAnswersOnlyAFreshValue(t *testing.T) {
 func TestOneLeaderPerFlight(t *testing.T) {
 	c := minuteCache(t, enginetest.NewClock(time.Time{}))
 	lead := c.Lookup("k")
-	if !lead.Lead || lead.Flight == nil {
-		t.Fatalf("first lookup: %+v, want to lead a flight", lead)
-	}
+	require.True(t, lead.Lead, "first lookup: want to lead a flight")
+	require.NotNil(t, lead.Flight, "first lookup: want to lead a flight")
 	wantEntry(t, c, "k", cache.StateLoading)
 	for i := range 3 {
-		if l := c.Lookup("k"); l.Lead || l.Flight != lead.Flight {
-			t.Errorf("lookup %d while loading: %+v, want to join the leader's flight", i, l)
-		}
+		l := c.Lookup("k")
+		assert.False(t, l.Lead, "lookup %d while loading: want to join the leader's flight", i)
+		assert.Same(t, lead.Flight, l.Flight, "lookup %d while loading: want to join the leader's flight", i)
 	}
-	if other := c.Lookup("other"); !other.Lead || other.Flight == lead.Flight {
-		t.Errorf("another key: %+v, want a flight of its own", other)
-	}
+	other := c.Lookup("other")
+	assert.True(t, other.Lead, "another key: want a flight of its own")
+	assert.NotSame(t, lead.Flight, other.Flight, "another key: want a flight of its own")
 	lead.Flight.Land(cache.Result[string]{Err: errors.New("failed")})
 	wantEntry(t, c, "k", cache.StateAbsent)
-	if next := c.Lookup("k"); !next.Lead || next.Flight == lead.Flight {
-		t.Errorf("after the landing: %+v, want to lead a new flight", next)
-	}
+	next := c.Lookup("k")
+	assert.True(t, next.Lead, "after the landing: want to lead a new flight")
+	assert.NotSame(t, lead.Flight, next.Flight, "after the landing: want to lead a new flight")
 }
 
 // Followers get exactly what the leader landed, Origin included; the
@@ -66,14 +70,12 @@ func TestFollowersGetWhatTheLeaderLanded(t *testing.T) {
 		for range followers {
 			wg.Go(func() {
 				l := c.Lookup("k")
-				if l.Lead || l.Flight == nil {
-					t.Errorf("follower: %+v, want to join", l)
+				// assert, not require: require stops only the goroutine it runs in.
+				if !assert.False(t, l.Lead, "follower: want to join") || !assert.NotNil(t, l.Flight, "follower: want to join") {
 					return
 				}
 				r, err := l.Flight.Wait(context.Background())
-				if err != nil {
-					t.Errorf("Wait: %v", err)
-				}
+				assert.NoError(t, err, "Wait")
 				got <- r
 			})
 		}
@@ -84,13 +86,11 @@ func TestFollowersGetWhatTheLeaderLanded(t *testing.T) {
 		wg.Wait()
 		close(got)
 		for r := range got {
-			if r != want {
-				t.Errorf("follower got %+v, want %+v", r, want)
-			}
+			assert.Equal(t, want, r, "follower's result")
 		}
-		if l := c.Lookup("k"); !l.Hit || l.Value != "v" {
-			t.Errorf("after the landing: %+v, want the value the leader put", l)
-		}
+		l := c.Lookup("k")
+		assert.True(t, l.Hit, "after the landing: want the value the leader put")
+		assert.Equal(t, "v", l.Value, "after the landing: want the value the leader put")
 	})
 }
 
@@ -99,25 +99,19 @@ func TestWaitEndsWithItsContext(t *testing.T) {
 	lead := c.Lookup("k")
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := c.Lookup("k").Flight.Wait(ctx); !errors.Is(err, context.Canceled) {
-		t.Errorf("Wait with an ended context: %v, want context.Canceled", err)
-	}
+	_, err := c.Lookup("k").Flight.Wait(ctx)
+	assert.ErrorIs(t, err, context.Canceled, "Wait with an ended context")
 	lead.Flight.Land(cache.Result[string]{Value: "v"})
-	if r, err := lead.Flight.Wait(context.Background()); err != nil || r.Value != "v" {
-		t.Errorf("Wait after the landing: %+v %v, want the result at once", r, err)
-	}
+	r, err := lead.Flight.Wait(context.Background())
+	assert.NoError(t, err, "Wait after the landing: want the result at once")
+	assert.Equal(t, "v", r.Value, "Wait after the landing: want the result at once")
 }
 
 func TestLandingTwicePanics(t *testing.T) {
 	c := minuteCache(t, enginetest.NewClock(time.Time{}))
 	f := c.Lookup("k").Flight
 	f.Land(cache.Result[string]{})
-	defer func() {
-		if recover() == nil {
-			t.Error("a second Land did not panic")
-		}
-	}()
-	f.Land(cache.Result[string]{})
+	assert.Panics(t, func() { f.Land(cache.Result[string]{}) }, "a second Land")
 }
 
 // A read during a flight serves a value kept stale, and a release leaves
@@ -128,12 +122,8 @@ func TestAFlightKeepsTheStaleValue(t *testing.T) {
 	c.Put("k", "old")
 	clk.Advance(2 * time.Minute)
 	lead := c.Lookup("k")
-	if !lead.Lead {
-		t.Fatalf("a lookup of a stale entry: %+v, want to lead", lead)
-	}
-	if v, age, fresh, ok := c.Get("k"); !ok || fresh || v != "old" || age != 2*time.Minute {
-		t.Errorf("a read while loading: %q %v fresh=%v ok=%v, want the stale value", v, age, fresh, ok)
-	}
+	require.True(t, lead.Lead, "a lookup of a stale entry: want to lead")
+	assert.Equal(t, getResult{"old", 2 * time.Minute, false, true}, get(c, "k"), "a read while loading: want the stale value")
 	lead.Flight.Land(cache.Result[string]{Err: errors.New("failed")})
 	wantEntry(t, c, "k", cache.StateStale)
 }
@@ -144,17 +134,9 @@ func TestKeyIsTheConfigsKeyOfTheContext(t *testing.T) {
 		id, _ := ctx.Value(userKey{}).(string)
 		return id
 	}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if k := c.Key(context.WithValue(context.Background(), userKey{}, "u-42")); k != "u-42" {
-		t.Errorf("Key = %q, want u-42", k)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, "u-42", c.Key(context.WithValue(context.Background(), userKey{}, "u-42")), "Key")
 	one, err := cache.New[string](cache.Config{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if k := one.Key(context.Background()); k != "" {
-		t.Errorf("Key without Config.Key = %q, want one key for every call", k)
-	}
+	require.NoError(t, err)
+	assert.Empty(t, one.Key(context.Background()), "Key without Config.Key: want one key for every call")
 }

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/config"
 )
@@ -23,12 +25,9 @@ func TestConfigFilesAcceptFullAndEqualJitter(t *testing.T) {
 		{"a.json", `{"retry": {"backoff": "Full_Jitter", "max_attempts": 4, "initial_delay": "1s", "max_delay": "3s"}}`, er.BackoffFullJitter},
 	} {
 		cfg, err := config.Parse[any](c.file, []byte(c.text))
-		if err != nil {
-			t.Fatalf("%s: %v", c.text, err)
-		}
-		if cfg.Retry == nil || cfg.Retry.Backoff != c.want {
-			t.Fatalf("%s: retry %+v, want backoff %v", c.text, cfg.Retry, c.want)
-		}
+		require.NoErrorf(t, err, "%s", c.text)
+		require.NotNil(t, cfg.Retry, "%s", c.text)
+		require.Equal(t, c.want, cfg.Retry.Backoff, "%s", c.text)
 		lit := er.RetryConfig[any]{Backoff: c.want, MaxAttempts: 4, InitialDelay: time.Second, MaxDelay: 3 * time.Second}
 		fromFile, err1 := cfg.Retry.Schedule(func() float64 { return 0.5 })
 		fromLit, err2 := lit.Schedule(func() float64 { return 0.5 })

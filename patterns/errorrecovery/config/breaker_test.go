@@ -1,9 +1,11 @@
 package config_test
 
 import (
-	"reflect"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/require"
 
 	"github.com/statecraft/statecraft/patterns/errorrecovery/breaker"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/config"
@@ -44,20 +46,14 @@ func TestBreakerKeysMeanWhatTheGoFieldsMean(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cfg, err := config.Parse[any]("x.yaml", []byte("primary: CIRCUIT_BREAKER\ncircuit_breaker: "+c.yaml+"\n"))
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			fromFile, err := cfg.Breaker.Resolve()
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			fromGo, err := c.lit.Resolve()
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			fromFile.Classify, fromGo.Classify = nil, nil // DefaultClassify both, as functions they do not compare
-			if !reflect.DeepEqual(fromFile, fromGo) {
-				t.Errorf("circuit_breaker: %s resolves to\n%+v\nthe Go literal %+v to\n%+v", c.yaml, fromFile, c.lit, fromGo)
+			if diff := cmp.Diff(fromGo, fromFile); diff != "" {
+				t.Errorf("circuit_breaker: %s resolves to other than the Go literal %+v (-literal +file):\n%s", c.yaml, c.lit, diff)
 			}
 		})
 	}

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/statecraft/statecraft/patterns/errorrecovery"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/config"
@@ -39,18 +41,12 @@ func TestBulkheadFileAndLiteralAgree(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg, err := config.Parse[any]("x.yaml", []byte("primary: BULKHEAD\nbulkhead: "+tt.section+"\n"))
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			w, err := errorrecovery.NewWorkflow(cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			fromFile := w.Bulkhead().Config()
 			lit, err := bulkhead.New(tt.literal)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			defer lit.Close(context.Background())
 			if fromLiteral := lit.Config(); fromFile != fromLiteral {
 				t.Errorf("bulkhead: %s resolves to %+v; the literal %+v to %+v", tt.section, fromFile, tt.literal, fromLiteral)

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/statecraft/statecraft/patterns/errorrecovery"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/cache"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/config"
@@ -16,9 +18,7 @@ import (
 func resolvedCache(t *testing.T, cfg errorrecovery.ErrorRecoveryConfig[any]) cache.Config {
 	t.Helper()
 	w, err := errorrecovery.NewWorkflow(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	got := w.Cache().Config()
 	got.Key = nil
 	return got
@@ -50,9 +50,7 @@ func TestCacheSectionMeansWhatTheGoLiteralMeans(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			parsed, err := config.Parse[any]("x.yaml", []byte("primary: CACHE\n"+tc.yaml))
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			lit := tc.lit
 			fromFile := resolvedCache(t, parsed)
 			fromGo := resolvedCache(t, errorrecovery.ErrorRecoveryConfig[any]{Primary: errorrecovery.StrategyCache, Cache: &lit})

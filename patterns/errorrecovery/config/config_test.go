@@ -14,6 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/statecraft/statecraft/patterns/errorrecovery"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/breaker"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
@@ -32,9 +36,7 @@ func TestSampleConfigsParseAndBuild(t *testing.T) {
 	for _, f := range files {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			cfg, err := config.ReadFile[any](f)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			if _, err := errorrecovery.NewWorkflow(cfg); err != nil {
 				t.Fatal(err)
 			}
@@ -73,9 +75,7 @@ func TestInvalidConfigsNameTheKeyAndLine(t *testing.T) {
 			if !ok {
 				t.Fatalf("error %v (%T), want config.Errors", err, err)
 			}
-			if len(es) != len(tt.want) {
-				t.Fatalf("%d problems, want %d:\n%v", len(es), len(tt.want), err)
-			}
+			require.Len(t, es, len(tt.want), "problems: %v", err)
 			for i, e := range es {
 				got := strings.TrimPrefix(e.Error(), path+":")
 				if tt.file == "empty.yaml" {
@@ -84,9 +84,7 @@ func TestInvalidConfigsNameTheKeyAndLine(t *testing.T) {
 				if !strings.HasPrefix(got, tt.want[i]) {
 					t.Errorf("problem %d:\n got %s\nwant %s…", i, got, tt.want[i])
 				}
-				if e.File != path {
-					t.Errorf("problem %d names file %q, want %q", i, e.File, path)
-				}
+				assert.Equal(t, path, e.File, "problem %d names file", i)
 			}
 		})
 	}
@@ -109,9 +107,7 @@ func TestErrorsUnwrapToThePackagesErrors(t *testing.T) {
 
 func TestOmittedSettingsKeepTheirDefaults(t *testing.T) {
 	cfg, err := config.Parse[any]("x.yaml", []byte("primary: RETRY\nretry:\n  max_attempts: 7\ncircuit_breaker:\nbulkhead: {}\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	want := errorrecovery.DefaultRetryConfig[any]()
 	want.MaxAttempts = 7
 	if got := cfg.Retry; got.MaxAttempts != 7 || got.InitialDelay != want.InitialDelay || got.Backoff != want.Backoff || got.Multiplier != want.Multiplier {
@@ -136,9 +132,7 @@ circuit_breaker: {window_duration: -1s, open_timeout: -1s}
 bulkhead: {max_queue_size: -1, queue_timeout: -1s}
 metrics_enabled: false
 `))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if cfg.Retry.InitialDelay != 0 || cfg.Retry.JitterRange != 0 || cfg.Breaker.WindowDuration != -time.Second ||
 		cfg.Breaker.OpenTimeout != -time.Second || cfg.Bulkhead.MaxQueueSize >= 0 || cfg.Bulkhead.QueueTimeout >= 0 || !cfg.MetricsDisabled {
 		t.Errorf("off values not kept: retry %+v, breaker %+v, bulkhead %+v, metrics disabled %v", *cfg.Retry, *cfg.Breaker, *cfg.Bulkhead, cfg.MetricsDisabled)
@@ -147,23 +141,15 @@ metrics_enabled: false
 
 func TestNameNamesTheMachine(t *testing.T) {
 	cfg, err := config.Parse[any]("x.yaml", []byte("name: quotes\nprimary: RETRY\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	w, err := errorrecovery.NewWorkflow(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := w.Definition().Name(); got != "quotes" {
-		t.Errorf("machine name %q, want quotes", got)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, "quotes", w.Definition().Name(), "machine name")
 }
 
 func TestGlobalTimeoutReplacesTheDeadlineDefault(t *testing.T) {
 	cfg, err := config.Parse[any]("x.yaml", []byte("primary: DEADLINE\nglobal_timeout: 3s\ndeadline: {attempt_timeout: 1s}\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if cfg.GlobalTimeout != 3*time.Second || cfg.Deadline.Timeout != 0 || cfg.Deadline.AttemptTimeout != time.Second {
 		t.Errorf("global %v, deadline %+v", cfg.GlobalTimeout, *cfg.Deadline)
 	}
@@ -171,16 +157,15 @@ func TestGlobalTimeoutReplacesTheDeadlineDefault(t *testing.T) {
 
 func TestYAMLAndJSONGiveTheSameConfig(t *testing.T) {
 	y, err := config.Parse[any]("a.yaml", []byte("primary: retry\nsecondary: [fallback]\nretry:\n  max_attempts: 4\n  backoff: linear\nfallback:\n  value: {ok: true}\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	j, err := config.Parse[any]("a.json", []byte(`{"primary": "RETRY", "secondary": ["FALLBACK"], "retry": {"max_attempts": 4, "backoff": "LINEAR"}, "fallback": {"value": {"ok": true}}}`))
-	if err != nil {
-		t.Fatal(err)
+	require.NoError(t, err)
+	// The fields both files set; the rest keep their defaults.
+	pick := func(c errorrecovery.ErrorRecoveryConfig[any]) []any {
+		return []any{c.Primary, c.Secondary, c.Retry.Backoff, c.Retry.MaxAttempts, c.Fallback.Value}
 	}
-	if fmt.Sprint(y.Primary, y.Secondary, y.Retry.Backoff, y.Retry.MaxAttempts, y.Fallback.Value) !=
-		fmt.Sprint(j.Primary, j.Secondary, j.Retry.Backoff, j.Retry.MaxAttempts, j.Fallback.Value) {
-		t.Errorf("YAML and JSON differ:\n%+v\n%+v", y, j)
+	if diff := cmp.Diff(pick(y), pick(j)); diff != "" {
+		t.Errorf("YAML and JSON differ (-yaml +json):\n%s", diff)
 	}
 }
 
@@ -201,15 +186,9 @@ func TestFallbackValueDecodesIntoTheResultType(t *testing.T) {
 
 func TestBreakerIgnoreListsClassesThatDoNotCount(t *testing.T) {
 	cfg, err := config.Parse[any]("x.yaml", []byte("primary: CIRCUIT_BREAKER\ncircuit_breaker: {ignore: [status429]}\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := cfg.Breaker.Classify(statusError(429)); got != breaker.OutcomeIgnore {
-		t.Errorf("429: %v, want ignore", got)
-	}
-	if got := cfg.Breaker.Classify(statusError(503)); got != breaker.OutcomeFailure {
-		t.Errorf("503: %v, want failure", got)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, breaker.OutcomeIgnore, cfg.Breaker.Classify(statusError(429)), "429")
+	assert.Equal(t, breaker.OutcomeFailure, cfg.Breaker.Classify(statusError(503)), "503")
 }
 
 type statusError int
@@ -266,18 +245,14 @@ var registerTeapot = sync.OnceFunc(func() {
 func TestRegisterErrorClass(t *testing.T) {
 	registerTeapot()
 	cfg, err := config.Parse[any]("x.yaml", []byte("primary: RETRY\nretry: {retry_on: [Test_Teapot]}\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if len(cfg.Retry.RetryOn) != 1 || !cfg.Retry.RetryOn[0](errors.New("teapot")) {
 		t.Errorf("retry_on: %v", cfg.Retry.RetryOn)
 	}
 	for name, m := range map[string]errorrecovery.ErrorMatcher{"": errorrecovery.ErrorIs(io.EOF), "test_x": nil, "TIMEOUT": errorrecovery.ErrorIs(io.EOF)} {
 		func() {
 			defer func() {
-				if recover() == nil {
-					t.Errorf("RegisterErrorClass(%q, %v) did not panic", name, m != nil)
-				}
+				assert.NotNil(t, recover(), "RegisterErrorClass(%q, %v) did not panic", name, m != nil)
 			}()
 			config.RegisterErrorClass(name, m)
 		}()

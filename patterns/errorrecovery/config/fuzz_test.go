@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/statecraft/statecraft/patterns/errorrecovery"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/config"
 )
@@ -71,9 +73,7 @@ func FuzzParseConfig(f *testing.F) {
 		files, _ := filepath.Glob(samples + pattern)
 		for _, file := range files {
 			data, err := os.ReadFile(file)
-			if err != nil {
-				f.Fatal(err)
-			}
+			require.NoError(f, err)
 			f.Add(data)
 		}
 	}
@@ -86,9 +86,7 @@ func FuzzParseConfig(f *testing.F) {
 			return
 		}
 		w, err := errorrecovery.NewWorkflow(cfg)
-		if err != nil {
-			t.Fatalf("Parse accepted a config NewWorkflow refuses: %v\n%q", err, data)
-		}
+		require.NoError(t, err, "Parse accepted a config NewWorkflow refuses:\n%q", data)
 		if b := w.Breaker(); b != nil {
 			b.Close()
 		}
@@ -106,9 +104,7 @@ func FuzzParseConfig(f *testing.F) {
 			sections["deadline"] = cfg.Deadline.Validate()
 		}
 		for name, err := range sections {
-			if err != nil {
-				t.Fatalf("Parse accepted a %s section that does not validate: %v\n%q", name, err, data)
-			}
+			require.NoError(t, err, "Parse accepted a %s section that does not validate:\n%q", name, data)
 		}
 	})
 }

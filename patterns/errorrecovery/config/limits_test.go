@@ -9,6 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/statecraft/statecraft/internal/testutil"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/statecraft/statecraft/patterns/errorrecovery"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/config"
 )
@@ -53,25 +58,21 @@ func TestHostileInputsAreRefusedQuickly(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			start := time.Now()
 			_, err := config.Parse[any]("hostile.yaml", []byte(src))
-			if took := time.Since(start); took > 2*time.Second {
+			if took := time.Since(start); took > testutil.Quick {
 				t.Errorf("took %v", took)
 			}
 			e, ok := errors.AsType[*config.Error](err)
 			if !ok {
 				t.Fatalf("error %v (%T), want a *config.Error", err, err)
 			}
-			if e.File != "hostile.yaml" {
-				t.Errorf("the error names file %q, want hostile.yaml", e.File)
-			}
+			assert.Equal(t, "hostile.yaml", e.File, "the error names file")
 		})
 	}
 }
 
 func TestParserPanicIsAnError(t *testing.T) {
 	_, err := config.Parse[any]("x.yaml", []byte("secondary: !x 0\n"))
-	if !errors.Is(err, config.ErrParser) {
-		t.Fatalf("error %v, want ErrParser", err)
-	}
+	require.ErrorIs(t, err, config.ErrParser, "error")
 	if e, ok := errors.AsType[*config.Error](err); !ok || e.File != "x.yaml" {
 		t.Errorf("error %v does not name the file", err)
 	}
@@ -96,9 +97,8 @@ func TestLimitsAreCheckedBeforeParsing(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := config.Parse[any]("x.yaml", []byte(tt.src))
 			le, ok := errors.AsType[*config.LimitError](err)
-			if !ok || le.Limit != tt.limit {
-				t.Fatalf("error %v, want a *LimitError of %s", err, tt.limit)
-			}
+			require.True(t, ok, "error %v", err)
+			require.Equal(t, tt.limit, le.Limit, "error %v", err)
 			e, _ := errors.AsType[*config.Error](err)
 			if tt.line > 0 && e.Line != tt.line {
 				t.Errorf("at line %d, want %d", e.Line, tt.line)
@@ -141,7 +141,7 @@ func TestBigInputFailsFast(t *testing.T) {
 	if le, ok := errors.AsType[*config.LimitError](err); !ok || le.Limit != "size" {
 		t.Fatalf("error %v, want a *LimitError of size", err)
 	}
-	if took := time.Since(start); took > 100*time.Millisecond {
+	if took := time.Since(start); took > testutil.Quick {
 		t.Errorf("took %v", took)
 	}
 }
@@ -149,19 +149,15 @@ func TestBigInputFailsFast(t *testing.T) {
 func TestReadFileRefusesLargeFilesWithoutReadingThem(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "big.yaml")
 	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	// A sparse file of 1 GB: reading it all would take seconds.
-	if err := f.Truncate(1 << 30); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, f.Truncate(1<<30))
 	f.Close()
 	_, err = config.ReadFile[any](path)
 	le, ok := errors.AsType[*config.LimitError](err)
-	if !ok || le.Limit != "size" || le.Max != config.MaxFileSize {
-		t.Fatalf("error %v, want a *LimitError of size", err)
-	}
+	require.True(t, ok, "error %v", err)
+	require.Equal(t, "size", le.Limit, "error %v", err)
+	require.Equal(t, config.MaxFileSize, le.Max, "error %v", err)
 	if e, ok := errors.AsType[*config.Error](err); !ok || e.File != path {
 		t.Errorf("error %v does not name the file", err)
 	}
@@ -174,10 +170,8 @@ func TestReadFileRefusesDevicesAndDirectories(t *testing.T) {
 		}
 		start := time.Now()
 		_, err := config.ReadFile[any](path)
-		if !errors.Is(err, config.ErrNotRegular) {
-			t.Errorf("%s: error %v, want ErrNotRegular", path, err)
-		}
-		if took := time.Since(start); took > 100*time.Millisecond {
+		assert.ErrorIs(t, err, config.ErrNotRegular, "%s: error %v, want ErrNotRegular", path, err)
+		if took := time.Since(start); took > testutil.Quick {
 			t.Errorf("%s: took %v", path, took)
 		}
 	}
@@ -260,7 +254,7 @@ func TestNumbersBeyondTheirBoundsAreRefused(t *testing.T) {
 		if !ok || ce.Config != tt.config || ce.Field != tt.field {
 			t.Errorf("%q: error %v, want a *ConfigError of %s.%s", tt.src, err, tt.config, tt.field)
 		}
-		if took := time.Since(start); took > time.Second {
+		if took := time.Since(start); took > testutil.Quick {
 			t.Errorf("%q: took %v", tt.src, took)
 		}
 	}

@@ -2,10 +2,13 @@ package config_test
 
 import (
 	"errors"
-	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/config"
@@ -34,19 +37,13 @@ func TestRetryKeysMeanWhatTheGoFieldsMean(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cfg, err := config.Parse[any]("x.yaml", []byte("primary: RETRY\nretry: "+c.yaml+"\n"))
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			fromFile, err := cfg.Retry.Resolve()
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			fromGo, err := c.lit.Resolve()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !reflect.DeepEqual(fromFile, fromGo) {
-				t.Errorf("retry: %s resolves to\n%+v\nthe Go literal %+v to\n%+v", c.yaml, fromFile, c.lit, fromGo)
+			require.NoError(t, err)
+			if diff := cmp.Diff(fromGo, fromFile); diff != "" {
+				t.Errorf("retry: %s resolves to other than the Go literal %+v (-literal +file):\n%s", c.yaml, c.lit, diff)
 			}
 		})
 	}
@@ -69,20 +66,12 @@ func TestDeadlineKeysMeanWhatTheGoFieldsMean(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			cfg, err := config.Parse[any]("x.yaml", []byte("primary: DEADLINE\ndeadline: "+c.yaml+"\n"))
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			fromFile, err := cfg.Deadline.Resolve()
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			fromGo, err := c.lit.Resolve()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if fromFile != fromGo {
-				t.Errorf("deadline: %s resolves to %+v, the Go literal %+v to %+v", c.yaml, fromFile, c.lit, fromGo)
-			}
+			require.NoError(t, err)
+			assert.Equal(t, fromGo, fromFile, "deadline: %s resolves to %+v, the Go literal %+v to %+v", c.yaml, fromFile, c.lit, fromGo)
 		})
 	}
 }
@@ -114,9 +103,7 @@ func TestFallbackKeysMeanWhatTheGoFieldsMean(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			// A cache section gives use_cache the key it needs.
 			cfg, err := config.Parse[any]("x.yaml", []byte("primary: FALLBACK\ncache: {}\nfallback: "+c.yaml+"\n"))
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			if got, want := of(cfg.Fallback), of(&c.lit); got != want {
 				t.Errorf("fallback: %s means %+v, the Go literal %+v", c.yaml, got, want)
 			}
@@ -140,15 +127,11 @@ func TestUseCacheWithoutACacheSectionNamesTheKeyItNeeds(t *testing.T) {
 // workflow: RETRY with its defaults.
 func TestAnEmptyConfigIsTheDefaultOne(t *testing.T) {
 	fromFile, err := config.Parse[any]("x.yaml", []byte("{}\n"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	var states []string
 	for _, cfg := range []er.ErrorRecoveryConfig[any]{fromFile, {}, er.DefaultErrorRecoveryConfig[any]()} {
 		w, err := er.NewWorkflow(cfg)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		got := ""
 		for _, s := range w.Definition().States() {
 			got += s.String() + " "

@@ -14,6 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/engine/enginetest"
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
@@ -87,9 +90,7 @@ func newTracker(t *testing.T) *tracker {
 	tr := &tracker{base: &http.Transport{}}
 	t.Cleanup(func() {
 		tr.base.CloseIdleConnections()
-		if o, c := tr.opened.Load(), tr.closed.Load(); o != c {
-			t.Errorf("%d response bodies opened, %d closed", o, c)
-		}
+		assert.Equal(t, tr.opened.Load(), tr.closed.Load(), "response bodies closed, of those opened")
 	})
 	return tr
 }
@@ -119,9 +120,7 @@ func (b *trackedBody) Close() error {
 func newWorkflow(t *testing.T, cfg config, opts ...engine.Option) *er.Workflow[*http.Response] {
 	t.Helper()
 	wf, err := er.NewWorkflow(cfg, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if b := wf.Breaker(); b != nil {
 		t.Cleanup(b.Close)
 	}
@@ -147,18 +146,14 @@ func breaking(n int) *breaker.Config {
 func roundTrip(t *testing.T, rt http.RoundTripper, req *http.Request) (*http.Response, error) {
 	t.Helper()
 	resp, err := rt.RoundTrip(req)
-	if (resp == nil) == (err == nil) {
-		t.Fatalf("RoundTrip returned response %v and error %v: want exactly one", resp, err)
-	}
+	require.True(t, (resp == nil) != (err == nil), "RoundTrip returned response %v and error %v: want exactly one", resp, err)
 	return resp, err
 }
 
 func newRequest(t *testing.T, method, url string, body io.Reader) *http.Request {
 	t.Helper()
 	req, err := http.NewRequest(method, url, body)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return req
 }
 
@@ -167,9 +162,7 @@ func readBody(t *testing.T, resp *http.Response) string {
 	t.Helper()
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatalf("reading the body: %v", err)
-	}
+	require.NoError(t, err, "reading the body")
 	return string(b)
 }
 
@@ -179,7 +172,7 @@ func recv[T any](t *testing.T, ch <-chan T) T {
 	case v := <-ch:
 		return v
 	case <-time.After(5 * time.Second):
-		t.Fatal("timed out waiting")
+		require.FailNow(t, "timed out waiting")
 		panic("unreachable")
 	}
 }
@@ -195,21 +188,12 @@ func TestGetIsRetriedOn503UntilSuccess(t *testing.T) {
 	rt := httptransport.New(newWorkflow(t, config{Retry: retrying(5)}), httptransport.WithBase(tr))
 
 	resp, err := roundTrip(t, rt, newRequest(t, http.MethodGet, srv.URL, nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := tr.closed.Load(); got != 2 {
-		t.Errorf("closed %d bodies before the caller's, want the 2 failed ones", got)
-	}
-	if got := readBody(t, resp); resp.StatusCode != http.StatusOK || got != "ok" {
-		t.Errorf("got %d %q, want 200 %q", resp.StatusCode, got, "ok")
-	}
-	if got := srv.hits(); got != 3 {
-		t.Errorf("server got %d requests, want 3", got)
-	}
-	if got := srv.conns.Load(); got != 1 {
-		t.Errorf("server accepted %d connections, want 1: drained bodies let it be reused", got)
-	}
+	require.NoError(t, err)
+	assert.EqualValues(t, 2, tr.closed.Load(), "bodies closed before the caller's: want the 2 failed ones")
+	assert.Equal(t, "ok", readBody(t, resp), "body")
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "status")
+	assert.Equal(t, 3, srv.hits(), "requests the server got")
+	assert.EqualValues(t, 1, srv.conns.Load(), "connections the server accepted: drained bodies let it be reused")
 }
 
 func TestOnlyIdempotentRequestsAreRetried(t *testing.T) {
@@ -240,20 +224,12 @@ func TestOnlyIdempotentRequestsAreRetried(t *testing.T) {
 				req.Header.Set(tc.header, "k-42")
 			}
 			resp, err := roundTrip(t, rt, req)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			body := readBody(t, resp)
-			if resp.StatusCode != tc.status {
-				t.Errorf("status %d (%q), want %d", resp.StatusCode, body, tc.status)
-			}
-			if got := srv.hits(); got != tc.hits {
-				t.Errorf("server got %d requests, want %d", got, tc.hits)
-			}
+			assert.Equal(t, tc.status, resp.StatusCode, "status (body %q)", body)
+			assert.Equal(t, tc.hits, srv.hits(), "requests the server got")
 			for i, b := range srv.received() {
-				if b != "order 42" {
-					t.Errorf("request %d carried %q, want %q", i+1, b, "order 42")
-				}
+				assert.Equal(t, "order 42", b, "request %d's body", i+1)
 			}
 		})
 	}
@@ -266,23 +242,15 @@ func TestNonIdempotentFailuresStillCountForTheBreaker(t *testing.T) {
 
 	for range 2 {
 		resp, err := roundTrip(t, rt, newRequest(t, http.MethodPost, srv.URL, strings.NewReader("x")))
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		readBody(t, resp)
 	}
 	body := &closeCounter{Reader: strings.NewReader("x")}
 	req := newRequest(t, http.MethodPost, srv.URL, body)
 	_, err := roundTrip(t, rt, req)
-	if !errors.Is(err, breaker.ErrOpen) {
-		t.Fatalf("third POST: got %v, want an error matching breaker.ErrOpen", err)
-	}
-	if got := srv.hits(); got != 2 {
-		t.Errorf("server got %d requests, want 2 (one per POST, none once open)", got)
-	}
-	if body.closes.Load() == 0 {
-		t.Error("the rejected request's body was not closed")
-	}
+	require.ErrorIs(t, err, breaker.ErrOpen, "third POST")
+	assert.Equal(t, 2, srv.hits(), "requests the server got: want one per POST, none once open")
+	assert.NotZero(t, body.closes.Load(), "the rejected request's body was not closed")
 }
 
 // closeCounter is a request body that counts its Close calls.
@@ -334,26 +302,17 @@ func TestRetryAfterIsHonouredOn429And503(t *testing.T) {
 				resp, err := rt.RoundTrip(newRequest(t, http.MethodGet, srv.URL, nil))
 				done <- outcome{resp, err}
 			}()
-			if got := recv(t, delays); got != tc.want {
-				t.Errorf("the retry was to wait %v, want %v", got, tc.want)
-			}
+			assert.Equal(t, tc.want, recv(t, delays), "the retry's wait")
 			if tc.want > 0 {
 				ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 				defer cancel()
-				if err := clock.BlockUntilWaiters(ctx, 1); err != nil {
-					t.Fatal(err)
-				}
-				if moved, _ := clock.AdvanceToNext(); moved != tc.want {
-					t.Errorf("the backoff waited %v on the clock, want %v", moved, tc.want)
-				}
+				require.NoError(t, clock.BlockUntilWaiters(ctx, 1))
+				moved, _ := clock.AdvanceToNext()
+				assert.Equal(t, tc.want, moved, "the backoff's wait on the clock")
 			}
 			o := recv(t, done)
-			if o.err != nil {
-				t.Fatal(o.err)
-			}
-			if got := readBody(t, o.resp); got != "ok" {
-				t.Errorf("got %q, want the second response", got)
-			}
+			require.NoError(t, o.err)
+			assert.Equal(t, "ok", readBody(t, o.resp), "want the second response")
 		})
 	}
 }
@@ -379,23 +338,15 @@ func TestRequestBodyIsReplayedOnEveryAttempt(t *testing.T) {
 				req.Body, req.GetBody = body, nil
 			}
 			resp, err := roundTrip(t, rt, req)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got := readBody(t, resp); got != "ok" {
-				t.Errorf("got %q, want %q", got, "ok")
-			}
+			require.NoError(t, err)
+			assert.Equal(t, "ok", readBody(t, resp), "body")
 			got := srv.received()
-			if len(got) != 3 {
-				t.Fatalf("server got %d requests, want 3", len(got))
-			}
+			require.Len(t, got, 3, "requests the server got")
 			for i, b := range got {
-				if b != data {
-					t.Errorf("attempt %d sent %q, want %q", i+1, b, data)
-				}
+				assert.Equal(t, data, b, "attempt %d's body", i+1)
 			}
-			if !tc.getBody && body.closes.Load() == 0 {
-				t.Error("the caller's body was not closed")
+			if !tc.getBody {
+				assert.NotZero(t, body.closes.Load(), "the caller's body was not closed")
 			}
 		})
 	}
@@ -411,18 +362,11 @@ func TestBodyOverTheLimitIsSentOnceAndNotRetried(t *testing.T) {
 	req.Body, req.ContentLength = body, int64(len(data))
 
 	resp, err := roundTrip(t, rt, req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := readBody(t, resp); resp.StatusCode != 503 || got != "busy 1\n" {
-		t.Errorf("got %d %q, want the first 503", resp.StatusCode, got)
-	}
-	if got := srv.received(); len(got) != 1 || got[0] != data {
-		t.Errorf("server got %q, want one request with the whole body", got)
-	}
-	if body.closes.Load() == 0 {
-		t.Error("the caller's body was not closed")
-	}
+	require.NoError(t, err)
+	assert.Equal(t, "busy 1\n", readBody(t, resp), "want the first 503's body")
+	assert.Equal(t, 503, resp.StatusCode, "want the first 503")
+	assert.Equal(t, []string{data}, srv.received(), "requests the server got: want one with the whole body")
+	assert.NotZero(t, body.closes.Load(), "the caller's body was not closed")
 }
 
 func TestDiscardedResponsesAreClosed(t *testing.T) {
@@ -447,17 +391,12 @@ func TestDiscardedResponsesAreClosed(t *testing.T) {
 			tr := newTracker(t)
 			rt := httptransport.New(newWorkflow(t, config{Retry: retrying(3)}), httptransport.WithBase(tr))
 			resp, err := roundTrip(t, rt, newRequest(t, http.MethodGet, srv.URL, nil))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if o, c := tr.opened.Load(), tr.closed.Load(); o != 3 || c != 2 {
-				t.Errorf("%d bodies opened, %d closed before the caller's; want 3 and 2", o, c)
-			}
+			require.NoError(t, err)
+			assert.EqualValues(t, 3, tr.opened.Load(), "bodies opened")
+			assert.EqualValues(t, 2, tr.closed.Load(), "bodies closed before the caller's")
 			readBody(t, resp)
 			if tc.conns > 0 {
-				if got := srv.conns.Load(); got != tc.conns {
-					t.Errorf("server accepted %d connections, want %d", got, tc.conns)
-				}
+				assert.Equal(t, tc.conns, srv.conns.Load(), "connections the server accepted")
 			}
 		})
 	}
@@ -483,18 +422,13 @@ func TestLastFailureResponseIsReturnedWithItsBody(t *testing.T) {
 			tr := newTracker(t)
 			client := &http.Client{Transport: httptransport.New(newWorkflow(t, config{Retry: retrying(3)}), httptransport.WithBase(tr))}
 			resp, err := client.Get(srv.URL)
-			if err != nil {
-				t.Fatalf("got error %v, want the last response", err)
-			}
-			if got := tr.closed.Load(); got != tc.closed {
-				t.Errorf("closed %d bodies before the caller's, want %d", got, tc.closed)
-			}
-			if got := readBody(t, resp); resp.StatusCode != 503 || got != tc.body(3) {
-				t.Errorf("got %d and a %d-byte body, want 503 and the third response's", resp.StatusCode, len(got))
-			}
-			if got := srv.hits(); got != 3 {
-				t.Errorf("server got %d requests, want 3", got)
-			}
+			require.NoError(t, err, "want the last response")
+			assert.Equal(t, tc.closed, tr.closed.Load(), "bodies closed before the caller's")
+			// True, not Equal: the body may be 100 KiB, too long to print.
+			got := readBody(t, resp)
+			assert.True(t, got == tc.body(3), "a %d-byte body, want the third response's", len(got))
+			assert.Equal(t, 503, resp.StatusCode, "status")
+			assert.Equal(t, 3, srv.hits(), "requests the server got")
 		})
 	}
 }
@@ -505,23 +439,14 @@ func TestOpenBreakerFailsFastWithErrCircuitOpen(t *testing.T) {
 	client := &http.Client{Transport: httptransport.New(wf, httptransport.WithBase(newTracker(t)))}
 
 	resp, err := client.Get(srv.URL) // two failures: the breaker opens
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	readBody(t, resp)
-	if got := wf.Breaker().State(); got != breaker.StateOpen {
-		t.Fatalf("breaker %v, want open", got)
-	}
+	require.Equal(t, breaker.StateOpen, wf.Breaker().State(), "breaker")
 	_, err = client.Get(srv.URL)
-	if !errors.Is(err, breaker.ErrOpen) {
-		t.Fatalf("got %v, want an error matching breaker.ErrOpen", err)
-	}
-	if _, ok := errors.AsType[*breaker.OpenError](err); !ok {
-		t.Errorf("got %T, want one wrapping *breaker.OpenError", err)
-	}
-	if got := srv.hits(); got != 2 {
-		t.Errorf("server got %d requests, want 2", got)
-	}
+	require.ErrorIs(t, err, breaker.ErrOpen)
+	_, ok := errors.AsType[*breaker.OpenError](err)
+	assert.True(t, ok, "got %T, want one wrapping *breaker.OpenError", err)
+	assert.Equal(t, 2, srv.hits(), "requests the server got")
 }
 
 func TestBreakerRejectionAfterAFailureClosesIt(t *testing.T) {
@@ -530,12 +455,9 @@ func TestBreakerRejectionAfterAFailureClosesIt(t *testing.T) {
 	rt := httptransport.New(newWorkflow(t, config{Retry: retrying(3), Breaker: breaking(1)}), httptransport.WithBase(tr))
 
 	_, err := roundTrip(t, rt, newRequest(t, http.MethodGet, srv.URL, nil))
-	if !errors.Is(err, breaker.ErrOpen) {
-		t.Fatalf("got %v, want the breaker's rejection of the retry", err)
-	}
-	if o, c := tr.opened.Load(), tr.closed.Load(); o != 1 || c != 1 {
-		t.Errorf("%d bodies opened, %d closed; want the one 503 closed", o, c)
-	}
+	require.ErrorIs(t, err, breaker.ErrOpen, "want the breaker's rejection of the retry")
+	assert.EqualValues(t, 1, tr.opened.Load(), "bodies opened: want the one 503")
+	assert.EqualValues(t, 1, tr.closed.Load(), "bodies closed: want the one 503 closed")
 }
 
 func TestNoRequestWhileOpenAndItsBodyIsClosed(t *testing.T) {
@@ -550,16 +472,11 @@ func TestNoRequestWhileOpenAndItsBodyIsClosed(t *testing.T) {
 		if getBody {
 			req.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(strings.NewReader("x")), nil }
 		}
-		if _, err := roundTrip(t, rt, req); !errors.Is(err, breaker.ErrOpen) {
-			t.Fatalf("got %v, want breaker.ErrOpen", err)
-		}
-		if body.closes.Load() == 0 {
-			t.Errorf("GetBody %v: the request's body was not closed", getBody)
-		}
+		_, err := roundTrip(t, rt, req)
+		require.ErrorIs(t, err, breaker.ErrOpen)
+		assert.NotZero(t, body.closes.Load(), "GetBody %v: the request's body was not closed", getBody)
 	}
-	if got := srv.hits(); got != 0 {
-		t.Errorf("server got %d requests, want none", got)
-	}
+	assert.Zero(t, srv.hits(), "requests the server got")
 }
 
 func TestWithFailureClassifiesResponses(t *testing.T) {
@@ -581,13 +498,10 @@ func TestWithFailureClassifiesResponses(t *testing.T) {
 			})
 			rt := httptransport.New(newWorkflow(t, config{Retry: retrying(3)}), notFound, httptransport.WithBase(newTracker(t)))
 			resp, err := roundTrip(t, rt, newRequest(t, http.MethodGet, srv.URL, nil))
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			readBody(t, resp)
-			if resp.StatusCode != tc.status || srv.hits() != tc.hits {
-				t.Errorf("got %d after %d requests, want %d after %d", resp.StatusCode, srv.hits(), tc.status, tc.hits)
-			}
+			assert.Equal(t, tc.status, resp.StatusCode, "status")
+			assert.Equal(t, tc.hits, srv.hits(), "requests the server got")
 		})
 	}
 }
@@ -595,8 +509,7 @@ func TestWithFailureClassifiesResponses(t *testing.T) {
 func TestDroppedConnectionsExhaustRetries(t *testing.T) {
 	srv := newServer(t, func(n int, w http.ResponseWriter, r *http.Request) {
 		conn, _, err := http.NewResponseController(w).Hijack()
-		if err != nil {
-			t.Error(err)
+		if !assert.NoError(t, err) {
 			return
 		}
 		conn.Close()
@@ -604,15 +517,10 @@ func TestDroppedConnectionsExhaustRetries(t *testing.T) {
 	rt := httptransport.New(newWorkflow(t, config{Retry: retrying(3)}), httptransport.WithBase(newTracker(t)))
 	_, err := roundTrip(t, rt, newRequest(t, http.MethodGet, srv.URL, nil))
 	ex, ok := errors.AsType[*er.ExhaustedError](err)
-	if !ok || ex.Attempts != 3 {
-		t.Fatalf("got %v, want an *ExhaustedError after 3 attempts", err)
-	}
-	if !errors.Is(err, er.ErrExhausted) {
-		t.Errorf("%v does not match ErrExhausted", err)
-	}
-	if got := srv.hits(); got != 3 {
-		t.Errorf("server got %d requests, want 3", got)
-	}
+	require.True(t, ok, "got %v, want an *ExhaustedError", err)
+	require.Equal(t, 3, ex.Attempts, "attempts")
+	assert.ErrorIs(t, err, er.ErrExhausted)
+	assert.Equal(t, 3, srv.hits(), "requests the server got")
 }
 
 func TestFullBulkheadRejects(t *testing.T) {
@@ -632,17 +540,11 @@ func TestFullBulkheadRejects(t *testing.T) {
 	recv(t, entered)
 	_, err := roundTrip(t, rt, newRequest(t, http.MethodGet, srv.URL, nil))
 	close(release)
-	if !errors.Is(err, bulkhead.ErrFull) {
-		t.Errorf("got %v, want bulkhead.ErrFull", err)
-	}
-	if o := recv(t, done); o.err != nil {
-		t.Error(o.err)
-	} else {
+	assert.ErrorIs(t, err, bulkhead.ErrFull)
+	if o := recv(t, done); assert.NoError(t, o.err) {
 		readBody(t, o.resp)
 	}
-	if got := srv.hits(); got != 1 {
-		t.Errorf("server got %d requests, want 1", got)
-	}
+	assert.Equal(t, 1, srv.hits(), "requests the server got")
 }
 
 func TestCallerCancellationIsNotRetried(t *testing.T) {
@@ -659,12 +561,9 @@ func TestCallerCancellationIsNotRetried(t *testing.T) {
 		cancel()
 	}()
 	req := newRequest(t, http.MethodGet, srv.URL, nil).WithContext(ctx)
-	if _, err := roundTrip(t, rt, req); !errors.Is(err, context.Canceled) {
-		t.Errorf("got %v, want context.Canceled", err)
-	}
-	if got := srv.hits(); got != 1 {
-		t.Errorf("server got %d requests, want 1", got)
-	}
+	_, err := roundTrip(t, rt, req)
+	assert.ErrorIs(t, err, context.Canceled)
+	assert.Equal(t, 1, srv.hits(), "requests the server got")
 }
 
 func TestAttemptTimeoutIsRetriedAndTheBodyOutlivesTheAttempt(t *testing.T) {
@@ -695,17 +594,13 @@ func TestAttemptTimeoutIsRetriedAndTheBodyOutlivesTheAttempt(t *testing.T) {
 	recv(t, entered)
 	clock.Advance(time.Second)
 	o := recv(t, done)
-	if o.err != nil {
-		t.Fatal(o.err)
-	}
-	if len(errs) != 1 || !errors.Is(errs[0], context.DeadlineExceeded) {
-		t.Errorf("retried after %v, want one context.DeadlineExceeded", errs)
+	require.NoError(t, o.err)
+	if assert.Len(t, errs, 1, "retries") {
+		assert.ErrorIs(t, errs[0], context.DeadlineExceeded, "the retry's cause")
 	}
 	clock.Advance(time.Hour) // well past the second attempt's timeout
 	close(release)
-	if got := readBody(t, o.resp); got != "second" {
-		t.Errorf("got %q, want %q", got, "second")
-	}
+	assert.Equal(t, "second", readBody(t, o.resp), "body")
 }
 
 func TestFallbackResponseReplacesTheLastFailure(t *testing.T) {
@@ -720,15 +615,10 @@ func TestFallbackResponseReplacesTheLastFailure(t *testing.T) {
 	}
 	rt := httptransport.New(newWorkflow(t, config{Retry: retrying(2), Fallback: &fb}), httptransport.WithBase(tr))
 	resp, err := roundTrip(t, rt, newRequest(t, http.MethodGet, srv.URL, nil))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := readBody(t, resp); got != "stand-in" {
-		t.Errorf("got %q, want the fallback's response", got)
-	}
-	if o, c := tr.opened.Load(), tr.closed.Load(); o != 2 || c != 2 {
-		t.Errorf("%d bodies opened, %d closed; want both 503s closed", o, c)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, "stand-in", readBody(t, resp), "want the fallback's response")
+	assert.EqualValues(t, 2, tr.opened.Load(), "bodies opened: want both 503s")
+	assert.EqualValues(t, 2, tr.closed.Load(), "bodies closed: want both 503s closed")
 }
 
 func TestNilFallbackResponseIsAnError(t *testing.T) {
@@ -736,19 +626,13 @@ func TestNilFallbackResponseIsAnError(t *testing.T) {
 	fb := er.DefaultFallbackConfig[*http.Response]()
 	fb.Func = func(error) (*http.Response, error) { return nil, nil }
 	rt := httptransport.New(newWorkflow(t, config{Fallback: &fb}), httptransport.WithBase(newTracker(t)))
-	if _, err := roundTrip(t, rt, newRequest(t, http.MethodGet, srv.URL, nil)); !errors.Is(err, httptransport.ErrNilResponse) {
-		t.Errorf("got %v, want ErrNilResponse", err)
-	}
+	_, err := roundTrip(t, rt, newRequest(t, http.MethodGet, srv.URL, nil))
+	assert.ErrorIs(t, err, httptransport.ErrNilResponse)
 }
 
 func TestNewRefusesACachingWorkflow(t *testing.T) {
 	wf := newWorkflow(t, config{Cache: &cache.Config{}})
-	defer func() {
-		if recover() == nil {
-			t.Error("New accepted a workflow with a response cache")
-		}
-	}()
-	httptransport.New(wf)
+	assert.Panics(t, func() { httptransport.New(wf) }, "New accepted a workflow with a response cache")
 }
 
 func TestIsIdempotent(t *testing.T) {
@@ -772,17 +656,13 @@ func TestIsIdempotent(t *testing.T) {
 		{"POST", http.Header{"Idempotency-Key": nil}, true},
 	} {
 		req := &http.Request{Method: tc.method, Header: tc.header}
-		if got := httptransport.IsIdempotent(req); got != tc.want {
-			t.Errorf("IsIdempotent(%q, %v) = %v, want %v", tc.method, tc.header, got, tc.want)
-		}
+		assert.Equal(t, tc.want, httptransport.IsIdempotent(req), "IsIdempotent(%q, %v)", tc.method, tc.header)
 	}
 }
 
 func TestIsFailure(t *testing.T) {
 	for code, want := range map[int]bool{200: false, 304: false, 404: false, 428: false, 429: true, 500: true, 503: true, 599: true, 600: false} {
-		if got := httptransport.IsFailure(&http.Response{StatusCode: code}); got != want {
-			t.Errorf("IsFailure(%d) = %v, want %v", code, got, want)
-		}
+		assert.Equal(t, want, httptransport.IsFailure(&http.Response{StatusCode: code}), "IsFailure(%d)", code)
 	}
 }
 
@@ -807,17 +687,13 @@ func TestRetryOnResultRejectionsAreClosedOrReturned(t *testing.T) {
 			rt := httptransport.New(newWorkflow(t, config{Retry: rc}), httptransport.WithBase(tr))
 			resp, err := roundTrip(t, rt, newRequest(t, tc.method, srv.URL, nil))
 			if tc.err != nil {
-				if !errors.Is(err, tc.err) {
-					t.Errorf("got %v, want %v", err, tc.err)
-				}
-			} else if err != nil {
-				t.Fatal(err)
-			} else if got := readBody(t, resp); got != "stale" || resp.Header.Get("X-N") != fmt.Sprint(before+3) {
-				t.Errorf("got %q from request %s, want the last one", got, resp.Header.Get("X-N"))
+				assert.ErrorIs(t, err, tc.err)
+			} else {
+				require.NoError(t, err)
+				assert.Equal(t, "stale", readBody(t, resp), "body")
+				assert.Equal(t, fmt.Sprint(before+3), resp.Header.Get("X-N"), "request answering: want the last one")
 			}
-			if got := srv.hits() - before; got != tc.hits {
-				t.Errorf("server got %d requests, want %d", got, tc.hits)
-			}
+			assert.Equal(t, tc.hits, srv.hits()-before, "requests the server got")
 		})
 	}
 }
@@ -825,8 +701,7 @@ func TestRetryOnResultRejectionsAreClosedOrReturned(t *testing.T) {
 func TestBrokenFailureBodyIsKeptWithItsError(t *testing.T) {
 	srv := newServer(t, func(n int, w http.ResponseWriter, r *http.Request) {
 		conn, buf, err := http.NewResponseController(w).Hijack()
-		if err != nil {
-			t.Error(err)
+		if !assert.NoError(t, err) {
 			return
 		}
 		defer conn.Close()
@@ -838,20 +713,16 @@ func TestBrokenFailureBodyIsKeptWithItsError(t *testing.T) {
 	rc.OnRetry = func(_ int, err error, _ time.Duration) { retried = append(retried, err) }
 	rt := httptransport.New(newWorkflow(t, config{Retry: rc}), httptransport.WithBase(newTracker(t)))
 	resp, err := roundTrip(t, rt, newRequest(t, http.MethodGet, srv.URL, nil))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
-	if string(b) != "partial" || !errors.Is(err, io.ErrUnexpectedEOF) {
-		t.Errorf("read %q, %v; want %q and io.ErrUnexpectedEOF", b, err, "partial")
-	}
-	if len(retried) != 1 {
-		t.Fatalf("retried %d times, want 1", len(retried))
-	}
+	assert.Equal(t, "partial", string(b), "body read")
+	assert.ErrorIs(t, err, io.ErrUnexpectedEOF, "reading the body")
+	require.Len(t, retried, 1, "retries")
 	se, ok := errors.AsType[*httptransport.StatusError](retried[0])
-	if !ok || se.StatusCode != 503 || !strings.Contains(se.Error(), "503") {
-		t.Errorf("retried after %v, want a *StatusError for 503", retried[0])
+	if assert.True(t, ok, "retried after %v, want a *StatusError for 503", retried[0]) {
+		assert.Equal(t, 503, se.StatusCode, "the retried error's status")
+		assert.Contains(t, se.Error(), "503", "the retried error's message")
 	}
 }
 
@@ -862,15 +733,10 @@ func TestUnreadableRequestBodyFailsBeforeAnyAttempt(t *testing.T) {
 	req := newRequest(t, http.MethodPut, srv.URL, nil)
 	body := &closeCounter{Reader: io.MultiReader(strings.NewReader("half"), errorReader{broken})}
 	req.Body = body
-	if _, err := roundTrip(t, rt, req); !errors.Is(err, broken) {
-		t.Errorf("got %v, want the body's error", err)
-	}
-	if body.closes.Load() == 0 {
-		t.Error("the request's body was not closed")
-	}
-	if got := srv.hits(); got != 0 {
-		t.Errorf("server got %d requests, want none", got)
-	}
+	_, err := roundTrip(t, rt, req)
+	assert.ErrorIs(t, err, broken, "want the body's error")
+	assert.NotZero(t, body.closes.Load(), "the request's body was not closed")
+	assert.Zero(t, srv.hits(), "requests the server got")
 }
 
 type errorReader struct{ err error }
@@ -889,12 +755,8 @@ func TestCloseIdleConnectionsReachesTheBase(t *testing.T) {
 	base := &idleCloser{}
 	rt := httptransport.New(newWorkflow(t, config{}), httptransport.WithBase(base))
 	(&http.Client{Transport: rt}).CloseIdleConnections()
-	if base.calls != 1 {
-		t.Errorf("base got %d calls, want 1", base.calls)
-	}
-	if rt.Workflow() == nil {
-		t.Error("Workflow returned nil")
-	}
+	assert.Equal(t, 1, base.calls, "CloseIdleConnections calls the base got")
+	assert.NotNil(t, rt.Workflow(), "Workflow")
 }
 
 // TestInsideAnOuterWorkflow pins the layering the package recommends: a
@@ -907,9 +769,7 @@ func TestInsideAnOuterWorkflow(t *testing.T) {
 	srv := newServer(t, failFirst(0))
 	client := &http.Client{Transport: httptransport.New(newWorkflow(t, config{Retry: retrying(2)}), httptransport.WithBase(newTracker(t)))}
 	outer, err := er.NewWorkflow(er.ErrorRecoveryConfig[[]byte]{Retry: &er.RetryConfig[[]byte]{MaxAttempts: 1, Backoff: er.BackoffFixed}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for range 100 {
 		body, err := outer.Execute(context.Background(), func(ctx context.Context) ([]byte, error) {
 			req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
@@ -923,8 +783,7 @@ func TestInsideAnOuterWorkflow(t *testing.T) {
 			defer resp.Body.Close()
 			return io.ReadAll(resp.Body)
 		})
-		if err != nil || string(body) != "ok" {
-			t.Fatalf("got %q, %v; want %q", body, err, "ok")
-		}
+		require.NoError(t, err)
+		require.Equal(t, "ok", string(body))
 	}
 }

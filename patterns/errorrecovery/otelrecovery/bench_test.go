@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/stretchr/testify/require"
 	metricnoop "go.opentelemetry.io/otel/metric/noop"
 	tracenoop "go.opentelemetry.io/otel/trace/noop"
 
@@ -21,9 +22,7 @@ func benchWorkflow(b *testing.B) *er.Workflow[int] {
 		Breaker:  &breaker.Config{WindowDuration: breaker.CountOnly},
 		Fallback: &fb,
 	})
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	b.Cleanup(w.Breaker().Close)
 	return w
 }
@@ -46,9 +45,7 @@ func BenchmarkExecute(b *testing.B) {
 		iw, err := otelrecovery.Instrument(benchWorkflow(b),
 			otelrecovery.WithTracerProvider(tracenoop.NewTracerProvider()),
 			otelrecovery.WithMeterProvider(metricnoop.NewMeterProvider()))
-		if err != nil {
-			b.Fatal(err)
-		}
+		require.NoError(b, err)
 		b.ReportAllocs()
 		for b.Loop() {
 			_, _ = iw.Execute(ctx, ok)

@@ -11,6 +11,7 @@ import (
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/metric"
 	"go.opentelemetry.io/otel/trace"
+	tracenoop "go.opentelemetry.io/otel/trace/noop"
 
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/patterns/errorrecovery"
@@ -47,6 +48,7 @@ type Workflow[T any] struct {
 	w        *errorrecovery.Workflow[T]
 	name     string
 	tracer   trace.Tracer
+	noSpans  bool // the tracer provider is OTel's no-op one: no span is started
 	duration metric.Float64Histogram
 	reg      metric.Registration
 	start    []trace.SpanStartOption
@@ -82,6 +84,11 @@ func Instrument[T any](w *errorrecovery.Workflow[T], opts ...Option) (*Workflow[
 		o.mp = otel.GetMeterProvider()
 	}
 	iw := &Workflow[T]{w: w, name: w.Definition().Name(), tracer: o.tp.Tracer(ScopeName)}
+	// A no-op provider's span records nothing, but starting one costs a
+	// context (an allocation) per execution; the function then sees the
+	// caller's context, whose span context is the one the no-op span
+	// would have carried.
+	_, iw.noSpans = o.tp.(tracenoop.TracerProvider)
 	wf := attribute.String("statecraft.workflow", iw.name)
 	iw.start = []trace.SpanStartOption{trace.WithAttributes(wf)}
 	for oi, outcome := range []string{"success", "failure"} {
@@ -133,7 +140,12 @@ func (iw *Workflow[T]) Protect(ctx context.Context, fn func(context.Context) err
 // when the span is recording, one event per step of the per-call machine;
 // and the execution's duration in statecraft.workflow.duration.
 func (iw *Workflow[T]) ExecuteResult(ctx context.Context, fn func(context.Context) (T, error)) (errorrecovery.Result[T], error) {
-	ctx, span := iw.tracer.Start(ctx, iw.name, iw.start...)
+	var span trace.Span // nil with the no-op provider
+	recording := false
+	if !iw.noSpans {
+		ctx, span = iw.tracer.Start(ctx, iw.name, iw.start...)
+		recording = span.IsRecording()
+	}
 	// The duration reads the clock twice (about 40 ns each on the real
 	// clock): only when the histogram will record it.
 	measure := iw.duration.Enabled(ctx)
@@ -147,7 +159,6 @@ func (iw *Workflow[T]) ExecuteResult(ctx context.Context, fn func(context.Contex
 		recs []engine.Record
 		err  error
 	)
-	recording := span.IsRecording()
 	if recording {
 		r, recs, err = iw.w.TraceResult(ctx, fn)
 	} else {
@@ -180,7 +191,9 @@ func (iw *Workflow[T]) ExecuteResult(ctx context.Context, fn func(context.Contex
 			span.SetStatus(codes.Error, err.Error())
 		}
 	}
-	span.End()
+	if span != nil {
+		span.End()
+	}
 	return r, err
 }
 

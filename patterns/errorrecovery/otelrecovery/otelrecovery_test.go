@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 	"go.opentelemetry.io/otel/attribute"
 	"go.opentelemetry.io/otel/codes"
 	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
@@ -40,9 +43,7 @@ func instrumented(t *testing.T) (*otelrecovery.Workflow[string], *tracetest.Span
 		Bulkhead: &bulkhead.Config{MaxConcurrent: 2},
 		Fallback: &fb,
 	}, engine.WithClock(clk))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(w.Breaker().Close)
 	spans := tracetest.NewSpanRecorder()
 	tp := sdktrace.NewTracerProvider(sdktrace.WithSpanProcessor(spans))
@@ -53,9 +54,7 @@ func instrumented(t *testing.T) (*otelrecovery.Workflow[string], *tracetest.Span
 		_ = mp.Shutdown(context.Background())
 	})
 	iw, err := otelrecovery.Instrument(w, otelrecovery.WithTracerProvider(tp), otelrecovery.WithMeterProvider(mp))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return iw, spans, reader
 }
 
@@ -69,36 +68,26 @@ func TestEachExecutionIsASpanWithItsSteps(t *testing.T) {
 		}
 		return "quote", nil
 	})
-	if v != "quote" || err != nil {
-		t.Fatalf("Execute = %q, %v", v, err)
-	}
-	if err := iw.Protect(ctx, func(context.Context) error { return er.Permanent(errDown) }); err != nil {
-		t.Fatalf("Protect: %v, want the fallback's answer", err)
-	}
+	require.Equal(t, "quote", v, "Execute's value")
+	require.NoError(t, err, "Execute")
+	require.NoError(t, iw.Protect(ctx, func(context.Context) error { return er.Permanent(errDown) }),
+		"Protect: want the fallback's answer")
 	ended := spans.Ended()
-	if len(ended) != 2 {
-		t.Fatalf("%d spans, want 2", len(ended))
-	}
+	require.Len(t, ended, 2, "spans")
 	for i, want := range []map[string]string{
 		{"statecraft.workflow": "quotes", "statecraft.outcome": "success", "statecraft.source": "function", "statecraft.attempts": "2"},
 		{"statecraft.workflow": "quotes", "statecraft.outcome": "success", "statecraft.source": "fallback value", "statecraft.attempts": "1"},
 	} {
 		s := ended[i]
-		if s.Name() != "quotes" {
-			t.Errorf("span %d named %q, want the workflow's name", i, s.Name())
-		}
-		got := map[string]string{}
+		assert.Equal(t, "quotes", s.Name(), "span %d: want the workflow's name", i)
+		all := map[string]string{}
 		for _, kv := range s.Attributes() {
-			got[string(kv.Key)] = kv.Value.String()
+			all[string(kv.Key)] = kv.Value.String()
 		}
-		for k, v := range want {
-			if got[k] != v {
-				t.Errorf("span %d: %s = %q, want %q (all: %v)", i, k, got[k], v, got)
-			}
+		if diff := cmp.Diff(want, pick(all, want)); diff != "" {
+			t.Errorf("span %d attributes (-want +got):\n%s\nall: %v", i, diff, all)
 		}
-		if s.Status().Code == codes.Error {
-			t.Errorf("span %d has an error status, but the caller got an answer", i)
-		}
+		assert.NotEqual(t, codes.Error, s.Status().Code, "span %d has an error status, but the caller got an answer", i)
 	}
 	var path []string
 	for _, e := range ended[0].Events() {
@@ -110,8 +99,9 @@ func TestEachExecutionIsASpanWithItsSteps(t *testing.T) {
 		to, _ := attrs.Value("statecraft.to")
 		path = append(path, from.AsString()+">"+to.AsString())
 	}
-	if got, want := strings.Join(path, " "), "Start>Admit Admit>CheckCircuit CheckCircuit>Attempt Attempt>Backoff Backoff>Retry Retry>CheckCircuit CheckCircuit>Attempt Attempt>Done"; got != want {
-		t.Errorf("steps of the first span:\n got %s\nwant %s", got, want)
+	want := strings.Fields("Start>Admit Admit>CheckCircuit CheckCircuit>Attempt Attempt>Backoff Backoff>Retry Retry>CheckCircuit CheckCircuit>Attempt Attempt>Done")
+	if diff := cmp.Diff(want, path); diff != "" {
+		t.Errorf("steps of the first span (-want +got):\n%s", diff)
 	}
 }
 
@@ -123,12 +113,12 @@ func TestAFailedExecutionSpanHasTheError(t *testing.T) {
 	// reach it: the caller gets the context's error.
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := iw.Execute(ctx, func(context.Context) (string, error) { return "x", nil }); !errors.Is(err, context.Canceled) {
-		t.Fatalf("Execute: %v, want context.Canceled", err)
-	}
+	_, err := iw.Execute(ctx, func(context.Context) (string, error) { return "x", nil })
+	require.ErrorIs(t, err, context.Canceled, "Execute")
 	s := spans.Ended()[0]
-	if s.Status().Code != codes.Error || len(s.Events()) == 0 || s.Events()[len(s.Events())-1].Name != "exception" {
-		t.Errorf("status %v, events %v: want an error status and the error recorded", s.Status(), s.Events())
+	assert.Equal(t, codes.Error, s.Status().Code, "status %v: want an error status", s.Status())
+	if assert.NotEmpty(t, s.Events(), "events: want the error recorded") {
+		assert.Equal(t, "exception", s.Events()[len(s.Events())-1].Name, "last event: want the error recorded")
 	}
 }
 
@@ -144,15 +134,11 @@ func TestMetricsNamesUnitsAndValues(t *testing.T) {
 	}
 	iw.Unwrap().Clock().(*enginetest.Clock).Advance(7 * time.Second) // the breaker stays open (60s)
 	var rm metricdata.ResourceMetrics
-	if err := reader.Collect(ctx, &rm); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, reader.Collect(ctx, &rm))
 	got := map[string]string{}
 	units := map[string]string{}
 	for _, sm := range rm.ScopeMetrics {
-		if sm.Scope.Name != otelrecovery.ScopeName {
-			t.Errorf("scope %q", sm.Scope.Name)
-		}
+		assert.Equal(t, otelrecovery.ScopeName, sm.Scope.Name, "scope")
 		for _, m := range sm.Metrics {
 			units[m.Name] = m.Unit
 			switch d := m.Data.(type) {
@@ -192,22 +178,17 @@ func TestMetricsNamesUnitsAndValues(t *testing.T) {
 		"statecraft.workflow.duration{outcome=success,source=function}":       "count 1",
 		"statecraft.workflow.duration{outcome=success,source=fallback value}": "count 3",
 	}
-	for k, v := range want {
-		if got[k] != v {
-			t.Errorf("%s = %q, want %q", k, got[k], v)
-		}
+	if diff := cmp.Diff(want, pick(got, want)); diff != "" {
+		t.Errorf("metric values (-want +got):\n%s", diff)
 	}
-	for name, unit := range map[string]string{
+	wantUnits := map[string]string{
 		"statecraft.workflow.executions": "{execution}", "statecraft.workflow.calls": "{call}",
 		"statecraft.workflow.duration": "s", "statecraft.breaker.state": "{state}", "statecraft.bulkhead.queued": "{call}",
-	} {
-		if units[name] != unit {
-			t.Errorf("%s: unit %q, want %q", name, units[name], unit)
-		}
 	}
-	if err := iw.Close(); err != nil {
-		t.Fatal(err)
+	if diff := cmp.Diff(wantUnits, pick(units, wantUnits)); diff != "" {
+		t.Errorf("metric units (-want +got):\n%s", diff)
 	}
+	require.NoError(t, iw.Close())
 }
 
 // attrsOf prints attributes other than the workflow's name as {k=v,...},
@@ -225,6 +206,17 @@ func attrsOf(s attribute.Set) string {
 	}
 	sort.Strings(kv)
 	return "{" + strings.Join(kv, ",") + "}"
+}
+
+// pick returns the entries of got under the keys of want, a key missing
+// from got as "", so that cmp.Diff(want, pick(got, want)) checks want's
+// entries and ignores the others.
+func pick(got, want map[string]string) map[string]string {
+	sub := make(map[string]string, len(want))
+	for k := range want {
+		sub[k] = got[k]
+	}
+	return sub
 }
 
 func itoa(v int64) string { return attribute.Int64Value(v).String() }

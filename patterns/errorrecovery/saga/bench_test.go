@@ -4,6 +4,8 @@ import (
 	"context"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/statecraft/statecraft/patterns/errorrecovery/saga"
 )
 
@@ -19,9 +21,7 @@ func benchSaga(b *testing.B, fail bool) *saga.Saga[int] {
 	s, err := saga.New("bench", saga.DefaultConfig(), []saga.Step[int]{
 		saga.NewStep("one", do, undo), saga.NewStep("two", do, undo), saga.NewStep("three", last, undo),
 	})
-	if err != nil {
-		b.Fatal(err)
-	}
+	require.NoError(b, err)
 	return s
 }
 

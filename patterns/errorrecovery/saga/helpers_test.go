@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/internal/testutil"
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
@@ -33,8 +35,6 @@ func retryCfg(attempts int, b er.Backoff, d time.Duration) er.RetryConfig[int] {
 func mustRetry[T any](t *testing.T, cfg er.RetryConfig[T], opts ...engine.Option) *er.Workflow[T] {
 	t.Helper()
 	x, err := er.NewRetry(cfg, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return x
 }

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/statecraft/statecraft/patterns/errorrecovery/saga"
 )
 
@@ -138,9 +140,7 @@ func TestSagaStopsBeforeItsNextEffectOnceTheLeaseIsLost(t *testing.T) {
 			var c tripCalls
 			s := tripSaga(t, j, &c, nil, tc.lose(j, &c))
 			_, err := s.Run(context.Background(), "t1", 0)
-			if !errors.Is(err, saga.ErrLeaseLost) {
-				t.Fatalf("Run: %v, want ErrLeaseLost", err)
-			}
+			require.ErrorIs(t, err, saga.ErrLeaseLost, "Run")
 			if _, ok := errors.AsType[*saga.JournalError](err); !ok {
 				t.Errorf("Run: %T, want a *JournalError", err)
 			}
@@ -167,9 +167,8 @@ func TestSagaOnALeasedJournalRunsNoCompensationWhoseWriteFailed(t *testing.T) {
 	}
 	var c tripCalls
 	_, err := tripSaga(t, j, &c, nil, failC(&c)).Run(context.Background(), "t1", 0)
-	if !errors.Is(err, errDown) || errors.Is(err, saga.ErrLeaseLost) {
-		t.Fatalf("Run: %v, want the journal's error", err)
-	}
+	require.ErrorIs(t, err, errDown, "Run")
+	require.NotErrorIs(t, err, saga.ErrLeaseLost, "Run")
 	wantCalls(t, &c, "do a", "do b", "do c")
 }
 
@@ -214,9 +213,7 @@ func TestSagaReleasesTheLeaseOfARunThatDoesNotCompleteItsSaga(t *testing.T) {
 func TestRecoverReleasesTheSagasItClaimedAndDidNotComplete(t *testing.T) {
 	j := newLeasedMemory()
 	journalOf(t, j, "t1", "step-started a", "step-done a=A")
-	if err := j.Append(context.Background(), saga.Record{SagaID: "t2", Kind: saga.RecordBegun, Saga: "elsewhere"}); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, j.Append(context.Background(), saga.Record{SagaID: "t2", Kind: saga.RecordBegun, Saga: "elsewhere"}))
 	journalOf(t, j, "t3", "step-started a", "step-done a=A")
 	var c tripCalls
 	reg, _ := saga.NewRegistry(tripSaga(t, j, &c, func(step string) error {
@@ -226,9 +223,9 @@ func TestRecoverReleasesTheSagasItClaimedAndDidNotComplete(t *testing.T) {
 		return nil
 	}, nil))
 	res, err := saga.Recover(context.Background(), j, reg)
-	if !errors.Is(err, saga.ErrCompensationFailed) || !errors.Is(err, saga.ErrUnregistered) || len(res) != 3 {
-		t.Fatalf("Recover: %+v, %v", res, err)
-	}
+	require.ErrorIs(t, err, saga.ErrCompensationFailed, "Recover")
+	require.ErrorIs(t, err, saga.ErrUnregistered, "Recover")
+	require.Len(t, res, 3, "Recover")
 	if got := j.releases(); !slices.Equal(got, []string{"t1", "t2"}) {
 		t.Errorf("released %q, want [t1 t2]: the sagas not completed", got)
 	}

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/statecraft/statecraft/patterns/errorrecovery/saga"
 )
 
@@ -20,9 +23,7 @@ func TestSagaMetricsCountRunsStepsAndCompensations(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := saga.Metrics{Runs: 1, Succeeded: 1, StepsRun: 3}
-	if m := ok.Metrics(); m != want {
-		t.Errorf("after a run to Done, Metrics() =\n%+v, want\n%+v", m, want)
-	}
+	assert.Equal(t, want, ok.Metrics(), "after a run to Done, Metrics()")
 
 	s := mustSaga(t, "order", saga.DefaultConfig(), orderSteps(l, "create shipment", map[string]error{"reserve inventory": errReleaseStuck}))
 	if _, err := s.Run(ctx, "o2", order{}); !errors.Is(err, saga.ErrCompensationFailed) {
@@ -32,9 +33,7 @@ func TestSagaMetricsCountRunsStepsAndCompensations(t *testing.T) {
 		t.Fatal("a run with no id was accepted")
 	}
 	want = saga.Metrics{Runs: 1, Failed: 1, RolledBack: 1, StepsRun: 3, StepsFailed: 1, CompensationsRun: 2, CompensationsFailed: 1}
-	if m := s.Metrics(); m != want {
-		t.Errorf("after a run that compensated, Metrics() =\n%+v, want\n%+v", m, want)
-	}
+	assert.Equal(t, want, s.Metrics(), "after a run that compensated, Metrics()")
 	mp := s.Metrics().Map()
 	if mp["attempts"] != int64(1) || mp["successes"] != int64(0) || mp["failures"] != int64(1) || mp["compensations"] != int64(1) ||
 		mp["compensations_run"] != int64(2) || mp["compensations_failed"] != int64(1) {
@@ -60,14 +59,10 @@ func TestSagaMetricsCountRecoveries(t *testing.T) {
 		return nil
 	}, nil)
 	reg, err := saga.NewRegistry(s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if _, err := saga.Recover(context.Background(), j, reg); !errors.Is(err, saga.ErrCompensationFailed) {
 		t.Fatalf("Recover: %v, want t2 left owing", err)
 	}
 	want := saga.Metrics{RolledBack: 2, CompensationsRun: 3, CompensationsFailed: 1, Recoveries: 2, RecoveriesFailed: 1}
-	if m := s.Metrics(); m != want {
-		t.Errorf("Metrics() =\n%+v, want\n%+v", m, want)
-	}
+	assert.Equal(t, want, s.Metrics(), "Metrics()")
 }

@@ -7,6 +7,9 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/saga"
 )
@@ -52,17 +55,13 @@ func tripSaga(t *testing.T, j saga.Journal, c *tripCalls, undoErr func(step stri
 func journalOf(t *testing.T, j saga.Journal, id string, entries ...string) {
 	t.Helper()
 	ctx := context.Background()
-	if err := j.Append(ctx, saga.Record{SagaID: id, Kind: saga.RecordBegun, Saga: "trip", Steps: []string{"a", "b", "c"}, State: json.RawMessage("0")}); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, j.Append(ctx, saga.Record{SagaID: id, Kind: saga.RecordBegun, Saga: "trip", Steps: []string{"a", "b", "c"}, State: json.RawMessage("0")}))
 	for _, e := range entries {
 		var kind saga.RecordKind
 		var step, out string
 		for i := range len(e) {
 			if e[i] == ' ' {
-				if err := kind.UnmarshalText([]byte(e[:i])); err != nil {
-					t.Fatal(err)
-				}
+				require.NoError(t, kind.UnmarshalText([]byte(e[:i])))
 				step = e[i+1:]
 				break
 			}
@@ -75,30 +74,22 @@ func journalOf(t *testing.T, j saga.Journal, id string, entries ...string) {
 				break
 			}
 		}
-		if err := j.Append(ctx, rec); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, j.Append(ctx, rec))
 	}
 }
 
 func mustRecover(t *testing.T, j saga.Journal, sagas ...saga.Recoverable) []saga.Recovery {
 	t.Helper()
 	reg, err := saga.NewRegistry(sagas...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	res, err := saga.Recover(context.Background(), j, reg)
-	if err != nil {
-		t.Fatalf("Recover: %v", err)
-	}
+	require.NoError(t, err, "Recover")
 	return res
 }
 
 func wantCalls(t *testing.T, c *tripCalls, want ...string) {
 	t.Helper()
-	if !slices.Equal(c.calls, want) {
-		t.Errorf("calls:\n got %q\nwant %q", c.calls, want)
-	}
+	assert.Equal(t, want, c.calls, "calls")
 }
 
 func wantComplete(t *testing.T, j *saga.MemoryJournal, id string) {
@@ -114,16 +105,12 @@ func TestRecoverRollsBackWithoutRerunningCompletedSteps(t *testing.T) {
 	var c tripCalls
 	res := mustRecover(t, j, tripSaga(t, j, &c, nil, nil))
 	wantCalls(t, &c, "undo b(B)", "undo a(A)")
-	if want := []string{saga.IdempotencyKey("t1", "b", saga.PhaseCompensate), saga.IdempotencyKey("t1", "a", saga.PhaseCompensate)}; !slices.Equal(c.keys, want) {
-		t.Errorf("keys %q, want %q", c.keys, want)
-	}
+	assert.Equal(t, []string{saga.IdempotencyKey("t1", "b", saga.PhaseCompensate), saga.IdempotencyKey("t1", "a", saga.PhaseCompensate)}, c.keys, "keys")
 	if len(res) != 1 || res[0].ID != "t1" || res[0].Saga != "trip" || res[0].State.Kind != saga.StateCompensated || res[0].Err != nil {
 		t.Errorf("result %+v, want t1 Compensated", res)
 	}
 	wantComplete(t, j, "t1")
-	if again := mustRecover(t, j, tripSaga(t, j, &c, nil, nil)); len(again) != 0 {
-		t.Errorf("a second Recover found %+v", again)
-	}
+	assert.Empty(t, mustRecover(t, j, tripSaga(t, j, &c, nil, nil)), "a second Recover found")
 }
 
 func TestRecoverTreatsAnUnknownOutcomeAsDoneWithoutAResolveHook(t *testing.T) {
@@ -160,9 +147,7 @@ func TestRecoverAsksTheResolveHookAboutAnUnknownOutcome(t *testing.T) {
 			})
 			mustRecover(t, j, s)
 			wantCalls(t, &c, tc.want...)
-			if want := []string{"b forward " + saga.IdempotencyKey("t3", "b", saga.PhaseForward)}; !slices.Equal(asked, want) {
-				t.Errorf("asked %q, want %q", asked, want)
-			}
+			assert.Equal(t, []string{"b forward " + saga.IdempotencyKey("t3", "b", saga.PhaseForward)}, asked, "asked")
 			log, complete, _ := j.Log("t3")
 			if !complete || log.Records[4].Kind != tc.record || log.Records[4].Step != "b" {
 				t.Errorf("record after the resolve: %+v (complete %v), want %v of b", log.Records[4], complete, tc.record)
@@ -183,9 +168,8 @@ func TestRecoverLeavesTheSagaOwingWhenTheResolveHookFails(t *testing.T) {
 	})
 	reg, _ := saga.NewRegistry(s)
 	res, err := saga.Recover(context.Background(), j, reg)
-	if !errors.Is(err, errLookup) || !errors.Is(err, saga.ErrCompensationFailed) {
-		t.Fatalf("error %v, want the hook's, as a compensation failure", err)
-	}
+	require.ErrorIs(t, err, errLookup, "error %v", err)
+	require.ErrorIs(t, err, saga.ErrCompensationFailed, "error %v", err)
 	se, _ := errors.AsType[*saga.Error](res[0].Err)
 	if se == nil || res[0].State.Kind != saga.StateCompensationFailed || !slices.Equal(se.Owed, []string{"b"}) || !errors.Is(se.Cause, saga.ErrInterrupted) {
 		t.Errorf("result %+v, want CompensationFailed owing b", res[0])
@@ -203,9 +187,7 @@ func TestRecoverRerunsAnInterruptedCompensationWithItsKey(t *testing.T) {
 	var c tripCalls
 	mustRecover(t, j, tripSaga(t, j, &c, nil, nil))
 	wantCalls(t, &c, "undo b(B)", "undo a(A)")
-	if c.keys[0] != saga.IdempotencyKey("t5", "b", saga.PhaseCompensate) {
-		t.Errorf("key %q: want b's compensate key again", c.keys[0])
-	}
+	assert.Equal(t, saga.IdempotencyKey("t5", "b", saga.PhaseCompensate), c.keys[0], "key")
 	wantComplete(t, j, "t5")
 }
 
@@ -262,9 +244,7 @@ func TestRecoverFinishesWhatACompensationFailedRunStillOwes(t *testing.T) {
 		}, func(ctx context.Context, call saga.Call[int], out string) error { return nil })
 	})
 	_, err := s.Run(context.Background(), "t8", 0)
-	if !errors.Is(err, saga.ErrCompensationFailed) {
-		t.Fatalf("run: %v, want a failed compensation", err)
-	}
+	require.ErrorIs(t, err, saga.ErrCompensationFailed, "run")
 	broken = false
 	c = tripCalls{}
 	res := mustRecover(t, j, s)
@@ -294,9 +274,7 @@ func TestRecoverAfterAPanicRollsBack(t *testing.T) {
 	res := mustRecover(t, j, s)
 	// c had started: without a resolve hook it is undone, with no output.
 	wantCalls(t, &c, "undo c()", "undo b(B)", "undo a(A)")
-	if res[0].State.Kind != saga.StateCompensated {
-		t.Errorf("result %+v", res[0])
-	}
+	assert.Equal(t, saga.StateCompensated, res[0].State.Kind, "result")
 }
 
 func TestRecoverCallsTheHooksWithTheInterruption(t *testing.T) {
@@ -321,9 +299,7 @@ func TestRecoverCallsTheHooksWithTheInterruption(t *testing.T) {
 		saga.NewStep("c", func(ctx context.Context, call saga.Call[int]) (string, error) { return "C", nil }, nil),
 	})
 	mustRecover(t, j, hooked)
-	if want := []string{"start t10", "complete t10 Compensated"}; !slices.Equal(got, want) {
-		t.Errorf("hooks %q, want %q", got, want)
-	}
+	assert.Equal(t, []string{"start t10", "complete t10 Compensated"}, got, "hooks")
 }
 
 func TestRecoverRefusesSagasItCannotMatch(t *testing.T) {
@@ -391,19 +367,11 @@ func TestSagaRegistryRefusesNilAndDuplicates(t *testing.T) {
 func TestMemoryJournalRefusesUnknownAndDuplicateSagas(t *testing.T) {
 	ctx := context.Background()
 	j := saga.NewMemoryJournal()
-	if err := j.Append(ctx, saga.Record{SagaID: "x", Kind: saga.RecordStepStarted, Step: "a"}); !errors.Is(err, saga.ErrNotFound) {
-		t.Errorf("record before saga-begun: %v", err)
-	}
-	if err := j.Complete(ctx, "x"); !errors.Is(err, saga.ErrNotFound) {
-		t.Errorf("complete of an unknown saga: %v", err)
-	}
+	assert.ErrorIs(t, j.Append(ctx, saga.Record{SagaID: "x", Kind: saga.RecordStepStarted, Step: "a"}), saga.ErrNotFound, "record before saga-begun")
+	assert.ErrorIs(t, j.Complete(ctx, "x"), saga.ErrNotFound, "complete of an unknown saga")
 	begun := saga.Record{SagaID: "x", Kind: saga.RecordBegun, Saga: "s"}
-	if err := j.Append(ctx, begun); err != nil {
-		t.Fatal(err)
-	}
-	if err := j.Append(ctx, begun); !errors.Is(err, saga.ErrExists) {
-		t.Errorf("second saga-begun: %v", err)
-	}
+	require.NoError(t, j.Append(ctx, begun))
+	assert.ErrorIs(t, j.Append(ctx, begun), saga.ErrExists, "second saga-begun")
 }
 
 func TestJournalKindText(t *testing.T) {
@@ -418,9 +386,7 @@ func TestJournalKindText(t *testing.T) {
 	if _, err := k.MarshalText(); err == nil {
 		t.Error("the zero kind marshals")
 	}
-	if err := k.UnmarshalText([]byte("step-exploded")); err == nil {
-		t.Error("an unknown name parses")
-	}
+	assert.Error(t, k.UnmarshalText([]byte("step-exploded")), "an unknown name parses")
 }
 
 func TestSchemaErrorNamesWhatTheDatabaseSays(t *testing.T) {
@@ -436,9 +402,7 @@ func TestSchemaErrorNamesWhatTheDatabaseSays(t *testing.T) {
 		{&saga.SchemaError{Journal: "sqlitejournal", Schema: "statecraft.saga-journal", Version: 3, Newer: true, Reason: "written by a newer version of statecraft"},
 			`sqlitejournal: refused: written by a newer version of statecraft (schema "statecraft.saga-journal" version 3)`},
 	} {
-		if got := c.err.Error(); got != c.want {
-			t.Errorf("Error() = %q, want %q", got, c.want)
-		}
+		assert.Equal(t, c.want, c.err.Error(), "Error()")
 	}
 }
 

@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/engine/enginetest"
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
@@ -105,9 +108,7 @@ func orderSteps(l *sagaLedger, fail string, undoFail map[string]error) []saga.St
 func mustSaga[T any](t *testing.T, name string, cfg saga.Config, steps []saga.Step[T], opts ...engine.Option) *saga.Saga[T] {
 	t.Helper()
 	s, err := saga.New(name, cfg, steps, opts...)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return s
 }
 
@@ -136,19 +137,17 @@ func TestSagaOrderExampleRefundsPaymentThenReleasesInventory(t *testing.T) {
 		t.Errorf("error %v: want a saga failure matching the shipment's error, compensations clean", err)
 	}
 	se, ok := errors.AsType[*saga.Error](err)
-	if !ok || se.State.Kind != saga.StateCompensated || len(se.Owed) != 0 || se.Saga != "order" || se.ID != "order-42" {
-		t.Fatalf("error %#v: want a *saga.Error in Compensated owing nothing", err)
-	}
+	require.True(t, ok, "error %#v", err)
+	require.Equal(t, saga.StateCompensated, se.State.Kind, "error %#v", err)
+	require.Empty(t, se.Owed, "error %#v", err)
+	require.Equal(t, "order", se.Saga, "error %#v", err)
+	require.Equal(t, "order-42", se.ID, "error %#v", err)
 	step, ok := errors.AsType[*saga.StepError](err)
 	if !ok || step.Step != "create shipment" || step.Phase != saga.PhaseForward || step.Key != saga.IdempotencyKey("order-42", "create shipment", saga.PhaseForward) {
 		t.Errorf("step error %#v: want create shipment, forward, with its key", step)
 	}
-	if got.Reservation != "res-1" {
-		t.Errorf("state after the run: %+v, want the reservation the first step recorded", got)
-	}
-	if want := []string{"start order-42 true", "complete order-42 Compensated"}; !slices.Equal(hooks, want) {
-		t.Errorf("hooks %q, want %q", hooks, want)
-	}
+	assert.Equal(t, "res-1", got.Reservation, "state after the run: the reservation the first step recorded")
+	assert.Equal(t, []string{"start order-42 true", "complete order-42 Compensated"}, hooks, "hooks")
 }
 
 func TestSagaSucceedsWithoutCompensating(t *testing.T) {
@@ -158,12 +157,8 @@ func TestSagaSucceedsWithoutCompensating(t *testing.T) {
 	cfg.Compensation.OnCompensationStart = func(string, error) { started = true }
 	s := mustSaga(t, "order", cfg, orderSteps(l, "", nil))
 	got, err := s.Run(context.Background(), "order-1", order{Amount: 5})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := []string{"reserve inventory/forward", "charge payment/forward", "create shipment/forward"}; !slices.Equal(l.callLog(), want) {
-		t.Errorf("calls %q, want %q", l.callLog(), want)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, []string{"reserve inventory/forward", "charge payment/forward", "create shipment/forward"}, l.callLog(), "calls")
 	if started || got.Reservation != "res-1" || got.Amount != 5 {
 		t.Errorf("compensation started %v, state %+v", started, got)
 	}
@@ -198,12 +193,8 @@ func TestSagaCompensatesInReverseOrderOfTheStepsThatTookEffect(t *testing.T) {
 			for i := failAt - 1; i >= 1; i-- {
 				want = append(want, fmt.Sprintf("undo s%d(%d)", i, i*10))
 			}
-			if !slices.Equal(calls, want) {
-				t.Errorf("calls:\n got %q\nwant %q", calls, want)
-			}
-			if !errors.Is(err, errFlaky) {
-				t.Errorf("error %v, want it to match the step's", err)
-			}
+			assert.Equal(t, want, calls, "calls")
+			assert.ErrorIs(t, err, errFlaky, "error")
 		})
 	}
 }
@@ -222,9 +213,7 @@ func TestSagaAttemptsEveryCompensationWhenOneFails(t *testing.T) {
 		t.Errorf("calls %q, want %q", l.callLog(), want)
 	}
 	for _, target := range []error{errOutOfStock, errRefundDown, saga.ErrCompensationFailed, saga.ErrFailed} {
-		if !errors.Is(err, target) {
-			t.Errorf("errors.Is(%v, %v) = false", err, target)
-		}
+		assert.ErrorIs(t, err, target)
 	}
 	se, _ := errors.AsType[*saga.Error](err)
 	if se == nil || se.State.Kind != saga.StateCompensationFailed || !slices.Equal(se.Owed, []string{"charge payment"}) {
@@ -233,9 +222,7 @@ func TestSagaAttemptsEveryCompensationWhenOneFails(t *testing.T) {
 	if len(se.Compensations) != 1 || se.Compensations[0].Step != "charge payment" || se.Compensations[0].Phase != saga.PhaseCompensate {
 		t.Errorf("compensation errors %v", se.Compensations)
 	}
-	if completed != error(se) {
-		t.Errorf("OnCompensationComplete got %v, want the error Run returned", completed)
-	}
+	assert.Equal(t, error(se), completed, "OnCompensationComplete")
 }
 
 func TestSagaAllCompensationsFailingAreAllReported(t *testing.T) {
@@ -288,16 +275,14 @@ func TestSagaTimeoutDuringAStepCompensatesTheStepsBefore(t *testing.T) {
 	}
 	clk.Advance(time.Second)
 	err := <-done
-	if !errors.Is(err, saga.ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) || !errors.Is(err, saga.ErrFailed) {
-		t.Fatalf("error %v: want a saga timeout", err)
-	}
+	require.ErrorIs(t, err, saga.ErrTimeout, "error %v", err)
+	require.ErrorIs(t, err, context.DeadlineExceeded, "error %v", err)
+	require.ErrorIs(t, err, saga.ErrFailed, "error %v", err)
 	te, _ := errors.AsType[*saga.TimeoutError](err)
 	if te == nil || te.Step != "wait for approval" || te.Timeout != 30*time.Second {
 		t.Errorf("timeout error %#v", te)
 	}
-	if want := []string{"book", "wait", "cancel b1"}; !slices.Equal(calls, want) {
-		t.Errorf("calls %q, want %q", calls, want)
-	}
+	assert.Equal(t, []string{"book", "wait", "cancel b1"}, calls, "calls")
 }
 
 func TestSagaTimeoutStopsTheNextStepFromStarting(t *testing.T) {
@@ -317,12 +302,10 @@ func TestSagaTimeoutStopsTheNextStepFromStarting(t *testing.T) {
 	s := mustSaga(t, "slow", cfg, []saga.Step[int]{step("a", 10*time.Second), step("b", time.Minute), step("c", 0)}, engine.WithClock(clk))
 	_, err := s.Run(context.Background(), "x", 0)
 	te, _ := errors.AsType[*saga.TimeoutError](err)
-	if te == nil || te.Step != "c" || te.Err != nil {
-		t.Fatalf("error %v: want a timeout before step c started", err)
-	}
-	if want := []string{"a", "b", "undo b", "undo a"}; !slices.Equal(calls, want) {
-		t.Errorf("calls %q, want %q", calls, want)
-	}
+	require.NotNil(t, te, "error %v", err)
+	require.Equal(t, "c", te.Step, "error %v", err)
+	require.NoError(t, te.Err, "error %v", err)
+	assert.Equal(t, []string{"a", "b", "undo b", "undo a"}, calls, "calls")
 }
 
 // A zero Config.Timeout means the default, 300s; None means none.
@@ -372,15 +355,11 @@ func TestSagaCancelledCallerStillGetsRolledBack(t *testing.T) {
 	}
 	s := mustSaga(t, "c", saga.Config{}, steps)
 	_, err := s.Run(ctx, "x", 0)
-	if !errors.Is(err, context.Canceled) {
-		t.Errorf("error %v, want context.Canceled as the cause", err)
-	}
+	assert.ErrorIs(t, err, context.Canceled, "error")
 	if se, _ := errors.AsType[*saga.Error](err); se == nil || se.State.Kind != saga.StateCompensated {
 		t.Errorf("error %v: want Compensated", err)
 	}
-	if want := []string{"a", "undo a"}; !slices.Equal(calls, want) {
-		t.Errorf("calls %q, want %q", calls, want)
-	}
+	assert.Equal(t, []string{"a", "undo a"}, calls, "calls")
 }
 
 func TestSagaIdempotencyKeys(t *testing.T) {
@@ -388,9 +367,7 @@ func TestSagaIdempotencyKeys(t *testing.T) {
 	if len(k) != 32 || strings.Trim(k, "0123456789abcdef") != "" {
 		t.Errorf("key %q: want 32 lowercase hex digits", k)
 	}
-	if k != saga.IdempotencyKey("order-42", "charge payment", saga.PhaseForward) {
-		t.Error("the same inputs gave different keys")
-	}
+	assert.Equal(t, saga.IdempotencyKey("order-42", "charge payment", saga.PhaseForward), k, "the same inputs gave different keys")
 	others := []string{
 		saga.IdempotencyKey("order-42", "charge payment", saga.PhaseCompensate),
 		saga.IdempotencyKey("order-43", "charge payment", saga.PhaseForward),
@@ -449,9 +426,7 @@ func TestSagaCompensationRetryRetriesAFailingCompensation(t *testing.T) {
 func TestSagaDeadlineWorkflowProtectsAStep(t *testing.T) {
 	clk := enginetest.NewClock(time.Time{})
 	dl, err := er.NewDeadline[struct{}](er.DeadlineConfig{Timeout: time.Second}, engine.WithClock(clk))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	steps := []saga.Step[int]{
 		saga.NewStep("slow", func(ctx context.Context, c saga.Call[int]) (int, error) {
 			clk.Advance(2 * time.Second)
@@ -498,9 +473,8 @@ func TestSagaJournalsBeforeAndAfterEachEffect(t *testing.T) {
 		t.Fatal(err)
 	}
 	log, complete, ok := j.Log("o7")
-	if !ok || !complete {
-		t.Fatalf("journal holds o7: %v, complete: %v", ok, complete)
-	}
+	require.True(t, ok, "journal holds o7")
+	require.True(t, complete, "journal holds o7")
 	var got []string
 	for _, r := range log.Records {
 		got = append(got, strings.TrimSpace(r.Kind.String()+" "+r.Step))
@@ -513,9 +487,7 @@ func TestSagaJournalsBeforeAndAfterEachEffect(t *testing.T) {
 		"compensation-started charge payment", "compensation-done charge payment",
 		"compensation-started reserve inventory", "compensation-done reserve inventory",
 	}
-	if !slices.Equal(got, want) {
-		t.Errorf("records:\n got %q\nwant %q", got, want)
-	}
+	assert.Equal(t, want, got, "records")
 	if r := log.Records[2]; string(r.Output) != `"res-1"` || !strings.Contains(string(r.State), `"reservation":"res-1"`) {
 		t.Errorf("step-done record: output %s, state %s", r.Output, r.State)
 	}
@@ -535,15 +507,11 @@ func TestSagaRunWithAnIDTheJournalHoldsRunsNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := s.Run(context.Background(), "dup", order{})
-	if !errors.Is(err, saga.ErrExists) {
-		t.Fatalf("error %v, want ErrExists", err)
-	}
+	require.ErrorIs(t, err, saga.ErrExists, "error")
 	if je, _ := errors.AsType[*saga.JournalError](err); je == nil || je.Op != "saga-begun" || je.ID != "dup" {
 		t.Errorf("error %#v: want a *JournalError for the first record", err)
 	}
-	if n := len(l.callLog()); n != 3 {
-		t.Errorf("%d calls, want the first run's 3 only", n)
-	}
+	assert.Len(t, l.callLog(), 3, "calls")
 }
 
 // failingJournal wraps a journal and fails appends of one kind.
@@ -567,13 +535,9 @@ func TestSagaStepWhoseOutcomeCannotBeJournaledIsCompensatedToo(t *testing.T) {
 	j := failingJournal{Journal: saga.NewMemoryJournal(), kind: saga.RecordStepDone, step: "charge payment"}
 	s := mustSaga(t, "order", saga.Config{SaveState: true, Journal: j}, orderSteps(l, "", nil))
 	_, err := s.Run(context.Background(), "o", order{})
-	if !errors.Is(err, errDiskFull) {
-		t.Fatalf("error %v, want the journal's", err)
-	}
+	require.ErrorIs(t, err, errDiskFull, "error")
 	want := []string{"reserve inventory/forward", "charge payment/forward", "charge payment/compensate", "reserve inventory/compensate"}
-	if !slices.Equal(l.callLog(), want) {
-		t.Errorf("calls %q, want %q", l.callLog(), want)
-	}
+	assert.Equal(t, want, l.callLog(), "calls")
 }
 
 func TestSagaStepNotStartedWhenTheJournalRefusesItsRecord(t *testing.T) {
@@ -585,9 +549,7 @@ func TestSagaStepNotStartedWhenTheJournalRefusesItsRecord(t *testing.T) {
 		t.Fatalf("error %v, want the journal error of charge payment", err)
 	}
 	want := []string{"reserve inventory/forward", "reserve inventory/compensate"}
-	if !slices.Equal(l.callLog(), want) {
-		t.Errorf("calls %q, want %q", l.callLog(), want)
-	}
+	assert.Equal(t, want, l.callLog(), "calls")
 }
 
 func TestSagaPanicIsReRaisedAndTheSagaLeftForRecover(t *testing.T) {
@@ -600,9 +562,7 @@ func TestSagaPanicIsReRaisedAndTheSagaLeftForRecover(t *testing.T) {
 	s := mustSaga(t, "p", saga.Config{SaveState: true, Journal: j}, steps)
 	func() {
 		defer func() {
-			if r := recover(); r != "bug in b" {
-				t.Errorf("recovered %v, want the original panic value", r)
-			}
+			assert.Equal(t, "bug in b", recover(), "recovered")
 		}()
 		s.Run(context.Background(), "x", 0)
 		t.Error("Run returned")
@@ -623,9 +583,7 @@ func TestSagaTraceFollowsTheDefinition(t *testing.T) {
 	for _, r := range rec.Records {
 		events = append(events, r.Event)
 	}
-	if want := []string{"begin", "done", "done", "failed", "undone", "undone"}; !slices.Equal(events, want) {
-		t.Errorf("events %q, want %q", events, want)
-	}
+	assert.Equal(t, []string{"begin", "done", "done", "failed", "undone", "undone"}, events, "events")
 }
 
 func TestSagaMachineDiagram(t *testing.T) {
@@ -640,9 +598,7 @@ func TestSagaWithoutCompensationsHasNoCompensationFailedState(t *testing.T) {
 		saga.NewStep("notify", func(ctx context.Context, c saga.Call[int]) (int, error) { return 0, errFlaky }, nil),
 	}
 	s := mustSaga(t, "n", saga.Config{}, steps)
-	if got := fmt.Sprint(s.Definition().States()); got != "[Start Step1 Done Compensated]" {
-		t.Errorf("states %s", got)
-	}
+	assert.Equal(t, "[Start Step1 Done Compensated]", fmt.Sprint(s.Definition().States()), "states")
 	_, err := s.Run(context.Background(), "x", 0)
 	if se, _ := errors.AsType[*saga.Error](err); se == nil || se.State.Kind != saga.StateCompensated {
 		t.Errorf("error %v, want Compensated", err)
@@ -695,9 +651,7 @@ func TestDefaultConfig(t *testing.T) {
 	if c.Timeout != 300*time.Second || c.SaveState || c.Journal != nil || c.Compensation.CompensationRetry != nil {
 		t.Errorf("defaults %+v", c)
 	}
-	if err := c.Validate(); err != nil {
-		t.Error(err)
-	}
+	assert.NoError(t, c.Validate())
 }
 
 func TestSagaStateAndEventNames(t *testing.T) {
@@ -705,9 +659,7 @@ func TestSagaStateAndEventNames(t *testing.T) {
 		{}: "Start", {Kind: saga.StateForward, Step: 2}: "Step2", {Kind: saga.StateCompensating, Step: 1}: "Compensating1",
 		{Kind: saga.StateDone}: "Done", {Kind: saga.StateCompensated}: "Compensated", {Kind: saga.StateCompensationFailed}: "CompensationFailed",
 	} {
-		if s.String() != want {
-			t.Errorf("%#v prints %q, want %q", s, s.String(), want)
-		}
+		assert.Equal(t, want, s.String(), "%#v", s)
 	}
 	if saga.EventUndoFailed.String() != "undo failed" || saga.PhaseCompensate.String() != "compensate" {
 		t.Error("event or phase names changed")

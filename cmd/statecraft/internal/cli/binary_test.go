@@ -9,6 +9,9 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // The tests in this file run the statecraft binary itself, built once
@@ -51,9 +54,7 @@ func binary(t *testing.T) string {
 			buildErr = errors.New("go build: " + err.Error() + "\n" + string(out))
 		}
 	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
+	require.NoError(t, buildErr)
 	return binPath
 }
 
@@ -73,7 +74,7 @@ func exe(t *testing.T, env []string, args ...string) (code int, stdout, stderr s
 	case errors.As(err, &ee):
 		code = ee.ExitCode()
 	default:
-		t.Fatal(err)
+		require.NoError(t, err)
 	}
 	return code, out.String(), errOut.String()
 }
@@ -99,11 +100,11 @@ func TestBinaryExitStatuses(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			code, _, stderr := exe(t, nil, tt.args...)
-			if code != tt.code {
-				t.Errorf("exit status %d, want %d (stderr %q)", code, tt.code, stderr)
-			}
-			if tt.stderr == "" && stderr != "" || !strings.Contains(stderr, tt.stderr) {
-				t.Errorf("stderr %q, want it to contain %q", stderr, tt.stderr)
+			assert.Equal(t, tt.code, code, "exit status (stderr %q)", stderr)
+			if tt.stderr == "" {
+				assert.Empty(t, stderr, "stderr")
+			} else {
+				assert.Contains(t, stderr, tt.stderr, "stderr")
 			}
 		})
 	}
@@ -122,16 +123,11 @@ func TestBinaryOutputMatchesGoldens(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.golden, func(t *testing.T) {
 			code, stdout, stderr := exe(t, nil, tt.args...)
-			if code != 0 || stderr != "" {
-				t.Fatalf("exit %d, stderr %q", code, stderr)
-			}
+			require.Zero(t, code, "exit status (stderr %q)", stderr)
+			require.Empty(t, stderr, "stderr")
 			want, err := os.ReadFile(filepath.Join(goldenDir, tt.golden))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if stdout != string(want) {
-				t.Errorf("binary output differs from %s:\n%s", tt.golden, stdout)
-			}
+			require.NoError(t, err)
+			assert.Equal(t, string(want), stdout, "binary output differs from %s", tt.golden)
 		})
 	}
 }
@@ -143,40 +139,30 @@ func TestBinaryDemoIsDeterministic(t *testing.T) {
 	var outs []string
 	for range 2 {
 		code, stdout, stderr := exe(t, nil, "demo")
-		if code != 0 || stderr != "" {
-			t.Fatalf("exit %d, stderr %q", code, stderr)
-		}
+		require.Zero(t, code, "exit status (stderr %q)", stderr)
+		require.Empty(t, stderr, "stderr")
 		outs = append(outs, stdout)
 	}
-	if outs[0] != outs[1] {
-		t.Error("two runs of the demo printed different reports")
-	}
+	assert.Equal(t, outs[0], outs[1], "two runs of the demo printed different reports")
 	want, err := os.ReadFile(filepath.Join(goldenDir, "demo.txt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if outs[0] != string(want) {
-		t.Error("the binary's demo differs from testdata/demo.txt")
-	}
+	require.NoError(t, err)
+	assert.Equal(t, string(want), outs[0], "the binary's demo differs from testdata/demo.txt")
 }
 
 func TestBinaryRendersSVGWithoutGraphviz(t *testing.T) {
 	// An empty PATH: no dot program to fall back on.
 	code, stdout, stderr := exe(t, []string{"PATH="}, "render", "workflow", "--format", "svg")
-	if code != 0 || stderr != "" {
-		t.Fatalf("exit %d, stderr %q", code, stderr)
-	}
+	require.Zero(t, code, "exit status (stderr %q)", stderr)
+	require.Empty(t, stderr, "stderr")
 	for _, want := range []string{"<svg", "CheckCircuit", "circuit breaker", "</svg>"} {
-		if !strings.Contains(stdout, want) {
-			t.Errorf("SVG lacks %q", want)
-		}
+		assert.Contains(t, stdout, want, "SVG")
 	}
 	svg := filepath.Join(t.TempDir(), "run.svg")
 	code, _, stderr = exe(t, []string{"PATH="}, "demo", "--svg", svg)
-	if code != 0 || stderr != "" {
-		t.Fatalf("demo --svg: exit %d, stderr %q", code, stderr)
-	}
-	if data, err := os.ReadFile(svg); err != nil || !bytes.Contains(data, []byte("begin ×3600")) {
-		t.Errorf("demo --svg wrote no SVG with the run's counts (%v)", err)
+	require.Zero(t, code, "demo --svg: exit status (stderr %q)", stderr)
+	require.Empty(t, stderr, "demo --svg: stderr")
+	data, err := os.ReadFile(svg)
+	if assert.NoError(t, err, "demo --svg wrote no SVG") {
+		assert.True(t, bytes.Contains(data, []byte("begin ×3600")), "demo --svg wrote no SVG with the run's counts")
 	}
 }

@@ -9,6 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/statecraft/statecraft/patterns/errorrecovery"
 	"gonum.org/v1/gonum/graph/formats/dot"
 )
@@ -49,9 +52,8 @@ func runCmd(t *testing.T, args ...string) (code int, stdout, stderr string) {
 func wantSuccess(t *testing.T, args ...string) string {
 	t.Helper()
 	code, stdout, stderr := runCmd(t, args...)
-	if code != ExitOK || stderr != "" {
-		t.Fatalf("statecraft %s: exit %d, stderr %q; want exit 0 and no stderr", strings.Join(args, " "), code, stderr)
-	}
+	require.Equal(t, ExitOK, code, "statecraft %s: exit status (stderr %q)", strings.Join(args, " "), stderr)
+	require.Empty(t, stderr, "statecraft %s: stderr", strings.Join(args, " "))
 	return stdout
 }
 
@@ -61,33 +63,22 @@ func checkGolden(t *testing.T, name, got string) {
 	t.Helper()
 	path := filepath.Join(goldenDir, name)
 	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
+		require.NoError(t, os.WriteFile(path, []byte(got), 0o644))
 		return
 	}
 	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to write it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("output differs from %s (go test -update rewrites it):\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
+	require.NoError(t, err, "run go test -update to write it")
+	assert.Equal(t, string(want), got, "output differs from %s (go test -update rewrites it)", name)
 }
 
 // checkDot fails the test unless src parses as one directed dot graph.
 func checkDot(t *testing.T, src string) {
 	t.Helper()
 	f, err := dot.ParseString(src)
-	if err != nil {
-		t.Fatalf("output does not parse as dot: %v\n%s", err, src)
-	}
-	if len(f.Graphs) != 1 || !f.Graphs[0].Directed {
-		t.Fatalf("got %d graphs, want one directed graph", len(f.Graphs))
-	}
+	require.NoError(t, err, "output does not parse as dot:\n%s", src)
+	require.Len(t, f.Graphs, 1, "graphs")
+	require.True(t, f.Graphs[0].Directed, "want a directed graph")
 }
 
 func TestHelpGoesToStdoutWithStatus0(t *testing.T) {
@@ -109,10 +100,7 @@ func TestHelpGoesToStdoutWithStatus0(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
-			out := wantSuccess(t, tt.args...)
-			if !strings.Contains(out, tt.want) {
-				t.Errorf("stdout does not contain %q:\n%s", tt.want, out)
-			}
+			assert.Contains(t, wantSuccess(t, tt.args...), tt.want, "stdout")
 		})
 	}
 }
@@ -152,30 +140,20 @@ func TestUsageErrorsGoToStderrWithStatus2(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			code, stdout, stderr := runCmd(t, tt.args...)
-			if code != ExitUsage {
-				t.Errorf("exit status: got %d, want %d", code, ExitUsage)
-			}
-			if stdout != "" {
-				t.Errorf("stdout: got %q, want nothing", stdout)
-			}
-			if !strings.Contains(stderr, tt.want) {
-				t.Errorf("stderr does not contain %q:\n%s", tt.want, stderr)
-			}
+			assert.Equal(t, ExitUsage, code, "exit status")
+			assert.Empty(t, stdout, "stdout")
+			assert.Contains(t, stderr, tt.want, "stderr")
 		})
 	}
 }
 
 func TestVersionPrintsVersion(t *testing.T) {
 	out := wantSuccess(t, "--version")
-	if !strings.HasPrefix(out, "statecraft ") || !strings.HasSuffix(out, "\n") || len(out) <= len("statecraft \n") {
-		t.Errorf("--version: got %q, want \"statecraft <version>\\n\"", out)
-	}
+	assert.Regexp(t, `(?s)^statecraft .+\n$`, out, "--version: want \"statecraft <version>\\n\"")
 	old := Version
 	t.Cleanup(func() { Version = old })
 	Version = "v1.2.3"
-	if out := wantSuccess(t, "--version"); out != "statecraft v1.2.3\n" {
-		t.Errorf("--version with Version set: got %q", out)
-	}
+	assert.Equal(t, "statecraft v1.2.3\n", wantSuccess(t, "--version"), "--version with Version set")
 }
 
 func TestRenderMatchesGoldens(t *testing.T) {
@@ -185,8 +163,8 @@ func TestRenderMatchesGoldens(t *testing.T) {
 				out := wantSuccess(t, "render", m.name, "--format", f.format)
 				if f.format == "dot" {
 					checkDot(t, out)
-				} else if !strings.HasPrefix(out, "stateDiagram-v2") && !strings.Contains(out, "\nstateDiagram-v2") {
-					t.Errorf("mermaid output has no stateDiagram-v2 line:\n%s", out)
+				} else {
+					assert.Regexp(t, `(?m)^stateDiagram-v2`, out, "mermaid output has no stateDiagram-v2 line")
 				}
 				checkGolden(t, "render/"+m.name+"."+f.ext, out)
 			})
@@ -205,75 +183,57 @@ func TestRenderMatchesGoldens(t *testing.T) {
 
 func TestRenderDefaultsToTheDemoWorkflow(t *testing.T) {
 	def := wantSuccess(t, "render")
-	if named := wantSuccess(t, "render", "workflow"); def != named {
-		t.Error("render with no machine differs from render workflow")
-	}
+	assert.Equal(t, wantSuccess(t, "render", "workflow"), def, "render with no machine differs from render workflow")
 	// The built-in config is testdata/configs/layered.yaml.
-	if file := wantSuccess(t, "render", "-f", "testdata/configs/layered.yaml"); file != def {
-		t.Error("render -f testdata/configs/layered.yaml differs from render workflow")
-	}
+	assert.Equal(t, def, wantSuccess(t, "render", "-f", "testdata/configs/layered.yaml"),
+		"render -f testdata/configs/layered.yaml differs from render workflow")
 	for _, name := range []string{"circuit breaker", "bulkhead", "arrowhead=open"} {
-		if !strings.Contains(def, name) {
-			t.Errorf("workflow diagram does not mention %q", name)
-		}
+		assert.Contains(t, def, name, "workflow diagram")
 	}
 }
 
 func TestDemoConfigIsTheSampleLayeredConfig(t *testing.T) {
 	sample, err := os.ReadFile(filepath.Join(repoRoot, "testdata/configs/layered.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !bytes.Equal(sample, demoConfig) {
-		t.Error("cmd/statecraft/internal/cli/demo.yaml and testdata/configs/layered.yaml differ: keep them equal")
-	}
+	require.NoError(t, err)
+	assert.Equal(t, string(sample), string(demoConfig),
+		"cmd/statecraft/internal/cli/demo.yaml and testdata/configs/layered.yaml differ: keep them equal")
 }
 
 func TestRenderSVG(t *testing.T) {
 	out := wantSuccess(t, "render", "breaker", "--format", "svg")
-	if !strings.HasPrefix(out, "<svg>") || !strings.Contains(out, "digraph") {
-		t.Errorf("render --format svg did not go through the SVG renderer:\n%s", out)
-	}
+	assert.True(t, strings.HasPrefix(out, "<svg>"), "render --format svg did not go through the SVG renderer:\n%s", out)
+	assert.Contains(t, out, "digraph", "render --format svg did not go through the SVG renderer")
 	var stdout, stderr bytes.Buffer
-	if code := Main([]string{"render", "breaker", "--format", "svg"}, Env{Stdout: &stdout, Stderr: &stderr}); code != ExitFail || !strings.Contains(stderr.String(), "SVG output is not available") {
-		t.Errorf("without a renderer: exit %d, stderr %q; want 1 and a message", code, stderr.String())
-	}
+	code := Main([]string{"render", "breaker", "--format", "svg"}, Env{Stdout: &stdout, Stderr: &stderr})
+	assert.Equal(t, ExitFail, code, "without a renderer: exit status")
+	assert.Contains(t, stderr.String(), "SVG output is not available", "without a renderer: stderr")
 }
 
 func TestValidate(t *testing.T) {
 	for _, f := range []string{"layered.yaml", "retry.yaml", "cache.yaml", "bulkhead.yaml", "breaker-fallback.json"} {
 		t.Run(f, func(t *testing.T) {
 			out := wantSuccess(t, "validate", "-f", "testdata/configs/"+f)
-			if !strings.HasPrefix(out, "testdata/configs/"+f+": ok (") {
-				t.Errorf("stdout: %q", out)
-			}
+			assert.True(t, strings.HasPrefix(out, "testdata/configs/"+f+": ok ("), "stdout: %q", out)
 		})
 	}
 	invalid, _ := filepath.Glob(filepath.Join(repoRoot, "testdata/configs/invalid/*"))
-	if len(invalid) < 5 {
-		t.Fatalf("found %d invalid configs", len(invalid))
-	}
+	require.GreaterOrEqual(t, len(invalid), 5, "invalid configs found")
 	for _, path := range invalid {
 		name := filepath.Base(path)
 		t.Run(name, func(t *testing.T) {
 			code, stdout, stderr := runCmd(t, "validate", "-f", "testdata/configs/invalid/"+name)
-			if code != ExitFail || stdout != "" {
-				t.Errorf("exit %d, stdout %q; want exit 1 and nothing on stdout", code, stdout)
-			}
+			assert.Equal(t, ExitFail, code, "exit status")
+			assert.Empty(t, stdout, "stdout")
 			checkGolden(t, "validate/"+name+".txt", stderr)
 		})
 	}
 	t.Run("an empty config is RETRY", func(t *testing.T) {
-		got := strategyNames(errorrecovery.ErrorRecoveryConfig[any]{})
-		if len(got) != 1 || got[0] != "RETRY" {
-			t.Errorf("strategies of an empty config: %q, want [RETRY]", got)
-		}
+		assert.Equal(t, []string{"RETRY"}, strategyNames(errorrecovery.ErrorRecoveryConfig[any]{}), "strategies of an empty config")
 	})
 	t.Run("missing file", func(t *testing.T) {
 		code, _, stderr := runCmd(t, "validate", "-f", "testdata/configs/nonexistent.yaml")
-		if code != ExitFail || !strings.Contains(stderr, "no such file") {
-			t.Errorf("exit %d, stderr %q", code, stderr)
-		}
+		assert.Equal(t, ExitFail, code, "exit status")
+		assert.Contains(t, stderr, "no such file", "stderr")
 	})
 }
 
@@ -294,9 +254,7 @@ func TestSimulateMatchesGoldens(t *testing.T) {
 		t.Run(tt.golden, func(t *testing.T) {
 			out := wantSuccess(t, tt.args...)
 			checkGolden(t, tt.golden, out)
-			if again := wantSuccess(t, tt.args...); again != out {
-				t.Error("a second run with the same seed printed something else")
-			}
+			assert.Equal(t, out, wantSuccess(t, tt.args...), "a second run with the same seed printed something else")
 		})
 	}
 }
@@ -304,46 +262,36 @@ func TestSimulateMatchesGoldens(t *testing.T) {
 func TestSimulateSeedsDiffer(t *testing.T) {
 	a := wantSuccess(t, "demo", "--seed", "1")
 	b := wantSuccess(t, "demo", "--seed", "2")
-	if a == b {
-		t.Error("seeds 1 and 2 printed the same report")
-	}
+	assert.NotEqual(t, a, b, "seeds 1 and 2 printed the same report")
 }
 
 func TestSimulateWritesTheDiagramWithVisitCounts(t *testing.T) {
 	dir := t.TempDir()
 	dotFile, svgFile := filepath.Join(dir, "run.dot"), filepath.Join(dir, "run.svg")
 	out := wantSuccess(t, "demo", "--dot", dotFile, "--svg", svgFile)
-	if !strings.Contains(out, "wrote the diagram with the run's visit counts to "+dotFile) {
-		t.Errorf("report does not say where the diagram went:\n%s", out)
-	}
+	assert.Contains(t, out, "wrote the diagram with the run's visit counts to "+dotFile, "report does not say where the diagram went")
 	src, err := os.ReadFile(dotFile)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	checkDot(t, string(src))
 	for _, want := range []string{"begin ×3600", "admitted ×3600", "after openTimeout ×"} {
-		if !strings.Contains(string(src), want) {
-			t.Errorf("diagram lacks %q", want)
-		}
+		assert.Contains(t, string(src), want, "diagram")
 	}
 	svg, err := os.ReadFile(svgFile)
-	if err != nil || !bytes.Contains(svg, src) {
-		t.Errorf("SVG file is not the rendered diagram (%v)", err)
+	if assert.NoError(t, err, "SVG file") {
+		assert.True(t, bytes.Contains(svg, src), "SVG file is not the rendered diagram")
 	}
 }
 
 func TestSimulateReportsConfigProblems(t *testing.T) {
 	code, stdout, stderr := runCmd(t, "simulate", "-f", "testdata/configs/invalid/wrong-type.yaml")
-	if code != ExitFail || stdout != "" || !strings.Contains(stderr, "wrong-type.yaml:3:17: retry.max_attempts: want an integer") {
-		t.Errorf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
-	}
+	assert.Equal(t, ExitFail, code, "exit status")
+	assert.Empty(t, stdout, "stdout")
+	assert.Contains(t, stderr, "wrong-type.yaml:3:17: retry.max_attempts: want an integer", "stderr")
 }
 
 func TestNoProgressBarWhenStderrIsNotATerminal(t *testing.T) {
 	_, _, stderr := runCmd(t, "demo")
-	if stderr != "" {
-		t.Errorf("stderr: %q, want nothing", stderr)
-	}
+	assert.Empty(t, stderr, "stderr")
 }
 
 func TestProgressBarRedrawsInPlaceAndClears(t *testing.T) {
@@ -354,9 +302,9 @@ func TestProgressBarRedrawsInPlaceAndClears(t *testing.T) {
 	}
 	p.clear()
 	out := b.String()
-	if !strings.HasPrefix(out, "\r[") || !strings.Contains(out, "100%  4/4 executions") || !strings.HasSuffix(out, "\r\033[K") {
-		t.Errorf("bar output %q", out)
-	}
+	assert.True(t, strings.HasPrefix(out, "\r["), "bar output %q: want it to start with a carriage return", out)
+	assert.Contains(t, out, "100%  4/4 executions", "bar output")
+	assert.True(t, strings.HasSuffix(out, "\r\033[K"), "bar output %q: want it cleared at the end", out)
 }
 
 type failingWriter struct{}
@@ -366,32 +314,24 @@ func (failingWriter) Write([]byte) (int, error) { return 0, errors.New("disk ful
 func TestWriteFailureExitsWithStatus1(t *testing.T) {
 	for _, args := range [][]string{{"render", "door"}, {"demo"}, {"--version"}} {
 		var stderr bytes.Buffer
-		if code := Main(args, Env{Stdout: failingWriter{}, Stderr: &stderr}); code != ExitFail {
-			t.Errorf("%v: exit status %d, want %d", args, code, ExitFail)
-		}
-		if !strings.Contains(stderr.String(), "disk full") {
-			t.Errorf("%v: stderr does not report the write error: %q", args, stderr.String())
-		}
+		assert.Equal(t, ExitFail, Main(args, Env{Stdout: failingWriter{}, Stderr: &stderr}), "%v: exit status", args)
+		assert.Contains(t, stderr.String(), "disk full", "%v: stderr does not report the write error", args)
 	}
 }
 
 func TestSampleDoorUsesEachKindOfDeclaration(t *testing.T) {
 	def := sampleDoor()
-	if got := def.Initial(); got != closed {
-		t.Errorf("initial state: got %v, want %v", got, closed)
-	}
-	if got := def.Finals(); len(got) != 1 || got[0] != demolished {
-		t.Errorf("final states: got %v, want [%v]", got, demolished)
-	}
+	assert.Equal(t, closed, def.Initial(), "initial state")
+	assert.Equal(t, []doorState{demolished}, def.Finals(), "final states")
 	var guarded, withAction, delayed bool
 	for _, tr := range def.Transitions() {
 		guarded = guarded || !tr.Guard.IsZero()
 		withAction = withAction || len(tr.Actions) > 0
 		delayed = delayed || tr.Delayed
 	}
-	if !guarded || !withAction || !delayed {
-		t.Errorf("sample lacks a declaration kind: guarded %v, with action %v, delayed %v", guarded, withAction, delayed)
-	}
+	assert.True(t, guarded, "sample lacks a guarded transition")
+	assert.True(t, withAction, "sample lacks a transition with an action")
+	assert.True(t, delayed, "sample lacks a delayed transition")
 }
 
 // BenchmarkDemo measures the README's first command in-process: an hour
@@ -402,8 +342,7 @@ func BenchmarkDemo(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		var out, errOut bytes.Buffer
-		if code := Main([]string{"demo"}, Env{Stdout: &out, Stderr: &errOut, SVG: fakeSVG}); code != ExitOK {
-			b.Fatalf("exit %d: %s", code, errOut.String())
-		}
+		code := Main([]string{"demo"}, Env{Stdout: &out, Stderr: &errOut, SVG: fakeSVG})
+		require.Equal(b, ExitOK, code, "exit status: %s", errOut.String())
 	}
 }

@@ -2,10 +2,13 @@ package cli
 
 import (
 	"math/rand/v2"
-	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/statecraft/statecraft/patterns/errorrecovery"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/config"
@@ -26,9 +29,7 @@ func TestRenderScheduleMatchesGoldens(t *testing.T) {
 		t.Run(tt.golden, func(t *testing.T) {
 			out := wantSuccess(t, tt.args...)
 			checkGolden(t, tt.golden, out)
-			if again := wantSuccess(t, tt.args...); again != out {
-				t.Error("a second run with the same seed printed something else")
-			}
+			assert.Equal(t, out, wantSuccess(t, tt.args...), "a second run with the same seed printed something else")
 		})
 	}
 }
@@ -43,28 +44,20 @@ func TestRenderScheduleIsTheLibrarysSchedule(t *testing.T) {
 		var printed []time.Duration
 		for _, line := range strings.Split(strings.TrimSpace(out), "\n")[3:] {
 			d, err := time.ParseDuration(strings.Fields(line)[1])
-			if err != nil {
-				t.Fatalf("line %q: %v", line, err)
-			}
+			require.NoError(t, err, "line %q", line)
 			printed = append(printed, d)
 		}
 		cfg, err := config.ReadFile[any](file)
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		var n uint64
 		for _, c := range seed {
 			n = 10*n + uint64(c-'0')
 		}
 		want, err := cfg.Retry.Schedule(rand.New(rand.NewPCG(n, scheduleStream)).Float64)
-		if err != nil {
-			t.Fatal(err)
+		require.NoError(t, err)
+		if diff := cmp.Diff(want, printed); diff != "" {
+			t.Errorf("seed %s: printed delays differ from RetryConfig.Schedule's (-want +got):\n%s", seed, diff)
 		}
-		if !slices.Equal(printed, want) {
-			t.Errorf("seed %s: printed %v, RetryConfig.Schedule lists %v", seed, printed, want)
-		}
-		if cfg.Retry.Backoff != errorrecovery.BackoffFullJitter {
-			t.Errorf("the sample's backoff is %v, want FULL_JITTER", cfg.Retry.Backoff)
-		}
+		assert.Equal(t, errorrecovery.BackoffFullJitter, cfg.Retry.Backoff, "the sample's backoff")
 	}
 }

@@ -53,7 +53,7 @@ func TestDemoServeShowsTheOutageAndStopsWhenCancelled(t *testing.T) {
 	select {
 	case <-held:
 	case code := <-done:
-		t.Fatalf("demo --serve ended with status %d before minute 25: %s", code, stderr.String())
+		require.FailNow(t, "demo --serve ended before minute 25", "status %d: %s", code, stderr.String())
 	}
 
 	tr := &http.Transport{}
@@ -141,7 +141,7 @@ func TestDemoServeRunsToTheEndAndHolds(t *testing.T) {
 	select {
 	case <-over:
 	case code := <-done:
-		t.Fatalf("demo --serve ended with status %d before being cancelled: %s", code, stderr.String())
+		require.FailNow(t, "demo --serve ended before being cancelled", "status %d: %s", code, stderr.String())
 	}
 	cancel()
 	assert.Equal(t, ExitOK, <-done)

@@ -7,6 +7,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestDocsAreUpToDate fails when a committed diagram in docs/diagrams, or
@@ -14,13 +17,9 @@ import (
 // would write from the current code.
 func TestDocsAreUpToDate(t *testing.T) {
 	root, err := Root(".")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	problems, err := Check(root)
-	if err != nil {
-		t.Fatalf("%v (run make docs)", err)
-	}
+	require.NoError(t, err, "(run make docs)")
 	for _, p := range problems {
 		t.Error(p)
 	}
@@ -53,9 +52,7 @@ func copyTree(t *testing.T, root, dst, src string) {
 		}
 		return os.WriteFile(filepath.Join(dst, rel), b, 0o644)
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 }
 
 // sandbox returns a copy of the module's docs and snippets in a temporary
@@ -63,9 +60,7 @@ func copyTree(t *testing.T, root, dst, src string) {
 func sandbox(t *testing.T) string {
 	t.Helper()
 	root, err := Root(".")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	dir := t.TempDir()
 	copyTree(t, root, dir, "docs")
 	copyTree(t, root, dir, filepath.FromSlash(snippetsDir))
@@ -78,9 +73,7 @@ func sandbox(t *testing.T) string {
 func wantProblem(t *testing.T, dir, mention string) {
 	t.Helper()
 	problems, err := Check(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if len(problems) != 1 || !strings.Contains(problems[0].Error(), mention) || !strings.Contains(problems[0].Error(), "make docs") {
 		t.Fatalf("Check: %v; want one problem naming %s and make docs", problems, mention)
 	}
@@ -90,12 +83,8 @@ func edit(t *testing.T, dir, rel string, f func(string) string) {
 	t.Helper()
 	p := filepath.Join(dir, filepath.FromSlash(rel))
 	b, err := os.ReadFile(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(p, []byte(f(string(b))), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(p, []byte(f(string(b))), 0o644))
 }
 
 func TestWriteIsIdempotent(t *testing.T) {
@@ -147,17 +136,13 @@ func TestCheckNamesTheFileOutOfDate(t *testing.T) {
 
 func TestCheckReportsAStrayFile(t *testing.T) {
 	dir := sandbox(t)
-	if err := os.WriteFile(filepath.Join(dir, "docs/diagrams/retry.png"), nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "docs/diagrams/retry.png"), nil, 0o644))
 	wantProblem(t, dir, "docs/diagrams/retry.png is not made by make docs")
 }
 
 func TestCheckReportsAMissingFile(t *testing.T) {
 	dir := sandbox(t)
-	if err := os.Remove(filepath.Join(dir, "docs/diagrams/saga.svg")); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.Remove(filepath.Join(dir, "docs/diagrams/saga.svg")))
 	wantProblem(t, dir, "docs/diagrams/saga.svg is missing")
 }
 
@@ -179,12 +164,8 @@ func TestRewriteReplacesOnlyInsideMarkers(t *testing.T) {
 	want := "intro\n<!-- diagram:a begin -->\nA\n<!-- diagram:a end -->\nmiddle <!-- diagram:a begin --> inline is text\n" +
 		"  <!-- snippet:b begin -->\nB1\nB2\n<!-- snippet:b end -->\nend, no newline"
 	out, names, err := rewrite("g.md", []byte(in), regions)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(out) != want {
-		t.Errorf("got\n%s\nwant\n%s", out, want)
-	}
+	require.NoError(t, err)
+	assert.Equal(t, want, string(out))
 	if !slices.Equal(names, []string{"diagram:a", "snippet:b"}) {
 		t.Errorf("regions %v", names)
 	}
@@ -212,13 +193,9 @@ func TestRewriteRefusesBadMarkers(t *testing.T) {
 func TestSnippetsLoseTheirCommonIndentation(t *testing.T) {
 	dir := t.TempDir()
 	src := "package p\n\nfunc f() {\n\t// snippet:x begin\n\tif true {\n\t\tprintln()\n\t}\n\n\t// snippet:x end\n}\n"
-	if err := os.WriteFile(filepath.Join(dir, "p.go"), []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "p.go"), []byte(src), 0o644))
 	got, err := readSnippets(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	if want := "```go\nif true {\n\tprintln()\n}\n```\n"; string(got["x"]) != want {
 		t.Errorf("got %q, want %q", got["x"], want)
 	}

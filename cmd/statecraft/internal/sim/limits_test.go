@@ -4,6 +4,11 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/statecraft/statecraft/internal/testutil"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestRunRefusesTooLongATimeline(t *testing.T) {
@@ -22,16 +27,13 @@ func TestRunStopsWhenVirtualTimeOverruns(t *testing.T) {
 	start := time.Now()
 	_, err := Run(cfg, Options{Executions: 20, Duration: time.Minute, Dependency: Dependency{FailureRate: 1, Latency: Latency{Kind: Constant, A: time.Millisecond}}})
 	le, ok := errors.AsType[*LimitError](err)
-	if !ok || le.Limit != "overrun" {
-		t.Fatalf("error %v, want a *LimitError of overrun", err)
-	}
+	require.True(t, ok, "error %v", err)
+	require.Equal(t, "overrun", le.Limit, "error %v", err)
 	if le.At <= time.Minute+MaxOverrun || le.At > time.Minute+MaxOverrun+time.Hour {
 		t.Errorf("stopped at %v, want just past %v", le.At, time.Minute+MaxOverrun)
 	}
-	if le.Unfinished != 20 {
-		t.Errorf("%d unfinished, want 20", le.Unfinished)
-	}
-	if took := time.Since(start); took > time.Second {
+	assert.Equal(t, 20, le.Unfinished, "unfinished")
+	if took := time.Since(start); took > testutil.Quick {
 		t.Errorf("took %v", took)
 	}
 }
@@ -41,13 +43,10 @@ func TestRunStopsWithTooManyExecutionsInFlight(t *testing.T) {
 	start := time.Now()
 	_, err := Run(cfg, Options{Executions: MaxInFlight + 1, Duration: time.Second, Dependency: Dependency{Latency: Latency{Kind: Constant, A: time.Hour}}})
 	le, ok := errors.AsType[*LimitError](err)
-	if !ok || le.Limit != "in flight" {
-		t.Fatalf("error %v, want a *LimitError of in flight", err)
-	}
-	if le.Unfinished != MaxInFlight+1 {
-		t.Errorf("%d unfinished, want every execution", le.Unfinished)
-	}
-	if took := time.Since(start); took > 2*time.Second {
+	require.True(t, ok, "error %v", err)
+	require.Equal(t, "in flight", le.Limit, "error %v", err)
+	assert.Equal(t, MaxInFlight+1, le.Unfinished, "unfinished")
+	if took := time.Since(start); took > testutil.Quick {
 		t.Errorf("took %v", took)
 	}
 }

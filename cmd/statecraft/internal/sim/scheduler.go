@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/statecraft/statecraft/engine"
-	"github.com/statecraft/statecraft/engine/enginetest"
+	"github.com/statecraft/statecraft/internal/manualclock"
 )
 
 // scheduler runs executions in lockstep on a manual clock, and is the
@@ -36,7 +36,7 @@ import (
 // a bulkhead queue without a timeout a very long one, so that queued calls
 // sleep on the clock.
 type scheduler struct {
-	clk   *enginetest.Clock
+	clk   *manualclock.Clock
 	start time.Time
 	cur   *proc   // the execution running, nil between steps
 	ready []*proc // executions to resume, in order

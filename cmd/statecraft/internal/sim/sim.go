@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/statecraft/statecraft/engine"
-	"github.com/statecraft/statecraft/engine/enginetest"
+	"github.com/statecraft/statecraft/internal/manualclock"
 	"github.com/statecraft/statecraft/patterns/errorrecovery"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/breaker"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
@@ -167,7 +167,7 @@ func Run(cfg errorrecovery.ErrorRecoveryConfig[any], opts Options) (*Result, err
 		draws:    rand.New(rand.NewPCG(opts.Seed, 2)),
 		res:      &Result{Executions: opts.Executions, AlertThreshold: cfg.AlertThreshold},
 	}
-	s.sched.clk = enginetest.NewClock(time.Time{})
+	s.sched.clk = manualclock.NewClock(time.Time{})
 	s.sched.start = s.sched.clk.Now()
 	jitter := rand.New(rand.NewPCG(opts.Seed, 3))
 	if err := s.prepare(&cfg); err != nil {

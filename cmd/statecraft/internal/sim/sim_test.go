@@ -1,9 +1,11 @@
 package sim
 
 import (
-	"reflect"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/statecraft/statecraft/patterns/errorrecovery"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/config"
@@ -14,30 +16,22 @@ const configs = "../../../../testdata/configs/"
 func readConfig(t *testing.T, name string) errorrecovery.ErrorRecoveryConfig[any] {
 	t.Helper()
 	cfg, err := config.ReadFile[any](configs + name)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return cfg
 }
 
 func parseConfig(t *testing.T, yaml string) errorrecovery.ErrorRecoveryConfig[any] {
 	t.Helper()
 	cfg, err := config.Parse[any]("test.yaml", []byte(yaml))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return cfg
 }
 
 func mustRun(t *testing.T, cfg errorrecovery.ErrorRecoveryConfig[any], opts Options) *Result {
 	t.Helper()
 	r, err := Run(cfg, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if done := r.Succeeded + r.FromCache + r.Stale + r.Fallbacks + r.Failed; done != opts.Executions {
-		t.Fatalf("outcomes add up to %d, want %d executions", done, opts.Executions)
-	}
+	require.NoError(t, err)
+	require.Equal(t, opts.Executions, r.Succeeded+r.FromCache+r.Stale+r.Fallbacks+r.Failed, "outcomes add up to")
 	return r
 }
 
@@ -67,9 +61,7 @@ func TestSameSeedGivesTheSameRun(t *testing.T) {
 			opts.Dependency.Latency = Latency{Kind: Exponential, A: 150 * time.Millisecond}
 			opts.Executions = 3000
 			a, b := mustRun(t, cfg, opts), mustRun(t, readConfig(t, name), opts)
-			if !reflect.DeepEqual(comparable(a), comparable(b)) {
-				t.Fatalf("two runs with seed 42 differ:\n%+v\n%+v", comparable(a), comparable(b))
-			}
+			require.Equal(t, comparable(b), comparable(a), "two runs with seed 42 differ")
 		})
 	}
 }
@@ -77,9 +69,7 @@ func TestSameSeedGivesTheSameRun(t *testing.T) {
 func TestDifferentSeedsGiveDifferentRuns(t *testing.T) {
 	a := mustRun(t, readConfig(t, "layered.yaml"), layeredOptions(1))
 	b := mustRun(t, readConfig(t, "layered.yaml"), layeredOptions(2))
-	if reflect.DeepEqual(a.Latencies, b.Latencies) {
-		t.Fatal("seeds 1 and 2 gave the same latencies")
-	}
+	require.NotEqual(t, a.Latencies, b.Latencies, "seeds 1 and 2 gave the same latencies")
 }
 
 func TestOutageOpensTheBreakerAndTheFallbackAnswers(t *testing.T) {
@@ -101,9 +91,7 @@ func TestOutageOpensTheBreakerAndTheFallbackAnswers(t *testing.T) {
 	for _, st := range r.Breaker.Time {
 		spent += st.Time
 	}
-	if spent != r.Elapsed {
-		t.Errorf("time in breaker states adds up to %v, want the run's %v", spent, r.Elapsed)
-	}
+	assert.Equal(t, r.Elapsed, spent, "time in breaker states adds up to")
 }
 
 // TestTheOutageIsUnhealthyWhileTheFallbackServes: the workflow's own
@@ -172,9 +160,7 @@ func TestBulkheadQueuesUnderLoadWithoutStalling(t *testing.T) {
 	if r.Failures.BulkheadRejected == 0 || r.Failures.TimedOut == 0 {
 		t.Errorf("failures %+v: want some rejected by the bulkhead and some timed out", r.Failures)
 	}
-	if len(r.Notes) != 1 {
-		t.Errorf("notes %q, want one about the queue with no timeout", r.Notes)
-	}
+	assert.Len(t, r.Notes, 1, "notes")
 }
 
 func TestVisitsCountEntriesOfThePerCallMachine(t *testing.T) {

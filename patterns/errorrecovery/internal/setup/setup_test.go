@@ -3,6 +3,8 @@ package setup
 import (
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
 )
 
 func TestOrIsTheZeroValueRule(t *testing.T) {
@@ -16,7 +18,5 @@ func TestOrIsTheZeroValueRule(t *testing.T) {
 			t.Errorf("Or(%v, 1m, -7) = %v, want %v", c.v, got, c.want)
 		}
 	}
-	if got := Or(0.0, 0.1, 0); got != 0.1 {
-		t.Errorf("Or(0.0, 0.1, 0) = %v", got)
-	}
+	assert.Equal(t, 0.1, Or(0.0, 0.1, 0), "Or(0.0, 0.1, 0)")
 }

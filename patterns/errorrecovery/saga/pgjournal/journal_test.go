@@ -12,6 +12,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/statecraft/statecraft/engine/enginetest"
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/saga"
@@ -23,9 +26,7 @@ var t0 = time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
 func appendAll(t *testing.T, j saga.Journal, recs ...saga.Record) {
 	t.Helper()
 	for _, r := range recs {
-		if err := j.Append(context.Background(), r); err != nil {
-			t.Fatalf("append %v of %s: %v", r.Kind, r.SagaID, err)
-		}
+		require.NoErrorf(t, j.Append(context.Background(), r), "append %v of %s", r.Kind, r.SagaID)
 	}
 }
 
@@ -56,25 +57,21 @@ func TestOpenCreatesTheTablesAndLeavesOtherTablesAlone(t *testing.T) {
 	if schema != pgjournal.SchemaName || version != fmt.Sprint(pgjournal.SchemaVersion) {
 		t.Errorf("meta: schema %q version %q", schema, version)
 	}
-	if n := queryInt(t, db, `SELECT COUNT(*) FROM invoices`); n != 1 {
-		t.Errorf("invoices: %d rows", n)
-	}
+	assert.Equal(t, 1, queryInt(t, db, `SELECT COUNT(*) FROM invoices`), "invoices: rows")
 	// Opening again migrates nothing and finds the records, once the
 	// closed journal's lease has expired.
 	j = openJournal(t, conn, pgjournal.Config{Clock: clock})
 	clock.Advance(31 * time.Second)
 	logs, err := j.Incomplete(context.Background())
-	if err != nil || len(logs) != 1 || len(logs[0].Records) != 4 {
-		t.Fatalf("after reopening: %+v, %v", logs, err)
-	}
+	require.NoError(t, err, "after reopening")
+	require.Len(t, logs, 1, "after reopening")
+	require.Len(t, logs[0].Records, 4, "after reopening")
 }
 
 func TestOpenMigratesAVersion1Journal(t *testing.T) {
 	conn := cluster.NewSchema(t)
 	db := rawPool(t, conn)
-	if err := pgjournal.MigrateTo(context.Background(), db, 1); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, pgjournal.MigrateTo(context.Background(), db, 1))
 	// What a version-1 journal holds: the SQLite journal's rows.
 	execSQL(t, db, `INSERT INTO saga_journal_sagas (saga_id, saga, began, completed) VALUES ('s1', 'order', 1, 0), ('s0', 'order', 5, 1)`)
 	for i, r := range sampleSaga("s1")[:3] {
@@ -86,18 +83,15 @@ func TestOpenMigratesAVersion1Journal(t *testing.T) {
 	}
 
 	j := openJournal(t, conn, pgjournal.Config{})
-	if v := queryInt(t, db, `SELECT value::int FROM saga_journal_meta WHERE name = 'version'`); v != 2 {
-		t.Errorf("version %d after Open, want 2", v)
-	}
+	assert.Equal(t, 2, queryInt(t, db, `SELECT value::int FROM saga_journal_meta WHERE name = 'version'`), "version after Open")
 	logs, err := j.Incomplete(context.Background())
-	if err != nil || len(logs) != 1 || logs[0].ID != "s1" || len(logs[0].Records) != 3 {
-		t.Fatalf("Incomplete: %+v, %v; want s1 with its 3 records, claimed", logs, err)
-	}
+	require.NoError(t, err, "Incomplete")
+	require.Len(t, logs, 1, "Incomplete")
+	require.Equal(t, "s1", logs[0].ID, "Incomplete")
+	require.Len(t, logs[0].Records, 3, "Incomplete")
 	// Appending goes on after the migrated records.
 	appendAll(t, j, sampleSaga("s1")[3], sampleSaga("s2")[0])
-	if n := queryInt(t, db, `SELECT seq FROM saga_journal_records WHERE saga_id = 's1' AND kind = 'step-started' AND body LIKE '%"b"%'`); n != 4 {
-		t.Errorf("next record of s1 has seq %d, want 4", n)
-	}
+	assert.Equal(t, 4, queryInt(t, db, `SELECT seq FROM saga_journal_records WHERE saga_id = 's1' AND kind = 'step-started' AND body LIKE '%"b"%'`), "next record of s1 has seq")
 	if n := queryInt(t, db, `SELECT MIN(id) FROM saga_journal_records WHERE (saga_id = 's1' AND seq = 4) OR saga_id = 's2'`); n <= 4 {
 		t.Errorf("a new record took id %d, at or below the migrated ones (1 to 4)", n)
 	}
@@ -129,15 +123,12 @@ func TestOpenRefusesForeignAndNewerJournals(t *testing.T) {
 				j.Close()
 			}
 			se, ok := errors.AsType[*pgjournal.SchemaError](err)
-			if !ok || !errors.Is(err, tc.want) {
-				t.Fatalf("Open: %v, want a *SchemaError matching %v", err, tc.want)
-			}
+			require.True(t, ok, "Open")
+			require.ErrorIs(t, err, tc.want, "Open")
 			if tc.want == pgjournal.ErrNewerSchema && (errors.Is(err, pgjournal.ErrForeign) || se.Version != 3) {
 				t.Errorf("newer: %#v", se)
 			}
-			if after := queryInt(t, db, `SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = current_schema()`); after != tables {
-				t.Errorf("the refused schema changed: %d columns, then %d", tables, after)
-			}
+			assert.Equal(t, tables, queryInt(t, db, `SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = current_schema()`), "the refused schema changed: columns, then")
 		})
 	}
 }
@@ -156,9 +147,7 @@ func TestReplicasOpeningTogetherMigrateOnce(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, errors.Join(errs...))
 }
 
 func TestCorruptRecordsAreRefusedAndNothingIsClaimed(t *testing.T) {
@@ -184,18 +173,13 @@ func TestCorruptRecordsAreRefusedAndNothingIsClaimed(t *testing.T) {
 			j := openJournal(t, conn, pgjournal.Config{})
 			_, err := j.Incomplete(context.Background())
 			ce, ok := errors.AsType[*saga.CorruptJournalError](err)
-			if !ok || ce.SagaID != "s1" {
-				t.Fatalf("Incomplete: %v, want a *CorruptJournalError for s1", err)
-			}
+			require.True(t, ok, "Incomplete")
+			require.Equal(t, "s1", ce.SagaID, "Incomplete")
 			if _, rerr := saga.Recover(context.Background(), j, nil); !errors.Is(rerr, saga.ErrCorruptJournal) {
 				t.Errorf("Recover: %v, want the corruption", rerr)
 			}
-			if n := queryInt(t, db, `SELECT COUNT(*) FROM saga_journal_sagas WHERE owner <> ''`); n != 0 {
-				t.Errorf("%d sagas claimed from a corrupt journal", n)
-			}
-			if after := queryInt(t, db, `SELECT COUNT(*) FROM saga_journal_records`); after != records {
-				t.Errorf("records %d → %d: the journal must not be changed", records, after)
-			}
+			assert.Equal(t, 0, queryInt(t, db, `SELECT COUNT(*) FROM saga_journal_sagas WHERE owner <> ''`), "sagas claimed from a corrupt journal")
+			assert.Equal(t, records, queryInt(t, db, `SELECT COUNT(*) FROM saga_journal_records`), "records: the journal must not be changed")
 		})
 	}
 }
@@ -268,9 +252,7 @@ func TestConcurrentClaimsAreDisjoint(t *testing.T) {
 		all = append(all, c...)
 	}
 	slices.Sort(all)
-	if !slices.Equal(all, want) {
-		t.Errorf("claimed %q, want each of %q once", all, want)
-	}
+	assert.Equal(t, want, all, "claimed")
 }
 
 // A record that does not decode is reported without quoting all of it.

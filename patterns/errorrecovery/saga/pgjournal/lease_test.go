@@ -8,6 +8,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/engine/enginetest"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/saga"
@@ -85,22 +88,16 @@ func leaseSaga(t *testing.T, j saga.Journal, clock *enginetest.Clock, who string
 			}))
 	}
 	s, err := saga.New("order", saga.Config{SaveState: true, Journal: j}, steps, engine.WithClock(clock))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return s
 }
 
 func recoverOn(t *testing.T, j saga.Journal, s *saga.Saga[string]) []saga.Recovery {
 	t.Helper()
 	reg, err := saga.NewRegistry(s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	res, err := saga.Recover(context.Background(), j, reg)
-	if err != nil {
-		t.Fatalf("Recover: %v", err)
-	}
+	require.NoError(t, err, "Recover")
 	return res
 }
 
@@ -147,35 +144,27 @@ func TestStalledOwnerLosesItsLeaseAndDoesNotActAfterLosingIt(t *testing.T) {
 			// goes on. Until A's lease (taken at t0 for 10 s) expires, B
 			// claims nothing.
 			clockB.Advance(9 * time.Second)
-			if res := recoverOn(t, jB, sagaB); len(res) != 0 {
-				t.Fatalf("B recovered %+v while A's lease held", res)
-			}
+			require.Empty(t, recoverOn(t, jB, sagaB), "B recovered while A's lease held")
 			clockB.Advance(2 * time.Second)
 			res := recoverOn(t, jB, sagaB)
-			if len(res) != 1 || res[0].ID != "o1" || res[0].State.Kind != saga.StateCompensated {
-				t.Fatalf("B recovered %+v, want o1 Compensated", res)
-			}
+			require.Len(t, res, 1, "B recovered %+v", res)
+			require.Equal(t, "o1", res[0].ID, "B recovered %+v", res)
+			require.Equal(t, saga.StateCompensated, res[0].State.Kind, "B recovered %+v", res)
 
 			// A wakes up: its clock catches up (its renewal runs, and finds
 			// the lease gone), then its saga goes on, and stops.
 			clockA.Advance(11 * time.Second)
 			close(st.resume)
 			<-done
-			if !errors.Is(runErr, saga.ErrLeaseLost) {
-				t.Fatalf("A's run returned %v, want ErrLeaseLost", runErr)
-			}
+			require.ErrorIs(t, runErr, saga.ErrLeaseLost, "A's run returned")
 			if le, ok := errors.AsType[*pgjournal.LeaseError](runErr); !ok || le.Owner != jA.Owner() || le.Holder != "" {
 				t.Errorf("A's run returned %#v, want a *LeaseError of %s on a saga completed by B", le, jA.Owner())
 			}
 			if got := fx.all(); !slices.Equal(got, tc.want) {
 				t.Errorf("effects:\n got %q\nwant %q", got, tc.want)
 			}
-			if held := jA.Held(); len(held) != 0 {
-				t.Errorf("A still holds %q after its run stopped", held)
-			}
-			if n := queryInt(t, rawPool(t, conn), `SELECT COUNT(*) FROM saga_journal_sagas WHERE completed = 0`); n != 0 {
-				t.Errorf("%d sagas left incomplete", n)
-			}
+			assert.Empty(t, jA.Held(), "A still holds after its run stopped")
+			assert.Equal(t, 0, queryInt(t, rawPool(t, conn), `SELECT COUNT(*) FROM saga_journal_sagas WHERE completed = 0`), "sagas left incomplete")
 		})
 	}
 }
@@ -209,24 +198,16 @@ func TestRenewalsKeepTheLeaseOfASlowStep(t *testing.T) {
 			t.Fatalf("at %v B recovered %+v from a live replica", clock.Now().Sub(t0), res)
 		}
 		var expires time.Time
-		if err := db.QueryRow(context.Background(), `SELECT lease_expires FROM saga_journal_sagas WHERE saga_id = 'o1'`).Scan(&expires); err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, db.QueryRow(context.Background(), `SELECT lease_expires FROM saga_journal_sagas WHERE saga_id = 'o1'`).Scan(&expires))
 		if !expires.After(clock.Now()) {
 			t.Fatalf("at %v the lease expires at %v", clock.Now().Sub(t0), expires.Sub(t0))
 		}
 	}
 	close(st.resume)
 	<-done
-	if runErr != nil {
-		t.Fatalf("A's run: %v", runErr)
-	}
-	if got, want := fx.all(), []string{"a: do s1", "a: do s2", "a: do s3"}; !slices.Equal(got, want) {
-		t.Errorf("effects %q, want %q", got, want)
-	}
-	if held := jA.Held(); len(held) != 0 {
-		t.Errorf("A still holds %q after its run completed", held)
-	}
+	require.NoError(t, runErr, "A's run")
+	assert.Equal(t, []string{"a: do s1", "a: do s2", "a: do s3"}, fx.all(), "effects")
+	assert.Empty(t, jA.Held(), "A still holds after its run completed")
 }
 
 // A replica that dies (here: its journal closed, so its renewals stop)
@@ -252,19 +233,13 @@ func TestADeadReplicasSagaIsRecoveredOnceItsLeaseExpires(t *testing.T) {
 	<-st.stalled
 	jA.Close()
 	clock.Advance(9 * time.Second)
-	if res := recoverOn(t, jB, sagaB); len(res) != 0 {
-		t.Fatalf("B recovered %+v before the lease expired", res)
-	}
+	require.Empty(t, recoverOn(t, jB, sagaB), "B recovered before the lease expired")
 	clock.Advance(2 * time.Second)
 	if res := recoverOn(t, jB, sagaB); len(res) != 1 || res[0].State.Kind != saga.StateCompensated {
 		t.Fatalf("B recovered %+v, want o1 Compensated", res)
 	}
 	close(st.resume)
 	<-done
-	if runErr == nil {
-		t.Fatal("A's run succeeded without its journal")
-	}
-	if got, want := fx.all(), []string{"a: do s1", "a: do s2", "b: undo s2()", "b: undo s1(out-s1)"}; !slices.Equal(got, want) {
-		t.Errorf("effects %q, want %q", got, want)
-	}
+	require.Error(t, runErr, "A's run succeeded without its journal")
+	assert.Equal(t, []string{"a: do s1", "a: do s2", "b: undo s2()", "b: undo s1(out-s1)"}, fx.all(), "effects")
 }

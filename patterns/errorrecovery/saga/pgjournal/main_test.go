@@ -11,9 +11,11 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/require"
+	"go.uber.org/goleak"
+
 	"github.com/statecraft/statecraft/patterns/errorrecovery/saga/pgjournal"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/saga/pgjournal/internal/pgtest"
-	"go.uber.org/goleak"
 )
 
 // cluster is the throwaway PostgreSQL cluster of this test binary: each
@@ -71,9 +73,7 @@ func TestMain(m *testing.M) {
 func openJournal(t *testing.T, conn string, cfg pgjournal.Config) *pgjournal.Journal {
 	t.Helper()
 	j, err := pgjournal.Open(context.Background(), conn, cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(j.Close)
 	return j
 }
@@ -82,9 +82,7 @@ func openJournal(t *testing.T, conn string, cfg pgjournal.Config) *pgjournal.Jou
 func rawPool(t *testing.T, conn string) *pgxpool.Pool {
 	t.Helper()
 	pool, err := pgxpool.New(context.Background(), conn)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(pool.Close)
 	return pool
 }
@@ -99,8 +97,6 @@ func execSQL(t *testing.T, pool *pgxpool.Pool, query string, args ...any) {
 func queryInt(t *testing.T, pool *pgxpool.Pool, query string, args ...any) int {
 	t.Helper()
 	var n int
-	if err := pool.QueryRow(context.Background(), query, args...).Scan(&n); err != nil {
-		t.Fatalf("%s: %v", query, err)
-	}
+	require.NoErrorf(t, pool.QueryRow(context.Background(), query, args...).Scan(&n), "%s", query)
 	return n
 }

@@ -20,6 +20,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/statecraft/statecraft/patterns/errorrecovery/saga"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/saga/pgjournal"
 )
@@ -172,9 +175,7 @@ func replicaSaga(t *testing.T, j saga.Journal, l *replicaLedger, k *pointKiller)
 		}))
 	}
 	s, err := saga.New("order", saga.Config{SaveState: true, Journal: j}, steps)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return s
 }
 
@@ -193,18 +194,14 @@ func TestHelperReplica(t *testing.T) {
 	l := &replicaLedger{pool: rawPool(t, conn), me: jr.Owner()}
 	s := replicaSaga(t, j, l, k)
 	reg, err := saga.NewRegistry(s)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	// A saga stopped by a lost lease is noted in the ledger; any other
 	// failure to finish is an error (no compensation here fails).
 	settled := func(id string, err error) {
 		switch {
 		case err == nil:
 		case errors.Is(err, saga.ErrLeaseLost):
-			if lerr := l.lost(ctx, id); lerr != nil {
-				t.Error(lerr)
-			}
+			assert.NoError(t, l.lost(ctx, id))
 		case errors.Is(err, saga.ErrFailed) && !errors.Is(err, saga.ErrCompensationFailed):
 		default:
 			t.Errorf("saga %s: %v", id, err)
@@ -312,9 +309,7 @@ func TestReplicasRecoverKilledSagasExactlyOnce(t *testing.T) {
 			r.cmd.Env = append(os.Environ(), envReplicaConn+"="+conn, envReplicaName+"="+r.name,
 				envReplicaSagas+"="+strings.Join(plans, ","), envReplicaKillAt+"="+strconv.Itoa(killAt))
 			r.cmd.Stdout, r.cmd.Stderr = &r.out, &r.out
-			if err := r.cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, r.cmd.Start())
 			if killAfter > 0 {
 				timer := time.AfterFunc(killAfter, func() { r.cmd.Process.Signal(syscall.SIGKILL) })
 				defer timer.Stop()
@@ -330,9 +325,7 @@ func TestReplicasRecoverKilledSagasExactlyOnce(t *testing.T) {
 				died[r.name] = true
 				continue
 			}
-			if err != nil {
-				t.Fatalf("replica %s (%s): %v\n%s", r.name, r.mode, err, r.out.String())
-			}
+			require.NoError(t, err, "replica %s (%s):\n%s", r.name, r.mode, r.out.String())
 		}
 		t.Logf("round %d: %s", round, roundSummary(rs, died))
 	}
@@ -360,14 +353,10 @@ type call struct {
 func checkLedger(t *testing.T, db *pgxpool.Pool, failing map[string]string, died map[string]bool) {
 	t.Helper()
 	ctx := context.Background()
-	if n := queryInt(t, db, `SELECT COUNT(*) FROM saga_journal_sagas WHERE completed = 0`); n != 0 {
-		t.Errorf("%d sagas left incomplete", n)
-	}
+	assert.Equal(t, 0, queryInt(t, db, `SELECT COUNT(*) FROM saga_journal_sagas WHERE completed = 0`), "sagas left incomplete")
 	rows, _ := db.Query(ctx, `SELECT saga_id FROM saga_journal_sagas ORDER BY saga_id`)
 	sagas, err := pgx.CollectRows(rows, pgx.RowTo[string])
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	rows, _ = db.Query(ctx, `SELECT saga_id, step, phase, replica, held FROM ledger_calls ORDER BY n`)
 	var calls []call
 	var c call

@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/statecraft/statecraft/patterns/errorrecovery/saga"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/saga/sqlitejournal"
 )
@@ -89,9 +91,7 @@ type ledger struct{ db *sql.DB }
 func openLedger(t *testing.T, dir string) *ledger {
 	t.Helper()
 	db, err := sql.Open("sqlite", filepath.Join(dir, "ledger.db")+"?_busy_timeout=10000&_journal_mode=WAL&_synchronous=FULL&_txlock=immediate")
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	db.SetMaxOpenConns(1)
 	t.Cleanup(func() { db.Close() })
 	for _, ddl := range []string{
@@ -131,9 +131,7 @@ func (l *ledger) apply(ctx context.Context, c saga.Call[string]) error {
 func (l *ledger) count(t *testing.T, table, key string) int {
 	t.Helper()
 	var n int
-	if err := l.db.QueryRow(`SELECT COUNT(*) FROM `+table+` WHERE key = ?`, key).Scan(&n); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, l.db.QueryRow(`SELECT COUNT(*) FROM `+table+` WHERE key = ?`, key).Scan(&n))
 	return n
 }
 
@@ -172,9 +170,7 @@ func crashSaga(t *testing.T, j saga.Journal, l *ledger, k *killer, scenario stri
 		}))
 	}
 	s, err := saga.New("order", saga.Config{SaveState: true, Journal: j}, steps)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	return s
 }
 
@@ -183,9 +179,7 @@ func crashSaga(t *testing.T, j saga.Journal, l *ledger, k *killer, scenario stri
 func runChild(t *testing.T, dir, at, scenario string) []string {
 	t.Helper()
 	jr, err := sqlitejournal.Open(context.Background(), filepath.Join(dir, "journal.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer jr.Close()
 	k := &killer{at: at}
 	j := &killingJournal{Journal: jr, k: k}
@@ -242,19 +236,13 @@ func crashAndRecover(t *testing.T, scenario, p string) {
 	}
 
 	j, err := sqlitejournal.Open(context.Background(), filepath.Join(dir, "journal.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	defer j.Close()
 	l := openLedger(t, dir)
 	reg, err := saga.NewRegistry(crashSaga(t, j, l, &killer{}, scenario))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	res, err := saga.Recover(context.Background(), j, reg)
-	if err != nil {
-		t.Fatalf("Recover: %v", err)
-	}
+	require.NoError(t, err, "Recover")
 	if logs, err := j.Incomplete(context.Background()); err != nil || len(logs) != 0 {
 		t.Fatalf("after Recover: %d incomplete, %v", len(logs), err)
 	}

@@ -9,9 +9,12 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"modernc.org/sqlite"
+
 	"github.com/statecraft/statecraft/patterns/errorrecovery/saga"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/saga/sqlitejournal"
-	"modernc.org/sqlite"
 )
 
 // A '?' would start the driver's options: "b.db?mode=ro" would open b.db
@@ -25,9 +28,9 @@ func TestOpenRefusesAPathWithAQuestionMark(t *testing.T) {
 				j.Close()
 			}
 			pe, ok := errors.AsType[*sqlitejournal.PathError](err)
-			if !ok || !errors.Is(err, sqlitejournal.ErrPath) || pe.Path != filepath.Join(dir, name) {
-				t.Fatalf("Open: %v, want a *PathError naming the path", err)
-			}
+			require.True(t, ok, "Open")
+			require.ErrorIs(t, err, sqlitejournal.ErrPath, "Open")
+			require.Equal(t, filepath.Join(dir, name), pe.Path, "Open")
 			if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 				t.Errorf("Open created %v", entries)
 			}
@@ -42,9 +45,7 @@ func writeJournal(t *testing.T, path string) {
 	for i := range 200 {
 		appendAll(t, j, sampleSaga(fmt.Sprint("s", i))...)
 	}
-	if err := j.Close(); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, j.Close())
 }
 
 // openAndRead opens the journal at path and reads it, returning the first
@@ -66,22 +67,14 @@ func TestJournalReportsADamagedFile(t *testing.T) {
 	}{
 		{"truncated to half", func(t *testing.T, path string) {
 			fi, err := os.Stat(path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := os.Truncate(path, fi.Size()/2); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
+			require.NoError(t, os.Truncate(path, fi.Size()/2))
 		}},
 		{"garbage after the header", func(t *testing.T, path string) {
 			b, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, err)
 			copy(b[100:], bytes.Repeat([]byte{0xa5}, len(b)))
-			if err := os.WriteFile(path, b, 0o644); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, os.WriteFile(path, b, 0o644))
 		}},
 	}
 	for _, tc := range cases {
@@ -105,26 +98,18 @@ func TestJournalReportsADamagedPageWhenItReadsIt(t *testing.T) {
 	writeJournal(t, path)
 	var page, pageSize int64
 	db := rawDB(t, path)
-	if err := db.QueryRow(`SELECT MIN(pageno), COUNT(*) FROM dbstat WHERE name = 'saga_journal_records' AND pagetype = 'leaf'`).Scan(&page, new(int)); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.QueryRow(`PRAGMA page_size`).Scan(&pageSize); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, db.QueryRow(`SELECT MIN(pageno), COUNT(*) FROM dbstat WHERE name = 'saga_journal_records' AND pagetype = 'leaf'`).Scan(&page, new(int)))
+	require.NoError(t, db.QueryRow(`PRAGMA page_size`).Scan(&pageSize))
 	db.Close()
 	// The first leaf of the records, which Open (reading the last record)
 	// does not read, is overwritten.
 	f, err := os.OpenFile(path, os.O_WRONLY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	_, err = f.WriteAt(bytes.Repeat([]byte{0xa5}, int(pageSize)), (page-1)*pageSize)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 
 	j := openJournal(t, path)
 	_, err = j.Incomplete(context.Background())
@@ -140,13 +125,11 @@ func TestJournalReportsADamagedPageWhenItReadsIt(t *testing.T) {
 func checkDamaged(t *testing.T, err error, path string) {
 	t.Helper()
 	ce, ok := errors.AsType[*sqlitejournal.CorruptFileError](err)
-	if !ok || !errors.Is(err, saga.ErrCorruptJournal) || ce.Path != path {
-		t.Fatalf("%v, want a *CorruptFileError naming the file", err)
-	}
+	require.True(t, ok, "%v", err)
+	require.ErrorIs(t, err, saga.ErrCorruptJournal, "%v", err)
+	require.Equal(t, path, ce.Path, "%v", err)
 	if _, ok := errors.AsType[*sqlite.Error](err); !ok {
 		t.Errorf("%v does not unwrap to the driver's error", err)
 	}
-	if errors.Is(err, sqlitejournal.ErrForeign) {
-		t.Errorf("%v matches ErrForeign: the file is a journal, damaged", err)
-	}
+	assert.NotErrorIs(t, err, sqlitejournal.ErrForeign, "matches ErrForeign: the file is a journal, damaged")
 }

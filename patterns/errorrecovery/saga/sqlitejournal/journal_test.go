@@ -12,6 +12,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/statecraft/statecraft/patterns/errorrecovery/saga"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/saga/sqlitejournal"
 )
@@ -19,9 +24,7 @@ import (
 func openJournal(t *testing.T, path string) *sqlitejournal.Journal {
 	t.Helper()
 	j, err := sqlitejournal.Open(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(func() { j.Close() })
 	return j
 }
@@ -30,9 +33,7 @@ func openJournal(t *testing.T, path string) *sqlitejournal.Journal {
 func rawDB(t *testing.T, path string) *sql.DB {
 	t.Helper()
 	db, err := sql.Open("sqlite", path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	t.Cleanup(func() { db.Close() })
 	return db
 }
@@ -49,9 +50,7 @@ var t0 = time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC)
 func appendAll(t *testing.T, j saga.Journal, recs ...saga.Record) {
 	t.Helper()
 	for _, r := range recs {
-		if err := j.Append(context.Background(), r); err != nil {
-			t.Fatalf("append %v: %v", r.Kind, err)
-		}
+		require.NoErrorf(t, j.Append(context.Background(), r), "append %v", r.Kind)
 	}
 }
 
@@ -69,61 +68,42 @@ func TestJournalKeepsRecordsAcrossReopening(t *testing.T) {
 	j := openJournal(t, path)
 	appendAll(t, j, sampleSaga("s1")...)
 	appendAll(t, j, sampleSaga("s2")...)
-	if err := j.Complete(context.Background(), "s1"); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, j.Complete(context.Background(), "s1"))
 	j.Close()
 
 	j = openJournal(t, path)
 	logs, err := j.Incomplete(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(logs) != 1 || logs[0].ID != "s2" || logs[0].Saga != "order" || len(logs[0].Records) != 4 {
-		t.Fatalf("incomplete: %+v, want s2 with 4 records", logs)
-	}
+	require.NoError(t, err)
+	require.Len(t, logs, 1, "incomplete")
+	require.Equal(t, "s2", logs[0].ID, "incomplete")
+	require.Equal(t, "order", logs[0].Saga, "incomplete")
+	require.Len(t, logs[0].Records, 4, "incomplete")
 	want := sampleSaga("s2")
-	for i, got := range logs[0].Records {
+	for i := range want {
 		want[i].Seq = i + 1
-		gb, _ := json.Marshal(got)
-		wb, _ := json.Marshal(want[i])
-		if string(gb) != string(wb) {
-			t.Errorf("record %d:\n got %s\nwant %s", i+1, gb, wb)
-		}
 	}
-	if j.Torn() != 0 {
-		t.Errorf("Torn() = %d on a clean journal", j.Torn())
+	if diff := cmp.Diff(want, logs[0].Records, cmpopts.EquateEmpty()); diff != "" {
+		t.Errorf("records of s2 after reopening (-want +got):\n%s", diff)
 	}
+	assert.Equal(t, 0, j.Torn(), "Torn() on a clean journal")
 }
 
 func TestJournalRefusesDuplicateAndUnknownSagas(t *testing.T) {
 	j := openJournal(t, filepath.Join(t.TempDir(), "j.db"))
 	ctx := context.Background()
-	if err := j.Append(ctx, saga.Record{SagaID: "x", Kind: saga.RecordStepStarted, Step: "a"}); !errors.Is(err, saga.ErrNotFound) {
-		t.Errorf("record of an unknown saga: %v", err)
-	}
+	assert.ErrorIs(t, j.Append(ctx, saga.Record{SagaID: "x", Kind: saga.RecordStepStarted, Step: "a"}), saga.ErrNotFound, "record of an unknown saga")
 	appendAll(t, j, sampleSaga("x")[0])
-	if err := j.Append(ctx, sampleSaga("x")[0]); !errors.Is(err, saga.ErrExists) {
-		t.Errorf("second saga-begun: %v", err)
-	}
-	if err := j.Complete(ctx, "nope"); !errors.Is(err, saga.ErrNotFound) {
-		t.Errorf("complete of an unknown saga: %v", err)
-	}
+	assert.ErrorIs(t, j.Append(ctx, sampleSaga("x")[0]), saga.ErrExists, "second saga-begun")
+	assert.ErrorIs(t, j.Complete(ctx, "nope"), saga.ErrNotFound, "complete of an unknown saga")
 }
 
 func TestJournalOnACallersDatabase(t *testing.T) {
 	db := rawDB(t, filepath.Join(t.TempDir(), "mine.db"))
 	j, err := sqlitejournal.New(context.Background(), db)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	appendAll(t, j, sampleSaga("s")...)
-	if err := j.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := db.Ping(); err != nil {
-		t.Errorf("Close closed the caller's database: %v", err)
-	}
+	require.NoError(t, j.Close())
+	assert.NoError(t, db.Ping(), "Close closed the caller's database")
 }
 
 func TestJournalRefusesForeignAndNewerDatabases(t *testing.T) {
@@ -133,9 +113,7 @@ func TestJournalRefusesForeignAndNewerDatabases(t *testing.T) {
 		want   error
 	}{
 		{"not a database", func(t *testing.T, path string) {
-			if err := os.WriteFile(path, []byte("this is a text file, not SQLite, and it is long enough to have a header..."), 0o644); err != nil {
-				t.Fatal(err)
-			}
+			require.NoError(t, os.WriteFile(path, []byte("this is a text file, not SQLite, and it is long enough to have a header..."), 0o644))
 		}, sqlitejournal.ErrForeign},
 		{"another application's tables", func(t *testing.T, path string) {
 			execSQL(t, rawDB(t, path), `CREATE TABLE invoices (id INTEGER PRIMARY KEY)`)
@@ -163,9 +141,8 @@ func TestJournalRefusesForeignAndNewerDatabases(t *testing.T) {
 				j.Close()
 			}
 			se, ok := errors.AsType[*sqlitejournal.SchemaError](err)
-			if !ok || !errors.Is(err, tc.want) {
-				t.Fatalf("Open: %v, want a *SchemaError matching %v", err, tc.want)
-			}
+			require.True(t, ok, "Open")
+			require.ErrorIs(t, err, tc.want, "Open")
 			if tc.want == sqlitejournal.ErrNewerSchema && (errors.Is(err, sqlitejournal.ErrForeign) || se.Version != 2) {
 				t.Errorf("newer: %#v", se)
 			}
@@ -189,27 +166,21 @@ func TestJournalSetsAsideATornLastWrite(t *testing.T) {
 	execSQL(t, rawDB(t, path), `UPDATE saga_journal_records SET body = substr(body, 1, 20) WHERE id = (SELECT MAX(id) FROM saga_journal_records)`)
 
 	j = openJournal(t, path)
-	if j.Torn() != 1 {
-		t.Errorf("Torn() = %d, want 1", j.Torn())
-	}
+	assert.Equal(t, 1, j.Torn(), "Torn()")
 	logs, err := j.Incomplete(context.Background())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(logs) != 2 || len(logs[0].Records) != 4 || logs[0].Records[3].Kind != saga.RecordStepStarted {
-		t.Fatalf("logs %+v: want s1 ending with b started", logs)
-	}
+	require.NoError(t, err)
+	require.Len(t, logs, 2, "logs %+v", logs)
+	require.Len(t, logs[0].Records, 4, "logs %+v", logs)
+	require.Equal(t, saga.RecordStepStarted, logs[0].Records[3].Kind, "logs %+v", logs)
 	// Appending goes on after the set-aside record.
 	appendAll(t, j, saga.Record{SagaID: "s1", Kind: saga.RecordStepFailed, Step: "b"})
 	logs, err = j.Incomplete(context.Background())
-	if err != nil || logs[0].Records[4].Seq != 5 || logs[0].Records[4].Kind != saga.RecordStepFailed {
-		t.Fatalf("after appending: %v, %+v", err, logs)
-	}
+	require.NoError(t, err, "after appending")
+	require.Equal(t, 5, logs[0].Records[4].Seq, "after appending")
+	require.Equal(t, saga.RecordStepFailed, logs[0].Records[4].Kind, "after appending")
 	var kept int
 	rawDB(t, path).QueryRow(`SELECT COUNT(*) FROM saga_journal_torn`).Scan(&kept)
-	if kept != 1 {
-		t.Errorf("%d torn records kept, want 1", kept)
-	}
+	assert.Equal(t, 1, kept, "torn records kept")
 
 	// A second crash tears the record that took the set-aside one's place.
 	j.Close()
@@ -219,9 +190,7 @@ func TestJournalSetsAsideATornLastWrite(t *testing.T) {
 		t.Errorf("after a second torn write: torn %d, %v", j.Torn(), err)
 	}
 	rawDB(t, path).QueryRow(`SELECT COUNT(*) FROM saga_journal_torn`).Scan(&kept)
-	if kept != 2 {
-		t.Errorf("%d torn records kept, want 2", kept)
-	}
+	assert.Equal(t, 2, kept, "torn records kept")
 }
 
 func TestJournalTornFirstRecordMeansTheSagaNeverBegan(t *testing.T) {
@@ -266,9 +235,9 @@ func TestJournalRefusesCorruptionBeforeTheLastRecord(t *testing.T) {
 			j = openJournal(t, path)
 			_, err := j.Incomplete(context.Background())
 			ce, ok := errors.AsType[*saga.CorruptJournalError](err)
-			if !ok || !errors.Is(err, saga.ErrCorruptJournal) || ce.SagaID != "s1" {
-				t.Fatalf("Incomplete: %v, want a *CorruptJournalError for s1", err)
-			}
+			require.True(t, ok, "Incomplete")
+			require.ErrorIs(t, err, saga.ErrCorruptJournal, "Incomplete")
+			require.Equal(t, "s1", ce.SagaID, "Incomplete")
 			reg, _ := saga.NewRegistry()
 			if _, rerr := saga.Recover(context.Background(), j, reg); !errors.Is(rerr, saga.ErrCorruptJournal) {
 				t.Errorf("Recover: %v, want the corruption", rerr)
@@ -287,9 +256,7 @@ func TestJournalRefusesCorruptionBeforeTheLastRecord(t *testing.T) {
 func resum(t *testing.T, db *sql.DB, sagaID string, seq int) {
 	t.Helper()
 	var kind, body string
-	if err := db.QueryRow(`SELECT kind, body FROM saga_journal_records WHERE saga_id = ? AND seq = ?`, sagaID, seq).Scan(&kind, &body); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, db.QueryRow(`SELECT kind, body FROM saga_journal_records WHERE saga_id = ? AND seq = ?`, sagaID, seq).Scan(&kind, &body))
 	execSQL(t, db, `UPDATE saga_journal_records SET checksum = ? WHERE saga_id = ? AND seq = ?`,
 		sqlitejournal.Checksum(sagaID, seq, kind, body), sagaID, seq)
 }
@@ -304,9 +271,7 @@ func TestRecoverAgainstSQLite(t *testing.T) {
 			return "A", nil
 		}, func(ctx context.Context, c saga.Call[map[string]int], out string) error {
 			calls = append(calls, "undo a "+out)
-			if (*c.State)["a"] != 1 {
-				t.Errorf("compensation saw state %v", *c.State)
-			}
+			assert.Equal(t, 1, (*c.State)["a"], "compensation's state")
 			return nil
 		}),
 		saga.NewStep("b", func(ctx context.Context, c saga.Call[map[string]int]) (string, error) {
@@ -314,9 +279,7 @@ func TestRecoverAgainstSQLite(t *testing.T) {
 		}, nil),
 	}
 	s, err := saga.New("sq", saga.Config{SaveState: true, Journal: j}, steps)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	func() {
 		defer func() { recover() }()
 		s.Run(context.Background(), "r1", map[string]int{})
@@ -326,9 +289,9 @@ func TestRecoverAgainstSQLite(t *testing.T) {
 	j = openJournal(t, path)
 	reg, _ := saga.NewRegistry(s)
 	res, err := saga.Recover(context.Background(), j, reg)
-	if err != nil || len(res) != 1 || res[0].State.Kind != saga.StateCompensated {
-		t.Fatalf("Recover: %+v, %v", res, err)
-	}
+	require.NoError(t, err, "Recover")
+	require.Len(t, res, 1, "Recover")
+	require.Equal(t, saga.StateCompensated, res[0].State.Kind, "Recover")
 	if !slices.Equal(calls, []string{"undo a A"}) {
 		t.Errorf("calls %q", calls)
 	}

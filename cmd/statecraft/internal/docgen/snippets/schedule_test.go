@@ -5,6 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"github.com/statecraft/statecraft/patterns/errorrecovery"
 )
 
@@ -19,14 +22,11 @@ func TestEqualJitterWaitsBetweenHalfAndAllOfTheExponentialDelay(t *testing.T) {
 	// A seeded source gives the same list on every run; pass the same
 	// source to engine.WithRandom and an execution waits exactly these.
 	delays, err := cfg.Schedule(rand.New(rand.NewPCG(1, 2)).Float64)
-	if err != nil {
-		t.Fatal(err) // a *ConfigError naming the field
-	}
+	require.NoError(t, err) // a *ConfigError naming the field
 	e := cfg.InitialDelay
 	for i, d := range delays {
-		if d < e/2 || d > e {
-			t.Errorf("delay %d: %v, want within [%v, %v]", i+1, d, e/2, e)
-		}
+		assert.GreaterOrEqual(t, d, e/2, "delay %d", i+1)
+		assert.LessOrEqual(t, d, e, "delay %d", i+1)
 		e *= 2
 	}
 }

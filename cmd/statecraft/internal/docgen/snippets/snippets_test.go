@@ -2,14 +2,15 @@ package snippets
 
 import (
 	"context"
-	"errors"
 	"io"
 	"log"
 	"os"
-	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/statecraft/statecraft/fsm/looplab"
 	"github.com/statecraft/statecraft/patterns/errorrecovery"
@@ -32,9 +33,7 @@ func swap[T any](t *testing.T, p *T, v T) {
 func TestSnippetsRunWithTheirStandIns(t *testing.T) {
 	ctx := context.Background()
 	w, err := errorrecovery.NewWorkflow(errorrecovery.DefaultErrorRecoveryConfig[Quote]())
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	for name, run := range map[string]func() error{
 		"retry":               func() error { _, err := Retry(ctx, "https://example.com"); return err },
 		"deadline":            func() error { _, err := Deadline(ctx, "https://example.com"); return err },
@@ -49,9 +48,7 @@ func TestSnippetsRunWithTheirStandIns(t *testing.T) {
 		"looplab":             func() error { return Looplab(ctx) },
 		"failsafe":            func() error { _, err := Failsafe(ctx); return err },
 	} {
-		if err := run(); err != nil {
-			t.Errorf("%s: %v", name, err)
-		}
+		assert.NoErrorf(t, run(), "%s", name)
 	}
 }
 
@@ -63,8 +60,9 @@ func TestRetrySnippetGivesUpAfterFourAttempts(t *testing.T) {
 		calls := 0
 		swap(t, &fetch, func(context.Context, string) (string, error) { calls++; return "", ErrUnavailable })
 		_, err := Retry(t.Context(), "u")
-		if calls != 4 || !errors.Is(err, ErrUnavailable) || !strings.Contains(err.Error(), "gave up after 4 attempts") {
-			t.Errorf("%d calls, %v", calls, err)
+		assert.Equal(t, 4, calls, "calls")
+		if assert.ErrorIs(t, err, ErrUnavailable) {
+			assert.Contains(t, err.Error(), "gave up after 4 attempts")
 		}
 	})
 }
@@ -76,9 +74,8 @@ func TestDeadlineSnippetStopsASlowCall(t *testing.T) {
 		swap(t, &fetch, func(ctx context.Context, _ string) (string, error) { <-ctx.Done(); return "", ctx.Err() })
 		start := time.Now()
 		_, err := Deadline(t.Context(), "u")
-		if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) != 2*time.Second {
-			t.Errorf("%v after %v", err, time.Since(start))
-		}
+		assert.ErrorIs(t, err, context.DeadlineExceeded)
+		assert.Equal(t, 2*time.Second, time.Since(start), "time to give up")
 	})
 }
 
@@ -88,12 +85,13 @@ func TestFallbackSnippetAnswersFromTheService(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		swap(t, &getQuote, func(context.Context) (Quote, error) { return Quote{}, ErrUnavailable })
 		q, err := Fallback(t.Context())
-		if err != nil || q.Price != 100 {
-			t.Errorf("got %+v, %v; want the backup API's quote", q, err)
+		if assert.NoError(t, err) {
+			assert.Equal(t, 100.0, q.Price, "the backup API's quote")
 		}
 		swap(t, &backupAPI, func(context.Context) (Quote, error) { return Quote{}, ErrUnavailable })
-		if q, err := Fallback(t.Context()); err != nil || !q.Stale {
-			t.Errorf("got %+v, %v; want the fallback value", q, err)
+		q, err = Fallback(t.Context())
+		if assert.NoError(t, err) {
+			assert.True(t, q.Stale, "the fallback value is stale: %+v", q)
 		}
 	})
 }
@@ -102,14 +100,9 @@ func TestFallbackSnippetAnswersFromTheService(t *testing.T) {
 // the imported states and transitions, and the entry action.
 func TestLooplabCallbacksSnippetKeepsTheMachine(t *testing.T) {
 	def, _, err := looplab.Import("door", "closed", doorEvents)
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	rebuilt, err := LooplabCallbacks(def)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(rebuilt.Transitions()) != len(def.Transitions()) || !strings.Contains(rebuilt.Dot(), "entry / chime") {
-		t.Errorf("rebuilt machine:\n%s", rebuilt.Dot())
-	}
+	require.NoError(t, err)
+	assert.Len(t, rebuilt.Transitions(), len(def.Transitions()), "transitions of the rebuilt machine")
+	assert.Contains(t, rebuilt.Dot(), "entry / chime", "the rebuilt machine's diagram")
 }

@@ -2,10 +2,12 @@ package snippets
 
 import (
 	"context"
-	"errors"
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/engine/enginetest"
@@ -31,9 +33,7 @@ func TestRetryBacksOffOnTheManualClock(t *testing.T) {
 	rec := &enginetest.Recorder{}
 	r, err := errorrecovery.NewRetry(errorrecovery.DefaultRetryConfig[string](), // 1s, then 2s
 		engine.WithClock(clk), engine.WithObserver(rec))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 
 	done := make(chan error, 1)
 	go func() {
@@ -42,16 +42,11 @@ func TestRetryBacksOffOnTheManualClock(t *testing.T) {
 	}()
 	for _, want := range []time.Duration{time.Second, 2 * time.Second} {
 		// Wait until the execution sleeps in its backoff, then wake it.
-		if err := clk.BlockUntilWaiters(t.Context(), 1); err != nil {
-			t.Fatal(err)
-		}
-		if moved, _ := clk.AdvanceToNext(); moved != want {
-			t.Errorf("backoff of %v, want %v", moved, want)
-		}
+		require.NoError(t, clk.BlockUntilWaiters(t.Context(), 1))
+		moved, _ := clk.AdvanceToNext()
+		assert.Equal(t, want, moved, "backoff")
 	}
-	if err := <-done; err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, <-done)
 	enginetest.AssertPath(t, rec, "Start", "Attempt", "Backoff", "Retry", "Attempt", "Backoff", "Retry", "Attempt", "Done")
 }
 
@@ -62,18 +57,12 @@ func TestBreakerHalfOpensTheInstantItsTimeoutPasses(t *testing.T) {
 	clk := enginetest.NewClock(time.Time{})
 	cfg := breaker.DefaultConfig() // open for 60s
 	b, err := breaker.New(cfg, engine.WithClock(clk))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	b.ForceOpen()
 	clk.Advance(cfg.OpenTimeout - time.Nanosecond)
-	if got := b.State(); got != breaker.StateOpen {
-		t.Fatalf("after 60s-1ns: %v, want Open", got)
-	}
+	require.Equal(t, breaker.StateOpen, b.State(), "after 60s-1ns")
 	clk.Advance(time.Nanosecond) // runs the open timer, in this goroutine
-	if got := b.State(); got != breaker.StateHalfOpen {
-		t.Fatalf("after 60s: %v, want HalfOpen", got)
-	}
+	require.Equal(t, breaker.StateHalfOpen, b.State(), "after 60s")
 }
 
 // snippet:testing-advance end
@@ -84,16 +73,11 @@ func TestRetryOnTheRealClockInASynctestBubble(t *testing.T) {
 		// No WithClock: the real clock, which inside the bubble is fake time
 		// that jumps whenever every goroutine in the bubble is blocked.
 		r, err := errorrecovery.NewRetry(errorrecovery.DefaultRetryConfig[string]())
-		if err != nil {
-			t.Fatal(err)
-		}
+		require.NoError(t, err)
 		start := time.Now()
-		if _, err := r.Execute(t.Context(), flaky(2)); err != nil {
-			t.Fatal(err)
-		}
-		if took := time.Since(start); took != 3*time.Second { // 1s + 2s of backoff, exactly
-			t.Errorf("took %v, want 3s", took)
-		}
+		_, err = r.Execute(t.Context(), flaky(2))
+		require.NoError(t, err)
+		assert.Equal(t, 3*time.Second, time.Since(start)) // 1s + 2s of backoff, exactly
 	})
 }
 
@@ -104,9 +88,7 @@ func TestAHangingCallTimesOutOnTheManualClock(t *testing.T) {
 	clk := enginetest.NewClock(time.Time{})
 	d, err := errorrecovery.NewDeadline[string](errorrecovery.DeadlineConfig{Timeout: 2 * time.Second},
 		engine.WithClock(clk))
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	hangs := func(ctx context.Context) (string, error) {
 		<-ctx.Done() // a dependency that never answers
 		return "", ctx.Err()
@@ -118,13 +100,9 @@ func TestAHangingCallTimesOutOnTheManualClock(t *testing.T) {
 	}()
 	// The function waits on its attempt's context, whose deadline runs on
 	// clk: it counts as a waiter once it asks for Done.
-	if err := clk.BlockUntilWaiters(t.Context(), 1); err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, clk.BlockUntilWaiters(t.Context(), 1))
 	clk.Advance(2 * time.Second)
-	if err := <-done; !errors.Is(err, context.DeadlineExceeded) { // a *TimeoutError
-		t.Fatalf("Execute = %v, want a timeout", err)
-	}
+	require.ErrorIs(t, <-done, context.DeadlineExceeded, "Execute") // a *TimeoutError
 }
 
 // snippet:testing-deadline end

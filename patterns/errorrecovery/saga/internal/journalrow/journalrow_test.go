@@ -5,6 +5,8 @@ import (
 	"hash/crc32"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/statecraft/statecraft/patterns/errorrecovery/saga"
 )
 
@@ -14,34 +16,28 @@ import (
 func TestSumIsCRC32COfNULTerminatedColumns(t *testing.T) {
 	r := Row{SagaID: "order-7", Seq: 12, Kind: "step-done", Body: `{"x":1}`}
 	want := int64(crc32.Checksum([]byte("order-7\x0012\x00step-done\x00{\"x\":1}\x00"), crc32.MakeTable(crc32.Castagnoli)))
-	if got := r.Sum(); got != want {
-		t.Fatalf("Sum = %d, want %d", got, want)
-	}
+	require.Equal(t, want, r.Sum(), "Sum")
 }
 
 func TestNewDecodeRoundTrip(t *testing.T) {
 	rec := saga.Record{SagaID: "order-7", Saga: "order", Seq: 1, Kind: saga.RecordBegun}
 	r, err := New(40, rec)
-	if err != nil {
-		t.Fatalf("New: %v", err)
-	}
-	if r.ID != 40 || r.Seq != 1 || r.SagaID != "order-7" || !r.Valid() {
-		t.Fatalf("New = %+v, want id 40, seq 1, saga order-7 and a valid checksum", r)
-	}
+	require.NoError(t, err, "New")
+	require.Equal(t, int64(40), r.ID, "New")
+	require.Equal(t, int64(1), r.Seq, "New")
+	require.Equal(t, "order-7", r.SagaID, "New")
+	require.True(t, r.Valid(), "New")
 	got, err := r.Decode()
-	if err != nil {
-		t.Fatalf("Decode: %v", err)
-	}
-	if got.SagaID != rec.SagaID || got.Saga != rec.Saga || got.Seq != rec.Seq || got.Kind != rec.Kind {
-		t.Fatalf("Decode = %+v, want %+v", got, rec)
-	}
+	require.NoError(t, err, "Decode")
+	require.Equal(t, rec.SagaID, got.SagaID, "Decode")
+	require.Equal(t, rec.Saga, got.Saga, "Decode")
+	require.Equal(t, rec.Seq, got.Seq, "Decode")
+	require.Equal(t, rec.Kind, got.Kind, "Decode")
 }
 
 func TestDecodeRefusesABodyThatDisagreesWithItsColumns(t *testing.T) {
 	r, err := New(1, saga.Record{SagaID: "a", Saga: "order", Seq: 1, Kind: saga.RecordBegun})
-	if err != nil {
-		t.Fatal(err)
-	}
+	require.NoError(t, err)
 	r.SagaID = "b"
 	r.Checksum = r.Sum()
 	_, err = r.Decode()
