@@ -284,10 +284,13 @@ func (d *Definition[S, E, D]) computeFingerprint() uint64 {
 	}
 	m := &d.m
 	w("statecraft/fsm", m.Name)
-	for _, s := range m.States {
-		if s.Parent >= 0 {
+	for i, s := range m.States {
+		switch {
+		case s.Parent >= 0 && s.Kind != states.Initial && m.States[s.Parent].InitialChild == i:
+			w("s", s.Label, s.Kind.String(), s.ChooseName, "in", m.States[s.Parent].Label, "first")
+		case s.Parent >= 0:
 			w("s", s.Label, s.Kind.String(), s.ChooseName, "in", m.States[s.Parent].Label)
-		} else {
+		default:
 			w("s", s.Label, s.Kind.String(), s.ChooseName)
 		}
 	}

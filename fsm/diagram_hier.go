@@ -106,7 +106,7 @@ func writeDotNested(b *strings.Builder, indent, prefix string, m *diagramMachine
 		writeDotNested(b, in, prefix, m, c)
 	}
 	for _, c := range m.children[i] {
-		if m.g.States[c].Kind == states.Initial {
+		if m.g.States[c].InitialChild {
 			fmt.Fprintf(b, "%s%ss%d -> %ss%d", in, prefix, i, prefix, c)
 			if m.composite(c) {
 				fmt.Fprintf(b, " [lhead=cluster_%ss%d]", prefix, c)
@@ -134,7 +134,7 @@ func writeMermaidNested(b *strings.Builder, indent, prefix string, m *diagramMac
 			writeMermaidNested(b, indent+"    ", prefix, m, c)
 		}
 		for _, c := range m.children[i] {
-			if m.g.States[c].Kind == states.Initial {
+			if m.g.States[c].InitialChild {
 				fmt.Fprintf(b, "%s    [*] --> %ss%d\n", indent, prefix, c)
 			}
 		}

@@ -27,6 +27,7 @@ var (
 	ErrParentCycle        = errors.New("states are their own ancestors")
 	ErrNoInitialChild     = errors.New("composite state has no initial child")
 	ErrCompositeKind      = errors.New("final or choice state has children")
+	ErrNoParent           = errors.New("initial child has no parent")
 )
 
 // ValidationError is one defect of a definition, naming the state and event

@@ -37,6 +37,9 @@ type GraphState struct {
 	// composite state as a box around its children.
 	Parent    int
 	HasParent bool
+	// InitialChild marks the child entered when a transition targets its
+	// parent (a child of Kind Initial, or one marked by states.Spec.First).
+	InitialChild bool
 }
 
 // GraphEdge is one transition of a Graph.
@@ -78,6 +81,9 @@ func (d *Definition[S, E, D]) Graph() Graph {
 		s := &m.States[i]
 		g.States[i] = GraphState{Label: s.Label, Kind: s.Kind, Entry: actionNames(s.Entry), Exit: actionNames(s.Exit), Choice: s.ChooseName, Error: i == m.ErrorState,
 			Parent: max(s.Parent, 0), HasParent: s.Parent >= 0}
+		if s.Parent >= 0 && m.States[s.Parent].InitialChild == i {
+			g.States[i].InitialChild = true
+		}
 	}
 	for decl := range d.transSpecs {
 		e := m.DeclEdge(decl)

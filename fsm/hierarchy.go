@@ -23,6 +23,9 @@ func (b *Builder[S, E, D]) hierarchy(m *compiled.Machine[S, E, D], specs []state
 	for i := range specs {
 		sp := &specs[i]
 		if !sp.HasParent {
+			if sp.InitialChild {
+				bad(ErrNoParent, m.States[i].Label, "First marks the initial child of a parent; declare its parent with In")
+			}
 			continue
 		}
 		p, ok := seen[sp.Parent]
@@ -68,7 +71,7 @@ func (b *Builder[S, E, D]) hierarchy(m *compiled.Machine[S, E, D], specs []state
 		for k := p; k >= 0; k = m.States[k].Parent {
 			m.States[i].Depth++
 		}
-		if specs[i].Kind != states.Initial {
+		if specs[i].Kind != states.Initial && !specs[i].InitialChild {
 			if first[p] < 0 {
 				first[p] = -2 // has children, none initial yet
 			}
@@ -88,7 +91,7 @@ func (b *Builder[S, E, D]) hierarchy(m *compiled.Machine[S, E, D], specs []state
 			bad(ErrCompositeKind, m.States[p].Label, "a "+m.States[p].Kind.String()+" state cannot be composite")
 			m.States[p].InitialChild = -1
 		case f == -2:
-			bad(ErrNoInitialChild, m.States[p].Label, "give one of its children the kind states.Initial")
+			bad(ErrNoInitialChild, m.States[p].Label, "give one of its children the kind states.Initial, or call First on it")
 		}
 	}
 	return problems

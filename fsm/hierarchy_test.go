@@ -61,7 +61,7 @@ func TestHierarchyValidation(t *testing.T) {
 			b.State("c2", states.Normal).In("p")
 			b.On("c1", "go", "c2")
 			b.On("c2", "go", "c1")
-		}, []*fsm.ValidationError{{Err: fsm.ErrNoInitialChild, State: "p", Detail: "give one of its children the kind states.Initial"}}},
+		}, []*fsm.ValidationError{{Err: fsm.ErrNoInitialChild, State: "p", Detail: "give one of its children the kind states.Initial, or call First on it"}}},
 		{"two initial children", func(b *hb) {
 			b.State("p", states.Initial)
 			b.State("c1", states.Initial).In("p")
@@ -69,6 +69,19 @@ func TestHierarchyValidation(t *testing.T) {
 			b.On("c1", "go", "c2")
 			b.On("c2", "go", "c1")
 		}, []*fsm.ValidationError{{Err: fsm.ErrMultipleInitial, State: "c2", Detail: "also c1, both children of p"}}},
+		{"First and an Initial child", func(b *hb) {
+			b.State("p", states.Initial)
+			b.State("c1", states.Initial).In("p")
+			b.State("c2", states.Normal).In("p").First()
+			b.On("c1", "go", "c2")
+			b.On("c2", "go", "c1")
+		}, []*fsm.ValidationError{{Err: fsm.ErrMultipleInitial, State: "c2", Detail: "also c1, both children of p"}}},
+		{"First without a parent", func(b *hb) {
+			b.State("a", states.Initial)
+			b.State("b", states.Normal).First()
+			b.On("a", "go", "b")
+			b.On("b", "go", "a")
+		}, []*fsm.ValidationError{{Err: fsm.ErrNoParent, State: "b", Detail: "First marks the initial child of a parent; declare its parent with In"}}},
 		{"final composite", func(b *hb) {
 			b.State("a", states.Initial)
 			b.State("f", states.Final)

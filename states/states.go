@@ -112,6 +112,11 @@ type Spec[S, E comparable, D any] struct {
 	// entered when a transition targets the parent.
 	Parent    S
 	HasParent bool
+	// InitialChild marks the child entered when a transition targets its
+	// parent, whatever its kind (see First): a choice state can start a
+	// composite this way. A child of Kind Initial is its parent's initial
+	// child too.
+	InitialChild bool
 }
 
 // In makes s a child of the composite state parent and returns s, for
@@ -121,6 +126,15 @@ type Spec[S, E comparable, D any] struct {
 // event itself.
 func (s *Spec[S, E, D]) In(parent S) *Spec[S, E, D] {
 	s.Parent, s.HasParent = parent, true
+	return s
+}
+
+// First makes s, a child (see In), the initial child of its parent: the
+// state entered when a transition targets the parent, as a child of Kind
+// Initial is. It is how a choice state, whose kind is Choice, starts a
+// composite state. Returns s, for chaining.
+func (s *Spec[S, E, D]) First() *Spec[S, E, D] {
+	s.InitialChild = true
 	return s
 }
 
