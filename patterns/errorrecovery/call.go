@@ -55,10 +55,12 @@ const (
 	stateFailed                              // final: a permanent error, a rejection, or the caller gave up
 	stateTimedOut                            // final: the overall deadline passed
 	stateCompensationFailed                  // final: the call failed and an undo failed too
+	stateExecuting                           // RETRY: the composite of the states an attempt goes through again (breaker, limiters, Attempt, Backoff, Retry)
+	stateRecovering                          // FALLBACK and COMPENSATE: the composite of Fallback and Compensate
 )
 
 var callStateNames = []string{"Start", "Lookup", "Admit", "CheckCircuit", "RateLimit", "AdaptiveLimit", "Attempt", "Backoff", "Retry", "Fallback", "Compensate",
-	"Done", "Recovered", "Exhausted", "Failed", "TimedOut", "CompensationFailed"}
+	"Done", "Recovered", "Exhausted", "Failed", "TimedOut", "CompensationFailed", "Executing", "Recovering"}
 
 // String returns the state's name, as diagrams and traces print it.
 func (s callState) String() string { return enum.StringOr(callStateNames, s, "State(?)") }
@@ -207,6 +209,22 @@ func (x *executor[T]) build() *fsm.Definition[callState, callEvent, execution[T]
 	}
 	chain = append(chain, stateAttempt)
 	next := func(s callState) callState { return chain[slices.Index(chain, s)+1] }
+	// A retry asks the breaker and the limiters again first.
+	again := chain[slices.IndexFunc(chain, func(s callState) bool { return s > stateAdmit })]
+	// With RETRY, the states an attempt goes through again are the
+	// children of Executing, which handles once what ends retrying from
+	// any of them (a permanent outcome, the overall deadline); with
+	// FALLBACK and COMPENSATE, Fallback and Compensate are the children
+	// of Recovering (docs/hierarchy.md). A retry starts Executing again
+	// where it started.
+	executing := func(s callState, sp *states.Spec[callState, callEvent, execution[T]]) {
+		if x.retrying {
+			sp.In(stateExecuting)
+			if s == again {
+				sp.First()
+			}
+		}
+	}
 
 	fallback := x.hasFallback()
 	compensating := x.comp != nil
@@ -247,25 +265,30 @@ func (x *executor[T]) build() *fsm.Definition[callState, callEvent, execution[T]
 			b.On(stateAdmit, eventDeadline, to(stateTimedOut)).Do(timedOut)
 		}
 	}
+	if x.retrying {
+		b.State(stateExecuting, states.Normal)
+	}
 	if x.breaker != nil {
-		b.Choice(stateCheckCircuit, states.Chooser("ask breaker", x.checkCircuit))
+		executing(stateCheckCircuit, b.Choice(stateCheckCircuit, states.Chooser("ask breaker", x.checkCircuit)))
 		b.On(stateCheckCircuit, eventAllowed, next(stateCheckCircuit))
 		b.On(stateCheckCircuit, eventOpen, to(stateFailed)).Do(failed)
 	}
 	// A limiter's rejection, like the breaker's, is not retried: it goes
 	// to the fallback (call_limits.go has the reasons).
 	if x.rate != nil {
-		b.Choice(stateRateLimit, states.Chooser("take rate permit", x.takeRate))
+		executing(stateRateLimit, b.Choice(stateRateLimit, states.Chooser("take rate permit", x.takeRate)))
 		b.On(stateRateLimit, eventAllowed, next(stateRateLimit))
 		b.On(stateRateLimit, eventLimited, to(stateFailed)).Do(failed)
-		b.On(stateRateLimit, eventPermanent, to(stateFailed)).Do(failed) // the caller gave up while waiting
+		if !x.retrying { // else Executing's
+			b.On(stateRateLimit, eventPermanent, to(stateFailed)).Do(failed) // the caller gave up while waiting
+		}
 	}
 	if x.adaptive != nil {
-		b.Choice(stateAdaptiveLimit, states.Chooser("take limit permit", x.takeLimit))
+		executing(stateAdaptiveLimit, b.Choice(stateAdaptiveLimit, states.Chooser("take limit permit", x.takeLimit)))
 		b.On(stateAdaptiveLimit, eventAllowed, stateAttempt)
 		b.On(stateAdaptiveLimit, eventLimited, to(stateFailed)).Do(failed)
 	}
-	b.Choice(stateAttempt, states.Chooser("call function", x.call))
+	executing(stateAttempt, b.Choice(stateAttempt, states.Chooser("call function", x.call)))
 	b.On(stateAttempt, eventSuccess, stateDone)
 	if x.retrying {
 		// Whether another attempt is allowed at all (attempts left) and
@@ -280,36 +303,38 @@ func (x *executor[T]) build() *fsm.Definition[callState, callEvent, execution[T]
 			d := m.Data()
 			return d.deadline.IsZero() || m.Now().Add(d.delay).Before(d.deadline)
 		})
-		b.State(stateBackoff, states.Normal)
+		b.State(stateBackoff, states.Normal).In(stateExecuting)
 		b.On(stateAttempt, eventRetryable, stateBackoff).When(transitions.And(attemptsLeft, fits)).Do(states.Do("on retry", x.onRetry))
 		if x.deadline.Timeout > 0 {
 			b.On(stateAttempt, eventRetryable, to(stateTimedOut)).When(attemptsLeft).Do(timedOut)
 		}
 		b.On(stateAttempt, eventRetryable, to(stateExhausted)).Do(exhausted)
-		// A retry asks the breaker and the limiters again first.
-		again := chain[slices.IndexFunc(chain, func(s callState) bool { return s > stateAdmit })]
 		if x.bulkhead != nil && x.deadline.WalkAway {
 			// An abandoned attempt keeps its slot until its function
 			// returns, so each attempt takes a slot of its own.
 			again = stateAdmit
 		}
 		b.AfterFunc(stateBackoff, "backoff", func(m callMachine[T]) time.Duration { return m.Data().delay }, stateRetry)
-		b.On(stateBackoff, eventPermanent, to(stateFailed)).Do(failed) // the caller's context ended while waiting
-		b.Choice(stateRetry, states.Chooser("may retry", x.mayRetry))
+		b.Choice(stateRetry, states.Chooser("may retry", x.mayRetry)).In(stateExecuting)
 		b.On(stateRetry, eventRetry, again)
+		// Retry's refusal is its own edge, not Executing's: it is the
+		// card's step Retry → Fallback.
 		b.On(stateRetry, eventPermanent, to(stateFailed)).Do(failed)
 		if x.budget != nil {
 			b.On(stateRetry, eventRefused, to(stateExhausted)).Do(states.Do("retry refused", x.refused))
 		}
+		// From any of its children: a permanent outcome (or the caller's
+		// context ending during a backoff or a rate wait), the deadline.
+		b.On(stateExecuting, eventPermanent, to(stateFailed)).Do(failed)
 		if x.deadline.Timeout > 0 {
-			b.On(stateRetry, eventDeadline, to(stateTimedOut)).Do(timedOut)
+			b.On(stateExecuting, eventDeadline, to(stateTimedOut)).Do(timedOut)
 		}
 	} else {
 		b.On(stateAttempt, eventRetryable, to(stateFailed)).Do(failed)
-	}
-	b.On(stateAttempt, eventPermanent, to(stateFailed)).Do(failed)
-	if x.deadline.Timeout > 0 {
-		b.On(stateAttempt, eventDeadline, to(stateTimedOut)).Do(timedOut)
+		b.On(stateAttempt, eventPermanent, to(stateFailed)).Do(failed)
+		if x.deadline.Timeout > 0 {
+			b.On(stateAttempt, eventDeadline, to(stateTimedOut)).Do(timedOut)
+		}
 	}
 	// Done and Recovered have work on entry only when a shared machine
 	// or a cache takes part; without it the last transition stays bare,
@@ -321,8 +346,15 @@ func (x *executor[T]) build() *fsm.Definition[callState, callEvent, execution[T]
 	report := states.Do("on failure", x.fail)
 	// The spine first (… Fallback, Compensate), then the finals, Done
 	// first: diagrams list the states in this order.
+	recovering := fallback && compensating
+	if recovering {
+		b.State(stateRecovering, states.Normal)
+	}
 	if fallback {
-		b.Choice(stateFallback, states.Chooser("fall back", x.fallBack))
+		sp := b.Choice(stateFallback, states.Chooser("fall back", x.fallBack))
+		if recovering {
+			sp.In(stateRecovering).First()
+		}
 		b.On(stateFallback, eventServed, stateRecovered)
 		if compensating {
 			b.On(stateFallback, eventUnserved, stateCompensate)
@@ -331,7 +363,10 @@ func (x *executor[T]) build() *fsm.Definition[callState, callEvent, execution[T]
 		}
 	}
 	if compensating {
-		b.Choice(stateCompensate, states.Chooser("undo effects", x.compensate))
+		sp := b.Choice(stateCompensate, states.Chooser("undo effects", x.compensate))
+		if recovering {
+			sp.In(stateRecovering)
+		}
 		b.On(stateCompensate, eventUndone, stateDone)
 		b.On(stateCompensate, eventUndoFailed, stateCompensationFailed)
 		b.On(stateCompensate, eventNotOwed, stateFailed)

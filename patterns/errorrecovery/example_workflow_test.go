@@ -125,7 +125,7 @@ func ExampleNewRetry_statesItNeeds() {
 	})
 	fmt.Println(r.Value, r.Source, r.Attempts, err)
 	// Output:
-	// [Start Attempt Backoff Retry Done Exhausted Failed]
+	// [Start Executing Attempt Backoff Retry Done Exhausted Failed]
 	// order #1042 confirmed function 1 <nil>
 }
 
@@ -177,29 +177,35 @@ func ExampleWorkflow_Dot() {
 	// Output:
 	// digraph "workflow" {
 	// 	rankdir=LR;
+	// 	compound=true;
 	// 	node [shape=box, style=rounded, fontname="Helvetica", fontsize=12];
 	// 	edge [fontname="Helvetica", fontsize=10];
 	// 	init [shape=point, width=0.15];
 	// 	s0 [label="Start"];
-	// 	s1 [label="Attempt\nchoose / call function", shape=diamond];
-	// 	s2 [label="Backoff"];
-	// 	s3 [label="Retry\nchoose / may retry", shape=diamond];
-	// 	s4 [label="Fallback\nchoose / fall back", shape=diamond];
-	// 	s5 [label="Done", shape=doublecircle];
-	// 	s6 [label="Recovered", shape=doublecircle];
-	// 	s7 [label="Failed\nentry / on failure", shape=doublecircle];
+	// 	subgraph cluster_s1 {
+	// 		label="Executing";
+	// 		style=rounded;
+	// 		s1 [shape=point, width=0.1, label=""];
+	// 		s2 [label="Attempt\nchoose / call function", shape=diamond];
+	// 		s3 [label="Backoff"];
+	// 		s4 [label="Retry\nchoose / may retry", shape=diamond];
+	// 		s1 -> s2;
+	// 	}
+	// 	s5 [label="Fallback\nchoose / fall back", shape=diamond];
+	// 	s6 [label="Done", shape=doublecircle];
+	// 	s7 [label="Recovered", shape=doublecircle];
+	// 	s8 [label="Failed\nentry / on failure", shape=doublecircle];
 	// 	init -> s0;
-	// 	s0 -> s1 [label="begin"];
-	// 	s1 -> s5 [label="success"];
-	// 	s1 -> s2 [label="retryable [attempts left && backoff ends before deadline] / on retry"];
-	// 	s1 -> s4 [label="retryable / exhausted"];
-	// 	s2 -> s3 [label="after backoff", style=dotted];
-	// 	s2 -> s4 [label="permanent / failed"];
-	// 	s3 -> s1 [label="retry"];
-	// 	s3 -> s4 [label="permanent / failed"];
-	// 	s1 -> s4 [label="permanent / failed"];
-	// 	s4 -> s6 [label="served"];
-	// 	s4 -> s7 [label="unserved"];
+	// 	s0 -> s2 [label="begin"];
+	// 	s2 -> s6 [label="success"];
+	// 	s2 -> s3 [label="retryable [attempts left && backoff ends before deadline] / on retry"];
+	// 	s2 -> s5 [label="retryable / exhausted"];
+	// 	s3 -> s4 [label="after backoff", style=dotted];
+	// 	s4 -> s2 [label="retry"];
+	// 	s4 -> s5 [label="permanent / failed"];
+	// 	s1 -> s5 [ltail=cluster_s1, label="permanent / failed"];
+	// 	s5 -> s7 [label="served"];
+	// 	s5 -> s8 [label="unserved"];
 	// }
 }
 
@@ -238,7 +244,7 @@ func ExampleWorkflow_Diagram() {
 		fmt.Printf("%s: %d states, used by %+v\n", c.Graph.Name, len(c.Graph.States), c.Uses)
 	}
 	// Output:
-	// [Start Admit CheckCircuit Attempt Backoff Retry Done Exhausted Failed]
+	// [Start Admit Executing CheckCircuit Attempt Backoff Retry Done Exhausted Failed]
 	// bulkhead: 3 states, used by [{From:Admit To:Available Label:acquire / release}]
 	// circuit breaker: 3 states, used by [{From:CheckCircuit To:Closed Label:allow / done}]
 }

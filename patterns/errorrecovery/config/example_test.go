@@ -50,7 +50,7 @@ fallback:
 	fmt.Println(r.Value, "from", r.Source, "after", r.Attempts, "attempt", err)
 	// Output:
 	// RETRY [CIRCUIT_BREAKER FALLBACK] 4 200ms 1m0s
-	// [Start CheckCircuit Attempt Backoff Retry Fallback Done Recovered Failed]
+	// [Start Executing CheckCircuit Attempt Backoff Retry Fallback Done Recovered Failed]
 	// price unavailable from fallback value after 1 attempt <nil>
 }
 

@@ -178,7 +178,13 @@ type callWatch struct {
 func (w *callWatch) Observe(r engine.Record) {
 	if r.Transition >= 0 {
 		w.visits[r.Transition]++
-		w.states[r.To]++
+		if r.Entered == nil {
+			w.states[r.To]++
+			return
+		}
+		for _, s := range r.Entered { // a composite state, then its child
+			w.states[s]++
+		}
 	}
 }
 
