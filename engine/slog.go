@@ -10,7 +10,8 @@ import (
 // SlogObserver is an Observer that logs each step through a *slog.Logger:
 // one record per step, with the machine, the state it started in, the
 // event, the state it ended in, the guards tried and how they came out,
-// the transition taken, the step's duration on the clock and its error.
+// the transition taken, the step's duration on the clock and its error;
+// for a hierarchical machine also the states exited and entered.
 // When its level is disabled it returns at once and allocates nothing, so
 // it may stay attached in production and be turned on by the logger's
 // level.
@@ -41,7 +42,7 @@ func (o *SlogObserver) Observe(r Record) {
 	if !o.logger.Enabled(ctx, level) {
 		return
 	}
-	attrs := make([]slog.Attr, 0, 10)
+	attrs := make([]slog.Attr, 0, 12)
 	attrs = append(attrs,
 		slog.String("machine", r.Machine),
 		slog.String("from", r.From),
@@ -58,6 +59,9 @@ func (o *SlogObserver) Observe(r Record) {
 	}
 	if len(r.Guards) > 0 {
 		attrs = append(attrs, slog.String("guards", guardsText(r.Guards)))
+	}
+	if r.Exited != nil || r.Entered != nil { // a hierarchical machine's
+		attrs = append(attrs, slog.String("exited", strings.Join(r.Exited, ",")), slog.String("entered", strings.Join(r.Entered, ",")))
 	}
 	if r.Err != nil {
 		attrs = append(attrs, slog.Any("error", r.Err))
