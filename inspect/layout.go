@@ -30,7 +30,7 @@ func newLayout(g fsm.Graph) *layout {
 	l := &layout{g: g, rank: make([]int, n), x: make([]float64, n), y: make([]float64, n), w: make([]float64, n)}
 	start := 0
 	for i, s := range g.States {
-		if s.Kind == states.Initial {
+		if s.Kind == states.Initial && !s.HasParent {
 			start = i
 			break
 		}

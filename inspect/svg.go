@@ -304,13 +304,16 @@ func (l *layout) state(b *bytes.Buffer, i int, s fsm.GraphState, current bool) {
 	if current {
 		class += " current"
 	}
+	if l.composite(i) {
+		class += " composite"
+	}
 	x, y, w, h := l.x[i], l.y[i], l.w[i], boxH
 	b.WriteString(`<g class="`)
 	esc(b, class)
 	b.WriteString(`" data-state="`)
 	esc(b, s.Label)
 	b.WriteString(`"><title>`)
-	esc(b, stateTitle(s))
+	esc(b, l.stateTitle(i))
 	b.WriteString(`</title>`)
 	switch s.Kind {
 	case states.Choice:
@@ -322,7 +325,7 @@ func (l *layout) state(b *bytes.Buffer, i int, s fsm.GraphState, current bool) {
 			fmt.Fprintf(b, `<rect class="inner" x="%.1f" y="%.1f" width="%.1f" height="%.1f" rx="6" fill="none"/>`, x-w/2+3, y-h/2+3, w-6, h-6)
 		}
 	}
-	if s.Kind == states.Initial {
+	if s.Kind == states.Initial && !s.HasParent {
 		fmt.Fprintf(b, `<circle class="start" cx="%.1f" cy="%.1f" r="5"/><path class="edge-line" d="M%.1f,%.1f L%.1f,%.1f" marker-end="url(#arrow)"/>`,
 			x, y-h/2-24, x, y-h/2-19, x, y-h/2)
 	}
@@ -331,10 +334,36 @@ func (l *layout) state(b *bytes.Buffer, i int, s fsm.GraphState, current bool) {
 	b.WriteString(`</text></g>`)
 }
 
-// stateTitle is a state's tooltip: its label, kind and actions.
-func stateTitle(s fsm.GraphState) string {
+// composite reports whether state i has children. The layout draws a
+// composite state as a box of its own (dashed, see style.css), its
+// children beside it; its tooltip names them, and theirs their parent.
+func (l *layout) composite(i int) bool {
+	for _, s := range l.g.States {
+		if s.HasParent && s.Parent == i {
+			return true
+		}
+	}
+	return false
+}
+
+// stateTitle is state i's tooltip: its label, kind and actions, and its
+// place in a hierarchy.
+func (l *layout) stateTitle(i int) string {
+	s := l.g.States[i]
 	var t strings.Builder
 	fmt.Fprintf(&t, "%s (%s)", s.Label, s.Kind)
+	if s.HasParent {
+		fmt.Fprintf(&t, " in %s", l.g.States[s.Parent].Label)
+	}
+	var children []string
+	for _, c := range l.g.States {
+		if c.HasParent && c.Parent == i {
+			children = append(children, c.Label)
+		}
+	}
+	if len(children) > 0 {
+		fmt.Fprintf(&t, "\ncomposite of: %s", strings.Join(children, ", "))
+	}
 	if s.Error {
 		t.WriteString(", the error state")
 	}
