@@ -253,6 +253,14 @@ func (c *core[S, E, D]) take(ctx context.Context, edge *compiled.Edge[S, E, D], 
 	if dst.Choose == nil {
 		return c.done(rec, res, nil)
 	}
+	return c.chooseNext(ctx, edge, rec, res, to)
+}
+
+// chooseNext ends a transition into the choice state to (flat and
+// hierarchical machines alike): it runs the choice function, records the
+// step, and takes the event the function returned.
+func (c *core[S, E, D]) chooseNext(ctx context.Context, edge *compiled.Edge[S, E, D], rec *Record, res Result[S], to int) (Result[S], error) {
+	dst := c.m.State(to)
 	next, err := c.choose(ctx, dst.Choose)
 	if err != nil {
 		if c.toErrorState(ctx, to) {

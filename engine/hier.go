@@ -85,20 +85,7 @@ func (c *core[S, E, D]) takeHier(ctx context.Context, edge *compiled.Edge[S, E, 
 	if dst.Choose == nil {
 		return c.done(rec, res, nil)
 	}
-	next, err := c.choose(ctx, dst.Choose)
-	if err != nil {
-		if c.toErrorState(ctx, to) {
-			res.To = c.State()
-		}
-		return c.done(rec, res, c.actionErr(PhaseChoice, to, edge, dst.ChooseName, err))
-	}
-	c.done(rec, res, nil)
-	if c.steps >= c.maxSteps {
-		return res, &StepLimitError{Machine: c.m.Name, State: dst.Label, Limit: c.maxSteps}
-	}
-	chained, err := c.event(ctx, next, false)
-	res.To = chained.To
-	return res, err
+	return c.chooseNext(ctx, edge, rec, res, to)
 }
 
 // startHier is start for a hierarchical machine: the states of the start
