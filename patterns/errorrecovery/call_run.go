@@ -1,0 +1,139 @@
+package errorrecovery
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/statecraft/statecraft/engine"
+)
+
+// Running the per-call machine that call.go declares: one execution,
+// traced or not, and what is given back when one is abandoned.
+
+// execute is one execution: start a run, fire Begin, let the run wait out
+// its delayed transitions, and read the outcome from its final state.
+func (x *executor[T]) execute(ctx context.Context, fn func(context.Context) (T, error), runner *engine.Runner[callState, callEvent, execution[T]]) (T, error) {
+	return x.executeInto(ctx, fn, runner, nil)
+}
+
+// executeInto is execute, filling out (when not nil) with where the result
+// came from.
+//
+// The machine commits regardless of the caller's context (see build): the
+// states consult the context themselves (d.ctx.parent), so a caller who
+// gives up mid-step still has the machine take its way out, through the
+// states that give back the bulkhead slot and the breaker permit, instead
+// of being refused by the engine halfway. Only a backoff's sleep ends with
+// the context, and the Backoff state then leaves by EventPermanent. A
+// caller whose context has already ended gets its error at once, with
+// nothing run or counted.
+func (x *executor[T]) executeInto(ctx context.Context, fn func(context.Context) (T, error), runner *engine.Runner[callState, callEvent, execution[T]], out *Result[T]) (T, error) {
+	if err := ctx.Err(); err != nil {
+		var zero T
+		if out != nil {
+			*out = Result[T]{}
+		}
+		return zero, err
+	}
+	run, _ := runner.Start(ctx, execution[T]{})
+	d := run.Data()
+	d.x, d.fn = x, fn
+	d.ctx.parent, d.ctx.clock = ctx, x.clock
+	d.cc = &d.ctx
+	if x.comp != nil {
+		d.undo = &undoList{actions: x.comp.CompensationActions}
+		d.ctx.undo = d.undo
+	}
+	if x.deadline.Timeout > 0 || (x.stats != nil && x.stats.timing) {
+		d.start = x.clock.Now()
+		if x.deadline.Timeout > 0 {
+			d.deadline = d.start.Add(x.deadline.Timeout)
+		}
+	}
+	_, err := run.Fire(ctx, eventBegin)
+	if err == nil && !run.Done() {
+		if err = run.Wait(ctx); errors.Is(err, engine.ErrNotTransitioned) {
+			// The caller gave up during a backoff: the machine records it.
+			d.err = ctx.Err()
+			_, err = run.Fire(ctx, eventPermanent)
+		}
+	}
+	if d.undo != nil {
+		d.undo.take() // settled: registrations from now on are too late
+	}
+	res, source, final, walked := d.result, d.source, d.final, d.walked
+	met := final // the error met on the way, which a fallback may answer
+	pe, panicked := errors.AsType[*engine.PanicError](err)
+	switch s := run.State(); {
+	case panicked:
+		x.abandon(d)
+		final = errPanicked
+	case !run.Done():
+		// Unreachable while the machine accepts every outcome its states
+		// can meet; should it not, nothing stays held.
+		x.abandon(d)
+		final = fmt.Errorf("errorrecovery: %s stopped in state %v: %w", x.name, s, cmp.Or(err, final, d.err, errNoOutcome))
+	case (s == stateDone && !d.undone) || s == stateRecovered:
+		final = nil // a fallback answered the error met on the way
+	case final == nil:
+		final = cmp.Or(err, d.err, errNoOutcome)
+	}
+	if _, exhausted := errors.AsType[*ExhaustedError](final); final != nil && !exhausted {
+		// A value or an error: only the last result of retries that ran
+		// out comes back with its *ExhaustedError.
+		var zero T
+		res = zero
+		source = SourceNone
+	}
+	if x.stats != nil {
+		x.stats.record(x, source, d.start, final, met)
+	}
+	if out != nil {
+		out.Source, out.Attempts = source, d.attempt
+		if source == SourceCache || source == SourceStaleCache || source == SourceFallbackCache {
+			out.Age = d.age
+		}
+	}
+	d.cc.end() // already ended, unless the function panicked
+	if !walked && !d.ctx.seen.Load() {
+		// Nothing outside can hold the pooled context: recycle.
+		run.Release()
+	}
+	if panicked {
+		panic(pe.Value)
+	}
+	return res, final
+}
+
+// abandon releases what an execution holds when user code panicked (or
+// the run was stranded): the breaker's permit (recorded as a failure), the
+// adaptive limiter's (dropped: a panic's latency says nothing of the
+// dependency), the bulkhead slot, a coalesced call's followers.
+func (x *executor[T]) abandon(d *execution[T]) {
+	if d.held {
+		d.held = false
+		d.permit.Abandon()
+	}
+	if d.limited {
+		d.limited = false
+		d.limit.Drop()
+	}
+	x.release(d, errPanicked)
+}
+
+var errPanicked = errors.New("errorrecovery: the function panicked")
+
+// errNoOutcome is what an execution that failed without an error of its
+// own returns; the machine's states always set one.
+var errNoOutcome = errors.New("errorrecovery: the execution ended without an outcome")
+
+// trace runs one execution with an observer collecting its steps.
+func (x *executor[T]) trace(ctx context.Context, fn func(context.Context) (T, error), out *Result[T]) (T, []engine.Record, error) {
+	var recs []engine.Record
+	obs := engine.ObserverFunc(func(rec engine.Record) { recs = append(recs, rec) })
+	runner := engine.NewRunner(x.def, append(x.opts[:len(x.opts):len(x.opts)], engine.WithObserver(obs))...)
+	res, err := x.executeInto(ctx, fn, runner, out)
+	return res, recs, err
+}
