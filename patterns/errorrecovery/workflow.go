@@ -23,13 +23,17 @@ import (
 // sub-config uses its defaults. Primary and Secondary choose participation,
 // not order: the layers always nest the same way, outermost first,
 //
-//	cache/fallback → compensate → bulkhead → overall deadline → retry (its budget deciding each retry)
+//	cache/fallback → compensate → bulkhead → overall deadline → hedge → retry (its budget deciding each retry)
 //	  → circuit breaker → rate limiter → adaptive limiter → attempt timeout → fn
 //
 // with fallback answering whatever fails, and COMPENSATE undoing, when
 // the execution fails in the end, the effects the function registered
 // with AddCompensation. A rejection by the breaker or a limiter consumes
 // no other layer's permit (but a rate permit, which nobody gives back).
+// HEDGE sits outside retry and inside the deadline: each attempt the
+// retry makes is a round that may start hedges beside it, each hedge
+// taking its own breaker, rate and adaptive permits, and a round whose
+// attempts all failed is one failed attempt to the retry (docs/hedge.md).
 type ErrorRecoveryConfig[T any] struct {
 	// Name names the workflow's per-call machine, as its diagrams and
 	// traces (engine.Record.Machine) show it. Empty means "workflow".
@@ -81,6 +85,12 @@ type ErrorRecoveryConfig[T any] struct {
 	// and takes precedence.
 	AdaptiveLimit         *adaptive.Config
 	SharedAdaptiveLimiter *adaptive.Limiter
+	// Hedge configures HEDGE: when an attempt has given no answer after
+	// Hedge.Delay, another attempt starts beside it (up to
+	// Hedge.MaxHedges), and the first acceptable answer wins; the others
+	// are cancelled. Only functions that may safely run twice at once
+	// should be hedged.
+	Hedge *HedgeConfig
 	// Compensation configures COMPENSATE: how the undos that the function
 	// registers (AddCompensation) run when an execution fails in the
 	// end. A saga (package saga) is its durable, multi-step form.
@@ -143,7 +153,7 @@ func (c *ErrorRecoveryConfig[T]) empty() bool {
 		c.Breaker == nil && c.Fallback == nil && c.Bulkhead == nil && c.SharedBulkhead == nil &&
 		c.Cache == nil && c.SharedCache == nil && c.Deadline == nil && c.GlobalTimeout == 0 && c.Compensation == nil &&
 		c.RateLimit == nil && c.SharedRateLimiter == nil && c.Budget == nil && c.SharedBudget == nil &&
-		c.AdaptiveLimit == nil && c.SharedAdaptiveLimiter == nil
+		c.AdaptiveLimit == nil && c.SharedAdaptiveLimiter == nil && c.Hedge == nil
 }
 
 // names reports whether s is named as Primary or Secondary.
@@ -268,6 +278,19 @@ func newWorkflow[T any](cfg ErrorRecoveryConfig[T], opts []engine.Option, stats 
 			return nil, err
 		}
 		x.fallback = &fb
+	}
+
+	// HEDGE.
+	if cfg.names(StrategyHedge) || cfg.Hedge != nil {
+		hc := DefaultHedgeConfig()
+		if cfg.Hedge != nil {
+			hc = *cfg.Hedge
+		}
+		if err := hc.Validate(); err != nil {
+			return nil, err
+		}
+		hc = hc.resolved()
+		x.hedge, x.maxCalls = &hc, cfg.MaxTotalAttempts
 	}
 
 	// COMPENSATE.
