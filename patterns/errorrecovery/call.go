@@ -314,7 +314,9 @@ func (x *executor[T]) build() *fsm.Definition[callState, callEvent, execution[T]
 		// cannot come; Retry settles, when the backoff ends, whether it
 		// may start now.
 		attemptsLeft := transitions.If("attempts left", func(m callMachine[T]) bool {
-			return m.Data().attempt < x.retry.MaxAttempts
+			d := m.Data()
+			// With HEDGE, hedges count against MaxTotalAttempts (maxCalls).
+			return d.attempt < x.retry.MaxAttempts && (x.maxCalls == 0 || d.attempt+d.hedges < x.maxCalls)
 		})
 		fits := transitions.If("backoff ends before deadline", func(m callMachine[T]) bool {
 			d := m.Data()
