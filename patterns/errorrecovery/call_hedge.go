@@ -9,6 +9,7 @@ import (
 	"github.com/statecraft/statecraft/patterns/errorrecovery/adaptive"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/breaker"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/internal/nohedge"
 )
 
 // The states of the per-call machine with HEDGE (call.go declares them).
@@ -32,6 +33,7 @@ type hedging[T any] struct {
 	fn     func(context.Context) (T, error)
 	parent context.Context // the caller's, seen through engine.Quiet
 	undo   *undoList
+	off    bool // the caller's context says the call must not run twice at once: no hedge (internal/nohedge)
 
 	mu      sync.Mutex // guards the fields below
 	round   int        // the round whose answers are awaited; 0 between rounds
@@ -92,7 +94,7 @@ func (x *executor[T]) callHedged(ctx context.Context, m callMachine[T]) (callEve
 	d := m.Data()
 	h := d.hedge
 	if h == nil {
-		h = &hedging[T]{fn: d.fn, parent: engine.Quiet(d.ctx.parent), undo: d.undo}
+		h = &hedging[T]{fn: d.fn, parent: engine.Quiet(d.ctx.parent), undo: d.undo, off: nohedge.IsOff(d.ctx.parent)}
 		d.hedge = h
 	}
 	if len(h.waiting) == 0 {
@@ -273,10 +275,11 @@ func (x *executor[T]) await(d *execution[T], h *hedging[T]) callEvent {
 }
 
 // hedgesLeft reports whether the round may try another hedge: MaxHedges
-// not reached, ErrorRecoveryConfig.MaxTotalAttempts not reached, and the
-// next hedge due before the overall deadline.
+// not reached, ErrorRecoveryConfig.MaxTotalAttempts not reached, the next
+// hedge due before the overall deadline, and the call not marked as one
+// that must not run twice at once.
 func (x *executor[T]) hedgesLeft(d *execution[T], h *hedging[T]) bool {
-	return h.started <= x.hedge.MaxHedges &&
+	return !h.off && h.started <= x.hedge.MaxHedges &&
 		(x.maxCalls == 0 || d.attempt+d.hedges < x.maxCalls) &&
 		(d.deadline.IsZero() || h.next.Before(d.deadline))
 }
