@@ -15,6 +15,7 @@ import (
 	"github.com/statecraft/statecraft/engine/enginetest"
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/breaker"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/ratelimit"
 )
 
@@ -352,4 +353,27 @@ func TestWorkflowWithoutHedgeHasNoHedgeState(t *testing.T) {
 	for _, s := range []string{"Hedge", "slow", "hedged", "hedge refused"} {
 		assert.Contains(t, dot, s)
 	}
+}
+
+func TestHedgeThatLostKeepsTheBulkheadSlotUntilItReturns(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	clk := enginetest.NewClock(time.Time{})
+	w := hedged(t, clk, er.ErrorRecoveryConfig[string]{Bulkhead: &bulkhead.Config{MaxConcurrent: 1}, Hedge: &er.HedgeConfig{Delay: 10 * time.Millisecond}})
+	rig := newHedgeRig(clk)
+	rig.ignore = func(n int) bool { return n == 1 } // the loser runs on after being cancelled
+	done := rig.start(w)
+
+	first := <-rig.calls
+	waiters(t, clk, 1)
+	clk.Advance(10 * time.Millisecond)
+	hedge := <-rig.calls
+	hedge.reply <- hedgeReply{v: "hedge"}
+	o := <-done
+	require.NoError(t, o.err)
+	assert.Equal(t, "hedge", o.res.Value)
+	assert.Equal(t, 1, w.Bulkhead().Metrics().Active, "the slot stays with the attempt still running")
+	first.reply <- hedgeReply{v: "late"}
+	require.NoError(t, <-first.ended)
+	require.Eventually(t, func() bool { return w.Bulkhead().Metrics().Active == 0 }, 5*time.Second, time.Millisecond,
+		"the last attempt to return gives the slot back")
 }
