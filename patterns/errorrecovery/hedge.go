@@ -51,6 +51,24 @@ func (c *HedgeConfig) Validate() error {
 	return nil
 }
 
+// setHedge sets x's HEDGE from cfg, when named or given: its config
+// resolved, and MaxTotalAttempts, which hedges count against.
+func (x *executor[T]) setHedge(cfg *ErrorRecoveryConfig[T]) error {
+	if !cfg.names(StrategyHedge) && cfg.Hedge == nil {
+		return nil
+	}
+	hc := DefaultHedgeConfig()
+	if cfg.Hedge != nil {
+		hc = *cfg.Hedge
+	}
+	if err := hc.Validate(); err != nil {
+		return err
+	}
+	hc = hc.resolved()
+	x.hedge, x.maxCalls = &hc, cfg.MaxTotalAttempts
+	return nil
+}
+
 // resolved returns c with zero fields replaced by their defaults and a
 // delay of None by zero.
 func (c HedgeConfig) resolved() HedgeConfig {

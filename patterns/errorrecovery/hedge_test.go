@@ -377,3 +377,28 @@ func TestHedgeThatLostKeepsTheBulkheadSlotUntilItReturns(t *testing.T) {
 	require.Eventually(t, func() bool { return w.Bulkhead().Metrics().Active == 0 }, 5*time.Second, time.Millisecond,
 		"the last attempt to return gives the slot back")
 }
+
+func TestHedgeWithNoDelayStartsEveryHedgeAtOnce(t *testing.T) {
+	defer goleak.VerifyNone(t)
+	clk := enginetest.NewClock(time.Time{})
+	t0 := clk.Now()
+	w := hedged(t, clk, er.ErrorRecoveryConfig[string]{Hedge: &er.HedgeConfig{Delay: er.None, MaxHedges: 2}})
+	rig := newHedgeRig(clk)
+	done := rig.start(w)
+	var calls []*hedgeCall
+	for range 3 {
+		c := <-rig.calls
+		assert.Equal(t, t0, c.at)
+		calls = append(calls, c)
+	}
+	calls[2].reply <- hedgeReply{v: "third"}
+	o := <-done
+	require.NoError(t, o.err)
+	assert.Equal(t, "third", o.res.Value)
+	for _, c := range calls[:2] {
+		assert.ErrorIs(t, <-c.ended, context.Canceled)
+	}
+	// Which of the three is the first attempt is the scheduler's choice;
+	// two of them are hedges.
+	assert.Equal(t, [2]int64{3, 2}, [2]int64{w.Metrics().Calls, w.Metrics().Hedges})
+}

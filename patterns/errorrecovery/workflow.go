@@ -30,10 +30,8 @@ import (
 // the execution fails in the end, the effects the function registered
 // with AddCompensation. A rejection by the breaker or a limiter consumes
 // no other layer's permit (but a rate permit, which nobody gives back).
-// HEDGE sits outside retry and inside the deadline: each attempt the
-// retry makes is a round that may start hedges beside it, each hedge
-// taking its own breaker, rate and adaptive permits, and a round whose
-// attempts all failed is one failed attempt to the retry (docs/hedge.md).
+// With HEDGE each attempt is a round that may start hedges, each with
+// permits of its own; a round that failed is one failed attempt.
 type ErrorRecoveryConfig[T any] struct {
 	// Name names the workflow's per-call machine, as its diagrams and
 	// traces (engine.Record.Machine) show it. Empty means "workflow".
@@ -85,11 +83,8 @@ type ErrorRecoveryConfig[T any] struct {
 	// and takes precedence.
 	AdaptiveLimit         *adaptive.Config
 	SharedAdaptiveLimiter *adaptive.Limiter
-	// Hedge configures HEDGE: when an attempt has given no answer after
-	// Hedge.Delay, another attempt starts beside it (up to
-	// Hedge.MaxHedges), and the first acceptable answer wins; the others
-	// are cancelled. Only functions that may safely run twice at once
-	// should be hedged.
+	// Hedge configures HEDGE: another attempt beside a slow one (see
+	// HedgeConfig). Hedge only functions that may run twice at once.
 	Hedge *HedgeConfig
 	// Compensation configures COMPENSATE: how the undos that the function
 	// registers (AddCompensation) run when an execution fails in the
@@ -280,17 +275,8 @@ func newWorkflow[T any](cfg ErrorRecoveryConfig[T], opts []engine.Option, stats 
 		x.fallback = &fb
 	}
 
-	// HEDGE.
-	if cfg.names(StrategyHedge) || cfg.Hedge != nil {
-		hc := DefaultHedgeConfig()
-		if cfg.Hedge != nil {
-			hc = *cfg.Hedge
-		}
-		if err := hc.Validate(); err != nil {
-			return nil, err
-		}
-		hc = hc.resolved()
-		x.hedge, x.maxCalls = &hc, cfg.MaxTotalAttempts
+	if err := x.setHedge(&cfg); err != nil {
+		return nil, err
 	}
 
 	// COMPENSATE.
