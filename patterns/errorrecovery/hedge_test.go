@@ -1,6 +1,7 @@
 package errorrecovery_test
 
 import (
+	"bytes"
 	"context"
 	"sync/atomic"
 	"testing"
@@ -13,7 +14,9 @@ import (
 
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/engine/enginetest"
+	"github.com/statecraft/statecraft/fsm"
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/adaptive"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/breaker"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/ratelimit"
@@ -404,4 +407,32 @@ func TestHedgeWithNoDelayStartsEveryHedgeAtOnce(t *testing.T) {
 	// Which of the three is the first attempt is the scheduler's choice;
 	// two of them are hedges.
 	assert.Equal(t, [2]int64{3, 2}, [2]int64{w.Metrics().Calls, w.Metrics().Hedges})
+}
+
+// TestHedgeWorkflowDiagram pins the drawing of a hedged workflow with
+// every limit: Hedge is joined to the breaker and both limiters, whose
+// permits each hedge takes.
+func TestHedgeWorkflowDiagram(t *testing.T) {
+	retry := er.RetryConfig[string]{MaxAttempts: 3}
+	w, err := er.NewWorkflow(er.ErrorRecoveryConfig[string]{
+		Name: "hedged", Retry: &retry, Breaker: &breaker.Config{}, RateLimit: &ratelimit.Config{}, AdaptiveLimit: &adaptive.Config{},
+		Hedge: &er.HedgeConfig{Delay: 100 * time.Millisecond, MaxHedges: 2}, GlobalTimeout: time.Second,
+	})
+	require.NoError(t, err)
+	defer w.Breaker().Close()
+	defer w.RateLimiter().Close()
+	g, opts := w.Diagram(fsm.DiagramOptions{})
+	var hedgeUses []string
+	for _, c := range opts.Clusters {
+		for _, u := range c.Uses {
+			if u.From == "Hedge" {
+				hedgeUses = append(hedgeUses, c.Graph.Name)
+			}
+		}
+	}
+	assert.Empty(t, cmp.Diff([]string{"circuit breaker", "rate limiter", "adaptive limiter"}, hedgeUses))
+	var dot, mermaid bytes.Buffer
+	require.NoError(t, fsm.WriteDot(&dot, g, opts))
+	require.NoError(t, fsm.WriteMermaid(&mermaid, g, opts))
+	checkMachine(t, "hedge", dot.String(), mermaid.String())
 }
