@@ -272,6 +272,10 @@ func (w *Workflow[T]) HealthByKey() map[string]HealthStatus {
 	return out
 }
 
+// PerKey reports whether the workflow keeps machines per key
+// (ErrorRecoveryConfig.PerKey).
+func (w *Workflow[T]) PerKey() bool { return w.keys != nil }
+
 // retitle notes on the clusters of the machines kept per key what they are
 // kept per and the registry's bounds, as perkey.Cluster does.
 func (k *keyed[T]) retitle(cs []fsm.Cluster) []fsm.Cluster {
