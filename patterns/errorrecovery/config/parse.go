@@ -325,6 +325,9 @@ func build[T any](p *parsing, fc *fileConfig) errorrecovery.ErrorRecoveryConfig[
 	if p.section("adaptive_limit") {
 		cfg.AdaptiveLimit = adaptiveLimit(p, fc.AdaptiveLimit)
 	}
+	if p.section("per_key") {
+		cfg.PerKey = perKey(p, fc.PerKey)
+	}
 
 	set(&cfg.MaxTotalAttempts, fc.MaxTotalAttempts)
 	cfg.TransientErrors = p.classes("transient_errors", fc.TransientErrors)

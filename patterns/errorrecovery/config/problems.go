@@ -135,6 +135,8 @@ var sections = map[string]struct {
 	"ratelimit.Config":    {"rate_limit", reflect.TypeFor[rateLimitFile]()},
 	"budget.Config":       {"budget", reflect.TypeFor[budgetFile]()},
 	"adaptive.Config":     {"adaptive_limit", reflect.TypeFor[adaptiveLimitFile]()},
+	"PerKeyConfig":        {"per_key", reflect.TypeFor[perKeyFile]()},
+	"perkey.Config":       {"per_key", reflect.TypeFor[perKeyFile]()},
 }
 
 // configErr records an error of a Validate method or of NewWorkflow at the
