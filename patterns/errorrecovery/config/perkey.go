@@ -94,4 +94,3 @@ func perKey(p *parsing, f *perKeyFile) *errorrecovery.PerKeyConfig {
 	p.validate(c.Registry.Validate())
 	return &c
 }
-
