@@ -46,6 +46,24 @@ func BenchmarkWorkflowPerKey(b *testing.B) {
 			keyed.Execute(ctx, succeed)
 		}
 	})
+	// A new key each time: the registry (of 64) evicts one and makes the
+	// machines (a breaker and the per-call machine) for the next.
+	fresh, err := er.NewWorkflow(func() er.ErrorRecoveryConfig[int] {
+		c := cfg
+		c.PerKey = &er.PerKeyConfig{Key: hostOf, Registry: perkey.Config{MaxKeys: 64, IdleTimeout: perkey.NoIdleTimeout}}
+		return c
+	}())
+	require.NoError(b, err)
+	b.Run("key=new", func(b *testing.B) {
+		b.ReportAllocs()
+		i := 0
+		for b.Loop() {
+			fresh.Execute(ctxs[i], succeed)
+			if i++; i == len(ctxs) {
+				i = 0
+			}
+		}
+	})
 	b.Run("key=1000", func(b *testing.B) {
 		b.ReportAllocs()
 		i := 0
