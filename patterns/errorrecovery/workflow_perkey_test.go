@@ -1,6 +1,7 @@
 package errorrecovery_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"slices"
@@ -15,7 +16,9 @@ import (
 
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/engine/enginetest"
+	"github.com/statecraft/statecraft/fsm"
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/adaptive"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/breaker"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/perkey"
@@ -230,4 +233,34 @@ func TestPerKeyTraceRunsOnTheKeysMachines(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, er.SourceFunction, res.Source)
 	assert.Equal(t, []string{"a", "b"}, keysOf(w))
+}
+
+// TestPerKeyWorkflowDiagram draws the per-call machine once, and each
+// machine kept per key once, titled with what it is kept per and the
+// registry's bounds; a shared machine keeps its title.
+func TestPerKeyWorkflowDiagram(t *testing.T) {
+	shared, err := bulkhead.New(bulkhead.Config{MaxConcurrent: 100})
+	require.NoError(t, err)
+	w, err := er.NewWorkflow(er.ErrorRecoveryConfig[int]{
+		Primary: er.StrategyRetry, Secondary: []er.Strategy{er.StrategyCircuitBreaker, er.StrategyFallback},
+		Retry: fastRetry[int](3), Breaker: countBreaker(5, time.Minute), Fallback: ptr(er.FallbackValue(0)),
+		SharedBulkhead: shared,
+		AdaptiveLimit:  &adaptive.Config{},
+		PerKey:         &er.PerKeyConfig{KeyName: "host", Registry: perkey.Config{MaxKeys: 500, IdleTimeout: 10 * time.Minute}},
+	})
+	require.NoError(t, err)
+	g, opts := w.Diagram(fsm.DiagramOptions{})
+	var names []string
+	for _, c := range opts.Clusters {
+		names = append(names, c.Graph.Name)
+	}
+	assert.Empty(t, cmp.Diff([]string{
+		"bulkhead",
+		"circuit breaker, one per host (at most 500 keys, evicted after 10m0s idle)",
+		"adaptive limiter, one per host (at most 500 keys, evicted after 10m0s idle)",
+	}, names))
+	var dot, mermaid bytes.Buffer
+	require.NoError(t, fsm.WriteDot(&dot, g, opts))
+	require.NoError(t, fsm.WriteMermaid(&mermaid, g, opts))
+	checkMachine(t, "perkey", dot.String(), mermaid.String())
 }
