@@ -22,6 +22,7 @@ import (
 	"github.com/statecraft/statecraft/patterns/errorrecovery/breaker"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/perkey"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/ratelimit"
 )
 
 // keyedWorkflow builds cfg with per-key machines keyed by WithKey, on a
@@ -263,4 +264,38 @@ func TestPerKeyWorkflowDiagram(t *testing.T) {
 	require.NoError(t, fsm.WriteDot(&dot, g, opts))
 	require.NoError(t, fsm.WriteMermaid(&mermaid, g, opts))
 	checkMachine(t, "perkey", dot.String(), mermaid.String())
+}
+
+func TestPerKeyCallWithEndedContextMakesNoKey(t *testing.T) {
+	w, _ := keyedWorkflow(t, er.ErrorRecoveryConfig[int]{Primary: er.StrategyCircuitBreaker}, perkey.Config{})
+	ctx, cancel := context.WithCancel(on("a"))
+	cancel()
+	_, err := w.Execute(ctx, succeed)
+	require.ErrorIs(t, err, context.Canceled)
+	_, _, err = w.Trace(ctx, succeed)
+	require.ErrorIs(t, err, context.Canceled)
+	assert.Empty(t, w.HealthByKey(), "no machines made for a call that could not run")
+	assert.Equal(t, er.WorkflowMetrics{}, w.Metrics(), "nothing counted")
+}
+
+func TestPerKeyAccessorsReturnOnlyMachinesThatAreOne(t *testing.T) {
+	plain, err := er.NewWorkflow(er.ErrorRecoveryConfig[int]{Primary: er.StrategyCircuitBreaker, Breaker: countBreaker(3, time.Minute)})
+	require.NoError(t, err)
+	assert.False(t, plain.PerKey())
+	assert.Nil(t, plain.HealthByKey(), "no per-key machines: no per-key health")
+	assert.NotNil(t, plain.Breaker())
+
+	shared, err := bulkhead.New(bulkhead.Config{})
+	require.NoError(t, err)
+	w, _ := keyedWorkflow(t, er.ErrorRecoveryConfig[int]{
+		Primary: er.StrategyCircuitBreaker, SharedBulkhead: shared,
+		RateLimit: &ratelimit.Config{}, AdaptiveLimit: &adaptive.Config{},
+	}, perkey.Config{})
+	assert.True(t, w.PerKey())
+	assert.Nil(t, w.Breaker(), "one per key")
+	assert.Nil(t, w.RateLimiter(), "one per key")
+	assert.Nil(t, w.AdaptiveLimiter(), "one per key")
+	assert.Same(t, shared, w.Bulkhead(), "shared: one")
+	assert.NotNil(t, w.HealthByKey(), "an empty map, no key yet")
+	assert.Empty(t, w.HealthByKey())
 }
