@@ -288,6 +288,10 @@ func (s *sim) prepare(cfg *errorrecovery.ErrorRecoveryConfig[any]) error {
 		cfg.Deadline = &d
 		s.note("deadline: walk-away is off (the simulated dependency honours its context, so the outcome is the same)")
 	}
+	if cfg.PerKey != nil {
+		cfg.PerKey = nil
+		s.note("per_key: off (the simulated dependency is one host, whose machines are the workflow's own)")
+	}
 	return nil
 }
 
