@@ -148,6 +148,7 @@ type executor[T any] struct {
 	comp     *CompensationConfig // COMPENSATE; nil when it takes no part
 	stats    *workflowStats      // nil for the plain executors
 	clock    engine.Clock
+	timers   deadlineTimers // the real clock's attempt deadlines (see callCtx)
 	random   func() float64
 	opts     []engine.Option
 }
