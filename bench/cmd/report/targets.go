@@ -21,6 +21,8 @@ var targets = []target{
 	{"retry", "retry, first attempt succeeds", "RetryFirstSuccess/statecraft-RetryExecutor", 20, 0},
 	{"three-layers", "fallback+retry+breaker, success", "FallbackRetryBreaker/statecraft-Workflow", 60, 0},
 	{"five-layers", "five layers with bulkhead and deadline", "FiveLayers/statecraft-Workflow", 300, 2},
+	{"five-layers-ctxdone", "five layers, function waits on `ctx.Done()`", "FiveLayersCtxDone/statecraft-Workflow", 500, 2},
+	{"breaker-time-window", "breaker success with a time window (1 min)", "BreakerTimeWindow/window=1m/statecraft-AllowDone", 30, 0},
 	{"ratelimit-allow", "rate limiter, permit available", "RateLimitAllow/statecraft-Allow", 40, 0},
 }
 
