@@ -162,6 +162,7 @@ type executor[T any] struct {
 	maxCalls int                 // HEDGE: ErrorRecoveryConfig.MaxTotalAttempts, which hedges count against
 	stats    *workflowStats      // nil for the plain executors
 	clock    engine.Clock
+	timers   deadlineTimers // the real clock's attempt deadlines (see callCtx)
 	random   func() float64
 	opts     []engine.Option
 }
