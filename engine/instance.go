@@ -99,7 +99,7 @@ func NewInstance[S, E comparable, D any](def *fsm.Definition[S, E, D], data D, o
 func (i *Instance[S, E, D]) Fire(ctx context.Context, e E) (Result[S], error) {
 	c := &i.core
 	ev := c.m.DirectEventIndex(e) // inlined: integer events are a table read
-	if ev < 0 {
+	if ev == compiled.NoTable {
 		ev = c.m.EventIndex(e)
 	}
 	if ev >= 0 && c.obs == nil {

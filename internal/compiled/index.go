@@ -17,13 +17,21 @@ type indexer[K comparable] struct {
 	table  []int32
 	min    int64
 	size   uintptr
-	shift  uint8 // 64 - 8*size for signed kinds, 0 for unsigned: key's sign extension
+	shift  uint8 // 64 - 8*size: what key shifts a copied key by
 	signed bool
 
 	m map[K]int32
 }
 
 const linearMax = 8
+
+// littleEndian reports whether the machine stores the low byte of a word
+// first, which the direct table's key relies on; elsewhere integer kinds
+// fall back to the scan or the map.
+var littleEndian = func() bool {
+	w := uint16(1)
+	return *(*byte)(unsafe.Pointer(&w)) == 1
+}()
 
 func newIndexer[K comparable](keys []K) indexer[K] {
 	x := indexer[K]{keys: keys}
@@ -34,10 +42,8 @@ func newIndexer[K comparable](keys []K) indexer[K] {
 		fallthrough
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
 		x.size = t.Size()
-		if x.signed {
-			x.shift = uint8(64 - 8*x.size)
-		}
-		if x.size != 2 && x.buildTable() { // key reads 1, 4 and 8 bytes (and 16-bit events are rare)
+		x.shift = uint8(64 - 8*x.size)
+		if littleEndian && x.buildTable() {
 			return x
 		}
 		x.size = 0
@@ -100,25 +106,35 @@ func (x *indexer[K]) intOf(k *K) int64 {
 	}
 }
 
-// key is intOf for the direct table, small enough to inline: within one
-// GC shape the size of K is a constant, so the switch compiles to the one
-// load of K's width (a narrow store read back wide would stall the
-// store-to-load forwarding), and x.shift sign-extends signed kinds (it is
-// zero for unsigned ones). A K of another size reads as 0 without touching
-// memory: only integer kinds have a table, so Machine.DirectEventIndex
-// answers -1 for it.
+// key is intOf for the direct table, small enough to inline: K's bytes
+// are copied into the low end of a word (integer kinds are at most 8
+// bytes, and this runs only on little-endian machines, see
+// littleEndian), then sign- or zero-extended by x.shift.
 func (x *indexer[K]) key(k *K) int64 {
 	var w uint64
-	switch p := unsafe.Pointer(k); unsafe.Sizeof(*k) {
-	case 1:
-		w = uint64(*(*uint8)(p))
-	case 4:
-		w = uint64(*(*uint32)(p))
-	case 8:
-		w = *(*uint64)(p)
+	*(*K)(unsafe.Pointer(&w)) = *k
+	if x.signed {
+		return int64(w<<x.shift) >> x.shift
 	}
-	return int64(w<<x.shift) >> x.shift
+	return int64(w << x.shift >> x.shift)
 }
+
+// direct is index's direct-table case alone, small enough to inline into
+// a driver's fast path: k's dense index or -1 when the table answers, and
+// noTable when there is none (the caller then calls index).
+func (x *indexer[K]) direct(k K) int {
+	if x.table == nil {
+		return NoTable
+	}
+	if v := uint64(x.key(&k) - x.min); v < uint64(len(x.table)) {
+		return int(x.table[v])
+	}
+	return -1
+}
+
+// NoTable is what direct (and Machine.DirectEventIndex) returns for an
+// indexer without a direct table.
+const NoTable = -2
 
 // index returns k's dense index, or -1 when k was not interned. The
 // direct-table case is kept small enough to inline into callers; the

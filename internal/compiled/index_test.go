@@ -43,8 +43,8 @@ func modeOf[K comparable](x *indexer[K]) idxMode {
 
 // checkIndexer interns keys, checks the lookup strategy chosen, that every
 // key finds its position and that each of absent finds -1, through index
-// and through Machine.DirectEventIndex, which answers the same when there
-// is a table and -1 otherwise.
+// and through direct, which answers the same when there is a table and
+// NoTable otherwise.
 func checkIndexer[K comparable](t *testing.T, keys []K, mode idxMode, absent ...K) {
 	t.Helper()
 	x := newIndexer(keys)
@@ -63,16 +63,13 @@ func checkIndexer[K comparable](t *testing.T, keys []K, mode idxMode, absent ...
 	}
 }
 
-// checkDirect checks Machine.DirectEventIndex, the inlined table read of
-// the engine's fast paths, against want (-1 without a table).
 func checkDirect[K comparable](t *testing.T, x *indexer[K], k K, want int) {
 	t.Helper()
 	if x.table == nil {
-		want = -1
+		want = NoTable
 	}
-	m := &Machine[int, K, int]{eventIdx: *x}
-	if got := m.DirectEventIndex(k); got != want {
-		t.Errorf("DirectEventIndex(%v) = %d, want %d", k, got, want)
+	if got := x.direct(k); got != want {
+		t.Errorf("direct(%v) = %d, want %d", k, got, want)
 	}
 }
 
@@ -112,7 +109,7 @@ func TestIndexerChoosesLookupByTypeAndSpread(t *testing.T) {
 		checkIndexer(t, []uint8{0, 128, 255}, modeLinear, 1, 127, 254)
 	})
 	t.Run("uint16", func(t *testing.T) {
-		checkIndexer(t, []uint16{60000, 60001}, modeLinear, 59999, 60002, 0) // 16-bit kinds have no table
+		checkIndexer(t, []uint16{60000, 60001}, modeTable, 59999, 60002, 0)
 	})
 	t.Run("uint32", func(t *testing.T) {
 		checkIndexer(t, []uint32{math.MaxUint32, math.MaxUint32 - 1}, modeTable, 0, math.MaxUint32-2)

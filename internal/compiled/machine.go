@@ -244,17 +244,9 @@ func (m *Machine[S, E, D]) EventIndex(e E) int { return m.eventIdx.index(e) }
 
 // DirectEventIndex is EventIndex for drivers' fast paths: small enough to
 // inline, it answers only from a direct table (events of an integer kind
-// with close values), and returns -1 for anything else, an event of
-// another kind included; the driver then calls EventIndex. (It reads the
-// indexer's fields itself: a call to a method of the indexer would push it
-// past the inliner's budget.)
-func (m *Machine[S, E, D]) DirectEventIndex(e E) int {
-	x := &m.eventIdx
-	if v := uint64(x.key(&e) - x.min); v < uint64(len(x.table)) {
-		return int(x.table[v])
-	}
-	return -1
-}
+// with close values), and returns NoTable when there is none; the driver
+// then calls EventIndex.
+func (m *Machine[S, E, D]) DirectEventIndex(e E) int { return m.eventIdx.direct(e) }
 
 // State returns the state at interned index i. The result must not be
 // modified.
