@@ -17,21 +17,12 @@ type indexer[K comparable] struct {
 	table  []int32
 	min    int64
 	size   uintptr
-	shift  uint8 // 64 - 8*size: what key shifts a copied key by
 	signed bool
 
 	m map[K]int32
 }
 
 const linearMax = 8
-
-// littleEndian reports whether the machine stores the low byte of a word
-// first, which the direct table's key relies on; elsewhere integer kinds
-// fall back to the scan or the map.
-var littleEndian = func() bool {
-	w := uint16(1)
-	return *(*byte)(unsafe.Pointer(&w)) == 1
-}()
 
 func newIndexer[K comparable](keys []K) indexer[K] {
 	x := indexer[K]{keys: keys}
@@ -42,8 +33,7 @@ func newIndexer[K comparable](keys []K) indexer[K] {
 		fallthrough
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
 		x.size = t.Size()
-		x.shift = uint8(64 - 8*x.size)
-		if littleEndian && x.buildTable() {
+		if x.buildTable() {
 			return x
 		}
 		x.size = 0
@@ -106,42 +96,12 @@ func (x *indexer[K]) intOf(k *K) int64 {
 	}
 }
 
-// key is intOf for the direct table, small enough to inline: K's bytes
-// are copied into the low end of a word (integer kinds are at most 8
-// bytes, and this runs only on little-endian machines, see
-// littleEndian), then sign- or zero-extended by x.shift.
-func (x *indexer[K]) key(k *K) int64 {
-	var w uint64
-	*(*K)(unsafe.Pointer(&w)) = *k
-	if x.signed {
-		return int64(w<<x.shift) >> x.shift
-	}
-	return int64(w << x.shift >> x.shift)
-}
-
-// direct is index's direct-table case alone, small enough to inline into
-// a driver's fast path: k's dense index or -1 when the table answers, and
-// noTable when there is none (the caller then calls index).
-func (x *indexer[K]) direct(k K) int {
-	if x.table == nil {
-		return NoTable
-	}
-	if v := uint64(x.key(&k) - x.min); v < uint64(len(x.table)) {
-		return int(x.table[v])
-	}
-	return -1
-}
-
-// NoTable is what direct (and Machine.DirectEventIndex) returns for an
-// indexer without a direct table.
-const NoTable = -2
-
 // index returns k's dense index, or -1 when k was not interned. The
 // direct-table case is kept small enough to inline into callers; the
 // others are outlined.
 func (x *indexer[K]) index(k K) int {
 	if x.table != nil {
-		if v := uint64(x.key(&k) - x.min); v < uint64(len(x.table)) {
+		if v := uint64(x.intOf(&k) - x.min); v < uint64(len(x.table)) {
 			return int(x.table[v])
 		}
 		return -1
@@ -149,10 +109,6 @@ func (x *indexer[K]) index(k K) int {
 	return x.lookup(k)
 }
 
-// lookup is index past the direct table; kept out of line so that index
-// stays small enough to inline.
-//
-//go:noinline
 func (x *indexer[K]) lookup(k K) int {
 	if x.m != nil {
 		if i, ok := x.m[k]; ok {

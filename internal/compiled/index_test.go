@@ -42,9 +42,7 @@ func modeOf[K comparable](x *indexer[K]) idxMode {
 }
 
 // checkIndexer interns keys, checks the lookup strategy chosen, that every
-// key finds its position and that each of absent finds -1, through index
-// and through direct, which answers the same when there is a table and
-// NoTable otherwise.
+// key finds its position and that each of absent finds -1.
 func checkIndexer[K comparable](t *testing.T, keys []K, mode idxMode, absent ...K) {
 	t.Helper()
 	x := newIndexer(keys)
@@ -53,23 +51,11 @@ func checkIndexer[K comparable](t *testing.T, keys []K, mode idxMode, absent ...
 		if got := x.index(k); got != i {
 			t.Errorf("index(%v) = %d, want %d", k, got, i)
 		}
-		checkDirect(t, &x, k, i)
 	}
 	for _, k := range absent {
 		if got := x.index(k); got != -1 {
 			t.Errorf("index(%v) = %d for a value not interned, want -1", k, got)
 		}
-		checkDirect(t, &x, k, -1)
-	}
-}
-
-func checkDirect[K comparable](t *testing.T, x *indexer[K], k K, want int) {
-	t.Helper()
-	if x.table == nil {
-		want = NoTable
-	}
-	if got := x.direct(k); got != want {
-		t.Errorf("direct(%v) = %d, want %d", k, got, want)
 	}
 }
 

@@ -242,12 +242,6 @@ func (m *Machine[S, E, D]) StateIndex(s S) int { return m.stateIdx.index(s) }
 // For integer-kind events it reads a direct table, with no hashing.
 func (m *Machine[S, E, D]) EventIndex(e E) int { return m.eventIdx.index(e) }
 
-// DirectEventIndex is EventIndex for drivers' fast paths: small enough to
-// inline, it answers only from a direct table (events of an integer kind
-// with close values), and returns NoTable when there is none; the driver
-// then calls EventIndex.
-func (m *Machine[S, E, D]) DirectEventIndex(e E) int { return m.eventIdx.direct(e) }
-
 // State returns the state at interned index i. The result must not be
 // modified.
 func (m *Machine[S, E, D]) State(i int) *State[S, E, D] { return &m.States[i] }
