@@ -272,7 +272,7 @@ func (p *deadlineTimers) put(dt *deadlineTimer) {
 func (x *executor[T]) timerPool() *deadlineTimers {
 	switch x.clock.(type) {
 	case engine.RealClock, *engine.RealClock:
-		return &x.timers
+		return x.timers
 	}
 	return nil
 }
