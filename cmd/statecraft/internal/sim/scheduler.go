@@ -64,6 +64,7 @@ type proc struct {
 
 	arrival time.Time
 	calls   int
+	host    int // 0 is h1
 }
 
 var errStopped = errors.New("sim: simulation stopped")
