@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -82,6 +83,11 @@ type simFlags struct {
 	failureRate *float64
 	latency     *latencyFlag
 	outages     *outageFlag
+	bursts      *listFlag[sim.Burst]
+	tail        *tailFlag
+	slowdowns   *listFlag[sim.Slowdown]
+	hosts       *int
+	hostOutages *listFlag[sim.Window]
 	timeline    *int
 	quiet       *bool
 	dot, svg    *string
@@ -104,6 +110,15 @@ func addSimFlags(fs *flag.FlagSet, def sim.Options) *simFlags {
 	}
 	fs.Var(sf.latency, "latency", "the `distribution` of a call's latency (see above)")
 	fs.Var(sf.outages, "outage", "a `window` of virtual time, such as 10m-20m, in which every call is refused (repeatable)")
+	sf.bursts = &listFlag[sim.Burst]{parse: sim.ParseBurst, items: def.Bursts}
+	fs.Var(sf.bursts, "burst", "`START-END:N`: N more executions arriving evenly in that window, such as 30s-31s:500 (repeatable)")
+	sf.tail = &tailFlag{def.Dependency.Tail}
+	fs.Var(sf.tail, "tail", "`SHARE:LATENCY`: that share of the calls take that latency, such as 0.05:2s (a slow tail)")
+	sf.slowdowns = &listFlag[sim.Slowdown]{parse: sim.ParseSlowdown, items: def.Dependency.Slowdowns}
+	fs.Var(sf.slowdowns, "slowdown", "`START-END:xF`: calls starting in that window take F times their latency, such as 2m-4m:x5 (repeatable)")
+	sf.hosts = fs.Int("hosts", max(def.Dependency.Hosts, 1), "the `number` of hosts of the dependency, each execution sent to one at random (at most 1000)")
+	sf.hostOutages = &listFlag[sim.Window]{parse: sim.ParseWindow, items: def.Dependency.HostOutages}
+	fs.Var(sf.hostOutages, "host-outage", "a `window` in which host h1 alone refuses every call (needs --hosts 2 or more; repeatable)")
 	sf.outages.ws = append(sf.outages.ws, def.Dependency.Outages...)
 	sf.outages.dflt = true
 	return sf
@@ -116,7 +131,9 @@ func (sf *simFlags) options() (sim.Options, error) {
 		Duration:   *sf.duration,
 		Seed:       *sf.seed,
 		Buckets:    *sf.timeline,
-		Dependency: sim.Dependency{FailureRate: *sf.failureRate, Latency: sf.latency.l, Outages: sf.outages.ws},
+		Bursts:     sf.bursts.items,
+		Dependency: sim.Dependency{FailureRate: *sf.failureRate, Latency: sf.latency.l, Outages: sf.outages.ws,
+			Tail: sf.tail.t, Slowdowns: sf.slowdowns.items, Hosts: *sf.hosts, HostOutages: sf.hostOutages.items},
 	}
 	switch strings.ToLower(*sf.arrivals) {
 	case "poisson":
@@ -135,6 +152,10 @@ func (sf *simFlags) options() (sim.Options, error) {
 		return o, fmt.Errorf("--failure-rate %v: want a probability in [0, 1]", o.Dependency.FailureRate)
 	case o.Buckets < 0 || o.Buckets > sim.MaxBuckets:
 		return o, fmt.Errorf("--timeline %d: want 0 to %d rows", o.Buckets, sim.MaxBuckets)
+	case o.Dependency.Hosts < 1 || o.Dependency.Hosts > sim.MaxHosts:
+		return o, fmt.Errorf("--hosts %d: want 1 to %d", o.Dependency.Hosts, sim.MaxHosts)
+	case len(o.Dependency.HostOutages) > 0 && o.Dependency.Hosts < 2:
+		return o, errors.New("--host-outage needs --hosts 2 or more")
 	}
 	return o, nil
 }
@@ -233,5 +254,50 @@ func (f *outageFlag) Set(s string) error {
 		f.ws, f.dflt = nil, false
 	}
 	f.ws = append(f.ws, w)
+	return nil
+}
+
+// listFlag is a repeatable flag of values that parse reads.
+type listFlag[T fmt.Stringer] struct {
+	parse func(string) (T, error)
+	items []T
+}
+
+func (f *listFlag[T]) String() string {
+	if f == nil {
+		return ""
+	}
+	parts := make([]string, len(f.items))
+	for i, x := range f.items {
+		parts[i] = x.String()
+	}
+	return strings.Join(parts, ",")
+}
+
+func (f *listFlag[T]) Set(s string) error {
+	x, err := f.parse(s)
+	if err != nil {
+		return err
+	}
+	f.items = append(f.items, x)
+	return nil
+}
+
+// tailFlag is the --tail flag.
+type tailFlag struct{ t sim.Tail }
+
+func (f *tailFlag) String() string {
+	if f == nil || f.t.Share == 0 {
+		return ""
+	}
+	return f.t.String()
+}
+
+func (f *tailFlag) Set(s string) error {
+	t, err := sim.ParseTail(s)
+	if err != nil {
+		return err
+	}
+	f.t = t
 	return nil
 }
