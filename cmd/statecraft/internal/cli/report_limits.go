@@ -21,6 +21,9 @@ func writeDependencyExtras(w io.Writer, dep sim.Dependency) {
 	for _, s := range dep.Slowdowns {
 		fmt.Fprintf(w, "; %gx slower %s-%s", s.Factor, fmtDur(s.Start), fmtDur(s.End))
 	}
+	if dep.Capacity > 0 {
+		fmt.Fprintf(w, "; serves %d calls at once, slower beyond", dep.Capacity)
+	}
 	if dep.Hosts > 1 {
 		fmt.Fprintf(w, "; %d hosts", dep.Hosts)
 		for _, o := range dep.HostOutages {

@@ -42,11 +42,31 @@ A progress bar is drawn on standard error when it is a terminal, unless
 
 // runSimulate implements "statecraft simulate".
 func runSimulate(args []string, env *Env) int {
-	fs := newFlagSet("simulate -f CONFIG [flags]", simulateAbout)
-	file := fs.String("f", "", "the workflow config `file` (YAML or JSON; required)")
+	fs := newFlagSet("simulate -f CONFIG [flags] | simulate --scenario NAME [--seed S]", simulateAbout+"\n\nscenarios (--scenario):\n"+scenarioNames())
+	file := fs.String("f", "", "the workflow config `file` (YAML or JSON; required without --scenario)")
+	name := fs.String("scenario", "", "run the scenario `name` (see above): its workflow with one layer and without it, compared")
 	sf := addSimFlags(fs, defaultSimOptions())
-	if code, ok := parseWithConfig(fs, args, env, file); !ok {
+	if code, ok := parseNoArgs(fs, args, env); !ok {
 		return code
+	}
+	if *name != "" {
+		s, ok := findScenario(*name)
+		if !ok {
+			return usageError(fs, env, fmt.Sprintf("unknown scenario %q; the scenarios are:\n%s", *name, scenarioNames()))
+		}
+		var others []string
+		fs.Visit(func(f *flag.Flag) {
+			if f.Name != "scenario" && f.Name != "seed" && f.Name != "quiet" {
+				others = append(others, "--"+f.Name)
+			}
+		})
+		if len(others) > 0 {
+			return usageError(fs, env, fmt.Sprintf("--scenario takes only --seed (and --quiet), not %s: a scenario's last line is the simulate command line to change", strings.Join(others, ", ")))
+		}
+		return runScenario(env, s, *sf.seed)
+	}
+	if *file == "" {
+		return usageError(fs, env, "-f CONFIG or --scenario NAME is required")
 	}
 	opts, err := sf.options()
 	if err != nil {
@@ -86,6 +106,7 @@ type simFlags struct {
 	bursts      *listFlag[sim.Burst]
 	tail        *tailFlag
 	slowdowns   *listFlag[sim.Slowdown]
+	capacity    *int
 	hosts       *int
 	hostOutages *listFlag[sim.Window]
 	timeline    *int
@@ -116,6 +137,7 @@ func addSimFlags(fs *flag.FlagSet, def sim.Options) *simFlags {
 	fs.Var(sf.tail, "tail", "`SHARE:LATENCY`: that share of the calls take that latency, such as 0.05:2s (a slow tail)")
 	sf.slowdowns = &listFlag[sim.Slowdown]{parse: sim.ParseSlowdown, items: def.Dependency.Slowdowns}
 	fs.Var(sf.slowdowns, "slowdown", "`START-END:xF`: calls starting in that window take F times their latency, such as 2m-4m:x5 (repeatable)")
+	sf.capacity = fs.Int("capacity", def.Dependency.Capacity, "the `number` of calls the dependency serves at once at their latency; beyond it, latency grows with the calls in progress (0: no bound)")
 	sf.hosts = fs.Int("hosts", max(def.Dependency.Hosts, 1), "the `number` of hosts of the dependency, each execution sent to one at random (at most 1000)")
 	sf.hostOutages = &listFlag[sim.Window]{parse: sim.ParseWindow, items: def.Dependency.HostOutages}
 	fs.Var(sf.hostOutages, "host-outage", "a `window` in which host h1 alone refuses every call (needs --hosts 2 or more; repeatable)")
@@ -133,7 +155,7 @@ func (sf *simFlags) options() (sim.Options, error) {
 		Buckets:    *sf.timeline,
 		Bursts:     sf.bursts.items,
 		Dependency: sim.Dependency{FailureRate: *sf.failureRate, Latency: sf.latency.l, Outages: sf.outages.ws,
-			Tail: sf.tail.t, Slowdowns: sf.slowdowns.items, Hosts: *sf.hosts, HostOutages: sf.hostOutages.items},
+			Tail: sf.tail.t, Slowdowns: sf.slowdowns.items, Capacity: *sf.capacity, Hosts: *sf.hosts, HostOutages: sf.hostOutages.items},
 	}
 	switch strings.ToLower(*sf.arrivals) {
 	case "poisson":
@@ -152,6 +174,8 @@ func (sf *simFlags) options() (sim.Options, error) {
 		return o, fmt.Errorf("--failure-rate %v: want a probability in [0, 1]", o.Dependency.FailureRate)
 	case o.Buckets < 0 || o.Buckets > sim.MaxBuckets:
 		return o, fmt.Errorf("--timeline %d: want 0 to %d rows", o.Buckets, sim.MaxBuckets)
+	case o.Dependency.Capacity < 0:
+		return o, fmt.Errorf("--capacity %d: want 0 (no bound) or more", o.Dependency.Capacity)
 	case o.Dependency.Hosts < 1 || o.Dependency.Hosts > sim.MaxHosts:
 		return o, fmt.Errorf("--hosts %d: want 1 to %d", o.Dependency.Hosts, sim.MaxHosts)
 	case len(o.Dependency.HostOutages) > 0 && o.Dependency.Hosts < 2:

@@ -37,6 +37,14 @@ type Dependency struct {
 	// that starts in them is multiplied by a factor: the dependency
 	// degrades, then recovers. It is what an adaptive limit is for.
 	Slowdowns []Slowdown
+	// Capacity, when above zero, is the number of calls the dependency
+	// serves at once at their latency: a call that starts with n > Capacity
+	// calls in progress (itself included) takes n/Capacity times its
+	// latency, as a server sharing itself among more calls than it has
+	// workers. So a queue of calls slows every call down, and a slowdown
+	// that lets calls pile up feeds on itself: what an adaptive limit
+	// prevents. Zero means no bound.
+	Capacity int
 	// Hosts is the number of hosts the dependency runs on, named h1, h2
 	// and so on; zero means one. Each execution is sent to one host,
 	// drawn at random when it arrives, and its retries go to the same
@@ -114,6 +122,8 @@ func (d *Dependency) check() error {
 		return fmt.Errorf("sim: failure rate %v: want a number in [0, 1]", d.FailureRate)
 	case !(d.Tail.Share >= 0 && d.Tail.Share <= 1) || d.Tail.Latency < 0:
 		return fmt.Errorf("sim: tail %v: want a share in [0, 1] and a latency >= 0", d.Tail)
+	case d.Capacity < 0:
+		return fmt.Errorf("sim: capacity %d: want 0 (no bound) or more", d.Capacity)
 	case d.Hosts < 0 || d.Hosts > MaxHosts:
 		return fmt.Errorf("sim: hosts %d: want 0 to %d", d.Hosts, MaxHosts)
 	case len(d.HostOutages) > 0 && d.Hosts < 2:
@@ -127,22 +137,29 @@ func (d *Dependency) check() error {
 	return nil
 }
 
-// latency draws the latency of a call that starts at elapsed.
-func (d *Dependency) latency(r *rand.Rand, elapsed time.Duration) time.Duration {
+// latency draws the latency of a call that starts at elapsed with
+// inFlight calls in progress, itself included.
+func (d *Dependency) latency(r *rand.Rand, elapsed time.Duration, inFlight int) time.Duration {
 	l := d.Latency.sample(r)
 	if d.Tail.Share > 0 && r.Float64() < d.Tail.Share {
 		l = d.Tail.Latency
 	}
+	f := 1.0
 	for _, s := range d.Slowdowns {
 		if elapsed >= s.Start && elapsed < s.End {
-			v := float64(l) * s.Factor
-			if !(v < math.MaxInt64) {
-				return time.Duration(math.MaxInt64)
-			}
-			l = time.Duration(v)
+			f *= s.Factor
 		}
 	}
-	return l
+	if d.Capacity > 0 && inFlight > d.Capacity {
+		f *= float64(inFlight) / float64(d.Capacity)
+	}
+	if f == 1 {
+		return l
+	}
+	if v := float64(l) * f; v < math.MaxInt64 {
+		return time.Duration(v)
+	}
+	return time.Duration(math.MaxInt64)
 }
 
 // inOutage reports whether elapsed falls in an outage of host (0 is

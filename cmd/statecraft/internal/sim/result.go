@@ -32,6 +32,9 @@ type Result struct {
 	// second of virtual time, the one starting at PeakSecond.
 	PeakCalls  int
 	PeakSecond time.Duration
+	// PeakServed is the most calls the dependency was serving at once
+	// (calls it refused in an outage are not served).
+	PeakServed int
 	// Hosts describe each host of the dependency, when it has 2 or more
 	// (Dependency.Hosts).
 	Hosts []HostStats

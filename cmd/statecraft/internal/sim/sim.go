@@ -392,7 +392,7 @@ func (s *sim) call(ctx context.Context, p *proc) (any, error) {
 	dep := &s.opts.Dependency
 	now := s.elapsed()
 	s.load.call(s, now)
-	latency := dep.latency(s.draws, now)
+	latency := dep.latency(s.draws, now, s.load.inFlight+1)
 	failed := s.draws.Float64() < dep.FailureRate
 	host := s.host(p.host)
 	host.Calls++
@@ -400,7 +400,10 @@ func (s *sim) call(ctx context.Context, p *proc) (any, error) {
 		host.CallsFailed++
 		return nil, errOutage
 	}
-	if err := s.sched.Sleep(ctx, latency); err != nil {
+	s.load.serve()
+	err := s.sched.Sleep(ctx, latency)
+	s.load.inFlight--
+	if err != nil {
 		host.CallsFailed++
 		return nil, err
 	}
@@ -519,5 +522,6 @@ func (s *sim) finish() {
 		}
 		r.Bulkhead = hs
 	}
+	r.PeakServed = s.load.peak
 	s.finishLimits()
 }

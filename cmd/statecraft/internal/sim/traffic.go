@@ -126,7 +126,15 @@ func (s *sim) host(i int) *HostStats {
 // loadWatch counts the calls the dependency receives over time.
 type loadWatch struct {
 	second, n int64 // the whole second of virtual time of the last call, and its calls so far
+	inFlight  int   // calls the dependency is serving
+	peak      int // the most inFlight
 	scratch   HostStats
+}
+
+// serve counts a call the dependency starts serving (one not refused).
+func (w *loadWatch) serve() {
+	w.inFlight++
+	w.peak = max(w.peak, w.inFlight)
 }
 
 // call counts a call made at elapsed: in the timeline's row of its time
