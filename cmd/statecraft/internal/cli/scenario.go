@@ -253,7 +253,7 @@ func rateLimitScenario() scenario {
 		layer: errorrecovery.StrategyRateLimit,
 		opts: sim.Options{
 			Executions: 1200, Duration: time.Minute, Arrivals: sim.Even, Seed: 1, Buckets: 60,
-			Bursts: []sim.Burst{{Window: sim.Window{Start: 30 * time.Second, End: 31 * time.Second}, Executions: 600}},
+			Bursts:     []sim.Burst{{Window: sim.Window{Start: 30 * time.Second, End: 31 * time.Second}, Executions: 600}},
 			Dependency: sim.Dependency{FailureRate: 0.01, Latency: sim.Latency{Kind: sim.Constant, A: 20 * time.Millisecond}},
 		},
 		figures: []figure{figCalls, figPeak, figSucceeded, figFallback,
@@ -264,8 +264,8 @@ func rateLimitScenario() scenario {
 				return fmt.Sprint(r.RateLimit.Rejected)
 			}},
 			figP50, figP99},
-		head:  []string{"second from", "calls without", "calls with"},
-		from:  28, to: 38,
+		head: []string{"second from", "calls without", "calls with"},
+		from: 28, to: 38,
 		cells: func(o, w sim.Bucket) []string { return []string{fmt.Sprint(o.Calls), fmt.Sprint(w.Calls)} },
 		look: `Without the limiter the 600 executions of the burst reach the dependency
 in the second they arrive. With it, attempts get a permit every 10ms (100

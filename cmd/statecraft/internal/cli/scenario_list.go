@@ -43,8 +43,8 @@ func budgetScenario() scenario {
 				return fmt.Sprint(r.Budget.Refused)
 			}},
 			figSucceeded, figFallback, figP99},
-		head:  []string{"calls made from", "without", "with"},
-		from:  0, to: 8,
+		head: []string{"calls made from", "without", "with"},
+		from: 0, to: 8,
 		cells: func(o, w sim.Bucket) []string { return []string{fmt.Sprint(o.Calls), fmt.Sprint(w.Calls)} },
 		look: `The dependency is down from 1m to 2m. Without the budget every execution
 makes its five attempts, so the dependency receives five times its usual

@@ -127,7 +127,7 @@ func (s *sim) host(i int) *HostStats {
 type loadWatch struct {
 	second, n int64 // the whole second of virtual time of the last call, and its calls so far
 	inFlight  int   // calls the dependency is serving
-	peak      int // the most inFlight
+	peak      int   // the most inFlight
 	scratch   HostStats
 }
 
