@@ -31,7 +31,10 @@ func mustRun(t *testing.T, cfg errorrecovery.ErrorRecoveryConfig[any], opts Opti
 	t.Helper()
 	r, err := Run(cfg, opts)
 	require.NoError(t, err)
-	require.Equal(t, opts.Executions, r.Succeeded+r.FromCache+r.Stale+r.Fallbacks+r.Failed, "outcomes add up to")
+	total, err := opts.total()
+	require.NoError(t, err)
+	require.Equal(t, total, r.Executions, "executions, bursts included")
+	require.Equal(t, total, r.Succeeded+r.FromCache+r.Stale+r.Fallbacks+r.Failed, "outcomes add up to")
 	return r
 }
 
