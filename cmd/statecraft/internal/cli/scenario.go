@@ -38,11 +38,10 @@ type scenario struct {
 	opts     sim.Options
 	// figures are the rows of the comparison table.
 	figures []figure
-	// head and cells make the rows of the second table, one per row of
-	// the timeline in [from, to).
-	head     []string
-	cells    func(without, with sim.Bucket) []string
-	from, to int
+	// head and rows make the second table (timelineRows makes rows from
+	// the timeline).
+	head []string
+	rows func(other, with *sim.Result) [][]string
 	// look says what to look for, after the tables.
 	look string
 }
@@ -170,12 +169,12 @@ func (s *scenario) write(w io.Writer, strategies []string, opts sim.Options, oth
 		t.row("  "+f.label, f.value(other), f.value(with))
 	}
 	t.write(w)
-	if s.cells != nil {
+	if s.rows != nil {
 		fmt.Fprintln(w)
 		t = table{}
 		t.row(s.head...)
-		for i := s.from; i < s.to && i < len(with.Timeline); i++ {
-			t.row(append([]string{"  " + fmtDur(with.Timeline[i].Start)}, s.cells(other.Timeline[i], with.Timeline[i])...)...)
+		for _, r := range s.rows(other, with) {
+			t.row(r...)
 		}
 		t.write(w)
 	}
@@ -237,6 +236,18 @@ var (
 	figP99       = figure{"virtual latency p99", func(r *sim.Result) string { return fmtDur(r.Percentile(0.99)) }}
 )
 
+// timelineRows returns rows of a scenario's second table: one per row
+// of the timeline in [from, to), its start and then cells.
+func timelineRows(from, to int, cells func(other, with sim.Bucket) []string) func(other, with *sim.Result) [][]string {
+	return func(other, with *sim.Result) [][]string {
+		var rows [][]string
+		for i := from; i < to && i < len(with.Timeline); i++ {
+			rows = append(rows, append([]string{"  " + fmtDur(with.Timeline[i].Start)}, cells(other.Timeline[i], with.Timeline[i])...))
+		}
+		return rows
+	}
+}
+
 // sum adds up f over the rows [from, to) of r's timeline.
 func sum(r *sim.Result, from, to int, f func(sim.Bucket) int) int {
 	n := 0
@@ -265,8 +276,7 @@ func rateLimitScenario() scenario {
 			}},
 			figP50, figP99},
 		head: []string{"second from", "calls without", "calls with"},
-		from: 28, to: 38,
-		cells: func(o, w sim.Bucket) []string { return []string{fmt.Sprint(o.Calls), fmt.Sprint(w.Calls)} },
+		rows: timelineRows(28, 38, func(o, w sim.Bucket) []string { return []string{fmt.Sprint(o.Calls), fmt.Sprint(w.Calls)} }),
 		look: `Without the limiter the 600 executions of the burst reach the dependency
 in the second they arrive. With it, attempts get a permit every 10ms (100
 a second, 10 at once after an idle spell), waiting up to max_wait (2s) for

@@ -44,8 +44,7 @@ func budgetScenario() scenario {
 			}},
 			figSucceeded, figFallback, figP99},
 		head: []string{"calls made from", "without", "with"},
-		from: 0, to: 8,
-		cells: func(o, w sim.Bucket) []string { return []string{fmt.Sprint(o.Calls), fmt.Sprint(w.Calls)} },
+		rows: timelineRows(0, 8, func(o, w sim.Bucket) []string { return []string{fmt.Sprint(o.Calls), fmt.Sprint(w.Calls)} }),
 		look: `The dependency is down from 1m to 2m. Without the budget every execution
 makes its five attempts, so the dependency receives five times its usual
 traffic while it is down, and whatever would let it recover is buried. With
@@ -91,10 +90,9 @@ func adaptiveScenario() scenario {
 			{"overall deadline passed", func(r *sim.Result) string { return fmt.Sprint(r.Metrics.Timeouts) }},
 			figP50, figP99},
 		head: []string{"arrived from", "succeeded without", "succeeded with", "limit at end", "lowest"},
-		from: from - 2, to: to + 3,
-		cells: func(o, w sim.Bucket) []string {
+		rows: timelineRows(from-2, to+3, func(o, w sim.Bucket) []string {
 			return []string{fmt.Sprint(o.Succeeded), fmt.Sprint(w.Succeeded), fmt.Sprint(w.Limit), fmt.Sprint(w.LimitLow)}
-		},
+		}),
 		look: `From 2m to 4m the dependency is 4 times slower (400ms a call), and it
 serves 10 calls at once: beyond that every call slows down with the queue.
 Without a limit, 50 executions a second pile up, the queue makes each call
