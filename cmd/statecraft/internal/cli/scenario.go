@@ -55,7 +55,7 @@ type figure struct {
 
 // scenarios returns the scenarios in the order the usage lists them.
 func scenarios() []scenario {
-	return []scenario{rateLimitScenario(), budgetScenario(), adaptiveScenario()}
+	return []scenario{rateLimitScenario(), budgetScenario(), adaptiveScenario(), hostsScenario()}
 }
 
 func findScenario(name string) (scenario, bool) {
@@ -108,6 +108,8 @@ func without(cfg errorrecovery.ErrorRecoveryConfig[any], st errorrecovery.Strate
 		cfg.Budget = nil
 	case errorrecovery.StrategyAdaptiveLimit:
 		cfg.AdaptiveLimit = nil
+	case errorrecovery.StrategyCircuitBreaker:
+		cfg.Breaker = nil
 	}
 	return cfg
 }

@@ -144,3 +144,25 @@ func TestScenarioCommandLineMakesTheRunWithTheLayer(t *testing.T) {
 		})
 	}
 }
+
+// TestOneSharedBreakerFailsTheGoodHosts: with one host of four down, the
+// breaker they share opens, and the fallback answers executions of the
+// hosts that are fine, which without a breaker all succeed.
+func TestOneSharedBreakerFailsTheGoodHosts(t *testing.T) {
+	_, _, other, with := runScenarioSims(t, "hosts")
+	require.Len(t, with.Hosts, 4)
+	require.NotNil(t, with.Breaker)
+	assert.Positive(t, with.Breaker.Opens, "the shared breaker's opens")
+	var open time.Duration
+	for _, st := range with.Breaker.Time {
+		if st.State == "Open" {
+			open = st.Time
+		}
+	}
+	assert.Greater(t, open, hostsDown*3/4, "the shared breaker's time open, in an outage of h1 of %v", hostsDown)
+	for i, h := range with.Hosts[1:] {
+		good := other.Hosts[i+1]
+		assert.Equal(t, good.Executions, good.Succeeded, "without a breaker: %s's executions all succeed", good.Host)
+		assert.Greater(t, h.Fallbacks, h.Executions/5, "with the shared breaker: %s's executions the fallback answered", h.Host)
+	}
+}
