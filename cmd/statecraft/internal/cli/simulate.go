@@ -29,7 +29,10 @@ The dependency: each call outside an outage takes a latency drawn from
 --latency and fails with a 503 (error class status5xx) with probability
 --failure-rate; a call that outlives its attempt's deadline ends with the
 deadline (class timeout). During an --outage every call is refused at once
-(class connection).
+(class connection). --tail, --slowdown, --capacity, --hosts and
+--host-outage give it a slow tail, windows of degraded latency, a number
+of calls it serves at once, several hosts and a host that goes down;
+--burst adds a spike of arrivals. docs/cli.md says how each works.
 
 latency distributions (--latency):
   const:50ms            always 50ms (a bare 50ms means the same)
@@ -42,7 +45,7 @@ A progress bar is drawn on standard error when it is a terminal, unless
 
 // runSimulate implements "statecraft simulate".
 func runSimulate(args []string, env *Env) int {
-	fs := newFlagSet("simulate -f CONFIG [flags] | simulate --scenario NAME [--seed S]", simulateAbout+"\n\nscenarios (--scenario):\n"+scenarioNames())
+	fs := newFlagSet("simulate -f CONFIG [flags] | simulate --scenario NAME [--seed S]", simulateAbout+"\n\nscenarios (--scenario), each a layer with and without it:\n"+strings.TrimSuffix(scenarioNames(), "\n"))
 	file := fs.String("f", "", "the workflow config `file` (YAML or JSON; required without --scenario)")
 	name := fs.String("scenario", "", "run the scenario `name` (see above): its workflow with one layer and without it, compared")
 	sf := addSimFlags(fs, defaultSimOptions())
@@ -132,11 +135,11 @@ func addSimFlags(fs *flag.FlagSet, def sim.Options) *simFlags {
 	fs.Var(sf.latency, "latency", "the `distribution` of a call's latency (see above)")
 	fs.Var(sf.outages, "outage", "a `window` of virtual time, such as 10m-20m, in which every call is refused (repeatable)")
 	sf.bursts = &listFlag[sim.Burst]{parse: sim.ParseBurst, items: def.Bursts}
-	fs.Var(sf.bursts, "burst", "`START-END:N`: N more executions arriving evenly in that window, such as 30s-31s:500 (repeatable)")
+	fs.Var(sf.bursts, "burst", "N more executions arriving evenly in the window `START-END:N`, such as 30s-31s:500 (repeatable)")
 	sf.tail = &tailFlag{def.Dependency.Tail}
-	fs.Var(sf.tail, "tail", "`SHARE:LATENCY`: that share of the calls take that latency, such as 0.05:2s (a slow tail)")
+	fs.Var(sf.tail, "tail", "a slow tail `SHARE:LATENCY`: that share of the calls take that latency, such as 0.05:2s")
 	sf.slowdowns = &listFlag[sim.Slowdown]{parse: sim.ParseSlowdown, items: def.Dependency.Slowdowns}
-	fs.Var(sf.slowdowns, "slowdown", "`START-END:xF`: calls starting in that window take F times their latency, such as 2m-4m:x5 (repeatable)")
+	fs.Var(sf.slowdowns, "slowdown", "calls starting in the window `START-END:xF` take F times their latency, such as 2m-4m:x5 (repeatable)")
 	sf.capacity = fs.Int("capacity", def.Dependency.Capacity, "the `number` of calls the dependency serves at once at their latency; beyond it, latency grows with the calls in progress (0: no bound)")
 	sf.hosts = fs.Int("hosts", max(def.Dependency.Hosts, 1), "the `number` of hosts of the dependency, each execution sent to one at random (at most 1000)")
 	sf.hostOutages = &listFlag[sim.Window]{parse: sim.ParseWindow, items: def.Dependency.HostOutages}
