@@ -201,14 +201,21 @@ func (r *Result) Diagram() (fsm.Graph, fsm.DiagramOptions) {
 	return g, opts
 }
 
-// callWatch counts the per-call machine's steps.
+// callWatch counts the per-call machine's steps. It is the workflow's
+// observer, which the workflow may also give machines it makes itself
+// (those it keeps per key): their steps, of another machine, are left
+// out.
 type callWatch struct {
-	visits map[int]int    // by transition
-	states map[string]int // entries, by state label
+	machine string         // the per-call machine's name; "" until the workflow is built
+	visits  map[int]int    // by transition
+	states  map[string]int // entries, by state label
 }
 
 // Observe counts a step.
 func (w *callWatch) Observe(r engine.Record) {
+	if r.Machine != w.machine {
+		return
+	}
 	if r.Transition >= 0 {
 		w.visits[r.Transition]++
 		if r.Entered == nil {

@@ -190,6 +190,7 @@ func Run(cfg errorrecovery.ErrorRecoveryConfig[any], opts Options) (*Result, err
 		return nil, err
 	}
 	s.wf = wf
+	s.calls.machine = wf.Definition().Name()
 	s.res.wf = wf
 	if opts.Ready != nil {
 		opts.Ready(wf)
