@@ -27,13 +27,13 @@ type callState uint8
 
 // The states of one execution, outermost layer first. Lookup, Admit,
 // CheckCircuit, RateLimit, AdaptiveLimit, Attempt, Retry, Fallback and
-// Compensate are choice states: entering one does its work (read the
-// cache, take a bulkhead slot, ask the breaker, take a rate permit, take
-// an adaptive limiter's permit, call the function, decide on another
-// attempt, fall back, undo) and leaves by the outcome. A failing call's
-// main path reads, in the design card's words, Attempt → Backoff → Retry
-// → Fallback → Compensate, ending in a final beside Done
-// (docs/compensate.md).
+// Compensate are choice states (and Hedge, with HEDGE): entering one does
+// its work (read the cache, take a bulkhead slot, ask the breaker, take a
+// rate permit, take an adaptive limiter's permit, call the function,
+// decide on another attempt, fall back, undo; start a hedge) and leaves by
+// the outcome. A failing call's main path reads, in the design card's
+// words, Attempt → Backoff → Retry → Fallback → Compensate, ending in a
+// final beside Done (docs/compensate.md).
 const (
 	stateStart              callState = iota // before anything
 	stateLookup                              // CACHE: read a fresh entry
@@ -54,10 +54,11 @@ const (
 	stateCompensationFailed                  // final: the call failed and an undo failed too
 	stateExecuting                           // RETRY: the composite of the states an attempt goes through again (breaker, limiters, Attempt, Backoff, Retry)
 	stateRecovering                          // FALLBACK and COMPENSATE: the composite of Fallback and Compensate
+	stateHedge                               // HEDGE: start another attempt beside the slow ones (call_hedge.go)
 )
 
 var callStateNames = []string{"Start", "Lookup", "Admit", "CheckCircuit", "RateLimit", "AdaptiveLimit", "Attempt", "Backoff", "Retry", "Fallback", "Compensate",
-	"Done", "Recovered", "Exhausted", "Failed", "TimedOut", "CompensationFailed", "Executing", "Recovering"}
+	"Done", "Recovered", "Exhausted", "Failed", "TimedOut", "CompensationFailed", "Executing", "Recovering", "Hedge"}
 
 // String returns the state's name, as diagrams and traces print it.
 func (s callState) String() string { return enum.StringOr(callStateNames, s, "State(?)") }
@@ -87,11 +88,14 @@ const (
 	eventNotOwed                     // nothing was registered to undo
 	eventLimited                     // a rate or adaptive limiter refused
 	eventRefused                     // the retry budget refused another attempt
+	eventSlow                        // HEDGE: the hedge delay passed with no acceptable answer, and hedges are left
+	eventHedged                      // HEDGE: a hedge started
+	eventNoHedge                     // HEDGE: the breaker or a limiter refused the hedge a permit
 )
 
 var callEventNames = []string{"begin", "hit", "miss", "admitted", "rejected", "allowed", "open",
 	"success", "retryable", "permanent", "deadline", "served", "unserved", "retry", "undone", "undo failed", "nothing to undo",
-	"limited", "over budget"}
+	"limited", "over budget", "slow", "hedged", "hedge refused"}
 
 // String returns the event's name.
 func (e callEvent) String() string { return enum.StringOr(callEventNames, e, "Event(?)") }
@@ -122,7 +126,9 @@ type execution[T any] struct {
 	walked   bool            // a walk-away attempt was abandoned: never recycle
 	undone   bool            // COMPENSATE undid the failed call's effects: Done, but not answered
 	start    time.Time
-	undo     *undoList // COMPENSATE: the undos registered; nil when it takes no part
+	undo     *undoList   // COMPENSATE: the undos registered; nil when it takes no part
+	hedge    *hedging[T] // HEDGE: the rounds' shared state, from the first round to release
+	hedges   int         // HEDGE: the hedges started
 }
 
 type callMachine[T any] = states.Machine[callState, callEvent, execution[T]]
@@ -146,6 +152,8 @@ type executor[T any] struct {
 	fbCache  *cache.Cache[T]    // FallbackConfig.UseCache without CACHE: read on failure only
 	fallback *FallbackConfig[T]
 	comp     *CompensationConfig // COMPENSATE; nil when it takes no part
+	hedge    *HedgeConfig        // HEDGE, resolved; nil when it takes no part
+	maxCalls int                 // HEDGE: ErrorRecoveryConfig.MaxTotalAttempts, which hedges count against
 	stats    *workflowStats      // nil for the plain executors
 	clock    engine.Clock
 	random   func() float64
@@ -179,8 +187,8 @@ func (x *executor[T]) servesStale() bool {
 
 // build declares the per-call machine of the layers taking part, outermost
 // first: cache → bulkhead → breaker → rate limiter → adaptive limiter →
-// attempt (with deadline, and retry asking the budget) → fallback →
-// compensate.
+// attempt (with deadline, hedges, and retry asking the budget) → fallback
+// → compensate.
 func (x *executor[T]) build() *fsm.Definition[callState, callEvent, execution[T]] {
 	b := fsm.New[callState, callEvent, execution[T]](x.name)
 	// The steps give back slots and permits: a caller who gives up must
@@ -285,7 +293,19 @@ func (x *executor[T]) build() *fsm.Definition[callState, callEvent, execution[T]
 		b.On(stateAdaptiveLimit, eventAllowed, stateAttempt)
 		b.On(stateAdaptiveLimit, eventLimited, to(stateFailed)).Do(failed)
 	}
-	executing(stateAttempt, b.Choice(stateAttempt, states.Chooser("call function", x.call)))
+	if x.hedge == nil {
+		executing(stateAttempt, b.Choice(stateAttempt, states.Chooser("call function", x.call)))
+	} else {
+		// A round of attempts: Attempt starts the first and waits for an
+		// acceptable answer; when the hedge delay passes without one it
+		// leaves for Hedge, which starts another attempt (with permits of
+		// its own) and comes back to wait (call_hedge.go).
+		executing(stateAttempt, b.Choice(stateAttempt, states.Chooser("call function, hedge when slow", x.callHedged)))
+		b.On(stateAttempt, eventSlow, stateHedge)
+		executing(stateHedge, b.Choice(stateHedge, states.Chooser("start hedge", x.startHedge)))
+		b.On(stateHedge, eventHedged, stateAttempt)
+		b.On(stateHedge, eventNoHedge, stateAttempt)
+	}
 	b.On(stateAttempt, eventSuccess, stateDone)
 	if x.retrying {
 		// Whether another attempt is allowed at all (attempts left) and
@@ -294,7 +314,9 @@ func (x *executor[T]) build() *fsm.Definition[callState, callEvent, execution[T]
 		// cannot come; Retry settles, when the backoff ends, whether it
 		// may start now.
 		attemptsLeft := transitions.If("attempts left", func(m callMachine[T]) bool {
-			return m.Data().attempt < x.retry.MaxAttempts
+			d := m.Data()
+			// With HEDGE, hedges count against MaxTotalAttempts (maxCalls).
+			return d.attempt < x.retry.MaxAttempts && (x.maxCalls == 0 || d.attempt+d.hedges < x.maxCalls)
 		})
 		fits := transitions.If("backoff ends before deadline", func(m callMachine[T]) bool {
 			d := m.Data()

@@ -91,7 +91,7 @@ func (x *executor[T]) executeInto(ctx context.Context, fn func(context.Context) 
 		x.stats.record(x, source, d.start, final, met)
 	}
 	if out != nil {
-		out.Source, out.Attempts = source, d.attempt
+		out.Source, out.Attempts = source, d.attempt+d.hedges
 		if source == SourceCache || source == SourceStaleCache || source == SourceFallbackCache {
 			out.Age = d.age
 		}

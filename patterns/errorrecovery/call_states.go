@@ -119,6 +119,13 @@ func (x *executor[T]) call(ctx context.Context, m callMachine[T]) (callEvent, er
 		d.result, d.err = d.fn(cc)
 		cc.end()
 	}
+	return x.settleAttempt(d, deadline), nil
+}
+
+// settleAttempt reports the outcome of the attempt that just answered
+// (d.result, d.err) to the adaptive limiter and the breaker whose permits
+// it holds, and classifies it.
+func (x *executor[T]) settleAttempt(d *execution[T], deadline time.Time) callEvent {
 	if d.limited {
 		d.limited = false
 		d.limit.Done(d.err) // the attempt's latency and outcome
@@ -138,7 +145,7 @@ func (x *executor[T]) call(ctx context.Context, m callMachine[T]) (callEvent, er
 			}
 		}
 	}
-	return ev, nil
+	return ev
 }
 
 // classify turns an attempt's outcome into the event the machine leaves
@@ -359,10 +366,20 @@ func (x *executor[T]) fail(ctx context.Context, m callMachine[T]) error {
 }
 
 // release gives back the bulkhead slot and lets coalesced followers go.
+// With HEDGE, it ends the last round, and a slot held while hedges that
+// lost still run is given back by the last of them to return (as a
+// walk-away attempt's is).
 func (x *executor[T]) release(d *execution[T], err error) {
+	kept := false
+	if d.hedge != nil {
+		kept = d.hedge.end(d.admitted, x.bulkhead)
+		d.hedge = nil
+	}
 	if d.admitted {
 		d.admitted = false
-		x.bulkhead.Release()
+		if !kept {
+			x.bulkhead.Release()
+		}
 	}
 	if d.lead != nil {
 		// The followers take the leader's Source from the flight's Origin

@@ -1,7 +1,7 @@
 // Package errorrecovery runs a function through layers of resilience:
 // retry with backoff and a retry budget, deadlines, a circuit breaker, a
 // rate limiter, an adaptive concurrency limit, a bulkhead, a cache, a
-// fallback and compensation, composed into one [Workflow].
+// fallback, compensation and hedging, composed into one [Workflow].
 //
 // A workflow is a machine. [NewWorkflow] generates, from an
 // [ErrorRecoveryConfig], a per-call machine holding the states of the
@@ -11,7 +11,8 @@
 //	  → Backoff → Retry (asking the budget) → Fallback → Compensate
 //
 // (Retry going back to the breaker, a limiter or the attempt when another
-// attempt may start), with the finals Done (the function or a fresh cache
+// attempt may start; with HEDGE, Attempt leaving for Hedge when slow and
+// coming back once Hedge has started another attempt), with the finals Done (the function or a fresh cache
 // entry answered; or, after Compensate, every effect of a failed call was
 // undone, and the caller gets a *CompensationError), Recovered (a fallback
 // answered), Exhausted, Failed, TimedOut and CompensationFailed. A function registers the undo of

@@ -25,13 +25,14 @@ const (
 	StrategyRateLimit                          // RATE_LIMIT: keep the attempts under a rate (package ratelimit)
 	StrategyBudget                             // BUDGET: allow retries only within a retry budget (package budget)
 	StrategyAdaptiveLimit                      // ADAPTIVE_LIMIT: bound the attempts in flight by a limit that follows latency (package adaptive)
+	StrategyHedge                              // HEDGE: start another attempt beside a slow one; the first acceptable answer wins
 )
 
 // lastStrategy is the highest valid Strategy.
-const lastStrategy = StrategyAdaptiveLimit
+const lastStrategy = StrategyHedge
 
 var strategyNames = []string{"", "RETRY", "CIRCUIT_BREAKER", "FALLBACK", "COMPENSATE", "DEADLINE", "BULKHEAD", "CACHE",
-	"RATE_LIMIT", "BUDGET", "ADAPTIVE_LIMIT"}
+	"RATE_LIMIT", "BUDGET", "ADAPTIVE_LIMIT", "HEDGE"}
 
 // String returns the strategy's name, such as "CIRCUIT_BREAKER".
 func (s Strategy) String() string { return enum.String(strategyNames, s, "Strategy") }

@@ -23,13 +23,15 @@ import (
 // sub-config uses its defaults. Primary and Secondary choose participation,
 // not order: the layers always nest the same way, outermost first,
 //
-//	cache/fallback → compensate → bulkhead → overall deadline → retry (its budget deciding each retry)
+//	cache/fallback → compensate → bulkhead → overall deadline → hedge → retry (its budget deciding each retry)
 //	  → circuit breaker → rate limiter → adaptive limiter → attempt timeout → fn
 //
 // with fallback answering whatever fails, and COMPENSATE undoing, when
 // the execution fails in the end, the effects the function registered
 // with AddCompensation. A rejection by the breaker or a limiter consumes
 // no other layer's permit (but a rate permit, which nobody gives back).
+// With HEDGE each attempt is a round that may start hedges, each with
+// permits of its own; a round that failed is one failed attempt.
 type ErrorRecoveryConfig[T any] struct {
 	// Name names the workflow's per-call machine, as its diagrams and
 	// traces (engine.Record.Machine) show it. Empty means "workflow".
@@ -81,6 +83,9 @@ type ErrorRecoveryConfig[T any] struct {
 	// and takes precedence.
 	AdaptiveLimit         *adaptive.Config
 	SharedAdaptiveLimiter *adaptive.Limiter
+	// Hedge configures HEDGE: another attempt beside a slow one (see
+	// HedgeConfig). Hedge only functions that may run twice at once.
+	Hedge *HedgeConfig
 	// Compensation configures COMPENSATE: how the undos that the function
 	// registers (AddCompensation) run when an execution fails in the
 	// end. A saga (package saga) is its durable, multi-step form.
@@ -143,7 +148,7 @@ func (c *ErrorRecoveryConfig[T]) empty() bool {
 		c.Breaker == nil && c.Fallback == nil && c.Bulkhead == nil && c.SharedBulkhead == nil &&
 		c.Cache == nil && c.SharedCache == nil && c.Deadline == nil && c.GlobalTimeout == 0 && c.Compensation == nil &&
 		c.RateLimit == nil && c.SharedRateLimiter == nil && c.Budget == nil && c.SharedBudget == nil &&
-		c.AdaptiveLimit == nil && c.SharedAdaptiveLimiter == nil
+		c.AdaptiveLimit == nil && c.SharedAdaptiveLimiter == nil && c.Hedge == nil
 }
 
 // names reports whether s is named as Primary or Secondary.
@@ -268,6 +273,10 @@ func newWorkflow[T any](cfg ErrorRecoveryConfig[T], opts []engine.Option, stats 
 			return nil, err
 		}
 		x.fallback = &fb
+	}
+
+	if err := x.setHedge(&cfg); err != nil {
+		return nil, err
 	}
 
 	// COMPENSATE.

@@ -1,6 +1,8 @@
 package errorrecovery
 
 import (
+	"slices"
+
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/fsm"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/adaptive"
@@ -60,7 +62,8 @@ func (x *executor[T]) limiters(cfg *ErrorRecoveryConfig[T], set engine.Settings)
 
 // limiterClusters appends to cs the clusters of the rate limiter, the
 // adaptive limiter and the retry budget that take part, each joined to
-// the states that use it.
+// the states that use it; with HEDGE, Hedge is joined to the breaker and
+// the limiters too.
 func (x *executor[T]) limiterClusters(cs []fsm.Cluster) []fsm.Cluster {
 	if x.rate != nil {
 		g := x.rate.Definition().Graph()
@@ -79,6 +82,18 @@ func (x *executor[T]) limiterClusters(cs []fsm.Cluster) []fsm.Cluster {
 			uses = append(uses, fsm.Use{From: stateRetry.String(), To: g.States[0].Label, Label: "withdraw"})
 		}
 		cs = append(cs, fsm.Cluster{Graph: g, Uses: uses})
+	}
+	if x.hedge != nil {
+		// Each hedge asks the breaker, the rate limiter and the adaptive
+		// limiter for a permit of its own, from Hedge.
+		for i := range cs {
+			for _, u := range cs[i].Uses {
+				switch u.From {
+				case stateCheckCircuit.String(), stateRateLimit.String(), stateAdaptiveLimit.String():
+					cs[i].Uses = append(slices.Clip(cs[i].Uses), fsm.Use{From: stateHedge.String(), To: u.To, Label: "hedge's permit"})
+				}
+			}
+		}
 	}
 	return cs
 }

@@ -34,9 +34,14 @@ type WorkflowMetrics struct {
 	// Fallbacks + StaleServed + Failed, the executions Health and
 	// alerts count as failed.
 	Failures int64
-	// Calls counts calls of the function, retries included; Retries the
-	// backoffs taken between them.
+	// Calls counts calls of the function, retries and hedges included;
+	// Retries the backoffs taken between them.
 	Calls, Retries int64
+	// Hedges counts the hedges HEDGE started (each also one of Calls),
+	// HedgeWins those whose success answered their round. A hedge the
+	// breaker or a limiter refused is not started, and counts nowhere but
+	// in that machine's own metrics.
+	Hedges, HedgeWins int64
 	// Rejections counts executions refused by the breaker (open, or its
 	// half-open trials taken), the bulkhead (full, or the wait for a slot
 	// timed out), the rate limiter (no permit due within its MaxWait and
@@ -67,7 +72,8 @@ type WorkflowMetrics struct {
 // succeeded; a saga's Metrics count its own). The other keys are the
 // fields' names: "failed", "stale_served", "cache_hits", "calls",
 // "retries", "rejections", "timeouts", "attempt_timeouts",
-// "compensations_failed", "retries_refused", "total_time", "max_time".
+// "compensations_failed", "retries_refused", "hedges", "hedge_wins",
+// "total_time", "max_time".
 func (m WorkflowMetrics) Map() map[string]any {
 	return map[string]any{
 		"attempts": m.Executions, "successes": m.Successes, "failures": m.Failures,
@@ -76,6 +82,7 @@ func (m WorkflowMetrics) Map() map[string]any {
 		"calls": m.Calls, "retries": m.Retries, "rejections": m.Rejections,
 		"timeouts": m.Timeouts, "attempt_timeouts": m.AttemptTimeouts,
 		"compensations_failed": m.CompensationsFailed, "retries_refused": m.RetriesRefused,
+		"hedges": m.Hedges, "hedge_wins": m.HedgeWins,
 		"total_time": m.TotalTime, "max_time": m.MaxTime,
 	}
 }
@@ -127,6 +134,7 @@ type workflowStats struct {
 	totalTime, maxTime                                       atomic.Int64
 	compensations, compensationsFailed                       atomic.Int64 // undos run by COMPENSATE
 	retriesRefused                                           atomic.Int64 // retries BUDGET refused
+	hedges, hedgeWins                                        atomic.Int64 // HEDGE's hedges started, and those that won
 
 	// The health window: a ring of the last len(window) outcomes (1 for a
 	// failure of the dependency); next counts executions recorded (it is
@@ -262,8 +270,8 @@ func (s *workflowStats) metrics() WorkflowMetrics {
 		CacheHits: s.cacheHits.Load(), Calls: s.attempts.Load(), Retries: s.retries.Load(),
 		Rejections: s.rejections.Load(), Timeouts: s.timeouts.Load(), AttemptTimeouts: s.attemptTimeouts.Load(),
 		Compensations: s.compensations.Load(), CompensationsFailed: s.compensationsFailed.Load(),
-		RetriesRefused: s.retriesRefused.Load(),
-		TotalTime:      time.Duration(s.totalTime.Load()), MaxTime: time.Duration(s.maxTime.Load()),
+		RetriesRefused: s.retriesRefused.Load(), Hedges: s.hedges.Load(), HedgeWins: s.hedgeWins.Load(),
+		TotalTime: time.Duration(s.totalTime.Load()), MaxTime: time.Duration(s.maxTime.Load()),
 	}
 	m.Failures = m.Fallbacks + m.StaleServed + m.Failed
 	m.Successes = m.Executions - m.Failures

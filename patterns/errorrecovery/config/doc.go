@@ -90,6 +90,9 @@
 //	  window: 1s
 //	  min_samples: 10
 //	  probe_every: 60          # windows between probes; negative (-1): no probe
+//	hedge:                     # errorrecovery.HedgeConfig (HEDGE): attempts beside a slow one
+//	  delay: 2s                # with no answer, before each hedge; negative (-1s): none, all at once
+//	  max_hedges: 1            # hedges a round may start beside its first attempt
 //	global_timeout: 0s
 //	max_total_attempts: 0
 //	transient_errors: []       # added to retry.retry_on
@@ -197,6 +200,8 @@
 //	adaptive_limit.max_limit, min_samples, probe_every      at most 1048576 (1<<20)
 //	adaptive_limit.smoothing                                in (0, 1]
 //	adaptive_limit.window                                   between 1ms and 1h
+//	hedge.delay                                             at most 24h
+//	hedge.max_hedges                                        at most 100
 //
 // Durations are bounded so that no sum of them overflows a time.Duration
 // (100000 delays of 24h are 274 years, the largest Duration 292); the

@@ -11,8 +11,9 @@ import (
 )
 
 // The sections of the limits of the per-call machine: rate_limit
-// (RATE_LIMIT), budget (BUDGET) and adaptive_limit (ADAPTIVE_LIMIT). As
-// in every section, a 0 means the default and a negative value "none".
+// (RATE_LIMIT), budget (BUDGET) and adaptive_limit (ADAPTIVE_LIMIT); and
+// hedge (HEDGE), the attempts it starts beside a slow one. As in every
+// section, a 0 means the default and a negative value "none".
 
 type rateLimitFile struct {
 	Permits *int    `yaml:"permits"`
@@ -36,6 +37,22 @@ type adaptiveLimitFile struct {
 	Window       *string  `yaml:"window"`
 	MinSamples   *int     `yaml:"min_samples"`
 	ProbeEvery   *int     `yaml:"probe_every"`
+}
+
+type hedgeFile struct {
+	Delay     *string `yaml:"delay"`
+	MaxHedges *int    `yaml:"max_hedges"`
+}
+
+// hedge reads the hedge section.
+func hedge(p *parsing, f *hedgeFile) *errorrecovery.HedgeConfig {
+	c := errorrecovery.DefaultHedgeConfig()
+	if f != nil {
+		p.duration("hedge.delay", f.Delay, &c.Delay)
+		set(&c.MaxHedges, f.MaxHedges)
+	}
+	p.validate(c.Validate())
+	return &c
 }
 
 // rateLimit reads the rate_limit section.

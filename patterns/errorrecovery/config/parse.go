@@ -325,6 +325,9 @@ func build[T any](p *parsing, fc *fileConfig) errorrecovery.ErrorRecoveryConfig[
 	if p.section("adaptive_limit") {
 		cfg.AdaptiveLimit = adaptiveLimit(p, fc.AdaptiveLimit)
 	}
+	if p.section("hedge") {
+		cfg.Hedge = hedge(p, fc.Hedge)
+	}
 
 	set(&cfg.MaxTotalAttempts, fc.MaxTotalAttempts)
 	cfg.TransientErrors = p.classes("transient_errors", fc.TransientErrors)

@@ -135,6 +135,7 @@ var sections = map[string]struct {
 	"ratelimit.Config":    {"rate_limit", reflect.TypeFor[rateLimitFile]()},
 	"budget.Config":       {"budget", reflect.TypeFor[budgetFile]()},
 	"adaptive.Config":     {"adaptive_limit", reflect.TypeFor[adaptiveLimitFile]()},
+	"HedgeConfig":         {"hedge", reflect.TypeFor[hedgeFile]()},
 }
 
 // configErr records an error of a Validate method or of NewWorkflow at the

@@ -23,6 +23,7 @@ type fileConfig struct {
 	RateLimit        *rateLimitFile     `yaml:"rate_limit"`
 	Budget           *budgetFile        `yaml:"budget"`
 	AdaptiveLimit    *adaptiveLimitFile `yaml:"adaptive_limit"`
+	Hedge            *hedgeFile         `yaml:"hedge"`
 	GlobalTimeout    *string            `yaml:"global_timeout"`
 	MaxTotalAttempts *int               `yaml:"max_total_attempts"`
 	TransientErrors  []string           `yaml:"transient_errors"`

@@ -43,6 +43,16 @@
 // failed non-idempotent request counts as a breaker failure like any other
 // (a cancelled one is ignored, as always).
 //
+// # Which requests are hedged
+//
+// With HEDGE in the workflow, a request the Transport may send twice (the
+// rule above: idempotent, and a body that can be sent again, from
+// req.GetBody or from the Transport's buffered copy, which it hands each
+// attempt as GetBody) gets a second copy when the first is slow; each
+// copy has a body of its own. Any other request is sent once, with no
+// hedge. Whichever copy's response wins, every other response is closed,
+// including one that arrives after RoundTrip has returned.
+//
 // # Failures
 //
 // An attempt fails when the base RoundTripper returns an error, or when the

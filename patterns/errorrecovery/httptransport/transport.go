@@ -11,6 +11,7 @@ import (
 
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/patterns/errorrecovery"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/internal/nohedge"
 )
 
 // DefaultMaxBufferedBody is the size up to which a request body without
@@ -154,7 +155,12 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return nil, err
 	}
 	defer c.end()
-	res, err := t.wf.ExecuteResult(req.Context(), c.attempt)
+	ctx := req.Context()
+	if !c.retryable {
+		// Sent once: a workflow with HEDGE starts no second copy of it.
+		ctx = nohedge.Off(ctx)
+	}
+	res, err := t.wf.ExecuteResult(ctx, c.attempt)
 	return c.settle(res, err)
 }
 
@@ -183,9 +189,9 @@ type call struct {
 	// req.Body, or the bytes read of a body over the limit in front of the
 	// rest. Set to nil when handed to the base RoundTripper.
 	first io.ReadCloser
-	sent  int              // attempts begun
-	kept  []*http.Response // responses produced, not yet taken or closed
-	ended bool             // RoundTrip has returned: late responses are closed at once
+	sent  int          // attempts begun
+	kept  []keptAnswer // responses produced, not yet taken or closed
+	ended bool         // RoundTrip has returned: late responses are closed at once
 }
 
 // start prepares the replay of req's body.
@@ -214,15 +220,36 @@ func (t *Transport) start(req *http.Request) (*call, error) {
 	return c, nil
 }
 
-// attempt is the function the workflow calls, once per attempt.
+// keptAnswer is a response an attempt produced, with the attempt's
+// number (errorrecovery.AttemptFromContext): with HEDGE, the attempts of
+// one round run at once and share the number.
+type keptAnswer struct {
+	resp  *http.Response
+	round int
+}
+
+// attempt is the function the workflow calls, once per attempt (and per
+// hedge, with HEDGE: then concurrently).
 func (c *call) attempt(actx context.Context) (*http.Response, error) {
+	round, _ := errorrecovery.AttemptFromContext(actx)
 	c.mu.Lock()
 	n := c.sent
 	c.sent++
-	stale := c.kept
-	c.kept = nil
+	// Earlier rounds' responses: the workflow has moved on. Those of this
+	// round belong to hedges running beside this attempt, one of which may
+	// yet be the answer.
+	var stale []keptAnswer
+	live := c.kept[:0:0]
+	for _, k := range c.kept {
+		if k.round < round {
+			stale = append(stale, k)
+		} else {
+			live = append(live, k)
+		}
+	}
+	c.kept = live
 	c.mu.Unlock()
-	closeAll(stale) // earlier attempts' responses: the workflow has moved on
+	closeAll(stale)
 	if n > 0 && !c.retryable {
 		return nil, errorrecovery.Permanent(ErrNotRetryable)
 	}
@@ -260,7 +287,7 @@ func (c *call) attempt(actx context.Context) (*http.Response, error) {
 			return nil, c.mark(attemptErr(actx, context.Canceled))
 		}
 		resp.Body = l.bind(resp.Body)
-		c.keep(resp)
+		c.keep(resp, round)
 		return resp, nil
 	}
 
@@ -272,7 +299,7 @@ func (c *call) attempt(actx context.Context) (*http.Response, error) {
 		l.stop()
 		resp.Body = l.bind(resp.Body)
 	}
-	c.keep(resp)
+	c.keep(resp, round)
 	if d, ok := retryAfter(resp, c.t.clock.Now()); ok {
 		ferr = errorrecovery.RetryAfter(ferr, d)
 	}
@@ -310,16 +337,16 @@ func (c *call) mark(err error) error {
 	return errorrecovery.Permanent(err)
 }
 
-// keep records a response an attempt produced, so that it is closed unless
-// RoundTrip hands it to the caller.
-func (c *call) keep(resp *http.Response) {
+// keep records a response an attempt of round produced, so that it is
+// closed unless RoundTrip hands it to the caller.
+func (c *call) keep(resp *http.Response, round int) {
 	c.mu.Lock()
 	if c.ended {
 		c.mu.Unlock()
-		resp.Body.Close() // a walked-away attempt, too late
+		resp.Body.Close() // a walked-away attempt or a hedge that lost, too late
 		return
 	}
-	c.kept = append(c.kept, resp)
+	c.kept = append(c.kept, keptAnswer{resp, round})
 	c.mu.Unlock()
 }
 
@@ -328,8 +355,8 @@ func (c *call) keep(resp *http.Response) {
 func (c *call) take(resp *http.Response) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for i, r := range c.kept {
-		if r == resp {
+	for i, k := range c.kept {
+		if k.resp == resp {
 			c.kept = append(c.kept[:i], c.kept[i+1:]...)
 			return true
 		}
@@ -369,9 +396,9 @@ func (c *call) end() {
 	}
 }
 
-func closeAll(rs []*http.Response) {
-	for _, r := range rs {
-		r.Body.Close()
+func closeAll(ks []keptAnswer) {
+	for _, k := range ks {
+		k.resp.Body.Close()
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	_ "embed"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/statecraft/statecraft/fsm"
 	"github.com/statecraft/statecraft/patterns/errorrecovery"
@@ -44,6 +45,7 @@ func machines() []machine {
 			return workflowDiagram(demoConfigName, demoConfig)
 		}},
 		{"recovery", "the card's per-call machine: retry, deadline, fallback and compensate (Attempt → Backoff → Retry → Fallback → Compensate)", recoveryDiagram},
+		{"hedge", "a hedged workflow's per-call machine: retry, circuit breaker and hedge (Attempt → Hedge when slow), with its breaker", hedgeDiagram},
 		{"retry", "a retry executor's per-call machine (DefaultRetryConfig)", func() (fsm.Graph, fsm.DiagramOptions, error) {
 			r, err := errorrecovery.NewRetry(errorrecovery.DefaultRetryConfig[any]())
 			if err != nil {
@@ -188,5 +190,22 @@ func protectedSagaDiagram() (fsm.Graph, fsm.DiagramOptions, error) {
 		return fsm.Graph{}, fsm.DiagramOptions{}, fmt.Errorf("sample saga: %w", err)
 	}
 	g, opts := s.Diagram(fsm.DiagramOptions{})
+	return g, opts, nil
+}
+
+// hedgeDiagram draws a hedged workflow: retry, a circuit breaker that
+// each hedge asks too, and up to two hedges 100ms apart.
+func hedgeDiagram() (fsm.Graph, fsm.DiagramOptions, error) {
+	w, err := errorrecovery.NewWorkflow(errorrecovery.ErrorRecoveryConfig[any]{
+		Name:      "hedged",
+		Primary:   errorrecovery.StrategyHedge,
+		Secondary: []errorrecovery.Strategy{errorrecovery.StrategyRetry, errorrecovery.StrategyCircuitBreaker},
+		Hedge:     &errorrecovery.HedgeConfig{Delay: 100 * time.Millisecond, MaxHedges: 2},
+	})
+	if err != nil {
+		return fsm.Graph{}, fsm.DiagramOptions{}, err
+	}
+	defer w.Breaker().Close()
+	g, opts := w.Diagram(fsm.DiagramOptions{})
 	return g, opts, nil
 }

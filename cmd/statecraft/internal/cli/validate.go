@@ -56,6 +56,7 @@ func strategyNames(cfg errorrecovery.ErrorRecoveryConfig[any]) []string {
 		{errorrecovery.StrategyCache, cfg.Cache != nil},
 		{errorrecovery.StrategyBulkhead, cfg.Bulkhead != nil},
 		{errorrecovery.StrategyDeadline, cfg.Deadline != nil || cfg.GlobalTimeout > 0},
+		{errorrecovery.StrategyHedge, cfg.Hedge != nil},
 		{errorrecovery.StrategyRetry, cfg.Retry != nil},
 		{errorrecovery.StrategyBudget, cfg.Budget != nil},
 		{errorrecovery.StrategyCircuitBreaker, cfg.Breaker != nil},

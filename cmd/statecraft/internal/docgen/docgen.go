@@ -97,6 +97,8 @@ func Diagrams() []Diagram {
 			About: "`ratelimit.Definition()`, the shared machine every `ratelimit.Limiter` runs"},
 		{Name: "budget", Guide: "budget.md", Machine: "budget",
 			About: "`budget.Definition()`, the shared machine every `budget.Budget` runs"},
+		{Name: "hedge", Guide: "hedge.md", Machine: "hedge",
+			About: "The per-call machine of a workflow with retry, a circuit breaker and HEDGE (up to two hedges 100ms apart), with the breaker each hedge asks as a cluster"},
 		{Name: "fallback", Guide: "fallback.md", Config: "docs/diagrams/fallback.yaml",
 			About: "The per-call machine of a workflow configured with FALLBACK alone (fallback has no machine of its own)"},
 		{Name: "cache", Guide: "cache.md", Config: "docs/diagrams/cache.yaml",
