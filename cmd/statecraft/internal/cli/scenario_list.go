@@ -57,7 +57,7 @@ window's worth more), and the retries refused go to the fallback at once.`,
 
 // The adaptive scenario's slowdown, which its figures and its test use.
 const (
-	adaptiveSlowAt = 2 * time.Minute
+	adaptiveSlowAt = time.Minute
 	adaptiveSlow   = 2 * time.Minute
 	adaptiveRow    = 15 * time.Second
 )
@@ -72,7 +72,7 @@ func adaptiveScenario() scenario {
 		title: "an adaptive limit shrinks while the dependency is slow, and recovers (ADAPTIVE_LIMIT)",
 		layer: errorrecovery.StrategyAdaptiveLimit,
 		opts: sim.Options{
-			Executions: 50 * 360, Duration: 6 * time.Minute, Seed: 1, Buckets: int(6 * time.Minute / adaptiveRow),
+			Executions: 50 * 240, Duration: 4 * time.Minute, Seed: 1, Buckets: int(4 * time.Minute / adaptiveRow),
 			Dependency: sim.Dependency{Latency: sim.Latency{Kind: sim.Constant, A: 100 * time.Millisecond}, Capacity: 10,
 				Slowdowns: []sim.Slowdown{{Window: sim.Window{Start: adaptiveSlowAt, End: adaptiveSlowAt + adaptiveSlow}, Factor: 4}}},
 		},
@@ -93,7 +93,7 @@ func adaptiveScenario() scenario {
 		rows: timelineRows(from-2, to+3, func(o, w sim.Bucket) []string {
 			return []string{fmt.Sprint(o.Succeeded), fmt.Sprint(w.Succeeded), fmt.Sprint(w.Limit), fmt.Sprint(w.LimitLow)}
 		}),
-		look: `From 2m to 4m the dependency is 4 times slower (400ms a call), and it
+		look: `From 1m to 3m the dependency is 4 times slower (400ms a call), and it
 serves 10 calls at once: beyond that every call slows down with the queue.
 Without a limit, 50 executions a second pile up, the queue makes each call
 slower still, and every call times out at the overall deadline (5s). With
