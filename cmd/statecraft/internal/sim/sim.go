@@ -72,7 +72,8 @@ type Options struct {
 	// otherwise, and a run is the same with or without them.
 	//
 	// Observe, when set, gives the shared machines one more option each
-	// (such as an inspector's observer), by name: "breaker", "bulkhead".
+	// (such as an inspector's observer), by name: "breaker", "bulkhead",
+	// "ratelimit", "budget", "adaptive".
 	Observe func(machine string) engine.Option
 	// Ready, when set, is called with the workflow once it and its shared
 	// machines are built, before the first arrival.
