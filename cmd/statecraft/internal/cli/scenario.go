@@ -55,7 +55,7 @@ type figure struct {
 
 // scenarios returns the scenarios in the order the usage lists them.
 func scenarios() []scenario {
-	return []scenario{rateLimitScenario(), budgetScenario(), adaptiveScenario(), hostsScenario()}
+	return []scenario{rateLimitScenario(), budgetScenario(), adaptiveScenario(), hedgeScenario(), hostsScenario()}
 }
 
 func findScenario(name string) (scenario, bool) {
@@ -110,6 +110,8 @@ func without(cfg errorrecovery.ErrorRecoveryConfig[any], st errorrecovery.Strate
 		cfg.AdaptiveLimit = nil
 	case errorrecovery.StrategyCircuitBreaker:
 		cfg.Breaker = nil
+	case errorrecovery.StrategyHedge:
+		cfg.Hedge = nil
 	}
 	return cfg
 }

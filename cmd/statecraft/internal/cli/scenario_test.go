@@ -166,3 +166,19 @@ func TestOneSharedBreakerFailsTheGoodHosts(t *testing.T) {
 		assert.Greater(t, h.Fallbacks, h.Executions/5, "with the shared breaker: %s's executions the fallback answered", h.Host)
 	}
 }
+
+// TestHedgingCutsTheTailOffP99: without hedging p99 is the slow tail's
+// latency; with a hedge after the delay it is the delay plus an ordinary
+// call, for a few per cent more calls.
+func TestHedgingCutsTheTailOffP99(t *testing.T) {
+	_, cfg, other, with := runScenarioSims(t, "hedge")
+	require.NotNil(t, cfg.Hedge)
+	delay := cfg.Hedge.Delay
+	assert.Equal(t, hedgeTail, other.Percentile(0.99), "p99 without hedging")
+	assert.Less(t, with.Percentile(0.99), delay+200*time.Millisecond, "p99 with hedging (delay %v)", delay)
+	assert.InDelta(t, float64(other.Percentile(0.50)), float64(with.Percentile(0.50)), float64(time.Millisecond), "p50 is the same with hedging")
+	assert.Equal(t, other.Executions, other.Calls, "calls without hedging")
+	assert.Equal(t, int64(with.Calls-with.Executions), with.Metrics.Hedges, "with hedging, the calls beyond one per execution are the hedges")
+	assert.InDelta(t, hedgeTailShare*float64(with.Executions), float64(with.Metrics.Hedges), 0.02*float64(with.Executions), "hedges started")
+	assert.Equal(t, with.Executions, with.Succeeded, "executions that succeeded with hedging")
+}
