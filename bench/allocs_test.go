@@ -32,6 +32,15 @@ func TestStatecraftAllocs(t *testing.T) {
 	twiceFn := twice.callCtx
 	three, five := scThreeLayers(t), scFiveLayers(t)
 	bh := scBulkhead(t)
+	seven := scLayers(t, len(layerNames))
+	waitsOnDone := func(ctx context.Context) (int, error) {
+		select {
+		case <-ctx.Done():
+			return 0, ctx.Err()
+		default:
+			return 1, nil
+		}
+	}
 	free := scLimiter(t, freeLimiter)
 	limited := scLimiter(t, ratelimit.Config{Permits: 1, Period: time.Hour})
 	limited.Allow()
@@ -53,7 +62,10 @@ func TestStatecraftAllocs(t *testing.T) {
 		{"RetryFailTwice/statecraft-RetryExecutor", 0, func() { twice.reset(); _, _ = retry.Execute(ctx, twiceFn) }},
 		{"FallbackRetryBreaker/statecraft-Workflow", 0, func() { _, _ = three.Execute(ctx, okIntCtx) }},
 		{"FiveLayers/statecraft-Workflow", 2, func() { _, _ = five.Execute(ctx, okIntCtx) }},
+		{"FiveLayersCtxDone/statecraft-Workflow", 2, func() { _, _ = five.Execute(ctx, waitsOnDone) }},
+		{"Layers/layers=7/statecraft-Workflow", 0, func() { _, _ = seven.Execute(ctx, okIntCtx) }},
 		{"SharedBulkhead/goroutines=1/statecraft-Execute", 0, func() { _ = bh.Protect(ctx, okCtx) }},
+		{"SharedBulkhead/goroutines=1/statecraft-AcquireRelease", 0, func() { _ = bh.Acquire(ctx); bh.Release() }},
 		{"RateLimitAllow/statecraft-Allow", 0, func() { free.Allow() }},
 		{"RateLimitReject/statecraft-Allow", 0, func() { limited.Allow() }},
 	} {

@@ -14,14 +14,17 @@ import (
 )
 
 // The bulkheads compared: 10 slots, a wait of at most 30 s for one.
-// statecraft: bulkhead.DefaultConfig (also a queue of at most 100 waiters,
-// served first in first out, in the caller's goroutine); failsafe-go:
-// bulkhead.NewBuilder(10).WithMaxWaitTime(30 * time.Second), a buffered
-// channel used as a semaphore, whose waiters are not ordered.
+// statecraft: bulkhead.DefaultConfig with a queue of at most 256 waiters
+// (the default 100 would reject calls at 128 goroutines, where failsafe-go
+// queues any number), served first in first out, in the caller's
+// goroutine; failsafe-go: bulkhead.NewBuilder(10).WithMaxWaitTime(30 *
+// time.Second), a buffered channel used as a semaphore.
 
 func scBulkhead(tb testing.TB) *scbulkhead.Bulkhead {
 	tb.Helper()
-	bh, err := scbulkhead.New(scbulkhead.DefaultConfig())
+	cfg := scbulkhead.DefaultConfig()
+	cfg.MaxQueueSize = 256
+	bh, err := scbulkhead.New(cfg)
 	require.NoError(tb, err)
 	tb.Cleanup(func() { _ = bh.Close(context.Background()) })
 	return bh
@@ -31,9 +34,9 @@ func fsBulkhead() bulkhead.Bulkhead[int] {
 	return bulkhead.NewBuilder[int](10).WithMaxWaitTime(30 * time.Second).Build()
 }
 
-// BenchmarkSharedBulkhead is admission to one bulkhead shared by 1, 2, 8
-// and 64 goroutines, b.N calls in all. With more goroutines than slots
-// (64 > 10) a call may find every slot taken and wait: the cost then
+// BenchmarkSharedBulkhead is admission to one bulkhead shared by 1, 2, 8,
+// 16, 64 and 128 goroutines, b.N calls in all. With more goroutines than
+// slots (16 > 10) a call may find every slot taken and wait: the cost then
 // includes queueing and handing the slot over. The -Execute and -Executor
 // rows run a function that returns nil (statecraft's through Protect, the
 // error-only form; the row keeps its name so that its history compares);

@@ -103,6 +103,12 @@ func (e callEvent) String() string { return enum.StringOr(callEventNames, e, "Ev
 // execution is the data of one execution, as the per-call machine's
 // actions and guards see it.
 type execution[T any] struct {
+	// x is the executor whose machines the execution uses: the
+	// workflow's, or with PerKey its key's (workflow_perkey.go), which
+	// shares the workflow's definition. The states that use a machine kept
+	// per key (Admit, CheckCircuit, RateLimit, AdaptiveLimit, Attempt, and
+	// release) read it from here, not from the executor their action is
+	// bound to.
 	x        *executor[T]
 	fn       func(context.Context) (T, error)
 	ctx      callCtx  // the first context, in the pooled state
@@ -156,6 +162,7 @@ type executor[T any] struct {
 	maxCalls int                 // HEDGE: ErrorRecoveryConfig.MaxTotalAttempts, which hedges count against
 	stats    *workflowStats      // nil for the plain executors
 	clock    engine.Clock
+	timers   deadlineTimers // the real clock's attempt deadlines (see callCtx)
 	random   func() float64
 	opts     []engine.Option
 }

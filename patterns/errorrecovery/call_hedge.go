@@ -92,6 +92,7 @@ func (a *hedgeAttempt) drop() {
 // next hedge to fall due.
 func (x *executor[T]) callHedged(ctx context.Context, m callMachine[T]) (callEvent, error) {
 	d := m.Data()
+	x = d.x // the key's executor with PerKey (see execution.x)
 	h := d.hedge
 	if h == nil {
 		h = &hedging[T]{fn: d.fn, parent: engine.Quiet(d.ctx.parent), undo: d.undo, off: nohedge.IsOff(d.ctx.parent)}
@@ -131,6 +132,7 @@ func (x *executor[T]) startRound(d *execution[T], h *hedging[T]) {
 // goes on waiting for the attempts it has.
 func (x *executor[T]) startHedge(ctx context.Context, m callMachine[T]) (callEvent, error) {
 	d := m.Data()
+	x = d.x // the key's executor with PerKey (see execution.x)
 	h := d.hedge
 	h.started++
 	h.next = h.next.Add(x.hedge.Delay)

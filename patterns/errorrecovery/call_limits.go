@@ -24,6 +24,7 @@ import (
 // workflow's clock until it is due.
 func (x *executor[T]) takeRate(ctx context.Context, m callMachine[T]) (callEvent, error) {
 	d := m.Data()
+	x = d.x // the key's executor with PerKey (see execution.x)
 	r, err := x.rate.ReserveBefore(d.deadline)
 	if err != nil {
 		x.dropPermits(d)
@@ -49,6 +50,7 @@ func (x *executor[T]) takeRate(ctx context.Context, m callMachine[T]) (callEvent
 // limiter, which the attempt finishes with its outcome and latency.
 func (x *executor[T]) takeLimit(ctx context.Context, m callMachine[T]) (callEvent, error) {
 	d := m.Data()
+	x = d.x // the key's executor with PerKey (see execution.x)
 	p, err := x.adaptive.Acquire()
 	if err != nil {
 		x.dropPermits(d)

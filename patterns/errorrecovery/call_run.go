@@ -40,7 +40,7 @@ func (x *executor[T]) executeInto(ctx context.Context, fn func(context.Context) 
 	run, _ := runner.Start(ctx, execution[T]{})
 	d := run.Data()
 	d.x, d.fn = x, fn
-	d.ctx.parent, d.ctx.clock = ctx, x.clock
+	d.ctx.parent, d.ctx.clock, d.ctx.timers = ctx, x.clock, x.timerPool()
 	d.cc = &d.ctx
 	if x.comp != nil {
 		d.undo = &undoList{actions: x.comp.CompensationActions}

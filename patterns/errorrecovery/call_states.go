@@ -54,6 +54,7 @@ func (x *executor[T]) join(d *execution[T], f *cache.Flight[T]) callEvent {
 // against the overall deadline.
 func (x *executor[T]) admit(ctx context.Context, m callMachine[T]) (callEvent, error) {
 	d := m.Data()
+	x = d.x // the key's executor with PerKey (see execution.x)
 	if d.admitted {
 		return eventAdmitted, nil // a walk-away retry whose last attempt returned: the slot is still held
 	}
@@ -82,6 +83,7 @@ func (x *executor[T]) admit(ctx context.Context, m callMachine[T]) (callEvent, e
 // checkCircuit is the CheckCircuit state: ask the breaker for a permit.
 func (x *executor[T]) checkCircuit(ctx context.Context, m callMachine[T]) (callEvent, error) {
 	d := m.Data()
+	x = d.x // the key's executor with PerKey (see execution.x)
 	p, err := x.breaker.Allow()
 	if err != nil {
 		d.err = err
@@ -98,6 +100,7 @@ func (x *executor[T]) checkCircuit(ctx context.Context, m callMachine[T]) (callE
 // breaker, then classified.
 func (x *executor[T]) call(ctx context.Context, m callMachine[T]) (callEvent, error) {
 	d := m.Data()
+	x = d.x // the key's executor with PerKey (see execution.x)
 	d.attempt++
 	if x.stats.counting() {
 		x.stats.attempts.Add(1) // before the call, so a panicking one counts
@@ -370,6 +373,7 @@ func (x *executor[T]) fail(ctx context.Context, m callMachine[T]) error {
 // lost still run is given back by the last of them to return (as a
 // walk-away attempt's is).
 func (x *executor[T]) release(d *execution[T], err error) {
+	x = d.x // the key's executor with PerKey (see execution.x)
 	kept := false
 	if d.hedge != nil {
 		kept = d.hedge.end(d.admitted, x.bulkhead)

@@ -43,6 +43,9 @@ type callCtx struct {
 	deadline time.Time // this attempt's deadline; zero when we set none
 	attempt  int
 	undo     *undoList // COMPENSATE's registrations; nil when it takes no part
+	// timers is the executor's pool of deadline timers on the real clock;
+	// nil on any other clock, whose timers are armed with AfterFuncAt.
+	timers *deadlineTimers
 
 	// seen is set by Done, AfterFunc and Value (of a key other than
 	// ours): from then on, something outside may hold c. An unseen c has
@@ -54,7 +57,8 @@ type callCtx struct {
 	mu    sync.Mutex           // guards the fields below
 	done  chan struct{}        // made by the first Done, closed on expiry
 	err   error                // set when done is closed
-	timer engine.Timer         // our deadline's timer, once armed
+	timer engine.Timer         // our deadline's timer, once armed, on a clock other than the real one
+	dt    *deadlineTimer       // our deadline's timer, once armed, on the real clock (from timers)
 	stop  func() bool          // stops the parent's AfterFunc, once armed
 	after map[*func()]struct{} // AfterFunc callbacks still to run at done
 	// counted is set when done was reported to a clock that counts waits.
@@ -68,7 +72,7 @@ type attemptKey struct{}
 // returns the context to use.
 func (c *callCtx) begin(attempt int, deadline time.Time) *callCtx {
 	if c.seen.Load() {
-		c = &callCtx{parent: c.parent, clock: c.clock, undo: c.undo}
+		c = &callCtx{parent: c.parent, clock: c.clock, undo: c.undo, timers: c.timers}
 	}
 	c.attempt = attempt
 	c.deadline = deadline
@@ -85,14 +89,24 @@ func (c *callCtx) end() {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.stopTimersLocked()
+	if c.err == nil {
+		c.closeLocked(context.Canceled)
+	}
+}
+
+// stopTimersLocked stops our deadline's timer and the parent's AfterFunc,
+// giving a pooled timer back to the pool; c.mu must be held.
+func (c *callCtx) stopTimersLocked() {
 	if c.timer != nil {
 		c.timer.Stop()
 	}
+	if c.dt != nil {
+		c.timers.put(c.dt)
+		c.dt = nil
+	}
 	if c.stop != nil {
 		c.stop()
-	}
-	if c.err == nil {
-		c.closeLocked(context.Canceled)
 	}
 }
 
@@ -108,12 +122,7 @@ func (c *callCtx) see() {
 // looking at its context.
 func (c *callCtx) disarm() {
 	c.mu.Lock()
-	if c.timer != nil {
-		c.timer.Stop()
-	}
-	if c.stop != nil {
-		c.stop()
-	}
+	c.stopTimersLocked()
 	c.mu.Unlock()
 }
 
@@ -164,11 +173,22 @@ func (c *callCtx) arm() <-chan struct{} {
 		c.closeLocked(err)
 		return c.done
 	}
-	if !c.deadline.After(c.clock.Now()) {
-		c.closeLocked(context.DeadlineExceeded)
-		return c.done
+	if c.timers != nil {
+		// The real clock: the time left from the monotonic clock alone
+		// (the deadline was read from the same clock), and a pooled timer.
+		left := time.Until(c.deadline)
+		if left <= 0 {
+			c.closeLocked(context.DeadlineExceeded)
+			return c.done
+		}
+		c.dt = c.timers.arm(c, left)
+	} else {
+		if !c.deadline.After(c.clock.Now()) {
+			c.closeLocked(context.DeadlineExceeded)
+			return c.done
+		}
+		c.timer = engine.AfterFuncAt(c.clock, c.deadline, func() { c.expire(context.DeadlineExceeded) })
 	}
-	c.timer = engine.AfterFuncAt(c.clock, c.deadline, func() { c.expire(context.DeadlineExceeded) })
 	if parent := engine.Quiet(c.parent); parent.Done() != nil {
 		c.stop = context.AfterFunc(parent, func() { c.expire(c.parent.Err()) })
 	}
@@ -197,6 +217,64 @@ func (q *quietCallCtx) Done() <-chan struct{} {
 		return engine.Quiet(c.parent).Done()
 	}
 	return c.arm()
+}
+
+// deadlineTimers is an executor's pool of deadline timers on the real
+// clock. Arming an attempt's deadline with time.AfterFunc would allocate
+// a timer and a closure per attempt that asks for Done; a pooled timer is
+// made once and re-armed with Reset for the context it is armed for. The
+// pool is the executor's own, not the package's, so that a timer stays
+// inside the testing/synctest bubble, if any, of the workflow that made it
+// (as the bulkhead's pooled waiters do).
+type deadlineTimers struct {
+	pool sync.Pool
+}
+
+// deadlineTimer is a reusable timer that ends, at its expiry, the context
+// it is armed for.
+type deadlineTimer struct {
+	t *time.Timer
+	c atomic.Pointer[callCtx] // the context armed for; set before each Reset
+}
+
+func (dt *deadlineTimer) fire() {
+	if c := dt.c.Load(); c != nil {
+		c.expire(context.DeadlineExceeded)
+	}
+}
+
+// arm returns a timer from the pool, or a new one, armed to end c after d.
+func (p *deadlineTimers) arm(c *callCtx, d time.Duration) *deadlineTimer {
+	dt, _ := p.pool.Get().(*deadlineTimer)
+	if dt == nil {
+		dt = new(deadlineTimer)
+		dt.c.Store(c)
+		dt.t = time.AfterFunc(d, dt.fire)
+		return dt
+	}
+	dt.c.Store(c)
+	dt.t.Reset(d)
+	return dt
+}
+
+// put stops dt and puts it back in the pool if the stop prevented its
+// call. A timer that has run, or is running, is left to the collector: its
+// call may still be reading the context it was armed for.
+func (p *deadlineTimers) put(dt *deadlineTimer) {
+	if dt.t.Stop() {
+		dt.c.Store(nil)
+		p.pool.Put(dt)
+	}
+}
+
+// timerPool is x's pool of deadline timers when x runs on the real clock,
+// and nil on another.
+func (x *executor[T]) timerPool() *deadlineTimers {
+	switch x.clock.(type) {
+	case engine.RealClock, *engine.RealClock:
+		return &x.timers
+	}
+	return nil
 }
 
 func (c *callCtx) expire(err error) {

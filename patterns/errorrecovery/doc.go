@@ -61,6 +61,19 @@
 // error when it was permanent ([Permanent], RetryConfig.PermanentOn).
 // Only an *ExhaustedError comes with a result, the last one.
 //
+// # Per key
+//
+// A service calls many hosts or tenants, and one bad host should open its
+// own breaker, not everyone's. With ErrorRecoveryConfig.PerKey
+// ([PerKeyConfig]), each key of a call (from its context: [WithKey], or a
+// key function) gets its own breaker, bulkhead, rate limiter and adaptive
+// limiter, made on the key's first call and kept in a bounded
+// perkey.Registry that evicts the least recently used key and idle ones;
+// Shared* machines, the budget and the cache stay one. An eviction never
+// cuts a call short: the call finishes on the machines it started with.
+// [Workflow.HealthByKey] reports each key's health, and
+// WorkflowMetrics.PerKey the registry's size and evictions.
+//
 // # Sagas
 //
 // Package saga runs steps with compensations. A saga's step, and its

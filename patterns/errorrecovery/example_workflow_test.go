@@ -311,5 +311,5 @@ func ExampleWorkflow_Metrics() {
 	// Output:
 	// callers: 3 executions, 2 successes, 1 fallbacks, 0 failed
 	// dependency: 1 failures, 5 calls, 2 retries
-	// map[attempt_timeouts:0 attempts:3 cache_hits:0 calls:5 compensations:0 compensations_failed:0 failed:0 failures:1 fallbacks:1 hedge_wins:0 hedges:0 max_time:0s rejections:0 retries:2 retries_refused:0 stale_served:0 successes:2 timeouts:0 total_time:0s]
+	// map[attempt_timeouts:0 attempts:3 cache_hits:0 calls:5 compensations:0 compensations_failed:0 failed:0 failures:1 fallbacks:1 hedge_wins:0 hedges:0 keys:0 keys_closed:0 keys_create_failed:0 keys_created:0 keys_evicted_bound:0 keys_evicted_idle:0 max_time:0s rejections:0 retries:2 retries_refused:0 stale_served:0 successes:2 timeouts:0 total_time:0s]
 }

@@ -41,10 +41,10 @@ type TraceProtector interface {
 // ProtectTrace is Protect that also returns the steps the execution took
 // through the workflow's machine, as Trace does.
 func (w *Workflow[T]) ProtectTrace(ctx context.Context, fn func(context.Context) error) ([]engine.Record, error) {
-	_, recs, err := w.x.trace(ctx, func(ctx context.Context) (T, error) {
+	_, recs, err := w.Trace(ctx, func(ctx context.Context) (T, error) {
 		var zero T
 		return zero, fn(ctx)
-	}, nil)
+	})
 	return recs, err
 }
 

@@ -1,7 +1,6 @@
 package errorrecovery
 
 import (
-	"bytes"
 	"context"
 	"log/slog"
 	"slices"
@@ -86,6 +85,11 @@ type ErrorRecoveryConfig[T any] struct {
 	// Hedge configures HEDGE: another attempt beside a slow one (see
 	// HedgeConfig). Hedge only functions that may run twice at once.
 	Hedge *HedgeConfig
+	// PerKey, when set, gives each key of a call (a host, a tenant) its
+	// own breaker, bulkhead, rate limiter and adaptive limiter, made from
+	// the sub-configs above on the key's first call; Shared* machines stay
+	// shared by every key. See PerKeyConfig.
+	PerKey *PerKeyConfig
 	// Compensation configures COMPENSATE: how the undos that the function
 	// registers (AddCompensation) run when an execution fails in the
 	// end. A saga (package saga) is its durable, multi-step form.
@@ -161,8 +165,9 @@ func (c *ErrorRecoveryConfig[T]) names(s Strategy) bool {
 // takes and releases the shared breaker, bulkhead and cache through its
 // actions. It is safe for concurrent use.
 type Workflow[T any] struct {
-	x   *executor[T]
-	cfg ErrorRecoveryConfig[T]
+	x    *executor[T]
+	keys *keyed[T] // PerKey: the keys' executors; nil without
+	cfg  ErrorRecoveryConfig[T]
 }
 
 // NewWorkflow builds the workflow a config describes, creating the shared
@@ -348,11 +353,21 @@ func newWorkflow[T any](cfg ErrorRecoveryConfig[T], opts []engine.Option, stats 
 		}
 	}
 
+	var keys *keyed[T]
+	if cfg.PerKey != nil {
+		if keys, err = newKeyed(&cfg, x, set); err != nil {
+			return nil, err
+		}
+	}
 	if stats {
-		x.stats = newWorkflowStats(&cfg, x.breaker)
+		b := x.breaker
+		if keys != nil && keys.breaker != nil {
+			b = nil // one breaker per key: HealthByKey reads them
+		}
+		x.stats = newWorkflowStats(&cfg, b)
 	}
 	x.init(set)
-	return &Workflow[T]{x: x, cfg: cfg}, nil
+	return &Workflow[T]{x: x, keys: keys, cfg: cfg}, nil
 }
 
 // Definition returns the workflow's per-call machine, holding exactly the
@@ -371,6 +386,9 @@ func (w *Workflow[T]) Definition() *fsm.Definition[callState, callEvent, executi
 // records a failure, the bulkhead slot is released, and the panic goes on
 // with its original value.
 func (w *Workflow[T]) Execute(ctx context.Context, fn func(context.Context) (T, error)) (T, error) {
+	if w.keys != nil {
+		return w.keys.executeInto(ctx, fn, nil)
+	}
 	return w.x.execute(ctx, fn, w.x.runner)
 }
 
@@ -392,6 +410,10 @@ type Result[T any] struct {
 func (w *Workflow[T]) ExecuteResult(ctx context.Context, fn func(context.Context) (T, error)) (Result[T], error) {
 	var o Result[T]
 	var err error
+	if w.keys != nil {
+		o.Value, err = w.keys.executeInto(ctx, fn, &o)
+		return o, err
+	}
 	o.Value, err = w.x.executeInto(ctx, fn, w.x.runner, &o)
 	return o, err
 }
@@ -399,6 +421,9 @@ func (w *Workflow[T]) ExecuteResult(ctx context.Context, fn func(context.Context
 // Trace is like Execute but also returns the steps the execution took
 // through the workflow's machine.
 func (w *Workflow[T]) Trace(ctx context.Context, fn func(context.Context) (T, error)) (T, []engine.Record, error) {
+	if w.keys != nil {
+		return w.keys.trace(ctx, fn, nil)
+	}
 	return w.x.trace(ctx, fn, nil)
 }
 
@@ -408,62 +433,38 @@ func (w *Workflow[T]) TraceResult(ctx context.Context, fn func(context.Context) 
 	var o Result[T]
 	var recs []engine.Record
 	var err error
+	if w.keys != nil {
+		o.Value, recs, err = w.keys.trace(ctx, fn, &o)
+		return o, recs, err
+	}
 	o.Value, recs, err = w.x.trace(ctx, fn, &o)
 	return o, recs, err
 }
 
-// Breaker returns the workflow's circuit breaker, or nil.
-func (w *Workflow[T]) Breaker() *breaker.Breaker { return w.x.breaker }
+// Breaker returns the workflow's circuit breaker, or nil (also when it
+// keeps one per key: see HealthByKey).
+func (w *Workflow[T]) Breaker() *breaker.Breaker {
+	if w.keys != nil && w.keys.breaker != nil {
+		return nil
+	}
+	return w.x.breaker
+}
 
 // Clock returns the clock the workflow's backoffs and deadlines run on:
 // the one engine.WithClock gave, or the real clock.
 func (w *Workflow[T]) Clock() engine.Clock { return w.x.clock }
 
-// Bulkhead returns the workflow's bulkhead, or nil.
-func (w *Workflow[T]) Bulkhead() *bulkhead.Bulkhead { return w.x.bulkhead }
+// Bulkhead returns the workflow's bulkhead, or nil (also when it keeps
+// one per key).
+func (w *Workflow[T]) Bulkhead() *bulkhead.Bulkhead {
+	if w.keys != nil && w.keys.bulkhead != nil {
+		return nil
+	}
+	return w.x.bulkhead
+}
 
 // Cache returns the workflow's read-through cache, or nil.
 func (w *Workflow[T]) Cache() *cache.Cache[T] { return w.x.cache }
-
-// Diagram returns the workflow's per-call machine with the shared machines
-// it uses drawn as clusters, joined by dashed "uses" edges from the state
-// that uses them: the cache, the bulkhead, the breaker, the rate limiter,
-// the adaptive limiter and the retry budget.
-func (w *Workflow[T]) Diagram(opts fsm.DiagramOptions) (fsm.Graph, fsm.DiagramOptions) {
-	x := w.x
-	if x.cache != nil {
-		// Every run of the cache entry machine starts in its initial state.
-		def := x.cache.Definition()
-		start, _ := def.Label(def.Initial())
-		uses := []fsm.Use{{From: stateLookup.String(), To: start, Label: "lookup / store, release"}}
-		if x.servesStale() {
-			uses = append(uses, fsm.Use{From: stateFallback.String(), To: start, Label: "read"})
-		}
-		opts.Clusters = append(opts.Clusters, fsm.Cluster{Graph: def.Graph(), Uses: uses})
-	}
-	if x.bulkhead != nil {
-		g := x.bulkhead.Definition().Graph()
-		opts.Clusters = append(opts.Clusters, fsm.Cluster{Graph: g,
-			Uses: []fsm.Use{{From: stateAdmit.String(), To: g.States[0].Label, Label: "acquire / release"}}})
-	}
-	if x.breaker != nil {
-		g := x.breaker.Definition().Graph()
-		opts.Clusters = append(opts.Clusters, fsm.Cluster{Graph: g,
-			Uses: []fsm.Use{{From: stateCheckCircuit.String(), To: g.States[0].Label, Label: "allow / done"}}})
-	}
-	opts.Clusters = x.limiterClusters(opts.Clusters)
-	return x.def.Graph(), opts
-}
-
-// Dot returns the workflow's diagram (see Diagram) as Graphviz dot.
-func (w *Workflow[T]) Dot() string {
-	g, opts := w.Diagram(fsm.DiagramOptions{})
-	var b bytes.Buffer
-	if err := fsm.WriteDot(&b, g, opts); err != nil {
-		panic(err) // the workflow's own labels always fit its graphs
-	}
-	return b.String()
-}
 
 // NewBreakerWorkflow returns a workflow with a circuit breaker opening
 // after failureThreshold failures for openTimeout, and a fallback value

@@ -98,12 +98,23 @@ func (x *executor[T]) limiterClusters(cs []fsm.Cluster) []fsm.Cluster {
 	return cs
 }
 
-// RateLimiter returns the workflow's rate limiter (RATE_LIMIT), or nil.
-func (w *Workflow[T]) RateLimiter() *ratelimit.Limiter { return w.x.rate }
+// RateLimiter returns the workflow's rate limiter (RATE_LIMIT), or nil
+// (also when it keeps one per key).
+func (w *Workflow[T]) RateLimiter() *ratelimit.Limiter {
+	if w.keys != nil && w.keys.rate != nil {
+		return nil
+	}
+	return w.x.rate
+}
 
 // Budget returns the workflow's retry budget (BUDGET), or nil.
 func (w *Workflow[T]) Budget() *budget.Budget { return w.x.budget }
 
 // AdaptiveLimiter returns the workflow's adaptive concurrency limiter
-// (ADAPTIVE_LIMIT), or nil.
-func (w *Workflow[T]) AdaptiveLimiter() *adaptive.Limiter { return w.x.adaptive }
+// (ADAPTIVE_LIMIT), or nil (also when it keeps one per key).
+func (w *Workflow[T]) AdaptiveLimiter() *adaptive.Limiter {
+	if w.keys != nil && w.keys.adaptive != nil {
+		return nil
+	}
+	return w.x.adaptive
+}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/statecraft/statecraft/internal/enum"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/breaker"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/perkey"
 )
 
 // WorkflowMetrics are a workflow's counters since it was made. They say
@@ -63,6 +64,11 @@ type WorkflowMetrics struct {
 	// TotalTime and MaxTime are the executions' total and longest duration
 	// on the workflow's clock, when TimingMetrics is set.
 	TotalTime, MaxTime time.Duration
+
+	// PerKey is the registry of per-key machines (PerKeyConfig): the
+	// number of keys held, the machine sets made, evicted and closed.
+	// Zero without PerKey.
+	PerKey perkey.Metrics
 }
 
 // Map returns the metrics as a map keyed by snake-case names. The
@@ -73,7 +79,9 @@ type WorkflowMetrics struct {
 // fields' names: "failed", "stale_served", "cache_hits", "calls",
 // "retries", "rejections", "timeouts", "attempt_timeouts",
 // "compensations_failed", "retries_refused", "hedges", "hedge_wins",
-// "total_time", "max_time".
+// "total_time", "max_time"; and PerKey's as "keys", "keys_created",
+// "keys_create_failed", "keys_evicted_idle", "keys_evicted_bound",
+// "keys_closed".
 func (m WorkflowMetrics) Map() map[string]any {
 	return map[string]any{
 		"attempts": m.Executions, "successes": m.Successes, "failures": m.Failures,
@@ -84,6 +92,8 @@ func (m WorkflowMetrics) Map() map[string]any {
 		"compensations_failed": m.CompensationsFailed, "retries_refused": m.RetriesRefused,
 		"hedges": m.Hedges, "hedge_wins": m.HedgeWins,
 		"total_time": m.TotalTime, "max_time": m.MaxTime,
+		"keys": m.PerKey.Keys, "keys_created": m.PerKey.Created, "keys_create_failed": m.PerKey.CreateFailed,
+		"keys_evicted_idle": m.PerKey.EvictedIdle, "keys_evicted_bound": m.PerKey.EvictedBound, "keys_closed": m.PerKey.Closed,
 	}
 }
 
@@ -291,18 +301,30 @@ func (s *workflowStats) health() HealthStatus {
 	if s.breaker != nil {
 		h.Breaker, h.HasBreaker = s.breaker.State(), true
 	}
+	h.judge()
+	return h
+}
+
+// judge sets h's Status from its error rate and breaker state.
+func (h *HealthStatus) judge() {
 	switch {
 	case h.ErrorRate >= 0.5 || (h.HasBreaker && h.Breaker == breaker.StateOpen):
 		h.Status = HealthUnhealthy
 	case h.ErrorRate >= 0.1 || (h.HasBreaker && h.Breaker == breaker.StateHalfOpen):
 		h.Status = HealthDegraded
 	}
-	return h
 }
 
 // Metrics returns the workflow's counters (zero when MetricsDisabled,
-// and for the workflows of NewRetry and NewDeadline).
-func (w *Workflow[T]) Metrics() WorkflowMetrics { return w.x.stats.metrics() }
+// and for the workflows of NewRetry and NewDeadline), every key's
+// executions counted together, with the per-key registry's (PerKey).
+func (w *Workflow[T]) Metrics() WorkflowMetrics {
+	m := w.x.stats.metrics()
+	if w.keys != nil && w.x.stats.counting() {
+		m.PerKey = w.keys.reg.Metrics()
+	}
+	return m
+}
 
 // Health judges the dependency behind the workflow on its last
 // HealthWindow executions and its breaker: healthy under 10% errors with

@@ -21,6 +21,8 @@ var targets = []target{
 	{"retry", "retry, first attempt succeeds", "RetryFirstSuccess/statecraft-RetryExecutor", 20, 0},
 	{"three-layers", "fallback+retry+breaker, success", "FallbackRetryBreaker/statecraft-Workflow", 60, 0},
 	{"five-layers", "five layers with bulkhead and deadline", "FiveLayers/statecraft-Workflow", 300, 2},
+	{"five-layers-ctxdone", "five layers, function waits on `ctx.Done()`", "FiveLayersCtxDone/statecraft-Workflow", 500, 2},
+	{"breaker-time-window", "breaker success with a time window (1 min)", "BreakerTimeWindow/window=1m/statecraft-AllowDone", 30, 0},
 	{"ratelimit-allow", "rate limiter, permit available", "RateLimitAllow/statecraft-Allow", 40, 0},
 }
 
@@ -59,7 +61,7 @@ const requiredSpeedup = 3
 // benchmark with a line per parameter.
 var growthSections = map[string]bool{
 	"States": true, "SharedBreaker": true, "SharedBulkhead": true,
-	"BreakerTimeWindow": true, "BreakerMixedOutcomes": true,
+	"BreakerTimeWindow": true, "BreakerMixedOutcomes": true, "Layers": true,
 }
 
 // sectionNotes say in one line what a benchmark measures; the bench
@@ -81,6 +83,7 @@ var sectionNotes = map[string]string{
 	"SharedBulkhead":               "Admission to a 10-slot bulkhead shared by g goroutines; beyond 10 a call may wait for a slot.",
 	"BreakerTimeWindow":            "The success path with a windowed breaker (10 time buckets) of 10 µs, 10 ms and 1 min.",
 	"BreakerMixedOutcomes":         "One failure in four calls, with count windows of 10, 100 and 1000 outcomes (never opening).",
+	"Layers":                       "A success through 1 to 7 layers, added in this order: retry, breaker, fallback, bulkhead, overall timeout, attempt timeout, rate limiter; the function ignores its context.",
 	"RateLimitAllow":               "A call that finds a rate limiter's permit free and takes it, without waiting (a billion permits a second, a bucket of a billion).",
 	"RateLimitAllowParallel":       "RateLimitAllow from GOMAXPROCS goroutines sharing the limiter.",
 	"RateLimitReject":              "A call refused by a rate limiter with no permit free (one an hour, spent).",
@@ -101,7 +104,7 @@ var sectionOrder = []string{
 	"RetryFirstSuccess", "RetryFailTwice",
 	"FallbackRetryBreaker", "FiveLayers", "FiveLayersCtxDone",
 	"RateLimitAllow", "RateLimitAllowParallel", "RateLimitReject",
-	"States", "SharedBreaker", "SharedBulkhead", "BreakerTimeWindow", "BreakerMixedOutcomes",
+	"States", "SharedBreaker", "SharedBulkhead", "BreakerTimeWindow", "BreakerMixedOutcomes", "Layers",
 	floorSection,
 }
 
@@ -113,4 +116,5 @@ var paramNames = map[string]string{
 	"SharedBulkhead":       "goroutines",
 	"BreakerTimeWindow":    "window",
 	"BreakerMixedOutcomes": "window size",
+	"Layers":               "layers",
 }

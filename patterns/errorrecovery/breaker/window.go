@@ -165,6 +165,10 @@ type timeWindow struct {
 	// time); tick says the bucket tick is on. Set by installWindow.
 	clock engine.Clock
 	tick  bool
+	// mono says the clock is the real one: the time since origin is read
+	// from the monotonic clock alone (time.Since), about half the cost of
+	// time.Now, which reads the wall clock too.
+	mono  bool
 	fresh atomic.Bool // latest is the current bucket: its end-of-bucket timer has not run
 	// expire clears fresh; made once, armed at each bucket's end.
 	expire func()
@@ -210,6 +214,10 @@ func newTimeWindow(gen uint32, size int, d time.Duration, origin time.Time) *tim
 // when tick is set and the buckets are wide enough.
 func (w *timeWindow) useClock(c engine.Clock, tick bool) {
 	w.clock, w.tick = c, tick && w.width >= minTickWidth
+	switch c.(type) {
+	case engine.RealClock, *engine.RealClock:
+		w.mono = true
+	}
 }
 
 func (w *timeWindow) seq(now time.Time) int64 { return int64(now.Sub(w.origin) / w.width) }
@@ -220,13 +228,17 @@ func (w *timeWindow) seq(now time.Time) int64 { return int64(now.Sub(w.origin) /
 // latest makes it latest and, with the tick on, arms its timer. w.mu must
 // be held.
 func (w *timeWindow) bucketLocked(now time.Time) int64 {
-	if now.IsZero() {
-		if w.fresh.Load() {
-			return w.latest
-		}
-		now = w.clock.Now()
+	var cur int64
+	switch {
+	case !now.IsZero():
+		cur = w.seq(now)
+	case w.fresh.Load():
+		return w.latest
+	case w.mono:
+		cur = int64(time.Since(w.origin) / w.width)
+	default:
+		cur = w.seq(w.clock.Now())
 	}
-	cur := w.seq(now)
 	if cur > w.latest {
 		w.latest = cur
 		w.fresh.Store(false) // a timer of an older bucket may be pending

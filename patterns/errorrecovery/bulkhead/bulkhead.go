@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -185,7 +186,7 @@ func (b *Bulkhead) Acquire(ctx context.Context) error {
 		b.cancelled.Add(1)
 		return &Error{Reason: ReasonCancelled, Err: err}
 	}
-	if b.slots.tryTake(b.cfg.MaxConcurrent) {
+	if b.slots.tryTake(b.cfg.MaxConcurrent) || b.yielded() {
 		return nil
 	}
 	c := callPool.Get().(*call)
@@ -213,6 +214,31 @@ func (b *Bulkhead) Acquire(ctx context.Context) error {
 		return err
 	}
 	return b.errFull
+}
+
+// yielded lets the goroutines that hold every slot run before the caller
+// joins the queue, and reports whether a slot was then free on the fast
+// path. It yields only when the step would queue the caller: every slot
+// taken (Saturated) and a queue to wait in; a rejection stays immediate.
+//
+// With more goroutines than processors, the holders of the slots are
+// mostly goroutines that are runnable but not running (descheduled
+// between Acquire and Release, or just handed a slot). A caller that
+// queued at once would park, and each release would then hand the slot to
+// a parked waiter and the releaser, calling again, would queue and park
+// behind it: a convoy in which every call costs a park, a wake-up and two
+// steps under the lock, and which, first in first out, never drains (with
+// 64 goroutines on 2 processors, 9 calls in 10 queued, at 1.2 µs a call).
+// One yield first lets the holders run and release, as a mutex spins
+// before it parks; the queue then rarely forms. A call that still finds
+// every slot taken queues behind those already waiting, so the yield
+// changes nobody's place in the queue.
+func (b *Bulkhead) yielded() bool {
+	if b.cfg.MaxQueueSize <= 0 || b.inst.State() != StateSaturated {
+		return false
+	}
+	runtime.Gosched()
+	return b.slots.tryTake(b.cfg.MaxConcurrent)
 }
 
 // wait waits in the queue as w until a slot is handed to w, QueueTimeout

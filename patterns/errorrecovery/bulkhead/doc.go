@@ -44,7 +44,11 @@
 // after its commit only if the machine is then Available, so State and
 // admission never disagree. The fast path is on only for Definition
 // itself with no observer; any other definition, and an observer, see
-// every step through the Instance.
+// every step through the Instance. A call that finds every slot taken
+// yields the processor once before it queues, so that holders that are
+// runnable but descheduled can release: queueing at once would make the
+// first-in-first-out queue a convoy of parked callers under contention.
+// The yield changes nobody's place in the queue.
 //
 // On the real clock a queued call waits as a waiter from the Bulkhead's
 // own pool, whose channel and timer are made once: a slot handed over is

@@ -93,6 +93,11 @@
 //	hedge:                     # errorrecovery.HedgeConfig (HEDGE): attempts beside a slow one
 //	  delay: 2s                # with no answer, before each hedge; negative (-1s): none, all at once
 //	  max_hedges: 1            # hedges a round may start beside its first attempt
+//	per_key:                   # errorrecovery.PerKeyConfig: a breaker, bulkhead and limiters per key
+//	  key: host                # host (the key a Transport gives) or a name registered with RegisterKey
+//	  max_keys: 1024           # keys held; the least recently used goes first
+//	  idle_timeout: 5m         # negative (-1s): never evicted for being idle
+//	  sweep_interval: 0s       # 0s: idle_timeout/4
 //	global_timeout: 0s
 //	max_total_attempts: 0
 //	transient_errors: []       # added to retry.retry_on
@@ -123,7 +128,8 @@
 // registered with RegisterErrorClass), the compensation hooks,
 // fallback functions and
 // services, a cache's key function and the fallback cache's
-// (FallbackConfig.Key), callbacks, shared breakers, bulkheads, rate
+// (FallbackConfig.Key), a per-key workflow's key function (per_key.key
+// names one registered with RegisterKey, or host), callbacks, shared breakers, bulkheads, rate
 // limiters, budgets and adaptive limiters, the clock. Set them on the returned config. Since use_cache without a cache
 // section needs FallbackConfig.Key, a file that asks for it is refused at
 // fallback.use_cache: set UseCache and Key in Go instead.
@@ -202,6 +208,9 @@
 //	adaptive_limit.window                                   between 1ms and 1h
 //	hedge.delay                                             at most 24h
 //	hedge.max_hedges                                        at most 100
+//	per_key.max_keys                                        at most 16777216 (1<<24)
+//	per_key.idle_timeout                                    at most 24h
+//	per_key.sweep_interval                                  between 1ms and idle_timeout
 //
 // Durations are bounded so that no sum of them overflows a time.Duration
 // (100000 delays of 24h are 274 years, the largest Duration 292); the

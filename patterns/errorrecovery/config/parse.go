@@ -328,6 +328,9 @@ func build[T any](p *parsing, fc *fileConfig) errorrecovery.ErrorRecoveryConfig[
 	if p.section("hedge") {
 		cfg.Hedge = hedge(p, fc.Hedge)
 	}
+	if p.section("per_key") {
+		cfg.PerKey = perKey(p, fc.PerKey)
+	}
 
 	set(&cfg.MaxTotalAttempts, fc.MaxTotalAttempts)
 	cfg.TransientErrors = p.classes("transient_errors", fc.TransientErrors)

@@ -136,6 +136,8 @@ var sections = map[string]struct {
 	"budget.Config":       {"budget", reflect.TypeFor[budgetFile]()},
 	"adaptive.Config":     {"adaptive_limit", reflect.TypeFor[adaptiveLimitFile]()},
 	"HedgeConfig":         {"hedge", reflect.TypeFor[hedgeFile]()},
+	"PerKeyConfig":        {"per_key", reflect.TypeFor[perKeyFile]()},
+	"perkey.Config":       {"per_key", reflect.TypeFor[perKeyFile]()},
 }
 
 // configErr records an error of a Validate method or of NewWorkflow at the

@@ -24,6 +24,7 @@ type fileConfig struct {
 	Budget           *budgetFile        `yaml:"budget"`
 	AdaptiveLimit    *adaptiveLimitFile `yaml:"adaptive_limit"`
 	Hedge            *hedgeFile         `yaml:"hedge"`
+	PerKey           *perKeyFile        `yaml:"per_key"`
 	GlobalTimeout    *string            `yaml:"global_timeout"`
 	MaxTotalAttempts *int               `yaml:"max_total_attempts"`
 	TransientErrors  []string           `yaml:"transient_errors"`

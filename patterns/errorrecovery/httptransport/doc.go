@@ -130,6 +130,16 @@
 // returns, since the outer workflow cancels that context then, if it
 // gives the attempt a deadline.
 //
+// # A breaker per host
+//
+// A client calls many hosts, and one failing host should open its own
+// breaker, not everyone's. When the workflow keeps machines per key
+// (errorrecovery.PerKeyConfig), the Transport keys each request by its
+// host and port (Host), so each host gets its own breaker, bulkhead and
+// limiters, made on its first request and evicted when idle or when the
+// registry's bound is reached; WithKey chooses another key. The
+// workflow's HealthByKey reports each host's health.
+//
 // # Why *http.Response
 //
 // The Transport takes a Workflow[*http.Response]: a round tripper must

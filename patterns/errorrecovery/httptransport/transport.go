@@ -43,7 +43,8 @@ type Transport struct {
 	retryable func(*http.Request) bool
 	failure   func(*http.Response) bool
 	maxBody   int64
-	clock     engine.Clock // the workflow's, which an HTTP-date Retry-After is read against
+	clock     engine.Clock               // the workflow's, which an HTTP-date Retry-After is read against
+	key       func(*http.Request) string // a request's key, when the workflow keeps machines per key
 }
 
 // An Option configures a Transport.
@@ -117,6 +118,12 @@ func New(wf *errorrecovery.Workflow[*http.Response], opts ...Option) *Transport 
 	for _, opt := range opts {
 		opt(t)
 	}
+	switch {
+	case !wf.PerKey():
+		t.key = nil // nothing reads it
+	case t.key == nil:
+		t.key = Host
+	}
 	return t
 }
 
@@ -159,6 +166,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if !c.retryable {
 		// Sent once: a workflow with HEDGE starts no second copy of it.
 		ctx = nohedge.Off(ctx)
+	}
+	if t.key != nil {
+		ctx = errorrecovery.WithKey(ctx, t.key(req))
 	}
 	res, err := t.wf.ExecuteResult(ctx, c.attempt)
 	return c.settle(res, err)

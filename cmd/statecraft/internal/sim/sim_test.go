@@ -166,6 +166,14 @@ func TestBulkheadQueuesUnderLoadWithoutStalling(t *testing.T) {
 	assert.Len(t, r.Notes, 1, "notes")
 }
 
+func TestPerKeyIsOffWithANote(t *testing.T) {
+	r := mustRun(t, parseConfig(t, "primary: CIRCUIT_BREAKER\nper_key: {key: host}\n"),
+		Options{Executions: 10, Duration: time.Minute, Dependency: Dependency{FailureRate: 1}})
+	require.NotNil(t, r.Breaker, "the workflow's own breaker")
+	assert.Positive(t, r.Breaker.Opens)
+	assert.Len(t, r.Notes, 1, "notes")
+}
+
 func TestVisitsCountEntriesOfThePerCallMachine(t *testing.T) {
 	r := mustRun(t, parseConfig(t, "primary: RETRY\nretry: {max_attempts: 2, initial_delay: 1ms, backoff: FIXED}\n"),
 		Options{Executions: 10, Duration: time.Minute, Dependency: Dependency{FailureRate: 1}})

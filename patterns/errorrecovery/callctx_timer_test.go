@@ -1,0 +1,85 @@
+package errorrecovery_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/statecraft/statecraft/internal/testutil"
+	er "github.com/statecraft/statecraft/patterns/errorrecovery"
+)
+
+// waitsOnDone answers 1 unless its context is already done, asking for
+// Done as a function that waits on its context does.
+func waitsOnDone(ctx context.Context) (int, error) {
+	select {
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	default:
+		return 1, nil
+	}
+}
+
+// A function that asks for ctx.Done() inside the five layers makes the
+// attempt arm its deadline. On the real clock the timer comes from the
+// workflow's pool, re-armed for each attempt, so the execution allocates
+// only its state (which such a context may outlive, so it is not
+// recycled) and the Done channel.
+func TestWorkflowCtxDoneAllocations(t *testing.T) {
+	w := fiveLayers(t)
+	defer w.Breaker().Close()
+	ctx := context.Background()
+	testutil.WantAllocs(t, 2, "five layers, function asks for Done", func() {
+		if v, err := w.Execute(ctx, waitsOnDone); err != nil || v != 1 {
+			t.Fatalf("got %v, %v; want 1, nil", v, err)
+		}
+	})
+}
+
+// A pooled deadline timer, stopped at the end of one execution, is armed
+// again by the next, and fires at that execution's own deadline and for
+// its context alone: the attempt that waits on Done ends at the attempt
+// timeout exactly, on the bubble's clock, and the executions before and
+// after it, whose functions return at once, are not cut short.
+func TestPooledDeadlineTimerFiresForItsOwnAttempt(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w, err := er.NewWorkflow(er.ErrorRecoveryConfig[int]{
+			Primary: er.StrategyDeadline, Deadline: &er.DeadlineConfig{AttemptTimeout: time.Second},
+		})
+		require.NoError(t, err)
+		ctx := context.Background()
+		for range 3 { // leave stopped timers in the pool
+			v, err := w.Execute(ctx, waitsOnDone)
+			require.NoError(t, err)
+			require.Equal(t, 1, v)
+		}
+		start := time.Now()
+		_, err = w.Execute(ctx, func(ctx context.Context) (int, error) {
+			<-ctx.Done()
+			return 0, ctx.Err()
+		})
+		assert.True(t, errors.Is(err, context.DeadlineExceeded), "waiting attempt: %v, want DeadlineExceeded", err)
+		assert.Equal(t, time.Second, time.Since(start), "waiting attempt: bubble time")
+
+		var ended []error
+		for range 3 {
+			_, err := w.Execute(ctx, func(ctx context.Context) (int, error) {
+				<-ctx.Done()
+				return 0, ctx.Err()
+			})
+			ended = append(ended, err)
+			v, err := w.Execute(ctx, waitsOnDone)
+			require.NoError(t, err, "a quick attempt after a timed-out one")
+			require.Equal(t, 1, v)
+		}
+		for i, err := range ended {
+			assert.True(t, errors.Is(err, context.DeadlineExceeded), "waiting attempt %d: %v", i, err)
+		}
+		assert.Equal(t, 4*time.Second, time.Since(start), "four waiting attempts of 1 s each")
+	})
+}
