@@ -59,11 +59,20 @@ func writeHosts(w io.Writer, r *sim.Result) {
 	if len(r.Hosts) == 0 {
 		return
 	}
-	var t table
-	t.row("host", "executions", "succeeded", "fallback", "failed", "calls", "calls failed")
+	keyed := r.Hosts[0].Breaker != "" // a breaker per host
+	t := table{left: map[int]bool{8: true}}
+	head := []string{"host", "executions", "succeeded", "fallback", "failed", "calls", "calls failed"}
+	if keyed {
+		head = append(head, "its breaker opened", "at end")
+	}
+	t.row(head...)
 	for _, h := range r.Hosts {
-		t.row("  "+h.Host, fmt.Sprint(h.Executions), fmt.Sprint(h.Succeeded), fmt.Sprint(h.Fallbacks), fmt.Sprint(h.Failed),
-			fmt.Sprint(h.Calls), fmt.Sprint(h.CallsFailed))
+		cells := []string{"  " + h.Host, fmt.Sprint(h.Executions), fmt.Sprint(h.Succeeded), fmt.Sprint(h.Fallbacks), fmt.Sprint(h.Failed),
+			fmt.Sprint(h.Calls), fmt.Sprint(h.CallsFailed)}
+		if keyed {
+			cells = append(cells, plural(h.BreakerOpens, "time"), h.Breaker)
+		}
+		t.row(cells...)
 	}
 	t.write(w)
 	fmt.Fprintln(w)

@@ -145,25 +145,37 @@ func TestScenarioCommandLineMakesTheRunWithTheLayer(t *testing.T) {
 	}
 }
 
-// TestOneSharedBreakerFailsTheGoodHosts: with one host of four down, the
-// breaker they share opens, and the fallback answers executions of the
-// hosts that are fine, which without a breaker all succeed.
-func TestOneSharedBreakerFailsTheGoodHosts(t *testing.T) {
-	_, _, other, with := runScenarioSims(t, "hosts")
-	require.Len(t, with.Hosts, 4)
-	require.NotNil(t, with.Breaker)
-	assert.Positive(t, with.Breaker.Opens, "the shared breaker's opens")
+// TestABreakerPerHostIsolatesTheBadHost: with one host of four down, the
+// breaker the hosts share opens and the fallback answers executions of the
+// hosts that are fine; with a breaker per host only h1's opens, and every
+// execution of the other hosts succeeds.
+func TestABreakerPerHostIsolatesTheBadHost(t *testing.T) {
+	_, _, shared, keyed := runScenarioSims(t, "hosts")
+	require.Len(t, keyed.Hosts, 4)
+	require.Len(t, shared.Hosts, 4)
+
+	require.NotNil(t, shared.Breaker, "one shared breaker")
+	assert.Positive(t, shared.Breaker.Opens, "the shared breaker's opens")
 	var open time.Duration
-	for _, st := range with.Breaker.Time {
+	for _, st := range shared.Breaker.Time {
 		if st.State == "Open" {
 			open = st.Time
 		}
 	}
 	assert.Greater(t, open, hostsDown*3/4, "the shared breaker's time open, in an outage of h1 of %v", hostsDown)
-	for i, h := range with.Hosts[1:] {
-		good := other.Hosts[i+1]
-		assert.Equal(t, good.Executions, good.Succeeded, "without a breaker: %s's executions all succeed", good.Host)
-		assert.Greater(t, h.Fallbacks, h.Executions/5, "with the shared breaker: %s's executions the fallback answered", h.Host)
+
+	assert.Nil(t, keyed.Breaker, "no shared breaker with a breaker per host")
+	bad := keyed.Hosts[0]
+	assert.Positive(t, bad.BreakerOpens, "h1's breaker opens")
+	assert.Greater(t, bad.Fallbacks, 500, "h1's executions the fallback answered")
+	for i, h := range keyed.Hosts[1:] {
+		one := shared.Hosts[i+1]
+		assert.Greater(t, one.Fallbacks, one.Executions/5, "one shared breaker: %s's executions the fallback answered", one.Host)
+		assert.Zero(t, h.BreakerOpens, "a breaker per host: %s's breaker opens", h.Host)
+		assert.Equal(t, h.Executions, h.Succeeded, "a breaker per host: %s's executions all succeed", h.Host)
+	}
+	for _, h := range keyed.Hosts {
+		assert.Equal(t, "Closed", h.Breaker, "%s's breaker at the end", h.Host)
 	}
 }
 

@@ -26,6 +26,25 @@ func (s *sim) prepare(cfg *errorrecovery.ErrorRecoveryConfig[any]) error {
 	names := func(st errorrecovery.Strategy) bool {
 		return cfg.Primary == st || slices.Contains(cfg.Secondary, st)
 	}
+	if cfg.PerKey != nil {
+		// A machine given as shared would stay one for every key: the
+		// workflow builds its machines, per key, on the simulation's
+		// clock, and its observer sees their steps.
+		s.keyed = true
+		s.note("per key: the workflow builds its breaker, bulkhead and limiters per key itself, so the report has no section of their own for them")
+		if cfg.Bulkhead != nil {
+			if cfg.Bulkhead.UseWorkerPool {
+				return errors.New("sim: a workflow's bulkhead cannot use a worker pool")
+			}
+			if cfg.Bulkhead.QueueTimeout < 0 && cfg.Bulkhead.MaxQueueSize >= 0 {
+				bc := *cfg.Bulkhead
+				bc.QueueTimeout = foreverQueue
+				cfg.Bulkhead = &bc
+				s.note("bulkhead: a queue with no timeout waits at most %v here, so that queued calls sleep on the clock", foreverQueue)
+			}
+		}
+		return s.prepareOthers(cfg)
+	}
 	if names(errorrecovery.StrategyCircuitBreaker) || cfg.Breaker != nil {
 		bc := breaker.DefaultConfig()
 		if cfg.Breaker != nil {
@@ -58,6 +77,15 @@ func (s *sim) prepare(cfg *errorrecovery.ErrorRecoveryConfig[any]) error {
 		}
 		s.bulkhead.b = b
 		cfg.SharedBulkhead = b
+	}
+	return s.prepareOthers(cfg)
+}
+
+// prepareOthers readies what the simulation changes besides the breaker
+// and the bulkhead: the cache, the deadline and the limiters.
+func (s *sim) prepareOthers(cfg *errorrecovery.ErrorRecoveryConfig[any]) error {
+	names := func(st errorrecovery.Strategy) bool {
+		return cfg.Primary == st || slices.Contains(cfg.Secondary, st)
 	}
 	if names(errorrecovery.StrategyCache) || cfg.Cache != nil {
 		var cc cache.Config // zero: the defaults

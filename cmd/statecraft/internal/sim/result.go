@@ -206,14 +206,18 @@ func (r *Result) Diagram() (fsm.Graph, fsm.DiagramOptions) {
 // (those it keeps per key): their steps, of another machine, are left
 // out.
 type callWatch struct {
-	machine string         // the per-call machine's name; "" until the workflow is built
-	visits  map[int]int    // by transition
-	states  map[string]int // entries, by state label
+	machine string              // the per-call machine's name; "" until the workflow is built
+	other   func(engine.Record) // gets the steps of other machines, when set
+	visits  map[int]int         // by transition
+	states  map[string]int      // entries, by state label
 }
 
 // Observe counts a step.
 func (w *callWatch) Observe(r engine.Record) {
 	if r.Machine != w.machine {
+		if w.other != nil {
+			w.other(r)
+		}
 		return
 	}
 	if r.Transition >= 0 {

@@ -65,7 +65,10 @@ func (s *sim) prepareLimits(cfg *errorrecovery.ErrorRecoveryConfig[any]) error {
 	clock := engine.WithClock(&s.sched)
 	w := &s.limits
 	var err error
-	if names(errorrecovery.StrategyRateLimit) || cfg.RateLimit != nil {
+	// With PerKey the workflow builds the rate and adaptive limiters per
+	// key (a shared one would stay one for every key); the budget stays
+	// the workflow's.
+	if !s.keyed && (names(errorrecovery.StrategyRateLimit) || cfg.RateLimit != nil) {
 		var rc ratelimit.Config // zero: the defaults
 		if cfg.RateLimit != nil {
 			rc = *cfg.RateLimit
@@ -85,7 +88,7 @@ func (s *sim) prepareLimits(cfg *errorrecovery.ErrorRecoveryConfig[any]) error {
 		}
 		cfg.SharedBudget = w.budget
 	}
-	if names(errorrecovery.StrategyAdaptiveLimit) || cfg.AdaptiveLimit != nil {
+	if !s.keyed && (names(errorrecovery.StrategyAdaptiveLimit) || cfg.AdaptiveLimit != nil) {
 		var ac adaptive.Config
 		if cfg.AdaptiveLimit != nil {
 			ac = *cfg.AdaptiveLimit

@@ -190,6 +190,7 @@ func Run(cfg errorrecovery.ErrorRecoveryConfig[any], opts Options) (*Result, err
 	}
 	s.wf = wf
 	s.calls.machine = wf.Definition().Name()
+	s.calls.other = s.keyedStep
 	s.res.wf = wf
 	if opts.Ready != nil {
 		opts.Ready(wf)
@@ -239,6 +240,7 @@ type sim struct {
 	breaker  *breakerWatch
 	bulkhead *bulkheadWatch
 	limits   limitWatch
+	keyed    bool // the workflow keeps its machines per key: it builds them
 	load     loadWatch
 	err      error // a bound met: the run stops
 }
@@ -444,5 +446,8 @@ func (s *sim) finish() {
 		r.Bulkhead = hs
 	}
 	r.PeakServed = s.load.peak
+	if s.keyed && len(r.Hosts) > 0 {
+		s.finishHosts()
+	}
 	s.finishLimits()
 }

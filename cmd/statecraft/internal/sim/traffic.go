@@ -6,6 +6,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/statecraft/statecraft/engine"
+	"github.com/statecraft/statecraft/patterns/errorrecovery"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/breaker"
 )
 
 // What an execution meets besides the workflow: bursts of arrivals on top
@@ -88,13 +92,22 @@ type HostStats struct {
 	// Calls counts its calls, CallsFailed those that failed (refused,
 	// a 503, cut by a deadline).
 	Calls, CallsFailed int
+	// With a breaker per host (a workflow's PerKey): BreakerOpens counts
+	// the times the host's breaker opened, and Breaker is its state at
+	// the end ("" with no breaker of its own).
+	BreakerOpens int
+	Breaker      string
 }
 
 // hostKey is the context key of an execution's host.
 type hostKey struct{}
 
+// withHost returns ctx carrying host, for HostOf and, as the key of the
+// calls made with it (errorrecovery.WithKey), for a workflow that keeps
+// machines per key with the config's per_key.key: host.
 func withHost(ctx context.Context, host int) context.Context {
-	return context.WithValue(ctx, hostKey{}, hostName(host))
+	name := hostName(host)
+	return errorrecovery.WithKey(context.WithValue(ctx, hostKey{}, name), name)
 }
 
 func hostName(i int) string { return "h" + strconv.Itoa(i+1) }
@@ -151,5 +164,27 @@ func (w *loadWatch) call(s *sim, elapsed time.Duration) {
 	w.n++
 	if w.n > int64(s.res.PeakCalls) {
 		s.res.PeakCalls, s.res.PeakSecond = int(w.n), time.Duration(w.second)*time.Second
+	}
+}
+
+// keyedStep follows a step of a machine the workflow keeps per key,
+// which reaches the workflow's observer: a breaker that opens is the
+// breaker of the host of the execution whose outcome opened it (the
+// execution running: a breaker opens on an outcome, never on a timer).
+func (s *sim) keyedStep(r engine.Record) {
+	if r.Transition < 0 || r.From == r.To || r.To != breaker.StateOpen.String() || s.sched.cur == nil {
+		return
+	}
+	s.host(s.sched.cur.host).BreakerOpens++
+}
+
+// finishHosts sets each host's breaker state at the end, when the
+// workflow keeps a breaker per key.
+func (s *sim) finishHosts() {
+	byKey := s.wf.HealthByKey()
+	for i := range s.res.Hosts {
+		if h, ok := byKey[s.res.Hosts[i].Host]; ok && h.HasBreaker {
+			s.res.Hosts[i].Breaker = h.Breaker.String()
+		}
 	}
 }
