@@ -147,10 +147,7 @@ func (c *core[S, E, D]) event(ctx context.Context, e E, raised bool) (Result[S],
 	from := c.cur
 	c.ev, c.hasEv = e, true
 	c.steps++
-	ev := c.m.DirectEventIndex(e)
-	if ev < 0 {
-		ev = c.m.EventIndex(e)
-	}
+	ev := c.m.EventIndex(e)
 	var cands []compiled.Edge[S, E, D]
 	if ev >= 0 {
 		cands = c.m.Candidates(from, ev)

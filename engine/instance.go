@@ -98,11 +98,7 @@ func NewInstance[S, E comparable, D any](def *fsm.Definition[S, E, D], data D, o
 // observers (use states.Machine.Raise); that deadlocks.
 func (i *Instance[S, E, D]) Fire(ctx context.Context, e E) (Result[S], error) {
 	c := &i.core
-	ev := c.m.DirectEventIndex(e) // inlined: integer events are a table read
-	if ev < 0 {
-		ev = c.m.EventIndex(e)
-	}
-	if ev >= 0 && c.obs == nil {
+	if ev := c.m.EventIndex(e); ev >= 0 && c.obs == nil {
 		w := i.word.Load()
 		if w&lockedBit == 0 {
 			if edge := c.m.PlainEdge(int(uint32(w)), ev); edge != nil && c.ctxErr(ctx) == nil &&

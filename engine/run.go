@@ -83,11 +83,7 @@ func (r *Runner[S, E, D]) Start(ctx context.Context, data D) (Run[S, E, D], erro
 // returns an *UnhandledError that also matches ErrFinished.
 func (r Run[S, E, D]) Fire(ctx context.Context, e E) (Result[S], error) {
 	c := &r.s.core
-	ev := c.m.DirectEventIndex(e) // inlined: integer events are a table read
-	if ev < 0 {
-		ev = c.m.EventIndex(e)
-	}
-	if ev >= 0 && c.obs == nil {
+	if ev := c.m.EventIndex(e); ev >= 0 && c.obs == nil {
 		if edge := c.m.PlainEdge(c.cur, ev); edge != nil && c.ctxErr(ctx) == nil {
 			from := c.cur
 			c.cur = edge.Dest
@@ -114,10 +110,7 @@ func (r Run[S, E, D]) fire(ctx context.Context, e E) (Result[S], error) {
 	// else goes to the general stepping core. The loop is bounded by the
 	// step limit.
 	for c.steps < c.maxSteps {
-		ev := c.m.DirectEventIndex(e)
-		if ev < 0 {
-			ev = c.m.EventIndex(e)
-		}
+		ev := c.m.EventIndex(e)
 		if ev < 0 {
 			break
 		}

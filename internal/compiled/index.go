@@ -17,7 +17,6 @@ type indexer[K comparable] struct {
 	table  []int32
 	min    int64
 	size   uintptr
-	shift  uint8 // 64 - 8*size for signed kinds, 0 for unsigned: key's sign extension
 	signed bool
 
 	m map[K]int32
@@ -34,10 +33,7 @@ func newIndexer[K comparable](keys []K) indexer[K] {
 		fallthrough
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
 		x.size = t.Size()
-		if x.signed {
-			x.shift = uint8(64 - 8*x.size)
-		}
-		if x.size != 2 && x.buildTable() { // key reads 1, 4 and 8 bytes (and 16-bit events are rare)
+		if x.buildTable() {
 			return x
 		}
 		x.size = 0
@@ -100,32 +96,12 @@ func (x *indexer[K]) intOf(k *K) int64 {
 	}
 }
 
-// key is intOf for the direct table, small enough to inline: within one
-// GC shape the size of K is a constant, so the switch compiles to the one
-// load of K's width (a narrow store read back wide would stall the
-// store-to-load forwarding), and x.shift sign-extends signed kinds (it is
-// zero for unsigned ones). A K of another size reads as 0 without touching
-// memory: only integer kinds have a table, so Machine.DirectEventIndex
-// answers -1 for it.
-func (x *indexer[K]) key(k *K) int64 {
-	var w uint64
-	switch p := unsafe.Pointer(k); unsafe.Sizeof(*k) {
-	case 1:
-		w = uint64(*(*uint8)(p))
-	case 4:
-		w = uint64(*(*uint32)(p))
-	case 8:
-		w = *(*uint64)(p)
-	}
-	return int64(w<<x.shift) >> x.shift
-}
-
 // index returns k's dense index, or -1 when k was not interned. The
 // direct-table case is kept small enough to inline into callers; the
 // others are outlined.
 func (x *indexer[K]) index(k K) int {
 	if x.table != nil {
-		if v := uint64(x.key(&k) - x.min); v < uint64(len(x.table)) {
+		if v := uint64(x.intOf(&k) - x.min); v < uint64(len(x.table)) {
 			return int(x.table[v])
 		}
 		return -1
@@ -133,10 +109,6 @@ func (x *indexer[K]) index(k K) int {
 	return x.lookup(k)
 }
 
-// lookup is index past the direct table; kept out of line so that index
-// stays small enough to inline.
-//
-//go:noinline
 func (x *indexer[K]) lookup(k K) int {
 	if x.m != nil {
 		if i, ok := x.m[k]; ok {

@@ -242,20 +242,6 @@ func (m *Machine[S, E, D]) StateIndex(s S) int { return m.stateIdx.index(s) }
 // For integer-kind events it reads a direct table, with no hashing.
 func (m *Machine[S, E, D]) EventIndex(e E) int { return m.eventIdx.index(e) }
 
-// DirectEventIndex is EventIndex for drivers' fast paths: small enough to
-// inline, it answers only from a direct table (events of an integer kind
-// with close values), and returns -1 for anything else, an event of
-// another kind included; the driver then calls EventIndex. (It reads the
-// indexer's fields itself: a call to a method of the indexer would push it
-// past the inliner's budget.)
-func (m *Machine[S, E, D]) DirectEventIndex(e E) int {
-	x := &m.eventIdx
-	if v := uint64(x.key(&e) - x.min); v < uint64(len(x.table)) {
-		return int(x.table[v])
-	}
-	return -1
-}
-
 // State returns the state at interned index i. The result must not be
 // modified.
 func (m *Machine[S, E, D]) State(i int) *State[S, E, D] { return &m.States[i] }
