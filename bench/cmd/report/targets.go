@@ -62,6 +62,7 @@ const requiredSpeedup = 3
 var growthSections = map[string]bool{
 	"States": true, "SharedBreaker": true, "SharedBulkhead": true,
 	"BreakerTimeWindow": true, "BreakerMixedOutcomes": true, "Layers": true,
+	"SharedAdaptiveLimiter": true,
 }
 
 // sectionNotes say in one line what a benchmark measures; the bench
@@ -87,6 +88,11 @@ var sectionNotes = map[string]string{
 	"RateLimitAllow":               "A call that finds a rate limiter's permit free and takes it, without waiting (a billion permits a second, a bucket of a billion).",
 	"RateLimitAllowParallel":       "RateLimitAllow from GOMAXPROCS goroutines sharing the limiter.",
 	"RateLimitReject":              "A call refused by a rate limiter with no permit free (one an hour, spent).",
+	"SharedAdaptiveLimiter":        "An adaptive limiter's permit taken and finished from g goroutines sharing the limiter.",
+	"AdaptiveLimiterReject":        "A call refused by an adaptive limiter at its limit.",
+	"RetryBudget":                  "A retry (3 attempts, zero delay) whose first attempt fails and whose second, allowed by a retry budget with room, succeeds; -NoBudget is the same retry without a budget.",
+	"HedgeFirstAnswers":            "A hedged call (at most one hedge, 1 s delay) whose first attempt answers at once: what hedging costs a call that did not need it.",
+	"HedgeWins":                    "A hedged call whose first attempt hangs until cancelled and whose hedge, started at once, answers.",
 	floorSection:                   "Go's own primitives on this machine (DESIGN.md's floors): what a transition or permit using them cannot undercut.",
 }
 
@@ -104,6 +110,8 @@ var sectionOrder = []string{
 	"RetryFirstSuccess", "RetryFailTwice",
 	"FallbackRetryBreaker", "FiveLayers", "FiveLayersCtxDone",
 	"RateLimitAllow", "RateLimitAllowParallel", "RateLimitReject",
+	"SharedAdaptiveLimiter", "AdaptiveLimiterReject",
+	"RetryBudget", "HedgeFirstAnswers", "HedgeWins",
 	"States", "SharedBreaker", "SharedBulkhead", "BreakerTimeWindow", "BreakerMixedOutcomes", "Layers",
 	floorSection,
 }
@@ -111,10 +119,11 @@ var sectionOrder = []string{
 // paramNames names the parameter of each benchmark that has one, as
 // the heading of its column.
 var paramNames = map[string]string{
-	"States":               "states",
-	"SharedBreaker":        "goroutines",
-	"SharedBulkhead":       "goroutines",
-	"BreakerTimeWindow":    "window",
-	"BreakerMixedOutcomes": "window size",
-	"Layers":               "layers",
+	"States":                "states",
+	"SharedBreaker":         "goroutines",
+	"SharedBulkhead":        "goroutines",
+	"BreakerTimeWindow":     "window",
+	"BreakerMixedOutcomes":  "window size",
+	"Layers":                "layers",
+	"SharedAdaptiveLimiter": "goroutines",
 }
