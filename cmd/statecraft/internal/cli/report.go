@@ -15,14 +15,19 @@ import (
 // report, byte for byte.
 func writeReport(w io.Writer, name string, strategies []string, opts sim.Options, r *sim.Result) {
 	n := r.Executions
-	fmt.Fprintf(w, "simulated   %d executions arriving over %s of virtual time (%s arrivals, seed %d)\n",
+	fmt.Fprintf(w, "simulated   %d executions arriving over %s of virtual time (%s arrivals, seed %d)",
 		n, fmtDur(opts.Duration), opts.Arrivals, opts.Seed)
+	for _, b := range opts.Bursts {
+		fmt.Fprintf(w, "; a burst of %d in %s-%s", b.Executions, fmtDur(b.Start), fmtDur(b.End))
+	}
+	fmt.Fprintln(w)
 	fmt.Fprintf(w, "workflow    %s: %s\n", name, strings.Join(strategies, ", "))
 	dep := opts.Dependency
 	fmt.Fprintf(w, "dependency  latency %s; %s of calls fail with a 503", dep.Latency, pct(dep.FailureRate))
 	for _, o := range dep.Outages {
 		fmt.Fprintf(w, "; outage %s-%s", fmtDur(o.Start), fmtDur(o.End))
 	}
+	writeDependencyExtras(w, dep)
 	fmt.Fprint(w, "\n\n")
 
 	var t table
@@ -44,6 +49,9 @@ func writeReport(w io.Writer, name string, strategies []string, opts sim.Options
 	sub("overall deadline passed", r.Failures.TimedOut)
 	sub("rejected by the circuit breaker", r.Failures.BreakerRejected)
 	sub("rejected by the bulkhead", r.Failures.BulkheadRejected)
+	sub("rejected by the rate limiter", r.Failures.RateLimited)
+	sub("rejected by the adaptive limit", r.Failures.LimitRejected)
+	sub("retry refused by the budget", r.Failures.BudgetRefused)
 	sub("not retried (a permanent error)", r.Failures.Other)
 	t.row("")
 	t.row("calls per execution", "executions", "share")
@@ -53,7 +61,11 @@ func writeReport(w io.Writer, name string, strategies []string, opts sim.Options
 		}
 	}
 	t.write(w)
-	fmt.Fprintf(w, "  mean %.2f; %d calls of the dependency in all\n\n", float64(r.Calls)/float64(n), r.Calls)
+	fmt.Fprintf(w, "  mean %.2f; %d calls of the dependency in all\n", float64(r.Calls)/float64(n), r.Calls)
+	if showLoad(opts, r) {
+		fmt.Fprintf(w, "  at most %d calls in one second (the second from %s)\n", r.PeakCalls, fmtDur(r.PeakSecond))
+	}
+	fmt.Fprintln(w)
 
 	writeWorkflowView(w, r)
 
@@ -75,6 +87,8 @@ func writeReport(w io.Writer, name string, strategies []string, opts sim.Options
 		fmt.Fprintf(w, "bulkhead         %d calls queued for a slot, %d rejected at once, %d timed out waiting\n\n",
 			b.Queued, b.Rejected, b.TimedOut)
 	}
+	writeLimits(w, r)
+	writeHosts(w, r)
 
 	t = table{}
 	t.row("per-call machine", "entries", "per execution")
@@ -83,10 +97,17 @@ func writeReport(w io.Writer, name string, strategies []string, opts sim.Options
 	}
 	t.write(w)
 	if len(r.Timeline) > 0 {
-		t = table{left: map[int]bool{5: true, 6: true}}
+		t = table{left: map[int]bool{5: true, 6: r.Breaker != nil}}
 		head := []string{"arrived from", "executions", "succeeded", "fallback", "failed", "health at end"}
 		if r.Breaker != nil {
 			head = append(head, "breaker at end")
+		}
+		load, limit := showLoad(opts, r), r.Adaptive != nil
+		if load {
+			head = append(head, "calls made")
+		}
+		if limit {
+			head = append(head, "limit at end", "lowest")
 		}
 		t.row(head...)
 		for _, b := range r.Timeline {
@@ -101,6 +122,12 @@ func writeReport(w io.Writer, name string, strategies []string, opts sim.Options
 					breaker += fmt.Sprintf(", opened %s", plural(b.BreakerOpens, "time"))
 				}
 				cells = append(cells, breaker)
+			}
+			if load {
+				cells = append(cells, fmt.Sprint(b.Calls))
+			}
+			if limit {
+				cells = append(cells, fmt.Sprint(b.Limit), fmt.Sprint(b.LimitLow))
 			}
 			t.row(cells...)
 		}

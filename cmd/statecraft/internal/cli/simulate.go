@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -28,7 +29,10 @@ The dependency: each call outside an outage takes a latency drawn from
 --latency and fails with a 503 (error class status5xx) with probability
 --failure-rate; a call that outlives its attempt's deadline ends with the
 deadline (class timeout). During an --outage every call is refused at once
-(class connection).
+(class connection). --tail, --slowdown, --capacity, --hosts and
+--host-outage give it a slow tail, windows of degraded latency, a number
+of calls it serves at once, several hosts and a host that goes down;
+--burst adds a spike of arrivals. docs/cli.md says how each works.
 
 latency distributions (--latency):
   const:50ms            always 50ms (a bare 50ms means the same)
@@ -41,11 +45,31 @@ A progress bar is drawn on standard error when it is a terminal, unless
 
 // runSimulate implements "statecraft simulate".
 func runSimulate(args []string, env *Env) int {
-	fs := newFlagSet("simulate -f CONFIG [flags]", simulateAbout)
-	file := fs.String("f", "", "the workflow config `file` (YAML or JSON; required)")
+	fs := newFlagSet("simulate -f CONFIG [flags] | simulate --scenario NAME [--seed S]", simulateAbout+"\n\nscenarios (--scenario), each a layer with and without it:\n"+strings.TrimSuffix(scenarioNames(), "\n"))
+	file := fs.String("f", "", "the workflow config `file` (YAML or JSON; required without --scenario)")
+	name := fs.String("scenario", "", "run the scenario `name` (see above): its workflow with one layer and without it, compared")
 	sf := addSimFlags(fs, defaultSimOptions())
-	if code, ok := parseWithConfig(fs, args, env, file); !ok {
+	if code, ok := parseNoArgs(fs, args, env); !ok {
 		return code
+	}
+	if *name != "" {
+		s, ok := findScenario(*name)
+		if !ok {
+			return usageError(fs, env, fmt.Sprintf("unknown scenario %q; the scenarios are:\n%s", *name, scenarioNames()))
+		}
+		var others []string
+		fs.Visit(func(f *flag.Flag) {
+			if f.Name != "scenario" && f.Name != "seed" && f.Name != "quiet" {
+				others = append(others, "--"+f.Name)
+			}
+		})
+		if len(others) > 0 {
+			return usageError(fs, env, fmt.Sprintf("--scenario takes only --seed (and --quiet), not %s: a scenario's last line is the simulate command line to change", strings.Join(others, ", ")))
+		}
+		return runScenario(env, s, *sf.seed)
+	}
+	if *file == "" {
+		return usageError(fs, env, "-f CONFIG or --scenario NAME is required")
 	}
 	opts, err := sf.options()
 	if err != nil {
@@ -82,6 +106,12 @@ type simFlags struct {
 	failureRate *float64
 	latency     *latencyFlag
 	outages     *outageFlag
+	bursts      *listFlag[sim.Burst]
+	tail        *tailFlag
+	slowdowns   *listFlag[sim.Slowdown]
+	capacity    *int
+	hosts       *int
+	hostOutages *listFlag[sim.Window]
 	timeline    *int
 	quiet       *bool
 	dot, svg    *string
@@ -104,6 +134,16 @@ func addSimFlags(fs *flag.FlagSet, def sim.Options) *simFlags {
 	}
 	fs.Var(sf.latency, "latency", "the `distribution` of a call's latency (see above)")
 	fs.Var(sf.outages, "outage", "a `window` of virtual time, such as 10m-20m, in which every call is refused (repeatable)")
+	sf.bursts = &listFlag[sim.Burst]{parse: sim.ParseBurst, items: def.Bursts}
+	fs.Var(sf.bursts, "burst", "N more executions arriving evenly in the window `START-END:N`, such as 30s-31s:500 (repeatable)")
+	sf.tail = &tailFlag{def.Dependency.Tail}
+	fs.Var(sf.tail, "tail", "a slow tail `SHARE:LATENCY`: that share of the calls take that latency, such as 0.05:2s")
+	sf.slowdowns = &listFlag[sim.Slowdown]{parse: sim.ParseSlowdown, items: def.Dependency.Slowdowns}
+	fs.Var(sf.slowdowns, "slowdown", "calls starting in the window `START-END:xF` take F times their latency, such as 2m-4m:x5 (repeatable)")
+	sf.capacity = fs.Int("capacity", def.Dependency.Capacity, "the `number` of calls the dependency serves at once at their latency; beyond it, latency grows with the calls in progress (0: no bound)")
+	sf.hosts = fs.Int("hosts", max(def.Dependency.Hosts, 1), "the `number` of hosts of the dependency, each execution sent to one at random (at most 1000)")
+	sf.hostOutages = &listFlag[sim.Window]{parse: sim.ParseWindow, items: def.Dependency.HostOutages}
+	fs.Var(sf.hostOutages, "host-outage", "a `window` in which host h1 alone refuses every call (needs --hosts 2 or more; repeatable)")
 	sf.outages.ws = append(sf.outages.ws, def.Dependency.Outages...)
 	sf.outages.dflt = true
 	return sf
@@ -116,7 +156,9 @@ func (sf *simFlags) options() (sim.Options, error) {
 		Duration:   *sf.duration,
 		Seed:       *sf.seed,
 		Buckets:    *sf.timeline,
-		Dependency: sim.Dependency{FailureRate: *sf.failureRate, Latency: sf.latency.l, Outages: sf.outages.ws},
+		Bursts:     sf.bursts.items,
+		Dependency: sim.Dependency{FailureRate: *sf.failureRate, Latency: sf.latency.l, Outages: sf.outages.ws,
+			Tail: sf.tail.t, Slowdowns: sf.slowdowns.items, Capacity: *sf.capacity, Hosts: *sf.hosts, HostOutages: sf.hostOutages.items},
 	}
 	switch strings.ToLower(*sf.arrivals) {
 	case "poisson":
@@ -135,6 +177,12 @@ func (sf *simFlags) options() (sim.Options, error) {
 		return o, fmt.Errorf("--failure-rate %v: want a probability in [0, 1]", o.Dependency.FailureRate)
 	case o.Buckets < 0 || o.Buckets > sim.MaxBuckets:
 		return o, fmt.Errorf("--timeline %d: want 0 to %d rows", o.Buckets, sim.MaxBuckets)
+	case o.Dependency.Capacity < 0:
+		return o, fmt.Errorf("--capacity %d: want 0 (no bound) or more", o.Dependency.Capacity)
+	case o.Dependency.Hosts < 1 || o.Dependency.Hosts > sim.MaxHosts:
+		return o, fmt.Errorf("--hosts %d: want 1 to %d", o.Dependency.Hosts, sim.MaxHosts)
+	case len(o.Dependency.HostOutages) > 0 && o.Dependency.Hosts < 2:
+		return o, errors.New("--host-outage needs --hosts 2 or more")
 	}
 	return o, nil
 }
@@ -233,5 +281,50 @@ func (f *outageFlag) Set(s string) error {
 		f.ws, f.dflt = nil, false
 	}
 	f.ws = append(f.ws, w)
+	return nil
+}
+
+// listFlag is a repeatable flag of values that parse reads.
+type listFlag[T fmt.Stringer] struct {
+	parse func(string) (T, error)
+	items []T
+}
+
+func (f *listFlag[T]) String() string {
+	if f == nil {
+		return ""
+	}
+	parts := make([]string, len(f.items))
+	for i, x := range f.items {
+		parts[i] = x.String()
+	}
+	return strings.Join(parts, ",")
+}
+
+func (f *listFlag[T]) Set(s string) error {
+	x, err := f.parse(s)
+	if err != nil {
+		return err
+	}
+	f.items = append(f.items, x)
+	return nil
+}
+
+// tailFlag is the --tail flag.
+type tailFlag struct{ t sim.Tail }
+
+func (f *tailFlag) String() string {
+	if f == nil || f.t.Share == 0 {
+		return ""
+	}
+	return f.t.String()
+}
+
+func (f *tailFlag) Set(s string) error {
+	t, err := sim.ParseTail(s)
+	if err != nil {
+		return err
+	}
+	f.t = t
 	return nil
 }

@@ -28,16 +28,152 @@ type Dependency struct {
 	// which every call fails at once with a refused connection (the error
 	// class connection).
 	Outages []Window
+	// Tail, when its Share is above zero, makes that share of the calls
+	// slow: each takes Tail.Latency instead of a draw from Latency (a
+	// garbage collection, a cold cache, a retransmitted packet). It is
+	// what hedging is for.
+	Tail Tail
+	// Slowdowns are windows of time in which the latency of every call
+	// that starts in them is multiplied by a factor: the dependency
+	// degrades, then recovers. It is what an adaptive limit is for.
+	Slowdowns []Slowdown
+	// Capacity, when above zero, is the number of calls the dependency
+	// serves at once at their latency: a call that starts with n > Capacity
+	// calls in progress (itself included) takes n/Capacity times its
+	// latency, as a server sharing itself among more calls than it has
+	// workers. So a queue of calls slows every call down, and a slowdown
+	// that lets calls pile up feeds on itself: what an adaptive limit
+	// prevents. Zero means no bound.
+	Capacity int
+	// Hosts is the number of hosts the dependency runs on, named h1, h2
+	// and so on; zero means one. Each execution is sent to one host,
+	// drawn at random when it arrives, and its retries go to the same
+	// host (the context of its calls says which: HostOf). Result.Hosts
+	// reports each host.
+	Hosts int
+	// HostOutages are windows of time in which the first host, h1, alone
+	// refuses every call, as a host that is down, while the others
+	// answer as usual. They need Hosts of 2 or more.
+	HostOutages []Window
 }
 
-// inOutage reports whether elapsed falls in an outage.
-func (d *Dependency) inOutage(elapsed time.Duration) bool {
-	for _, w := range d.Outages {
-		if elapsed >= w.Start && elapsed < w.End {
-			return true
+// Tail is the slow tail of a latency distribution: Share of the calls,
+// in [0, 1], take Latency.
+type Tail struct {
+	Share   float64
+	Latency time.Duration
+}
+
+// ParseTail parses a tail as the --tail flag takes it: "0.05:2s", 5% of
+// the calls taking 2s.
+func ParseTail(s string) (Tail, error) {
+	a, b, ok := strings.Cut(s, ":")
+	share, err1 := strconv.ParseFloat(strings.TrimSpace(a), 64)
+	d, err2 := time.ParseDuration(strings.TrimSpace(b))
+	if !ok || err1 != nil || err2 != nil || !(share >= 0 && share <= 1) || d < 0 {
+		return Tail{}, fmt.Errorf("tail %q: want SHARE:LATENCY with a share in [0, 1], such as 0.05:2s", s)
+	}
+	return Tail{Share: share, Latency: d}, nil
+}
+
+// String returns the tail as ParseTail reads it.
+func (t Tail) String() string {
+	return strconv.FormatFloat(t.Share, 'g', -1, 64) + ":" + t.Latency.String()
+}
+
+// Slowdown multiplies the latency of the calls that start in Window by
+// Factor, at least 1.
+type Slowdown struct {
+	Window
+	Factor float64
+}
+
+// ParseSlowdown parses a slowdown as the --slowdown flag takes it:
+// "2m-4m:x5", the calls that start between minutes 2 and 4 taking five
+// times their latency.
+func ParseSlowdown(s string) (Slowdown, error) {
+	a, b, ok := strings.Cut(s, ":")
+	if !ok {
+		return Slowdown{}, fmt.Errorf("slowdown %q: want START-END:xFACTOR, such as 2m-4m:x5", s)
+	}
+	w, err := ParseWindow(a)
+	if err != nil {
+		return Slowdown{}, fmt.Errorf("slowdown %q: %w", s, err)
+	}
+	f, err := strconv.ParseFloat(strings.TrimPrefix(strings.TrimSpace(b), "x"), 64)
+	if err != nil || !(f >= 1 && f <= maxFactor) {
+		return Slowdown{}, fmt.Errorf("slowdown %q: want a factor from x1 to x%d, such as x5", s, maxFactor)
+	}
+	return Slowdown{Window: w, Factor: f}, nil
+}
+
+// maxFactor bounds a Slowdown's Factor.
+const maxFactor = 1000
+
+// String returns the slowdown as ParseSlowdown reads it.
+func (s Slowdown) String() string {
+	return s.Window.String() + ":x" + strconv.FormatFloat(s.Factor, 'g', -1, 64)
+}
+
+// check reports what is wrong with d, or nil.
+func (d *Dependency) check() error {
+	switch {
+	case !(d.FailureRate >= 0 && d.FailureRate <= 1):
+		return fmt.Errorf("sim: failure rate %v: want a number in [0, 1]", d.FailureRate)
+	case !(d.Tail.Share >= 0 && d.Tail.Share <= 1) || d.Tail.Latency < 0:
+		return fmt.Errorf("sim: tail %v: want a share in [0, 1] and a latency >= 0", d.Tail)
+	case d.Capacity < 0:
+		return fmt.Errorf("sim: capacity %d: want 0 (no bound) or more", d.Capacity)
+	case d.Hosts < 0 || d.Hosts > MaxHosts:
+		return fmt.Errorf("sim: hosts %d: want 0 to %d", d.Hosts, MaxHosts)
+	case len(d.HostOutages) > 0 && d.Hosts < 2:
+		return fmt.Errorf("sim: host outages need 2 hosts or more, not %d", d.Hosts)
+	}
+	for _, s := range d.Slowdowns {
+		if !(s.Factor >= 1 && s.Factor <= maxFactor) {
+			return fmt.Errorf("sim: slowdown %v: want a factor from 1 to %d", s, maxFactor)
 		}
 	}
-	return false
+	return nil
+}
+
+// latency draws the latency of a call that starts at elapsed with
+// inFlight calls in progress, itself included.
+func (d *Dependency) latency(r *rand.Rand, elapsed time.Duration, inFlight int) time.Duration {
+	l := d.Latency.sample(r)
+	if d.Tail.Share > 0 && r.Float64() < d.Tail.Share {
+		l = d.Tail.Latency
+	}
+	f := 1.0
+	for _, s := range d.Slowdowns {
+		if elapsed >= s.Start && elapsed < s.End {
+			f *= s.Factor
+		}
+	}
+	if d.Capacity > 0 && inFlight > d.Capacity {
+		f *= float64(inFlight) / float64(d.Capacity)
+	}
+	if f == 1 {
+		return l
+	}
+	if v := float64(l) * f; v < math.MaxInt64 {
+		return time.Duration(v)
+	}
+	return time.Duration(math.MaxInt64)
+}
+
+// inOutage reports whether elapsed falls in an outage of host (0 is
+// h1).
+func (d *Dependency) inOutage(elapsed time.Duration, host int) bool {
+	in := func(ws []Window) bool {
+		for _, w := range ws {
+			if elapsed >= w.Start && elapsed < w.End {
+				return true
+			}
+		}
+		return false
+	}
+	return in(d.Outages) || (host == 0 && in(d.HostOutages))
 }
 
 // UnavailableError is the failure of a simulated call outside an outage:

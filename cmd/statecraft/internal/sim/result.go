@@ -7,8 +7,11 @@ import (
 	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/fsm"
 	"github.com/statecraft/statecraft/patterns/errorrecovery"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/adaptive"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/breaker"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/budget"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/ratelimit"
 )
 
 // Result is what a simulation found.
@@ -25,6 +28,16 @@ type Result struct {
 	// executions that called it k times.
 	Calls    int
 	Attempts []int
+	// PeakCalls is the most calls the dependency received in one whole
+	// second of virtual time, the one starting at PeakSecond.
+	PeakCalls  int
+	PeakSecond time.Duration
+	// PeakServed is the most calls the dependency was serving at once
+	// (calls it refused in an outage are not served).
+	PeakServed int
+	// Hosts describe each host of the dependency, when it has 2 or more
+	// (Dependency.Hosts).
+	Hosts []HostStats
 	// Latencies are the executions' durations in virtual time, sorted.
 	Latencies []time.Duration
 	// Elapsed is the virtual time from the start to the last execution's
@@ -39,6 +52,11 @@ type Result struct {
 	// workflow has none.
 	Breaker  *BreakerStats
 	Bulkhead *BulkheadStats
+	// RateLimit, Budget and Adaptive describe the rate limiter, the retry
+	// budget and the adaptive limiter; nil when the workflow has none.
+	RateLimit *RateLimitStats
+	Budget    *BudgetStats
+	Adaptive  *AdaptiveStats
 	// Metrics and Health are the workflow's own (Workflow.Metrics and
 	// Workflow.Health) at the last execution's end. Alerts are the times,
 	// from the start, at which it raised an alert (the config's
@@ -63,12 +81,17 @@ type Failures struct {
 	TimedOut         int // the overall deadline passed
 	BreakerRejected  int // the circuit breaker refused the call
 	BulkheadRejected int // the bulkhead was full, or the wait for a slot timed out
+	RateLimited      int // the rate limiter had no permit in time
+	LimitRejected    int // the adaptive limit of calls in flight was reached
+	BudgetRefused    int // the retry budget refused a retry
 	Other            int // a permanent error, such as one retry_on does not list
 }
 
 func (f *Failures) add(err error) {
 	_, timedOut := errors.AsType[*errorrecovery.TimeoutError](err)
 	switch {
+	case errors.Is(err, budget.ErrExhausted):
+		f.BudgetRefused++
 	case errors.Is(err, errorrecovery.ErrExhausted):
 		f.Exhausted++
 	case timedOut:
@@ -77,6 +100,10 @@ func (f *Failures) add(err error) {
 		f.BreakerRejected++
 	case errors.Is(err, bulkhead.ErrFull), errors.Is(err, bulkhead.ErrQueueTimeout):
 		f.BulkheadRejected++
+	case errors.Is(err, ratelimit.ErrLimited):
+		f.RateLimited++
+	case errors.Is(err, adaptive.ErrLimitExceeded):
+		f.LimitRejected++
 	default:
 		f.Other++
 	}
@@ -138,6 +165,12 @@ type Bucket struct {
 	// is its state at the bucket's end ("" without a breaker).
 	BreakerOpens int
 	Breaker      string
+	// Calls counts the calls the dependency received in the row's span of
+	// time (by when they were made, not when their execution arrived).
+	Calls int
+	// Limit is the adaptive limit at the row's end, and LimitLow the
+	// lowest it was during the row (zero without an adaptive limiter).
+	Limit, LimitLow int
 }
 
 // Percentile returns the latency at or below which q of the executions
@@ -168,14 +201,25 @@ func (r *Result) Diagram() (fsm.Graph, fsm.DiagramOptions) {
 	return g, opts
 }
 
-// callWatch counts the per-call machine's steps.
+// callWatch counts the per-call machine's steps. It is the workflow's
+// observer, which the workflow may also give machines it makes itself
+// (those it keeps per key): their steps, of another machine, are left
+// out.
 type callWatch struct {
-	visits map[int]int    // by transition
-	states map[string]int // entries, by state label
+	machine string              // the per-call machine's name; "" until the workflow is built
+	other   func(engine.Record) // gets the steps of other machines, when set
+	visits  map[int]int         // by transition
+	states  map[string]int      // entries, by state label
 }
 
 // Observe counts a step.
 func (w *callWatch) Observe(r engine.Record) {
+	if r.Machine != w.machine {
+		if w.other != nil {
+			w.other(r)
+		}
+		return
+	}
 	if r.Transition >= 0 {
 		w.visits[r.Transition]++
 		if r.Entered == nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"iter"
+	"slices"
 	"time"
 
 	"github.com/statecraft/statecraft/engine"
@@ -46,6 +47,9 @@ type scheduler struct {
 	live     int // executions started and not finished
 	// due are the timers armed with d <= 0, in the order armed.
 	due []*dueTimer
+	// abandoning is set while abandon stops the procs: Go then runs its
+	// function at once.
+	abandoning bool
 }
 
 // proc is one execution.
@@ -61,9 +65,14 @@ type proc struct {
 	timer  engine.Timer
 
 	stopped bool // the simulation gave up on it: Sleep returns at once
+	// helper marks a proc started by Go (a hedged attempt), not an
+	// execution: abandon stops helpers first, so that what they deliver
+	// reaches the executions waiting for them.
+	helper bool
 
 	arrival time.Time
 	calls   int
+	host    int // 0 is h1
 }
 
 var errStopped = errors.New("sim: simulation stopped")
@@ -205,12 +214,53 @@ func (s *scheduler) step(p *proc) {
 	}
 }
 
+// Go runs f as a proc of its own, which takes turns with the executions
+// as they do, instead of in a goroutine: a pattern that starts goroutines
+// of its own (a hedge's attempts) and finds this method on its clock
+// calls it, so that what f does (calls of the dependency, sleeps on the
+// clock) stays in lockstep and the run stays the same for the same seed.
+// It may be called only by an execution or a proc started by Go; f runs
+// once the caller sleeps or finishes, in the order Go was called.
+func (s *scheduler) Go(f func()) {
+	if s.abandoning {
+		// The run is being given up: f's calls of the dependency end at
+		// once (they see their execution stopped), so f finishes now.
+		f()
+		return
+	}
+	s.spawn(&proc{helper: true}, func(*proc) { f() })
+}
+
+// Wait suspends the running proc until ctx is done: a wait on the
+// scheduler, with no timer, that another proc's step ends by cancelling
+// ctx (checkContexts). A pattern that would block on ctx.Done() and finds
+// this method on its clock calls it instead, since a proc blocked on a
+// channel would block the whole simulation. It returns at once when ctx
+// is done or the proc was stopped.
+func (s *scheduler) Wait(ctx context.Context) {
+	if ctx.Err() != nil {
+		return
+	}
+	p := s.cur
+	if p == nil {
+		panic("sim: Wait called outside an execution")
+	}
+	if p.stopped {
+		return
+	}
+	p.asleep, p.ctx, p.timer = true, ctx, nil
+	s.sleeping = append(s.sleeping, p)
+	p.yield(struct{}{})
+}
+
 // checkContexts wakes the sleeping executions whose context is done.
 func (s *scheduler) checkContexts() {
 	for i := 0; i < len(s.sleeping); {
 		p := s.sleeping[i]
 		if p.ctx != context.Background() && p.ctx.Err() != nil {
-			p.timer.Stop()
+			if p.timer != nil {
+				p.timer.Stop()
+			}
 			s.wake(p) // removes p from s.sleeping
 			continue
 		}
@@ -261,8 +311,20 @@ func (s *scheduler) run(done func() bool, check func() error) error {
 // stopped execution runs to its end at once: each Sleep it calls returns
 // errStopped.
 func (s *scheduler) abandon() {
+	s.abandoning = true
 	stopped := append(s.sleeping, s.ready...)
 	s.sleeping, s.ready = nil, nil
+	// Helpers first: each ends at once, and delivers to the execution
+	// that waits for it, which then has what it waits for when stopped.
+	slices.SortStableFunc(stopped, func(a, b *proc) int {
+		switch {
+		case a.helper == b.helper:
+			return 0
+		case a.helper:
+			return -1
+		}
+		return 1
+	})
 	for _, p := range stopped {
 		if p.timer != nil {
 			p.timer.Stop()

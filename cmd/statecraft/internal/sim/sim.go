@@ -21,8 +21,6 @@ import (
 	"github.com/statecraft/statecraft/internal/manualclock"
 	"github.com/statecraft/statecraft/patterns/errorrecovery"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/breaker"
-	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
-	"github.com/statecraft/statecraft/patterns/errorrecovery/cache"
 )
 
 // Arrivals says how executions are spread over Options.Duration.
@@ -53,6 +51,10 @@ type Options struct {
 	Duration time.Duration
 	// Arrivals spreads the arrivals; the zero value is Poisson.
 	Arrivals Arrivals
+	// Bursts are executions that arrive on top of Executions, each
+	// burst's evenly over its window: a spike of traffic. Executions and
+	// the bursts' executions together are at most MaxExecutions.
+	Bursts []Burst
 	// Seed seeds the random sources: arrivals, the dependency's draws and
 	// the workflow's jitter each get a PCG stream of their own, so that a
 	// change to one (more retries, say) leaves the others as they were.
@@ -70,7 +72,8 @@ type Options struct {
 	// otherwise, and a run is the same with or without them.
 	//
 	// Observe, when set, gives the shared machines one more option each
-	// (such as an inspector's observer), by name: "breaker", "bulkhead".
+	// (such as an inspector's observer), by name: "breaker", "bulkhead",
+	// "ratelimit", "budget", "adaptive".
 	Observe func(machine string) engine.Option
 	// Ready, when set, is called with the workflow once it and its shared
 	// machines are built, before the first arrival.
@@ -153,10 +156,16 @@ func Run(cfg errorrecovery.ErrorRecoveryConfig[any], opts Options) (*Result, err
 		return nil, fmt.Errorf("sim: executions %d: want 1 to %d", opts.Executions, MaxExecutions)
 	case opts.Duration <= 0:
 		return nil, fmt.Errorf("sim: duration %v: want a positive duration", opts.Duration)
-	case !(opts.Dependency.FailureRate >= 0 && opts.Dependency.FailureRate <= 1):
-		return nil, fmt.Errorf("sim: failure rate %v: want a number in [0, 1]", opts.Dependency.FailureRate)
-	case cfg.SharedBreaker != nil || cfg.SharedBulkhead != nil || cfg.SharedCache != nil:
+	case cfg.SharedBreaker != nil || cfg.SharedBulkhead != nil || cfg.SharedCache != nil ||
+		cfg.SharedRateLimiter != nil || cfg.SharedBudget != nil || cfg.SharedAdaptiveLimiter != nil:
 		return nil, errors.New("sim: the config passes shared machines; the simulation builds its own from their configs")
+	}
+	if err := opts.Dependency.check(); err != nil {
+		return nil, err
+	}
+	total, err := opts.total()
+	if err != nil {
+		return nil, err
 	}
 	if opts.Buckets < 0 || opts.Buckets > MaxBuckets {
 		return nil, fmt.Errorf("sim: buckets %d: want 0 to %d", opts.Buckets, MaxBuckets)
@@ -165,7 +174,9 @@ func Run(cfg errorrecovery.ErrorRecoveryConfig[any], opts Options) (*Result, err
 		opts:     opts,
 		arrivals: rand.New(rand.NewPCG(opts.Seed, 1)),
 		draws:    rand.New(rand.NewPCG(opts.Seed, 2)),
-		res:      &Result{Executions: opts.Executions, AlertThreshold: cfg.AlertThreshold},
+		hosts:    rand.New(rand.NewPCG(opts.Seed, 4)),
+		total:    total,
+		res:      &Result{Executions: total, AlertThreshold: cfg.AlertThreshold},
 	}
 	s.sched.clk = manualclock.NewClock(time.Time{})
 	s.sched.start = s.sched.clk.Now()
@@ -178,6 +189,8 @@ func Run(cfg errorrecovery.ErrorRecoveryConfig[any], opts Options) (*Result, err
 		return nil, err
 	}
 	s.wf = wf
+	s.calls.machine = wf.Definition().Name()
+	s.calls.other = s.keyedStep
 	s.res.wf = wf
 	if opts.Ready != nil {
 		opts.Ready(wf)
@@ -188,20 +201,21 @@ func Run(cfg errorrecovery.ErrorRecoveryConfig[any], opts Options) (*Result, err
 	}
 
 	s.sched.AfterFunc(s.gap(0), s.arrive)
+	s.planBursts()
 	end := opts.Duration + MaxOverrun
 	if end < opts.Duration {
 		end = time.Duration(math.MaxInt64)
 	}
 	check := func() error {
 		if s.err == nil && s.elapsed() > end {
-			s.err = &LimitError{Limit: "overrun", At: s.elapsed(), Unfinished: opts.Executions - s.finished}
+			s.err = &LimitError{Limit: "overrun", At: s.elapsed(), Unfinished: total - s.finished}
 		}
 		if s.err == nil && opts.Pace != nil {
 			s.err = opts.Pace(s.elapsed())
 		}
 		return s.err
 	}
-	if err := s.sched.run(func() bool { return s.arrived == opts.Executions }, check); err != nil {
+	if err := s.sched.run(func() bool { return s.arrived == total }, check); err != nil {
 		return nil, err
 	}
 	s.finish()
@@ -214,98 +228,21 @@ type sim struct {
 	sched    scheduler
 	arrivals *rand.Rand // gaps between arrivals
 	draws    *rand.Rand // the dependency's latencies and failures
+	hosts    *rand.Rand // the host of each execution
 	wf       *errorrecovery.Workflow[any]
+	total    int // executions, bursts included
 	arrived  int
+	steady   int // of the arrived, those of Executions (not of a burst)
 	finished int
 	inFlight int
 	res      *Result
 	calls    callWatch
 	breaker  *breakerWatch
 	bulkhead *bulkheadWatch
+	limits   limitWatch
+	keyed    bool // the workflow keeps its machines per key: it builds them
+	load     loadWatch
 	err      error // a bound met: the run stops
-}
-
-// prepare readies the simulation's observers and builds the shared
-// machines cfg names on the simulation's clock; the workflow itself gets
-// the clock, random source and observer as options.
-func (s *sim) prepare(cfg *errorrecovery.ErrorRecoveryConfig[any]) error {
-	clock := &s.sched
-	cfg.Logger, cfg.OnError = nil, nil
-	cfg.OnAlert = func(int) { s.res.Alerts = append(s.res.Alerts, s.elapsed()) }
-	s.calls.visits = map[int]int{}
-	s.calls.states = map[string]int{}
-
-	names := func(st errorrecovery.Strategy) bool {
-		return cfg.Primary == st || slices.Contains(cfg.Secondary, st)
-	}
-	if names(errorrecovery.StrategyCircuitBreaker) || cfg.Breaker != nil {
-		bc := breaker.DefaultConfig()
-		if cfg.Breaker != nil {
-			bc = *cfg.Breaker
-		}
-		s.breaker = &breakerWatch{visits: map[int]int{}, spent: map[string]time.Duration{}, start: s.sched.start, last: s.sched.start}
-		b, err := breaker.New(bc, engine.WithClock(clock), engine.WithObserver(s.breaker), s.observe("breaker"))
-		if err != nil {
-			return err
-		}
-		s.breaker.state = b.State().String()
-		cfg.SharedBreaker = b
-	}
-	if names(errorrecovery.StrategyBulkhead) || cfg.Bulkhead != nil {
-		bc := bulkhead.DefaultConfig()
-		if cfg.Bulkhead != nil {
-			bc = *cfg.Bulkhead
-		}
-		if bc.UseWorkerPool {
-			return errors.New("sim: a workflow's bulkhead cannot use a worker pool")
-		}
-		if bc.QueueTimeout < 0 && bc.MaxQueueSize >= 0 {
-			bc.QueueTimeout = foreverQueue
-			s.note("bulkhead: a queue with no timeout waits at most %v here, so that queued calls sleep on the clock", foreverQueue)
-		}
-		s.bulkhead = &bulkheadWatch{visits: map[int]int{}}
-		b, err := bulkhead.New(bc, engine.WithClock(clock), engine.WithObserver(s.bulkhead), s.observe("bulkhead"))
-		if err != nil {
-			return err
-		}
-		s.bulkhead.b = b
-		cfg.SharedBulkhead = b
-	}
-	if names(errorrecovery.StrategyCache) || cfg.Cache != nil {
-		var cc cache.Config // zero: the defaults
-		if cfg.Cache != nil {
-			cc = *cfg.Cache
-		}
-		if !cc.DisableCoalescing {
-			cc.DisableCoalescing = true
-			s.note("cache: coalescing is off, since a coalesced call waits on a channel, not on the clock")
-		}
-		cfg.Cache = &cc
-	}
-	if cfg.Deadline != nil && cfg.Deadline.WalkAway {
-		d := *cfg.Deadline
-		d.WalkAway = false
-		cfg.Deadline = &d
-		s.note("deadline: walk-away is off (the simulated dependency honours its context, so the outcome is the same)")
-	}
-	if cfg.PerKey != nil {
-		cfg.PerKey = nil
-		s.note("per_key: off (the simulated dependency is one host, whose machines are the workflow's own)")
-	}
-	return nil
-}
-
-// observe returns Options.Observe's option for machine, or one that does
-// nothing.
-func (s *sim) observe(machine string) engine.Option {
-	if s.opts.Observe == nil {
-		return engine.WithObserver(nil)
-	}
-	return s.opts.Observe(machine)
-}
-
-func (s *sim) note(format string, args ...any) {
-	s.res.Notes = append(s.res.Notes, fmt.Sprintf(format, args...))
 }
 
 // gap returns the time from arrival i-1 (or the start) to arrival i.
@@ -320,34 +257,51 @@ func (s *sim) gap(i int) time.Duration {
 	return time.Duration(s.arrivals.ExpFloat64() * mean)
 }
 
-// arrive starts the next execution and schedules the one after it. It
-// runs as a timer callback, between steps.
+// arrive starts the next of Options.Executions and schedules the one
+// after it. It runs as a timer callback, between steps.
 func (s *sim) arrive() {
-	if s.inFlight >= MaxInFlight {
-		// No more arrivals: the run stops with the error.
-		s.err = &LimitError{Limit: "in flight", At: s.elapsed(), Unfinished: s.opts.Executions - s.finished}
+	if !s.start() {
 		return
 	}
+	s.steady++
+	if s.steady < s.opts.Executions {
+		s.sched.AfterFunc(s.gap(s.steady), s.arrive)
+	}
+}
+
+// start starts an execution, or reports false when that would pass
+// MaxInFlight, which stops the run.
+func (s *sim) start() bool {
+	if s.inFlight >= MaxInFlight {
+		// No more arrivals: the run stops with the error.
+		s.err = &LimitError{Limit: "in flight", At: s.elapsed(), Unfinished: s.total - s.finished}
+		return false
+	}
 	p := &proc{id: s.arrived, arrival: s.sched.clk.Now()}
+	if s.opts.Dependency.Hosts > 1 {
+		p.host = s.hosts.IntN(s.opts.Dependency.Hosts)
+	}
 	s.arrived++
 	s.inFlight++
 	s.res.MaxInFlight = max(s.res.MaxInFlight, s.inFlight)
 	s.sched.spawn(p, s.execute)
-	if s.arrived < s.opts.Executions {
-		s.sched.AfterFunc(s.gap(s.arrived), s.arrive)
-	}
+	return true
 }
 
 // execute is the body of one execution.
 func (s *sim) execute(p *proc) {
 	fn := func(ctx context.Context) (any, error) { return s.call(ctx, p) }
+	ctx := context.Background()
+	if s.opts.Dependency.Hosts > 1 {
+		ctx = withHost(ctx, p.host)
+	}
 	if s.opts.Traced != nil {
-		res, steps, err := s.wf.TraceResult(context.Background(), fn)
+		res, steps, err := s.wf.TraceResult(ctx, fn)
 		s.opts.Traced(steps, err)
 		s.record(p, res.Source, err)
 		return
 	}
-	res, err := s.wf.ExecuteResult(context.Background(), fn)
+	res, err := s.wf.ExecuteResult(ctx, fn)
 	s.record(p, res.Source, err)
 }
 
@@ -358,15 +312,26 @@ func (s *sim) call(ctx context.Context, p *proc) (any, error) {
 		return nil, errorrecovery.Permanent(errStopped)
 	}
 	p.calls++
-	latency := s.opts.Dependency.Latency.sample(s.draws)
-	failed := s.draws.Float64() < s.opts.Dependency.FailureRate
-	if s.opts.Dependency.inOutage(s.elapsed()) {
+	dep := &s.opts.Dependency
+	now := s.elapsed()
+	s.load.call(s, now)
+	latency := dep.latency(s.draws, now, s.load.inFlight+1)
+	failed := s.draws.Float64() < dep.FailureRate
+	host := s.host(p.host)
+	host.Calls++
+	if dep.inOutage(now, p.host) {
+		host.CallsFailed++
 		return nil, errOutage
 	}
-	if err := s.sched.Sleep(ctx, latency); err != nil {
+	s.load.serve()
+	err := s.sched.Sleep(ctx, latency)
+	s.load.inFlight--
+	if err != nil {
+		host.CallsFailed++
 		return nil, err
 	}
 	if failed {
+		host.CallsFailed++
 		return nil, UnavailableError{}
 	}
 	return "ok", nil
@@ -400,23 +365,30 @@ func (s *sim) record(p *proc, src errorrecovery.Source, err error) {
 	}
 	bp.Executions++
 	bp.Health = s.wf.Health().Status
+	h := s.host(p.host)
+	h.Executions++
 	switch {
 	case err != nil:
 		r.Failed++
 		bp.Failed++
+		h.Failed++
 		r.Failures.add(err)
 	case src == errorrecovery.SourceFunction:
 		r.Succeeded++
 		bp.Succeeded++
+		h.Succeeded++
 	case src == errorrecovery.SourceCache:
 		r.FromCache++
 		bp.Succeeded++
+		h.Succeeded++
 	case src == errorrecovery.SourceStaleCache:
 		r.Stale++
 		bp.Fallbacks++
+		h.Fallbacks++
 	default:
 		r.Fallbacks++
 		bp.Fallbacks++
+		h.Fallbacks++
 	}
 	if s.opts.Progress != nil {
 		s.opts.Progress(s.finished)
@@ -473,4 +445,9 @@ func (s *sim) finish() {
 		}
 		r.Bulkhead = hs
 	}
+	r.PeakServed = s.load.peak
+	if s.keyed && len(r.Hosts) > 0 {
+		s.finishHosts()
+	}
+	s.finishLimits()
 }

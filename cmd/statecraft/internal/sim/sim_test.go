@@ -31,7 +31,10 @@ func mustRun(t *testing.T, cfg errorrecovery.ErrorRecoveryConfig[any], opts Opti
 	t.Helper()
 	r, err := Run(cfg, opts)
 	require.NoError(t, err)
-	require.Equal(t, opts.Executions, r.Succeeded+r.FromCache+r.Stale+r.Fallbacks+r.Failed, "outcomes add up to")
+	total, err := opts.total()
+	require.NoError(t, err)
+	require.Equal(t, total, r.Executions, "executions, bursts included")
+	require.Equal(t, total, r.Succeeded+r.FromCache+r.Stale+r.Fallbacks+r.Failed, "outcomes add up to")
 	return r
 }
 
@@ -163,11 +166,22 @@ func TestBulkheadQueuesUnderLoadWithoutStalling(t *testing.T) {
 	assert.Len(t, r.Notes, 1, "notes")
 }
 
-func TestPerKeyIsOffWithANote(t *testing.T) {
-	r := mustRun(t, parseConfig(t, "primary: CIRCUIT_BREAKER\nper_key: {key: host}\n"),
-		Options{Executions: 10, Duration: time.Minute, Dependency: Dependency{FailureRate: 1}})
-	require.NotNil(t, r.Breaker, "the workflow's own breaker")
-	assert.Positive(t, r.Breaker.Opens)
+// With per_key the workflow builds a breaker per host on the
+// simulation's clock: h1, down for the whole run, opens its own; h2's
+// stays closed and its executions all succeed.
+func TestPerKeyGivesEachHostItsOwnBreaker(t *testing.T) {
+	r := mustRun(t, parseConfig(t, "primary: CIRCUIT_BREAKER\ncircuit_breaker: {failure_threshold: 5, window_size: 10}\nper_key: {key: host}\n"),
+		Options{Executions: 200, Duration: time.Minute, Seed: 2,
+			Dependency: Dependency{Latency: Latency{A: time.Millisecond}, Hosts: 2, HostOutages: []Window{{0, time.Hour}}}})
+	assert.Nil(t, r.Breaker, "no shared breaker")
+	require.Len(t, r.Hosts, 2)
+	bad, good := r.Hosts[0], r.Hosts[1]
+	assert.Positive(t, bad.BreakerOpens, "h1's breaker opens")
+	assert.Equal(t, "Open", bad.Breaker, "h1's breaker at the end")
+	assert.Less(t, bad.Calls, bad.Executions, "h1's calls: its open breaker refuses most executions")
+	assert.Zero(t, good.BreakerOpens, "h2's breaker opens")
+	assert.Equal(t, "Closed", good.Breaker, "h2's breaker at the end")
+	assert.Equal(t, good.Executions, good.Succeeded, "h2's executions all succeed")
 	assert.Len(t, r.Notes, 1, "notes")
 }
 
