@@ -109,32 +109,53 @@ type execution[T any] struct {
 	// per key (Admit, CheckCircuit, RateLimit, AdaptiveLimit, Attempt, and
 	// release) read it from here, not from the executor their action is
 	// bound to.
-	x        *executor[T]
-	fn       func(context.Context) (T, error)
-	ctx      callCtx  // the first context, in the pooled state
-	cc       *callCtx // the context in use: &ctx until ctx was seen (see callCtx)
-	attempt  int
-	result   T
-	err      error         // the last layer's error
-	delay    time.Duration // the next backoff
-	prev     time.Duration // the previous backoff, for DECORRELATED
-	deadline time.Time     // the overall deadline; zero when none
-	final    error         // the error the execution returns
-	source   Source
-	age      time.Duration    // of a cached result
-	key      string           // the cache key
-	lead     *cache.Flight[T] // the coalesced call this execution leads
-	permit   breaker.Permit
-	limit    adaptive.Permit // ADAPTIVE_LIMIT: the attempt's permit, while limited is set
-	held     bool            // a breaker permit is held
-	limited  bool            // an adaptive limiter's permit is held
-	admitted bool            // a bulkhead slot is held
-	walked   bool            // a walk-away attempt was abandoned: never recycle
-	undone   bool            // COMPENSATE undid the failed call's effects: Done, but not answered
-	start    time.Time
-	undo     *undoList   // COMPENSATE: the undos registered; nil when it takes no part
-	hedge    *hedging[T] // HEDGE: the rounds' shared state, from the first round to release
-	hedges   int         // HEDGE: the hedges started
+	x              *executor[T]
+	fn             func(context.Context) (T, error)
+	ctx            callCtx  // the first context, in the pooled state
+	cc             *callCtx // the context in use: &ctx until ctx was seen (see callCtx)
+	attempt        int
+	result         T
+	err            error         // the last layer's error
+	delay          time.Duration // the next backoff
+	prev           time.Duration // the previous backoff, for DECORRELATED
+	deadline       time.Time     // the overall deadline; zero when none
+	final          error         // the error the execution returns
+	source         Source
+	age            time.Duration    // of a cached result
+	key            string           // the cache key
+	lead           *cache.Flight[T] // the coalesced call this execution leads
+	attemptPermits                  // the current attempt's breaker and adaptive permits
+	admitted       bool             // a bulkhead slot is held
+	walked         bool             // a walk-away attempt was abandoned: never recycle
+	undone         bool             // COMPENSATE undid the failed call's effects: Done, but not answered
+	start          time.Time
+	undo           *undoList   // COMPENSATE: the undos registered; nil when it takes no part
+	hedge          *hedging[T] // HEDGE: the rounds' shared state, from the first round to release
+	hedges         int         // HEDGE: the hedges started
+}
+
+// attemptPermits are the permits one attempt holds: the breaker's and
+// the adaptive limiter's. An execution holds its current attempt's; with
+// HEDGE, each attempt of a round holds its own (hedgeAttempt).
+type attemptPermits struct {
+	permit  breaker.Permit
+	limit   adaptive.Permit // ADAPTIVE_LIMIT: the attempt's permit, while limited is set
+	held    bool            // a breaker permit is held
+	limited bool            // an adaptive limiter's permit is held
+}
+
+// drop gives back the permits held without an outcome: an attempt that
+// will not be made, or whose answer is discarded, says nothing about the
+// dependency.
+func (p *attemptPermits) drop() {
+	if p.held {
+		p.held = false
+		p.permit.Drop()
+	}
+	if p.limited {
+		p.limited = false
+		p.limit.Drop()
+	}
 }
 
 type callMachine[T any] = states.Machine[callState, callEvent, execution[T]]

@@ -6,8 +6,6 @@ import (
 	"time"
 
 	"github.com/statecraft/statecraft/engine"
-	"github.com/statecraft/statecraft/patterns/errorrecovery/adaptive"
-	"github.com/statecraft/statecraft/patterns/errorrecovery/breaker"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/internal/nohedge"
 )
@@ -55,10 +53,7 @@ type hedgeAttempt struct {
 	round    int
 	hedge    bool      // started by Hedge, not the round's first
 	deadline time.Time // its own (attempt timeout or overall); zero when none
-	permit   breaker.Permit
-	limit    adaptive.Permit
-	held     bool // permit is held
-	limited  bool // limit is held
+	attemptPermits
 	// abandoned (guarded by hedging.mu) is set when the executor stopped
 	// waiting for the attempt at its deadline and settled its permits: its
 	// late answer is discarded.
@@ -72,19 +67,6 @@ type hedgeAnswer[T any] struct {
 	err      error
 	panicked bool
 	value    any // the panic's
-}
-
-// drop gives back a's permits without an outcome: an attempt that lost
-// says nothing about the dependency.
-func (a *hedgeAttempt) drop() {
-	if a.held {
-		a.held = false
-		a.permit.Drop()
-	}
-	if a.limited {
-		a.limited = false
-		a.limit.Drop()
-	}
 }
 
 // callHedged is the Attempt state with HEDGE: start a round unless one is
@@ -118,7 +100,7 @@ func (x *executor[T]) startRound(d *execution[T], h *hedging[T]) {
 	h.mu.Lock()
 	h.round, h.rctx, h.cancel = d.attempt, rctx, cancel
 	h.mu.Unlock()
-	a := &hedgeAttempt{round: d.attempt, permit: d.permit, held: d.held, limit: d.limit, limited: d.limited}
+	a := &hedgeAttempt{round: d.attempt, attemptPermits: d.attemptPermits}
 	d.held, d.limited = false, false
 	now := x.clock.Now()
 	h.started, h.next = 1, now.Add(x.hedge.Delay)
@@ -313,7 +295,7 @@ func (x *executor[T]) judge(d *execution[T], h *hedging[T], ans hedgeAnswer[T]) 
 		}
 	}
 	d.result, d.err = ans.res, ans.err
-	d.permit, d.held, d.limit, d.limited = a.permit, a.held, a.limit, a.limited
+	d.attemptPermits = a.attemptPermits
 	if ans.panicked {
 		// Not retried, not fallen back: the others are cancelled, and
 		// executeInto records the failure with the permits and panics on.

@@ -27,7 +27,7 @@ func (x *executor[T]) takeRate(ctx context.Context, m callMachine[T]) (callEvent
 	x = d.x // the key's executor with PerKey (see execution.x)
 	r, err := x.rate.ReserveBefore(d.deadline)
 	if err != nil {
-		x.dropPermits(d)
+		d.drop()
 		d.err = err
 		if x.stats.counting() {
 			x.stats.rejections.Add(1)
@@ -38,7 +38,7 @@ func (x *executor[T]) takeRate(ctx context.Context, m callMachine[T]) (callEvent
 		if err := engine.SleepUntil(x.clock, d.ctx.parent, r.Time()); err != nil {
 			// The caller gave up while waiting: no rejection, and the
 			// permit is spent all the same.
-			x.dropPermits(d)
+			d.drop()
 			d.err = err
 			return eventPermanent, nil
 		}
@@ -53,7 +53,7 @@ func (x *executor[T]) takeLimit(ctx context.Context, m callMachine[T]) (callEven
 	x = d.x // the key's executor with PerKey (see execution.x)
 	p, err := x.adaptive.Acquire()
 	if err != nil {
-		x.dropPermits(d)
+		d.drop()
 		d.err = err
 		if x.stats.counting() {
 			x.stats.rejections.Add(1)
@@ -62,19 +62,6 @@ func (x *executor[T]) takeLimit(ctx context.Context, m callMachine[T]) (callEven
 	}
 	d.limit, d.limited = p, true
 	return eventAllowed, nil
-}
-
-// dropPermits gives back, without an outcome, the permits taken for an
-// attempt that will not be made.
-func (x *executor[T]) dropPermits(d *execution[T]) {
-	if d.held {
-		d.held = false
-		d.permit.Drop()
-	}
-	if d.limited {
-		d.limited = false
-		d.limit.Drop()
-	}
 }
 
 // withdraw asks the retry budget for the next attempt, in the Retry
