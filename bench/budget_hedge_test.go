@@ -32,8 +32,8 @@ import (
 //     which takes a permit of its budget for the retry and gives it back
 //     when the retry ends.
 //
-// The -NoBudget rows are the same retries without a budget, so that the
-// budget's own cost is the difference.
+// BenchmarkRetryFailOnce is the same retries without a budget, so that
+// the budget's own cost is the difference.
 
 func scRetryBudget(tb testing.TB, withBudget bool) *er.Workflow[int] {
 	tb.Helper()
@@ -61,40 +61,44 @@ func fsRetryBudget(withBudget bool) failsafe.Executor[int] {
 // BenchmarkRetryBudget is a retry whose first attempt fails and whose
 // second, allowed by the budget, succeeds.
 func BenchmarkRetryBudget(b *testing.B) {
+	benchRetryFailOnce(b, true)
+}
+
+// BenchmarkRetryFailOnce is BenchmarkRetryBudget without a budget: the
+// budget's own cost is the difference between the two.
+func BenchmarkRetryFailOnce(b *testing.B) {
+	benchRetryFailOnce(b, false)
+}
+
+func benchRetryFailOnce(b *testing.B, withBudget bool) {
 	ctx := context.Background()
-	for _, withBudget := range []bool{true, false} {
-		suffix := ""
-		if !withBudget {
-			suffix = "-NoBudget"
+	b.Run("statecraft-Workflow", func(b *testing.B) {
+		w := scRetryBudget(b, withBudget)
+		f := &flaky{failures: 1}
+		fn := f.callCtx
+		b.ReportAllocs()
+		for b.Loop() {
+			f.reset()
+			if v, err := w.Execute(ctx, fn); err != nil || v != 1 {
+				b.Fatal(v, err)
+			}
 		}
-		b.Run("statecraft-Workflow"+suffix, func(b *testing.B) {
-			w := scRetryBudget(b, withBudget)
-			f := &flaky{failures: 1}
-			fn := f.callCtx
-			b.ReportAllocs()
-			for b.Loop() {
-				f.reset()
-				if v, err := w.Execute(ctx, fn); err != nil || v != 1 {
-					b.Fatal(v, err)
-				}
+		if withBudget && w.Metrics().RetriesRefused != 0 {
+			b.Fatal("the budget refused a retry")
+		}
+	})
+	b.Run("failsafe-Executor", func(b *testing.B) {
+		x := fsRetryBudget(withBudget)
+		f := &flaky{failures: 1}
+		fn := f.call
+		b.ReportAllocs()
+		for b.Loop() {
+			f.reset()
+			if v, err := x.Get(fn); err != nil || v != 1 {
+				b.Fatal(v, err)
 			}
-			if withBudget && w.Metrics().RetriesRefused != 0 {
-				b.Fatal("the budget refused a retry")
-			}
-		})
-		b.Run("failsafe-Executor"+suffix, func(b *testing.B) {
-			x := fsRetryBudget(withBudget)
-			f := &flaky{failures: 1}
-			fn := f.call
-			b.ReportAllocs()
-			for b.Loop() {
-				f.reset()
-				if v, err := x.Get(fn); err != nil || v != 1 {
-					b.Fatal(v, err)
-				}
-			}
-		})
-	}
+		}
+	})
 }
 
 // The hedges compared, at most one hedge:

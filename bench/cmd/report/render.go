@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -111,12 +112,12 @@ func (r *report) writeHeadline(p func(string, ...any)) {
 	p("| benchmark | statecraft | ns/op | allocs/op | best feature-equivalent peer | speed-up | ≥ %d×? | best minimal peer | not slower? |\n", requiredSpeedup)
 	p("|---|---|--:|--:|---|--:|:-:|---|:-:|\n")
 	for _, row := range r.res.ordered() {
-		full := row.bestPeer(func(e *entry) bool { return minimalPeers[e.name] == "" })
+		full := row.bestPeer(func(e *entry) bool { return len(minimalPeers[e.name]) == 0 })
 		for _, e := range row.entries {
 			if !e.statecraft() {
 				continue
 			}
-			min := row.bestPeer(func(p *entry) bool { return minimalPeers[p.name] == e.name })
+			min := row.bestPeer(func(p *entry) bool { return slices.Contains(minimalPeers[p.name], e.name) })
 			fullCell, speed, ok := "–", "–", "–"
 			if full != nil {
 				fullCell = fmt.Sprintf("%s: %s ns, %s allocs", full.name, fmtNs(full.ns.value), fmtCount(full.allocs))
@@ -149,12 +150,12 @@ type ratioMiss struct {
 func (r *report) ratioMisses() []ratioMiss {
 	var out []ratioMiss
 	for _, row := range r.res.ordered() {
-		full := row.bestPeer(func(e *entry) bool { return minimalPeers[e.name] == "" })
+		full := row.bestPeer(func(e *entry) bool { return len(minimalPeers[e.name]) == 0 })
 		for _, e := range row.entries {
 			if !e.statecraft() || !e.ns.ok {
 				continue
 			}
-			min := row.bestPeer(func(p *entry) bool { return minimalPeers[p.name] == e.name })
+			min := row.bestPeer(func(p *entry) bool { return slices.Contains(minimalPeers[p.name], e.name) })
 			m := ratioMiss{row: row, e: e, full: full, min: min}
 			m.fullMissed = full != nil && full.ns.value/e.ns.value < requiredSpeedup
 			m.minMissed = min != nil && !notSlower(e.ns, min.ns)

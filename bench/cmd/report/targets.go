@@ -47,12 +47,12 @@ func (t target) benchRegexp() string {
 // feature-equivalent peers it must be at least 3x faster. Each is set
 // against the statecraft API doing the same work (a bare permit against a
 // bare permit, not against a call through the breaker).
-var minimalPeers = map[string]string{
-	"failsafe-TryAcquireRecord": "statecraft-AllowDone",      // the breaker's bare permit, no execution
-	"failsafe-TryAcquirePermit": "statecraft-Allow",          // the same, refused
-	"failsafe-AcquireRelease":   "statecraft-AcquireRelease", // the bulkhead's bare semaphore
-	"retrygo5-RetrierDo":        "statecraft-RetryExecutor",  // a reused Retrier: a loop around the call
-	"xrate-Allow":               "statecraft-Allow",          // x/time/rate's token bucket, permit free or refused
+var minimalPeers = map[string][]string{
+	"failsafe-TryAcquireRecord": {"statecraft-AllowDone", "statecraft-AcquireDone"}, // the breaker's (or adaptive limiter's) bare permit, no execution
+	"failsafe-TryAcquirePermit": {"statecraft-Allow", "statecraft-Acquire"},         // the same, refused
+	"failsafe-AcquireRelease":   {"statecraft-AcquireRelease"},                      // the bulkhead's bare semaphore
+	"retrygo5-RetrierDo":        {"statecraft-RetryExecutor"},                       // a reused Retrier: a loop around the call
+	"xrate-Allow":               {"statecraft-Allow"},                               // x/time/rate's token bucket, permit free or refused
 }
 
 const requiredSpeedup = 3
@@ -90,7 +90,8 @@ var sectionNotes = map[string]string{
 	"RateLimitReject":              "A call refused by a rate limiter with no permit free (one an hour, spent).",
 	"SharedAdaptiveLimiter":        "An adaptive limiter's permit taken and finished from g goroutines sharing the limiter.",
 	"AdaptiveLimiterReject":        "A call refused by an adaptive limiter at its limit.",
-	"RetryBudget":                  "A retry (3 attempts, zero delay) whose first attempt fails and whose second, allowed by a retry budget with room, succeeds; -NoBudget is the same retry without a budget.",
+	"RetryBudget":                  "A retry (3 attempts, zero delay) whose first attempt fails and whose second, allowed by a retry budget with room, succeeds.",
+	"RetryFailOnce":                "RetryBudget without the budget: the budget's own cost is the difference.",
 	"HedgeFirstAnswers":            "A hedged call (at most one hedge, 1 s delay) whose first attempt answers at once: what hedging costs a call that did not need it.",
 	"HedgeWins":                    "A hedged call whose first attempt hangs until cancelled and whose hedge, started at once, answers.",
 	floorSection:                   "Go's own primitives on this machine (DESIGN.md's floors): what a transition or permit using them cannot undercut.",
@@ -111,7 +112,7 @@ var sectionOrder = []string{
 	"FallbackRetryBreaker", "FiveLayers", "FiveLayersCtxDone",
 	"RateLimitAllow", "RateLimitAllowParallel", "RateLimitReject",
 	"SharedAdaptiveLimiter", "AdaptiveLimiterReject",
-	"RetryBudget", "HedgeFirstAnswers", "HedgeWins",
+	"RetryFailOnce", "RetryBudget", "HedgeFirstAnswers", "HedgeWins",
 	"States", "SharedBreaker", "SharedBulkhead", "BreakerTimeWindow", "BreakerMixedOutcomes", "Layers",
 	floorSection,
 }
