@@ -86,3 +86,35 @@ func SleepUntil(c Clock, ctx context.Context, t time.Time) error {
 	}
 	return c.Sleep(ctx, t.Sub(c.Now()))
 }
+
+// ProcClock is implemented by clocks that schedule the goroutines of the
+// code running on them themselves, as a discrete-event simulator does: it
+// keeps every task in lockstep on its own time, so a task started with
+// "go" would run beside the simulation and a wait on a channel would stall
+// it. Code that starts goroutines or blocks on a context uses Go and Wait,
+// which use these methods when the clock has them.
+type ProcClock interface {
+	Clock
+	// Go runs f as a task of the clock's own, as "go f()" would.
+	Go(f func())
+	// Wait blocks until ctx is done, as "<-ctx.Done()" would.
+	Wait(ctx context.Context)
+}
+
+// Go runs f in a goroutine, or as a task of c when c is a ProcClock.
+func Go(c Clock, f func()) {
+	if pc, ok := c.(ProcClock); ok {
+		pc.Go(f)
+		return
+	}
+	go f()
+}
+
+// Wait blocks until ctx is done, through c when c is a ProcClock.
+func Wait(c Clock, ctx context.Context) {
+	if pc, ok := c.(ProcClock); ok {
+		pc.Wait(ctx)
+		return
+	}
+	<-ctx.Done()
+}

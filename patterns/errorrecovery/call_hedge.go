@@ -162,22 +162,7 @@ func (x *executor[T]) launch(d *execution[T], h *hedging[T], a *hedgeAttempt, no
 	cc := (&callCtx{parent: h.rctx, clock: x.clock, undo: h.undo}).begin(d.attempt, a.deadline)
 	h.mu.Unlock()
 	h.waiting = append(h.waiting, a)
-	if sp, ok := x.clock.(spawner); ok {
-		sp.Go(func() { h.run(a, cc) })
-		return
-	}
-	go h.run(a, cc)
-}
-
-// spawner is implemented by a clock that runs the goroutines of what
-// runs on it itself: statecraft simulate's scheduler, which keeps every
-// execution, and a hedge's attempts, in lockstep on its manual clock (an
-// attempt in a goroutine of its own would run beside it, and a wait on a
-// channel would stall it). Go runs f as "go f()" would; Wait returns when
-// ctx is done, as "<-ctx.Done()" would.
-type spawner interface {
-	Go(f func())
-	Wait(ctx context.Context)
+	engine.Go(x.clock, func() { h.run(a, cc) }) // a simulation's clock runs it in lockstep (engine.ProcClock)
 }
 
 // run is an attempt's goroutine.
@@ -349,10 +334,8 @@ func (h *hedging[T]) sleep(clk engine.Clock, at time.Time) {
 	wctx, wake := context.WithCancel(h.parent)
 	h.wake = wake
 	h.mu.Unlock()
-	if sp, ok := clk.(spawner); ok && at.IsZero() {
-		sp.Wait(wctx)
-	} else if at.IsZero() {
-		<-wctx.Done()
+	if at.IsZero() {
+		engine.Wait(clk, wctx)
 	} else {
 		_ = engine.SleepUntil(clk, wctx, at) // why it ended, await reads
 	}

@@ -214,10 +214,13 @@ func (s *scheduler) step(p *proc) {
 	}
 }
 
+// The scheduler is an engine.ProcClock: patterns that start goroutines or
+// block on a context (a hedge's attempts and its wait) do so through it.
+var _ engine.ProcClock = (*scheduler)(nil)
+
 // Go runs f as a proc of its own, which takes turns with the executions
 // as they do, instead of in a goroutine: a pattern that starts goroutines
-// of its own (a hedge's attempts) and finds this method on its clock
-// calls it, so that what f does (calls of the dependency, sleeps on the
+// of its own (a hedge's attempts) calls it through engine.Go, so that what f does (calls of the dependency, sleeps on the
 // clock) stays in lockstep and the run stays the same for the same seed.
 // It may be called only by an execution or a proc started by Go; f runs
 // once the caller sleeps or finishes, in the order Go was called.
@@ -233,8 +236,8 @@ func (s *scheduler) Go(f func()) {
 
 // Wait suspends the running proc until ctx is done: a wait on the
 // scheduler, with no timer, that another proc's step ends by cancelling
-// ctx (checkContexts). A pattern that would block on ctx.Done() and finds
-// this method on its clock calls it instead, since a proc blocked on a
+// ctx (checkContexts). A pattern that would block on ctx.Done() calls it
+// through engine.Wait instead, since a proc blocked on a
 // channel would block the whole simulation. It returns at once when ctx
 // is done or the proc was stopped.
 func (s *scheduler) Wait(ctx context.Context) {
