@@ -61,16 +61,35 @@ type pendingTimer struct {
 // arms its delayed transitions. An error from those is returned with the
 // Run, which must still be released.
 func (r *Runner[S, E, D]) Start(ctx context.Context, data D) (Run[S, E, D], error) {
+	s := r.state()
+	s.core.data = data
+	return r.begin(ctx, s)
+}
+
+// Begin starts a run as Start does, with the data the recycled state
+// holds instead of a copy of the caller's: D's zero value, but for what
+// the Recycle that ended the state's last run kept. It spares copying a D
+// in, and lets a run reuse what its predecessor kept (a buffer, an object
+// only the run refers to).
+func (r *Runner[S, E, D]) Begin(ctx context.Context) (Run[S, E, D], error) {
+	return r.begin(ctx, r.state())
+}
+
+// state returns a recycled run state, or a new one.
+func (r *Runner[S, E, D]) state() *runState[S, E, D] {
 	s, _ := r.pool.Get().(*runState[S, E, D])
 	if s == nil {
 		s = &runState[S, E, D]{runner: r}
 		s.core = core[S, E, D]{m: r.m, host: (*runHost[S, E, D])(s), clock: r.cfg.clock, obs: r.obs, maxSteps: r.cfg.maxSteps}
 	}
+	return s
+}
+
+// begin enters s's start state.
+func (r *Runner[S, E, D]) begin(ctx context.Context, s *runState[S, E, D]) (Run[S, E, D], error) {
 	c := &s.core
-	c.data = data
 	c.cur = r.m.Start
-	st := r.m.State(c.cur)
-	if len(st.Entry) == 0 && len(st.Delayed) == 0 && st.Choose == nil && !r.m.Hier {
+	if r.m.QuietStart {
 		return Run[S, E, D]{s}, nil
 	}
 	err := c.start(ctx, c.cur)
@@ -237,9 +256,24 @@ func (r Run[S, E, D]) Pending() int { return len(r.s.pending) }
 // Release ends the run and recycles its state. The Run, its Data pointer
 // and any copy of either must not be used afterwards.
 func (r Run[S, E, D]) Release() {
-	s := r.s
 	var zero D
-	s.core.data = zero
+	r.s.core.data = zero
+	r.recycle()
+}
+
+// Recycle ends the run as Release does, but resets its data with reset
+// instead of zeroing it: reset may keep what the next run that Begin
+// starts on the same state is to reuse, and must drop everything else
+// (anything the next run must not see, anything the garbage collector is
+// to have). The Run, its Data pointer and any copy of either must not be
+// used afterwards.
+func (r Run[S, E, D]) Recycle(reset func(*D)) {
+	reset(&r.s.core.data)
+	r.recycle()
+}
+
+func (r Run[S, E, D]) recycle() {
+	s := r.s
 	s.core.queue, s.core.qhead = s.core.queue[:0], 0
 	s.pending = s.pending[:0]
 	s.runner.pool.Put(s)

@@ -101,6 +101,84 @@ func TestRunReleaseRecyclesWithoutLeakingData(t *testing.T) {
 	}
 }
 
+// keptData is a run's data with a part the Recycle keeps.
+type keptData struct {
+	buf   []int // kept, emptied
+	calls int   // dropped
+}
+
+func TestRunRecycleKeepsWhatResetKeepsAndBeginStartsFromIt(t *testing.T) {
+	b := fsm.New[string, string, keptData]("kept")
+	b.State("start", states.Initial)
+	b.State("done", states.Final)
+	b.On("start", "go", "done")
+	r := engine.NewRunner(b.MustBuild())
+	ctx := context.Background()
+	reset := func(d *keptData) { *d = keptData{buf: d.buf[:0]} }
+	kept := 0
+	for k := range 50 {
+		run, err := r.Begin(ctx)
+		require.NoError(t, err)
+		require.Equal(t, "start", run.State(), "run %d", k)
+		d := run.Data()
+		require.Zero(t, d.calls, "run %d: data the reset dropped", k)
+		require.Empty(t, d.buf, "run %d: the kept buffer comes back emptied", k)
+		if cap(d.buf) > 0 {
+			kept++ // the state came back from the pool with its buffer
+		}
+		d.buf = append(d.buf, k)
+		d.calls = k + 1
+		_, err = run.Fire(ctx, "go")
+		require.NoError(t, err)
+		require.True(t, run.Done())
+		run.Recycle(reset)
+	}
+	// The Runner's pool may drop a state (the race detector drops one Put
+	// in four on purpose), never all of them.
+	assert.Positive(t, kept, "no run began with a kept buffer")
+
+	run, _ := r.Start(ctx, keptData{calls: 7})
+	assert.Equal(t, keptData{calls: 7}, *run.Data(), "Start replaces whatever a Recycle kept")
+	run.Release()
+	run, _ = r.Begin(ctx)
+	assert.Equal(t, keptData{}, *run.Data(), "Begin after Release starts from zero")
+	run.Release()
+}
+
+func TestRunStartsAHierarchicalMachineQuietlyOrWithItsEntries(t *testing.T) {
+	// A start path without entry actions, timers or a choice costs
+	// nothing to enter; one whose parent has an entry action still runs
+	// it.
+	for _, withEntry := range []bool{false, true} {
+		b := fsm.New[string, string, int]("nested")
+		outer := b.State("outer", states.Initial)
+		b.State("start", states.Normal).In("outer").First()
+		if withEntry {
+			outer.OnEntry(states.Do("count", func(_ context.Context, m states.Machine[string, string, int]) error {
+				*m.Data()++
+				return nil
+			}))
+		}
+		b.State("done", states.Final)
+		b.On("outer", "go", "done")
+		r := engine.NewRunner(b.MustBuild())
+		ctx := context.Background()
+		run, err := r.Begin(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, "start", run.State())
+		assert.True(t, run.IsIn("outer"))
+		want := 0
+		if withEntry {
+			want = 1
+		}
+		assert.Equal(t, want, *run.Data(), "entries run on start (entry declared: %v)", withEntry)
+		_, err = run.Fire(ctx, "go")
+		require.NoError(t, err)
+		assert.Equal(t, "done", run.State())
+		run.Release()
+	}
+}
+
 func TestRunAllocatesNothingPerExecution(t *testing.T) {
 	ctx := context.Background()
 	toggle := engine.NewRunner(toggleDef(t))
@@ -116,6 +194,13 @@ func TestRunAllocatesNothingPerExecution(t *testing.T) {
 		run.Fire(ctx, "begin")
 		run.Wait(ctx)
 		run.Release()
+	})
+	testutil.WantAllocs(t, 0, "retry-like run begun and recycled", func() {
+		run, _ := retry.Begin(ctx)
+		run.Data().failures = 2
+		run.Fire(ctx, "begin")
+		run.Wait(ctx)
+		run.Recycle(func(d *attemptData) { *d = attemptData{} })
 	})
 }
 

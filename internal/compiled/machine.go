@@ -56,6 +56,10 @@ type Machine[S, E comparable, D any] struct {
 	// on start, outermost first, ending with Start.
 	Start     int
 	StartPath []int32
+	// QuietStart reports that starting does nothing but set the current
+	// state to Start: no state of the start path has entry actions or
+	// delayed transitions, and Start is no choice state.
+	QuietStart bool
 
 	stateIdx indexer[S]
 	eventIdx indexer[E]
@@ -159,6 +163,7 @@ func (m *Machine[S, E, D]) Layout(specs []*transitions.Spec[S, E, D]) {
 		m.Start = m.Drill(m.Initial)
 		m.StartPath = m.enterPath(-1, m.Initial)
 	}
+	defer m.layoutStart()
 
 	nE := len(m.Events)
 	order := make([]int, len(specs))
@@ -231,6 +236,21 @@ func (m *Machine[S, E, D]) Layout(specs []*transitions.Spec[S, E, D]) {
 		}
 		if sp.n > 0 && m.Edges[sp.start].Bare {
 			m.bare[k] = sp.start
+		}
+	}
+}
+
+// layoutStart sets QuietStart, once the states' delayed transitions are
+// known.
+func (m *Machine[S, E, D]) layoutStart() {
+	path := m.StartPath
+	if !m.Hier {
+		path = []int32{int32(m.Start)}
+	}
+	m.QuietStart = m.States[m.Start].Choose == nil
+	for _, s := range path {
+		if st := &m.States[s]; len(st.Entry) > 0 || len(st.Delayed) > 0 {
+			m.QuietStart = false
 		}
 	}
 }
