@@ -102,7 +102,7 @@ func (x *executor[T]) startRound(d *execution[T], h *hedging[T]) {
 	h.mu.Unlock()
 	a := &hedgeAttempt{round: d.attempt, attemptPermits: d.attemptPermits}
 	d.held, d.limited = false, false
-	now := x.clock.Now()
+	now := x.now(d)
 	h.started, h.next = 1, now.Add(x.hedge.Delay)
 	x.launch(d, h, a, now)
 }
@@ -143,7 +143,7 @@ func (x *executor[T]) startHedge(ctx context.Context, m callMachine[T]) (callEve
 		x.stats.attempts.Add(1)
 		x.stats.hedges.Add(1)
 	}
-	x.launch(d, h, a, x.clock.Now())
+	x.launch(d, h, a, x.now(d))
 	return eventHedged, nil
 }
 
@@ -224,7 +224,7 @@ func (x *executor[T]) await(d *execution[T], h *hedging[T]) callEvent {
 			d.err = cerr
 			return eventPermanent
 		}
-		now := x.clock.Now()
+		now := x.now(d)
 		var at time.Time // when to look again; zero: at an answer
 		var expired *hedgeAttempt
 		for _, a := range h.waiting {

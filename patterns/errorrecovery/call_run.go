@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/statecraft/statecraft/engine"
 )
@@ -46,8 +47,8 @@ func (x *executor[T]) executeInto(ctx context.Context, fn func(context.Context) 
 		d.undo = &undoList{actions: x.comp.CompensationActions}
 		d.ctx.undo = d.undo
 	}
-	if x.deadline.Timeout > 0 || (x.stats != nil && x.stats.timing) {
-		d.start = x.clock.Now()
+	if x.deadline.Timeout > 0 || x.deadline.AttemptTimeout > 0 || (x.stats != nil && x.stats.timing) {
+		d.start = x.clock.Now() // the execution's one full clock read: later ones may use its monotonic reading (now)
 		if x.deadline.Timeout > 0 {
 			d.deadline = d.start.Add(x.deadline.Timeout)
 		}
@@ -88,7 +89,11 @@ func (x *executor[T]) executeInto(ctx context.Context, fn func(context.Context) 
 		source = SourceNone
 	}
 	if x.stats != nil {
-		x.stats.record(x, source, d.start, final, met)
+		var took time.Duration
+		if x.stats.timing && !d.start.IsZero() {
+			took = x.now(d).Sub(d.start)
+		}
+		x.stats.record(source, took, final, met)
 	}
 	if out != nil {
 		out.Source, out.Attempts = source, d.attempt+d.hedges
@@ -105,6 +110,18 @@ func (x *executor[T]) executeInto(ctx context.Context, fn func(context.Context) 
 		panic(pe.Value)
 	}
 	return res, final
+}
+
+// now reads the clock for execution d. On the real clock, once d.start
+// has been read, it reads the monotonic clock alone (time.Since), about
+// half the cost of time.Now, which reads the wall clock too; comparisons
+// with d's deadlines, which carry the monotonic reading of d.start, are
+// the same as time.Now's would be.
+func (x *executor[T]) now(d *execution[T]) time.Time {
+	if d.ctx.timers != nil && !d.start.IsZero() {
+		return d.start.Add(time.Since(d.start))
+	}
+	return x.clock.Now()
 }
 
 // abandon releases what an execution holds when user code panicked (or

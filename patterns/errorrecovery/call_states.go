@@ -71,7 +71,7 @@ func (x *executor[T]) admit(ctx context.Context, m callMachine[T]) (callEvent, e
 		d.err = cerr // the caller gave up: no rejection
 		return eventRejected, nil
 	}
-	if !d.deadline.IsZero() && !x.clock.Now().Before(d.deadline) {
+	if !d.deadline.IsZero() && !x.now(d).Before(d.deadline) {
 		return eventDeadline, nil // a timeout, counted where it is settled
 	}
 	if x.stats.counting() {
@@ -110,7 +110,7 @@ func (x *executor[T]) call(ctx context.Context, m callMachine[T]) (callEvent, er
 	}
 	deadline := d.deadline
 	if t := x.deadline.AttemptTimeout; t > 0 {
-		if ad := x.clock.Now().Add(t); deadline.IsZero() || ad.Before(deadline) {
+		if ad := x.now(d).Add(t); deadline.IsZero() || ad.Before(deadline) {
 			deadline = ad
 		}
 	}
@@ -166,7 +166,7 @@ func (x *executor[T]) classify(d *execution[T], attemptDeadline time.Time) callE
 	}
 	var now time.Time // read once, only when a deadline is set (attemptDeadline is the earlier)
 	if !attemptDeadline.IsZero() {
-		now = x.clock.Now()
+		now = x.now(d)
 	}
 	if !d.deadline.IsZero() && !now.Before(d.deadline) {
 		x.late(d)
@@ -250,7 +250,7 @@ func (x *executor[T]) mayRetry(ctx context.Context, m callMachine[T]) (callEvent
 		d.err = cerr
 		return eventPermanent, nil
 	}
-	if !d.deadline.IsZero() && !x.clock.Now().Before(d.deadline) {
+	if !d.deadline.IsZero() && !x.now(d).Before(d.deadline) {
 		return eventDeadline, nil
 	}
 	if x.budget != nil && !x.withdraw(d) {

@@ -342,6 +342,13 @@ func (c *callCtx) Err() error {
 	if err := c.parent.Err(); err != nil {
 		return err
 	}
+	if c.timers != nil {
+		// The real clock: the monotonic clock alone, as Done arms it.
+		if time.Until(c.deadline) <= 0 {
+			return context.DeadlineExceeded
+		}
+		return nil
+	}
 	if !c.clock.Now().Before(c.deadline) {
 		return context.DeadlineExceeded
 	}

@@ -190,8 +190,9 @@ func answersFailure(src Source) bool {
 // record accounts for one finished execution: err is what it returns (nil
 // when something answered), met the error it met on the way, which a
 // fallback or a stale entry may have answered (nil when none was met, or
-// when a coalesced call's leader met it).
-func (s *workflowStats) record(x interface{ now() time.Time }, src Source, start time.Time, err, met error) {
+// when a coalesced call's leader met it); took is how long it took, read
+// only with TimingMetrics.
+func (s *workflowStats) record(src Source, took time.Duration, err, met error) {
 	failed := int32(0)
 	if err != nil || answersFailure(src) {
 		failed = 1
@@ -209,10 +210,9 @@ func (s *workflowStats) record(x interface{ now() time.Time }, src Source, start
 		case src != SourceFunction:
 			s.countSource(src)
 		}
-		if s.timing && !start.IsZero() {
-			d := int64(x.now().Sub(start))
-			s.totalTime.Add(d)
-			storeMax(&s.maxTime, d)
+		if s.timing {
+			s.totalTime.Add(int64(took))
+			storeMax(&s.maxTime, int64(took))
 		}
 	}
 	if failed == 1 {
@@ -336,5 +336,3 @@ func (w *Workflow[T]) Metrics() WorkflowMetrics {
 // workflows of NewRetry and NewDeadline keep no
 // health: theirs is the zero HealthStatus.
 func (w *Workflow[T]) Health() HealthStatus { return w.x.stats.health() }
-
-func (x *executor[T]) now() time.Time { return x.clock.Now() }
