@@ -111,8 +111,8 @@ type execution[T any] struct {
 	// bound to.
 	x              *executor[T]
 	fn             func(context.Context) (T, error)
-	ctx            callCtx  // the first context, in the pooled state
-	cc             *callCtx // the context in use: &ctx until ctx was seen (see callCtx)
+	ctx            *callCtx // the first context, kept with the pooled state while unseen (recycle)
+	cc             *callCtx // the context in use: ctx until ctx was seen (see callCtx)
 	attempt        int
 	result         T
 	err            error         // the last layer's error

@@ -38,11 +38,14 @@ func (x *executor[T]) executeInto(ctx context.Context, fn func(context.Context) 
 		}
 		return zero, err
 	}
-	run, _ := runner.Start(ctx, execution[T]{})
+	run, _ := runner.Begin(ctx)
 	d := run.Data()
 	d.x, d.fn = x, fn
+	if d.ctx == nil {
+		d.ctx = new(callCtx)
+	}
 	d.ctx.parent, d.ctx.clock, d.ctx.timers = ctx, x.clock, x.timerPool()
-	d.cc = &d.ctx
+	d.cc = d.ctx
 	if x.comp != nil {
 		d.undo = &undoList{actions: x.comp.CompensationActions}
 		d.ctx.undo = d.undo
@@ -102,14 +105,26 @@ func (x *executor[T]) executeInto(ctx context.Context, fn func(context.Context) 
 		}
 	}
 	d.cc.end() // already ended, unless the function panicked
-	if !walked && !d.ctx.seen.Load() {
-		// Nothing outside can hold the pooled context: recycle.
-		run.Release()
+	if !walked {
+		// Nothing outside holds the execution: recycle it.
+		run.Recycle(recycle[T])
 	}
 	if panicked {
 		panic(pe.Value)
 	}
 	return res, final
+}
+
+// recycle resets an execution's data for the next execution the pooled
+// state starts: it keeps the first context unless it was seen (something
+// outside may still hold a seen one; see callCtx).
+func recycle[T any](d *execution[T]) {
+	c := d.ctx
+	*d = execution[T]{}
+	if c != nil && !c.seen.Load() {
+		*c = callCtx{}
+		d.ctx = c
+	}
 }
 
 // now reads the clock for execution d. On the real clock, once d.start
