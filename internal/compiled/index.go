@@ -14,10 +14,8 @@ type indexer[K comparable] struct {
 	keys []K
 
 	// direct table for integer kinds
-	table  []int32
-	min    int64
-	size   uintptr
-	signed bool
+	table []int32
+	min   int64
 
 	m map[K]int32
 }
@@ -28,15 +26,11 @@ func newIndexer[K comparable](keys []K) indexer[K] {
 	x := indexer[K]{keys: keys}
 	t := reflect.TypeFor[K]()
 	switch t.Kind() {
-	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		x.signed = true
-		fallthrough
-	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
-		x.size = t.Size()
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
 		if x.buildTable() {
 			return x
 		}
-		x.size = 0
 	}
 	if len(keys) > linearMax {
 		x.m = make(map[K]int32, len(keys))
@@ -71,26 +65,21 @@ func (x *indexer[K]) buildTable() bool {
 	return true
 }
 
-// intOf reads an integer-kind K as int64. Unsigned 64-bit values above
-// MaxInt64 wrap, which only widens the span and is checked by the caller.
+// intOf reads an integer-kind K as int64, sign-extending narrower ones
+// whether K is signed or not: the table is built and read through the
+// same mapping, which is one-to-one for each size. Unsigned 64-bit
+// values above MaxInt64 wrap, which only widens the span and is checked
+// by the caller. The size is a constant of each instantiation, so the
+// switch compiles away.
 func (x *indexer[K]) intOf(k *K) int64 {
 	p := unsafe.Pointer(k)
-	switch x.size {
+	switch unsafe.Sizeof(*k) {
 	case 1:
-		if x.signed {
-			return int64(*(*int8)(p))
-		}
-		return int64(*(*uint8)(p))
+		return int64(*(*int8)(p))
 	case 2:
-		if x.signed {
-			return int64(*(*int16)(p))
-		}
-		return int64(*(*uint16)(p))
+		return int64(*(*int16)(p))
 	case 4:
-		if x.signed {
-			return int64(*(*int32)(p))
-		}
-		return int64(*(*uint32)(p))
+		return int64(*(*int32)(p))
 	default:
 		return *(*int64)(p)
 	}

@@ -94,6 +94,11 @@ func TestIndexerChoosesLookupByTypeAndSpread(t *testing.T) {
 	t.Run("uint8 spread", func(t *testing.T) {
 		checkIndexer(t, []uint8{0, 128, 255}, modeLinear, 1, 127, 254)
 	})
+	t.Run("uint8 across the sign bit", func(t *testing.T) {
+		// Narrow values are read sign-extended, whatever the type's
+		// signedness: 127 and 128 are far apart, and a scan finds them.
+		checkIndexer(t, []uint8{126, 127, 128, 129}, modeLinear, 0, 125, 130, 255)
+	})
 	t.Run("uint16", func(t *testing.T) {
 		checkIndexer(t, []uint16{60000, 60001}, modeTable, 59999, 60002, 0)
 	})
