@@ -102,18 +102,19 @@ func (r *Runner[S, E, D]) begin(ctx context.Context, s *runState[S, E, D]) (Run[
 // returns an *UnhandledError that also matches ErrFinished.
 func (r Run[S, E, D]) Fire(ctx context.Context, e E) (Result[S], error) {
 	c := &r.s.core
-	if ev := c.m.EventIndex(e); ev >= 0 && c.obs == nil {
+	ev := c.m.EventIndex(e)
+	if ev >= 0 && c.obs == nil {
 		if edge := c.m.PlainEdge(c.cur, ev); edge != nil && c.ctxErr(ctx) == nil {
 			from := c.cur
 			c.cur = edge.Dest
 			return Result[S]{From: c.m.ID(from), To: c.m.ID(edge.Dest), Transition: edge.Decl}, nil
 		}
 	}
-	return r.fire(ctx, e)
+	return r.fire(ctx, e, ev)
 }
 
-// fire is Fire past the plain fast path.
-func (r Run[S, E, D]) fire(ctx context.Context, e E) (Result[S], error) {
+// fire is Fire past the plain fast path; ev is e's index.
+func (r Run[S, E, D]) fire(ctx context.Context, e E, ev int) (Result[S], error) {
 	s := r.s
 	c := &s.core
 	if c.obs != nil {
@@ -129,7 +130,6 @@ func (r Run[S, E, D]) fire(ctx context.Context, e E) (Result[S], error) {
 	// else goes to the general stepping core. The loop is bounded by the
 	// step limit.
 	for c.steps < c.maxSteps {
-		ev := c.m.EventIndex(e)
 		if ev < 0 {
 			break
 		}
@@ -168,7 +168,7 @@ func (r Run[S, E, D]) fire(ctx context.Context, e E) (Result[S], error) {
 			res.To = chained.To
 			return res, err
 		}
-		e = next
+		e, ev = next, c.m.EventIndex(next)
 	}
 	var chained Result[S]
 	var err error

@@ -69,7 +69,11 @@ func (x *executor[T]) executeInto(ctx context.Context, fn func(context.Context) 
 	}
 	res, source, final, walked := d.result, d.source, d.final, d.walked
 	met := final // the error met on the way, which a fallback may answer
-	pe, panicked := errors.AsType[*engine.PanicError](err)
+	var pe *engine.PanicError
+	var panicked bool
+	if err != nil {
+		pe, panicked = errors.AsType[*engine.PanicError](err)
+	}
 	switch s := run.State(); {
 	case panicked:
 		x.abandon(d)
@@ -84,7 +88,7 @@ func (x *executor[T]) executeInto(ctx context.Context, fn func(context.Context) 
 	case final == nil:
 		final = cmp.Or(err, d.err, errNoOutcome)
 	}
-	if _, exhausted := errors.AsType[*ExhaustedError](final); final != nil && !exhausted {
+	if final != nil && !isExhausted(final) {
 		// A value or an error: only the last result of retries that ran
 		// out comes back with its *ExhaustedError.
 		var zero T
@@ -153,6 +157,12 @@ func (x *executor[T]) abandon(d *execution[T]) {
 		d.limit.Drop()
 	}
 	x.release(d, errPanicked)
+}
+
+// isExhausted reports whether err is an *ExhaustedError.
+func isExhausted(err error) bool {
+	_, ok := errors.AsType[*ExhaustedError](err)
+	return ok
 }
 
 var errPanicked = errors.New("errorrecovery: the function panicked")
