@@ -60,6 +60,13 @@ func (x *executor[T]) admit(ctx context.Context, m callMachine[T]) (callEvent, e
 	}
 	cc := d.cc.begin(0, d.deadline)
 	d.cc = cc
+	if x.cache == nil && !d.deadline.IsZero() {
+		// Admit is the execution's first state: nothing has waited since
+		// the overall deadline was set, after d.start, so the check of the
+		// context the bulkhead makes before it takes a slot need not read
+		// the clock (see callCtx.fresh).
+		cc.fresh.Store(true)
+	}
 	err := x.bulkhead.Acquire(cc)
 	cc.end()
 	if err == nil {
@@ -110,7 +117,11 @@ func (x *executor[T]) call(ctx context.Context, m callMachine[T]) (callEvent, er
 	}
 	deadline := d.deadline
 	if t := x.deadline.AttemptTimeout; t > 0 {
-		if ad := x.now(d).Add(t); deadline.IsZero() || ad.Before(deadline) {
+		now := d.start
+		if d.attempt > 1 || !x.startsAttempt() {
+			now = x.now(d)
+		}
+		if ad := now.Add(t); deadline.IsZero() || ad.Before(deadline) {
 			deadline = ad
 		}
 	}
@@ -123,6 +134,14 @@ func (x *executor[T]) call(ctx context.Context, m callMachine[T]) (callEvent, er
 		cc.end()
 	}
 	return x.settleAttempt(d, deadline), nil
+}
+
+// startsAttempt reports whether no state before the first attempt can
+// wait (no cache to wait on a coalesced call, no bulkhead queue, no rate
+// limiter's wait): the execution's start is then the first attempt's
+// start too, and its deadline is set from that reading of the clock.
+func (x *executor[T]) startsAttempt() bool {
+	return x.cache == nil && x.bulkhead == nil && x.rate == nil
 }
 
 // settleAttempt reports the outcome of the attempt that just answered

@@ -53,6 +53,10 @@ type callCtx struct {
 	seen atomic.Bool
 	// armed is set (under mu) when Done first makes the channel.
 	armed atomic.Bool
+	// fresh is set by an executor that knows our deadline has not passed
+	// and nothing has waited since it last read the clock: the next Err
+	// needs no clock read of its own, and clears it.
+	fresh atomic.Bool
 
 	mu    sync.Mutex           // guards the fields below
 	done  chan struct{}        // made by the first Done, closed on expiry
@@ -76,6 +80,9 @@ func (c *callCtx) begin(attempt int, deadline time.Time) *callCtx {
 	}
 	c.attempt = attempt
 	c.deadline = deadline
+	if c.fresh.Load() {
+		c.fresh.Store(false)
+	}
 	return c
 }
 
@@ -341,6 +348,9 @@ func (c *callCtx) Err() error {
 	}
 	if err := c.parent.Err(); err != nil {
 		return err
+	}
+	if c.fresh.Load() && c.fresh.Swap(false) {
+		return nil
 	}
 	if c.timers != nil {
 		// The real clock: the monotonic clock alone, as Done arms it.

@@ -3,6 +3,7 @@ package errorrecovery_test
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -10,8 +11,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/statecraft/statecraft/engine"
+	"github.com/statecraft/statecraft/engine/enginetest"
 	"github.com/statecraft/statecraft/internal/testutil"
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
 )
 
 // waitsOnDone answers 1 unless its context is already done, asking for
@@ -82,4 +86,50 @@ func TestPooledDeadlineTimerFiresForItsOwnAttempt(t *testing.T) {
 		}
 		assert.Equal(t, 4*time.Second, time.Since(start), "four waiting attempts of 1 s each")
 	})
+}
+
+// countingClock is a manual clock that counts its Now calls.
+type countingClock struct {
+	*enginetest.Clock
+	reads atomic.Int64
+}
+
+func (c *countingClock) Now() time.Time {
+	c.reads.Add(1)
+	return c.Clock.Now()
+}
+
+// TestAnExecutionReadsTheClockWhereItMust pins the clock reads of a
+// first-attempt success with an overall and an attempt timeout: one at
+// the start, which the first attempt's deadline shares when no layer
+// before it can wait, and one when the answer is classified; a bulkhead,
+// which may queue, adds the attempt's own, and its check of the deadline
+// before taking a slot adds none.
+func TestAnExecutionReadsTheClockWhereItMust(t *testing.T) {
+	deadline := &er.DeadlineConfig{Timeout: time.Minute, AttemptTimeout: time.Second}
+	bc := bulkhead.DefaultConfig()
+	for _, tc := range []struct {
+		name string
+		cfg  er.ErrorRecoveryConfig[int]
+		want int64
+	}{
+		{"retry and deadlines", er.ErrorRecoveryConfig[int]{
+			Primary: er.StrategyRetry, Secondary: []er.Strategy{er.StrategyDeadline},
+			Retry: &er.RetryConfig[int]{MaxAttempts: 3, InitialDelay: er.None}, Deadline: deadline, MetricsDisabled: true}, 2},
+		{"with a bulkhead", er.ErrorRecoveryConfig[int]{
+			Primary: er.StrategyRetry, Secondary: []er.Strategy{er.StrategyDeadline, er.StrategyBulkhead},
+			Retry: &er.RetryConfig[int]{MaxAttempts: 3, InitialDelay: er.None}, Deadline: deadline, Bulkhead: &bc, MetricsDisabled: true}, 3},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			clk := &countingClock{Clock: enginetest.NewClock(time.Unix(0, 0))}
+			w, err := er.NewWorkflow(tc.cfg, engine.WithClock(clk))
+			require.NoError(t, err)
+			_, _ = w.Execute(context.Background(), succeed) // warm
+			clk.reads.Store(0)
+			v, err := w.Execute(context.Background(), succeed)
+			require.NoError(t, err)
+			assert.Equal(t, 1, v)
+			assert.Equal(t, tc.want, clk.reads.Load(), "clock reads")
+		})
+	}
 }
