@@ -126,6 +126,7 @@ type execution[T any] struct {
 	lead           *cache.Flight[T] // the coalesced call this execution leads
 	attemptPermits                  // the current attempt's breaker and adaptive permits
 	admitted       bool             // a bulkhead slot is held
+	waited         bool             // the bulkhead queued the call, or the rate limiter made it wait (see startsAttempt)
 	walked         bool             // a walk-away attempt was abandoned: never recycle
 	undone         bool             // COMPENSATE undid the failed call's effects: Done, but not answered
 	start          time.Time

@@ -35,6 +35,7 @@ func (x *executor[T]) takeRate(ctx context.Context, m callMachine[T]) (callEvent
 		return eventLimited, nil
 	}
 	if r.Delay() > 0 {
+		d.waited = true
 		if err := engine.SleepUntil(x.clock, d.ctx.parent, r.Time()); err != nil {
 			// The caller gave up while waiting: no rejection, and the
 			// permit is spent all the same.

@@ -68,6 +68,9 @@ func (x *executor[T]) admit(ctx context.Context, m callMachine[T]) (callEvent, e
 		cc.fresh.Store(true)
 	}
 	err := x.bulkhead.Acquire(cc)
+	// Waiting on a context takes its Done (or AfterFunc): a context that
+	// nobody asked was not waited on, so the bulkhead admitted at once.
+	d.waited = d.waited || cc.seen.Load()
 	cc.end()
 	if err == nil {
 		d.admitted = true
@@ -118,7 +121,7 @@ func (x *executor[T]) call(ctx context.Context, m callMachine[T]) (callEvent, er
 	deadline := d.deadline
 	if t := x.deadline.AttemptTimeout; t > 0 {
 		now := d.start
-		if d.attempt > 1 || !x.startsAttempt() {
+		if d.attempt > 1 || !x.startsAttempt(d) {
 			now = x.now(d)
 		}
 		if ad := now.Add(t); deadline.IsZero() || ad.Before(deadline) {
@@ -136,12 +139,13 @@ func (x *executor[T]) call(ctx context.Context, m callMachine[T]) (callEvent, er
 	return x.settleAttempt(d, deadline), nil
 }
 
-// startsAttempt reports whether no state before the first attempt can
-// wait (no cache to wait on a coalesced call, no bulkhead queue, no rate
-// limiter's wait): the execution's start is then the first attempt's
-// start too, and its deadline is set from that reading of the clock.
-func (x *executor[T]) startsAttempt() bool {
-	return x.cache == nil && x.bulkhead == nil && x.rate == nil
+// startsAttempt reports whether no state before d's first attempt has
+// waited: there is no cache (which may wait for a coalesced call), and
+// neither the bulkhead nor the rate limiter made d wait. The execution's
+// start is then the first attempt's start too, and its deadline is set
+// from that reading of the clock.
+func (x *executor[T]) startsAttempt(d *execution[T]) bool {
+	return x.cache == nil && !d.waited
 }
 
 // settleAttempt reports the outcome of the attempt that just answered

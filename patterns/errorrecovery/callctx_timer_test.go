@@ -3,6 +3,7 @@ package errorrecovery_test
 import (
 	"context"
 	"errors"
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -16,6 +17,7 @@ import (
 	"github.com/statecraft/statecraft/internal/testutil"
 	er "github.com/statecraft/statecraft/patterns/errorrecovery"
 	"github.com/statecraft/statecraft/patterns/errorrecovery/bulkhead"
+	"github.com/statecraft/statecraft/patterns/errorrecovery/ratelimit"
 )
 
 // waitsOnDone answers 1 unless its context is already done, asking for
@@ -101,10 +103,11 @@ func (c *countingClock) Now() time.Time {
 
 // TestAnExecutionReadsTheClockWhereItMust pins the clock reads of a
 // first-attempt success with an overall and an attempt timeout: one at
-// the start, which the first attempt's deadline shares when no layer
-// before it can wait, and one when the answer is classified; a bulkhead,
-// which may queue, adds the attempt's own, and its check of the deadline
-// before taking a slot adds none.
+// the start, which the first attempt's deadline shares when nothing
+// before it waited, and one when the answer is classified. A bulkhead
+// that admits at once adds none, not even for its check of the deadline
+// before taking a slot (TestAQueuedAttemptGetsItsWholeTimeout has one
+// that queues).
 func TestAnExecutionReadsTheClockWhereItMust(t *testing.T) {
 	deadline := &er.DeadlineConfig{Timeout: time.Minute, AttemptTimeout: time.Second}
 	bc := bulkhead.DefaultConfig()
@@ -116,9 +119,9 @@ func TestAnExecutionReadsTheClockWhereItMust(t *testing.T) {
 		{"retry and deadlines", er.ErrorRecoveryConfig[int]{
 			Primary: er.StrategyRetry, Secondary: []er.Strategy{er.StrategyDeadline},
 			Retry: &er.RetryConfig[int]{MaxAttempts: 3, InitialDelay: er.None}, Deadline: deadline, MetricsDisabled: true}, 2},
-		{"with a bulkhead", er.ErrorRecoveryConfig[int]{
+		{"with a bulkhead that admits at once", er.ErrorRecoveryConfig[int]{
 			Primary: er.StrategyRetry, Secondary: []er.Strategy{er.StrategyDeadline, er.StrategyBulkhead},
-			Retry: &er.RetryConfig[int]{MaxAttempts: 3, InitialDelay: er.None}, Deadline: deadline, Bulkhead: &bc, MetricsDisabled: true}, 3},
+			Retry: &er.RetryConfig[int]{MaxAttempts: 3, InitialDelay: er.None}, Deadline: deadline, Bulkhead: &bc, MetricsDisabled: true}, 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			clk := &countingClock{Clock: enginetest.NewClock(time.Unix(0, 0))}
@@ -132,4 +135,71 @@ func TestAnExecutionReadsTheClockWhereItMust(t *testing.T) {
 			assert.Equal(t, tc.want, clk.reads.Load(), "clock reads")
 		})
 	}
+}
+
+// TestAQueuedAttemptGetsItsWholeTimeout queues an execution in the
+// bulkhead while the manual clock moves: its first attempt's deadline is
+// set when the attempt starts, not from the execution's start, so the
+// function sees the whole AttemptTimeout.
+func TestAQueuedAttemptGetsItsWholeTimeout(t *testing.T) {
+	clk := enginetest.NewClock(time.Unix(0, 0))
+	bc := bulkhead.Config{MaxConcurrent: 1, MaxQueueSize: 1, QueueTimeout: bulkhead.NoTimeout}
+	ctx := context.Background()
+	left := func(ctx context.Context) (time.Duration, error) {
+		d, _ := er.TimeLeft(ctx)
+		return d, nil
+	}
+	lw, err := er.NewWorkflow(er.ErrorRecoveryConfig[time.Duration]{
+		Primary: er.StrategyBulkhead, Secondary: []er.Strategy{er.StrategyDeadline},
+		Bulkhead: &bc, Deadline: &er.DeadlineConfig{AttemptTimeout: 10 * time.Second},
+	}, engine.WithClock(clk))
+	require.NoError(t, err)
+
+	got, err := lw.Execute(ctx, left)
+	require.NoError(t, err)
+	assert.Equal(t, 10*time.Second, got, "admitted at once")
+
+	require.NoError(t, lw.Bulkhead().Acquire(ctx)) // hold the only slot
+	done := make(chan time.Duration)
+	go func() {
+		d, err := lw.Execute(ctx, left)
+		assert.NoError(t, err)
+		done <- d
+	}()
+	for lw.Bulkhead().Metrics().Queued < 1 {
+		runtime.Gosched()
+	}
+	clk.Advance(3 * time.Second)
+	lw.Bulkhead().Release()
+	assert.Equal(t, 10*time.Second, <-done, "queued for 3s, then the whole attempt timeout")
+}
+
+// TestAnAttemptAfterARateWaitGetsItsWholeTimeout is the same for a call
+// that waited for its rate permit.
+func TestAnAttemptAfterARateWaitGetsItsWholeTimeout(t *testing.T) {
+	clk := enginetest.NewClock(time.Unix(0, 0))
+	w, err := er.NewWorkflow(er.ErrorRecoveryConfig[time.Duration]{
+		Primary: er.StrategyRateLimit, Secondary: []er.Strategy{er.StrategyDeadline},
+		RateLimit: &ratelimit.Config{Permits: 1, Period: 3 * time.Second, MaxWait: time.Minute},
+		Deadline:  &er.DeadlineConfig{AttemptTimeout: 10 * time.Second},
+	}, engine.WithClock(clk))
+	require.NoError(t, err)
+	ctx := context.Background()
+	left := func(ctx context.Context) (time.Duration, error) {
+		d, _ := er.TimeLeft(ctx)
+		return d, nil
+	}
+	got, err := w.Execute(ctx, left) // the permit free now
+	require.NoError(t, err)
+	assert.Equal(t, 10*time.Second, got, "no wait")
+
+	done := make(chan time.Duration)
+	go func() {
+		d, err := w.Execute(ctx, left) // the next permit comes in 3s
+		assert.NoError(t, err)
+		done <- d
+	}()
+	require.NoError(t, clk.BlockUntilWaiters(ctx, 1))
+	clk.Advance(3 * time.Second)
+	assert.Equal(t, 10*time.Second, <-done, "waited 3s for a permit, then the whole attempt timeout")
 }
