@@ -101,9 +101,9 @@ func (i *Instance[S, E, D]) Fire(ctx context.Context, e E) (Result[S], error) {
 	if ev := c.m.EventIndex(e); ev >= 0 && c.obs == nil {
 		w := i.word.Load()
 		if w&lockedBit == 0 {
-			if edge := c.m.PlainEdge(int(uint32(w)), ev); edge != nil && c.ctxErr(ctx) == nil &&
-				i.word.CompareAndSwap(w, (w>>32+1)<<32|uint64(edge.Dest)) {
-				return Result[S]{From: c.m.ID(int(uint32(w))), To: c.m.ID(edge.Dest), Transition: edge.Decl}, nil
+			if h := c.m.PlainHop(int(uint32(w)), ev); h.Dest >= 0 && c.ctxErr(ctx) == nil &&
+				i.word.CompareAndSwap(w, (w>>32+1)<<32|uint64(h.Dest)) {
+				return Result[S]{From: c.m.ID(int(uint32(w))), To: h.To, Transition: int(h.Decl)}, nil
 			}
 		}
 	}

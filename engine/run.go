@@ -104,10 +104,10 @@ func (r Run[S, E, D]) Fire(ctx context.Context, e E) (Result[S], error) {
 	c := &r.s.core
 	ev := c.m.EventIndex(e)
 	if ev >= 0 && c.obs == nil {
-		if edge := c.m.PlainEdge(c.cur, ev); edge != nil && c.ctxErr(ctx) == nil {
+		if h := c.m.PlainHop(c.cur, ev); h.Dest >= 0 && c.ctxErr(ctx) == nil {
 			from := c.cur
-			c.cur = edge.Dest
-			return Result[S]{From: c.m.ID(from), To: c.m.ID(edge.Dest), Transition: edge.Decl}, nil
+			c.cur = int(h.Dest)
+			return Result[S]{From: c.m.ID(from), To: h.To, Transition: int(h.Decl)}, nil
 		}
 	}
 	return r.fire(ctx, e, ev)

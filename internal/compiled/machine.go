@@ -71,7 +71,10 @@ type Machine[S, E comparable, D any] struct {
 	// bare likewise for Bare ones (a superset).
 	plain []int32
 	bare  []int32
-	ids   []S // ids[i] == States[i].ID, compact for hot reads
+	// hops[s*len(Events)+e] is plain's transition as the drivers' lock-free
+	// path needs it, without reading its Edge; Dest is -1 where plain is.
+	hops []Hop[S]
+	ids  []S // ids[i] == States[i].ID, compact for hot reads
 	// byDecl[decl] is the slot of the transition declared at decl.
 	byDecl []int32
 }
@@ -164,6 +167,7 @@ func (m *Machine[S, E, D]) Layout(specs []*transitions.Spec[S, E, D]) {
 		m.StartPath = m.enterPath(-1, m.Initial)
 	}
 	defer m.layoutStart()
+	defer m.layoutHops()
 
 	nE := len(m.Events)
 	order := make([]int, len(specs))
@@ -240,6 +244,31 @@ func (m *Machine[S, E, D]) Layout(specs []*transitions.Spec[S, E, D]) {
 	}
 }
 
+// Hop is a Plain transition as the drivers' fast paths take it: where it
+// goes, its declaration position and the target's ID.
+type Hop[S comparable] struct {
+	Dest, Decl int32
+	To         S
+}
+
+// layoutHops fills hops from plain.
+func (m *Machine[S, E, D]) layoutHops() {
+	m.hops = make([]Hop[S], len(m.plain))
+	for k, slot := range m.plain {
+		m.hops[k].Dest = -1
+		if slot >= 0 {
+			e := &m.Edges[slot]
+			m.hops[k] = Hop[S]{Dest: int32(e.Dest), Decl: int32(e.Decl), To: m.ids[e.Dest]}
+		}
+	}
+}
+
+// PlainHop returns the transition out of state index s on event index e
+// when it is a Plain one (and so the only candidate) as a Hop, whose Dest
+// is -1 when it is not. Drivers try it first: it is one table read, with
+// no Edge to load. The result must not be modified.
+func (m *Machine[S, E, D]) PlainHop(s, e int) *Hop[S] { return &m.hops[s*len(m.Events)+e] }
+
 // layoutStart sets QuietStart, once the states' delayed transitions are
 // known.
 func (m *Machine[S, E, D]) layoutStart() {
@@ -283,17 +312,8 @@ func (m *Machine[S, E, D]) Decls() int { return len(m.byDecl) }
 // Slot returns the slot of the transition declared at position decl.
 func (m *Machine[S, E, D]) Slot(decl int) int { return int(m.byDecl[decl]) }
 
-// PlainEdge returns the transition out of state index s on event index e
-// when it is a Plain one (and so the only candidate), or nil. Drivers call
-// it first: it is one table read.
-func (m *Machine[S, E, D]) PlainEdge(s, e int) *Edge[S, E, D] {
-	if k := m.plain[s*len(m.Events)+e]; k >= 0 {
-		return &m.Edges[k]
-	}
-	return nil
-}
-
-// BareEdge is PlainEdge for Bare transitions: it also returns transitions
+// BareEdge returns the transition out of state index s on event index e
+// when it is a Bare one, else nil: Plain transitions, and also transitions
 // into a choice state whose choice function is their only user code.
 func (m *Machine[S, E, D]) BareEdge(s, e int) *Edge[S, E, D] {
 	if k := m.bare[s*len(m.Events)+e]; k >= 0 {
