@@ -84,12 +84,10 @@ func (m *Machine[S, E, D]) layoutHier() {
 	}
 	nE := len(m.Events)
 	own := append([]span(nil), m.spans...)
-	m.plain = make([]int32, len(m.spans))
-	m.bare = make([]int32, len(m.spans))
+	m.newFastTables()
 	for s := range m.States {
 		for ev := 0; ev < nE; ev++ {
 			k := s*nE + ev
-			m.plain[k], m.bare[k] = -1, -1
 			if m.States[s].InitialChild >= 0 {
 				continue // a composite is never the current state
 			}
@@ -121,7 +119,7 @@ func (m *Machine[S, E, D]) layoutHier() {
 					m.bare[k] = sp.start
 				}
 				if plain {
-					m.plain[k] = sp.start
+					m.hops[k] = m.hop(sp.start)
 				}
 			}
 		}

@@ -66,13 +66,12 @@ type Machine[S, E comparable, D any] struct {
 	// spans[s*len(Events)+e] is the run of Edges holding the candidates of
 	// state s on event e.
 	spans []span
-	// plain[s*len(Events)+e] is the slot of the transition (s, e) takes
-	// when that is a Plain one (then it is the only candidate), else -1;
-	// bare likewise for Bare ones (a superset).
-	plain []int32
-	bare  []int32
-	// hops[s*len(Events)+e] is plain's transition as the drivers' lock-free
-	// path needs it, without reading its Edge; Dest is -1 where plain is.
+	// bare[s*len(Events)+e] is the slot of the transition (s, e) takes
+	// when that is a Bare one (then it is the only candidate), else -1.
+	// hops[s*len(Events)+e] is that transition when it is a Plain one (a
+	// subset), as the drivers' lock-free paths take it; else its Dest is
+	// -1.
+	bare []int32
 	hops []Hop[S]
 	ids  []S // ids[i] == States[i].ID, compact for hot reads
 	// byDecl[decl] is the slot of the transition declared at decl.
@@ -166,8 +165,6 @@ func (m *Machine[S, E, D]) Layout(specs []*transitions.Spec[S, E, D]) {
 		m.Start = m.Drill(m.Initial)
 		m.StartPath = m.enterPath(-1, m.Initial)
 	}
-	defer m.layoutStart()
-	defer m.layoutHops()
 
 	nE := len(m.Events)
 	order := make([]int, len(specs))
@@ -221,8 +218,15 @@ func (m *Machine[S, E, D]) Layout(specs []*transitions.Spec[S, E, D]) {
 	}
 	if m.Hier {
 		m.layoutHier()
-		return
+	} else {
+		m.layoutFlat()
 	}
+	m.layoutStart()
+}
+
+// layoutFlat classifies a flat machine's transitions and fills the
+// drivers' fast-path tables.
+func (m *Machine[S, E, D]) layoutFlat() {
 	for i := range m.Edges {
 		e := &m.Edges[i]
 		src, dst := &m.States[e.From], &m.States[e.To]
@@ -231,12 +235,10 @@ func (m *Machine[S, E, D]) Layout(specs []*transitions.Spec[S, E, D]) {
 			len(dst.Entry) == 0 && len(dst.Delayed) == 0
 		e.Plain = e.Bare && dst.Choose == nil
 	}
-	m.plain = make([]int32, len(m.spans))
-	m.bare = make([]int32, len(m.spans))
+	m.newFastTables()
 	for k, sp := range m.spans {
-		m.plain[k], m.bare[k] = -1, -1
 		if sp.n > 0 && m.Edges[sp.start].Plain {
-			m.plain[k] = sp.start
+			m.hops[k] = m.hop(sp.start)
 		}
 		if sp.n > 0 && m.Edges[sp.start].Bare {
 			m.bare[k] = sp.start
@@ -251,16 +253,19 @@ type Hop[S comparable] struct {
 	To         S
 }
 
-// layoutHops fills hops from plain.
-func (m *Machine[S, E, D]) layoutHops() {
-	m.hops = make([]Hop[S], len(m.plain))
-	for k, slot := range m.plain {
-		m.hops[k].Dest = -1
-		if slot >= 0 {
-			e := &m.Edges[slot]
-			m.hops[k] = Hop[S]{Dest: int32(e.Dest), Decl: int32(e.Decl), To: m.ids[e.Dest]}
-		}
+// newFastTables makes bare and hops, each entry empty.
+func (m *Machine[S, E, D]) newFastTables() {
+	m.bare = make([]int32, len(m.spans))
+	m.hops = make([]Hop[S], len(m.spans))
+	for k := range m.spans {
+		m.bare[k], m.hops[k].Dest = -1, -1
 	}
+}
+
+// hop is the Hop of the transition at slot.
+func (m *Machine[S, E, D]) hop(slot int32) Hop[S] {
+	e := &m.Edges[slot]
+	return Hop[S]{Dest: int32(e.Dest), Decl: int32(e.Decl), To: m.ids[e.Dest]}
 }
 
 // PlainHop returns the transition out of state index s on event index e
