@@ -26,9 +26,14 @@ import (
 type Bulkhead struct {
 	_ noCopy
 	// slots counts the calls holding a slot; the admission fast path
-	// takes and frees them (see slots). Kept first, on its own cache line
-	// with the stepper, as every caller writes it.
-	slots slots
+	// takes and frees them (see slots). completed counts the calls that
+	// ran (Release adds one). Every caller writes both, so they are kept
+	// first, in the same 16 bytes and so on one cache line (heap objects
+	// this size are 16-byte aligned): the release's compare-and-swap
+	// brings the line to the releasing core and the add that follows
+	// finds it there, instead of pulling a second contended line.
+	slots     slots
+	completed atomic.Uint64
 	stepper
 	clock  engine.Clock
 	cfg    Config      // resolved: no zero field
@@ -41,9 +46,10 @@ type Bulkhead struct {
 	waiters   sync.Pool
 	pool      *pool // nil unless UseWorkerPool
 
-	// Outcomes, counted when each call ends. Active and queued calls are
-	// counted by the machine's data.
-	completed, rejected, timedOut, cancelled atomic.Uint64
+	// Outcomes, counted when each call ends (completed is kept beside
+	// slots, above). Active and queued calls are counted by the machine's
+	// data.
+	rejected, timedOut, cancelled atomic.Uint64
 
 	// Made once, returned to every call they reject.
 	errFull, errTimeout, errClosed *Error

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -162,4 +163,15 @@ func TestDefinitionRunsOnDataMadeElsewhere(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, StateAvailable, inst.State())
 	inst.Do(func(_ State, d *Data) { assert.Zero(t, d.Active()) })
+}
+
+// The release's compare-and-swap of the slot word and its count of
+// completed calls must share a cache line, or every release under
+// contention pulls two lines from the other core.
+func TestSlotWordAndCompletedCountShareALine(t *testing.T) {
+	var b Bulkhead
+	slots, completed := unsafe.Offsetof(b.slots), unsafe.Offsetof(b.completed)
+	assert.Zero(t, slots%16, "the slot word starts a 16-byte block")
+	assert.Equal(t, slots+8, completed, "the completed count follows the slot word in its 16-byte block")
+	assert.GreaterOrEqual(t, unsafe.Sizeof(b), uintptr(16), "heap objects of 16 bytes or more are 16-byte aligned")
 }
