@@ -98,12 +98,16 @@ func NewInstance[S, E comparable, D any](def *fsm.Definition[S, E, D], data D, o
 // observers (use states.Machine.Raise); that deadlocks.
 func (i *Instance[S, E, D]) Fire(ctx context.Context, e E) (Result[S], error) {
 	c := &i.core
-	if ev := c.m.EventIndex(e); ev >= 0 && c.obs == nil {
+	ev := c.m.EventSlot(e)
+	if ev == compiled.NoTable {
+		ev = c.m.EventIndex(e)
+	}
+	if ev >= 0 && c.obs == nil {
 		w := i.word.Load()
 		if w&lockedBit == 0 {
 			if h := c.m.PlainHop(int(uint32(w)), ev); h.Dest >= 0 && c.ctxErr(ctx) == nil &&
 				i.word.CompareAndSwap(w, (w>>32+1)<<32|uint64(h.Dest)) {
-				return Result[S]{From: c.m.ID(int(uint32(w))), To: h.To, Transition: int(h.Decl)}, nil
+				return Result[S]{From: h.From, To: h.To, Transition: int(h.Decl)}, nil
 			}
 		}
 	}

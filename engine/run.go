@@ -102,12 +102,14 @@ func (r *Runner[S, E, D]) begin(ctx context.Context, s *runState[S, E, D]) (Run[
 // returns an *UnhandledError that also matches ErrFinished.
 func (r Run[S, E, D]) Fire(ctx context.Context, e E) (Result[S], error) {
 	c := &r.s.core
-	ev := c.m.EventIndex(e)
+	ev := c.m.EventSlot(e)
+	if ev == compiled.NoTable {
+		ev = c.m.EventIndex(e)
+	}
 	if ev >= 0 && c.obs == nil {
 		if h := c.m.PlainHop(c.cur, ev); h.Dest >= 0 && c.ctxErr(ctx) == nil {
-			from := c.cur
 			c.cur = int(h.Dest)
-			return Result[S]{From: c.m.ID(from), To: h.To, Transition: int(h.Decl)}, nil
+			return Result[S]{From: h.From, To: h.To, Transition: int(h.Decl)}, nil
 		}
 	}
 	return r.fire(ctx, e, ev)

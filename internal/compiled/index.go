@@ -98,6 +98,18 @@ func (x *indexer[K]) index(k K) int {
 	return x.lookup(k)
 }
 
+// slot is index for the direct-table case alone: NoTable when there is
+// no table. It inlines where index does not.
+func (x *indexer[K]) slot(k K) int {
+	if t := x.table; t != nil {
+		if v := uint64(x.intOf(&k) - x.min); v < uint64(len(t)) {
+			return int(t[v])
+		}
+		return -1
+	}
+	return NoTable
+}
+
 func (x *indexer[K]) lookup(k K) int {
 	if x.m != nil {
 		if i, ok := x.m[k]; ok {

@@ -42,20 +42,33 @@ func modeOf[K comparable](x *indexer[K]) idxMode {
 }
 
 // checkIndexer interns keys, checks the lookup strategy chosen, that every
-// key finds its position and that each of absent finds -1.
+// key finds its position and that each of absent finds -1, through index
+// and through slot, which answers as index does with a table and NoTable
+// without one.
 func checkIndexer[K comparable](t *testing.T, keys []K, mode idxMode, absent ...K) {
 	t.Helper()
 	x := newIndexer(keys)
 	assert.Equal(t, mode, modeOf(&x), "lookup mode")
+	slot := func(k K, want int) {
+		t.Helper()
+		if mode != modeTable {
+			want = NoTable
+		}
+		if got := x.slot(k); got != want {
+			t.Errorf("slot(%v) = %d, want %d", k, got, want)
+		}
+	}
 	for i, k := range keys {
 		if got := x.index(k); got != i {
 			t.Errorf("index(%v) = %d, want %d", k, got, i)
 		}
+		slot(k, i)
 	}
 	for _, k := range absent {
 		if got := x.index(k); got != -1 {
 			t.Errorf("index(%v) = %d for a value not interned, want -1", k, got)
 		}
+		slot(k, -1)
 	}
 }
 

@@ -247,10 +247,11 @@ func (m *Machine[S, E, D]) layoutFlat() {
 }
 
 // Hop is a Plain transition as the drivers' fast paths take it: where it
-// goes, its declaration position and the target's ID.
+// goes, its declaration position, and the IDs of its source and target,
+// so that a driver builds its Result from the entry alone.
 type Hop[S comparable] struct {
 	Dest, Decl int32
-	To         S
+	From, To   S
 }
 
 // newFastTables makes bare and hops, each entry empty.
@@ -265,7 +266,7 @@ func (m *Machine[S, E, D]) newFastTables() {
 // hop is the Hop of the transition at slot.
 func (m *Machine[S, E, D]) hop(slot int32) Hop[S] {
 	e := &m.Edges[slot]
-	return Hop[S]{Dest: int32(e.Dest), Decl: int32(e.Decl), To: m.ids[e.Dest]}
+	return Hop[S]{Dest: int32(e.Dest), Decl: int32(e.Decl), From: m.ids[e.From], To: m.ids[e.Dest]}
 }
 
 // PlainHop returns the transition out of state index s on event index e
@@ -295,6 +296,16 @@ func (m *Machine[S, E, D]) StateIndex(s S) int { return m.stateIdx.index(s) }
 // EventIndex returns the interned index of e, or -1 for an unknown event.
 // For integer-kind events it reads a direct table, with no hashing.
 func (m *Machine[S, E, D]) EventIndex(e E) int { return m.eventIdx.index(e) }
+
+// NoTable is EventSlot's answer when events are not read from a direct
+// table.
+const NoTable = -2
+
+// EventSlot returns EventIndex(e) when events are read from a direct
+// table (integer kinds whose values lie close together), and NoTable
+// otherwise. It is small enough to inline into a driver's fast path,
+// which EventIndex, holding the other cases too, is not.
+func (m *Machine[S, E, D]) EventSlot(e E) int { return m.eventIdx.slot(e) }
 
 // State returns the state at interned index i. The result must not be
 // modified.
