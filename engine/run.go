@@ -170,7 +170,9 @@ func (r Run[S, E, D]) fire(ctx context.Context, e E, ev int) (Result[S], error) 
 			res.To = chained.To
 			return res, err
 		}
-		e, ev = next, c.m.EventIndex(next)
+		if e, ev = next, c.m.EventSlot(next); ev == compiled.NoTable {
+			ev = c.m.EventIndex(next)
+		}
 	}
 	var chained Result[S]
 	var err error

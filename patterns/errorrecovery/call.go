@@ -184,7 +184,7 @@ type executor[T any] struct {
 	maxCalls int                 // HEDGE: ErrorRecoveryConfig.MaxTotalAttempts, which hedges count against
 	stats    *workflowStats      // nil for the plain executors
 	clock    engine.Clock
-	timers   *deadlineTimers // the real clock's attempt deadlines (see callCtx); shared by the executors of a workflow's keys
+	timers   *deadlineTimers // the real clock's attempt deadlines (see callCtx), nil on another clock; shared by the executors of a workflow's keys
 	random   func() float64
 	opts     []engine.Option
 }
@@ -193,7 +193,10 @@ type executor[T any] struct {
 // random source s sets.
 func (x *executor[T]) init(s engine.Settings) {
 	x.clock, x.random = s.Clock, s.Random
-	x.timers = new(deadlineTimers)
+	switch x.clock.(type) {
+	case engine.RealClock, *engine.RealClock:
+		x.timers = new(deadlineTimers)
+	}
 	if x.random == nil {
 		x.random = rand.Float64
 	}

@@ -44,7 +44,7 @@ func (x *executor[T]) executeInto(ctx context.Context, fn func(context.Context) 
 	if d.ctx == nil {
 		d.ctx = new(callCtx)
 	}
-	d.ctx.parent, d.ctx.clock, d.ctx.timers = ctx, x.clock, x.timerPool()
+	d.ctx.parent, d.ctx.clock, d.ctx.timers = ctx, x.clock, x.timers
 	d.cc = d.ctx
 	if x.comp != nil {
 		d.undo = &undoList{actions: x.comp.CompensationActions}
@@ -126,7 +126,7 @@ func recycle[T any](d *execution[T]) {
 	c := d.ctx
 	*d = execution[T]{}
 	if c != nil && !c.seen.Load() {
-		*c = callCtx{}
+		c.reset()
 		d.ctx = c
 	}
 }

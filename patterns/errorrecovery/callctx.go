@@ -86,6 +86,18 @@ func (c *callCtx) begin(attempt int, deadline time.Time) *callCtx {
 	return c
 }
 
+// reset makes an unseen c a zero callCtx again, for the next execution.
+// Only the fields an execution sets without seeing c can be set: the
+// rest (the channel, its error, the timers, the AfterFunc callbacks, the
+// flags set with them) are set only once c is seen, and a seen c is
+// never reset.
+func (c *callCtx) reset() {
+	c.parent, c.clock, c.deadline, c.attempt, c.undo, c.timers = nil, nil, time.Time{}, 0, nil, nil
+	if c.fresh.Load() {
+		c.fresh.Store(false)
+	}
+}
+
 // end ends an attempt's use of c. A context that was seen is cancelled
 // (if it has a deadline of ours and is not done yet), its timer and its
 // AfterFunc on the parent are stopped, and it is never written again; an
@@ -272,16 +284,6 @@ func (p *deadlineTimers) put(dt *deadlineTimer) {
 		dt.c.Store(nil)
 		p.pool.Put(dt)
 	}
-}
-
-// timerPool is x's pool of deadline timers when x runs on the real clock,
-// and nil on another.
-func (x *executor[T]) timerPool() *deadlineTimers {
-	switch x.clock.(type) {
-	case engine.RealClock, *engine.RealClock:
-		return x.timers
-	}
-	return nil
 }
 
 func (c *callCtx) expire(err error) {

@@ -2,11 +2,14 @@ package errorrecovery
 
 import (
 	"context"
+	"reflect"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
+	"github.com/statecraft/statecraft/engine"
 	"github.com/statecraft/statecraft/engine/enginetest"
 )
 
@@ -27,4 +30,39 @@ func TestAFreshContextSparesOneClockReadOnly(t *testing.T) {
 	c.fresh.Store(true)
 	c = c.begin(1, clk.Now().Add(-time.Millisecond))
 	assert.ErrorIs(t, c.Err(), context.DeadlineExceeded, "begin clears a hint the last use left")
+}
+
+// TestResetLeavesAnUnseenContextZero checks what recycling relies on: a
+// context used through every method that does not see it (Err, Deadline,
+// the attempt key, TimeLeft, AttemptFromContext) and then reset is a zero
+// callCtx, on the real clock and on a manual one.
+func TestResetLeavesAnUnseenContextZero(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		clock  engine.Clock
+		timers *deadlineTimers
+	}{
+		{"real clock", engine.RealClock{}, new(deadlineTimers)},
+		{"manual clock", enginetest.NewClock(time.Unix(0, 0)), nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &callCtx{parent: context.Background(), clock: tc.clock, timers: tc.timers, undo: &undoList{}}
+			c = c.begin(2, tc.clock.Now().Add(time.Hour))
+			c.fresh.Store(true)
+			assert.NoError(t, c.Err())
+			assert.NoError(t, c.Err())
+			_, ok := c.Deadline()
+			assert.True(t, ok)
+			_, ok = TimeLeft(c)
+			assert.True(t, ok)
+			n, ok := AttemptFromContext(c)
+			assert.Equal(t, 2, n)
+			assert.True(t, ok)
+			c.fresh.Store(true)
+			require.False(t, c.seen.Load(), "none of these sees the context")
+
+			c.reset()
+			assert.True(t, reflect.DeepEqual(c, &callCtx{}), "reset left %+v", c)
+		})
+	}
 }
