@@ -135,31 +135,31 @@ func (r Run[S, E, D]) fire(ctx context.Context, e E, ev int) (Result[S], error) 
 		if ev < 0 {
 			break
 		}
-		edge := c.m.BareEdge(c.cur, ev)
-		if edge == nil || c.ctxErr(ctx) != nil {
+		l := c.m.BareLink(c.cur, ev)
+		if l.Slot < 0 || c.ctxErr(ctx) != nil {
 			break
 		}
 		c.steps++
-		c.cur = edge.Dest
-		if edge.Domain < 0 {
+		c.cur = int(l.Dest)
+		if l.Flat {
 			// A bare edge exits no state with timers: only a flat
 			// machine's leftovers are cleared, a parent's timers stay.
 			s.pending = s.pending[:0]
 		}
 		if first {
-			res.Transition, first = edge.Decl, false
+			res.Transition, first = int(l.Decl), false
 		}
-		dst := c.m.State(edge.Dest)
-		if dst.Choose == nil {
-			res.To = dst.ID
+		if l.Choose == nil {
+			res.To = l.To
 			return res, nil
 		}
 		c.ev, c.hasEv = e, true
-		next, err := c.choose(ctx, dst.Choose)
+		next, err := c.choose(ctx, l.Choose)
 		if err != nil {
-			c.toErrorState(ctx, edge.Dest)
+			dst := c.m.State(int(l.Dest))
+			c.toErrorState(ctx, int(l.Dest))
 			res.To = c.State()
-			return res, &ActionError{Machine: c.m.Name, Phase: PhaseChoice, State: dst.Label, Event: edge.Trigger, Action: dst.ChooseName, Err: err}
+			return res, &ActionError{Machine: c.m.Name, Phase: PhaseChoice, State: dst.Label, Event: c.m.Edge(int(l.Slot)).Trigger, Action: dst.ChooseName, Err: err}
 		}
 		if c.qhead < len(c.queue) {
 			// The choice raised events: let the core process them in order.

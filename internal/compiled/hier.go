@@ -116,7 +116,7 @@ func (m *Machine[S, E, D]) layoutHier() {
 			if sp := m.spans[k]; sp.n > 0 {
 				bare, plain := m.fastFrom(s, &m.Edges[sp.start])
 				if bare {
-					m.bare[k] = sp.start
+					m.links[k] = m.link(sp.start)
 				}
 				if plain {
 					m.hops[k] = m.hop(sp.start)

@@ -66,14 +66,14 @@ type Machine[S, E comparable, D any] struct {
 	// spans[s*len(Events)+e] is the run of Edges holding the candidates of
 	// state s on event e.
 	spans []span
-	// bare[s*len(Events)+e] is the slot of the transition (s, e) takes
-	// when that is a Bare one (then it is the only candidate), else -1.
-	// hops[s*len(Events)+e] is that transition when it is a Plain one (a
-	// subset), as the drivers' lock-free paths take it; else its Dest is
-	// -1.
-	bare []int32
-	hops []Hop[S]
-	ids  []S // ids[i] == States[i].ID, compact for hot reads
+	// links[s*len(Events)+e] is the transition (s, e) takes when that is a
+	// Bare one (then it is the only candidate), as Run's chain of choices
+	// takes it; else its Slot is -1. hops[s*len(Events)+e] is that
+	// transition when it is a Plain one (a subset), as the drivers'
+	// lock-free paths take it; else its Dest is -1.
+	links []Link[S, E, D]
+	hops  []Hop[S]
+	ids   []S // ids[i] == States[i].ID, compact for hot reads
 	// byDecl[decl] is the slot of the transition declared at decl.
 	byDecl []int32
 }
@@ -241,7 +241,7 @@ func (m *Machine[S, E, D]) layoutFlat() {
 			m.hops[k] = m.hop(sp.start)
 		}
 		if sp.n > 0 && m.Edges[sp.start].Bare {
-			m.bare[k] = sp.start
+			m.links[k] = m.link(sp.start)
 		}
 	}
 }
@@ -254,13 +254,37 @@ type Hop[S comparable] struct {
 	From, To   S
 }
 
-// newFastTables makes bare and hops, each entry empty.
+// Link is a Bare transition as Run's chain of choices takes it: its slot
+// and what a step reads of it and of its target, so that a step reads one
+// entry.
+type Link[S, E comparable, D any] struct {
+	// Choose is the target's choice function; nil when the target is no
+	// choice state.
+	Choose states.ChoiceFunc[S, E, D]
+	// Slot is the transition's slot in Edges (-1: not Bare), Dest its
+	// target and Decl its declaration position.
+	Slot, Dest, Decl int32
+	// Flat is set when the transition exits no state with timers but a
+	// flat machine's (Edge.Domain < 0): its leftover timers are cleared.
+	Flat bool
+	// To is the target's ID.
+	To S
+}
+
+// newFastTables makes links and hops, each entry empty.
 func (m *Machine[S, E, D]) newFastTables() {
-	m.bare = make([]int32, len(m.spans))
+	m.links = make([]Link[S, E, D], len(m.spans))
 	m.hops = make([]Hop[S], len(m.spans))
 	for k := range m.spans {
-		m.bare[k], m.hops[k].Dest = -1, -1
+		m.links[k].Slot, m.hops[k].Dest = -1, -1
 	}
+}
+
+// link is the Link of the Bare transition at slot.
+func (m *Machine[S, E, D]) link(slot int32) Link[S, E, D] {
+	e := &m.Edges[slot]
+	return Link[S, E, D]{Choose: m.States[e.Dest].Choose, Slot: slot, Dest: int32(e.Dest),
+		Decl: int32(e.Decl), Flat: e.Domain < 0, To: m.ids[e.Dest]}
 }
 
 // hop is the Hop of the transition at slot.
@@ -328,14 +352,12 @@ func (m *Machine[S, E, D]) Decls() int { return len(m.byDecl) }
 // Slot returns the slot of the transition declared at position decl.
 func (m *Machine[S, E, D]) Slot(decl int) int { return int(m.byDecl[decl]) }
 
-// BareEdge returns the transition out of state index s on event index e
-// when it is a Bare one, else nil: Plain transitions, and also transitions
-// into a choice state whose choice function is their only user code.
-func (m *Machine[S, E, D]) BareEdge(s, e int) *Edge[S, E, D] {
-	if k := m.bare[s*len(m.Events)+e]; k >= 0 {
-		return &m.Edges[k]
-	}
-	return nil
+// BareLink returns the transition out of state index s on event index e
+// when it is a Bare one (Plain transitions, and also transitions into a
+// choice state whose choice function is their only user code) as a
+// Link, whose Slot is -1 when it is not. The result must not be modified.
+func (m *Machine[S, E, D]) BareLink(s, e int) *Link[S, E, D] {
+	return &m.links[s*len(m.Events)+e]
 }
 
 // Candidates returns the transitions out of state index s on event index e,
