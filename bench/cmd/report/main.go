@@ -22,6 +22,7 @@ import (
 	"bufio"
 	"bytes"
 	"embed"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -82,18 +83,19 @@ func main() {
 	benchtime := flag.String("benchtime", "", "the -benchtime the benchmarks ran with")
 	profileTime := flag.String("profiletime", "1s", "the -benchtime of each profile")
 	profile := flag.Bool("profile", true, "profile the statecraft benchmarks that miss a target")
+	instructions := flag.Bool("instructions", true, "count each target benchmark's instructions per operation with valgrind, if it is installed")
 	flag.Parse()
 	if *dir == "" {
 		fmt.Fprintln(os.Stderr, "report: -dir is required")
 		os.Exit(2)
 	}
-	if err := run(*dir, *out, *start, *count, *benchtime, *profileTime, *profile); err != nil {
+	if err := run(*dir, *out, *start, *count, *benchtime, *profileTime, *profile, *instructions); err != nil {
 		fmt.Fprintln(os.Stderr, "report:", err)
 		os.Exit(1)
 	}
 }
 
-func run(dir, out string, start int64, count int, benchtime, profileTime string, profile bool) error {
+func run(dir, out string, start int64, count int, benchtime, profileTime string, profile, instructions bool) error {
 	f, err := os.Open(filepath.Join(dir, "benchstat.csv"))
 	if err != nil {
 		return err
@@ -122,6 +124,13 @@ func run(dir, out string, start int64, count int, benchtime, profileTime string,
 				return fmt.Errorf("profiling %s: %v", v.bench, err)
 			}
 		}
+	}
+	if instructions {
+		if err := r.countInstructions(dir); err != nil {
+			return err
+		}
+	} else {
+		r.instrNote = "not counted in this run (`-instructions=false`)"
 	}
 	if r.peers, err = peerVersions("go.mod"); err != nil {
 		return err
@@ -265,4 +274,28 @@ func peerVersions(gomod string) ([]string, error) {
 		}
 	}
 	return out, nil
+}
+
+// countInstructions counts the instructions per operation of each target
+// benchmark that ran; without valgrind it says so in the report instead.
+func (r *report) countInstructions(dir string) error {
+	c, err := newInstrCounter(dir)
+	if errors.Is(err, errNoValgrind) {
+		r.instrNote = "not counted: " + err.Error()
+		fmt.Fprintln(os.Stderr, "report:", r.instrNote)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for i := range r.verdicts {
+		v := &r.verdicts[i]
+		if v.e == nil || !v.e.ns.ok {
+			continue
+		}
+		if v.instr, err = c.perOp(v.target, v.e.ns.value); err != nil {
+			return fmt.Errorf("counting the instructions of %s: %v", v.bench, err)
+		}
+	}
+	return nil
 }

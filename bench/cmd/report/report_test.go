@@ -94,13 +94,19 @@ func TestWrite(t *testing.T) {
 		if r.verdicts[i].id == "retry" {
 			r.verdicts[i].note, r.verdicts[i].profile = "the note", "the profile"
 		}
+		if r.verdicts[i].id == "instance" {
+			r.verdicts[i].instr = 96.6
+		}
 	}
+	r.instrNote = "counted elsewhere"
 	var b bytes.Buffer
 	r.write(&b)
 	out := b.String()
 	for _, want := range []string{
 		"| CPU | test CPU |",
-		"| `Instance.Fire`, 2-state toggle | `Toggle/statecraft-Instance` | ≤ 20.0 ns, 0 allocs | 20.0 ns ±3%, 0 allocs | met | met |",
+		"| `Instance.Fire`, 2-state toggle | `Toggle/statecraft-Instance` | ≤ 20.0 ns, 0 allocs | 20.0 ns ±3%, 0 allocs | 97 | met | met |",
+		"| retry, first attempt succeeds | `RetryFirstSuccess/statecraft-RetryExecutor` | ≤ 20.0 ns, 0 allocs | 130 ns ±2%, 0 allocs | – | **missed** | met |",
+		"In this run they were counted elsewhere.",
 		"### retry, first attempt succeeds: 130 ns against ≤ 20.0 ns",
 		"the note",
 		"the profile",
@@ -153,4 +159,21 @@ func TestTidyProfile(t *testing.T) {
 		"     140ms 11.67% 11.67%      490ms 40.83%  github.com/statecraft/statecraft/engine.Run[go.shape.uint8,go.shape.uint8,go.shape.ada913a4].fire\n"
 	want := "Type: cpu\n     140ms 11.67% 11.67%      490ms 40.83%  engine.Run[…].fire\n"
 	assert.Equal(t, want, tidyProfile(in), "tidyProfile")
+}
+
+func TestParseIRefs(t *testing.T) {
+	n, err := parseIRefs("==19103== Cachegrind, a cache and branch-prediction profiler\n==19103== \n==19103== I   refs:      3,069,719,589\n")
+	require.NoError(t, err)
+	assert.Equal(t, int64(3_069_719_589), n)
+	n, err = parseIRefs("==7== I refs:      43\n")
+	require.NoError(t, err)
+	assert.Equal(t, int64(43), n)
+	_, err = parseIRefs("valgrind: failed to start tool 'cachegrind'\n")
+	assert.Error(t, err)
+}
+
+func TestIterationsAimAtTheBudgetWithinBounds(t *testing.T) {
+	assert.Equal(t, 1_250_000, iterations(5), "a 5 ns operation")
+	assert.Equal(t, 10_000, iterations(5000), "slow operations still run 10 000 times")
+	assert.Equal(t, 2_000_000, iterations(0.5), "fast ones at most 2 000 000")
 }
