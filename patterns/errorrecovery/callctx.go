@@ -20,11 +20,14 @@ import (
 // compares the clock with the deadline instead.
 //
 // A callCtx is recycled (for the next attempt, and with the execution's
-// pooled state) only while nothing outside the executor can still hold
-// it. Anything that keeps a context asks it for Done, AfterFunc or a
-// Value first: package context does to derive one (and net/http derives
-// one per request, which its goroutines touch after the function has
-// returned). Such a call marks the context seen; a seen context is ended
+// pooled state) while nothing has asked it for Done, AfterFunc or a Value
+// of another key. Code that derives a cancellable context from it asks for
+// Done (package context does, and net/http derives one per request, which
+// its goroutines touch after the function has returned). What keeps it
+// without asking (a goroutine handed the context itself, a
+// context.WithValue kept past the call) is not detected, and would read
+// the next execution's context: the package documentation forbids it.
+// Asking marks the context seen; a seen context is ended
 // when its attempt ends (cancelled, if it has a deadline of ours, as
 // context.WithTimeout with a deferred cancel would be) and left to its
 // holders, never written again, and the next attempt gets a new one.

@@ -61,6 +61,19 @@
 // error when it was permanent ([Permanent], RetryConfig.PermanentOn).
 // Only an *ExhaustedError comes with a result, the last one.
 //
+// # The function's context
+//
+// The function receives a context of the executor's: the caller's, with
+// the attempt's deadline and what [AttemptFromContext] and [TimeLeft]
+// read. It is reused by later executions unless something asked it for
+// Done, a Value or an AfterFunc during the call, which is how a function
+// that ignores it allocates nothing. So a function must not let its
+// context be used after it returns (by a goroutine it starts, or through
+// a context.WithValue of it that it keeps) unless it first derives one
+// with context.WithCancel, WithTimeout or WithDeadline, and keeps that:
+// used later as it is, it would answer for another caller's execution,
+// values included. See docs/deadline.md.
+//
 // # Per key
 //
 // A service calls many hosts or tenants, and one bad host should open its

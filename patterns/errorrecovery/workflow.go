@@ -385,6 +385,11 @@ func (w *Workflow[T]) Definition() *fsm.Definition[callState, callEvent, executi
 // fallback). Panics in fn are not retried and not fallen back: the breaker
 // records a failure, the bulkhead slot is released, and the panic goes on
 // with its original value.
+//
+// fn's context is valid for the call: fn must not let it, or a
+// context.WithValue of it, be used after fn returns, unless it derives one
+// with context.WithCancel (or WithTimeout, WithDeadline) first and keeps
+// that (see the package documentation, "The function's context").
 func (w *Workflow[T]) Execute(ctx context.Context, fn func(context.Context) (T, error)) (T, error) {
 	if w.keys != nil {
 		return w.keys.executeInto(ctx, fn, nil)
