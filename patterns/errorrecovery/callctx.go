@@ -46,8 +46,9 @@ type callCtx struct {
 	deadline time.Time // this attempt's deadline; zero when we set none
 	attempt  int
 	undo     *undoList // COMPENSATE's registrations; nil when it takes no part
-	// timers is the executor's pool of deadline timers on the real clock;
-	// nil on any other clock, whose timers are armed with AfterFuncAt.
+	// timers is the executor's set of deadlines on the real clock, with
+	// its one timer (deadline_timers.go); nil on any other clock, whose
+	// timers are armed with AfterFuncAt.
 	timers *deadlineTimers
 
 	// seen is set by Done, AfterFunc and Value (of a key other than
@@ -60,14 +61,19 @@ type callCtx struct {
 	// and nothing has waited since it last read the clock: the next Err
 	// needs no clock read of its own, and clears it.
 	fresh atomic.Bool
+	// slot is 1 + our index in timers' queue, 0 when not in it; guarded
+	// by timers.mu, not mu. (Here, it fills what the flags leave of 8
+	// bytes: the context stays 176 bytes.)
+	slot int32
 
 	mu    sync.Mutex           // guards the fields below
 	done  chan struct{}        // made by the first Done, closed on expiry
 	err   error                // set when done is closed
 	timer engine.Timer         // our deadline's timer, once armed, on a clock other than the real one
-	dt    *deadlineTimer       // our deadline's timer, once armed, on the real clock (from timers)
 	stop  func() bool          // stops the parent's AfterFunc, once armed
 	after map[*func()]struct{} // AfterFunc callbacks still to run at done
+	// queued is set while our deadline is in timers (the real clock).
+	queued bool
 	// counted is set when done was reported to a clock that counts waits.
 	counted bool
 }
@@ -118,14 +124,14 @@ func (c *callCtx) end() {
 }
 
 // stopTimersLocked stops our deadline's timer and the parent's AfterFunc,
-// giving a pooled timer back to the pool; c.mu must be held.
+// taking our deadline out of the executor's timers; c.mu must be held.
 func (c *callCtx) stopTimersLocked() {
 	if c.timer != nil {
 		c.timer.Stop()
 	}
-	if c.dt != nil {
-		c.timers.put(c.dt)
-		c.dt = nil
+	if c.queued {
+		c.queued = false
+		c.timers.remove(c)
 	}
 	if c.stop != nil {
 		c.stop()
@@ -197,13 +203,15 @@ func (c *callCtx) arm() <-chan struct{} {
 	}
 	if c.timers != nil {
 		// The real clock: the time left from the monotonic clock alone
-		// (the deadline was read from the same clock), and a pooled timer.
+		// (the deadline was read from the same clock), and the
+		// executor's one timer for all its attempts' deadlines.
 		left := time.Until(c.deadline)
 		if left <= 0 {
 			c.closeLocked(context.DeadlineExceeded)
 			return c.done
 		}
-		c.dt = c.timers.arm(c, left)
+		c.queued = true
+		c.timers.add(c)
 	} else {
 		if !c.deadline.After(c.clock.Now()) {
 			c.closeLocked(context.DeadlineExceeded)
@@ -239,54 +247,6 @@ func (q *quietCallCtx) Done() <-chan struct{} {
 		return engine.Quiet(c.parent).Done()
 	}
 	return c.arm()
-}
-
-// deadlineTimers is an executor's pool of deadline timers on the real
-// clock. Arming an attempt's deadline with time.AfterFunc would allocate
-// a timer and a closure per attempt that asks for Done; a pooled timer is
-// made once and re-armed with Reset for the context it is armed for. The
-// pool is the executor's own, not the package's, so that a timer stays
-// inside the testing/synctest bubble, if any, of the workflow that made it
-// (as the bulkhead's pooled waiters do).
-type deadlineTimers struct {
-	pool sync.Pool
-}
-
-// deadlineTimer is a reusable timer that ends, at its expiry, the context
-// it is armed for.
-type deadlineTimer struct {
-	t *time.Timer
-	c atomic.Pointer[callCtx] // the context armed for; set before each Reset
-}
-
-func (dt *deadlineTimer) fire() {
-	if c := dt.c.Load(); c != nil {
-		c.expire(context.DeadlineExceeded)
-	}
-}
-
-// arm returns a timer from the pool, or a new one, armed to end c after d.
-func (p *deadlineTimers) arm(c *callCtx, d time.Duration) *deadlineTimer {
-	dt, _ := p.pool.Get().(*deadlineTimer)
-	if dt == nil {
-		dt = new(deadlineTimer)
-		dt.c.Store(c)
-		dt.t = time.AfterFunc(d, dt.fire)
-		return dt
-	}
-	dt.c.Store(c)
-	dt.t.Reset(d)
-	return dt
-}
-
-// put stops dt and puts it back in the pool if the stop prevented its
-// call. A timer that has run, or is running, is left to the collector: its
-// call may still be reading the context it was armed for.
-func (p *deadlineTimers) put(dt *deadlineTimer) {
-	if dt.t.Stop() {
-		dt.c.Store(nil)
-		p.pool.Put(dt)
-	}
 }
 
 func (c *callCtx) expire(err error) {

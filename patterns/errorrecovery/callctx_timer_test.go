@@ -32,10 +32,10 @@ func waitsOnDone(ctx context.Context) (int, error) {
 }
 
 // A function that asks for ctx.Done() inside the five layers makes the
-// attempt arm its deadline. On the real clock the timer comes from the
-// workflow's pool, re-armed for each attempt, so the execution allocates
-// only its state (which such a context may outlive, so it is not
-// recycled) and the Done channel.
+// attempt arm its deadline. On the real clock the deadline goes into the
+// workflow's set of deadlines, whose one timer serves every attempt, so the
+// execution allocates only the context (which whoever asked may outlive,
+// so it is not reused) and its Done channel.
 func TestWorkflowCtxDoneAllocations(t *testing.T) {
 	w := fiveLayers(t)
 	defer w.Breaker().Close()
@@ -47,19 +47,19 @@ func TestWorkflowCtxDoneAllocations(t *testing.T) {
 	})
 }
 
-// A pooled deadline timer, stopped at the end of one execution, is armed
-// again by the next, and fires at that execution's own deadline and for
-// its context alone: the attempt that waits on Done ends at the attempt
-// timeout exactly, on the bubble's clock, and the executions before and
-// after it, whose functions return at once, are not cut short.
-func TestPooledDeadlineTimerFiresForItsOwnAttempt(t *testing.T) {
+// The workflow's one deadline timer, left set by executions that ended
+// before their deadline, ends each attempt that waits at that attempt's
+// own deadline and no other: the attempt that waits on Done ends at the
+// attempt timeout exactly, on the bubble's clock, and the executions
+// before and after it, whose functions return at once, are not cut short.
+func TestTheDeadlineTimerEndsEachAttemptAtItsOwnDeadline(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		w, err := er.NewWorkflow(er.ErrorRecoveryConfig[int]{
 			Primary: er.StrategyDeadline, Deadline: &er.DeadlineConfig{AttemptTimeout: time.Second},
 		})
 		require.NoError(t, err)
 		ctx := context.Background()
-		for range 3 { // leave stopped timers in the pool
+		for range 3 { // leave the timer set for deadlines that no longer matter
 			v, err := w.Execute(ctx, waitsOnDone)
 			require.NoError(t, err)
 			require.Equal(t, 1, v)

@@ -1,0 +1,150 @@
+package errorrecovery
+
+import (
+	"context"
+	"sync"
+	"time"
+)
+
+// deadlineTimers holds the deadlines of an executor's attempt contexts on
+// the real clock that something asked for Done, with one runtime timer
+// for the earliest of them. Arming a runtime timer per attempt (Reset when
+// the context is asked for Done, Stop when the attempt ends) cost each
+// such attempt two trips through the runtime's timer heap, its lock and a
+// clock reading; here an attempt adds its context to a small heap of our
+// own and takes it out, and the timer is set again only when a deadline
+// earlier than the one it is set for comes in. An attempt that ends leaves
+// the timer as it is: it fires at most once for nothing, finds no
+// deadline due, and is set for the next one or left unset. Deadlines come
+// in mostly in order (each is the attempt's start plus the same
+// AttemptTimeout), so under steady load the timer is set about once per
+// AttemptTimeout, however many attempts there are.
+//
+// The set is the executor's, not the package's, so that its timer stays
+// inside the testing/synctest bubble, if any, of the workflow that made
+// it; the executors of a workflow's keys share their workflow's.
+type deadlineTimers struct {
+	mu    sync.Mutex
+	queue []*callCtx  // a min-heap by deadline; each context's slot is 1 + its index
+	timer *time.Timer // made by the first add; runs fire
+	due   time.Time   // when timer is set to fire; zero when it is not set
+}
+
+// add puts c, whose deadline has not passed, in the set. The caller holds
+// c.mu and has marked c queued.
+func (p *deadlineTimers) add(c *callCtx) {
+	p.mu.Lock()
+	p.push(c)
+	if p.due.IsZero() || c.deadline.Before(p.due) {
+		p.setLocked(c.deadline)
+	}
+	p.mu.Unlock()
+}
+
+// remove takes c out of the set, if it is still in it (fire takes out
+// those it expires). The timer is left set.
+func (p *deadlineTimers) remove(c *callCtx) {
+	p.mu.Lock()
+	if c.slot > 0 {
+		p.removeAt(int(c.slot) - 1)
+	}
+	p.mu.Unlock()
+}
+
+// setLocked sets the timer to fire at at.
+func (p *deadlineTimers) setLocked(at time.Time) {
+	p.due = at
+	d := time.Until(at)
+	if p.timer == nil {
+		p.timer = time.AfterFunc(d, p.fire)
+		return
+	}
+	p.timer.Reset(d)
+}
+
+// fire is the timer's function: it takes out the contexts whose deadline
+// has passed, sets the timer for the earliest left, if any, and ends
+// those contexts (outside p.mu: expiring one takes its own lock, which is
+// held while add and remove take p.mu).
+func (p *deadlineTimers) fire() {
+	var buf [4]*callCtx
+	due := buf[:0]
+	p.mu.Lock()
+	now := time.Now()
+	for len(p.queue) > 0 && !p.queue[0].deadline.After(now) {
+		due = append(due, p.queue[0])
+		p.removeAt(0)
+	}
+	p.due = time.Time{}
+	if len(p.queue) > 0 {
+		p.setLocked(p.queue[0].deadline)
+	}
+	p.mu.Unlock()
+	for _, c := range due {
+		c.expire(context.DeadlineExceeded)
+	}
+}
+
+// push adds c to the heap.
+func (p *deadlineTimers) push(c *callCtx) {
+	p.queue = append(p.queue, c)
+	c.slot = int32(len(p.queue))
+	p.up(len(p.queue) - 1)
+}
+
+// removeAt takes the context at index i out of the heap.
+func (p *deadlineTimers) removeAt(i int) {
+	q := p.queue
+	last := len(q) - 1
+	q[i].slot = 0
+	if i != last {
+		q[i] = q[last]
+		q[i].slot = int32(i + 1)
+	}
+	q[last] = nil
+	p.queue = q[:last]
+	if i != last {
+		p.down(i)
+		p.up(i)
+	}
+}
+
+func (p *deadlineTimers) less(i, j int) bool {
+	return p.queue[i].deadline.Before(p.queue[j].deadline)
+}
+
+func (p *deadlineTimers) swap(i, j int) {
+	q := p.queue
+	q[i], q[j] = q[j], q[i]
+	q[i].slot, q[j].slot = int32(i+1), int32(j+1)
+}
+
+func (p *deadlineTimers) up(i int) {
+	for i > 0 {
+		parent := (i - 1) / 2
+		if !p.less(i, parent) {
+			return
+		}
+		p.swap(i, parent)
+		i = parent
+	}
+}
+
+func (p *deadlineTimers) down(i int) {
+	n := len(p.queue)
+	for {
+		l := 2*i + 1
+		if l >= n {
+			return
+		}
+		m := l
+		if r := l + 1; r < n && p.less(r, l) {
+			m = r
+		}
+		if !p.less(m, i) {
+			return
+		}
+		p.swap(i, m)
+		i = m
+	}
+}
