@@ -56,8 +56,11 @@ var errNoValgrind = errors.New("valgrind is not installed (Debian: apt-get insta
 // perOp counts t's instructions per operation: it runs the benchmark for
 // n and for 2n iterations (n from its time per operation, nsPerOp) and
 // divides the difference by n, which takes out what both runs do once.
-func (c *instrCounter) perOp(t target, nsPerOp float64) (float64, error) {
-	n := iterations(nsPerOp)
+// An operation that allocates runs at least allocRuns times, so that the
+// collections its allocations cause are many in the difference and not
+// one more or one less.
+func (c *instrCounter) perOp(t target, nsPerOp float64, allocates bool) (float64, error) {
+	n := iterations(nsPerOp, allocates)
 	short, err := c.count(t, n)
 	if err != nil {
 		return 0, err
@@ -69,11 +72,20 @@ func (c *instrCounter) perOp(t target, nsPerOp float64) (float64, error) {
 	return float64(long-short) / float64(n), nil
 }
 
+// allocRuns is the fewest iterations counted of an operation that
+// allocates.
+const allocRuns = 100_000
+
 // iterations is how many operations make about instrBudget instructions,
-// guessing four instructions per ns, within [10 000, 2 000 000].
-func iterations(nsPerOp float64) int {
+// guessing four instructions per ns, within [10 000, 2 000 000], and at
+// least allocRuns for an operation that allocates.
+func iterations(nsPerOp float64, allocates bool) int {
 	n := int(instrBudget / (4 * max(nsPerOp, 1)))
-	return min(max(n, 10_000), 2_000_000)
+	n = min(max(n, 10_000), 2_000_000)
+	if allocates {
+		n = max(n, allocRuns)
+	}
+	return n
 }
 
 // count runs t's benchmark for n iterations under cachegrind and returns

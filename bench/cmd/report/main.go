@@ -25,6 +25,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -111,6 +112,13 @@ func run(dir, out string, start int64, count int, benchtime, profileTime string,
 	}
 	r := &report{res: res, procs: procs, machine: readMachine(), benchstat: string(text)}
 	r.verdicts = check(res)
+	if instructions {
+		if err := r.countInstructions(dir); err != nil {
+			return err
+		}
+	} else {
+		r.instrNote = "not counted in this run (`-instructions=false`)"
+	}
 	for i := range r.verdicts {
 		v := &r.verdicts[i]
 		if v.met() || v.e == nil {
@@ -124,13 +132,6 @@ func run(dir, out string, start int64, count int, benchtime, profileTime string,
 				return fmt.Errorf("profiling %s: %v", v.bench, err)
 			}
 		}
-	}
-	if instructions {
-		if err := r.countInstructions(dir); err != nil {
-			return err
-		}
-	} else {
-		r.instrNote = "not counted in this run (`-instructions=false`)"
 	}
 	if r.peers, err = peerVersions("go.mod"); err != nil {
 		return err
@@ -162,13 +163,22 @@ func run(dir, out string, start int64, count int, benchtime, profileTime string,
 }
 
 // measured is a reference to a result in a note: {{ns Row/entry}} is
-// replaced by the entry's median time in this run, so that the figures a
-// note reasons with are the ones in the document.
-var measured = regexp.MustCompile(`\{\{ns ([^}\s]+)\}\}`)
+// replaced by the entry's median time in this run, and {{instr
+// Row/entry}} by its instructions per operation (counted for the targets'
+// entries only), so that the figures a note reasons with are the ones in
+// the document.
+var measured = regexp.MustCompile(`\{\{(ns|instr) ([^}\s]+)\}\}`)
 
 func expand(note string, res *results) string {
 	return measured.ReplaceAllStringFunc(note, func(m string) string {
-		name := measured.FindStringSubmatch(m)[1]
+		sub := measured.FindStringSubmatch(m)
+		kind, name := sub[1], sub[2]
+		if kind == "instr" {
+			if n, ok := res.instr[name]; ok {
+				return strconv.FormatFloat(math.Round(n), 'f', 0, 64)
+			}
+			return "(" + name + "'s instructions not counted)"
+		}
 		if e := res.get(name); e != nil && e.ns.ok {
 			return fmtNs(e.ns.value)
 		}
@@ -293,9 +303,14 @@ func (r *report) countInstructions(dir string) error {
 		if v.e == nil || !v.e.ns.ok {
 			continue
 		}
-		if v.instr, err = c.perOp(v.target, v.e.ns.value); err != nil {
+		allocates := v.e.allocs.ok && v.e.allocs.value > 0
+		if v.instr, err = c.perOp(v.target, v.e.ns.value, allocates); err != nil {
 			return fmt.Errorf("counting the instructions of %s: %v", v.bench, err)
 		}
+		if r.res.instr == nil {
+			r.res.instr = map[string]float64{}
+		}
+		r.res.instr[v.bench] = v.instr
 	}
 	return nil
 }

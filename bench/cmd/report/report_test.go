@@ -126,6 +126,11 @@ func TestExpand(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "20.0 ns, then (Floor/go-TimeNow not run)",
 		expand("{{ns Toggle/statecraft-Instance}} ns, then {{ns Floor/go-TimeNow}}", res), "expand")
+	assert.Equal(t, "(Toggle/statecraft-Instance's instructions not counted)",
+		expand("{{instr Toggle/statecraft-Instance}}", res), "before counting")
+	res.instr = map[string]float64{"Toggle/statecraft-Instance": 96.6}
+	assert.Equal(t, "97 instructions in 20.0 ns",
+		expand("{{instr Toggle/statecraft-Instance}} instructions in {{ns Toggle/statecraft-Instance}} ns", res), "after counting")
 }
 
 // TestNotes checks that every target has its explanation, ready for the
@@ -146,10 +151,15 @@ func TestNotes(t *testing.T) {
 		b, err := notes.ReadFile(file)
 		require.NoError(t, err)
 		for _, m := range measured.FindAllStringSubmatch(string(b), -1) {
-			row, entry, _ := splitName(m[1])
+			kind, ref := m[1], m[2]
+			row, entry, _ := splitName(ref)
 			section, _, _ := strings.Cut(row, "/")
 			assert.True(t, row != "" && strings.Contains(entry, "-") && slices.Contains(sectionOrder, section),
-				"notes/%s.md: %q is not Benchmark/library-API of a known benchmark", name, m[1])
+				"notes/%s.md: %q is not Benchmark/library-API of a known benchmark", name, ref)
+			if kind == "instr" {
+				assert.True(t, slices.ContainsFunc(targets, func(tg target) bool { return tg.bench == ref }),
+					"notes/%s.md: instructions are counted for the targets' benchmarks only, not %q", name, ref)
+			}
 		}
 	}
 }
@@ -173,7 +183,9 @@ func TestParseIRefs(t *testing.T) {
 }
 
 func TestIterationsAimAtTheBudgetWithinBounds(t *testing.T) {
-	assert.Equal(t, 1_250_000, iterations(5), "a 5 ns operation")
-	assert.Equal(t, 10_000, iterations(5000), "slow operations still run 10 000 times")
-	assert.Equal(t, 2_000_000, iterations(0.5), "fast ones at most 2 000 000")
+	assert.Equal(t, 1_250_000, iterations(5, false), "a 5 ns operation")
+	assert.Equal(t, 10_000, iterations(5000, false), "slow operations still run 10 000 times")
+	assert.Equal(t, 2_000_000, iterations(0.5, false), "fast ones at most 2 000 000")
+	assert.Equal(t, allocRuns, iterations(800, true), "an operation that allocates runs at least allocRuns times")
+	assert.Equal(t, 1_250_000, iterations(5, true), "and more when the budget asks for more")
 }

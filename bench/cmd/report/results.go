@@ -44,6 +44,7 @@ type row struct {
 type results struct {
 	rows  []*row
 	index map[string]*row
+	instr map[string]float64 // instructions per operation by Row/entry, where counted
 }
 
 // procsSuffix is the -GOMAXPROCS suffix go test adds to benchmark names.
