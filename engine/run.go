@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -116,7 +117,7 @@ func (r Run[S, E, D]) Fire(ctx context.Context, e E) (Result[S], error) {
 }
 
 // fire is Fire past the plain fast path; ev is e's index.
-func (r Run[S, E, D]) fire(ctx context.Context, e E, ev int) (Result[S], error) {
+func (r Run[S, E, D]) fire(ctx context.Context, e E, ev int) (res Result[S], err error) {
 	s := r.s
 	c := &s.core
 	if c.obs != nil {
@@ -125,8 +126,21 @@ func (r Run[S, E, D]) fire(ctx context.Context, e E, ev int) (Result[S], error) 
 		return res, err
 	}
 	c.steps = 0
-	res := Result[S]{From: c.State(), Transition: -1}
+	res = Result[S]{From: c.State(), Transition: -1}
 	first := true
+	// choosing is the step whose target's choice function is running, nil
+	// otherwise: the chain has one panic guard, not one per choice, and a
+	// choice function that panics leaves choosing set for it to turn the
+	// panic into the step's *ActionError, as an error it returned is.
+	var choosing *compiled.Link[S, E, D]
+	defer func() {
+		if choosing == nil {
+			return
+		}
+		if p := recover(); p != nil {
+			res, err = r.choiceFailed(ctx, res, choosing, &PanicError{Value: p, Stack: debug.Stack()})
+		}
+	}()
 	// Bare transitions (no user code but the target's choice function) are
 	// taken here, following choice states from one to the next; anything
 	// else goes to the general stepping core. The loop is bounded by the
@@ -154,12 +168,11 @@ func (r Run[S, E, D]) fire(ctx context.Context, e E, ev int) (Result[S], error) 
 			return res, nil
 		}
 		c.ev, c.hasEv = e, true
-		next, err := c.choose(ctx, l.Choose)
+		choosing = l
+		next, err := l.Choose(ctx, c)
+		choosing = nil
 		if err != nil {
-			dst := c.m.State(int(l.Dest))
-			c.toErrorState(ctx, int(l.Dest))
-			res.To = c.State()
-			return res, &ActionError{Machine: c.m.Name, Phase: PhaseChoice, State: dst.Label, Event: c.m.Edge(int(l.Slot)).Trigger, Action: dst.ChooseName, Err: err}
+			return r.choiceFailed(ctx, res, l, err)
 		}
 		if c.qhead < len(c.queue) {
 			// The choice raised events: let the core process them in order.
@@ -175,7 +188,6 @@ func (r Run[S, E, D]) fire(ctx context.Context, e E, ev int) (Result[S], error) 
 		}
 	}
 	var chained Result[S]
-	var err error
 	if c.steps >= c.maxSteps {
 		err = &StepLimitError{Machine: c.m.Name, State: c.label(c.cur), Limit: c.maxSteps}
 		chained.To = c.State()
@@ -190,6 +202,18 @@ func (r Run[S, E, D]) fire(ctx context.Context, e E, ev int) (Result[S], error) 
 	}
 	res.To = chained.To
 	return res, err
+}
+
+// choiceFailed ends fire's chain at step l, whose choice function
+// returned err or panicked (err is then a *PanicError): the run goes to
+// the definition's error state, if it has one, and the step's
+// *ActionError is returned with res.
+func (r Run[S, E, D]) choiceFailed(ctx context.Context, res Result[S], l *compiled.Link[S, E, D], err error) (Result[S], error) {
+	c := &r.s.core
+	dst := c.m.State(int(l.Dest))
+	c.toErrorState(ctx, int(l.Dest))
+	res.To = c.State()
+	return res, &ActionError{Machine: c.m.Name, Phase: PhaseChoice, State: dst.Label, Event: c.m.Edge(int(l.Slot)).Trigger, Action: dst.ChooseName, Err: err}
 }
 
 // Wait takes the run's delayed transitions as they fall due, sleeping on

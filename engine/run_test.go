@@ -277,6 +277,45 @@ func TestRunChoiceErrorOnTheFastPathRoutesToTheErrorState(t *testing.T) {
 	}
 }
 
+// A choice function that panics partway along a chain of choices ends the
+// chain as an error it returned would: a choice-phase *ActionError wrapping
+// a *PanicError with the value and a stack, the run in the error state, and
+// the Result of the event fired. A panic elsewhere is not caught there.
+func TestRunChoicePanicAlongAChainIsTheStepsError(t *testing.T) {
+	b := fsm.New[string, string, int]("run-panics")
+	b.State("idle", states.Initial)
+	b.Choice("first", states.Chooser("pass", func(context.Context, states.Machine[string, string, int]) (string, error) {
+		return "next", nil
+	}))
+	b.Choice("second", states.Chooser("explode", func(_ context.Context, m states.Machine[string, string, int]) (string, error) {
+		*m.Data()++
+		panic("boom")
+	}))
+	b.State("broken", states.Final)
+	b.On("idle", "go", "first")
+	b.On("first", "next", "second")
+	b.On("second", "done", "idle")
+	b.ErrorState("broken")
+	r := engine.NewRunner(b.MustBuild())
+	run, _ := r.Start(context.Background(), 0)
+	defer run.Release()
+
+	res, err := run.Fire(context.Background(), "go")
+	var ae *engine.ActionError
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, engine.PhaseChoice, ae.Phase)
+	assert.Equal(t, "second", ae.State)
+	assert.Equal(t, "next", ae.Event)
+	assert.Equal(t, "explode", ae.Action)
+	var pe *engine.PanicError
+	require.ErrorAs(t, err, &pe)
+	assert.Equal(t, "boom", pe.Value)
+	assert.Contains(t, string(pe.Stack), "TestRunChoicePanicAlongAChainIsTheStepsError", "the stack of the panic")
+	assert.Equal(t, engine.Result[string]{From: "idle", To: "broken", Transition: 0}, res)
+	assert.True(t, run.Done(), "in the error state")
+	assert.Equal(t, 1, *run.Data(), "the choice ran once")
+}
+
 func TestUndeclaredErrorStateIsRefused(t *testing.T) {
 	b := fsm.New[string, string, int]("bad")
 	b.State("idle", states.Initial)
