@@ -136,6 +136,7 @@ func TestHierarchyMatchesItsFlattening(t *testing.T) {
 			require.Equal(t, ferr == nil, herr == nil, "machine %d (%+v) step %d event %s: errors %v and %v", m, h, k, e, ferr, herr)
 			require.Equal(t, herr == nil, rerr == nil, "machine %d step %d: Run error %v", m, k, rerr)
 			assert.Equal(t, want.To, got.To, "machine %d (%+v) step %d event %s", m, h, k, e)
+			assert.Equal(t, want.From, got.From, "machine %d (%+v) step %d event %s: the leaf left", m, h, k, e)
 			assert.Equal(t, got, rgot, "machine %d step %d: Run and Instance", m, k)
 			require.Equal(t, fl.State(), hi.State())
 		}

@@ -119,7 +119,7 @@ func (m *Machine[S, E, D]) layoutHier() {
 					m.links[k] = m.link(sp.start)
 				}
 				if plain {
-					m.hops[k] = m.hop(sp.start)
+					m.hops[k] = m.hop(s, sp.start)
 				}
 			}
 		}

@@ -238,7 +238,7 @@ func (m *Machine[S, E, D]) layoutFlat() {
 	m.newFastTables()
 	for k, sp := range m.spans {
 		if sp.n > 0 && m.Edges[sp.start].Plain {
-			m.hops[k] = m.hop(sp.start)
+			m.hops[k] = m.hop(k/len(m.Events), sp.start)
 		}
 		if sp.n > 0 && m.Edges[sp.start].Bare {
 			m.links[k] = m.link(sp.start)
@@ -287,10 +287,12 @@ func (m *Machine[S, E, D]) link(slot int32) Link[S, E, D] {
 		Decl: int32(e.Decl), Flat: e.Domain < 0, To: m.ids[e.Dest]}
 }
 
-// hop is the Hop of the transition at slot.
-func (m *Machine[S, E, D]) hop(slot int32) Hop[S] {
+// hop is the Hop of the transition at slot taken from state index s: a
+// hierarchical machine's leaf takes its ancestors' transitions too, and
+// the Result names the leaf it left, not the state that declared them.
+func (m *Machine[S, E, D]) hop(s int, slot int32) Hop[S] {
 	e := &m.Edges[slot]
-	return Hop[S]{Dest: int32(e.Dest), Decl: int32(e.Decl), From: m.ids[e.From], To: m.ids[e.Dest]}
+	return Hop[S]{Dest: int32(e.Dest), Decl: int32(e.Decl), From: m.ids[s], To: m.ids[e.Dest]}
 }
 
 // PlainHop returns the transition out of state index s on event index e
