@@ -258,6 +258,16 @@ func TestRunChoiceChainsAndTheirErrors(t *testing.T) {
 	}
 }
 
+// startRun builds b and starts a Run of it with data 0, released when the
+// test ends.
+func startRun(t *testing.T, b *fsm.Builder[string, string, int]) engine.Run[string, string, int] {
+	t.Helper()
+	run, err := engine.NewRunner(b.MustBuild()).Start(context.Background(), 0)
+	require.NoError(t, err)
+	t.Cleanup(run.Release)
+	return run
+}
+
 func TestRunChoiceErrorOnTheFastPathRoutesToTheErrorState(t *testing.T) {
 	b := fsm.New[string, string, int]("run-errors")
 	b.State("idle", states.Initial)
@@ -268,9 +278,7 @@ func TestRunChoiceErrorOnTheFastPathRoutesToTheErrorState(t *testing.T) {
 	b.On("idle", "decide", "deciding")
 	b.On("deciding", "stop", "idle")
 	b.ErrorState("broken")
-	r := engine.NewRunner(b.MustBuild())
-	run, _ := r.Start(context.Background(), 0)
-	defer run.Release()
+	run := startRun(t, b)
 	res, err := run.Fire(context.Background(), "decide")
 	if err == nil || res.To != "broken" || !run.Done() {
 		t.Errorf("got %+v %v in %s, want the error state", res, err, run.State())
@@ -296,9 +304,7 @@ func TestRunChoicePanicAlongAChainIsTheStepsError(t *testing.T) {
 	b.On("first", "next", "second")
 	b.On("second", "done", "idle")
 	b.ErrorState("broken")
-	r := engine.NewRunner(b.MustBuild())
-	run, _ := r.Start(context.Background(), 0)
-	defer run.Release()
+	run := startRun(t, b)
 
 	res, err := run.Fire(context.Background(), "go")
 	var ae *engine.ActionError
