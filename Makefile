@@ -87,7 +87,10 @@ lint: ## go vet, staticcheck and gofmt, for this module and bench/
 # minutes on the 2-core machines this project runs on, under the ten its
 # issue allows; DESIGN.md's targets are benchstat medians of -count 10.
 # The raw output, benchstat's summaries and the profiles stay in a
-# temporary folder whose name is printed.
+# temporary folder whose name is printed. With valgrind installed, the
+# report also counts each target's instructions per operation (steady where
+# ns/op move between runs on a shared VM); without it, it says so.
+# .ci/run does not run this target, so CI does not install valgrind.
 BENCH_COUNT ?= 10
 BENCH_TIME  ?= 150ms
 BENCHSTAT_VERSION := v0.0.0-20260908200009-22c9c6c9d4da
