@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
@@ -202,4 +203,70 @@ func TestAnAttemptAfterARateWaitGetsItsWholeTimeout(t *testing.T) {
 	require.NoError(t, clk.BlockUntilWaiters(ctx, 1))
 	clk.Advance(3 * time.Second)
 	assert.Equal(t, 10*time.Second, <-done, "waited 3s for a permit, then the whole attempt timeout")
+}
+
+// Many executions at once share the workflow's one deadline timer, with
+// deadlines that come in out of order (a retry's second attempt is cut to
+// the overall deadline, earlier than the first attempts of executions
+// started after it) and quick attempts that arm their deadline and take it
+// out again: each attempt that waits on Done ends at its own deadline, to
+// the bubble's nanosecond, and the quick ones are never cut short.
+func TestManyExecutionsShareTheDeadlineTimer(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w, err := er.NewWorkflow(er.ErrorRecoveryConfig[int]{
+			Primary: er.StrategyRetry, Secondary: []er.Strategy{er.StrategyDeadline},
+			Retry:    &er.RetryConfig[int]{MaxAttempts: 2, InitialDelay: er.None},
+			Deadline: &er.DeadlineConfig{Timeout: 3 * time.Second, AttemptTimeout: 2 * time.Second},
+		})
+		require.NoError(t, err)
+		ctx := context.Background()
+		const n = 40
+		type outcome struct {
+			waits    bool
+			started  time.Duration
+			took     time.Duration
+			err      error
+			attempts int
+		}
+		out := make([]outcome, n)
+		begin := time.Now()
+		var wg sync.WaitGroup
+		for i := range n {
+			wg.Go(func() {
+				// Twenty starts 150 ms apart, then twenty 1.5 s apart: in
+				// the second run, a second attempt's deadline (its
+				// execution's 3 s) is earlier than every deadline the
+				// timer holds, the next execution's first attempt.
+				at := time.Duration(i) * 150 * time.Millisecond
+				if i >= n/2 {
+					at = 4*time.Second + time.Duration(i-n/2)*1500*time.Millisecond
+				}
+				time.Sleep(at)
+				o := outcome{waits: i%3 != 0, started: time.Since(begin)}
+				start := time.Now()
+				res, err := w.ExecuteResult(ctx, func(ctx context.Context) (int, error) {
+					if !o.waits {
+						return waitsOnDone(ctx) // asks for Done, and returns at once
+					}
+					<-ctx.Done()
+					return 0, ctx.Err()
+				})
+				o.took, o.err, o.attempts = time.Since(start), err, res.Attempts
+				out[i] = o
+			})
+		}
+		wg.Wait()
+		for i, o := range out {
+			if !o.waits {
+				assert.NoError(t, o.err, "execution %d, quick", i)
+				assert.Zero(t, o.took, "execution %d, quick: no time passes", i)
+				continue
+			}
+			// The first attempt ends at its 2 s; the second is cut to the
+			// overall 3 s.
+			assert.ErrorIs(t, o.err, context.DeadlineExceeded, "execution %d", i)
+			assert.Equal(t, 3*time.Second, o.took, "execution %d, started at %v", i, o.started)
+			assert.Equal(t, 2, o.attempts, "execution %d", i)
+		}
+	})
 }
