@@ -85,15 +85,11 @@ func (x *indexer[K]) intOf(k *K) int64 {
 	}
 }
 
-// index returns k's dense index, or -1 when k was not interned. The
-// direct-table case is kept small enough to inline into callers; the
-// others are outlined.
+// index returns k's dense index, or -1 when k was not interned: the
+// direct table's answer (slot), or else a lookup.
 func (x *indexer[K]) index(k K) int {
-	if x.table != nil {
-		if v := uint64(x.intOf(&k) - x.min); v < uint64(len(x.table)) {
-			return int(x.table[v])
-		}
-		return -1
+	if i := x.slot(k); i != NoTable {
+		return i
 	}
 	return x.lookup(k)
 }

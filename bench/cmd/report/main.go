@@ -304,13 +304,14 @@ func (r *report) countInstructions(dir string) error {
 			continue
 		}
 		allocates := v.e.allocs.ok && v.e.allocs.value > 0
-		if v.instr, err = c.perOp(v.target, v.e.ns.value, allocates); err != nil {
+		n, err := c.perOp(v.target, v.e.ns.value, allocates)
+		if err != nil {
 			return fmt.Errorf("counting the instructions of %s: %v", v.bench, err)
 		}
 		if r.res.instr == nil {
 			r.res.instr = map[string]float64{}
 		}
-		r.res.instr[v.bench] = v.instr
+		r.res.instr[v.bench] = n
 	}
 	return nil
 }

@@ -28,9 +28,8 @@ type verdict struct {
 	e         *entry // nil when the benchmark is missing
 	timeMet   bool
 	allocsMet bool
-	note      string  // notes/<id>.md, for a missed target
-	profile   string  // pprof -top of the entry, for a missed target
-	instr     float64 // instructions per operation (valgrind); 0 when not counted
+	note      string // notes/<id>.md, for a missed target
+	profile   string // pprof -top of the entry, for a missed target
 }
 
 func (v verdict) met() bool { return v.e != nil && v.timeMet && v.allocsMet }
@@ -245,8 +244,8 @@ func (r *report) writeTargets(p func(string, ...any)) {
 			continue
 		}
 		instr := "–"
-		if v.instr > 0 {
-			instr = strconv.FormatFloat(math.Round(v.instr), 'f', 0, 64)
+		if n, ok := r.res.instr[v.bench]; ok {
+			instr = strconv.FormatFloat(math.Round(n), 'f', 0, 64)
 		}
 		p("| %s | `%s` | %s | %s ns ±%s, %s allocs | %s | %s | %s |\n", v.path, v.bench, goal, fmtNs(v.e.ns.value), fmtCI(v.e.ns.ci),
 			fmtCount(v.e.allocs), instr, metWord(v.timeMet), metWord(v.allocsMet))

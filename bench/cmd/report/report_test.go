@@ -94,10 +94,8 @@ func TestWrite(t *testing.T) {
 		if r.verdicts[i].id == "retry" {
 			r.verdicts[i].note, r.verdicts[i].profile = "the note", "the profile"
 		}
-		if r.verdicts[i].id == "instance" {
-			r.verdicts[i].instr = 96.6
-		}
 	}
+	res.instr = map[string]float64{"Toggle/statecraft-Instance": 96.6}
 	r.instrNote = "counted elsewhere"
 	var b bytes.Buffer
 	r.write(&b)
