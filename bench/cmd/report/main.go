@@ -124,7 +124,7 @@ func run(dir, out string, start int64, count int, benchtime, profileTime string,
 		if v.met() || v.e == nil {
 			continue
 		}
-		if b, err := notes.ReadFile("notes/" + v.id + ".md"); err == nil {
+		if b, err := notes.ReadFile("notes/" + v.noteName() + ".md"); err == nil {
 			v.note = expand(string(b), res)
 		}
 		if profile {
@@ -155,7 +155,7 @@ func run(dir, out string, start int64, count int, benchtime, profileTime string,
 		if v.met() {
 			met++
 		} else if v.e != nil {
-			fmt.Printf("report: missed %s: %s ns, %s allocs (goal ≤ %s ns, %s)\n", v.path, fmtNs(v.e.ns.value), fmtCount(v.e.allocs), fmtNs(v.maxNs), allocGoal(v.maxAllocs))
+			fmt.Printf("report: missed %s: %s ns, %s allocs (goal %s, %s)\n", v.path, fmtNs(v.e.ns.value), fmtCount(v.e.allocs), v.goal, allocGoal(v.maxAllocs))
 		}
 	}
 	fmt.Printf("report: %d of %d targets met; wrote %s; run time %s\n", met, len(r.verdicts), out, r.run.elapsed)
@@ -300,7 +300,7 @@ func (r *report) countInstructions(dir string) error {
 	}
 	for i := range r.verdicts {
 		v := &r.verdicts[i]
-		if v.e == nil || !v.e.ns.ok {
+		if v.e == nil || !v.e.ns.ok || v.parallel {
 			continue
 		}
 		allocates := v.e.allocs.ok && v.e.allocs.value > 0

@@ -25,10 +25,12 @@ type report struct {
 // verdict is a target checked against the results.
 type verdict struct {
 	target
-	e         *entry // nil when the benchmark is missing
+	e         *entry  // nil when the benchmark is missing
+	goalNs    float64 // the time goal in this run; 0 when it cannot be known (the peer did not run)
+	goal      string  // the goal in words, with the peer's figure when it has one
 	timeMet   bool
 	allocsMet bool
-	note      string // notes/<id>.md, for a missed target
+	note      string // notes/<note>.md, for a missed target
 	profile   string // pprof -top of the entry, for a missed target
 }
 
@@ -38,13 +40,55 @@ func check(res *results) []verdict {
 	var out []verdict
 	for _, t := range targets {
 		v := verdict{target: t, e: res.get(t.bench)}
+		v.goalNs, v.goal = t.timeGoal(res)
 		if v.e != nil {
-			v.timeMet = v.e.ns.ok && v.e.ns.value <= t.maxNs
+			v.timeMet = v.e.ns.ok && v.goalNs > 0 && v.e.ns.value <= v.goalNs
 			v.allocsMet = v.e.allocs.ok && v.e.allocs.value <= t.maxAllocs
 		}
 		out = append(out, v)
 	}
 	return out
+}
+
+// timeGoal is t's time goal in this run and the words that show it: the
+// absolute bound, the peer's bound (its ratio applied to its median), or
+// the tighter of the two. It is 0 when the goal rests on a peer that did
+// not run.
+func (t target) timeGoal(res *results) (float64, string) {
+	abs := ""
+	if t.maxNs > 0 {
+		abs = "≤ " + fmtNs(t.maxNs) + " ns"
+	}
+	if t.peer == "" {
+		return t.maxNs, abs
+	}
+	rel := "≤ " + ratioWords(t.peerRatio) + t.peer
+	p := res.get(t.peerBench())
+	if p == nil || !p.ns.ok {
+		if abs != "" {
+			return t.maxNs, abs + " and " + rel + " (not run)"
+		}
+		return 0, rel + " (not run)"
+	}
+	goal := t.peerRatio * p.ns.value
+	words := rel + " (" + fmtNs(p.ns.value) + " ns)"
+	if abs != "" {
+		words = abs + " and " + words
+		goal = min(goal, t.maxNs)
+	}
+	return goal, words + ": ≤ " + fmtNs(goal) + " ns"
+}
+
+// ratioWords says a peer ratio as DESIGN.md does, ready to precede the
+// peer's name: "3× ", "1/5 of ", and nothing for the peer's own time.
+func ratioWords(r float64) string {
+	switch {
+	case r == 1:
+		return ""
+	case r < 1:
+		return "1/" + strconv.FormatFloat(1/r, 'g', 3, 64) + " of "
+	}
+	return strconv.FormatFloat(r, 'g', 3, 64) + "× "
 }
 
 func (r *report) write(w io.Writer) {
@@ -238,7 +282,7 @@ func (r *report) writeTargets(p func(string, ...any)) {
 	p("\n\n")
 	p("| path | benchmark | goal | measured | instructions/op | time | allocs |\n|---|---|---|--:|--:|:-:|:-:|\n")
 	for _, v := range r.verdicts {
-		goal := fmt.Sprintf("≤ %s ns, %s", fmtNs(v.maxNs), allocGoal(v.maxAllocs))
+		goal := v.goal + ", " + allocGoal(v.maxAllocs)
 		if v.e == nil {
 			p("| %s | `%s` | %s | not run | – | – | – |\n", v.path, v.bench, goal)
 			continue
@@ -255,11 +299,11 @@ func (r *report) writeTargets(p func(string, ...any)) {
 		if v.met() || v.e == nil {
 			continue
 		}
-		p("### %s: %s ns against ≤ %s ns\n\n", v.path, fmtNs(v.e.ns.value), fmtNs(v.maxNs))
+		p("### %s: %s ns, %s allocs against %s, %s\n\n", v.path, fmtNs(v.e.ns.value), fmtCount(v.e.allocs), v.goal, allocGoal(v.maxAllocs))
 		if v.note != "" {
 			p("%s\n\n", strings.TrimSpace(v.note))
 		} else {
-			p("No analysis has been written for this target yet (bench/cmd/report/notes/%s.md).\n\n", v.id)
+			p("No analysis has been written for this target yet (bench/cmd/report/notes/%s.md).\n\n", v.noteName())
 		}
 		if v.profile != "" {
 			p("<details><summary>CPU profile of <code>%s</code> (pprof -top; module path trimmed, type arguments as […])</summary>\n\n```\n%s\n```\n\n</details>\n\n",
