@@ -51,7 +51,7 @@ func (x *executor[T]) executeInto(ctx context.Context, fn func(context.Context) 
 		d.ctx.undo = d.undo
 	}
 	if x.deadline.Timeout > 0 || x.deadline.AttemptTimeout > 0 || (x.stats != nil && x.stats.timing) {
-		d.start = x.clock.Now() // the execution's one full clock read: later ones may use its monotonic reading (now)
+		d.start = x.startTime() // the execution's one reading with a wall clock: later ones use its monotonic reading (elapsed)
 		if x.deadline.Timeout > 0 {
 			d.deadline = d.start.Add(x.deadline.Timeout)
 		}
@@ -98,7 +98,7 @@ func (x *executor[T]) executeInto(ctx context.Context, fn func(context.Context) 
 	if x.stats != nil {
 		var took time.Duration
 		if x.stats.timing && !d.start.IsZero() {
-			took = x.now(d).Sub(d.start)
+			took = x.elapsed(d)
 		}
 		x.stats.record(source, took, final, met)
 	}
@@ -129,6 +129,24 @@ func recycle[T any](d *execution[T]) {
 		c.reset()
 		d.ctx = c
 	}
+}
+
+// startTime reads the clock for an execution's start; on the real clock,
+// through the executor's anchor (deadlineTimers.now).
+func (x *executor[T]) startTime() time.Time {
+	if x.timers != nil {
+		return x.timers.now()
+	}
+	return x.clock.Now()
+}
+
+// elapsed is the time since d.start on the clock; on the real clock, from
+// the monotonic clock alone (time.Since). d.start must have been read.
+func (x *executor[T]) elapsed(d *execution[T]) time.Duration {
+	if d.ctx.timers != nil {
+		return time.Since(d.start)
+	}
+	return x.clock.Now().Sub(d.start)
 }
 
 // now reads the clock for execution d. On the real clock, once d.start

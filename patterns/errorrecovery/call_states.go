@@ -187,15 +187,20 @@ func (x *executor[T]) classify(d *execution[T], attemptDeadline time.Time) callE
 		d.err = cerr
 		return eventPermanent
 	}
-	var now time.Time // read once, only when a deadline is set (attemptDeadline is the earlier)
+	// The clock is read once, only when a deadline is set
+	// (attemptDeadline is the earlier), as the time since d.start, which
+	// both deadlines are set from: comparing durations spares building
+	// the time now (time.Time.Add) and comparing times.
+	var elapsed time.Duration
 	if !attemptDeadline.IsZero() {
-		now = x.now(d)
+		elapsed = x.elapsed(d)
 	}
-	if !d.deadline.IsZero() && !now.Before(d.deadline) {
+	passed := func(deadline time.Time) bool { return elapsed >= deadline.Sub(d.start) }
+	if !d.deadline.IsZero() && passed(d.deadline) {
 		x.late(d)
 		return eventDeadline
 	}
-	if err == nil && !attemptDeadline.IsZero() && !now.Before(attemptDeadline) {
+	if err == nil && !attemptDeadline.IsZero() && passed(attemptDeadline) {
 		x.late(d)
 		if x.stats.counting() {
 			x.stats.attemptTimeouts.Add(1)
@@ -213,7 +218,7 @@ func (x *executor[T]) classify(d *execution[T], attemptDeadline time.Time) callE
 	if IsPermanent(err) || matchAny(x.retry.PermanentOn, err) {
 		return eventPermanent
 	}
-	if !attemptDeadline.IsZero() && errors.Is(err, context.DeadlineExceeded) && !now.Before(attemptDeadline) {
+	if !attemptDeadline.IsZero() && errors.Is(err, context.DeadlineExceeded) && passed(attemptDeadline) {
 		if x.stats.counting() {
 			x.stats.attemptTimeouts.Add(1)
 		}

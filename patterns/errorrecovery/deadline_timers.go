@@ -3,6 +3,7 @@ package errorrecovery
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -24,10 +25,38 @@ import (
 // inside the testing/synctest bubble, if any, of the workflow that made
 // it; the executors of a workflow's keys share their workflow's.
 type deadlineTimers struct {
+	// anchor is a full reading of the real clock that starts read
+	// (see now); nil until the first.
+	anchor atomic.Pointer[time.Time]
+
 	mu    sync.Mutex
 	queue []*callCtx  // a min-heap by deadline; each context's slot is 1 + its index
 	timer *time.Timer // made by the first add; runs fire
 	due   time.Time   // when timer is set to fire; zero when it is not set
+}
+
+// anchorAge is how long a full reading of the real clock serves as the
+// anchor of the readings after it (see deadlineTimers.now).
+const anchorAge = time.Second
+
+// now reads the real clock for an execution's start: the monotonic clock
+// alone, added to an anchor, a full reading (wall and monotonic) at most
+// anchorAge old. A full reading (time.Now) reads the wall clock too, and
+// costs about twice a monotonic one (time.Since) on the virtual machines
+// we measure on. The result carries the monotonic reading time.Now would
+// have given, which is all that deadlines are compared and timers set
+// with; its wall-clock part, seen only in a context's Deadline, is the
+// anchor's plus the monotonic time since, so it lags a step of the
+// system's clock by at most anchorAge. (A slewed clock moves both alike.)
+func (p *deadlineTimers) now() time.Time {
+	if a := p.anchor.Load(); a != nil {
+		if since := time.Since(*a); since >= 0 && since < anchorAge {
+			return a.Add(since)
+		}
+	}
+	t := time.Now()
+	p.anchor.Store(&t)
+	return t
 }
 
 // add puts c, whose deadline has not passed, in the set. The caller holds

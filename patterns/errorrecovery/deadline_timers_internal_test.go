@@ -102,3 +102,27 @@ func TestDeadlineTimersHeapKeepsOrderAndSlots(t *testing.T) {
 func TestCallCtxStaysIn176Bytes(t *testing.T) {
 	assert.LessOrEqual(t, unsafe.Sizeof(callCtx{}), uintptr(176))
 }
+
+// An execution's start on the real clock is the anchor plus the monotonic
+// time since: the same instant as time.Now, the anchor kept while it is
+// younger than anchorAge and read again once it is not.
+func TestStartsReadTheWallClockOncePerAnchorAge(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		p := new(deadlineTimers)
+		first := p.now()
+		anchor := p.anchor.Load()
+		require.NotNil(t, anchor, "the first reading anchors")
+		assert.True(t, first.Equal(time.Now()), "the first reading is time.Now")
+
+		time.Sleep(anchorAge / 2)
+		mid := p.now()
+		assert.Same(t, anchor, p.anchor.Load(), "an anchor younger than anchorAge is kept")
+		assert.True(t, mid.Equal(time.Now()), "a reading from the anchor is now: %v against %v", mid, time.Now())
+		assert.Equal(t, anchorAge/2, mid.Sub(first), "the time between two readings")
+
+		time.Sleep(anchorAge / 2)
+		late := p.now()
+		assert.NotSame(t, anchor, p.anchor.Load(), "an anchor anchorAge old is read again")
+		assert.True(t, late.Equal(time.Now()), "the new anchor is now")
+	})
+}
