@@ -133,6 +133,7 @@ type execution[T any] struct {
 	undo           *undoList   // COMPENSATE: the undos registered; nil when it takes no part
 	hedge          *hedging[T] // HEDGE: the rounds' shared state, from the first round to release
 	hedges         int         // HEDGE: the hedges started
+	idleHedge      *hedging[T] // HEDGE: the last execution's, which no attempt uses any more, kept for the next (recycle)
 }
 
 // attemptPermits are the permits one attempt holds: the breaker's and

@@ -40,7 +40,15 @@ type hedging[T any] struct {
 	answers []hedgeAnswer[T]   // answers of the round not read yet
 	running int                // attempts (of any round) whose function has not returned
 	slot    *bulkhead.Bulkhead // set when the execution ended with attempts running: the last to return releases it
-	wake    context.CancelFunc // ends the executor's current wait
+	wake    context.CancelFunc // ends the executor's current wait (a clock other than the real one)
+
+	// On the real clock, the executor waits on signal, which each answer
+	// of the round sends to without blocking (it holds one), and on a
+	// timer reused from wait to wait: no context or timer is made per
+	// wait. Both live as long as the hedging, which a pooled execution
+	// keeps from one execution to the next once no attempt uses it.
+	signal chan struct{}
+	timer  *time.Timer
 
 	// The executor's own, used in its goroutine only.
 	waiting []*hedgeAttempt // the round's attempts not answered yet
@@ -77,7 +85,15 @@ func (x *executor[T]) callHedged(ctx context.Context, m callMachine[T]) (callEve
 	x = d.x // the key's executor with PerKey (see execution.x)
 	h := d.hedge
 	if h == nil {
-		h = &hedging[T]{fn: d.fn, parent: engine.Quiet(d.ctx.parent), undo: d.undo, off: nohedge.IsOff(d.ctx.parent)}
+		h = d.idleHedge
+		d.idleHedge = nil
+		if h == nil {
+			h = new(hedging[T])
+			if x.timers != nil {
+				h.signal = make(chan struct{}, 1)
+			}
+		}
+		h.fn, h.parent, h.undo, h.off = d.fn, engine.Quiet(d.ctx.parent), d.undo, nohedge.IsOff(d.ctx.parent)
 		d.hedge = h
 	}
 	if len(h.waiting) == 0 {
@@ -188,7 +204,12 @@ func (h *hedging[T]) deliver(ans hedgeAnswer[T]) {
 	h.running--
 	if a.round == h.round && !a.abandoned {
 		h.answers = append(h.answers, ans)
-		if h.wake != nil {
+		if h.signal != nil {
+			select {
+			case h.signal <- struct{}{}:
+			default: // a signal is pending already
+			}
+		} else if h.wake != nil {
 			h.wake()
 		}
 		h.mu.Unlock()
@@ -331,6 +352,11 @@ func (h *hedging[T]) sleep(clk engine.Clock, at time.Time) {
 		h.mu.Unlock()
 		return
 	}
+	if h.signal != nil {
+		h.mu.Unlock()
+		h.sleepReal(at)
+		return
+	}
 	wctx, wake := context.WithCancel(h.parent)
 	h.wake = wake
 	h.mu.Unlock()
@@ -343,6 +369,33 @@ func (h *hedging[T]) sleep(clk engine.Clock, at time.Time) {
 	h.wake = nil
 	h.mu.Unlock()
 	wake()
+}
+
+// sleepReal is sleep on the real clock. An answer that came after sleep
+// looked for one has sent its signal already, so it is not missed; a
+// signal left by an answer read meanwhile only wakes await to look again.
+func (h *hedging[T]) sleepReal(at time.Time) {
+	var due <-chan time.Time
+	if !at.IsZero() {
+		left := time.Until(at)
+		if left <= 0 {
+			return
+		}
+		if h.timer == nil {
+			h.timer = time.NewTimer(left)
+		} else {
+			h.timer.Reset(left)
+		}
+		due = h.timer.C
+	}
+	select {
+	case <-h.signal:
+	case <-due:
+	case <-h.parent.Done():
+	}
+	if due != nil {
+		h.timer.Stop() // and, since Go 1.23, nothing left to read from C
+	}
 }
 
 // closeRound ends the round: the attempts still running are cancelled,
@@ -375,6 +428,27 @@ func (h *hedging[T]) end(admitted bool, b *bulkhead.Bulkhead) bool {
 		return false
 	}
 	h.slot = b
+	return true
+}
+
+// idle reports whether no attempt's goroutine runs any more, so that
+// nothing but the execution holds h, which may then keep it for the next
+// execution (see recycle); the round must be closed. An idle h lets go of
+// the execution's function, context and undos, and of a signal nobody
+// read.
+func (h *hedging[T]) idle() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.running > 0 {
+		return false
+	}
+	h.fn, h.parent, h.undo = nil, nil, nil
+	if h.signal != nil {
+		select {
+		case <-h.signal:
+		default:
+		}
+	}
 	return true
 }
 

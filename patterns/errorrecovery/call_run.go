@@ -121,10 +121,18 @@ func (x *executor[T]) executeInto(ctx context.Context, fn func(context.Context) 
 
 // recycle resets an execution's data for the next execution the pooled
 // state starts: it keeps the first context unless it was seen (something
-// outside may still hold a seen one; see callCtx).
+// outside may still hold a seen one; see callCtx), and HEDGE's shared
+// state once no attempt's goroutine holds it (hedging.end).
 func recycle[T any](d *execution[T]) {
-	c := d.ctx
+	c, h := d.ctx, d.idleHedge
+	if d.hedge != nil {
+		// Ended by its last round (judge), no state's action released it.
+		if d.hedge.closeRound(); d.hedge.idle() {
+			h = d.hedge
+		}
+	}
 	*d = execution[T]{}
+	d.idleHedge = h
 	if c != nil && !c.seen.Load() {
 		c.reset()
 		d.ctx = c

@@ -403,9 +403,12 @@ func (x *executor[T]) fail(ctx context.Context, m callMachine[T]) error {
 func (x *executor[T]) release(d *execution[T], err error) {
 	x = d.x // the key's executor with PerKey (see execution.x)
 	kept := false
-	if d.hedge != nil {
-		kept = d.hedge.end(d.admitted, x.bulkhead)
+	if h := d.hedge; h != nil {
+		kept = h.end(d.admitted, x.bulkhead)
 		d.hedge = nil
+		if h.idle() {
+			d.idleHedge = h
+		}
 	}
 	if d.admitted {
 		d.admitted = false
