@@ -133,11 +133,13 @@ func (b *Budget) Deposit() {
 // ErrExhausted), made once: refusing allocates nothing. A refused retry
 // should end the retrying; a fallback still applies.
 func (b *Budget) Withdraw() error {
-	if b.fast && b.inst.State() == StateExhausted && !b.within(b.nowSlice()) {
+	idx := b.nowSlice()
+	if b.fast && b.inst.State() == StateExhausted && !b.within(idx) {
 		b.refused.Add(1)
 		return b.errOut
 	}
 	c := callPool.Get().(*call)
+	c.idx = idx
 	_, _ = engine.FireWith(context.Background(), b.inst, EventWithdraw, c)
 	spent := c.spent
 	*c = call{}

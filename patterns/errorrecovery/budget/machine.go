@@ -65,10 +65,14 @@ const (
 	delayName   = "recovery"
 )
 
-// call is the argument a Budget fires EventWithdraw with: spend reports
-// whether the spend action ran. Recycled through a pool, as an argument
-// escapes to the heap.
-type call struct{ spent bool }
+// call is the argument a Budget fires EventWithdraw with: the slice the
+// withdrawal falls in, read once by Withdraw for its guards and action,
+// and whether the spend action ran. Recycled through a pool, as an
+// argument escapes to the heap.
+type call struct {
+	idx   int64
+	spent bool
+}
 
 var callPool = sync.Pool{New: func() any { return new(call) }}
 
@@ -77,8 +81,18 @@ var errMisuse = errors.New("errorrecovery: retry budget action used out of place
 func budgetOf(m Machine) *Budget { return *m.Data() }
 
 func withinBudget(m Machine) bool {
-	b := budgetOf(m)
-	return b.within(b.nowSlice()) // the machine's clock, read as Deposit reads it
+	return budgetOf(m).within(sliceOf(m))
+}
+
+// sliceOf is the slice an event of m falls in: a withdrawal's, read once
+// by Withdraw, so that its guards and its action agree and the clock is
+// read once per withdrawal; for any other event (a deposit, the timer)
+// the current slice on the machine's clock, read as Deposit reads it.
+func sliceOf(m Machine) int64 {
+	if c, ok := engine.ArgOf[call](m); ok {
+		return c.idx
+	}
+	return budgetOf(m).nowSlice()
 }
 
 // spend counts a retry in the window.
@@ -87,8 +101,7 @@ func spend(_ context.Context, m Machine) error {
 	if !ok {
 		return errMisuse
 	}
-	b := budgetOf(m)
-	b.wd.add(b.nowSlice())
+	budgetOf(m).wd.add(c.idx)
 	c.spent = true
 	return nil
 }

@@ -72,15 +72,21 @@ func (b *Budget) balance(d, w int64) int64 {
 	return d*b.ratio + b.reserve*unit - w*unit
 }
 
+// sum returns the count of slice idx and the slices-1 before it: what
+// ages(idx) holds, added up without the array.
+func (c *counter) sum(idx int64) (n int64) {
+	for j := idx; j >= 0 && j > idx-slices; j-- {
+		if v := c[j%slices].Load(); uint32(v>>32) == uint32(j) {
+			n += int64(uint32(v))
+		}
+	}
+	return n
+}
+
 // sums returns the executions and retries counted in the window at slice
 // idx.
 func (b *Budget) sums(idx int64) (d, w int64) {
-	dep, wd := b.dep.ages(idx), b.wd.ages(idx)
-	for k := range slices {
-		d += dep[k]
-		w += wd[k]
-	}
-	return d, w
+	return b.dep.sum(idx), b.wd.sum(idx)
 }
 
 // within reports whether one more retry fits the budget at slice idx.
