@@ -81,8 +81,14 @@ func (c *core[S, E, D]) ctxErr(ctx context.Context) error {
 // so, within the step bound. The Result is the caller's own; an error from
 // a raised event is returned beside it.
 func (c *core[S, E, D]) fire(ctx context.Context, e E) (Result[S], error) {
+	return c.fireAt(ctx, e, c.m.EventIndex(e))
+}
+
+// fireAt is fire for a caller that has looked e up already: ev is its
+// index (EventIndex).
+func (c *core[S, E, D]) fireAt(ctx context.Context, e E, ev int) (Result[S], error) {
 	c.steps = 0
-	res, err := c.event(ctx, e, false)
+	res, err := c.eventAt(ctx, e, ev, false)
 	if derr := c.drain(ctx); err == nil {
 		err = derr
 	}
@@ -144,10 +150,15 @@ func (c *core[S, E, D]) drain(ctx context.Context) error {
 
 // event processes one event in the current state.
 func (c *core[S, E, D]) event(ctx context.Context, e E, raised bool) (Result[S], error) {
+	return c.eventAt(ctx, e, c.m.EventIndex(e), raised)
+}
+
+// eventAt is event for a caller that has looked e up already: ev is its
+// index (EventIndex).
+func (c *core[S, E, D]) eventAt(ctx context.Context, e E, ev int, raised bool) (Result[S], error) {
 	from := c.cur
 	c.ev, c.hasEv = e, true
 	c.steps++
-	ev := c.m.EventIndex(e)
 	var cands []compiled.Edge[S, E, D]
 	if ev >= 0 {
 		cands = c.m.Candidates(from, ev)

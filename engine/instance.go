@@ -112,7 +112,7 @@ func (i *Instance[S, E, D]) Fire(ctx context.Context, e E) (Result[S], error) {
 		}
 	}
 	i.lock()
-	res, err := c.fire(ctx, e)
+	res, err := c.fireAt(ctx, e, ev)
 	return res, i.unlock(err)
 }
 

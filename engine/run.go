@@ -121,7 +121,7 @@ func (r Run[S, E, D]) fire(ctx context.Context, e E, ev int) (res Result[S], err
 	s := r.s
 	c := &s.core
 	if c.obs != nil {
-		res, err := c.fire(ctx, e)
+		res, err := c.fireAt(ctx, e, ev)
 		s.flush()
 		return res, err
 	}
@@ -192,7 +192,7 @@ func (r Run[S, E, D]) fire(ctx context.Context, e E, ev int) (res Result[S], err
 		err = &StepLimitError{Machine: c.m.Name, State: c.label(c.cur), Limit: c.maxSteps}
 		chained.To = c.State()
 	} else {
-		chained, err = c.event(ctx, e, false)
+		chained, err = c.eventAt(ctx, e, ev, false)
 		if derr := c.drain(ctx); err == nil {
 			err = derr
 		}
