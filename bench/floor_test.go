@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -56,6 +57,34 @@ func BenchmarkFloor(b *testing.B) {
 			t = time.Now()
 		}
 		sinkTime = t
+	})
+	b.Run("go-TimeSince", func(b *testing.B) {
+		// The monotonic clock alone: what statecraft reads after an
+		// execution's start, and for the start from its anchor.
+		origin := time.Now()
+		var d time.Duration
+		for b.Loop() {
+			d = time.Since(origin)
+		}
+		sink = uint64(d)
+	})
+	b.Run("go-MapLookupString", func(b *testing.B) {
+		// A Go map of 1000 host names, the hot one looked up: what a
+		// per-key registry's lookup of a key cannot undercut.
+		m := make(map[string]*uint64, 1000)
+		var hot string
+		for i := range 1000 {
+			k := "host-" + strconv.Itoa(i) + ".example.com"
+			m[k] = new(uint64)
+			if i == 500 {
+				hot = k
+			}
+		}
+		var p *uint64
+		for b.Loop() {
+			p = m[hot]
+		}
+		sink = *p
 	})
 	b.Run("go-ContextWithCancel", func(b *testing.B) {
 		ctx := context.Background()

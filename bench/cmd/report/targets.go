@@ -61,7 +61,11 @@ var targets = []target{
 // slower than failsafe-go's bare semaphore, no allocation while a slot is
 // free.
 func sharedBulkhead(g int) target {
-	return target{id: "shared-bulkhead-" + strconv.Itoa(g), path: "shared bulkhead acquire+release, " + strconv.Itoa(g) + " goroutines",
+	n := strconv.Itoa(g) + " goroutines"
+	if g == 1 {
+		n = "1 goroutine"
+	}
+	return target{id: "shared-bulkhead-" + strconv.Itoa(g), path: "shared bulkhead acquire+release, " + n,
 		bench: "SharedBulkhead/goroutines=" + strconv.Itoa(g) + "/statecraft-AcquireRelease",
 		peer:  "failsafe-AcquireRelease", peerRatio: 1, note: "shared-bulkhead", parallel: true}
 }
