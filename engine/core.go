@@ -130,6 +130,34 @@ func (c *core[S, E, D]) start(ctx context.Context, s int) error {
 	return err
 }
 
+// enterLink runs the entry actions of the states that the transition at
+// slot (a compiled.Link with Enter set) has entered, once the caller has
+// committed it, as take and takeHier do: outermost state first, each
+// state's actions in order. Such a transition has no guard, no action,
+// exits no state with user code or timers and enters none with timers,
+// so its entry actions are all that is left of it. The first that fails
+// ends the step with its *ActionError, in the error state if the
+// machine has one that is not the target (or, hierarchical, does not
+// hold it).
+func (c *core[S, E, D]) enterLink(ctx context.Context, slot int32) error {
+	edge := c.m.Edge(int(slot))
+	to := c.cur
+	entered := edge.Enter
+	if !c.m.Hier {
+		entered = []int32{int32(to)} // a flat edge's Enter is nil: the target alone
+	}
+	for _, s := range entered {
+		for _, a := range c.m.State(int(s)).Entry {
+			if err := c.call(ctx, a); err != nil {
+				err = c.actionErr(PhaseEntry, int(s), edge, a.Name, err)
+				c.toErrorState(ctx, to)
+				return err
+			}
+		}
+	}
+	return nil
+}
+
 // drain processes raised events in order until none is left.
 func (c *core[S, E, D]) drain(ctx context.Context) error {
 	var first error

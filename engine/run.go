@@ -164,6 +164,15 @@ func (r Run[S, E, D]) fire(ctx context.Context, e E, ev int) (res Result[S], err
 			res.Transition, first = int(l.Decl), false
 		}
 		if l.Choose == nil {
+			if l.Enter {
+				c.ev, c.hasEv = e, true
+				err = c.enterLink(ctx, l.Slot)
+				res.To = c.State() // the target, or the error state: before raised events move on
+				if derr := c.drain(ctx); err == nil {
+					err = derr
+				}
+				return res, err
+			}
 			res.To = l.To
 			return res, nil
 		}

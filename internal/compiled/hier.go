@@ -114,9 +114,9 @@ func (m *Machine[S, E, D]) layoutHier() {
 				m.spans[k] = span{start, int32(len(slots))}
 			}
 			if sp := m.spans[k]; sp.n > 0 {
-				bare, plain := m.fastFrom(s, &m.Edges[sp.start])
-				if bare {
-					m.links[k] = m.link(sp.start)
+				bare, plain, enter := m.fastFrom(s, &m.Edges[sp.start])
+				if bare || enter {
+					m.links[k] = m.link(sp.start, enter)
 				}
 				if plain {
 					m.hops[k] = m.hop(s, sp.start)
@@ -137,19 +137,27 @@ func contiguous(slots []int32) bool {
 
 // fastFrom judges edge e taken from leaf s as compiled.Edge.Bare and
 // Plain do: no user code and no timer on any state it exits or enters.
-func (m *Machine[S, E, D]) fastFrom(s int, e *Edge[S, E, D]) (bare, plain bool) {
+// enter reports an edge that would be Bare but for the entry actions of
+// states it enters, into a leaf that is no choice state (Link.Enter).
+func (m *Machine[S, E, D]) fastFrom(s int, e *Edge[S, E, D]) (bare, plain, enter bool) {
 	if e.Guard != nil || len(e.Actions) > 0 || e.Internal {
-		return false, false
+		return false, false, false
 	}
 	for k := s; k != e.Domain; k = m.States[k].Parent {
 		if st := &m.States[k]; len(st.Exit) > 0 || len(st.Delayed) > 0 {
-			return false, false
+			return false, false, false
 		}
 	}
+	entries := false
 	for _, k := range e.Enter {
-		if st := &m.States[k]; len(st.Entry) > 0 || len(st.Delayed) > 0 {
-			return false, false
+		st := &m.States[k]
+		if len(st.Delayed) > 0 {
+			return false, false, false
 		}
+		entries = entries || len(st.Entry) > 0
 	}
-	return true, m.States[e.Dest].Choose == nil
+	if entries {
+		return false, false, m.States[e.Dest].Choose == nil
+	}
+	return true, m.States[e.Dest].Choose == nil, false
 }

@@ -240,10 +240,24 @@ func (m *Machine[S, E, D]) layoutFlat() {
 		if sp.n > 0 && m.Edges[sp.start].Plain {
 			m.hops[k] = m.hop(k/len(m.Events), sp.start)
 		}
-		if sp.n > 0 && m.Edges[sp.start].Bare {
-			m.links[k] = m.link(sp.start)
+		if sp.n == 0 {
+			continue
+		}
+		if e := &m.Edges[sp.start]; e.Bare {
+			m.links[k] = m.link(sp.start, false)
+		} else if m.entering(e) {
+			m.links[k] = m.link(sp.start, true)
 		}
 	}
+}
+
+// entering reports whether flat edge e is Bare but for the entry actions
+// of its target, which is no choice state: a Link with Enter set.
+func (m *Machine[S, E, D]) entering(e *Edge[S, E, D]) bool {
+	src, dst := &m.States[e.From], &m.States[e.To]
+	return e.Guard == nil && len(e.Actions) == 0 && !e.Internal &&
+		len(src.Exit) == 0 && len(src.Delayed) == 0 &&
+		len(dst.Entry) > 0 && len(dst.Delayed) == 0 && dst.Choose == nil
 }
 
 // Hop is a Plain transition as the drivers' fast paths take it: where it
@@ -267,6 +281,11 @@ type Link[S, E comparable, D any] struct {
 	// Flat is set when the transition exits no state with timers but a
 	// flat machine's (Edge.Domain < 0): its leftover timers are cleared.
 	Flat bool
+	// Enter is set when the states the transition enters have entry
+	// actions, which the step runs once it has committed the transition;
+	// then the target is no choice state (Choose is nil). Such a
+	// transition is not Bare: its entry actions are its user code.
+	Enter bool
 	// To is the target's ID.
 	To S
 }
@@ -280,11 +299,12 @@ func (m *Machine[S, E, D]) newFastTables() {
 	}
 }
 
-// link is the Link of the Bare transition at slot.
-func (m *Machine[S, E, D]) link(slot int32) Link[S, E, D] {
+// link is the Link of the transition at slot, which is Bare, or Bare
+// but for the entry actions of the states it enters (enter).
+func (m *Machine[S, E, D]) link(slot int32, enter bool) Link[S, E, D] {
 	e := &m.Edges[slot]
 	return Link[S, E, D]{Choose: m.States[e.Dest].Choose, Slot: slot, Dest: int32(e.Dest),
-		Decl: int32(e.Decl), Flat: e.Domain < 0, To: m.ids[e.Dest]}
+		Decl: int32(e.Decl), Flat: e.Domain < 0, Enter: enter, To: m.ids[e.Dest]}
 }
 
 // hop is the Hop of the transition at slot taken from state index s: a
@@ -356,8 +376,10 @@ func (m *Machine[S, E, D]) Slot(decl int) int { return int(m.byDecl[decl]) }
 
 // BareLink returns the transition out of state index s on event index e
 // when it is a Bare one (Plain transitions, and also transitions into a
-// choice state whose choice function is their only user code) as a
-// Link, whose Slot is -1 when it is not. The result must not be modified.
+// choice state whose choice function is their only user code), or one
+// Bare but for the entry actions of the states it enters, which is no
+// choice state (Link.Enter), as a Link, whose Slot is -1 when it is
+// neither. The result must not be modified.
 func (m *Machine[S, E, D]) BareLink(s, e int) *Link[S, E, D] {
 	return &m.links[s*len(m.Events)+e]
 }
