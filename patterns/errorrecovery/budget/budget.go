@@ -41,14 +41,14 @@ type Budget struct {
 	ratio   int64     // Ratio, in millionths; 0 for NoRatio
 	reserve int64     // MinPerSecond times Window in seconds: retries allowed whatever the traffic
 	width   int64     // a slice, ns
-	fast    bool      // the definition is Definition(): Withdraw may refuse lock-free
+	fast    bool      // the definition is Definition() and no observer watches: Withdraw may take its steps compiled (see Withdraw)
 	mono    bool      // the clock is engine.RealClock: read the monotonic clock alone (see now)
 	errOut  *ExhaustedError
 
 	_   [64]byte
 	dep counter // executions, by slice
 	_   [64]byte
-	wd  counter // retries, by slice; added to only by the spend action, under the Instance's lock
+	wd  counter // retries, by slice; added to only under the Instance's lock, by the spend action or spendAvailable
 	_   [64]byte
 
 	withdrawn, refused atomic.Uint64
@@ -83,7 +83,7 @@ func New(cfg Config, opts ...engine.Option) (*Budget, error) {
 	}
 	cfg = cfg.resolved()
 	b := &Budget{clock: o.Clock, origin: o.Clock.Now(), cfg: cfg,
-		width: int64(cfg.Window / slices), fast: o.Def == Definition(),
+		width: int64(cfg.Window / slices), fast: o.Def == Definition() && o.Observer == nil,
 		errOut: &ExhaustedError{Ratio: cfg.Ratio, MinPerSecond: cfg.MinPerSecond, Window: cfg.Window}}
 	_, b.mono = o.Clock.(engine.RealClock)
 	if cfg.Ratio > 0 {
@@ -132,11 +132,29 @@ func (b *Budget) Deposit() {
 // plus the minimum, and otherwise the budget's *ExhaustedError (errors.Is
 // ErrExhausted), made once: refusing allocates nothing. A refused retry
 // should end the retrying; a fallback still applies.
+//
+// With Definition and no observer, Withdraw takes two of the machine's
+// internal steps compiled, with their effects and nothing else: while
+// Exhausted with no room it refuses after reading the window, with no
+// lock; while Available with room it counts the retry under the
+// Instance's lock, as the step's guard and spend action would. Any other
+// withdrawal (one that exhausts the budget, or finds the state changed)
+// is fired.
 func (b *Budget) Withdraw() error {
 	idx := b.nowSlice()
-	if b.fast && b.inst.State() == StateExhausted && !b.within(idx) {
-		b.refused.Add(1)
-		return b.errOut
+	if b.fast {
+		switch b.inst.State() {
+		case StateExhausted:
+			if !b.within(idx) {
+				b.refused.Add(1)
+				return b.errOut
+			}
+		case StateAvailable:
+			if b.spendAvailable(idx) {
+				b.withdrawn.Add(1)
+				return nil
+			}
+		}
 	}
 	c := callPool.Get().(*call)
 	c.idx = idx
@@ -150,6 +168,21 @@ func (b *Budget) Withdraw() error {
 	}
 	b.withdrawn.Add(1)
 	return nil
+}
+
+// spendAvailable is Definition's step Available --withdraw [retry within
+// budget] / spend retry (internal), compiled: under the Instance's lock,
+// if the budget is still Available and the retry fits in slice idx, it
+// counts the retry and reports true. Otherwise it changes nothing and
+// reports false, and Withdraw fires the event.
+func (b *Budget) spendAvailable(idx int64) (spent bool) {
+	b.inst.Do(func(s State, _ **Budget) {
+		if s == StateAvailable && b.within(idx) {
+			b.wd.add(idx)
+			spent = true
+		}
+	})
+	return spent
 }
 
 // State reports the budget's state, from one atomic load. It takes no
