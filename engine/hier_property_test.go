@@ -60,6 +60,13 @@ func name(i int) string { return fmt.Sprintf("s%d", i) }
 
 func (h *randomHier) build() *fsm.Definition[string, string, int] {
 	b := fsm.New[string, string, int]("random").AllowUnreachable()
+	declare(h, b, nil)
+	return b.MustBuild()
+}
+
+// declare adds h's states and transitions to b, handing each state's
+// spec to with, when it is not nil, to add to it.
+func declare[D any](h *randomHier, b *fsm.Builder[string, string, D], with func(i int, s *states.Spec[string, string, D])) {
 	for i := range h.n {
 		kind := states.Normal
 		if i == 0 || h.parent[i] >= 0 && h.children(h.parent[i])[0] == i {
@@ -68,6 +75,9 @@ func (h *randomHier) build() *fsm.Definition[string, string, int] {
 		s := b.State(name(i), kind)
 		if h.parent[i] >= 0 {
 			s.In(name(h.parent[i]))
+		}
+		if with != nil {
+			with(i, s)
 		}
 	}
 	for i := range h.n {
@@ -80,7 +90,6 @@ func (h *randomHier) build() *fsm.Definition[string, string, int] {
 			b.On(name(i), "reset", "s0")
 		}
 	}
-	return b.MustBuild()
 }
 
 // flatten is the flat machine with the same leaf behaviour, worked out

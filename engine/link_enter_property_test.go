@@ -55,29 +55,22 @@ func newEntryMachine(r *rand.Rand, flat bool) *entryMachine {
 
 func (m *entryMachine) build() *fsm.Definition[string, string, []string] {
 	b := fsm.New[string, string, []string]("entries").AllowUnreachable()
-	for i := range m.n {
-		kind := states.Normal
-		if i == 0 || m.parent[i] >= 0 && m.children(m.parent[i])[0] == i {
-			kind = states.Initial
+	declare(m.randomHier, b, func(i int, s *states.Spec[string, string, []string]) {
+		if m.entry[i] == 0 {
+			return
 		}
-		s := b.State(name(i), kind)
-		if m.parent[i] >= 0 {
-			s.In(name(m.parent[i]))
-		}
-		if m.entry[i] > 0 {
-			label, how := "enter "+name(i), m.entry[i]
-			s.OnEntry(states.Do(label, func(_ context.Context, sm states.Machine[string, string, []string]) error {
-				*sm.Data() = append(*sm.Data(), label)
-				switch how {
-				case 2:
-					sm.Raise("e0")
-				case 3:
-					return errEntry
-				}
-				return nil
-			}))
-		}
-	}
+		label, how := "enter "+name(i), m.entry[i]
+		s.OnEntry(states.Do(label, func(_ context.Context, sm states.Machine[string, string, []string]) error {
+			*sm.Data() = append(*sm.Data(), label)
+			switch how {
+			case 2:
+				sm.Raise("e0")
+			case 3:
+				return errEntry
+			}
+			return nil
+		}))
+	})
 	if m.errorSt {
 		b.State("err", states.Normal).OnEntry(states.Do("enter err", func(_ context.Context, sm states.Machine[string, string, []string]) error {
 			*sm.Data() = append(*sm.Data(), "enter err")
@@ -85,16 +78,6 @@ func (m *entryMachine) build() *fsm.Definition[string, string, []string] {
 		}))
 		b.ErrorState("err")
 		b.On("err", "reset", "s0")
-	}
-	for i := range m.n {
-		for e := range 4 {
-			if to, ok := m.trans[[2]int{i, e}]; ok {
-				b.On(name(i), fmt.Sprintf("e%d", e), name(to))
-			}
-		}
-		if m.parent[i] < 0 {
-			b.On(name(i), "reset", "s0")
-		}
 	}
 	return b.MustBuild()
 }
