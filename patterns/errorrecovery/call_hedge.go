@@ -434,15 +434,16 @@ func (h *hedging[T]) end(admitted bool, b *bulkhead.Bulkhead) bool {
 // idle reports whether no attempt's goroutine runs any more, so that
 // nothing but the execution holds h, which may then keep it for the next
 // execution (see recycle); the round must be closed. An idle h lets go of
-// the execution's function, context and undos, and of a signal nobody
-// read.
+// what the execution gave it (its function, context, undos, the last
+// round's context and attempts) and of a signal nobody read.
 func (h *hedging[T]) idle() bool {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.running > 0 {
 		return false
 	}
-	h.fn, h.parent, h.undo = nil, nil, nil
+	h.fn, h.parent, h.undo, h.rctx = nil, nil, nil, nil
+	clear(h.waiting[:cap(h.waiting)])
 	if h.signal != nil {
 		select {
 		case <-h.signal:

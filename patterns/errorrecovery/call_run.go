@@ -122,7 +122,7 @@ func (x *executor[T]) executeInto(ctx context.Context, fn func(context.Context) 
 // recycle resets an execution's data for the next execution the pooled
 // state starts: it keeps the first context unless it was seen (something
 // outside may still hold a seen one; see callCtx), and HEDGE's shared
-// state once no attempt's goroutine holds it (hedging.end).
+// state once no attempt's goroutine holds it (hedging.idle).
 func recycle[T any](d *execution[T]) {
 	c, h := d.ctx, d.idleHedge
 	if d.hedge != nil {
