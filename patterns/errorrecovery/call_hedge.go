@@ -308,7 +308,11 @@ func (x *executor[T]) judge(d *execution[T], h *hedging[T], ans hedgeAnswer[T]) 
 		h.closeRound()
 		panic(ans.value)
 	}
-	ev := x.settleAttempt(d, a.deadline)
+	var in time.Duration // a's deadline as the time since d.start, as classify compares it
+	if !a.deadline.IsZero() {
+		in = a.deadline.Sub(d.start)
+	}
+	ev := x.settleAttempt(d, in)
 	if ev == eventRetryable && len(h.waiting) > 0 {
 		return ev, false
 	}

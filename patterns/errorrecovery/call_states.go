@@ -118,14 +118,16 @@ func (x *executor[T]) call(ctx context.Context, m callMachine[T]) (callEvent, er
 	if x.budget != nil && d.attempt == 1 {
 		x.budget.Deposit() // an execution reaching the dependency earns retries once
 	}
-	deadline := d.deadline
+	// The attempt's deadline, as a time and as the time since d.start
+	// (in; 0 when none), which classify compares with.
+	deadline, in := d.deadline, x.deadline.Timeout
 	if t := x.deadline.AttemptTimeout; t > 0 {
-		now := d.start
+		at := t
 		if d.attempt > 1 || !x.startsAttempt(d) {
-			now = x.now(d)
+			at += x.elapsed(d)
 		}
-		if ad := now.Add(t); deadline.IsZero() || ad.Before(deadline) {
-			deadline = ad
+		if deadline.IsZero() || at < in {
+			deadline, in = d.start.Add(at), at
 		}
 	}
 	if x.deadline.WalkAway && !deadline.IsZero() {
@@ -136,7 +138,7 @@ func (x *executor[T]) call(ctx context.Context, m callMachine[T]) (callEvent, er
 		d.result, d.err = d.fn(cc)
 		cc.end()
 	}
-	return x.settleAttempt(d, deadline), nil
+	return x.settleAttempt(d, in), nil
 }
 
 // startsAttempt reports whether no state before d's first attempt has
@@ -150,13 +152,13 @@ func (x *executor[T]) startsAttempt(d *execution[T]) bool {
 
 // settleAttempt reports the outcome of the attempt that just answered
 // (d.result, d.err) to the adaptive limiter and the breaker whose permits
-// it holds, and classifies it.
-func (x *executor[T]) settleAttempt(d *execution[T], deadline time.Time) callEvent {
+// it holds, and classifies it; attemptIn is as classify takes it.
+func (x *executor[T]) settleAttempt(d *execution[T], attemptIn time.Duration) callEvent {
 	if d.limited {
 		d.limited = false
 		d.limit.Done(d.err) // the attempt's latency and outcome
 	}
-	ev := x.classify(d, deadline)
+	ev := x.classify(d, attemptIn)
 	if d.held {
 		d.held = false
 		if ev == eventSuccess {
@@ -180,27 +182,28 @@ func (x *executor[T]) settleAttempt(d *execution[T], deadline time.Time) callEve
 // deadline's, and a result (not an error) returned at or after the
 // attempt's own deadline is that attempt's timeout; either way its value
 // is dropped, and the error it stands for is the one its context gave by
-// then, context.DeadlineExceeded.
-func (x *executor[T]) classify(d *execution[T], attemptDeadline time.Time) callEvent {
+// then, context.DeadlineExceeded. attemptIn is the attempt's deadline
+// (the earlier of its own and the overall one) as the time since
+// d.start; 0 when it has none.
+func (x *executor[T]) classify(d *execution[T], attemptIn time.Duration) callEvent {
 	err := d.err
 	if cerr := d.ctx.parent.Err(); cerr != nil {
 		d.err = cerr
 		return eventPermanent
 	}
-	// The clock is read once, only when a deadline is set
-	// (attemptDeadline is the earlier), as the time since d.start, which
-	// both deadlines are set from: comparing durations spares building
-	// the time now (time.Time.Add) and comparing times.
+	// The clock is read once, only when a deadline is set (the
+	// attempt's is the earlier), as the time since d.start, which both
+	// deadlines are set from (d.deadline at Timeout): comparing durations
+	// spares building the time now (time.Time.Add) and comparing times.
 	var elapsed time.Duration
-	if !attemptDeadline.IsZero() {
+	if attemptIn > 0 {
 		elapsed = x.elapsed(d)
 	}
-	passed := func(deadline time.Time) bool { return elapsed >= deadline.Sub(d.start) }
-	if !d.deadline.IsZero() && passed(d.deadline) {
+	if !d.deadline.IsZero() && elapsed >= x.deadline.Timeout {
 		x.late(d)
 		return eventDeadline
 	}
-	if err == nil && !attemptDeadline.IsZero() && passed(attemptDeadline) {
+	if err == nil && attemptIn > 0 && elapsed >= attemptIn {
 		x.late(d)
 		if x.stats.counting() {
 			x.stats.attemptTimeouts.Add(1)
@@ -218,7 +221,7 @@ func (x *executor[T]) classify(d *execution[T], attemptDeadline time.Time) callE
 	if IsPermanent(err) || matchAny(x.retry.PermanentOn, err) {
 		return eventPermanent
 	}
-	if !attemptDeadline.IsZero() && errors.Is(err, context.DeadlineExceeded) && passed(attemptDeadline) {
+	if attemptIn > 0 && errors.Is(err, context.DeadlineExceeded) && elapsed >= attemptIn {
 		if x.stats.counting() {
 			x.stats.attemptTimeouts.Add(1)
 		}
