@@ -71,20 +71,24 @@ func TestHedgeOnTheRealClockWakesAtTheAnswerOrTheDelay(t *testing.T) {
 	})
 }
 
-// A caller who gives up while the executor waits ends the wait at once.
+// A caller who gives up while the executor waits ends the wait at once,
+// even when the attempt ignores its context and does not answer: the wait
+// itself watches the caller's context.
 func TestHedgeOnTheRealClockEndsWhenTheCallerGivesUp(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		w := realHedge(t, time.Hour)
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		time.AfterFunc(500*time.Millisecond, cancel)
+		release := make(chan struct{})
 		start := time.Now()
-		_, err := w.Execute(ctx, func(ctx context.Context) (int, error) {
-			<-ctx.Done()
-			return 0, ctx.Err()
+		_, err := w.Execute(ctx, func(context.Context) (int, error) {
+			<-release // ignores its context
+			return 1, nil
 		})
 		assert.True(t, errors.Is(err, context.Canceled), "got %v, want context.Canceled", err)
 		assert.Equal(t, 500*time.Millisecond, time.Since(start), "returned when the caller gave up")
+		close(release) // the abandoned attempt returns; its answer is dropped
 		synctest.Wait()
 	})
 }
