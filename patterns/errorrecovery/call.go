@@ -118,7 +118,7 @@ type execution[T any] struct {
 	err            error         // the last layer's error
 	delay          time.Duration // the next backoff
 	prev           time.Duration // the previous backoff, for DECORRELATED
-	deadline       time.Time     // the overall deadline; zero when none
+	deadline       instant       // the overall deadline; none when none
 	final          error         // the error the execution returns
 	source         Source
 	age            time.Duration    // of a cached result
@@ -129,7 +129,7 @@ type execution[T any] struct {
 	waited         bool             // the bulkhead queued the call, or the rate limiter made it wait (see startsAttempt)
 	walked         bool             // a walk-away attempt was abandoned: never recycle
 	undone         bool             // COMPENSATE undid the failed call's effects: Done, but not answered
-	start          time.Time
+	start          instant     // read when a deadline is set or Metrics times executions; none otherwise
 	undo           *undoList   // COMPENSATE: the undos registered; nil when it takes no part
 	hedge          *hedging[T] // HEDGE: the rounds' shared state, from the first round to release
 	hedges         int         // HEDGE: the hedges started
@@ -354,7 +354,7 @@ func (x *executor[T]) build() *fsm.Definition[callState, callEvent, execution[T]
 		})
 		fits := transitions.If("backoff ends before deadline", func(m callMachine[T]) bool {
 			d := m.Data()
-			return d.deadline.IsZero() || m.Now().Add(d.delay).Before(d.deadline)
+			return d.deadline.none() || d.delay < -d.deadline.since(x.clock, d.ctx.timers != nil)
 		})
 		b.State(stateBackoff, states.Normal).In(stateExecuting)
 		b.On(stateAttempt, eventRetryable, stateBackoff).When(transitions.And(attemptsLeft, fits)).Do(states.Do("on retry", x.onRetry))

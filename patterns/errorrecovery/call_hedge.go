@@ -167,7 +167,7 @@ func (x *executor[T]) startHedge(ctx context.Context, m callMachine[T]) (callEve
 // its own (the round's, cancelled when the round ends; its deadline the
 // attempt timeout or the overall deadline, whichever is first).
 func (x *executor[T]) launch(d *execution[T], h *hedging[T], a *hedgeAttempt, now time.Time) {
-	a.deadline = d.deadline
+	a.deadline = d.deadline.time()
 	if t := x.deadline.AttemptTimeout; t > 0 {
 		if ad := now.Add(t); a.deadline.IsZero() || ad.Before(a.deadline) {
 			a.deadline = ad
@@ -175,7 +175,7 @@ func (x *executor[T]) launch(d *execution[T], h *hedging[T], a *hedgeAttempt, no
 	}
 	h.mu.Lock()
 	h.running++
-	cc := (&callCtx{parent: h.rctx, clock: x.clock, undo: h.undo}).begin(d.attempt, a.deadline)
+	cc := (&callCtx{parent: h.rctx, clock: x.clock, undo: h.undo}).begin(d.attempt, instantOf(a.deadline))
 	h.mu.Unlock()
 	h.waiting = append(h.waiting, a)
 	engine.Go(x.clock, func() { h.run(a, cc) }) // a simulation's clock runs it in lockstep (engine.ProcClock)
@@ -286,7 +286,7 @@ func (x *executor[T]) await(d *execution[T], h *hedging[T]) callEvent {
 func (x *executor[T]) hedgesLeft(d *execution[T], h *hedging[T]) bool {
 	return !h.off && h.started <= x.hedge.MaxHedges &&
 		(x.maxCalls == 0 || d.attempt+d.hedges < x.maxCalls) &&
-		(d.deadline.IsZero() || h.next.Before(d.deadline))
+		(d.deadline.none() || h.next.Before(d.deadline.time()))
 }
 
 // judge settles an answer of the round (permits, classification) and
@@ -310,7 +310,7 @@ func (x *executor[T]) judge(d *execution[T], h *hedging[T], ans hedgeAnswer[T]) 
 	}
 	var in time.Duration // a's deadline as the time since d.start, as classify compares it
 	if !a.deadline.IsZero() {
-		in = a.deadline.Sub(d.start)
+		in = a.deadline.Sub(d.start.time())
 	}
 	ev := x.settleAttempt(d, in)
 	if ev == eventRetryable && len(h.waiting) > 0 {

@@ -25,7 +25,7 @@ import (
 func (x *executor[T]) takeRate(ctx context.Context, m callMachine[T]) (callEvent, error) {
 	d := m.Data()
 	x = d.x // the key's executor with PerKey (see execution.x)
-	r, err := x.rate.ReserveBefore(d.deadline)
+	r, err := x.rate.ReserveBefore(d.deadline.time())
 	if err != nil {
 		d.drop()
 		d.err = err

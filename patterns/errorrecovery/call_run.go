@@ -51,9 +51,9 @@ func (x *executor[T]) executeInto(ctx context.Context, fn func(context.Context) 
 		d.ctx.undo = d.undo
 	}
 	if x.deadline.Timeout > 0 || x.deadline.AttemptTimeout > 0 || (x.stats != nil && x.stats.timing) {
-		d.start = x.startTime() // the execution's one reading with a wall clock: later ones use its monotonic reading (elapsed)
+		d.start = x.startTime() // later readings are of the monotonic clock alone, since d.start (elapsed)
 		if x.deadline.Timeout > 0 {
-			d.deadline = d.start.Add(x.deadline.Timeout)
+			d.deadline = d.start.after(x.deadline.Timeout)
 		}
 	}
 	_, err := run.Fire(ctx, eventBegin)
@@ -97,7 +97,7 @@ func (x *executor[T]) executeInto(ctx context.Context, fn func(context.Context) 
 	}
 	if x.stats != nil {
 		var took time.Duration
-		if x.stats.timing && !d.start.IsZero() {
+		if x.stats.timing && !d.start.none() {
 			took = x.elapsed(d)
 		}
 		x.stats.record(source, took, final, met)
@@ -140,21 +140,23 @@ func recycle[T any](d *execution[T]) {
 }
 
 // startTime reads the clock for an execution's start; on the real clock,
-// through the executor's anchor (deadlineTimers.now).
-func (x *executor[T]) startTime() time.Time {
+// through the executor's anchor (deadlineTimers.start).
+func (x *executor[T]) startTime() instant {
 	if x.timers != nil {
-		return x.timers.now()
+		return x.timers.start()
 	}
-	return x.clock.Now()
+	return instantOf(x.clock.Now())
 }
 
 // elapsed is the time since d.start on the clock; on the real clock, from
 // the monotonic clock alone (time.Since). d.start must have been read.
 func (x *executor[T]) elapsed(d *execution[T]) time.Duration {
-	if d.ctx.timers != nil {
-		return time.Since(d.start)
-	}
-	return x.clock.Now().Sub(d.start)
+	return d.start.since(x.clock, d.ctx.timers != nil)
+}
+
+// passed reports whether d's overall deadline, if it has one, has passed.
+func (x *executor[T]) passed(d *execution[T]) bool {
+	return !d.deadline.none() && d.deadline.since(x.clock, d.ctx.timers != nil) >= 0
 }
 
 // now reads the clock for execution d. On the real clock, once d.start
@@ -163,8 +165,8 @@ func (x *executor[T]) elapsed(d *execution[T]) time.Duration {
 // with d's deadlines, which carry the monotonic reading of d.start, are
 // the same as time.Now's would be.
 func (x *executor[T]) now(d *execution[T]) time.Time {
-	if d.ctx.timers != nil && !d.start.IsZero() {
-		return d.start.Add(time.Since(d.start))
+	if d.ctx.timers != nil && !d.start.none() {
+		return d.start.base.Add(time.Since(d.start.base))
 	}
 	return x.clock.Now()
 }

@@ -60,7 +60,7 @@ func (x *executor[T]) admit(ctx context.Context, m callMachine[T]) (callEvent, e
 	}
 	cc := d.cc.begin(0, d.deadline)
 	d.cc = cc
-	if x.cache == nil && !d.deadline.IsZero() {
+	if x.cache == nil && !d.deadline.none() {
 		// Admit is the execution's first state: nothing has waited since
 		// the overall deadline was set, after d.start, so the check of the
 		// context the bulkhead makes before it takes a slot need not read
@@ -81,7 +81,7 @@ func (x *executor[T]) admit(ctx context.Context, m callMachine[T]) (callEvent, e
 		d.err = cerr // the caller gave up: no rejection
 		return eventRejected, nil
 	}
-	if !d.deadline.IsZero() && !x.now(d).Before(d.deadline) {
+	if x.passed(d) {
 		return eventDeadline, nil // a timeout, counted where it is settled
 	}
 	if x.stats.counting() {
@@ -126,11 +126,11 @@ func (x *executor[T]) call(ctx context.Context, m callMachine[T]) (callEvent, er
 		if d.attempt > 1 || !x.startsAttempt(d) {
 			at += x.elapsed(d)
 		}
-		if deadline.IsZero() || at < in {
-			deadline, in = d.start.Add(at), at
+		if deadline.none() || at < in {
+			deadline, in = d.start.after(at), at
 		}
 	}
-	if x.deadline.WalkAway && !deadline.IsZero() {
+	if x.deadline.WalkAway && !deadline.none() {
 		d.result, d.err = x.walkAway(d, deadline)
 	} else {
 		cc := d.cc.begin(d.attempt, deadline)
@@ -199,7 +199,7 @@ func (x *executor[T]) classify(d *execution[T], attemptIn time.Duration) callEve
 	if attemptIn > 0 {
 		elapsed = x.elapsed(d)
 	}
-	if !d.deadline.IsZero() && elapsed >= x.deadline.Timeout {
+	if !d.deadline.none() && elapsed >= x.deadline.Timeout {
 		x.late(d)
 		return eventDeadline
 	}
@@ -281,7 +281,7 @@ func (x *executor[T]) mayRetry(ctx context.Context, m callMachine[T]) (callEvent
 		d.err = cerr
 		return eventPermanent, nil
 	}
-	if !d.deadline.IsZero() && !x.now(d).Before(d.deadline) {
+	if x.passed(d) {
 		return eventDeadline, nil
 	}
 	if x.budget != nil && !x.withdraw(d) {

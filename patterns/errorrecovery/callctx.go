@@ -43,8 +43,7 @@ import (
 type callCtx struct {
 	parent   context.Context
 	clock    engine.Clock
-	deadline time.Time // this attempt's deadline; zero when we set none
-	attempt  int
+	deadline instant // this attempt's deadline; none when we set none
 	undo     *undoList // COMPENSATE's registrations; nil when it takes no part
 	// timers is the executor's set of deadlines on the real clock, with
 	// its one timer (deadline_timers.go); nil on any other clock, whose
@@ -62,9 +61,11 @@ type callCtx struct {
 	// needs no clock read of its own, and clears it.
 	fresh atomic.Bool
 	// slot is 1 + our index in timers' queue, 0 when not in it; guarded
-	// by timers.mu, not mu. (Here, it fills what the flags leave of 8
-	// bytes: the context stays 176 bytes.)
+	// by timers.mu, not mu.
 	slot int32
+	// attempt is the attempt's number. (It and slot fill what the flags
+	// leave of their 8 bytes: the context stays 176 bytes.)
+	attempt int32
 
 	mu    sync.Mutex           // guards the fields below
 	done  chan struct{}        // made by the first Done, closed on expiry
@@ -83,11 +84,11 @@ type attemptKey struct{}
 // begin prepares the context for an attempt: c itself when it can be
 // reused, or a new context with c's parent and clock when c was seen. It
 // returns the context to use.
-func (c *callCtx) begin(attempt int, deadline time.Time) *callCtx {
+func (c *callCtx) begin(attempt int, deadline instant) *callCtx {
 	if c.seen.Load() {
 		c = &callCtx{parent: c.parent, clock: c.clock, undo: c.undo, timers: c.timers}
 	}
-	c.attempt = attempt
+	c.attempt = int32(attempt)
 	c.deadline = deadline
 	if c.fresh.Load() {
 		c.fresh.Store(false)
@@ -101,7 +102,7 @@ func (c *callCtx) begin(attempt int, deadline time.Time) *callCtx {
 // flags set with them) are set only once c is seen, and a seen c is
 // never reset.
 func (c *callCtx) reset() {
-	c.parent, c.clock, c.deadline, c.attempt, c.undo, c.timers = nil, nil, time.Time{}, 0, nil, nil
+	c.parent, c.clock, c.deadline, c.attempt, c.undo, c.timers = nil, nil, instant{}, 0, nil, nil
 	if c.fresh.Load() {
 		c.fresh.Store(false)
 	}
@@ -157,10 +158,13 @@ func (c *callCtx) disarm() {
 // Deadline reports the earlier of our deadline and the parent's.
 func (c *callCtx) Deadline() (time.Time, bool) {
 	pd, ok := c.parent.Deadline()
-	if c.deadline.IsZero() || (ok && pd.Before(c.deadline)) {
+	if c.deadline.none() {
 		return pd, ok
 	}
-	return c.deadline, true
+	if dl := c.deadline.time(); !ok || !pd.Before(dl) {
+		return dl, true
+	}
+	return pd, ok
 }
 
 // Done returns the parent's channel when we set no deadline; otherwise a
@@ -169,7 +173,7 @@ func (c *callCtx) Deadline() (time.Time, bool) {
 // channels, the first call reports ours: code asks for Done to wait on it.
 func (c *callCtx) Done() <-chan struct{} {
 	c.see()
-	if c.deadline.IsZero() {
+	if c.deadline.none() {
 		return c.parent.Done()
 	}
 	done := c.arm()
@@ -205,19 +209,18 @@ func (c *callCtx) arm() <-chan struct{} {
 		// The real clock: the time left from the monotonic clock alone
 		// (the deadline was read from the same clock), and the
 		// executor's one timer for all its attempts' deadlines.
-		left := time.Until(c.deadline)
-		if left <= 0 {
+		if c.deadline.since(nil, true) >= 0 {
 			c.closeLocked(context.DeadlineExceeded)
 			return c.done
 		}
 		c.queued = true
 		c.timers.add(c)
 	} else {
-		if !c.deadline.After(c.clock.Now()) {
+		if c.deadline.since(c.clock, false) >= 0 {
 			c.closeLocked(context.DeadlineExceeded)
 			return c.done
 		}
-		c.timer = engine.AfterFuncAt(c.clock, c.deadline, func() { c.expire(context.DeadlineExceeded) })
+		c.timer = engine.AfterFuncAt(c.clock, c.deadline.time(), func() { c.expire(context.DeadlineExceeded) })
 	}
 	if parent := engine.Quiet(c.parent); parent.Done() != nil {
 		c.stop = context.AfterFunc(parent, func() { c.expire(c.parent.Err()) })
@@ -243,7 +246,7 @@ func (q *quietCallCtx) AfterFunc(f func()) (stop func() bool) { return (*callCtx
 func (q *quietCallCtx) Done() <-chan struct{} {
 	c := (*callCtx)(q)
 	c.see()
-	if c.deadline.IsZero() {
+	if c.deadline.none() {
 		return engine.Quiet(c.parent).Done()
 	}
 	return c.arm()
@@ -273,7 +276,7 @@ func (c *callCtx) closeLocked(err error) {
 // starting a goroutine that watches c.
 func (c *callCtx) AfterFunc(f func()) (stop func() bool) {
 	c.see()
-	if c.deadline.IsZero() {
+	if c.deadline.none() {
 		return context.AfterFunc(engine.Quiet(c.parent), f)
 	}
 	c.arm() // the deadline, so that it is what runs f; not a wait
@@ -300,7 +303,7 @@ func (c *callCtx) AfterFunc(f func()) (stop func() bool) {
 // Err reports the parent's error, or context.DeadlineExceeded once our
 // deadline has passed on the clock.
 func (c *callCtx) Err() error {
-	if c.deadline.IsZero() {
+	if c.deadline.none() {
 		return c.parent.Err()
 	}
 	if c.armed.Load() {
@@ -317,14 +320,8 @@ func (c *callCtx) Err() error {
 	if c.fresh.Load() && c.fresh.Swap(false) {
 		return nil
 	}
-	if c.timers != nil {
-		// The real clock: the monotonic clock alone, as Done arms it.
-		if time.Until(c.deadline) <= 0 {
-			return context.DeadlineExceeded
-		}
-		return nil
-	}
-	if !c.clock.Now().Before(c.deadline) {
+	// On the real clock, the monotonic clock alone, as Done arms it.
+	if c.deadline.since(c.clock, c.timers != nil) >= 0 {
 		return context.DeadlineExceeded
 	}
 	return nil
@@ -345,7 +342,7 @@ func (c *callCtx) Value(key any) any {
 // this package. It allocates nothing.
 func AttemptFromContext(ctx context.Context) (int, bool) {
 	if c, ok := ctx.Value(attemptKey{}).(*callCtx); ok {
-		return c.attempt, true
+		return int(c.attempt), true
 	}
 	return 0, false
 }

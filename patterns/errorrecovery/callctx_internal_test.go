@@ -20,7 +20,7 @@ import (
 func TestAFreshContextSparesOneClockReadOnly(t *testing.T) {
 	clk := enginetest.NewClock(time.Unix(0, 0))
 	c := &callCtx{parent: context.Background(), clock: clk}
-	c = c.begin(0, clk.Now().Add(time.Second))
+	c = c.begin(0, instantOf(clk.Now().Add(time.Second)))
 	c.fresh.Store(true)
 	clk.Advance(2 * time.Second) // past the deadline, which only a clock read can tell
 
@@ -28,7 +28,7 @@ func TestAFreshContextSparesOneClockReadOnly(t *testing.T) {
 	assert.ErrorIs(t, c.Err(), context.DeadlineExceeded, "the second Err reads the clock")
 
 	c.fresh.Store(true)
-	c = c.begin(1, clk.Now().Add(-time.Millisecond))
+	c = c.begin(1, instantOf(clk.Now().Add(-time.Millisecond)))
 	assert.ErrorIs(t, c.Err(), context.DeadlineExceeded, "begin clears a hint the last use left")
 }
 
@@ -47,7 +47,7 @@ func TestResetLeavesAnUnseenContextZero(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := &callCtx{parent: context.Background(), clock: tc.clock, timers: tc.timers, undo: &undoList{}}
-			c = c.begin(2, tc.clock.Now().Add(time.Hour))
+			c = c.begin(2, instantOf(tc.clock.Now().Add(time.Hour)))
 			c.fresh.Store(true)
 			assert.NoError(t, c.Err())
 			assert.NoError(t, c.Err())

@@ -96,7 +96,7 @@ func NewDeadline[T any](cfg DeadlineConfig, opts ...engine.Option) (*Workflow[T]
 // held, until its function returns: the bulkhead limits the calls running
 // against the dependency, and an abandoned call still runs. A retry then
 // takes a slot of its own (see build).
-func (x *executor[T]) walkAway(d *execution[T], deadline time.Time) (T, error) {
+func (x *executor[T]) walkAway(d *execution[T], deadline instant) (T, error) {
 	cc := (&callCtx{parent: d.ctx.parent, clock: x.clock}).begin(d.attempt, deadline)
 	type outcome struct {
 		res      T

@@ -30,42 +30,58 @@ type deadlineTimers struct {
 	anchor atomic.Pointer[time.Time]
 
 	mu    sync.Mutex
-	queue []*callCtx  // a min-heap by deadline; each context's slot is 1 + its index
+	queue []timerEntry // a min-heap by key; each context's slot is 1 + its index
 	timer *time.Timer // made by the first add; runs fire
-	due   time.Time   // when timer is set to fire; zero when it is not set
+	// ref is the reading of the real clock, made by the first add, that
+	// deadlines are ordered from: a context's key is its deadline as the
+	// time since ref, on the monotonic clock.
+	ref time.Time
+	due time.Duration // the key timer is set to fire at, while set is
+	set bool
+}
+
+// timerEntry is a context in deadlineTimers' heap, with its deadline as
+// the time since the set's ref.
+type timerEntry struct {
+	key time.Duration
+	c   *callCtx
 }
 
 // anchorAge is how long a full reading of the real clock serves as the
 // anchor of the readings after it (see deadlineTimers.now).
 const anchorAge = time.Second
 
-// now reads the real clock for an execution's start: the monotonic clock
-// alone, added to an anchor, a full reading (wall and monotonic) at most
-// anchorAge old. A full reading (time.Now) reads the wall clock too, and
-// costs about twice a monotonic one (time.Since) on the virtual machines
-// we measure on. The result carries the monotonic reading time.Now would
-// have given, which is all that deadlines are compared and timers set
-// with; its wall-clock part, seen only in a context's Deadline, is the
+// start reads the real clock for an execution's start: an anchor, a full
+// reading (wall and monotonic) at most anchorAge old, plus the time since,
+// from the monotonic clock alone. A full reading (time.Now) reads the wall
+// clock too, and costs about twice a monotonic one (time.Since) on the
+// virtual machines we measure on. The instant is the monotonic reading
+// time.Now would have given, which is all that deadlines are compared and
+// timers set with; as a time (instant.time), its wall-clock part is the
 // anchor's plus the monotonic time since, so it lags a step of the
 // system's clock by at most anchorAge. (A slewed clock moves both alike.)
-func (p *deadlineTimers) now() time.Time {
+func (p *deadlineTimers) start() instant {
 	if a := p.anchor.Load(); a != nil {
 		if since := time.Since(*a); since >= 0 && since < anchorAge {
-			return a.Add(since)
+			return instant{base: *a, off: since}
 		}
 	}
 	t := time.Now()
 	p.anchor.Store(&t)
-	return t
+	return instant{base: t}
 }
 
 // add puts c, whose deadline has not passed, in the set. The caller holds
 // c.mu and has marked c queued.
 func (p *deadlineTimers) add(c *callCtx) {
 	p.mu.Lock()
-	p.push(c)
-	if p.due.IsZero() || c.deadline.Before(p.due) {
-		p.setLocked(c.deadline)
+	if p.ref.IsZero() {
+		p.ref = time.Now()
+	}
+	key := c.deadline.base.Sub(p.ref) + c.deadline.off
+	p.push(timerEntry{key: key, c: c})
+	if !p.set || key < p.due {
+		p.setLocked(key)
 	}
 	p.mu.Unlock()
 }
@@ -80,10 +96,10 @@ func (p *deadlineTimers) remove(c *callCtx) {
 	p.mu.Unlock()
 }
 
-// setLocked sets the timer to fire at at.
-func (p *deadlineTimers) setLocked(at time.Time) {
-	p.due = at
-	d := time.Until(at)
+// setLocked sets the timer to fire at key at.
+func (p *deadlineTimers) setLocked(at time.Duration) {
+	p.due, p.set = at, true
+	d := at - time.Since(p.ref)
 	if p.timer == nil {
 		p.timer = time.AfterFunc(d, p.fire)
 		return
@@ -99,14 +115,14 @@ func (p *deadlineTimers) fire() {
 	var buf [4]*callCtx
 	due := buf[:0]
 	p.mu.Lock()
-	now := time.Now()
-	for len(p.queue) > 0 && !p.queue[0].deadline.After(now) {
-		due = append(due, p.queue[0])
+	now := time.Since(p.ref)
+	for len(p.queue) > 0 && p.queue[0].key <= now {
+		due = append(due, p.queue[0].c)
 		p.removeAt(0)
 	}
-	p.due = time.Time{}
+	p.set = false
 	if len(p.queue) > 0 {
-		p.setLocked(p.queue[0].deadline)
+		p.setLocked(p.queue[0].key)
 	}
 	p.mu.Unlock()
 	for _, c := range due {
@@ -114,10 +130,10 @@ func (p *deadlineTimers) fire() {
 	}
 }
 
-// push adds c to the heap.
-func (p *deadlineTimers) push(c *callCtx) {
-	p.queue = append(p.queue, c)
-	c.slot = int32(len(p.queue))
+// push adds e to the heap.
+func (p *deadlineTimers) push(e timerEntry) {
+	p.queue = append(p.queue, e)
+	e.c.slot = int32(len(p.queue))
 	p.up(len(p.queue) - 1)
 }
 
@@ -125,12 +141,12 @@ func (p *deadlineTimers) push(c *callCtx) {
 func (p *deadlineTimers) removeAt(i int) {
 	q := p.queue
 	last := len(q) - 1
-	q[i].slot = 0
+	q[i].c.slot = 0
 	if i != last {
 		q[i] = q[last]
-		q[i].slot = int32(i + 1)
+		q[i].c.slot = int32(i + 1)
 	}
-	q[last] = nil
+	q[last] = timerEntry{}
 	p.queue = q[:last]
 	if i != last {
 		p.down(i)
@@ -139,13 +155,13 @@ func (p *deadlineTimers) removeAt(i int) {
 }
 
 func (p *deadlineTimers) less(i, j int) bool {
-	return p.queue[i].deadline.Before(p.queue[j].deadline)
+	return p.queue[i].key < p.queue[j].key
 }
 
 func (p *deadlineTimers) swap(i, j int) {
 	q := p.queue
 	q[i], q[j] = q[j], q[i]
-	q[i].slot, q[j].slot = int32(i+1), int32(j+1)
+	q[i].c.slot, q[j].c.slot = int32(i+1), int32(j+1)
 }
 
 func (p *deadlineTimers) up(i int) {

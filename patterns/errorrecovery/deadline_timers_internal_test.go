@@ -18,7 +18,7 @@ import (
 // armed as Done arms it: in p.
 func armedCtx(p *deadlineTimers, d time.Duration) *callCtx {
 	c := &callCtx{parent: context.Background(), clock: engine.RealClock{}, timers: p}
-	c = c.begin(1, time.Now().Add(d))
+	c = c.begin(1, instantOf(time.Now().Add(d)))
 	c.see()
 	c.arm()
 	return c
@@ -61,7 +61,7 @@ func TestDeadlineTimersEndEachContextAtItsOwnDeadline(t *testing.T) {
 		p.mu.Lock()
 		defer p.mu.Unlock()
 		assert.Empty(t, p.queue)
-		assert.True(t, p.due.IsZero(), "nothing left: the timer is not set again")
+		assert.False(t, p.set, "nothing left: the timer is not set again")
 	})
 }
 
@@ -83,10 +83,10 @@ func TestDeadlineTimersHeapKeepsOrderAndSlots(t *testing.T) {
 			}
 			p.mu.Lock()
 			require.Len(t, p.queue, len(live))
-			for i, c := range p.queue {
-				require.Equal(t, int32(i+1), c.slot, "slot of index %d", i)
+			for i, e := range p.queue {
+				require.Equal(t, int32(i+1), e.c.slot, "slot of index %d", i)
 				if i > 0 {
-					require.False(t, c.deadline.Before(p.queue[(i-1)/2].deadline), "heap order at %d", i)
+					require.False(t, e.key < p.queue[(i-1)/2].key, "heap order at %d", i)
 				}
 			}
 			p.mu.Unlock()
@@ -109,20 +109,24 @@ func TestCallCtxStaysIn176Bytes(t *testing.T) {
 func TestStartsReadTheWallClockOncePerAnchorAge(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		p := new(deadlineTimers)
-		first := p.now()
+		first := p.start()
 		anchor := p.anchor.Load()
 		require.NotNil(t, anchor, "the first reading anchors")
-		assert.True(t, first.Equal(time.Now()), "the first reading is time.Now")
+		assert.True(t, first.time().Equal(time.Now()), "the first reading is time.Now")
+		assert.Zero(t, first.off, "the first reading is the anchor")
 
 		time.Sleep(anchorAge / 2)
-		mid := p.now()
+		mid := p.start()
 		assert.Same(t, anchor, p.anchor.Load(), "an anchor younger than anchorAge is kept")
-		assert.True(t, mid.Equal(time.Now()), "a reading from the anchor is now: %v against %v", mid, time.Now())
-		assert.Equal(t, anchorAge/2, mid.Sub(first), "the time between two readings")
+		assert.Equal(t, anchorAge/2, mid.off, "a reading from the anchor is the time since it")
+		assert.True(t, mid.time().Equal(time.Now()), "a reading from the anchor is now: %v against %v", mid.time(), time.Now())
+		assert.Equal(t, anchorAge/2, mid.time().Sub(first.time()), "the time between two readings")
+		assert.Equal(t, time.Duration(0), mid.since(nil, true), "no time since the reading")
 
 		time.Sleep(anchorAge / 2)
-		late := p.now()
+		late := p.start()
 		assert.NotSame(t, anchor, p.anchor.Load(), "an anchor anchorAge old is read again")
-		assert.True(t, late.Equal(time.Now()), "the new anchor is now")
+		assert.Zero(t, late.off, "a new anchor")
+		assert.True(t, late.time().Equal(time.Now()), "the new anchor is now")
 	})
 }
