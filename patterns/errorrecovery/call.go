@@ -129,11 +129,11 @@ type execution[T any] struct {
 	waited         bool             // the bulkhead queued the call, or the rate limiter made it wait (see startsAttempt)
 	walked         bool             // a walk-away attempt was abandoned: never recycle
 	undone         bool             // COMPENSATE undid the failed call's effects: Done, but not answered
-	start          instant     // read when a deadline is set or Metrics times executions; none otherwise
-	undo           *undoList   // COMPENSATE: the undos registered; nil when it takes no part
-	hedge          *hedging[T] // HEDGE: the rounds' shared state, from the first round to release
-	hedges         int         // HEDGE: the hedges started
-	idleHedge      *hedging[T] // HEDGE: the last execution's, which no attempt uses any more, kept for the next (recycle)
+	start          instant          // read when a deadline is set or Metrics times executions; none otherwise
+	undo           *undoList        // COMPENSATE: the undos registered; nil when it takes no part
+	hedge          *hedging[T]      // HEDGE: the rounds' shared state, from the first round to release
+	hedges         int              // HEDGE: the hedges started
+	idleHedge      *hedging[T]      // HEDGE: the last execution's, which no attempt uses any more, kept for the next (recycle)
 }
 
 // attemptPermits are the permits one attempt holds: the breaker's and

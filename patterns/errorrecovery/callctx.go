@@ -43,7 +43,7 @@ import (
 type callCtx struct {
 	parent   context.Context
 	clock    engine.Clock
-	deadline instant // this attempt's deadline; none when we set none
+	deadline instant   // this attempt's deadline; none when we set none
 	undo     *undoList // COMPENSATE's registrations; nil when it takes no part
 	// timers is the executor's set of deadlines on the real clock, with
 	// its one timer (deadline_timers.go); nil on any other clock, whose

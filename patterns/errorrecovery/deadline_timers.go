@@ -31,7 +31,7 @@ type deadlineTimers struct {
 
 	mu    sync.Mutex
 	queue []timerEntry // a min-heap by key; each context's slot is 1 + its index
-	timer *time.Timer // made by the first add; runs fire
+	timer *time.Timer  // made by the first add; runs fire
 	// ref is the reading of the real clock, made by the first add, that
 	// deadlines are ordered from: a context's key is its deadline as the
 	// time since ref, on the monotonic clock.
