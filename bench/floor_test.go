@@ -86,6 +86,17 @@ func BenchmarkFloor(b *testing.B) {
 		}
 		sink = *p
 	})
+	b.Run("engine-RetryMachine", func(b *testing.B) {
+		// The per-call retry machine and nothing else (floor_machine_test.go):
+		// what RetryFirstSuccess cannot undercut while the engine runs
+		// each step.
+		ctx, r := context.Background(), floorRetryRunner(b)
+		for b.Loop() {
+			if v, err := floorRetry(ctx, r, okIntCtx); err != nil || v != 1 {
+				b.Fatal(v, err)
+			}
+		}
+	})
 	b.Run("go-ContextWithCancel", func(b *testing.B) {
 		ctx := context.Background()
 		for b.Loop() {
