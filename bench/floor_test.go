@@ -86,6 +86,20 @@ func BenchmarkFloor(b *testing.B) {
 		}
 		sink = *p
 	})
+	b.Run("go-TransitionTableCtx", func(b *testing.B) {
+		// The least a transition that honours its context can do: ask
+		// the context for its error, read the next state from an integer
+		// table, store it and return what it did (floorHop). What Run's
+		// plain transition cannot undercut.
+		m := &floorTable{hops: []floorTableHop{{dest: 1, to: 1}, {from: 1, decl: 1}}, events: 1}
+		ctx := context.Background()
+		for b.Loop() {
+			if _, err := m.fire(ctx, 0); err != nil {
+				b.Fatal(err)
+			}
+		}
+		sink = uint64(m.cur)
+	})
 	b.Run("engine-RetryMachine", func(b *testing.B) {
 		// The per-call retry machine and nothing else (floor_machine_test.go):
 		// what RetryFirstSuccess cannot undercut while the engine runs
@@ -111,6 +125,35 @@ func BenchmarkFloor(b *testing.B) {
 			cancel()
 		}
 	})
+}
+
+// floorTable is the transition table of the go-TransitionTableCtx row:
+// the hop out of state s on event e at s*events+e, dest -1 for none.
+type floorTable struct {
+	hops   []floorTableHop
+	events int
+	cur    int
+}
+
+type floorTableHop struct{ dest, from, to, decl int32 }
+
+type floorResult struct{ from, to, decl int }
+
+// fire takes the hop out of the current state on e, as a library's
+// Fire would: not inlined, its context asked before the commit.
+//
+//go:noinline
+func (m *floorTable) fire(ctx context.Context, e int) (floorResult, error) {
+	if e >= 0 && e < m.events {
+		if h := &m.hops[m.cur*m.events+e]; h.dest >= 0 {
+			if err := ctx.Err(); err != nil {
+				return floorResult{}, err
+			}
+			m.cur = int(h.dest)
+			return floorResult{from: int(h.from), to: int(h.to), decl: int(h.decl)}, nil
+		}
+	}
+	return floorResult{}, errBoom
 }
 
 var (
