@@ -73,27 +73,48 @@ func (r *Runner[S, E, D]) Start(ctx context.Context, data D) (Run[S, E, D], erro
 // in, and lets a run reuse what its predecessor kept (a buffer, an object
 // only the run refers to).
 func (r *Runner[S, E, D]) Begin(ctx context.Context) (Run[S, E, D], error) {
-	return r.begin(ctx, r.state())
+	// state and begin, by hand: neither inlines, and a start with nothing
+	// to run (QuietStart) is the common case of a per-call machine.
+	s, _ := r.pool.Get().(*runState[S, E, D])
+	if s == nil {
+		s = r.newState()
+	}
+	s.core.cur = r.m.Start
+	if r.m.QuietStart {
+		return Run[S, E, D]{s}, nil
+	}
+	return r.enter(ctx, s)
 }
 
 // state returns a recycled run state, or a new one.
 func (r *Runner[S, E, D]) state() *runState[S, E, D] {
 	s, _ := r.pool.Get().(*runState[S, E, D])
 	if s == nil {
-		s = &runState[S, E, D]{runner: r}
-		s.core = core[S, E, D]{m: r.m, host: (*runHost[S, E, D])(s), clock: r.cfg.clock, obs: r.obs, maxSteps: r.cfg.maxSteps}
+		s = r.newState()
 	}
+	return s
+}
+
+// newState makes a run state.
+func (r *Runner[S, E, D]) newState() *runState[S, E, D] {
+	s := &runState[S, E, D]{runner: r}
+	s.core = core[S, E, D]{m: r.m, host: (*runHost[S, E, D])(s), clock: r.cfg.clock, obs: r.obs, maxSteps: r.cfg.maxSteps}
 	return s
 }
 
 // begin enters s's start state.
 func (r *Runner[S, E, D]) begin(ctx context.Context, s *runState[S, E, D]) (Run[S, E, D], error) {
-	c := &s.core
-	c.cur = r.m.Start
+	s.core.cur = r.m.Start
 	if r.m.QuietStart {
 		return Run[S, E, D]{s}, nil
 	}
-	err := c.start(ctx, c.cur)
+	return r.enter(ctx, s)
+}
+
+// enter runs the start state's entry actions and choice function and arms
+// its delayed transitions.
+func (r *Runner[S, E, D]) enter(ctx context.Context, s *runState[S, E, D]) (Run[S, E, D], error) {
+	err := s.core.start(ctx, s.core.cur)
 	s.flush()
 	return Run[S, E, D]{s}, err
 }
