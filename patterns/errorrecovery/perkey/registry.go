@@ -32,6 +32,14 @@ type Registry[K comparable, M any] struct {
 	// number is the least recently used one. A sweep takes a number too,
 	// as a mark.
 	seq atomic.Uint64
+	// hot is the entry whose use was numbered last: the key used last
+	// (unless another key's use raced it). Acquire and Get look at it
+	// before the snapshot, so that a hot key's lookup is a comparison of
+	// keys, not a hash and a probe. Evicting an entry clears it; one
+	// evicted while its use was being numbered can be left in it, which
+	// only sends its key's next lookup the slow way, which puts the live
+	// entry here.
+	hot atomic.Pointer[entry[K, M]]
 
 	create func(K) (M, error)
 	close  func(M)
@@ -210,16 +218,33 @@ func closerOf[M any]() func(M) {
 // next Acquire tries again).
 //
 // For a key that has a machine, Acquire takes no lock and reads no clock:
-// a map lookup and one atomic add, plus a second (to number the use)
-// unless the key was also the last one used. It allocates nothing.
+// a map lookup (a comparison of keys when the key was the last one used)
+// and one atomic add, plus a second (to number the use) unless the key
+// was also the last one used. It allocates nothing.
 func (r *Registry[K, M]) Acquire(key K) (Lease[K, M], error) {
-	if e := (*r.read.Load())[key]; e != nil && e.hold() {
-		if s := r.seq.Load(); e.last.Load() != s {
-			e.last.Store(r.seq.Add(1))
-		}
+	if e := r.find(key); e != nil && e.hold() {
+		r.use(e)
 		return Lease[K, M]{e}, nil
 	}
 	return r.acquireSlow(key)
+}
+
+// find returns key's entry, from the hot entry or else the snapshot; nil
+// when the snapshot has none. The entry may have been evicted since.
+func (r *Registry[K, M]) find(key K) *entry[K, M] {
+	if e := r.hot.Load(); e != nil && e.key == key {
+		return e
+	}
+	return (*r.read.Load())[key]
+}
+
+// use marks e as used now: it numbers the use, unless e's was the last
+// one numbered, and makes e the hot entry.
+func (r *Registry[K, M]) use(e *entry[K, M]) {
+	if s := r.seq.Load(); e.last.Load() != s {
+		e.last.Store(r.seq.Add(1))
+		r.hot.Store(e)
+	}
 }
 
 // Get returns key's machine, creating it if the key has none, and marks
@@ -233,12 +258,11 @@ func (r *Registry[K, M]) Acquire(key K) (Lease[K, M], error) {
 //
 // For a key that has a machine, Get takes no lock, reads no clock and
 // makes no atomic write unless the key was not the last one used: a map
-// lookup and three atomic loads. It allocates nothing.
+// lookup (a comparison of keys when it was) and four atomic loads. It
+// allocates nothing.
 func (r *Registry[K, M]) Get(key K) (M, error) {
-	if e := (*r.read.Load())[key]; e != nil && e.state.Load()&evictedBit == 0 {
-		if s := r.seq.Load(); e.last.Load() != s {
-			e.last.Store(r.seq.Add(1))
-		}
+	if e := r.find(key); e != nil && e.state.Load()&evictedBit == 0 {
+		r.use(e)
 		return e.m, nil
 	}
 	l, err := r.acquireSlow(key)
@@ -258,6 +282,7 @@ func (r *Registry[K, M]) acquireSlow(key K) (Lease[K, M], error) {
 	if e != nil {
 		e.state.Add(1) // in all, so not evicted: evicting takes r.mu
 		e.last.Store(r.seq.Add(1))
+		r.hot.Store(e)
 	} else {
 		m, err := r.create(key)
 		if err != nil {
@@ -268,6 +293,7 @@ func (r *Registry[K, M]) acquireSlow(key K) (Lease[K, M], error) {
 		e = &entry[K, M]{key: key, m: m, r: r}
 		e.state.Store(1)
 		e.last.Store(r.seq.Add(1))
+		r.hot.Store(e)
 		r.all[key] = e
 		r.lru.push(e, e.last.Load())
 		r.created.Add(1)
@@ -323,6 +349,7 @@ func (r *Registry[K, M]) evictOverBound() (out []*entry[K, M]) {
 // close its machine (no lease was held). r.mu must be held.
 func (r *Registry[K, M]) evict(e *entry[K, M]) bool {
 	delete(r.all, e.key)
+	r.hot.CompareAndSwap(e, nil)
 	e.gone = true
 	r.misses++ // the snapshot holds a dead entry
 	return e.state.Or(evictedBit) == 0 && e.state.CompareAndSwap(evictedBit, evictedBit|closedBit)
