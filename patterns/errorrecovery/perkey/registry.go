@@ -32,13 +32,13 @@ type Registry[K comparable, M any] struct {
 	// number is the least recently used one. A sweep takes a number too,
 	// as a mark.
 	seq atomic.Uint64
-	// hot is the entry whose use was numbered last: the key used last
-	// (unless another key's use raced it). Acquire and Get look at it
-	// before the snapshot, so that a hot key's lookup is a comparison of
-	// keys, not a hash and a probe. Evicting an entry clears it; one
-	// evicted while its use was being numbered can be left in it, which
-	// only sends its key's next lookup the slow way, which puts the live
-	// entry here.
+	// hot is the last key used twice in a row. Acquire and Get look at
+	// it before the snapshot, so that a hot key's lookup is a comparison
+	// of keys, not a hash and a probe. A key used once changes nothing
+	// here: keys that rotate pay a load and a comparison, and no write
+	// to this shared word. Evicting an entry clears it; one evicted while
+	// being made hot can be left in it, which only sends its key's
+	// lookups the slow way until another key is made hot.
 	hot atomic.Pointer[entry[K, M]]
 
 	create func(K) (M, error)
@@ -218,8 +218,8 @@ func closerOf[M any]() func(M) {
 // next Acquire tries again).
 //
 // For a key that has a machine, Acquire takes no lock and reads no clock:
-// a map lookup (a comparison of keys when the key was the last one used)
-// and one atomic add, plus a second (to number the use) unless the key
+// a map lookup (a comparison of keys for the last key used twice in a
+// row) and one atomic add, plus a second (to number the use) unless the key
 // was also the last one used. It allocates nothing.
 func (r *Registry[K, M]) Acquire(key K) (Lease[K, M], error) {
 	if e := r.find(key); e != nil && e.hold() {
@@ -239,10 +239,11 @@ func (r *Registry[K, M]) find(key K) *entry[K, M] {
 }
 
 // use marks e as used now: it numbers the use, unless e's was the last
-// one numbered, and makes e the hot entry.
+// one numbered, when e, used twice in a row, becomes the hot entry.
 func (r *Registry[K, M]) use(e *entry[K, M]) {
 	if s := r.seq.Load(); e.last.Load() != s {
 		e.last.Store(r.seq.Add(1))
+	} else if r.hot.Load() != e {
 		r.hot.Store(e)
 	}
 }
@@ -258,7 +259,8 @@ func (r *Registry[K, M]) use(e *entry[K, M]) {
 //
 // For a key that has a machine, Get takes no lock, reads no clock and
 // makes no atomic write unless the key was not the last one used: a map
-// lookup (a comparison of keys when it was) and four atomic loads. It
+// lookup (a comparison of keys for the last key used twice in a row) and
+// four atomic loads. It
 // allocates nothing.
 func (r *Registry[K, M]) Get(key K) (M, error) {
 	if e := r.find(key); e != nil && e.state.Load()&evictedBit == 0 {
@@ -282,7 +284,6 @@ func (r *Registry[K, M]) acquireSlow(key K) (Lease[K, M], error) {
 	if e != nil {
 		e.state.Add(1) // in all, so not evicted: evicting takes r.mu
 		e.last.Store(r.seq.Add(1))
-		r.hot.Store(e)
 	} else {
 		m, err := r.create(key)
 		if err != nil {
@@ -293,7 +294,6 @@ func (r *Registry[K, M]) acquireSlow(key K) (Lease[K, M], error) {
 		e = &entry[K, M]{key: key, m: m, r: r}
 		e.state.Store(1)
 		e.last.Store(r.seq.Add(1))
-		r.hot.Store(e)
 		r.all[key] = e
 		r.lru.push(e, e.last.Load())
 		r.created.Add(1)
