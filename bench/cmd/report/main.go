@@ -2,7 +2,8 @@
 // docs/performance.md. make bench-compare runs it after running the
 // benchmarks and benchstat:
 //
-//	go test -run=NONE -bench=. -benchmem -count=N -benchtime=T > DIR/bench.txt
+//	go test -c -o DIR/bench.test .
+//	for i in $(seq N); do DIR/bench.test -test.run=NONE -test.bench=. -test.benchmem -test.count=1 -test.benchtime=T; done > DIR/bench.txt
 //	benchstat DIR/bench.txt > DIR/benchstat.txt
 //	benchstat -format=csv DIR/bench.txt > DIR/benchstat.csv
 //	go run ./cmd/report -dir DIR -start UNIXSECONDS -count N -benchtime T -out ../docs/performance.md
@@ -80,7 +81,7 @@ func main() {
 	dir := flag.String("dir", "", "the folder holding benchstat.csv, benchstat.txt and load-before; profiles are written there too")
 	out := flag.String("out", "../docs/performance.md", "the document to write")
 	start := flag.Int64("start", 0, "when make bench-compare started, in Unix seconds (for the run time); 0: unknown")
-	count := flag.Int("count", 10, "the -count the benchmarks ran with")
+	count := flag.Int("count", 10, "how many passes over the benchmarks ran")
 	benchtime := flag.String("benchtime", "", "the -benchtime the benchmarks ran with")
 	profileTime := flag.String("profiletime", "1s", "the -benchtime of each profile")
 	profile := flag.Bool("profile", true, "profile the statecraft benchmarks that miss a target")
