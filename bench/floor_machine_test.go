@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -20,12 +21,18 @@ import (
 // hooks. BenchmarkFloor's engine-RetryMachine row measures it, as the
 // floor of RetryFirstSuccess/statecraft-RetryExecutor under the design's
 // constraint that every step is a transition of the definition.
+//
+// With a breaker, Start -begin-> Check, a choice state whose function
+// takes a permit (an atomic load of the breaker's state and an atomic
+// add, as breaker.Allow and Permit.Done do between them), -allowed->
+// Attempt: the floor of FallbackRetryBreaker (engine-RetryBreakerMachine).
 
 type floorState uint8
 type floorEvent uint8
 
 const (
 	floorStart floorState = iota
+	floorCheck
 	floorAttempt
 	floorDone
 	floorFailed
@@ -35,6 +42,8 @@ const (
 	floorBegin floorEvent = iota
 	floorSuccess
 	floorFailure
+	floorAllowed
+	floorOpen
 )
 
 type floorCall struct {
@@ -43,7 +52,7 @@ type floorCall struct {
 	err error
 }
 
-func floorRetryRunner(tb testing.TB) *engine.Runner[floorState, floorEvent, floorCall] {
+func floorRetryRunner(tb testing.TB, withBreaker bool) *engine.Runner[floorState, floorEvent, floorCall] {
 	tb.Helper()
 	b := fsm.New[floorState, floorEvent, floorCall]("floor-retry")
 	b.State(floorStart, states.Initial)
@@ -56,7 +65,21 @@ func floorRetryRunner(tb testing.TB) *engine.Runner[floorState, floorEvent, floo
 	}))
 	b.State(floorDone, states.Final)
 	b.State(floorFailed, states.Final)
-	b.On(floorStart, floorBegin, floorAttempt)
+	if withBreaker {
+		var state, outcomes atomic.Uint64
+		b.Choice(floorCheck, states.Chooser("permit", func(context.Context, states.Machine[floorState, floorEvent, floorCall]) (floorEvent, error) {
+			if state.Load() != 0 {
+				return floorOpen, nil
+			}
+			outcomes.Add(1)
+			return floorAllowed, nil
+		}))
+		b.On(floorStart, floorBegin, floorCheck)
+		b.On(floorCheck, floorAllowed, floorAttempt)
+		b.On(floorCheck, floorOpen, floorFailed)
+	} else {
+		b.On(floorStart, floorBegin, floorAttempt)
+	}
 	b.On(floorAttempt, floorSuccess, floorDone)
 	b.On(floorAttempt, floorFailure, floorFailed)
 	def, err := b.Build()
@@ -82,12 +105,14 @@ func floorRetry(ctx context.Context, r *engine.Runner[floorState, floorEvent, fl
 	return res, ferr
 }
 
-// The floor machine answers as a retry's first attempt would.
+// The floor machines answer as a retry's first attempt would.
 func TestFloorRetryMachine(t *testing.T) {
-	r := floorRetryRunner(t)
-	v, err := floorRetry(context.Background(), r, okIntCtx)
-	require.NoError(t, err)
-	require.Equal(t, 1, v)
-	_, err = floorRetry(context.Background(), r, func(context.Context) (int, error) { return 0, errBoom })
-	require.ErrorIs(t, err, errBoom)
+	for _, withBreaker := range []bool{false, true} {
+		r := floorRetryRunner(t, withBreaker)
+		v, err := floorRetry(context.Background(), r, okIntCtx)
+		require.NoError(t, err)
+		require.Equal(t, 1, v)
+		_, err = floorRetry(context.Background(), r, func(context.Context) (int, error) { return 0, errBoom })
+		require.ErrorIs(t, err, errBoom)
+	}
 }

@@ -100,17 +100,23 @@ func BenchmarkFloor(b *testing.B) {
 		}
 		sink = uint64(m.cur)
 	})
-	b.Run("engine-RetryMachine", func(b *testing.B) {
-		// The per-call retry machine and nothing else (floor_machine_test.go):
-		// what RetryFirstSuccess cannot undercut while the engine runs
-		// each step.
-		ctx, r := context.Background(), floorRetryRunner(b)
-		for b.Loop() {
-			if v, err := floorRetry(ctx, r, okIntCtx); err != nil || v != 1 {
-				b.Fatal(v, err)
+	for _, m := range []struct {
+		name        string
+		withBreaker bool
+	}{{"engine-RetryMachine", false}, {"engine-RetryBreakerMachine", true}} {
+		b.Run(m.name, func(b *testing.B) {
+			// The per-call retry machine and nothing else, with a
+			// breaker's permit step or without (floor_machine_test.go):
+			// what RetryFirstSuccess and FallbackRetryBreaker cannot
+			// undercut while the engine runs each step.
+			ctx, r := context.Background(), floorRetryRunner(b, m.withBreaker)
+			for b.Loop() {
+				if v, err := floorRetry(ctx, r, okIntCtx); err != nil || v != 1 {
+					b.Fatal(v, err)
+				}
 			}
-		}
-	})
+		})
+	}
 	b.Run("go-ContextWithCancel", func(b *testing.B) {
 		ctx := context.Background()
 		for b.Loop() {
