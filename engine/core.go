@@ -39,6 +39,7 @@ type host interface {
 // sees.
 type core[S, E comparable, D any] struct {
 	m        *compiled.Machine[S, E, D] // the definition's tables (compiled.Of)
+	plain    compiled.Plain[S, E]       // m.Plain(), for Fire's lock-free path
 	host     host
 	data     D
 	clock    Clock

@@ -62,7 +62,7 @@ func NewInstance[S, E comparable, D any](def *fsm.Definition[S, E, D], data D, o
 	cfg := newConfig(opts)
 	m := compiled.Of[S, E, D](def)
 	i := &Instance[S, E, D]{cfgCodec: cfg.codec, def: def}
-	i.core = core[S, E, D]{m: m, host: (*instanceHost[S, E, D])(i), data: data,
+	i.core = core[S, E, D]{m: m, plain: m.Plain(), host: (*instanceHost[S, E, D])(i), data: data,
 		clock: cfg.clock, obs: cfg.observer(), maxSteps: cfg.maxSteps}
 	i.word.Store(uint64(m.Start))
 	i.lock()
@@ -98,16 +98,22 @@ func NewInstance[S, E comparable, D any](def *fsm.Definition[S, E, D], data D, o
 // observers (use states.Machine.Raise); that deadlocks.
 func (i *Instance[S, E, D]) Fire(ctx context.Context, e E) (Result[S], error) {
 	c := &i.core
-	ev := c.m.EventSlot(e)
-	if ev == compiled.NoTable {
-		ev = c.m.EventIndex(e)
+	w := i.word.Load()
+	h, ev := c.plain.Hop(int(uint32(w)&stateMask), e)
+	if h != nil && h.Dest >= 0 && w&lockedBit == 0 && c.obs == nil && (c.plain.Regardless || ctx.Err() == nil) &&
+		i.word.CompareAndSwap(w, (w>>32+1)<<32|uint64(h.Dest)) {
+		return Result[S]{From: h.From, To: h.To, Transition: int(h.Decl)}, nil
 	}
-	if ev >= 0 && c.obs == nil {
-		w := i.word.Load()
-		if w&lockedBit == 0 {
-			if h := c.m.PlainHop(int(uint32(w)), ev); h.Dest >= 0 && c.ctxErr(ctx) == nil &&
-				i.word.CompareAndSwap(w, (w>>32+1)<<32|uint64(h.Dest)) {
-				return Result[S]{From: h.From, To: h.To, Transition: int(h.Decl)}, nil
+	if c.plain.Lookup {
+		// Events not read from a direct table: look e up, and try its
+		// plain hop from the Machine.
+		if ev = c.m.EventIndex(e); ev >= 0 && c.obs == nil {
+			w := i.word.Load()
+			if w&lockedBit == 0 {
+				if h := c.m.PlainHop(int(uint32(w)), ev); h.Dest >= 0 && c.ctxErr(ctx) == nil &&
+					i.word.CompareAndSwap(w, (w>>32+1)<<32|uint64(h.Dest)) {
+					return Result[S]{From: h.From, To: h.To, Transition: int(h.Decl)}, nil
+				}
 			}
 		}
 	}

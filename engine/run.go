@@ -98,7 +98,7 @@ func (r *Runner[S, E, D]) state() *runState[S, E, D] {
 // newState makes a run state.
 func (r *Runner[S, E, D]) newState() *runState[S, E, D] {
 	s := &runState[S, E, D]{runner: r}
-	s.core = core[S, E, D]{m: r.m, host: (*runHost[S, E, D])(s), clock: r.cfg.clock, obs: r.obs, maxSteps: r.cfg.maxSteps}
+	s.core = core[S, E, D]{m: r.m, plain: r.m.Plain(), host: (*runHost[S, E, D])(s), clock: r.cfg.clock, obs: r.obs, maxSteps: r.cfg.maxSteps}
 	return s
 }
 
@@ -124,14 +124,19 @@ func (r *Runner[S, E, D]) enter(ctx context.Context, s *runState[S, E, D]) (Run[
 // returns an *UnhandledError that also matches ErrFinished.
 func (r Run[S, E, D]) Fire(ctx context.Context, e E) (Result[S], error) {
 	c := &r.s.core
-	ev := c.m.EventSlot(e)
-	if ev == compiled.NoTable {
-		ev = c.m.EventIndex(e)
+	h, ev := c.plain.Hop(c.cur, e)
+	if h != nil && h.Dest >= 0 && c.obs == nil && (c.plain.Regardless || ctx.Err() == nil) {
+		c.cur = int(h.Dest)
+		return Result[S]{From: h.From, To: h.To, Transition: int(h.Decl)}, nil
 	}
-	if ev >= 0 && c.obs == nil {
-		if h := c.m.PlainHop(c.cur, ev); h.Dest >= 0 && c.ctxErr(ctx) == nil {
-			c.cur = int(h.Dest)
-			return Result[S]{From: h.From, To: h.To, Transition: int(h.Decl)}, nil
+	if c.plain.Lookup {
+		// Events not read from a direct table: look e up, and try its
+		// plain hop from the Machine.
+		if ev = c.m.EventIndex(e); ev >= 0 && c.obs == nil {
+			if h := c.m.PlainHop(c.cur, ev); h.Dest >= 0 && c.ctxErr(ctx) == nil {
+				c.cur = int(h.Dest)
+				return Result[S]{From: h.From, To: h.To, Transition: int(h.Decl)}, nil
+			}
 		}
 	}
 	return r.fire(ctx, e, ev)

@@ -228,7 +228,7 @@ func Restore[S, E comparable, D any](def *fsm.Definition[S, E, D], s *Snapshot, 
 		return nil, &SnapshotError{Err: ErrSnapshotData, Cause: err}
 	}
 	i := &Instance[S, E, D]{cfgCodec: cfg.codec, def: def}
-	i.core = core[S, E, D]{m: m, host: (*instanceHost[S, E, D])(i), data: data,
+	i.core = core[S, E, D]{m: m, plain: m.Plain(), host: (*instanceHost[S, E, D])(i), data: data,
 		clock: cfg.clock, obs: cfg.observer(), maxSteps: cfg.maxSteps, cur: cur}
 	i.word.Store(uint64(s.Generation)<<32 | uint64(cur))
 	i.lock()

@@ -71,7 +71,11 @@ func (x *indexer[K]) buildTable() bool {
 // values above MaxInt64 wrap, which only widens the span and is checked
 // by the caller. The size is a constant of each instantiation, so the
 // switch compiles away.
-func (x *indexer[K]) intOf(k *K) int64 {
+func (x *indexer[K]) intOf(k *K) int64 { return intOf(k) }
+
+// intOf is indexer.intOf, for the tables copied out of an indexer
+// (Plain).
+func intOf[K any](k *K) int64 {
 	p := unsafe.Pointer(k)
 	switch unsafe.Sizeof(*k) {
 	case 1:

@@ -321,6 +321,43 @@ func (m *Machine[S, E, D]) hop(s int, slot int32) Hop[S] {
 // no Edge to load. The result must not be modified.
 func (m *Machine[S, E, D]) PlainHop(s, e int) *Hop[S] { return &m.hops[s*len(m.Events)+e] }
 
+// Plain is what a driver's lock-free path reads to take a plain hop: the
+// direct event table and the hop table, copied out of the Machine into
+// the driver's own state, so that the path's chain of dependent loads
+// starts one pointer closer (the driver's state, not the Machine it
+// points to). Its zero value takes no hop.
+type Plain[S, E comparable] struct {
+	table []int32 // the direct event table; empty when events are looked up otherwise
+	min   int64
+	hops  []Hop[S]
+	n     int // len(Events)
+	// Regardless is CommitRegardless: the context need not be asked.
+	Regardless bool
+	// Lookup is set when events are not read from a direct table: Hop
+	// finds none, and the driver looks e up (Machine.EventIndex).
+	Lookup bool
+}
+
+// Plain returns m's Plain.
+func (m *Machine[S, E, D]) Plain() Plain[S, E] {
+	return Plain[S, E]{table: m.eventIdx.table, min: m.eventIdx.min, hops: m.hops, n: len(m.Events),
+		Regardless: m.CommitRegardless, Lookup: m.eventIdx.table == nil}
+}
+
+// Hop returns e's index in the direct table (-1 when e is not in it, as
+// for every e when Lookup is set) and, when e is in it, the hop entry out
+// of state index s on it, whose Dest is -1 when the transition is not
+// plain. It is small enough to inline. (Without a table, intOf reads
+// whatever e holds, and the empty table's bound refuses it.)
+func (p *Plain[S, E]) Hop(s int, e E) (*Hop[S], int) {
+	if v := uint64(intOf(&e) - p.min); v < uint64(len(p.table)) {
+		if ev := int(p.table[v]); ev >= 0 {
+			return &p.hops[s*p.n+ev], ev
+		}
+	}
+	return nil, -1
+}
+
 // layoutStart sets QuietStart, once the states' delayed transitions are
 // known.
 func (m *Machine[S, E, D]) layoutStart() {
