@@ -37,8 +37,8 @@ type Registry[K comparable, M any] struct {
 	// of keys, not a hash and a probe. A key used once changes nothing
 	// here: keys that rotate pay a load and a comparison, and no write
 	// to this shared word. Evicting an entry clears it; one evicted while
-	// being made hot can be left in it, which only sends its key's
-	// lookups the slow way until another key is made hot.
+	// being made hot can be left in it, which sends its key's next lookup
+	// the slow way, where the live entry takes its place.
 	hot atomic.Pointer[entry[K, M]]
 
 	create func(K) (M, error)
@@ -299,6 +299,9 @@ func (r *Registry[K, M]) acquireSlow(key K) (Lease[K, M], error) {
 		r.created.Add(1)
 		out = r.evictOverBound()
 		r.armSweep()
+	}
+	if h := r.hot.Load(); h != nil && h != e && h.key == key {
+		r.hot.CompareAndSwap(h, e) // the key's evicted entry, left hot (see hot)
 	}
 	if r.misses++; r.misses >= len(r.all) {
 		r.publish()

@@ -13,7 +13,8 @@ import (
 
 // The hot entry is the last key used twice in a row; a key used once
 // leaves it be; evicting it clears it, and a stale one (evicted while it
-// was being made hot) is never leased.
+// was being made hot) is never leased, and is replaced by its key's live
+// entry at the key's next lookup.
 func TestTheHotEntryIsTheLastKeyUsedTwiceAndNeverAnEvictedOne(t *testing.T) {
 	clock := enginetest.NewClock(time.Unix(0, 0))
 	made := 0
@@ -63,5 +64,9 @@ func TestTheHotEntryIsTheLastKeyUsedTwiceAndNeverAnEvictedOne(t *testing.T) {
 	r.hot.Store(stale)
 	fresh := use(1)
 	assert.NotSame(t, again, fresh, "the stale hot entry is not leased")
+	r.mu.Lock()
+	live := r.all[1]
+	r.mu.Unlock()
+	assert.Same(t, live, r.hot.Load(), "the slow way put the live entry in its place")
 	assert.Same(t, fresh, use(1), "its key's live machine, from then on")
 }
