@@ -99,23 +99,19 @@ func NewInstance[S, E comparable, D any](def *fsm.Definition[S, E, D], data D, o
 func (i *Instance[S, E, D]) Fire(ctx context.Context, e E) (Result[S], error) {
 	c := &i.core
 	w := i.word.Load()
-	h, ev := c.plain.Hop(int(uint32(w)&stateMask), e)
+	var h *compiled.Hop[S]
+	var ev int
+	if c.plain.Lookup {
+		// Events not read from a direct table: look e up.
+		if ev = c.m.EventIndex(e); ev >= 0 {
+			h = c.m.PlainHop(int(uint32(w)&stateMask), ev)
+		}
+	} else {
+		h, ev = c.plain.Hop(int(uint32(w)&stateMask), e)
+	}
 	if h != nil && h.Dest >= 0 && w&lockedBit == 0 && c.obs == nil && (c.plain.Regardless || ctx.Err() == nil) &&
 		i.word.CompareAndSwap(w, (w>>32+1)<<32|uint64(h.Dest)) {
 		return Result[S]{From: h.From, To: h.To, Transition: int(h.Decl)}, nil
-	}
-	if c.plain.Lookup {
-		// Events not read from a direct table: look e up, and try its
-		// plain hop from the Machine.
-		if ev = c.m.EventIndex(e); ev >= 0 && c.obs == nil {
-			w := i.word.Load()
-			if w&lockedBit == 0 {
-				if h := c.m.PlainHop(int(uint32(w)), ev); h.Dest >= 0 && c.ctxErr(ctx) == nil &&
-					i.word.CompareAndSwap(w, (w>>32+1)<<32|uint64(h.Dest)) {
-					return Result[S]{From: h.From, To: h.To, Transition: int(h.Decl)}, nil
-				}
-			}
-		}
 	}
 	i.lock()
 	res, err := c.fireAt(ctx, e, ev)

@@ -62,9 +62,7 @@ type pendingTimer struct {
 // arms its delayed transitions. An error from those is returned with the
 // Run, which must still be released.
 func (r *Runner[S, E, D]) Start(ctx context.Context, data D) (Run[S, E, D], error) {
-	s := r.state()
-	s.core.data = data
-	return r.begin(ctx, s)
+	return r.open(ctx, &data)
 }
 
 // Begin starts a run as Start does, with the data the recycled state
@@ -73,26 +71,26 @@ func (r *Runner[S, E, D]) Start(ctx context.Context, data D) (Run[S, E, D], erro
 // in, and lets a run reuse what its predecessor kept (a buffer, an object
 // only the run refers to).
 func (r *Runner[S, E, D]) Begin(ctx context.Context) (Run[S, E, D], error) {
-	// state and begin, by hand: neither inlines, and a start with nothing
-	// to run (QuietStart) is the common case of a per-call machine.
+	return r.open(ctx, nil)
+}
+
+// open is Start (data set) and Begin (data nil): a recycled run state, or
+// a new one, entered at the start state. A start with nothing to run
+// (QuietStart) is the common case of a per-call machine, taken without a
+// further call.
+func (r *Runner[S, E, D]) open(ctx context.Context, data *D) (Run[S, E, D], error) {
 	s, _ := r.pool.Get().(*runState[S, E, D])
 	if s == nil {
 		s = r.newState()
+	}
+	if data != nil {
+		s.core.data = *data
 	}
 	s.core.cur = r.m.Start
 	if r.m.QuietStart {
 		return Run[S, E, D]{s}, nil
 	}
 	return r.enter(ctx, s)
-}
-
-// state returns a recycled run state, or a new one.
-func (r *Runner[S, E, D]) state() *runState[S, E, D] {
-	s, _ := r.pool.Get().(*runState[S, E, D])
-	if s == nil {
-		s = r.newState()
-	}
-	return s
 }
 
 // newState makes a run state.
@@ -100,15 +98,6 @@ func (r *Runner[S, E, D]) newState() *runState[S, E, D] {
 	s := &runState[S, E, D]{runner: r}
 	s.core = core[S, E, D]{m: r.m, plain: r.m.Plain(), host: (*runHost[S, E, D])(s), clock: r.cfg.clock, obs: r.obs, maxSteps: r.cfg.maxSteps}
 	return s
-}
-
-// begin enters s's start state.
-func (r *Runner[S, E, D]) begin(ctx context.Context, s *runState[S, E, D]) (Run[S, E, D], error) {
-	s.core.cur = r.m.Start
-	if r.m.QuietStart {
-		return Run[S, E, D]{s}, nil
-	}
-	return r.enter(ctx, s)
 }
 
 // enter runs the start state's entry actions and choice function and arms
@@ -124,20 +113,19 @@ func (r *Runner[S, E, D]) enter(ctx context.Context, s *runState[S, E, D]) (Run[
 // returns an *UnhandledError that also matches ErrFinished.
 func (r Run[S, E, D]) Fire(ctx context.Context, e E) (Result[S], error) {
 	c := &r.s.core
-	h, ev := c.plain.Hop(c.cur, e)
+	var h *compiled.Hop[S]
+	var ev int
+	if c.plain.Lookup {
+		// Events not read from a direct table: look e up.
+		if ev = c.m.EventIndex(e); ev >= 0 {
+			h = c.m.PlainHop(c.cur, ev)
+		}
+	} else {
+		h, ev = c.plain.Hop(c.cur, e)
+	}
 	if h != nil && h.Dest >= 0 && c.obs == nil && (c.plain.Regardless || ctx.Err() == nil) {
 		c.cur = int(h.Dest)
 		return Result[S]{From: h.From, To: h.To, Transition: int(h.Decl)}, nil
-	}
-	if c.plain.Lookup {
-		// Events not read from a direct table: look e up, and try its
-		// plain hop from the Machine.
-		if ev = c.m.EventIndex(e); ev >= 0 && c.obs == nil {
-			if h := c.m.PlainHop(c.cur, ev); h.Dest >= 0 && c.ctxErr(ctx) == nil {
-				c.cur = int(h.Dest)
-				return Result[S]{From: h.From, To: h.To, Transition: int(h.Decl)}, nil
-			}
-		}
 	}
 	return r.fire(ctx, e, ev)
 }
